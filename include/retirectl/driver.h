@@ -130,6 +130,8 @@ struct rd_host {
     char *(*url_escape)(const rd_host *host, const char *segment);           /* percent-encode one path segment */
     void (*free)(const rd_host *host, void *ptr);
 
+    const char *driver_name;          /* the name this instance was loaded under (entry-point or
+                                         extra_services name); one descriptor may serve several */
     void *host_data;                  /* the host's own; drivers must not touch it */
 };
 

@@ -1,0 +1,34 @@
+/* The command line: global options and one entry function per subcommand (one file each). */
+#ifndef RETIRECTL_CLI_H
+#define RETIRECTL_CLI_H
+
+#include <stddef.h>
+
+/* Global options parsed by main.c before the command name. */
+typedef struct cli_globals {
+    const char *config_path;        /* --config FILE, or NULL (see cfg_default_path) */
+    const char *driver_paths[16];   /* --driver-path FILE (repeatable), NULL-terminated */
+    size_t n_driver_paths;
+    int json;                       /* --json */
+    int no_color;                   /* --no-color or NO_COLOR set */
+    const char *theme;              /* --theme NAME */
+    int read_only;                  /* --read-only (console) */
+    const char *operator_name;      /* --operator NAME (audit log), or NULL = login name */
+    const char *argv0;              /* path this program was started as */
+} cli_globals;
+
+/* Each command gets argv with argv[0] = the command name and returns the process exit status.
+ * Commands not linked into this build are reported by main.c. */
+int cmd_tui(int argc, char **argv, const cli_globals *g);
+int cmd_demo(int argc, char **argv, const cli_globals *g);
+int cmd_queue(int argc, char **argv, const cli_globals *g);
+int cmd_status(int argc, char **argv, const cli_globals *g);
+int cmd_plan(int argc, char **argv, const cli_globals *g);
+int cmd_retire(int argc, char **argv, const cli_globals *g);
+int cmd_resume(int argc, char **argv, const cli_globals *g);
+int cmd_rerun(int argc, char **argv, const cli_globals *g);
+int cmd_reset(int argc, char **argv, const cli_globals *g);
+int cmd_drivers(int argc, char **argv, const cli_globals *g);
+int cmd_check_config(int argc, char **argv, const cli_globals *g);
+
+#endif

@@ -1,0 +1,85 @@
+/* config (prefix cfg_): the operator's YAML configuration, loaded with libyaml into a cJSON
+ * tree, with upstream keys unchanged (spec §8) and the additions of DESIGN.md §3.4.
+ * Secret-looking keys (*secret*, *password*, *token*, *_key) are remembered so that their
+ * values can be scrubbed from every text the engine prints, logs or records. */
+#ifndef RETIRECTL_CONFIG_H
+#define RETIRECTL_CONFIG_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* One pipeline row [start_state, end_state, DRIVER, method]. Strings owned by the cfg. */
+typedef struct cfg_step {
+    char *start_state;
+    char *end_state;
+    char *driver;
+    char *method;
+    int line; /* line of the row in the YAML file (1-based), 0 if unknown */
+} cfg_step;
+
+/* HTTP settings from the optional `http:` block, with defaults filled in. */
+typedef struct cfg_http {
+    double connect_timeout_seconds;       /* http.connect_timeout_seconds, default 10 */
+    double timeout_seconds;               /* http.timeout_seconds (total per attempt), default 60 */
+    double max_retry_seconds;             /* http.max_retry_seconds, default 600 */
+    double gateway_timeout_wait_seconds;  /* http.gateway_timeout_wait_seconds, default 60 */
+    char *ca_bundle;                      /* http.ca_bundle, NULL = system default */
+    int allow_insecure_http;              /* http.allow_insecure_http: plain http to non-loopback hosts */
+} cfg_http;
+
+/* An extra service of `extra_services:` served by the generic driver. */
+typedef struct cfg_extra_service {
+    char *name;
+    char *base_url;
+    char *retirement_url_path;
+} cfg_extra_service;
+
+typedef struct cfg {
+    char *path;                 /* file it was read from ("<string>" for cfg_load_string) */
+    cJSON *root;                /* the whole config as JSON (what drivers' get_instance receive) */
+    cfg_step *steps;            /* retirement_pipeline rows, in order */
+    size_t n_steps;
+    cfg_http http;
+    cfg_extra_service *extra_services;
+    size_t n_extra_services;
+    char *environment;          /* `environment:` label or NULL; "production" asks for typed confirmation */
+    double step_timeout_seconds;/* `step_timeout_seconds:`, default 900 */
+    char **secrets;             /* values of secret-looking keys (non-empty strings), for scrubbing */
+    size_t n_secrets;
+} cfg;
+
+/* Where the config comes from when --config is not given: $RETIREMENT_CONFIG_FILE, then
+ * $XDG_CONFIG_HOME/retirectl/config.yml (or ~/.config/...). Returns a malloc'd path or NULL. */
+char *cfg_default_path(void);
+
+/* Loads and parses a YAML file. On failure returns -1 and writes a sentence naming the file,
+ * line, column and key into err. *out is owned by the caller (cfg_free). Expands ${NAME}
+ * from the environment (an unset variable is an error naming it). Does not validate the
+ * pipeline against drivers: see cfg_validate. */
+int cfg_load(const char *path, cfg **out, char *err, size_t err_len);
+/* Same, from text in memory; name is used in messages. */
+int cfg_load_string(const char *text, const char *name, cfg **out, char *err, size_t err_len);
+void cfg_free(cfg *c);
+
+/* Checks what every command needs: client_id, client_secret, base_urls.lms, pipeline rows of
+ * four strings, and for each step whose driver needs a base URL or key (spec §8 setup
+ * validation) that it is present: "Service URL is not configured, but required for state
+ * [...]". Returns 0 or -1 with the first problem in err (file and line named). */
+int cfg_validate(const cfg *c, char *err, size_t err_len);
+
+/* Lookups by dotted path ("base_urls.lms"); NULL / fallback when absent or of another type. */
+const cJSON *cfg_get(const cfg *c, const char *path);
+const char *cfg_string(const cfg *c, const char *path);
+int cfg_bool(const cfg *c, const char *path, int fallback);
+double cfg_number(const cfg *c, const char *path, double fallback);
+
+/* Non-zero when a key name looks secret (*secret*, *password*, *token*, *_key, case-insensitive). */
+int cfg_key_is_secret(const char *key);
+/* Returns a malloc'd copy of text with every known secret value replaced by "********". */
+char *cfg_redact(const cfg *c, const char *text);
+/* Scrubs secrets in place (same length not kept; the string may shrink). Returns buf. */
+char *cfg_redact_inplace(const cfg *c, char *buf, size_t buf_size);
+/* A deep copy of the config with secret-looking keys' values replaced by "********" (caller frees). */
+cJSON *cfg_redacted_json(const cfg *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* ep (prefix ep_): parser for `retirement_driver` entry-point files, in setup.cfg style
+ * ([options.entry_points] with an indented `retirement_driver =` block) and entry_points.txt
+ * style ([retirement_driver] section). Lines are `NAME = relative/file.so:symbol`; comments
+ * (# ;), blank lines and continuation lines are allowed; paths resolve relative to the file. */
+#ifndef RETIRECTL_EP_H
+#define RETIRECTL_EP_H
+
+#include <stddef.h>
+
+typedef struct ep_entry {
+    char *name;    /* driver name as the pipeline uses it, e.g. "BRAZE" */
+    char *file;    /* shared object path, resolved against the entry-point file's folder */
+    char *symbol;  /* exported rd_driver symbol */
+    char *source;  /* entry-point file it came from */
+    int line;      /* 1-based line in source */
+} ep_entry;
+
+typedef struct ep_problem {
+    char *source;  /* file */
+    int line;      /* 0 when about the whole file */
+    char *name;    /* driver name concerned, or NULL when the problem is not tied to one */
+    char *message; /* full sentence naming file and line and saying what to do */
+} ep_problem;
+
+typedef struct ep_list {
+    ep_entry *entries;
+    size_t n_entries;
+    ep_problem *problems;
+    size_t n_problems;
+} ep_list;
+
+/* Parses one file and appends its entries and problems to list (a missing or unsafe file —
+ * group/world-writable or owned by another user — is a problem, not a crash). Returns the
+ * number of problems added. */
+int ep_parse_file(ep_list *list, const char *path);
+/* Same for text in memory; `path` names it and anchors relative paths. */
+int ep_parse_text(ep_list *list, const char *path, const char *text);
+void ep_list_free(ep_list *list);
+
+#endif

@@ -1,0 +1,43 @@
+/* http (prefix http_): the engine's libcurl client. Builds URLs as upstream does, fetches and
+ * shares the LMS JWT (one per process, refreshed once on 401 or after expires_in), applies
+ * the upstream retry policy (spec §7.3) with configurable caps, timeouts on every request,
+ * TLS verification, plain-http refusal for non-loopback hosts, secret scrubbing, and a request
+ * log callback. The request/response types are the plugin ABI's (include/retirectl/driver.h). */
+#ifndef RETIRECTL_HTTP_H
+#define RETIRECTL_HTTP_H
+
+#include <stddef.h>
+#include "engine/config.h"
+#include "retirectl/driver.h"
+
+typedef struct http_client http_client;
+
+/* Called for every attempt and every retry decision, with a secret-free line such as
+ * "POST http://h/api/.../retire/ -> 500 (attempt 2); trying again in 1.3 s". */
+typedef void (*http_log_fn)(void *user, rd_log_level level, const char *line);
+
+/* Creates a client for the config's LMS (base_urls.lms, client_id, client_secret) and http
+ * settings. Does not contact the network. NULL with err on bad settings. The config must
+ * outlive the client. */
+http_client *http_client_new(const cfg *config, char *err, size_t err_len);
+void http_client_free(http_client *h);
+void http_set_log(http_client *h, http_log_fn fn, void *user);
+/* A flag the caller sets to stop retry waits early (e.g. on SIGTERM or a cancel key). */
+void http_set_cancel_flag(http_client *h, volatile int *flag);
+
+/* Fetches a token now if none is held or it has expired (POST {lms}/oauth2/access_token as
+ * spec §4). Returns 0, or -1 with a sentence (URL and status, never the secret) in err. */
+int http_ensure_token(http_client *h, char *err, size_t err_len);
+/* Number of token fetches this process made (for tests and the bench). */
+int http_token_fetches(const http_client *h);
+
+/* Sends one request as rd_host.http does (see driver.h). 0 = a response arrived, -1 = none. */
+int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp);
+void http_response_free(rd_http_response *resp);
+
+/* Upstream URL join: base + "/" + path with its leading/trailing '/' removed + "/". malloc'd. */
+char *http_url_join(const char *base, const char *path);
+/* Percent-encodes one path segment (everything but unreserved RFC 3986 characters). malloc'd. */
+char *http_url_escape(const char *segment);
+
+#endif
