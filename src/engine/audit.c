@@ -1,0 +1,393 @@
+/* audit: append-only JSON-lines operator audit log (see audit.h). */
+#include "engine/audit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/strbuf.h"
+
+struct audit_log {
+    int fd;
+    char *path;
+    char *operator_name;
+    char host[256];
+    char **secrets; /* copies of the config's secret values, scrubbed from every string */
+    size_t n_secrets;
+};
+
+void audit_entry_init(audit_entry *e, const char *action)
+{
+    memset(e, 0, sizeof *e);
+    e->action = action;
+    e->user_id = -1;
+    e->retirement_id = -1;
+}
+
+/* Returns "~/x" expanded against $HOME (malloc'd), or a copy of p. */
+static char *expand_home(const char *p)
+{
+    if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
+        const char *home = getenv("HOME");
+        if (home && *home) {
+            strbuf sb = STRBUF_INIT;
+            sb_add(&sb, home);
+            sb_add(&sb, p + 1);
+            return sb_take(&sb);
+        }
+    }
+    return strdup(p);
+}
+
+char *audit_default_path(const cfg *c, char *err, size_t err_len)
+{
+    if (c && c->root) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->root, "audit_log");
+        if (cJSON_IsString(v) && v->valuestring[0]) return expand_home(v->valuestring);
+    }
+    strbuf sb = STRBUF_INIT;
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    if (state && state[0] == '/') {
+        sb_addf(&sb, "%s/retirectl/audit.jsonl", state);
+    } else if (home && *home) {
+        sb_addf(&sb, "%s/.local/state/retirectl/audit.jsonl", home);
+    } else {
+        snprintf(err, err_len,
+                 "cannot place the audit log: neither XDG_STATE_HOME nor HOME is set; set `audit_log:` "
+                 "in the config to a file path");
+        return NULL;
+    }
+    return sb_take(&sb);
+}
+
+/* Creates every missing directory above path with mode 0700. Returns 0 or -1 (errno set). */
+static int make_parent_dirs(const char *path, char *failed, size_t failed_len)
+{
+    char *copy = strdup(path);
+    if (!copy) return -1;
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        struct stat st;
+        if (stat(copy, &st) != 0) {
+            if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+                snprintf(failed, failed_len, "%s", copy);
+                free(copy);
+                return -1;
+            }
+        } else if (!S_ISDIR(st.st_mode)) {
+            snprintf(failed, failed_len, "%s", copy);
+            free(copy);
+            errno = ENOTDIR;
+            return -1;
+        }
+        *p = '/';
+    }
+    free(copy);
+    return 0;
+}
+
+/* The login name: getlogin, $USER/$LOGNAME, the uid's passwd entry, else "uid N". malloc'd. */
+static char *login_name(void)
+{
+    char buf[256];
+    if (getlogin_r(buf, sizeof buf) == 0 && buf[0]) return strdup(buf);
+    const char *u = getenv("USER");
+    if (!u || !*u) u = getenv("LOGNAME");
+    if (u && *u) return strdup(u);
+    struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_name) return strdup(pw->pw_name);
+    snprintf(buf, sizeof buf, "uid %u", (unsigned)getuid());
+    return strdup(buf);
+}
+
+int audit_open_path(const char *path, const char *operator_name, audit_log **out, char *err,
+                    size_t err_len)
+{
+    *out = NULL;
+    if (!path || !*path) {
+        snprintf(err, err_len, "the audit log path is empty; set `audit_log:` in the config to a file path");
+        return -1;
+    }
+    char failed[1024];
+    if (make_parent_dirs(path, failed, sizeof failed) != 0) {
+        snprintf(err, err_len,
+                 "cannot create the audit log directory %s: %s; create it (mode 0700) or set `audit_log:` "
+                 "in the config to a writable path. Nothing was done.",
+                 failed, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int existed = lstat(path, &st) == 0;
+    if (existed) {
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, err_len,
+                     "the audit log %s is not a regular file; point `audit_log:` at a file. Nothing was done.",
+                     path);
+            return -1;
+        }
+        if (st.st_mode & 077) {
+            snprintf(err, err_len,
+                     "the audit log %s is readable or writable by other users (mode %03o); run `chmod 600 %s`. "
+                     "Nothing was done.",
+                     path, (unsigned)(st.st_mode & 0777), path);
+            return -1;
+        }
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, err_len,
+                 "cannot open the audit log %s for appending: %s; fix its permissions or set `audit_log:` "
+                 "in the config. Nothing was done.",
+                 path, strerror(errno));
+        return -1;
+    }
+    if (!existed && fchmod(fd, 0600) != 0) {
+        snprintf(err, err_len, "cannot set mode 0600 on the audit log %s: %s. Nothing was done.", path,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    audit_log *a = calloc(1, sizeof *a);
+    if (!a) {
+        close(fd);
+        snprintf(err, err_len, "out of memory opening the audit log %s", path);
+        return -1;
+    }
+    a->fd = fd;
+    a->path = strdup(path);
+    a->operator_name = operator_name && *operator_name ? strdup(operator_name) : login_name();
+    if (gethostname(a->host, sizeof a->host - 1) != 0) a->host[0] = '\0';
+    *out = a;
+    return 0;
+}
+
+int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *err, size_t err_len)
+{
+    char *path = audit_default_path(c, err, err_len);
+    if (!path) return -1;
+    int rc = audit_open_path(path, operator_name, out, err, err_len);
+    free(path);
+    if (rc == 0 && c && c->n_secrets) {
+        (*out)->secrets = calloc(c->n_secrets, sizeof(char *));
+        for (size_t i = 0; (*out)->secrets && i < c->n_secrets; i++) {
+            if (c->secrets[i] && c->secrets[i][0]) (*out)->secrets[(*out)->n_secrets++] = strdup(c->secrets[i]);
+        }
+    }
+    return rc;
+}
+
+/* Replaces every case-insensitive occurrence of needle in *s by repl (s is malloc'd). */
+static void replace_all(char **s, const char *needle, const char *repl)
+{
+    size_t nl = strlen(needle);
+    if (!nl || !*s) return;
+    if (!strcasestr(*s, needle)) return;
+    strbuf sb = STRBUF_INIT;
+    const char *p = *s;
+    const char *hit;
+    while ((hit = strcasestr(p, needle))) {
+        sb_addn(&sb, p, (size_t)(hit - p));
+        sb_add(&sb, repl);
+        p = hit + nl;
+    }
+    sb_add(&sb, p);
+    free(*s);
+    *s = sb_take(&sb);
+}
+
+static int email_local_char(int c)
+{
+    return isalnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'';
+}
+
+static int email_domain_char(int c) { return isalnum(c) || c == '.' || c == '-' || c >= 0x80; }
+
+/* Replaces anything shaped like local@domain.tld in *s (malloc'd) by "[redacted]". */
+static void scrub_emails(char **s)
+{
+    if (!*s || !strchr(*s, '@')) return;
+    strbuf sb = STRBUF_INIT;
+    const unsigned char *str = (const unsigned char *)*s;
+    size_t n = strlen(*s), copied = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (str[i] != '@') continue;
+        size_t l = i;
+        while (l > copied && (email_local_char(str[l - 1]) || str[l - 1] >= 0x80)) l--;
+        size_t r = i + 1;
+        int dot = 0;
+        while (r < n && email_domain_char(str[r])) {
+            if (str[r] == '.' && r + 1 < n && email_domain_char(str[r + 1])) dot = 1;
+            r++;
+        }
+        if (l == i || !dot) continue;
+        sb_addn(&sb, *s + copied, l - copied);
+        sb_add(&sb, "[redacted]");
+        copied = r;
+        i = r - 1;
+    }
+    sb_add(&sb, *s + copied);
+    free(*s);
+    *s = sb_take(&sb);
+}
+
+/* A malloc'd copy of text with PII, email-shaped text and secrets replaced. */
+static char *scrub(const audit_log *a, const audit_entry *e, const char *text)
+{
+    char *s = strdup(text ? text : "");
+    if (!s) return NULL;
+    for (size_t i = 0; i < a->n_secrets; i++) replace_all(&s, a->secrets[i], "********");
+    if (e->pii) {
+        /* longest first would be ideal; PII lists are short, so two passes handle overlaps */
+        for (int pass = 0; pass < 2; pass++)
+            for (const char *const *p = e->pii; *p; p++)
+                if (**p) replace_all(&s, *p, "[redacted]");
+    }
+    scrub_emails(&s);
+    return s;
+}
+
+/* Adds key: scrubbed string when value is non-NULL and non-empty. */
+static void add_str(cJSON *o, const audit_log *a, const audit_entry *e, const char *key, const char *value)
+{
+    if (!value || !*value) return;
+    char *s = scrub(a, e, value);
+    if (s) cJSON_AddStringToObject(o, key, s);
+    free(s);
+}
+
+/* Formats the current UTC time as ISO 8601 with milliseconds. */
+static void now_iso(char *buf, size_t len)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%.20s.%03uZ", base, (unsigned)((tv.tv_usec / 1000) % 1000));
+}
+
+/* Builds and writes one line with fsync. */
+static int write_line(audit_log *a, const audit_entry *e, const char *phase, char *err, size_t err_len)
+{
+    if (!a || a->fd < 0) {
+        snprintf(err, err_len, "the audit log is not open; nothing was done");
+        return -1;
+    }
+    if (!e || !e->action || !*e->action) {
+        snprintf(err, err_len, "internal error: audit entry without an action (log %s)", a->path);
+        return -1;
+    }
+    cJSON *o = cJSON_CreateObject();
+    char ts[48];
+    now_iso(ts, sizeof ts);
+    cJSON_AddStringToObject(o, "time", ts);
+    cJSON_AddStringToObject(o, "phase", phase);
+    add_str(o, a, e, "operator", a->operator_name);
+    add_str(o, a, e, "host", a->host);
+    cJSON_AddNumberToObject(o, "pid", (double)getpid());
+    add_str(o, a, e, "action", e->action);
+    add_str(o, a, e, "reason", e->reason);
+    if (e->user_id >= 0) cJSON_AddNumberToObject(o, "user_id", (double)e->user_id);
+    if (e->retirement_id >= 0) cJSON_AddNumberToObject(o, "retirement_id", (double)e->retirement_id);
+    add_str(o, a, e, "from_state", e->from_state);
+    add_str(o, a, e, "to_state", e->to_state);
+    add_str(o, a, e, "driver", e->driver);
+    add_str(o, a, e, "method", e->method);
+    add_str(o, a, e, "shard", e->shard);
+    if (e->steps && e->n_steps) {
+        cJSON *arr = cJSON_AddArrayToObject(o, "steps");
+        for (size_t i = 0; i < e->n_steps; i++) {
+            cJSON *s = cJSON_CreateObject();
+            add_str(s, a, e, "driver", e->steps[i].driver);
+            add_str(s, a, e, "method", e->steps[i].method);
+            add_str(s, a, e, "status", e->steps[i].status);
+            cJSON_AddItemToArray(arr, s);
+        }
+    }
+    if (strcmp(phase, "end") == 0) {
+        add_str(o, a, e, "outcome", e->outcome);
+        cJSON_AddNumberToObject(o, "exit_status", e->exit_status);
+    } else {
+        add_str(o, a, e, "outcome", e->outcome);
+    }
+    if (e->counts && e->n_counts) {
+        cJSON *c = cJSON_AddObjectToObject(o, "counts");
+        for (size_t i = 0; i < e->n_counts; i++)
+            if (e->counts[i].name) cJSON_AddNumberToObject(c, e->counts[i].name, (double)e->counts[i].value);
+    }
+    add_str(o, a, e, "detail", e->detail);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text) {
+        snprintf(err, err_len, "out of memory writing the audit log %s", a->path);
+        return -1;
+    }
+    size_t len = strlen(text);
+    strbuf line = STRBUF_INIT;
+    sb_addn(&line, text, len);
+    sb_addc(&line, '\n');
+    free(text);
+    const char *p = sb_str(&line);
+    size_t left = line.len;
+    while (left) {
+        ssize_t w = write(a->fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, err_len, "cannot write the audit log %s: %s; free space or fix the file, then retry",
+                     a->path, strerror(errno));
+            sb_free(&line);
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    sb_free(&line);
+    if (fsync(a->fd) != 0 && errno != EINVAL && errno != EROFS) {
+        snprintf(err, err_len, "cannot flush the audit log %s to disk: %s; free space or fix the file, then retry",
+                 a->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int audit_begin(audit_log *a, const audit_entry *e, char *err, size_t err_len)
+{
+    int rc = write_line(a, e, "start", err, err_len);
+    if (rc != 0 && err_len) {
+        size_t l = strlen(err);
+        snprintf(err + l, err_len - l, "%s", " The action was not started.");
+    }
+    return rc;
+}
+
+int audit_end(audit_log *a, const audit_entry *e, char *err, size_t err_len)
+{
+    return write_line(a, e, "end", err, err_len);
+}
+
+const char *audit_path(const audit_log *a) { return a ? a->path : NULL; }
+const char *audit_operator(const audit_log *a) { return a ? a->operator_name : NULL; }
+
+void audit_close(audit_log *a)
+{
+    if (!a) return;
+    if (a->fd >= 0) close(a->fd);
+    for (size_t i = 0; i < a->n_secrets; i++) free(a->secrets[i]);
+    free(a->secrets);
+    free(a->path);
+    free(a->operator_name);
+    free(a);
+}
