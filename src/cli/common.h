@@ -1,0 +1,78 @@
+/* Shared helpers of the CLI commands (prefix cli_): option parsing, loading the config with
+ * the upstream exit status, building the http/lms clients and the driver registry, and
+ * printing secret-free errors. Used by every src/cli/cmd_*.c file. */
+#ifndef RETIRECTL_CLI_COMMON_H
+#define RETIRECTL_CLI_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "cli/cli.h"
+#include "engine/config.h"
+#include "engine/http.h"
+#include "engine/lms.h"
+#include "engine/reg.h"
+
+/* Exit statuses of retire_one_learner.py (spec §9.1) as process exit statuses. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_SETUP 255         /* ERR_SETUP_FAILED (-1) */
+#define CLI_EXIT_END_STATE 254     /* ERR_USER_AT_END_STATE (-2) */
+#define CLI_EXIT_WORKING_STATE 253 /* ERR_USER_IN_WORKING_STATE (-3) */
+#define CLI_EXIT_RETIRING 252      /* ERR_WHILE_RETIRING (-4) */
+#define CLI_EXIT_BAD_LEARNER 251   /* ERR_BAD_LEARNER (-5) */
+#define CLI_EXIT_UNKNOWN_STATE 250 /* ERR_UNKNOWN_STATE (-6) */
+#define CLI_EXIT_BAD_CONFIG 249    /* ERR_BAD_CONFIG (-7) */
+#define CLI_EXIT_USAGE 2           /* bad command line (like click) */
+
+/* What cli_open builds besides the config. */
+enum {
+    CLI_NEED_VALIDATE = 1, /* run cfg_validate (failure: exit 249) */
+    CLI_NEED_HTTP = 2,     /* http client (no network yet) */
+    CLI_NEED_LMS = 4,      /* lms client (implies http) */
+    CLI_NEED_REG = 8,      /* driver registry (no plugin loaded yet) */
+    CLI_NEED_TOKEN = 16    /* fetch the LMS token now (implies http; failure: exit 255) */
+};
+
+/* Everything a command works with. All members owned by the ctx; cli_close frees them. */
+typedef struct cli_ctx {
+    const cli_globals *g;
+    char *config_path; /* the file used (malloc'd) */
+    cfg *config;
+    http_client *http;
+    lms_client *lms;
+    reg *registry;
+} cli_ctx;
+
+/* Resolves the config file: explicit (a command's --config_file), then g->config_path
+ * (--config), then $RETIREMENT_CONFIG_FILE / $XDG_CONFIG_HOME (cfg_default_path). Returns a
+ * malloc'd path or NULL when none is given anywhere. */
+char *cli_config_path(const cli_globals *g, const char *explicit_path);
+
+/* Loads the config and builds what `need` asks for. Returns 0, or the exit status to return
+ * (249 for a missing/unreadable/invalid config, 255 for a client or token failure) after
+ * printing a sentence naming the file/line/URL and what to do on stderr. On failure the ctx
+ * is already closed. */
+int cli_open(cli_ctx *ctx, const cli_globals *g, const char *explicit_config, unsigned need);
+void cli_close(cli_ctx *ctx);
+
+/* Prints "retirectl: <message>\n" on stderr with the config's secrets scrubbed (config may
+ * be NULL). */
+void cli_error(const cfg *config, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_verror(const cfg *config, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Option matching for "--name VALUE" and "--name=VALUE"; '-' and '_' are interchangeable in
+ * the name (so --cool-off-days also matches --cool_off_days). Returns the value and advances
+ * *i, or NULL when argv[*i] is not that option. A missing value prints an error and sets
+ * *missing to 1 (when missing is not NULL). */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing);
+/* Non-zero when argv[i] is the flag `name` (same '-'/'_' rule). */
+int cli_opt_flag(const char *arg, const char *name);
+/* Non-zero when argv contains --help or -h. */
+int cli_wants_help(int argc, char **argv);
+/* Parses a non-negative integer option value; prints an error naming the option on failure. */
+int cli_parse_long(const char *opt, const char *value, long *out);
+
+/* Writes `text` to stdout with secrets of config scrubbed. */
+void cli_print_scrubbed(const cfg *config, const char *text);
+
+#endif

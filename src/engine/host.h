@@ -1,0 +1,42 @@
+/* host (prefix host_): the rd_host services a driver gets (include/retirectl/driver.h),
+ * implemented over the engine's http client and config: HTTP with the shared LMS token and
+ * upstream retries, log lines and progress forwarded to callbacks (the job worker turns them
+ * into `log` / `step` events), a cancellation flag, config lookups, URL helpers, the
+ * driver's name, and rd_call set-up with a collector for previews (rd_call_describe). */
+#ifndef RETIRECTL_HOST_H
+#define RETIRECTL_HOST_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "engine/config.h"
+#include "engine/http.h"
+#include "retirectl/driver.h"
+
+/* Receives a driver's log line (already formatted, not yet scrubbed). */
+typedef void (*host_log_fn)(void *user, rd_log_level level, const char *text);
+/* Receives a driver's progress text. */
+typedef void (*host_progress_fn)(void *user, const char *text);
+
+/* Builds a host for one driver instance. config and http must outlive it; driver_name is
+ * copied; log/progress may be NULL (then dropped); cancel_flag may be NULL. Free with
+ * host_free. */
+rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
+                  host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
+void host_free(rd_host *host);
+
+/* One call context; `requests` collects what a preview describes as a JSON array of
+ * {"method","url","headers":[...],"body"} (secrets are scrubbed when events are written). */
+typedef struct host_call {
+    rd_call call;
+    cJSON *requests; /* owned; NULL unless collect was set */
+} host_call;
+void host_call_init(host_call *hc, const rd_host *host, int collect);
+void host_call_done(host_call *hc);
+
+/* Describes a request into a collector directly (used by the engine's own previews of the
+ * PATCHes it would send). */
+void host_describe(cJSON *requests, const char *method, const char *url, const char *const *headers,
+                   const char *body);
+
+#endif

@@ -1,0 +1,142 @@
+/* job (prefix job_): retire (or dry-run, or rerun one method for) one learner in a worker
+ * process, supervised from the calling process (DESIGN.md §2).
+ *
+ * The supervisor (the CLI, `retire --all -j N`, the console) owns a job_ctx: config, one
+ * http client whose LMS token is fetched BEFORE any worker is forked (every worker inherits
+ * it: one token per process tree), the driver registry (plugins are dlopen()ed only in
+ * workers) and an lms client it uses to record ERRORED itself when a worker dies.
+ *
+ * job_start() forks a worker that runs the steps exactly as retire_one_learner.py (spec §9.1)
+ * and writes JSON-lines events (docs/events.md) to a pipe. The supervisor multiplexes any
+ * number of jobs with poll():
+ *
+ *     job_ctx *ctx = job_ctx_new(config, driver_paths, err, sizeof err);
+ *     if (job_ctx_prepare(ctx, err, sizeof err) != 0) ...          // token fetch, exit 255
+ *     job *j = job_start(ctx, &spec, on_event, user, err, sizeof err);
+ *     while (!job_done(j)) {
+ *         struct pollfd p = {job_fd(j), POLLIN, 0};
+ *         poll(&p, 1, job_poll_timeout_ms(j));                      // -1 fd once the pipe closed
+ *         if (p.revents) job_on_readable(j);
+ *         job_tick(j, job_now());                                   // timeouts, reaping
+ *     }
+ *     int status = job_exit_status(j); job_free(j);
+ *
+ * (job_run() does exactly that loop for one job.) Every event is passed to the callback as
+ * a parsed ev_event plus its JSON line; the last one is always `result`. When the worker
+ * dies or exceeds step_timeout_seconds in a step, the supervisor kills it, PATCHes ERRORED at
+ * the LMS with "<DRIVER>.<method> crashed (SIGSEGV)" / "<DRIVER>.<method> timed out after N s"
+ * / "<DRIVER>.<method> exited with status N" and emits the step `failed` and `result` events
+ * itself.
+ *
+ * Cancellation (job_cancel, e.g. on SIGINT/SIGTERM of the CLI): the worker lets the step in
+ * flight finish (its end state is recorded), logs that it was cancelled and stops with outcome
+ * `cancelled` and exit status JOB_EXIT_CANCELLED. A second job_cancel kills the worker and
+ * records ERRORED ("... cancelled by the operator") if a step was in flight.
+ *
+ * Workers are forked, not exec'd: no threads may be running in the supervisor when job_start
+ * is called (curses and poll loops are fine). The worker closes no descriptors of the
+ * supervisor except inherited sockets, which it neutralises so it never shares a
+ * keep-alive connection with its parent. */
+#ifndef RETIRECTL_JOB_H
+#define RETIRECTL_JOB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "engine/config.h"
+#include "engine/ev.h"
+#include "engine/http.h"
+#include "engine/lms.h"
+#include "engine/reg.h"
+
+/* Exit status of a job stopped by the operator (not an upstream status). */
+#define JOB_EXIT_CANCELLED 130
+
+typedef enum job_action {
+    JOB_RETIRE = 0, /* retire_one_learner.py: the whole pipeline from the learner's state */
+    JOB_PLAN = 1,   /* dry-run: GET status, plan, preview every step; no PATCH, no driver call */
+    JOB_RERUN = 2   /* run one DRIVER.method for the learner, optionally bracketed by states */
+} job_action;
+
+/* What to do. Strings are copied by job_start. */
+typedef struct job_spec {
+    const char *username;      /* the username given by the operator (PATCHes use it as given) */
+    job_action action;
+    const char *label;         /* `action` of the job event ("retire", "resume", "rerun", "plan");
+                                  NULL: derived from action */
+    int dry_run;               /* with JOB_RETIRE: same as JOB_PLAN */
+    /* JOB_RERUN only: */
+    const char *driver;        /* e.g. "LMS" */
+    const char *method;        /* e.g. "retirement_retire_forum" */
+    const char *bracket_start; /* if set: forced PATCH to this state ("Starting: <state>") before the
+                                  call, ERRORED with the message on failure */
+    const char *bracket_end;   /* if set (with bracket_start): forced PATCH to this state after
+                                  success ("Ending: <state> with response:\n<text>") */
+} job_spec;
+
+typedef struct job_ctx job_ctx;
+typedef struct job job;
+
+/* Called for every event of a job, in order; line is the JSON line (with "\n"), ev its parse.
+ * Both are valid only during the call. */
+typedef void (*job_event_fn)(void *user, job *j, const ev_event *ev, const char *line);
+
+/* A supervisor context over config (which must outlive it). driver_paths: extra entry-point
+ * files (--driver-path), NULL-terminated, may be NULL. NULL with err on failure. */
+job_ctx *job_ctx_new(const cfg *config, const char *const *driver_paths, char *err, size_t err_len);
+/* Same, reusing clients the caller already built (borrowed: they must outlive the ctx;
+ * registry may be NULL to build one). */
+job_ctx *job_ctx_new_with(const cfg *config, http_client *http, lms_client *lms, reg *registry, char *err,
+                          size_t err_len);
+/* Fetches the shared LMS token now (before any worker is forked). 0, or -1 with a sentence in
+ * err (the caller exits 255 "Unexpected error occurred!"). */
+int job_ctx_prepare(job_ctx *ctx, char *err, size_t err_len);
+void job_ctx_free(job_ctx *ctx);
+const cfg *job_ctx_config(const job_ctx *ctx);
+http_client *job_ctx_http(job_ctx *ctx);
+lms_client *job_ctx_lms(job_ctx *ctx);
+reg *job_ctx_registry(job_ctx *ctx);
+/* Overrides the config's step_timeout_seconds (seconds; <= 0 keeps the config's). */
+void job_ctx_set_step_timeout(job_ctx *ctx, double seconds);
+
+/* Forks the worker. NULL with err when it cannot (pipe/fork failure). The job is owned by
+ * the caller (job_free). user is passed to fn. */
+job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, char *err, size_t err_len);
+/* The pipe to poll for POLLIN, or -1 once it is closed (then only job_tick is needed). */
+int job_fd(const job *j);
+/* Reads what is available and dispatches complete lines. Returns 1 when the job is done. */
+int job_on_readable(job *j);
+/* Monotonic seconds, the clock job_tick expects. */
+double job_now(void);
+/* Enforces the step timeout, reaps the worker and, if it died without a result, records
+ * ERRORED and emits the closing events. Returns 1 when the job is done. */
+int job_tick(job *j, double now);
+/* Milliseconds until job_tick must run next (for poll), at most 250. */
+int job_poll_timeout_ms(const job *j);
+/* Asks the worker to stop after the step in flight (see above). */
+void job_cancel(job *j);
+int job_done(const job *j);
+/* After done: the exit status (0, 249..255, JOB_EXIT_CANCELLED) and outcome ("complete",
+ * "errored", "refused", "planned", "cancelled"). */
+int job_exit_status(const job *j);
+const char *job_outcome(const job *j);
+const char *job_username(const job *j);
+pid_t job_pid(const job *j);
+/* Steps run / skipped / failed so far (for summaries and the audit log). */
+int job_steps_run(const job *j);
+int job_steps_skipped(const job *j);
+/* LMS ids seen in the job event (0 when unknown), for the audit log. */
+long job_lms_user_id(const job *j);
+long job_retirement_id(const job *j);
+/* The result message (secret-free), or "". */
+const char *job_message(const job *j);
+/* Kills a still-running worker (SIGKILL) and frees. */
+void job_free(job *j);
+
+/* Starts one job and runs the poll loop until it is done, honouring *cancel_flag (set by a
+ * signal handler; may be NULL): the first time it becomes non-zero job_cancel is called,
+ * and again when it exceeds 1. Returns the exit status, or 255 with err when it cannot start. */
+int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile int *cancel_flag, char *err,
+            size_t err_len);
+
+#endif
