@@ -1,0 +1,217 @@
+/*
+ * AMPLITUDE driver: asks Amplitude to delete the learner's data (spec thirdparty-drivers.md §4).
+ *
+ * Pipeline method: delete_user. One POST {api}/api/2/deletions/users, HTTP Basic
+ * api_key:secret_key, body {"user_ids": [<user.id>], "ignore_invalid_id": "true",
+ * "requester": "user-retirement-pipeline"}. Only 200 is success (unknown users are a 200
+ * thanks to ignore_invalid_id); 429 and 5xx are retried (full-jitter exponential backoff,
+ * RETRY_MAX_ATTEMPTS attempts in all, default 5); anything else fails at once with
+ * "Amplitude user deletion failed due to <reason phrase>" ("None" when the server sent none).
+ *
+ * Config: amplitude_api_key, amplitude_secret_key (both needed, as upstream: without the
+ * secret the step fails with 'AMPLITUDE' like upstream's KeyError), amplitude_eu (optional
+ * bool, not upstream: EU residency host https://analytics.eu.amplitude.com),
+ * amplitude_api_url (optional, not upstream: any base URL, e.g. the simulator; wins over
+ * amplitude_eu).
+ */
+#include "../vendorkit/vendorkit.h"
+
+#define AMPLITUDE_US "https://amplitude.com"
+#define AMPLITUDE_EU "https://analytics.eu.amplitude.com"
+
+typedef struct amplitude {
+    const rd_host *host;
+    char *api_key;    /* secret */
+    char *secret_key; /* secret */
+    char *basic;      /* base64(api_key:secret_key), secret */
+    char *url;
+    int configured;   /* upstream creates the object only when key and secret are truthy */
+    int max_attempts;
+    double retry_base;
+} amplitude;
+
+static void amplitude_destroy(void *inst)
+{
+    amplitude *a = inst;
+    if (!a) return;
+    free(a->api_key);
+    free(a->secret_key);
+    free(a->basic);
+    free(a->url);
+    free(a);
+}
+
+/* malloc'd standard base64 of n bytes. */
+static char *amplitude_base64(const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n) v |= p[i + 2];
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Builds an instance: amplitude_api_key required; no network. */
+static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    amplitude *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, err_len, "AMPLITUDE: out of memory");
+        return NULL;
+    }
+    a->host = host;
+    a->api_key = vk_config_dup(host, "amplitude_api_key");
+    a->secret_key = vk_config_dup(host, "amplitude_secret_key");
+    if (!a->api_key) {
+        snprintf(err, err_len, "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
+                               "amplitude_secret_key to the project's API and secret keys");
+        amplitude_destroy(a);
+        return NULL;
+    }
+    a->configured = vk_truthy(a->api_key) && vk_truthy(a->secret_key);
+    if (a->configured) {
+        char *pair = NULL;
+        if (asprintf(&pair, "%s:%s", a->api_key, a->secret_key) >= 0) {
+            a->basic = amplitude_base64((const unsigned char *)pair, strlen(pair));
+            free(pair);
+        }
+    }
+    char *api = vk_config_dup(host, "amplitude_api_url");
+    const char *base = vk_truthy(api) ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
+    char *b = vk_strip_slash(base);
+    if (b && asprintf(&a->url, "%s/api/2/deletions/users", b) < 0) a->url = NULL;
+    free(b);
+    free(api);
+    if (!a->url || (a->configured && !a->basic)) {
+        snprintf(err, err_len, "AMPLITUDE: out of memory");
+        amplitude_destroy(a);
+        return NULL;
+    }
+    a->max_attempts = vk_env_attempts("RETRY_MAX_ATTEMPTS", 5);
+    a->retry_base = vk_retry_base(host);
+    return a;
+}
+
+/* Fails the step like upstream when the object was never created (key or secret empty). */
+static int amplitude_unconfigured(const amplitude *a, rd_call *call)
+{
+    if (a->configured) return 0;
+    a->host->log(a->host, RD_LOG_ERROR,
+                 "AMPLITUDE is in the pipeline but amplitude_api_key and amplitude_secret_key are not both set "
+                 "(upstream then fails the step with KeyError 'AMPLITUDE'); set both and resume the learner");
+    rd_call_message(call, "'AMPLITUDE'");
+    return 1;
+}
+
+/* The request body for a learner; -1 with the upstream KeyError text when user.id is missing. */
+static int amplitude_body(const cJSON *learner, vk_buf *out, rd_call *call)
+{
+    const cJSON *uid = vk_user_id(learner);
+    if (!uid) {
+        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
+        return -1;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON *ids = cJSON_AddArrayToObject(body, "user_ids");
+    cJSON_AddItemToArray(ids, cJSON_Duplicate(uid, 1));
+    cJSON_AddStringToObject(body, "ignore_invalid_id", "true");
+    cJSON_AddStringToObject(body, "requester", "user-retirement-pipeline");
+    vk_dumps(out, body);
+    cJSON_Delete(body);
+    return 0;
+}
+
+/* delete_user: POST /api/2/deletions/users with upstream retry rules. */
+static rd_status amplitude_delete_user(void *inst, const cJSON *learner, rd_call *call)
+{
+    amplitude *a = inst;
+    const rd_host *host = a->host;
+    if (amplitude_unconfigured(a, call)) return RD_CONFIG;
+    vk_buf body = {0};
+    if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
+    char auth[2048];
+    snprintf(auth, sizeof auth, "Authorization: Basic %s", a->basic);
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    const char *secrets[] = {a->api_key, a->secret_key, a->basic, NULL};
+    rd_http_request req = {.method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
+                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
+                           .secret_values = secrets};
+    rd_status st = RD_RETRYABLE;
+    for (int attempt = 1;; attempt++) {
+        rd_http_response resp;
+        memset(&resp, 0, sizeof resp);
+        if (host->http(host, &req, &resp) != 0) {
+            rd_call_message(call, "Amplitude user deletion failed: no response from %s: %s", a->url, resp.error);
+            host->log(host, RD_LOG_ERROR, "%s", call->message);
+            host->http_free(host, &resp);
+            st = RD_RETRYABLE;
+            break;
+        }
+        long code = resp.status;
+        if (code == 200) {
+            host->log(host, RD_LOG_INFO, "Amplitude user deletion succeeded");
+            rd_call_message(call, "None");
+            host->http_free(host, &resp);
+            st = RD_OK;
+            break;
+        }
+        char reason[256];
+        vk_reason(&resp, reason, sizeof reason);
+        host->http_free(host, &resp);
+        rd_call_message(call, "Amplitude user deletion failed due to %s", reason);
+        host->log(host, RD_LOG_ERROR, "%s", call->message);
+        if (!(code == 429 || (code >= 500 && code < 600))) {
+            st = RD_FAILED;
+            break;
+        }
+        if (attempt >= a->max_attempts) {
+            st = RD_RETRYABLE;
+            break;
+        }
+        double wait = vk_expo_wait(a->retry_base, attempt);
+        host->log(host, RD_LOG_INFO, "Backing off delete_user(...) for %.1fs (AmplitudeRecoverableException: %s)",
+                  wait, call->message);
+        if (vk_sleep(host, wait) != 0) {
+            st = RD_RETRYABLE;
+            break;
+        }
+    }
+    vk_buf_free(&body);
+    return st;
+}
+
+/* delete_user preview: the POST it would send, credentials masked. */
+static rd_status amplitude_preview_delete_user(void *inst, const cJSON *learner, rd_call *call)
+{
+    amplitude *a = inst;
+    if (amplitude_unconfigured(a, call)) return RD_CONFIG;
+    vk_buf body = {0};
+    if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
+    const char *headers[] = {"Authorization: Basic ********", "Content-Type: application/json", NULL};
+    rd_call_describe(call, "POST", a->url, headers, vk_buf_str(&body));
+    rd_call_message(call, "queues an Amplitude deletion job; only 200 counts as success; retries 429/5xx up to %d "
+                          "attempts",
+                    a->max_attempts);
+    vk_buf_free(&body);
+    return RD_OK;
+}
+
+static const rd_method amplitude_methods[] = {
+    {"delete_user", amplitude_delete_user, amplitude_preview_delete_user},
+    {NULL, NULL, NULL},
+};
+
+__attribute__((visibility("default"))) const rd_driver retirectl_driver_amplitude =
+    RD_DRIVER_INIT("AMPLITUDE", "1.0.0", "Amplitude: POST /api/2/deletions/users for the learner's LMS user id",
+                   amplitude_get_instance, amplitude_destroy, amplitude_methods);

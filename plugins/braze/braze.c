@@ -1,0 +1,200 @@
+/*
+ * BRAZE driver: deletes the learner's Braze user (spec thirdparty-drivers.md §3).
+ *
+ * Pipeline method: delete_user. One POST {rest}/users/delete with
+ * {"external_ids": [<user.id>]} and `Authorization: Bearer <braze_api_key>`.
+ * < 400 is success; 429 and 5xx are retried with full-jitter exponential backoff up to
+ * RETRY_BRAZE_MAX_ATTEMPTS (default 5) attempts in all; any other status fails at once.
+ * The message is the JSON body's "message" or the HTTP reason phrase:
+ * "Braze user deletion failed due to <msg>".
+ *
+ * Config: braze_api_key (required), braze_instance (cluster, e.g. iad-01: URL
+ * https://rest.<instance>.braze.com), braze_rest_url (optional, not upstream: full REST
+ * endpoint base for EU clusters such as https://rest.fra-01.braze.eu, or the simulator),
+ * braze_external_ids_as_strings (optional bool, not upstream: send ids as strings, the
+ * documented type; default false = numbers as upstream).
+ */
+#include "../vendorkit/vendorkit.h"
+
+typedef struct braze {
+    const rd_host *host;
+    char *api_key;       /* secret */
+    char *url;           /* full POST URL */
+    int ids_as_strings;
+    int max_attempts;
+    double retry_base;
+} braze;
+
+/* Frees an instance. */
+static void braze_destroy(void *inst)
+{
+    braze *b = inst;
+    if (!b) return;
+    free(b->api_key);
+    free(b->url);
+    free(b);
+}
+
+/* Builds an instance: needs braze_api_key; no network. */
+static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    braze *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, err_len, "BRAZE: out of memory");
+        return NULL;
+    }
+    b->host = host;
+    b->api_key = vk_config_dup(host, "braze_api_key");
+    if (!vk_truthy(b->api_key)) {
+        snprintf(err, err_len,
+                 "BRAZE: braze_api_key is not set in the config; set it to a Braze REST API key with the "
+                 "users.delete permission");
+        braze_destroy(b);
+        return NULL;
+    }
+    char *rest = vk_config_dup(host, "braze_rest_url");
+    if (vk_truthy(rest)) {
+        char *base = vk_strip_slash(rest);
+        if (base && asprintf(&b->url, "%s/users/delete", base) < 0) b->url = NULL;
+        free(base);
+    } else {
+        /* Upstream: instance may be missing, giving rest.None.braze.com. */
+        char *inst = vk_config_dup(host, "braze_instance");
+        if (asprintf(&b->url, "https://rest.%s.braze.com/users/delete", inst ? inst : "None") < 0) b->url = NULL;
+        free(inst);
+    }
+    free(rest);
+    if (!b->url) {
+        snprintf(err, err_len, "BRAZE: out of memory");
+        braze_destroy(b);
+        return NULL;
+    }
+    b->ids_as_strings = host->config_bool(host, "braze_external_ids_as_strings", 0);
+    b->max_attempts = vk_env_attempts("RETRY_BRAZE_MAX_ATTEMPTS", 5);
+    b->retry_base = vk_retry_base(host);
+    return b;
+}
+
+/* Builds the request body into out; returns 0, or -1 with the upstream KeyError text in call. */
+static int braze_body(const braze *b, const cJSON *learner, vk_buf *out, rd_call *call)
+{
+    const cJSON *uid = vk_user_id(learner);
+    if (!uid) {
+        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
+        return -1;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON *ids = cJSON_AddArrayToObject(body, "external_ids");
+    if (b->ids_as_strings) {
+        vk_buf s = {0};
+        vk_pystr(&s, uid);
+        cJSON_AddItemToArray(ids, cJSON_CreateString(vk_buf_str(&s)));
+        vk_buf_free(&s);
+    } else {
+        cJSON_AddItemToArray(ids, cJSON_Duplicate(uid, 1));
+    }
+    vk_dumps(out, body);
+    cJSON_Delete(body);
+    return 0;
+}
+
+/* Error text of a failed response: JSON "message", else the reason phrase. */
+static void braze_error_text(const rd_http_response *resp, char *buf, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(vk_body(resp), resp->body_len);
+    const cJSON *m = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "message") : NULL;
+    if (m && !cJSON_IsNull(m)) {
+        vk_buf s = {0};
+        vk_pystr(&s, m);
+        snprintf(buf, len, "%s", vk_buf_str(&s));
+        vk_buf_free(&s);
+    } else {
+        vk_reason(resp, buf, len);
+    }
+    cJSON_Delete(j);
+}
+
+/* delete_user: POST /users/delete with upstream retry rules. */
+static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *call)
+{
+    braze *b = inst;
+    const rd_host *host = b->host;
+    vk_buf body = {0};
+    if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
+
+    char auth[2048];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", b->api_key);
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    const char *secrets[] = {b->api_key, NULL};
+    rd_http_request req = {.method = "POST", .url = b->url, .headers = headers, .body = vk_buf_str(&body),
+                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
+                           .secret_values = secrets};
+    rd_status st = RD_RETRYABLE;
+    for (int attempt = 1;; attempt++) {
+        rd_http_response resp;
+        memset(&resp, 0, sizeof resp);
+        if (host->http(host, &req, &resp) != 0) {
+            /* Upstream does not retry connection errors: the exception fails the step. */
+            rd_call_message(call, "Braze user deletion failed: no response from %s: %s", b->url, resp.error);
+            host->log(host, RD_LOG_ERROR, "%s", call->message);
+            host->http_free(host, &resp);
+            st = RD_RETRYABLE;
+            break;
+        }
+        long code = resp.status;
+        if (code < 400) {
+            host->log(host, RD_LOG_INFO, "Braze user deletion succeeded");
+            rd_call_message(call, "None");
+            host->http_free(host, &resp);
+            st = RD_OK;
+            break;
+        }
+        char text[1024];
+        braze_error_text(&resp, text, sizeof text);
+        host->http_free(host, &resp);
+        rd_call_message(call, "Braze user deletion failed due to %s", text);
+        host->log(host, RD_LOG_ERROR, "%s", call->message);
+        int recoverable = code == 429 || (code >= 500 && code < 600);
+        if (!recoverable) {
+            st = RD_FAILED;
+            break;
+        }
+        if (attempt >= b->max_attempts) {
+            st = RD_RETRYABLE;
+            break;
+        }
+        double wait = vk_expo_wait(b->retry_base, attempt);
+        host->log(host, RD_LOG_INFO, "Backing off delete_user(...) for %.1fs (BrazeRecoverableException: %s)", wait,
+                  call->message);
+        if (vk_sleep(host, wait) != 0) {
+            st = RD_RETRYABLE;
+            break;
+        }
+    }
+    vk_buf_free(&body);
+    return st;
+}
+
+/* delete_user preview: the POST it would send, key masked. */
+static rd_status braze_preview_delete_user(void *inst, const cJSON *learner, rd_call *call)
+{
+    braze *b = inst;
+    vk_buf body = {0};
+    if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
+    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
+    rd_call_describe(call, "POST", b->url, headers, vk_buf_str(&body));
+    rd_call_message(call, "deletes Braze user %s (not undoable); retries 429/5xx up to %d attempts", vk_buf_str(&body),
+                    b->max_attempts);
+    vk_buf_free(&body);
+    return RD_OK;
+}
+
+static const rd_method braze_methods[] = {
+    {"delete_user", braze_delete_user, braze_preview_delete_user},
+    {NULL, NULL, NULL},
+};
+
+__attribute__((visibility("default"))) const rd_driver retirectl_driver_braze =
+    RD_DRIVER_INIT("BRAZE", "1.0.0", "Braze: POST /users/delete for the learner's LMS user id", braze_get_instance,
+                   braze_destroy, braze_methods);
