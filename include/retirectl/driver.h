@@ -187,6 +187,10 @@ typedef struct rd_driver {
     const rd_method *methods; /* terminated by an entry whose name is NULL */
 } rd_driver;
 
+/* Marks the exported descriptor visible even when the plugin is built with
+ * -fvisibility=hidden (as plugins/<name>/ are):  RD_EXPORT const rd_driver retirectl_driver_x = ...; */
+#define RD_EXPORT __attribute__((visibility("default")))
+
 /* Declares the descriptor fields in order: RD_DRIVER_INIT("WEBHOOK", "1.0.0", "...", get, destroy, methods) */
 #define RD_DRIVER_INIT(name_, version_, description_, get_instance_, destroy_, methods_) \
     { RD_ABI_VERSION, (uint32_t)sizeof(rd_driver), name_, version_, description_, get_instance_, destroy_, methods_ }

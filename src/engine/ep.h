@@ -37,4 +37,9 @@ int ep_parse_file(ep_list *list, const char *path);
 int ep_parse_text(ep_list *list, const char *path, const char *text);
 void ep_list_free(ep_list *list);
 
+/* Checks that a file retirectl will trust (entry-point file or plugin .so) is a regular file,
+ * not writable by group or others, and owned by root or the current user. Returns 0, or -1
+ * with a sentence in err naming the file (`what` says which kind, e.g. "plugin") and the fix. */
+int ep_check_file_safe(const char *path, const char *what, char *err, size_t err_len);
+
 #endif

@@ -21,18 +21,33 @@ typedef struct reg_driver_info {
     const char *symbol;        /* exported symbol, NULL for built-ins */
     const rd_driver *driver;   /* descriptor once loaded (always for built-ins), else NULL */
     const char *load_error;    /* first problem with this driver, or NULL */
+    const char *kind;          /* "built-in", "extra_services" (generic driver under that name) or "plugin" */
 } reg_driver_info;
 
 /* A registry with the built-ins and extra_services of config (may be NULL) and entry-point
- * files from: the install's plugins/retirement_driver.cfg (and the build tree's), the config's
+ * files from: the install's plugins/retirement_driver.cfg (the build tree's instead when the
+ * running program lies in the build tree; absent is fine), the config's
  * `driver_entry_points:` list, extra_files (--driver-path, NULL-terminated, may be NULL) and
- * $RETIRECTL_DRIVER_PATH (colon-separated). Never fails: problems are recorded. */
+ * $RETIRECTL_DRIVER_PATH (colon-separated). Never fails: problems are recorded. A name
+ * defined twice (including a plugin or extra service named like a built-in) keeps its first
+ * definition but is marked with a load error naming both places: fatal only when used.
+ * Nothing is dlopen()ed here. The registry copies what it needs from config. */
 reg *reg_new(const cfg *config, const char *const *extra_files);
 void reg_free(reg *r);
 
 /* Loads (if needed) and returns the driver called name; NULL with a sentence naming the
  * entry-point file and line, the .so and what to do in err. */
 const rd_driver *reg_load(reg *r, const char *name, char *err, size_t err_len);
+/* Loads the driver called name and calls its get_instance(config, host, ...). Returns the
+ * instance (release it with (*driver_out)->destroy when that is non-NULL) and sets *driver_out,
+ * or NULL with a sentence in err: the load error, or "driver X (file:line, .so) could not start:
+ * <the driver's reason>". The caller builds host (with host->driver_name = name) and keeps it
+ * and config alive as long as the instance. err may receive text from the plugin: scrub it
+ * (cfg_redact) before printing. Call it only where a crash may happen: in a job worker. */
+void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_host *host,
+                      const rd_driver **driver_out, char *err, size_t err_len);
+/* The info of the driver called name (loaded or not), or NULL when no driver has that name. */
+const reg_driver_info *reg_find(const reg *r, const char *name);
 /* The method called name of a loaded driver, or NULL. */
 const rd_method *reg_method(const rd_driver *d, const char *name);
 
@@ -48,5 +63,8 @@ const reg_driver_info *reg_info(const reg *r, size_t i);
 /* Problems not tied to one driver (entry-point syntax errors, unreadable files), one per line. */
 size_t reg_problem_count(const reg *r);
 const char *reg_problem(const reg *r, size_t i);
+/* The entry-point files that were read, in search order (real paths). */
+size_t reg_searched_count(const reg *r);
+const char *reg_searched(const reg *r, size_t i);
 
 #endif

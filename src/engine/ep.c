@@ -1,0 +1,488 @@
+/* ep: parser for `retirement_driver` entry-point files (see ep.h). */
+#include "engine/ep.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/strbuf.h"
+
+#define EP_MAX_FILE_BYTES (1024 * 1024)
+
+/* Section kinds the parser cares about. */
+enum ep_mode { MODE_NONE, MODE_SETUP_CFG, MODE_ENTRY_POINTS_TXT, MODE_OTHER };
+
+/* Returns a malloc'd copy of s (aborting on out-of-memory like the rest of the engine's helpers). */
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d) abort();
+    return d;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+    char *d = strndup(s, n);
+    if (!d) abort();
+    return d;
+}
+
+/* Appends a problem (message built printf-style) to list. */
+static void add_problem(ep_list *list, const char *source, int line, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void add_problem(ep_list *list, const char *source, int line, const char *name, const char *fmt, ...)
+{
+    ep_problem *p = realloc(list->problems, (list->n_problems + 1) * sizeof *p);
+    if (!p) abort();
+    list->problems = p;
+    strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    p[list->n_problems].source = xstrdup(source);
+    p[list->n_problems].line = line;
+    p[list->n_problems].name = name ? xstrdup(name) : NULL;
+    p[list->n_problems].message = sb_take(&sb);
+    list->n_problems++;
+}
+
+/* Returns the folder part of path ("." when there is none), malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return xstrdup(".");
+    if (slash == path) return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Resolves file relative to the folder of the entry-point file; absolute paths stay. */
+static char *resolve_path(const char *ep_path, const char *file)
+{
+    if (file[0] == '/') return xstrdup(file);
+    char *dir = dir_of(ep_path);
+    strbuf sb = STRBUF_INIT;
+    if (strcmp(dir, ".") == 0)
+        sb_add(&sb, file);
+    else
+        sb_addf(&sb, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", file);
+    free(dir);
+    return sb_take(&sb);
+}
+
+/* Non-zero when name is usable as a pipeline driver name: letters, digits, '_', '-', '.'. */
+static int valid_name(const char *name)
+{
+    if (!*name) return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') return 0;
+    return 1;
+}
+
+/* Non-zero when sym is a C identifier (what dlsym can find for an exported descriptor). */
+static int valid_symbol(const char *sym)
+{
+    if (!*sym || isdigit((unsigned char)*sym)) return 0;
+    for (const char *p = sym; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_') return 0;
+    return 1;
+}
+
+/* Trims leading and trailing whitespace in place; returns the start. */
+static char *trim(char *s)
+{
+    while (*s && isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+/* Cuts an inline comment: ' #' or ' ;' (a comment marker preceded by whitespace). */
+static void cut_inline_comment(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if ((*p == '#' || *p == ';') && p > s && isspace((unsigned char)p[-1])) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+/* Looks up an entry by name in the list; NULL when absent. */
+static const ep_entry *find_entry(const ep_list *list, const char *name)
+{
+    for (size_t i = 0; i < list->n_entries; i++)
+        if (strcmp(list->entries[i].name, name) == 0) return &list->entries[i];
+    return NULL;
+}
+
+/* Parses the value "file:symbol" of entry `name` at path:line and adds the entry (or a problem). */
+static void add_entry(ep_list *list, const char *path, int line, const char *name, char *value)
+{
+    value = trim(value);
+    if (!valid_name(name)) {
+        add_problem(list, path, line, *name ? name : NULL,
+                    "%s:%d: '%s' is not a valid driver name (use letters, digits, '_', '-' or '.', e.g. "
+                    "WEBHOOK = example/example.so:retirectl_driver_webhook)",
+                    path, line, name);
+        return;
+    }
+    char *colon = strrchr(value, ':');
+    if (!*value) {
+        add_problem(list, path, line, name,
+                    "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
+                    path, line, name, name);
+        return;
+    }
+    if (!colon) {
+        add_problem(list, path, line, name,
+                    "%s:%d: driver %s: '%s' has no ':symbol'; write it as %s = %s:exported_symbol "
+                    "(the rd_driver descriptor the plugin exports)",
+                    path, line, name, value, name, value);
+        return;
+    }
+    *colon = '\0';
+    char *file = trim(value);
+    char *symbol = trim(colon + 1);
+    if (!*file) {
+        add_problem(list, path, line, name,
+                    "%s:%d: driver %s names no shared object before ':%s'; write it as %s = path/driver.so:%s",
+                    path, line, name, symbol, name, symbol);
+        return;
+    }
+    if (!valid_symbol(symbol)) {
+        add_problem(list, path, line, name,
+                    "%s:%d: driver %s: '%s' is not a C symbol name; after ':' put the name of the exported "
+                    "rd_driver descriptor (e.g. retirectl_driver_webhook)",
+                    path, line, name, symbol);
+        return;
+    }
+    const ep_entry *dup = find_entry(list, name);
+    if (dup) {
+        add_problem(list, path, line, name,
+                    "driver %s is defined twice: %s:%d and %s:%d; remove or rename one of them "
+                    "(a later entry-point file may not silently replace a driver)",
+                    name, dup->source, dup->line, path, line);
+        return;
+    }
+    ep_entry *e = realloc(list->entries, (list->n_entries + 1) * sizeof *e);
+    if (!e) abort();
+    list->entries = e;
+    e[list->n_entries].name = xstrdup(name);
+    e[list->n_entries].file = resolve_path(path, file);
+    e[list->n_entries].symbol = xstrdup(symbol);
+    e[list->n_entries].source = xstrdup(path);
+    e[list->n_entries].line = line;
+    list->n_entries++;
+}
+
+/* Splits "NAME = value" at the first '='; returns 0 and sets *name / *value (in place), or -1. */
+static int split_entry(char *text, char **name, char **value)
+{
+    char *eq = strchr(text, '=');
+    if (!eq) return -1;
+    *eq = '\0';
+    *name = trim(text);
+    *value = eq + 1;
+    return 0;
+}
+
+/* Width of the leading whitespace of a line (tabs count as one column, like configparser). */
+static size_t indent_of(const char *s)
+{
+    size_t n = 0;
+    while (s[n] == ' ' || s[n] == '\t') n++;
+    return n;
+}
+
+int ep_parse_text(ep_list *list, const char *path, const char *text)
+{
+    size_t before = list->n_problems;
+    enum ep_mode mode = MODE_NONE;
+    int in_block = 0;         /* setup.cfg: inside the `retirement_driver =` value */
+    size_t key_indent = 0;    /* indentation of the key line owning the current value */
+    /* an entry whose value continues on the next, more indented line */
+    char *pending_name = NULL;
+    int pending_line = 0;
+    size_t pending_indent = 0;
+    int line_no = 0;
+    int saw_group = 0;
+
+    const char *p = text ? text : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *raw = xstrndup(p, len);
+        p += len + (nl ? 1 : 0);
+        line_no++;
+        size_t rl = strlen(raw);
+        while (rl && (raw[rl - 1] == '\r' || raw[rl - 1] == ' ' || raw[rl - 1] == '\t')) raw[--rl] = '\0';
+        size_t ind = indent_of(raw);
+        char *body = raw + ind;
+        if (!*body || *body == '#' || *body == ';') { /* blank line or full-line comment */
+            free(raw);
+            continue;
+        }
+        cut_inline_comment(body);
+        body = trim(body);
+        if (!*body) {
+            free(raw);
+            continue;
+        }
+
+        /* a continuation line completing `NAME =` */
+        if (pending_name) {
+            if (ind > pending_indent && !strchr(body, '=')) {
+                add_entry(list, path, pending_line, pending_name, body);
+                free(pending_name);
+                pending_name = NULL;
+                free(raw);
+                continue;
+            }
+            add_problem(list, path, pending_line, pending_name,
+                        "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
+                        path, pending_line, pending_name, pending_name);
+            free(pending_name);
+            pending_name = NULL;
+        }
+
+        if (ind == 0 && body[0] == '[') {
+            size_t bl = strlen(body);
+            if (body[bl - 1] != ']') {
+                add_problem(list, path, line_no, NULL,
+                            "%s:%d: section header '%s' has no closing ']'; write it as [options.entry_points] "
+                            "or [retirement_driver]",
+                            path, line_no, body);
+                mode = MODE_OTHER;
+                in_block = 0;
+                free(raw);
+                continue;
+            }
+            body[bl - 1] = '\0';
+            char *sec = trim(body + 1);
+            if (strcmp(sec, "options.entry_points") == 0)
+                mode = MODE_SETUP_CFG;
+            else if (strcmp(sec, "retirement_driver") == 0) {
+                mode = MODE_ENTRY_POINTS_TXT;
+                saw_group = 1;
+            } else
+                mode = MODE_OTHER;
+            in_block = 0;
+            free(raw);
+            continue;
+        }
+
+        switch (mode) {
+        case MODE_NONE:
+            add_problem(list, path, line_no, NULL,
+                        "%s:%d: '%s' comes before any section; start the file with [options.entry_points] "
+                        "(setup.cfg style) or [retirement_driver] (entry_points.txt style)",
+                        path, line_no, body);
+            mode = MODE_OTHER; /* one problem is enough for a headerless file */
+            break;
+        case MODE_OTHER:
+            break;
+        case MODE_SETUP_CFG:
+            if (ind == 0) {
+                /* a key of [options.entry_points]: an entry-point group */
+                char *name, *value;
+                char *eq = strchr(body, '=');
+                char *colon = strchr(body, ':');
+                if (!eq || (colon && colon < eq)) {
+                    if (colon && (!eq || colon < eq)) { /* `group: value` (configparser allows ':') */
+                        *colon = '\0';
+                        name = trim(body);
+                        value = colon + 1;
+                    } else {
+                        add_problem(list, path, line_no, NULL,
+                                    "%s:%d: '%s' is not 'group = ...'; in [options.entry_points] write "
+                                    "'retirement_driver =' followed by indented NAME = file.so:symbol lines",
+                                    path, line_no, body);
+                        in_block = 0;
+                        break;
+                    }
+                } else {
+                    split_entry(body, &name, &value);
+                }
+                in_block = strcmp(name, "retirement_driver") == 0;
+                key_indent = ind;
+                if (in_block) {
+                    saw_group = 1;
+                    value = trim(value);
+                    if (*value) { /* `retirement_driver = NAME = file:sym` on the key line */
+                        char *n2, *v2;
+                        if (split_entry(value, &n2, &v2) == 0)
+                            add_entry(list, path, line_no, n2, v2);
+                        else
+                            add_problem(list, path, line_no, NULL,
+                                        "%s:%d: '%s' is not NAME = file.so:symbol", path, line_no, value);
+                    }
+                }
+            } else if (in_block && ind > key_indent) {
+                char *name, *value;
+                if (split_entry(body, &name, &value) != 0) {
+                    add_problem(list, path, line_no, NULL,
+                                "%s:%d: '%s' is not NAME = file.so:symbol (an entry of the retirement_driver "
+                                "group needs a name, '=', the shared object and ':symbol')",
+                                path, line_no, body);
+                    break;
+                }
+                if (!*trim(value)) {
+                    pending_name = xstrdup(name);
+                    pending_line = line_no;
+                    pending_indent = ind;
+                    break;
+                }
+                add_entry(list, path, line_no, name, value);
+            }
+            break;
+        case MODE_ENTRY_POINTS_TXT: {
+            char *name, *value;
+            if (ind > 0) {
+                add_problem(list, path, line_no, NULL,
+                            "%s:%d: indented line '%s' continues nothing; in [retirement_driver] each line is "
+                            "NAME = file.so:symbol starting in the first column",
+                            path, line_no, body);
+                break;
+            }
+            if (split_entry(body, &name, &value) != 0) {
+                add_problem(list, path, line_no, NULL,
+                            "%s:%d: '%s' is not NAME = file.so:symbol", path, line_no, body);
+                break;
+            }
+            if (!*trim(value)) {
+                pending_name = xstrdup(name);
+                pending_line = line_no;
+                pending_indent = ind;
+                break;
+            }
+            add_entry(list, path, line_no, name, value);
+            break;
+        }
+        }
+        free(raw);
+    }
+    if (pending_name) {
+        add_problem(list, path, pending_line, pending_name,
+                    "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
+                    path, pending_line, pending_name, pending_name);
+        free(pending_name);
+    }
+    if (!saw_group && list->n_problems == before) {
+        add_problem(list, path, 0, NULL,
+                    "%s: no retirement_driver group found; add [options.entry_points] with "
+                    "'retirement_driver =' or a [retirement_driver] section",
+                    path);
+    }
+    return (int)(list->n_problems - before);
+}
+
+int ep_check_file_safe(const char *path, const char *what, char *err, size_t err_len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, err_len, "%s %s cannot be read: %s; check the path", what, path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "%s %s is not a regular file; point to the file itself", what, path);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, err_len,
+                 "%s %s is writable by %s (mode %04o), so others could choose the code retirectl runs; "
+                 "run: chmod go-w %s",
+                 what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777),
+                 path);
+        return -1;
+    }
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        snprintf(err, err_len,
+                 "%s %s is owned by another user (uid %u; expected root or uid %u), who could change the code "
+                 "retirectl runs; run: chown root %s (or your own user)",
+                 what, path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
+        return -1;
+    }
+    return 0;
+}
+
+int ep_parse_file(ep_list *list, const char *path)
+{
+    size_t before = list->n_problems;
+    char err[1024];
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        add_problem(list, path, 0, NULL,
+                    "entry-point file %s cannot be read: %s; fix the path given in driver_entry_points, "
+                    "--driver-path or RETIRECTL_DRIVER_PATH",
+                    path, strerror(errno));
+        return (int)(list->n_problems - before);
+    }
+    int unsafe = ep_check_file_safe(path, "entry-point file", err, sizeof err) != 0;
+    if (unsafe && !S_ISREG(st.st_mode)) {
+        add_problem(list, path, 0, NULL, "%s", err);
+        return (int)(list->n_problems - before);
+    }
+    if (st.st_size > EP_MAX_FILE_BYTES) {
+        add_problem(list, path, 0, NULL, "entry-point file %s is larger than %d bytes; is it the right file?",
+                    path, EP_MAX_FILE_BYTES);
+        return (int)(list->n_problems - before);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        add_problem(list, path, 0, NULL, "entry-point file %s cannot be opened: %s; check its permissions", path,
+                    strerror(errno));
+        return (int)(list->n_problems - before);
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    if (!text) abort();
+    size_t n = fread(text, 1, (size_t)st.st_size, f);
+    fclose(f);
+    text[n] = '\0';
+    if (memchr(text, '\0', n)) {
+        add_problem(list, path, 0, NULL, "entry-point file %s contains NUL bytes; it is not a text file", path);
+        free(text);
+        return (int)(list->n_problems - before);
+    }
+    if (!unsafe) {
+        ep_parse_text(list, path, text);
+    } else {
+        /* parse into a scratch list so every driver it names carries the safety problem */
+        ep_list tmp = {0};
+        ep_parse_text(&tmp, path, text);
+        add_problem(list, path, 0, NULL, "%s", err);
+        for (size_t i = 0; i < tmp.n_entries; i++)
+            add_problem(list, tmp.entries[i].source, tmp.entries[i].line, tmp.entries[i].name,
+                        "driver %s (%s:%d) is not loaded: %s", tmp.entries[i].name, tmp.entries[i].source,
+                        tmp.entries[i].line, err);
+        ep_list_free(&tmp);
+    }
+    free(text);
+    return (int)(list->n_problems - before);
+}
+
+void ep_list_free(ep_list *list)
+{
+    if (!list) return;
+    for (size_t i = 0; i < list->n_entries; i++) {
+        free(list->entries[i].name);
+        free(list->entries[i].file);
+        free(list->entries[i].symbol);
+        free(list->entries[i].source);
+    }
+    for (size_t i = 0; i < list->n_problems; i++) {
+        free(list->problems[i].source);
+        free(list->problems[i].name);
+        free(list->problems[i].message);
+    }
+    free(list->entries);
+    free(list->problems);
+    memset(list, 0, sizeof *list);
+}

@@ -1,0 +1,593 @@
+/* reg: the driver registry (see reg.h). */
+#include "engine/reg.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drivers/builtin.h"
+#include "engine/ep.h"
+#include "engine/strbuf.h"
+
+/* The built-in drivers live in src/drivers; weak so the registry links (and reports "no such
+ * driver") in a build where they are not there yet. */
+#pragma weak drivers_builtin_list
+#pragma weak rd_builtin_generic
+
+#ifndef RETIRECTL_SYSTEM_PLUGIN_DIR
+#define RETIRECTL_SYSTEM_PLUGIN_DIR "/usr/local/lib/retirectl/plugins"
+#endif
+#ifndef RETIRECTL_BUILD_PLUGIN_DIR
+#define RETIRECTL_BUILD_PLUGIN_DIR ""
+#endif
+
+enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
+
+typedef struct reg_item {
+    reg_driver_info info; /* what reg_info hands out; its strings point into the fields below */
+    enum item_kind kind;
+    char *name;
+    char *source;
+    char *file;
+    char *symbol;
+    char *load_error;     /* first problem, owned */
+    int load_tried;
+    void *handle;         /* dlopen handle of a loaded plugin */
+} reg_item;
+
+struct reg {
+    reg_item *items;
+    size_t n_items;
+    char **problems;      /* problems not tied to one driver */
+    size_t n_problems;
+    char **searched;      /* entry-point files parsed, in search order */
+    size_t n_searched;
+    char *config_path;
+};
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d) abort();
+    return d;
+}
+
+/* Returns a malloc'd printf-style string. */
+static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_alloc(const char *fmt, ...)
+{
+    strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    return sb_take(&sb);
+}
+
+/* Appends a problem not tied to one driver. */
+static void add_problem(reg *r, const char *msg)
+{
+    char **p = realloc(r->problems, (r->n_problems + 1) * sizeof *p);
+    if (!p) abort();
+    r->problems = p;
+    r->problems[r->n_problems++] = xstrdup(msg);
+}
+
+/* Refreshes the public info of an item from its fields. */
+static void sync_info(reg_item *it)
+{
+    it->info.name = it->name;
+    it->info.builtin = it->kind == KIND_BUILTIN || it->kind == KIND_EXTRA;
+    it->info.source = it->source;
+    it->info.file = it->file;
+    it->info.symbol = it->symbol;
+    it->info.load_error = it->load_error;
+    switch (it->kind) {
+    case KIND_BUILTIN: it->info.kind = "built-in"; break;
+    case KIND_EXTRA: it->info.kind = "extra_services"; break;
+    default: it->info.kind = "plugin"; break;
+    }
+}
+
+/* Records the first problem of an item (later ones are dropped: one clear sentence is enough). */
+static void set_error(reg_item *it, const char *msg)
+{
+    if (!it->load_error) it->load_error = xstrdup(msg);
+    sync_info(it);
+}
+
+static reg_item *find_item(const reg *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_items; i++)
+        if (strcmp(r->items[i].name, name) == 0) return &r->items[i];
+    return NULL;
+}
+
+/* Adds an item; returns it (the items array may move: do not keep earlier pointers). */
+static reg_item *add_item(reg *r, enum item_kind kind, const char *name, const char *source, int line)
+{
+    reg_item *items = realloc(r->items, (r->n_items + 1) * sizeof *items);
+    if (!items) abort();
+    r->items = items;
+    reg_item *it = &items[r->n_items++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    it->name = xstrdup(name);
+    it->source = xstrdup(source);
+    it->info.line = line;
+    sync_info(it);
+    return it;
+}
+
+/* Where an item was defined, for messages: "built in", "extra_services of F", "F:L" (malloc'd). */
+static char *describe_origin(const reg_item *it)
+{
+    if (it->kind == KIND_BUILTIN) return xstrdup("built in");
+    if (it->kind == KIND_EXTRA) return fmt_alloc("extra_services of %s", it->source);
+    return fmt_alloc("%s:%d", it->source, it->info.line);
+}
+
+/* Records an error built printf-style (see set_error). */
+static void set_errorf(reg_item *it, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_errorf(reg_item *it, const char *fmt, ...)
+{
+    strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    set_error(it, sb_str(&sb));
+    sb_free(&sb);
+}
+
+/* Non-zero when this process runs from the build tree (the executable lies in the folder that
+ * holds RETIRECTL_BUILD_PLUGIN_DIR): then the build tree's plugins are used, not the install's. */
+static int running_from_build_tree(void)
+{
+    const char *plugin_dir = RETIRECTL_BUILD_PLUGIN_DIR;
+    if (!*plugin_dir) return 0;
+    const char *slash = strrchr(plugin_dir, '/');
+    if (!slash || slash == plugin_dir) return 0;
+    size_t root_len = (size_t)(slash - plugin_dir);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    return strncmp(exe, plugin_dir, root_len) == 0 && exe[root_len] == '/';
+}
+
+/* Returns the install's (or the build tree's) entry-point file path, malloc'd. */
+static char *system_entry_point_file(void)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s/retirement_driver.cfg",
+            running_from_build_tree() ? RETIRECTL_BUILD_PLUGIN_DIR : RETIRECTL_SYSTEM_PLUGIN_DIR);
+    return sb_take(&sb);
+}
+
+/* Parses one entry-point file into eps unless the same file (by real path) was parsed already. */
+static void parse_once(reg *r, ep_list *eps, const char *path)
+{
+    char real[PATH_MAX];
+    const char *key = realpath(path, real) ? real : path;
+    for (size_t i = 0; i < r->n_searched; i++)
+        if (strcmp(r->searched[i], key) == 0) return;
+    char **s = realloc(r->searched, (r->n_searched + 1) * sizeof *s);
+    if (!s) abort();
+    r->searched = s;
+    r->searched[r->n_searched++] = xstrdup(key);
+    ep_parse_file(eps, path);
+}
+
+/* Resolves p relative to the folder of the config file (absolute paths stay). malloc'd. */
+static char *relative_to_config(const char *config_path, const char *p)
+{
+    strbuf sb = STRBUF_INIT;
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
+    if (p[0] == '/' || !slash)
+        sb_add(&sb, p);
+    else
+        sb_addf(&sb, "%.*s/%s", (int)(slash - config_path), config_path, p);
+    return sb_take(&sb);
+}
+
+/* Registers the entries and named problems of the entry-point files. */
+static void register_entry_points(reg *r, const ep_list *eps)
+{
+    for (size_t i = 0; i < eps->n_entries; i++) {
+        const ep_entry *e = &eps->entries[i];
+        reg_item *prev = find_item(r, e->name);
+        if (prev) {
+            /* a plugin may not shadow a built-in or an extra service */
+            char *origin = describe_origin(prev);
+            set_errorf(prev,
+                       "driver %s is defined twice: %s and %s:%d (%s:%s); rename the plugin's entry (a plugin "
+                       "may not silently replace a %s driver)",
+                       e->name, origin, e->source, e->line, e->file, e->symbol,
+                       prev->kind == KIND_EXTRA ? "extra_services" : "built-in");
+            free(origin);
+            continue;
+        }
+        reg_item *it = add_item(r, KIND_PLUGIN, e->name, e->source, e->line);
+        it->file = xstrdup(e->file);
+        it->symbol = xstrdup(e->symbol);
+        sync_info(it);
+    }
+    for (size_t i = 0; i < eps->n_problems; i++) {
+        const ep_problem *p = &eps->problems[i];
+        if (!p->name) {
+            add_problem(r, p->message);
+            continue;
+        }
+        reg_item *it = find_item(r, p->name);
+        if (!it) {
+            it = add_item(r, KIND_BROKEN, p->name, p->source, p->line);
+        }
+        set_error(it, p->message);
+    }
+}
+
+reg *reg_new(const cfg *config, const char *const *extra_files)
+{
+    reg *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->config_path = config && config->path ? xstrdup(config->path) : NULL;
+    char *msg;
+
+    /* 1. built-ins */
+    if (drivers_builtin_list) {
+        const rd_driver *const *list = drivers_builtin_list();
+        for (size_t i = 0; list && list[i]; i++) {
+            if (find_item(r, list[i]->name)) continue;
+            reg_item *it = add_item(r, KIND_BUILTIN, list[i]->name, "built-in", 0);
+            it->info.driver = list[i];
+            it->load_tried = 1;
+            sync_info(it);
+        }
+    }
+    /* 2. extra_services: the generic driver under each item's name */
+    for (size_t i = 0; config && i < config->n_extra_services; i++) {
+        const cfg_extra_service *es = &config->extra_services[i];
+        if (!es->name || !*es->name) {
+            msg = fmt_alloc("%s: extra_services item %zu has no name; give it name: SERVICE_NAME",
+                            r->config_path ? r->config_path : "config", i + 1);
+            add_problem(r, msg);
+            free(msg);
+            continue;
+        }
+        reg_item *prev = find_item(r, es->name);
+        if (prev) {
+            set_errorf(prev, "driver %s is defined twice: %s and extra_services of %s; rename the extra service",
+                       es->name, prev->kind == KIND_BUILTIN ? "built in" : "extra_services",
+                       r->config_path ? r->config_path : "the config");
+            continue;
+        }
+        reg_item *it = add_item(r, KIND_EXTRA, es->name, r->config_path ? r->config_path : "config", 0);
+        it->load_tried = 1;
+        if (&rd_builtin_generic) {
+            it->info.driver = &rd_builtin_generic;
+        } else {
+            it->load_error = fmt_alloc("extra service %s needs the generic driver, which this build lacks",
+                                       es->name);
+        }
+        sync_info(it);
+    }
+
+    /* 3. entry-point files, in the order of DESIGN.md §3.2 */
+    ep_list eps = {0};
+    char *sys = system_entry_point_file();
+    struct stat st;
+    if (stat(sys, &st) == 0) parse_once(r, &eps, sys); /* absent when nothing is installed: fine */
+    free(sys);
+
+    const cJSON *dep = config && config->root ? cJSON_GetObjectItemCaseSensitive(config->root, "driver_entry_points")
+                                              : NULL;
+    if (dep) {
+        if (cJSON_IsString(dep)) {
+            char *p = relative_to_config(r->config_path, dep->valuestring);
+            parse_once(r, &eps, p);
+            free(p);
+        } else if (cJSON_IsArray(dep)) {
+            const cJSON *item;
+            int idx = 0;
+            cJSON_ArrayForEach(item, dep) {
+                idx++;
+                if (!cJSON_IsString(item) || !*item->valuestring) {
+                    msg = fmt_alloc("%s: driver_entry_points item %d is not a file name; list entry-point "
+                                    "files as strings",
+                                    r->config_path ? r->config_path : "config", idx);
+                    add_problem(r, msg);
+                    free(msg);
+                    continue;
+                }
+                char *p = relative_to_config(r->config_path, item->valuestring);
+                parse_once(r, &eps, p);
+                free(p);
+            }
+        } else if (!cJSON_IsNull(dep)) {
+            msg = fmt_alloc("%s: driver_entry_points must be a list of entry-point file names; it is ignored",
+                            r->config_path ? r->config_path : "config");
+            add_problem(r, msg);
+            free(msg);
+        }
+    }
+    for (size_t i = 0; extra_files && extra_files[i]; i++) parse_once(r, &eps, extra_files[i]);
+    const char *env = getenv("RETIRECTL_DRIVER_PATH");
+    if (env && *env) {
+        char *copy = xstrdup(env), *save = NULL;
+        for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+            if (*tok) parse_once(r, &eps, tok);
+        free(copy);
+    }
+    register_entry_points(r, &eps);
+    ep_list_free(&eps);
+    return r;
+}
+
+void reg_free(reg *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_items; i++) {
+        reg_item *it = &r->items[i];
+        if (it->handle) dlclose(it->handle);
+        free(it->name);
+        free(it->source);
+        free(it->file);
+        free(it->symbol);
+        free(it->load_error);
+    }
+    for (size_t i = 0; i < r->n_problems; i++) free(r->problems[i]);
+    for (size_t i = 0; i < r->n_searched; i++) free(r->searched[i]);
+    free(r->items);
+    free(r->problems);
+    free(r->searched);
+    free(r->config_path);
+    free(r);
+}
+
+/* Checks that a descriptor is complete and of our ABI; NULL, or a malloc'd sentence. */
+static char *check_descriptor(const reg_item *it, const rd_driver *d)
+{
+    char *origin = describe_origin(it);
+    const char *file = it->file ? it->file : "built-in";
+    char *msg = NULL;
+    if (d->abi_version != RD_ABI_VERSION) {
+        msg = fmt_alloc("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u; "
+                        "rebuild it against this retirectl's retirectl/driver.h (pkg-config --cflags "
+                        "retirectl-driver)",
+                        it->name, origin, file, it->symbol ? it->symbol : it->name, (unsigned)d->abi_version,
+                        (unsigned)RD_ABI_VERSION);
+    } else if (d->struct_size < sizeof(rd_driver)) {
+        msg = fmt_alloc("driver %s (%s, %s) has a descriptor of %u bytes, smaller than the %zu bytes of ABI %u; "
+                        "rebuild it against this retirectl's retirectl/driver.h and use RD_DRIVER_INIT",
+                        it->name, origin, file, (unsigned)d->struct_size, sizeof(rd_driver),
+                        (unsigned)RD_ABI_VERSION);
+    } else if (!d->get_instance || !d->methods) {
+        msg = fmt_alloc("driver %s (%s, %s) has no %s; a driver needs get_instance and a method table", it->name,
+                        origin, file, !d->get_instance ? "get_instance function" : "method table");
+    } else {
+        for (size_t i = 0; d->methods[i].name; i++) {
+            if (!d->methods[i].run) {
+                msg = fmt_alloc("driver %s (%s, %s): method %s has no run function; set rd_method.run",
+                                it->name, origin, file, d->methods[i].name);
+                break;
+            }
+            if (i > 1000) {
+                msg = fmt_alloc("driver %s (%s, %s): the method table has no terminating {NULL} entry; end it "
+                                "with {NULL, NULL, NULL}",
+                                it->name, origin, file);
+                break;
+            }
+        }
+    }
+    free(origin);
+    return msg;
+}
+
+/* Loads one item if not tried yet; 0 when its driver is usable. */
+static int load_item(reg_item *it)
+{
+    if (it->load_error) return -1;
+    if (it->load_tried) return it->info.driver ? 0 : -1;
+    it->load_tried = 1;
+    char why[1024];
+    char *origin = describe_origin(it);
+    int rc = -1;
+    struct stat st;
+    void *h = NULL;
+    const rd_driver *d = NULL;
+    char *msg;
+    if (it->kind != KIND_PLUGIN) {
+        set_errorf(it, "driver %s (%s) cannot be loaded", it->name, origin);
+    } else if (stat(it->file, &st) != 0) {
+        set_errorf(it,
+                   "driver %s (%s): plugin %s does not exist (%s); build or install it, or fix the path in "
+                   "%s:%d (paths are relative to the entry-point file)",
+                   it->name, origin, it->file, strerror(errno), it->source, it->info.line);
+    } else if (ep_check_file_safe(it->file, "plugin", why, sizeof why) != 0) {
+        set_errorf(it, "driver %s (%s) is not loaded: %s", it->name, origin, why);
+    } else {
+        dlerror();
+        h = dlopen(it->file, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            const char *e = dlerror();
+            set_errorf(it,
+                       "driver %s (%s): cannot load %s: %s; rebuild the plugin for this system (it must be a "
+                       "shared object with its libraries installed)",
+                       it->name, origin, it->file, e ? e : "unknown error");
+        } else {
+            dlerror();
+            d = dlsym(h, it->symbol);
+            const char *e = dlerror();
+            if (e || !d) {
+                set_errorf(it,
+                           "driver %s (%s): %s does not export the symbol %s; fix the name after ':' in %s:%d "
+                           "(nm -D --defined-only %s lists what it exports)",
+                           it->name, origin, it->file, it->symbol, it->source, it->info.line, it->file);
+            } else if ((msg = check_descriptor(it, d)) != NULL) {
+                set_error(it, msg);
+                free(msg);
+            } else {
+                it->handle = h;
+                h = NULL;
+                it->info.driver = d;
+                sync_info(it);
+                rc = 0;
+            }
+        }
+    }
+    if (h) dlclose(h);
+    free(origin);
+    return rc;
+}
+
+/* Appends the searched entry-point files to sb as "a, b" (or "none"). */
+static void add_searched(const reg *r, strbuf *sb)
+{
+    if (!r->n_searched) {
+        sb_add(sb, "none were found");
+        return;
+    }
+    for (size_t i = 0; i < r->n_searched; i++) sb_addf(sb, "%s%s", i ? ", " : "", r->searched[i]);
+}
+
+const rd_driver *reg_load(reg *r, const char *name, char *err, size_t err_len)
+{
+    if (err && err_len) err[0] = '\0';
+    reg_item *it = name ? find_item(r, name) : NULL;
+    if (!it) {
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb,
+                "no driver named %s: it is not built in, not an extra_services name and not in any entry-point "
+                "file searched (",
+                name ? name : "(null)");
+        add_searched(r, &sb);
+        sb_addf(&sb, "); install its plugin and list it as %s = path/driver.so:symbol in a retirement_driver "
+                     "entry-point file (driver_entry_points, --driver-path, RETIRECTL_DRIVER_PATH), or fix the "
+                     "driver name in the pipeline",
+                name ? name : "NAME");
+        if (err && err_len) snprintf(err, err_len, "%s", sb_str(&sb));
+        sb_free(&sb);
+        return NULL;
+    }
+    if (load_item(it) != 0) {
+        if (err && err_len) snprintf(err, err_len, "%s", it->load_error ? it->load_error : "driver not loaded");
+        return NULL;
+    }
+    return it->info.driver;
+}
+
+const rd_method *reg_method(const rd_driver *d, const char *name)
+{
+    if (!d || !d->methods || !name) return NULL;
+    for (size_t i = 0; d->methods[i].name; i++)
+        if (strcmp(d->methods[i].name, name) == 0) return &d->methods[i];
+    return NULL;
+}
+
+const reg_driver_info *reg_find(const reg *r, const char *name)
+{
+    reg_item *it = name ? find_item(r, name) : NULL;
+    return it ? &it->info : NULL;
+}
+
+void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_host *host,
+                      const rd_driver **driver_out, char *err, size_t err_len)
+{
+    if (driver_out) *driver_out = NULL;
+    const rd_driver *d = reg_load(r, name, err, err_len);
+    if (!d) return NULL;
+    char perr[1024] = "";
+    void *inst = d->get_instance(config, host, perr, sizeof perr);
+    if (!inst) {
+        const reg_item *it = find_item(r, name);
+        char *origin = describe_origin(it);
+        perr[sizeof perr - 1] = '\0';
+        if (err && err_len)
+            snprintf(err, err_len, "driver %s (%s%s%s) could not start: %s", name, origin, it->file ? ", " : "",
+                     it->file ? it->file : "",
+                     *perr ? perr
+                           : "get_instance returned no instance and gave no reason; check the driver's "
+                             "settings in the config");
+        free(origin);
+        return NULL;
+    }
+    if (driver_out) *driver_out = d;
+    return inst;
+}
+
+int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
+{
+    strbuf sb = STRBUF_INIT;
+    int problems = 0;
+    char e[4096];
+    const char *cpath = config && config->path ? config->path : "config";
+    for (size_t i = 0; config && i < config->n_steps; i++) {
+        const cfg_step *s = &config->steps[i];
+        char *where;
+        if (s->line)
+            where = fmt_alloc("%s:%d: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, s->line, i + 1,
+                              s->start_state, s->end_state, s->driver, s->method);
+        else
+            where = fmt_alloc("%s: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, i + 1, s->start_state,
+                              s->end_state, s->driver, s->method);
+        /* a driver that does not load is reported once, at its first step */
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(config->steps[j].driver, s->driver) == 0) seen = 1;
+        const rd_driver *d = reg_load(r, s->driver, e, sizeof e);
+        if (!d) {
+            if (!seen) {
+                sb_addf(&sb, "%s: %s\n", where, e);
+                problems++;
+            }
+            free(where);
+            continue;
+        }
+        if (!reg_method(d, s->method)) {
+            sb_addf(&sb, "%s: driver %s has no method %s (it has:", where, s->driver, s->method);
+            for (size_t k = 0; d->methods[k].name; k++) sb_addf(&sb, " %s", d->methods[k].name);
+            sb_add(&sb, "); fix the method name in the pipeline or update the driver\n");
+            problems++;
+        }
+        free(where);
+    }
+    if (err && err_len) snprintf(err, err_len, "%s", sb_str(&sb));
+    sb_free(&sb);
+    return problems;
+}
+
+void reg_load_all(reg *r)
+{
+    for (size_t i = 0; i < r->n_items; i++) load_item(&r->items[i]);
+}
+
+size_t reg_count(const reg *r) { return r ? r->n_items : 0; }
+
+const reg_driver_info *reg_info(const reg *r, size_t i)
+{
+    if (!r || i >= r->n_items) return NULL;
+    return &r->items[i].info;
+}
+
+size_t reg_problem_count(const reg *r) { return r ? r->n_problems : 0; }
+
+const char *reg_problem(const reg *r, size_t i)
+{
+    if (!r || i >= r->n_problems) return NULL;
+    return r->problems[i];
+}
+
+size_t reg_searched_count(const reg *r) { return r ? r->n_searched : 0; }
+
+const char *reg_searched(const reg *r, size_t i)
+{
+    if (!r || i >= r->n_searched) return NULL;
+    return r->searched[i];
+}
