@@ -46,6 +46,15 @@ typedef struct cfg {
     double step_timeout_seconds;/* `step_timeout_seconds:`, default 900 */
     char **secrets;             /* values of secret-looking keys (non-empty strings), for scrubbing */
     size_t n_secrets;
+    /* Added by engine-a (additive): */
+    char *dir;                  /* folder of the config file (absolute when the path was), "." for strings */
+    char **driver_entry_points; /* `driver_entry_points:` files resolved against dir, in order */
+    size_t n_driver_entry_points;
+    char *audit_log;            /* `audit_log:` resolved against dir, or NULL */
+    double history_days;        /* `history_days:`, default 90 */
+    char *console_theme;        /* `console.theme`, or NULL */
+    double console_refresh_seconds; /* `console.refresh_seconds`, default 2 */
+    struct cfg_priv *priv;      /* line/column side table; private to config.c */
 } cfg;
 
 /* Where the config comes from when --config is not given: $RETIREMENT_CONFIG_FILE, then
@@ -67,7 +76,19 @@ void cfg_free(cfg *c);
  * [...]". Returns 0 or -1 with the first problem in err (file and line named). */
 int cfg_validate(const cfg *c, char *err, size_t err_len);
 
-/* Lookups by dotted path ("base_urls.lms"); NULL / fallback when absent or of another type. */
+/* Where a value sits in the file: line (1-based, 0 if unknown) of the node at a dotted path
+ * (for a mapping value: the line of its key); *col (1-based) when col is not NULL. */
+int cfg_line(const cfg *c, const char *path, int *col);
+/* Same for a node of c->root (e.g. one found with cfg_get or while walking the tree). */
+int cfg_node_line(const cfg *c, const cJSON *node, int *col);
+/* Python's repr of a pipeline row, as upstream prints it: ['A', 'B', 'C', 'd'] (malloc'd). */
+char *cfg_step_repr(const cfg_step *s);
+/* A path from the config resolved against the config file's folder (absolute paths kept; malloc'd). */
+char *cfg_resolve_path(const cfg *c, const char *path);
+
+/* Lookups by dotted path ("base_urls.lms"; array items as "extra_services.0.name" or
+ * "extra_services[0].name"); NULL / fallback when absent or of another type. cfg_bool and
+ * cfg_number also accept strings (e.g. from ${NAME}) spelling a YAML 1.1 boolean / a number. */
 const cJSON *cfg_get(const cfg *c, const char *path);
 const char *cfg_string(const cfg *c, const char *path);
 int cfg_bool(const cfg *c, const char *path, int fallback);
