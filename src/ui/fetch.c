@@ -1,0 +1,304 @@
+/* Fetch children for the console (see fetch.h). */
+#include "ui/fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/http.h"
+#include "engine/lms.h"
+#include "engine/reg.h"
+#include "engine/strbuf.h"
+#include "ui/model.h"
+
+/* Writes tab-separated escaped fields and a newline. */
+static void put_fields(FILE *out, char tag, const char *const *f, size_t n)
+{
+    fputc(tag, out);
+    for (size_t i = 0; i < n; i++) {
+        char *e = ui_proto_escape(f[i] ? f[i] : "");
+        fputc('\t', out);
+        fputs(e, out);
+        free(e);
+    }
+    fputc('\n', out);
+}
+
+static void put_error(FILE *out, const char *text)
+{
+    const char *f[1] = {text};
+    put_fields(out, 'E', f, 1);
+}
+
+/* Forks a child running fn(arg, out) with stdout of the pipe; returns pid, *fd the read end. */
+static pid_t spawn(void (*fn)(const void *arg, FILE *out), const void *arg, int *fd, char *err, size_t err_len)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        snprintf(err, err_len, "cannot create a pipe for a background fetch: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_len, "cannot fork a background fetch: %s", strerror(errno));
+        close(p[0]), close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        const int sigs[] = {SIGINT, SIGTERM, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGWINCH, SIGHUP, SIGQUIT, SIGPIPE};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+        signal(SIGINT, SIG_IGN); /* Ctrl-C in the console is the console's business */
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            dup2(devnull, STDERR_FILENO); /* engine diagnostics must not scribble on the screen */
+            dup2(devnull, STDOUT_FILENO);
+        }
+        close(p[0]);
+        FILE *out = fdopen(p[1], "w");
+        if (!out) _exit(1);
+        fn(arg, out);
+        fflush(out);
+        _exit(0);
+    }
+    close(p[1]);
+    *fd = p[0];
+    return pid;
+}
+
+long ui_fetch_emit_queue(const char *body, size_t len, void *out_file, char *err, size_t err_len)
+{
+    FILE *out = out_file;
+    const char *p = body, *end = body + len;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    if (p >= end || *p != '[') {
+        snprintf(err, err_len, "expected a JSON array of retirement status objects, got '%.40s'", p < end ? p : "");
+        return -1;
+    }
+    p++;
+    long count = 0;
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == ',')) p++;
+        if (p >= end) {
+            snprintf(err, err_len, "the JSON array ends early after %ld learners", count);
+            return -1;
+        }
+        if (*p == ']') break;
+        const char *next = NULL;
+        cJSON *o = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &next, 0);
+        if (!o || !next || next <= p) {
+            cJSON_Delete(o);
+            snprintf(err, err_len, "invalid JSON in the learner list after %ld learners", count);
+            return -1;
+        }
+        p = next;
+        if (!cJSON_IsObject(o)) {
+            cJSON_Delete(o);
+            continue;
+        }
+        const cJSON *user = cJSON_GetObjectItemCaseSensitive(o, "user");
+        const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "current_state");
+        const cJSON *ls = cJSON_GetObjectItemCaseSensitive(o, "last_state");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "original_username"));
+        if (!name) name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(user, "username"));
+        const char *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cs, "state_name"));
+        const char *last = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ls, "state_name"));
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(user, "id");
+        char ids[4][32];
+        snprintf(ids[0], sizeof ids[0], "%.0f", cJSON_IsNumber(id) ? id->valuedouble : 0.0);
+        snprintf(ids[1], sizeof ids[1], "%.0f", cJSON_IsNumber(uid) ? uid->valuedouble : 0.0);
+        snprintf(ids[2], sizeof ids[2], "%lld", (long long)ui_parse_time(
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "created"))));
+        snprintf(ids[3], sizeof ids[3], "%lld", (long long)ui_parse_time(
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "modified"))));
+        if (name && state) {
+            const char *f[7] = {ids[0], ids[1], ids[2], ids[3], state, last ? last : "", name};
+            put_fields(out, 'L', f, 7);
+            count++;
+        }
+        cJSON_Delete(o);
+    }
+    return count;
+}
+
+typedef struct queue_args {
+    const cfg *c;
+    const char *const *states;
+    size_t n_states;
+} queue_args;
+
+static void queue_child(const void *arg, FILE *out)
+{
+    const queue_args *a = arg;
+    char err[1024];
+    http_client *h = http_client_new(a->c, err, sizeof err);
+    if (!h) {
+        put_error(out, err);
+        fputs("D\t0\n", out);
+        return;
+    }
+    const char *lms = cfg_string(a->c, "base_urls.lms");
+    char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
+    long total = 0;
+    int errors = 0;
+    for (size_t i = 0; i < a->n_states; i++) {
+        char *st = http_url_escape(a->states[i]);
+        strbuf url = STRBUF_INIT;
+        sb_addf(&url, "%s?cool_off_days=0&states=%s", base, st);
+        free(st);
+        rd_http_request req;
+        memset(&req, 0, sizeof req);
+        req.method = "GET";
+        req.url = sb_str(&url);
+        req.auth = RD_AUTH_LMS_JWT;
+        req.retry = RD_RETRY_NONE; /* the console refreshes again soon; never hang on retries */
+        rd_http_response resp;
+        memset(&resp, 0, sizeof resp);
+        int rc = http_send(h, &req, &resp);
+        if (rc != 0 || resp.status != 200) {
+            char msg[1200];
+            if (resp.status == 0)
+                snprintf(msg, sizeof msg, "GET %s failed: %s (check base_urls.lms and that the LMS is up)", req.url,
+                         resp.error[0] ? resp.error : "no answer");
+            else
+                snprintf(msg, sizeof msg, "GET %s answered %ld: %.200s", req.url, resp.status,
+                         resp.body ? resp.body : "");
+            put_error(out, msg);
+            errors++;
+        } else {
+            long n = ui_fetch_emit_queue(resp.body ? resp.body : "", resp.body_len, out, err, sizeof err);
+            if (n < 0) {
+                char msg[1200];
+                snprintf(msg, sizeof msg, "GET %s: %s", req.url, err);
+                put_error(out, msg);
+                errors++;
+            } else {
+                total += n;
+            }
+        }
+        http_response_free(&resp);
+        sb_free(&url);
+        fflush(out);
+    }
+    free(base);
+    http_client_free(h);
+    fprintf(out, "D\t%ld\n", total);
+}
+
+pid_t ui_fetch_queue(const cfg *c, const char *const *states, size_t n_states, int *fd, char *err, size_t err_len)
+{
+    queue_args a = {c, states, n_states};
+    return spawn(queue_child, &a, fd, err, err_len);
+}
+
+typedef struct status_args {
+    const cfg *c;
+    const char *username;
+} status_args;
+
+/* Writes F lines for every scalar under j, named by dotted path. */
+static void flatten(FILE *out, const cJSON *j, const char *prefix)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, j) {
+        char path[256];
+        if (cJSON_IsArray(j)) snprintf(path, sizeof path, "%s[%d]", prefix, 0);
+        else snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", it->string ? it->string : "?");
+        if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            flatten(out, it, path);
+            continue;
+        }
+        char num[64];
+        const char *v = NULL;
+        if (cJSON_IsString(it)) v = it->valuestring;
+        else if (cJSON_IsNumber(it)) snprintf(num, sizeof num, "%.15g", it->valuedouble), v = num;
+        else if (cJSON_IsBool(it)) v = cJSON_IsTrue(it) ? "true" : "false";
+        else v = "null";
+        const char *f[2] = {path, v};
+        put_fields(out, 'F', f, 2);
+    }
+}
+
+static void status_child(const void *arg, FILE *out)
+{
+    const status_args *a = arg;
+    char err[1024];
+    http_client *h = http_client_new(a->c, err, sizeof err);
+    if (!h) {
+        put_error(out, err);
+        fputs("D\t0\n", out);
+        return;
+    }
+    lms_client *l = lms_new(h, cfg_string(a->c, "base_urls.lms"));
+    cJSON *learner = NULL;
+    lms_error e;
+    memset(&e, 0, sizeof e);
+    if (l && lms_get_status(l, a->username, &learner, &e) == 0) {
+        flatten(out, learner, "");
+        cJSON_Delete(learner);
+    } else {
+        put_error(out, e.message[0] ? e.message : "could not read the learner's retirement status");
+    }
+    lms_error_clear(&e);
+    if (l) lms_free(l);
+    http_client_free(h);
+    fputs("D\t1\n", out);
+}
+
+pid_t ui_fetch_status(const cfg *c, const char *username, int *fd, char *err, size_t err_len)
+{
+    status_args a = {c, username};
+    return spawn(status_child, &a, fd, err, err_len);
+}
+
+typedef struct drivers_args {
+    const cfg *c;
+    const char *const *extra;
+} drivers_args;
+
+static void drivers_child(const void *arg, FILE *out)
+{
+    const drivers_args *a = arg;
+    reg *r = reg_new(a->c, a->extra);
+    if (!r) {
+        put_error(out, "could not create the driver registry");
+        fputs("D\t0\n", out);
+        return;
+    }
+    reg_load_all(r);
+    size_t n = reg_count(r);
+    for (size_t i = 0; i < n; i++) {
+        const reg_driver_info *d = reg_info(r, i);
+        strbuf methods = STRBUF_INIT;
+        if (d->driver && d->driver->methods)
+            for (const rd_method *m = d->driver->methods; m->name; m++)
+                sb_addf(&methods, "%s%s", methods.len ? "," : "", m->name);
+        char line[16];
+        snprintf(line, sizeof line, "%d", d->line);
+        const char *f[7] = {d->name, d->source ? d->source : (d->builtin ? "built-in" : ""), line,
+                            d->driver && d->driver->version ? d->driver->version : "",
+                            d->builtin ? "1" : "0", sb_str(&methods), d->load_error ? d->load_error : ""};
+        put_fields(out, 'V', f, 7);
+        sb_free(&methods);
+    }
+    for (size_t i = 0; i < reg_problem_count(r); i++) {
+        const char *f[1] = {reg_problem(r, i)};
+        put_fields(out, 'P', f, 1);
+    }
+    fprintf(out, "D\t%zu\n", n);
+    fflush(out);
+    reg_free(r);
+}
+
+pid_t ui_fetch_drivers(const cfg *c, const char *const *extra_files, int *fd, char *err, size_t err_len)
+{
+    drivers_args a = {c, extra_files};
+    return spawn(drivers_child, &a, fd, err, err_len);
+}

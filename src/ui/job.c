@@ -1,0 +1,311 @@
+/* Job records rebuilt from JSON-lines events (see job.h and docs/events.md). */
+#include "ui/job.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/strbuf.h"
+#include "ui/text.h"
+
+static char *dupstr(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d) abort();
+    return d;
+}
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s ? dupstr(s) : NULL;
+}
+
+ui_job *ui_job_new(const char *learner, const char *action, const char *what)
+{
+    ui_job *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->out_fd = j->err_fd = -1;
+    j->learner = dupstr(learner);
+    snprintf(j->action, sizeof j->action, "%s", action ? action : "");
+    j->what = dupstr(what ? what : action);
+    j->exit_status = -1;
+    return j;
+}
+
+static void free_steps(ui_job *j)
+{
+    for (size_t i = 0; i < j->n_steps; i++) {
+        ui_job_step *s = &j->steps[i];
+        free(s->start_state), free(s->end_state), free(s->driver), free(s->method);
+        free(s->message), free(s->progress);
+        for (size_t k = 0; k < s->n_requests; k++) free(s->requests[k]);
+        free(s->requests);
+    }
+    free(j->steps);
+    j->steps = NULL;
+    j->n_steps = 0;
+}
+
+void ui_job_free(ui_job *j)
+{
+    if (!j) return;
+    free_steps(j);
+    for (size_t i = 0; i < j->n_log; i++) free(j->log[(j->log_start + i) % UI_JOB_LOG_MAX]);
+    free(j->log);
+    free(j->learner), free(j->what), free(j->current_state), free(j->result_message), free(j->final_state);
+    free(j->partial[0]), free(j->partial[1]);
+    free(j);
+}
+
+void ui_job_log(ui_job *j, const char *level, const char *text)
+{
+    if (!j->log) {
+        j->log = calloc(UI_JOB_LOG_MAX, sizeof *j->log);
+        if (!j->log) abort();
+    }
+    strbuf sb = STRBUF_INIT;
+    if (level && *level && strcmp(level, "info") != 0) sb_addf(&sb, "[%s] ", level);
+    sb_add(&sb, text ? text : "");
+    char *clean = ui_text_sanitize(sb_str(&sb), (size_t)-1);
+    sb_free(&sb);
+    if (j->n_log == UI_JOB_LOG_MAX) {
+        free(j->log[j->log_start]);
+        j->log[j->log_start] = clean;
+        j->log_start = (j->log_start + 1) % UI_JOB_LOG_MAX;
+    } else {
+        j->log[(j->log_start + j->n_log) % UI_JOB_LOG_MAX] = clean;
+        j->n_log++;
+    }
+    j->log_total++;
+}
+
+const char *ui_job_log_line(const ui_job *j, size_t i)
+{
+    if (i >= j->n_log) return "";
+    return j->log[(j->log_start + i) % UI_JOB_LOG_MAX];
+}
+
+const char *ui_step_status_name(ui_step_status s)
+{
+    static const char *const names[] = {"pending", "running", "retrying", "done", "skipped", "failed"};
+    return (s >= 0 && s <= UI_STEP_FAILED) ? names[s] : "?";
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *k, double fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+/* Finds the step of an event by index (growing the list if the job event was missed). */
+static ui_job_step *step_for(ui_job *j, const cJSON *ev)
+{
+    double idx = jnum(ev, "index", -1);
+    if (idx < 0 || idx > 10000) return NULL;
+    size_t i = (size_t)idx;
+    if (i >= j->n_steps) {
+        ui_job_step *ns = realloc(j->steps, (i + 1) * sizeof *ns);
+        if (!ns) abort();
+        memset(ns + j->n_steps, 0, (i + 1 - j->n_steps) * sizeof *ns);
+        j->steps = ns;
+        j->n_steps = i + 1;
+    }
+    ui_job_step *s = &j->steps[i];
+    const char *v;
+    if ((v = jstr(ev, "start_state"))) set_str(&s->start_state, v);
+    if ((v = jstr(ev, "end_state"))) set_str(&s->end_state, v);
+    if ((v = jstr(ev, "driver"))) set_str(&s->driver, v);
+    if ((v = jstr(ev, "method"))) set_str(&s->method, v);
+    return s;
+}
+
+static void on_job(ui_job *j, const cJSON *ev)
+{
+    const char *v;
+    if ((v = jstr(ev, "action"))) snprintf(j->action, sizeof j->action, "%s", v);
+    j->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "dry_run")) || strcmp(j->action, "plan") == 0;
+    set_str(&j->current_state, jstr(ev, "current_state"));
+    free_steps(j);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(ev, "steps"), *st;
+    cJSON_ArrayForEach(st, steps) {
+        ui_job_step *s = step_for(j, st);
+        if (!s) continue;
+        const char *plan = jstr(st, "plan");
+        snprintf(s->plan, sizeof s->plan, "%s", plan ? plan : "");
+        if (plan && strcmp(plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
+        if ((v = jstr(st, "message"))) set_str(&s->message, v);
+    }
+    ui_job_log(j, "info", j->dry_run ? "dry-run started: nothing will be changed" : "job started");
+}
+
+static void on_step(ui_job *j, const cJSON *ev, double now_ms)
+{
+    ui_job_step *s = step_for(j, ev);
+    if (!s) return;
+    const char *status = jstr(ev, "status"), *msg = jstr(ev, "message"), *prog = jstr(ev, "progress");
+    if (prog) set_str(&s->progress, prog);
+    if (!status) return;
+    ui_step_status ns = s->status;
+    if (strcmp(status, "running") == 0) ns = UI_STEP_RUNNING;
+    else if (strcmp(status, "retrying") == 0) ns = UI_STEP_RETRYING;
+    else if (strcmp(status, "done") == 0) ns = UI_STEP_DONE;
+    else if (strcmp(status, "skipped") == 0) ns = UI_STEP_SKIPPED;
+    else if (strcmp(status, "failed") == 0) ns = UI_STEP_FAILED;
+    if (ns != UI_STEP_RUNNING || s->status != UI_STEP_RUNNING) s->since_ms = now_ms;
+    s->status = ns;
+    s->elapsed_ms = (long)jnum(ev, "elapsed_ms", 0);
+    s->attempt = (int)jnum(ev, "attempt", 0);
+    s->retry_in_ms = (long)jnum(ev, "retry_in_ms", 0);
+    if (msg) set_str(&s->message, msg);
+    if (ns != UI_STEP_RUNNING) free(s->progress), s->progress = NULL;
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "step %s %s.%s: %s", s->start_state ? s->start_state : "?", s->driver ? s->driver : "?",
+            s->method ? s->method : "?", status);
+    if (ns == UI_STEP_RETRYING) sb_addf(&sb, " (attempt %d, next in %.1f s)", s->attempt, s->retry_in_ms / 1000.0);
+    if (ns == UI_STEP_DONE) sb_addf(&sb, " in %.1f s", s->elapsed_ms / 1000.0);
+    if (msg && *msg && ns != UI_STEP_RUNNING) sb_addf(&sb, ": %s", msg);
+    ui_job_log(j, ns == UI_STEP_FAILED ? "error" : ns == UI_STEP_RETRYING ? "warn" : "info", sb_str(&sb));
+    sb_free(&sb);
+}
+
+static void on_preview(ui_job *j, const cJSON *ev)
+{
+    ui_job_step *s = step_for(j, ev);
+    if (!s) return;
+    const char *plan = jstr(ev, "plan"), *msg = jstr(ev, "message");
+    if (plan) snprintf(s->plan, sizeof s->plan, "%s", plan);
+    if (msg) set_str(&s->message, msg);
+    if (plan && strcmp(plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
+    const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev, "requests"), *r;
+    cJSON_ArrayForEach(r, reqs) {
+        strbuf sb = STRBUF_INIT;
+        const char *m = jstr(r, "method"), *u = jstr(r, "url"), *b = jstr(r, "body");
+        sb_addf(&sb, "%s %s", m ? m : "?", u ? u : "?");
+        if (b && *b) sb_addf(&sb, " %s", b);
+        char **nr = realloc(s->requests, (s->n_requests + 1) * sizeof *nr);
+        if (!nr) abort();
+        s->requests = nr;
+        s->requests[s->n_requests++] = ui_text_sanitize(sb_str(&sb), (size_t)-1);
+        sb_free(&sb);
+    }
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "plan %s %s.%s: %s", s->start_state ? s->start_state : "?", s->driver ? s->driver : "?",
+            s->method ? s->method : "?", plan ? plan : "?");
+    if (msg && *msg) sb_addf(&sb, " (%s)", msg);
+    ui_job_log(j, "info", sb_str(&sb));
+    for (size_t k = 0; k < s->n_requests; k++) {
+        sb_reset(&sb);
+        sb_addf(&sb, "  would send %s", s->requests[k]);
+        ui_job_log(j, "info", sb_str(&sb));
+    }
+    sb_free(&sb);
+}
+
+static void on_result(ui_job *j, const cJSON *ev, double now_ms)
+{
+    const char *o = jstr(ev, "outcome");
+    snprintf(j->outcome, sizeof j->outcome, "%s", o ? o : "?");
+    j->exit_status = (int)jnum(ev, "exit_status", -1);
+    set_str(&j->result_message, jstr(ev, "message"));
+    set_str(&j->final_state, jstr(ev, "final_state"));
+    j->finished = 1;
+    j->ended_ms = now_ms;
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "result: %s (exit status %d)", j->outcome, j->exit_status);
+    if (j->result_message) sb_addf(&sb, ": %s", j->result_message);
+    ui_job_log(j, strcmp(j->outcome, "errored") == 0 ? "error" : "info", sb_str(&sb));
+    sb_free(&sb);
+    /* a running step when a job was cancelled or ended stays as it was reported */
+}
+
+void ui_job_line(ui_job *j, int stream, const char *line, double now_ms)
+{
+    if (!*line) return;
+    if (stream == 1) { /* stderr: human diagnostics */
+        ui_job_log(j, "stderr", line);
+        return;
+    }
+    cJSON *ev = line[0] == '{' ? cJSON_Parse(line) : NULL;
+    const char *kind = ev ? jstr(ev, "event") : NULL;
+    if (!kind) {
+        ui_job_log(j, "", line); /* plain text output (e.g. reset) */
+        cJSON_Delete(ev);
+        return;
+    }
+    if (strcmp(kind, "job") == 0) on_job(j, ev);
+    else if (strcmp(kind, "step") == 0) on_step(j, ev, now_ms);
+    else if (strcmp(kind, "preview") == 0) on_preview(j, ev);
+    else if (strcmp(kind, "result") == 0) on_result(j, ev, now_ms);
+    else if (strcmp(kind, "log") == 0) ui_job_log(j, jstr(ev, "level"), jstr(ev, "text"));
+    /* unknown events are ignored, as docs/events.md asks */
+    cJSON_Delete(ev);
+}
+
+void ui_job_feed(ui_job *j, int stream, const char *data, size_t n, double now_ms)
+{
+    if (stream < 0 || stream > 1) return;
+    strbuf sb = STRBUF_INIT;
+    if (j->partial[stream]) sb_add(&sb, j->partial[stream]);
+    free(j->partial[stream]);
+    j->partial[stream] = NULL;
+    sb_addn(&sb, data, n);
+    char *buf = sb_take(&sb), *p = buf, *nl;
+    while ((nl = memchr(p, '\n', strlen(p)))) {
+        *nl = '\0';
+        ui_job_line(j, stream, p, now_ms);
+        p = nl + 1;
+    }
+    if (*p) {
+        if (strlen(p) > (1u << 20)) { /* a line without end: log what we have */
+            ui_job_line(j, stream, p, now_ms);
+        } else {
+            j->partial[stream] = dupstr(p);
+        }
+    }
+    free(buf);
+}
+
+void ui_job_exited(ui_job *j, int wait_status, double now_ms)
+{
+    j->exited = 1;
+    j->wait_status = wait_status;
+    for (int s = 0; s < 2; s++) {
+        if (j->partial[s]) {
+            char *p = j->partial[s];
+            j->partial[s] = NULL;
+            ui_job_line(j, s, p, now_ms);
+            free(p);
+        }
+    }
+    int status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+    if (!j->finished) {
+        j->finished = 1;
+        j->ended_ms = now_ms;
+        j->exit_status = status;
+        if (strcmp(j->action, "reset") == 0 || strcmp(j->action, "rerun") == 0)
+            snprintf(j->outcome, sizeof j->outcome, "%s", status == 0 ? "complete" : "errored");
+        else
+            snprintf(j->outcome, sizeof j->outcome, "%s", j->cancel_sent ? "cancelled" : "errored");
+        char msg[160];
+        if (WIFSIGNALED(wait_status))
+            snprintf(msg, sizeof msg, "the job process was killed by signal %d before it reported a result",
+                     WTERMSIG(wait_status));
+        else if (status == 0)
+            snprintf(msg, sizeof msg, "the job process finished (exit status 0)");
+        else
+            snprintf(msg, sizeof msg, "the job process ended with exit status %d without a result event", status);
+        set_str(&j->result_message, msg);
+        ui_job_log(j, status == 0 ? "info" : "error", msg);
+    }
+}
