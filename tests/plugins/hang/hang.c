@@ -1,0 +1,31 @@
+/* Test plugin "hang": retire never returns for the victims (sleeps forever); retire_stubborn
+ * also ignores SIGTERM and SIGINT, so only SIGKILL ends it. */
+#include <signal.h>
+#include <unistd.h>
+
+#include "../testplugin.h"
+
+static rd_status hang_retire(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    if (!tp_is_victim(t, learner)) return tp_ok(t, learner, call, "retire");
+    for (;;) pause();
+}
+
+static rd_status hang_retire_stubborn(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    if (!tp_is_victim(t, learner)) return tp_ok(t, learner, call, "retire_stubborn");
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    for (;;) sleep(1);
+}
+
+static const rd_method hang_methods[] = {
+    {"retire", hang_retire, NULL},
+    {"retire_stubborn", hang_retire_stubborn, NULL},
+    {NULL, NULL, NULL},
+};
+
+RD_EXPORT const rd_driver retirectl_driver_hang =
+    RD_DRIVER_INIT("HANG", "0.0.1", "never returns from retire", tp_get_instance, tp_destroy, hang_methods);
