@@ -1,0 +1,230 @@
+/* drv_common: shared code of the built-in drivers. See drv_common.h. */
+#include "drivers/drv_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/pyrepr.h"
+
+drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const char *driver_name, char *err,
+                               size_t err_len)
+{
+    const char *base = host->config_string(host, base_key);
+    if (!base || !*base) {
+        snprintf(err, err_len,
+                 "%s needs %s in the config (the service's base URL); add it or remove the %s steps from "
+                 "retirement_pipeline",
+                 driver_name, base_key, driver_name);
+        return NULL;
+    }
+    drv_instance *in = calloc(1, sizeof *in);
+    if (!in) {
+        snprintf(err, err_len, "%s: out of memory", driver_name);
+        return NULL;
+    }
+    in->host = host;
+    in->base_url = strdup(base);
+    return in;
+}
+
+void drv_instance_free(void *instance)
+{
+    drv_instance *in = instance;
+    if (!in) return;
+    free(in->base_url);
+    free(in->path);
+    free(in);
+}
+
+/* Decodes one UTF-8 sequence (invalid bytes -> U+FFFD). */
+static unsigned long utf8_next(const unsigned char **s)
+{
+    const unsigned char *p = *s;
+    unsigned long c = *p++;
+    int extra = 0;
+    if (c >= 0xf0 && c < 0xf8) {
+        c &= 0x07;
+        extra = 3;
+    } else if (c >= 0xe0 && c < 0xf0) {
+        c &= 0x0f;
+        extra = 2;
+    } else if (c >= 0xc0 && c < 0xe0) {
+        c &= 0x1f;
+        extra = 1;
+    } else if (c >= 0x80) {
+        *s = p;
+        return 0xfffd;
+    }
+    for (int k = 0; k < extra; k++) {
+        if ((*p & 0xc0) != 0x80) {
+            *s = p;
+            return 0xfffd;
+        }
+        c = (c << 6) | (*p++ & 0x3f);
+    }
+    *s = p;
+    return c;
+}
+
+void drv_json_str(strbuf *sb, const char *s)
+{
+    sb_addc(sb, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned long c = utf8_next(&p);
+        switch (c) {
+        case '"': sb_add(sb, "\\\""); break;
+        case '\\': sb_add(sb, "\\\\"); break;
+        case '\n': sb_add(sb, "\\n"); break;
+        case '\r': sb_add(sb, "\\r"); break;
+        case '\t': sb_add(sb, "\\t"); break;
+        case '\b': sb_add(sb, "\\b"); break;
+        case '\f': sb_add(sb, "\\f"); break;
+        default:
+            if (c >= 0x20 && c <= 0x7e) {
+                sb_addc(sb, (char)c);
+            } else if (c < 0x10000) {
+                sb_addf(sb, "\\u%04lx", c);
+            } else {
+                unsigned long v = c - 0x10000;
+                sb_addf(sb, "\\u%04lx\\u%04lx", 0xd800 | (v >> 10), 0xdc00 | (v & 0x3ff));
+            }
+        }
+    }
+    sb_addc(sb, '"');
+}
+
+/* The reason phrase of the response's status line, or the standard one. */
+static void reason_of(const rd_http_response *resp, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (resp->headers) {
+        /* the final response's status line: last "HTTP/" line that starts a header block */
+        const char *line = NULL;
+        for (const char *p = resp->headers; (p = strstr(p, "HTTP/")) != NULL; p++)
+            if (p == resp->headers || p[-1] == '\n') line = p;
+        if (line) {
+            const char *sp = strchr(line, ' ');
+            if (sp) sp = strchr(sp + 1, ' ');
+            if (sp) {
+                sp++;
+                size_t n = strcspn(sp, "\r\n");
+                if (n >= len) n = len - 1;
+                memcpy(out, sp, n);
+                out[n] = '\0';
+            }
+        }
+    }
+    if (!out[0]) snprintf(out, len, "%s", pyrepr_reason(resp->status));
+}
+
+rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, const char *path, const char *body,
+                   drv_404 on_404, const char *log_404, cJSON **json_out)
+{
+    const rd_host *h = in->host;
+    if (json_out) *json_out = NULL;
+    char *url = h->url_join(h, in->base_url, path);
+    if (!url) {
+        rd_call_message(call, "could not build the URL from %s and %s", in->base_url, path);
+        return RD_CONFIG;
+    }
+    rd_http_request req;
+    memset(&req, 0, sizeof req);
+    req.method = method;
+    req.url = url;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.auth = RD_AUTH_LMS_JWT;
+    req.retry = RD_RETRY_UPSTREAM;
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    rd_status st;
+    if (h->http(h, &req, &resp) != 0 || resp.status == 0) {
+        rd_call_message(call, "%s %s: %s", method, url, resp.error[0] ? resp.error : "no answer");
+        st = RD_RETRYABLE;
+    } else if (resp.status >= 200 && resp.status < 300) {
+        if (resp.status == 204) {
+            rd_call_message(call, "<Response [204]>");
+            st = RD_OK;
+        } else {
+            char *repr = pyrepr_json(resp.body ? resp.body : "", resp.body_len);
+            if (!repr) {
+                /* requests' response.json() raises JSONDecodeError */
+                if (!resp.body || resp.body_len == 0)
+                    rd_call_message(call, "Expecting value: line 1 column 1 (char 0)");
+                else
+                    rd_call_message(call, "%s %s answered %ld with a body that is not JSON", method, url,
+                                    resp.status);
+                st = RD_FAILED;
+            } else {
+                rd_call_message(call, "%s", repr);
+                free(repr);
+                if (json_out) *json_out = cJSON_ParseWithLength(resp.body, resp.body_len);
+                st = RD_OK;
+            }
+        }
+    } else if (resp.status == 404 && on_404 == DRV_404_SUCCEEDS) {
+        if (log_404) h->log(h, RD_LOG_INFO, "%s", log_404);
+        rd_call_message(call, "True");
+        st = RD_NOT_FOUND;
+    } else if (resp.status >= 400 && resp.status < 600) {
+        char reason[128];
+        reason_of(&resp, reason, sizeof reason);
+        rd_call_message(call, "%ld %s Error: %s for url: %s", resp.status, resp.status >= 500 ? "Server" : "Client",
+                        reason, url);
+        st = resp.status >= 500 ? RD_RETRYABLE : RD_FAILED;
+    } else {
+        rd_call_message(call, "%s %s answered with unexpected status %ld", method, url, resp.status);
+        st = RD_FAILED;
+    }
+    h->http_free(h, &resp);
+    h->free(h, url);
+    return st;
+}
+
+rd_status drv_preview(rd_call *call, const drv_instance *in, const char *method, const char *path,
+                      const char *body, const char *note)
+{
+    const rd_host *h = in->host;
+    char *url = h->url_join(h, in->base_url, path);
+    static const char *const headers[] = {"Authorization: JWT ********", "Content-type: application/json", NULL};
+    rd_call_describe(call, method, url ? url : path, headers, body);
+    rd_call_message(call, "%s %s%s%s", method, url ? url : path, note ? "; " : "", note ? note : "");
+    if (url) h->free(h, url);
+    return RD_OK;
+}
+
+const char *drv_original_username(const cJSON *learner, rd_call *call)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
+    if (!v) {
+        rd_call_message(call, "'original_username'");
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        rd_call_message(call, "original_username of the learner record is not a string");
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+int drv_lms_user_id(const cJSON *learner, rd_call *call, long long *out)
+{
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
+    if (!user) {
+        rd_call_message(call, "'user'");
+        return -1;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(user, "id");
+    if (!id) {
+        rd_call_message(call, "'id'");
+        return -1;
+    }
+    if (!cJSON_IsNumber(id)) {
+        rd_call_message(call, "user.id of the learner record is not a number");
+        return -1;
+    }
+    *out = (long long)id->valuedouble;
+    return 0;
+}

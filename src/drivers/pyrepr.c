@@ -1,0 +1,584 @@
+/* pyrepr: Python str()/repr() of JSON values and requests' HTTPError text. See pyrepr.h. */
+#include "drivers/pyrepr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/strbuf.h"
+
+typedef struct parser {
+    const char *p, *end;
+    int depth;
+} parser;
+
+static void skip_ws(parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+}
+
+/* Non-zero when Python's str.isprintable() is false for code point c (approximation that
+ * covers controls, separators other than space, format characters, surrogates and private use). */
+static int py_unprintable(uint32_t c)
+{
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return 1;
+    if (c == 0xa0 || c == 0xad || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+        (c >= 0x205f && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0x3000 || c == 0xfeff ||
+        (c >= 0xfff9 && c <= 0xfffb) || (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd || c == 0x70f ||
+        c == 0x180e || c == 0x8e2 || c == 0x110bd || c == 0x110cd || (c >= 0x1bca0 && c <= 0x1bca3) ||
+        (c >= 0x1d173 && c <= 0x1d17a) || c == 0xe0001 || (c >= 0xe0020 && c <= 0xe007f))
+        return 1;
+    if (c >= 0xd800 && c <= 0xdfff) return 1;
+    if ((c >= 0xe000 && c <= 0xf8ff) || c >= 0xf0000) return 1;
+    if (c == 0xfffe || c == 0xffff) return 1;
+    return 0;
+}
+
+/* Appends code point c as UTF-8. */
+static void put_utf8(strbuf *sb, uint32_t c)
+{
+    char b[4];
+    if (c < 0x80) {
+        sb_addc(sb, (char)c);
+    } else if (c < 0x800) {
+        b[0] = (char)(0xc0 | (c >> 6));
+        b[1] = (char)(0x80 | (c & 0x3f));
+        sb_addn(sb, b, 2);
+    } else if (c < 0x10000) {
+        b[0] = (char)(0xe0 | (c >> 12));
+        b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        b[2] = (char)(0x80 | (c & 0x3f));
+        sb_addn(sb, b, 3);
+    } else {
+        b[0] = (char)(0xf0 | (c >> 18));
+        b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (c & 0x3f));
+        sb_addn(sb, b, 4);
+    }
+}
+
+/* Python repr of a sequence of code points. */
+static void repr_codepoints(strbuf *sb, const uint32_t *cp, size_t n)
+{
+    int has_single = 0, has_double = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cp[i] == '\'') has_single = 1;
+        if (cp[i] == '"') has_double = 1;
+    }
+    char q = (has_single && !has_double) ? '"' : '\'';
+    sb_addc(sb, q);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        if (c == (uint32_t)q || c == '\\') {
+            sb_addc(sb, '\\');
+            sb_addc(sb, (char)c);
+        } else if (c == '\t') {
+            sb_add(sb, "\\t");
+        } else if (c == '\n') {
+            sb_add(sb, "\\n");
+        } else if (c == '\r') {
+            sb_add(sb, "\\r");
+        } else if (py_unprintable(c)) {
+            if (c < 0x100)
+                sb_addf(sb, "\\x%02x", c);
+            else if (c < 0x10000)
+                sb_addf(sb, "\\u%04x", c);
+            else
+                sb_addf(sb, "\\U%08x", c);
+        } else {
+            put_utf8(sb, c);
+        }
+    }
+    sb_addc(sb, q);
+}
+
+/* Decodes one UTF-8 sequence at *s (invalid bytes become U+FFFD, as errors='replace'). */
+static uint32_t next_utf8(const unsigned char **s, const unsigned char *end)
+{
+    const unsigned char *p = *s;
+    uint32_t c = *p++;
+    int extra = 0;
+    if (c >= 0xf0 && c < 0xf8) {
+        c &= 0x07;
+        extra = 3;
+    } else if (c >= 0xe0) {
+        c &= 0x0f;
+        extra = 2;
+    } else if (c >= 0xc0) {
+        c &= 0x1f;
+        extra = 1;
+    } else if (c >= 0x80) {
+        *s = p;
+        return 0xfffd;
+    }
+    for (int k = 0; k < extra; k++) {
+        if (p >= end || (*p & 0xc0) != 0x80) {
+            *s = p;
+            return 0xfffd;
+        }
+        c = (c << 6) | (*p++ & 0x3f);
+    }
+    *s = p;
+    return c;
+}
+
+char *pyrepr_str(const char *s)
+{
+    size_t n = strlen(s);
+    uint32_t *cp = malloc((n + 1) * sizeof *cp);
+    if (!cp) return NULL;
+    size_t k = 0;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) cp[k++] = next_utf8(&p, end);
+    strbuf sb = STRBUF_INIT;
+    repr_codepoints(&sb, cp, k);
+    free(cp);
+    return sb_take(&sb);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses a JSON string at ps->p (on the quote) into code points. */
+static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
+{
+    if (ps->p >= ps->end || *ps->p != '"') return -1;
+    ps->p++;
+    size_t cap = 16, n = 0;
+    uint32_t *cp = malloc(cap * sizeof *cp);
+    if (!cp) return -1;
+    while (ps->p < ps->end && *ps->p != '"') {
+        uint32_t c;
+        if ((unsigned char)*ps->p < 0x20) goto fail;
+        if (*ps->p == '\\') {
+            ps->p++;
+            if (ps->p >= ps->end) goto fail;
+            char e = *ps->p++;
+            switch (e) {
+            case '"': c = '"'; break;
+            case '\\': c = '\\'; break;
+            case '/': c = '/'; break;
+            case 'b': c = 8; break;
+            case 'f': c = 12; break;
+            case 'n': c = 10; break;
+            case 'r': c = 13; break;
+            case 't': c = 9; break;
+            case 'u': {
+                if (ps->end - ps->p < 4) goto fail;
+                c = 0;
+                for (int k = 0; k < 4; k++) {
+                    int h = hexval(ps->p[k]);
+                    if (h < 0) goto fail;
+                    c = c * 16 + (uint32_t)h;
+                }
+                ps->p += 4;
+                /* surrogate pair -> one code point, as Python's json does */
+                if (c >= 0xd800 && c <= 0xdbff && ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u') {
+                    uint32_t lo = 0;
+                    int ok = 1;
+                    for (int k = 0; k < 4; k++) {
+                        int h = hexval(ps->p[2 + k]);
+                        if (h < 0) ok = 0;
+                        lo = lo * 16 + (uint32_t)(h < 0 ? 0 : h);
+                    }
+                    if (ok && lo >= 0xdc00 && lo <= 0xdfff) {
+                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                        ps->p += 6;
+                    }
+                }
+                break;
+            }
+            default: goto fail;
+            }
+        } else {
+            const unsigned char *u = (const unsigned char *)ps->p;
+            c = next_utf8(&u, (const unsigned char *)ps->end);
+            ps->p = (const char *)u;
+        }
+        if (n + 1 >= cap) {
+            cap *= 2;
+            uint32_t *np = realloc(cp, cap * sizeof *cp);
+            if (!np) goto fail;
+            cp = np;
+        }
+        cp[n++] = c;
+    }
+    if (ps->p >= ps->end) goto fail;
+    ps->p++;
+    *out = cp;
+    *n_out = n;
+    return 0;
+fail:
+    free(cp);
+    return -1;
+}
+
+/* Appends Python's repr of a float. */
+static void repr_float(strbuf *sb, double v)
+{
+    if (isinf(v)) {
+        sb_add(sb, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    if (isnan(v)) {
+        sb_add(sb, "nan");
+        return;
+    }
+    char buf[64];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    /* buf = [-]d.ddde[+-]XX : split digits and exponent */
+    char digits[32];
+    size_t nd = 0;
+    const char *p = buf;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (; *p && *p != 'e'; p++)
+        if (isdigit((unsigned char)*p)) digits[nd++] = *p;
+    digits[nd] = '\0';
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = '\0';
+    int decpt = exp10 + 1;
+    if (neg) sb_addc(sb, '-');
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            sb_add(sb, "0.");
+            for (int k = 0; k < -decpt; k++) sb_addc(sb, '0');
+            sb_add(sb, digits);
+        } else if ((size_t)decpt >= nd) {
+            sb_add(sb, digits);
+            for (size_t k = nd; k < (size_t)decpt; k++) sb_addc(sb, '0');
+            sb_add(sb, ".0");
+        } else {
+            sb_addn(sb, digits, (size_t)decpt);
+            sb_addc(sb, '.');
+            sb_add(sb, digits + decpt);
+        }
+    } else {
+        sb_addc(sb, digits[0]);
+        if (nd > 1) {
+            sb_addc(sb, '.');
+            sb_add(sb, digits + 1);
+        }
+        int e = decpt - 1;
+        sb_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+}
+
+static int parse_value(parser *ps, strbuf *sb);
+
+/* Parses a JSON number and appends Python's repr (int kept verbatim, normalised). */
+static int parse_number(parser *ps, strbuf *sb)
+{
+    const char *start = ps->p;
+    int is_float = 0;
+    if (ps->p < ps->end && *ps->p == '-') ps->p++;
+    if (ps->p >= ps->end || !isdigit((unsigned char)*ps->p)) return -1;
+    if (*ps->p == '0') {
+        ps->p++;
+    } else {
+        while (ps->p < ps->end && isdigit((unsigned char)*ps->p)) ps->p++;
+    }
+    if (ps->p < ps->end && *ps->p == '.') {
+        is_float = 1;
+        ps->p++;
+        if (ps->p >= ps->end || !isdigit((unsigned char)*ps->p)) return -1;
+        while (ps->p < ps->end && isdigit((unsigned char)*ps->p)) ps->p++;
+    }
+    if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+        is_float = 1;
+        ps->p++;
+        if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-')) ps->p++;
+        if (ps->p >= ps->end || !isdigit((unsigned char)*ps->p)) return -1;
+        while (ps->p < ps->end && isdigit((unsigned char)*ps->p)) ps->p++;
+    }
+    size_t n = (size_t)(ps->p - start);
+    if (!is_float) {
+        if (n == 2 && start[0] == '-' && start[1] == '0')
+            sb_addc(sb, '0'); /* int('-0') == 0 */
+        else
+            sb_addn(sb, start, n);
+        return 0;
+    }
+    char *tmp = strndup(start, n);
+    if (!tmp) return -1;
+    double v = strtod(tmp, NULL);
+    free(tmp);
+    repr_float(sb, v);
+    return 0;
+}
+
+typedef struct member {
+    char *key_repr;
+    char *value_repr;
+    uint32_t *key;
+    size_t key_len;
+} member;
+
+static int parse_object(parser *ps, strbuf *sb)
+{
+    ps->p++; /* { */
+    member *m = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        sb_add(sb, "{}");
+        return 0;
+    }
+    for (;;) {
+        skip_ws(ps);
+        uint32_t *key;
+        size_t key_len;
+        if (parse_string_cp(ps, &key, &key_len) != 0) goto out;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') {
+            free(key);
+            goto out;
+        }
+        ps->p++;
+        skip_ws(ps);
+        strbuf v = STRBUF_INIT;
+        if (parse_value(ps, &v) != 0) {
+            free(key);
+            sb_free(&v);
+            goto out;
+        }
+        /* duplicate key: Python keeps the first position and the last value */
+        size_t k;
+        for (k = 0; k < n; k++)
+            if (m[k].key_len == key_len && memcmp(m[k].key, key, key_len * sizeof *key) == 0) break;
+        if (k < n) {
+            free(m[k].value_repr);
+            m[k].value_repr = sb_take(&v);
+            free(key);
+        } else {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                member *nm = realloc(m, cap * sizeof *m);
+                if (!nm) {
+                    free(key);
+                    sb_free(&v);
+                    goto out;
+                }
+                m = nm;
+            }
+            strbuf kr = STRBUF_INIT;
+            repr_codepoints(&kr, key, key_len);
+            m[n].key_repr = sb_take(&kr);
+            m[n].value_repr = sb_take(&v);
+            m[n].key = key;
+            m[n].key_len = key_len;
+            n++;
+        }
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            break;
+        }
+        goto out;
+    }
+    sb_addc(sb, '{');
+    for (size_t k = 0; k < n; k++) {
+        if (k) sb_add(sb, ", ");
+        sb_add(sb, m[k].key_repr);
+        sb_add(sb, ": ");
+        sb_add(sb, m[k].value_repr);
+    }
+    sb_addc(sb, '}');
+    rc = 0;
+out:
+    for (size_t k = 0; k < n; k++) {
+        free(m[k].key_repr);
+        free(m[k].value_repr);
+        free(m[k].key);
+    }
+    free(m);
+    return rc;
+}
+
+static int parse_array(parser *ps, strbuf *sb)
+{
+    ps->p++; /* [ */
+    skip_ws(ps);
+    sb_addc(sb, '[');
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        sb_addc(sb, ']');
+        return 0;
+    }
+    for (int first = 1;; first = 0) {
+        skip_ws(ps);
+        if (!first) sb_add(sb, ", ");
+        if (parse_value(ps, sb) != 0) return -1;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == ']') {
+            ps->p++;
+            sb_addc(sb, ']');
+            return 0;
+        }
+        return -1;
+    }
+}
+
+static int parse_literal(parser *ps, const char *lit, const char *repr, strbuf *sb)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0) return -1;
+    ps->p += n;
+    sb_add(sb, repr);
+    return 0;
+}
+
+static int parse_value(parser *ps, strbuf *sb)
+{
+    if (++ps->depth > 512) return -1;
+    skip_ws(ps);
+    int rc = -1;
+    if (ps->p >= ps->end) {
+        rc = -1;
+    } else if (*ps->p == '{') {
+        rc = parse_object(ps, sb);
+    } else if (*ps->p == '[') {
+        rc = parse_array(ps, sb);
+    } else if (*ps->p == '"') {
+        uint32_t *cp;
+        size_t n;
+        rc = parse_string_cp(ps, &cp, &n);
+        if (rc == 0) {
+            repr_codepoints(sb, cp, n);
+            free(cp);
+        }
+    } else if (*ps->p == 't') {
+        rc = parse_literal(ps, "true", "True", sb);
+    } else if (*ps->p == 'f') {
+        rc = parse_literal(ps, "false", "False", sb);
+    } else if (*ps->p == 'n') {
+        rc = parse_literal(ps, "null", "None", sb);
+    } else if (*ps->p == 'N') {
+        rc = parse_literal(ps, "NaN", "nan", sb);
+    } else if (*ps->p == 'I') {
+        rc = parse_literal(ps, "Infinity", "inf", sb);
+    } else if (ps->end - ps->p >= 9 && memcmp(ps->p, "-Infinity", 9) == 0) {
+        rc = parse_literal(ps, "-Infinity", "-inf", sb);
+    } else {
+        rc = parse_number(ps, sb);
+    }
+    ps->depth--;
+    return rc;
+}
+
+char *pyrepr_json(const char *json, size_t len)
+{
+    if (!json) return NULL;
+    if (!len) len = strlen(json);
+    parser ps = {json, json + len, 0};
+    /* a UTF-8 BOM makes json.loads fail too; leave it to the parser to reject */
+    strbuf sb = STRBUF_INIT;
+    if (parse_value(&ps, &sb) != 0) {
+        sb_free(&sb);
+        return NULL;
+    }
+    skip_ws(&ps);
+    if (ps.p != ps.end) {
+        sb_free(&sb);
+        return NULL;
+    }
+    return sb_take(&sb);
+}
+
+const char *pyrepr_reason(long status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request-URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Entity";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "";
+    }
+}
+
+char *pyrepr_http_error(long status, const char *url)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%ld %s Error: %s for url: %s", status, status >= 500 ? "Server" : "Client", pyrepr_reason(status),
+            url ? url : "");
+    return sb_take(&sb);
+}

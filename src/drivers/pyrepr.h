@@ -1,0 +1,22 @@
+/* pyrepr (prefix pyrepr_): what Python's str() prints for the value json.loads() gives, so
+ * the texts recorded at the LMS match the upstream scripts byte for byte (spec §7.2, §9.1):
+ * {'id': 1, 'ok': True, 'x': None}, ['edX', 'MITx'], strings quoted and escaped as Python's
+ * repr does, ints as written, floats in Python's shortest round-trip form. Also the requests
+ * library's HTTPError text. Pure functions; results are malloc'd (caller frees). */
+#ifndef RETIRECTL_PYREPR_H
+#define RETIRECTL_PYREPR_H
+
+#include <stddef.h>
+
+/* Python repr of the value encoded by JSON text (len bytes; 0 = strlen). NULL when the text is
+ * not valid JSON (Python would raise JSONDecodeError). */
+char *pyrepr_json(const char *json, size_t len);
+/* Python repr of a UTF-8 string (with quotes). */
+char *pyrepr_str(const char *s);
+/* Standard HTTP reason phrase ("Not Found"), "" when unknown. */
+const char *pyrepr_reason(long status);
+/* requests' HTTPError text: "<code> Client Error: <Reason> for url: <url>" (4xx) or
+ * "<code> Server Error: <Reason> for url: <url>" (5xx). */
+char *pyrepr_http_error(long status, const char *url);
+
+#endif
