@@ -51,6 +51,7 @@ static char *expand_home(const char *p)
 
 char *audit_default_path(const cfg *c, char *err, size_t err_len)
 {
+    if (c && c->audit_log && c->audit_log[0]) return expand_home(c->audit_log);
     if (c && c->root) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->root, "audit_log");
         if (cJSON_IsString(v) && v->valuestring[0]) return expand_home(v->valuestring);
@@ -317,12 +318,8 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
             cJSON_AddItemToArray(arr, s);
         }
     }
-    if (strcmp(phase, "end") == 0) {
-        add_str(o, a, e, "outcome", e->outcome);
-        cJSON_AddNumberToObject(o, "exit_status", e->exit_status);
-    } else {
-        add_str(o, a, e, "outcome", e->outcome);
-    }
+    add_str(o, a, e, "outcome", e->outcome);
+    if (strcmp(phase, "start") != 0) cJSON_AddNumberToObject(o, "exit_status", e->exit_status);
     if (e->counts && e->n_counts) {
         cJSON *c = cJSON_AddObjectToObject(o, "counts");
         for (size_t i = 0; i < e->n_counts; i++)
@@ -376,6 +373,11 @@ int audit_begin(audit_log *a, const audit_entry *e, char *err, size_t err_len)
 int audit_end(audit_log *a, const audit_entry *e, char *err, size_t err_len)
 {
     return write_line(a, e, "end", err, err_len);
+}
+
+int audit_item(audit_log *a, const audit_entry *e, char *err, size_t err_len)
+{
+    return write_line(a, e, "item", err, err_len);
 }
 
 const char *audit_path(const audit_log *a) { return a ? a->path : NULL; }

@@ -12,7 +12,7 @@
  * says `chmod 600`).
  *
  * Line fields (absent when unknown/empty):
- *   time (UTC ISO 8601 with ms), phase ("start"|"end"), operator (--operator, else the login
+ *   time (UTC ISO 8601 with ms), phase ("start"|"item"|"end"), operator (--operator, else the login
  *   name), host, pid, action, reason, user_id (LMS user id), retirement_id, from_state,
  *   to_state, driver, method, shard, steps [{driver, method, status}], outcome, exit_status,
  *   counts {name: n}, detail.
@@ -83,6 +83,10 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
 int audit_begin(audit_log *a, const audit_entry *e, char *err, size_t err_len);
 /* Writes the "end" line (with outcome and exit_status) and fsyncs. -1 with err on failure. */
 int audit_end(audit_log *a, const audit_entry *e, char *err, size_t err_len);
+/* Writes an "item" line: one learner inside a bulk action (reset, retire --all), between the
+ * bulk action's start and end lines, with outcome and exit_status (the learner's own, e.g.
+ * 252 for a retire that ended ERRORED). -1 with err on failure. */
+int audit_item(audit_log *a, const audit_entry *e, char *err, size_t err_len);
 
 /* The file path and operator name in use (owned by the log). */
 const char *audit_path(const audit_log *a);

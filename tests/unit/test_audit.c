@@ -196,9 +196,17 @@ static void test_creates_private_file_and_writes_lines(void **state)
     assert_true(strlen(audit_operator(a)) > 0);
     audit_entry_init(&e, "reset");
     assert_int_equal(audit_begin(a, &e, err, sizeof err), 0);
+    e.user_id = 7;
+    e.outcome = "updated";
+    assert_int_equal(audit_item(a, &e, err, sizeof err), 0);
     audit_close(a);
     text = slurp(path);
-    assert_int_equal(count_lines(text), 3);
+    assert_int_equal(count_lines(text), 4);
+    cJSON *l3 = line_at(text, 3);
+    assert_string_equal(cJSON_GetObjectItem(l3, "phase")->valuestring, "item");
+    assert_int_equal(cJSON_GetObjectItem(l3, "user_id")->valueint, 7);
+    assert_int_equal(cJSON_GetObjectItem(l3, "exit_status")->valueint, 0);
+    cJSON_Delete(l3);
     free(text);
     cJSON_Delete(c.root);
     free(dir);
