@@ -15,11 +15,6 @@
 #include "engine/ep.h"
 #include "engine/strbuf.h"
 
-/* The built-in drivers live in src/drivers; weak so the registry links (and reports "no such
- * driver") in a build where they are not there yet. */
-#pragma weak drivers_builtin_list
-#pragma weak rd_builtin_generic
-
 #ifndef RETIRECTL_SYSTEM_PLUGIN_DIR
 #define RETIRECTL_SYSTEM_PLUGIN_DIR "/usr/local/lib/retirectl/plugins"
 #endif
@@ -241,15 +236,13 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
     char *msg;
 
     /* 1. built-ins */
-    if (drivers_builtin_list) {
-        const rd_driver *const *list = drivers_builtin_list();
-        for (size_t i = 0; list && list[i]; i++) {
-            if (find_item(r, list[i]->name)) continue;
-            reg_item *it = add_item(r, KIND_BUILTIN, list[i]->name, "built-in", 0);
-            it->info.driver = list[i];
-            it->load_tried = 1;
-            sync_info(it);
-        }
+    const rd_driver *const *list = drivers_builtin_list();
+    for (size_t i = 0; list && list[i]; i++) {
+        if (find_item(r, list[i]->name)) continue;
+        reg_item *it = add_item(r, KIND_BUILTIN, list[i]->name, "built-in", 0);
+        it->info.driver = list[i];
+        it->load_tried = 1;
+        sync_info(it);
     }
     /* 2. extra_services: the generic driver under each item's name */
     for (size_t i = 0; config && i < config->n_extra_services; i++) {
@@ -270,12 +263,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         }
         reg_item *it = add_item(r, KIND_EXTRA, es->name, r->config_path ? r->config_path : "config", 0);
         it->load_tried = 1;
-        if (&rd_builtin_generic) {
-            it->info.driver = &rd_builtin_generic;
-        } else {
-            it->load_error = fmt_alloc("extra service %s needs the generic driver, which this build lacks",
-                                       es->name);
-        }
+        it->info.driver = &rd_builtin_generic;
         sync_info(it);
     }
 
