@@ -1,0 +1,321 @@
+/* `retirectl rerun USER DRIVER.METHOD`: run one driver method for one learner. When the method
+ * is a pipeline step it is bracketed as the pipeline would: forced to the step's start state,
+ * run, then forced back to the state the learner was in (or ERRORED with the message on
+ * failure), so the LMS record stays true. Otherwise the method is just called.
+ *
+ * Exit statuses: 0 done, 252 the method failed (learner ERRORED when bracketed),
+ * 251 learner not found, 253 the learner is in a working state (a retirement may be running),
+ * 2 usage, unknown DRIVER.METHOD or no confirmation, 255 setup (token, status fetch, audit
+ * log), 249 bad config. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/audit.h"
+#include "engine/job.h"
+#include "engine/plan.h"
+
+static volatile int rerun_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    rerun_cancel++;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retirectl rerun USER DRIVER.METHOD [--reason TEXT] [--yes] [--events]\n"
+            "\n"
+            "Run one driver method (e.g. LMS.retirement_retire_forum, BRAZE.delete_user) for one learner.\n"
+            "If the method is a step of the configured retirement_pipeline, the learner is forced to the\n"
+            "step's start state first, and after success forced back to the state it was in (after a\n"
+            "failure it is left in ERRORED with the message), as the pipeline records a step. Other\n"
+            "methods are simply called. USER is the original username.\n"
+            "\n"
+            "  --reason TEXT   why (audit log)\n"
+            "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
+            "  --events        print the JSON-lines job events instead of human text\n");
+}
+
+/* Steps seen in the job events, for the audit log. */
+typedef struct step_log {
+    audit_step steps[16];
+    char *owned[48];
+    size_t n, n_owned;
+    int events;
+    char result[1024];
+} step_log;
+
+static const char *keep(step_log *s, const char *text)
+{
+    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
+    return s->owned[s->n_owned++] = strdup(text);
+}
+
+static void on_event(void *user, job *j, const ev_event *ev, const char *line)
+{
+    (void)j;
+    step_log *s = user;
+    if (s->events) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+    if (ev->kind == EV_STEP && ev->status && (!strcmp(ev->status, "done") || !strcmp(ev->status, "failed"))) {
+        if (s->n < sizeof s->steps / sizeof s->steps[0]) {
+            s->steps[s->n].driver = keep(s, ev->driver);
+            s->steps[s->n].method = keep(s, ev->method);
+            s->steps[s->n].status = keep(s, ev->status);
+            s->n++;
+        }
+        if (!s->events)
+            printf("  %s.%s %s%s%s (%.2f s)\n", ev->driver ? ev->driver : "", ev->method ? ev->method : "",
+                   !strcmp(ev->status, "done") ? "done" : "FAILED", ev->message && *ev->message ? ": " : "",
+                   ev->message ? ev->message : "", ev->elapsed_ms / 1000.0);
+    } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
+        fprintf(stderr, "  retrying (attempt %d): %s\n", ev->attempt, ev->message ? ev->message : "");
+    } else if (!s->events && ev->kind == EV_LOG && ev->level &&
+               (!strcmp(ev->level, "warn") || !strcmp(ev->level, "error"))) {
+        fprintf(stderr, "  %s: %s\n", ev->level, ev->text ? ev->text : "");
+    } else if (ev->kind == EV_RESULT) {
+        snprintf(s->result, sizeof s->result, "%s", ev->message ? ev->message : "");
+        if (!s->events) printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
+    }
+    fflush(stdout);
+}
+
+/* Asks on the terminal; production environments need the username typed. 1 = go ahead. */
+static int confirm(const cfg *config, const char *question, const char *username, int yes)
+{
+    if (yes) return 1;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
+        return 0;
+    }
+    int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
+    char answer[512];
+    if (production)
+        fprintf(stderr, "%s\nThis is the PRODUCTION environment. Type the username to confirm: ", question);
+    else
+        fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    if (!fgets(answer, sizeof answer, stdin)) return 0;
+    answer[strcspn(answer, "\r\n")] = '\0';
+    if (production) return strcmp(answer, username) == 0;
+    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+}
+
+static const char *state_of(const cJSON *learner, const char *key)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+static long long num_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
+}
+
+int cmd_rerun(int argc, char **argv, const cli_globals *g)
+{
+    const char *username = NULL, *target = NULL, *reason = NULL, *config_file = NULL;
+    int yes = 0, events = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
+            reason = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
+            config_file = v;
+        } else if (cli_opt_flag(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
+            yes = 1;
+        } else if (cli_opt_flag(argv[i], "--events")) {
+            events = 1;
+        } else if (argv[i][0] == '-' || missing) {
+            if (!missing) fprintf(stderr, "retirectl rerun: unknown option %s\n", argv[i]);
+            fprintf(stderr, "Try 'retirectl rerun --help'.\n");
+            return CLI_EXIT_USAGE;
+        } else if (!username) {
+            username = argv[i];
+        } else if (!target) {
+            target = argv[i];
+        } else {
+            fprintf(stderr, "retirectl rerun: unexpected argument '%s'\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        if (missing) return CLI_EXIT_USAGE;
+    }
+    const char *dot = target ? strrchr(target, '.') : NULL;
+    if (!username || !*username || !dot || dot == target || !dot[1]) {
+        fprintf(stderr, "retirectl rerun: usage: retirectl rerun USER DRIVER.METHOD (e.g. LMS.retirement_retire_forum)\n");
+        return CLI_EXIT_USAGE;
+    }
+    char driver[256], method[256];
+    snprintf(driver, sizeof driver, "%.*s", (int)(dot - target), target);
+    snprintf(method, sizeof method, "%s", dot + 1);
+
+    cli_ctx ctx;
+    int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS | CLI_NEED_REG);
+    if (rc) return rc;
+    char err[2048] = "";
+    int status = 0;
+    cJSON *learner = NULL;
+    audit_log *audit = NULL;
+    step_log steps;
+    memset(&steps, 0, sizeof steps);
+    steps.events = events;
+    job_ctx *jc = NULL;
+
+    /* the method must exist before anything else happens */
+    const rd_driver *d = reg_load(ctx.registry, driver, err, sizeof err);
+    if (!d) {
+        cli_error(ctx.config, "cannot run %s.%s: %s", driver, method, err);
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!reg_method(d, method)) {
+        char list[1024] = "";
+        for (const rd_method *m = d->methods; m && m->name; m++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", m->name);
+        }
+        cli_error(ctx.config, "driver %s has no method %s; its methods are: %s", driver, method, list);
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
+    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
+        cli_error(ctx.config, "Unexpected error occurred! %s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    if (lms_get_status(ctx.lms, username, &learner, &le) != 0) {
+        if (le.status == 404) {
+            cli_error(ctx.config,
+                      "Learner %s not found. Please check that the learner is present in UserRetirementStatus, "
+                      "is not already retired, and is in an appropriate state to be acted upon.",
+                      username);
+            status = CLI_EXIT_BAD_LEARNER;
+        } else {
+            cli_error(ctx.config, "Unexpected error fetching user state! %s", le.message);
+            status = CLI_EXIT_SETUP;
+        }
+        lms_error_clear(&le);
+        goto out;
+    }
+    const char *current = state_of(learner, "current_state");
+    if (!current) {
+        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
+        status = CLI_EXIT_BAD_LEARNER;
+        goto out;
+    }
+
+    /* a pipeline step? */
+    const cfg_step *row = NULL;
+    for (size_t i = 0; i < ctx.config->n_steps; i++) {
+        const cfg_step *s = &ctx.config->steps[i];
+        if (s->driver && s->method && !strcmp(s->driver, driver) && !strcmp(s->method, method)) {
+            row = s;
+            break;
+        }
+    }
+    if (row && plan_is_working_state(current, ctx.config->steps, ctx.config->n_steps)) {
+        cli_error(ctx.config,
+                  "%s is in the working state %s: a retirement may be running for it right now. If it is stuck, "
+                  "use `retirectl resume %s` instead; nothing was done.",
+                  username, current, username);
+        status = CLI_EXIT_WORKING_STATE;
+        goto out;
+    }
+
+    char question[1024];
+    if (row)
+        snprintf(question, sizeof question,
+                 "Rerun %s.%s for %s: move %s -> %s, run it, then back to %s (ERRORED if it fails)?", driver, method,
+                 username, current, row->start_state, current);
+    else
+        snprintf(question, sizeof question, "Run %s.%s for %s (no pipeline step: the state %s is left alone)?",
+                 driver, method, username, current);
+    if (!confirm(ctx.config, question, username, yes)) {
+        fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    const char *pii[] = {username, str_of(learner, "original_username"), str_of(learner, "original_email"),
+                         str_of(learner, "original_name"),
+                         str_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    audit_entry ae;
+    audit_entry_init(&ae, "rerun");
+    ae.reason = reason;
+    ae.user_id = num_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    ae.retirement_id = num_of(learner, "id");
+    ae.driver = driver;
+    ae.method = method;
+    ae.from_state = current;
+    ae.to_state = row ? current : NULL;
+    ae.pii = pii;
+    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
+        audit_begin(audit, &ae, err, sizeof err) != 0) {
+        cli_error(ctx.config, "%s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    job_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.username = username;
+    spec.action = JOB_RERUN;
+    spec.label = "rerun";
+    spec.driver = driver;
+    spec.method = method;
+    if (row) {
+        spec.bracket_start = row->start_state;
+        spec.bracket_end = current;
+    }
+    status = job_run(jc, &spec, on_event, &steps, &rerun_cancel, err, sizeof err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
+
+    ae.steps = steps.steps;
+    ae.n_steps = steps.n;
+    ae.exit_status = status;
+    ae.to_state = row ? (status == 0 ? current : PLAN_ERROR_STATE) : NULL;
+    ae.outcome = status == 0 ? "done" : status == JOB_EXIT_CANCELLED ? "cancelled" : "failed";
+    ae.detail = status ? steps.result : NULL;
+    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+
+out:
+    for (size_t i = 0; i < steps.n_owned; i++) free(steps.owned[i]);
+    audit_close(audit);
+    cJSON_Delete(learner);
+    if (jc) job_ctx_free(jc);
+    cli_close(&ctx);
+    return status;
+}

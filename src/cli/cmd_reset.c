@@ -1,0 +1,348 @@
+/* `retirectl reset`: bulk forced state update, retirement_bulk_status_update.py parity
+ * (spec §9.3, §12.4), plus --dry-run. Exit statuses: 0 done, 2 bad dates/usage,
+ * 255 no config, 254 bad config or neither/both of --new-state/--rewind-state (checked AFTER
+ * the fetch, as upstream), 253 fetch error, 252 update error, 251 LMS setup failed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/audit.h"
+
+#define RESET_EXIT_NO_CONFIG 255
+#define RESET_EXIT_BAD_CONFIG 254
+#define RESET_EXIT_FETCHING 253
+#define RESET_EXIT_UPDATING 252
+#define RESET_EXIT_SETUP 251
+
+#define RESET_MESSAGE "Force updated via retirement_bulk_status_update script"
+#define RESET_BAD_DATE "Dates need to be in the format of YYYY-MM-DD and today or earlier."
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retirectl reset --initial-state STATE (--new-state STATE | --rewind-state)\n"
+            "                       --start-date YYYY-MM-DD --end-date YYYY-MM-DD\n"
+            "                       [--dry-run] [--reason TEXT] [--config_file FILE]\n"
+            "\n"
+            "Force every learner whose retirement is in STATE and was requested between the two dates\n"
+            "(inclusive) to a new state, as retirement_bulk_status_update.py does: --new-state sets the\n"
+            "given state, --rewind-state sets each learner's previous state (its last_state). Updates are\n"
+            "forced (no order check) with the response \"" RESET_MESSAGE "\".\n"
+            "\n"
+            "  --initial-state S   state to select (also --initial_state, $RETIREMENT_INITIAL_STATE)\n"
+            "  --new-state T       state to set (also --new_state, $RETIREMENT_NEW_STATE)\n"
+            "  --rewind-state      set each learner back to its last_state (also --rewind_state)\n"
+            "  --start-date D      first day, YYYY-MM-DD, today or earlier (also --start_date)\n"
+            "  --end-date D        last day, inclusive (also --end_date)\n"
+            "  --dry-run           list what would change; send no update\n"
+            "  --reason TEXT       why, for the audit log (the LMS gets the upstream message)\n"
+            "\n"
+            "Exit status: 0 done, 2 bad option or date, 255 no config file, 254 unreadable config or\n"
+            "not exactly one of --new-state/--rewind-state, 253 fetching failed, 252 an update failed\n"
+            "(earlier updates stay), 251 LMS client or token setup failed.\n");
+}
+
+/* Parses up to max digits at *p into *out; returns the digit count. */
+static int digits(const char **p, int max, int *out)
+{
+    int n = 0, v = 0;
+    while (n < max && (*p)[0] >= '0' && (*p)[0] <= '9') {
+        v = v * 10 + ((*p)[0] - '0');
+        (*p)++;
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+/* Validates a date as Python's strptime('%Y-%m-%d') does (4-digit year, 1-2 digit month and
+ * day, a real calendar day), not after today (local time), and writes it as YYYY-MM-DD. */
+static int parse_date(const char *text, char *out, size_t out_len)
+{
+    const char *p = text;
+    int y, m, d;
+    if (digits(&p, 4, &y) != 4 || *p++ != '-') return -1;
+    if (digits(&p, 2, &m) < 1 || *p++ != '-') return -1;
+    if (digits(&p, 2, &d) < 1 || *p != '\0') return -1;
+    if (m < 1 || m > 12 || d < 1 || y < 1) return -1;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int maxd = mdays[m - 1] + (m == 2 && leap);
+    if (d > maxd) return -1;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    long today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    long given = (long)y * 10000 + m * 100 + d;
+    if (given > today) return -1;
+    snprintf(out, out_len, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    return 0;
+}
+
+/* The state name at learner[key].state_name, or NULL. */
+static const char *state_name(const cJSON *learner, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(learner, key);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "state_name");
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+/* A number member, or -1. */
+static long long id_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static long long user_id_of(const cJSON *learner)
+{
+    return id_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Value of an option from the command line or its RETIREMENT_<NAME> environment variable. */
+static const char *env_default(const char *given, const char *env)
+{
+    if (given) return given;
+    const char *v = getenv(env);
+    return v && *v ? v : NULL;
+}
+
+/* Writes the audit end line and reports (but does not override the status) a write failure. */
+static int finish_audit(audit_log *audit, audit_entry *e, const cfg *config, const char *outcome,
+                        int status, long long updated, long long total)
+{
+    if (!audit) return status;
+    audit_count counts[] = {{"selected", total}, {"updated", updated}};
+    e->outcome = outcome;
+    e->exit_status = status;
+    e->counts = counts;
+    e->n_counts = total >= 0 ? 2 : 1;
+    if (total < 0) counts[0] = counts[1];
+    char err[1024];
+    if (audit_end(audit, e, err, sizeof err) != 0) cli_error(config, "%s", err);
+    e->counts = NULL;
+    e->n_counts = 0;
+    audit_close(audit);
+    return status;
+}
+
+int cmd_reset(int argc, char **argv, const cli_globals *g)
+{
+    const char *initial = NULL, *new_state = NULL, *start = NULL, *end = NULL, *config_file = NULL,
+               *reason = NULL;
+    int rewind = 0, dry_run = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--initial-state", &missing))) {
+            initial = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--new-state", &missing))) {
+            new_state = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--start-date", &missing))) {
+            start = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--end-date", &missing))) {
+            end = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
+            config_file = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
+            reason = v;
+        } else if (cli_opt_flag(argv[i], "--rewind-state")) {
+            rewind = 1;
+        } else if (cli_opt_flag(argv[i], "--dry-run")) {
+            dry_run = 1;
+        } else {
+            if (!missing) fprintf(stderr, "retirectl reset: unknown option %s\n", argv[i]);
+            fprintf(stderr, "Try 'retirectl reset --help'.\n");
+            return CLI_EXIT_USAGE;
+        }
+        if (missing) return CLI_EXIT_USAGE;
+    }
+    initial = env_default(initial, "RETIREMENT_INITIAL_STATE");
+    new_state = env_default(new_state, "RETIREMENT_NEW_STATE");
+    start = env_default(start, "RETIREMENT_START_DATE");
+    end = env_default(end, "RETIREMENT_END_DATE");
+    config_file = env_default(config_file, "RETIREMENT_CONFIG_FILE");
+    if (!rewind) {
+        const char *r = getenv("RETIREMENT_REWIND_STATE");
+        rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);
+    }
+
+    /* dates are checked while the options are parsed, before anything else (click callbacks) */
+    char start_d[32], end_d[32];
+    const char *which[2] = {"--start-date", "--end-date"};
+    const char *vals[2] = {start, end};
+    char *outs[2] = {start_d, end_d};
+    for (int k = 0; k < 2; k++) {
+        if (!vals[k]) {
+            fprintf(stderr,
+                    "Usage: retirectl reset [OPTIONS]\nError: Missing option '%s': " RESET_BAD_DATE "\n",
+                    which[k]);
+            return CLI_EXIT_USAGE;
+        }
+        if (parse_date(vals[k], outs[k], 32) != 0) {
+            fprintf(stderr, "Usage: retirectl reset [OPTIONS]\nError: Invalid value for '%s': " RESET_BAD_DATE "\n",
+                    which[k]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!initial || !*initial) {
+        fprintf(stderr, "Usage: retirectl reset [OPTIONS]\nError: Missing option '--initial-state': the "
+                        "retirement state of the learners to update, e.g. --initial-state ERRORED\n");
+        return CLI_EXIT_USAGE;
+    }
+
+    char *path = cli_config_path(g, config_file);
+    if (!path) {
+        cli_error(NULL, "No config file passed in.");
+        return RESET_EXIT_NO_CONFIG;
+    }
+    char err[2048] = "";
+    cfg *config = NULL;
+    if (cfg_load(path, &config, err, sizeof err) != 0) {
+        cli_error(NULL, "Failed to read config file %s: %s", path, err);
+        free(path);
+        return RESET_EXIT_BAD_CONFIG;
+    }
+
+    /* the audit log must be writable before anything is changed */
+    audit_log *audit = NULL;
+    audit_entry ae;
+    audit_entry_init(&ae, "reset");
+    ae.reason = reason;
+    ae.from_state = initial;
+    ae.to_state = rewind && !new_state ? "(last_state)" : new_state;
+    char detail[128];
+    snprintf(detail, sizeof detail, "created %s..%s", start_d, end_d);
+    ae.detail = detail;
+    if (!dry_run) {
+        if (audit_open(config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
+            audit_begin(audit, &ae, err, sizeof err) != 0) {
+            cli_error(config, "%s", err);
+            audit_close(audit);
+            cfg_free(config);
+            free(path);
+            return RESET_EXIT_SETUP;
+        }
+    }
+
+    int status = 0;
+    http_client *http = http_client_new(config, err, sizeof err);
+    lms_client *lms = NULL;
+    const char *base = cfg_string(config, "base_urls.lms");
+    if (!http || !base || !(lms = lms_new(http, base)) || http_ensure_token(http, err, sizeof err) != 0) {
+        if (!base) snprintf(err, sizeof err, "base_urls.lms is missing in %s", path);
+        cli_error(config, "Unexpected error occurred! %s", err);
+        status = finish_audit(audit, &ae, config, "failed", RESET_EXIT_SETUP, 0, -1);
+        goto out;
+    }
+
+    cJSON *learners = NULL;
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    if (lms_by_status_and_date(lms, initial, start_d, end_d, &learners, &le) != 0 || !cJSON_IsArray(learners)) {
+        cli_error(config, "Unexpected error occurred fetching users to update! %s", le.message);
+        lms_error_clear(&le);
+        cJSON_Delete(learners);
+        status = finish_audit(audit, &ae, config, "failed", RESET_EXIT_FETCHING, 0, -1);
+        goto out;
+    }
+    long long total = cJSON_GetArraySize(learners);
+
+    if ((new_state && *new_state && rewind) || (!(new_state && *new_state) && !rewind)) {
+        cli_error(config, "You must specify either the boolean rewind_state or a new state to set learners to.");
+        cJSON_Delete(learners);
+        status = finish_audit(audit, &ae, config, "refused", RESET_EXIT_BAD_CONFIG, 0, total);
+        goto out;
+    }
+
+    long long updated = 0;
+    const cJSON *learner;
+    cJSON_ArrayForEach(learner, learners)
+    {
+        const char *username = str_of(learner, "original_username");
+        const char *target = rewind ? state_name(learner, "last_state") : new_state;
+        const char *current = state_name(learner, "current_state");
+        if (dry_run) {
+            printf("would move %s (user id %lld) from %s to %s\n", username ? username : "(no original_username)",
+                   user_id_of(learner), current ? current : initial, target ? target : "(no last_state)");
+            continue;
+        }
+        audit_entry item;
+        audit_entry_init(&item, "reset");
+        item.reason = reason;
+        item.user_id = user_id_of(learner);
+        item.retirement_id = id_of(learner, "id");
+        item.from_state = current ? current : initial;
+        item.to_state = target;
+        const char *pii[] = {username ? username : "", str_of(learner, "original_email"),
+                             str_of(learner, "original_name"), NULL};
+        if (!pii[1]) pii[1] = "";
+        if (!pii[2]) pii[2] = "";
+        item.pii = pii;
+        if (!username || !target) {
+            cli_error(config, "Unexpected error occurred updating users! Learner with retirement id %lld has no %s.",
+                      item.retirement_id, !username ? "original_username" : "last_state.state_name");
+            item.outcome = "failed";
+            item.exit_status = RESET_EXIT_UPDATING;
+            audit_item(audit, &item, err, sizeof err);
+            status = RESET_EXIT_UPDATING;
+            break;
+        }
+        if (lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le) != 0) {
+            cli_error(config, "Unexpected error occurred updating users! %s", le.message);
+            item.outcome = "failed";
+            item.detail = le.message;
+            item.exit_status = RESET_EXIT_UPDATING;
+            audit_item(audit, &item, err, sizeof err);
+            lms_error_clear(&le);
+            status = RESET_EXIT_UPDATING;
+            break;
+        }
+        item.outcome = "updated";
+        if (audit_item(audit, &item, err, sizeof err) != 0) {
+            /* the update was made; stop before the next one since it could not be recorded */
+            cli_error(config, "%s; stopping after %lld updates", err, updated + 1);
+            updated++;
+            status = RESET_EXIT_UPDATING;
+            break;
+        }
+        updated++;
+    }
+    cJSON_Delete(learners);
+    if (dry_run) {
+        printf("Dry run: %lld learner%s in %s would be updated; nothing was sent.\n", total, total == 1 ? "" : "s",
+               initial);
+        status = 0;
+        goto out;
+    }
+    if (status == 0) {
+        printf("Bulk update complete\n");
+        fflush(stdout);
+    } else {
+        fprintf(stderr, "retirectl: %lld of %lld learners were updated before the error.\n", updated, total);
+    }
+    status = finish_audit(audit, &ae, config, status == 0 ? "ok" : "failed", status, updated, total);
+
+out:
+    if (dry_run) audit_close(audit);
+    if (lms) lms_free(lms);
+    if (http) http_client_free(http);
+    cfg_free(config);
+    free(path);
+    return status;
+}

@@ -1,0 +1,359 @@
+/* `retirectl resume USER`: put an ERRORED learner (its last_state is the working state that
+ * failed) or one stuck in a working state back to the state just before that step (the
+ * previous row's end state, or PENDING) with a forced update that says who resumed it and
+ * why, then retire it as retire_one_learner.py would (special_cases.rst, spec §11).
+ *
+ * Exit statuses: those of `retire` for the retirement itself (0, 252, ...); refusals:
+ * 254 COMPLETE/ABORTED, 250 unknown state, 251 learner not found, 1 nothing to resume
+ * (PENDING or a *_COMPLETE state: use `retire`), 2 usage or no confirmation,
+ * 255 setup failed (token, status fetch, audit log, the forced update), 249 bad config. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/audit.h"
+#include "engine/job.h"
+#include "engine/plan.h"
+
+#define RESUME_EXIT_NOTHING 1
+
+static volatile int resume_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    resume_cancel++;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retirectl resume USER [--reason TEXT] [--yes] [--events]\n"
+            "\n"
+            "For a learner in ERRORED (whose last state is the working state that failed) or stuck in a\n"
+            "working state (RETIRING_*): force the state back to the one just before that step (the\n"
+            "previous pipeline row's end state, or PENDING), recording who resumed it and why, then\n"
+            "retire it as usual from there. USER is the original username.\n"
+            "\n"
+            "  --reason TEXT   why (recorded at the LMS and in the audit log)\n"
+            "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
+            "  --events        print the JSON-lines job events instead of human text\n"
+            "\n"
+            "Refused: COMPLETE or ABORTED (254), a state the pipeline does not know (250), PENDING or a\n"
+            "*_COMPLETE state (1: nothing to resume, use `retirectl retire`), unknown learner (251).\n"
+            "Otherwise the exit status is that of `retire`.\n");
+}
+
+/* Steps seen in a job's events, for the audit log. */
+typedef struct step_log {
+    audit_step steps[128];
+    char *owned[128 * 3];
+    size_t n, n_owned;
+    int events; /* print raw events */
+} step_log;
+
+static const char *keep(step_log *s, const char *text)
+{
+    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
+    return s->owned[s->n_owned++] = strdup(text);
+}
+
+static void step_log_free(step_log *s)
+{
+    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
+    s->n_owned = s->n = 0;
+}
+
+/* Prints a job's events (human or raw) and records finished steps. */
+static void on_event(void *user, job *j, const ev_event *ev, const char *line)
+{
+    (void)j;
+    step_log *s = user;
+    if (s->events) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+    if (ev->kind == EV_STEP && ev->status &&
+        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed"))) {
+        if (s->n < sizeof s->steps / sizeof s->steps[0]) {
+            s->steps[s->n].driver = keep(s, ev->driver);
+            s->steps[s->n].method = keep(s, ev->method);
+            s->steps[s->n].status = keep(s, ev->status);
+            s->n++;
+        }
+        if (!s->events) {
+            if (!strcmp(ev->status, "skipped"))
+                printf("  %-28s skipped (completed in a previous run)\n", ev->start_state ? ev->start_state : "");
+            else if (!strcmp(ev->status, "done"))
+                printf("  %-28s done   %s.%s  %.2f s\n", ev->start_state ? ev->start_state : "",
+                       ev->driver ? ev->driver : "", ev->method ? ev->method : "", ev->elapsed_ms / 1000.0);
+            else
+                printf("  %-28s FAILED %s.%s: %s\n", ev->start_state ? ev->start_state : "", ev->driver ? ev->driver : "",
+                       ev->method ? ev->method : "", ev->message ? ev->message : "");
+            fflush(stdout);
+        }
+    } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
+        fprintf(stderr, "  %-28s retrying (attempt %d): %s\n", ev->start_state ? ev->start_state : "", ev->attempt,
+                ev->message ? ev->message : "");
+    } else if (!s->events && ev->kind == EV_LOG && ev->level &&
+               (!strcmp(ev->level, "warn") || !strcmp(ev->level, "error"))) {
+        fprintf(stderr, "  %s: %s\n", ev->level, ev->text ? ev->text : "");
+    } else if (!s->events && ev->kind == EV_RESULT) {
+        printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
+        fflush(stdout);
+    }
+}
+
+/* Asks on the terminal; production environments need the username typed. 1 = go ahead. */
+static int confirm(const cfg *config, const char *question, const char *username, int yes)
+{
+    if (yes) return 1;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
+        return 0;
+    }
+    int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
+    char answer[512];
+    if (production)
+        fprintf(stderr, "%s\nThis is the PRODUCTION environment. Type the username to confirm: ", question);
+    else
+        fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    if (!fgets(answer, sizeof answer, stdin)) return 0;
+    answer[strcspn(answer, "\r\n")] = '\0';
+    if (production) return strcmp(answer, username) == 0;
+    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+}
+
+static const char *state_of(const cJSON *learner, const char *key)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+static long long num_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
+}
+
+int cmd_resume(int argc, char **argv, const cli_globals *g)
+{
+    const char *username = NULL, *reason = NULL, *config_file = NULL;
+    int yes = 0, events = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
+            reason = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
+            username = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
+            config_file = v;
+        } else if (cli_opt_flag(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
+            yes = 1;
+        } else if (cli_opt_flag(argv[i], "--events")) {
+            events = 1;
+        } else if (argv[i][0] == '-' || missing) {
+            if (!missing) fprintf(stderr, "retirectl resume: unknown option %s\n", argv[i]);
+            fprintf(stderr, "Try 'retirectl resume --help'.\n");
+            return CLI_EXIT_USAGE;
+        } else if (!username) {
+            username = argv[i];
+        } else {
+            fprintf(stderr, "retirectl resume: one learner at a time (got '%s' and '%s')\n", username, argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        if (missing) return CLI_EXIT_USAGE;
+    }
+    if (!username || !*username) {
+        fprintf(stderr, "retirectl resume: which learner? usage: retirectl resume USER [--reason TEXT] [--yes]\n");
+        return CLI_EXIT_USAGE;
+    }
+
+    cli_ctx ctx;
+    int rc = cli_open(&ctx, g, config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
+    if (rc) return rc;
+    char err[2048] = "";
+    int status = 0;
+    cJSON *learner = NULL;
+    audit_log *audit = NULL;
+    step_log steps;
+    memset(&steps, 0, sizeof steps);
+    steps.events = events;
+    job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
+    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
+        cli_error(ctx.config, "Unexpected error occurred! %s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    if (lms_get_status(ctx.lms, username, &learner, &le) != 0) {
+        if (le.status == 404) {
+            cli_error(ctx.config,
+                      "Learner %s not found. Please check that the learner is present in UserRetirementStatus, "
+                      "is not already retired, and is in an appropriate state to be acted upon.",
+                      username);
+            status = CLI_EXIT_BAD_LEARNER;
+        } else {
+            cli_error(ctx.config, "Unexpected error fetching user state! %s", le.message);
+            status = CLI_EXIT_SETUP;
+        }
+        lms_error_clear(&le);
+        goto out;
+    }
+    const char *current = state_of(learner, "current_state");
+    const char *last = state_of(learner, "last_state");
+    const cfg_step *rows = ctx.config->steps;
+    size_t n_rows = ctx.config->n_steps;
+    if (!current) {
+        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
+        status = CLI_EXIT_BAD_LEARNER;
+        goto out;
+    }
+
+    /* which step failed or is stuck */
+    const char *failed_state = NULL;
+    if (!strcmp(current, PLAN_ERROR_STATE)) {
+        failed_state = last;
+    } else if (plan_is_working_state(current, rows, n_rows)) {
+        failed_state = current;
+    } else if (!strcmp(current, PLAN_COMPLETE_STATE) || !strcmp(current, PLAN_ABORTED_STATE)) {
+        cli_error(ctx.config, "%s is in %s: there is nothing to resume (an ended retirement is not restarted; "
+                              "use `retirectl reset` to move it on purpose)", username, current);
+        status = CLI_EXIT_END_STATE;
+        goto out;
+    } else if (plan_state_index(current, rows, n_rows) < 0) {
+        cli_error(ctx.config, "%s is in %s, a state the configured retirement_pipeline does not know; check the "
+                              "config's pipeline against the LMS", username, current);
+        status = CLI_EXIT_UNKNOWN_STATE;
+        goto out;
+    } else {
+        cli_error(ctx.config, "%s is in %s: nothing to resume; use `retirectl retire %s` to continue", username,
+                  current, username);
+        status = RESUME_EXIT_NOTHING;
+        goto out;
+    }
+
+    /* the state to put the learner back to */
+    const char *target = NULL;
+    int k = plan_step_of_working_state(failed_state, rows, n_rows);
+    if (k >= 0) {
+        target = k == 0 ? PLAN_START_STATE : rows[k - 1].end_state;
+    } else if (failed_state && (!strcmp(failed_state, PLAN_START_STATE) ||
+                                (plan_state_index(failed_state, rows, n_rows) > 0 && !plan_is_end_state(failed_state)))) {
+        /* ERRORED from PENDING or from a step's end state: go back to where it was */
+        target = failed_state;
+    } else {
+        cli_error(ctx.config,
+                  "%s is ERRORED and its previous state is %s, which is not a step of the configured "
+                  "retirement_pipeline; cannot tell which step to retry. Use `retirectl reset --new-state` "
+                  "to choose the state, then `retirectl retire`.",
+                  username, failed_state ? failed_state : "(none)");
+        status = CLI_EXIT_UNKNOWN_STATE;
+        goto out;
+    }
+
+    char question[1024];
+    if (failed_state != current) {
+        snprintf(question, sizeof question, "Resume %s: %s (failed in %s) -> %s, then retire from there?", username,
+                 current, failed_state, target);
+    } else {
+        snprintf(question, sizeof question, "Resume %s: stuck in %s -> %s, then retire from there?", username,
+                 current, target);
+    }
+    if (!confirm(ctx.config, question, username, yes)) {
+        fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    /* the audit log first: if it cannot be written, nothing happens */
+    const char *pii[] = {username, str_of(learner, "original_username"), str_of(learner, "original_email"),
+                         str_of(learner, "original_name"),
+                         str_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    audit_entry ae;
+    audit_entry_init(&ae, "resume");
+    ae.reason = reason;
+    ae.user_id = num_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    ae.retirement_id = num_of(learner, "id");
+    ae.from_state = current;
+    ae.to_state = target;
+    ae.pii = pii;
+    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
+        audit_begin(audit, &ae, err, sizeof err) != 0) {
+        cli_error(ctx.config, "%s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    char message[1536];
+    if (failed_state != current) {
+        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s (failed in %s): %s",
+                 audit_operator(audit), current, failed_state, reason && *reason ? reason : "no reason given");
+    } else {
+        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s: %s", audit_operator(audit),
+                 current, reason && *reason ? reason : "no reason given");
+    }
+    if (lms_update_state(ctx.lms, username, target, message, 1, &le) != 0) {
+        cli_error(ctx.config, "could not move %s to %s: %s; the learner stays in %s", username, target, le.message,
+                  current);
+        ae.outcome = "failed";
+        ae.detail = le.message;
+        ae.exit_status = CLI_EXIT_SETUP;
+        audit_end(audit, &ae, err, sizeof err);
+        lms_error_clear(&le);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+    if (!events) printf("%s: moved %s -> %s; retiring from there\n", username, current, target);
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    job_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.username = username;
+    spec.action = JOB_RETIRE;
+    spec.label = "resume";
+    status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
+
+    ae.steps = steps.steps;
+    ae.n_steps = steps.n;
+    ae.exit_status = status;
+    ae.outcome = status == 0                    ? "complete"
+                 : status == JOB_EXIT_CANCELLED ? "cancelled"
+                 : status == CLI_EXIT_RETIRING  ? "errored"
+                                                : "refused";
+    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+
+out:
+    step_log_free(&steps);
+    audit_close(audit);
+    cJSON_Delete(learner);
+    if (jc) job_ctx_free(jc);
+    cli_close(&ctx);
+    return status;
+}

@@ -1,0 +1,418 @@
+/* `retirectl retire --all`: retire the ready queue (what get_learners_to_retire.py asks for:
+ * PENDING plus every pipeline end state, cool-off respected) with N concurrent job workers
+ * sharing one LMS token, a live progress line on a terminal, a summary, the audit log, and
+ * the upstream safety valve (--max-learners, default 300 like user_count_error_threshold).
+ * A learner is handed to exactly one worker: the queue is fetched once, de-duplicated and
+ * walked in order. --shard I/N keeps only this machine's stable share (engine/shard.h).
+ *
+ * Exit statuses: 0 every learner COMPLETE (or nothing to do), 252 at least one learner did not
+ * complete (ERRORED or refused), 130 stopped by SIGINT/SIGTERM, 255 setup (token, queue fetch,
+ * audit log, too many learners), 249 bad config, 2 usage. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/audit.h"
+#include "engine/job.h"
+#include "engine/plan.h"
+#include "engine/shard.h"
+
+int retire_all_main(int argc, char **argv, const cli_globals *g);
+
+#define ALL_MAX_JOBS 64
+#define ALL_EXIT_CANCELLED 130
+
+static volatile int all_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    all_cancel++;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retirectl retire --all [-j N] [--cool-off-days N] [--shard I/N] [--max-learners N]\n"
+            "                        [--force-large] [--events] [--dry-run]\n"
+            "\n"
+            "Retire every learner in the ready queue: PENDING plus every pipeline end state, requested more\n"
+            "than --cool-off-days ago (as get_learners_to_retire.py asks), each exactly as `retirectl retire`\n"
+            "would, with N learners in flight at once. One LMS token is fetched first and shared.\n"
+            "\n"
+            "  -j, --jobs N         concurrent workers, 1..%d (default 1)\n"
+            "  --cool-off-days N    days since the request (default 7)\n"
+            "  --shard I/N          only this machine's share: shards are numbered 0..N-1; a learner's shard\n"
+            "                       is FNV-1a-64(original username) mod N, so N machines split the queue with\n"
+            "                       no overlap and no gap\n"
+            "  --max-learners N     refuse when more learners than this are queued (default 300)\n"
+            "  --force-large        retire them anyway\n"
+            "  --events             print every job's JSON-lines events on stdout\n"
+            "  --dry-run            list the learners that would be retired; change nothing\n"
+            "\n"
+            "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 130 stopped\n"
+            "by a signal (learners in flight finish their step), 255 setup/queue/audit failure or too many\n"
+            "learners, 249 bad config, 2 usage.\n",
+            ALL_MAX_JOBS);
+}
+
+/* One worker slot. */
+typedef struct slot {
+    job *j;
+    size_t learner;        /* index in the work list */
+    audit_step steps[64];
+    char *owned[64 * 3];
+    size_t n_steps, n_owned;
+} slot;
+
+static void slot_clear(slot *s)
+{
+    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
+    memset(s, 0, sizeof *s);
+}
+
+static const char *keep(slot *s, const char *text)
+{
+    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
+    return s->owned[s->n_owned++] = strdup(text);
+}
+
+/* Event callback: user is the slot. Records finished steps; prints raw events with --events. */
+static void on_event(void *user, job *j, const ev_event *ev, const char *line)
+{
+    (void)j;
+    slot *s = user;
+    if (ev->kind == EV_STEP && ev->status &&
+        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed")) &&
+        s->n_steps < sizeof s->steps / sizeof s->steps[0]) {
+        s->steps[s->n_steps].driver = keep(s, ev->driver);
+        s->steps[s->n_steps].method = keep(s, ev->method);
+        s->steps[s->n_steps].status = keep(s, ev->status);
+        s->n_steps++;
+    }
+    (void)line;
+}
+
+static int print_events;
+
+/* Wraps on_event to print the raw line first when --events is on. */
+static void on_event_print(void *user, job *j, const ev_event *ev, const char *line)
+{
+    if (print_events) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+    on_event(user, j, ev, line);
+}
+
+int retire_all_main(int argc, char **argv, const cli_globals *g)
+{
+    long jobs = 1, cool_off = 7, max_learners = 300;
+    const char *shard_text = NULL, *config_file = NULL, *reason = NULL;
+    int force_large = 0, events = 0, dry_run = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (cli_opt_flag(argv[i], "--all")) {
+            continue;
+        } else if (!strncmp(argv[i], "-j", 2) && argv[i][2]) {
+            if (cli_parse_long("-j", argv[i] + 2, &jobs)) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "-j", &missing)) ||
+                   (v = cli_opt_value(argc, argv, &i, "--jobs", &missing))) {
+            if (cli_parse_long("--jobs", v, &jobs)) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
+            if (cli_parse_long("--cool-off-days", v, &cool_off)) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--max-learners", &missing))) {
+            if (cli_parse_long("--max-learners", v, &max_learners)) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
+            shard_text = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
+            config_file = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
+            reason = v;
+        } else if (cli_opt_flag(argv[i], "--force-large")) {
+            force_large = 1;
+        } else if (cli_opt_flag(argv[i], "--events")) {
+            events = 1;
+        } else if (cli_opt_flag(argv[i], "--dry-run")) {
+            dry_run = 1;
+        } else {
+            if (!missing) fprintf(stderr, "retirectl retire --all: unknown argument %s\n", argv[i]);
+            fprintf(stderr, "Try 'retirectl retire --all --help'.\n");
+            return CLI_EXIT_USAGE;
+        }
+        if (missing) return CLI_EXIT_USAGE;
+    }
+    if (jobs < 1 || jobs > ALL_MAX_JOBS) {
+        fprintf(stderr, "retirectl retire --all: -j must be 1..%d, not %ld\n", ALL_MAX_JOBS, jobs);
+        return CLI_EXIT_USAGE;
+    }
+    shard_spec shard = {0, 1};
+    char err[2048] = "";
+    if (shard_text && shard_parse(shard_text, &shard, err, sizeof err) != 0) {
+        fprintf(stderr, "retirectl retire --all: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    print_events = events;
+
+    cli_ctx ctx;
+    int rc = cli_open(&ctx, g, config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
+    if (rc) return rc;
+    int status = 0;
+    cJSON *queue = NULL;
+    const char **names = NULL;
+    size_t n_names = 0;
+    audit_log *audit = NULL;
+    slot *slots = NULL;
+    job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
+    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
+        cli_error(ctx.config, "Unexpected error occurred! %s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    /* the queue: PENDING + every end state, as get_learners_to_retire.py asks */
+    size_t n_states = ctx.config->n_steps + 1;
+    const char **states = calloc(n_states, sizeof *states);
+    states[0] = PLAN_START_STATE;
+    for (size_t i = 0; i < ctx.config->n_steps; i++) states[i + 1] = ctx.config->steps[i].end_state;
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    int qrc = lms_queue(ctx.lms, states, n_states, cool_off, 0, &queue, &le);
+    free(states);
+    if (qrc != 0 || !cJSON_IsArray(queue)) {
+        cli_error(ctx.config, "Unexpected error fetching the retirement queue: %s",
+                  qrc ? le.message : "the answer is not a JSON list");
+        lms_error_clear(&le);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    /* this shard's learners, each once, in queue order */
+    size_t total_queue = (size_t)cJSON_GetArraySize(queue);
+    names = calloc(total_queue + 1, sizeof *names);
+    const cJSON *item;
+    size_t no_name = 0;
+    cJSON_ArrayForEach(item, queue)
+    {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(item, "original_username");
+        if (!cJSON_IsString(u) || !u->valuestring[0]) {
+            no_name++;
+            continue;
+        }
+        if (!shard_contains(&shard, u->valuestring)) continue;
+        int dup = 0;
+        for (size_t k = 0; k < n_names && !dup; k++) dup = !strcmp(names[k], u->valuestring);
+        if (!dup) names[n_names++] = u->valuestring;
+    }
+    if (no_name) cli_error(ctx.config, "%zu queue entries have no original_username and were skipped", no_name);
+    char shard_buf[32];
+    shard_format(&shard, shard_buf, sizeof shard_buf);
+    if ((long)n_names > max_learners && !force_large) {
+        cli_error(ctx.config,
+                  "Too many learners to retire! Expected %ld or fewer, got %zu! (queue of %zu%s%s). Nothing was "
+                  "done; check the queue, then raise --max-learners or pass --force-large.",
+                  max_learners, n_names, total_queue, shard.count > 1 ? ", shard " : "",
+                  shard.count > 1 ? shard_buf : "");
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+    if (dry_run) {
+        for (size_t k = 0; k < n_names; k++) printf("%s\n", names[k]);
+        fprintf(stderr, "%zu learner%s would be retired (queue %zu, shard %s); nothing was done.\n", n_names,
+                n_names == 1 ? "" : "s", total_queue, shard_buf);
+        goto out;
+    }
+    if (n_names == 0) {
+        if (!events) printf("No learners to retire (queue %zu, shard %s).\n", total_queue, shard_buf);
+        goto out;
+    }
+
+    audit_count counts[4] = {{"queued", (long long)n_names}, {"complete", 0}, {"failed", 0}, {"not_started", 0}};
+    audit_entry ae;
+    audit_entry_init(&ae, "retire-all");
+    ae.reason = reason;
+    ae.shard = shard.count > 1 ? shard_buf : NULL;
+    ae.counts = counts;
+    ae.n_counts = 1;
+    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
+        audit_begin(audit, &ae, err, sizeof err) != 0) {
+        cli_error(ctx.config, "%s", err);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    int tty = !events && isatty(STDERR_FILENO);
+    size_t n_slots = (size_t)jobs < n_names ? (size_t)jobs : n_names;
+    slots = calloc(n_slots, sizeof *slots);
+    size_t next = 0, active = 0, done = 0, failed = 0;
+    int cancel_seen = 0, audit_broken = 0;
+    char **failures = calloc(n_names, sizeof *failures);
+    size_t n_failures = 0;
+    double t0 = job_now(), last_draw = 0;
+    struct pollfd *pfd = calloc(n_slots, sizeof *pfd);
+
+    while (active > 0 || (next < n_names && !all_cancel && !audit_broken)) {
+        /* fill free slots */
+        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken; s++) {
+            if (slots[s].j) continue;
+            job_spec spec;
+            memset(&spec, 0, sizeof spec);
+            spec.username = names[next];
+            spec.action = JOB_RETIRE;
+            spec.label = "retire";
+            slot_clear(&slots[s]);
+            slots[s].learner = next;
+            slots[s].j = job_start(jc, &spec, on_event_print, &slots[s], err, sizeof err);
+            if (!slots[s].j) {
+                cli_error(ctx.config, "could not start a worker for %s: %s", names[next], err);
+                failures[n_failures++] = strdup(names[next]);
+                failed++;
+                audit_entry it;
+                audit_entry_init(&it, "retire");
+                const char *pii[] = {names[next], NULL};
+                it.pii = pii;
+                it.outcome = "not_started";
+                it.exit_status = CLI_EXIT_SETUP;
+                if (audit_item(audit, &it, err, sizeof err) != 0) audit_broken = 1;
+            } else {
+                active++;
+            }
+            next++;
+        }
+        if (all_cancel && cancel_seen < all_cancel && cancel_seen < 2) {
+            cancel_seen++;
+            for (size_t s = 0; s < n_slots; s++)
+                if (slots[s].j) job_cancel(slots[s].j);
+            if (!events)
+                fprintf(stderr, "%sretirectl: stopping: %zu learner%s in flight finish their step%s\n",
+                        tty ? "\r\033[K" : "", active, active == 1 ? "" : "s",
+                        cancel_seen == 1 ? " (signal again to stop them now)" : "");
+        }
+        if (!active) break;
+        int timeout = 250;
+        nfds_t np = 0;
+        size_t map[ALL_MAX_JOBS];
+        for (size_t s = 0; s < n_slots; s++) {
+            if (!slots[s].j) continue;
+            int t = job_poll_timeout_ms(slots[s].j);
+            if (t >= 0 && t < timeout) timeout = t;
+            int fd = job_fd(slots[s].j);
+            if (fd >= 0) {
+                pfd[np].fd = fd;
+                pfd[np].events = POLLIN;
+                pfd[np].revents = 0;
+                map[np] = s;
+                np++;
+            }
+        }
+        if (np && poll(pfd, np, timeout) < 0 && errno != EINTR) {
+            cli_error(ctx.config, "poll failed: %s", strerror(errno));
+        } else if (!np) {
+            usleep((useconds_t)timeout * 1000u);
+        }
+        for (nfds_t p = 0; p < np; p++)
+            if (pfd[p].revents) job_on_readable(slots[map[p]].j);
+        double now = job_now();
+        for (size_t s = 0; s < n_slots; s++) {
+            slot *sl = &slots[s];
+            if (!sl->j) continue;
+            job_tick(sl->j, now);
+            if (!job_done(sl->j)) continue;
+            int st = job_exit_status(sl->j);
+            const char *name = names[sl->learner];
+            if (st == 0) {
+                done++;
+            } else {
+                failed++;
+                failures[n_failures++] = strdup(name);
+                if (!events)
+                    fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", tty ? "\r\033[K" : "", name, st,
+                            job_outcome(sl->j), job_message(sl->j));
+            }
+            audit_entry it;
+            audit_entry_init(&it, "retire");
+            const char *pii[] = {name, NULL};
+            it.pii = pii;
+            it.user_id = job_lms_user_id(sl->j) > 0 ? job_lms_user_id(sl->j) : -1;
+            it.retirement_id = job_retirement_id(sl->j) > 0 ? job_retirement_id(sl->j) : -1;
+            it.steps = sl->steps;
+            it.n_steps = sl->n_steps;
+            it.outcome = job_outcome(sl->j);
+            it.exit_status = st;
+            it.shard = ae.shard;
+            if (audit_item(audit, &it, err, sizeof err) != 0 && !audit_broken) {
+                audit_broken = 1;
+                cli_error(ctx.config, "%s; no new learner is started", err);
+            }
+            job_free(sl->j);
+            slot_clear(sl);
+            active--;
+        }
+        if (tty && (now - last_draw >= 0.2 || active == 0)) {
+            double el = now - t0;
+            fprintf(stderr, "\r\033[Kdone %zu / failed %zu / remaining %zu / %.1f learners/s", done, failed,
+                    n_names - done - failed, el > 0 ? (double)(done + failed) / el : 0.0);
+            fflush(stderr);
+            last_draw = now;
+        }
+    }
+    if (tty) fputs("\r\033[K", stderr);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    double elapsed = job_now() - t0;
+    size_t not_started = n_names - done - failed;
+    if (!events) {
+        printf("Retired %zu of %zu learner%s in %.1f s (%.1f learners/s, -j %ld%s%s): %zu complete, %zu failed",
+               done, n_names, n_names == 1 ? "" : "s", elapsed, elapsed > 0 ? (double)(done + failed) / elapsed : 0.0,
+               jobs, shard.count > 1 ? ", shard " : "", shard.count > 1 ? shard_buf : "", done, failed);
+        if (not_started) printf(", %zu not started", not_started);
+        printf(".\n");
+        for (size_t k = 0; k < n_failures; k++) printf("  failed: %s\n", failures[k]);
+        if (n_failures) printf("See `retirectl status USER` for each; `retirectl resume USER` once fixed.\n");
+    }
+    for (size_t k = 0; k < n_failures; k++) free(failures[k]);
+    free(failures);
+    free(pfd);
+    status = all_cancel ? ALL_EXIT_CANCELLED : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING : 0;
+    counts[1].value = (long long)done;
+    counts[2].value = (long long)failed;
+    counts[3].value = (long long)not_started;
+    ae.n_counts = 4;
+    ae.outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : "failed";
+    ae.exit_status = status;
+    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+
+out:
+    if (slots) {
+        for (size_t s = 0; s < (size_t)jobs && s < n_names; s++) {
+            if (slots[s].j) job_free(slots[s].j);
+            slot_clear(&slots[s]);
+        }
+        free(slots);
+    }
+    audit_close(audit);
+    free(names);
+    cJSON_Delete(queue);
+    if (jc) job_ctx_free(jc);
+    cli_close(&ctx);
+    return status;
+}
