@@ -42,6 +42,10 @@ typedef struct vk_buf {
 static inline void vk_buf_addn(vk_buf *b, const char *p, size_t n)
 {
     if (b->oom) return;
+    if (n > ((size_t)-1) / 4) {
+        b->oom = 1;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 128;
         while (cap < b->len + n + 1) cap *= 2;
@@ -466,5 +470,58 @@ static inline const char *vk_header(const rd_http_response *resp, const char *na
 
 /* The response body as a NUL-terminated string ("" when none). */
 static inline const char *vk_body(const rd_http_response *resp) { return resp->body ? resp->body : ""; }
+
+/* ---- URL quoting -------------------------------------------------------------------- */
+
+/* ASCII letter or digit (independent of the locale). */
+static inline int vk_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Appends s percent-encoded like Python requests re-quotes a URL: unreserved characters,
+ * reserved ones and '%' stay as they are, everything else (space, non-ASCII, '"', '<', ...)
+ * becomes %XX. Used where upstream formats a raw value into the URL path. */
+static inline void vk_requote(vk_buf *b, const char *s)
+{
+    static const char keep[] = "-._~!#$%&'()*+,/:;=?@[]";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (vk_alnum(*p) || (*p < 0x80 && strchr(keep, *p))) {
+            char c = (char)*p;
+            vk_buf_addn(b, &c, 1);
+        } else {
+            vk_buf_addf(b, "%%%02X", *p);
+        }
+    }
+}
+
+/* Appends s encoded like Python's urllib.parse.quote_plus (form / query values): letters,
+ * digits and "_.-~" stay, space becomes '+', everything else %XX. */
+static inline void vk_quote_plus(vk_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (vk_alnum(*p) || (*p && strchr("_.-~", *p))) {
+            char c = (char)*p;
+            vk_buf_addn(b, &c, 1);
+        } else if (*p == ' ') {
+            vk_buf_add(b, "+");
+        } else {
+            vk_buf_addf(b, "%%%02X", *p);
+        }
+    }
+}
+
+/* Appends s encoded per RFC 3986 for AWS SigV4 (unreserved stay, all else %XX upper-case). */
+static inline void vk_quote_aws(vk_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (vk_alnum(*p) || (*p && strchr("-_.~", *p))) {
+            char c = (char)*p;
+            vk_buf_addn(b, &c, 1);
+        } else {
+            vk_buf_addf(b, "%%%02X", *p);
+        }
+    }
+}
 
 #endif /* RETIRECTL_VENDORKIT_H */
