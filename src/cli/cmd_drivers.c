@@ -1,0 +1,230 @@
+/* `retirectl drivers [--json]`: every driver the registry finds (built in, extra_services, or
+ * from which entry-point file:line and .so), its version, ABI, methods (and which have a
+ * preview), whether the config's pipeline uses it, and any load error. Exit 0, or 1 when a
+ * driver the pipeline uses has a problem (or an explicitly named config cannot be read). The
+ * config is optional: without one every driver is still listed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/config.h"
+#include "engine/reg.h"
+#include "engine/strbuf.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: retirectl [--config FILE] [--driver-path FILE]... drivers [--json]\n"
+          "\n"
+          "Lists every retirement driver found: the built-ins, one per extra_services item, and the\n"
+          "plugins of the retirement_driver entry-point files (the install's, driver_entry_points of\n"
+          "the config, --driver-path, RETIRECTL_DRIVER_PATH), with the file and line each comes from,\n"
+          "its .so, version, ABI, methods (\"preview\" marks a dry-run) and load error. Every plugin is\n"
+          "loaded to find out. Exit status 1 when a driver the config's pipeline uses has a problem.\n",
+          out);
+}
+
+/* Non-zero when the config's pipeline calls driver.method (method NULL: any method). */
+static int pipeline_uses(const cfg *c, const char *driver, const char *method)
+{
+    for (size_t i = 0; c && i < c->n_steps; i++)
+        if (strcmp(c->steps[i].driver, driver) == 0 && (!method || strcmp(c->steps[i].method, method) == 0))
+            return 1;
+    return 0;
+}
+
+/* Splits the newline-separated text into a JSON array of strings. */
+static cJSON *lines_array(const char *text)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const char *p = text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n) {
+            char *line = strndup(p, n);
+            cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+            free(line);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return arr;
+}
+
+/* The registry as a JSON document (caller frees). */
+static cJSON *to_json(const reg *r, const cfg *c, const char *config_path, const char *pipeline_problems)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (config_path)
+        cJSON_AddStringToObject(root, "config", config_path);
+    else
+        cJSON_AddNullToObject(root, "config");
+    cJSON_AddNumberToObject(root, "host_abi", RD_ABI_VERSION);
+    cJSON *files = cJSON_AddArrayToObject(root, "entry_point_files");
+    for (size_t i = 0; i < reg_searched_count(r); i++) cJSON_AddItemToArray(files, cJSON_CreateString(reg_searched(r, i)));
+    cJSON *drivers = cJSON_AddArrayToObject(root, "drivers");
+    for (size_t i = 0; i < reg_count(r); i++) {
+        const reg_driver_info *d = reg_info(r, i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", d->name);
+        cJSON_AddStringToObject(o, "kind", d->kind);
+        cJSON_AddBoolToObject(o, "builtin", d->builtin);
+        cJSON_AddStringToObject(o, "source", d->source);
+        if (d->line)
+            cJSON_AddNumberToObject(o, "line", d->line);
+        else
+            cJSON_AddNullToObject(o, "line");
+        if (d->file) cJSON_AddStringToObject(o, "file", d->file); else cJSON_AddNullToObject(o, "file");
+        if (d->symbol) cJSON_AddStringToObject(o, "symbol", d->symbol); else cJSON_AddNullToObject(o, "symbol");
+        const rd_driver *drv = d->driver;
+        if (drv && drv->version) cJSON_AddStringToObject(o, "version", drv->version); else cJSON_AddNullToObject(o, "version");
+        if (drv) cJSON_AddNumberToObject(o, "abi", drv->abi_version); else cJSON_AddNullToObject(o, "abi");
+        if (drv && drv->description) cJSON_AddStringToObject(o, "description", drv->description);
+        else cJSON_AddNullToObject(o, "description");
+        cJSON *methods = cJSON_AddArrayToObject(o, "methods");
+        for (size_t k = 0; drv && drv->methods && drv->methods[k].name; k++) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "name", drv->methods[k].name);
+            cJSON_AddBoolToObject(m, "preview", drv->methods[k].preview != NULL);
+            cJSON_AddBoolToObject(m, "used_by_pipeline", pipeline_uses(c, d->name, drv->methods[k].name));
+            cJSON_AddItemToArray(methods, m);
+        }
+        cJSON_AddBoolToObject(o, "used_by_pipeline", pipeline_uses(c, d->name, NULL));
+        if (d->load_error) cJSON_AddStringToObject(o, "load_error", d->load_error); else cJSON_AddNullToObject(o, "load_error");
+        cJSON_AddItemToArray(drivers, o);
+    }
+    cJSON *problems = cJSON_AddArrayToObject(root, "problems");
+    for (size_t i = 0; i < reg_problem_count(r); i++) cJSON_AddItemToArray(problems, cJSON_CreateString(reg_problem(r, i)));
+    cJSON_AddItemToObject(root, "pipeline_problems", lines_array(pipeline_problems));
+    return root;
+}
+
+/* The registry as text for people. */
+static void to_text(strbuf *sb, const reg *r, const cfg *c, const char *config_path, const char *pipeline_problems,
+                    int n_pipeline_problems)
+{
+    sb_addf(sb, "Entry-point files read:");
+    if (!reg_searched_count(r)) sb_add(sb, " none");
+    sb_add(sb, "\n");
+    for (size_t i = 0; i < reg_searched_count(r); i++) sb_addf(sb, "  %s\n", reg_searched(r, i));
+    sb_addf(sb, "Config: %s\n\n", config_path ? config_path : "none (the pipeline is not checked)");
+    size_t n_errors = 0;
+    for (size_t i = 0; i < reg_count(r); i++) {
+        const reg_driver_info *d = reg_info(r, i);
+        const rd_driver *drv = d->driver;
+        sb_addf(sb, "%s", d->name);
+        if (drv && drv->version) sb_addf(sb, " %s", drv->version);
+        sb_addf(sb, " (%s", d->kind);
+        if (drv) sb_addf(sb, ", ABI %u", (unsigned)drv->abi_version);
+        sb_addf(sb, ")%s\n", pipeline_uses(c, d->name, NULL) ? "  [used by the pipeline]" : "");
+        if (d->kind && strcmp(d->kind, "built-in") != 0) {
+            if (d->line)
+                sb_addf(sb, "  source:  %s:%d\n", d->source, d->line);
+            else
+                sb_addf(sb, "  source:  %s\n", d->source);
+        }
+        if (d->file) sb_addf(sb, "  file:    %s (symbol %s)\n", d->file, d->symbol ? d->symbol : "?");
+        if (drv && drv->description && *drv->description) sb_addf(sb, "  about:   %s\n", drv->description);
+        if (drv && drv->methods) {
+            for (size_t k = 0; drv->methods[k].name; k++) {
+                sb_addf(sb, "  %s %s", k ? "        " : "methods:", drv->methods[k].name);
+                int prev = drv->methods[k].preview != NULL, used = pipeline_uses(c, d->name, drv->methods[k].name);
+                if (prev || used)
+                    sb_addf(sb, " [%s%s%s]", prev ? "preview" : "", prev && used ? ", " : "", used ? "in pipeline" : "");
+                sb_add(sb, "\n");
+            }
+        }
+        if (d->load_error) {
+            sb_addf(sb, "  error:   %s\n", d->load_error);
+            n_errors++;
+        }
+    }
+    if (reg_problem_count(r)) {
+        sb_add(sb, "\nProblems in entry-point files:\n");
+        for (size_t i = 0; i < reg_problem_count(r); i++) sb_addf(sb, "  %s\n", reg_problem(r, i));
+    }
+    if (n_pipeline_problems) {
+        sb_addf(sb, "\nThe pipeline cannot run (%d problem%s):\n", n_pipeline_problems,
+                n_pipeline_problems == 1 ? "" : "s");
+        const char *p = pipeline_problems;
+        while (p && *p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            sb_addf(sb, "  %.*s\n", (int)n, p);
+            p = nl ? nl + 1 : NULL;
+        }
+    }
+    sb_addf(sb, "\n%zu driver%s, %zu with a load error", reg_count(r), reg_count(r) == 1 ? "" : "s", n_errors);
+    if (c)
+        sb_addf(sb, "; pipeline: %s\n", n_pipeline_problems ? "PROBLEMS (see above)" : "every driver and method found");
+    else
+        sb_add(sb, "\n");
+}
+
+int cmd_drivers(int argc, char **argv, const cli_globals *g)
+{
+    int json = g->json;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else {
+            fprintf(stderr, "retirectl drivers: unknown argument '%s' (see retirectl drivers --help)\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+
+    /* the config is optional; one named explicitly must load */
+    int status = 0;
+    const char *env = getenv("RETIREMENT_CONFIG_FILE");
+    int explicit_config = (g->config_path && *g->config_path) || (env && *env);
+    char *path = cli_config_path(g, NULL);
+    cfg *config = NULL;
+    if (path) {
+        struct stat st;
+        if (!explicit_config && stat(path, &st) != 0) {
+            free(path); /* the default location is simply not used */
+            path = NULL;
+        } else {
+            char err[2048];
+            if (cfg_load(path, &config, err, sizeof err) != 0) {
+                cli_error(NULL, "Failed to read config file %s: %s (drivers are listed without it)", path, err);
+                config = NULL;
+                status = 1;
+            }
+        }
+    }
+
+    reg *r = reg_new(config, g->driver_paths);
+    reg_load_all(r);
+    char pipeline_problems[16384] = "";
+    int n_pp = config ? reg_check_pipeline(r, config, pipeline_problems, sizeof pipeline_problems) : 0;
+    if (n_pp > 0) status = 1;
+
+    const char *shown_path = config ? path : NULL;
+    if (json) {
+        cJSON *doc = to_json(r, config, shown_path, pipeline_problems);
+        char *text = cJSON_Print(doc);
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "%s\n", text);
+        cli_print_scrubbed(config, sb_str(&sb));
+        sb_free(&sb);
+        free(text);
+        cJSON_Delete(doc);
+    } else {
+        strbuf sb = STRBUF_INIT;
+        to_text(&sb, r, config, shown_path, pipeline_problems, n_pp);
+        cli_print_scrubbed(config, sb_str(&sb));
+        sb_free(&sb);
+    }
+    reg_free(r);
+    if (config) cfg_free(config);
+    free(path);
+    return status;
+}
