@@ -458,6 +458,8 @@ void http_set_cancel_flag(http_client *h, volatile int *flag) { h->cancel = flag
 
 int http_token_fetches(const http_client *h) { return h ? h->token_fetches : 0; }
 
+const cfg *http_config(const http_client *h) { return h ? h->config : NULL; }
+
 /* ------------------------------------------------------------------ one transfer */
 
 typedef struct xfer {

@@ -35,6 +35,9 @@ int http_token_fetches(const http_client *h);
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp);
 void http_response_free(rd_http_response *resp);
 
+/* The config this client was made with (added by engine-a). */
+const cfg *http_config(const http_client *h);
+
 /* Upstream URL join: base + "/" + path with its leading/trailing '/' removed + "/". malloc'd. */
 char *http_url_join(const char *base, const char *path);
 /* Percent-encodes one path segment (everything but unreserved RFC 3986 characters). malloc'd. */

@@ -8,7 +8,9 @@
 #include "engine/http.h"
 
 typedef struct lms_error {
-    long status;        /* HTTP status, 0 when no answer */
+    long status;        /* HTTP status, 0 when no answer. Every lms_* call initialises the whole
+                           struct first, so it may be passed uninitialised; body is only set on
+                           failure, and lms_error_clear is safe to call in every case. */
     char message[1024]; /* "GET http://.../retirement_status/ answered 404: ..." (secret-free) */
     char *body;         /* server body (malloc'd) or NULL; freed by lms_error_clear */
 } lms_error;
@@ -32,5 +34,20 @@ int lms_by_status_and_date(lms_client *l, const char *state, const char *start_d
                            cJSON **array, lms_error *e);
 /* POST retirement_cleanup/ {"usernames": [...]}. */
 int lms_cleanup(lms_client *l, const char *const *usernames, size_t n, lms_error *e);
+
+/* ---- added by engine-a (additive) ---- */
+/* POST api/user/v1/accounts/cancel_retirement/ {"retirement_id": id} (spec §5.19; PENDING only). */
+int lms_cancel_retirement(lms_client *l, long retirement_id, lms_error *e);
+/* Any LMS API call: method, path relative to base_urls.lms (joined as upstream: trailing slash),
+ * optional query string (without '?', already encoded) and JSON body (NULL: none), with the LMS
+ * JWT and the upstream retry policy. *out (may be NULL) receives the parsed JSON answer (NULL for
+ * an empty body / 204). Returns 0 on 2xx. */
+int lms_call(lms_client *l, const char *method, const char *path, const char *query, const cJSON *body,
+             cJSON **out, lms_error *e);
+/* JSON text as Python's json.dumps renders it (", " and ": " separators, non-ASCII as \uXXXX),
+ * which is what upstream's requests(json=...) sends. malloc'd. */
+char *lms_json_dumps(const cJSON *value);
+/* Number of HTTP attempts the last call of this client made (1 = no retry). */
+int lms_last_attempts(const lms_client *l);
 
 #endif

@@ -1,0 +1,399 @@
+/* lms: the LMS retirement endpoints (spec §5) on top of http; see lms.h.
+ * Every call uses the shared LMS JWT and the upstream retry policy (spec §7.3: every LmsApi
+ * retirement method is decorated with it). Request bodies are rendered as Python's json.dumps
+ * does and query strings as requests' urlencode(doseq=True), so the wire matches upstream. */
+#include "engine/lms.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/strbuf.h"
+
+struct lms_client {
+    http_client *http;
+    char *base;
+    int last_attempts;
+};
+
+void lms_error_clear(lms_error *e)
+{
+    if (!e) return;
+    free(e->body);
+    e->body = NULL;
+    e->status = 0;
+    e->message[0] = '\0';
+}
+
+static void error_init(lms_error *e)
+{
+    if (!e) return;
+    e->status = 0;
+    e->message[0] = '\0';
+    e->body = NULL;
+}
+
+lms_client *lms_new(http_client *http, const char *base_url)
+{
+    if (!http || !base_url || !*base_url) return NULL;
+    lms_client *l = calloc(1, sizeof *l);
+    if (!l) abort();
+    l->http = http;
+    l->base = strdup(base_url);
+    if (!l->base) abort();
+    return l;
+}
+
+void lms_free(lms_client *l)
+{
+    if (!l) return;
+    free(l->base);
+    free(l);
+}
+
+int lms_last_attempts(const lms_client *l) { return l ? l->last_attempts : 0; }
+
+/* ------------------------------------------------------------------ Python-style JSON */
+
+/* Decodes one UTF-8 code point; returns bytes used (1 for an invalid byte, taken as U+FFFD). */
+static int utf8_next(const unsigned char *s, unsigned *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    unsigned v = s[0] & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = 0xFFFD;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return n;
+}
+
+static void dumps_str(strbuf *sb, const char *s)
+{
+    sb_addc(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned cp;
+        int n = utf8_next(p, &cp);
+        p += n;
+        switch (cp) {
+        case '"': sb_add(sb, "\\\""); break;
+        case '\\': sb_add(sb, "\\\\"); break;
+        case '\n': sb_add(sb, "\\n"); break;
+        case '\r': sb_add(sb, "\\r"); break;
+        case '\t': sb_add(sb, "\\t"); break;
+        case '\b': sb_add(sb, "\\b"); break;
+        case '\f': sb_add(sb, "\\f"); break;
+        default:
+            if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
+                sb_addf(sb, "\\u%04x", cp);
+            } else if (cp >= 0x10000) {
+                unsigned v = cp - 0x10000;
+                sb_addf(sb, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+            } else {
+                sb_addc(sb, (char)cp);
+            }
+        }
+    }
+    sb_addc(sb, '"');
+}
+
+static void dumps(strbuf *sb, const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v)) sb_add(sb, "null");
+    else if (cJSON_IsTrue(v)) sb_add(sb, "true");
+    else if (cJSON_IsFalse(v)) sb_add(sb, "false");
+    else if (cJSON_IsString(v)) dumps_str(sb, v->valuestring);
+    else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == (double)(long long)d && d < 9e15 && d > -9e15) sb_addf(sb, "%lld", (long long)d);
+        else sb_addf(sb, "%.17g", d);
+    } else if (cJSON_IsArray(v)) {
+        sb_addc(sb, '[');
+        for (const cJSON *e = v->child; e; e = e->next) {
+            dumps(sb, e);
+            if (e->next) sb_add(sb, ", ");
+        }
+        sb_addc(sb, ']');
+    } else if (cJSON_IsObject(v)) {
+        sb_addc(sb, '{');
+        for (const cJSON *e = v->child; e; e = e->next) {
+            dumps_str(sb, e->string ? e->string : "");
+            sb_add(sb, ": ");
+            dumps(sb, e);
+            if (e->next) sb_add(sb, ", ");
+        }
+        sb_addc(sb, '}');
+    } else if (cJSON_IsRaw(v)) {
+        sb_add(sb, v->valuestring);
+    }
+}
+
+char *lms_json_dumps(const cJSON *value)
+{
+    strbuf sb = STRBUF_INIT;
+    dumps(&sb, value);
+    return sb_take(&sb);
+}
+
+/* ------------------------------------------------------------------ query strings */
+
+/* requests' urlencode: quote_plus (space -> '+', unreserved kept). */
+static void query_add(strbuf *sb, const char *key, const char *value)
+{
+    if (sb->len) sb_addc(sb, '&');
+    const char *parts[2] = {key, value};
+    for (int k = 0; k < 2; k++) {
+        for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) {
+            if (isalnum(*p) || *p == '_' || *p == '.' || *p == '-' || *p == '~') sb_addc(sb, (char)*p);
+            else if (*p == ' ') sb_addc(sb, '+');
+            else sb_addf(sb, "%%%02X", *p);
+        }
+        if (k == 0) sb_addc(sb, '=');
+    }
+}
+
+/* ------------------------------------------------------------------ calls */
+
+/* The server's message in an error body: a JSON string literal, {"message"|"detail"|"error": ...},
+ * other JSON compactly, or the text (HTML pages summarised). */
+static void server_message(const char *body, size_t len, strbuf *out)
+{
+    if (!body || !len) {
+        sb_add(out, "(empty body)");
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(body, len);
+    if (j) {
+        const cJSON *m = NULL;
+        if (cJSON_IsString(j)) m = j;
+        else if (cJSON_IsObject(j)) {
+            m = cJSON_GetObjectItemCaseSensitive(j, "message");
+            if (!cJSON_IsString(m)) m = cJSON_GetObjectItemCaseSensitive(j, "detail");
+            if (!cJSON_IsString(m)) m = cJSON_GetObjectItemCaseSensitive(j, "error");
+            if (!cJSON_IsString(m)) m = NULL;
+        }
+        if (m) sb_add(out, m->valuestring);
+        else {
+            char *s = cJSON_PrintUnformatted(j);
+            sb_add(out, s ? s : "");
+            free(s);
+        }
+        cJSON_Delete(j);
+        return;
+    }
+    const char *p = body;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '<') {
+        sb_add(out, "(an HTML error page)");
+        return;
+    }
+    size_t n = len > 300 ? 300 : len;
+    for (size_t i = 0; i < n; i++) sb_addc(out, (body[i] == '\n' || body[i] == '\r') ? ' ' : body[i]);
+    if (len > n) sb_add(out, "...");
+}
+
+static const char *reason(long status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
+static void fill_error(lms_client *l, lms_error *e, const char *method, const char *url, const rd_http_response *r,
+                       const char *extra)
+{
+    if (!e) return;
+    strbuf sb = STRBUF_INIT;
+    if (r->status == 0) {
+        sb_addf(&sb, "%s %s: no answer from the LMS: %s", method, url, r->error[0] ? r->error : "unknown error");
+        if (r->attempts > 1) sb_addf(&sb, " (after %d attempts)", r->attempts);
+    } else if (extra) {
+        sb_addf(&sb, "%s %s answered %ld but %s", method, url, r->status, extra);
+    } else {
+        sb_addf(&sb, "%s %s answered %ld", method, url, r->status);
+        const char *rs = reason(r->status);
+        if (*rs) sb_addf(&sb, " %s", rs);
+        sb_add(&sb, ": ");
+        server_message(r->body, r->body_len, &sb);
+        if (r->attempts > 1) sb_addf(&sb, " (after %d attempts)", r->attempts);
+    }
+    char *clean = cfg_redact(http_config(l->http), sb_str(&sb));
+    snprintf(e->message, sizeof e->message, "%s", clean);
+    free(clean);
+    sb_free(&sb);
+    e->status = r->status;
+    free(e->body);
+    e->body = NULL;
+    if (r->body && r->body_len) {
+        e->body = malloc(r->body_len + 1);
+        if (!e->body) abort();
+        memcpy(e->body, r->body, r->body_len);
+        e->body[r->body_len] = '\0';
+    }
+}
+
+int lms_call(lms_client *l, const char *method, const char *path, const char *query, const cJSON *body,
+             cJSON **out, lms_error *e)
+{
+    error_init(e);
+    if (out) *out = NULL;
+    if (!l) {
+        if (e) snprintf(e->message, sizeof e->message, "no LMS client (base_urls.lms missing?).");
+        return -1;
+    }
+    char *url = http_url_join(l->base, path);
+    if (query && *query) {
+        strbuf sb = STRBUF_INIT;
+        sb_add(&sb, url);
+        sb_addc(&sb, '?');
+        sb_add(&sb, query);
+        free(url);
+        url = sb_take(&sb);
+    }
+    char *json = body ? lms_json_dumps(body) : NULL;
+    rd_http_request req = {.method = method, .url = url, .headers = NULL, .body = json,
+                           .body_len = json ? strlen(json) : 0, .auth = RD_AUTH_LMS_JWT,
+                           .retry = RD_RETRY_UPSTREAM, .secret_values = NULL, .timeout_seconds = 0};
+    rd_http_response r;
+    int rc = http_send(l->http, &req, &r);
+    l->last_attempts = r.attempts;
+    int result = -1;
+    if (rc != 0 || r.status < 200 || r.status >= 300) {
+        fill_error(l, e, method, url, &r, NULL);
+    } else if (r.status == 204 || r.body_len == 0) {
+        result = 0;
+    } else {
+        cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
+        if (!j) {
+            fill_error(l, e, method, url, &r, "the body is not JSON; is base_urls.lms the LMS?");
+        } else {
+            if (out) *out = j;
+            else cJSON_Delete(j);
+            result = 0;
+        }
+    }
+    http_response_free(&r);
+    free(json);
+    free(url);
+    return result;
+}
+
+/* Like lms_call but requires a JSON value of the given kind (cJSON_Object / cJSON_Array). */
+static int call_expect(lms_client *l, const char *method, const char *path, const char *query, int kind,
+                       cJSON **out, lms_error *e)
+{
+    cJSON *j = NULL;
+    if (lms_call(l, method, path, query, NULL, &j, e)) return -1;
+    if (!j || !(j->type & kind)) {
+        char *url = http_url_join(l->base, path);
+        if (e) {
+            e->status = 200;
+            snprintf(e->message, sizeof e->message, "%s %s answered without the JSON %s it should return.", method,
+                     url, kind == cJSON_Array ? "list" : "object");
+        }
+        free(url);
+        cJSON_Delete(j);
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
+int lms_get_status(lms_client *l, const char *username, cJSON **learner, lms_error *e)
+{
+    *learner = NULL;
+    char *seg = http_url_escape(username ? username : "");
+    strbuf path = STRBUF_INIT;
+    sb_addf(&path, "api/user/v1/accounts/%s/retirement_status", seg);
+    int rc = call_expect(l, "GET", sb_str(&path), NULL, cJSON_Object, learner, e);
+    sb_free(&path);
+    free(seg);
+    return rc;
+}
+
+int lms_update_state(lms_client *l, const char *username, const char *new_state, const char *response, int force,
+                     lms_error *e)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "username", username ? username : "");
+    cJSON_AddStringToObject(body, "new_state", new_state ? new_state : "");
+    cJSON_AddStringToObject(body, "response", response ? response : "");
+    if (force) cJSON_AddTrueToObject(body, "force");
+    int rc = lms_call(l, "PATCH", "api/user/v1/accounts/update_retirement_status", NULL, body, NULL, e);
+    cJSON_Delete(body);
+    return rc;
+}
+
+int lms_queue(lms_client *l, const char *const *states, size_t n_states, long cool_off_days, long limit,
+              cJSON **array, lms_error *e)
+{
+    *array = NULL;
+    strbuf q = STRBUF_INIT;
+    char num[32];
+    snprintf(num, sizeof num, "%ld", cool_off_days);
+    query_add(&q, "cool_off_days", num);
+    for (size_t i = 0; i < n_states; i++) query_add(&q, "states", states[i]);
+    if (limit > 0) {
+        snprintf(num, sizeof num, "%ld", limit);
+        query_add(&q, "limit", num);
+    }
+    int rc = call_expect(l, "GET", "api/user/v1/accounts/retirement_queue", sb_str(&q), cJSON_Array, array, e);
+    sb_free(&q);
+    return rc;
+}
+
+int lms_by_status_and_date(lms_client *l, const char *state, const char *start_date, const char *end_date,
+                           cJSON **array, lms_error *e)
+{
+    *array = NULL;
+    strbuf q = STRBUF_INIT;
+    query_add(&q, "start_date", start_date ? start_date : "");
+    query_add(&q, "end_date", end_date ? end_date : "");
+    query_add(&q, "state", state ? state : "");
+    int rc = call_expect(l, "GET", "api/user/v1/accounts/retirements_by_status_and_date", sb_str(&q), cJSON_Array,
+                         array, e);
+    sb_free(&q);
+    return rc;
+}
+
+int lms_cleanup(lms_client *l, const char *const *usernames, size_t n, lms_error *e)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(body, "usernames");
+    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(list, cJSON_CreateString(usernames[i]));
+    int rc = lms_call(l, "POST", "api/user/v1/accounts/retirement_cleanup", NULL, body, NULL, e);
+    cJSON_Delete(body);
+    return rc;
+}
+
+int lms_cancel_retirement(lms_client *l, long retirement_id, lms_error *e)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddNumberToObject(body, "retirement_id", (double)retirement_id);
+    int rc = lms_call(l, "POST", "api/user/v1/accounts/cancel_retirement", NULL, body, NULL, e);
+    cJSON_Delete(body);
+    return rc;
+}
