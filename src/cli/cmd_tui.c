@@ -1,0 +1,91 @@
+/* retirectl tui: opens the console (also the default command on a terminal). */
+#include <limits.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "engine/config.h"
+#include "ui/keys.h"
+#include "ui/ui.h"
+
+static void tui_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retirectl [--config FILE] [--theme NAME] [--no-color] [--read-only] tui [--print-keys-man]\n"
+            "\n"
+            "Opens the console: learners by tab (ready, pending, failed, stuck, complete), a learner's\n"
+            "pipeline and job log, retire / resume / rerun / dry-run / reset / cancel, the drivers view.\n"
+            "Press ? in the console for the keys.\n"
+            "\n"
+            "  --print-keys-man   print the man page KEYS section generated from the key table\n"
+            "\n"
+            "Config additions read here: environment (production asks to type the username),\n"
+            "console.theme, console.refresh_seconds (10), console.cool_off_days (7), console.workers (4).\n");
+}
+
+int cmd_tui(int argc, char **argv, const cli_globals *g)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            tui_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--print-keys-man") == 0) {
+            char *man = ui_keys_man_section();
+            fputs(man, stdout);
+            free(man);
+            return 0;
+        } else {
+            fprintf(stderr, "retirectl tui: unknown option '%s' (see retirectl tui --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    setlocale(LC_ALL, "");
+    char *path = g->config_path ? strdup(g->config_path) : cfg_default_path();
+    if (!path) {
+        fprintf(stderr, "retirectl: no configuration: pass --config FILE, set RETIREMENT_CONFIG_FILE, or create "
+                        "$XDG_CONFIG_HOME/retirectl/config.yml (or try `retirectl demo`)\n");
+        return 249;
+    }
+    cfg *c = NULL;
+    char err[2048];
+    if (cfg_load(path, &c, err, sizeof err) != 0) {
+        fprintf(stderr, "retirectl: %s\n", err);
+        free(path);
+        return 249;
+    }
+    if (cfg_validate(c, err, sizeof err) != 0) {
+        fprintf(stderr, "retirectl: %s\n", err);
+        cfg_free(c);
+        free(path);
+        return 249;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        fprintf(stderr, "retirectl: cannot find this program's path (/proc/self/exe) to start jobs\n");
+        cfg_free(c);
+        free(path);
+        return 255;
+    }
+    exe[n] = '\0';
+    char abs_config[PATH_MAX];
+    const char *config_for_jobs = realpath(path, abs_config) ? abs_config : path;
+    ui_options o;
+    memset(&o, 0, sizeof o);
+    o.config = c;
+    o.config_path = config_for_jobs;
+    o.driver_paths = g->driver_paths;
+    o.exe = exe;
+    o.theme = g->theme;
+    o.operator_name = g->operator_name;
+    o.read_only = g->read_only;
+    o.no_color = g->no_color;
+    int rc = ui_run(&o, err, sizeof err);
+    if (rc < 0) fprintf(stderr, "retirectl: %s\n", err);
+    cfg_free(c);
+    free(path);
+    return rc < 0 ? 255 : rc;
+}
