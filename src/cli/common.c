@@ -170,3 +170,126 @@ void cli_print_scrubbed(const cfg *config, const char *text)
     }
     fputs(text, stdout);
 }
+
+/* ---- job event printing ---- */
+
+#include <signal.h>
+
+#include "engine/ev.h"
+#include "engine/job.h"
+
+/* Keeps at most 64 steps for the audit log. */
+static void note_step(cli_event_printer *p, const ev_event *ev)
+{
+    for (size_t i = 0; i < p->n_steps; i++) {
+        /* replace the entry of the same step (failed after running etc.) */
+        if (p->step_driver[i] && ev->driver && ev->method && strcmp(p->step_driver[i], ev->driver) == 0 &&
+            strcmp(p->step_method[i], ev->method) == 0) {
+            free(p->step_status[i]);
+            p->step_status[i] = strdup(ev->status);
+            return;
+        }
+    }
+    if (p->n_steps >= 64) return;
+    p->step_driver[p->n_steps] = strdup(ev->driver ? ev->driver : "");
+    p->step_method[p->n_steps] = strdup(ev->method ? ev->method : "");
+    p->step_status[p->n_steps] = strdup(ev->status);
+    p->n_steps++;
+}
+
+void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line)
+{
+    (void)j;
+    cli_event_printer *p = user;
+    if (ev->kind == EV_JOB && ev->current_state) {
+        free(p->current_state);
+        p->current_state = strdup(ev->current_state);
+    }
+    if (ev->kind == EV_RESULT && ev->final_state) {
+        free(p->final_state);
+        p->final_state = strdup(ev->final_state);
+    }
+    if (ev->kind == EV_STEP && ev->status &&
+        (!strcmp(ev->status, "done") || !strcmp(ev->status, "failed") || !strcmp(ev->status, "skipped")))
+        note_step(p, ev);
+    if (p->events) {
+        fputs(line, stdout);
+        fflush(stdout);
+        return;
+    }
+    char name[256];
+    switch (ev->kind) {
+    case EV_STEP:
+        if (!ev->status || !strcmp(ev->status, "running") || !strcmp(ev->status, "retrying")) break;
+        snprintf(name, sizeof name, "%s.%s", ev->driver ? ev->driver : "", ev->method ? ev->method : "");
+        if (ev->elapsed_ms >= 0)
+            printf("  %-22s %-42s %-8s %6.2f s\n", ev->start_state ? ev->start_state : "", name, ev->status,
+                   (double)ev->elapsed_ms / 1000.0);
+        else
+            printf("  %-22s %-42s %-8s\n", ev->start_state ? ev->start_state : "", name, ev->status);
+        fflush(stdout);
+        break;
+    case EV_PREVIEW: {
+        snprintf(name, sizeof name, "%s.%s", ev->driver ? ev->driver : "", ev->method ? ev->method : "");
+        printf("  %-22s %-42s %s\n", ev->index < 0 ? "(before the steps)" : (ev->start_state ? ev->start_state : ""),
+               name, ev->plan ? ev->plan : "");
+        const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev->json, "requests");
+        const cJSON *r;
+        cJSON_ArrayForEach(r, reqs)
+        {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(r, "url");
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "body");
+            printf("      %-6s %s%s%s\n", cJSON_IsString(m) ? m->valuestring : "", cJSON_IsString(u) ? u->valuestring : "",
+                   cJSON_IsString(b) ? " " : "", cJSON_IsString(b) ? b->valuestring : "");
+        }
+        if (ev->message && *ev->message) printf("      note: %s\n", ev->message);
+        fflush(stdout);
+        break;
+    }
+    case EV_LOG:
+        if (!p->show_debug && ev->level && !strcmp(ev->level, "debug")) break;
+        fprintf(stderr, "%s%s\n", p->log_prefix ? p->log_prefix : "", ev->text ? ev->text : "");
+        break;
+    case EV_RESULT:
+        printf("  result: %s (exit %d)%s%s\n", ev->outcome ? ev->outcome : "?", ev->exit_status,
+               ev->final_state ? ", learner in " : "", ev->final_state ? ev->final_state : "");
+        if (ev->outcome && strcmp(ev->outcome, "planned") == 0 && ev->message) printf("  %s\n", ev->message);
+        fflush(stdout);
+        break;
+    default:
+        break;
+    }
+}
+
+void cli_event_printer_free(cli_event_printer *p)
+{
+    for (size_t i = 0; i < p->n_steps; i++) {
+        free(p->step_driver[i]);
+        free(p->step_method[i]);
+        free(p->step_status[i]);
+    }
+    p->n_steps = 0;
+    free(p->current_state);
+    free(p->final_state);
+    p->current_state = p->final_state = NULL;
+}
+
+static volatile int *g_cancel_counter;
+
+static void on_cancel_signal(int sig)
+{
+    (void)sig;
+    if (g_cancel_counter) (*g_cancel_counter)++;
+}
+
+void cli_install_cancel_handlers(volatile int *counter)
+{
+    g_cancel_counter = counter;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}

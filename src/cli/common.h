@@ -75,4 +75,32 @@ int cli_parse_long(const char *opt, const char *value, long *out);
 /* Writes `text` to stdout with secrets of config scrubbed. */
 void cli_print_scrubbed(const cfg *config, const char *text);
 
+/* How job events are shown (the callback of job_run / job_start for the CLI commands). */
+typedef struct cli_event_printer {
+    int events;            /* 1: print the JSON lines on stdout as they come (--events) */
+    const char *log_prefix; /* prefix of log lines on stderr, e.g. "Learner Retirement: " */
+    int show_debug;        /* also print debug log lines */
+    /* collected for the audit log (steps run, in order) */
+    char *step_driver[64], *step_method[64], *step_status[64];
+    size_t n_steps;
+    char *current_state;   /* from the job event */
+    char *final_state;     /* from the result event */
+} cli_event_printer;
+
+/* job_event_fn for the CLI: human lines (one per step on stdout, log lines on stderr with the
+ * prefix, dry-run requests) or raw JSON lines. user is a cli_event_printer. */
+struct ev_event;
+struct job;
+void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line);
+void cli_event_printer_free(cli_event_printer *p);
+
+/* Retires (or with dry_run plans) one learner in a supervised worker, printing events as
+ * cli_print_event does, writing the audit log (not for a dry run); returns the exit status.
+ * Defined in cmd_retire.c; used by `retire` and `plan`. */
+int cli_retire_one(const cli_globals *g, const char *username, const char *config_file, int dry_run, int events,
+                   const char *reason);
+
+/* Installs SIGINT/SIGTERM handlers that increment *counter (for job_run's cancel flag). */
+void cli_install_cancel_handlers(volatile int *counter);
+
 #endif

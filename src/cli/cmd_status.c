@@ -1,0 +1,217 @@
+/* `retirectl status USER`: one learner's retirement record and where it stands in the pipeline
+ * (which steps are done, which is next, what `retire` would do). Read-only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "engine/plan.h"
+#include "engine/strbuf.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: retirectl status USER [--config_file FILE] [--json]\n"
+          "\n"
+          "Shows the learner's retirement record from the LMS (ids, original and retired username\n"
+          "and email, name, current and last state, dates) and the pipeline position: each step\n"
+          "done, next, to run, or in flight, and what `retirectl retire` would do now. Read-only.\n"
+          "\n"
+          "  --json   {\"learner\": <the LMS record>, \"position\": {...}} on stdout\n"
+          "\n"
+          "Exit status: 0, 251 learner not found, 255 LMS error, 249 bad config.\n",
+          out);
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* Builds the position object: per step status and what retire would do. */
+static cJSON *position_of(const cfg *c, const char *state, const char *last_state)
+{
+    cJSON *pos = cJSON_CreateObject();
+    cJSON_AddStringToObject(pos, "current_state", state ? state : "");
+    plan p;
+    plan_make(state, c->steps, c->n_steps, &p);
+    int working = plan_step_of_working_state(state, c->steps, c->n_steps);
+    int failed_at = -1;
+    if (state && strcmp(state, PLAN_ERROR_STATE) == 0)
+        failed_at = plan_step_of_working_state(last_state, c->steps, c->n_steps);
+    int cur = p.current_index;
+    cJSON *steps = cJSON_AddArrayToObject(pos, "steps");
+    int next = -1;
+    size_t done = 0;
+    for (size_t i = 0; i < c->n_steps; i++) {
+        const cfg_step *s = &c->steps[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", (double)i);
+        cJSON_AddStringToObject(o, "start_state", s->start_state);
+        cJSON_AddStringToObject(o, "end_state", s->end_state);
+        cJSON_AddStringToObject(o, "driver", s->driver);
+        cJSON_AddStringToObject(o, "method", s->method);
+        const char *st;
+        int idx = plan_state_index(s->start_state, c->steps, c->n_steps);
+        if (state && strcmp(state, PLAN_COMPLETE_STATE) == 0) {
+            st = "done";
+        } else if ((int)i == failed_at) {
+            st = "failed";
+        } else if ((int)i == working) {
+            st = "in_flight";
+        } else if (cur >= 0 && idx < cur && !plan_is_end_state(state)) {
+            st = "done";
+        } else if (failed_at >= 0 && (int)i < failed_at) {
+            st = "done";
+        } else {
+            st = "to_run";
+            if (next < 0 && p.refusal == PLAN_OK) {
+                next = (int)i;
+                st = "next";
+            }
+        }
+        if (!strcmp(st, "done")) done++;
+        cJSON_AddStringToObject(o, "status", st);
+        cJSON_AddItemToArray(steps, o);
+    }
+    cJSON_AddNumberToObject(pos, "steps_done", (double)done);
+    cJSON_AddNumberToObject(pos, "steps_total", (double)c->n_steps);
+    char what[768];
+    switch (p.refusal) {
+    case PLAN_OK:
+        if (p.n_run)
+            snprintf(what, sizeof what, "retire would run %zu step(s) from %s, skip %zu, then set COMPLETE", p.n_run,
+                     next >= 0 ? c->steps[next].start_state : "?", p.n_skip);
+        else
+            snprintf(what, sizeof what, "retire would only set COMPLETE (every step is done)");
+        break;
+    case PLAN_END_STATE:
+        snprintf(what, sizeof what, "%s; retire refuses (exit 254)%s", p.message,
+                 failed_at >= 0 ? ". Fix the cause, then `retirectl resume` it" : "");
+        break;
+    case PLAN_WORKING_STATE:
+        snprintf(what, sizeof what,
+                 "%s; a run stopped inside this step. retire refuses (exit 253): use `retirectl resume` after "
+                 "checking the service",
+                 p.message);
+        break;
+    default:
+        snprintf(what, sizeof what,
+                 "state %s is not in this config's pipeline; retire refuses (exit 250): check the config", state);
+        break;
+    }
+    cJSON_AddStringToObject(pos, "retire_would", what);
+    cJSON_AddNumberToObject(pos, "retire_exit_status", p.refusal);
+    plan_free(&p);
+    return pos;
+}
+
+int cmd_status(int argc, char **argv, const cli_globals *g)
+{
+    const char *username = NULL, *config_file = NULL;
+    int json = g && g->json, missing = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
+            username = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
+                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
+            config_file = v;
+        } else if (cli_opt_flag(argv[i], "--json")) {
+            json = 1;
+        } else if (missing) {
+            return CLI_EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "retirectl status: unknown option '%s' (see retirectl status --help)\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!username) {
+            username = argv[i];
+        } else {
+            fprintf(stderr, "retirectl status: one learner at a time\n");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (missing) return CLI_EXIT_USAGE;
+    if (!username || !*username) {
+        fprintf(stderr, "retirectl status: no learner given: pass USER\n");
+        return CLI_EXIT_USAGE;
+    }
+    cli_ctx ctx;
+    int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS);
+    if (rc) return rc;
+    cJSON *learner = NULL;
+    lms_error e;
+    memset(&e, 0, sizeof e);
+    if (lms_get_status(ctx.lms, username, &learner, &e) != 0) {
+        if (e.status == 404) {
+            cli_error(ctx.config,
+                      "Learner %s not found. Please check that the learner is present in UserRetirementStatus, is "
+                      "not already retired, and is in an appropriate state to be acted upon.",
+                      username);
+            rc = CLI_EXIT_BAD_LEARNER;
+        } else {
+            cli_error(ctx.config, "Unexpected error fetching user state! %s", e.message);
+            rc = CLI_EXIT_SETUP;
+        }
+        lms_error_clear(&e);
+        cli_close(&ctx);
+        return rc;
+    }
+    lms_error_clear(&e);
+    const char *state = str_at(learner, "current_state", "state_name");
+    const char *last = str_at(learner, "last_state", "state_name");
+    cJSON *pos = position_of(ctx.config, state, last);
+    if (json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, "learner", learner);
+        cJSON_AddItemToObject(out, "position", pos);
+        char *text = cJSON_Print(out);
+        cli_print_scrubbed(ctx.config, text);
+        fputc('\n', stdout);
+        free(text);
+        cJSON_Delete(out);
+    } else {
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "Learner %s\n", username);
+        sb_addf(&sb, "  retirement id     %.0f\n", num_at(learner, "id", NULL));
+        sb_addf(&sb, "  LMS user id       %.0f\n", num_at(learner, "user", "id"));
+        sb_addf(&sb, "  username (now)    %s\n", str_at(learner, "user", "username") ? str_at(learner, "user", "username") : "");
+        sb_addf(&sb, "  original username %s\n", str_at(learner, "original_username", NULL) ? str_at(learner, "original_username", NULL) : "");
+        sb_addf(&sb, "  original email    %s\n", str_at(learner, "original_email", NULL) ? str_at(learner, "original_email", NULL) : "");
+        sb_addf(&sb, "  original name     %s\n", str_at(learner, "original_name", NULL) ? str_at(learner, "original_name", NULL) : "");
+        sb_addf(&sb, "  retired username  %s\n", str_at(learner, "retired_username", NULL) ? str_at(learner, "retired_username", NULL) : "");
+        sb_addf(&sb, "  retired email     %s\n", str_at(learner, "retired_email", NULL) ? str_at(learner, "retired_email", NULL) : "");
+        sb_addf(&sb, "  current state     %s\n", state ? state : "(missing)");
+        sb_addf(&sb, "  last state        %s\n", last ? last : "(missing)");
+        sb_addf(&sb, "  requested         %s\n", str_at(learner, "created", NULL) ? str_at(learner, "created", NULL) : "");
+        sb_addf(&sb, "  last change       %s\n", str_at(learner, "modified", NULL) ? str_at(learner, "modified", NULL) : "");
+        const cJSON *steps = cJSON_GetObjectItemCaseSensitive(pos, "steps");
+        sb_addf(&sb, "Pipeline (%.0f of %.0f steps done)\n", num_at(pos, "steps_done", NULL), num_at(pos, "steps_total", NULL));
+        const cJSON *s;
+        cJSON_ArrayForEach(s, steps)
+        {
+            char name[256];
+            snprintf(name, sizeof name, "%s.%s", str_at(s, "driver", NULL), str_at(s, "method", NULL));
+            sb_addf(&sb, "  %-22s %-42s %s\n", str_at(s, "start_state", NULL), name, str_at(s, "status", NULL));
+        }
+        sb_addf(&sb, "Now: %s\n", str_at(pos, "retire_would", NULL));
+        cli_print_scrubbed(ctx.config, sb_str(&sb));
+        sb_free(&sb);
+        cJSON_Delete(learner);
+        cJSON_Delete(pos);
+    }
+    cli_close(&ctx);
+    return 0;
+}
