@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "drivers/builtin.h"
@@ -435,6 +438,60 @@ static int load_item(reg_item *it)
     return rc;
 }
 
+#define REG_PROBE_TIMEOUT_MS 10000
+
+/* Before the first dlopen() in this process, loads the plugin once in a child process, so that
+ * a plugin whose initialisation code (ELF constructors) crashes, exits or hangs is reported as
+ * a load error instead of taking the calling command (drivers, check-config, the console)
+ * down. Only plugins not tried yet; a problem is recorded on the item. */
+static void probe_item(reg_item *it)
+{
+    if (it->kind != KIND_PLUGIN || it->load_tried || it->load_error) return;
+    struct stat st;
+    char why[1024];
+    if (stat(it->file, &st) != 0 || ep_check_file_safe(it->file, "plugin", why, sizeof why) != 0)
+        return; /* load_item reports these with the full sentence */
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return; /* cannot probe: load_item will still try */
+    if (pid == 0) {
+        void *h = dlopen(it->file, RTLD_NOW | RTLD_LOCAL);
+        _exit(h ? 0 : 3);
+    }
+    int status = 0, waited_ms = 0;
+    pid_t w;
+    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && waited_ms < REG_PROBE_TIMEOUT_MS) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited_ms += 10;
+    }
+    char *origin = describe_origin(it);
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        it->load_tried = 1;
+        set_errorf(it,
+                   "driver %s (%s): loading %s did not finish within %d s (its initialisation code hangs); fix or "
+                   "remove the plugin",
+                   it->name, origin, it->file, REG_PROBE_TIMEOUT_MS / 1000);
+    } else if (w == pid && WIFSIGNALED(status)) {
+        const char *abbrev = sigabbrev_np(WTERMSIG(status));
+        it->load_tried = 1;
+        set_errorf(it,
+                   "driver %s (%s): loading %s crashed (SIG%s) in the plugin's initialisation code; fix or remove "
+                   "the plugin",
+                   it->name, origin, it->file, abbrev ? abbrev : "?");
+    } else if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3) {
+        it->load_tried = 1;
+        set_errorf(it,
+                   "driver %s (%s): loading %s made the process exit with status %d in the plugin's "
+                   "initialisation code; fix or remove the plugin",
+                   it->name, origin, it->file, WEXITSTATUS(status));
+    }
+    free(origin);
+}
+
 /* Appends the searched entry-point files to sb as "a, b" (or "none"). */
 static void add_searched(const reg *r, strbuf *sb)
 {
@@ -529,6 +586,8 @@ int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
         int seen = 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(config->steps[j].driver, s->driver) == 0) seen = 1;
+        reg_item *it = find_item(r, s->driver);
+        if (it) probe_item(it);
         const rd_driver *d = reg_load(r, s->driver, e, sizeof e);
         if (!d) {
             if (!seen) {
@@ -553,7 +612,10 @@ int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
 
 void reg_load_all(reg *r)
 {
-    for (size_t i = 0; i < r->n_items; i++) load_item(&r->items[i]);
+    for (size_t i = 0; i < r->n_items; i++) {
+        probe_item(&r->items[i]);
+        load_item(&r->items[i]);
+    }
 }
 
 size_t reg_count(const reg *r) { return r ? r->n_items : 0; }

@@ -51,6 +51,9 @@ const reg_driver_info *reg_find(const reg *r, const char *name);
 /* The method called name of a loaded driver, or NULL. */
 const rd_method *reg_method(const rd_driver *d, const char *name);
 
+/* reg_check_pipeline and reg_load_all first load each plugin once in a child process, so a
+ * plugin whose initialisation code crashes, exits or hangs becomes a load error instead of
+ * ending the calling process; reg_load (used in job workers) does not. */
 /* Loads every driver the config's pipeline uses and checks each named method exists.
  * Returns the number of problems; each is appended as one line to err. */
 int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len);

@@ -402,6 +402,39 @@ static void test_builtins_and_shadowing(void **state)
     free(ep);
 }
 
+static void test_crashing_initialisation_is_a_load_error(void **state)
+{
+    (void)state;
+    setup_env();
+    char *ep = write_ep("drivers.cfg", "CTORCRASH = @/ctorcrash.so:retirectl_driver_ctorcrash\n"
+                                       "GOOD = @/good.so:retirectl_driver_good\n");
+    const char *files[] = {ep, NULL};
+    reg *r = reg_new(NULL, files);
+    reg_load_all(r); /* would kill this test process if the plugin were dlopen()ed here */
+    const reg_driver_info *info = reg_find(r, "CTORCRASH");
+    assert_non_null(info->load_error);
+    assert_non_null(strstr(info->load_error, "crashed (SIGSEGV) in the plugin's initialisation code"));
+    assert_non_null(strstr(info->load_error, "ctorcrash.so"));
+    assert_null(info->driver);
+    assert_false(is_mapped("/tests/plugins/ctorcrash.so"));
+    assert_non_null(reg_find(r, "GOOD")->driver);
+    char err[4096];
+    assert_null(reg_load(r, "CTORCRASH", err, sizeof err));
+    assert_string_equal(err, info->load_error);
+    reg_free(r);
+
+    /* the pipeline check probes too */
+    const char *rows[] = {"CTORCRASH.retire", NULL};
+    cfg *c = make_cfg("/nonexistent/config.yml", rows, NULL);
+    r = reg_new(c, files);
+    assert_int_equal(reg_check_pipeline(r, c, err, sizeof err), 1);
+    assert_non_null(strstr(err, "/nonexistent/config.yml:10: retirement_pipeline step 1"));
+    assert_non_null(strstr(err, "crashed (SIGSEGV)"));
+    reg_free(r);
+    free_cfg(c);
+    free(ep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_instantiate_reports_get_instance_failure),
         cmocka_unit_test(test_check_pipeline_and_config_entry_points),
         cmocka_unit_test(test_builtins_and_shadowing),
+        cmocka_unit_test(test_crashing_initialisation_is_a_load_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,23 @@
+/* Test plugin "ctorcrash": its ELF constructor segfaults, so merely dlopen()ing it kills the
+ * process. The registry must find that out in a child process (reg_load_all,
+ * reg_check_pipeline) and report it as a load error. */
+#include <signal.h>
+
+#include "../testplugin.h"
+
+__attribute__((constructor)) static void ctorcrash_init(void)
+{
+    signal(SIGSEGV, SIG_DFL);
+    volatile int *volatile p = NULL;
+    *p = 1;
+}
+
+static rd_status ctorcrash_retire(void *inst, const cJSON *learner, rd_call *call)
+{
+    return tp_ok(inst, learner, call, "retire");
+}
+
+static const rd_method ctorcrash_methods[] = {{"retire", ctorcrash_retire, NULL}, {NULL, NULL, NULL}};
+
+RD_EXPORT const rd_driver retirectl_driver_ctorcrash =
+    RD_DRIVER_INIT("CTORCRASH", "0.0.1", "crashes when loaded", tp_get_instance, tp_destroy, ctorcrash_methods);
