@@ -1,5 +1,5 @@
 /* retirectl-sim: the LMS + IDA + vendor emulator. This header is the contract between the sim core
- * (sim/*.c, owner "sim") and the vendor routes (sim/vendor/*.c, owner "vendors").
+ * (the sim/ C files, owner "sim") and the vendor routes (sim/vendor/ C files, owner "vendors").
  *
  * Threading: the sim answers each connection on its own thread. Vendor routes may be called
  * concurrently; they must guard their own state with their own mutex. The helpers below are
@@ -41,7 +41,7 @@ typedef struct sim_response {
     int drop_connection;      /* 1: close the connection without answering (fault injection) */
 } sim_response;
 
-/* ---- vendor hooks (defined in sim/vendor/*.c; weak, each may be absent) ---- */
+/* ---- vendor hooks (defined in sim/vendor/ C files; weak, each may be absent) ---- */
 
 /* Called for every request whose path starts with "/vendor/". Return 1 when handled (resp filled),
  * 0 to fall through (the core then answers 404). The core has already logged the request. */
@@ -55,7 +55,7 @@ cJSON *sim_vendor_dump(sim_server *s) __attribute__((weak));
 
 /* Value of request header `name` (case-insensitive), NULL when absent. Valid during the route. */
 const char *sim_request_header(const sim_request *req, const char *name);
-/* First value of query parameter `key`, percent-decoded (malloc'd, caller frees); NULL when absent. */
+/* Last value (as Django QueryDict.get) of query parameter `key`, percent-decoded (malloc'd, caller frees); NULL when absent. */
 char *sim_request_query(const sim_request *req, const char *key);
 /* The body parsed as JSON (caller frees with cJSON_Delete); NULL when empty or not valid JSON. */
 cJSON *sim_request_json(const sim_request *req);
