@@ -207,6 +207,11 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
     }
 
     char *path = cli_config_path(g, config_file);
+    /* only the XDG default, and it does not exist: nothing was passed in */
+    if (path && !config_file && !(g && g->config_path) && access(path, F_OK) != 0) {
+        free(path);
+        path = NULL;
+    }
     if (!path) {
         cli_error(NULL, "No config file passed in.");
         return RESET_EXIT_NO_CONFIG;
