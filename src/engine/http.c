@@ -642,13 +642,14 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
         return OUT_ANSWER;
     }
     const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(rc);
-    curl_off_t connect_us = 0;
-    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
+    long sent = 0; /* bytes of request sent: 0 means the connection was never made (a reused
+                      keep-alive connection reports a connect time of 0, so that cannot tell) */
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
     outcome o;
     strbuf msg = STRBUF_INIT;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
-        if (connect_us == 0) {
+        if (sent == 0) {
             sb_addf(&msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
                     is_token ? TOKEN_CONNECT_MS / 1000.0 : hc->connect_timeout_seconds, detail);
             o = OUT_CONNECT_FAIL;
