@@ -1179,6 +1179,27 @@ static const struct {
     {"SALESFORCE", {"salesforce_user", "salesforce_password", "salesforce_token"}},
 };
 
+/* Non-upstream keys that stand in for a required upstream key when a plugin's modern-API mode
+ * is used (docs/vendors.md): Braze EU REST URL, Salesforce OAuth client credentials, Segment
+ * Public API (no workspace slug). Added by "vendors". */
+static const struct {
+    const char *key, *alt;
+} key_alternatives[] = {
+    {"braze_instance", "braze_rest_url"},
+    {"salesforce_user", "salesforce_client_id"},
+    {"salesforce_password", "salesforce_client_secret"},
+    {"salesforce_token", "salesforce_client_secret"},
+    {"segment_workspace_slug", "segment_api"},
+};
+
+/* The alternative of a required key, or NULL. */
+static const char *key_alternative(const char *key)
+{
+    for (size_t i = 0; i < sizeof key_alternatives / sizeof key_alternatives[0]; i++)
+        if (!strcmp(key_alternatives[i].key, key)) return key_alternatives[i].alt;
+    return NULL;
+}
+
 static int validate_text_key(const cfg *c, const char *path, const char *hint, char *err, size_t err_len)
 {
     const cJSON *n = cfg_get(c, path);
@@ -1256,14 +1277,18 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
         for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0] && !missing; d++) {
             if (strcmp(required_keys[d].driver, s->driver)) continue;
             for (int k = 0; k < 5 && required_keys[d].keys[k] && !missing; k++)
-                if (value_missing(c, required_keys[d].keys[k])) missing = required_keys[d].keys[k];
+                if (value_missing(c, required_keys[d].keys[k]) &&
+                    (!key_alternative(required_keys[d].keys[k]) ||
+                     value_missing(c, key_alternative(required_keys[d].keys[k]))))
+                    missing = required_keys[d].keys[k];
         }
         char *repr = cfg_step_repr(s);
         if (missing) {
             set_err(err, err_len,
-                    "Service URL is not configured, but required for state %s (%s:%d: driver %s needs %s; add it to "
-                    "the config%s).",
-                    repr, c->path, s->line, s->driver, missing,
+                    "Service URL is not configured, but required for state %s (%s:%d: driver %s needs %s%s%s%s; add it "
+                    "to the config%s).",
+                    repr, c->path, s->line, s->driver, missing, key_alternative(missing) ? " (or " : "",
+                    key_alternative(missing) ? key_alternative(missing) : "", key_alternative(missing) ? ")" : "",
                     !strcmp(s->driver, "LICENSE_MANAGER")
                         ? "; retirectl checks this before starting, upstream would fail at run time"
                         : "");
