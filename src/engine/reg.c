@@ -180,7 +180,7 @@ static void parse_once(reg *r, ep_list *eps, const char *path)
     if (!s) abort();
     r->searched = s;
     r->searched[r->n_searched++] = xstrdup(key);
-    ep_parse_file(eps, path);
+    ep_parse_file(eps, key); /* the real path: messages name the file unambiguously */
 }
 
 /* Resolves p relative to the folder of the config file (absolute paths stay). malloc'd. */
