@@ -1333,6 +1333,18 @@ static void draw_detail(const ui_screen_layout *L)
     int first = 0;
     if (steps_rows > 0 && C.detail_sel >= steps_rows) first = C.detail_sel - steps_rows + 1;
     double t = now_ms();
+    int label_w = 0;
+    for (size_t i = 0; i < C.pipe.n; i++) {
+        char line[900];
+        if (pw >= 150)
+            snprintf(line, sizeof line, "[ ] %zu. %s -> %s  %s.%s", i + 1, C.pipe.start[i], C.pipe.end[i],
+                     C.pipe.driver[i], C.pipe.method[i]);
+        else
+            snprintf(line, sizeof line, "[ ] %zu. %s  %s.%s", i + 1, C.pipe.start[i], C.pipe.driver[i], C.pipe.method[i]);
+        int w = ui_text_width(line) + 2;
+        if (w > label_w) label_w = w;
+    }
+    if (label_w > pw * 3 / 5) label_w = pw * 3 / 5;
     for (int r = 0; r < steps_rows && first + r < (int)C.pipe.n; r++) {
         size_t i = (size_t)(first + r);
         const char *note = "";
@@ -1374,12 +1386,15 @@ static void draw_detail(const ui_screen_layout *L)
             if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
         }
         char line[900];
-        snprintf(line, sizeof line, "%s %zu. %s -> %s  %s.%s  ", status_icon(st), i + 1, C.pipe.start[i],
-                 C.pipe.end[i], C.pipe.driver[i], C.pipe.method[i]);
+        if (pw >= 150)
+            snprintf(line, sizeof line, "%s %zu. %s -> %s  %s.%s", status_icon(st), i + 1, C.pipe.start[i],
+                     C.pipe.end[i], C.pipe.driver[i], C.pipe.method[i]);
+        else
+            snprintf(line, sizeof line, "%s %zu. %s  %s.%s", status_icon(st), i + 1, C.pipe.start[i],
+                     C.pipe.driver[i], C.pipe.method[i]);
         int y = py + 1 + r;
         int is_sel = (int)i == C.detail_sel;
-        int lw = ui_text_width(line);
-        if (lw > pw / 2 + 8) lw = pw / 2 + 8;
+        int lw = label_w;
         put(y, 0, lw, is_sel ? UR_SELECTION : status_role(st), line, 1);
         put(y, lw, pw - lw, is_sel ? UR_SELECTION : status_role(st), extra, 1);
     }
@@ -1415,7 +1430,8 @@ static void draw_detail(const ui_screen_layout *L)
                 const char *line = ui_job_log_line(j, i);
                 ui_role role = strncmp(line, "[error]", 7) == 0 ? UR_FAILED
                                : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
-                               : strncmp(line, "[stderr]", 8) == 0 ? UR_MUTED : UR_NORMAL;
+                               : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
+                                                                                                   : UR_NORMAL;
                 put(ly + 1 + (int)r, 0, lw, role, line, 1);
             }
         }

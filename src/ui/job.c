@@ -62,7 +62,40 @@ void ui_job_free(ui_job *j)
     free(j);
 }
 
+static void log_one(ui_job *j, const char *level, const char *text);
+
 void ui_job_log(ui_job *j, const char *level, const char *text)
+{
+    /* one kept line per text line, so a multi-line message stays readable */
+    const char *p = text ? text : "";
+    int first = 1;
+    for (;;) {
+        const char *nl = strchr(p, '\n');
+        if (!nl) {
+            if (*p || first) log_one(j, first ? level : "", p);
+            return;
+        }
+        char *part = strndup(p, (size_t)(nl - p));
+        if (!part) abort();
+        size_t len = strlen(part);
+        if (len && part[len - 1] == '\r') part[len - 1] = '\0';
+        if (*part || first) {
+            if (first) log_one(j, level, part);
+            else {
+                char *ind = malloc(strlen(part) + 3);
+                if (!ind) abort();
+                sprintf(ind, "  %s", part);
+                log_one(j, "", ind);
+                free(ind);
+            }
+        }
+        free(part);
+        first = 0;
+        p = nl + 1;
+    }
+}
+
+static void log_one(ui_job *j, const char *level, const char *text)
 {
     if (!j->log) {
         j->log = calloc(UI_JOB_LOG_MAX, sizeof *j->log);
