@@ -73,7 +73,9 @@ static int parse_action(const cJSON *j, fault_action *a, char *err, size_t errle
     const cJSON *v;
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "status"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 100 || v->valuedouble > 599) {
-            snprintf(err, errlen, "fault action \"status\" must be an HTTP status number (100-599)");
+            char *txt = cJSON_PrintUnformatted(v);
+            snprintf(err, errlen, "fault action status %s is not an HTTP status number (100-599)", txt ? txt : "?");
+            free(txt);
             return -1;
         }
         a->status = (int)v->valuedouble;
