@@ -1,6 +1,7 @@
 /* job: worker process per learner + supervisor. See job.h. */
 #include "engine/job.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -859,6 +860,31 @@ static void neutralise_sockets(int keep_fd)
 {
     int devnull = open("/dev/null", O_RDWR);
     if (devnull < 0) return;
+    /* /proc/self/fd lists only the open descriptors: far cheaper than probing every number up
+     * to RLIMIT_NOFILE (20,000 fstat calls per worker dominated `retire --all`). */
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir) {
+        int fds[1024];
+        size_t n = 0;
+        int overflow = 0, dir_fd = dirfd(dir);
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+            int fd = atoi(de->d_name);
+            if (fd < 3 || fd == dir_fd || fd == keep_fd || fd == devnull) continue;
+            if (n < sizeof fds / sizeof fds[0]) fds[n++] = fd;
+            else overflow = 1;
+        }
+        closedir(dir);
+        if (!overflow) {
+            for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                if (fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode)) dup2(devnull, fds[i]);
+            }
+            close(devnull);
+            return;
+        }
+    }
     struct rlimit rl;
     long max = 1024;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536)
