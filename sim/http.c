@@ -426,10 +426,14 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
         if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "deactivate_logout_hook"))) s->deactivate_hook = sim_py_truthy(v);
         cJSON *out = config_json_locked(s);
         pthread_mutex_unlock(&s->mu);
+        char msg[300];
+        if (bad)
+            snprintf(msg, sizeof msg,
+                     "config key %.64s is unknown or has a bad value (token_lifetime: seconds >= 0; "
+                     "legacy_mailings, deactivate_logout_hook: bool)",
+                     bad);
         cJSON_Delete(j);
         if (bad) {
-            char msg[200];
-            snprintf(msg, sizeof msg, "config key %s is unknown or has a bad value (token_lifetime: seconds >= 0; legacy_mailings, deactivate_logout_hook: bool)", bad);
             cJSON_Delete(out);
             respond_error(resp, 400, msg);
         } else {
