@@ -58,6 +58,7 @@ struct http_client {
     volatile int *cancel;
     double backoff_scale;
     unsigned long long rng;
+    pid_t owner_pid; /* process that created curl; a forked child gets a fresh handle */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -417,6 +418,7 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
         return NULL;
     }
     pthread_mutex_init(&h->lock, NULL);
+    h->owner_pid = getpid();
     h->backoff_scale = 1.0;
     const char *scale = getenv("RETIRECTL_TEST_BACKOFF_SCALE");
     if (scale && *scale) {
@@ -436,7 +438,7 @@ void http_client_free(http_client *h)
 {
     if (!h) return;
     if (h->curl) {
-        curl_easy_cleanup(h->curl);
+        if (h->owner_pid == getpid()) curl_easy_cleanup(h->curl); /* see perform() on fork */
         pthread_mutex_destroy(&h->lock);
     }
     free(h->lms_base);
@@ -558,6 +560,16 @@ typedef enum { OUT_ANSWER, OUT_CONNECT_FAIL, OUT_TIMEOUT, OUT_TLS, OUT_OTHER } o
 static outcome perform(http_client *h, const rd_http_request *req, const char *auth_header, int is_token,
                        rd_http_response *resp)
 {
+    if (getpid() != h->owner_pid) {
+        /* A forked child (job worker) must not use the parent's cached connections: both would
+         * talk on one socket. The old handle is abandoned, not cleaned up, because cleanup could
+         * write (TLS close_notify) on the socket the parent still uses. */
+        CURL *fresh = curl_easy_init();
+        if (fresh) {
+            h->curl = fresh;
+            h->owner_pid = getpid();
+        }
+    }
     CURL *c = h->curl;
     curl_easy_reset(c);
     xfer x = {STRBUF_INIT, STRBUF_INIT};
@@ -920,8 +932,10 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
             return o == OUT_ANSWER ? 0 : -1;
         }
         if (o == OUT_ANSWER && resp->retry_after_seconds >= 0) {
+            /* the server's own hint, capped by the budget (5xx) or the 504 wait */
             wait = resp->retry_after_seconds;
-            if (resp->status != 504 && wait > budget - elapsed) wait = budget - elapsed;
+            double cap = resp->status == 504 ? gw_wait : budget - elapsed;
+            if (wait > cap) wait = cap;
             if (wait < 0) wait = 0;
         }
         prev_status = o == OUT_ANSWER ? resp->status : 0;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,7 +126,8 @@ static int group_setup(void **state)
     (void)state;
     setenv("LC_ALL", "C.UTF-8", 1);
     setenv("RETIRECTL_TEST_BACKOFF_SCALE", "0.01", 1);
-    if (sim_start(&sim, NULL)) return -1;
+    const char *args[] = {"--set", "segment_public_quota=1", "--set", "segment_public_window_seconds=30", NULL};
+    if (sim_start(&sim, args)) return -1;
     sim_ok("POST", "/__sim/learners",
            "[{\"username\": \"http_user\", \"state\": \"PENDING\", \"days_ago\": 10}]");
     return 0;
@@ -589,6 +591,74 @@ static void test_secret_values_scrubbed_from_logs(void **state)
     fixture_close(&f);
 }
 
+static void test_retry_after_parsed_and_4xx_not_retried(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, NULL);
+    char url[256];
+    snprintf(url, sizeof url, "%s/vendor/segment-public/regulations", sim.base_url);
+    const char *headers[] = {"Authorization: Bearer sim-segment-token", "Content-Type: application/json", NULL};
+    const char *secrets[] = {"sim-segment-token", NULL};
+    rd_http_request r;
+    memset(&r, 0, sizeof r);
+    r.method = "POST";
+    r.url = url;
+    r.headers = headers;
+    r.secret_values = secrets;
+    r.retry = RD_RETRY_UPSTREAM;
+    r.body = "{\"regulationType\": \"SUPPRESS_WITH_DELETE\", \"subjectType\": \"USER_ID\", \"subjectIds\": [\"1\"]}";
+    rd_http_response resp;
+    assert_int_equal(http_send(f.h, &r, &resp), 0);
+    assert_int_equal(resp.status, 200);
+    assert_true(resp.retry_after_seconds < 0);
+    http_response_free(&resp);
+    assert_int_equal(http_send(f.h, &r, &resp), 0);
+    assert_int_equal(resp.status, 429);
+    assert_int_equal(resp.attempts, 1);
+    assert_true(resp.retry_after_seconds >= 1 && resp.retry_after_seconds <= 30);
+    assert_non_null(strstr(resp.headers, "Retry-After"));
+    http_response_free(&resp);
+    if (f.log.text) assert_null(strstr(f.log.text, "sim-segment-token"));
+    fixture_close(&f);
+}
+
+/* A forked child (how job workers run) uses the client without sharing the parent's
+ * keep-alive connection; both keep working. */
+static void test_fork_child_gets_own_connection(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, NULL);
+    char *url = url_of(STATUS_PATH);
+    rd_http_request r = get_status_req(url);
+    rd_http_response resp;
+    assert_int_equal(http_send(f.h, &r, &resp), 0);
+    assert_int_equal(resp.status, 200);
+    http_response_free(&resp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int ok = 1;
+        for (int i = 0; i < 5; i++) {
+            rd_http_response cr;
+            if (http_send(f.h, &r, &cr) != 0 || cr.status != 200) ok = 0;
+            http_response_free(&cr);
+        }
+        _exit(ok ? 0 : 1);
+    }
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(http_send(f.h, &r, &resp), 0);
+        assert_int_equal(resp.status, 200);
+        http_response_free(&resp);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    free(url);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +678,8 @@ int main(void)
         cmocka_unit_test_setup(test_plain_http_refused_for_non_loopback, setup_each),
         cmocka_unit_test_setup(test_bad_secret_error_names_client_not_secret, setup_each),
         cmocka_unit_test_setup(test_secret_values_scrubbed_from_logs, setup_each),
+        cmocka_unit_test_setup(test_retry_after_parsed_and_4xx_not_retried, setup_each),
+        cmocka_unit_test_setup(test_fork_child_gets_own_connection, setup_each),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
