@@ -689,7 +689,7 @@ static void add_job(ui_job *j)
 /* Starts one job now. */
 static void start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3)
 {
-    const char *args[16];
+    const char *args[24];
     int n = 0;
     const char *action = "retire";
     char what[300];
@@ -700,12 +700,14 @@ static void start_action(const char *learner, act_kind kind, const char *arg, co
         break;
     case ACT_RESUME:
         action = "resume";
-        args[n++] = "resume", args[n++] = learner, args[n++] = "--events";
+        args[n++] = "resume", args[n++] = learner, args[n++] = "--yes", args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = "resumed from the console after the operator confirmed";
         snprintf(what, sizeof what, "resume");
         break;
     case ACT_RERUN:
         action = "rerun";
-        args[n++] = "rerun", args[n++] = learner, args[n++] = arg, args[n++] = "--events";
+        args[n++] = "rerun", args[n++] = learner, args[n++] = arg, args[n++] = "--yes", args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = "rerun from the console after the operator confirmed";
         snprintf(what, sizeof what, "rerun %s", arg);
         break;
     case ACT_PLAN:
@@ -717,6 +719,7 @@ static void start_action(const char *learner, act_kind kind, const char *arg, co
         action = "reset";
         args[n++] = "reset", args[n++] = "--initial-state", args[n++] = arg2, args[n++] = "--new-state";
         args[n++] = arg, args[n++] = "--start-date", args[n++] = arg3, args[n++] = "--end-date", args[n++] = arg3;
+        args[n++] = "--reason", args[n++] = "reset from the console after the operator confirmed";
         snprintf(what, sizeof what, "reset to %s", arg);
         break;
     default:
@@ -920,7 +923,8 @@ static void ask_retire(int resume)
     if (n > 20) dlg_line("  ... and %zu more learners", n - 20);
     if (n > 1) dlg_line("Runs `retirectl %s USER --events` for each, %d at a time (console.workers).",
                         resume ? "resume" : "retire", C.workers);
-    else dlg_line("Runs `retirectl %s %s --events`.", resume ? "resume" : "retire", C.dlg.learners[0]);
+    else dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", C.dlg.learners[0],
+                  resume ? " --yes" : "");
     dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
     open_dialog(resume ? ACT_RESUME : ACT_RETIRE, title);
 }
@@ -946,7 +950,7 @@ static void ask_rerun(const char *learner, const char *driver, const char *metho
                  step + 1, C.pipe.start[step], dm, C.pipe.end[step]);
     else
         dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
-    dlg_line("Runs `retirectl rerun %s %s --events`.", learner, dm);
+    dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
     char title[300];
     snprintf(title, sizeof title, "Rerun %s for %s?", dm, learner);
     open_dialog(ACT_RERUN, title);
@@ -1395,7 +1399,8 @@ static void draw_detail(const ui_screen_layout *L)
         int y = py + 1 + r;
         int is_sel = (int)i == C.detail_sel;
         int lw = label_w;
-        put(y, 0, lw, is_sel ? UR_SELECTION : status_role(st), line, 1);
+        put(y, 0, lw - 1, is_sel ? UR_SELECTION : status_role(st), line, 1);
+        put(y, lw - 1, 1, is_sel ? UR_SELECTION : UR_NORMAL, " ", 1);
         put(y, lw, pw - lw, is_sel ? UR_SELECTION : status_role(st), extra, 1);
     }
     /* record fields */
@@ -1581,11 +1586,68 @@ static void draw_box(int h, int w, int *y0, int *x0, ui_role role)
     attrset(C.attr[UR_NORMAL]);
 }
 
+/* Splits sanitized text into pieces of at most width cells, breaking at a space when one is near;
+ * continuation pieces start with two spaces. Returns the count; pieces are malloc'd into out. */
+static size_t wrap_text(const char *s, int width, char ***out)
+{
+    size_t n = 0;
+    *out = NULL;
+    const char *p = s;
+    int first = 1;
+    if (width < 8) width = 8;
+    do {
+        const char *indent = first ? "" : "  ";
+        int avail = width - (first ? 0 : 2);
+        int w = 0;
+        const char *q = p, *space = NULL;
+        while (*q) {
+            unsigned cp;
+            int len = ui_text_decode((const unsigned char *)q, strlen(q), &cp);
+            if (len <= 0) len = 1;
+            char tmp[8] = {0};
+            memcpy(tmp, q, (size_t)len);
+            int cw = ui_text_width(tmp);
+            if (w + cw > avail) break;
+            if (*q == ' ') space = q;
+            w += cw;
+            q += len;
+        }
+        const char *cut = q;
+        if (*q && space && space > p + avail / 2) cut = space;
+        char **grown = realloc(*out, (n + 1) * sizeof **out);
+        if (!grown) abort();
+        *out = grown;
+        size_t len = (size_t)(cut - p);
+        char *piece = malloc(len + 3);
+        if (!piece) abort();
+        snprintf(piece, len + 3, "%s%.*s", indent, (int)len, p);
+        (*out)[n++] = piece;
+        p = cut;
+        while (*p == ' ' && !first) p++;
+        if (*p == ' ') p++;
+        first = 0;
+    } while (*p);
+    return n;
+}
+
 static void draw_dialog(void)
 {
-    int w = COLS - 4 > 100 ? 100 : COLS - 4;
+    int w = COLS - 4 > 110 ? 110 : COLS - 4;
     if (w < 10) w = COLS;
-    int body = (int)C.dlg.n_lines;
+    /* wrap every line to the box */
+    char **wrapped = NULL;
+    size_t nw = 0;
+    for (size_t i = 0; i < C.dlg.n_lines; i++) {
+        char **pieces;
+        size_t np = wrap_text(C.dlg.lines[i], w - 2, &pieces);
+        char **grown = realloc(wrapped, (nw + np) * sizeof *wrapped);
+        if (!grown) abort();
+        wrapped = grown;
+        memcpy(wrapped + nw, pieces, np * sizeof *pieces);
+        nw += np;
+        free(pieces);
+    }
+    int body = (int)nw;
     int h = body + 5;
     if (h > LINES) h = LINES;
     int y0, x0;
@@ -1595,7 +1657,9 @@ static void draw_dialog(void)
     if (avail < 0) avail = 0;
     if (C.dlg.scroll > body - avail) C.dlg.scroll = body - avail > 0 ? body - avail : 0;
     for (int r = 0; r < avail && C.dlg.scroll + r < body; r++)
-        put(y0 + 1 + r, x0 + 1, w - 2, UR_NORMAL, C.dlg.lines[C.dlg.scroll + r], 1);
+        put(y0 + 1 + r, x0 + 1, w - 2, UR_NORMAL, wrapped[C.dlg.scroll + r], 1);
+    for (size_t i = 0; i < nw; i++) free(wrapped[i]);
+    free(wrapped);
     char prompt[600];
     if (C.dlg.typed)
         snprintf(prompt, sizeof prompt, "PRODUCTION: type %s to confirm, Esc to decline: %s",

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Jobs from the console against retirectl-sim: decline and confirm, a retirement whose steps turn
+# done, a failing step's message (fault injection) and resume, rerun one step, dry-run preview,
+# cancel a running job, marked learners, and typed confirmation in production.
+source "$(dirname "$0")/lib.sh"
+
+cat >"$TUI_WORK/faults.json" <<'JSON'
+{"rules": [
+  {"endpoint": "unenroll", "username": "zhang_wei", "status": 403, "times": 1,
+   "body": "{\"detail\": \"enrollment service refused\"}"},
+  {"endpoint": "retire_forum", "username": "jose_nunez", "latency_ms": 2500}
+]}
+JSON
+start_sim --demo --legacy-mailings --faults "$TUI_WORK/faults.json"
+CFG="$(write_config "environment: staging")"
+
+open_console 130 40 -- --config "$CFG"
+wait_for "carol_ready"
+
+# decline: nothing changes
+keys / ; type_text carol_ready ; keys Enter
+wait_for "Ready 1/"
+keys r
+wait_for "Retire 1 learner?"
+wait_for "1. run   PATCH RETIRING_FORUMS, call LMS.retirement_retire_forum, PATCH FORUMS_COMPLETE"
+keys n
+wait_for "cancelled: nothing was changed"
+[ "$(learner_state "$CFG" carol_ready)" = PENDING ] || fail "declining changed the learner"
+ok "retire asks first, showing every step; n declines and nothing changes"
+
+# confirm: watch the steps turn done
+keys Enter
+wait_for "Learner carol_ready"
+keys r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "Pipeline: retire job complete" 30
+wait_for "[x] 4. RETIRING_LMS"
+screen | grep -qF "[x] 1. RETIRING_FORUMS" || fail "step 1 not shown done"
+wait_for "result: complete (exit status 0)"
+[ "$(learner_state "$CFG" carol_ready)" = COMPLETE ] || fail "carol_ready is not COMPLETE at the LMS"
+ok "retire runs; every step turns done; learner COMPLETE"
+
+# dry-run preview: requests shown, nothing changes
+keys Escape Escape
+wait_for "dana ready"
+keys / ; type_text "dana" ; keys Enter p
+wait_for "Learner dana ready"
+wait_for "DRY-RUN: nothing is changed" 20
+wait_for "would send POST $SIM_URL/api/discussion/v1/accounts/retire_forum/" 20
+wait_for "result: planned" 20
+[ "$(learner_state "$CFG" "dana ready")" = PENDING ] || fail "the dry-run changed dana ready"
+ok "dry-run preview shows each step's request and changes nothing"
+
+# a failing step shows its message; resume continues
+keys Escape Escape
+keys / ; type_text zhang ; keys Enter Enter
+wait_for "Learner zhang_wei"
+keys r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "Pipeline: retire job errored" 30
+wait_for "FAILED: 403"
+screen | grep -qF "[!] 3. RETIRING_ENROLLMENTS" || fail "the failed step is not marked"
+screen | grep -qF "[x] 2. RETIRING_EMAIL_LISTS" || fail "steps before the failure not done"
+[ "$(learner_state "$CFG" zhang_wei)" = ERRORED ] || fail "zhang_wei not ERRORED at the LMS"
+ok "a failing step shows its message; the learner is ERRORED"
+keys u
+wait_for "Resume 1 learner?"
+wait_for "forced back to EMAIL_LISTS_COMPLETE"
+wait_for "3. run   PATCH RETIRING_ENROLLMENTS"
+keys y
+wait_for "Pipeline: resume job complete" 30
+[ "$(learner_state "$CFG" zhang_wei)" = COMPLETE ] || fail "resume did not complete zhang_wei"
+ok "resume continues from the failed step to COMPLETE"
+
+# rerun one step: pick it in the pipeline
+keys Escape Escape
+keys 3 / ; type_text grace ; keys Enter Enter
+wait_for "Learner grace_errored"
+keys x
+wait_for "Rerun LMS.retirement_retire_forum for grace_errored?"
+keys y
+wait_for "Job log: rerun LMS.retirement_retire_forum (complete)" 30
+wait_for "LMS.retirement_retire_forum done for learner grace_errored"
+ok "rerun of one step runs as a job with its result in the log"
+
+# cancel: a slow step (2.5 s of latency) finishes, then the job stops
+keys Escape Escape 1
+keys / ; type_text jose ; keys Enter Enter
+wait_for "Learner jose_nunez"
+keys r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "running" 10
+keys c
+wait_for "Cancel the retire job for jose_nunez?"
+keys y
+wait_for "cancel sent" 5
+wait_for "Pipeline: retire job cancelled" 30
+st="$(learner_state "$CFG" jose_nunez)"
+case "$st" in FORUMS_COMPLETE|EMAIL_LISTS_COMPLETE) ;; *) fail "after cancel jose_nunez is in $st";; esac
+ok "cancel stops after the step in flight ($st)"
+
+# marked learners: two at once
+keys Escape Escape 1 Escape
+wait_for "erin_forums_done"
+keys / ; type_text "_done" ; keys Enter
+wait_for "olivia_lms_done"
+keys g Space Space
+keys r
+wait_for "Retire 2 learners?"
+keys y
+wait_for "started for 2 learners"
+for u in erin_forums_done olivia_lms_done; do
+  for i in $(seq 1 100); do [ "$(learner_state "$CFG" $u)" = COMPLETE ] && break; sleep 0.1; done
+  [ "$(learner_state "$CFG" $u)" = COMPLETE ] || fail "$u not COMPLETE after the marked retire"
+done
+ok "marked learners retired together"
+quit_console 0
+
+# production: the confirmation is typing the username
+PCFG="$(write_config "environment: production")"
+open_console 120 30 -- --config "$PCFG"
+wait_for "production"
+keys / ; type_text frank ; keys Enter
+wait_for "Ready 1/"
+keys r
+wait_for "PRODUCTION: type the username"
+type_text "frank"
+keys Enter
+wait_for "does not match"
+[ "$(learner_state "$PCFG" frank_enrolled)" = ENROLLMENTS_COMPLETE ] || fail "a wrong confirmation changed frank_enrolled"
+keys Escape
+wait_for "cancelled: nothing was changed"
+keys r
+wait_for "PRODUCTION: type the username"
+type_text "frank_enrolled"
+keys Enter
+for i in $(seq 1 100); do [ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] && break; sleep 0.1; done
+[ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] || fail "typed confirmation did not retire frank_enrolled"
+ok "production asks for the username typed exactly"
+quit_console 0
+echo "passed $PASSES checks"
