@@ -194,7 +194,7 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char *seed = write_seed(learners);
-    const char *args[] = {"--seed", seed, "--quiet", NULL};
+    const char *args[] = {"--seed", seed, NULL};
     sim_proc sim;
     if (sim_start(&sim, args) != 0) {
         fprintf(stderr, "bulk_throughput: cannot start retirectl-sim\n");

@@ -323,10 +323,15 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                 np++;
             }
         }
-        if (np && poll(pfd, np, timeout) < 0 && errno != EINTR) {
+        int ready = np ? poll(pfd, np, timeout) : 0;
+        if (ready < 0 && errno != EINTR) {
             cli_error(ctx.config, "poll failed: %s", strerror(errno));
         } else if (!np) {
             usleep((useconds_t)timeout * 1000u);
+        }
+        if (ready == 0 && audit_sync(audit, err, sizeof err) != 0 && !audit_broken) {
+            audit_broken = 1; /* idle: flush item lines written since the last fsync */
+            cli_error(ctx.config, "%s; no new learner is started", err);
         }
         for (nfds_t p = 0; p < np; p++)
             if (pfd[p].revents) job_on_readable(slots[map[p]].j);

@@ -24,7 +24,30 @@ struct audit_log {
     char host[256];
     char **secrets; /* copies of the config's secret values, scrubbed from every string */
     size_t n_secrets;
+    int dirty;          /* lines written since the last fsync */
+    double last_sync;   /* monotonic seconds of the last fsync */
 };
+
+/* Monotonic seconds. */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* fsync with the error sentence; clears the dirty flag. */
+static int do_sync(audit_log *a, char *err, size_t err_len)
+{
+    if (fsync(a->fd) != 0 && errno != EINVAL && errno != EROFS) {
+        snprintf(err, err_len, "cannot flush the audit log %s to disk: %s; free space or fix the file, then retry",
+                 a->path, strerror(errno));
+        return -1;
+    }
+    a->dirty = 0;
+    a->last_sync = mono_now();
+    return 0;
+}
 
 void audit_entry_init(audit_entry *e, const char *action)
 {
@@ -352,12 +375,9 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
         left -= (size_t)w;
     }
     sb_free(&line);
-    if (fsync(a->fd) != 0 && errno != EINVAL && errno != EROFS) {
-        snprintf(err, err_len, "cannot flush the audit log %s to disk: %s; free space or fix the file, then retry",
-                 a->path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    a->dirty = 1;
+    if (strcmp(phase, "item") == 0 && mono_now() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;
+    return do_sync(a, err, err_len);
 }
 
 int audit_begin(audit_log *a, const audit_entry *e, char *err, size_t err_len)
@@ -380,13 +400,22 @@ int audit_item(audit_log *a, const audit_entry *e, char *err, size_t err_len)
     return write_line(a, e, "item", err, err_len);
 }
 
+int audit_sync(audit_log *a, char *err, size_t err_len)
+{
+    if (!a || a->fd < 0 || !a->dirty) return 0;
+    return do_sync(a, err, err_len);
+}
+
 const char *audit_path(const audit_log *a) { return a ? a->path : NULL; }
 const char *audit_operator(const audit_log *a) { return a ? a->operator_name : NULL; }
 
 void audit_close(audit_log *a)
 {
     if (!a) return;
-    if (a->fd >= 0) close(a->fd);
+    if (a->fd >= 0) {
+        if (a->dirty) fsync(a->fd);
+        close(a->fd);
+    }
     for (size_t i = 0; i < a->n_secrets; i++) free(a->secrets[i]);
     free(a->secrets);
     free(a->path);

@@ -85,8 +85,14 @@ int audit_begin(audit_log *a, const audit_entry *e, char *err, size_t err_len);
 int audit_end(audit_log *a, const audit_entry *e, char *err, size_t err_len);
 /* Writes an "item" line: one learner inside a bulk action (reset, retire --all), between the
  * bulk action's start and end lines, with outcome and exit_status (the learner's own, e.g.
- * 252 for a retire that ended ERRORED). -1 with err on failure. */
+ * 252 for a retire that ended ERRORED). Item lines are written at once (one write(2) each) but
+ * fsync'd in groups: when AUDIT_ITEM_SYNC_MS have passed since the last fsync, and always by
+ * audit_sync, audit_end and audit_close (so a bulk run of thousands of learners is not bound
+ * by the disk). -1 with err on failure. */
+#define AUDIT_ITEM_SYNC_MS 50
 int audit_item(audit_log *a, const audit_entry *e, char *err, size_t err_len);
+/* Flushes written lines to disk now (fsync) if any is pending. -1 with err on failure. */
+int audit_sync(audit_log *a, char *err, size_t err_len);
 
 /* The file path and operator name in use (owned by the log). */
 const char *audit_path(const audit_log *a);
