@@ -144,13 +144,13 @@ typedef struct ctx {
     const char *arg; /* decoded path argument (username or id) */
 } ctx;
 
-/* DRF's 400 for an unparsable JSON body. */
+/* DRF's 400 for an unparsable JSON body, or 415 for a content type no parser takes. */
 static int need_data(ctx *c)
 {
     if (c->data) return 1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "detail", c->parse_err ? c->parse_err : "JSON parse error");
-    sim_respond_json(c->resp, 400, o);
+    sim_respond_json(c->resp, c->parse_err && !strncmp(c->parse_err, "Unsupported media type", 22) ? 415 : 400, o);
     return 0;
 }
 
@@ -764,11 +764,8 @@ static void h_partner_cleanup(ctx *c)
         sbuf msg = {0};
         sb_printf(&msg, "%d original_usernames given, %zu found!\nGiven usernames:\n", n, m);
         sim_py_str_json(&msg, names);
-        sb_puts(&msg, "\nFound UserRetirementReportingStatuses:\n[");
-        for (size_t i = 0; i < m; i++)
-            sb_printf(&msg, "%s<UserRetirementPartnerReportingStatus: UserRetirementPartnerReportingStatus: %s is being processed: True>",
-                      i ? ", " : "", rows[i]->username);
-        sb_puts(&msg, "]");
+        sb_puts(&msg, "\nFound UserRetirementReportingStatuses:\n");
+        for (size_t i = 0; i < m; i++) sb_printf(&msg, "%s%s", i ? ", " : "", rows[i]->orig_username);
         pthread_mutex_unlock(&s->mu);
         bad_request(c->resp, msg.d);
         free(msg.d);
@@ -810,7 +807,18 @@ static void h_cleanup(ctx *c)
     sim_server *s = c->s;
     if (!need_data(c)) return;
     const cJSON *names = data_get(c, "usernames");
-    if (!data_is_dict(c) || !names) {
+    if (!data_is_dict(c)) { /* request.data['usernames'] on a non-dict: TypeError, caught as a 400 */
+        const char *t = cJSON_IsArray(c->data) ? "list indices must be integers or slices, not str"
+                        : cJSON_IsString(c->data) ? "string indices must be integers"
+                        : cJSON_IsBool(c->data)   ? "'bool' object is not subscriptable"
+                        : cJSON_IsNull(c->data)   ? "'NoneType' object is not subscriptable"
+                        : c->data->valuedouble == (double)(long long)c->data->valuedouble
+                            ? "'int' object is not subscriptable"
+                            : "'float' object is not subscriptable";
+        bad_request(c->resp, t);
+        return;
+    }
+    if (!names) {
         sim_respond_json_string(c->resp, 500, "'usernames'");
         return;
     }
@@ -1076,14 +1084,27 @@ static int route_match(const route *r, const char *norm, char **arg)
     return 1;
 }
 
-/* Parses request.data: JSON (or a form body), {} when empty; NULL + *err on a JSON parse error. */
+/* Parses request.data as DRF does: no Content-Type or an empty body -> {}; JSON; a form body;
+ * NULL + *err on a JSON parse error or an unsupported media type. */
 static cJSON *parse_data(const sim_request *req, char **err)
 {
     const char *b = req->body;
     size_t n = req->body_len, i = 0;
     while (i < n && isspace((unsigned char)b[i])) i++;
-    if (i == n) return cJSON_CreateObject();
-    if (req->content_type && !strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33)) {
+    const char *ct = req->content_type;
+    while (ct && *ct == ' ') ct++;
+    if (i == n || !ct || !*ct) return cJSON_CreateObject();
+    size_t ctl = strcspn(ct, "; ");
+    int is_json = (ctl == 16 && !strncasecmp(ct, "application/json", 16)) ||
+                  (ctl > 5 && !strncasecmp(ct + ctl - 5, "+json", 5));
+    int is_form = ctl == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
+    if (!is_json && !is_form) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Unsupported media type \"%.*s\" in request.", (int)(ctl > 100 ? 100 : ctl), ct);
+        *err = strdup(msg);
+        return NULL;
+    }
+    if (is_form) {
         cJSON *o = cJSON_CreateObject();
         size_t k = 0;
         while (k < n) {

@@ -90,6 +90,21 @@ static void test_update_bad_vars(void **st)
                "{\"message\":\"The user was not specified.\"}");
     /* unparsable JSON */
     assert_int_equal(api_status("PATCH", UPD, "{not json"), 400);
+    /* DRF parses the body by Content-Type: none -> empty data; an unknown type -> 415 */
+    char auth[256];
+    snprintf(auth, sizeof auth, "JWT %s", g_tok);
+    const char *good = "{\"username\": \"u_pending\", \"new_state\": \"BOGUS\", \"response\": \"x\"}";
+    http_res r = http_full("PATCH", UPD, auth, NULL, good);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(r.body, "{\"message\":\"The user was not specified.\"}");
+    http_res_free(&r);
+    r = http_full("PATCH", UPD, auth, "text/plain", good);
+    assert_int_equal(r.status, 415);
+    assert_string_equal(r.body, "{\"detail\":\"Unsupported media type \\\"text/plain\\\" in request.\"}");
+    http_res_free(&r);
+    r = http_full("PATCH", UPD, auth, "application/json; charset=utf-8", good);
+    assert_int_equal(r.status, 400);
+    http_res_free(&r);
     assert_string_equal(learner_state("u_pending"), "PENDING");
 }
 
