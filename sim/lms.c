@@ -173,6 +173,17 @@ static char *data_username(const ctx *c, const char *key)
     return sb_take(&b);
 }
 
+/* Python's TypeError text for data['key'] when request.data is not a dict. */
+static const char *subscript_type_error(const cJSON *d)
+{
+    if (cJSON_IsArray(d)) return "list indices must be integers or slices, not str";
+    if (cJSON_IsString(d)) return "string indices must be integers";
+    if (cJSON_IsBool(d)) return "'bool' object is not subscriptable";
+    if (cJSON_IsNull(d)) return "'NoneType' object is not subscriptable";
+    if (cJSON_IsNumber(d) && d->valuedouble != (double)(long long)d->valuedouble) return "'float' object is not subscriptable";
+    return "'int' object is not subscriptable";
+}
+
 /* @request_requires_username: 404 {"message": "The user was not specified."} when falsy. */
 static int require_username(ctx *c)
 {
@@ -583,11 +594,11 @@ static void h_mailings(ctx *c)
 static void h_unenroll(ctx *c)
 {
     if (!need_data(c)) return;
-    if (!data_is_dict(c)) {
-        http_server_error(c->resp);
+    if (!data_is_dict(c)) { /* TypeError inside the view's try: generic 500 with the text */
+        sim_respond_json_string(c->resp, 500, subscript_type_error(c->data));
         return;
     }
-    if (!sim_py_truthy(data_get(c, "username"))) {
+    if (!data_get(c, "username")) { /* KeyError */
         sim_respond_json_string(c->resp, 404, "Username not specified.");
         return;
     }
@@ -598,7 +609,8 @@ static void h_unenroll(ctx *c)
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_json_string(c->resp, 404, "No retirement request status for username.");
     else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.d);
-    else if (!l->enrollments_active) sim_respond_empty(c->resp, 204);
+    else if (!l->enrollments_active || strcmp(l->username, u)) /* enrollments are found by current username */
+        sim_respond_empty(c->resp, 204);
     else {
         l->enrollments_active = 0;
         sim_respond_json(c->resp, 200, cJSON_Duplicate(l->orgs, 1));
@@ -808,14 +820,7 @@ static void h_cleanup(ctx *c)
     if (!need_data(c)) return;
     const cJSON *names = data_get(c, "usernames");
     if (!data_is_dict(c)) { /* request.data['usernames'] on a non-dict: TypeError, caught as a 400 */
-        const char *t = cJSON_IsArray(c->data) ? "list indices must be integers or slices, not str"
-                        : cJSON_IsString(c->data) ? "string indices must be integers"
-                        : cJSON_IsBool(c->data)   ? "'bool' object is not subscriptable"
-                        : cJSON_IsNull(c->data)   ? "'NoneType' object is not subscriptable"
-                        : c->data->valuedouble == (double)(long long)c->data->valuedouble
-                            ? "'int' object is not subscriptable"
-                            : "'float' object is not subscriptable";
-        bad_request(c->resp, t);
+        bad_request(c->resp, subscript_type_error(c->data));
         return;
     }
     if (!names) {
