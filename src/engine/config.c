@@ -631,11 +631,31 @@ static int handle_alias(loader *L, const yaml_event_t *ev)
 
 /* Walks the tree once more to collect secret string leaves under secret-looking keys (covers
  * values that arrived through aliases or merges). */
+/* A password in a URL's userinfo ("https://user:pass@host/") is a secret whatever the key. */
+static void url_password_secret(cfg *c, const char *s)
+{
+    const char *sep = strstr(s, "://");
+    if (!sep) return;
+    const char *auth = sep + 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@') at = p;
+    if (!at) return;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon || colon + 1 >= at) return;
+    char *pw = strndup(colon + 1, (size_t)(at - colon - 1));
+    if (!pw) abort();
+    add_secret_forms(c, pw);
+    free(pw);
+}
+
 static void collect_secrets(cfg *c, const cJSON *node, int secret)
 {
     for (const cJSON *ch = node->child; ch; ch = ch->next) {
         int s = secret || (ch->string && cfg_key_is_secret(ch->string));
         if (cJSON_IsString(ch) && s) add_secret_forms(c, ch->valuestring);
+        if (cJSON_IsString(ch)) url_password_secret(c, ch->valuestring);
         if (cJSON_IsArray(ch) || cJSON_IsObject(ch)) collect_secrets(c, ch, s);
     }
 }

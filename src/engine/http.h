@@ -2,7 +2,15 @@
  * shares the LMS JWT (one per process, refreshed once on 401 or after expires_in), applies
  * the upstream retry policy (spec §7.3) with configurable caps, timeouts on every request,
  * TLS verification, plain-http refusal for non-loopback hosts, secret scrubbing, and a request
- * log callback. The request/response types are the plugin ABI's (include/retirectl/driver.h). */
+ * log callback. The request/response types are the plugin ABI's (include/retirectl/driver.h).
+ *
+ * Environment: RETIRECTL_TEST_BACKOFF_SCALE=<float> multiplies every retry wait (backoff,
+ * 504 wait, Retry-After) of clients created afterwards; tests set 0.01. Budgets
+ * (http.max_retry_seconds) are not scaled. Not for production use.
+ *
+ * Fork: a client used in a forked child (a job worker) opens its own connections there and
+ * never touches the parent's keep-alive sockets. One client is safe to share between threads
+ * (requests are serialised). */
 #ifndef RETIRECTL_HTTP_H
 #define RETIRECTL_HTTP_H
 

@@ -312,6 +312,16 @@ static void test_secrets(void **state)
     cfg_free(c);
 }
 
+static void test_url_password_is_secret(void **state)
+{
+    (void)state;
+    cfg *c = load_ok("client_id: x\nclient_secret: abcdefgh\nbase_urls:\n  lms: https://svc:pw-in-url-77@lms.example.com/\n");
+    char *r = cfg_redact(c, "GET https://svc:pw-in-url-77@lms.example.com/api/");
+    assert_string_equal(r, "GET https://svc:********@lms.example.com/api/");
+    free(r);
+    cfg_free(c);
+}
+
 static void test_longest_secret_first(void **state)
 {
     (void)state;
@@ -428,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_position),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_longest_secret_first),
+        cmocka_unit_test(test_url_password_is_secret),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_repr_quotes),
         cmocka_unit_test(test_default_path),
