@@ -75,10 +75,14 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
             s->steps[s->n].status = keep(s, ev->status);
             s->n++;
         }
-        if (!s->events)
+        if (!s->events) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", ev->message ? ev->message : "");
+            for (char *c = msg; *c; c++)
+                if (*c == '\n' || *c == '\r') *c = ' ';
             printf("  %s.%s %s%s%s (%.2f s)\n", ev->driver ? ev->driver : "", ev->method ? ev->method : "",
-                   !strcmp(ev->status, "done") ? "done" : "FAILED", ev->message && *ev->message ? ": " : "",
-                   ev->message ? ev->message : "", ev->elapsed_ms / 1000.0);
+                   !strcmp(ev->status, "done") ? "done" : "FAILED", msg[0] ? ": " : "", msg, ev->elapsed_ms / 1000.0);
+        }
     } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
         fprintf(stderr, "  retrying (attempt %d): %s\n", ev->attempt, ev->message ? ev->message : "");
     } else if (!s->events && ev->kind == EV_LOG && ev->level &&
@@ -287,6 +291,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-job */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = username;

@@ -93,9 +93,14 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
             else if (!strcmp(ev->status, "done"))
                 printf("  %-28s done   %s.%s  %.2f s\n", ev->start_state ? ev->start_state : "",
                        ev->driver ? ev->driver : "", ev->method ? ev->method : "", ev->elapsed_ms / 1000.0);
-            else
+            else {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", ev->message ? ev->message : "");
+                for (char *c = msg; *c; c++)
+                    if (*c == '\n' || *c == '\r') *c = ' ';
                 printf("  %-28s FAILED %s.%s: %s\n", ev->start_state ? ev->start_state : "", ev->driver ? ev->driver : "",
-                       ev->method ? ev->method : "", ev->message ? ev->message : "");
+                       ev->method ? ev->method : "", msg);
+            }
             fflush(stdout);
         }
     } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
@@ -330,6 +335,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-job */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = username;

@@ -258,6 +258,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-run */
 
     int tty = !events && isatty(STDERR_FILENO);
     size_t n_slots = (size_t)jobs < n_names ? (size_t)jobs : n_names;
