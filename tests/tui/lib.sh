@@ -125,3 +125,22 @@ quit_console() {
   screen | grep -qE '(^| )icanon( |$)' || fail "terminal not restored: icanon is off"
   screen | grep -qE '(^| )echo( |$)' || fail "terminal not restored: echo is off"
 }
+
+# console_pid: the retirectl process running in the "tui" session (child of the pane's shell).
+console_pid() {
+  local shell_pid f
+  shell_pid="$(tmx display-message -p -t tui '#{pane_pid}')"
+  for f in /proc/[0-9]*/stat; do
+    read -r pid _ _ ppid _ <"$f" 2>/dev/null || continue
+    if [ "$ppid" = "$shell_pid" ]; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+
+# expect_restored STATUS: the console ended with STATUS and left the terminal in cooked mode.
+expect_restored() {
+  wait_for "MODES-END" 10
+  screen | grep -qF "EXIT STATUS $1" || fail "console exit status: $(screen | grep 'EXIT STATUS') (wanted $1)"
+  screen | grep -qE '(^| )icanon( |$)' || fail "terminal not restored: icanon is off"
+  screen | grep -qE '(^| )echo( |$)' || fail "terminal not restored: echo is off"
+}

@@ -120,4 +120,19 @@ open_console 100 24 -- --theme nosuch --config "$CFG"
 wait_for "EXIT STATUS 255"
 screen | grep -qF "theme 'nosuch' not found" || fail "unknown theme error"
 ok "themes by name; unknown theme refused with a message"
+# every exit path restores the terminal: Ctrl-C, SIGTERM, and a crash (SIGSEGV)
+open_console 100 24 -- --config "$CFG"
+wait_for "carol_ready"
+keys C-c
+expect_restored 130
+open_console 100 24 -- --config "$CFG"
+wait_for "carol_ready"
+kill -TERM "$(console_pid)"
+expect_restored 143
+open_console 100 24 -- --config "$CFG"
+wait_for "carol_ready"
+kill -SEGV "$(console_pid)"
+expect_restored 139
+screen | grep -qF "the console crashed; the terminal was restored" || fail "no crash notice"
+ok "terminal restored after Ctrl-C, SIGTERM and SIGSEGV"
 echo "passed $PASSES checks"
