@@ -304,8 +304,10 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
     }
     pthread_mutex_unlock(&s->fault_mu);
     if (!found) return 0;
-    if (act.latency_ms > 0) {
-        struct timespec ts = {act.latency_ms / 1000, (long)(act.latency_ms % 1000) * 1000000L};
+    /* sleep in 50 ms slices so that SIGTERM does not wait for a long injected latency */
+    for (int left = act.latency_ms; left > 0 && !__atomic_load_n(&s->stopping, __ATOMIC_RELAXED); left -= 50) {
+        int ms = left < 50 ? left : 50;
+        struct timespec ts = {0, (long)ms * 1000000L};
         while (nanosleep(&ts, &ts) && errno == EINTR) {
         }
     }

@@ -125,6 +125,7 @@ struct sim_server {
     int n_opts;
     char base_url[64];
     int quiet;
+    int stopping; /* set (atomically) at shutdown: injected latencies end early */
 };
 
 int store_set_states_list(sim_server *s, const char *const *names, int n, char *err, size_t errlen);

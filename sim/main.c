@@ -199,6 +199,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
     http_stop(s);
     pthread_mutex_lock(&s->mu);
     store_free_learners_locked(s);
