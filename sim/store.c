@@ -543,7 +543,37 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     const char *mod = spec_str(spec, "modified");
     l->modified_us = created + 1234;
     if (mod && sim_parse_iso(mod, &l->modified_us)) l->modified_us = created + 1234;
-    if (has_row) {
+    const cJSON *hist = cJSON_GetObjectItemCaseSensitive(spec, "history");
+    if (has_row && cJSON_IsArray(hist) && cJSON_GetArraySize(hist) >= 2) {
+        /* a responses log as the driver writes it, along the given states */
+        sb_puts(&l->responses, "Created in state ");
+        store_state_str(s, 0, &l->responses);
+        sb_puts(&l->responses, " by create_retirement");
+        const char *error = spec_str(spec, "error");
+        int n = cJSON_GetArraySize(hist);
+        for (int i = 1; i < n; i++) {
+            const cJSON *a = cJSON_GetArrayItem(hist, i - 1), *b = cJSON_GetArrayItem(hist, i);
+            int ia = cJSON_IsString(a) ? store_state_index(s, a->valuestring) : -1;
+            int ib = cJSON_IsString(b) ? store_state_index(s, b->valuestring) : -1;
+            if (ia < 0 || ib < 0) continue;
+            const char *bn = s->states[ib].name;
+            size_t bl = strlen(bn);
+            sb_puts(&l->responses, "\n Moved from ");
+            store_state_str(s, ia, &l->responses);
+            sb_puts(&l->responses, " to ");
+            store_state_str(s, ib, &l->responses);
+            sb_puts(&l->responses, ":\n");
+            if (!strcmp(bn, "ERRORED")) sb_puts(&l->responses, error ? error : "Error");
+            else if (!strcmp(bn, "COMPLETE")) sb_puts(&l->responses, "Learner retirement complete.");
+            else if (bl > 9 && !strcmp(bn + bl - 9, "_COMPLETE"))
+                sb_printf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
+            else sb_printf(&l->responses, "Starting: %s", bn);
+            sb_puts(&l->responses, "\n");
+            if (i == n - 1 && !ls) l->last = ia;
+        }
+        const char *resp = spec_str(spec, "responses");
+        if (resp) sb_puts(&l->responses, resp);
+    } else if (has_row) {
         sb_puts(&l->responses, "Created in state ");
         store_state_str(s, 0, &l->responses);
         sb_puts(&l->responses, " by create_retirement");
@@ -666,7 +696,7 @@ static const char *demo_state(const sim_server *s, const char *want)
 static int add_demo_locked(sim_server *s, int64_t now, char *err, size_t errlen)
 {
     static const struct {
-        const char *username, *name, *state, *last, *responses;
+        const char *username, *name, *state, *last /* history path */, *responses /* error text */;
         double days;
         const char *orgs;
     } demo[] = {
@@ -676,19 +706,18 @@ static int add_demo_locked(sim_server *s, int64_t now, char *err, size_t errlen)
         {"dana ready", "Dana Lee", "PENDING", NULL, NULL, 30, "DelftX"},
         {"jose_nunez", "José Ñúñez Müller", "PENDING", NULL, NULL, 9, "edX"},
         {"zhang_wei", "张伟", "PENDING", NULL, NULL, 14, ""},
-        {"erin_forums_done", "Erin Walsh", "FORUMS_COMPLETE", NULL, NULL, 15, "MITx"},
+        {"erin_forums_done", "Erin Walsh", "FORUMS_COMPLETE", "PENDING,RETIRING_FORUMS", NULL, 15, "MITx"},
         {"frank_enrolled", "Frank Rossi", "ENROLLMENTS_COMPLETE", NULL, NULL, 20, "edX"},
-        {"grace_errored", "Grace Hopper", "ERRORED", "RETIRING_FORUMS",
-         "\n Moved from RETIRING_FORUMS to ERRORED:\n500 Server Error: Internal Server Error for url: "
-         "/api/discussion/v1/accounts/retire_forum/ (forum service unavailable)\n",
+        {"grace_errored", "Grace Hopper", "ERRORED", "PENDING,RETIRING_FORUMS",
+         "500 Server Error: Internal Server Error for url: /api/discussion/v1/accounts/retire_forum/ "
+         "(forum service unavailable)",
          18, "edX"},
-        {"heidi_errored", "Heidi Schmidt", "ERRORED", "RETIRING_ENROLLMENTS",
-         "\n Moved from RETIRING_ENROLLMENTS to ERRORED:\n504 Server Error: Gateway Time-out for url: "
-         "/api/enrollment/v1/unenroll/\n",
-         25, "MITx,HarvardX"},
-        {"ivan_stuck", "Ivan Petrov", "RETIRING_LMS", NULL, NULL, 11, "edX"},
-        {"judy_stuck", "Judy Alvarez", "RETIRING_EMAIL_LISTS", NULL, NULL, 16, ""},
-        {"ken_done", "", "COMPLETE", NULL, NULL, 40, "edX"},
+        {"heidi_errored", "Heidi Schmidt", "ERRORED",
+         "PENDING,RETIRING_FORUMS,FORUMS_COMPLETE,RETIRING_EMAIL_LISTS,EMAIL_LISTS_COMPLETE,RETIRING_ENROLLMENTS",
+         "504 Server Error: Gateway Time-out for url: /api/enrollment/v1/unenroll/", 25, "MITx,HarvardX"},
+        {"ivan_stuck", "Ivan Petrov", "RETIRING_LMS", "PENDING,RETIRING_FORUMS,FORUMS_COMPLETE,RETIRING_EMAIL_LISTS,EMAIL_LISTS_COMPLETE,RETIRING_ENROLLMENTS,ENROLLMENTS_COMPLETE", NULL, 11, "edX"},
+        {"judy_stuck", "Judy Alvarez", "RETIRING_EMAIL_LISTS", "PENDING,RETIRING_FORUMS,FORUMS_COMPLETE", NULL, 16, ""},
+        {"ken_done", "", "COMPLETE", "PENDING,RETIRING_FORUMS,FORUMS_COMPLETE,RETIRING_EMAIL_LISTS,EMAIL_LISTS_COMPLETE,RETIRING_ENROLLMENTS,ENROLLMENTS_COMPLETE,RETIRING_LMS,LMS_COMPLETE", NULL, 40, "edX"},
         {"lena_done", "", "COMPLETE", NULL, NULL, 45, ""},
         {"mallory_aborted", "Mallory Stone", "ABORTED", NULL, NULL, 8, ""},
         {"olivia_lms_done", "Olivia Brown", "LMS_COMPLETE", NULL, NULL, 21, "DelftX"},
@@ -700,9 +729,16 @@ static int add_demo_locked(sim_server *s, int64_t now, char *err, size_t errlen)
         cJSON_AddStringToObject(spec, "name", demo[i].name);
         if (demo[i].state) cJSON_AddStringToObject(spec, "state", demo_state(s, demo[i].state));
         else cJSON_AddNullToObject(spec, "state");
-        if (demo[i].last && store_state_index(s, demo[i].last) >= 0)
-            cJSON_AddStringToObject(spec, "last_state", demo[i].last);
-        if (demo[i].responses) cJSON_AddStringToObject(spec, "responses", demo[i].responses);
+        if (demo[i].last) { /* the path the driver took, ending in the current state */
+            cJSON *h = cJSON_AddArrayToObject(spec, "history");
+            char path[256];
+            snprintf(path, sizeof path, "%s", demo[i].last);
+            char *save2 = NULL;
+            for (char *t = strtok_r(path, ",", &save2); t; t = strtok_r(NULL, ",", &save2))
+                if (store_state_index(s, t) >= 0) cJSON_AddItemToArray(h, cJSON_CreateString(t));
+            cJSON_AddItemToArray(h, cJSON_CreateString(demo_state(s, demo[i].state)));
+        }
+        if (demo[i].responses) cJSON_AddStringToObject(spec, "error", demo[i].responses);
         cJSON_AddNumberToObject(spec, "days_ago", demo[i].days);
         cJSON *orgs = cJSON_AddArrayToObject(spec, "orgs");
         char buf[128];
