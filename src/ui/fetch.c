@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,62 +136,159 @@ typedef struct queue_args {
     size_t n_states;
 } queue_args;
 
+/* A stdio stream over a pipe that writes only whole lines, at most PIPE_BUF bytes per write(),
+ * so several processes can share the pipe without interleaving lines. */
+typedef struct line_sink {
+    int fd;
+    char *pend;
+    size_t len, cap;
+} line_sink;
+
+static void sink_flush(line_sink *k, int all)
+{
+    while (k->len) {
+        size_t lim = k->len < PIPE_BUF ? k->len : PIPE_BUF;
+        size_t cut = 0;
+        for (size_t i = lim; i-- > 0;)
+            if (k->pend[i] == '\n') {
+                cut = i + 1;
+                break;
+            }
+        if (!cut) {
+            if (k->len < PIPE_BUF && !all) return; /* wait for the end of the line */
+            char *nl = memchr(k->pend, '\n', k->len);
+            cut = nl ? (size_t)(nl - k->pend) + 1 : k->len; /* an over-long line: written as is */
+        }
+        size_t off = 0;
+        while (off < cut) {
+            ssize_t w = write(k->fd, k->pend + off, cut - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                k->len = 0;
+                return;
+            }
+            off += (size_t)w;
+        }
+        memmove(k->pend, k->pend + cut, k->len - cut);
+        k->len -= cut;
+        if (!all && k->len < PIPE_BUF && !memchr(k->pend, '\n', k->len)) return;
+    }
+}
+
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
+{
+    line_sink *k = cookie;
+    if (k->len + n > k->cap) {
+        while (k->len + n > k->cap) k->cap = k->cap ? k->cap * 2 : 8192;
+        char *p = realloc(k->pend, k->cap);
+        if (!p) return -1;
+        k->pend = p;
+    }
+    memcpy(k->pend + k->len, data, n);
+    k->len += n;
+    sink_flush(k, 0);
+    return (ssize_t)n;
+}
+
+static int sink_close(void *cookie)
+{
+    line_sink *k = cookie;
+    sink_flush(k, 1);
+    free(k->pend);
+    return 0;
+}
+
+
+/* Fetches one state's queue and writes its L lines (or an E line) to out; returns the count. */
+static long fetch_state(const cfg *c, const char *state, FILE *out)
+{
+    char err[1024];
+    http_client *h = http_client_new(c, err, sizeof err);
+    if (!h) {
+        put_error(out, err);
+        return 0;
+    }
+    const char *lms = cfg_string(c, "base_urls.lms");
+    char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
+    char *st = http_url_escape(state);
+    strbuf url = STRBUF_INIT;
+    sb_addf(&url, "%s?cool_off_days=0&states=%s", base, st);
+    free(st);
+    free(base);
+    rd_http_request req;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.url = sb_str(&url);
+    req.auth = RD_AUTH_LMS_JWT;
+    req.retry = RD_RETRY_NONE; /* the console refreshes again soon; never hang on retries */
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    long n = 0;
+    int rc = http_send(h, &req, &resp);
+    if (rc != 0 || resp.status != 200) {
+        char msg[1200];
+        if (resp.status == 0)
+            snprintf(msg, sizeof msg, "GET %s failed: %s (check base_urls.lms and that the LMS is up)", req.url,
+                     resp.error[0] ? resp.error : "no answer");
+        else
+            snprintf(msg, sizeof msg, "GET %s answered %ld: %.200s", req.url, resp.status, resp.body ? resp.body : "");
+        put_error(out, msg);
+    } else {
+        n = ui_fetch_emit_queue(resp.body ? resp.body : "", resp.body_len, out, err, sizeof err);
+        if (n < 0) {
+            char msg[1200];
+            snprintf(msg, sizeof msg, "GET %s: %s", req.url, err);
+            put_error(out, msg);
+            n = 0;
+        }
+    }
+    http_response_free(&resp);
+    sb_free(&url);
+    http_client_free(h);
+    return n;
+}
+
+/* One process per state (at most 4 at a time) so the LMS answers the big lists in parallel; each
+ * writes whole lines to the shared pipe. The D line comes after all of them ended. */
 static void queue_child(const void *arg, FILE *out)
 {
     const queue_args *a = arg;
-    char err[1024];
-    http_client *h = http_client_new(a->c, err, sizeof err);
-    if (!h) {
-        put_error(out, err);
-        fputs("D\t0\n", out);
-        return;
-    }
-    const char *lms = cfg_string(a->c, "base_urls.lms");
-    char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
-    long total = 0;
-    int errors = 0;
-    for (size_t i = 0; i < a->n_states; i++) {
-        char *st = http_url_escape(a->states[i]);
-        strbuf url = STRBUF_INIT;
-        sb_addf(&url, "%s?cool_off_days=0&states=%s", base, st);
-        free(st);
-        rd_http_request req;
-        memset(&req, 0, sizeof req);
-        req.method = "GET";
-        req.url = sb_str(&url);
-        req.auth = RD_AUTH_LMS_JWT;
-        req.retry = RD_RETRY_NONE; /* the console refreshes again soon; never hang on retries */
-        rd_http_response resp;
-        memset(&resp, 0, sizeof resp);
-        int rc = http_send(h, &req, &resp);
-        if (rc != 0 || resp.status != 200) {
-            char msg[1200];
-            if (resp.status == 0)
-                snprintf(msg, sizeof msg, "GET %s failed: %s (check base_urls.lms and that the LMS is up)", req.url,
-                         resp.error[0] ? resp.error : "no answer");
-            else
-                snprintf(msg, sizeof msg, "GET %s answered %ld: %.200s", req.url, resp.status,
-                         resp.body ? resp.body : "");
-            put_error(out, msg);
-            errors++;
-        } else {
-            long n = ui_fetch_emit_queue(resp.body ? resp.body : "", resp.body_len, out, err, sizeof err);
-            if (n < 0) {
-                char msg[1200];
-                snprintf(msg, sizeof msg, "GET %s: %s", req.url, err);
-                put_error(out, msg);
-                errors++;
-            } else {
-                total += n;
+    fflush(out);
+    int fd = fileno(out);
+    size_t next = 0, running = 0;
+    int failed = 0;
+    while (next < a->n_states || running) {
+        while (next < a->n_states && running < 4) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                line_sink *k = calloc(1, sizeof *k);
+                if (!k) _exit(1);
+                k->fd = fd;
+                cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};
+                FILE *f = fopencookie(k, "w", io);
+                if (!f) _exit(1);
+                setvbuf(f, NULL, _IOFBF, 1 << 16);
+                fetch_state(a->c, a->states[next], f);
+                fclose(f);
+                _exit(0);
             }
+            if (pid < 0) {
+                put_error(out, "cannot fork to fetch the learner list");
+                fflush(out);
+                failed = 1;
+                next = a->n_states;
+                break;
+            }
+            next++;
+            running++;
         }
-        http_response_free(&resp);
-        sb_free(&url);
-        fflush(out);
+        if (running) {
+            int st;
+            if (wait(&st) > 0) running--;
+            else break;
+        }
     }
-    free(base);
-    http_client_free(h);
-    fprintf(out, "D\t%ld\n", total);
+    fprintf(out, "D\t%d\n", failed);
 }
 
 pid_t ui_fetch_queue(const cfg *c, const char *const *states, size_t n_states, int *fd, char *err, size_t err_len)

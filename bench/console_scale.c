@@ -1,0 +1,220 @@
+/* bench/console_scale: the console with 100,000 learners in retirectl-sim, driven through a pty.
+ * Prints: time to the first complete frame (list loaded and drawn), key-to-redraw times while
+ * scrolling and while filtering (median, p95, worst), and peak memory of the console and of its
+ * fetch child. Targets (not asserted): first frame < 1 s, median key-to-redraw < 16 ms, < 150 MB.
+ * Key-to-redraw = from writing the key to the pty until the console finished writing the frame
+ * (the console's RETIRECTL_UI_TRACE records each doupdate with CLOCK_MONOTONIC). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "simproc.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static int pty_fd = -1;
+static FILE *trace_in;
+
+/* Reads and discards the console's output so it never blocks on a full pty. */
+static void drain(int ms)
+{
+    char buf[65536];
+    struct pollfd p = {pty_fd, POLLIN, 0};
+    while (poll(&p, 1, ms) > 0) {
+        if (read(pty_fd, buf, sizeof buf) <= 0) return;
+        ms = 0;
+    }
+}
+
+typedef struct frame {
+    double t;
+    int key, complete;
+    long rows;
+} frame;
+
+/* Waits (up to timeout ms) for the next trace "frame" line matching want_key (or any when -1). */
+static int next_frame(frame *f, int want_key, int want_complete, double timeout_ms)
+{
+    double end = now_ms() + timeout_ms;
+    char line[512];
+    while (now_ms() < end) {
+        drain(0);
+        if (fgets(line, sizeof line, trace_in)) {
+            unsigned long seq;
+            if (sscanf(line, "frame %lu %lf key %d complete %d rows %ld", &seq, &f->t, &f->key, &f->complete, &f->rows) == 5) {
+                if ((want_key < 0 || f->key == want_key) && (!want_complete || (f->complete && f->rows > 0))) return 0;
+            }
+            continue;
+        }
+        clearerr(trace_in);
+        drain(1);
+    }
+    return -1;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *what, double *v, int n)
+{
+    if (n <= 0) {
+        printf("%-34s no samples\n", what);
+        return;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    printf("%-34s n=%-4d median %7.2f ms   p95 %7.2f ms   worst %7.2f ms\n", what, n, v[n / 2], v[(n * 95) / 100],
+           v[n - 1]);
+}
+
+/* Sends one key and returns ms until the frame that handled it was written, or -1. */
+static double key_latency(const char *seq, int code)
+{
+    frame f;
+    drain(0);
+    double t0 = now_ms();
+    if (write(pty_fd, seq, strlen(seq)) < 0) return -1;
+    if (next_frame(&f, code, 0, 5000) != 0) return -1;
+    return f.t - t0;
+}
+
+static long vm_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long v = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, fl) == 0 && line[fl] == ':') v = atol(line + fl + 1);
+    fclose(f);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    long learners = argc > 1 ? atol(argv[1]) : 100000;
+    char count[32];
+    snprintf(count, sizeof count, "%ld", learners);
+    const char *args[] = {"--learners", count, NULL};
+    sim_proc sim;
+    double ts = now_ms();
+    if (sim_start(&sim, args) != 0) return 1;
+    printf("retirectl-sim with %ld learners ready in %.0f ms\n", learners, now_ms() - ts);
+    char *cfg = sim_write_config(&sim, NULL, "console:\n  refresh_seconds: 3600\n");
+    char *dir = make_temp_dir();
+    char trace_path[1024];
+    snprintf(trace_path, sizeof trace_path, "%s/trace.txt", dir);
+    FILE *tf = fopen(trace_path, "w");
+    if (tf) fclose(tf);
+    trace_in = fopen(trace_path, "r");
+
+    struct winsize ws = {40, 120, 0, 0};
+    double t_start = now_ms();
+    pid_t pid = forkpty(&pty_fd, NULL, NULL, &ws);
+    if (pid < 0) {
+        perror("forkpty");
+        return 1;
+    }
+    if (pid == 0) {
+        setenv("TERM", "xterm-256color", 1);
+        setenv("LC_ALL", "C.UTF-8", 1);
+        setenv("RETIRECTL_UI_TRACE", trace_path, 1);
+        unsetenv("NO_COLOR");
+        execl(RETIRECTL_BIN, RETIRECTL_BIN, "--config", cfg, "tui", (char *)NULL);
+        _exit(127);
+    }
+    frame f;
+    if (next_frame(&f, -1, 1, 60000) != 0) {
+        fprintf(stderr, "console_scale: no complete frame within 60 s\n");
+        kill(pid, SIGTERM);
+        return 1;
+    }
+    printf("first complete frame               %.0f ms after start (%ld learners listed)\n", f.t - t_start, f.rows);
+
+    enum { N = 200 };
+    double v[N];
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        double l = key_latency("j", 'j');
+        if (l >= 0) v[n++] = l;
+    }
+    report("scroll down (j) key-to-redraw", v, n);
+    n = 0;
+    for (int i = 0; i < 50; i++) {
+        double l = key_latency("\x1b[6~", 0522 /* KEY_NPAGE */);
+        if (l >= 0) v[n++] = l;
+    }
+    report("page down key-to-redraw", v, n);
+    n = 0;
+    for (int i = 0; i < 20; i++) {
+        double l = key_latency("G", 'G');
+        if (l >= 0) v[n++] = l;
+        l = key_latency("g", 'g');
+        if (l >= 0) v[n++] = l;
+    }
+    report("end/home (G/g) key-to-redraw", v, n);
+    n = 0;
+    for (int round = 0; round < 5; round++) {
+        key_latency("/", '/');
+        const char *typed = "learner0123";
+        for (const char *c = typed; *c; c++) {
+            char s[2] = {*c, 0};
+            double l = key_latency(s, *c);
+            if (l >= 0) v[n++] = l;
+        }
+        for (size_t k = 0; k < strlen(typed); k++) {
+            double l = key_latency("\x7f", 0407 /* KEY_BACKSPACE */);
+            if (l < 0) l = -1;
+            if (l >= 0 && n < N) v[n++] = l;
+        }
+        key_latency("\x1b", 27);
+        drain(50);
+    }
+    report("filter typing per key", v, n);
+    n = 0;
+    for (int i = 0; i < 40; i++) {
+        double l = key_latency(i % 2 ? "h" : "l", i % 2 ? 'h' : 'l');
+        if (l >= 0) v[n++] = l;
+    }
+    report("tab switch key-to-redraw", v, n);
+
+    long hwm = vm_kb(pid, "VmHWM"), rss = vm_kb(pid, "VmRSS");
+    printf("console peak memory (VmHWM)        %.1f MB (now %.1f MB)\n", hwm / 1024.0, rss / 1024.0);
+    if (write(pty_fd, "q", 1) < 0) perror("write");
+    int st = 0;
+    for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++) drain(10);
+    char line[512];
+    rewind(trace_in);
+    while (fgets(line, sizeof line, trace_in)) {
+        long kb;
+        if (sscanf(line, "child queue maxrss_kb %ld", &kb) == 1)
+            printf("fetch child peak memory (maxrss)   %.1f MB\n", kb / 1024.0);
+    }
+    printf("targets: first frame < 1000 ms, median key-to-redraw < 16 ms, console < 150 MB (not asserted)\n");
+    fclose(trace_in);
+    unlink(trace_path);
+    rmdir(dir);
+    unlink(cfg);
+    free(cfg);
+    free(dir);
+    sim_stop(&sim);
+    return 0;
+}
