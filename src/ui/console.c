@@ -143,6 +143,7 @@ static struct console {
     unsigned long frame_seq;
     int last_key;
     int traced_complete;
+    int refetch;             /* a job ended while a fetch was running: fetch again right after */
 } C;
 
 static volatile sig_atomic_t g_quit_signal;
@@ -332,6 +333,8 @@ static size_t running_jobs(void)
     return n;
 }
 
+static void redescribe_dialog(void);
+
 /* ---------- fetch children ---------- */
 
 static void start_fetch(void)
@@ -443,8 +446,10 @@ static void on_queue_done(void)
         C.last_refresh_wall = time(NULL);
     }
     for (int t = 0; t < UI_TAB_COUNT; t++) free(keep[t]);
-    C.next_refresh_ms = now_ms() + C.refresh_s * 1000;
+    C.next_refresh_ms = C.refetch ? now_ms() : now_ms() + C.refresh_s * 1000;
+    C.refetch = 0;
     C.dirty = 1;
+    redescribe_dialog();
 }
 
 /* Processes complete lines in buf with fn; leaves the partial tail. */
@@ -803,7 +808,10 @@ static void reap_jobs(void)
                 msg(strcmp(j->outcome, "planned") == 0 ? UR_DRY_RUN : UR_DONE, "%s %s: %s", j->what, j->learner,
                     j->outcome);
             /* states changed: refresh the list and the open record soon */
-            if (!j->dry_run) C.next_refresh_ms = now_ms();
+            if (!j->dry_run) {
+                C.next_refresh_ms = now_ms();
+                if (C.fetch_pid > 0) C.refetch = 1; /* that fetch may predate the job's last PATCH */
+            }
             if (C.detail && strcmp(C.detail, j->learner) == 0) start_status(C.detail);
         }
     }
@@ -909,6 +917,19 @@ static size_t collect_targets(void)
     return C.dlg.n_learners;
 }
 
+/* (Re)builds the lines of a retire/resume dialog from the learners' current states. */
+static void describe_retire_dialog(int resume)
+{
+    size_t n = C.dlg.n_learners;
+    for (size_t i = 0; i < n && i < 20; i++) describe_retire(C.dlg.learners[i], resume);
+    if (n > 20) dlg_line("  ... and %zu more learners", n - 20);
+    if (n > 1) dlg_line("Runs `retirectl %s USER --events` for each, %d at a time (console.workers).",
+                        resume ? "resume" : "retire", C.workers);
+    else dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", C.dlg.learners[0],
+                  resume ? " --yes" : "");
+    dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+}
+
 static void ask_retire(int resume)
 {
     dialog_clear();
@@ -919,14 +940,18 @@ static void ask_retire(int resume)
     size_t n = C.dlg.n_learners;
     char title[160];
     snprintf(title, sizeof title, "%s %zu learner%s?", resume ? "Resume" : "Retire", n, n == 1 ? "" : "s");
-    for (size_t i = 0; i < n && i < 20; i++) describe_retire(C.dlg.learners[i], resume);
-    if (n > 20) dlg_line("  ... and %zu more learners", n - 20);
-    if (n > 1) dlg_line("Runs `retirectl %s USER --events` for each, %d at a time (console.workers).",
-                        resume ? "resume" : "retire", C.workers);
-    else dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", C.dlg.learners[0],
-                  resume ? " --yes" : "");
-    dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+    describe_retire_dialog(resume);
     open_dialog(resume ? ACT_RESUME : ACT_RETIRE, title);
+}
+
+/* After a refresh, an open retire/resume dialog describes the new states (what will happen now). */
+static void redescribe_dialog(void)
+{
+    if (!C.dlg.active || (C.dlg.kind != ACT_RETIRE && C.dlg.kind != ACT_RESUME)) return;
+    for (size_t i = 0; i < C.dlg.n_lines; i++) free(C.dlg.lines[i]);
+    C.dlg.n_lines = 0;
+    describe_retire_dialog(C.dlg.kind == ACT_RESUME);
+    C.dirty = 1;
 }
 
 static void ask_rerun(const char *learner, const char *driver, const char *method)
@@ -1001,6 +1026,9 @@ static void ask_reset_pick(void)
     char label[300];
 #define PICK(value, ...)                                                                                     \
     do {                                                                                                     \
+        int seen_ = 0;                                                                                       \
+        for (size_t q_ = 0; q_ < C.pk.n; q_++) seen_ |= strcmp(C.pk.values[q_], value) == 0;                \
+        if (seen_ || strcmp(value, state) == 0) break;                                                       \
         snprintf(label, sizeof label, __VA_ARGS__);                                                          \
         C.pk.labels[C.pk.n] = ui_text_sanitize(label, (size_t)-1);                                           \
         C.pk.values[C.pk.n] = xstrdup(value);                                                                \
@@ -1013,6 +1041,10 @@ static void ask_reset_pick(void)
             PICK(C.pipe.end[i], "%s  (before step %zu, %s.%s)", C.pipe.end[i], i + 2 <= C.pipe.n ? i + 2 : i + 1,
                  i + 1 < C.pipe.n ? C.pipe.driver[i + 1] : "COMPLETE", i + 1 < C.pipe.n ? C.pipe.method[i + 1] : "");
     PICK("ABORTED", "ABORTED  (give up on this learner)");
+    if (!C.pk.n) {
+        msg(UR_WARNING, "no other state to reset %s to", name);
+        return;
+    }
 #undef PICK
     C.pk.learner = xstrdup(name);
     C.pk.active = 1;
@@ -2030,7 +2062,9 @@ static void setup_config(void)
     C.pipe.end = calloc(c->n_steps + 1, sizeof(char *));
     C.pipe.driver = calloc(c->n_steps + 1, sizeof(char *));
     C.pipe.method = calloc(c->n_steps + 1, sizeof(char *));
-    C.queue_states = calloc(2 * c->n_steps + 5, sizeof(char *));
+    const cJSON *extra = cfg_get(c, "console.states");
+    size_t n_extra = cJSON_IsArray(extra) ? (size_t)cJSON_GetArraySize(extra) : 0;
+    C.queue_states = calloc(2 * c->n_steps + 5 + n_extra, sizeof(char *));
     if (!C.pipe.start || !C.pipe.end || !C.pipe.driver || !C.pipe.method || !C.queue_states) abort();
     for (size_t i = 0; i < c->n_steps; i++) {
         C.pipe.start[i] = c->steps[i].start_state;
@@ -2048,6 +2082,14 @@ static void setup_config(void)
             for (size_t q = 0; q < C.n_queue_states; q++) dup |= strcmp(C.queue_states[q], two[k]) == 0;
             if (!dup) C.queue_states[C.n_queue_states++] = two[k];
         }
+    }
+    /* console.states: more states to list (e.g. LOCKING_ACCOUNT, a state of another pipeline) */
+    const cJSON *it;
+    cJSON_ArrayForEach(it, extra) {
+        if (!cJSON_IsString(it) || !*it->valuestring) continue;
+        int dup = 0;
+        for (size_t q = 0; q < C.n_queue_states; q++) dup |= strcmp(C.queue_states[q], it->valuestring) == 0;
+        if (!dup) C.queue_states[C.n_queue_states++] = it->valuestring;
     }
     C.queue_states[C.n_queue_states++] = "ERRORED";
     C.queue_states[C.n_queue_states++] = "ABORTED";

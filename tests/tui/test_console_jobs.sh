@@ -67,6 +67,7 @@ screen | grep -qF "[x] 2. RETIRING_EMAIL_LISTS" || fail "steps before the failur
 ok "a failing step shows its message; the learner is ERRORED"
 keys u
 wait_for "Resume 1 learner?"
+wait_for "zhang_wei: now ERRORED (last RETIRING_ENROLLMENTS)"
 wait_for "forced back to EMAIL_LISTS_COMPLETE"
 wait_for "3. run   PATCH RETIRING_ENROLLMENTS"
 keys y
@@ -117,6 +118,22 @@ for u in erin_forums_done olivia_lms_done; do
   [ "$(learner_state "$CFG" $u)" = COMPLETE ] || fail "$u not COMPLETE after the marked retire"
 done
 ok "marked learners retired together"
+
+# reset a learner's state: pick the target state, see the exact command, confirm
+keys Escape Escape 5
+keys / ; type_text mallory ; keys Enter
+wait_for "mallory_aborted"
+keys S
+wait_for "Reset the state of the learner (now ABORTED) to:"
+wait_for "PENDING"
+keys Enter
+wait_for "Reset mallory_aborted to PENDING?"
+wait_for "retirectl reset --initial-state ABORTED --new-state PENDING --start-date"
+wait_for "No other learner in the list matches."
+keys y
+for i in $(seq 1 100); do [ "$(learner_state "$CFG" mallory_aborted)" = PENDING ] && break; sleep 0.1; done
+[ "$(learner_state "$CFG" mallory_aborted)" = PENDING ] || fail "reset did not move mallory_aborted to PENDING"
+ok "reset moves the learner to the chosen state after confirmation"
 quit_console 0
 
 # production: the confirmation is typing the username
