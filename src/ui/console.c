@@ -326,10 +326,12 @@ static ui_job *job_for(const char *learner, int running_only)
     return NULL;
 }
 
+/* Jobs still working: no result event yet and the process not reaped (a job that reported its
+ * result is only exiting). */
 static size_t running_jobs(void)
 {
     size_t n = 0;
-    for (size_t i = 0; i < C.n_jobs; i++) n += !C.jobs[i]->exited;
+    for (size_t i = 0; i < C.n_jobs; i++) n += !C.jobs[i]->exited && !C.jobs[i]->finished;
     return n;
 }
 

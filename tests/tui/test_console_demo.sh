@@ -13,9 +13,13 @@ demo_dir="$(ls -d "$TUI_WORK"/retirectl-demo-* 2>/dev/null | head -1)"
 [ -n "$demo_dir" ] && [ -f "$demo_dir/config.yml" ] || fail "no demo config in a private temp folder"
 [ "$(stat -c %a "$demo_dir/config.yml")" = 600 ] || fail "the demo config (it holds a secret) is not private"
 port="$(grep -o '127.0.0.1:[0-9]*' "$demo_dir/config.yml" | head -1 | cut -d: -f2)"
+# the sim is a child of this console's retirectl process
+cpid="$(console_pid)" || fail "no console process"
 sim_pid=""
-for f in /proc/[0-9]*/cmdline; do
-  if tr '\0' ' ' <"$f" 2>/dev/null | grep -q "retirectl-sim --port 0 --demo"; then sim_pid="$(basename "$(dirname "$f")")"; fi
+for f in /proc/[0-9]*/stat; do
+  read -r pid _ _ ppid _ <"$f" 2>/dev/null || continue
+  [ "$ppid" = "$cpid" ] || continue
+  if (tr '\0' ' ' <"/proc/$pid/cmdline") 2>/dev/null | grep -q "retirectl-sim --port 0 --demo"; then sim_pid="$pid"; fi
 done
 [ -n "$sim_pid" ] || fail "no retirectl-sim process for the demo"
 ok "demo starts the sim (port $port) and opens the console on it"
