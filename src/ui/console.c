@@ -1406,7 +1406,7 @@ static void draw_detail(const ui_screen_layout *L)
                          js->progress ? ": " : "", js->progress ? js->progress : "");
             } else if (st == UI_STEP_RETRYING) {
                 double left = (js->retry_in_ms - (t - js->since_ms)) / 1000.0;
-                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.0f s: %s", js->attempt,
+                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.1f s: %s", js->attempt,
                          left > 0 ? left : 0, js->message ? js->message : "");
             } else if (st == UI_STEP_DONE) {
                 snprintf(extra, sizeof extra, "done in %.1f s%s%s", js->elapsed_ms / 1000.0,

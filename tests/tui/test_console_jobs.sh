@@ -8,7 +8,8 @@ cat >"$TUI_WORK/faults.json" <<'JSON'
 {"rules": [
   {"endpoint": "unenroll", "username": "zhang_wei", "status": 403, "times": 1,
    "body": "{\"detail\": \"enrollment service refused\"}"},
-  {"endpoint": "retire_forum", "username": "jose_nunez", "latency_ms": 2500}
+  {"endpoint": "retire_forum", "username": "jose_nunez", "latency_ms": 2500},
+  {"endpoint": "retire_forum", "username": "dana ready", "actions": [500, 500, "pass"]}
 ]}
 JSON
 start_sim --demo --legacy-mailings --faults "$TUI_WORK/faults.json"
@@ -52,6 +53,15 @@ wait_for "result: planned" 20
 [ "$(learner_state "$CFG" "dana ready")" = PENDING ] || fail "the dry-run changed dana ready"
 ok "dry-run preview shows each step's request and changes nothing"
 
+# a step that fails twice with 500 shows as retrying (attempt, countdown), then completes
+keys r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "retrying: attempt" 10
+wait_for "Pipeline: retire job complete" 30
+screen | grep -qF "[x] 1. RETIRING_FORUMS" || fail "the retried step is not done"
+ok "a retried step shows attempt and countdown, then done"
+
 # a failing step shows its message; resume continues
 keys Escape Escape
 keys / ; type_text zhang ; keys Enter Enter
@@ -94,6 +104,8 @@ keys r
 wait_for "Retire 1 learner?"
 keys y
 wait_for "running" 10
+for i in $(seq 1 40); do screen | grep -qE '\[>\] 1\. RETIRING_FORUMS .*running [0-9]+\.[0-9] s' && break; sleep 0.05; done
+screen | grep -qE '\[>\] 1\. RETIRING_FORUMS .*running [0-9]+\.[0-9] s' || fail "the running step shows no elapsed time"
 keys c
 wait_for "Cancel the retire job for jose_nunez?"
 keys y
