@@ -144,6 +144,7 @@ wait_for "No other learner in the list matches."
 keys y
 for i in $(seq 1 100); do [ "$(learner_state "$CFG" mallory_aborted)" = PENDING ] && break; sleep 0.1; done
 [ "$(learner_state "$CFG" mallory_aborted)" = PENDING ] || fail "reset did not move mallory_aborted to PENDING"
+wait_for "reset to PENDING mallory_aborted: complete"
 ok "reset moves the learner to the chosen state after confirmation"
 quit_console 0
 
