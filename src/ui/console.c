@@ -1206,7 +1206,7 @@ static int max_state_width(void)
 static ui_role state_role(const char *state, ui_tab tab)
 {
     if (tab == UI_TAB_FAILED) return UR_FAILED;
-    if (tab == UI_TAB_STUCK) return UR_WARNING == UR_WARNING ? UR_RUNNING : UR_RUNNING;
+    if (tab == UI_TAB_STUCK) return UR_RETRYING;
     if (tab == UI_TAB_COMPLETE) return strcmp(state, "ABORTED") == 0 ? UR_MUTED : UR_DONE;
     if (tab == UI_TAB_PENDING) return UR_PENDING;
     return UR_QUEUED;
