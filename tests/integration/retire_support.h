@@ -30,6 +30,9 @@ typedef struct rt_env {
     char audit[1024];
 } rt_env;
 
+/* The env of the running test, stopped by rt_teardown even when the test fails. */
+static rt_env *rt_current;
+
 /* Path of the retirectl binary ($RETIRECTL_BIN or the compiled-in one). */
 static const char *rt_bin(void)
 {
@@ -78,14 +81,24 @@ static void rt_start(rt_env *env, const char *learners_json, const char *const *
              "%s",
              env->audit, extra_yaml ? extra_yaml : "");
     env->config = sim_write_config(&env->sim, pipeline, extra);
+    rt_current = env;
 }
 
 static void rt_stop(rt_env *env)
 {
-    sim_stop(&env->sim);
+    if (env->sim.pid > 0) sim_stop(&env->sim);
     free(env->config);
     free(env->dir);
     memset(env, 0, sizeof *env);
+    if (rt_current == env) rt_current = NULL;
+}
+
+/* cmocka teardown: stops the sim of a test that failed before rt_stop. */
+static int rt_teardown(void **state)
+{
+    (void)state;
+    if (rt_current) rt_stop(rt_current);
+    return 0;
 }
 
 /* Runs retirectl with args (NULL-terminated, after the binary) and extra env (may be NULL). */
@@ -193,8 +206,9 @@ static cJSON *rt_requests(rt_env *env)
     return j;
 }
 
-/* Number of logged requests with method (NULL: any) whose path contains path_part (NULL: any). */
-static int rt_count(rt_env *env, const char *method, const char *path_part)
+/* Number of logged requests with method (NULL: any) whose field ("path": percent-decoded,
+ * "raw_path": as sent) contains part (NULL: any). */
+static int rt_count_in(rt_env *env, const char *field, const char *method, const char *path_part)
 {
     cJSON *reqs = rt_requests(env);
     int n = 0;
@@ -202,13 +216,19 @@ static int rt_count(rt_env *env, const char *method, const char *path_part)
     cJSON_ArrayForEach(it, reqs)
     {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "method");
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "path");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, field);
         if (method && (!cJSON_IsString(m) || strcmp(m->valuestring, method) != 0)) continue;
         if (path_part && (!cJSON_IsString(p) || !strstr(p->valuestring, path_part))) continue;
         n++;
     }
     cJSON_Delete(reqs);
     return n;
+}
+
+/* Number of logged requests with method (NULL: any) whose decoded path contains path_part. */
+static int rt_count(rt_env *env, const char *method, const char *path_part)
+{
+    return rt_count_in(env, "path", method, path_part);
 }
 
 /* Bodies of the PATCH update requests, joined with "\n--\n" (malloc'd). */

@@ -329,19 +329,19 @@ static void test_help(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_successful_retirement),
-        cmocka_unit_test(test_status_error_is_setup_failure),
-        cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_bad_learner),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_skipping_states),
-        cmocka_unit_test(test_only_final_update),
-        cmocka_unit_test(test_segment_id_not_found),
-        cmocka_unit_test(test_segment_id_error),
-        cmocka_unit_test(test_upstream_spellings),
-        cmocka_unit_test(test_events_stream),
-        cmocka_unit_test(test_audit_lines),
-        cmocka_unit_test(test_help),
+        cmocka_unit_test_teardown(test_successful_retirement, rt_teardown),
+        cmocka_unit_test_teardown(test_status_error_is_setup_failure, rt_teardown),
+        cmocka_unit_test_teardown(test_bad_config, rt_teardown),
+        cmocka_unit_test_teardown(test_bad_learner, rt_teardown),
+        cmocka_unit_test_teardown(test_refusals, rt_teardown),
+        cmocka_unit_test_teardown(test_skipping_states, rt_teardown),
+        cmocka_unit_test_teardown(test_only_final_update, rt_teardown),
+        cmocka_unit_test_teardown(test_segment_id_not_found, rt_teardown),
+        cmocka_unit_test_teardown(test_segment_id_error, rt_teardown),
+        cmocka_unit_test_teardown(test_upstream_spellings, rt_teardown),
+        cmocka_unit_test_teardown(test_events_stream, rt_teardown),
+        cmocka_unit_test_teardown(test_audit_lines, rt_teardown),
+        cmocka_unit_test_teardown(test_help, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
