@@ -35,7 +35,10 @@ typedef struct env {
     sim_proc sim;
     char *config;
     char *ep;
+    int running; /* the sim is up: the teardown stops it even when an assertion failed */
 } env;
+
+static env *CURRENT;
 
 static const char *retirectl_bin(void)
 {
@@ -55,7 +58,10 @@ static void env_start(env *e, const char *name, const char *so, const char *symb
     snprintf(pipe_doc, sizeof pipe_doc, "retirement_pipeline:\n%s", pipeline);
     char *pipe_file = write_temp_file("pipeline.yml", pipe_doc);
     const char *args[] = {"--pipeline-config", pipe_file, NULL};
+    memset(e, 0, sizeof *e);
     assert_int_equal(sim_start(&e->sim, args), 0);
+    e->running = 1;
+    CURRENT = e;
     free(pipe_file);
 
     char ep_text[2048];
@@ -86,9 +92,24 @@ static void env_start(env *e, const char *name, const char *so, const char *symb
 
 static void env_stop(env *e)
 {
-    sim_stop(&e->sim);
+    if (e->running) sim_stop(&e->sim);
+    e->running = 0;
     free(e->config);
     free(e->ep);
+    e->config = e->ep = NULL;
+    CURRENT = NULL;
+}
+
+/* Stops a sim a failed test left running (a running sim would keep ctest waiting on its output). */
+static int teardown(void **state)
+{
+    (void)state;
+    if (CURRENT && CURRENT->running) {
+        sim_stop(&CURRENT->sim);
+        CURRENT->running = 0;
+    }
+    CURRENT = NULL;
+    return 0;
 }
 
 /* The learner's state name and last line of its responses (malloc'd into *last_line). */
@@ -132,7 +153,7 @@ static void run(env *e, cmd_result *r, const char *a1, const char *a2, const cha
 static void isolation_case(const char *name, const char *so, const char *symbol, const char *method,
                            const char *expect, double max_seconds)
 {
-    env e;
+    static env e; /* static: the teardown may need it after a failed assertion */
     env_start(&e, name, so, symbol, method, NULL);
     cmd_result r;
     struct timespec t0, t1;
@@ -215,7 +236,7 @@ static void test_hang_ignoring_sigterm(void **state)
 static void test_get_instance_failure(void **state)
 {
     (void)state;
-    env e;
+    static env e; /* static: the teardown may need it after a failed assertion */
     env_start(&e, "GIF", "getinstfail.so", "retirectl_driver_getinstfail", "retire", NULL);
     cmd_result r;
     run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
@@ -248,7 +269,7 @@ static void test_get_instance_failure(void **state)
 static void test_unloadable_driver_and_missing_method(void **state)
 {
     (void)state;
-    env e;
+    static env e; /* static: the teardown may need it after a failed assertion */
     env_start(&e, "OLD", "wrongabi.so", "retirectl_driver_wrongabi", "retire", NULL);
     cmd_result r;
     run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
@@ -291,14 +312,14 @@ int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_segfault),
-        cmocka_unit_test(test_abort),
-        cmocka_unit_test(test_exit_zero),
-        cmocka_unit_test(test_exit_seven),
-        cmocka_unit_test(test_hang),
-        cmocka_unit_test(test_hang_ignoring_sigterm),
-        cmocka_unit_test(test_get_instance_failure),
-        cmocka_unit_test(test_unloadable_driver_and_missing_method),
+        cmocka_unit_test_teardown(test_segfault, teardown),
+        cmocka_unit_test_teardown(test_abort, teardown),
+        cmocka_unit_test_teardown(test_exit_zero, teardown),
+        cmocka_unit_test_teardown(test_exit_seven, teardown),
+        cmocka_unit_test_teardown(test_hang, teardown),
+        cmocka_unit_test_teardown(test_hang_ignoring_sigterm, teardown),
+        cmocka_unit_test_teardown(test_get_instance_failure, teardown),
+        cmocka_unit_test_teardown(test_unloadable_driver_and_missing_method, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

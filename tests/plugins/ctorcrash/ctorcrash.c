@@ -5,7 +5,8 @@
 
 #include "../testplugin.h"
 
-__attribute__((constructor)) static void ctorcrash_init(void)
+/* no sanitizer may turn the crash into an orderly exit: this must die by SIGSEGV */
+__attribute__((no_sanitize("address", "undefined"))) __attribute__((constructor)) static void ctorcrash_init(void)
 {
     signal(SIGSEGV, SIG_DFL);
     volatile int *volatile p = NULL;
