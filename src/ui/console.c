@@ -144,6 +144,8 @@ static struct console {
     int last_key;
     int traced_complete;
     int refetch;             /* a job ended while a fetch was running: fetch again right after */
+    double fetch_started_ms; /* when the fetch now running started */
+    double store_from_ms;    /* when the fetch that produced the shown list started */
 } C;
 
 static volatile sig_atomic_t g_quit_signal;
@@ -288,14 +290,37 @@ static ui_learner *find_learner(const char *name)
     return C.have_store ? ui_store_find(&C.store, name) : NULL;
 }
 
+static ui_job *job_for(const char *learner, int running_only);
+
+/* A job for name that ended after the shown list was fetched knows its state better. */
+static const ui_job *newer_job(const char *name)
+{
+    const ui_job *j = job_for(name, 0);
+    if (!j || !j->finished || j->dry_run || !j->final_state || !*j->final_state) return NULL;
+    return j->ended_ms > C.store_from_ms ? j : NULL;
+}
+
 static const char *learner_state(const char *name)
 {
+    const ui_job *j = newer_job(name);
+    if (j) return j->final_state;
     ui_learner *l = find_learner(name);
     return l ? ui_store_state(&C.store, l->state) : NULL;
 }
 
 static const char *learner_last_state(const char *name)
 {
+    const ui_job *j = newer_job(name);
+    if (j) {
+        /* the state before final_state: the failed step's start state, else the last step reached */
+        const char *last = NULL;
+        for (size_t i = 0; i < j->n_steps; i++) {
+            const ui_job_step *st = &j->steps[i];
+            if (st->status == UI_STEP_FAILED) return st->start_state;
+            if (st->status == UI_STEP_DONE) last = st->end_state;
+        }
+        if (last) return last;
+    }
     ui_learner *l = find_learner(name);
     return l ? ui_store_state(&C.store, l->last_state) : NULL;
 }
@@ -352,6 +377,7 @@ static void start_fetch(void)
     }
     C.fetch_pid = pid;
     C.fetch_fd = fd;
+    C.fetch_started_ms = now_ms();
     sb_reset(&C.fetch_buf);
     ui_store_free(&C.next);
     ui_store_init(&C.next);
@@ -436,6 +462,7 @@ static void on_queue_done(void)
         C.store = C.next;
         ui_store_init(&C.next);
         C.have_store = 1;
+        C.store_from_ms = C.fetch_started_ms;
         ui_store_filter(&C.store, C.filter);
         for (int t = 0; t < UI_TAB_COUNT; t++) {
             if (!keep[t]) continue;
@@ -855,12 +882,37 @@ static void dlg_add_learner(const char *name)
     C.dlg.learners[C.dlg.n_learners++] = xstrdup(name);
 }
 
+/* Why retire (or resume) would refuse a learner in state, or NULL when it would run. */
+static const char *refusal(const char *state, int resume)
+{
+    if (!state) return NULL;
+    int end = !strcmp(state, "COMPLETE") || !strcmp(state, "ABORTED") || !strcmp(state, "ERRORED");
+    int working = ui_pipe_step_of_start(&C.pipe, state) >= 0;
+    int queued = !strcmp(state, "PENDING") || ui_pipe_step_of_end(&C.pipe, state) >= 0;
+    if (!resume) {
+        if (!strcmp(state, "ERRORED")) return "is ERRORED: retire refuses end states (exit 254); resume (u) puts it back before the failed step";
+        if (end) return "is in an end state: retire refuses it (exit 254)";
+        if (working) return "is in a working state: retire refuses it (exit 253); resume (u) if it is stuck";
+        if (!queued) return "is in a state the pipeline does not know: retire refuses it (exit 250)";
+        return NULL;
+    }
+    if (!strcmp(state, "COMPLETE") || !strcmp(state, "ABORTED")) return "is COMPLETE or ABORTED: resume refuses it (exit 254)";
+    if (queued) return "has nothing to resume (PENDING or a completed step): use retire (r)";
+    if (!end && !working) return "is in a state the pipeline does not know: resume refuses it (exit 250)";
+    return NULL;
+}
+
 /* Describes what retiring/resuming name will do, step by step, from its current state. */
 static void describe_retire(const char *name, int resume)
 {
     const char *state = learner_state(name), *last = learner_last_state(name);
     if (!state) {
         dlg_line("  %s: not in the current list; the engine reads its state first", name);
+        return;
+    }
+    const char *no = refusal(state, resume);
+    if (no) {
+        dlg_line("  %s %s; nothing is done for it.", name, no);
         return;
     }
     int from = 0; /* first step that runs */
@@ -940,6 +992,12 @@ static void ask_retire(int resume)
         return;
     }
     size_t n = C.dlg.n_learners;
+    const char *no = n == 1 ? refusal(learner_state(C.dlg.learners[0]), resume) : NULL;
+    if (no) {
+        msg(UR_WARNING, "%s %s", C.dlg.learners[0], no);
+        dialog_clear();
+        return;
+    }
     char title[160];
     snprintf(title, sizeof title, "%s %zu learner%s?", resume ? "Resume" : "Retire", n, n == 1 ? "" : "s");
     describe_retire_dialog(resume);
@@ -1328,8 +1386,8 @@ static void draw_detail(const ui_screen_layout *L)
 {
     const char *name = C.detail;
     const ui_learner *l = find_learner(name);
-    const char *state = l ? ui_store_state(&C.store, l->state) : NULL;
-    const char *last = l ? ui_store_state(&C.store, l->last_state) : NULL;
+    const char *state = learner_state(name);
+    const char *last = learner_last_state(name);
     ui_job *j = job_for(name, 0);
     int area_rows = L->list_rows + 1; /* header row + list rows */
     int top = L->header_row;
