@@ -34,14 +34,14 @@ typedef struct rt_env {
 static rt_env *rt_current;
 
 /* Path of the retirectl binary ($RETIRECTL_BIN or the compiled-in one). */
-static const char *rt_bin(void)
+static __attribute__((unused)) const char *rt_bin(void)
 {
     const char *e = getenv("RETIRECTL_BIN");
     return e && *e ? e : RETIRECTL_BIN;
 }
 
 /* Writes a seed file of learners (a JSON array text) and returns its path. */
-static char *rt_seed_file(const char *learners_json)
+static __attribute__((unused)) char *rt_seed_file(const char *learners_json)
 {
     char *text = malloc(strlen(learners_json) + 32);
     sprintf(text, "{\"learners\": %s}", learners_json);
@@ -53,7 +53,7 @@ static char *rt_seed_file(const char *learners_json)
 /* Starts a sim with the learners (JSON array text, may be NULL) and extra sim flags
  * (NULL-terminated, may be NULL); writes a config with pipeline (NULL: the 4-step test
  * pipeline) and extra YAML plus an audit log and fast retries. */
-static void rt_start(rt_env *env, const char *learners_json, const char *const *sim_flags, const char *pipeline,
+static __attribute__((unused)) void rt_start(rt_env *env, const char *learners_json, const char *const *sim_flags, const char *pipeline,
                      const char *extra_yaml)
 {
     memset(env, 0, sizeof *env);
@@ -84,7 +84,7 @@ static void rt_start(rt_env *env, const char *learners_json, const char *const *
     rt_current = env;
 }
 
-static void rt_stop(rt_env *env)
+static __attribute__((unused)) void rt_stop(rt_env *env)
 {
     if (env->sim.pid > 0) sim_stop(&env->sim);
     free(env->config);
@@ -94,7 +94,7 @@ static void rt_stop(rt_env *env)
 }
 
 /* cmocka teardown: stops the sim of a test that failed before rt_stop. */
-static int rt_teardown(void **state)
+static __attribute__((unused)) int rt_teardown(void **state)
 {
     (void)state;
     if (rt_current) rt_stop(rt_current);
@@ -102,7 +102,7 @@ static int rt_teardown(void **state)
 }
 
 /* Runs retirectl with args (NULL-terminated, after the binary) and extra env (may be NULL). */
-static void rt_run(cmd_result *r, const char *const *args, const char *const *extra_env)
+static __attribute__((unused)) void rt_run(cmd_result *r, const char *const *args, const char *const *extra_env)
 {
     const char *argv[64];
     int n = 0;
@@ -121,7 +121,7 @@ static void rt_run(cmd_result *r, const char *const *args, const char *const *ex
 }
 
 /* Runs `retirectl --config CONFIG <args...>`. */
-static void rt_retirectl(rt_env *env, cmd_result *r, ...)
+static __attribute__((unused)) void rt_retirectl(rt_env *env, cmd_result *r, ...)
 {
     const char *args[48];
     int n = 0;
@@ -138,7 +138,7 @@ static void rt_retirectl(rt_env *env, cmd_result *r, ...)
 
 /* The sim's learner record (from GET /__sim/learners) whose original_username is u; caller
  * frees with cJSON_Delete. NULL when absent. */
-static cJSON *rt_learner(rt_env *env, const char *u)
+static __attribute__((unused)) cJSON *rt_learner(rt_env *env, const char *u)
 {
     char *body = NULL;
     long st = sim_http(&env->sim, "GET", "/__sim/learners", NULL, NULL, &body);
@@ -161,7 +161,7 @@ static cJSON *rt_learner(rt_env *env, const char *u)
 }
 
 /* Current state name of learner u (malloc'd). */
-static char *rt_state(rt_env *env, const char *u)
+static __attribute__((unused)) char *rt_state(rt_env *env, const char *u)
 {
     cJSON *l = rt_learner(env, u);
     assert_non_null(l);
@@ -172,7 +172,7 @@ static char *rt_state(rt_env *env, const char *u)
 }
 
 /* The responses log of learner u (malloc'd). */
-static char *rt_responses(rt_env *env, const char *u)
+static __attribute__((unused)) char *rt_responses(rt_env *env, const char *u)
 {
     cJSON *l = rt_learner(env, u);
     assert_non_null(l);
@@ -182,7 +182,7 @@ static char *rt_responses(rt_env *env, const char *u)
     return r;
 }
 
-static void rt_assert_state(rt_env *env, const char *u, const char *expected)
+static __attribute__((unused)) void rt_assert_state(rt_env *env, const char *u, const char *expected)
 {
     char *s = rt_state(env, u);
     if (strcmp(s, expected) != 0) fail_msg("learner %s is in %s, expected %s", u, s, expected);
@@ -190,7 +190,7 @@ static void rt_assert_state(rt_env *env, const char *u, const char *expected)
 }
 
 /* The request log as a cJSON array (caller frees). */
-static cJSON *rt_requests(rt_env *env)
+static __attribute__((unused)) cJSON *rt_requests(rt_env *env)
 {
     char *body = NULL;
     long st = sim_http(&env->sim, "GET", "/__sim/requests", NULL, NULL, &body);
@@ -208,7 +208,7 @@ static cJSON *rt_requests(rt_env *env)
 
 /* Number of logged requests with method (NULL: any) whose field ("path": percent-decoded,
  * "raw_path": as sent) contains part (NULL: any). */
-static int rt_count_in(rt_env *env, const char *field, const char *method, const char *path_part)
+static __attribute__((unused)) int rt_count_in(rt_env *env, const char *field, const char *method, const char *path_part)
 {
     cJSON *reqs = rt_requests(env);
     int n = 0;
@@ -226,13 +226,13 @@ static int rt_count_in(rt_env *env, const char *field, const char *method, const
 }
 
 /* Number of logged requests with method (NULL: any) whose decoded path contains path_part. */
-static int rt_count(rt_env *env, const char *method, const char *path_part)
+static __attribute__((unused)) int rt_count(rt_env *env, const char *method, const char *path_part)
 {
     return rt_count_in(env, "path", method, path_part);
 }
 
 /* Bodies of the PATCH update requests, joined with "\n--\n" (malloc'd). */
-static char *rt_patch_bodies(rt_env *env)
+static __attribute__((unused)) char *rt_patch_bodies(rt_env *env)
 {
     cJSON *reqs = rt_requests(env);
     size_t cap = 1, len = 0;
@@ -253,7 +253,7 @@ static char *rt_patch_bodies(rt_env *env)
 }
 
 /* Adds a fault rule (JSON object text) to the sim. */
-static void rt_fault(rt_env *env, const char *rule_json)
+static __attribute__((unused)) void rt_fault(rt_env *env, const char *rule_json)
 {
     char *body = NULL;
     long st = sim_http(&env->sim, "POST", "/__sim/faults", NULL, rule_json, &body);
@@ -262,14 +262,14 @@ static void rt_fault(rt_env *env, const char *rule_json)
 }
 
 /* Fails when the client secret appears in r's output. */
-static void rt_assert_no_secret(const cmd_result *r)
+static __attribute__((unused)) void rt_assert_no_secret(const cmd_result *r)
 {
     assert_null(strstr(r->out, SIM_CLIENT_SECRET));
     assert_null(strstr(r->err, SIM_CLIENT_SECRET));
 }
 
 /* Fails with both outputs shown when status differs. */
-static void rt_assert_status(const cmd_result *r, int expected)
+static __attribute__((unused)) void rt_assert_status(const cmd_result *r, int expected)
 {
     if (r->status != expected)
         fail_msg("exit status %d, expected %d\n--- stdout:\n%s\n--- stderr:\n%s", r->status, expected, r->out, r->err);
