@@ -5,12 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
 {
     if (explicit_path && *explicit_path) return strdup(explicit_path);
     if (g && g->config_path && *g->config_path) return strdup(g->config_path);
-    return cfg_default_path();
+    const char *env = getenv("RETIREMENT_CONFIG_FILE");
+    if (env && *env) return strdup(env);
+    /* the XDG default counts only when the file is there */
+    char *p = cfg_default_path();
+    if (p && access(p, F_OK) != 0) {
+        free(p);
+        p = NULL;
+    }
+    return p;
 }
 
 void cli_verror(const cfg *config, const char *fmt, va_list ap)
