@@ -81,6 +81,7 @@ static struct console {
     const char **queue_states;
     size_t n_queue_states;
     long cool_off_days;
+    long history_days;       /* Complete tab: changed in that many days (0: all) */
     double refresh_s;
     int workers;
     int production;
@@ -456,7 +457,7 @@ static void on_queue_done(void)
         ui_store_free(&C.next);
     } else {
         snprintf(C.fetch_error, sizeof C.fetch_error, "%s", C.next.error);
-        ui_store_classify(&C.next, &C.pipe, C.cool_off_days, time(NULL));
+        ui_store_classify(&C.next, &C.pipe, C.cool_off_days, C.history_days, time(NULL));
         if (C.have_store) ui_store_copy_marks(&C.next, &C.store);
         ui_store_free(&C.store);
         C.store = C.next;
@@ -2157,6 +2158,7 @@ static void setup_config(void)
     C.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (C.refresh_s < 1) C.refresh_s = 1;
     C.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
+    C.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
     C.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (C.workers < 1) C.workers = 1;
     if (C.workers > 64) C.workers = 64;

@@ -267,12 +267,15 @@ static int by_modified_desc(const void *a, const void *b, void *ctx)
     return by_id(a, b, ctx);
 }
 
-void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, time_t now)
+void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, long history_days, time_t now)
 {
     for (int t = 0; t < UI_TAB_COUNT; t++) s->total[t] = 0;
     for (size_t i = 0; i < s->n; i++) {
-        s->v[i].tab = (uint8_t)classify(s, &s->v[i], p, cool_off_days, now);
-        s->total[s->v[i].tab]++;
+        ui_tab t = classify(s, &s->v[i], p, cool_off_days, now);
+        if (t == UI_TAB_COMPLETE && history_days > 0 && s->v[i].modified < (int64_t)now - (int64_t)history_days * 86400)
+            t = UI_TAB_COUNT;
+        s->v[i].tab = (uint8_t)t;
+        if (t < UI_TAB_COUNT) s->total[t]++;
     }
     size_t fill[UI_TAB_COUNT] = {0};
     for (int t = 0; t < UI_TAB_COUNT; t++) {
@@ -282,7 +285,8 @@ void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, ti
         s->rows[t] = xrealloc(NULL, (s->total[t] + 1) * sizeof(uint32_t));
         s->n_rows[t] = 0;
     }
-    for (size_t i = 0; i < s->n; i++) s->all[s->v[i].tab][fill[s->v[i].tab]++] = (uint32_t)i;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].tab < UI_TAB_COUNT) s->all[s->v[i].tab][fill[s->v[i].tab]++] = (uint32_t)i;
     for (int t = 0; t < UI_TAB_COUNT; t++)
         qsort_r(s->all[t], s->total[t], sizeof(uint32_t), t == UI_TAB_COMPLETE ? by_modified_desc : by_id, s);
     ui_store_filter(s, NULL);

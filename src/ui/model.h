@@ -26,7 +26,7 @@ typedef struct ui_learner {
     uint32_t user_id;
     uint16_t state;         /* interned state name index */
     uint16_t last_state;
-    uint8_t tab;            /* ui_tab */
+    uint8_t tab;            /* ui_tab, or UI_TAB_COUNT: shown in no tab */
     uint8_t marked;
     int64_t created;        /* epoch seconds (0 unknown) */
     int64_t modified;
@@ -61,9 +61,10 @@ const char *ui_store_name(const ui_store *s, const ui_learner *l);
 const char *ui_store_state(const ui_store *s, uint16_t idx);
 /* The learner called name, or NULL. */
 ui_learner *ui_store_find(const ui_store *s, const char *name);
-/* Classifies every learner into a tab (cool-off in days, now), sorts each tab and applies filter
- * (case-insensitive substring of the username; NULL or "" = none). */
-void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, time_t now);
+/* Classifies every learner into a tab (cool-off in days, now), sorts each tab and clears the
+ * filter. history_days > 0 keeps only COMPLETE/ABORTED learners changed in that many days
+ * (the others are in no tab). */
+void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, long history_days, time_t now);
 void ui_store_filter(ui_store *s, const char *filter);
 /* Copies marks from old to s by username. */
 void ui_store_copy_marks(ui_store *s, const ui_store *old);

@@ -47,14 +47,14 @@ static void test_tabs_and_order(void **state)
     feed(&s, line);
     snprintf(line, sizeof line, "L\t9\t90\t%ld\t%ld\tRETIRING_FORUMS\tPENDING\tstuck_one", (long)(now - 20 * 86400), (long)now);
     feed(&s, line);
-    snprintf(line, sizeof line, "L\t1\t10\t%ld\t%ld\tCOMPLETE\tLMS_COMPLETE\told_done", (long)(now - 40 * 86400), (long)now - 1000);
+    snprintf(line, sizeof line, "L\t1\t10\t%ld\t%ld\tCOMPLETE\tLMS_COMPLETE\told_done", (long)(now - 40 * 86400), (long)now - 5 * 86400);
     feed(&s, line);
     snprintf(line, sizeof line, "L\t2\t20\t%ld\t%ld\tCOMPLETE\tLMS_COMPLETE\tnew_done", (long)(now - 40 * 86400), (long)now - 10);
     feed(&s, line);
     feed(&s, "D\t7");
     assert_true(s.complete);
     assert_int_equal(s.n, 7);
-    ui_store_classify(&s, &test_pipe, 7, now);
+    ui_store_classify(&s, &test_pipe, 7, 0, now);
     assert_int_equal(s.total[UI_TAB_READY], 2);
     assert_int_equal(s.total[UI_TAB_PENDING], 1);
     assert_int_equal(s.total[UI_TAB_FAILED], 1);
@@ -64,6 +64,12 @@ static void test_tabs_and_order(void **state)
     assert_string_equal(ui_store_name(&s, &s.v[s.rows[UI_TAB_READY][0]]), "ready_a");
     assert_string_equal(ui_store_name(&s, &s.v[s.rows[UI_TAB_READY][1]]), "ready_b");
     assert_string_equal(ui_store_name(&s, &s.v[s.rows[UI_TAB_COMPLETE][0]]), "new_done");
+    /* history_days: old completions leave the Complete tab */
+    ui_store_classify(&s, &test_pipe, 7, 1, now);
+    assert_int_equal(s.total[UI_TAB_COMPLETE], 1);
+    assert_string_equal(ui_store_name(&s, &s.v[s.rows[UI_TAB_COMPLETE][0]]), "new_done");
+    assert_int_equal(s.total[UI_TAB_READY], 2);
+    ui_store_classify(&s, &test_pipe, 7, 0, now);
     /* states are interned: 7 learners, few distinct names */
     assert_true(s.n_states <= 8);
     /* filter is case-insensitive and per tab */
