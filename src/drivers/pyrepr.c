@@ -498,8 +498,23 @@ char *pyrepr_json(const char *json, size_t len)
     if (!json) return NULL;
     if (!len) len = strlen(json);
     parser ps = {json, json + len, 0};
-    /* a UTF-8 BOM makes json.loads fail too; leave it to the parser to reject */
     strbuf sb = STRBUF_INIT;
+    skip_ws(&ps);
+    if (ps.p < ps.end && *ps.p == '"') {
+        /* str() of a str is the text itself */
+        uint32_t *cp;
+        size_t n;
+        if (parse_string_cp(&ps, &cp, &n) != 0) return NULL;
+        skip_ws(&ps);
+        if (ps.p != ps.end) {
+            free(cp);
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) put_utf8(&sb, cp[i]);
+        free(cp);
+        if (!sb.data) sb_add(&sb, "");
+        return sb_take(&sb);
+    }
     if (parse_value(&ps, &sb) != 0) {
         sb_free(&sb);
         return NULL;

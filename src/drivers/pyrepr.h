@@ -8,8 +8,9 @@
 
 #include <stddef.h>
 
-/* Python repr of the value encoded by JSON text (len bytes; 0 = strlen). NULL when the text is
- * not valid JSON (Python would raise JSONDecodeError). */
+/* Python str() of the value encoded by JSON text (len bytes; 0 = strlen): the repr of dicts,
+ * lists, numbers, True/False/None, and the text itself for a top-level string. NULL when the
+ * text is not valid JSON (Python would raise JSONDecodeError). */
 char *pyrepr_json(const char *json, size_t len);
 /* Python repr of a UTF-8 string (with quotes). */
 char *pyrepr_str(const char *s);
