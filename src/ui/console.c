@@ -385,9 +385,18 @@ static void start_fetch(void)
     C.dirty = 1;
 }
 
+static void reap(pid_t *pid, const char *what);
+
 static void start_status(const char *name)
 {
-    if (C.status_pid > 0) return; /* one at a time; refreshed again later */
+    if (C.status_pid > 0) {
+        if (C.status_for && strcmp(C.status_for, name) == 0) return; /* already on its way */
+        /* another learner's record is loading: drop it, this one is wanted now */
+        kill(C.status_pid, SIGTERM);
+        close(C.status_fd);
+        C.status_fd = -1;
+        reap(&C.status_pid, "status");
+    }
     char err[512];
     int fd;
     pid_t pid = ui_fetch_status(C.o->config, name, &fd, err, sizeof err);
