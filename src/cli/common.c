@@ -301,4 +301,6 @@ void cli_install_cancel_handlers(volatile int *counter)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a closed stdout (e.g. `| head`) must not kill the supervisor while a worker runs */
+    signal(SIGPIPE, SIG_IGN);
 }

@@ -29,6 +29,7 @@ struct job_ctx {
     reg *registry;
     int own_http, own_lms, own_reg;
     double step_timeout;
+    int min_http_log_level; /* HTTP log lines below this level are not sent as `log` events */
 };
 
 struct job {
@@ -142,6 +143,11 @@ void job_ctx_set_step_timeout(job_ctx *ctx, double seconds)
     if (seconds > 0) ctx->step_timeout = seconds;
 }
 
+void job_ctx_set_http_log_level(job_ctx *ctx, int min_level)
+{
+    ctx->min_http_log_level = min_level;
+}
+
 double job_now(void)
 {
     struct timespec ts;
@@ -201,7 +207,7 @@ static double number_after(const char *text, const char *key)
 static void worker_http_log(void *user, rd_log_level level, const char *line)
 {
     worker *wk = user;
-    ev_emit_log(&wk->w, ev_level_name((int)level), "%s", line);
+    if ((int)level >= wk->ctx->min_http_log_level) ev_emit_log(&wk->w, ev_level_name((int)level), "%s", line);
     if (wk->step_index >= 0 && (strstr(line, "Trying again") || strstr(line, "trying again"))) {
         cJSON *o = ev_step_object(wk->step_index, wk->step_start, wk->step_end, wk->step_driver, wk->step_method);
         cJSON_AddStringToObject(o, "status", "retrying");
@@ -1238,7 +1244,7 @@ int job_tick(job *j, double now)
     }
     if (!j->reaped) {
         int st;
-        pid_t r = waitpid(j->pid, &st, (j->fd < 0 || j->killed_timeout) ? 0 : WNOHANG);
+        pid_t r = waitpid(j->pid, &st, j->killed_timeout || j->cancel_count >= 2 ? 0 : WNOHANG);
         if (r == j->pid) {
             j->reaped = 1;
             j->wait_status = st;
