@@ -353,10 +353,25 @@ static char *child_path(const frame *f, const char *key, size_t index)
     return sb_take(&sb);
 }
 
-static void yaml_fail(loader *L, const yaml_parser_t *p)
+static void yaml_fail(loader *L, const yaml_parser_t *p, const unsigned char *text, size_t len)
 {
     L->failed = 1;
     const char *problem = p->problem ? p->problem : "unknown problem";
+    if (p->error == YAML_READER_ERROR) { /* bad encoding: only a byte offset is known */
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else if ((text[i] & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        set_err(L->err, L->err_len,
+                "%s:%zu:%zu: the file is not valid UTF-8 text (%s at byte %zu); save it as UTF-8.", L->c->path, line,
+                col, problem, p->problem_offset);
+        return;
+    }
     if (p->context)
         set_err(L->err, L->err_len,
                 "%s:%zu:%zu: YAML syntax error: %s (%s started at line %zu, column %zu); fix the YAML at that "
@@ -677,7 +692,7 @@ static int parse_yaml(cfg *c, const unsigned char *text, size_t len, char *err, 
     while (!done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            yaml_fail(&L, &parser);
+            yaml_fail(&L, &parser, text, len);
             rc = -1;
             break;
         }

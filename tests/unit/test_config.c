@@ -246,6 +246,9 @@ static void test_errors_name_position(void **state)
     assert_non_null(strstr(err, "http.timeout_seconds"));
     load_fails(BASE "http:\n  allow_insecure_http: maybe\n", err, sizeof err);
     assert_non_null(strstr(err, "t.yml:6:3"));
+    load_fails("a: 1\nb: caf\xe9\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
+    assert_non_null(strstr(err, "UTF-8"));
     load_fails("- a\n- b\n", err, sizeof err);
     assert_non_null(strstr(err, "mapping"));
     load_fails("a: 1\n---\nb: 2\n", err, sizeof err);
