@@ -196,6 +196,17 @@ int main(int argc, char **argv)
     }
     report("tab switch key-to-redraw", v, n);
 
+    /* scrolling while a background refresh of all learners arrives (Ctrl-R starts one) */
+    n = 0;
+    key_latency("\x12", 0x12);
+    double until = now_ms() + 2500;
+    while (now_ms() < until && n < N) {
+        double l = key_latency(n % 2 ? "k" : "j", n % 2 ? 'k' : 'j');
+        if (l >= 0) v[n++] = l;
+        drain(5);
+    }
+    report("scroll during a background refresh", v, n);
+
     long hwm = vm_kb(pid, "VmHWM"), rss = vm_kb(pid, "VmRSS");
     printf("console peak memory (VmHWM)        %.1f MB (now %.1f MB)\n", hwm / 1024.0, rss / 1024.0);
     if (write(pty_fd, "q", 1) < 0) perror("write");
@@ -205,8 +216,12 @@ int main(int argc, char **argv)
     rewind(trace_in);
     while (fgets(line, sizeof line, trace_in)) {
         long kb;
+        double ms;
         if (sscanf(line, "child queue maxrss_kb %ld", &kb) == 1)
             printf("fetch child peak memory (maxrss)   %.1f MB\n", kb / 1024.0);
+        if (strncmp(line, "slow", 4) == 0) fputs(line, stdout);
+        if (sscanf(line, "swap %lf ms %ld", &ms, &kb) == 2)
+            printf("list swap in the UI (classify, sort) %.1f ms for %ld learners\n", ms, kb);
     }
     printf("targets: first frame < 1000 ms, median key-to-redraw < 16 ms, console < 150 MB (not asserted)\n");
     fclose(trace_in);

@@ -362,6 +362,7 @@ static size_t running_jobs(void)
 }
 
 static void redescribe_dialog(void);
+static void tlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---------- fetch children ---------- */
 
@@ -452,7 +453,16 @@ static int fields_of(char *line, char **f, int max)
     return n;
 }
 
+static void on_queue_done_impl(void);
+/* Swaps in the new list (timed for bench/console_scale). */
 static void on_queue_done(void)
+{
+    double t0 = now_ms();
+    on_queue_done_impl();
+    tlog("swap %.3f ms %zu learners\n", now_ms() - t0, C.store.n);
+}
+
+static void on_queue_done_impl(void)
 {
     /* keep the selection on the same learner across refreshes */
     char *keep[UI_TAB_COUNT] = {0};
@@ -570,7 +580,8 @@ static void drivers_line(char *line)
 static int read_pipe(int fd, strbuf *buf)
 {
     char chunk[65536];
-    for (int rounds = 0; rounds < 64; rounds++) {
+    /* at most 256 KB per loop turn, so keys are never kept waiting behind a big list */
+    for (int rounds = 0; rounds < 4; rounds++) {
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n > 0) {
             sb_addn(buf, chunk, (size_t)n);
@@ -582,7 +593,6 @@ static int read_pipe(int fd, strbuf *buf)
     return 0;
 }
 
-static void tlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void tlog(const char *fmt, ...)
 {
     if (!C.trace) return;

@@ -56,6 +56,8 @@ static pid_t spawn(void (*fn)(const void *arg, FILE *out), const void *arg, int 
         const int sigs[] = {SIGINT, SIGTERM, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGWINCH, SIGHUP, SIGQUIT, SIGPIPE};
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
         signal(SIGINT, SIG_IGN); /* Ctrl-C in the console is the console's business */
+        /* parsing big lists must not take the CPU from the console's key handling */
+        if (nice(10) == -1 && errno) errno = 0;
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) {
             dup2(devnull, STDIN_FILENO);
@@ -70,6 +72,7 @@ static pid_t spawn(void (*fn)(const void *arg, FILE *out), const void *arg, int 
         _exit(0);
     }
     close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK); /* the UI loop reads what is there and goes back to poll */
     *fd = p[0];
     return pid;
 }
