@@ -54,6 +54,9 @@ static void test_command_line_errors(void **st)
     expect_exit("--pipeline-config", bad_pipe, NULL, 2, "retirement_pipeline item 1");
     char *bad_faults = write_temp_file("faults.json", "[{\"endpoint\": \"retire\", \"status\": 42}]");
     expect_exit("--faults", bad_faults, NULL, 2, "status 42");
+    char port[16];
+    snprintf(port, sizeof port, "%d", g_sim.port); /* busy: the shared sim listens there */
+    expect_exit("--port", port, NULL, 2, "cannot listen on 127.0.0.1:");
     free(bad_json);
     free(bad_state);
     free(bad_yaml);
@@ -428,6 +431,25 @@ static void test_demo_and_legacy_mailings(void **st)
     with_other_sim(args, check_demo, NULL);
 }
 
+static void check_bounded_log(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 8; i++) assert_int_equal(api_status("GET", "/api/user/v1/accounts/x/retirement_status/", NULL), 404);
+    http_res r = ctl("GET", "/__sim/requests", NULL);
+    assert_int_equal(cJSON_GetArraySize(r.json), 5);
+    /* 9 were logged (the token request, then 8): the oldest fell off, 5..9 remain */
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "seq")->valuedouble, 5);
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 4), "seq")->valuedouble, 9);
+    http_res_free(&r);
+}
+
+static void test_request_log_is_bounded(void **st)
+{
+    (void)st;
+    const char *args[] = {"--request-log", "5", NULL};
+    with_other_sim(args, check_bounded_log, NULL);
+}
+
 static void test_sigterm_exit_status(void **st)
 {
     (void)st;
@@ -455,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_states_flag),
         cmocka_unit_test(test_generated_learners),
         cmocka_unit_test(test_demo_and_legacy_mailings),
+        cmocka_unit_test(test_request_log_is_bounded),
         cmocka_unit_test(test_sigterm_exit_status),
     };
     int rc = cmocka_run_group_tests_name("sim_basics", tests, NULL, stop_sim);
