@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,7 +173,36 @@ typedef struct worker {
     const char *step_start, *step_end, *step_driver, *step_method;
     cJSON *learner;
     char *lms_base;
+    int job_emitted;       /* the `job` event went out: log lines flow directly */
+    cJSON *held;           /* log events held until then ([level, text] pairs) */
 } worker;
+
+/* Writes a log event, or holds it until the job event (so `job` comes first). */
+static void worker_log(worker *wk, const char *level, const char *text)
+{
+    if (wk->job_emitted) {
+        ev_emit_log(&wk->w, level, "%s", text);
+        return;
+    }
+    if (!wk->held) wk->held = cJSON_CreateArray();
+    cJSON *pair = cJSON_CreateArray();
+    cJSON_AddItemToArray(pair, cJSON_CreateString(level));
+    cJSON_AddItemToArray(pair, cJSON_CreateString(text));
+    cJSON_AddItemToArray(wk->held, pair);
+}
+
+/* Emits the held log lines (after the job event). */
+static void flush_held(worker *wk)
+{
+    wk->job_emitted = 1;
+    cJSON *p;
+    cJSON_ArrayForEach(p, wk->held)
+    {
+        ev_emit_log(&wk->w, cJSON_GetArrayItem(p, 0)->valuestring, "%s", cJSON_GetArrayItem(p, 1)->valuestring);
+    }
+    cJSON_Delete(wk->held);
+    wk->held = NULL;
+}
 
 /* Python's str() of a float, for "completed in N seconds". */
 static void py_float(char *buf, size_t len, double v)
@@ -207,7 +235,7 @@ static double number_after(const char *text, const char *key)
 static void worker_http_log(void *user, rd_log_level level, const char *line)
 {
     worker *wk = user;
-    if ((int)level >= wk->ctx->min_http_log_level) ev_emit_log(&wk->w, ev_level_name((int)level), "%s", line);
+    if ((int)level >= wk->ctx->min_http_log_level) worker_log(wk, ev_level_name((int)level), line);
     if (wk->step_index >= 0 && (strstr(line, "Trying again") || strstr(line, "trying again"))) {
         cJSON *o = ev_step_object(wk->step_index, wk->step_start, wk->step_end, wk->step_driver, wk->step_method);
         cJSON_AddStringToObject(o, "status", "retrying");
@@ -224,7 +252,7 @@ static void worker_http_log(void *user, rd_log_level level, const char *line)
 static void worker_driver_log(void *user, rd_log_level level, const char *text)
 {
     worker *wk = user;
-    ev_emit_log(&wk->w, ev_level_name((int)level), "%s", text);
+    worker_log(wk, ev_level_name((int)level), text);
 }
 
 static void worker_driver_progress(void *user, const char *text)
@@ -381,11 +409,13 @@ static void emit_job_event(worker *wk, const cJSON *learner, const char *state, 
         }
     }
     ev_emit(&wk->w, "job", o);
+    flush_held(wk);
 }
 
 /* Ends the worker: result event and exit status. */
 static int finish(worker *wk, const char *outcome, int status, const char *message, const char *final_state)
 {
+    if (!wk->job_emitted) flush_held(wk);
     ev_emit_result(&wk->w, outcome, status, message, final_state);
     return status;
 }
@@ -864,39 +894,24 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
  * connection with its parent (libcurl sees a dead connection and opens its own). */
 static void neutralise_sockets(int keep_fd)
 {
-    int devnull = open("/dev/null", O_RDWR);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) return;
-    /* /proc/self/fd lists only the open descriptors: far cheaper than probing every number up
-     * to RLIMIT_NOFILE (20,000 fstat calls per worker dominated `retire --all`). */
-    DIR *dir = opendir("/proc/self/fd");
-    if (dir) {
-        int fds[1024];
-        size_t n = 0;
-        int overflow = 0, dir_fd = dirfd(dir);
+    int fds[4096];
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
         struct dirent *de;
-        while ((de = readdir(dir))) {
+        while ((de = readdir(d)) && n < 4096) {
             if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-            int fd = atoi(de->d_name);
-            if (fd < 3 || fd == dir_fd || fd == keep_fd || fd == devnull) continue;
-            if (n < sizeof fds / sizeof fds[0]) fds[n++] = fd;
-            else overflow = 1;
+            fds[n++] = atoi(de->d_name);
         }
-        closedir(dir);
-        if (!overflow) {
-            for (size_t i = 0; i < n; i++) {
-                struct stat st;
-                if (fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode)) dup2(devnull, fds[i]);
-            }
-            close(devnull);
-            return;
-        }
+        closedir(d);
+    } else {
+        for (int fd = 3; fd < 1024; fd++) fds[n++] = fd;
     }
-    struct rlimit rl;
-    long max = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536)
-        max = (long)rl.rlim_cur;
-    for (int fd = 3; fd < max; fd++) {
-        if (fd == keep_fd || fd == devnull) continue;
+    for (int i = 0; i < n; i++) {
+        int fd = fds[i];
+        if (fd < 3 || fd == keep_fd || fd == devnull) continue;
         struct stat st;
         if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) dup2(devnull, fd);
     }

@@ -98,6 +98,10 @@ lms_client *job_ctx_lms(job_ctx *ctx);
 reg *job_ctx_registry(job_ctx *ctx);
 /* Overrides the config's step_timeout_seconds (seconds; <= 0 keeps the config's). */
 void job_ctx_set_step_timeout(job_ctx *ctx, double seconds);
+/* Sends the workers' per-request HTTP log lines as `log` events only from this rd_log_level
+ * up (default RD_LOG_DEBUG: all). `retire --all` without --events uses RD_LOG_INFO: one
+ * debug event per request is most of a bulk run's event traffic. Retry events are kept. */
+void job_ctx_set_http_log_level(job_ctx *ctx, int min_level);
 
 /* Forks the worker. NULL with err when it cannot (pipe/fork failure). The job is owned by
  * the caller (job_free). user is passed to fn. */
