@@ -1235,7 +1235,10 @@ static const char *key_alternative(const char *key)
     return NULL;
 }
 
-static int validate_text_key(const cfg *c, const char *path, const char *hint, char *err, size_t err_len)
+/* A required text value; with allow_int an integer is accepted too (PyYAML gives an int for
+ * `client_id: 12345` and upstream sends str() of it; http does the same). */
+static int validate_text_key(const cfg *c, const char *path, int allow_int, const char *hint, char *err,
+                             size_t err_len)
 {
     const cJSON *n = cfg_get(c, path);
     char w[512];
@@ -1244,6 +1247,8 @@ static int validate_text_key(const cfg *c, const char *path, const char *hint, c
                 hint);
         return -1;
     }
+    if (allow_int && cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 1e15)
+        return 0;
     if (!cJSON_IsString(n)) {
         set_err(err, err_len, "%s: key %s must be text; put the value in quotes.", where(c, n, w, sizeof w), path);
         return -1;
@@ -1258,13 +1263,13 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
         set_err(err, err_len, "no configuration loaded.");
         return -1;
     }
-    if (validate_text_key(c, "client_id", "add the OAuth client id of the retirement service user (client_id: ...).",
+    if (validate_text_key(c, "client_id", 1, "add the OAuth client id of the retirement service user (client_id: ...).",
                           err, err_len) ||
-        validate_text_key(c, "client_secret",
+        validate_text_key(c, "client_secret", 1,
                           "add the OAuth client secret of the retirement service user (client_secret: ${NAME} "
                           "reads it from the environment).",
                           err, err_len) ||
-        validate_text_key(c, "base_urls.lms", "add the LMS root URL under base_urls (lms: https://lms.example.com/).",
+        validate_text_key(c, "base_urls.lms", 0, "add the LMS root URL under base_urls (lms: https://lms.example.com/).",
                           err, err_len))
         return -1;
     const char *lms = cfg_string(c, "base_urls.lms");

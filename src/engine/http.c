@@ -392,6 +392,19 @@ static int check_url(const http_client *h, const char *url, char *err, size_t n)
 
 /* ------------------------------------------------------------------ client */
 
+/* Text of a config value that upstream would str(): a string, or an integer (`client_id: 12345`). */
+static char *scalar_text(const cfg *c, const char *path)
+{
+    const cJSON *n = cfg_get(c, path);
+    char num[64];
+    if (cJSON_IsString(n)) return strdup(n->valuestring);
+    if (cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 1e15) {
+        snprintf(num, sizeof num, "%.0f", n->valuedouble);
+        return strdup(num);
+    }
+    return NULL;
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
@@ -406,11 +419,9 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
     if (!h) abort();
     h->config = config;
     const char *lms = cfg_string(config, "base_urls.lms");
-    const char *id = cfg_string(config, "client_id");
-    const char *secret = cfg_string(config, "client_secret");
     h->lms_base = lms ? strdup(lms) : NULL;
-    h->client_id = id ? strdup(id) : NULL;
-    h->client_secret = secret ? strdup(secret) : NULL;
+    h->client_id = scalar_text(config, "client_id");
+    h->client_secret = scalar_text(config, "client_secret");
     h->curl = curl_easy_init();
     if (!h->curl) {
         set_err(err, err_len, "cannot initialise libcurl (out of memory?).");

@@ -353,8 +353,20 @@ static void test_validate(void **state)
     assert_non_null(strstr(err, "client_secret"));
     validate_err("client_id: c\nclient_secret: s\n", err, sizeof err);
     assert_non_null(strstr(err, "base_urls.lms"));
-    validate_err("client_id: c\nclient_secret: 12345\nbase_urls:\n  lms: https://l/\n", err, sizeof err);
+    validate_err("client_id: c\nclient_secret: [1, 2]\nbase_urls:\n  lms: https://l/\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
     assert_non_null(strstr(err, "quotes"));
+    validate_err("client_id: c\nclient_secret: s\nbase_urls:\n  lms: 5\n", err, sizeof err);
+    assert_non_null(strstr(err, "base_urls.lms"));
+    {
+        /* an integer client id is what PyYAML gives for `client_id: 12345`: accepted */
+        cfg *n = load_ok("client_id: 12345\nclient_secret: 987654321\nbase_urls:\n  lms: https://l/\n");
+        assert_int_equal(cfg_validate(n, err, sizeof err), 0);
+        char *r = cfg_redact(n, "secret 987654321");
+        assert_string_equal(r, "secret ********");
+        free(r);
+        cfg_free(n);
+    }
     validate_err(BASE "retirement_pipeline:\n  - [A, B, LMS, m]\n  - [A, B, LMS]\n", err, sizeof err);
     assert_non_null(strstr(err, "t.yml:7:"));
     assert_non_null(strstr(err, "row 2"));
