@@ -348,6 +348,63 @@ static void test_sigint_finishes_step(void **state)
     rt_stop(&env);
 }
 
+/* A driver that crashes or exits inside its step kills only its worker: the supervisor sets
+ * ERRORED with the reason, and the next learner is retired normally. */
+static void test_worker_crash_and_exit(void **state)
+{
+    (void)state;
+    char *ep = write_temp_file("retirement_driver.cfg", "");
+    FILE *f = fopen(ep, "w");
+    fprintf(f, "[retirement_driver]\nCRASH = %s/crash.so:retirectl_driver_crash\n"
+               "EXIT = %s/exit.so:retirectl_driver_exit\n",
+            RETIRECTL_TEST_PLUGIN_DIR, RETIRECTL_TEST_PLUGIN_DIR);
+    fclose(f);
+    char extra[1200];
+    snprintf(extra, sizeof extra, "driver_entry_points: [%s]\n", ep);
+    const char *flags[] = {"--states",
+                           "PENDING,RETIRING_FORUMS,FORUMS_COMPLETE,RETIRING_PLUGIN,PLUGIN_COMPLETE,ERRORED,ABORTED,"
+                           "COMPLETE",
+                           NULL};
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"c1\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"c2\", \"state\": \"PENDING\", \"days_ago\": 10}]",
+             flags,
+             "  - ['RETIRING_FORUMS', 'FORUMS_COMPLETE', 'LMS', 'retirement_retire_forum']\n"
+             "  - ['RETIRING_PLUGIN', 'PLUGIN_COMPLETE', 'CRASH', 'retire']\n",
+             extra);
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "c1", NULL);
+    rt_assert_status(&r, 252);
+    rt_assert_state(&env, "c1", "ERRORED");
+    char *resp = rt_responses(&env, "c1");
+    if (!strstr(resp, "CRASH.retire crashed (SIGSEGV)")) fail_msg("responses:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    rt_stop(&env);
+    rt_start(&env,
+             "[{\"username\": \"c1\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"c2\", \"state\": \"FORUMS_COMPLETE\", \"days_ago\": 10}]",
+             flags,
+             "  - ['RETIRING_FORUMS', 'FORUMS_COMPLETE', 'LMS', 'retirement_retire_forum']\n"
+             "  - ['RETIRING_PLUGIN', 'PLUGIN_COMPLETE', 'EXIT', 'retire7']\n",
+             extra);
+    rt_retirectl(&env, &r, "retire", "c2", NULL);
+    rt_assert_status(&r, 252);
+    rt_assert_state(&env, "c2", "ERRORED");
+    resp = rt_responses(&env, "c2");
+    if (!strstr(resp, "EXIT.retire7 exited with status 7")) fail_msg("responses:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    /* the other learner is unaffected: its forum step still runs (then the plugin exits) */
+    rt_retirectl(&env, &r, "retire", "c1", NULL);
+    rt_assert_status(&r, 252);
+    assert_int_equal(rt_count(&env, "POST", "retire_forum"), 1);
+    cmd_result_free(&r);
+    rt_stop(&env);
+    free(ep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +420,7 @@ int main(void)
         cmocka_unit_test_teardown(test_hostile_usernames, rt_teardown),
         cmocka_unit_test_teardown(test_step_timeout_kills_worker, rt_teardown),
         cmocka_unit_test_teardown(test_sigint_finishes_step, rt_teardown),
+        cmocka_unit_test_teardown(test_worker_crash_and_exit, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
