@@ -23,6 +23,17 @@ wait_for 'evil\x1b[2J\x1b]2;pwned\x07x\u{009B}31m'
 title="$(tmx display-message -p -t tui '#{pane_title}')"
 [ "$title" != "pwned" ] || fail "the username's OSC sequence set the terminal title"
 if screen_esc | grep -q $'\e\[2J'; then fail "a raw clear-screen sequence reached the terminal"; fi
+# its detail, record and a dry-run job (events carry the name) stay inert too
+keys / ; type_text evil ; keys Enter Enter
+wait_for 'Learner evil\x1b[2J'
+keys p
+wait_for "result: " 20
+title="$(tmx display-message -p -t tui '#{pane_title}')"
+[ "$title" != "pwned" ] || fail "a job event's text set the terminal title"
+if screen_esc | grep -q $'\e\[2J'; then fail "a raw clear-screen sequence reached the terminal from the detail view"; fi
+if screen_esc | grep -q $'\e\]'; then fail "a raw OSC sequence reached the terminal"; fi
+keys Escape Escape
+wait_for "carol_ready"
 ok "hostile username shown inert"
 
 keys 3

@@ -96,6 +96,24 @@ wait_for "Job log: rerun LMS.retirement_retire_forum (complete)" 30
 wait_for "LMS.retirement_retire_forum done for learner grace_errored"
 ok "rerun of one step runs as a job with its result in the log"
 
+# or pick the driver method in the drivers view (declined here)
+keys d
+wait_for "x on a method reruns it for grace_errored"
+wait_for "      LMS.retirement_retire_forum"
+for i in $(seq 1 30); do
+  screen | grep -qF "Rerun LMS.retirement_retire_forum for grace_errored?" && break
+  keys j x
+  sleep 0.1
+  if screen | grep -qF "Rerun "; then screen | grep -qF "Rerun LMS.retirement_retire_forum for" || keys n; fi
+done
+wait_for "Rerun LMS.retirement_retire_forum for grace_errored?"
+wait_for "Step 1: PATCH RETIRING_FORUMS, call LMS.retirement_retire_forum"
+keys n
+wait_for "cancelled: nothing was changed"
+keys Escape
+wait_for "Learner grace_errored"
+ok "a driver method picked in the drivers view can be rerun (confirmation shown, declined)"
+
 # cancel: a slow step (2.5 s of latency) finishes, then the job stops
 keys Escape Escape 1
 keys / ; type_text jose ; keys Enter Enter
