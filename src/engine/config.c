@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,11 +120,10 @@ int cfg_key_is_secret(const char *key)
 /* ------------------------------------------------------------------ YAML 1.1 scalars */
 
 static regex_t re_bool, re_null, re_int, re_float;
-static int re_ready;
+static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 
-static void compile_res(void)
+static void compile_res_once(void)
 {
-    if (re_ready) return;
     /* The implicit resolvers of PyYAML's (safe) Resolver, YAML 1.1. */
     regcomp(&re_bool, "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
             REG_EXTENDED | REG_NOSUB);
@@ -136,8 +136,10 @@ static void compile_res(void)
             "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?|"
             "[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
             REG_EXTENDED | REG_NOSUB);
-    re_ready = 1;
 }
+
+/* Compiles the resolver regexes once (thread-safe). */
+static void compile_res(void) { pthread_once(&re_once, compile_res_once); }
 
 /* Copies s without '_' characters. */
 static char *strip_underscores(const char *s)
