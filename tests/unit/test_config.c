@@ -55,6 +55,8 @@ static void test_yaml11_types(void **state)
                      "n_tilde: ~\n"
                      "n_empty:\n"
                      "s_09: 09\n"
+                     "s_dot_us: ._5\n"
+                     "f_dot: .5\n"
                      "s_quoted_int: \"12\"\n"
                      "s_block: |\n  line1\n  line2\n"
                      "s_tagged: !!str 123\n"
@@ -77,6 +79,8 @@ static void test_yaml11_types(void **state)
     assert_true(cJSON_IsNull(cfg_get(c, "n_tilde")));
     assert_true(cJSON_IsNull(cfg_get(c, "n_empty")));
     assert_string_equal(cfg_string(c, "s_09"), "09");
+    assert_string_equal(cfg_string(c, "s_dot_us"), "._5");
+    assert_true(cfg_number(c, "f_dot", 0) == 0.5);
     assert_string_equal(cfg_string(c, "s_quoted_int"), "12");
     assert_string_equal(cfg_string(c, "s_block"), "line1\nline2\n");
     assert_string_equal(cfg_string(c, "s_tagged"), "123");
