@@ -179,6 +179,24 @@ static void test_usernames_stay_one_segment(void **state)
         assert_string_equal(sget(r, "query"), "");
         cJSON_Delete(r);
     }
+    /* on the wire exactly as requests sends it: '+' and '@' raw, space and non-ASCII encoded */
+    static const struct {
+        const char *name, *raw;
+    } wire[] = {
+        {"a b+c@d", "/api/user/v1/accounts/a%20b+c@d/retirement_status/"},
+        {"jos\xc3\xa9", "/api/user/v1/accounts/jos%C3%A9/retirement_status/"},
+        {"x/y?z#w", "/api/user/v1/accounts/x%2Fy%3Fz%23w/retirement_status/"},
+        {"..", "/api/user/v1/accounts/%2E%2E/retirement_status/"},
+    };
+    for (size_t i = 0; i < sizeof wire / sizeof wire[0]; i++) {
+        cJSON *l = NULL;
+        lms_error e;
+        if (lms_get_status(lms, wire[i].name, &l, &e)) lms_error_clear(&e);
+        cJSON_Delete(l);
+        cJSON *r = last_request("retirement_status");
+        assert_string_equal(sget(r, "raw_path"), wire[i].raw);
+        cJSON_Delete(r);
+    }
 }
 
 static void test_update_state_body_and_rules(void **state)
