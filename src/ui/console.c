@@ -1825,8 +1825,8 @@ static void draw(void)
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
     erase();
     if (L.too_small) {
-        put(0, 0, COLS, UR_WARNING, "terminal too small for retirectl", 0);
-        if (LINES > 1) put(1, 0, COLS, UR_NORMAL, "resize or q to quit", 0);
+        put(0, 0, COLS, UR_WARNING, "too small: resize", 0);
+        if (LINES > 1) put(1, 0, COLS, UR_NORMAL, "(q quits)", 0);
     } else if (C.help) {
         draw_help();
     } else {

@@ -90,6 +90,8 @@ screen | tail -1 | grep -qF "jobs 0" || fail "status bar missing at 60x15"
 keys Enter
 wait_for "Learner grace_errored"
 keys Escape
+tmx resize-window -t tui -x 18 -y 5
+wait_for "too small: resize"
 tmx resize-window -t tui -x 200 -y 60
 wait_for "CHANGED"
 wait_for "1 Ready (8)"
