@@ -171,6 +171,19 @@ char *http_url_escape(const char *segment)
     return sb_take(&sb);
 }
 
+char *http_url_escape_pchar(const char *segment)
+{
+    strbuf sb = STRBUF_INIT;
+    const char *s = segment ? segment : "";
+    int all_dots = *s && strspn(s, ".") == strlen(s);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int keep = *p && (is_unreserved(*p) || strchr("!$&'()*+,;=:@", *p));
+        if (keep && !(all_dots && *p == '.')) sb_addc(&sb, (char)*p);
+        else sb_addf(&sb, "%%%02X", *p);
+    }
+    return sb_take(&sb);
+}
+
 /* Splits "scheme://netloc/path?query#frag" into a malloc'd "scheme://netloc" prefix and the path
  * (query and fragment dropped). Returns 0, or -1 when there is no "scheme://". */
 static int split_url(const char *url, char **prefix, char **path)

@@ -48,7 +48,13 @@ const cfg *http_config(const http_client *h);
 
 /* Upstream URL join: base + "/" + path with its leading/trailing '/' removed + "/". malloc'd. */
 char *http_url_join(const char *base, const char *path);
-/* Percent-encodes one path segment (everything but unreserved RFC 3986 characters). malloc'd. */
+/* Percent-encodes one path segment (everything but unreserved RFC 3986 characters). malloc'd.
+ * A dot-only segment ("." / "..") is encoded too, so it cannot become a dot-segment. */
 char *http_url_escape(const char *segment);
+/* Added by engine-a: encodes one path segment as Python requests puts an f-string path on the
+ * wire: RFC 3986 pchars (unreserved, sub-delims !$&'()*+,;= and ':' '@') stay raw, everything
+ * else ('/', '?', '#', '%', space, non-ASCII) is encoded, dot-only segments too. Use it for
+ * usernames in upstream paths to match upstream request traces byte for byte. malloc'd. */
+char *http_url_escape_pchar(const char *segment);
 
 #endif

@@ -322,27 +322,10 @@ static int call_expect(lms_client *l, const char *method, const char *path, cons
     return 0;
 }
 
-/* One path segment encoded as requests sends an f-string path (requote_uri): RFC 3986 pchars
- * (unreserved, sub-delims, ':' and '@') stay as they are, everything else (space, '/', '?',
- * '#', '%', non-ASCII) is percent-encoded, so "john+x@example.com" goes out exactly as upstream
- * sends it and a username can never become another path. A dot-only name ("." or "..") is
- * encoded too: it would otherwise be resolved as a dot-segment. */
-static char *path_segment(const char *s)
-{
-    strbuf sb = STRBUF_INIT;
-    int all_dots = *s && strspn(s, ".") == strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int keep = isalnum(*p) || strchr("-._~!$&'()*+,;=:@", *p);
-        if (keep && !(all_dots && *p == '.')) sb_addc(&sb, (char)*p);
-        else sb_addf(&sb, "%%%02X", *p);
-    }
-    return sb_take(&sb);
-}
-
 int lms_get_status(lms_client *l, const char *username, cJSON **learner, lms_error *e)
 {
     *learner = NULL;
-    char *seg = path_segment(username ? username : "");
+    char *seg = http_url_escape_pchar(username ? username : "");
     strbuf path = STRBUF_INIT;
     sb_addf(&path, "api/user/v1/accounts/%s/retirement_status", seg);
     int rc = call_expect(l, "GET", sb_str(&path), NULL, cJSON_Object, learner, e);

@@ -66,6 +66,29 @@ static void test_escape(void **state)
     }
 }
 
+static void test_escape_pchar_like_requests(void **state)
+{
+    (void)state;
+    /* expected values: requests.Request('GET', f'http://h/{name}/').prepare().url */
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a b+c@d", "a%20b+c@d"},
+        {"jos\xc3\xa9", "jos%C3%A9"},
+        {"o'neil!", "o'neil!"},
+        {"a=b;c,d(e)*$", "a=b;c,d(e)*$"},
+        {"a/b?c#d", "a%2Fb%3Fc%23d"},
+        {"100%", "100%25"},
+        {"..", "%2E%2E"},
+        {"a..b", "a..b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = http_url_escape_pchar(cases[i].in);
+        if (strcmp(got, cases[i].out)) fail_msg("escape_pchar(%s) = %s, expected %s", cases[i].in, got, cases[i].out);
+        free(got);
+    }
+}
+
 /* A username with '/', '?', '#' or ".." stays one path segment of the status URL. */
 static void test_username_stays_one_segment(void **state)
 {
@@ -96,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_matches_python),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_escape_pchar_like_requests),
         cmocka_unit_test(test_username_stays_one_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
