@@ -115,6 +115,7 @@ ok "NO_COLOR gives the mono theme"
 # read-only: markers, no actions
 open_console 100 24 -- --read-only --config "$CFG"
 wait_for "READ-ONLY"
+wait_for "carol_ready"
 screen | grep -qF "r retire" && fail "read-only shows the retire hint"
 keys r
 wait_for "read-only console"
