@@ -151,7 +151,7 @@ int main(int argc, char **argv)
         cmd_argc = 1;
     } else if (argv[i][0] == '-') {
         /* upstream spelling: every remaining argument belongs to `retire` */
-        name = "retire";
+        name = retire_name;
         cmd_argc = argc - i + 1;
         cmd_argv = calloc((size_t)cmd_argc + 1, sizeof *cmd_argv);
         cmd_argv[0] = retire_name;
@@ -170,7 +170,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "retirectl: the '%s' command is not part of this build\n", name);
             return 2;
         }
-        return t[k].fn(cmd_argc, cmd_argv, &g);
+        int rc = t[k].fn(cmd_argc, cmd_argv, &g);
+        if (name == retire_name) free(cmd_argv); /* the upstream-spelling copy */
+        return rc;
     }
     fprintf(stderr, "retirectl: unknown command '%s' (see retirectl --help)\n", name);
     return 2;
