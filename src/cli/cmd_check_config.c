@@ -1,8 +1,11 @@
 /* `retirectl check-config`: loads the config, validates it, loads every driver the pipeline
  * uses and fetches a token, printing each check with ok/FAIL and what to do. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -27,6 +30,62 @@ static void check_line(const cfg *c, int ok, const char *what, const char *detai
     sb_addf(&sb, "  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, detail && *detail ? ": " : "", detail ? detail : "");
     cli_print_scrubbed(c, sb_str(&sb));
     sb_free(&sb);
+}
+
+/* Loads the pipeline's drivers in a child process (a plugin's constructor may crash; plugins
+ * are never dlopen()ed in the main process) and returns the number of problems, with the
+ * problem lines in err. */
+static int check_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len)
+{
+    int p[2];
+    if (pipe(p) != 0) {
+        snprintf(err, err_len, "cannot create a pipe: %s", strerror(errno));
+        return 1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_len, "cannot fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return 1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        char text[8192] = "";
+        reg *r = reg_new(c, g ? g->driver_paths : NULL);
+        int n = reg_check_pipeline(r, c, text, sizeof text);
+        size_t len = strlen(text), off = 0;
+        while (off < len) {
+            ssize_t w = write(p[1], text + off, len - off);
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        _exit(n > 100 ? 100 : n);
+    }
+    close(p[1]);
+    size_t len = 0;
+    for (;;) {
+        if (len + 1 >= err_len) break;
+        ssize_t rd = read(p[0], err + len, err_len - 1 - len);
+        if (rd < 0 && errno == EINTR) continue;
+        if (rd <= 0) break;
+        len += (size_t)rd;
+    }
+    err[len] = '\0';
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(st)) {
+        snprintf(err, err_len,
+                 "loading the pipeline's drivers crashed (signal %d): a plugin is broken; `retirectl drivers` "
+                 "shows which, fix or remove it",
+                 WTERMSIG(st));
+        return 1;
+    }
+    return WEXITSTATUS(st);
 }
 
 int cmd_check_config(int argc, char **argv, const cli_globals *g)
@@ -75,16 +134,14 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
         check_line(c, 1, "settings and pipeline", d);
     }
-    reg *r = reg_new(c, g ? g->driver_paths : NULL);
     err[0] = '\0';
-    int problems = reg_check_pipeline(r, c, err, sizeof err);
+    int problems = check_drivers(c, g, err, sizeof err);
     if (problems) {
         check_line(c, 0, "drivers", err);
         failures++;
     } else {
         check_line(c, 1, "drivers", "every driver the pipeline names loads and has its method");
     }
-    reg_free(r);
     http_client *h = http_client_new(c, err, sizeof err);
     if (!h) {
         check_line(c, 0, "LMS client", err);
