@@ -182,6 +182,10 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
+    /* one debug event per HTTP request is most of a bulk run's event traffic: keep info and up
+     * unless the caller wants the full stream */
+    if (!events) job_ctx_set_http_log_level(jc, RD_LOG_INFO);
+
     /* the queue: PENDING + every end state, as get_learners_to_retire.py asks */
     size_t n_states = ctx.config->n_steps + 1;
     const char **states = calloc(n_states, sizeof *states);
