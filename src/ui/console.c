@@ -362,6 +362,7 @@ static size_t running_jobs(void)
 }
 
 static void redescribe_dialog(void);
+static size_t wrap_text(const char *s, int width, char ***out);
 static void tlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---------- fetch children ---------- */
@@ -1538,19 +1539,47 @@ static void draw_detail(const ui_screen_layout *L)
         else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
         put(ly, 0, lw, UR_HEADER, lt, 1);
         if (j) {
+            /* the newest entries that fit, long ones wrapped (debug lines stay one row) */
             int lines = D.log_rows - 1;
             size_t n = j->n_log;
             if (C.log_scroll > (int)n) C.log_scroll = (int)n;
             size_t end = n - (size_t)C.log_scroll;
-            size_t start = end > (size_t)lines ? end - (size_t)lines : 0;
-            for (size_t i = start, r = 0; i < end; i++, r++) {
+            char **rows = calloc((size_t)(lines > 0 ? lines : 1), sizeof *rows);
+            ui_role *roles = calloc((size_t)(lines > 0 ? lines : 1), sizeof *roles);
+            if (!rows || !roles) abort();
+            int fill = lines; /* rows[fill..lines) are used, filled from the bottom */
+            for (size_t i = end; i-- > 0 && fill > 0;) {
                 const char *line = ui_job_log_line(j, i);
                 ui_role role = strncmp(line, "[error]", 7) == 0 ? UR_FAILED
                                : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
                                : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
                                                                                                    : UR_NORMAL;
-                put(ly + 1 + (int)r, 0, lw, role, line, 1);
+                char **pieces;
+                size_t np;
+                if (role == UR_MUTED) {
+                    pieces = malloc(sizeof *pieces);
+                    if (!pieces) abort();
+                    pieces[0] = xstrdup(line);
+                    np = 1;
+                } else {
+                    np = wrap_text(line, lw, &pieces);
+                }
+                for (size_t k = np; k-- > 0;) {
+                    if (fill > 0) {
+                        rows[--fill] = pieces[k];
+                        roles[fill] = role;
+                    } else {
+                        free(pieces[k]);
+                    }
+                }
+                free(pieces);
             }
+            for (int r = fill; r < lines; r++) {
+                put(ly + 1 + (r - fill), 0, lw, roles[r], rows[r], 1);
+                free(rows[r]);
+            }
+            free(rows);
+            free(roles);
         }
     }
 }

@@ -48,7 +48,7 @@ wait_for "dana ready"
 keys / ; type_text "dana" ; keys Enter p
 wait_for "Learner dana ready"
 wait_for "DRY-RUN: nothing is changed" 20
-wait_for "would send POST $SIM_URL/api/discussion/v1/accounts/retire_forum/" 20
+wait_for "would send POST $SIM_URL/api/user/v1/accounts/retire/" 20
 wait_for "result: planned" 20
 [ "$(learner_state "$CFG" "dana ready")" = PENDING ] || fail "the dry-run changed dana ready"
 ok "dry-run preview shows each step's request and changes nothing"
