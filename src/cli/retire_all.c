@@ -318,8 +318,9 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         for (size_t s = 0; s < n_slots; s++) {
             if (!slots[s].j) continue;
             int t = job_poll_timeout_ms(slots[s].j);
-            if (t >= 0 && t < timeout) timeout = t;
             int fd = job_fd(slots[s].j);
+            if (fd < 0 && t > 1) t = 1; /* its worker is exiting: reap it (and refill the slot) soon */
+            if (t >= 0 && t < timeout) timeout = t;
             if (fd >= 0) {
                 pfd[np].fd = fd;
                 pfd[np].events = POLLIN;
@@ -331,10 +332,10 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         int ready = np ? poll(pfd, np, timeout) : 0;
         if (ready < 0 && errno != EINTR) {
             cli_error(ctx.config, "poll failed: %s", strerror(errno));
-        } else if (!np) {
+        } else if (!np && timeout > 0) {
             usleep((useconds_t)timeout * 1000u);
         }
-        if (ready == 0 && audit_sync(audit, err, sizeof err) != 0 && !audit_broken) {
+        if (ready == 0 && timeout >= 100 && audit_sync(audit, err, sizeof err) != 0 && !audit_broken) {
             audit_broken = 1; /* idle: flush item lines written since the last fsync */
             cli_error(ctx.config, "%s; no new learner is started", err);
         }
