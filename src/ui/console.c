@@ -1068,6 +1068,16 @@ static void ask_cancel(void)
     const char *name = selected_name();
     ui_job *j = name ? job_for(name, 1) : NULL;
     if (!j || j->exited) {
+        /* not started yet (waiting for a worker): just take it out of the queue */
+        for (size_t i = 0; name && i < C.n_queue; i++) {
+            if (strcmp(C.queue[i].learner, name) != 0) continue;
+            free(C.queue[i].learner);
+            free(C.queue[i].arg);
+            memmove(C.queue + i, C.queue + i + 1, (C.n_queue - i - 1) * sizeof *C.queue);
+            C.n_queue--;
+            msg(UR_WARNING, "%s taken out of the queue: nothing was started for it", name);
+            return;
+        }
         msg(UR_WARNING, "no running job for %s", name ? name : "the selection");
         return;
     }
@@ -2008,11 +2018,16 @@ static void do_action(ui_action a)
     long page = L.list_rows > 1 ? L.list_rows - 1 : 1;
     switch (a) {
     case UA_QUIT:
-        if (running_jobs()) {
+        if (running_jobs() || C.n_queue) {
             dialog_clear();
-            dlg_line("%zu job%s still running. They are not stopped: each finishes in the background", running_jobs(),
-                     running_jobs() == 1 ? " is" : "s are");
-            dlg_line("and records its result at the LMS; its output is no longer shown.");
+            if (running_jobs()) {
+                dlg_line("%zu job%s still running. They are not stopped: each finishes in the background",
+                         running_jobs(), running_jobs() == 1 ? " is" : "s are");
+                dlg_line("and records its result at the LMS; its output is no longer shown.");
+            }
+            if (C.n_queue)
+                dlg_line("%zu queued action%s (waiting for a worker) will NOT start.", C.n_queue,
+                         C.n_queue == 1 ? "" : "s");
             open_dialog(ACT_QUIT, "Quit the console?");
         } else {
             C.quit = 1;
