@@ -37,7 +37,7 @@ typedef struct ops_env {
 static ops_env OPS;
 
 /* Starts the sim (no learners) and writes the config with an audit log and short retries. */
-static int ops_setup(void **state)
+static inline int ops_setup(void **state)
 {
     (void)state;
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -55,7 +55,7 @@ static int ops_setup(void **state)
     return 0;
 }
 
-static int ops_teardown(void **state)
+static inline int ops_teardown(void **state)
 {
     (void)state;
     sim_stop(&OPS.sim);
@@ -65,7 +65,7 @@ static int ops_teardown(void **state)
 }
 
 /* Resets the sim (no learners, no faults, empty request log) and truncates the audit log. */
-static void ops_reset(void)
+static inline void ops_reset(void)
 {
     assert_int_equal(sim_http(&OPS.sim, "POST", "/__sim/reset", NULL, "{}", NULL), 204);
     sim_http(&OPS.sim, "DELETE", "/__sim/faults", NULL, NULL, NULL);
@@ -78,7 +78,7 @@ static void ops_reset(void)
 }
 
 /* Adds learners: a JSON spec or list of specs (docs/sim.md). */
-static void ops_add(const char *json)
+static inline void ops_add(const char *json)
 {
     char *body = NULL;
     long st = sim_http(&OPS.sim, "POST", "/__sim/learners", NULL, json, &body);
@@ -87,7 +87,7 @@ static void ops_add(const char *json)
 }
 
 /* Adds a fault rule (JSON). */
-static void ops_fault(const char *json)
+static inline void ops_fault(const char *json)
 {
     char *body = NULL;
     long st = sim_http(&OPS.sim, "POST", "/__sim/faults", NULL, json, &body);
@@ -96,7 +96,7 @@ static void ops_fault(const char *json)
 }
 
 /* The sim's dump of one learner (caller frees), or NULL. */
-static cJSON *ops_learner(const char *username)
+static inline cJSON *ops_learner(const char *username)
 {
     char path[512], *body = NULL;
     snprintf(path, sizeof path, "/__sim/learners?username=%s", username); /* test names are plain ASCII */
@@ -107,7 +107,7 @@ static cJSON *ops_learner(const char *username)
 }
 
 /* current_state / last_state name of a learner (static buffer; "" when unknown). */
-static const char *ops_state(const char *username, const char *which)
+static inline const char *ops_state(const char *username, const char *which)
 {
     static char buf[64];
     buf[0] = '\0';
@@ -119,7 +119,7 @@ static const char *ops_state(const char *username, const char *which)
 }
 
 /* The `responses` log of a learner (malloc'd). */
-static char *ops_responses(const char *username)
+static inline char *ops_responses(const char *username)
 {
     cJSON *j = ops_learner(username);
     const cJSON *r = cJSON_GetObjectItem(j, "responses");
@@ -129,7 +129,7 @@ static char *ops_responses(const char *username)
 }
 
 /* The request log since the last reset (caller frees). */
-static cJSON *ops_requests(void)
+static inline cJSON *ops_requests(void)
 {
     char *body = NULL;
     long st = sim_http(&OPS.sim, "GET", "/__sim/requests", NULL, NULL, &body);
@@ -142,7 +142,7 @@ static cJSON *ops_requests(void)
 
 /* Counts logged requests with this method whose path contains path_part and whose body
  * contains body_part (NULL = any). */
-static int ops_count(const cJSON *log, const char *method, const char *path_part, const char *body_part)
+static inline int ops_count(const cJSON *log, const char *method, const char *path_part, const char *body_part)
 {
     int n = 0;
     const cJSON *e;
@@ -161,7 +161,7 @@ static int ops_count(const cJSON *log, const char *method, const char *path_part
 
 /* Counts PATCHes of update_retirement_status for username to new_state (NULL = any), with
  * force (1), without (0) or either (-1). */
-static int ops_count_patch(const cJSON *log, const char *username, const char *new_state, int force)
+static inline int ops_count_patch(const cJSON *log, const char *username, const char *new_state, int force)
 {
     int n = 0;
     const cJSON *e;
@@ -181,7 +181,7 @@ static int ops_count_patch(const cJSON *log, const char *username, const char *n
 }
 
 /* Runs retirectl with --config and --operator, then the arguments (NULL-terminated). */
-static cmd_result ops_run_env(const char *const *env, const char *stdin_text, const char *first, ...)
+static inline cmd_result ops_run_env(const char *const *env, const char *stdin_text, const char *first, ...)
 {
     const char *argv[64];
     int n = 0;
@@ -203,13 +203,13 @@ static cmd_result ops_run_env(const char *const *env, const char *stdin_text, co
 #define ops_run(...) ops_run_env(NULL, NULL, __VA_ARGS__, (const char *)NULL)
 
 /* Prints a command's output when a check fails (cmocka shows it above the failure). */
-static void ops_show(const cmd_result *r)
+static inline void ops_show(const cmd_result *r)
 {
     fprintf(stderr, "--- exit %d\n--- stdout:\n%s\n--- stderr:\n%s\n", r->status, r->out, r->err);
 }
 
 /* The audit log's lines as a JSON array (caller frees). */
-static cJSON *ops_audit_lines(char **raw_out)
+static inline cJSON *ops_audit_lines(char **raw_out)
 {
     FILE *f = fopen(OPS.audit, "rb");
     cJSON *a = cJSON_CreateArray();
@@ -239,7 +239,7 @@ static cJSON *ops_audit_lines(char **raw_out)
 }
 
 /* A string member or "". */
-static const char *ops_str(const cJSON *o, const char *key)
+static inline const char *ops_str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItem(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";
