@@ -256,6 +256,9 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
+    printf("Starting bulk update script: Config: %s\n", path);
+    printf("Fetching users in state %s created from %s to %s\n", initial, start_d, end_d);
+    fflush(stdout);
     cJSON *learners = NULL;
     lms_error le;
     memset(&le, 0, sizeof le);
@@ -275,6 +278,9 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
+    printf("%s %lld learners to %s\n", dry_run ? "Would update" : "Updating", total,
+           rewind ? "their last_state" : new_state);
+    fflush(stdout);
     long long updated = 0;
     const cJSON *learner;
     cJSON_ArrayForEach(learner, learners)
