@@ -212,6 +212,6 @@ static const rd_method amplitude_methods[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((visibility("default"))) const rd_driver retirectl_driver_amplitude =
+RD_EXPORT const rd_driver retirectl_driver_amplitude =
     RD_DRIVER_INIT("AMPLITUDE", "1.0.0", "Amplitude: POST /api/2/deletions/users for the learner's LMS user id",
                    amplitude_get_instance, amplitude_destroy, amplitude_methods);

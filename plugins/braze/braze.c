@@ -195,6 +195,6 @@ static const rd_method braze_methods[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((visibility("default"))) const rd_driver retirectl_driver_braze =
+RD_EXPORT const rd_driver retirectl_driver_braze =
     RD_DRIVER_INIT("BRAZE", "1.0.0", "Braze: POST /users/delete for the learner's LMS user id", braze_get_instance,
                    braze_destroy, braze_methods);

@@ -466,6 +466,6 @@ static const rd_method hubspot_methods[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((visibility("default"))) const rd_driver retirectl_driver_hubspot =
+RD_EXPORT const rd_driver retirectl_driver_hubspot =
     RD_DRIVER_INIT("HUBSPOT", "1.0.0", "HubSpot: delete the contact with the learner's e-mail (+ SES alert)",
                    hubspot_get_instance, hubspot_destroy, hubspot_methods);

@@ -649,6 +649,6 @@ static const rd_method salesforce_methods[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((visibility("default"))) const rd_driver retirectl_driver_salesforce =
+RD_EXPORT const rd_driver retirectl_driver_salesforce =
     RD_DRIVER_INIT("SALESFORCE", "1.0.0", "Salesforce: open a Task to retire the Leads with the learner's e-mail",
                    salesforce_get_instance, salesforce_destroy, salesforce_methods);

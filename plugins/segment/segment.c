@@ -322,6 +322,6 @@ static const rd_method segment_methods[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((visibility("default"))) const rd_driver retirectl_driver_segment =
+RD_EXPORT const rd_driver retirectl_driver_segment =
     RD_DRIVER_INIT("SEGMENT", "1.0.0", "Segment: Suppress_With_Delete regulation for the learner's ids",
                    segment_get_instance, segment_destroy, segment_methods);
