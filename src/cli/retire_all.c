@@ -391,7 +391,26 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
 
     double elapsed = job_now() - t0;
     size_t not_started = n_names - done - failed;
-    if (!events) {
+    int final_status = all_cancel ? ALL_EXIT_CANCELLED : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING : 0;
+    if (!events && g && g->json) {
+        /* one JSON object for scripts (Jenkins, Kubernetes): counts and who did not complete */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "queued", (double)n_names);
+        cJSON_AddNumberToObject(o, "complete", (double)done);
+        cJSON_AddNumberToObject(o, "failed", (double)failed);
+        cJSON_AddNumberToObject(o, "not_started", (double)not_started);
+        cJSON_AddNumberToObject(o, "jobs", (double)jobs);
+        cJSON_AddStringToObject(o, "shard", shard_buf);
+        cJSON_AddNumberToObject(o, "seconds", elapsed);
+        cJSON *fl = cJSON_AddArrayToObject(o, "failed_learners");
+        for (size_t k = 0; k < n_failures; k++) cJSON_AddItemToArray(fl, cJSON_CreateString(failures[k]));
+        cJSON_AddNumberToObject(o, "exit_status", final_status);
+        char *text = cJSON_PrintUnformatted(o);
+        cli_print_scrubbed(ctx.config, text);
+        fputc('\n', stdout);
+        free(text);
+        cJSON_Delete(o);
+    } else if (!events) {
         printf("Retired %zu of %zu learner%s in %.1f s (%.1f learners/s, -j %ld%s%s): %zu complete, %zu failed",
                done, n_names, n_names == 1 ? "" : "s", elapsed, elapsed > 0 ? (double)(done + failed) / elapsed : 0.0,
                jobs, shard.count > 1 ? ", shard " : "", shard.count > 1 ? shard_buf : "", done, failed);
@@ -403,7 +422,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     for (size_t k = 0; k < n_failures; k++) free(failures[k]);
     free(failures);
     free(pfd);
-    status = all_cancel ? ALL_EXIT_CANCELLED : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING : 0;
+    status = final_status;
     counts[1].value = (long long)done;
     counts[2].value = (long long)failed;
     counts[3].value = (long long)not_started;

@@ -180,10 +180,19 @@ static void test_max_learners(void **state)
     cJSON *log = ops_requests();
     assert_int_equal(ops_count(log, "PATCH", NULL, NULL), 0);
     cJSON_Delete(log);
-    r = ops_run("retire", "--all", "--max-learners", "3", "--force-large", "-j", "2", "--cool-off-days", "1");
+    r = ops_run("--json", "retire", "--all", "--max-learners", "3", "--force-large", "-j", "2", "--cool-off-days", "1");
     if (r.status != 0) ops_show(&r);
     assert_int_equal(r.status, 0);
     assert_string_equal(ops_state("valve_004", "current_state"), "COMPLETE");
+    /* --json: one summary object */
+    cJSON *sum = cJSON_Parse(r.out);
+    assert_non_null(sum);
+    assert_int_equal(cJSON_GetObjectItem(sum, "queued")->valueint, 5);
+    assert_int_equal(cJSON_GetObjectItem(sum, "complete")->valueint, 5);
+    assert_int_equal(cJSON_GetObjectItem(sum, "failed")->valueint, 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(sum, "failed_learners")), 0);
+    assert_int_equal(cJSON_GetObjectItem(sum, "exit_status")->valueint, 0);
+    cJSON_Delete(sum);
     cmd_result_free(&r);
     /* an empty queue is fine */
     r = ops_run("retire", "--all", "--cool-off-days", "1");
