@@ -44,7 +44,7 @@ start_sim() {
   fail "retirectl-sim did not start: $(cat "$TUI_WORK/sim.err")"
 }
 
-# write_config [extra yaml]: the sim's demo pipeline; prints the path.
+# write_config [extra yaml] [extra console: lines]: the sim's demo pipeline; prints the path.
 write_config() {
   local path="$TUI_WORK/config-$RANDOM.yml"
   cat >"$path" <<YAML
@@ -63,6 +63,7 @@ http:
   max_retry_seconds: 2
 console:
   refresh_seconds: 2
+${2:-}
 ${1:-}
 YAML
   echo "$path"

@@ -9,7 +9,8 @@ cat >"$TUI_WORK/faults.json" <<'JSON'
   {"endpoint": "unenroll", "username": "zhang_wei", "status": 403, "times": 1,
    "body": "{\"detail\": \"enrollment service refused\"}"},
   {"endpoint": "retire_forum", "username": "jose_nunez", "latency_ms": 2500},
-  {"endpoint": "retire_forum", "username": "dana ready", "actions": [500, 500, "pass"]}
+  {"endpoint": "retire_forum", "username": "dana ready", "actions": [500, 500, "pass"]},
+  {"endpoint": "retire_forum", "username": "alice_pending", "latency_ms": 2000}
 ]}
 JSON
 start_sim --demo --legacy-mailings --faults "$TUI_WORK/faults.json"
@@ -187,5 +188,26 @@ keys Enter
 for i in $(seq 1 100); do [ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] && break; sleep 0.1; done
 [ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] || fail "typed confirmation did not retire frank_enrolled"
 ok "production asks for the username typed exactly"
+quit_console 0
+
+# console.workers: 1 runs marked learners one at a time; the rest wait in the queue
+WCFG="$(write_config "environment: staging" "  workers: 1")"
+open_console 120 30 -- --config "$WCFG"
+wait_for "2 Pending (2)"
+keys 2
+wait_for "bob.cooloff"
+keys '*'
+wait_for "2 learners marked"
+keys r
+wait_for "Retire 2 learners?"
+wait_for "1 at a time (console.workers)"
+keys y
+wait_for "jobs 1 +queued" 5
+for u in alice_pending bob.cooloff; do
+  for i in $(seq 1 150); do [ "$(learner_state "$WCFG" $u)" = COMPLETE ] && break; sleep 0.1; done
+  [ "$(learner_state "$WCFG" $u)" = COMPLETE ] || fail "$u not COMPLETE after the queued retire"
+done
+ok "marked learners run console.workers at a time"
+wait_gone "+queued"
 quit_console 0
 echo "passed $PASSES checks"
