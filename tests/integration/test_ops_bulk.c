@@ -4,6 +4,11 @@
  * exactly; the --max-learners safety valve; the audit lines of a bulk run. */
 #include "test_ops_support.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include "engine/shard.h"
 
 #define BULK_N 200
@@ -201,12 +206,64 @@ static void test_max_learners(void **state)
     cmd_result_free(&r);
 }
 
+/* SIGINT during a run: the steps in flight finish, no new learner starts, exit 130, and no
+ * learner is left in a working state (each is where the LMS can pick it up again). */
+static void test_interrupt_leaves_no_learner_mid_step(void **state)
+{
+    (void)state;
+    ops_reset();
+    add_bulk("intr", 40);
+    /* slow steps so the signal lands mid-run */
+    ops_fault("{\"path\": \"edxnotes\", \"latency_ms\": 150}");
+    const char *bin = getenv("RETIRECTL_BIN");
+    const char *argv[] = {bin && *bin ? bin : RETIRECTL_BIN, "--config", OPS.config, "retire", "--all", "-j", "4",
+                          "--cool-off-days", "1", NULL};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, STDOUT_FILENO);
+        dup2(devnull, STDERR_FILENO);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    struct timespec ts = {0, 600 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    int complete = 0, untouched = 0, other = 0;
+    for (int i = 0; i < 40; i++) {
+        char user[32];
+        snprintf(user, sizeof user, "intr_%03d", i);
+        const char *cur = ops_state(user, "current_state");
+        /* never left in a working state */
+        assert_null(strstr(cur, "RETIRING_"));
+        if (!strcmp(cur, "COMPLETE")) complete++;
+        else if (!strcmp(cur, "PENDING")) untouched++;
+        else other++;
+    }
+    assert_true(complete >= 1);  /* it was running */
+    assert_true(untouched >= 1); /* and it stopped starting new learners */
+    /* the audit log says it was cancelled */
+    cJSON *audit = ops_audit_lines(NULL);
+    cJSON *end = cJSON_GetArrayItem(audit, cJSON_GetArraySize(audit) - 1);
+    assert_string_equal(ops_str(end, "phase"), "end");
+    assert_string_equal(ops_str(end, "outcome"), "cancelled");
+    assert_int_equal(cJSON_GetObjectItem(end, "exit_status")->valueint, 130);
+    cJSON_Delete(audit);
+    (void)other;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bulk_200_with_failures),
         cmocka_unit_test(test_shards_partition_queue),
         cmocka_unit_test(test_max_learners),
+        cmocka_unit_test(test_interrupt_leaves_no_learner_mid_step),
     };
     return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }
