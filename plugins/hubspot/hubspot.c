@@ -246,7 +246,11 @@ static int hubspot_send_alert(const hubspot *h, const char *vid, rd_call *call)
         }
         host->log(host, RD_LOG_ERROR, "Sending the HubSpot deletion alert failed (attempt %d of %d): %s", attempt,
                   h->max_email_tries, why);
-        if (strncmp(why, "Unable to locate credentials", 28) == 0) break; /* no point retrying */
+        if (strncmp(why, "Unable to locate credentials", 28) == 0) { /* no point retrying */
+            rd_call_message(call, "%s; the HubSpot contact was deleted but the alert e-mail \"%s\" was not sent", why,
+                            HUBSPOT_ALERT_SUBJECT);
+            return -1;
+        }
         if (attempt < h->max_email_tries && vk_sleep(host, vk_expo_wait(h->retry_base, attempt)) != 0) break;
     }
     rd_call_message(call, "Timed out after %d attempts to send email with subject \"%s\".", h->max_email_tries,

@@ -687,6 +687,51 @@ static void test_salesforce_oauth(void **state)
     vstop(&f);
 }
 
+/* Task creation answers success:false (upstream test_retire_task_error): the upstream message. */
+static void test_salesforce_task_unsuccessful(void **state)
+{
+    (void)state;
+    vfix f;
+    const char *sets[] = {"salesforce_task_fail=1", NULL};
+    vstart(&f, sets);
+    vconfig(&f, SF_ONLY, NULL, 0);
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 252);
+    assert_non_null(strstr(r.err, "Errors while creating task:"));
+    assert_non_null(strstr(r.err, "This is an error!"));
+    cmd_result_free(&r);
+    char *log = vassert_state(&f, "vera_vendor", "ERRORED");
+    assert_non_null(strstr(log, "Unable to create retirement task for email vera@example.com"));
+    free(log);
+    assert_int_equal(vcount(&f, "POST", "/sobjects/Task/"), 1);
+    vstop(&f);
+}
+
+/* HubSpot alert without AWS credentials: the contact is deleted, the step fails at once with a
+ * sentence naming the missing variables in the log, no SES request is made. */
+static void test_hubspot_alert_without_credentials(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    vconfig(&f, "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n", NULL, 0);
+    const char *env[] = {"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", NULL};
+    cmd_result r;
+    vrun(&f, &r, env, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 252);
+    assert_non_null(strstr(r.err, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
+    cmd_result_free(&r);
+    assert_int_equal(vcount(&f, "POST", "/vendor/ses/"), 0);
+    assert_int_equal(vcount(&f, "DELETE", "/vendor/hubspot/contacts/v1/contact/vid/"), 1);
+    char *log = vassert_state(&f, "vera_vendor", "ERRORED");
+    assert_non_null(strstr(log, "Unable to locate credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); the "
+                                "HubSpot contact was deleted but the alert e-mail \"Alert: Hubspot Deletion\" was not "
+                                "sent"));
+    free(log);
+    vstop(&f);
+}
+
 #define SEG_ONLY "  - ['RETIRING_SEGMENT', 'SEGMENT_COMPLETE', 'SEGMENT', 'delete_and_suppress_learner']\n"
 
 /* Segment: 500 every time -> 4 POSTs and the upstream bytes-repr message (test_bulk_delete_error). */
@@ -812,6 +857,8 @@ int main(void)
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
+        cmocka_unit_test_teardown(test_salesforce_task_unsuccessful, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_alert_without_credentials, vteardown),
         cmocka_unit_test_teardown(test_segment_error, vteardown),
         cmocka_unit_test_teardown(test_segment_public_api_rate_limit, vteardown),
         cmocka_unit_test_teardown(test_dry_run_previews, vteardown),
