@@ -140,6 +140,24 @@ static void test_shards_partition_queue(void **state)
             assert_int_equal(shard_of(line, N), s); /* the documented hash */
         }
         cmd_result_free(&r);
+        /* `queue --shard` lists the same learners */
+        r = ops_run("queue", "--format", "json", "--shard", spec, "--cool-off-days", "1", "--max-user-batch-size", "0");
+        if (r.status != 0) ops_show(&r);
+        assert_int_equal(r.status, 0);
+        cJSON *q = cJSON_Parse(r.out);
+        assert_true(cJSON_IsArray(q));
+        int in_shard = 0;
+        for (int i = 0; i < 60; i++) in_shard += owner[i] == s;
+        assert_int_equal(cJSON_GetArraySize(q), in_shard);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, q)
+        {
+            int i = -1;
+            assert_int_equal(sscanf(ops_str(it, "original_username"), "shard_%d", &i), 1);
+            assert_int_equal(owner[i], s);
+        }
+        cJSON_Delete(q);
+        cmd_result_free(&r);
     }
     for (int i = 0; i < 60; i++) assert_true(owner[i] >= 0); /* no gap */
     cJSON *log = ops_requests();
