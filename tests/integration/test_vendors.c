@@ -41,7 +41,9 @@
     "{\"username\":\"otto_quote\",\"email\":\"o'brien@example.com\",\"name\":\"Otto O\",\"state\":\"PENDING\","   \
     "\"days_ago\":30},"                                                                                         \
     "{\"username\":\"wes_second\",\"email\":\"wes@example.com\",\"name\":\"Wes W\",\"state\":\"PENDING\","        \
-    "\"days_ago\":30}]"
+    "\"days_ago\":30},"                                                                                         \
+    "{\"username\":\"eve_noecom\",\"email\":\"eve@example.com\",\"name\":\"Eve E\",\"state\":\"PENDING\","         \
+    "\"days_ago\":30,\"ecommerce\":false}]"
 
 /* Secrets the sim accepts; none may appear in retirectl's output. */
 static const char *const SECRETS[] = {"sim-braze-key",       "sim-amplitude-secret", "sim-hubspot-token",
@@ -108,10 +110,11 @@ static void vconfig(vfix *f, const char *pipeline, const char *extra, int no_def
                       "base_urls:\n"
                       "  lms: %s/\n"
                       "  segment: %s/vendor/segment/\n"
+                      "  ecommerce: %s/ecommerce/\n"
                       "vendor_retry_base_seconds: 0.01\n"
                       "%s"
                       "retirement_pipeline:\n%s",
-                      SIM_CLIENT_ID, SIM_CLIENT_SECRET, u, u, extra ? extra : "", pipeline ? pipeline : ALL_FIVE);
+                      SIM_CLIENT_ID, SIM_CLIENT_SECRET, u, u, u, extra ? extra : "", pipeline ? pipeline : ALL_FIVE);
     assert_true(rc > 0);
     if (!no_defaults) {
         char *defaults = NULL;
@@ -761,6 +764,35 @@ static void test_segment_error(void **state)
     vstop(&f);
 }
 
+/* fetch_ecommerce_segment_id: the ecommerce tracking id is a third value; a learner unknown to
+ * ecommerce (404 -> null) sends the literal "None", as upstream. */
+static void test_segment_ecommerce_id(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    vconfig(&f, SEG_ONLY, "fetch_ecommerce_segment_id: true\n", 0);
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    vrun(&f, &r, NULL, "retire", "eve_noecom", NULL);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    cJSON *seg = vstate(&f, "segment");
+    cJSON *regs = cJSON_GetObjectItemCaseSensitive(seg, "regulations");
+    assert_int_equal(cJSON_GetArraySize(regs), 2);
+    cJSON *v1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(regs, 0), "values");
+    cJSON *v2 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(regs, 1), "values");
+    assert_int_equal(cJSON_GetArraySize(v1), 3);
+    assert_string_equal(cJSON_GetArrayItem(v1, 1)->valuestring, "vera_vendor");
+    assert_int_equal(strncmp(cJSON_GetArrayItem(v1, 2)->valuestring, "ecommerce-", 10), 0);
+    assert_int_equal(cJSON_GetArraySize(v2), 3);
+    assert_string_equal(cJSON_GetArrayItem(v2, 2)->valuestring, "None");
+    cJSON_Delete(seg);
+    vstop(&f);
+}
+
 /* Segment Public API with a regulation quota of 1 per window: the second learner gets a 429 with
  * Retry-After, waits for it and succeeds. */
 static void test_segment_public_api_rate_limit(void **state)
@@ -860,6 +892,7 @@ int main(void)
         cmocka_unit_test_teardown(test_salesforce_task_unsuccessful, vteardown),
         cmocka_unit_test_teardown(test_hubspot_alert_without_credentials, vteardown),
         cmocka_unit_test_teardown(test_segment_error, vteardown),
+        cmocka_unit_test_teardown(test_segment_ecommerce_id, vteardown),
         cmocka_unit_test_teardown(test_segment_public_api_rate_limit, vteardown),
         cmocka_unit_test_teardown(test_dry_run_previews, vteardown),
     };
