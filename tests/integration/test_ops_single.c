@@ -220,6 +220,59 @@ static void test_audit_unwritable_stops_action(void **state)
     free(blocker);
 }
 
+/* Runs retirectl with a terminal (script(1) gives it a pty) and `answer` typed at the prompt. */
+static cmd_result run_on_terminal(const char *config, const char *answer, const char *args)
+{
+    const char *bin = getenv("RETIRECTL_BIN");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s --config %s --operator ops-tester %s", bin && *bin ? bin : RETIRECTL_BIN, config,
+             args);
+    const char *argv[] = {"/usr/bin/script", "-qec", cmd, "/dev/null", NULL};
+    cmd_result r;
+    if (run_command(&r, argv, NULL, answer, 60) != 0) fail_msg("cannot run script(1)");
+    return r;
+}
+
+/* On a terminal, rerun and resume ask first; production asks for the username to be typed. */
+static void test_confirmation_on_terminal(void **state)
+{
+    (void)state;
+    ops_reset();
+    ops_add("{\"username\": \"tty_user\", \"state\": \"COMPLETE\", \"user_id\": 4401}");
+    cmd_result r = run_on_terminal(OPS.config, "n\n", "rerun tty_user LMS.retirement_retire_proctoring_data");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "[y/N]"));
+    cmd_result_free(&r);
+    cJSON *log = ops_requests();
+    assert_int_equal(ops_count(log, "POST", "edx_proctoring", NULL), 0);
+    cJSON_Delete(log);
+    r = run_on_terminal(OPS.config, "y\n", "rerun tty_user LMS.retirement_retire_proctoring_data");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    log = ops_requests();
+    assert_int_equal(ops_count(log, "POST", "edx_proctoring/v1/retire_user/4401", NULL), 1);
+    cJSON_Delete(log);
+
+    /* production: "y" is not enough, the username must be typed */
+    char extra[2048];
+    snprintf(extra, sizeof extra, "environment: production\naudit_log: %s\n", OPS.audit);
+    char *prod = sim_write_config(&OPS.sim, OPS_PIPELINE, extra);
+    sim_http(&OPS.sim, "DELETE", "/__sim/requests", NULL, NULL, NULL);
+    r = run_on_terminal(prod, "y\n", "rerun tty_user LMS.retirement_retire_proctoring_data");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "PRODUCTION"));
+    cmd_result_free(&r);
+    r = run_on_terminal(prod, "tty_user\n", "rerun tty_user LMS.retirement_retire_proctoring_data");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    log = ops_requests();
+    assert_int_equal(ops_count(log, "POST", "edx_proctoring", NULL), 1);
+    cJSON_Delete(log);
+    free(prod);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_rerun_pipeline_method),
         cmocka_unit_test(test_rerun_non_pipeline_method),
         cmocka_unit_test(test_audit_unwritable_stops_action),
+        cmocka_unit_test(test_confirmation_on_terminal),
     };
     return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }
