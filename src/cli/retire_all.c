@@ -171,7 +171,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     if (rc) return rc;
     int status = 0;
     cJSON *queue = NULL;
-    const char **names = NULL;
+    char **names = NULL;
     size_t n_names = 0;
     audit_log *audit = NULL;
     slot *slots = NULL;
@@ -203,9 +203,13 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
-    /* this shard's learners, each once, in queue order */
+    /* this shard's learners, each once, in queue order (an open-addressing set on the FNV
+     * hash finds repeats in O(1), so a queue of 100,000 stays fast) */
     size_t total_queue = (size_t)cJSON_GetArraySize(queue);
     names = calloc(total_queue + 1, sizeof *names);
+    size_t set_cap = 16;
+    while (set_cap < 2 * total_queue + 2) set_cap *= 2;
+    char **set = calloc(set_cap, sizeof *set);
     const cJSON *item;
     size_t no_name = 0;
     cJSON_ArrayForEach(item, queue)
@@ -216,10 +220,14 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             continue;
         }
         if (!shard_contains(&shard, u->valuestring)) continue;
-        int dup = 0;
-        for (size_t k = 0; k < n_names && !dup; k++) dup = !strcmp(names[k], u->valuestring);
-        if (!dup) names[n_names++] = u->valuestring;
+        size_t h = (size_t)shard_hash(u->valuestring) & (set_cap - 1);
+        while (set[h] && strcmp(set[h], u->valuestring)) h = (h + 1) & (set_cap - 1);
+        if (set[h]) continue; /* listed twice: one worker only */
+        set[h] = names[n_names++] = strdup(u->valuestring);
     }
+    free(set);
+    cJSON_Delete(queue); /* a smaller supervisor forks faster */
+    queue = NULL;
     if (no_name) cli_error(ctx.config, "%zu queue entries have no original_username and were skipped", no_name);
     char shard_buf[32];
     shard_format(&shard, shard_buf, sizeof shard_buf);
@@ -440,6 +448,7 @@ out:
         free(slots);
     }
     audit_close(audit);
+    for (size_t k = 0; names && k < n_names; k++) free(names[k]);
     free(names);
     cJSON_Delete(queue);
     if (jc) job_ctx_free(jc);
