@@ -11,8 +11,8 @@
  * Config: amplitude_api_key, amplitude_secret_key (both needed, as upstream: without the
  * secret the step fails with 'AMPLITUDE' like upstream's KeyError), amplitude_eu (optional
  * bool, not upstream: EU residency host https://analytics.eu.amplitude.com),
- * amplitude_api_url (optional, not upstream: any base URL, e.g. the simulator; wins over
- * amplitude_eu).
+ * amplitude_api_url or amplitude_base_url (optional, not upstream: any base URL, e.g. the
+ * simulator; wins over amplitude_eu).
  */
 #include "../vendorkit/vendorkit.h"
 
@@ -88,6 +88,10 @@ static void *amplitude_get_instance(const cJSON *config, const rd_host *host, ch
         }
     }
     char *api = vk_config_dup(host, "amplitude_api_url");
+    if (!vk_truthy(api)) { /* the name the spec suggests, accepted too */
+        free(api);
+        api = vk_config_dup(host, "amplitude_base_url");
+    }
     const char *base = vk_truthy(api) ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
     char *b = vk_strip_slash(base);
     if (b && asprintf(&a->url, "%s/api/2/deletions/users", b) < 0) a->url = NULL;
