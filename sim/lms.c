@@ -37,6 +37,23 @@ char *lms_issue_token(sim_server *s, long lifetime, int64_t *expires_ms)
     return strdup(tok);
 }
 
+/* A DOT-style opaque access token (30 alphanumerics), malloc'd. */
+static char *opaque_token(void)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint64_t x = (uint64_t)sim_now_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
+    char *t = malloc(31);
+    if (!t) abort();
+    for (int i = 0; i < 30; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        t[i] = al[x % (sizeof al - 1)];
+    }
+    t[30] = '\0';
+    return t;
+}
+
 /* 0 valid, 1 expired/revoked, 2 invalid. */
 static int token_check(sim_server *s, const char *tok)
 {
@@ -107,6 +124,9 @@ static void h_token(sim_server *s, const sim_request *req, sim_response *resp)
     char *gt = sim_form_value(req->body, req->body_len, "grant_type");
     char *cid = sim_form_value(req->body, req->body_len, "client_id");
     char *cs = sim_form_value(req->body, req->body_len, "client_secret");
+    char *tt = sim_form_value(req->body, req->body_len, "token_type");
+    const char *xtt = sim_request_header(req, "X-Token-Type");
+    int jwt = (tt && !strcasecmp(tt, "jwt")) || (xtt && !strcasecmp(xtt, "jwt"));
     pthread_mutex_lock(&s->mu);
     long lifetime = s->token_lifetime;
     int client_ok = cid && cs && !strcmp(cid, s->client_id) && !strcmp(cs, s->client_secret);
@@ -119,10 +139,12 @@ static void h_token(sim_server *s, const sim_request *req, sim_response *resp)
         cJSON_AddStringToObject(o, "error", "invalid_client");
         sim_respond_json(resp, 401, o);
     } else {
-        char *tok = lms_issue_token(s, lifetime, NULL);
+        /* Without token_type=jwt DOT issues an opaque Bearer token, which the retirement
+         * views (JwtAuthentication) reject. */
+        char *tok = jwt ? lms_issue_token(s, lifetime, NULL) : opaque_token();
         cJSON_AddStringToObject(o, "access_token", tok);
         cJSON_AddNumberToObject(o, "expires_in", (double)lifetime);
-        cJSON_AddStringToObject(o, "token_type", "JWT");
+        cJSON_AddStringToObject(o, "token_type", jwt ? "JWT" : "Bearer");
         cJSON_AddStringToObject(o, "scope", "read write email profile");
         free(tok);
         sim_respond_json(resp, 200, o);
@@ -131,6 +153,7 @@ static void h_token(sim_server *s, const sim_request *req, sim_response *resp)
     free(gt);
     free(cid);
     free(cs);
+    free(tt);
 }
 
 /* ---- helpers ---- */

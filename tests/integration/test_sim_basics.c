@@ -86,6 +86,17 @@ static void test_token_endpoint(void **st)
     assert_int_equal(r.status, 400);
     assert_string_equal(r.body, "{\"error\":\"unsupported_grant_type\"}");
     http_res_free(&r);
+    /* without token_type=jwt: an opaque Bearer token the retirement API does not accept */
+    r = http_full("POST", "/oauth2/access_token", NULL, form,
+                  "grant_type=client_credentials&client_id=" SIM_CLIENT_ID "&client_secret=" SIM_CLIENT_SECRET);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetObjectItem(r.json, "token_type")->valuestring, "Bearer");
+    char auth[128];
+    snprintf(auth, sizeof auth, "JWT %s", cJSON_GetObjectItem(r.json, "access_token")->valuestring);
+    http_res_free(&r);
+    r = http_full("GET", "/api/user/v1/accounts/alpha/retirement_status/", auth, "application/json", NULL);
+    assert_int_equal(r.status, 401);
+    http_res_free(&r);
     r = http_full("GET", "/oauth2/access_token", NULL, NULL, NULL);
     assert_int_equal(r.status, 405);
     http_res_free(&r);
