@@ -43,7 +43,9 @@
     "{\"username\":\"wes_second\",\"email\":\"wes@example.com\",\"name\":\"Wes W\",\"state\":\"PENDING\","        \
     "\"days_ago\":30},"                                                                                         \
     "{\"username\":\"eve_noecom\",\"email\":\"eve@example.com\",\"name\":\"Eve E\",\"state\":\"PENDING\","         \
-    "\"days_ago\":30,\"ecommerce\":false}]"
+    "\"days_ago\":30,\"ecommerce\":false},"                                                                       \
+    "{\"username\":\"nel_noemail\",\"email\":\"\",\"name\":\"Nel\",\"state\":\"PENDING\",\"days_ago\":30},"          \
+    "{\"username\":\"ned_noemail\",\"email\":\"\",\"name\":\"Ned\",\"state\":\"PENDING\",\"days_ago\":30}]"
 
 /* Secrets the sim accepts; none may appear in retirectl's output. */
 static const char *const SECRETS[] = {"sim-braze-key",       "sim-amplitude-secret", "sim-hubspot-token",
@@ -416,12 +418,17 @@ static void test_braze_outage_retries_then_errors(void **state)
     assert_non_null(strstr(log, "Braze user deletion failed due to Braze is down"));
     free(log);
 
+    /* 429 is recoverable too; RETRY_BRAZE_MAX_ATTEMPTS=2 as in Tubular's test */
+    sim_http(&f.sim, "DELETE", "/__sim/faults", NULL, NULL, NULL);
+    vfault(&f, "{\"endpoint\":\"braze_delete\",\"status\":429}");
     const char *env[] = {"RETRY_BRAZE_MAX_ATTEMPTS=2", NULL};
     vrun(&f, &r, env, "retire", "wes_second", NULL);
     assert_int_equal(r.status, 252);
     cmd_result_free(&r);
     assert_int_equal(vcount(&f, "POST", "/vendor/braze/users/delete"), 5 + 2);
-    free(vassert_state(&f, "wes_second", "ERRORED"));
+    log = vassert_state(&f, "wes_second", "ERRORED");
+    assert_non_null(strstr(log, "Braze user deletion failed due to "));
+    free(log);
     vstop(&f);
 }
 
@@ -735,6 +742,78 @@ static void test_hubspot_alert_without_credentials(void **state)
     vstop(&f);
 }
 
+/* A learner without original_email: HubSpot and Salesforce fail at once with upstream's
+ * TypeError text and send nothing (upstream test_delete_no_email / test_retire_no_email). */
+static void test_missing_email(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    vconfig(&f, "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n", NULL, 0);
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "nel_noemail", NULL);
+    assert_int_equal(r.status, 252);
+    cmd_result_free(&r);
+    char *log = vassert_state(&f, "nel_noemail", "ERRORED");
+    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
+    free(log);
+    assert_int_equal(vcount(&f, "GET", "/vendor/hubspot/"), 0);
+    vconfig(&f, SF_ONLY, NULL, 0);
+    vrun(&f, &r, NULL, "retire", "ned_noemail", NULL);
+    assert_int_equal(r.status, 252);
+    cmd_result_free(&r);
+    log = vassert_state(&f, "ned_noemail", "ERRORED");
+    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
+    free(log);
+    assert_int_equal(vcount(&f, "GET", "/vendor/salesforce/"), 0);
+    vstop(&f);
+}
+
+/* The assignee username is SOQL-escaped too (test_escape_username); a failing Lead query
+ * propagates simple-salesforce's error (test_retire_get_id_error) and is not retried. */
+static void test_salesforce_username_escape_and_query_error(void **state)
+{
+    (void)state;
+    vfix f;
+    const char *sets[] = {"salesforce_users=o'neil@example.com", NULL};
+    vstart(&f, sets);
+    const char *u = f.sim.base_url;
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
+                         "vendor_retry_base_seconds: 0.01\n"
+                         "salesforce_user: sf-user@example.com\nsalesforce_password: sim-sf-password\n"
+                         "salesforce_token: SIMTOKEN\nsalesforce_assignee: \"o'neil@example.com\"\n"
+                         "salesforce_login_url: %s/vendor/salesforce\nsalesforce_instance_url: %s/vendor/salesforce\n"
+                         "retirement_pipeline:\n" SF_ONLY,
+                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, u, u, u) > 0);
+    f.cfg = write_temp_file("config.yml", text);
+    free(text);
+    vfault(&f, "{\"endpoint\":\"salesforce_query\",\"status\":500,\"times\":1,\"method\":\"GET\","
+               "\"path\":\"/query/\",\"body\":\"[{\\\"message\\\":\\\"boom\\\",\\\"errorCode\\\":\\\"UNKNOWN_EXCEPTION\\\"}]\"}");
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 252);
+    cmd_result_free(&r);
+    char *log = vassert_state(&f, "vera_vendor", "ERRORED");
+    assert_non_null(strstr(log, "Error Code 500. Response content: [{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"));
+    free(log);
+    assert_int_equal(vcount(&f, "GET", "/query/"), 1);
+    /* next learner: the fault is used up; the assignee query carries the escaped quote */
+    vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    cJSON *sf = vstate(&f, "salesforce");
+    cJSON *qs = cJSON_GetObjectItemCaseSensitive(sf, "queries");
+    int found = 0;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, qs) if (!strcmp(q->valuestring, "SELECT Id FROM User WHERE Username = 'o\\'neil@example.com'"))
+        found = 1;
+    assert_true(found);
+    cJSON_Delete(sf);
+    vstop(&f);
+}
+
 #define SEG_ONLY "  - ['RETIRING_SEGMENT', 'SEGMENT_COMPLETE', 'SEGMENT', 'delete_and_suppress_learner']\n"
 
 /* Segment: 500 every time -> 4 POSTs and the upstream bytes-repr message (test_bulk_delete_error). */
@@ -889,6 +968,8 @@ int main(void)
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
+        cmocka_unit_test_teardown(test_missing_email, vteardown),
+        cmocka_unit_test_teardown(test_salesforce_username_escape_and_query_error, vteardown),
         cmocka_unit_test_teardown(test_salesforce_task_unsuccessful, vteardown),
         cmocka_unit_test_teardown(test_hubspot_alert_without_credentials, vteardown),
         cmocka_unit_test_teardown(test_segment_error, vteardown),
