@@ -177,6 +177,8 @@ static double segment_server_wait(const rd_http_response *resp)
     return -1;
 }
 
+static rd_status segment_send(segment *s, const cJSON *params, rd_call *call);
+
 /* delete_and_suppress_learner: one regulation request with upstream retries. */
 static rd_status segment_delete_and_suppress_learner(void *inst, const cJSON *learner, rd_call *call)
 {
@@ -205,6 +207,15 @@ static rd_status segment_delete_and_suppress_learner(void *inst, const cJSON *le
         rd_call_message(call, "None");
         return RD_OK;
     }
+    rd_status st = segment_send(s, params, call);
+    cJSON_Delete(params);
+    return st;
+}
+
+/* POSTs one regulation (params) with the upstream retries; the result and message in call. */
+static rd_status segment_send(segment *s, const cJSON *params, rd_call *call)
+{
+    const rd_host *host = s->host;
     vk_buf body = {0};
     vk_dumps(&body, params);
     char auth[2048];
@@ -295,7 +306,6 @@ static rd_status segment_delete_and_suppress_learner(void *inst, const cJSON *le
         }
     }
     vk_buf_free(&body);
-    cJSON_Delete(params);
     return st;
 }
 
@@ -317,8 +327,66 @@ static rd_status segment_preview_delete_and_suppress_learner(void *inst, const c
     return RD_OK;
 }
 
+/* Params of an Unsuppress regulation for the learner's original_username (upstream
+ * unsuppress_learners_by_key('original_username', ...)); NULL with the KeyError text. */
+static cJSON *segment_unsuppress_params(const segment *s, const cJSON *learner, rd_call *call)
+{
+    const cJSON *uname = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
+    if (!uname) {
+        rd_call_message(call, "'original_username'");
+        return NULL;
+    }
+    cJSON *values = cJSON_CreateArray();
+    vk_buf t = {0};
+    vk_pystr(&t, uname);
+    cJSON_AddItemToArray(values, cJSON_CreateString(vk_buf_str(&t)));
+    vk_buf_free(&t);
+    cJSON *p = cJSON_CreateObject();
+    if (s->public_api) {
+        cJSON_AddStringToObject(p, "regulationType", "UNSUPPRESS");
+        cJSON_AddStringToObject(p, "subjectType", "USER_ID");
+        cJSON_AddItemToObject(p, "subjectIds", values);
+    } else {
+        cJSON_AddStringToObject(p, "regulation_type", "Unsuppress");
+        cJSON *attr = cJSON_AddObjectToObject(p, "attributes");
+        cJSON_AddStringToObject(attr, "name", "userId");
+        cJSON_AddItemToObject(attr, "values", values);
+    }
+    return p;
+}
+
+/* unsuppress_learner (not a pipeline step upstream; for `retirectl rerun USER
+ * SEGMENT.unsuppress_learner` when a learner was suppressed by mistake): lifts the suppression
+ * of the learner's original_username as Tubular's unsuppress script did. */
+static rd_status segment_unsuppress_learner(void *inst, const cJSON *learner, rd_call *call)
+{
+    segment *s = inst;
+    cJSON *params = segment_unsuppress_params(s, learner, call);
+    if (!params) return RD_FAILED;
+    rd_status st = segment_send(s, params, call);
+    cJSON_Delete(params);
+    return st;
+}
+
+/* unsuppress_learner preview. */
+static rd_status segment_preview_unsuppress_learner(void *inst, const cJSON *learner, rd_call *call)
+{
+    segment *s = inst;
+    cJSON *params = segment_unsuppress_params(s, learner, call);
+    if (!params) return RD_FAILED;
+    vk_buf body = {0};
+    vk_dumps(&body, params);
+    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
+    rd_call_describe(call, "POST", s->url, headers, vk_buf_str(&body));
+    rd_call_message(call, "queues a Segment Unsuppress regulation for the learner's original username");
+    vk_buf_free(&body);
+    cJSON_Delete(params);
+    return RD_OK;
+}
+
 static const rd_method segment_methods[] = {
     {"delete_and_suppress_learner", segment_delete_and_suppress_learner, segment_preview_delete_and_suppress_learner},
+    {"unsuppress_learner", segment_unsuppress_learner, segment_preview_unsuppress_learner},
     {NULL, NULL, NULL},
 };
 

@@ -869,6 +869,17 @@ static void test_segment_ecommerce_id(void **state)
     assert_int_equal(cJSON_GetArraySize(v2), 3);
     assert_string_equal(cJSON_GetArrayItem(v2, 2)->valuestring, "None");
     cJSON_Delete(seg);
+    /* undoing a suppression (upstream test_bulk_unsuppress_success): only the username is sent */
+    vrun4(&f, &r, NULL, "rerun", "vera_vendor", "SEGMENT.unsuppress_learner", "--yes");
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    cJSON *q = vrequests(&f, "POST", "/vendor/segment/v1beta/workspaces/sim-workspace/regulations");
+    assert_int_equal(cJSON_GetArraySize(q), 3);
+    assert_string_equal(req_field(q, 2, "body"),
+                        "{\"regulation_type\": \"Unsuppress\", \"attributes\": {\"name\": \"userId\", \"values\": "
+                        "[\"vera_vendor\"]}}");
+    cJSON_Delete(q);
     vstop(&f);
 }
 
