@@ -202,8 +202,9 @@ static int sink_close(void *cookie)
 }
 
 
-/* Fetches one state's queue and writes its L lines (or an E line) to out; returns the count. */
-static long fetch_state(const cfg *c, const char *state, FILE *out)
+/* Fetches the queue of states[0..n) in one request and writes its L lines (or an E line) to out;
+ * returns the count. */
+static long fetch_states(const cfg *c, const char *const *states, size_t n_states, FILE *out)
 {
     char err[1024];
     http_client *h = http_client_new(c, err, sizeof err);
@@ -213,10 +214,13 @@ static long fetch_state(const cfg *c, const char *state, FILE *out)
     }
     const char *lms = cfg_string(c, "base_urls.lms");
     char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
-    char *st = http_url_escape(state);
     strbuf url = STRBUF_INIT;
-    sb_addf(&url, "%s?cool_off_days=0&states=%s", base, st);
-    free(st);
+    sb_addf(&url, "%s?cool_off_days=0", base);
+    for (size_t i = 0; i < n_states; i++) {
+        char *st = http_url_escape(states[i]);
+        sb_addf(&url, "&states=%s", st);
+        free(st);
+    }
     free(base);
     rd_http_request req;
     memset(&req, 0, sizeof req);
@@ -251,45 +255,61 @@ static long fetch_state(const cfg *c, const char *state, FILE *out)
     return n;
 }
 
-/* One process per state (at most 4 at a time) so the LMS answers the big lists in parallel; each
- * writes whole lines to the shared pipe. The D line comes after all of them ended. */
+/* Three requests in parallel processes: PENDING (usually most of the queue), the dead ends
+ * (ERRORED, ABORTED, COMPLETE) and the pipeline's states, so a big list arrives in about the time
+ * of its largest part while each refresh costs only three token fetches at the LMS (whose token
+ * endpoint is rate-limited). Each process writes whole lines to the shared pipe; the D line comes
+ * after all of them ended. */
 static void queue_child(const void *arg, FILE *out)
 {
     const queue_args *a = arg;
     fflush(out);
     int fd = fileno(out);
-    size_t next = 0, running = 0;
+    enum { G = 3 };
+    const char **groups[G];
+    size_t n[G] = {0, 0, 0};
+    for (int g = 0; g < G; g++) {
+        groups[g] = calloc(a->n_states + 1, sizeof *groups[g]);
+        if (!groups[g]) {
+            put_error(out, "out of memory listing the states to fetch");
+            fputs("D\t1\n", out);
+            return;
+        }
+    }
+    for (size_t i = 0; i < a->n_states; i++) {
+        const char *st = a->states[i];
+        int g = strcmp(st, "PENDING") == 0                                                        ? 0
+                : (!strcmp(st, "ERRORED") || !strcmp(st, "ABORTED") || !strcmp(st, "COMPLETE")) ? 1
+                                                                                                 : 2;
+        groups[g][n[g]++] = st;
+    }
+    pid_t pids[G] = {0, 0, 0};
     int failed = 0;
-    while (next < a->n_states || running) {
-        while (next < a->n_states && running < 4) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                line_sink *k = calloc(1, sizeof *k);
-                if (!k) _exit(1);
-                k->fd = fd;
-                cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};
-                FILE *f = fopencookie(k, "w", io);
-                if (!f) _exit(1);
-                setvbuf(f, NULL, _IOFBF, 1 << 16);
-                fetch_state(a->c, a->states[next], f);
-                fclose(f);
-                _exit(0);
-            }
-            if (pid < 0) {
-                put_error(out, "cannot fork to fetch the learner list");
-                fflush(out);
-                failed = 1;
-                next = a->n_states;
-                break;
-            }
-            next++;
-            running++;
+    for (int g = 0; g < G; g++) {
+        if (!n[g]) continue;
+        pid_t pid = fork();
+        if (pid == 0) {
+            line_sink *k = calloc(1, sizeof *k);
+            if (!k) _exit(1);
+            k->fd = fd;
+            cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};
+            FILE *f = fopencookie(k, "w", io);
+            if (!f) _exit(1);
+            setvbuf(f, NULL, _IOFBF, 1 << 16);
+            fetch_states(a->c, groups[g], n[g], f);
+            fclose(f);
+            _exit(0);
         }
-        if (running) {
-            int st;
-            if (wait(&st) > 0) running--;
-            else break;
+        if (pid < 0) {
+            put_error(out, "cannot fork to fetch the learner list");
+            fflush(out);
+            failed = 1;
         }
+        pids[g] = pid;
+    }
+    for (int g = 0; g < G; g++) {
+        if (pids[g] > 0) waitpid(pids[g], NULL, 0);
+        free(groups[g]);
     }
     fprintf(out, "D\t%d\n", failed);
 }
