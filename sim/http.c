@@ -532,8 +532,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!control) log_append(s, &req, resp.drop_connection ? 0 : resp.status);
 
+    if (!resp.drop_connection && resp.status == 0) /* a route that forgot to answer */
+        sim_respond_json_string(&resp, 500, "retirectl-sim: the route gave no answer (a bug in the sim)");
     enum MHD_Result ret;
-    if (resp.drop_connection || resp.status == 0) {
+    if (resp.drop_connection) {
         ret = MHD_NO; /* closes the connection without an answer */
     } else {
         struct MHD_Response *r =
