@@ -14,7 +14,9 @@ static const char *SEED =
     "{\"username\": \"u_errored\", \"state\": \"ERRORED\", \"days_ago\": 8},"
     "{\"username\": \"Space User\", \"state\": \"PENDING\", \"days_ago\": 3},"
     "{\"username\": \"j\\u00fcrgen\", \"name\": \"J\\u00fcrgen Gro\\u00df\", \"state\": \"PENDING\", \"days_ago\": 2},"
-    "{\"username\": \"no_row\", \"state\": null}"
+    "{\"username\": \"no_row\", \"state\": null},"
+    "{\"username\": \"HashMe\", \"email\": \"Hash.Me@Example.COM\", \"state\": \"ABORTED\", \"days_ago\": 1},"
+    "{\"username\": \"J\u00fcrgen Gro\u00df\", \"state\": \"ABORTED\", \"days_ago\": 1}"
     "]}";
 
 #define UPD "/api/user/v1/accounts/update_retirement_status/"
@@ -215,6 +217,24 @@ static void test_retrieve(void **st)
         snprintf(p, sizeof p, "/api/user/v1/accounts/%s/retirement_status/", users[i]);
         assert_int_equal(api_status("GET", p, NULL), 200);
     }
+}
+
+/* Known answers computed independently (Python: sha1(salt + value.lower())) for the default salt. */
+static void test_retired_hashes(void **st)
+{
+    (void)st;
+    http_res r = api("GET", "/api/user/v1/accounts/HashMe/retirement_status/", NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetObjectItem(r.json, "retired_username")->valuestring,
+                        "retired__user_71da656085ff28f1b7eb32d0b9fe1c33d90aa43f");
+    assert_string_equal(cJSON_GetObjectItem(r.json, "retired_email")->valuestring,
+                        "retired__user_574ec1afccf43a4999dbae9a2f16d4d014bf24ad@retired.invalid");
+    http_res_free(&r);
+    r = api("GET", "/api/user/v1/accounts/J%C3%BCrgen%20Gro%C3%9F/retirement_status/", NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetObjectItem(r.json, "retired_username")->valuestring,
+                        "retired__user_f529453dc0eebd889c790fb5e7d772ae3f316673");
+    http_res_free(&r);
 }
 
 static void test_retrieve_after_username_hashed(void **st)
@@ -429,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup(test_moves, reset_sim),
         cmocka_unit_test_setup(test_update_last_state_and_modified, reset_sim),
         cmocka_unit_test_setup(test_retrieve, reset_sim),
+        cmocka_unit_test_setup(test_retired_hashes, reset_sim),
         cmocka_unit_test_setup(test_retrieve_after_username_hashed, reset_sim),
         cmocka_unit_test_setup(test_queue_validation, reset_sim),
         cmocka_unit_test_setup(test_queue_results, reset_sim),
