@@ -29,6 +29,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g);
 
 #define ALL_MAX_JOBS 64
 #define ALL_EXIT_CANCELLED 130
+#define ALL_SETUP_STREAK 10 /* consecutive learners failing before any step: stop the run */
 
 static volatile int all_cancel;
 
@@ -57,6 +58,9 @@ static void usage(FILE *out)
             "  --force-large        retire them anyway\n"
             "  --events             print every job's JSON-lines events on stdout\n"
             "  --dry-run            list the learners that would be retired; change nothing\n"
+            "\n"
+            "After 10 learners in a row fail before any step (the LMS is down or refuses the credentials)\n"
+            "no new learner is started.\n"
             "\n"
             "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 130 stopped\n"
             "by a signal (learners in flight finish their step), 255 setup/queue/audit failure or too many\n"
@@ -276,15 +280,15 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     size_t n_slots = (size_t)jobs < n_names ? (size_t)jobs : n_names;
     slots = calloc(n_slots, sizeof *slots);
     size_t next = 0, active = 0, done = 0, failed = 0;
-    int cancel_seen = 0, audit_broken = 0;
+    int cancel_seen = 0, audit_broken = 0, breaker = 0, setup_streak = 0;
     char **failures = calloc(n_names, sizeof *failures);
     size_t n_failures = 0;
     double t0 = job_now(), last_draw = 0;
     struct pollfd *pfd = calloc(n_slots, sizeof *pfd);
 
-    while (active > 0 || (next < n_names && !all_cancel && !audit_broken)) {
+    while (active > 0 || (next < n_names && !all_cancel && !audit_broken && !breaker)) {
         /* fill free slots */
-        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken; s++) {
+        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken && !breaker; s++) {
             if (slots[s].j) continue;
             job_spec spec;
             memset(&spec, 0, sizeof spec);
@@ -357,6 +361,19 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             if (!job_done(sl->j)) continue;
             int st = job_exit_status(sl->j);
             const char *name = names[sl->learner];
+            if (st == CLI_EXIT_SETUP) {
+                /* could not even read the learner: if it keeps happening the LMS is down or the
+                 * credentials are wrong; stop starting learners instead of walking the queue */
+                if (++setup_streak == ALL_SETUP_STREAK && !breaker) {
+                    breaker = 1;
+                    cli_error(ctx.config,
+                              "%d learners in a row failed before any step (last: %s); the LMS looks unreachable "
+                              "or refuses the credentials. No new learner is started; fix it and run again.",
+                              ALL_SETUP_STREAK, job_message(sl->j));
+                }
+            } else {
+                setup_streak = 0;
+            }
             if (st == 0) {
                 done++;
             } else {
@@ -437,6 +454,8 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     ae.n_counts = 4;
     ae.outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : "failed";
     ae.exit_status = status;
+    if (breaker) ae.detail = "stopped early: learners kept failing before any step (LMS unreachable?)";
+    else if (audit_broken) ae.detail = "stopped early: the audit log could not be written";
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:

@@ -275,6 +275,27 @@ static void test_interrupt_leaves_no_learner_mid_step(void **state)
     (void)other;
 }
 
+/* An LMS that refuses every status read: the run stops starting learners after 10 in a row. */
+static void test_breaker_stops_a_hopeless_run(void **state)
+{
+    (void)state;
+    ops_reset();
+    add_bulk("down", 40);
+    ops_fault("{\"path\": \"/retirement_status\", \"method\": \"GET\", \"status\": 403}");
+    cmd_result r = ops_run("retire", "--all", "-j", "2", "--cool-off-days", "1");
+    if (r.status != 252) ops_show(&r);
+    assert_int_equal(r.status, 252);
+    assert_non_null(strstr(r.err, "10 learners in a row failed before any step"));
+    assert_non_null(strstr(r.out, "not started"));
+    cJSON *log = ops_requests();
+    int reads = ops_count(log, "GET", "/retirement_status", NULL);
+    assert_true(reads >= 10 && reads <= 12); /* the ones in flight when it tripped finish */
+    assert_int_equal(ops_count(log, "PATCH", NULL, NULL), 0);
+    cJSON_Delete(log);
+    assert_string_equal(ops_state("down_039", "current_state"), "PENDING");
+    cmd_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_shards_partition_queue),
         cmocka_unit_test(test_max_learners),
         cmocka_unit_test(test_interrupt_leaves_no_learner_mid_step),
+        cmocka_unit_test(test_breaker_stops_a_hopeless_run),
     };
     return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }
