@@ -187,16 +187,31 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     steps.events = events;
     job_ctx *jc = NULL;
 
-    /* the method must exist before anything else happens */
-    const rd_driver *d = reg_load(ctx.registry, driver, err, sizeof err);
-    if (!d) {
-        cli_error(ctx.config, "cannot run %s.%s: %s", driver, method, err);
+    /* the driver must exist before anything else happens; a built-in's method is checked here,
+     * a plugin's in the worker (plugins are loaded only in worker processes, never here) */
+    const reg_driver_info *info = NULL;
+    for (size_t i = 0; i < reg_count(ctx.registry); i++) {
+        const reg_driver_info *ri = reg_info(ctx.registry, i);
+        if (ri && ri->name && !strcmp(ri->name, driver)) {
+            info = ri;
+            break;
+        }
+    }
+    if (!info) {
+        char list[1024] = "";
+        for (size_t i = 0; i < reg_count(ctx.registry); i++) {
+            const reg_driver_info *ri = reg_info(ctx.registry, i);
+            size_t l = strlen(list);
+            if (ri && ri->name) snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", ri->name);
+        }
+        cli_error(ctx.config, "cannot run %s.%s: no driver is called %s; the drivers are: %s (see `retirectl drivers`)",
+                  driver, method, driver, list);
         status = CLI_EXIT_USAGE;
         goto out;
     }
-    if (!reg_method(d, method)) {
+    if (info->builtin && info->driver && !reg_method(info->driver, method)) {
         char list[1024] = "";
-        for (const rd_method *m = d->methods; m && m->name; m++) {
+        for (const rd_method *m = info->driver->methods; m && m->name; m++) {
             size_t l = strlen(list);
             snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", m->name);
         }
