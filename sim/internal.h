@@ -91,6 +91,7 @@ struct sim_server {
     size_t n_learners, cap_learners;
     sim_map by_orig, by_retired, by_uid;
     long next_rid, next_partner_id;
+    int renamed; /* replace_usernames ran since the last rebuild */
 
     /* configuration */
     char *client_id, *client_secret, *salt;
@@ -139,6 +140,8 @@ int store_load_seed_file(sim_server *s, const char *path, char *err, size_t errl
 int store_rebuild_locked(sim_server *s, char *err, size_t errlen);
 /* Adds one learner from a JSON spec (docs/sim.md); returns the learner or NULL with err. */
 sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now_us, char *err, size_t errlen);
+/* Rebuilds the username/user-id maps after usernames changed (replace_usernames). */
+void store_reindex_locked(sim_server *s);
 sim_learner *store_find_orig_locked(sim_server *s, const char *username);
 sim_learner *store_find_retired_locked(sim_server *s, const char *username);
 sim_learner *store_find_uid_locked(sim_server *s, long user_id);

@@ -918,6 +918,63 @@ static void h_cancel(ctx *c)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* POST replace_usernames (spec §5.18): {"username_mappings": [{"current": "desired"}, ...]}. */
+static void h_replace_usernames(ctx *c)
+{
+    sim_server *s = c->s;
+    if (!need_data(c)) return;
+    const cJSON *maps = data_get(c, "username_mappings");
+    int valid = cJSON_IsArray(maps);
+    const cJSON *m;
+    if (valid)
+        cJSON_ArrayForEach(m, maps) valid &= cJSON_IsObject(m) && cJSON_GetArraySize(m) == 1;
+    if (!valid) {
+        cJSON *a = cJSON_CreateArray();
+        cJSON_AddItemToArray(a, cJSON_CreateString("Request data does not match schema"));
+        sim_respond_json(c->resp, 400, a);
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *ok = cJSON_AddArrayToObject(out, "successful_replacements");
+    cJSON_AddArrayToObject(out, "failed_replacements");
+    pthread_mutex_lock(&s->mu);
+    cJSON_ArrayForEach(m, maps) {
+        const char *cur = m->child->string;
+        sbuf desired = {0};
+        sim_py_str_json(&desired, m->child);
+        /* a taken desired name gets a random 4-hex suffix (SOCIAL_AUTH_UUID_LENGTH) */
+        sbuf nu = {0};
+        sb_puts(&nu, desired.d);
+        for (int tries = 0; tries < 100; tries++) {
+            int taken = 0;
+            for (size_t i = 0; i < s->n_learners && !taken; i++) taken = !strcmp(s->L[i]->username, nu.d);
+            if (!taken) break;
+            nu.len = 0;
+            sb_printf(&nu, "%s%04x", desired.d, (unsigned)(sim_now_us() * 2654435761u >> 7) & 0xffffu);
+        }
+        for (size_t i = 0; i < s->n_learners; i++) {
+            sim_learner *l = s->L[i];
+            if (!strcmp(l->username, cur)) {
+                free(l->username);
+                l->username = strdup(nu.d);
+            }
+            if (!strcmp(l->orig_username, cur)) { /* UserRetirementStatus + partner reporting rows */
+                free(l->orig_username);
+                l->orig_username = strdup(nu.d);
+            }
+        }
+        cJSON *pair = cJSON_CreateObject();
+        cJSON_AddStringToObject(pair, cur, nu.d);
+        cJSON_AddItemToArray(ok, pair);
+        free(desired.d);
+        free(nu.d);
+    }
+    store_reindex_locked(s);
+    s->renamed = 1;
+    pthread_mutex_unlock(&s->mu);
+    sim_respond_json(c->resp, 200, out);
+}
+
 /* ---- IDA endpoints (spec §6) ---- */
 
 static void ecommerce_ids(cJSON *o, const sim_learner *l)
@@ -1069,6 +1126,7 @@ static const route routes[] = {
     {ACC "retirement_partner_report_cleanup", NULL, 0, "POST", "partner_report_cleanup", h_partner_cleanup},
     {ACC "retirement_cleanup", NULL, 0, "POST", "retirement_cleanup", h_cleanup},
     {ACC "cancel_retirement", NULL, 0, "POST", "cancel_retirement", h_cancel},
+    {ACC "replace_usernames", NULL, 0, "POST", "replace_usernames", h_replace_usernames},
     {ACC, "/retirement_status", 1, "GET", "retirement_status", h_status},
     {"/api/discussion/v1/accounts/retire_forum", NULL, 0, "POST", "retire_forum", h_forum},
     {"/api/enrollment/v1/unenroll", NULL, 0, "POST", "unenroll", h_unenroll},

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 /* ---- string map (open addressing; keys are owned by learners) ---- */
@@ -379,6 +380,19 @@ void store_free_learners_locked(sim_server *s)
     map_clear(&s->by_uid);
 }
 
+void store_reindex_locked(sim_server *s)
+{
+    map_clear(&s->by_orig);
+    map_clear(&s->by_retired);
+    map_clear(&s->by_uid);
+    for (size_t i = 0; i < s->n_learners; i++) {
+        sim_learner *l = s->L[i];
+        map_put(&s->by_orig, l->orig_username, (int)i);
+        map_put(&s->by_retired, l->retired_username, (int)i);
+        map_put(&s->by_uid, l->uid_key, (int)i);
+    }
+}
+
 sim_learner *store_find_orig_locked(sim_server *s, const char *username)
 {
     int i = username ? map_get(&s->by_orig, username) : -1;
@@ -401,15 +415,21 @@ sim_learner *store_find_uid_locked(sim_server *s, long user_id)
 
 sim_learner *store_find_any_locked(sim_server *s, const char *username)
 {
+    /* The LMS looks up the auth User whose (case-insensitive) username is the name or one of its
+     * retired hashes; the current username is the original one, a replacement, or the hash. */
     sim_learner *l = store_find_orig_locked(s, username);
-    if (!l) l = store_find_retired_locked(s, username);
-    if (!l) {
-        char *ru = NULL;
-        store_retired_values(s, username, NULL, &ru, NULL);
-        l = store_find_retired_locked(s, ru);
-        free(ru);
-    }
-    return l;
+    if (l && !strcasecmp(l->username, username)) return l;
+    l = store_find_retired_locked(s, username);
+    if (l && !strcmp(l->username, username)) return l;
+    char *ru = NULL;
+    store_retired_values(s, username, NULL, &ru, NULL);
+    l = store_find_retired_locked(s, ru);
+    sim_learner *hit = l && (!strcmp(l->username, ru) || !strcasecmp(l->username, username)) ? l : NULL;
+    free(ru);
+    if (hit) return hit;
+    for (size_t i = 0; s->renamed && i < s->n_learners; i++) /* a replaced username: linear scan */
+        if (!strcasecmp(s->L[i]->username, username)) return s->L[i];
+    return NULL;
 }
 
 /* Typed getters for learner specs. */
@@ -815,6 +835,7 @@ static int add_generated_locked(sim_server *s, int64_t now, char *err, size_t er
 int store_rebuild_locked(sim_server *s, char *err, size_t errlen)
 {
     store_free_learners_locked(s);
+    s->renamed = 0;
     s->next_rid = 1;
     s->next_partner_id = 1;
     int64_t now = sim_now_us();

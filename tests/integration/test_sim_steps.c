@@ -289,6 +289,32 @@ static void test_deactivate_logout(void **st)
     assert_int_equal(api_status("POST", ACC "deactivate_logout/", "{\"username\": \"fresh\"}"), 403);
 }
 
+static void test_replace_usernames(void **st)
+{
+    (void)st;
+    assert_api("POST", ACC "replace_usernames/", "{\"username_mappings\": {\"p_pending\": \"x\"}}", 400,
+               "[\"Request data does not match schema\"]");
+    assert_api("POST", ACC "replace_usernames/", "{\"username_mappings\": [{\"a\": \"b\", \"c\": \"d\"}]}", 400,
+               "[\"Request data does not match schema\"]");
+    assert_api("POST", ACC "replace_usernames/",
+               "{\"username_mappings\": [{\"p_pending\": \"p_renamed\"}, {\"nobody\": \"still_nobody\"}]}", 200,
+               "{\"successful_replacements\":[{\"p_pending\":\"p_renamed\"},{\"nobody\":\"still_nobody\"}],"
+               "\"failed_replacements\":[]}");
+    http_res r = api("GET", ACC "p_renamed/retirement_status/", NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetObjectItem(r.json, "original_username")->valuestring, "p_renamed");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "user"), "username")->valuestring, "p_renamed");
+    http_res_free(&r);
+    assert_int_equal(api_status("GET", ACC "p_pending/retirement_status/", NULL), 404);
+    /* a taken desired name gets a 4-character suffix */
+    r = api("POST", ACC "replace_usernames/", "{\"username_mappings\": [{\"w_noorgs\": \"w_forum\"}]}");
+    assert_int_equal(r.status, 200);
+    const char *nu = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "successful_replacements"), 0)->child->valuestring;
+    assert_int_equal(strlen(nu), strlen("w_forum") + 4);
+    assert_int_equal(strncmp(nu, "w_forum", 7), 0);
+    http_res_free(&r);
+}
+
 static void test_method_not_allowed_and_unknown_path(void **st)
 {
     (void)st;
@@ -317,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup(test_proctoring, reset_sim),
         cmocka_unit_test_setup(test_ida_endpoints, reset_sim),
         cmocka_unit_test_setup(test_deactivate_logout, reset_sim),
+        cmocka_unit_test_setup(test_replace_usernames, reset_sim),
         cmocka_unit_test_setup(test_method_not_allowed_and_unknown_path, reset_sim),
     };
     int rc = cmocka_run_group_tests_name("sim_steps", tests, NULL, stop_sim);
