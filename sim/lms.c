@@ -1249,6 +1249,7 @@ static char *fault_username(sim_server *s, const route *r, const char *arg, cons
 /* Whether method is in the space-separated list. */
 static int method_allowed(const char *methods, const char *m)
 {
+    if (!strcmp(m, "HEAD")) m = "GET"; /* Django answers HEAD like GET, without the body */
     size_t ml = strlen(m);
     for (const char *p = methods; *p;) {
         size_t l = strcspn(p, " ");
