@@ -370,6 +370,19 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
         free(u);
     } else if (!strcmp(name, "learners") && post) {
         control_add_learners(s, req, resp);
+    } else if (!strcmp(name, "learners") && !strcmp(m, "PATCH")) {
+        char *u = sim_request_query(req, "username");
+        cJSON *j = sim_request_json(req);
+        char err[400];
+        pthread_mutex_lock(&s->mu);
+        sim_learner *l = u ? store_find_any_locked(s, u) : NULL;
+        if (!u) respond_error(resp, 400, "PATCH /__sim/learners needs ?username=NAME");
+        else if (!l) respond_error(resp, 404, "no learner with that username");
+        else if (store_patch_locked(s, l, j, err, sizeof err)) respond_error(resp, 400, err);
+        else sim_respond_json(resp, 200, store_dump_json_locked(s, l));
+        pthread_mutex_unlock(&s->mu);
+        cJSON_Delete(j);
+        free(u);
     } else if (!strcmp(name, "states") && get) {
         pthread_mutex_lock(&s->mu);
         sim_respond_json(resp, 200, store_states_json_locked(s));

@@ -142,6 +142,8 @@ int store_rebuild_locked(sim_server *s, char *err, size_t errlen);
 sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now_us, char *err, size_t errlen);
 /* Rebuilds the username/user-id maps after usernames changed (replace_usernames). */
 void store_reindex_locked(sim_server *s);
+/* Changes a learner in place (PATCH /__sim/learners): state, flags, orgs, created. 0 or -1 + err. */
+int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *err, size_t errlen);
 sim_learner *store_find_orig_locked(sim_server *s, const char *username);
 sim_learner *store_find_retired_locked(sim_server *s, const char *username);
 sim_learner *store_find_uid_locked(sim_server *s, long user_id);

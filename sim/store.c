@@ -656,6 +656,74 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     return l;
 }
 
+int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *err, size_t errlen)
+{
+    static const char *const known[] = {"state", "last_state", "created", "days_ago", "orgs", "enrollments_active",
+                                        "forum", "notes", "ecommerce", "credentials", "demographics",
+                                        "license_manager", "proctoring_backends", NULL};
+    if (!cJSON_IsObject(patch)) {
+        snprintf(err, errlen, "the change must be a JSON object");
+        return -1;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, patch) { /* validate everything before changing anything */
+        int ok = 0;
+        for (int i = 0; known[i]; i++) ok |= !strcmp(c->string, known[i]);
+        if (!ok) {
+            snprintf(err, errlen, "key %s cannot be changed (changeable: state, last_state, created, days_ago, orgs, "
+                     "enrollments_active, forum, notes, ecommerce, credentials, demographics, license_manager, "
+                     "proctoring_backends)", c->string);
+            return -1;
+        }
+    }
+    const char *st = spec_str(patch, "state"), *ls = spec_str(patch, "last_state");
+    int si = st ? store_state_index(s, st) : -1, li = ls ? store_state_index(s, ls) : -1;
+    if ((st && si < 0) || (ls && li < 0)) {
+        snprintf(err, errlen, "state %s is not in the state table", st && si < 0 ? st : ls);
+        return -1;
+    }
+    if ((st || ls) && !l->has_row) {
+        snprintf(err, errlen, "learner %s has no retirement row; states cannot be set", l->orig_username);
+        return -1;
+    }
+    int64_t created = l->created_us;
+    const cJSON *cr = cJSON_GetObjectItemCaseSensitive(patch, "created"), *da = cJSON_GetObjectItemCaseSensitive(patch, "days_ago");
+    if (cJSON_IsNumber(da)) created = sim_now_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(cr)) created = sim_now_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
+    else if (cr && (!cJSON_IsString(cr) || sim_parse_iso(cr->valuestring, &created))) {
+        snprintf(err, errlen, "created must be an ISO date or a number of days ago");
+        return -1;
+    }
+    const cJSON *orgs = cJSON_GetObjectItemCaseSensitive(patch, "orgs");
+    if (orgs && !cJSON_IsArray(orgs)) {
+        snprintf(err, errlen, "orgs must be a list of org strings");
+        return -1;
+    }
+    l->created_us = created;
+    if (st) {
+        l->last = l->cur;
+        l->cur = si;
+    }
+    if (ls) l->last = li;
+    if (orgs) {
+        cJSON_Delete(l->orgs);
+        l->orgs = cJSON_Duplicate(orgs, 1);
+    }
+    l->enrollments_active = spec_bool(patch, "enrollments_active", l->enrollments_active);
+    l->forum_known = spec_bool(patch, "forum", l->forum_known);
+    l->notes_ok = spec_bool(patch, "notes", l->notes_ok);
+    l->ecommerce_known = spec_bool(patch, "ecommerce", l->ecommerce_known);
+    l->credentials_known = spec_bool(patch, "credentials", l->credentials_known);
+    l->demographics_known = spec_bool(patch, "demographics", l->demographics_known);
+    l->license_known = spec_bool(patch, "license_manager", l->license_known);
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(patch, "proctoring_backends");
+    if (pb) {
+        cJSON_Delete(l->proctoring_backends);
+        l->proctoring_backends = cJSON_IsObject(pb) ? cJSON_Duplicate(pb, 1) : NULL;
+    }
+    return 0;
+}
+
 int store_load_seed_file(sim_server *s, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");

@@ -245,6 +245,23 @@ static void test_control_learners_and_reset(void **st)
     assert_int_equal(r.status, 200);
     assert_string_equal(cJSON_GetObjectItem(r.json, "status")->valuestring, "ok");
     http_res_free(&r);
+    /* change a learner in place */
+    r = ctl("PATCH", "/__sim/learners?username=alpha", "{\"state\": \"ERRORED\", \"forum\": false, \"orgs\": [\"MITx\"]}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "current_state"), "state_name")->valuestring, "ERRORED");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "last_state"), "state_name")->valuestring, "RETIRING_FORUMS");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "services"), "forum_known")));
+    http_res_free(&r);
+    r = ctl("PATCH", "/__sim/learners?username=alpha", "{\"state\": \"NOPE\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "NOPE"));
+    http_res_free(&r);
+    r = ctl("PATCH", "/__sim/learners?username=alpha", "{\"username\": \"x\"}");
+    assert_int_equal(r.status, 400);
+    http_res_free(&r);
+    r = ctl("PATCH", "/__sim/learners?username=nobody", "{}");
+    assert_int_equal(r.status, 404);
+    http_res_free(&r);
     /* state changes and additions are undone by reset */
     force_state("alpha", "COMPLETE");
     assert_int_equal(reset_sim(NULL), 0);
