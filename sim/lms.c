@@ -950,7 +950,7 @@ static void h_replace_usernames(ctx *c)
             for (size_t i = 0; i < s->n_learners && !taken; i++) taken = !strcmp(s->L[i]->username, nu.d);
             if (!taken) break;
             nu.len = 0;
-            sb_printf(&nu, "%s%04x", desired.d, (unsigned)(sim_now_us() * 2654435761u >> 7) & 0xffffu);
+            sb_printf(&nu, "%s%04x", desired.d, (unsigned)(((uint64_t)sim_now_us() * 2654435761u + (uint64_t)tries) >> 7) & 0xffffu);
         }
         for (size_t i = 0; i < s->n_learners; i++) {
             sim_learner *l = s->L[i];
