@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +87,10 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* Starts a sim with 1000 generated learners plus bench_0..bench_15 in RETIRING_LMS and runs the mix
+ * at each connection count in levels (n_levels entries). Returns 0, or 1 when setup failed. */
+static int run_series(const char *title, const int *levels, int n_levels, double seconds)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (seconds <= 0) seconds = 3.0;
-    curl_global_init(CURL_GLOBAL_ALL);
     sim_proc sim;
     const char *args[] = {"--learners", "1000", NULL};
     if (sim_start(&sim, args) != 0) {
@@ -113,12 +113,9 @@ int main(int argc, char **argv)
         sim_stop(&sim);
         return 1;
     }
-    printf("retirectl-sim capacity: mix GET retirement_status / PATCH update_retirement_status / POST retire_misc,\n"
-           "keep-alive, %.1f s per run, client and server on the same machine\n",
-           seconds);
+    printf("%s\n", title);
     printf("%-12s %10s %10s %8s %10s\n", "connections", "requests", "req/s", "errors", "max ms");
-    const int levels[] = {1, 4, 16};
-    for (int li = 0; li < 3; li++) {
+    for (int li = 0; li < n_levels; li++) {
         int n = levels[li];
         worker ws[16];
         pthread_t th[16];
@@ -142,6 +139,28 @@ int main(int argc, char **argv)
     }
     free(token);
     sim_stop(&sim);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+    if (seconds <= 0) seconds = 3.0;
+    curl_global_init(CURL_GLOBAL_ALL);
+    printf("retirectl-sim capacity: mix GET retirement_status / PATCH update_retirement_status / POST retire_misc,\n"
+           "keep-alive, %.1f s per run, client (this program) and sim on the same machine\n\n",
+           seconds);
+    const int levels[] = {1, 4, 16};
+    if (run_series("client and sim free to use every CPU:", levels, 3, seconds)) return 1;
+    /* With one connection every request is two cross-CPU wake-ups (client -> sim -> client); on a
+     * virtual machine those dominate. Pinning client and sim to one CPU shows the sim's own cost. */
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    if (sched_setaffinity(0, sizeof one, &one) == 0) {
+        printf("\n");
+        if (run_series("client and sim pinned to CPU 0 (the sim inherits the mask):", levels, 1, seconds)) return 1;
+    }
     curl_global_cleanup();
     return 0;
 }
