@@ -193,9 +193,47 @@ static __attribute__((unused)) void start_sim_or_die(const char *const *args)
     }
 }
 
+/* A second sim some tests start (with_other_sim); kept here so that a failed assertion inside the
+ * test (cmocka longjmps out) cannot leave it running or leave g_sim pointing at it. */
+static sim_proc g_main_sim;
+static char *g_main_tok;
+static int g_swapped;
+
+/* Stops the second sim, if any, and makes the shared sim current again. */
+static __attribute__((unused)) void restore_main_sim(void)
+{
+    if (!g_swapped) return;
+    sim_stop(&g_sim);
+    free(g_tok);
+    g_sim = g_main_sim;
+    g_tok = g_main_tok;
+    g_swapped = 0;
+}
+
+/* Runs fn(arg) against a second sim started with args; the shared sim is current again afterwards. */
+static __attribute__((unused)) void with_other_sim(const char *const *args, void (*fn)(void *), void *arg)
+{
+    restore_main_sim();
+    g_main_sim = g_sim;
+    g_main_tok = g_tok;
+    g_swapped = 1;
+    g_tok = NULL;
+    assert_int_equal(sim_start(&g_sim, args), 0);
+    g_tok = sim_token(&g_sim);
+    assert_non_null(g_tok);
+    fn(arg);
+    sim_proc other = g_sim;
+    g_sim = g_main_sim;
+    free(g_tok);
+    g_tok = g_main_tok;
+    g_swapped = 0;
+    assert_int_equal(sim_stop(&other), 0);
+}
+
 static __attribute__((unused)) int reset_sim(void **state)
 {
     (void)state;
+    restore_main_sim();
     http_res r = ctl("POST", "/__sim/reset", NULL);
     long s = r.status;
     http_res_free(&r);
@@ -205,6 +243,7 @@ static __attribute__((unused)) int reset_sim(void **state)
 static __attribute__((unused)) int stop_sim(void **state)
 {
     (void)state;
+    restore_main_sim();
     int rc = sim_stop(&g_sim);
     free(g_tok);
     g_tok = NULL;

@@ -166,15 +166,7 @@ static void test_faults_file(void **st)
     char *seed = write_temp_file("seed.json", SEED);
     char *faults = write_temp_file("faults.json", "{\"rules\": [{\"endpoint\": \"retire_misc\", \"actions\": [500]}]}");
     const char *args[] = {"--seed", seed, "--faults", faults, NULL};
-    sim_proc saved = g_sim;
-    char *saved_tok = g_tok;
-    assert_int_equal(sim_start(&g_sim, args), 0);
-    g_tok = sim_token(&g_sim);
-    check_faults_file(NULL);
-    assert_int_equal(sim_stop(&g_sim), 0);
-    free(g_tok);
-    g_sim = saved;
-    g_tok = saved_tok;
+    with_other_sim(args, check_faults_file, NULL);
     free(seed);
     free(faults);
 }
