@@ -1158,6 +1158,8 @@ static int route_match(const route *r, const char *norm, char **arg)
     const char *a = norm + pl;
     size_t al = nl - pl - sl;
     if (memchr(a, '/', al)) return 0;
+    for (size_t i = 0; i + 2 < al; i++) /* an encoded NUL is not a username character */
+        if (a[i] == '%' && a[i + 1] == '0' && a[i + 2] == '0') return 0;
     char *dec = sim_url_decode(a, al, 0);
     int ok = r->arg_kind == 1 ? username_chars_ok(dec) : 1;
     if (r->arg_kind == 2)
