@@ -44,7 +44,7 @@ typedef struct sim_response {
 /* ---- vendor hooks (defined in sim/vendor/ C files; weak, each may be absent) ---- */
 
 /* Called for every request whose path starts with "/vendor/". Return 1 when handled (resp filled),
- * 0 to fall through (the core then answers 404). The core has already logged the request. */
+ * 0 to fall through (the core then answers 404). The core logs the request with the answer's status. */
 int sim_vendor_route(sim_server *s, const sim_request *req, sim_response *resp) __attribute__((weak));
 /* Called at startup (after options are parsed) and on POST /__sim/reset: (re)initialise vendor state. */
 void sim_vendor_reset(sim_server *s) __attribute__((weak));
