@@ -261,6 +261,58 @@ static void test_missing_and_unsafe_files(void **state)
     free(path);
 }
 
+/* Mutated and random inputs: never a crash (run under ASan in CI), every entry well-formed and
+ * every problem naming the file. Deterministic (fixed seed). */
+static void test_mutated_inputs(void **state)
+{
+    (void)state;
+    const char *seeds[] = {
+        "[options.entry_points]\nretirement_driver =\n    A = a/a.so:sym_a\n    B =\n        b.so:b\n",
+        "[retirement_driver]\nA = a.so:a\n; c\n# c\nB=b.so:b\n[x]\ny = z\n",
+    };
+    const char alphabet[] = "[]=:#; \t\nAB_.-/\\\"\r\x01\xff";
+    unsigned long rng = 12345;
+    char buf[512];
+    for (int round = 0; round < 20000; round++) {
+        const char *seed = seeds[round % 2];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n + 1);
+        int edits = 1 + round % 8;
+        for (int k = 0; k < edits; k++) {
+            rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+            size_t pos = (size_t)(rng >> 33) % (n + 1);
+            char c = alphabet[(rng >> 17) % (sizeof alphabet - 1)];
+            switch ((rng >> 9) % 3) {
+            case 0: /* replace */
+                if (pos < n) buf[pos] = c;
+                break;
+            case 1: /* insert */
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + pos + 1, buf + pos, n - pos + 1);
+                    buf[pos] = c;
+                    n++;
+                }
+                break;
+            default: /* delete */
+                if (pos < n) {
+                    memmove(buf + pos, buf + pos + 1, n - pos);
+                    n--;
+                }
+            }
+        }
+        ep_list l = {0};
+        ep_parse_text(&l, "/fz/drivers.cfg", buf);
+        for (size_t i = 0; i < l.n_entries; i++) {
+            assert_true(l.entries[i].name[0] != '\0');
+            assert_true(l.entries[i].symbol[0] != '\0');
+            assert_true(l.entries[i].file[0] != '\0');
+            assert_true(l.entries[i].line >= 1);
+        }
+        for (size_t i = 0; i < l.n_problems; i++) assert_non_null(strstr(l.problems[i].message, "/fz/drivers.cfg"));
+        ep_list_free(&l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_text_before_section_and_empty_file),
         cmocka_unit_test(test_duplicates_name_both_places),
         cmocka_unit_test(test_missing_and_unsafe_files),
+        cmocka_unit_test(test_mutated_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
