@@ -183,6 +183,26 @@ static void parse_once(reg *r, ep_list *eps, const char *path)
     ep_parse_file(eps, key); /* the real path: messages name the file unambiguously */
 }
 
+/* A file named in the config's driver_entry_points (node): parsed like the others, but a
+ * missing one is reported at the config's file:line. */
+static void parse_config_listed(reg *r, ep_list *eps, const cfg *config, const cJSON *node, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        parse_once(r, eps, path);
+        return;
+    }
+    int line = cfg_node_line(config, node, NULL);
+    const char *cpath = r->config_path ? r->config_path : "the config";
+    char *where = line > 0 ? fmt_alloc("%s:%d", cpath, line) : fmt_alloc("%s", cpath);
+    char *msg = fmt_alloc("%s: driver_entry_points names %s, which cannot be read (%s); fix the path (relative "
+                          "to the config file) or remove the item",
+                          where, path, strerror(errno));
+    add_problem(r, msg);
+    free(msg);
+    free(where);
+}
+
 /* Resolves p relative to the folder of the config file (absolute paths stay). malloc'd. */
 static char *relative_to_config(const char *config_path, const char *p)
 {
@@ -282,7 +302,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
     if (dep) {
         if (cJSON_IsString(dep)) {
             char *p = relative_to_config(r->config_path, dep->valuestring);
-            parse_once(r, &eps, p);
+            parse_config_listed(r, &eps, config, dep, p);
             free(p);
         } else if (cJSON_IsArray(dep)) {
             const cJSON *item;
@@ -298,7 +318,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
                     continue;
                 }
                 char *p = relative_to_config(r->config_path, item->valuestring);
-                parse_once(r, &eps, p);
+                parse_config_listed(r, &eps, config, item, p);
                 free(p);
             }
         } else if (!cJSON_IsNull(dep)) {

@@ -255,6 +255,18 @@ static void test_unsafe_entry_point_and_missing_config(void **state)
     assert_non_null(strstr(r.out, "LMS ")); /* still listed */
     cmd_result_free(&r);
 
+    /* a file the config lists but that does not exist: named with the config's line */
+    char *config = write_temp_file("config.yml", CONFIG_HEAD "driver_entry_points:\n  - nope/drivers.cfg\n");
+    const char *args4[] = {"--config", config, "drivers", NULL};
+    run(&r, NULL, args4);
+    assert_int_equal(r.status, 0); /* no pipeline uses anything from it */
+    char want[4200];
+    snprintf(want, sizeof want, "%s:6: driver_entry_points names ", config);
+    if (!strstr(r.out, want) || !strstr(r.out, "nope/drivers.cfg, which cannot be read"))
+        fail_msg("'%s' missing in:\n%s", want, r.out);
+    cmd_result_free(&r);
+    free(config);
+
     const char *args3[] = {"drivers", "--bogus", NULL};
     run(&r, NULL, args3);
     assert_int_equal(r.status, 2);
