@@ -82,7 +82,7 @@ static cJSON *to_json(const reg *r, const cfg *c, const char *config_path, const
         if (d->symbol) cJSON_AddStringToObject(o, "symbol", d->symbol); else cJSON_AddNullToObject(o, "symbol");
         const rd_driver *drv = d->driver;
         if (drv && drv->version) cJSON_AddStringToObject(o, "version", drv->version); else cJSON_AddNullToObject(o, "version");
-        if (drv) cJSON_AddNumberToObject(o, "abi", drv->abi_version); else cJSON_AddNullToObject(o, "abi");
+        if (d->abi_version) cJSON_AddNumberToObject(o, "abi", d->abi_version); else cJSON_AddNullToObject(o, "abi");
         if (drv && drv->description) cJSON_AddStringToObject(o, "description", drv->description);
         else cJSON_AddNullToObject(o, "description");
         cJSON *methods = cJSON_AddArrayToObject(o, "methods");
@@ -119,7 +119,7 @@ static void to_text(strbuf *sb, const reg *r, const cfg *c, const char *config_p
         sb_addf(sb, "%s", d->name);
         if (drv && drv->version) sb_addf(sb, " %s", drv->version);
         sb_addf(sb, " (%s", d->kind);
-        if (drv) sb_addf(sb, ", ABI %u", (unsigned)drv->abi_version);
+        if (d->abi_version) sb_addf(sb, ", ABI %u", d->abi_version);
         sb_addf(sb, ")%s\n", pipeline_uses(c, d->name, NULL) ? "  [used by the pipeline]" : "");
         if (d->kind && strcmp(d->kind, "built-in") != 0) {
             if (d->line)

@@ -264,6 +264,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         if (find_item(r, list[i]->name)) continue;
         reg_item *it = add_item(r, KIND_BUILTIN, list[i]->name, "built-in", 0);
         it->info.driver = list[i];
+        it->info.abi_version = list[i]->abi_version;
         it->load_tried = 1;
         sync_info(it);
     }
@@ -287,6 +288,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         reg_item *it = add_item(r, KIND_EXTRA, es->name, r->config_path ? r->config_path : "config", 0);
         it->load_tried = 1;
         it->info.driver = &rd_builtin_generic;
+        it->info.abi_version = rd_builtin_generic.abi_version;
         sync_info(it);
     }
 
@@ -441,15 +443,18 @@ static int load_item(reg_item *it)
                            "driver %s (%s): %s does not export the symbol %s; fix the name after ':' in %s:%d "
                            "(nm -D --defined-only %s lists what it exports)",
                            it->name, origin, it->file, it->symbol, it->source, it->info.line, it->file);
-            } else if ((msg = check_descriptor(it, d)) != NULL) {
-                set_error(it, msg);
-                free(msg);
             } else {
-                it->handle = h;
-                h = NULL;
-                it->info.driver = d;
-                sync_info(it);
-                rc = 0;
+                it->info.abi_version = d->abi_version; /* shown by `drivers` even when refused */
+                if ((msg = check_descriptor(it, d)) != NULL) {
+                    set_error(it, msg);
+                    free(msg);
+                } else {
+                    it->handle = h;
+                    h = NULL;
+                    it->info.driver = d;
+                    sync_info(it);
+                    rc = 0;
+                }
             }
         }
     }

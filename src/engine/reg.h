@@ -22,6 +22,8 @@ typedef struct reg_driver_info {
     const rd_driver *driver;   /* descriptor once loaded (always for built-ins), else NULL */
     const char *load_error;    /* first problem with this driver, or NULL */
     const char *kind;          /* "built-in", "extra_services" (generic driver under that name) or "plugin" */
+    unsigned abi_version;      /* the descriptor's abi_version once read, also when it was refused for
+                                  it (e.g. 99 for a plugin built for another ABI); 0 = not read */
 } reg_driver_info;
 
 /* A registry with the built-ins and extra_services of config (may be NULL) and entry-point

@@ -162,6 +162,8 @@ static void test_json_with_broken_plugins_not_in_a_pipeline(void **state)
     assert_non_null(str(driver(doc, "OLD"), "load_error"));
     assert_non_null(strstr(str(driver(doc, "OLD"), "load_error"), "was built for driver ABI 99"));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(driver(doc, "OLD"), "version")));
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(driver(doc, "OLD"), "abi")->valuedouble, 99);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(driver(doc, "MISSING"), "abi")));
     assert_non_null(strstr(str(driver(doc, "NOSYM"), "load_error"), "does not export the symbol retirectl_driver_nosym"));
     assert_non_null(strstr(str(driver(doc, "MISSING"), "load_error"), "missing.so does not exist"));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(driver(doc, "WEBHOOK"), "load_error")));
