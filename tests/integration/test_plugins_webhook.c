@@ -104,6 +104,13 @@ static cJSON *requests(const char *filter)
     return j;
 }
 
+/* A string member or "" (so a missing one fails the comparison instead of crashing). */
+static const char *str_or(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 static void run(cmd_result *r, const char *config, const char *a1, const char *a2, const char *a3, const char *a4)
 {
     const char *bin = getenv("RETIRECTL_BIN");
@@ -339,6 +346,58 @@ static void test_bad_settings_refused_before_any_change(void **state)
     cJSON_Delete(reqs);
 }
 
+/* One .so under two names: WEBHOOK_CRM (from a --driver-path entry-point file) reads webhook_crm:,
+ * WEBHOOK reads webhook:, in the same pipeline. */
+static void test_same_plugin_under_a_second_name(void **state)
+{
+    (void)state;
+    const char *pipeline = PIPELINE "  - ['RETIRING_CRM', 'CRM_COMPLETE', 'WEBHOOK_CRM', 'notify']\n";
+    char doc[2048];
+    snprintf(doc, sizeof doc, "retirement_pipeline:\n%s", pipeline);
+    char *pipe_file = write_temp_file("pipeline.yml", doc);
+    const char *args[] = {"--pipeline-config", pipe_file, NULL};
+    sim_proc sim2;
+    assert_int_equal(sim_start(&sim2, args), 0);
+    free(pipe_file);
+    char ep_text[2048];
+    snprintf(ep_text, sizeof ep_text,
+             "[retirement_driver]\nWEBHOOK_CRM = %s/plugins/example/example.so:retirectl_driver_webhook\n",
+             RETIRECTL_BUILD_DIR);
+    char *ep = write_temp_file("crm.cfg", ep_text);
+    chmod(ep, 0644);
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "webhook:\n  url: %s/vendor/webhook/first\n"
+             "webhook_crm:\n  url: %s/vendor/webhook/second\n  bearer_token: crm-Tok-55\n",
+             sim2.base_url, sim2.base_url);
+    char *config = sim_write_config(&sim2, pipeline, extra);
+    long st = sim_http(&sim2, "POST", "/__sim/learners", NULL, "{\"username\":\"twice\",\"days_ago\":10}", NULL);
+    int ok = st >= 200 && st < 300;
+    const char *bin = getenv("RETIRECTL_BIN");
+    const char *argv[] = {bin && *bin ? bin : RETIRECTL_BIN, "--config", config, "--driver-path", ep, "retire", "twice",
+                          NULL};
+    const char *envv[] = {"LC_ALL=C.UTF-8", "RETIRECTL_DRIVER_PATH=", NULL};
+    cmd_result r;
+    int ran = run_command(&r, argv, envv, NULL, 120) == 0;
+    char *log = NULL;
+    sim_http(&sim2, "GET", "/__sim/requests?path=/vendor/webhook/", NULL, NULL, &log);
+    sim_stop(&sim2);
+    assert_true(ok);
+    assert_true(ran);
+    if (r.status != 0) fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cJSON *reqs = cJSON_Parse(log);
+    assert_int_equal(cJSON_GetArraySize(reqs), 2);
+    assert_non_null(strstr(str_or(cJSON_GetArrayItem(reqs, 0), "path"), "/vendor/webhook/first"));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(reqs, 0), "authorization")));
+    assert_non_null(strstr(str_or(cJSON_GetArrayItem(reqs, 1), "path"), "/vendor/webhook/second"));
+    assert_string_equal(str_or(cJSON_GetArrayItem(reqs, 1), "authorization"), "Bearer crm-Tok-55");
+    cJSON_Delete(reqs);
+    free(log);
+    cmd_result_free(&r);
+    free(config);
+    free(ep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_status_mapping),
         cmocka_unit_test(test_dry_run_masks_token_and_sends_nothing),
         cmocka_unit_test(test_bad_settings_refused_before_any_change),
+        cmocka_unit_test(test_same_plugin_under_a_second_name),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
