@@ -169,6 +169,14 @@ static void test_unsafe_plugin_file(void **state)
     assert_non_null(strstr(e, "writable by everyone"));
     assert_non_null(strstr(e, "chmod go-w"));
     free(e);
+    if (geteuid() == 0) { /* owned by another user (neither root nor us) */
+        assert_int_equal(chmod(copy, 0755), 0);
+        assert_int_equal(chown(copy, 65534, 65534), 0);
+        e = load_error_of(line, "LOOSE", NULL);
+        assert_non_null(strstr(e, "owned by another user (uid 65534"));
+        free(e);
+        assert_int_equal(chown(copy, 0, 0), 0);
+    }
     assert_int_equal(chmod(copy, 0755), 0);
     char *ep = write_ep("drivers.cfg", line);
     const char *files[] = {ep, NULL};
