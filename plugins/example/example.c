@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "retirectl/driver.h"
 
@@ -106,6 +107,21 @@ static char *replace_all(const char *s, const char *from, const char *to)
     return out;
 }
 
+/* Non-zero when url is plain http:// to a host other than loopback (the host refuses those
+ * unless http.allow_insecure_http is set: better to say so before any learner is touched). */
+static int insecure_remote(const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0) return 0;
+    const char *h = url + 7;
+    const char *at = strchr(h, '@'), *slash = strchr(h, '/');
+    if (at && (!slash || at < slash)) h = at + 1;
+    if (*h == '[') return strncmp(h, "[::1]", 5) != 0;
+    size_t n = strcspn(h, ":/?#");
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 10 && strncasecmp(h, "localhost.", 10) == 0))
+        return 0;
+    return !(n >= 4 && strncmp(h, "127.", 4) == 0);
+}
+
 static void *webhook_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     char section[128];
@@ -125,6 +141,15 @@ static void *webhook_get_instance(const cJSON *config, const rd_host *host, char
     if (!cJSON_IsString(url) || (strncmp(url->valuestring, "https://", 8) != 0 &&
                                  strncmp(url->valuestring, "http://", 7) != 0)) {
         snprintf(err, err_len, "%s.url must be an http:// or https:// URL; set it to the webhook's address",
+                 section);
+        return NULL;
+    }
+    const cJSON *insecure_ok = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "http"),
+                                                                "allow_insecure_http");
+    if (insecure_remote(url->valuestring) && !cJSON_IsTrue(insecure_ok)) {
+        snprintf(err, err_len,
+                 "%s.url is plain http:// to a host that is not this machine, so the token and learner ids would "
+                 "travel unencrypted; use https:// (or set http.allow_insecure_http: true on a trusted network)",
                  section);
         return NULL;
     }

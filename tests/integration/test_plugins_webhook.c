@@ -333,6 +333,13 @@ static void test_bad_settings_refused_before_any_change(void **state)
     cmd_result_free(&r);
     free(config);
 
+    config = config_with("  url: http://hooks.example.org/retired\n");
+    run(&r, config, "retire", "wh_bad", NULL, NULL);
+    assert_int_equal(r.status, 255);
+    assert_non_null(strstr(r.err, "webhook.url is plain http:// to a host that is not this machine"));
+    cmd_result_free(&r);
+    free(config);
+
     snprintf(yaml, sizeof yaml, "  url: %s/vendor/webhook/bad-case\n  template: '{\"id\": {{lms_user_id}'\n",
              SIM.base_url);
     config = config_with(yaml);
