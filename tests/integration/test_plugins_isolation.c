@@ -264,6 +264,25 @@ static void test_get_instance_failure(void **state)
     env_stop(&e);
 }
 
+/* get_instance crashes: the worker dies before its first step; nothing is changed at the LMS and
+ * the result event says what happened. */
+static void test_get_instance_crash(void **state)
+{
+    (void)state;
+    static env e; /* static: the teardown may need it after a failed assertion */
+    env_start(&e, "GIC", "getinstcrash.so", "retirectl_driver_getinstcrash", "retire", NULL);
+    cmd_result r;
+    run(&e, &r, "retire", "victim", "--events", NULL, NULL, 60);
+    assert_int_equal(r.status, 255);
+    const char *res = strstr(r.out, "\"event\":\"result\"");
+    if (!res || !strstr(res, "crashed (SIGSEGV)")) fail_msg("no result event naming the crash:\n%s\n%s", r.out, r.err);
+    char *st = learner_state(&e, "victim", NULL);
+    assert_string_equal(st, "PENDING");
+    free(st);
+    cmd_result_free(&r);
+    env_stop(&e);
+}
+
 /* A plugin that does not load (wrong ABI) or lacks the method: refused before any state change,
  * and check-config / drivers say why with file and line. */
 static void test_unloadable_driver_and_missing_method(void **state)
@@ -319,6 +338,7 @@ int main(void)
         cmocka_unit_test_teardown(test_hang, teardown),
         cmocka_unit_test_teardown(test_hang_ignoring_sigterm, teardown),
         cmocka_unit_test_teardown(test_get_instance_failure, teardown),
+        cmocka_unit_test_teardown(test_get_instance_crash, teardown),
         cmocka_unit_test_teardown(test_unloadable_driver_and_missing_method, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
