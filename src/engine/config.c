@@ -1338,6 +1338,39 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
             return -1;
         }
         free(repr);
+        /* a base URL the step will use must be an http(s) URL (upstream fails at run time with
+         * "Invalid URL ... No scheme supplied", after the learner was moved into the step) */
+        for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0]; d++) {
+            if (strcmp(required_keys[d].driver, s->driver)) continue;
+            for (int k = 0; k < 5 && required_keys[d].keys[k]; k++) {
+                const char *key = required_keys[d].keys[k];
+                if (strncmp(key, "base_urls.", 10)) continue;
+                const cJSON *u = cfg_get(c, key);
+                if (!cJSON_IsString(u) || !strncmp(u->valuestring, "http://", 7) ||
+                    !strncmp(u->valuestring, "https://", 8))
+                    continue;
+                set_err(err, err_len,
+                        "%s: key %s must be an http:// or https:// URL (got \"%s\"); driver %s of the pipeline row at "
+                        "line %d uses it.",
+                        where(c, u, w, sizeof w), key, u->valuestring, s->driver, s->line);
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->n_extra_services; i++) {
+        const char *u = c->extra_services[i].base_url;
+        if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+            char path[64];
+            snprintf(path, sizeof path, "extra_services.%zu.base_url", i);
+            const cJSON *n = cfg_get(c, path);
+            if (!n) {
+                snprintf(path, sizeof path, "extra_services.%zu.service_base_url", i);
+                n = cfg_get(c, path);
+            }
+            set_err(err, err_len, "%s: extra_services[%zu] (%s): base_url must be an http:// or https:// URL (got \"%s\").",
+                    where(c, n, w, sizeof w), i, c->extra_services[i].name, u);
+            return -1;
+        }
     }
     return 0;
 }

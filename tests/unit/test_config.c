@@ -414,6 +414,15 @@ static void test_validate(void **state)
     validate_err(BASE "retirement_pipeline:\n  - [R_D, D_COMPLETE, DEMOGRAPHICS, retire_learner]\n", err, sizeof err);
     assert_non_null(strstr(err, "base_urls.demographics"));
 
+    validate_err(BASE "  ecommerce: ecommerce.example.com\nretirement_pipeline:\n"
+                      "  - [RETIRING_ECOM, ECOM_COMPLETE, ECOMMERCE, retire_learner]\n",
+                 err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:5:"));
+    assert_non_null(strstr(err, "base_urls.ecommerce must be an http:// or https:// URL"));
+    validate_err(BASE "extra_services:\n  - {name: X, base_url: 'svc:80', retirement_url_path: r}\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:6:"));
+    assert_non_null(strstr(err, "extra_services[0] (X)"));
+
     cfg *c = load_ok(BASE "braze_api_key: k\nbraze_instance: iad-01\n"
                           "retirement_pipeline:\n  - [RETIRING_BRAZE, BRAZE_COMPLETE, BRAZE, delete_user]\n"
                           "  - [R_X, X_COMPLETE, MY_PLUGIN, anything]\n");
