@@ -897,8 +897,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     long prev_status = -1;
 
     for (;;) {
-        char auth[4096];
-        const char *auth_header = NULL;
+        strbuf auth = STRBUF_INIT;
         if (req->auth == RD_AUTH_LMS_JWT) {
             if (!token_valid(h) && fetch_token(h, err, sizeof err)) {
                 scrub_into(h, req, resp->error, sizeof resp->error, err);
@@ -906,11 +905,12 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
                 resp->attempts = tries;
                 return -1;
             }
-            snprintf(auth, sizeof auth, "Authorization: JWT %s", h->token);
-            auth_header = auth;
+            sb_addf(&auth, "Authorization: JWT %s", h->token);
         }
         double t0 = now_mono();
-        outcome o = perform(h, req, auth_header, 0, resp);
+        outcome o = perform(h, req, auth.len ? sb_str(&auth) : NULL, 0, resp);
+        if (auth.data) explicit_bzero(auth.data, auth.len);
+        sb_free(&auth);
         tries++;
         resp->attempts = tries;
         double ms = (now_mono() - t0) * 1e3;
@@ -937,7 +937,11 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
         double elapsed = now_mono() - start;
         char why[96];
         if (o == OUT_ANSWER && resp->status == 504) {
-            if (prev_status == 504) return 0; /* second consecutive 504: give up */
+            if (prev_status == 504) { /* second consecutive 504: give up */
+                logf_(h, req, RD_LOG_WARN, "giving up on %s %s after a second consecutive 504 (%d tries)", method,
+                      req->url, tries);
+                return 0;
+            }
             wait = rand01(h) * gw_wait;
             snprintf(why, sizeof why, "answered 504");
         } else if ((o == OUT_ANSWER && resp->status >= 500 && resp->status <= 599) || o == OUT_CONNECT_FAIL) {
