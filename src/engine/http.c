@@ -59,6 +59,7 @@ struct http_client {
     double backoff_scale;
     unsigned long long rng;
     pid_t owner_pid; /* process that created curl; a forked child gets a fresh handle */
+    int connections;  /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -486,6 +487,8 @@ int http_token_fetches(const http_client *h) { return h ? h->token_fetches : 0; 
 
 const cfg *http_config(const http_client *h) { return h ? h->config : NULL; }
 
+int http_connections_opened(const http_client *h) { return h ? h->connections : 0; }
+
 /* ------------------------------------------------------------------ one transfer */
 
 typedef struct xfer {
@@ -660,6 +663,8 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(hdrs);
+    long opened = 0;
+    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK && opened > 0) h->connections += (int)opened;
 
     resp->status = 0;
     resp->error[0] = '\0';

@@ -43,6 +43,9 @@ int http_token_fetches(const http_client *h);
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp);
 void http_response_free(rd_http_response *resp);
 
+/* Number of new connections this client opened (keep-alive reuse shows as 1 for many requests;
+ * for tests and the bench; added by engine-a). */
+int http_connections_opened(const http_client *h);
 /* The config this client was made with (added by engine-a). */
 const cfg *http_config(const http_client *h);
 

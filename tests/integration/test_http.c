@@ -218,6 +218,8 @@ static void test_one_token_shared_and_headers(void **state)
         http_response_free(&resp);
     }
     assert_int_equal(http_token_fetches(f.h), 1);
+    /* token fetch and the three requests rode one keep-alive connection */
+    assert_int_equal(http_connections_opened(f.h), 1);
     cJSON *log = sim_requests("retirement_status");
     assert_int_equal(cJSON_GetArraySize(log), 3);
     cJSON *e;
