@@ -222,6 +222,11 @@ static void test_one_token_shared_and_headers(void **state)
     assert_int_equal(http_connections_opened(f.h), 1);
     cJSON *log = sim_requests("retirement_status");
     assert_int_equal(cJSON_GetArraySize(log), 3);
+    /* the access token is a credential too: never in a log line */
+    const char *tok = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "token")->valuestring;
+    assert_true(strlen(tok) > 8);
+    assert_non_null(f.log.text);
+    assert_null(strstr(f.log.text, tok));
     cJSON *e;
     cJSON_ArrayForEach(e, log) {
         /* Content-type: application/json even on a GET, JWT auth */
