@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -666,6 +668,84 @@ static void test_fork_child_gets_own_connection(void **state)
     fixture_close(&f);
 }
 
+/* TLS: certificates are verified; http.ca_bundle makes a private CA trusted; a verification
+ * failure is reported (naming TLS) and not retried. The server is `openssl s_server` with a
+ * throw-away self-signed certificate (the sim speaks plain http only). */
+static void test_tls_verification_and_ca_bundle(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/openssl", X_OK) != 0) skip();
+    char *dir = make_temp_dir();
+    char key[512], cert[512];
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    const char *gen[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                         "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+                         "subjectAltName=DNS:localhost,IP:127.0.0.1", NULL};
+    cmd_result r;
+    assert_int_equal(run_command(&r, gen, NULL, NULL, 60), 0);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    int port = closed_port();
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    pid_t srv = fork();
+    if (srv == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl("/usr/bin/openssl", "openssl", "s_server", "-accept", portstr, "-cert", cert, "-key", key, "-www",
+              "-quiet", (char *)NULL);
+        _exit(127);
+    }
+    /* wait until it accepts connections */
+    int up = 0;
+    for (int i = 0; i < 100 && !up; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (!up) usleep(50 * 1000);
+    }
+    assert_true(up);
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", port);
+    rd_http_request req;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.url = url;
+    req.retry = RD_RETRY_UPSTREAM;
+    rd_http_response resp;
+
+    /* system CAs only: the self-signed certificate is refused, once, naming TLS */
+    fixture f;
+    fixture_open(&f, "http:\n  max_retry_seconds: 5\n");
+    assert_int_equal(http_send(f.h, &req, &resp), -1);
+    assert_int_equal(resp.status, 0);
+    assert_int_equal(resp.attempts, 1);
+    assert_non_null(strstr(resp.error, "TLS"));
+    http_response_free(&resp);
+    fixture_close(&f);
+
+    /* with the certificate as http.ca_bundle: verified and answered */
+    char extra[700];
+    snprintf(extra, sizeof extra, "http:\n  ca_bundle: %s\n", cert);
+    fixture_open(&f, extra);
+    assert_int_equal(http_send(f.h, &req, &resp), 0);
+    assert_int_equal(resp.status, 200);
+    http_response_free(&resp);
+    fixture_close(&f);
+
+    kill(srv, SIGTERM);
+    waitpid(srv, NULL, 0);
+    unlink(key);
+    unlink(cert);
+    rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +767,7 @@ int main(void)
         cmocka_unit_test_setup(test_secret_values_scrubbed_from_logs, setup_each),
         cmocka_unit_test_setup(test_retry_after_parsed_and_4xx_not_retried, setup_each),
         cmocka_unit_test_setup(test_fork_child_gets_own_connection, setup_each),
+        cmocka_unit_test_setup(test_tls_verification_and_ca_bundle, setup_each),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
