@@ -428,6 +428,11 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
         set_err(err, err_len, "no configuration loaded.");
         return NULL;
     }
+    if (config->http.ca_bundle && access(config->http.ca_bundle, R_OK) != 0) {
+        set_err(err, err_len, "%s: http.ca_bundle %s cannot be read (%s); fix the path (relative paths are taken "
+                "from the config file's folder).", config->path, config->http.ca_bundle, strerror(errno));
+        return NULL;
+    }
     pthread_once(&curl_once, curl_init_once);
     http_client *h = calloc(1, sizeof *h);
     if (!h) abort();

@@ -729,6 +729,19 @@ static void test_tls_verification_and_ca_bundle(void **state)
     http_response_free(&resp);
     fixture_close(&f);
 
+    /* a CA bundle that cannot be read is refused when the client is made */
+    {
+        char *cp = sim_write_config(&sim, NULL, "http:\n  ca_bundle: /nonexistent/ca.pem\n");
+        cfg *c = NULL;
+        char err[1024];
+        assert_int_equal(cfg_load(cp, &c, err, sizeof err), 0);
+        assert_null(http_client_new(c, err, sizeof err));
+        assert_non_null(strstr(err, "http.ca_bundle /nonexistent/ca.pem cannot be read"));
+        cfg_free(c);
+        unlink(cp);
+        free(cp);
+    }
+
     /* with the certificate as http.ca_bundle: verified and answered */
     char extra[700];
     snprintf(extra, sizeof extra, "http:\n  ca_bundle: %s\n", cert);
