@@ -826,7 +826,7 @@ static int load_sections(cfg *c, char *err, size_t err_len)
     if (want_string(c, "environment", &c->environment, 0, err, err_len) ||
         want_number(c, "step_timeout_seconds", 900, 1, &c->step_timeout_seconds, err, err_len) ||
         want_string(c, "audit_log", &c->audit_log, 1, err, err_len) ||
-        want_number(c, "history_days", 90, 0, &c->history_days, err, err_len) ||
+        want_number(c, "history_days", 0, 0, &c->history_days, err, err_len) ||
         want_string(c, "console.theme", &c->console_theme, 0, err, err_len) ||
         want_number(c, "console.refresh_seconds", 2, 0.1, &c->console_refresh_seconds, err, err_len))
         return -1;

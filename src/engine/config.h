@@ -51,7 +51,7 @@ typedef struct cfg {
     char **driver_entry_points; /* `driver_entry_points:` files resolved against dir, in order */
     size_t n_driver_entry_points;
     char *audit_log;            /* `audit_log:` resolved against dir, or NULL */
-    double history_days;        /* `history_days:`, default 90 */
+    double history_days;        /* `history_days:`, default 0 (no limit) */
     char *console_theme;        /* `console.theme`, or NULL */
     double console_refresh_seconds; /* `console.refresh_seconds`, default 2 */
     struct cfg_priv *priv;      /* line/column side table; private to config.c */
