@@ -828,7 +828,7 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         want_string(c, "audit_log", &c->audit_log, 1, err, err_len) ||
         want_number(c, "history_days", 0, 0, &c->history_days, err, err_len) ||
         want_string(c, "console.theme", &c->console_theme, 0, err, err_len) ||
-        want_number(c, "console.refresh_seconds", 2, 0.1, &c->console_refresh_seconds, err, err_len))
+        want_number(c, "console.refresh_seconds", 10, 0.1, &c->console_refresh_seconds, err, err_len))
         return -1;
 
     /* driver_entry_points: a list of files (a single string is accepted as a list of one) */

@@ -53,7 +53,7 @@ typedef struct cfg {
     char *audit_log;            /* `audit_log:` resolved against dir, or NULL */
     double history_days;        /* `history_days:`, default 0 (no limit) */
     char *console_theme;        /* `console.theme`, or NULL */
-    double console_refresh_seconds; /* `console.refresh_seconds`, default 2 */
+    double console_refresh_seconds; /* `console.refresh_seconds`, default 10 */
     struct cfg_priv *priv;      /* line/column side table; private to config.c */
 } cfg;
 
