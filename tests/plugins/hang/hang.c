@@ -39,6 +39,7 @@ static void *hang_get_instance_forever(const cJSON *config, const rd_host *host,
     (void)err;
     (void)err_len;
     for (;;) pause();
+    return NULL;
 }
 
 RD_EXPORT const rd_driver retirectl_driver_hang_setup =
