@@ -145,24 +145,22 @@ static void run(env *e, cmd_result *r, const char *a1, const char *a2, const cha
                 const char *a5, int timeout_s)
 {
     const char *argv[] = {retirectl_bin(), "--config", e->config, a1, a2, a3, a4, a5, NULL};
-    const char *envv[] = {"LC_ALL=C.UTF-8", "RETIRECTL_DRIVER_PATH=", NULL};
+    /* A plugin that calls exit() runs the atexit handlers of the worker; in the sanitizer build
+     * LeakSanitizer would then replace the plugin's exit status with its own. */
+    const char *envv[] = {"LC_ALL=C.UTF-8", "RETIRECTL_DRIVER_PATH=", "ASAN_OPTIONS=detect_leaks=0", NULL};
     assert_int_equal(run_command(r, argv, envv, NULL, timeout_s), 0);
 }
 
 /* One isolation case: the bulk run leaves victim ERRORED with `expect` and the others COMPLETE. */
 static void isolation_case(const char *name, const char *so, const char *symbol, const char *method,
-                           const char *expect, double max_seconds)
+                           const char *expect)
 {
     static env e; /* static: the teardown may need it after a failed assertion */
     env_start(&e, name, so, symbol, method, NULL);
     cmd_result r;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* A hang that the step timeout did not stop would hit run_command's 120 s kill (status 137). */
     run(&e, &r, "retire", "--all", "-j", "1", "--cool-off-days=0", 120);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (r.status != 252) fail_msg("retire --all exited %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
-    assert_true(secs < max_seconds);
 
     char *last = NULL;
     char *state = learner_state(&e, "victim", &last);
@@ -193,42 +191,38 @@ static void isolation_case(const char *name, const char *so, const char *symbol,
 static void test_segfault(void **state)
 {
     (void)state;
-    isolation_case("CRASHER", "crash.so", "retirectl_driver_crash", "retire", "CRASHER.retire crashed (SIGSEGV)",
-                   60);
+    isolation_case("CRASHER", "crash.so", "retirectl_driver_crash", "retire", "CRASHER.retire crashed (SIGSEGV)");
 }
 
 static void test_abort(void **state)
 {
     (void)state;
-    isolation_case("ABORTER", "abort.so", "retirectl_driver_abort", "retire", "ABORTER.retire crashed (SIGABRT)",
-                   60);
+    isolation_case("ABORTER", "abort.so", "retirectl_driver_abort", "retire", "ABORTER.retire crashed (SIGABRT)");
 }
 
 static void test_exit_zero(void **state)
 {
     (void)state;
-    isolation_case("EXITER", "exit.so", "retirectl_driver_exit", "retire", "EXITER.retire exited with status 0",
-                   60);
+    isolation_case("EXITER", "exit.so", "retirectl_driver_exit", "retire", "EXITER.retire exited with status 0");
 }
 
 static void test_exit_seven(void **state)
 {
     (void)state;
-    isolation_case("EXITER", "exit.so", "retirectl_driver_exit", "retire7", "EXITER.retire7 exited with status 7",
-                   60);
+    isolation_case("EXITER", "exit.so", "retirectl_driver_exit", "retire7", "EXITER.retire7 exited with status 7");
 }
 
 static void test_hang(void **state)
 {
     (void)state;
-    isolation_case("HANGER", "hang.so", "retirectl_driver_hang", "retire", "HANGER.retire timed out after 2 s", 30);
+    isolation_case("HANGER", "hang.so", "retirectl_driver_hang", "retire", "HANGER.retire timed out after 2 s");
 }
 
 static void test_hang_ignoring_sigterm(void **state)
 {
     (void)state;
     isolation_case("HANGER", "hang.so", "retirectl_driver_hang", "retire_stubborn",
-                   "HANGER.retire_stubborn timed out after 2 s", 30);
+                   "HANGER.retire_stubborn timed out after 2 s");
 }
 
 /* get_instance fails: a setup failure (exit 255) before any state change, naming the driver,
