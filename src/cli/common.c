@@ -229,8 +229,20 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
     char name[256];
     switch (ev->kind) {
     case EV_STEP:
-        if (!ev->status || !strcmp(ev->status, "running") || !strcmp(ev->status, "retrying")) break;
+        if (!ev->status) break;
         snprintf(name, sizeof name, "%s.%s", ev->driver ? ev->driver : "", ev->method ? ev->method : "");
+        if (!strcmp(ev->status, "running") || !strcmp(ev->status, "retrying")) {
+            /* on a terminal, show the step in flight until its final line replaces it */
+            if (isatty(STDOUT_FILENO)) {
+                snprintf(p->running, sizeof p->running, "  %-22s %-42s %s", ev->start_state ? ev->start_state : "",
+                         name, !strcmp(ev->status, "running") ? "running" : "retrying");
+                printf("\r\033[K%s", p->running);
+                fflush(stdout);
+            }
+            break;
+        }
+        if (p->running[0]) printf("\r\033[K");
+        p->running[0] = '\0';
         if (ev->elapsed_ms >= 0)
             printf("  %-22s %-42s %-8s %6.2f s\n", ev->start_state ? ev->start_state : "", name, ev->status,
                    (double)ev->elapsed_ms / 1000.0);
@@ -258,9 +270,19 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
     }
     case EV_LOG:
         if (!p->show_debug && ev->level && !strcmp(ev->level, "debug")) break;
+        if (p->running[0]) {
+            printf("\r\033[K");
+            fflush(stdout);
+        }
         fprintf(stderr, "%s%s\n", p->log_prefix ? p->log_prefix : "", ev->text ? ev->text : "");
+        if (p->running[0]) {
+            fputs(p->running, stdout);
+            fflush(stdout);
+        }
         break;
     case EV_RESULT:
+        if (p->running[0]) printf("\r\033[K");
+        p->running[0] = '\0';
         printf("  result: %s (exit %d)%s%s\n", ev->outcome ? ev->outcome : "?", ev->exit_status,
                ev->final_state ? ", learner in " : "", ev->final_state ? ev->final_state : "");
         if (ev->outcome && strcmp(ev->outcome, "planned") == 0 && ev->message) printf("  %s\n", ev->message);

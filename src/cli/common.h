@@ -83,6 +83,7 @@ typedef struct cli_event_printer {
     /* collected for the audit log (steps run, in order) */
     char *step_driver[64], *step_method[64], *step_status[64];
     size_t n_steps;
+    char running[320];     /* the step-in-flight line shown on a terminal, or "" */
     char *current_state;   /* from the job event */
     char *final_state;     /* from the result event */
 } cli_event_printer;
