@@ -1,0 +1,258 @@
+/* Private to the console (src/ui/console*.c, dialogs.c, view_*.c): the one console state and
+ * the functions its files share. Not part of the ui module's interface (that is ui.h).
+ * Everything here runs on the console's single thread; curses is initialised by ui_run.
+ * Files: console.c (setup, poll loop, key and action dispatch), console_screen.c (drawing
+ * primitives, status bar, message line, help), console_feeds.c (the fetch children: list,
+ * record, drivers), console_jobs.c (the jobs the console starts, and what they know about
+ * learners' states), dialogs.c (confirmations and the reset picker), view_list.c,
+ * view_detail.c, view_drivers.c (one view each). */
+#ifndef RETIRECTL_UI_CONSOLE_INTERNAL_H
+#define RETIRECTL_UI_CONSOLE_INTERNAL_H
+
+#include <curses.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "engine/strbuf.h"
+#include "ui/job.h"
+#include "ui/layout.h"
+#include "ui/model.h"
+#include "ui/theme.h"
+#include "ui/ui.h"
+
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS } view_t;
+typedef enum act_kind { ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT } act_kind;
+
+typedef struct driver_row {
+    char *name, *source, *version, *error, *method; /* method NULL: the driver's own row */
+    int line, builtin;
+} driver_row;
+
+typedef struct queued_action {
+    char *learner;
+    act_kind kind;
+    char *arg;
+} queued_action;
+
+typedef struct dialog {
+    int active;
+    act_kind kind;
+    char title[160];
+    char **lines;            /* sanitized */
+    size_t n_lines;
+    int typed;               /* production: type expect */
+    char expect[256];
+    char input[256];
+    char **learners;         /* raw usernames */
+    size_t n_learners;
+    char *arg;               /* rerun: DRIVER.METHOD; reset: new state */
+    char *arg2;              /* reset: initial state */
+    char *arg3;              /* reset: date */
+    pid_t cancel_pid;
+    int scroll;
+} dialog;
+
+typedef struct picker {
+    int active;
+    char title[160];
+    char **labels;           /* sanitized */
+    char **values;
+    size_t n, sel;
+    char *learner;
+} picker;
+
+typedef struct field {
+    char *key, *value;       /* sanitized */
+} field;
+
+/* The console's whole state; owns every pointer in it (the options and config are borrowed). */
+typedef struct ui_console {
+    const ui_options *o;
+    ui_theme theme;
+    int mono;
+    attr_t attr[UR_COUNT];
+    ui_pipeline pipe;
+    const char **queue_states;
+    size_t n_queue_states;
+    long cool_off_days;
+    long history_days;       /* Complete tab: changed in that many days (0: all) */
+    double refresh_s;
+    int workers;
+    int production;
+    char env[64];
+    char host[256];
+
+    ui_store store, next;
+    int have_store;
+    pid_t fetch_pid;
+    int fetch_fd;
+    strbuf fetch_buf;
+    double next_refresh_ms;
+    time_t last_refresh_wall;
+    char fetch_error[512];
+
+    pid_t status_pid;
+    int status_fd;
+    strbuf status_buf;
+    char *status_for;
+    field *fields, *fields_next;
+    size_t n_fields, n_fields_next;
+    char status_error[512];
+
+    pid_t drivers_pid;
+    int drivers_fd;
+    strbuf drivers_buf;
+    driver_row *drivers;
+    size_t n_drivers;
+    char **problems;
+    size_t n_problems;
+    int drivers_loaded;
+    char *drivers_for;       /* learner a rerun from the drivers view applies to */
+
+    ui_job **jobs;
+    size_t n_jobs;
+    queued_action *queue;
+    size_t n_queue;
+
+    view_t view;
+    view_t drivers_back;
+    ui_tab tab;
+    size_t sel[UI_TAB_COUNT], top[UI_TAB_COUNT];
+    char filter[256];
+    int filter_editing;
+    char *detail;
+    int detail_sel;
+    int log_scroll;          /* lines up from the bottom */
+    size_t drv_sel, drv_top;
+    int help;
+    int help_scroll;
+    dialog dlg;
+    picker pk;
+    char message[512];
+    ui_role message_role;
+    double message_until;
+    int dirty;
+    int quit;
+    unsigned spin;
+    FILE *trace;
+    unsigned long frame_seq;
+    int last_key;
+    int traced_complete;
+    int refetch;             /* a job ended while a fetch was running: fetch again right after */
+    double fetch_started_ms; /* when the fetch now running started */
+    double store_from_ms;    /* when the fetch that produced the shown list started */
+} ui_console;
+
+/* The one console (defined in console.c, zeroed by ui_run). */
+extern ui_console ui_con;
+
+/* ---------- console.c ---------- */
+
+/* The learner the next action applies to: the open record, the drivers view's learner, else the
+ * list selection; NULL when there is none. Borrowed. */
+const char *ui_selected_name(void);
+
+/* ---------- console_screen.c ---------- */
+
+/* Monotonic clock in milliseconds. */
+double ui_now_ms(void);
+/* strdup that aborts when out of memory (NULL copies as ""). */
+char *ui_xstrdup(const char *s);
+/* Shows a sanitized message on the message line for 8 seconds. */
+void ui_msg(ui_role role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Draws text at y,x fitted to width cells (sanitizing it first); pad fills the rest. */
+void ui_put(int y, int x, int width, ui_role role, const char *text, int pad);
+/* Paints row y in role's colours. */
+void ui_fill_row(int y, ui_role role);
+/* Appends a line to the RETIRECTL_UI_TRACE file, if one is open. */
+void ui_tlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_draw_status(const ui_screen_layout *L);
+void ui_draw_message(const ui_screen_layout *L);
+/* A centered box; returns its geometry. */
+void ui_draw_box(int h, int w, int *y0, int *x0, ui_role role);
+/* Splits sanitized text into pieces of at most width cells (see console_screen.c); returns the
+ * count, the pieces malloc'd into *out (caller frees each and the array). */
+size_t ui_wrap_text(const char *s, int width, char ***out);
+/* The key help of the current view, full screen. */
+void ui_draw_help(void);
+
+/* ---------- console_feeds.c ---------- */
+
+/* Starts fetching the learner list (no-op while one runs). */
+void ui_start_fetch(void);
+/* Starts fetching name's LMS record (replacing a fetch for another learner). */
+void ui_start_status(const char *name);
+/* Starts listing the drivers (no-op while one runs). */
+void ui_start_drivers(void);
+/* Reaps a fetch child; traces its peak memory; sets *pid to 0. */
+void ui_reap_child(pid_t *pid, const char *what);
+/* Read what a fetch child wrote; at end of file, take its result. */
+void ui_on_fetch_readable(void);
+void ui_on_status_readable(void);
+void ui_on_drivers_readable(void);
+
+/* ---------- console_jobs.c ---------- */
+
+/* The learner in the shown list, or NULL. */
+ui_learner *ui_find_learner(const char *name);
+/* name's state (and the state before it): from a job that ended after the list was fetched,
+ * else from the list; NULL when the learner is not in the list. Borrowed. */
+const char *ui_learner_state(const char *name);
+const char *ui_learner_last_state(const char *name);
+/* The most recent job for learner (running ones only if running_only), or NULL. */
+ui_job *ui_learner_job(const char *learner, int running_only);
+/* Jobs still working: no result event yet and the process not reaped. */
+size_t ui_running_jobs(void);
+/* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
+ * state and date). */
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3);
+/* Queues an action; ui_run_queue starts at most console.workers at a time. */
+void ui_queue_action(const char *learner, act_kind kind, const char *arg);
+void ui_run_queue(void);
+/* Feeds what a job wrote on stdout (stream 0) or stderr (1) to its record. */
+void ui_on_job_readable(ui_job *j, int stream);
+/* Reaps jobs that closed both pipes; reports them and schedules a refresh. */
+void ui_reap_jobs(void);
+
+/* ---------- dialogs.c ---------- */
+
+/* Closes the dialog and frees what it holds. */
+void ui_dialog_clear(void);
+/* Adds a (sanitized) line to the dialog being built. */
+void ui_dlg_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Shows the dialog built so far (production: typed confirmation, except cancel and quit). */
+void ui_open_dialog(act_kind kind, const char *title);
+/* Ask before retiring (or resuming) the marked learners, else the selected one. */
+void ui_ask_retire(int resume);
+/* After a refresh, an open retire/resume dialog describes the new states. */
+void ui_redescribe_dialog(void);
+void ui_ask_rerun(const char *learner, const char *driver, const char *method);
+void ui_ask_cancel(void);
+/* Opens the picker of states to reset the selected learner to. */
+void ui_ask_reset_pick(void);
+void ui_draw_dialog(void);
+void ui_draw_picker(void);
+void ui_handle_dialog_key(int ch);
+void ui_handle_picker_key(int ch);
+
+/* ---------- view_list.c ---------- */
+
+/* The selected learner of the list, or NULL. */
+const ui_learner *ui_selected_learner(void);
+void ui_draw_tabs(const ui_screen_layout *L);
+void ui_draw_list(const ui_screen_layout *L);
+
+/* ---------- view_detail.c ---------- */
+
+/* Opens name's record: its pipeline, LMS record fields and job log. */
+void ui_open_detail(const char *name);
+void ui_draw_detail(const ui_screen_layout *L);
+
+/* ---------- view_drivers.c ---------- */
+
+/* Opens the drivers view (for the learner selected now). */
+void ui_open_drivers(void);
+void ui_draw_drivers(const ui_screen_layout *L);
+
+#endif

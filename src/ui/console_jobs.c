@@ -1,0 +1,271 @@
+/* The `retirectl ... --events` jobs the console starts (a batch queue of at most
+ * console.workers), and the learner states they know better than the last fetched list. */
+#include "ui/console_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+ui_learner *ui_find_learner(const char *name)
+{
+    return ui_con.have_store ? ui_store_find(&ui_con.store, name) : NULL;
+}
+
+/* A job for name that ended after the shown list was fetched knows its state better. */
+static const ui_job *newer_job(const char *name)
+{
+    const ui_job *j = ui_learner_job(name, 0);
+    if (!j || !j->finished || j->dry_run || !j->final_state || !*j->final_state) return NULL;
+    return j->ended_ms > ui_con.store_from_ms ? j : NULL;
+}
+
+const char *ui_learner_state(const char *name)
+{
+    const ui_job *j = newer_job(name);
+    if (j) return j->final_state;
+    ui_learner *l = ui_find_learner(name);
+    return l ? ui_store_state(&ui_con.store, l->state) : NULL;
+}
+
+const char *ui_learner_last_state(const char *name)
+{
+    const ui_job *j = newer_job(name);
+    if (j) {
+        /* the state before final_state: the failed step's start state, else the last step reached */
+        const char *last = NULL;
+        for (size_t i = 0; i < j->n_steps; i++) {
+            const ui_job_step *st = &j->steps[i];
+            if (st->status == UI_STEP_FAILED) return st->start_state;
+            if (st->status == UI_STEP_DONE) last = st->end_state;
+        }
+        if (last) return last;
+    }
+    ui_learner *l = ui_find_learner(name);
+    return l ? ui_store_state(&ui_con.store, l->last_state) : NULL;
+}
+
+/* The most recent job for learner (running ones first), or NULL. */
+ui_job *ui_learner_job(const char *learner, int running_only)
+{
+    for (size_t i = ui_con.n_jobs; i-- > 0;)
+        if (strcmp(ui_con.jobs[i]->learner, learner) == 0 && (!running_only || !ui_con.jobs[i]->finished)) return ui_con.jobs[i];
+    return NULL;
+}
+
+/* Jobs still working: no result event yet and the process not reaped (a job that reported its
+ * result is only exiting). */
+size_t ui_running_jobs(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ui_con.n_jobs; i++) n += !ui_con.jobs[i]->exited && !ui_con.jobs[i]->finished;
+    return n;
+}
+
+/* argv for a job: exe --config F [--driver-path X]... [--operator N] args... */
+static pid_t spawn_job(ui_job *j, const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = ui_con.o->exe;
+    if (ui_con.o->config_path) argv[n++] = "--config", argv[n++] = ui_con.o->config_path;
+    for (size_t i = 0; ui_con.o->driver_paths && ui_con.o->driver_paths[i] && n < 40; i++)
+        argv[n++] = "--driver-path", argv[n++] = ui_con.o->driver_paths[i];
+    if (ui_con.o->operator_name) argv[n++] = "--operator", argv[n++] = ui_con.o->operator_name;
+    for (size_t i = 0; args[i] && n < 62; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return -1;
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        close(out[0]), close(out[1]);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0); /* terminal Ctrl-C reaches the console, not the jobs; cancel is explicit */
+        const int sigs[] = {SIGINT, SIGTERM, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGWINCH, SIGHUP, SIGQUIT};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+        /* if the console goes away mid-job, writes fail with EPIPE instead of killing the job
+           between a step's start and end PATCH */
+        signal(SIGPIPE, SIG_IGN);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        unsetenv("COLUMNS");
+        unsetenv("LINES");
+        execv(argv[0], (char *const *)argv);
+        const char text[] = "cannot start the retirectl binary for this job\n";
+        ssize_t w = write(STDERR_FILENO, text, sizeof text - 1);
+        (void)w;
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    j->pid = pid;
+    j->out_fd = out[0];
+    j->err_fd = err[0];
+    j->started_ms = ui_now_ms();
+    strbuf sb = STRBUF_INIT;
+    sb_add(&sb, "$ retirectl");
+    for (int i = 1; i < n; i++) {
+        if (i > 0 && strcmp(argv[i - 1], "--config") == 0) sb_add(&sb, " FILE");
+        else sb_addf(&sb, " %s", argv[i]);
+    }
+    ui_job_log(j, "info", sb_str(&sb));
+    sb_free(&sb);
+    return pid;
+}
+
+static void add_job(ui_job *j)
+{
+    ui_job **nj = realloc(ui_con.jobs, (ui_con.n_jobs + 1) * sizeof *nj);
+    if (!nj) abort();
+    ui_con.jobs = nj;
+    ui_con.jobs[ui_con.n_jobs++] = j;
+    /* keep the newest 200 job records */
+    while (ui_con.n_jobs > 200) {
+        size_t k;
+        for (k = 0; k < ui_con.n_jobs && !ui_con.jobs[k]->exited; k++) {}
+        if (k == ui_con.n_jobs) break;
+        ui_job_free(ui_con.jobs[k]);
+        memmove(ui_con.jobs + k, ui_con.jobs + k + 1, (ui_con.n_jobs - k - 1) * sizeof *ui_con.jobs);
+        ui_con.n_jobs--;
+    }
+}
+
+/* Starts one job now. */
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3)
+{
+    const char *args[24];
+    int n = 0;
+    const char *action = "retire";
+    char what[300];
+    switch (kind) {
+    case ACT_RETIRE:
+        args[n++] = "retire", args[n++] = learner, args[n++] = "--events";
+        snprintf(what, sizeof what, "retire");
+        break;
+    case ACT_RESUME:
+        action = "resume";
+        args[n++] = "resume", args[n++] = learner, args[n++] = "--yes", args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = "resumed from the console after the operator confirmed";
+        snprintf(what, sizeof what, "resume");
+        break;
+    case ACT_RERUN:
+        action = "rerun";
+        args[n++] = "rerun", args[n++] = learner, args[n++] = arg, args[n++] = "--yes", args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = "rerun from the console after the operator confirmed";
+        snprintf(what, sizeof what, "rerun %s", arg);
+        break;
+    case ACT_PLAN:
+        action = "plan";
+        args[n++] = "plan", args[n++] = learner, args[n++] = "--events";
+        snprintf(what, sizeof what, "dry-run");
+        break;
+    case ACT_RESET:
+        action = "reset";
+        args[n++] = "reset", args[n++] = "--initial-state", args[n++] = arg2, args[n++] = "--new-state";
+        args[n++] = arg, args[n++] = "--start-date", args[n++] = arg3, args[n++] = "--end-date", args[n++] = arg3;
+        args[n++] = "--reason", args[n++] = "reset from the console after the operator confirmed";
+        snprintf(what, sizeof what, "reset to %s", arg);
+        break;
+    default:
+        return;
+    }
+    args[n] = NULL;
+    ui_job *j = ui_job_new(learner, action, what);
+    if (kind == ACT_PLAN) j->dry_run = 1;
+    if (spawn_job(j, args) < 0) {
+        ui_job_log(j, "error", "could not start the job process (fork/pipe failed)");
+        j->finished = j->exited = 1;
+        snprintf(j->outcome, sizeof j->outcome, "errored");
+        ui_msg(UR_FAILED, "could not start %s for %s: %s", what, learner, strerror(errno));
+    }
+    add_job(j);
+    ui_con.dirty = 1;
+}
+
+/* Queues an action; the batch runner starts at most `workers` at a time. */
+void ui_queue_action(const char *learner, act_kind kind, const char *arg)
+{
+    queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
+    if (!nq) abort();
+    ui_con.queue = nq;
+    ui_con.queue[ui_con.n_queue].learner = ui_xstrdup(learner);
+    ui_con.queue[ui_con.n_queue].kind = kind;
+    ui_con.queue[ui_con.n_queue].arg = arg ? ui_xstrdup(arg) : NULL;
+    ui_con.n_queue++;
+}
+
+void ui_run_queue(void)
+{
+    size_t running = ui_running_jobs();
+    while (ui_con.n_queue && running < (size_t)ui_con.workers) {
+        queued_action a = ui_con.queue[0];
+        memmove(ui_con.queue, ui_con.queue + 1, (ui_con.n_queue - 1) * sizeof *ui_con.queue);
+        ui_con.n_queue--;
+        if (ui_learner_job(a.learner, 1)) {
+            ui_msg(UR_WARNING, "skipped %s: a job for this learner is already running", a.learner);
+        } else {
+            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL);
+            running++;
+        }
+        free(a.learner);
+        free(a.arg);
+    }
+}
+
+void ui_on_job_readable(ui_job *j, int stream)
+{
+    int fd = stream ? j->err_fd : j->out_fd;
+    char chunk[16384];
+    for (int rounds = 0; rounds < 16; rounds++) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n > 0) {
+            ui_job_feed(j, stream, chunk, (size_t)n, ui_now_ms());
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        close(fd);
+        if (stream) j->err_fd = -1;
+        else j->out_fd = -1;
+        break;
+    }
+    ui_con.dirty = 1;
+}
+
+void ui_reap_jobs(void)
+{
+    for (size_t i = 0; i < ui_con.n_jobs; i++) {
+        ui_job *j = ui_con.jobs[i];
+        if (j->exited || j->pid <= 0 || j->out_fd >= 0 || j->err_fd >= 0) continue;
+        int st;
+        pid_t r = waitpid(j->pid, &st, WNOHANG);
+        if (r == j->pid) {
+            ui_job_exited(j, st, ui_now_ms());
+            ui_con.dirty = 1;
+            if (strcmp(j->outcome, "errored") == 0 || strcmp(j->outcome, "refused") == 0)
+                ui_msg(UR_FAILED, "%s %s: %s", j->what, j->learner, j->result_message ? j->result_message : j->outcome);
+            else
+                ui_msg(strcmp(j->outcome, "planned") == 0 ? UR_DRY_RUN : UR_DONE, "%s %s: %s", j->what, j->learner,
+                    j->outcome);
+            /* states changed: refresh the list and the open record soon */
+            if (!j->dry_run) {
+                ui_con.next_refresh_ms = ui_now_ms();
+                if (ui_con.fetch_pid > 0) ui_con.refetch = 1; /* that fetch may predate the job's last PATCH */
+            }
+            if (ui_con.detail && strcmp(ui_con.detail, j->learner) == 0) ui_start_status(ui_con.detail);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+/* Console drawing primitives and the parts of the screen every view shares: status bar,
+ * message line, help. */
+#include "ui/console_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/keys.h"
+#include "ui/text.h"
+
+double ui_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+char *ui_xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d) abort();
+    return d;
+}
+
+void ui_msg(ui_role role, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char raw[1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    char *clean = ui_text_sanitize(raw, (size_t)-1);
+    snprintf(ui_con.message, sizeof ui_con.message, "%s", clean);
+    free(clean);
+    ui_con.message_role = role;
+    ui_con.message_until = ui_now_ms() + 8000;
+    ui_con.dirty = 1;
+}
+
+/* Draws sanitized-or-raw text at y,x fitted to width cells (sanitizing it first). */
+void ui_put(int y, int x, int width, ui_role role, const char *text, int pad)
+{
+    if (width <= 0 || y < 0 || x < 0 || y >= LINES || x >= COLS) return;
+    if (x + width > COLS) width = COLS - x;
+    char *clean = ui_text_sanitize(text ? text : "", (size_t)-1);
+    char buf[4096];
+    ui_text_fit(clean, width, pad, buf, sizeof buf);
+    free(clean);
+    attrset(ui_con.attr[role]);
+    mvaddstr(y, x, buf);
+    attrset(ui_con.attr[UR_NORMAL]);
+}
+
+void ui_fill_row(int y, ui_role role)
+{
+    if (y < 0 || y >= LINES) return;
+    attrset(ui_con.attr[role]);
+    mvhline(y, 0, ' ', COLS);
+    attrset(ui_con.attr[UR_NORMAL]);
+}
+
+void ui_tlog(const char *fmt, ...)
+{
+    if (!ui_con.trace) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(ui_con.trace, fmt, ap);
+    va_end(ap);
+    fflush(ui_con.trace);
+}
+
+void ui_draw_status(const ui_screen_layout *L)
+{
+    ui_fill_row(L->status_row, UR_STATUS);
+    int x = 0;
+    char buf[400];
+    snprintf(buf, sizeof buf, " %s ", ui_con.env[0] ? ui_con.env : "no environment");
+    int w = ui_text_width(buf);
+    ui_put(L->status_row, x, w, ui_con.production ? UR_PRODUCTION : UR_STATUS, buf, 0);
+    x += w;
+    size_t run = ui_running_jobs();
+    char when[32] = "never";
+    if (ui_con.last_refresh_wall) {
+        struct tm tm;
+        localtime_r(&ui_con.last_refresh_wall, &tm);
+        strftime(when, sizeof when, "%H:%M:%S", &tm);
+    }
+    int plans = 0;
+    for (size_t i = 0; i < ui_con.n_jobs; i++) plans += ui_con.jobs[i]->dry_run && !ui_con.jobs[i]->exited;
+    if (COLS >= 70)
+        snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s ", ui_con.host, run,
+                 ui_con.n_queue ? " +queued" : "", when);
+    else
+        snprintf(buf, sizeof buf, " jobs %zu | %s ", run, when);
+    w = ui_text_width(buf);
+    ui_put(L->status_row, x, COLS - x, UR_STATUS, buf, 0);
+    x += w;
+    if (ui_con.o->read_only && x < COLS) {
+        ui_put(L->status_row, x, COLS - x, UR_WARNING, " READ-ONLY ", 0);
+        x += 11;
+    }
+    if (plans && x < COLS) {
+        ui_put(L->status_row, x, COLS - x, UR_DRY_RUN, " DRY-RUN ", 0);
+        x += 9;
+    }
+    if (ui_con.fetch_error[0] && x < COLS) {
+        ui_put(L->status_row, x, COLS - x, UR_FAILED, " LMS ERROR ", 0);
+        x += 11;
+    }
+    int busy = ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0 || run > 0;
+    if (busy && COLS > 2) {
+        static const char spin[] = "|/-\\";
+        char b[4] = {spin[ui_con.spin % 4], 0};
+        ui_put(L->status_row, COLS - 2, 1, UR_BUSY, b, 0);
+    }
+}
+
+void ui_draw_message(const ui_screen_layout *L)
+{
+    int y = L->message_row;
+    move(y, 0);
+    clrtoeol();
+    if (ui_con.filter_editing) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "/%s", ui_con.filter);
+        ui_put(y, 0, COLS - 1, UR_DIALOG, buf, 0);
+        return;
+    }
+    if (ui_con.message[0] && ui_now_ms() < ui_con.message_until) {
+        ui_put(y, 0, COLS, ui_con.message_role, ui_con.message, 0);
+        return;
+    }
+    if (ui_con.fetch_error[0]) {
+        ui_put(y, 0, COLS, UR_FAILED, ui_con.fetch_error, 0);
+        return;
+    }
+    const char *hint;
+    if (ui_con.view == V_LIST)
+        hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
+                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  q quit";
+    else if (ui_con.view == V_DETAIL)
+        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  d drivers" :
+                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  c cancel  S reset";
+    else
+        hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
+    char buf[512];
+    if (ui_con.filter[0]) snprintf(buf, sizeof buf, "[filter: %s]  %s", ui_con.filter, hint);
+    else snprintf(buf, sizeof buf, "%s", hint);
+    ui_put(y, 0, COLS, UR_MUTED, buf, 0);
+}
+
+/* A centered box; returns its geometry. */
+void ui_draw_box(int h, int w, int *y0, int *x0, ui_role role)
+{
+    if (w > COLS) w = COLS;
+    if (h > LINES) h = LINES;
+    *y0 = (LINES - h) / 2;
+    *x0 = (COLS - w) / 2;
+    attrset(ui_con.attr[role]);
+    for (int r = 0; r < h; r++) mvhline(*y0 + r, *x0, ' ', w);
+    if (w >= 2 && h >= 2) {
+        mvhline(*y0, *x0, ACS_HLINE, w);
+        mvhline(*y0 + h - 1, *x0, ACS_HLINE, w);
+        mvvline(*y0, *x0, ACS_VLINE, h);
+        mvvline(*y0, *x0 + w - 1, ACS_VLINE, h);
+        mvaddch(*y0, *x0, ACS_ULCORNER);
+        mvaddch(*y0, *x0 + w - 1, ACS_URCORNER);
+        mvaddch(*y0 + h - 1, *x0, ACS_LLCORNER);
+        mvaddch(*y0 + h - 1, *x0 + w - 1, ACS_LRCORNER);
+    }
+    attrset(ui_con.attr[UR_NORMAL]);
+}
+
+/* Splits sanitized text into pieces of at most width cells, breaking at a space when one is near;
+ * continuation pieces start with two spaces. Returns the count; pieces are malloc'd into out. */
+size_t ui_wrap_text(const char *s, int width, char ***out)
+{
+    size_t n = 0;
+    *out = NULL;
+    const char *p = s;
+    int first = 1;
+    if (width < 8) width = 8;
+    do {
+        const char *indent = first ? "" : "  ";
+        int avail = width - (first ? 0 : 2);
+        int w = 0;
+        const char *q = p, *space = NULL;
+        while (*q) {
+            unsigned cp;
+            int len = ui_text_decode((const unsigned char *)q, strlen(q), &cp);
+            if (len <= 0) len = 1;
+            char tmp[8] = {0};
+            memcpy(tmp, q, (size_t)len);
+            int cw = ui_text_width(tmp);
+            if (w + cw > avail) break;
+            if (*q == ' ') space = q;
+            w += cw;
+            q += len;
+        }
+        const char *cut = q;
+        if (*q && space && space > p + avail / 2) cut = space;
+        char **grown = realloc(*out, (n + 1) * sizeof **out);
+        if (!grown) abort();
+        *out = grown;
+        size_t len = (size_t)(cut - p);
+        char *piece = malloc(len + 3);
+        if (!piece) abort();
+        snprintf(piece, len + 3, "%s%.*s", indent, (int)len, p);
+        (*out)[n++] = piece;
+        p = cut;
+        while (*p == ' ' && !first) p++;
+        if (*p == ' ') p++;
+        first = 0;
+    } while (*p);
+    return n;
+}
+
+void ui_draw_help(void)
+{
+    size_t n;
+    const ui_key *keys = ui_keys(&n);
+    unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
+    erase();
+    ui_put(0, 0, COLS, UR_HEADER, "retirectl console keys (this view) - any key closes, Up/Down scroll", 1);
+    int row = 0, y = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(keys[i].views & view)) continue;
+        if (ui_con.o->read_only && keys[i].changes_state) continue;
+        if (row++ < ui_con.help_scroll) continue;
+        if (y >= LINES) break;
+        int kw = COLS > 60 ? 20 : 12;
+        ui_put(y, 1, kw, UR_HEADER, keys[i].names, 1);
+        ui_put(y, kw + 2, COLS - kw - 2, UR_NORMAL, keys[i].help, 1);
+        y++;
+    }
+    if (ui_con.o->read_only && y < LINES) ui_put(y, 1, COLS - 2, UR_WARNING, "read-only: actions that change state are hidden", 0);
+}

@@ -1,0 +1,477 @@
+/* Console confirmations (retire, resume, rerun, reset, cancel, quit): each describes exactly
+ * what will happen before the operator confirms; and the picker of states to reset to. */
+#include "ui/console_internal.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/text.h"
+
+void ui_dialog_clear(void)
+{
+    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
+    free(ui_con.dlg.lines);
+    for (size_t i = 0; i < ui_con.dlg.n_learners; i++) free(ui_con.dlg.learners[i]);
+    free(ui_con.dlg.learners);
+    free(ui_con.dlg.arg), free(ui_con.dlg.arg2), free(ui_con.dlg.arg3);
+    memset(&ui_con.dlg, 0, sizeof ui_con.dlg);
+    ui_con.dirty = 1;
+}
+
+void ui_dlg_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    char **nl = realloc(ui_con.dlg.lines, (ui_con.dlg.n_lines + 1) * sizeof *nl);
+    if (!nl) abort();
+    ui_con.dlg.lines = nl;
+    ui_con.dlg.lines[ui_con.dlg.n_lines++] = ui_text_sanitize(sb_str(&sb), (size_t)-1);
+    sb_free(&sb);
+}
+
+static void dlg_add_learner(const char *name)
+{
+    char **nl = realloc(ui_con.dlg.learners, (ui_con.dlg.n_learners + 1) * sizeof *nl);
+    if (!nl) abort();
+    ui_con.dlg.learners = nl;
+    ui_con.dlg.learners[ui_con.dlg.n_learners++] = ui_xstrdup(name);
+}
+
+/* Why retire (or resume) would refuse a learner in state, or NULL when it would run. */
+static const char *refusal(const char *state, int resume)
+{
+    if (!state) return NULL;
+    int end = !strcmp(state, "COMPLETE") || !strcmp(state, "ABORTED") || !strcmp(state, "ERRORED");
+    int working = ui_pipe_step_of_start(&ui_con.pipe, state) >= 0;
+    int queued = !strcmp(state, "PENDING") || ui_pipe_step_of_end(&ui_con.pipe, state) >= 0;
+    if (!resume) {
+        if (!strcmp(state, "ERRORED")) return "is ERRORED: retire refuses end states (exit 254); resume (u) puts it back before the failed step";
+        if (end) return "is in an end state: retire refuses it (exit 254)";
+        if (working) return "is in a working state: retire refuses it (exit 253); resume (u) if it is stuck";
+        if (!queued) return "is in a state the pipeline does not know: retire refuses it (exit 250)";
+        return NULL;
+    }
+    if (!strcmp(state, "COMPLETE") || !strcmp(state, "ABORTED")) return "is COMPLETE or ABORTED: resume refuses it (exit 254)";
+    if (queued) return "has nothing to resume (PENDING or a completed step): use retire (r)";
+    if (!end && !working) return "is in a state the pipeline does not know: resume refuses it (exit 250)";
+    return NULL;
+}
+
+/* Describes what retiring/resuming name will do, step by step, from its current state. */
+static void describe_retire(const char *name, int resume)
+{
+    const char *state = ui_learner_state(name), *last = ui_learner_last_state(name);
+    if (!state) {
+        ui_dlg_line("  %s: not in the current list; the engine reads its state first", name);
+        return;
+    }
+    const char *no = refusal(state, resume);
+    if (no) {
+        ui_dlg_line("  %s %s; nothing is done for it.", name, no);
+        return;
+    }
+    int from = 0; /* first step that runs */
+    int k;
+    if (resume) {
+        if (strcmp(state, "ERRORED") == 0 || strcmp(state, "ABORTED") == 0) {
+            if ((k = ui_pipe_step_of_start(&ui_con.pipe, last)) >= 0) from = k;
+            else if ((k = ui_pipe_step_of_end(&ui_con.pipe, last)) >= 0) from = k + 1;
+        } else if ((k = ui_pipe_step_of_start(&ui_con.pipe, state)) >= 0) {
+            from = k;
+        } else if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) {
+            from = k + 1;
+        }
+        const char *back = from == 0 ? "PENDING" : ui_con.pipe.end[from - 1];
+        ui_dlg_line("  %s: now %s (last %s); forced back to %s (PATCH force), then retired from step %d", name, state,
+                 last && *last ? last : "-", back, from + 1);
+    } else {
+        if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) from = k + 1;
+        ui_dlg_line("  %s: now %s", name, state);
+    }
+    for (size_t i = 0; i < ui_con.pipe.n; i++) {
+        if ((int)i < from)
+            ui_dlg_line("    %zu. skip  %s -> %s  %s.%s (completed in a previous run)", i + 1, ui_con.pipe.start[i],
+                     ui_con.pipe.end[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        else
+            ui_dlg_line("    %zu. run   PATCH %s, call %s.%s, PATCH %s", i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i],
+                     ui_con.pipe.method[i], ui_con.pipe.end[i]);
+    }
+    ui_dlg_line("    then PATCH COMPLETE; on any failure PATCH ERRORED with the reason");
+}
+
+void ui_open_dialog(act_kind kind, const char *title)
+{
+    ui_con.dlg.active = 1;
+    ui_con.dlg.kind = kind;
+    snprintf(ui_con.dlg.title, sizeof ui_con.dlg.title, "%s", title);
+    ui_con.dlg.typed = ui_con.production && kind != ACT_CANCEL && kind != ACT_QUIT;
+    if (ui_con.dlg.typed) {
+        if (ui_con.dlg.n_learners == 1) snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s", ui_con.dlg.learners[0]);
+        else snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", ui_con.dlg.n_learners);
+    }
+    ui_con.dlg.input[0] = '\0';
+    ui_con.dirty = 1;
+}
+
+/* Targets of an action: the marked learners in the list (if any), else the selected one. */
+static size_t collect_targets(void)
+{
+    if (ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store) > 0) {
+        for (size_t i = 0; i < ui_con.store.n; i++)
+            if (ui_con.store.v[i].marked) dlg_add_learner(ui_store_name(&ui_con.store, &ui_con.store.v[i]));
+    } else {
+        const char *n = ui_selected_name();
+        if (n) dlg_add_learner(n);
+    }
+    return ui_con.dlg.n_learners;
+}
+
+/* (Re)builds the lines of a retire/resume dialog from the learners' current states. */
+static void describe_retire_dialog(int resume)
+{
+    size_t n = ui_con.dlg.n_learners;
+    for (size_t i = 0; i < n && i < 20; i++) describe_retire(ui_con.dlg.learners[i], resume);
+    if (n > 20) ui_dlg_line("  ... and %zu more learners", n - 20);
+    if (n > 1) ui_dlg_line("Runs `retirectl %s USER --events` for each, %d at a time (console.workers).",
+                        resume ? "resume" : "retire", ui_con.workers);
+    else ui_dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", ui_con.dlg.learners[0],
+                  resume ? " --yes" : "");
+    ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+}
+
+void ui_ask_retire(int resume)
+{
+    ui_dialog_clear();
+    if (!collect_targets()) {
+        ui_msg(UR_WARNING, "no learner selected");
+        return;
+    }
+    size_t n = ui_con.dlg.n_learners;
+    const char *no = n == 1 ? refusal(ui_learner_state(ui_con.dlg.learners[0]), resume) : NULL;
+    if (no) {
+        ui_msg(UR_WARNING, "%s %s", ui_con.dlg.learners[0], no);
+        ui_dialog_clear();
+        return;
+    }
+    char title[160];
+    snprintf(title, sizeof title, "%s %zu learner%s?", resume ? "Resume" : "Retire", n, n == 1 ? "" : "s");
+    describe_retire_dialog(resume);
+    ui_open_dialog(resume ? ACT_RESUME : ACT_RETIRE, title);
+}
+
+/* After a refresh, an open retire/resume dialog describes the new states (what will happen now). */
+void ui_redescribe_dialog(void)
+{
+    if (!ui_con.dlg.active || (ui_con.dlg.kind != ACT_RETIRE && ui_con.dlg.kind != ACT_RESUME)) return;
+    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
+    ui_con.dlg.n_lines = 0;
+    describe_retire_dialog(ui_con.dlg.kind == ACT_RESUME);
+    ui_con.dirty = 1;
+}
+
+void ui_ask_rerun(const char *learner, const char *driver, const char *method)
+{
+    ui_dialog_clear();
+    if (!learner) {
+        ui_msg(UR_WARNING, "open a learner first (Enter), then pick the step or driver method to rerun");
+        return;
+    }
+    dlg_add_learner(learner);
+    char dm[256];
+    snprintf(dm, sizeof dm, "%s.%s", driver, method);
+    ui_con.dlg.arg = ui_xstrdup(dm);
+    int step = -1;
+    for (size_t i = 0; i < ui_con.pipe.n; i++)
+        if (strcmp(ui_con.pipe.driver[i], driver) == 0 && strcmp(ui_con.pipe.method[i], method) == 0) step = (int)i;
+    const char *state = ui_learner_state(learner);
+    ui_dlg_line("Learner %s, now %s.", learner, state ? state : "(not in the current list)");
+    if (step >= 0)
+        ui_dlg_line("Step %d: PATCH %s, call %s, then PATCH %s on success or ERRORED with the reason on failure.",
+                 step + 1, ui_con.pipe.start[step], dm, ui_con.pipe.end[step]);
+    else
+        ui_dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
+    ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    char title[300];
+    snprintf(title, sizeof title, "Rerun %s for %s?", dm, learner);
+    ui_open_dialog(ACT_RERUN, title);
+}
+
+void ui_ask_cancel(void)
+{
+    ui_dialog_clear();
+    const char *name = ui_selected_name();
+    ui_job *j = name ? ui_learner_job(name, 1) : NULL;
+    if (!j || j->exited) {
+        /* not started yet (waiting for a worker): just take it out of the queue */
+        for (size_t i = 0; name && i < ui_con.n_queue; i++) {
+            if (strcmp(ui_con.queue[i].learner, name) != 0) continue;
+            free(ui_con.queue[i].learner);
+            free(ui_con.queue[i].arg);
+            memmove(ui_con.queue + i, ui_con.queue + i + 1, (ui_con.n_queue - i - 1) * sizeof *ui_con.queue);
+            ui_con.n_queue--;
+            ui_msg(UR_WARNING, "%s taken out of the queue: nothing was started for it", name);
+            return;
+        }
+        ui_msg(UR_WARNING, "no running job for %s", name ? name : "the selection");
+        return;
+    }
+    dlg_add_learner(name);
+    ui_con.dlg.cancel_pid = j->pid;
+    const char *step = "?";
+    for (size_t i = 0; i < j->n_steps; i++)
+        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING)
+            step = j->steps[i].start_state ? j->steps[i].start_state : "?";
+    ui_dlg_line("Sends SIGINT to the %s job (pid %d) for %s.", j->what, (int)j->pid, name);
+    ui_dlg_line("The engine finishes the step in flight (%s), records its end state, then stops.", step);
+    ui_dlg_line("The learner stays in that state; resume (u) continues later.");
+    char title[300];
+    snprintf(title, sizeof title, "Cancel the %s job for %s?", j->what, name);
+    ui_open_dialog(ACT_CANCEL, title);
+}
+
+void ui_ask_reset_pick(void)
+{
+    const char *name = ui_selected_name();
+    if (!name) {
+        ui_msg(UR_WARNING, "no learner selected");
+        return;
+    }
+    const char *state = ui_learner_state(name), *last = ui_learner_last_state(name);
+    if (!state) {
+        ui_msg(UR_WARNING, "%s is not in the current list; refresh first", name);
+        return;
+    }
+    for (size_t i = 0; i < ui_con.pk.n; i++) free(ui_con.pk.labels[i]), free(ui_con.pk.values[i]);
+    free(ui_con.pk.labels), free(ui_con.pk.values), free(ui_con.pk.learner);
+    memset(&ui_con.pk, 0, sizeof ui_con.pk);
+    size_t cap = ui_con.pipe.n + 4;
+    ui_con.pk.labels = calloc(cap, sizeof(char *));
+    ui_con.pk.values = calloc(cap, sizeof(char *));
+    if (!ui_con.pk.labels || !ui_con.pk.values) abort();
+    char label[300];
+#define PICK(value, ...)                                                                                     \
+    do {                                                                                                     \
+        int seen_ = 0;                                                                                       \
+        for (size_t q_ = 0; q_ < ui_con.pk.n; q_++) seen_ |= strcmp(ui_con.pk.values[q_], value) == 0;                \
+        if (seen_ || strcmp(value, state) == 0) break;                                                       \
+        snprintf(label, sizeof label, __VA_ARGS__);                                                          \
+        ui_con.pk.labels[ui_con.pk.n] = ui_text_sanitize(label, (size_t)-1);                                           \
+        ui_con.pk.values[ui_con.pk.n] = ui_xstrdup(value);                                                                \
+        ui_con.pk.n++;                                                                                            \
+    } while (0)
+    if (last && *last && strcmp(last, state) != 0) PICK(last, "%s  (rewind to the last state)", last);
+    PICK("PENDING", "PENDING  (start over: every step runs again)");
+    for (size_t i = 0; i < ui_con.pipe.n && ui_con.pk.n < cap - 1; i++)
+        if (strcmp(ui_con.pipe.end[i], state) != 0)
+            PICK(ui_con.pipe.end[i], "%s  (before step %zu, %s.%s)", ui_con.pipe.end[i], i + 2 <= ui_con.pipe.n ? i + 2 : i + 1,
+                 i + 1 < ui_con.pipe.n ? ui_con.pipe.driver[i + 1] : "COMPLETE", i + 1 < ui_con.pipe.n ? ui_con.pipe.method[i + 1] : "");
+    PICK("ABORTED", "ABORTED  (give up on this learner)");
+    if (!ui_con.pk.n) {
+        ui_msg(UR_WARNING, "no other state to reset %s to", name);
+        return;
+    }
+#undef PICK
+    ui_con.pk.learner = ui_xstrdup(name);
+    ui_con.pk.active = 1;
+    snprintf(ui_con.pk.title, sizeof ui_con.pk.title, "Reset the state of the learner (now %.60s) to:", state);
+    ui_con.dirty = 1;
+}
+
+static void ask_reset(const char *learner, const char *new_state)
+{
+    ui_dialog_clear();
+    ui_learner *l = ui_find_learner(learner);
+    if (!l) {
+        ui_msg(UR_WARNING, "%s is not in the current list; refresh first", learner);
+        return;
+    }
+    const char *state = ui_store_state(&ui_con.store, l->state);
+    char date[16];
+    time_t created = (time_t)l->created;
+    struct tm tm;
+    gmtime_r(&created, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    dlg_add_learner(learner);
+    ui_con.dlg.arg = ui_xstrdup(new_state);
+    ui_con.dlg.arg2 = ui_xstrdup(state);
+    ui_con.dlg.arg3 = ui_xstrdup(date);
+    ui_dlg_line("Forced state update of %s: %s -> %s.", learner, state, new_state);
+    ui_dlg_line("Runs `retirectl reset --initial-state %s --new-state %s --start-date %s --end-date %s`,", state, new_state,
+             date, date);
+    ui_dlg_line("which moves EVERY learner in %s whose request was created on %s:", state, date);
+    size_t others = 0;
+    for (size_t i = 0; i < ui_con.store.n; i++) {
+        const ui_learner *o = &ui_con.store.v[i];
+        if (o == l || o->state != l->state) continue;
+        time_t oc = (time_t)o->created;
+        struct tm otm;
+        gmtime_r(&oc, &otm);
+        if (otm.tm_year == tm.tm_year && otm.tm_yday == tm.tm_yday) {
+            if (others < 10) ui_dlg_line("  also %s", ui_store_name(&ui_con.store, o));
+            others++;
+        }
+    }
+    if (others > 10) ui_dlg_line("  ... and %zu more", others - 10);
+    ui_dlg_line(others ? "%zu other learner%s will move too (as listed now)." : "No other learner in the list matches.",
+             others, others == 1 ? "" : "s");
+    char title[300];
+    snprintf(title, sizeof title, "Reset %s to %s?", learner, new_state);
+    ui_open_dialog(ACT_RESET, title);
+}
+
+static void confirm_dialog(void)
+{
+    dialog d = ui_con.dlg;
+    memset(&ui_con.dlg, 0, sizeof ui_con.dlg);
+    switch (d.kind) {
+    case ACT_RETIRE:
+    case ACT_RESUME:
+        for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL);
+        if (ui_con.have_store)
+            for (size_t i = 0; i < ui_con.store.n; i++) ui_con.store.v[i].marked = 0;
+        ui_run_queue();
+        ui_msg(UR_RUNNING, "%s started for %zu learner%s", d.kind == ACT_RETIRE ? "retire" : "resume", d.n_learners,
+            d.n_learners == 1 ? "" : "s");
+        break;
+    case ACT_RERUN:
+        ui_start_action(d.learners[0], ACT_RERUN, d.arg, NULL, NULL);
+        break;
+    case ACT_RESET:
+        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3);
+        break;
+    case ACT_CANCEL:
+        for (size_t i = 0; i < ui_con.n_jobs; i++)
+            if (ui_con.jobs[i]->pid == d.cancel_pid && !ui_con.jobs[i]->exited) {
+                kill(d.cancel_pid, SIGINT);
+                ui_con.jobs[i]->cancel_sent = 1;
+                ui_job_log(ui_con.jobs[i], "warn", "cancel requested (SIGINT): stopping after the step in flight");
+                ui_msg(UR_WARNING, "cancel sent to the %s job for %s", ui_con.jobs[i]->what, ui_con.jobs[i]->learner);
+            }
+        break;
+    case ACT_QUIT:
+        ui_con.quit = 1;
+        break;
+    default:
+        break;
+    }
+    ui_con.dlg = d;
+    ui_dialog_clear();
+}
+
+static void decline_dialog(void)
+{
+    act_kind k = ui_con.dlg.kind;
+    ui_dialog_clear();
+    if (k != ACT_QUIT) ui_msg(UR_MUTED, "cancelled: nothing was changed");
+}
+
+void ui_draw_dialog(void)
+{
+    int w = COLS - 4 > 110 ? 110 : COLS - 4;
+    if (w < 10) w = COLS;
+    /* wrap every line to the box */
+    char **wrapped = NULL;
+    size_t nw = 0;
+    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) {
+        char **pieces;
+        size_t np = ui_wrap_text(ui_con.dlg.lines[i], w - 2, &pieces);
+        char **grown = realloc(wrapped, (nw + np) * sizeof *wrapped);
+        if (!grown) abort();
+        wrapped = grown;
+        memcpy(wrapped + nw, pieces, np * sizeof *pieces);
+        nw += np;
+        free(pieces);
+    }
+    int body = (int)nw;
+    int h = body + 5;
+    if (h > LINES) h = LINES;
+    int y0, x0;
+    ui_draw_box(h, w, &y0, &x0, ui_con.production ? UR_PRODUCTION : UR_DIALOG);
+    ui_put(y0, x0 + 2, w - 4, ui_con.production ? UR_PRODUCTION : UR_DIALOG, ui_con.dlg.title, 0);
+    int avail = h - 4;
+    if (avail < 0) avail = 0;
+    if (ui_con.dlg.scroll > body - avail) ui_con.dlg.scroll = body - avail > 0 ? body - avail : 0;
+    for (int r = 0; r < avail && ui_con.dlg.scroll + r < body; r++)
+        ui_put(y0 + 1 + r, x0 + 1, w - 2, UR_NORMAL, wrapped[ui_con.dlg.scroll + r], 1);
+    for (size_t i = 0; i < nw; i++) free(wrapped[i]);
+    free(wrapped);
+    char prompt[600];
+    if (ui_con.dlg.typed)
+        snprintf(prompt, sizeof prompt, "PRODUCTION: type %s to confirm, Esc to decline: %s",
+                 ui_con.dlg.n_learners == 1 ? "the username" : "the number of learners", ui_con.dlg.input);
+    else
+        snprintf(prompt, sizeof prompt, "Confirm? y = yes, n or Esc = no%s", body > avail ? "  (Up/Down scroll)" : "");
+    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
+}
+
+void ui_draw_picker(void)
+{
+    int w = COLS - 4 > 90 ? 90 : COLS - 4;
+    if (w < 10) w = COLS;
+    int h = (int)ui_con.pk.n + 4;
+    if (h > LINES) h = LINES;
+    int y0, x0;
+    ui_draw_box(h, w, &y0, &x0, UR_DIALOG);
+    ui_put(y0, x0 + 2, w - 4, UR_DIALOG, ui_con.pk.title, 0);
+    int avail = h - 3;
+    size_t first = ui_con.pk.sel >= (size_t)avail && avail > 0 ? ui_con.pk.sel - (size_t)avail + 1 : 0;
+    for (int r = 0; r < avail && first + (size_t)r < ui_con.pk.n; r++) {
+        size_t i = first + (size_t)r;
+        ui_put(y0 + 1 + r, x0 + 1, w - 2, i == ui_con.pk.sel ? UR_SELECTION : UR_NORMAL, ui_con.pk.labels[i], 1);
+    }
+    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, UR_MUTED, "Enter choose, Esc back", 1);
+}
+
+void ui_handle_dialog_key(int ch)
+{
+    if (ch == 27) {
+        decline_dialog();
+        return;
+    }
+    if (ch == KEY_UP) ui_con.dlg.scroll = ui_con.dlg.scroll > 0 ? ui_con.dlg.scroll - 1 : 0;
+    else if (ch == KEY_DOWN) ui_con.dlg.scroll++;
+    else if (ui_con.dlg.typed) {
+        size_t len = strlen(ui_con.dlg.input);
+        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+            if (strcmp(ui_con.dlg.input, ui_con.dlg.expect) == 0) confirm_dialog();
+            else {
+                ui_con.dlg.input[0] = '\0';
+                ui_msg(UR_WARNING, "that does not match: type it exactly, or Esc to decline");
+            }
+        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            if (len) {
+                do len--; while (len && ((unsigned char)ui_con.dlg.input[len] & 0xC0) == 0x80);
+                ui_con.dlg.input[len] = '\0';
+            }
+        } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.dlg.input) {
+            ui_con.dlg.input[len] = (char)ch;
+            ui_con.dlg.input[len + 1] = '\0';
+        }
+    } else if (ch == 'y' || ch == 'Y') {
+        confirm_dialog();
+    } else if (ch == 'n' || ch == 'N' || ch == 'q') {
+        decline_dialog();
+    }
+    ui_con.dirty = 1;
+}
+
+void ui_handle_picker_key(int ch)
+{
+    if (ch == 27 || ch == 'q') {
+        ui_con.pk.active = 0;
+    } else if (ch == KEY_UP || ch == 'k') {
+        if (ui_con.pk.sel) ui_con.pk.sel--;
+    } else if (ch == KEY_DOWN || ch == 'j') {
+        if (ui_con.pk.sel + 1 < ui_con.pk.n) ui_con.pk.sel++;
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui_con.pk.active = 0;
+        ask_reset(ui_con.pk.learner, ui_con.pk.values[ui_con.pk.sel]);
+    }
+    ui_con.dirty = 1;
+}

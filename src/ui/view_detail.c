@@ -1,0 +1,251 @@
+/* The detail view of one learner: pipeline steps, LMS record fields and the job log. */
+#include "ui/console_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/text.h"
+
+void ui_open_detail(const char *name)
+{
+    free(ui_con.detail);
+    ui_con.detail = ui_xstrdup(name);
+    ui_con.view = V_DETAIL;
+    ui_con.detail_sel = 0;
+    ui_con.log_scroll = 0;
+    for (size_t i = 0; i < ui_con.n_fields; i++) free(ui_con.fields[i].key), free(ui_con.fields[i].value);
+    ui_con.n_fields = 0;
+    ui_con.status_error[0] = '\0';
+    ui_start_status(name);
+    const char *state = ui_learner_state(name);
+    int k = state ? ui_pipe_step_of_start(&ui_con.pipe, state) : -1;
+    if (k < 0 && state) k = ui_pipe_step_of_start(&ui_con.pipe, ui_learner_last_state(name));
+    if (k >= 0) ui_con.detail_sel = k;
+    ui_con.dirty = 1;
+}
+
+/* Status of pipeline step i for the open learner: from its job if one ran, else from its state. */
+static ui_step_status derived_status(size_t i, const char *state, const char *last, const char **note)
+{
+    *note = "";
+    if (!state) return UI_STEP_PENDING;
+    if (strcmp(state, "COMPLETE") == 0) return UI_STEP_DONE;
+    int k;
+    if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) return (int)i <= k ? UI_STEP_DONE : UI_STEP_PENDING;
+    if ((k = ui_pipe_step_of_start(&ui_con.pipe, state)) >= 0) {
+        if ((int)i < k) return UI_STEP_DONE;
+        if ((int)i == k) return *note = "in this working state, no job here: stuck?", UI_STEP_RUNNING;
+        return UI_STEP_PENDING;
+    }
+    if (strcmp(state, "ERRORED") == 0 || strcmp(state, "ABORTED") == 0) {
+        int f = ui_pipe_step_of_start(&ui_con.pipe, last);
+        if (f < 0 && (f = ui_pipe_step_of_end(&ui_con.pipe, last)) >= 0) f++;
+        if (f < 0) return UI_STEP_PENDING;
+        if ((int)i < f) return UI_STEP_DONE;
+        if ((int)i == f)
+            return *note = strcmp(state, "ABORTED") == 0 ? "aborted here" : "failed here; the reason is in the LMS "
+                                                                              "record's responses (resume with u)",
+                   UI_STEP_FAILED;
+    }
+    return UI_STEP_PENDING;
+}
+
+static ui_role status_role(ui_step_status s)
+{
+    switch (s) {
+    case UI_STEP_RUNNING: return UR_RUNNING;
+    case UI_STEP_RETRYING: return UR_RETRYING;
+    case UI_STEP_DONE: return UR_DONE;
+    case UI_STEP_SKIPPED: return UR_SKIPPED;
+    case UI_STEP_FAILED: return UR_FAILED;
+    default: return UR_QUEUED;
+    }
+}
+
+static const char *status_icon(ui_step_status s)
+{
+    static const char *const icons[] = {"[ ]", "[>]", "[~]", "[x]", "[-]", "[!]"};
+    return (s >= 0 && s <= UI_STEP_FAILED) ? icons[s] : "[?]";
+}
+
+void ui_draw_detail(const ui_screen_layout *L)
+{
+    const char *name = ui_con.detail;
+    const ui_learner *l = ui_find_learner(name);
+    const char *state = ui_learner_state(name);
+    const char *last = ui_learner_last_state(name);
+    ui_job *j = ui_learner_job(name, 0);
+    int area_rows = L->list_rows + 1; /* header row + list rows */
+    int top = L->header_row;
+    ui_detail_layout D = ui_layout_detail(area_rows, COLS, (int)ui_con.pipe.n, (int)ui_con.n_fields);
+    /* header */
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "Learner %s", name);
+    ui_fill_row(top, UR_HEADER);
+    ui_put(top, 0, COLS, UR_HEADER, sb_str(&sb), 0);
+    sb_reset(&sb);
+    if (D.header_rows > 1) {
+        if (l) {
+            int a, b;
+            ui_pipe_position(&ui_con.pipe, state, last, &a, &b);
+            char age[16];
+            ui_format_age(time(NULL) - l->created, age, sizeof age);
+            sb_addf(&sb, "state %s (last %s)  step %d/%d  retirement id %u  user id %u  requested %s ago", state,
+                    last && *last ? last : "-", a, b, l->retirement_id, l->user_id, age);
+        } else {
+            sb_add(&sb, "not in the current list (it may have moved; refreshing)");
+        }
+        ui_put(top + 1, 0, COLS, UR_NORMAL, sb_str(&sb), 1);
+    }
+    sb_free(&sb);
+    /* pipeline */
+    int use_job = j && j->n_steps > 0 && (strcmp(j->action, "retire") == 0 || strcmp(j->action, "resume") == 0 ||
+                                          strcmp(j->action, "plan") == 0);
+    int pw = D.fields_width ? D.fields_x - 1 : COLS;
+    int py = top + D.pipe_top;
+    char title[200];
+    if (use_job)
+        snprintf(title, sizeof title, "Pipeline: %s job %s%s", j->what,
+                 j->finished ? j->outcome : "running", j->dry_run ? "  [DRY-RUN: nothing is changed]" : "");
+    else
+        snprintf(title, sizeof title, "Pipeline (from the learner's state)");
+    ui_put(py, 0, pw, use_job && j->dry_run ? UR_DRY_RUN : UR_HEADER, title, 1);
+    int steps_rows = D.pipe_rows - 1;
+    if (ui_con.detail_sel >= (int)ui_con.pipe.n) ui_con.detail_sel = ui_con.pipe.n ? (int)ui_con.pipe.n - 1 : 0;
+    int first = 0;
+    if (steps_rows > 0 && ui_con.detail_sel >= steps_rows) first = ui_con.detail_sel - steps_rows + 1;
+    double t = ui_now_ms();
+    int label_w = 0;
+    for (size_t i = 0; i < ui_con.pipe.n; i++) {
+        char line[900];
+        if (pw >= 150)
+            snprintf(line, sizeof line, "[ ] %zu. %s -> %s  %s.%s", i + 1, ui_con.pipe.start[i], ui_con.pipe.end[i],
+                     ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        else
+            snprintf(line, sizeof line, "[ ] %zu. %s  %s.%s", i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        int w = ui_text_width(line) + 2;
+        if (w > label_w) label_w = w;
+    }
+    if (label_w > pw * 3 / 5) label_w = pw * 3 / 5;
+    for (int r = 0; r < steps_rows && first + r < (int)ui_con.pipe.n; r++) {
+        size_t i = (size_t)(first + r);
+        const char *note = "";
+        ui_step_status st;
+        const ui_job_step *js = use_job && i < j->n_steps ? &j->steps[i] : NULL;
+        char extra[600] = "";
+        if (js) {
+            st = js->status;
+            if (j->dry_run) {
+                snprintf(extra, sizeof extra, "plan: %s%s%s", js->plan[0] ? js->plan : "?",
+                         js->message ? " - " : "", js->message ? js->message : "");
+                if (js->n_requests) {
+                    size_t el = strlen(extra);
+                    snprintf(extra + el, sizeof extra - el, "  => %s%s", js->requests[0],
+                             js->n_requests > 1 ? " ..." : "");
+                }
+                st = strcmp(js->plan, "fail") == 0 ? UI_STEP_FAILED
+                     : strcmp(js->plan, "skip") == 0 ? UI_STEP_SKIPPED : UI_STEP_PENDING;
+            } else if (st == UI_STEP_RUNNING) {
+                snprintf(extra, sizeof extra, "running %.1f s%s%s", (t - js->since_ms) / 1000.0,
+                         js->progress ? ": " : "", js->progress ? js->progress : "");
+            } else if (st == UI_STEP_RETRYING) {
+                double left = (js->retry_in_ms - (t - js->since_ms)) / 1000.0;
+                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.1f s: %s", js->attempt,
+                         left > 0 ? left : 0, js->message ? js->message : "");
+            } else if (st == UI_STEP_DONE) {
+                snprintf(extra, sizeof extra, "done in %.1f s%s%s", js->elapsed_ms / 1000.0,
+                         js->message && *js->message ? ": " : "", js->message ? js->message : "");
+            } else if (st == UI_STEP_FAILED) {
+                snprintf(extra, sizeof extra, "FAILED: %s", js->message ? js->message : "(no message)");
+            } else if (st == UI_STEP_SKIPPED) {
+                snprintf(extra, sizeof extra, "skipped (completed in a previous run)");
+            } else {
+                snprintf(extra, sizeof extra, "pending");
+            }
+        } else {
+            st = derived_status(i, state, last, &note);
+            snprintf(extra, sizeof extra, "%s%s%s", ui_step_status_name(st), *note ? ": " : "", note);
+            if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
+        }
+        char line[900];
+        if (pw >= 150)
+            snprintf(line, sizeof line, "%s %zu. %s -> %s  %s.%s", status_icon(st), i + 1, ui_con.pipe.start[i],
+                     ui_con.pipe.end[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        else
+            snprintf(line, sizeof line, "%s %zu. %s  %s.%s", status_icon(st), i + 1, ui_con.pipe.start[i],
+                     ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        int y = py + 1 + r;
+        int is_sel = (int)i == ui_con.detail_sel;
+        int lw = label_w;
+        ui_put(y, 0, lw - 1, is_sel ? UR_SELECTION : status_role(st), line, 1);
+        ui_put(y, lw - 1, 1, is_sel ? UR_SELECTION : UR_NORMAL, " ", 1);
+        ui_put(y, lw, pw - lw, is_sel ? UR_SELECTION : status_role(st), extra, 1);
+    }
+    /* record fields */
+    if (D.fields_rows > 0) {
+        int fx = D.fields_width ? D.fields_x : 0, fw = D.fields_width ? D.fields_width : COLS;
+        int fy = top + D.fields_top;
+        ui_put(fy, fx, fw, UR_HEADER, ui_con.status_pid > 0 ? "Record (loading...)" : "Record", 1);
+        if (ui_con.status_error[0]) ui_put(fy + 1, fx, fw, UR_FAILED, ui_con.status_error, 1);
+        int k = 0;
+        for (int r = ui_con.status_error[0] ? 2 : 1; r < D.fields_rows && k < (int)ui_con.n_fields; r++, k++) {
+            char line[1200];
+            snprintf(line, sizeof line, "%s: %s", ui_con.fields[k].key, ui_con.fields[k].value);
+            ui_put(fy + r, fx, fw, UR_NORMAL, line, 1);
+        }
+    }
+    /* job log */
+    if (D.log_rows > 0) {
+        int ly = top + D.log_top;
+        int lw = D.fields_width ? D.fields_x - 1 : COLS;
+        char lt[200];
+        if (j) snprintf(lt, sizeof lt, "Job log: %s (%s)%s", j->what, j->finished ? j->outcome : "running",
+                        ui_con.log_scroll ? "  [scrolled: End returns]" : "");
+        else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
+        ui_put(ly, 0, lw, UR_HEADER, lt, 1);
+        if (j) {
+            /* the newest entries that fit, long ones wrapped (debug lines stay one row) */
+            int lines = D.log_rows - 1;
+            size_t n = j->n_log;
+            if (ui_con.log_scroll > (int)n) ui_con.log_scroll = (int)n;
+            size_t end = n - (size_t)ui_con.log_scroll;
+            char **rows = calloc((size_t)(lines > 0 ? lines : 1), sizeof *rows);
+            ui_role *roles = calloc((size_t)(lines > 0 ? lines : 1), sizeof *roles);
+            if (!rows || !roles) abort();
+            int fill = lines; /* rows[fill..lines) are used, filled from the bottom */
+            for (size_t i = end; i-- > 0 && fill > 0;) {
+                const char *line = ui_job_log_line(j, i);
+                ui_role role = strncmp(line, "[error]", 7) == 0 ? UR_FAILED
+                               : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
+                               : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
+                                                                                                   : UR_NORMAL;
+                char **pieces;
+                size_t np;
+                if (role == UR_MUTED) {
+                    pieces = malloc(sizeof *pieces);
+                    if (!pieces) abort();
+                    pieces[0] = ui_xstrdup(line);
+                    np = 1;
+                } else {
+                    np = ui_wrap_text(line, lw, &pieces);
+                }
+                for (size_t k = np; k-- > 0;) {
+                    if (fill > 0) {
+                        rows[--fill] = pieces[k];
+                        roles[fill] = role;
+                    } else {
+                        free(pieces[k]);
+                    }
+                }
+                free(pieces);
+            }
+            for (int r = fill; r < lines; r++) {
+                ui_put(ly + 1 + (r - fill), 0, lw, roles[r], rows[r], 1);
+                free(rows[r]);
+            }
+            free(rows);
+            free(roles);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+/* The list view: tabs of learners by state, with the selection. */
+#include "ui/console_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/text.h"
+
+/* The selected learner of the list, or NULL. */
+const ui_learner *ui_selected_learner(void)
+{
+    if (!ui_con.have_store) return NULL;
+    size_t n = ui_con.store.n_rows[ui_con.tab];
+    if (!n) return NULL;
+    if (ui_con.sel[ui_con.tab] >= n) ui_con.sel[ui_con.tab] = n - 1;
+    return &ui_con.store.v[ui_con.store.rows[ui_con.tab][ui_con.sel[ui_con.tab]]];
+}
+
+void ui_draw_tabs(const ui_screen_layout *L)
+{
+    ui_fill_row(L->tabs_row, UR_TAB);
+    int x = 0;
+    for (int t = 0; t < UI_TAB_COUNT && x < COLS; t++) {
+        char label[64];
+        size_t count = ui_con.have_store ? ui_con.store.n_rows[t] : 0, total = ui_con.have_store ? ui_con.store.total[t] : 0;
+        if (ui_con.filter[0] && count != total) snprintf(label, sizeof label, " %d %s %zu/%zu ", t + 1, ui_tab_title(t), count, total);
+        else snprintf(label, sizeof label, " %d %s (%zu) ", t + 1, ui_tab_title(t), total);
+        if (COLS < 70) snprintf(label, sizeof label, " %d%.4s %zu ", t + 1, ui_tab_title(t), ui_con.filter[0] ? count : total);
+        int w = ui_text_width(label);
+        ui_put(L->tabs_row, x, w, t == (int)ui_con.tab ? UR_TAB_ACTIVE : (t == UI_TAB_FAILED && total ? UR_FAILED : UR_TAB),
+            label, 0);
+        x += w + 1;
+    }
+}
+
+static int max_state_width(void)
+{
+    int w = 5;
+    for (size_t i = 0; ui_con.have_store && i < ui_con.store.n_states; i++) {
+        int sw = ui_text_width(ui_con.store.states[i]);
+        if (sw > w) w = sw;
+    }
+    return w;
+}
+
+static ui_role state_role(const char *state, ui_tab tab)
+{
+    if (tab == UI_TAB_FAILED) return UR_FAILED;
+    if (tab == UI_TAB_STUCK) return UR_RETRYING;
+    if (tab == UI_TAB_COMPLETE) return strcmp(state, "ABORTED") == 0 ? UR_MUTED : UR_DONE;
+    if (tab == UI_TAB_PENDING) return UR_PENDING;
+    return UR_QUEUED;
+}
+
+void ui_draw_list(const ui_screen_layout *L)
+{
+    ui_column cols[UI_COL_COUNT];
+    int nc = ui_layout_columns(COLS, max_state_width(), cols);
+    ui_fill_row(L->header_row, UR_HEADER);
+    for (int c = 0; c < nc; c++) ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, cols[c].title, 1);
+    size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;
+    if (!ui_con.have_store || n == 0) {
+        const char *t = !ui_con.have_store ? (ui_con.fetch_error[0] ? ui_con.fetch_error : "loading learners...")
+                        : ui_con.filter[0] ? "no learner matches the filter" : "no learners in this tab";
+        ui_put(L->list_top + 1, 2, COLS - 4, ui_con.fetch_error[0] && !ui_con.have_store ? UR_FAILED : UR_MUTED, t, 0);
+        return;
+    }
+    size_t *sel = &ui_con.sel[ui_con.tab], *top = &ui_con.top[ui_con.tab];
+    if (*sel >= n) *sel = n - 1;
+    size_t rows = (size_t)L->list_rows;
+    if (*sel < *top) *top = *sel;
+    if (*sel >= *top + rows) *top = *sel - rows + 1;
+    if (*top + rows > n) *top = n > rows ? n - rows : 0;
+    time_t now = time(NULL);
+    for (size_t r = 0; r < rows && *top + r < n; r++) {
+        const ui_learner *l = &ui_con.store.v[ui_con.store.rows[ui_con.tab][*top + r]];
+        int y = L->list_top + (int)r;
+        int is_sel = *top + r == *sel;
+        const char *name = ui_store_name(&ui_con.store, l), *state = ui_store_state(&ui_con.store, l->state);
+        ui_job *j = ui_learner_job(name, 1);
+        if (is_sel) ui_fill_row(y, UR_SELECTION);
+        for (int c = 0; c < nc; c++) {
+            char buf[64];
+            const char *text = buf;
+            ui_role role = is_sel ? UR_SELECTION : UR_NORMAL;
+            switch (cols[c].id) {
+            case UI_COL_MARK:
+                text = l->marked ? "* " : j ? "> " : "  ";
+                if (!is_sel && l->marked) role = UR_MARKED;
+                else if (!is_sel && j) role = UR_RUNNING;
+                break;
+            case UI_COL_USERNAME:
+                text = name;
+                break;
+            case UI_COL_STATE:
+                text = state;
+                if (!is_sel) role = state_role(state, (ui_tab)l->tab);
+                break;
+            case UI_COL_STEP: {
+                int a, b;
+                ui_pipe_position(&ui_con.pipe, state, ui_store_state(&ui_con.store, l->last_state), &a, &b);
+                snprintf(buf, sizeof buf, "%d/%d", a, b);
+                break;
+            }
+            case UI_COL_AGE:
+                if (l->created) ui_format_age(now - l->created, buf, sizeof buf);
+                else snprintf(buf, sizeof buf, "-");
+                break;
+            case UI_COL_CHANGED: {
+                char a[16];
+                if (l->modified) ui_format_age(now - l->modified, a, sizeof a), snprintf(buf, sizeof buf, "%s ago", a);
+                else snprintf(buf, sizeof buf, "-");
+                break;
+            }
+            default:
+                buf[0] = '\0';
+            }
+            ui_put(y, cols[c].x, cols[c].width, role, text, 1);
+        }
+    }
+}
