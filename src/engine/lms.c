@@ -372,7 +372,7 @@ int lms_by_status_and_date(lms_client *l, const char *state, const char *start_d
     strbuf q = STRBUF_INIT;
     query_add(&q, "start_date", start_date ? start_date : "");
     query_add(&q, "end_date", end_date ? end_date : "");
-    query_add(&q, "state", state ? state : "");
+    if (state) query_add(&q, "state", state); /* NULL: omitted, as requests drops a None param */
     int rc = call_expect(l, "GET", "api/user/v1/accounts/retirements_by_status_and_date", sb_str(&q), cJSON_Array,
                          array, e);
     sb_free(&q);

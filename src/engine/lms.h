@@ -29,7 +29,7 @@ int lms_update_state(lms_client *l, const char *username, const char *new_state,
 /* GET retirement_queue/ with states (repeated), cool_off_days, limit (omitted when <= 0). */
 int lms_queue(lms_client *l, const char *const *states, size_t n_states, long cool_off_days, long limit,
               cJSON **array, lms_error *e);
-/* GET retirements_by_status_and_date/ (dates YYYY-MM-DD). */
+/* GET retirements_by_status_and_date/ (dates YYYY-MM-DD; state NULL: no state parameter). */
 int lms_by_status_and_date(lms_client *l, const char *state, const char *start_date, const char *end_date,
                            cJSON **array, lms_error *e);
 /* POST retirement_cleanup/ {"usernames": [...]}. */

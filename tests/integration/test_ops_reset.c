@@ -249,6 +249,56 @@ static void test_bad_dates_and_dry_run(void **state)
     cmd_result_free(&r);
 }
 
+/* Upstream parity for omitted options (spec §9.3): a missing date crashes the click callback
+ * (strptime(None) raises TypeError, uncaught: exit 1, nothing sent); a missing --initial_state
+ * is sent as no `state` parameter at all (requests drops None), the LMS answers 400
+ * "Missing required parameter: 'state'" and the script exits ERR_FETCHING (253). */
+static void test_missing_options_as_upstream(void **state)
+{
+    (void)state;
+    ops_reset();
+    add_three("COMPLETE", "LMS_COMPLETE");
+    cmd_result r = ops_run("reset", "--initial-state", "COMPLETE", "--new-state", "PENDING", "--start-date",
+                           "2018-01-01");
+    if (r.status != 1) ops_show(&r);
+    assert_int_equal(r.status, 1);
+    cmd_result_free(&r);
+    r = ops_run("reset", "--initial-state", "COMPLETE", "--new-state", "PENDING", "--end-date", "2018-01-15");
+    assert_int_equal(r.status, 1);
+    cmd_result_free(&r);
+    cJSON *log = ops_requests();
+    assert_int_equal(cJSON_GetArraySize(log), 0);
+    cJSON_Delete(log);
+
+    r = ops_run("reset", "--new-state", "PENDING", "--start-date", "2018-01-01", "--end-date", "2018-01-15");
+    if (r.status != 253) ops_show(&r);
+    assert_int_equal(r.status, 253);
+    assert_non_null(strstr(r.err, "Unexpected error occurred fetching users to update!"));
+    log = ops_requests();
+    assert_int_equal(ops_count(log, "GET", "retirements_by_status_and_date", NULL), 1);
+    assert_int_equal(ops_count(log, "PATCH", NULL, NULL), 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, log)
+    {
+        if (!strstr(ops_str(e, "path"), "retirements_by_status_and_date")) continue;
+        assert_string_equal(ops_str(e, "query"), "start_date=2018-01-01&end_date=2018-01-15");
+        assert_int_equal(cJSON_GetObjectItem(e, "status")->valueint, 400);
+    }
+    cJSON_Delete(log);
+    assert_string_equal(ops_state("user1", "current_state"), "COMPLETE");
+    cmd_result_free(&r);
+
+    /* rewinding logs the upstream line with Python's None for the new state */
+    ops_reset();
+    add_three("ERRORED", "RETIRING_FORUMS");
+    r = ops_run("reset", "--initial-state", "ERRORED", "--rewind-state", "--start-date", "2018-01-01", "--end-date",
+                "2018-01-15");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "Updating 3 learners to None"));
+    cmd_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,7 +306,7 @@ int main(void)
         cmocka_unit_test(test_bad_config),        cmocka_unit_test(test_successful_rewind),
         cmocka_unit_test(test_rewind_bad_args),   cmocka_unit_test(test_setup_failed),
         cmocka_unit_test(test_bad_fetch),         cmocka_unit_test(test_bad_update),
-        cmocka_unit_test(test_bad_dates_and_dry_run),
+        cmocka_unit_test(test_bad_dates_and_dry_run), cmocka_unit_test(test_missing_options_as_upstream),
     };
     return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }
