@@ -141,7 +141,14 @@ int cmd_queue(int argc, char **argv, const cli_globals *g)
             usage(stdout);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
-            if (cli_parse_long("--cool-off-days", v, &cool_off)) return CLI_EXIT_USAGE;
+            /* any integer, as click's int: a negative one is sent and the LMS refuses it (exit 1) */
+            char *end = NULL;
+            errno = 0;
+            cool_off = strtol(v, &end, 10);
+            if (errno || end == v || *end) {
+                fprintf(stderr, "retirectl: --cool-off-days needs a whole number, not '%s'\n", v);
+                return CLI_EXIT_USAGE;
+            }
         } else if ((v = cli_opt_value(argc, argv, &i, "--limit", &missing))) {
             if (cli_parse_long("--limit", v, &limit)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--user-count-error-threshold", &missing))) {

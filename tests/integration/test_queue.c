@@ -219,6 +219,25 @@ static void test_no_config(void **state)
     cmd_result_free(&r);
 }
 
+/* A negative --cool_off_days is click's int, sent as is (spec §9.2, §5.1): the LMS answers 400
+ * "Invalid argument for cool_off_days, must be greater than 0." and the uncaught error exits 1
+ * with no directory written. */
+static void test_negative_cool_off_sent(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, QUEUE_LEARNERS, NULL, NULL, NULL);
+    char out[1200];
+    snprintf(out, sizeof out, "%s/props", env.dir);
+    cmd_result r;
+    rt_retirectl(&env, &r, "queue", "--cool_off_days", "-1", "--format", "jenkins", "--output-dir", out, NULL);
+    rt_assert_status(&r, 1);
+    assert_int_equal(dir_entries(out), -1);
+    assert_non_null(strstr(r.err, "must be greater than 0"));
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +248,7 @@ int main(void)
         cmocka_unit_test_teardown(test_jenkins_batch_limit, rt_teardown),
         cmocka_unit_test_teardown(test_formats_and_shards, rt_teardown),
         cmocka_unit_test_teardown(test_no_config, rt_teardown),
+        cmocka_unit_test_teardown(test_negative_cool_off_sent, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
