@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,7 +60,13 @@ struct job {
     int killed_timeout;
     int cancel_count;
     double timeout_used;
+    double started;   /* when the worker was started (the timeout applies until the first step too) */
+    int seen_step;    /* a step has started: the set-up phase is over */
+    char *phase;      /* shared with the worker (JOB_PHASE_LEN bytes): "<DRIVER>.get_instance" while
+                         it starts a driver, "" otherwise; names what a set-up crash or hang was in */
 };
+
+#define JOB_PHASE_LEN 256
 
 /* ------------------------------------------------------------------------------------------ */
 /* context */
@@ -339,7 +346,9 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     s->name = name;
     s->host = host_new(wk->ctx->config, wk->ctx->http, name, worker_driver_log, worker_driver_progress, wk, &g_cancel);
     char err[2048] = "";
+    if (wk->j->phase) snprintf(wk->j->phase, JOB_PHASE_LEN, "%s.get_instance", name);
     s->instance = reg_instantiate(wk->ctx->registry, name, wk->ctx->config->root, s->host, &s->driver, err, sizeof err);
+    if (wk->j->phase) wk->j->phase[0] = '\0';
     if (!s->instance) s->error = strdup(err[0] ? err : "the driver could not start");
     return s;
 }
@@ -1034,6 +1043,9 @@ job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, 
     j->step_index = -1;
     j->exit_status = -1;
     j->timeout_used = ctx->step_timeout;
+    j->started = job_now();
+    void *ph = mmap(NULL, JOB_PHASE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    j->phase = ph == MAP_FAILED ? NULL : ph;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         snprintf(err, err_len, "cannot create a pipe for the job of %s: %s", spec->username, strerror(errno));
@@ -1090,6 +1102,7 @@ static void dispatch_line(job *j, const char *line)
         if (ev.status && strcmp(ev.status, "running") == 0) {
             if (!j->in_step || j->step_index != ev.index) {
                 j->in_step = 1;
+                j->seen_step = 1;
                 j->step_index = ev.index;
                 j->step_started = job_now();
                 set_str(&j->step_start, ev.start_state);
@@ -1216,6 +1229,28 @@ static void conclude_without_result(job *j)
         if (final) cJSON_AddStringToObject(ro, "final_state", final);
         synth(j, "result", ro);
         sb_free(&msg);
+    } else if (!j->seen_step && j->phase && j->phase[0]) {
+        /* a driver's get_instance crashed or hung: set-up, before any state change */
+        char phase[JOB_PHASE_LEN];
+        snprintf(phase, sizeof phase, "%s", j->phase);
+        strbuf msg = STRBUF_INIT;
+        sb_addf(&msg, "%s %s", phase, why);
+        cJSON *lo = cJSON_CreateObject();
+        cJSON_AddStringToObject(lo, "level", "error");
+        strbuf t = STRBUF_INIT;
+        sb_addf(&t, "Unexpected error occurred!\n%s while the drivers were being started for %s; the learner is "
+                    "untouched (no state change happened): fix the driver, then run the retirement again",
+                sb_str(&msg), j->username);
+        cJSON_AddStringToObject(lo, "text", sb_str(&t));
+        sb_free(&t);
+        synth(j, "log", lo);
+        cJSON *ro = cJSON_CreateObject();
+        cJSON_AddStringToObject(ro, "outcome", "errored");
+        cJSON_AddNumberToObject(ro, "exit_status", 255);
+        sb_addf(&msg, "; the learner is untouched (no state change happened)");
+        cJSON_AddStringToObject(ro, "message", sb_str(&msg));
+        synth(j, "result", ro);
+        sb_free(&msg);
     } else {
         strbuf msg = STRBUF_INIT;
         sb_addf(&msg, "the worker retiring %s %s outside a step; no state was changed by it", j->username, why);
@@ -1252,8 +1287,10 @@ int job_on_readable(job *j)
 int job_tick(job *j, double now)
 {
     if (j->done) return 1;
-    if (j->in_step && !j->killed_timeout && j->timeout_used > 0 && now - j->step_started > j->timeout_used &&
-        !j->reaped) {
+    /* the timeout covers a step in flight, and the set-up from the worker's start to its first step
+     * (a driver whose get_instance never returns) */
+    double since = j->in_step ? j->step_started : (!j->seen_step && !j->got_result ? j->started : -1);
+    if (since >= 0 && !j->killed_timeout && j->timeout_used > 0 && now - since > j->timeout_used && !j->reaped) {
         j->killed_timeout = 1;
         kill(j->pid, SIGKILL);
     }
@@ -1291,8 +1328,9 @@ int job_poll_timeout_ms(const job *j)
     if (j->done) return 0;
     if (j->fd < 0) return 10;
     int ms = 250;
-    if (j->in_step && j->timeout_used > 0) {
-        double left = j->timeout_used - (job_now() - j->step_started);
+    double since = j->in_step ? j->step_started : (!j->seen_step && !j->got_result ? j->started : -1);
+    if (since >= 0 && j->timeout_used > 0) {
+        double left = j->timeout_used - (job_now() - since);
         int l = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
         if (l < ms) ms = l;
     }
@@ -1314,6 +1352,7 @@ void job_free(job *j)
         waitpid(j->pid, NULL, 0);
     }
     if (j->fd >= 0) close(j->fd);
+    if (j->phase) munmap(j->phase, JOB_PHASE_LEN);
     sb_free(&j->buf);
     free(j->username);
     free(j->label);

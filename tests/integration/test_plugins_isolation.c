@@ -270,10 +270,52 @@ static void test_get_instance_crash(void **state)
     assert_int_equal(r.status, 255);
     const char *res = strstr(r.out, "\"event\":\"result\"");
     if (!res || !strstr(res, "crashed (SIGSEGV)")) fail_msg("no result event naming the crash:\n%s\n%s", r.out, r.err);
+    if (!strstr(res, "GIC.get_instance crashed (SIGSEGV)") || !strstr(res, "no state change happened"))
+        fail_msg("the result event does not name GIC.get_instance and say the learner is untouched:\n%s", res);
     char *st = learner_state(&e, "victim", NULL);
     assert_string_equal(st, "PENDING");
     free(st);
     cmd_result_free(&r);
+
+    /* the human output names the driver too */
+    run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
+    assert_int_equal(r.status, 255);
+    if (!strstr(r.err, "GIC.get_instance crashed (SIGSEGV)") || !strstr(r.err, "untouched"))
+        fail_msg("human output does not name GIC.get_instance\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
+    st = learner_state(&e, "victim", NULL);
+    assert_string_equal(st, "PENDING");
+    free(st);
+    cmd_result_free(&r);
+    env_stop(&e);
+}
+
+/* get_instance never returns: the step timeout (2 s here) applies from the worker's start, the
+ * run ends (no hang) naming the driver, and the learner is untouched. */
+static void test_get_instance_hang(void **state)
+{
+    (void)state;
+    static env e; /* static: the teardown may need it after a failed assertion */
+    env_start(&e, "HS", "hang.so", "retirectl_driver_hang_setup", "retire", NULL);
+    cmd_result r;
+    /* without the set-up timeout this would hit run_command's 60 s kill (status 137) */
+    run(&e, &r, "retire", "victim", "--events", NULL, NULL, 60);
+    assert_int_equal(r.status, 255);
+    const char *res = strstr(r.out, "\"event\":\"result\"");
+    if (!res || !strstr(res, "HS.get_instance timed out after 2 s"))
+        fail_msg("no result event naming HS.get_instance timing out:\n%s\n%s", r.out, r.err);
+    char *st = learner_state(&e, "victim", NULL);
+    assert_string_equal(st, "PENDING");
+    free(st);
+    cmd_result_free(&r);
+
+    run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
+    assert_int_equal(r.status, 255);
+    if (!strstr(r.err, "HS.get_instance timed out after 2 s"))
+        fail_msg("human output does not name HS.get_instance\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
+    cmd_result_free(&r);
+    st = learner_state(&e, "victim", NULL);
+    assert_string_equal(st, "PENDING");
+    free(st);
     env_stop(&e);
 }
 
@@ -333,6 +375,7 @@ int main(void)
         cmocka_unit_test_teardown(test_hang_ignoring_sigterm, teardown),
         cmocka_unit_test_teardown(test_get_instance_failure, teardown),
         cmocka_unit_test_teardown(test_get_instance_crash, teardown),
+        cmocka_unit_test_teardown(test_get_instance_hang, teardown),
         cmocka_unit_test_teardown(test_unloadable_driver_and_missing_method, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
