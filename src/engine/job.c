@@ -346,6 +346,9 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     s->name = name;
     s->host = host_new(wk->ctx->config, wk->ctx->http, name, worker_driver_log, worker_driver_progress, wk, &g_cancel);
     char err[2048] = "";
+    if (wk->j->phase) snprintf(wk->j->phase, JOB_PHASE_LEN, "loading the plugin of driver %s", name);
+    (void)reg_load(wk->ctx->registry, name, err, sizeof err); /* the error, if any, comes again below */
+    err[0] = '\0';
     if (wk->j->phase) snprintf(wk->j->phase, JOB_PHASE_LEN, "%s.get_instance", name);
     s->instance = reg_instantiate(wk->ctx->registry, name, wk->ctx->config->root, s->host, &s->driver, err, sizeof err);
     if (wk->j->phase) wk->j->phase[0] = '\0';

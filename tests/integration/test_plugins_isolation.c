@@ -319,6 +319,27 @@ static void test_get_instance_hang(void **state)
     env_stop(&e);
 }
 
+/* rerun never loads a plugin in its own process: a plugin whose constructor crashes kills only
+ * the worker, and rerun reports it (exit 255, learner untouched). */
+static void test_rerun_plugin_crashing_on_load(void **state)
+{
+    (void)state;
+    static env e; /* static: the teardown may need it after a failed assertion */
+    env_start(&e, "CTOR", "ctorcrash.so", "retirectl_driver_ctorcrash", "retire", NULL);
+    cmd_result r;
+    run(&e, &r, "rerun", "victim", "CTOR.retire", "--yes", NULL, 60);
+    if (r.status != 255)
+        fail_msg("rerun exited %d (a crash in rerun itself is 139)\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
+                 r.err);
+    if (!strstr(r.err, "plugin of driver CTOR crashed (SIGSEGV)"))
+        fail_msg("rerun does not name the crash\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
+    char *st = learner_state(&e, "victim", NULL);
+    assert_string_equal(st, "PENDING");
+    free(st);
+    cmd_result_free(&r);
+    env_stop(&e);
+}
+
 /* A plugin that does not load (wrong ABI) or lacks the method: refused before any state change,
  * and check-config / drivers say why with file and line. */
 static void test_unloadable_driver_and_missing_method(void **state)
@@ -376,6 +397,7 @@ int main(void)
         cmocka_unit_test_teardown(test_get_instance_failure, teardown),
         cmocka_unit_test_teardown(test_get_instance_crash, teardown),
         cmocka_unit_test_teardown(test_get_instance_hang, teardown),
+        cmocka_unit_test_teardown(test_rerun_plugin_crashing_on_load, teardown),
         cmocka_unit_test_teardown(test_unloadable_driver_and_missing_method, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
