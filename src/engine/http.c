@@ -872,6 +872,22 @@ int http_ensure_token(http_client *h, char *err, size_t err_len)
     return rc;
 }
 
+int http_fetch_service_tokens(http_client *h, char *err, size_t err_len)
+{
+    /* retire_one_learner's _setup_all_apis_or_exit: LmsApi, then one client (one token POST to
+     * the LMS) for each of these base URLs that is set (non-empty), in this order. */
+    static const char *const keys[] = {"base_urls.ecommerce", "base_urls.credentials", "base_urls.demographics",
+                                       "base_urls.license_manager", NULL};
+    int rc = 0;
+    pthread_mutex_lock(&h->lock);
+    for (int i = 0; keys[i] && rc == 0; i++) {
+        const char *v = cfg_string(h->config, keys[i]);
+        if (v && *v) rc = fetch_token(h, err, err_len);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ send */
 
 void http_response_free(rd_http_response *resp)

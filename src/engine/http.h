@@ -36,6 +36,13 @@ void http_set_cancel_flag(http_client *h, volatile int *flag);
 /* Fetches a token now if none is held or it has expired (POST {lms}/oauth2/access_token as
  * spec §4). Returns 0, or -1 with a sentence (URL and status, never the secret) in err. */
 int http_ensure_token(http_client *h, char *err, size_t err_len);
+/* Upstream parity (spec §9.1 step 1, §4): retire_one_learner.py builds one API client per IDA,
+ * each fetching its own LMS token at construction, after the LMS client's. Call after
+ * http_ensure_token to send those extra token POSTs: one per non-empty base_urls.ecommerce,
+ * .credentials, .demographics, .license_manager (in that order). The last token fetched is the
+ * one kept and shared. 0, or -1 with the same sentence as http_ensure_token (a failing IDA
+ * token fetch is ERR_SETUP_FAILED upstream). Only retire (not queue/reset) does this. */
+int http_fetch_service_tokens(http_client *h, char *err, size_t err_len);
 /* Number of token fetches this process made (for tests and the bench). */
 int http_token_fetches(const http_client *h);
 

@@ -759,10 +759,64 @@ static void test_tls_verification_and_ca_bundle(void **state)
     free(dir);
 }
 
+/* retire_one_learner parity: one more token POST per configured IDA base URL (ecommerce,
+ * credentials, demographics, license_manager: all four in sim_write_config's config), after
+ * the LMS client's; a failing one is an error. */
+static void test_service_tokens_one_per_ida(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, NULL);
+    char err[512];
+    assert_int_equal(http_ensure_token(f.h, err, sizeof err), 0);
+    assert_int_equal(http_fetch_service_tokens(f.h, err, sizeof err), 0);
+    assert_int_equal(http_token_fetches(f.h), 5);
+    cJSON *log = sim_requests("/oauth2/access_token");
+    assert_int_equal(cJSON_GetArraySize(log), 5);
+    cJSON_Delete(log);
+    fixture_close(&f);
+
+    /* without IDA base URLs: nothing more */
+    sim_ok("DELETE", "/__sim/requests", NULL);
+    char *text = NULL;
+    {
+        size_t n = strlen(sim.base_url) + 400;
+        text = malloc(n);
+        snprintf(text, n,
+                 "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n  ecommerce: ''\n"
+                 "retirement_pipeline:\n  - ['RETIRING_LMS', 'LMS_COMPLETE', 'LMS', 'retirement_lms_retire']\n",
+                 SIM_CLIENT_ID, SIM_CLIENT_SECRET, sim.base_url);
+    }
+    char *path = write_temp_file("lmsonly.yml", text);
+    free(text);
+    cfg *c = NULL;
+    char cerr[1024];
+    if (cfg_load(path, &c, cerr, sizeof cerr)) fail_msg("config: %s", cerr);
+    http_client *h = http_client_new(c, cerr, sizeof cerr);
+    assert_non_null(h);
+    assert_int_equal(http_ensure_token(h, err, sizeof err), 0);
+    assert_int_equal(http_fetch_service_tokens(h, err, sizeof err), 0);
+    assert_int_equal(http_token_fetches(h), 1);
+    http_client_free(h);
+    cfg_free(c);
+    unlink(path);
+    free(path);
+
+    /* the third token POST (credentials' client) fails: an error naming the token fetch */
+    sim_ok("POST", "/__sim/faults", "{\"endpoint\": \"token\", \"actions\": [0, 0, 401]}");
+    fixture_open(&f, NULL);
+    assert_int_equal(http_ensure_token(f.h, err, sizeof err), 0);
+    assert_int_equal(http_fetch_service_tokens(f.h, err, sizeof err), -1);
+    assert_non_null(strstr(err, "fetching access token"));
+    assert_int_equal(http_token_fetches(f.h), 3);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_token_fetch_form_body, setup_each),
+        cmocka_unit_test_setup(test_service_tokens_one_per_ida, setup_each),
         cmocka_unit_test_setup(test_token_url_drops_subpath, setup_each),
         cmocka_unit_test_setup(test_one_token_shared_and_headers, setup_each),
         cmocka_unit_test_setup(test_401_refreshes_once, setup_each),
