@@ -79,14 +79,19 @@ int plan_make(const char *current_state, const cfg_step *steps, size_t n_steps, 
     }
     p->actions = calloc(n_steps ? n_steps : 1, sizeof *p->actions);
     if (!p->actions) return -1;
+    /* Upstream compares each start state's first index in all_states with the learner's index,
+     * which it increments by one after every step it runs (only differs when a state name is
+     * reused by a later row). */
+    int learner_index = p->current_index;
     for (size_t i = 0; i < n_steps; i++) {
         int idx = plan_state_index(steps[i].start_state, steps, n_steps);
-        if (idx < p->current_index) {
+        if (idx < learner_index) {
             p->actions[i] = PLAN_SKIP;
             p->n_skip++;
         } else {
             p->actions[i] = PLAN_RUN;
             p->n_run++;
+            learner_index++;
         }
     }
     return 0;

@@ -114,6 +114,36 @@ static void test_empty_pipeline(void **state)
     assert_int_equal(plan_step_of_working_state("LMS_COMPLETE", STEPS, N_STEPS), -1);
 }
 
+/* Upstream adds 1 to the learner's state index after each step it runs and compares every later
+ * start state's FIRST index in all_states against that running value. With a state name reused
+ * by a later row, that row is skipped after earlier rows ran (spec §9.1 step 4). */
+static void test_reused_state_running_index(void **state)
+{
+    (void)state;
+    static cfg_step DUP[] = {
+        {"RETIRING_A", "A_COMPLETE", "LMS", "retirement_retire_forum", 0},
+        {"RETIRING_B", "B_COMPLETE", "LMS", "retirement_unenroll", 0},
+        {"RETIRING_A", "A_COMPLETE", "LMS", "retirement_lms_retire", 0},
+    };
+    plan p;
+    /* PENDING (index 0): row 1 runs (1 < 0 no; index -> 1), row 2 runs (3 < 1 no; -> 2),
+     * row 3: first index of RETIRING_A is 1 < 2 -> skipped */
+    assert_int_equal(plan_make("PENDING", DUP, 3, &p), 0);
+    assert_int_equal(p.refusal, PLAN_OK);
+    assert_int_equal(p.actions[0], PLAN_RUN);
+    assert_int_equal(p.actions[1], PLAN_RUN);
+    assert_int_equal(p.actions[2], PLAN_SKIP);
+    assert_int_equal(p.n_run, 2);
+    assert_int_equal(p.n_skip, 1);
+    plan_free(&p);
+    /* A_COMPLETE (index 2): rows 1 and 3 skipped (1 < 2), row 2 runs */
+    assert_int_equal(plan_make("A_COMPLETE", DUP, 3, &p), 0);
+    assert_int_equal(p.actions[0], PLAN_SKIP);
+    assert_int_equal(p.actions[1], PLAN_RUN);
+    assert_int_equal(p.actions[2], PLAN_SKIP);
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_refusals_in_upstream_order),
         cmocka_unit_test(test_unknown_before_working),
         cmocka_unit_test(test_empty_pipeline),
+        cmocka_unit_test(test_reused_state_running_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
