@@ -1,0 +1,254 @@
+/* config, checks: cfg_validate (what every command needs before it starts) and the Python
+ * repr of pipeline rows used in its messages; see config.h. */
+#include "engine/config_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/strbuf.h"
+
+/* Appends Python's repr() of a str. */
+static void py_repr_str(strbuf *sb, const char *s)
+{
+    char q = (strchr(s, '\'') && !strchr(s, '"')) ? '"' : '\'';
+    sb_addc(sb, q);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\\') sb_add(sb, "\\\\");
+        else if (*p == (unsigned char)q) { sb_addc(sb, '\\'); sb_addc(sb, (char)q); }
+        else if (*p == '\n') sb_add(sb, "\\n");
+        else if (*p == '\r') sb_add(sb, "\\r");
+        else if (*p == '\t') sb_add(sb, "\\t");
+        else if (*p < 0x20 || *p == 0x7f) sb_addf(sb, "\\x%02x", *p);
+        else sb_addc(sb, (char)*p);
+    }
+    sb_addc(sb, q);
+}
+
+/* Appends Python's repr() of a JSON value as PyYAML would have loaded it. */
+static void py_repr_json(strbuf *sb, const cJSON *v)
+{
+    if (cJSON_IsString(v)) py_repr_str(sb, v->valuestring);
+    else if (cJSON_IsNull(v)) sb_add(sb, "None");
+    else if (cJSON_IsBool(v)) sb_add(sb, cJSON_IsTrue(v) ? "True" : "False");
+    else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 1e15) sb_addf(sb, "%.0f", d);
+        else sb_addf(sb, "%.17g", d);
+    } else if (cJSON_IsArray(v)) {
+        sb_addc(sb, '[');
+        for (const cJSON *e = v->child; e; e = e->next) {
+            py_repr_json(sb, e);
+            if (e->next) sb_add(sb, ", ");
+        }
+        sb_addc(sb, ']');
+    } else if (cJSON_IsObject(v)) {
+        sb_addc(sb, '{');
+        for (const cJSON *e = v->child; e; e = e->next) {
+            py_repr_str(sb, e->string);
+            sb_add(sb, ": ");
+            py_repr_json(sb, e);
+            if (e->next) sb_add(sb, ", ");
+        }
+        sb_addc(sb, '}');
+    }
+}
+
+char *cfg_step_repr(const cfg_step *s)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_addc(&sb, '[');
+    const char *f[4] = {s->start_state, s->end_state, s->driver, s->method};
+    for (int k = 0; k < 4; k++) {
+        py_repr_str(&sb, f[k] ? f[k] : "");
+        if (k < 3) sb_add(&sb, ", ");
+    }
+    sb_addc(&sb, ']');
+    return sb_take(&sb);
+}
+
+/* A required value is missing when absent, null or an empty string. */
+static int value_missing(const cfg *c, const char *path)
+{
+    const cJSON *n = cfg_get(c, path);
+    if (!n || cJSON_IsNull(n)) return 1;
+    if (cJSON_IsString(n) && !*n->valuestring) return 1;
+    return 0;
+}
+
+/* Config keys each built-in/vendor driver needs (spec §8 table; LICENSE_MANAGER deliberately
+ * added: upstream only fails at run time). */
+static const struct {
+    const char *driver;
+    const char *keys[5];
+} required_keys[] = {
+    {"ECOMMERCE", {"base_urls.ecommerce"}},
+    {"CREDENTIALS", {"base_urls.credentials"}},
+    {"DEMOGRAPHICS", {"base_urls.demographics"}},
+    {"LICENSE_MANAGER", {"base_urls.license_manager"}},
+    {"BRAZE", {"braze_api_key", "braze_instance"}},
+    {"AMPLITUDE", {"amplitude_api_key", "amplitude_secret_key"}},
+    {"SEGMENT", {"base_urls.segment", "segment_auth_token", "segment_workspace_slug"}},
+    {"HUBSPOT", {"hubspot_api_key", "hubspot_aws_region", "hubspot_from_address", "hubspot_alert_email"}},
+    {"SALESFORCE", {"salesforce_user", "salesforce_password", "salesforce_token"}},
+};
+
+/* Non-upstream keys that stand in for a required upstream key when a plugin's modern-API mode
+ * is used (docs/vendors.md): Braze EU REST URL, Salesforce OAuth client credentials, Segment
+ * Public API (no workspace slug). Added by "vendors". */
+static const struct {
+    const char *key, *alt;
+} key_alternatives[] = {
+    {"braze_instance", "braze_rest_url"},
+    {"salesforce_user", "salesforce_client_id"},
+    {"salesforce_password", "salesforce_client_secret"},
+    {"salesforce_token", "salesforce_client_secret"},
+    {"segment_workspace_slug", "segment_api"},
+};
+
+/* The alternative of a required key, or NULL. */
+static const char *key_alternative(const char *key)
+{
+    for (size_t i = 0; i < sizeof key_alternatives / sizeof key_alternatives[0]; i++)
+        if (!strcmp(key_alternatives[i].key, key)) return key_alternatives[i].alt;
+    return NULL;
+}
+
+/* A required text value; with allow_int an integer is accepted too (PyYAML gives an int for
+ * `client_id: 12345` and upstream sends str() of it; http does the same). */
+static int validate_text_key(const cfg *c, const char *path, int allow_int, const char *hint, char *err,
+                             size_t err_len)
+{
+    const cJSON *n = cfg_get(c, path);
+    char w[512];
+    if (!n || cJSON_IsNull(n) || (cJSON_IsString(n) && !*n->valuestring)) {
+        cfg_set_err(err, err_len, "%s: key %s is missing or empty; %s", n ? cfg_where(c, n, w, sizeof w) : c->path, path,
+                hint);
+        return -1;
+    }
+    if (allow_int && cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 1e15)
+        return 0;
+    if (!cJSON_IsString(n)) {
+        cfg_set_err(err, err_len, "%s: key %s must be text; put the value in quotes.", cfg_where(c, n, w, sizeof w), path);
+        return -1;
+    }
+    return 0;
+}
+
+int cfg_validate(const cfg *c, char *err, size_t err_len)
+{
+    char w[512];
+    if (!c) {
+        cfg_set_err(err, err_len, "no configuration loaded.");
+        return -1;
+    }
+    if (validate_text_key(c, "client_id", 1, "add the OAuth client id of the retirement service user (client_id: ...).",
+                          err, err_len) ||
+        validate_text_key(c, "client_secret", 1,
+                          "add the OAuth client secret of the retirement service user (client_secret: ${NAME} "
+                          "reads it from the environment).",
+                          err, err_len) ||
+        validate_text_key(c, "base_urls.lms", 0, "add the LMS root URL under base_urls (lms: https://lms.example.com/).",
+                          err, err_len))
+        return -1;
+    const char *lms = cfg_string(c, "base_urls.lms");
+    if (strncmp(lms, "http://", 7) && strncmp(lms, "https://", 8)) {
+        cfg_set_err(err, err_len, "%s: key base_urls.lms must be an http:// or https:// URL (got \"%s\").",
+                cfg_where(c, cfg_get(c, "base_urls.lms"), w, sizeof w), lms);
+        return -1;
+    }
+    const cJSON *pl = cfg_get(c, "retirement_pipeline");
+    if (pl && !cJSON_IsArray(pl)) {
+        cfg_set_err(err, err_len,
+                "%s: key retirement_pipeline must be a list of rows [start_state, end_state, DRIVER, method].",
+                cfg_where(c, pl, w, sizeof w));
+        return -1;
+    }
+    size_t idx = 0;
+    for (const cJSON *row = pl ? pl->child : NULL; row; row = row->next, idx++) {
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 4) {
+            char found[64];
+            if (cJSON_IsArray(row)) snprintf(found, sizeof found, "a list of %d items", cJSON_GetArraySize(row));
+            else snprintf(found, sizeof found, "a single value");
+            cfg_set_err(err, err_len,
+                    "%s: retirement_pipeline row %zu must be a list of 4 items [start_state, end_state, DRIVER, "
+                    "method]; found %s.",
+                    cfg_where(c, row, w, sizeof w), idx + 1, found);
+            return -1;
+        }
+        int k = 0;
+        for (const cJSON *e = row->child; e; e = e->next, k++) {
+            if (!cJSON_IsString(e) || !*e->valuestring) {
+                strbuf got = STRBUF_INIT;
+                py_repr_json(&got, e);
+                cfg_set_err(err, err_len,
+                        "%s: retirement_pipeline row %zu item %d must be a non-empty name; got %s%s.",
+                        cfg_where(c, e, w, sizeof w), idx + 1, k + 1, sb_str(&got),
+                        cJSON_IsString(e) ? "" : " (YAML read it as a boolean, number or null: put it in quotes)");
+                sb_free(&got);
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->n_steps; i++) {
+        const cfg_step *s = &c->steps[i];
+        const char *missing = NULL;
+        for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0] && !missing; d++) {
+            if (strcmp(required_keys[d].driver, s->driver)) continue;
+            for (int k = 0; k < 5 && required_keys[d].keys[k] && !missing; k++)
+                if (value_missing(c, required_keys[d].keys[k]) &&
+                    (!key_alternative(required_keys[d].keys[k]) ||
+                     value_missing(c, key_alternative(required_keys[d].keys[k]))))
+                    missing = required_keys[d].keys[k];
+        }
+        char *repr = cfg_step_repr(s);
+        if (missing) {
+            cfg_set_err(err, err_len,
+                    "Service URL is not configured, but required for state %s (%s:%d: driver %s needs %s%s%s%s; add it "
+                    "to the config%s).",
+                    repr, c->path, s->line, s->driver, missing, key_alternative(missing) ? " (or " : "",
+                    key_alternative(missing) ? key_alternative(missing) : "", key_alternative(missing) ? ")" : "",
+                    !strcmp(s->driver, "LICENSE_MANAGER")
+                        ? "; retirectl checks this before starting, upstream would fail at run time"
+                        : "");
+            free(repr);
+            return -1;
+        }
+        free(repr);
+        /* a base URL the step will use must be an http(s) URL (upstream fails at run time with
+         * "Invalid URL ... No scheme supplied", after the learner was moved into the step) */
+        for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0]; d++) {
+            if (strcmp(required_keys[d].driver, s->driver)) continue;
+            for (int k = 0; k < 5 && required_keys[d].keys[k]; k++) {
+                const char *key = required_keys[d].keys[k];
+                if (strncmp(key, "base_urls.", 10)) continue;
+                const cJSON *u = cfg_get(c, key);
+                if (!cJSON_IsString(u) || !strncmp(u->valuestring, "http://", 7) ||
+                    !strncmp(u->valuestring, "https://", 8))
+                    continue;
+                cfg_set_err(err, err_len,
+                        "%s: key %s must be an http:// or https:// URL (got \"%s\"); driver %s of the pipeline row at "
+                        "line %d uses it.",
+                        cfg_where(c, u, w, sizeof w), key, u->valuestring, s->driver, s->line);
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->n_extra_services; i++) {
+        const char *u = c->extra_services[i].base_url;
+        if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+            char path[64];
+            snprintf(path, sizeof path, "extra_services.%zu.base_url", i);
+            const cJSON *n = cfg_get(c, path);
+            if (!n) {
+                snprintf(path, sizeof path, "extra_services.%zu.service_base_url", i);
+                n = cfg_get(c, path);
+            }
+            cfg_set_err(err, err_len, "%s: extra_services[%zu] (%s): base_url must be an http:// or https:// URL (got \"%s\").",
+                    cfg_where(c, n, w, sizeof w), i, c->extra_services[i].name, u);
+            return -1;
+        }
+    }
+    return 0;
+}
