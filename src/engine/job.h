@@ -102,6 +102,13 @@ void job_ctx_set_step_timeout(job_ctx *ctx, double seconds);
  * up (default RD_LOG_DEBUG: all). `retire --all` without --events uses RD_LOG_INFO: one
  * debug event per request is most of a bulk run's event traffic. Retry events are kept. */
 void job_ctx_set_http_log_level(job_ctx *ctx, int min_level);
+/* on != 0: a worker that finished a learner with its `result` is kept and handed the next
+ * learner of a later job_start over a pipe (it keeps its LMS connection and started drivers)
+ * instead of a fresh fork per learner. Isolation is unchanged: a worker that crashes, times out
+ * or is cancelled fails only the learner in flight and is never reused; the next job_start
+ * forks a fresh one. A learner is handed to exactly one worker. Off by default; job_ctx_free
+ * ends the idle workers. */
+void job_ctx_set_reuse_workers(job_ctx *ctx, int on);
 
 /* Forks the worker. NULL with err when it cannot (pipe/fork failure). The job is owned by
  * the caller (job_free). user is passed to fn. */

@@ -1,168 +1,22 @@
-/* job: worker process per learner + supervisor. See job.h. */
-#include "engine/job.h"
+/* job, the worker side: one process retires (plans, reruns) learners one after the other,
+ * writing JSON-lines events to its supervisor. See job.h and job_internal.h. */
+#include "engine/job_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "drivers/drv_common.h"
 #include "drivers/pyrepr.h"
 #include "engine/host.h"
 #include "engine/plan.h"
-#include "engine/strbuf.h"
-
-struct job_ctx {
-    const cfg *config;
-    http_client *http;
-    lms_client *lms;
-    reg *registry;
-    int own_http, own_lms, own_reg;
-    double step_timeout;
-    int min_http_log_level; /* HTTP log lines below this level are not sent as `log` events */
-};
-
-struct job {
-    job_ctx *ctx;
-    char *username;
-    job_spec spec; /* strings below are owned copies */
-    char *label, *driver, *method, *bracket_start, *bracket_end;
-    job_event_fn fn;
-    void *user;
-    pid_t pid;
-    int fd;
-    strbuf buf;
-    int reaped;
-    int wait_status;
-    int done;
-    /* tracking from events */
-    int in_step;
-    int step_index;
-    char *step_start, *step_end, *step_driver, *step_method;
-    double step_started;
-    int got_result;
-    int exit_status;
-    char *outcome;
-    char *message;
-    int steps_run, steps_skipped;
-    long lms_user_id, retirement_id;
-    /* supervisor actions */
-    int killed_timeout;
-    int cancel_count;
-    double timeout_used;
-    double started;   /* when the worker was started (the timeout applies until the first step too) */
-    int seen_step;    /* a step has started: the set-up phase is over */
-    char *phase;      /* shared with the worker (JOB_PHASE_LEN bytes): "<DRIVER>.get_instance" while
-                         it starts a driver, "" otherwise; names what a set-up crash or hang was in */
-};
-
-#define JOB_PHASE_LEN 256
-
-/* ------------------------------------------------------------------------------------------ */
-/* context */
-
-job_ctx *job_ctx_new_with(const cfg *config, http_client *http, lms_client *lms, reg *registry, char *err,
-                          size_t err_len)
-{
-    job_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
-    ctx->config = config;
-    ctx->step_timeout = config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900;
-    if (http) {
-        ctx->http = http;
-    } else {
-        ctx->http = http_client_new(config, err, err_len);
-        if (!ctx->http) {
-            free(ctx);
-            return NULL;
-        }
-        ctx->own_http = 1;
-    }
-    if (lms) {
-        ctx->lms = lms;
-    } else {
-        const char *base = cfg_string(config, "base_urls.lms");
-        if (!base) {
-            snprintf(err, err_len, "%s: base_urls.lms is missing; add the LMS root URL under base_urls:",
-                     config->path ? config->path : "config");
-            job_ctx_free(ctx);
-            return NULL;
-        }
-        ctx->lms = lms_new(ctx->http, base);
-        ctx->own_lms = 1;
-    }
-    if (registry) {
-        ctx->registry = registry;
-    } else {
-        ctx->registry = reg_new(config, NULL);
-        ctx->own_reg = 1;
-    }
-    return ctx;
-}
-
-job_ctx *job_ctx_new(const cfg *config, const char *const *driver_paths, char *err, size_t err_len)
-{
-    reg *r = reg_new(config, driver_paths);
-    job_ctx *ctx = job_ctx_new_with(config, NULL, NULL, r, err, err_len);
-    if (!ctx) {
-        reg_free(r);
-        return NULL;
-    }
-    ctx->own_reg = 1;
-    return ctx;
-}
-
-int job_ctx_prepare(job_ctx *ctx, char *err, size_t err_len)
-{
-    return http_ensure_token(ctx->http, err, err_len);
-}
-
-void job_ctx_free(job_ctx *ctx)
-{
-    if (!ctx) return;
-    if (ctx->own_lms && ctx->lms) lms_free(ctx->lms);
-    if (ctx->own_http && ctx->http) http_client_free(ctx->http);
-    if (ctx->own_reg && ctx->registry) reg_free(ctx->registry);
-    free(ctx);
-}
-
-const cfg *job_ctx_config(const job_ctx *ctx) { return ctx->config; }
-http_client *job_ctx_http(job_ctx *ctx) { return ctx->http; }
-lms_client *job_ctx_lms(job_ctx *ctx) { return ctx->lms; }
-reg *job_ctx_registry(job_ctx *ctx) { return ctx->registry; }
-
-void job_ctx_set_step_timeout(job_ctx *ctx, double seconds)
-{
-    if (seconds > 0) ctx->step_timeout = seconds;
-}
-
-void job_ctx_set_http_log_level(job_ctx *ctx, int min_level)
-{
-    ctx->min_http_log_level = min_level;
-}
-
-double job_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* worker */
 
 static volatile int g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -174,7 +28,8 @@ static void worker_on_signal(int sig)
 
 typedef struct worker {
     job_ctx *ctx;
-    const job *j;
+    const job_spec *spec;    /* the learner in hand */
+    char *phase;             /* shared with the supervisor (job_internal.h), may be NULL */
     ev_writer w;
     int step_index;          /* step in flight, -1 when none */
     const char *step_start, *step_end, *step_driver, *step_method;
@@ -305,7 +160,7 @@ static int worker_patch(worker *wk, const char *state, const char *response, int
 {
     lms_error e;
     memset(&e, 0, sizeof e);
-    int rc = lms_update_state(wk->ctx->lms, wk->j->username, state, response, force, &e);
+    int rc = lms_update_state(wk->ctx->lms, wk->spec->username, state, response, force, &e);
     if (rc != 0 && err_text) *err_text = lms_error_text(wk, &e, "api/user/v1/accounts/update_retirement_status");
     lms_error_clear(&e);
     return rc;
@@ -346,12 +201,12 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     s->name = name;
     s->host = host_new(wk->ctx->config, wk->ctx->http, name, worker_driver_log, worker_driver_progress, wk, &g_cancel);
     char err[2048] = "";
-    if (wk->j->phase) snprintf(wk->j->phase, JOB_PHASE_LEN, "loading the plugin of driver %s", name);
+    if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "loading the plugin of driver %s", name);
     (void)reg_load(wk->ctx->registry, name, err, sizeof err); /* the error, if any, comes again below */
     err[0] = '\0';
-    if (wk->j->phase) snprintf(wk->j->phase, JOB_PHASE_LEN, "%s.get_instance", name);
+    if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.get_instance", name);
     s->instance = reg_instantiate(wk->ctx->registry, name, wk->ctx->config->root, s->host, &s->driver, err, sizeof err);
-    if (wk->j->phase) wk->j->phase[0] = '\0';
+    if (wk->phase) wk->phase[0] = '\0';
     if (!s->instance) s->error = strdup(err[0] ? err : "the driver could not start");
     return s;
 }
@@ -379,11 +234,11 @@ static const rd_method *slot_method(drv_slot *s, const char *method, char *msg, 
     return m && m->run ? m : NULL;
 }
 
-static const char *action_label(const job *j)
+static const char *action_label(const job_spec *sp)
 {
-    if (j->spec.label) return j->spec.label;
-    if (j->spec.action == JOB_RERUN) return "rerun";
-    if (j->spec.action == JOB_PLAN || j->spec.dry_run) return "plan";
+    if (sp->label) return sp->label;
+    if (sp->action == JOB_RERUN) return "rerun";
+    if (sp->action == JOB_PLAN || sp->dry_run) return "plan";
     return "retire";
 }
 
@@ -392,19 +247,19 @@ static void emit_job_event(worker *wk, const cJSON *learner, const char *state, 
 {
     const cfg *c = wk->ctx->config;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "action", action_label(wk->j));
-    cJSON_AddBoolToObject(o, "dry_run", wk->j->spec.action == JOB_PLAN || wk->j->spec.dry_run);
+    cJSON_AddStringToObject(o, "action", action_label(wk->spec));
+    cJSON_AddBoolToObject(o, "dry_run", wk->spec->action == JOB_PLAN || wk->spec->dry_run);
     if (state) cJSON_AddStringToObject(o, "current_state", state);
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(learner, "id");
     if (cJSON_IsNumber(rid)) cJSON_AddNumberToObject(o, "retirement_id", rid->valuedouble);
     const cJSON *uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
     if (cJSON_IsNumber(uid)) cJSON_AddNumberToObject(o, "lms_user_id", uid->valuedouble);
     cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-    if (wk->j->spec.action == JOB_RERUN) {
+    if (wk->spec->action == JOB_RERUN) {
         int idx = wk->step_index >= 0 ? wk->step_index : 0;
-        cJSON *s = ev_step_object(idx, wk->j->spec.bracket_start ? wk->j->spec.bracket_start : "",
-                                  wk->j->spec.bracket_end ? wk->j->spec.bracket_end : "", wk->j->spec.driver,
-                                  wk->j->spec.method);
+        cJSON *s = ev_step_object(idx, wk->spec->bracket_start ? wk->spec->bracket_start : "",
+                                  wk->spec->bracket_end ? wk->spec->bracket_end : "", wk->spec->driver,
+                                  wk->spec->method);
         cJSON_AddStringToObject(s, "plan", "run");
         cJSON_AddItemToArray(steps, s);
     } else {
@@ -465,7 +320,7 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
     lms_error e;
     memset(&e, 0, sizeof e);
     cJSON *learner = NULL;
-    const char *u = wk->j->username;
+    const char *u = wk->spec->username;
     if (lms_get_status(wk->ctx->lms, u, &learner, &e) != 0) {
         int rc;
         if (e.status == 404) {
@@ -641,7 +496,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         host_call_init(&hc, s->host, 1);
         char start_msg[512];
         snprintf(start_msg, sizeof start_msg, "Starting: %s", st->start_state);
-        char *b1 = patch_body(wk->j->username, st->start_state, start_msg, 0);
+        char *b1 = patch_body(wk->spec->username, st->start_state, start_msg, 0);
         host_describe(hc.requests, "PATCH", update_url, hdrs, b1);
         free(b1);
         if (m->preview) {
@@ -652,7 +507,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         }
         strbuf end_msg = STRBUF_INIT;
         sb_addf(&end_msg, "Ending: %s with response:\n<response>", st->end_state);
-        char *b2 = patch_body(wk->j->username, st->end_state, sb_str(&end_msg), 0);
+        char *b2 = patch_body(wk->spec->username, st->end_state, sb_str(&end_msg), 0);
         host_describe(hc.requests, "PATCH", update_url, hdrs, b2);
         free(b2);
         sb_free(&end_msg);
@@ -662,7 +517,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         host_call_done(&hc);
         ev_emit(&wk->w, "preview", o);
     }
-    char *b3 = patch_body(wk->j->username, PLAN_COMPLETE_STATE, "Learner retirement complete.", 0);
+    char *b3 = patch_body(wk->spec->username, PLAN_COMPLETE_STATE, "Learner retirement complete.", 0);
     ev_emit_log(&wk->w, "info", "Then: PATCH %s %s", update_url, b3);
     free(b3);
     free(update_url);
@@ -684,7 +539,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
 static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *state, const plan *p)
 {
     const cfg *c = wk->ctx->config;
-    const char *u = wk->j->username;
+    const char *u = wk->spec->username;
     /* Start every driver the run needs before changing any state (upstream builds all its API
      * clients at setup: a failure there is ERR_SETUP_FAILED with nothing changed). */
     for (size_t i = 0; i < c->n_steps; i++) {
@@ -797,7 +652,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
 /* Runs one DRIVER.method, optionally bracketed by forced state changes. */
 static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *state)
 {
-    const job_spec *sp = &wk->j->spec;
+    const job_spec *sp = wk->spec;
     const cfg *c = wk->ctx->config;
     cfg_step row = {(char *)(sp->bracket_start ? sp->bracket_start : ""),
                     (char *)(sp->bracket_end ? sp->bracket_end : ""), (char *)sp->driver, (char *)sp->method, 0};
@@ -895,7 +750,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     }
     emit_step(wk, index, &row, "done", ms, sb_str(&end_msg));
     char done_msg[512];
-    snprintf(done_msg, sizeof done_msg, "%s.%s done for learner %s", sp->driver, sp->method, wk->j->username);
+    snprintf(done_msg, sizeof done_msg, "%s.%s done for learner %s", sp->driver, sp->method, wk->spec->username);
     ev_emit_log(&wk->w, "info", "%s", done_msg);
     sb_free(&end_msg);
     host_call_done(&hc);
@@ -930,8 +785,67 @@ static void neutralise_sockets(int keep_fd)
     close(devnull);
 }
 
-/* The worker process: never returns. */
-static void worker_main(job *j, int fd)
+/* Reads the next spec line from the supervisor. 0 with *line (malloc'd), or -1 at EOF/cancel. */
+static int read_command(int fd, char **line)
+{
+    strbuf sb = STRBUF_INIT;
+    char c[4096];
+    for (;;) {
+        if (g_cancel) break;
+        ssize_t n = read(fd, c, sizeof c);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        sb_addn(&sb, c, (size_t)n);
+        if (memchr(c, '\n', (size_t)n)) {
+            *line = sb_take(&sb);
+            return 0;
+        }
+    }
+    sb_free(&sb);
+    return -1;
+}
+
+/* Retires (plans, reruns) one learner; returns the exit status. The driver cache lives on. */
+static int worker_one(worker *wk, drv_cache *dc, int fd)
+{
+    const job_spec *sp = wk->spec;
+    const cfg *c = wk->ctx->config;
+    wk->step_index = -1;
+    wk->job_emitted = 0;
+    wk->held = NULL;
+    ev_writer_init(&wk->w, fd, c, sp->username);
+    int status;
+    cJSON *learner = NULL;
+    const char *state = NULL;
+    status = fetch_learner(wk, &learner, &state);
+    if (status == 0) {
+        wk->learner = learner;
+        if (sp->action == JOB_RERUN) {
+            status = worker_rerun(wk, dc, learner, state);
+        } else {
+            plan p;
+            if (plan_make(state, c->steps, c->n_steps, &p) != 0) {
+                status = finish(wk, "refused", 255, "out of memory", state);
+            } else if (p.refusal != PLAN_OK) {
+                status = refuse(wk, learner, state, &p);
+            } else if (sp->action == JOB_PLAN || sp->dry_run) {
+                status = worker_plan(wk, dc, learner, state, &p);
+            } else {
+                status = worker_retire(wk, dc, learner, state, &p);
+            }
+            plan_free(&p);
+        }
+    }
+    wk->learner = NULL;
+    cJSON_Delete(learner);
+    cJSON_Delete(wk->held);
+    wk->held = NULL;
+    ev_writer_done(&wk->w);
+    return status;
+}
+
+void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, char *phase, const int *close_fds,
+                     size_t n_close)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -950,454 +864,102 @@ static void worker_main(job *j, int fd)
     signal(SIGWINCH, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     g_cancel = 0;
+    /* other workers' pipes: holding them would keep those workers from seeing EOF */
+    for (size_t i = 0; i < n_close; i++)
+        if (close_fds[i] >= 0 && close_fds[i] != fd && close_fds[i] != cmd_fd) close(close_fds[i]);
     /* stdout belongs to the supervisor's event stream: a driver's printf goes to stderr */
     dup2(STDERR_FILENO, STDOUT_FILENO);
     neutralise_sockets(fd);
 
     worker wk;
     memset(&wk, 0, sizeof wk);
-    wk.ctx = j->ctx;
-    wk.j = j;
+    wk.ctx = ctx;
+    wk.spec = spec;
+    wk.phase = phase;
     wk.step_index = -1;
-    const char *base = cfg_string(j->ctx->config, "base_urls.lms");
+    const char *base = cfg_string(ctx->config, "base_urls.lms");
     wk.lms_base = base ? strdup(base) : NULL;
-    ev_writer_init(&wk.w, fd, j->ctx->config, j->username);
-    http_set_log(j->ctx->http, worker_http_log, &wk);
-    http_set_cancel_flag(j->ctx->http, &g_cancel);
+    http_set_log(ctx->http, worker_http_log, &wk);
+    http_set_cancel_flag(ctx->http, &g_cancel);
 
-    int status;
-    cJSON *learner = NULL;
-    const char *state = NULL;
     drv_cache dc = {NULL, 0};
-    status = fetch_learner(&wk, &learner, &state);
-    if (status == 0) {
-        wk.learner = learner;
-        if (j->spec.action == JOB_RERUN) {
-            status = worker_rerun(&wk, &dc, learner, state);
-        } else {
-            plan p;
-            if (plan_make(state, j->ctx->config->steps, j->ctx->config->n_steps, &p) != 0) {
-                status = finish(&wk, "refused", 255, "out of memory", state);
-            } else if (p.refusal != PLAN_OK) {
-                status = refuse(&wk, learner, state, &p);
-            } else if (j->spec.action == JOB_PLAN || j->spec.dry_run) {
-                status = worker_plan(&wk, &dc, learner, state, &p);
-            } else {
-                status = worker_retire(&wk, &dc, learner, state, &p);
-            }
-            plan_free(&p);
+    int status = worker_one(&wk, &dc, fd);
+    /* a reusable worker keeps its connection and drivers for the next learner the supervisor
+     * hands it; it never takes one after a cancel */
+    while (cmd_fd >= 0 && !g_cancel) {
+        char *line = NULL;
+        if (read_command(cmd_fd, &line) != 0) break;
+        job_spec next;
+        void *holder = NULL;
+        if (job_spec_decode(line, &next, &holder) != 0) {
+            free(line);
+            status = 255;
+            break;
         }
+        free(line);
+        wk.spec = &next;
+        status = worker_one(&wk, &dc, fd);
+        wk.spec = NULL;
+        cJSON_Delete(holder);
     }
     drv_cache_free(&dc);
-    cJSON_Delete(learner);
-    ev_writer_done(&wk.w);
     free(wk.lms_base);
     fflush(NULL);
     close(fd);
+    if (cmd_fd >= 0) close(cmd_fd);
     _exit(status & 0xff);
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* supervisor */
+/* the spec on the command pipe */
 
-static char *dup_or_null(const char *s)
+char *job_spec_encode(const job_spec *spec)
 {
-    return s ? strdup(s) : NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "username", spec->username);
+    cJSON_AddNumberToObject(o, "action", (double)spec->action);
+    cJSON_AddNumberToObject(o, "dry_run", spec->dry_run);
+    if (spec->label) cJSON_AddStringToObject(o, "label", spec->label);
+    if (spec->driver) cJSON_AddStringToObject(o, "driver", spec->driver);
+    if (spec->method) cJSON_AddStringToObject(o, "method", spec->method);
+    if (spec->bracket_start) cJSON_AddStringToObject(o, "bracket_start", spec->bracket_start);
+    if (spec->bracket_end) cJSON_AddStringToObject(o, "bracket_end", spec->bracket_end);
+    char *json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!json) return NULL;
+    strbuf sb = STRBUF_INIT;
+    sb_add(&sb, json);
+    sb_add(&sb, "\n");
+    free(json);
+    return sb_take(&sb);
 }
 
-static void set_str(char **dst, const char *s)
+/* The string member name of o, or NULL. */
+static const char *opt_str(const cJSON *o, const char *name)
 {
-    free(*dst);
-    *dst = dup_or_null(s);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, char *err, size_t err_len)
+int job_spec_decode(const char *line, job_spec *out, void **holder)
 {
-    if (!spec || !spec->username) {
-        snprintf(err, err_len, "no learner given: pass the username to retire");
-        return NULL;
+    cJSON *o = cJSON_Parse(line);
+    memset(out, 0, sizeof *out);
+    *holder = o;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "action");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "dry_run");
+    out->username = opt_str(o, "username");
+    if (!o || !out->username || !cJSON_IsNumber(a) || !cJSON_IsNumber(d)) {
+        cJSON_Delete(o);
+        *holder = NULL;
+        return -1;
     }
-    if (spec->action == JOB_RERUN && (!spec->driver || !spec->method)) {
-        snprintf(err, err_len, "rerun needs DRIVER.METHOD");
-        return NULL;
-    }
-    job *j = calloc(1, sizeof *j);
-    if (!j) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
-    j->ctx = ctx;
-    j->username = strdup(spec->username);
-    j->spec = *spec;
-    j->spec.username = j->username;
-    j->label = dup_or_null(spec->label);
-    j->driver = dup_or_null(spec->driver);
-    j->method = dup_or_null(spec->method);
-    j->bracket_start = dup_or_null(spec->bracket_start);
-    j->bracket_end = dup_or_null(spec->bracket_end);
-    j->spec.label = j->label;
-    j->spec.driver = j->driver;
-    j->spec.method = j->method;
-    j->spec.bracket_start = j->bracket_start;
-    j->spec.bracket_end = j->bracket_end;
-    j->fn = fn;
-    j->user = user;
-    j->fd = -1;
-    j->step_index = -1;
-    j->exit_status = -1;
-    j->timeout_used = ctx->step_timeout;
-    j->started = job_now();
-    void *ph = mmap(NULL, JOB_PHASE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    j->phase = ph == MAP_FAILED ? NULL : ph;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        snprintf(err, err_len, "cannot create a pipe for the job of %s: %s", spec->username, strerror(errno));
-        job_free(j);
-        return NULL;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, err_len, "cannot start a worker for %s: %s", spec->username, strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        job_free(j);
-        return NULL;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        worker_main(j, p[1]);
-    }
-    close(p[1]);
-    j->pid = pid;
-    j->fd = p[0];
-    fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) | O_NONBLOCK);
-    return j;
-}
-
-int job_fd(const job *j) { return j->fd; }
-int job_done(const job *j) { return j->done; }
-int job_exit_status(const job *j) { return j->exit_status; }
-const char *job_outcome(const job *j) { return j->outcome ? j->outcome : ""; }
-const char *job_username(const job *j) { return j->username; }
-pid_t job_pid(const job *j) { return j->pid; }
-int job_steps_run(const job *j) { return j->steps_run; }
-int job_steps_skipped(const job *j) { return j->steps_skipped; }
-long job_lms_user_id(const job *j) { return j->lms_user_id; }
-long job_retirement_id(const job *j) { return j->retirement_id; }
-const char *job_message(const job *j) { return j->message ? j->message : ""; }
-
-/* Updates tracking from one event and forwards it. */
-static void dispatch_line(job *j, const char *line)
-{
-    ev_event ev;
-    if (ev_parse(line, &ev) != 0) return; /* not an event: ignore */
-    switch (ev.kind) {
-    case EV_JOB: {
-        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(ev.json, "lms_user_id");
-        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev.json, "retirement_id");
-        if (cJSON_IsNumber(uid)) j->lms_user_id = (long)uid->valuedouble;
-        if (cJSON_IsNumber(rid)) j->retirement_id = (long)rid->valuedouble;
-        break;
-    }
-    case EV_STEP:
-        if (ev.status && strcmp(ev.status, "running") == 0) {
-            if (!j->in_step || j->step_index != ev.index) {
-                j->in_step = 1;
-                j->seen_step = 1;
-                j->step_index = ev.index;
-                j->step_started = job_now();
-                set_str(&j->step_start, ev.start_state);
-                set_str(&j->step_end, ev.end_state);
-                set_str(&j->step_driver, ev.driver);
-                set_str(&j->step_method, ev.method);
-            }
-        } else if (ev.status && strcmp(ev.status, "retrying") == 0) {
-            /* still in the step */
-        } else if (ev.status) {
-            if (strcmp(ev.status, "done") == 0 || strcmp(ev.status, "failed") == 0) j->steps_run++;
-            if (strcmp(ev.status, "skipped") == 0) j->steps_skipped++;
-            j->in_step = 0;
-        }
-        break;
-    case EV_RESULT:
-        j->got_result = 1;
-        j->exit_status = ev.exit_status;
-        set_str(&j->outcome, ev.outcome);
-        set_str(&j->message, ev.message);
-        break;
-    default:
-        break;
-    }
-    if (j->fn) j->fn(j->user, j, &ev, line);
-    ev_event_free(&ev);
-}
-
-/* Formats, tracks and forwards an event the supervisor writes itself. */
-static void synth(job *j, const char *event, cJSON *obj)
-{
-    char *line = ev_format(j->ctx->config, event, j->username, obj);
-    if (line) dispatch_line(j, line);
-    free(line);
-}
-
-/* Splits buffered input into lines. */
-static void drain_lines(job *j)
-{
-    char *data = j->buf.data;
-    if (!data) return;
-    size_t start = 0;
-    for (size_t i = 0; i < j->buf.len; i++) {
-        if (data[i] != '\n') continue;
-        data[i] = '\0';
-        char *line = strdup(data + start);
-        data[i] = '\n';
-        size_t n = strlen(line);
-        char *with_nl = malloc(n + 2);
-        memcpy(with_nl, line, n);
-        with_nl[n] = '\n';
-        with_nl[n + 1] = '\0';
-        dispatch_line(j, with_nl);
-        free(with_nl);
-        free(line);
-        start = i + 1;
-    }
-    if (start) {
-        size_t rest = j->buf.len - start;
-        memmove(data, data + start, rest);
-        j->buf.len = rest;
-        data[rest] = '\0';
-    }
-}
-
-/* Short signal name: "SIGSEGV". */
-static void signal_name(int sig, char *buf, size_t len)
-{
-    const char *abbrev = sigabbrev_np(sig);
-    if (abbrev)
-        snprintf(buf, len, "SIG%s", abbrev);
-    else
-        snprintf(buf, len, "signal %d", sig);
-}
-
-/* The worker is gone without a result: record what happened. */
-static void conclude_without_result(job *j)
-{
-    char why[256];
-    if (j->killed_timeout) {
-        snprintf(why, sizeof why, "timed out after %g s", j->timeout_used);
-    } else if (j->cancel_count >= 2 && WIFSIGNALED(j->wait_status) && WTERMSIG(j->wait_status) == SIGKILL) {
-        snprintf(why, sizeof why, "was stopped by the operator (worker killed)");
-    } else if (WIFSIGNALED(j->wait_status)) {
-        char sn[32];
-        signal_name(WTERMSIG(j->wait_status), sn, sizeof sn);
-        snprintf(why, sizeof why, "crashed (%s)", sn);
-    } else {
-        snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(j->wait_status));
-    }
-    if (j->in_step) {
-        strbuf msg = STRBUF_INIT;
-        sb_addf(&msg, "%s.%s %s", j->step_driver ? j->step_driver : "?", j->step_method ? j->step_method : "?", why);
-        const char *final = PLAN_ERROR_STATE;
-        lms_error e;
-        memset(&e, 0, sizeof e);
-        if (lms_update_state(j->ctx->lms, j->username, PLAN_ERROR_STATE, sb_str(&msg), 0, &e) != 0) {
-            cJSON *lo = cJSON_CreateObject();
-            cJSON_AddStringToObject(lo, "level", "error");
-            strbuf t = STRBUF_INIT;
-            sb_addf(&t, "Critical error attempting to change learner state to ERRORED: %s", e.message);
-            cJSON_AddStringToObject(lo, "text", sb_str(&t));
-            sb_free(&t);
-            synth(j, "log", lo);
-            final = NULL;
-        }
-        lms_error_clear(&e);
-        cJSON *lo = cJSON_CreateObject();
-        cJSON_AddStringToObject(lo, "level", "error");
-        strbuf t = STRBUF_INIT;
-        sb_addf(&t, "Error in retirement state %s: %s", j->step_start ? j->step_start : "None", sb_str(&msg));
-        cJSON_AddStringToObject(lo, "text", sb_str(&t));
-        sb_free(&t);
-        synth(j, "log", lo);
-        cJSON *so = ev_step_object(j->step_index, j->step_start, j->step_end, j->step_driver, j->step_method);
-        cJSON_AddStringToObject(so, "status", "failed");
-        cJSON_AddNumberToObject(so, "elapsed_ms", floor((job_now() - j->step_started) * 1000.0));
-        cJSON_AddStringToObject(so, "message", sb_str(&msg));
-        synth(j, "step", so);
-        cJSON *ro = cJSON_CreateObject();
-        cJSON_AddStringToObject(ro, "outcome", "errored");
-        cJSON_AddNumberToObject(ro, "exit_status", 252);
-        cJSON_AddStringToObject(ro, "message", sb_str(&msg));
-        if (final) cJSON_AddStringToObject(ro, "final_state", final);
-        synth(j, "result", ro);
-        sb_free(&msg);
-    } else if (!j->seen_step && j->phase && j->phase[0]) {
-        /* a driver's get_instance crashed or hung: set-up, before any state change */
-        char phase[JOB_PHASE_LEN];
-        snprintf(phase, sizeof phase, "%s", j->phase);
-        strbuf msg = STRBUF_INIT;
-        sb_addf(&msg, "%s %s", phase, why);
-        cJSON *lo = cJSON_CreateObject();
-        cJSON_AddStringToObject(lo, "level", "error");
-        strbuf t = STRBUF_INIT;
-        sb_addf(&t, "Unexpected error occurred!\n%s while the drivers were being started for %s; the learner is "
-                    "untouched (no state change happened): fix the driver, then run the retirement again",
-                sb_str(&msg), j->username);
-        cJSON_AddStringToObject(lo, "text", sb_str(&t));
-        sb_free(&t);
-        synth(j, "log", lo);
-        cJSON *ro = cJSON_CreateObject();
-        cJSON_AddStringToObject(ro, "outcome", "errored");
-        cJSON_AddNumberToObject(ro, "exit_status", 255);
-        sb_addf(&msg, "; the learner is untouched (no state change happened)");
-        cJSON_AddStringToObject(ro, "message", sb_str(&msg));
-        synth(j, "result", ro);
-        sb_free(&msg);
-    } else {
-        strbuf msg = STRBUF_INIT;
-        sb_addf(&msg, "the worker retiring %s %s outside a step; no state was changed by it", j->username, why);
-        cJSON *ro = cJSON_CreateObject();
-        cJSON_AddStringToObject(ro, "outcome", "errored");
-        cJSON_AddNumberToObject(ro, "exit_status", 255);
-        cJSON_AddStringToObject(ro, "message", sb_str(&msg));
-        synth(j, "result", ro);
-        sb_free(&msg);
-    }
-}
-
-int job_on_readable(job *j)
-{
-    if (j->fd < 0) return job_tick(j, job_now());
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(j->fd, buf, sizeof buf);
-        if (n > 0) {
-            sb_addn(&j->buf, buf, (size_t)n);
-            drain_lines(j);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        /* EOF or error: the worker closed its end */
-        close(j->fd);
-        j->fd = -1;
-        break;
-    }
-    return job_tick(j, job_now());
-}
-
-int job_tick(job *j, double now)
-{
-    if (j->done) return 1;
-    /* the timeout covers a step in flight, and the set-up from the worker's start to its first step
-     * (a driver whose get_instance never returns) */
-    double since = j->in_step ? j->step_started : (!j->seen_step && !j->got_result ? j->started : -1);
-    if (since >= 0 && !j->killed_timeout && j->timeout_used > 0 && now - since > j->timeout_used && !j->reaped) {
-        j->killed_timeout = 1;
-        kill(j->pid, SIGKILL);
-    }
-    if (!j->reaped) {
-        int st;
-        pid_t r = waitpid(j->pid, &st, j->killed_timeout || j->cancel_count >= 2 ? 0 : WNOHANG);
-        if (r == j->pid) {
-            j->reaped = 1;
-            j->wait_status = st;
-        } else if (r < 0 && errno == ECHILD) {
-            j->reaped = 1;
-            j->wait_status = 0;
-        }
-    }
-    if (j->reaped && j->fd >= 0) {
-        /* read whatever is left (non-blocking: a grandchild may still hold the pipe open) */
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(j->fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-            if (n > 0) sb_addn(&j->buf, buf, (size_t)n);
-        drain_lines(j);
-        close(j->fd);
-        j->fd = -1;
-    }
-    if (j->reaped && j->fd < 0) {
-        if (!j->got_result) conclude_without_result(j);
-        if (j->exit_status < 0) j->exit_status = 255;
-        j->done = 1;
-    }
-    return j->done;
-}
-
-int job_poll_timeout_ms(const job *j)
-{
-    if (j->done) return 0;
-    if (j->fd < 0) return 10;
-    int ms = 250;
-    double since = j->in_step ? j->step_started : (!j->seen_step && !j->got_result ? j->started : -1);
-    if (since >= 0 && j->timeout_used > 0) {
-        double left = j->timeout_used - (job_now() - since);
-        int l = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
-        if (l < ms) ms = l;
-    }
-    return ms;
-}
-
-void job_cancel(job *j)
-{
-    if (j->done || j->reaped) return;
-    j->cancel_count++;
-    kill(j->pid, j->cancel_count >= 2 ? SIGKILL : SIGTERM);
-}
-
-void job_free(job *j)
-{
-    if (!j) return;
-    if (j->pid > 0 && !j->reaped) {
-        kill(j->pid, SIGKILL);
-        waitpid(j->pid, NULL, 0);
-    }
-    if (j->fd >= 0) close(j->fd);
-    if (j->phase) munmap(j->phase, JOB_PHASE_LEN);
-    sb_free(&j->buf);
-    free(j->username);
-    free(j->label);
-    free(j->driver);
-    free(j->method);
-    free(j->bracket_start);
-    free(j->bracket_end);
-    free(j->step_start);
-    free(j->step_end);
-    free(j->step_driver);
-    free(j->step_method);
-    free(j->outcome);
-    free(j->message);
-    free(j);
-}
-
-int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile int *cancel_flag, char *err,
-            size_t err_len)
-{
-    job *j = job_start(ctx, spec, fn, user, err, err_len);
-    if (!j) return 255;
-    int seen_cancel = 0;
-    while (!job_done(j)) {
-        if (cancel_flag && *cancel_flag > seen_cancel) {
-            seen_cancel = *cancel_flag;
-            job_cancel(j);
-        }
-        struct pollfd p = {job_fd(j), POLLIN, 0};
-        int timeout = job_poll_timeout_ms(j);
-        if (p.fd >= 0) {
-            int r = poll(&p, 1, timeout);
-            if (r > 0) {
-                job_on_readable(j);
-                continue;
-            }
-        } else {
-            struct timespec ts = {0, (long)timeout * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-        job_tick(j, job_now());
-    }
-    int status = job_exit_status(j);
-    job_free(j);
-    return status;
+    out->action = (job_action)a->valueint;
+    out->dry_run = d->valueint;
+    out->label = opt_str(o, "label");
+    out->driver = opt_str(o, "driver");
+    out->method = opt_str(o, "method");
+    out->bracket_start = opt_str(o, "bracket_start");
+    out->bracket_end = opt_str(o, "bracket_end");
+    return 0;
 }

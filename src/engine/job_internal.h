@@ -1,0 +1,86 @@
+/* job internals shared by job_supervisor.c (context, job_start, the poll side, the pool of
+ * reusable workers) and job_worker.c (the worker process). Not a public interface: include
+ * engine/job.h elsewhere. */
+#ifndef RETIRECTL_JOB_INTERNAL_H
+#define RETIRECTL_JOB_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "engine/job.h"
+#include "engine/strbuf.h"
+
+/* Size of the phase buffer a worker shares with its supervisor. */
+#define JOB_PHASE_LEN 256
+
+/* One worker process. Owned by the ctx's list of live workers; lent to one job at a time. */
+typedef struct job_proc {
+    pid_t pid;
+    int ev_fd;   /* read end of the worker's event pipe (non-blocking), -1 once closed */
+    int cmd_fd;  /* write end of the pipe that hands a reusable worker its next learner, or -1 */
+    char *phase; /* shared mapping (JOB_PHASE_LEN): "<DRIVER>.get_instance" while the worker starts a
+                    driver, "" otherwise; names what a set-up crash or hang was in. May be NULL. */
+    int reaped;
+    int wait_status;
+    int learners; /* learners handed to it so far */
+} job_proc;
+
+struct job_ctx {
+    const cfg *config;
+    http_client *http;
+    lms_client *lms;
+    reg *registry;
+    int own_http, own_lms, own_reg;
+    double step_timeout;
+    int min_http_log_level; /* HTTP log lines below this level are not sent as `log` events */
+    int reuse;              /* workers take further learners over cmd_fd (job_ctx_set_reuse_workers) */
+    job_proc **procs;       /* every live worker (busy or idle) */
+    size_t n_procs;
+    job_proc **idle; /* workers waiting for their next learner */
+    size_t n_idle;
+};
+
+struct job {
+    job_ctx *ctx;
+    char *username;
+    job_spec spec; /* strings below are owned copies */
+    char *label, *driver, *method, *bracket_start, *bracket_end;
+    job_event_fn fn;
+    void *user;
+    job_proc *proc; /* the worker running this job; NULL once released to the pool or freed */
+    pid_t pid;
+    int fd;
+    strbuf buf;
+    int reaped;
+    int wait_status;
+    int done;
+    /* tracking from events */
+    int in_step;
+    int step_index;
+    char *step_start, *step_end, *step_driver, *step_method;
+    double step_started;
+    int got_result;
+    int exit_status;
+    char *outcome;
+    char *message;
+    int steps_run, steps_skipped;
+    long lms_user_id, retirement_id;
+    /* supervisor actions */
+    int killed_timeout;
+    int cancel_count;
+    double timeout_used;
+    double started; /* when the learner was handed to the worker (the timeout covers set-up too) */
+    int seen_step;  /* a step has started: the set-up phase is over */
+};
+
+/* The worker process (job_worker.c): runs spec (then, when cmd_fd >= 0, each further spec read
+ * from cmd_fd, until EOF) writing events to ev_fd, and _exit()s. close_fds (n_close entries)
+ * are the supervisor's descriptors of other workers, closed first. Never returns. */
+__attribute__((noreturn)) void job_worker_main(job_ctx *ctx, const job_spec *spec, int ev_fd, int cmd_fd,
+                                               char *phase, const int *close_fds, size_t n_close);
+
+/* Encodes a spec as one line (JSON + "\n") for cmd_fd, and decodes it (strings of *out point
+ * into *holder, which the caller frees with cJSON_Delete). malloc'd / 0 or -1. */
+char *job_spec_encode(const job_spec *spec);
+int job_spec_decode(const char *line, job_spec *out, void **holder);
+
+#endif
