@@ -205,6 +205,11 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
      * None); the LMS answers 400 "Missing required parameter: 'state'" and the run ends with
      * ERR_FETCHING (253). Kept as is so the requests and the exit status match. */
 
+    /* upstream logs this first, before the config is checked (None when no --config_file) */
+    printf("Starting bulk update script: Config: %s\n", config_file     ? config_file
+                                                         : g && g->config_path ? g->config_path
+                                                                               : "None");
+    fflush(stdout);
     char *path = cli_config_path(g, config_file);
     /* only the XDG default, and it does not exist: nothing was passed in */
     if (path && !config_file && !(g && g->config_path) && access(path, F_OK) != 0) {
@@ -255,7 +260,6 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
-    printf("Starting bulk update script: Config: %s\n", path);
     printf("Fetching users in state %s created from %s to %s\n", initial ? initial : "None", start_d, end_d);
     fflush(stdout);
     cJSON *learners = NULL;
