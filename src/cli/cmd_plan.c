@@ -1,11 +1,10 @@
 /* `retirectl plan USER`: the dry-run of `retire` (what would run, skip or fail, with the
  * request each step would send); no state change and no driver call, only previews. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 
 static void usage(FILE *out)
 {
@@ -27,42 +26,10 @@ static void usage(FILE *out)
 
 int cmd_plan(int argc, char **argv, const cli_globals *g)
 {
-    const char *username = NULL, *config_file = NULL;
-    int events = g && g->json, missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            username = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            config_file = v;
-        } else if (cli_opt_flag(argv[i], "--events") || cli_opt_flag(argv[i], "--json")) {
-            events = 1;
-        } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            /* implied */
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "retirectl plan: unknown option '%s' (see retirectl plan --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!username) {
-            username = argv[i];
-        } else {
-            fprintf(stderr, "retirectl plan: one learner at a time ('%s' and '%s' given)\n", username, argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (missing) return CLI_EXIT_USAGE;
-    if (!username) {
-        const char *env = getenv("RETIREMENT_USERNAME");
-        if (env && *env) username = env;
-    }
-    if (!username || !*username) {
-        fprintf(stderr, "retirectl plan: no learner given: pass USER (or set RETIREMENT_USERNAME)\n");
-        return CLI_EXIT_USAGE;
-    }
-    return cli_retire_one(g, username, config_file, 1, events, NULL);
+    static const cli_learner_cmd cmd = {"plan", CLI_LA_EVENTS | CLI_LA_DRY_RUN | CLI_LA_ENV_USERNAME, usage, "",
+                                        "pass USER (or set RETIREMENT_USERNAME)"};
+    cli_learner_args a; /* --dry-run is accepted: it is implied */
+    int rc = cli_parse_learner_args(argc, argv, g, &cmd, &a);
+    if (rc >= 0) return rc;
+    return cli_retire_one(g, a.username, a.config_file, 1, a.events, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/audit.h"
 #include "engine/job.h"
 
@@ -137,45 +138,11 @@ int cmd_retire(int argc, char **argv, const cli_globals *g)
             return retire_all_main(argc, argv, g);
         }
     }
-    const char *username = NULL, *config_file = NULL, *reason = NULL;
-    int dry_run = 0, events = g && g->json, missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            username = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            config_file = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            reason = v;
-        } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            dry_run = 1;
-        } else if (cli_opt_flag(argv[i], "--events") || cli_opt_flag(argv[i], "--json")) {
-            events = 1;
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "retirectl retire: unknown option '%s' (see retirectl retire --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!username) {
-            username = argv[i];
-        } else {
-            fprintf(stderr, "retirectl retire: one learner at a time ('%s' and '%s' given); use retire --all for the queue\n",
-                    username, argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (missing) return CLI_EXIT_USAGE;
-    if (!username) {
-        const char *env = getenv("RETIREMENT_USERNAME");
-        if (env && *env) username = env;
-    }
-    if (!username || !*username) {
-        fprintf(stderr, "retirectl retire: no learner given: pass USER, --username USER or set RETIREMENT_USERNAME\n");
-        return CLI_EXIT_USAGE;
-    }
-    return cli_retire_one(g, username, config_file, dry_run, events, reason);
+    static const cli_learner_cmd cmd = {"retire", CLI_LA_EVENTS | CLI_LA_DRY_RUN | CLI_LA_REASON | CLI_LA_ENV_USERNAME,
+                                        usage, "; use retire --all for the queue",
+                                        "pass USER, --username USER or set RETIREMENT_USERNAME"};
+    cli_learner_args a;
+    int rc = cli_parse_learner_args(argc, argv, g, &cmd, &a);
+    if (rc >= 0) return rc;
+    return cli_retire_one(g, a.username, a.config_file, a.dry_run, a.events, a.reason);
 }

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/plan.h"
 #include "engine/strbuf.h"
 
@@ -117,39 +118,13 @@ static cJSON *position_of(const cfg *c, const char *state, const char *last_stat
 
 int cmd_status(int argc, char **argv, const cli_globals *g)
 {
-    const char *username = NULL, *config_file = NULL;
-    int json = g && g->json, missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            username = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            config_file = v;
-        } else if (cli_opt_flag(argv[i], "--json")) {
-            json = 1;
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "retirectl status: unknown option '%s' (see retirectl status --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!username) {
-            username = argv[i];
-        } else {
-            fprintf(stderr, "retirectl status: one learner at a time\n");
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (missing) return CLI_EXIT_USAGE;
-    if (!username || !*username) {
-        fprintf(stderr, "retirectl status: no learner given: pass USER\n");
-        return CLI_EXIT_USAGE;
-    }
+    static const cli_learner_cmd cmd = {"status", 0, usage, "", "pass USER"};
+    cli_learner_args a;
+    int rc = cli_parse_learner_args(argc, argv, g, &cmd, &a);
+    if (rc >= 0) return rc;
+    const char *username = a.username;
     cli_ctx ctx;
-    int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS);
+    rc = cli_open(&ctx, g, a.config_file, CLI_NEED_LMS);
     if (rc) return rc;
     cJSON *learner = NULL;
     lms_error e;
@@ -173,7 +148,7 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
     const char *state = str_at(learner, "current_state", "state_name");
     const char *last = str_at(learner, "last_state", "state_name");
     cJSON *pos = position_of(ctx.config, state, last);
-    if (json) {
+    if (a.events) {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddItemToObject(out, "learner", learner);
         cJSON_AddItemToObject(out, "position", pos);
