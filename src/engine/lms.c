@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/drv_common.h"
 #include "engine/strbuf.h"
 
 struct lms_client {
@@ -56,65 +57,13 @@ int lms_last_attempts(const lms_client *l) { return l ? l->last_attempts : 0; }
 
 /* ------------------------------------------------------------------ Python-style JSON */
 
-/* Decodes one UTF-8 code point; returns bytes used (1 for an invalid byte, taken as U+FFFD). */
-static int utf8_next(const unsigned char *s, unsigned *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!n) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    unsigned v = s[0] & (0x7F >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return n;
-}
-
-static void dumps_str(strbuf *sb, const char *s)
-{
-    sb_addc(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned cp;
-        int n = utf8_next(p, &cp);
-        p += n;
-        switch (cp) {
-        case '"': sb_add(sb, "\\\""); break;
-        case '\\': sb_add(sb, "\\\\"); break;
-        case '\n': sb_add(sb, "\\n"); break;
-        case '\r': sb_add(sb, "\\r"); break;
-        case '\t': sb_add(sb, "\\t"); break;
-        case '\b': sb_add(sb, "\\b"); break;
-        case '\f': sb_add(sb, "\\f"); break;
-        default:
-            if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
-                sb_addf(sb, "\\u%04x", cp);
-            } else if (cp >= 0x10000) {
-                unsigned v = cp - 0x10000;
-                sb_addf(sb, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
-            } else {
-                sb_addc(sb, (char)cp);
-            }
-        }
-    }
-    sb_addc(sb, '"');
-}
-
+/* json.dumps of a value: ", " / ": " separators, strings as drv_json_str (ensure_ascii). */
 static void dumps(strbuf *sb, const cJSON *v)
 {
     if (!v || cJSON_IsNull(v)) sb_add(sb, "null");
     else if (cJSON_IsTrue(v)) sb_add(sb, "true");
     else if (cJSON_IsFalse(v)) sb_add(sb, "false");
-    else if (cJSON_IsString(v)) dumps_str(sb, v->valuestring);
+    else if (cJSON_IsString(v)) drv_json_str(sb, v->valuestring);
     else if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
         if (d == (double)(long long)d && d < 9e15 && d > -9e15) sb_addf(sb, "%lld", (long long)d);
@@ -129,7 +78,7 @@ static void dumps(strbuf *sb, const cJSON *v)
     } else if (cJSON_IsObject(v)) {
         sb_addc(sb, '{');
         for (const cJSON *e = v->child; e; e = e->next) {
-            dumps_str(sb, e->string ? e->string : "");
+            drv_json_str(sb, e->string ? e->string : "");
             sb_add(sb, ": ");
             dumps(sb, e);
             if (e->next) sb_add(sb, ", ");

@@ -83,22 +83,6 @@ void ui_start_drivers(void)
     ui_con.n_problems = 0;
 }
 
-/* Splits tab fields in place (unescaped). */
-static int fields_of(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        char *t = strchr(p, '\t');
-        if (!t) break;
-        *t = '\0';
-        p = t + 1;
-    }
-    for (int i = 0; i < n; i++) ui_proto_unescape(f[i]);
-    return n;
-}
-
 static void on_queue_done_impl(void)
 {
     /* keep the selection on the same learner across refreshes */
@@ -173,7 +157,7 @@ static void status_line(char *line)
 {
     if (line[0] == 'F' && line[1] == '\t') {
         char *f[2];
-        if (fields_of(line + 2, f, 2) != 2) return;
+        if (ui_proto_split(line + 2, f, 2) != 2) return;
         field *nf = realloc(ui_con.fields_next, (ui_con.n_fields_next + 1) * sizeof *nf);
         if (!nf) abort();
         ui_con.fields_next = nf;
@@ -190,7 +174,7 @@ static void drivers_line(char *line)
 {
     char *f[7];
     if (line[0] == 'V' && line[1] == '\t') {
-        if (fields_of(line + 2, f, 7) != 7) return;
+        if (ui_proto_split(line + 2, f, 7) != 7) return;
         size_t nm = 0;
         for (char *p = f[5]; *p; p++) nm += *p == ',';
         nm += *f[5] ? 1 : 0;

@@ -164,8 +164,7 @@ char *ui_proto_escape(const char *s)
     return out;
 }
 
-/* Splits line at tabs into at most max fields (unescaped in place); returns the count. */
-static int split(char *line, char **f, int max)
+int ui_proto_split(char *line, char **f, int max)
 {
     int n = 0;
     char *p = line;
@@ -185,7 +184,7 @@ int ui_store_feed_line(ui_store *s, char *line)
     char *f[9];
     if (line[0] == 'L' && line[1] == '\t') {
         /* L id user_id created modified state last_state username */
-        int n = split(line + 2, f, 7);
+        int n = ui_proto_split(line + 2, f, 7);
         if (n != 7) return -1;
         ui_store_add(s, f[6], f[4], f[5], (uint32_t)strtoul(f[0], NULL, 10), (uint32_t)strtoul(f[1], NULL, 10),
                      strtoll(f[2], NULL, 10), strtoll(f[3], NULL, 10));

@@ -84,6 +84,8 @@ int ui_pipe_step_of_end(const ui_pipeline *p, const char *state);
 char *ui_proto_escape(const char *s);
 /* Unescapes in place. */
 void ui_proto_unescape(char *s);
+/* Splits line at tabs, in place, into at most max fields (each unescaped); returns the count. */
+int ui_proto_split(char *line, char **f, int max);
 /* Parses an ISO-8601 UTC time ("2018-10-18T20:35:52.349757Z", "+00:00" accepted) to epoch
  * seconds; 0 when unparsable. */
 int64_t ui_parse_time(const char *s);
