@@ -21,6 +21,9 @@ ui_console ui_con;
 static volatile sig_atomic_t g_quit_signal;
 static int g_curses_on;
 
+/* ---------- terminal restore on every exit path ---------- */
+
+/* Ends curses once (atexit and the normal exit path). */
 static void restore_terminal(void)
 {
     if (g_curses_on) {
@@ -29,6 +32,7 @@ static void restore_terminal(void)
     }
 }
 
+/* Fatal signals: restore the terminal, say so, and die by the same signal. */
 static void crash_handler(int sig)
 {
     /* endwin is not async-signal-safe, but the process is dying and a usable terminal matters more */
@@ -43,6 +47,7 @@ static void crash_handler(int sig)
     raise(sig);
 }
 
+/* SIGTERM, SIGINT, SIGHUP, SIGQUIT: the loop stops at its next turn. */
 static void quit_handler(int sig)
 {
     g_quit_signal = sig;
@@ -66,6 +71,9 @@ static void install_signals(void)
     atexit(restore_terminal);
 }
 
+/* ---------- theme ---------- */
+
+/* Curses attributes of a theme style (colours aside). */
 static attr_t style_attrs(const ui_style *s)
 {
     attr_t a = A_NORMAL;
@@ -77,6 +85,7 @@ static attr_t style_attrs(const ui_style *s)
     return a;
 }
 
+/* Sets ui_con.attr for every role (with colour pairs when the terminal has colours). */
 static void apply_theme(void)
 {
     int colour = !ui_con.mono && has_colors();
@@ -103,6 +112,9 @@ const char *ui_selected_name(void)
     return l ? ui_store_name(&ui_con.store, l) : NULL;
 }
 
+/* ---------- drawing and keys ---------- */
+
+/* Redraws the screen: the view, message line and status bar, then a picker or dialog on top. */
 static void draw(void)
 {
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
@@ -149,6 +161,7 @@ static void draw(void)
     ui_con.dirty = 0;
 }
 
+/* Moves the selection of the current view by delta rows (clamped). */
 static void move_sel(long delta)
 {
     if (ui_con.view == V_LIST) {
@@ -173,6 +186,7 @@ static void move_sel(long delta)
     }
 }
 
+/* Applies ui_con.filter to the list; every tab's selection goes back to the top. */
 static void apply_filter(void)
 {
     if (!ui_con.have_store) return;
@@ -180,6 +194,7 @@ static void apply_filter(void)
     for (int t = 0; t < UI_TAB_COUNT; t++) ui_con.sel[t] = ui_con.top[t] = 0;
 }
 
+/* A key while the / filter is being typed. */
 static void handle_filter_key(int ch)
 {
     size_t len = strlen(ui_con.filter);
@@ -206,6 +221,7 @@ static void handle_filter_key(int ch)
     apply_filter();
 }
 
+/* Runs an action of the key map (keys.h) in the current view. */
 static void do_action(ui_action a)
 {
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
@@ -333,6 +349,7 @@ static void do_action(ui_action a)
     ui_con.dirty = 1;
 }
 
+/* Routes a key: help, dialog, picker, filter editing, else the key map. */
 static void handle_key(int ch)
 {
     ui_con.last_key = ch;
@@ -370,6 +387,10 @@ static void handle_key(int ch)
     do_action(a);
 }
 
+/* ---------- setup and loop ---------- */
+
+/* Reads what the console needs from the config: pipeline, states to list, refresh period,
+ * cool-off and history days, workers, environment and LMS host. */
 static void setup_config(void)
 {
     const cfg *c = ui_con.o->config;

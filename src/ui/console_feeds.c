@@ -83,6 +83,8 @@ void ui_start_drivers(void)
     ui_con.n_problems = 0;
 }
 
+/* Takes the fetched list (a failed refresh keeps the last good one), keeping each tab's
+ * selection on the same learner. */
 static void on_queue_done_impl(void)
 {
     /* keep the selection on the same learner across refreshes */
@@ -148,6 +150,7 @@ static void drain_lines(strbuf *buf, void (*fn)(char *line))
     }
 }
 
+/* One line of each protocol (fetch.h): learner list, LMS record, drivers. */
 static void queue_line(char *line)
 {
     ui_store_feed_line(&ui_con.next, line);

@@ -127,6 +127,7 @@ static pid_t spawn_job(ui_job *j, const char *const *args)
     return pid;
 }
 
+/* Records a job; keeps the newest 200 records (never dropping a job not yet reaped). */
 static void add_job(ui_job *j)
 {
     ui_job **nj = realloc(ui_con.jobs, (ui_con.n_jobs + 1) * sizeof *nj);

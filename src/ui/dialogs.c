@@ -35,6 +35,7 @@ void ui_dlg_line(const char *fmt, ...)
     sb_free(&sb);
 }
 
+/* Adds a learner the dialog acts on. */
 static void dlg_add_learner(const char *name)
 {
     char **nl = realloc(ui_con.dlg.learners, (ui_con.dlg.n_learners + 1) * sizeof *nl);
@@ -283,6 +284,8 @@ void ui_ask_reset_pick(void)
     ui_con.dirty = 1;
 }
 
+/* Asks before `retirectl reset` moves learner, and every learner in its state whose request was
+ * created the same day, to new_state. */
 static void ask_reset(const char *learner, const char *new_state)
 {
     ui_dialog_clear();
@@ -325,6 +328,7 @@ static void ask_reset(const char *learner, const char *new_state)
     ui_open_dialog(ACT_RESET, title);
 }
 
+/* The operator confirmed: does what the dialog described. */
 static void confirm_dialog(void)
 {
     dialog d = ui_con.dlg;
@@ -364,6 +368,7 @@ static void confirm_dialog(void)
     ui_dialog_clear();
 }
 
+/* The operator declined: nothing is done. */
 static void decline_dialog(void)
 {
     act_kind k = ui_con.dlg.kind;

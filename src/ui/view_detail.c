@@ -51,6 +51,7 @@ static ui_step_status derived_status(size_t i, const char *state, const char *la
     return UI_STEP_PENDING;
 }
 
+/* Colour role and "[x]"-style icon of a step status. */
 static ui_role status_role(ui_step_status s)
 {
     switch (s) {

@@ -33,6 +33,7 @@ void ui_draw_tabs(const ui_screen_layout *L)
     }
 }
 
+/* Width of the state column: the longest state name, at least 5. */
 static int max_state_width(void)
 {
     int w = 5;
@@ -43,6 +44,7 @@ static int max_state_width(void)
     return w;
 }
 
+/* Colour role of a learner's state in the list, by its tab. */
 static ui_role state_role(const char *state, ui_tab tab)
 {
     if (tab == UI_TAB_FAILED) return UR_FAILED;
