@@ -189,6 +189,9 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     /* one debug event per HTTP request is most of a bulk run's event traffic: keep info and up
      * unless the caller wants the full stream */
     if (!events) job_ctx_set_http_log_level(jc, RD_LOG_INFO);
+    /* a worker retires learner after learner (its connection and drivers stay); one that
+     * crashes or times out fails only the learner in flight and a fresh one takes the rest */
+    job_ctx_set_reuse_workers(jc, 1);
 
     /* the queue: PENDING + every end state, as get_learners_to_retire.py asks */
     size_t n_states = ctx.config->n_steps + 1;

@@ -3,6 +3,8 @@
  * in order (job first, result last), refusals, cancellation, and a timeout while other jobs
  * keep running. */
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "retire_support.h"
 
@@ -170,11 +172,86 @@ static void test_cancel(void **state)
     rt_stop(&env);
 }
 
+/* Reusable workers (job_ctx_set_reuse_workers), one learner at a time as `retire --all -j 1`
+ * runs them: one worker retires learner after learner; the one whose step times out fails only
+ * its learner in flight (ERRORED with the reason), a fresh worker takes the rest, and every
+ * learner is worked exactly once (one status GET, one COMPLETE/ERRORED). */
+static void test_reused_workers(void **state)
+{
+    (void)state;
+    rt_env env;
+    const char *flags[] = {"--legacy-mailings", NULL};
+    rt_start(&env,
+             "[{\"username\": \"r1\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"r2\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"r3\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"r4\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"r5\", \"state\": \"PENDING\", \"days_ago\": 10}]",
+             flags, NULL, "step_timeout_seconds: 1\n");
+    rt_fault(&env, "{\"endpoint\": \"retire_forum\", \"username\": \"r3\", \"latency_ms\": 6000}");
+    cfg *c = NULL;
+    char err[2048];
+    if (cfg_load(env.config, &c, err, sizeof err) != 0) fail_msg("%s", err);
+    job_ctx *ctx = job_ctx_new(c, NULL, err, sizeof err);
+    assert_non_null(ctx);
+    job_ctx_set_reuse_workers(ctx, 1);
+    assert_int_equal(job_ctx_prepare(ctx, err, sizeof err), 0);
+    tracker t;
+    memset(&t, 0, sizeof t);
+    const char *names[] = {"r1", "r2", "r3", "r4", "r5"};
+    pid_t pids[5];
+    int status[5];
+    for (int i = 0; i < 5; i++) {
+        t.names[t.n++] = names[i];
+        job_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.username = names[i];
+        spec.action = JOB_RETIRE;
+        job *j = job_start(ctx, &spec, on_event, &t, err, sizeof err);
+        if (!j) fail_msg("job_start %s: %s", names[i], err);
+        pids[i] = job_pid(j);
+        run_all(&j, 1);
+        status[i] = job_exit_status(j);
+        if (i == 2) assert_non_null(strstr(job_message(j), "LMS.retirement_retire_forum timed out after 1 s"));
+        job_free(j);
+    }
+    assert_int_equal(status[0], 0);
+    assert_int_equal(status[1], 0);
+    assert_int_equal(status[2], 252);
+    assert_int_equal(status[3], 0);
+    assert_int_equal(status[4], 0);
+    /* r1..r3 by one worker; the timed-out one is never reused: r4 and r5 by a fresh one */
+    assert_int_equal(pids[1], pids[0]);
+    assert_int_equal(pids[2], pids[0]);
+    assert_int_not_equal(pids[3], pids[2]);
+    assert_int_equal(pids[4], pids[3]);
+    for (int i = 0; i < 5; i++) {
+        assert_true(t.s[i].first_is_job);
+        assert_true(t.s[i].last_is_result);
+        char path[128];
+        snprintf(path, sizeof path, "/accounts/%s/retirement_status", names[i]);
+        if (rt_count(&env, "GET", path) != 1)
+            fail_msg("%s was fetched %d times (each learner is worked once)", names[i], rt_count(&env, "GET", path));
+        rt_assert_state(&env, names[i], i == 2 ? "ERRORED" : "COMPLETE");
+    }
+    char *resp = rt_responses(&env, "r3");
+    assert_non_null(strstr(resp, "LMS.retirement_retire_forum timed out after 1 s"));
+    free(resp);
+    assert_int_equal(t.s[0].done_steps, 4);
+    assert_int_equal(t.s[4].done_steps, 4);
+    assert_int_equal(rt_count(&env, "POST", "/oauth2/access_token"), 1);
+    job_ctx_free(ctx); /* ends the idle worker */
+    assert_int_equal(kill(pids[4], 0) == 0 && waitpid(pids[4], NULL, WNOHANG) == 0, 0);
+    cfg_free(c);
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_multiplexed_jobs, rt_teardown),
         cmocka_unit_test_teardown(test_cancel, rt_teardown),
+        cmocka_unit_test_teardown(test_reused_workers, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
