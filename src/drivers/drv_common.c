@@ -150,12 +150,14 @@ rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, co
         } else {
             char *repr = pyrepr_json(resp.body ? resp.body : "", resp.body_len);
             if (!repr) {
-                /* requests' response.json() raises JSONDecodeError */
-                if (!resp.body || resp.body_len == 0)
-                    rd_call_message(call, "Expecting value: line 1 column 1 (char 0)");
+                /* requests' response.json() raises JSONDecodeError: record its text */
+                char *jerr = pyrepr_json_error(resp.body ? resp.body : "", resp.body ? resp.body_len : 0);
+                if (jerr)
+                    rd_call_message(call, "%s", jerr);
                 else
                     rd_call_message(call, "%s %s answered %ld with a body that is not JSON", method, url,
                                     resp.status);
+                free(jerr);
                 st = RD_FAILED;
             } else {
                 rd_call_message(call, "%s", repr);

@@ -527,6 +527,167 @@ char *pyrepr_json(const char *json, size_t len)
     return sb_take(&sb);
 }
 
+/* ------------------------------------------------------------------ json.loads errors */
+
+/* A scanner that follows CPython's json decoder (strict mode) far enough to raise the same
+ * JSONDecodeError message at the same position. Positions are in code points. */
+typedef struct jerr {
+    const unsigned char *s, *end;
+    const char *msg; /* set on the first error */
+    const unsigned char *at;
+} jerr;
+
+static int jerr_set(jerr *j, const char *msg, const unsigned char *at)
+{
+    if (!j->msg) {
+        j->msg = msg;
+        j->at = at;
+    }
+    return -1;
+}
+
+static const unsigned char *jws(const jerr *j, const unsigned char *p)
+{
+    while (p < j->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+static int jlit(const jerr *j, const unsigned char *p, const char *lit)
+{
+    size_t n = strlen(lit);
+    return (size_t)(j->end - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+static int jvalue(jerr *j, const unsigned char **pp, int depth);
+
+static int jstring(jerr *j, const unsigned char **pp)
+{
+    const unsigned char *start = *pp, *p = *pp + 1; /* after the opening quote */
+    for (;;) {
+        if (p >= j->end) return jerr_set(j, "Unterminated string starting at", start);
+        unsigned char c = *p;
+        if (c == '"') break;
+        if (c < 0x20) return jerr_set(j, "Invalid control character at", p);
+        if (c == '\\') {
+            if (p + 1 >= j->end) return jerr_set(j, "Unterminated string starting at", start);
+            unsigned char e = p[1];
+            if (e == 'u') {
+                int ok = j->end - p >= 6;
+                for (int k = 2; ok && k < 6; k++) ok = isxdigit(p[k]) != 0;
+                if (!ok) return jerr_set(j, "Invalid \\uXXXX escape", p + 1);
+                p += 6;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", e) || !e) return jerr_set(j, "Invalid \\escape", p);
+            p += 2;
+            continue;
+        }
+        p++;
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+static int jnumber(const jerr *j, const unsigned char **pp)
+{
+    const unsigned char *p = *pp;
+    if (p < j->end && *p == '-') p++;
+    if (p >= j->end || !isdigit(*p)) return -1;
+    if (*p == '0') p++;
+    else
+        while (p < j->end && isdigit(*p)) p++;
+    if (p + 1 < j->end && *p == '.' && isdigit(p[1])) {
+        p++;
+        while (p < j->end && isdigit(*p)) p++;
+    }
+    if (p < j->end && (*p == 'e' || *p == 'E')) {
+        const unsigned char *q = p + 1;
+        if (q < j->end && (*q == '+' || *q == '-')) q++;
+        if (q < j->end && isdigit(*q)) {
+            while (q < j->end && isdigit(*q)) q++;
+            p = q;
+        }
+    }
+    *pp = p;
+    return 0;
+}
+
+static int jcontainer(jerr *j, const unsigned char **pp, int depth, int is_obj)
+{
+    const unsigned char *p = jws(j, *pp + 1);
+    const unsigned char close = is_obj ? '}' : ']';
+    if (p < j->end && *p == close) {
+        *pp = p + 1;
+        return 0;
+    }
+    for (;;) {
+        if (is_obj) {
+            if (p >= j->end || *p != '"')
+                return jerr_set(j, "Expecting property name enclosed in double quotes", p);
+            if (jstring(j, &p)) return -1;
+            p = jws(j, p);
+            if (p >= j->end || *p != ':') return jerr_set(j, "Expecting ':' delimiter", p);
+            p = jws(j, p + 1);
+        }
+        if (jvalue(j, &p, depth + 1)) return -1;
+        p = jws(j, p);
+        if (p < j->end && *p == close) {
+            *pp = p + 1;
+            return 0;
+        }
+        if (p >= j->end || *p != ',') return jerr_set(j, "Expecting ',' delimiter", p);
+        p = jws(j, p + 1);
+        if (p < j->end && *p == close)
+            return jerr_set(j, is_obj ? "Expecting property name enclosed in double quotes" : "Expecting value", p);
+    }
+}
+
+static int jvalue(jerr *j, const unsigned char **pp, int depth)
+{
+    const unsigned char *p = *pp;
+    if (depth > 900) return jerr_set(j, "Expecting value", p); /* Python: RecursionError */
+    if (p >= j->end) return jerr_set(j, "Expecting value", p);
+    switch (*p) {
+    case '"': return jstring(j, pp);
+    case '{': return jcontainer(j, pp, depth, 1);
+    case '[': return jcontainer(j, pp, depth, 0);
+    default: break;
+    }
+    static const char *const lits[] = {"null", "true", "false", "NaN", "Infinity", "-Infinity", NULL};
+    for (int i = 0; lits[i]; i++)
+        if (jlit(j, p, lits[i])) {
+            *pp = p + strlen(lits[i]);
+            return 0;
+        }
+    if (jnumber(j, pp) == 0) return 0;
+    return jerr_set(j, "Expecting value", p);
+}
+
+char *pyrepr_json_error(const char *json, size_t len)
+{
+    if (!json) json = "";
+    jerr j = {(const unsigned char *)json, (const unsigned char *)json + len, NULL, NULL};
+    const unsigned char *p = jws(&j, j.s);
+    if (jvalue(&j, &p, 0) == 0) {
+        p = jws(&j, p);
+        if (p == j.end) return NULL;
+        jerr_set(&j, "Extra data", p);
+    }
+    /* line, column and char offset in code points, as Python counts them */
+    long pos = 0, line = 1, col_start = 0;
+    for (const unsigned char *q = j.s; q < j.at; q++) {
+        if ((*q & 0xC0) == 0x80) continue; /* continuation byte */
+        if (*q == '\n') {
+            line++;
+            col_start = pos + 1;
+        }
+        pos++;
+    }
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s: line %ld column %ld (char %ld)", j.msg, line, pos - col_start + 1, pos);
+    return sb_take(&sb);
+}
+
 const char *pyrepr_reason(long status)
 {
     switch (status) {

@@ -12,6 +12,10 @@
  * lists, numbers, True/False/None, and the text itself for a top-level string. NULL when the
  * text is not valid JSON (Python would raise JSONDecodeError). */
 char *pyrepr_json(const char *json, size_t len);
+/* The message of the JSONDecodeError that requests' response.json() (CPython json.loads,
+ * strict) raises for this body, e.g. "Expecting value: line 1 column 1 (char 0)"; NULL when
+ * the body is valid JSON. */
+char *pyrepr_json_error(const char *json, size_t len);
 /* Python repr of a UTF-8 string (with quotes). */
 char *pyrepr_str(const char *s);
 /* Standard HTTP reason phrase ("Not Found"), "" when unknown. */

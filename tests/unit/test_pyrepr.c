@@ -90,9 +90,54 @@ static void test_json_dumps_strings(void **state)
     sb_free(&sb);
 }
 
+/* requests' response.json() error texts, as CPython 3.11's json.loads words them (expected
+ * values produced with python3 -c 'json.loads(...)'). */
+static void expect_json_error(const char *body, const char *want)
+{
+    char *got = pyrepr_json_error(body, strlen(body));
+    if (!want) {
+        if (got) fail_msg("pyrepr_json_error(%s) = %s, want NULL", body, got);
+        return;
+    }
+    if (!got) fail_msg("pyrepr_json_error(%s) = NULL, want %s", body, want);
+    if (strcmp(got, want) != 0) fail_msg("pyrepr_json_error(%s) = %s, want %s", body, got, want);
+    free(got);
+}
+
+static void test_json_error_messages(void **state)
+{
+    (void)state;
+    expect_json_error("", "Expecting value: line 1 column 1 (char 0)");
+    expect_json_error("   ", "Expecting value: line 1 column 4 (char 3)");
+    expect_json_error("ok", "Expecting value: line 1 column 1 (char 0)");
+    expect_json_error("<html>\n<body>", "Expecting value: line 1 column 1 (char 0)");
+    expect_json_error("{\"id\": 1, \"us", "Unterminated string starting at: line 1 column 11 (char 10)");
+    expect_json_error("{\"a\":1,}", "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)");
+    expect_json_error("[1,]", "Expecting value: line 1 column 4 (char 3)");
+    expect_json_error("[1 2]", "Expecting ',' delimiter: line 1 column 4 (char 3)");
+    expect_json_error("{\"a\" 1}", "Expecting ':' delimiter: line 1 column 6 (char 5)");
+    expect_json_error("{1:2}", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)");
+    expect_json_error("\"abc", "Unterminated string starting at: line 1 column 1 (char 0)");
+    expect_json_error("\"a\tb\"", "Invalid control character at: line 1 column 3 (char 2)");
+    expect_json_error("\"a\\qb\"", "Invalid \\escape: line 1 column 3 (char 2)");
+    expect_json_error("\"\\u12G4\"", "Invalid \\uXXXX escape: line 1 column 3 (char 2)");
+    expect_json_error("{\"a\":1} x", "Extra data: line 1 column 9 (char 8)");
+    expect_json_error("1.", "Extra data: line 1 column 2 (char 1)");
+    expect_json_error("-", "Expecting value: line 1 column 1 (char 0)");
+    expect_json_error("01", "Extra data: line 1 column 2 (char 1)");
+    expect_json_error("\n\n  \xc3\xa9\"x", "Expecting value: line 3 column 3 (char 4)");
+    expect_json_error("[\n  \"\xc3\xa9\", tru]", "Expecting value: line 2 column 8 (char 9)");
+    expect_json_error("{\"a\":[1,{\"b\":}]}", "Expecting value: line 1 column 14 (char 13)");
+    expect_json_error("\"\xc3\xa9\\x\"", "Invalid \\escape: line 1 column 3 (char 2)");
+    expect_json_error("[1,\n2,,3]", "Expecting value: line 2 column 3 (char 6)");
+    expect_json_error("NaN", NULL);
+    expect_json_error(" {\"a\": [1, 2.5e-3, -0, null, true, false, \"\\u00e9\"]} ", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_error_messages),
         cmocka_unit_test(test_containers),      cmocka_unit_test(test_strings),
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_http_error_text), cmocka_unit_test(test_json_dumps_strings),
