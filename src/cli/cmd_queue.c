@@ -46,39 +46,82 @@ static void usage(FILE *out)
           out);
 }
 
-/* Python's str.lower() of a UTF-8 string (simple case mapping). malloc'd. */
+/* Unicode "cased" and "case-ignorable" as Python's final-sigma rule uses them (close
+ * approximation: letters with case; apostrophes, dots, colons, modifier marks, combining marks). */
+static int py_cased(wchar_t c)
+{
+    return iswupper((wint_t)c) || iswlower((wint_t)c) || towlower((wint_t)c) != (wint_t)c ||
+           towupper((wint_t)c) != (wint_t)c;
+}
+static int py_case_ignorable(wchar_t c)
+{
+    return c == '\'' || c == '.' || c == ':' || c == '^' || c == '`' || c == 0xB7 || c == 0x2019 ||
+           (c >= 0x300 && c <= 0x36F) || (c >= 0x2B0 && c <= 0x2FF);
+}
+
+/* Python's str.lower() of a UTF-8 string: the simple case mapping plus Python's two special
+ * cases (U+0130 -> "i" U+0307; capital sigma -> final sigma at the end of a word). Invalid
+ * bytes are kept (ASCII-lowered). malloc'd. */
 static char *py_lower(const char *s)
 {
     locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     locale_t old = loc ? uselocale(loc) : (locale_t)0;
+    size_t n = strlen(s);
+    /* decode first (code point, or -1 for an invalid byte), so sigma can look both ways */
+    wchar_t *cps = calloc(n + 1, sizeof *cps);
+    size_t ncp = 0;
     mbstate_t st;
     memset(&st, 0, sizeof st);
-    strbuf sb = STRBUF_INIT;
-    size_t n = strlen(s);
-    const char *p = s;
-    while (*p) {
+    for (const char *p = s; *p;) {
         wchar_t wc;
         size_t k = mbrtowc(&wc, p, n - (size_t)(p - s), &st);
         if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-            sb_addc(&sb, (char)tolower((unsigned char)*p));
+            cps[ncp++] = -(wchar_t)(unsigned char)*p; /* raw byte, stored negated */
             p++;
             memset(&st, 0, sizeof st);
             continue;
         }
+        cps[ncp++] = wc;
+        p += k;
+    }
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < ncp; i++) {
+        wchar_t wc = cps[i];
+        if (wc <= 0) {
+            sb_addc(&sb, (char)tolower((unsigned char)-wc));
+            continue;
+        }
+        wchar_t low = (wchar_t)towlower((wint_t)wc);
+        if (wc == 0x130) {
+            sb_add(&sb, "i\xcc\x87");
+            continue;
+        }
+        if (wc == 0x3A3) {
+            int before = 0, after = 0;
+            for (size_t j = i; j-- > 0;) {
+                if (cps[j] > 0 && py_case_ignorable(cps[j])) continue;
+                before = cps[j] > 0 && py_cased(cps[j]);
+                break;
+            }
+            for (size_t j = i + 1; j < ncp; j++) {
+                if (cps[j] > 0 && py_case_ignorable(cps[j])) continue;
+                after = cps[j] > 0 && py_cased(cps[j]);
+                break;
+            }
+            low = before && !after ? 0x3C2 : 0x3C3;
+        }
         char out[MB_LEN_MAX];
         mbstate_t os;
         memset(&os, 0, sizeof os);
-        size_t m = wcrtomb(out, (wchar_t)towlower((wint_t)wc), &os);
-        if (m == (size_t)-1)
-            sb_addn(&sb, p, k);
-        else
-            sb_addn(&sb, out, m);
-        p += k;
+        size_t m = wcrtomb(out, low, &os);
+        if (m != (size_t)-1) sb_addn(&sb, out, m);
     }
+    free(cps);
     if (loc) {
         uselocale(old);
         freelocale(loc);
     }
+    if (!sb.data) sb_add(&sb, "");
     return sb_take(&sb);
 }
 

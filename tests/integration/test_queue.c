@@ -238,6 +238,38 @@ static void test_negative_cool_off_sent(void **state)
     rt_stop(&env);
 }
 
+/* File names use Python's str.lower(), including its two special mappings: capital
+ * dotted I (U+0130) becomes "i" + U+0307, and a capital sigma ending a word becomes the
+ * final sigma, but not before a '.' followed by a letter (expected names computed with python3:
+ * 'ΟΔΟΣ'.lower(), 'İz'.lower(), 'ΣΣ.X'.lower()). */
+static void test_python_lower_file_names(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"\xce\x9f\xce\x94\xce\x9f\xce\xa3\", \"days_ago\": 10},"
+             " {\"username\": \"\xc4\xb0z\", \"days_ago\": 10},"
+             " {\"username\": \"\xce\xa3\xce\xa3.X\", \"days_ago\": 10}]",
+             NULL, NULL, NULL);
+    char out[1200];
+    snprintf(out, sizeof out, "%s/props", env.dir);
+    cmd_result r;
+    rt_retirectl(&env, &r, "queue", "--format", "jenkins", "--output_dir", out, NULL);
+    rt_assert_status(&r, 0);
+    assert_int_equal(dir_entries(out), 3);
+    const char *names[] = {"learner_retire_\xce\xbf\xce\xb4\xce\xbf\xcf\x82", "learner_retire_i\xcc\x87z",
+                           "learner_retire_\xcf\x83\xcf\x83.x"};
+    for (int i = 0; i < 3; i++) {
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", out, names[i]);
+        char *c = slurp(p);
+        if (!c) fail_msg("no file %s", names[i]);
+        free(c);
+    }
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +281,7 @@ int main(void)
         cmocka_unit_test_teardown(test_formats_and_shards, rt_teardown),
         cmocka_unit_test_teardown(test_no_config, rt_teardown),
         cmocka_unit_test_teardown(test_negative_cool_off_sent, rt_teardown),
+        cmocka_unit_test_teardown(test_python_lower_file_names, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
