@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
 #include "engine/plan.h"
@@ -45,36 +46,15 @@ static void usage(FILE *out)
             "  --events        print the JSON-lines job events instead of human text\n");
 }
 
-/* Steps seen in the job events, for the audit log. */
-typedef struct step_log {
-    audit_step steps[16];
-    char *owned[48];
-    size_t n, n_owned;
-    int events;
-    char result[1024];
-} step_log;
-
-static const char *keep(step_log *s, const char *text)
-{
-    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
-    return s->owned[s->n_owned++] = strdup(text);
-}
-
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
     (void)j;
-    step_log *s = user;
+    cli_step_log *s = user;
     if (s->events) {
         fputs(line, stdout);
         fflush(stdout);
     }
-    if (ev->kind == EV_STEP && ev->status && (!strcmp(ev->status, "done") || !strcmp(ev->status, "failed"))) {
-        if (s->n < sizeof s->steps / sizeof s->steps[0]) {
-            s->steps[s->n].driver = keep(s, ev->driver);
-            s->steps[s->n].method = keep(s, ev->method);
-            s->steps[s->n].status = keep(s, ev->status);
-            s->n++;
-        }
+    if (cli_step_log_note(s, ev, 0)) {
         if (!s->events) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", ev->message ? ev->message : "");
@@ -89,49 +69,9 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
                (!strcmp(ev->level, "warn") || !strcmp(ev->level, "error"))) {
         fprintf(stderr, "  %s: %s\n", ev->level, ev->text ? ev->text : "");
     } else if (ev->kind == EV_RESULT) {
-        snprintf(s->result, sizeof s->result, "%s", ev->message ? ev->message : "");
         if (!s->events) printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
     }
     fflush(stdout);
-}
-
-/* Asks on the terminal; production environments need the username typed. 1 = go ahead. */
-static int confirm(const cfg *config, const char *question, const char *username, int yes)
-{
-    if (yes) return 1;
-    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
-        return 0;
-    }
-    int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
-    char answer[512];
-    if (production)
-        fprintf(stderr, "%s\nThis is the PRODUCTION environment. Type the username to confirm: ", question);
-    else
-        fprintf(stderr, "%s [y/N] ", question);
-    fflush(stderr);
-    if (!fgets(answer, sizeof answer, stdin)) return 0;
-    answer[strcspn(answer, "\r\n")] = '\0';
-    if (production) return strcmp(answer, username) == 0;
-    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
-}
-
-static const char *state_of(const cJSON *learner, const char *key)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
-    return cJSON_IsString(n) ? n->valuestring : NULL;
-}
-
-static long long num_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
 }
 
 int cmd_rerun(int argc, char **argv, const cli_globals *g)
@@ -182,7 +122,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     int status = 0;
     cJSON *learner = NULL;
     audit_log *audit = NULL;
-    step_log steps;
+    cli_step_log steps;
     memset(&steps, 0, sizeof steps);
     steps.events = events;
     job_ctx *jc = NULL;
@@ -242,7 +182,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         lms_error_clear(&le);
         goto out;
     }
-    const char *current = state_of(learner, "current_state");
+    const char *current = cli_learner_state(learner, "current_state");
     if (!current) {
         cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
         status = CLI_EXIT_BAD_LEARNER;
@@ -275,20 +215,20 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     else
         snprintf(question, sizeof question, "Run %s.%s for %s (no pipeline step: the state %s is left alone)?",
                  driver, method, username, current);
-    if (!confirm(ctx.config, question, username, yes)) {
+    if (!cli_confirm(ctx.config, question, username, yes)) {
         fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
         status = CLI_EXIT_USAGE;
         goto out;
     }
 
-    const char *pii[] = {username, str_of(learner, "original_username"), str_of(learner, "original_email"),
-                         str_of(learner, "original_name"),
-                         str_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    const char *pii[] = {username, cli_json_str(learner, "original_username"), cli_json_str(learner, "original_email"),
+                         cli_json_str(learner, "original_name"),
+                         cli_json_str(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
     audit_entry ae;
     audit_entry_init(&ae, "rerun");
     ae.reason = reason;
-    ae.user_id = num_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
-    ae.retirement_id = num_of(learner, "id");
+    ae.user_id = cli_json_num(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    ae.retirement_id = cli_json_num(learner, "id");
     ae.driver = driver;
     ae.method = method;
     ae.from_state = current;
@@ -332,7 +272,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:
-    for (size_t i = 0; i < steps.n_owned; i++) free(steps.owned[i]);
+    cli_step_log_free(&steps);
     audit_close(audit);
     cJSON_Delete(learner);
     if (jc) job_ctx_free(jc);

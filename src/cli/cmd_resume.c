@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
 #include "engine/plan.h"
@@ -50,43 +51,16 @@ static void usage(FILE *out)
             "Otherwise the exit status is that of `retire`.\n");
 }
 
-/* Steps seen in a job's events, for the audit log. */
-typedef struct step_log {
-    audit_step steps[128];
-    char *owned[128 * 3];
-    size_t n, n_owned;
-    int events; /* print raw events */
-} step_log;
-
-static const char *keep(step_log *s, const char *text)
-{
-    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
-    return s->owned[s->n_owned++] = strdup(text);
-}
-
-static void step_log_free(step_log *s)
-{
-    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
-    s->n_owned = s->n = 0;
-}
-
 /* Prints a job's events (human or raw) and records finished steps. */
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
     (void)j;
-    step_log *s = user;
+    cli_step_log *s = user;
     if (s->events) {
         fputs(line, stdout);
         fflush(stdout);
     }
-    if (ev->kind == EV_STEP && ev->status &&
-        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed"))) {
-        if (s->n < sizeof s->steps / sizeof s->steps[0]) {
-            s->steps[s->n].driver = keep(s, ev->driver);
-            s->steps[s->n].method = keep(s, ev->method);
-            s->steps[s->n].status = keep(s, ev->status);
-            s->n++;
-        }
+    if (cli_step_log_note(s, ev, 1)) {
         if (!s->events) {
             if (!strcmp(ev->status, "skipped"))
                 printf("  %-28s skipped (completed in a previous run)\n", ev->start_state ? ev->start_state : "");
@@ -113,45 +87,6 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
         printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
         fflush(stdout);
     }
-}
-
-/* Asks on the terminal; production environments need the username typed. 1 = go ahead. */
-static int confirm(const cfg *config, const char *question, const char *username, int yes)
-{
-    if (yes) return 1;
-    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
-        return 0;
-    }
-    int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
-    char answer[512];
-    if (production)
-        fprintf(stderr, "%s\nThis is the PRODUCTION environment. Type the username to confirm: ", question);
-    else
-        fprintf(stderr, "%s [y/N] ", question);
-    fflush(stderr);
-    if (!fgets(answer, sizeof answer, stdin)) return 0;
-    answer[strcspn(answer, "\r\n")] = '\0';
-    if (production) return strcmp(answer, username) == 0;
-    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
-}
-
-static const char *state_of(const cJSON *learner, const char *key)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
-    return cJSON_IsString(n) ? n->valuestring : NULL;
-}
-
-static long long num_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
 }
 
 int cmd_resume(int argc, char **argv, const cli_globals *g)
@@ -198,7 +133,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     int status = 0;
     cJSON *learner = NULL;
     audit_log *audit = NULL;
-    step_log steps;
+    cli_step_log steps;
     memset(&steps, 0, sizeof steps);
     steps.events = events;
     job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
@@ -224,8 +159,8 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         lms_error_clear(&le);
         goto out;
     }
-    const char *current = state_of(learner, "current_state");
-    const char *last = state_of(learner, "last_state");
+    const char *current = cli_learner_state(learner, "current_state");
+    const char *last = cli_learner_state(learner, "last_state");
     const cfg_step *rows = ctx.config->steps;
     size_t n_rows = ctx.config->n_steps;
     if (!current) {
@@ -284,21 +219,21 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         snprintf(question, sizeof question, "Resume %s: stuck in %s -> %s, then retire from there?", username,
                  current, target);
     }
-    if (!confirm(ctx.config, question, username, yes)) {
+    if (!cli_confirm(ctx.config, question, username, yes)) {
         fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
         status = CLI_EXIT_USAGE;
         goto out;
     }
 
     /* the audit log first: if it cannot be written, nothing happens */
-    const char *pii[] = {username, str_of(learner, "original_username"), str_of(learner, "original_email"),
-                         str_of(learner, "original_name"),
-                         str_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    const char *pii[] = {username, cli_json_str(learner, "original_username"), cli_json_str(learner, "original_email"),
+                         cli_json_str(learner, "original_name"),
+                         cli_json_str(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
     audit_entry ae;
     audit_entry_init(&ae, "resume");
     ae.reason = reason;
-    ae.user_id = num_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
-    ae.retirement_id = num_of(learner, "id");
+    ae.user_id = cli_json_num(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    ae.retirement_id = cli_json_num(learner, "id");
     ae.from_state = current;
     ae.to_state = target;
     ae.pii = pii;
@@ -356,7 +291,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:
-    step_log_free(&steps);
+    cli_step_log_free(&steps);
     audit_close(audit);
     cJSON_Delete(learner);
     if (jc) job_ctx_free(jc);

@@ -1,0 +1,80 @@
+/* learner_job: helpers shared by rerun and resume. See learner_job.h. */
+#include "cli/learner_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli/common.h"
+
+/* Keeps a copy of text for the log's lifetime (NULL when full). */
+static const char *keep(cli_step_log *s, const char *text)
+{
+    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
+    return s->owned[s->n_owned++] = strdup(text);
+}
+
+int cli_step_log_note(cli_step_log *s, const ev_event *ev, int with_skipped)
+{
+    if (ev->kind == EV_RESULT) {
+        snprintf(s->result, sizeof s->result, "%s", ev->message ? ev->message : "");
+        return 0;
+    }
+    if (ev->kind != EV_STEP || !ev->status) return 0;
+    if (strcmp(ev->status, "done") != 0 && strcmp(ev->status, "failed") != 0 &&
+        !(with_skipped && !strcmp(ev->status, "skipped")))
+        return 0;
+    if (s->n < sizeof s->steps / sizeof s->steps[0]) {
+        s->steps[s->n].driver = keep(s, ev->driver);
+        s->steps[s->n].method = keep(s, ev->method);
+        s->steps[s->n].status = keep(s, ev->status);
+        s->n++;
+    }
+    return 1;
+}
+
+void cli_step_log_free(cli_step_log *s)
+{
+    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
+    s->n_owned = s->n = 0;
+}
+
+int cli_confirm(const cfg *config, const char *question, const char *username, int yes)
+{
+    if (yes) return 1;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
+        return 0;
+    }
+    int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
+    char answer[512];
+    if (production)
+        fprintf(stderr, "%s\nThis is the PRODUCTION environment. Type the username to confirm: ", question);
+    else
+        fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    if (!fgets(answer, sizeof answer, stdin)) return 0;
+    answer[strcspn(answer, "\r\n")] = '\0';
+    if (production) return strcmp(answer, username) == 0;
+    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+}
+
+const char *cli_learner_state(const cJSON *learner, const char *key)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+long long cli_json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+const char *cli_json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
+}

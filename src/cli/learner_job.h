@@ -1,0 +1,40 @@
+/* learner_job (prefix cli_): what `rerun` and `resume` share around the one job they run for
+ * one learner: the operator's confirmation, the steps seen in the job's events (for the audit
+ * log), and field lookups in the learner's retirement status record. */
+#ifndef RETIRECTL_CLI_LEARNER_JOB_H
+#define RETIRECTL_CLI_LEARNER_JOB_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/audit.h"
+#include "engine/config.h"
+#include "engine/ev.h"
+
+/* Steps seen in a job's events. The strings of steps[] are owned (cli_step_log_free). */
+typedef struct cli_step_log {
+    audit_step steps[128];
+    char *owned[128 * 3];
+    size_t n, n_owned;
+    int events;         /* the caller prints raw events */
+    char result[1024];  /* the result event's message */
+} cli_step_log;
+
+/* Records ev when it ends a step (done / failed, and skipped when with_skipped) or is the
+ * result. Returns 1 when ev ended a step. */
+int cli_step_log_note(cli_step_log *s, const ev_event *ev, int with_skipped);
+void cli_step_log_free(cli_step_log *s);
+
+/* Asks on the terminal (1 = go ahead); production environments need the username typed.
+ * yes skips the question; without a terminal it refuses, saying to use --yes. */
+int cli_confirm(const cfg *config, const char *question, const char *username, int yes);
+
+/* learner[key].state_name ("current_state", "last_state"), or NULL. */
+const char *cli_learner_state(const cJSON *learner, const char *key);
+/* o[key] as a number, or -1. */
+long long cli_json_num(const cJSON *o, const char *key);
+/* o[key] when a non-empty string, else "". */
+const char *cli_json_str(const cJSON *o, const char *key);
+
+#endif
