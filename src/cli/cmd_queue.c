@@ -242,6 +242,14 @@ int cmd_queue(int argc, char **argv, const cli_globals *g)
     int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS);
     if (rc) return rc == CLI_EXIT_BAD_CONFIG ? 1 : rc; /* upstream: config errors are uncaught (exit 1) */
 
+    /* upstream reads config['retirement_pipeline']: a config without the key is a KeyError
+     * (exit 1, nothing asked); an empty list asks for PENDING only */
+    if (!states_arg && !cfg_get(ctx.config, "retirement_pipeline")) {
+        cli_error(ctx.config, "%s has no retirement_pipeline; add the pipeline (or give --states).",
+                  ctx.config_path ? ctx.config_path : "the config");
+        cli_close(&ctx);
+        return 1;
+    }
     /* states: PENDING + the end state of every pipeline row (duplicates kept, as upstream) */
     const char **states = NULL;
     size_t n_states = 0;

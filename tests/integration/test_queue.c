@@ -270,6 +270,35 @@ static void test_python_lower_file_names(void **state)
     rt_stop(&env);
 }
 
+/* A config without retirement_pipeline: upstream's config['retirement_pipeline'] raises
+ * KeyError (exit 1) before asking the LMS; no directory is written. */
+static void test_no_pipeline_key(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, QUEUE_LEARNERS, NULL, NULL, NULL);
+    char *text = NULL;
+    size_t n = strlen(env.sim.base_url) + 200;
+    text = malloc(n);
+    snprintf(text, n, "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n", SIM_CLIENT_ID,
+             SIM_CLIENT_SECRET, env.sim.base_url);
+    char *cfgp = write_temp_file("nopipe.yml", text);
+    free(text);
+    char out[1200];
+    snprintf(out, sizeof out, "%s/props", env.dir);
+    const char *args[] = {"--config", cfgp, "queue", "--format", "jenkins", "--output-dir", out, NULL};
+    cmd_result r;
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 1);
+    assert_int_equal(dir_entries(out), -1);
+    assert_non_null(strstr(r.err, "retirement_pipeline"));
+    assert_int_equal(rt_count(&env, "GET", "retirement_queue"), 0);
+    cmd_result_free(&r);
+    unlink(cfgp);
+    free(cfgp);
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +311,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_config, rt_teardown),
         cmocka_unit_test_teardown(test_negative_cool_off_sent, rt_teardown),
         cmocka_unit_test_teardown(test_python_lower_file_names, rt_teardown),
+        cmocka_unit_test_teardown(test_no_pipeline_key, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
