@@ -160,28 +160,11 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
-    jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
-    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
-        cli_error(ctx.config, "Unexpected error occurred! %s", err);
+    if (!(jc = cli_job_ctx_open(&ctx))) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
-    lms_error le;
-    memset(&le, 0, sizeof le);
-    if (lms_get_status(ctx.lms, username, &learner, &le) != 0) {
-        if (le.status == 404) {
-            cli_error(ctx.config,
-                      "Learner %s not found. Please check that the learner is present in UserRetirementStatus, "
-                      "is not already retired, and is in an appropriate state to be acted upon.",
-                      username);
-            status = CLI_EXIT_BAD_LEARNER;
-        } else {
-            cli_error(ctx.config, "Unexpected error fetching user state! %s", le.message);
-            status = CLI_EXIT_SETUP;
-        }
-        lms_error_clear(&le);
-        goto out;
-    }
+    if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     if (!current) {
         cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);

@@ -136,29 +136,13 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     cli_step_log steps;
     memset(&steps, 0, sizeof steps);
     steps.events = events;
-    job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
-    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
-        cli_error(ctx.config, "Unexpected error occurred! %s", err);
+    job_ctx *jc = cli_job_ctx_open(&ctx);
+    if (!jc) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
 
-    lms_error le;
-    memset(&le, 0, sizeof le);
-    if (lms_get_status(ctx.lms, username, &learner, &le) != 0) {
-        if (le.status == 404) {
-            cli_error(ctx.config,
-                      "Learner %s not found. Please check that the learner is present in UserRetirementStatus, "
-                      "is not already retired, and is in an appropriate state to be acted upon.",
-                      username);
-            status = CLI_EXIT_BAD_LEARNER;
-        } else {
-            cli_error(ctx.config, "Unexpected error fetching user state! %s", le.message);
-            status = CLI_EXIT_SETUP;
-        }
-        lms_error_clear(&le);
-        goto out;
-    }
+    if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     const char *last = cli_learner_state(learner, "last_state");
     const cfg_step *rows = ctx.config->steps;
@@ -252,6 +236,8 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s: %s", audit_operator(audit),
                  current, reason && *reason ? reason : "no reason given");
     }
+    lms_error le;
+    memset(&le, 0, sizeof le);
     if (lms_update_state(ctx.lms, username, target, message, 1, &le) != 0) {
         cli_error(ctx.config, "could not move %s to %s: %s; the learner stays in %s", username, target, le.message,
                   current);

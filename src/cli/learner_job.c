@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "engine/job.h"
+#include "engine/lms.h"
 
 /* Keeps a copy of text for the log's lifetime (NULL when full). */
 static const char *keep(cli_step_log *s, const char *text)
@@ -77,4 +79,37 @@ const char *cli_json_str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
+}
+
+struct job_ctx *cli_job_ctx_open(struct cli_ctx *ctx)
+{
+    char err[2048] = "";
+    job_ctx *jc = job_ctx_new_with(ctx->config, ctx->http, ctx->lms, ctx->registry, err, sizeof err);
+    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
+        cli_error(ctx->config, "Unexpected error occurred! %s", err);
+        job_ctx_free(jc);
+        return NULL;
+    }
+    return jc;
+}
+
+int cli_fetch_learner(struct cli_ctx *ctx, const char *username, cJSON **learner)
+{
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    *learner = NULL;
+    if (lms_get_status(ctx->lms, username, learner, &le) == 0) return 0;
+    int status;
+    if (le.status == 404) {
+        cli_error(ctx->config,
+                  "Learner %s not found. Please check that the learner is present in UserRetirementStatus, "
+                  "is not already retired, and is in an appropriate state to be acted upon.",
+                  username);
+        status = CLI_EXIT_BAD_LEARNER;
+    } else {
+        cli_error(ctx->config, "Unexpected error fetching user state! %s", le.message);
+        status = CLI_EXIT_SETUP;
+    }
+    lms_error_clear(&le);
+    return status;
 }

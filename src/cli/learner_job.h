@@ -30,6 +30,15 @@ void cli_step_log_free(cli_step_log *s);
  * yes skips the question; without a terminal it refuses, saying to use --yes. */
 int cli_confirm(const cfg *config, const char *question, const char *username, int yes);
 
+struct cli_ctx;
+struct job_ctx;
+/* A job context over the command's clients with the LMS token fetched; NULL after saying why
+ * (the caller exits CLI_EXIT_SETUP). Free with job_ctx_free. */
+struct job_ctx *cli_job_ctx_open(struct cli_ctx *ctx);
+/* GETs the learner's retirement status into *learner (caller frees): 0, or the exit status
+ * after saying why (CLI_EXIT_BAD_LEARNER when not found, CLI_EXIT_SETUP otherwise). */
+int cli_fetch_learner(struct cli_ctx *ctx, const char *username, cJSON **learner);
+
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);
 /* o[key] as a number, or -1. */
