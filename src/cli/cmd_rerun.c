@@ -76,25 +76,18 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 
 int cmd_rerun(int argc, char **argv, const cli_globals *g)
 {
-    const char *username = NULL, *target = NULL, *reason = NULL, *config_file = NULL;
-    int yes = 0, events = 0;
+    const char *username = NULL, *target = NULL;
+    cli_operator_opts o = {NULL, NULL, 0, 0};
     for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            reason = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            config_file = v;
-        } else if (cli_opt_flag(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
-            yes = 1;
-        } else if (cli_opt_flag(argv[i], "--events")) {
-            events = 1;
-        } else if (argv[i][0] == '-' || missing) {
-            if (!missing) fprintf(stderr, "retirectl rerun: unknown option %s\n", argv[i]);
-            fprintf(stderr, "Try 'retirectl rerun --help'.\n");
+        }
+        int r = cli_operator_opt(argc, argv, &i, "rerun", &o);
+        if (r < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "retirectl rerun: unknown option %s\nTry 'retirectl rerun --help'.\n", argv[i]);
             return CLI_EXIT_USAGE;
         } else if (!username) {
             username = argv[i];
@@ -104,8 +97,9 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
             fprintf(stderr, "retirectl rerun: unexpected argument '%s'\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
-        if (missing) return CLI_EXIT_USAGE;
     }
+    const char *reason = o.reason, *config_file = o.config_file;
+    int yes = o.yes, events = o.events;
     const char *dot = target ? strrchr(target, '.') : NULL;
     if (!username || !*username || !dot || dot == target || !dot[1]) {
         fprintf(stderr, "retirectl rerun: usage: retirectl rerun USER DRIVER.METHOD (e.g. LMS.retirement_retire_forum)\n");

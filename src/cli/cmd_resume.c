@@ -91,27 +91,26 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 
 int cmd_resume(int argc, char **argv, const cli_globals *g)
 {
-    const char *username = NULL, *reason = NULL, *config_file = NULL;
-    int yes = 0, events = 0;
+    const char *username = NULL;
+    cli_operator_opts o = {NULL, NULL, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            reason = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
             username = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            config_file = v;
-        } else if (cli_opt_flag(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
-            yes = 1;
-        } else if (cli_opt_flag(argv[i], "--events")) {
-            events = 1;
-        } else if (argv[i][0] == '-' || missing) {
-            if (!missing) fprintf(stderr, "retirectl resume: unknown option %s\n", argv[i]);
+            continue;
+        } else if (missing) {
             fprintf(stderr, "Try 'retirectl resume --help'.\n");
+            return CLI_EXIT_USAGE;
+        }
+        int r = cli_operator_opt(argc, argv, &i, "resume", &o);
+        if (r < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "retirectl resume: unknown option %s\nTry 'retirectl resume --help'.\n", argv[i]);
             return CLI_EXIT_USAGE;
         } else if (!username) {
             username = argv[i];
@@ -119,8 +118,9 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
             fprintf(stderr, "retirectl resume: one learner at a time (got '%s' and '%s')\n", username, argv[i]);
             return CLI_EXIT_USAGE;
         }
-        if (missing) return CLI_EXIT_USAGE;
     }
+    const char *reason = o.reason, *config_file = o.config_file;
+    int yes = o.yes, events = o.events;
     if (!username || !*username) {
         fprintf(stderr, "retirectl resume: which learner? usage: retirectl resume USER [--reason TEXT] [--yes]\n");
         return CLI_EXIT_USAGE;

@@ -43,6 +43,27 @@ void cli_step_log_free(cli_step_log *s)
     s->n_owned = s->n = 0;
 }
 
+int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o)
+{
+    const char *v;
+    int missing = 0;
+    if ((v = cli_opt_value(argc, argv, i, "--reason", &missing))) {
+        o->reason = v;
+    } else if (!missing && (v = cli_opt_value(argc, argv, i, "--config-file", &missing))) {
+        o->config_file = v;
+    } else if (missing) {
+        fprintf(stderr, "Try 'retirectl %s --help'.\n", command);
+        return -1;
+    } else if (cli_opt_flag(argv[*i], "--yes") || !strcmp(argv[*i], "-y")) {
+        o->yes = 1;
+    } else if (cli_opt_flag(argv[*i], "--events")) {
+        o->events = 1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int cli_confirm(const cfg *config, const char *question, const char *username, int yes)
 {
     if (yes) return 1;

@@ -26,6 +26,18 @@ typedef struct cli_step_log {
 int cli_step_log_note(cli_step_log *s, const ev_event *ev, int with_skipped);
 void cli_step_log_free(cli_step_log *s);
 
+/* The options rerun and resume share. */
+typedef struct cli_operator_opts {
+    const char *reason;      /* --reason TEXT */
+    const char *config_file; /* --config-file FILE */
+    int yes;                 /* --yes / -y */
+    int events;              /* --events */
+} cli_operator_opts;
+/* Parses argv[*i] when it is one of those options (advancing *i past its value): 1 parsed,
+ * 0 not one of them, -1 a value is missing (said on stderr, naming `retirectl <command>`; exit
+ * CLI_EXIT_USAGE). */
+int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o);
+
 /* Asks on the terminal (1 = go ahead); production environments need the username typed.
  * yes skips the question; without a terminal it refuses, saying to use --yes. */
 int cli_confirm(const cfg *config, const char *question, const char *username, int yes);
