@@ -24,12 +24,6 @@
 
 static volatile int rerun_cancel;
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    rerun_cancel++;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -198,32 +192,18 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
-    const char *pii[] = {username, cli_json_str(learner, "original_username"), cli_json_str(learner, "original_email"),
-                         cli_json_str(learner, "original_name"),
-                         cli_json_str(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    const char *pii[7];
     audit_entry ae;
     audit_entry_init(&ae, "rerun");
     ae.reason = reason;
-    ae.user_id = cli_json_num(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
-    ae.retirement_id = cli_json_num(learner, "id");
+    cli_audit_learner(&ae, learner, username, pii);
     ae.driver = driver;
     ae.method = method;
     ae.from_state = current;
     ae.to_state = row ? current : NULL;
-    ae.pii = pii;
-    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
-        audit_begin(audit, &ae, err, sizeof err) != 0) {
-        cli_error(ctx.config, "%s", err);
-        status = CLI_EXIT_SETUP;
-        goto out;
-    }
+    if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-job */
+    cli_install_cancel_handlers(&rerun_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = username;
@@ -236,8 +216,6 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         spec.bracket_end = current;
     }
     status = job_run(jc, &spec, on_event, &steps, &rerun_cancel, err, sizeof err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 
     ae.steps = steps.steps;

@@ -26,12 +26,6 @@
 
 static volatile int resume_cancel;
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    resume_cancel++;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -210,23 +204,14 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     }
 
     /* the audit log first: if it cannot be written, nothing happens */
-    const char *pii[] = {username, cli_json_str(learner, "original_username"), cli_json_str(learner, "original_email"),
-                         cli_json_str(learner, "original_name"),
-                         cli_json_str(cJSON_GetObjectItemCaseSensitive(learner, "user"), "email"), NULL};
+    const char *pii[7];
     audit_entry ae;
     audit_entry_init(&ae, "resume");
     ae.reason = reason;
-    ae.user_id = cli_json_num(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
-    ae.retirement_id = cli_json_num(learner, "id");
+    cli_audit_learner(&ae, learner, username, pii);
     ae.from_state = current;
     ae.to_state = target;
-    ae.pii = pii;
-    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
-        audit_begin(audit, &ae, err, sizeof err) != 0) {
-        cli_error(ctx.config, "%s", err);
-        status = CLI_EXIT_SETUP;
-        goto out;
-    }
+    if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
 
     char message[1536];
     if (failed_state != current) {
@@ -251,20 +236,13 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     }
     if (!events) printf("%s: moved %s -> %s; retiring from there\n", username, current, target);
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-job */
+    cli_install_cancel_handlers(&resume_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = username;
     spec.action = JOB_RETIRE;
     spec.label = "resume";
     status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 
     ae.steps = steps.steps;

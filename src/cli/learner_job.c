@@ -134,3 +134,29 @@ int cli_fetch_learner(struct cli_ctx *ctx, const char *username, cJSON **learner
     lms_error_clear(&le);
     return status;
 }
+
+void cli_audit_learner(audit_entry *ae, const cJSON *learner, const char *username, const char *pii[7])
+{
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
+    pii[0] = username;
+    pii[1] = cli_json_str(learner, "original_username");
+    pii[2] = cli_json_str(learner, "original_email");
+    pii[3] = cli_json_str(learner, "original_name");
+    pii[4] = cli_json_str(user, "email");
+    pii[5] = NULL;
+    pii[6] = NULL;
+    ae->user_id = cli_json_num(user, "id");
+    ae->retirement_id = cli_json_num(learner, "id");
+    ae->pii = pii;
+}
+
+int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry *ae, audit_log **audit)
+{
+    char err[2048] = "";
+    if (audit_open(ctx->config, g ? g->operator_name : NULL, audit, err, sizeof err) != 0 ||
+        audit_begin(*audit, ae, err, sizeof err) != 0) {
+        cli_error(ctx->config, "%s", err);
+        return CLI_EXIT_SETUP;
+    }
+    return 0;
+}

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/cli.h"
 #include "engine/audit.h"
 #include "engine/config.h"
 #include "engine/ev.h"
@@ -50,6 +51,14 @@ struct job_ctx *cli_job_ctx_open(struct cli_ctx *ctx);
 /* GETs the learner's retirement status into *learner (caller frees): 0, or the exit status
  * after saying why (CLI_EXIT_BAD_LEARNER when not found, CLI_EXIT_SETUP otherwise). */
 int cli_fetch_learner(struct cli_ctx *ctx, const char *username, cJSON **learner);
+
+/* Fills the audit entry's learner fields from the status record: user_id, retirement_id and
+ * the PII to keep out of the log (username, original username/e-mail/name, current e-mail),
+ * listed in pii (7 slots, which must outlive the entry). */
+void cli_audit_learner(audit_entry *ae, const cJSON *learner, const char *username, const char *pii[7]);
+/* audit_open + audit_begin for the command's config and operator: 0, or CLI_EXIT_SETUP after
+ * saying why (nothing may be done then). */
+int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry *ae, audit_log **audit);
 
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);
