@@ -110,8 +110,12 @@ void job_ctx_set_http_log_level(job_ctx *ctx, int min_level);
  * ends the idle workers. */
 void job_ctx_set_reuse_workers(job_ctx *ctx, int on);
 
-/* Forks the worker. NULL with err when it cannot (pipe/fork failure). The job is owned by
- * the caller (job_free). user is passed to fn. */
+/* Forks the worker (or, with job_ctx_set_reuse_workers, hands the learner to an idle worker
+ * that is still alive). NULL with err when it cannot (pipe/fork failure). The job is owned by
+ * the caller (job_free). user is passed to fn. The step timeout applies from here until the
+ * first step too (a driver's get_instance that never returns is killed and reported as
+ * "<DRIVER>.get_instance timed out after N s"; one that crashes as "... crashed (SIGSEGV)";
+ * both leave the learner untouched, exit status 255). */
 job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, char *err, size_t err_len);
 /* The pipe to poll for POLLIN, or -1 once it is closed (then only job_tick is needed). */
 int job_fd(const job *j);
