@@ -159,7 +159,15 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
         return -1;
     }
     const cJSON *pl = cfg_get(c, "retirement_pipeline");
-    if (pl && !cJSON_IsArray(pl)) {
+    if (!pl) {
+        /* Without a pipeline a run would PATCH the learner straight to COMPLETE with nothing deleted. */
+        cfg_set_err(err, err_len,
+                "%s: key retirement_pipeline is missing: add the list of steps, each [start_state, end_state, "
+                "DRIVER, method] (an explicit empty list `retirement_pipeline: []` is accepted as upstream does).",
+                c->path);
+        return -1;
+    }
+    if (!cJSON_IsArray(pl)) {
         cfg_set_err(err, err_len,
                 "%s: key retirement_pipeline must be a list of rows [start_state, end_state, DRIVER, method].",
                 cfg_where(c, pl, w, sizeof w));

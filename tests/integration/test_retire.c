@@ -87,6 +87,31 @@ static void test_bad_config(void **state)
     cmd_result_free(&r);
 }
 
+/* A config without retirement_pipeline is refused before any request: a run would otherwise mark
+ * the learner COMPLETE with nothing deleted. */
+static void test_missing_pipeline_refused(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, PENDING_JANE, NULL, NULL, NULL);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n", SIM_CLIENT_ID, SIM_CLIENT_SECRET,
+             env.sim.base_url);
+    char *config = write_temp_file("no-pipeline.yml", text);
+    cmd_result r;
+    const char *args[] = {"retire", "--username", "jane", "--config_file", config, NULL};
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 255);
+    assert_non_null(strstr(r.err, "retirement_pipeline is missing"));
+    assert_int_equal(rt_count(&env, "PATCH", NULL), 0);
+    assert_int_equal(rt_count(&env, "GET", NULL), 0);
+    rt_assert_state(&env, "jane", "PENDING");
+    cmd_result_free(&r);
+    free(config);
+    rt_stop(&env);
+}
+
 /* bad_learner: 404 -> 251 with the upstream message, no update. */
 static void test_bad_learner(void **state)
 {
@@ -332,6 +357,7 @@ int main(void)
         cmocka_unit_test_teardown(test_successful_retirement, rt_teardown),
         cmocka_unit_test_teardown(test_status_error_is_setup_failure, rt_teardown),
         cmocka_unit_test_teardown(test_bad_config, rt_teardown),
+        cmocka_unit_test_teardown(test_missing_pipeline_refused, rt_teardown),
         cmocka_unit_test_teardown(test_bad_learner, rt_teardown),
         cmocka_unit_test_teardown(test_refusals, rt_teardown),
         cmocka_unit_test_teardown(test_skipping_states, rt_teardown),

@@ -364,7 +364,8 @@ static void test_validate(void **state)
     assert_non_null(strstr(err, "base_urls.lms"));
     {
         /* an integer client id is what PyYAML gives for `client_id: 12345`: accepted */
-        cfg *n = load_ok("client_id: 12345\nclient_secret: 987654321\nbase_urls:\n  lms: https://l/\n");
+        cfg *n = load_ok("client_id: 12345\nclient_secret: 987654321\nbase_urls:\n  lms: https://l/\n"
+                         "retirement_pipeline: []\n");
         assert_int_equal(cfg_validate(n, err, sizeof err), 0);
         char *r = cfg_redact(n, "secret 987654321");
         assert_string_equal(r, "secret ********");
@@ -378,6 +379,9 @@ static void test_validate(void **state)
     validate_err(BASE "retirement_pipeline:\n  - [A, B, LMS, m]\n  - [A, ON, LMS, m]\n", err, sizeof err);
     assert_non_null(strstr(err, "t.yml:7:"));
     assert_non_null(strstr(err, "quotes"));
+    /* no pipeline at all: refused (a run would mark the learner COMPLETE with nothing deleted) */
+    validate_err("client_id: c\nclient_secret: s\nbase_urls:\n  lms: https://l/\n", err, sizeof err);
+    assert_non_null(strstr(err, "retirement_pipeline is missing"));
     validate_err(BASE "retirement_pipeline: 5\n", err, sizeof err);
     assert_non_null(strstr(err, "retirement_pipeline"));
 
@@ -419,7 +423,8 @@ static void test_validate(void **state)
                  err, sizeof err);
     assert_non_null(strstr(err, "t.yml:5:"));
     assert_non_null(strstr(err, "base_urls.ecommerce must be an http:// or https:// URL"));
-    validate_err(BASE "extra_services:\n  - {name: X, base_url: 'svc:80', retirement_url_path: r}\n", err, sizeof err);
+    validate_err(BASE "extra_services:\n  - {name: X, base_url: 'svc:80', retirement_url_path: r}\n"
+                      "retirement_pipeline: []\n", err, sizeof err);
     assert_non_null(strstr(err, "t.yml:6:"));
     assert_non_null(strstr(err, "extra_services[0] (X)"));
 
