@@ -282,6 +282,24 @@ static int rule_matches(const fault_rule *r, const char *endpoint, const sim_req
     return 1;
 }
 
+/* Returns a copy of a fault's content type that lives as long as the process (a response keeps
+ * only a pointer to it, and the rule may be deleted meanwhile). At most 64 distinct types are kept;
+ * beyond that the JSON default is used. */
+static const char *intern_content_type(const char *ct)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char *types[64];
+    static size_t n_types;
+    if (!ct) return NULL;
+    const char *found = NULL;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < n_types && !found; i++)
+        if (strcmp(types[i], ct) == 0) found = types[i];
+    if (!found && n_types < sizeof types / sizeof types[0] && (types[n_types] = strdup(ct))) found = types[n_types++];
+    pthread_mutex_unlock(&mu);
+    return found;
+}
+
 int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req, const char *username,
                     sim_response *resp)
 {
@@ -319,7 +337,7 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
         sim_respond_text(resp, act.status ? act.status : 200, "application/json",
                          act.body ? act.body : "{\"malformed\": [1, 2, \"unterminated");
     } else if (act.status) {
-        if (act.body) sim_respond_text(resp, act.status, act.content_type, act.body);
+        if (act.body) sim_respond_text(resp, act.status, intern_content_type(act.content_type), act.body);
         else if (act.status == 504)
             sim_respond_text(resp, 504, "text/html",
                              "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
