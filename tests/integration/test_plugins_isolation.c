@@ -258,65 +258,43 @@ static void test_get_instance_failure(void **state)
     env_stop(&e);
 }
 
-/* get_instance crashes: the worker dies before its first step; nothing is changed at the LMS and
- * the result event says what happened. */
-static void test_get_instance_crash(void **state)
+/* A set-up failure of the worker (get_instance crashing or never returning): `retire victim`
+ * exits 255 (without the set-up timeout a hang would hit run_command's 60 s kill, status 137),
+ * the result event and the human output both carry `expect` and say the learner is untouched,
+ * and it is still PENDING at the LMS. */
+static void setup_failure_case(const char *name, const char *so, const char *symbol, const char *expect)
 {
-    (void)state;
     static env e; /* static: the teardown may need it after a failed assertion */
-    env_start(&e, "GIC", "getinstcrash.so", "retirectl_driver_getinstcrash", "retire", NULL);
-    cmd_result r;
-    run(&e, &r, "retire", "victim", "--events", NULL, NULL, 60);
-    assert_int_equal(r.status, 255);
-    const char *res = strstr(r.out, "\"event\":\"result\"");
-    if (!res || !strstr(res, "crashed (SIGSEGV)")) fail_msg("no result event naming the crash:\n%s\n%s", r.out, r.err);
-    if (!strstr(res, "GIC.get_instance crashed (SIGSEGV)") || !strstr(res, "no state change happened"))
-        fail_msg("the result event does not name GIC.get_instance and say the learner is untouched:\n%s", res);
-    char *st = learner_state(&e, "victim", NULL);
-    assert_string_equal(st, "PENDING");
-    free(st);
-    cmd_result_free(&r);
-
-    /* the human output names the driver too */
-    run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
-    assert_int_equal(r.status, 255);
-    if (!strstr(r.err, "GIC.get_instance crashed (SIGSEGV)") || !strstr(r.err, "untouched"))
-        fail_msg("human output does not name GIC.get_instance\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
-    st = learner_state(&e, "victim", NULL);
-    assert_string_equal(st, "PENDING");
-    free(st);
-    cmd_result_free(&r);
+    env_start(&e, name, so, symbol, "retire", NULL);
+    for (int human = 0; human <= 1; human++) {
+        cmd_result r;
+        run(&e, &r, "retire", "victim", human ? NULL : "--events", NULL, NULL, 60);
+        if (r.status != 255) fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+        const char *where = human ? r.err : strstr(r.out, "\"event\":\"result\"");
+        if (!where || !strstr(where, expect) || !strstr(where, "untouched"))
+            fail_msg("%s does not name '%s' and say the learner is untouched\nstdout:\n%s\nstderr:\n%s",
+                     human ? "the human output" : "the result event", expect, r.out, r.err);
+        if (!human && !strstr(where, "no state change happened")) fail_msg("result event: %s", where);
+        char *st = learner_state(&e, "victim", NULL);
+        assert_string_equal(st, "PENDING");
+        free(st);
+        cmd_result_free(&r);
+    }
     env_stop(&e);
 }
 
-/* get_instance never returns: the step timeout (2 s here) applies from the worker's start, the
- * run ends (no hang) naming the driver, and the learner is untouched. */
+/* get_instance crashes: the worker dies before its first step. */
+static void test_get_instance_crash(void **state)
+{
+    (void)state;
+    setup_failure_case("GIC", "getinstcrash.so", "retirectl_driver_getinstcrash", "GIC.get_instance crashed (SIGSEGV)");
+}
+
+/* get_instance never returns: the step timeout (2 s here) applies from the worker's start. */
 static void test_get_instance_hang(void **state)
 {
     (void)state;
-    static env e; /* static: the teardown may need it after a failed assertion */
-    env_start(&e, "HS", "hang.so", "retirectl_driver_hang_setup", "retire", NULL);
-    cmd_result r;
-    /* without the set-up timeout this would hit run_command's 60 s kill (status 137) */
-    run(&e, &r, "retire", "victim", "--events", NULL, NULL, 60);
-    assert_int_equal(r.status, 255);
-    const char *res = strstr(r.out, "\"event\":\"result\"");
-    if (!res || !strstr(res, "HS.get_instance timed out after 2 s"))
-        fail_msg("no result event naming HS.get_instance timing out:\n%s\n%s", r.out, r.err);
-    char *st = learner_state(&e, "victim", NULL);
-    assert_string_equal(st, "PENDING");
-    free(st);
-    cmd_result_free(&r);
-
-    run(&e, &r, "retire", "victim", NULL, NULL, NULL, 60);
-    assert_int_equal(r.status, 255);
-    if (!strstr(r.err, "HS.get_instance timed out after 2 s"))
-        fail_msg("human output does not name HS.get_instance\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
-    cmd_result_free(&r);
-    st = learner_state(&e, "victim", NULL);
-    assert_string_equal(st, "PENDING");
-    free(st);
-    env_stop(&e);
+    setup_failure_case("HS", "hang.so", "retirectl_driver_hang_setup", "HS.get_instance timed out after 2 s");
 }
 
 /* rerun never loads a plugin in its own process: a plugin whose constructor crashes kills only
