@@ -20,6 +20,8 @@
 
 static void pool_shutdown(job_ctx *ctx);
 
+/* ------------------------------------------------------------------------------------------ */
+/* context */
 
 job_ctx *job_ctx_new_with(const cfg *config, http_client *http, lms_client *lms, reg *registry, char *err,
                           size_t err_len)
