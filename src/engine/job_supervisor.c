@@ -79,7 +79,11 @@ job_ctx *job_ctx_new(const cfg *config, const char *const *driver_paths, char *e
 
 int job_ctx_prepare(job_ctx *ctx, char *err, size_t err_len)
 {
-    return http_ensure_token(ctx->http, err, err_len);
+    if (http_ensure_token(ctx->http, err, err_len) != 0) return -1;
+    /* Opt-in trace parity: upstream builds one API client, and so fetches one token, per service. */
+    if (ctx->config && cfg_bool(ctx->config, "http.upstream_token_requests", 0))
+        return http_fetch_service_tokens(ctx->http, err, err_len);
+    return 0;
 }
 
 void job_ctx_free(job_ctx *ctx)

@@ -52,6 +52,23 @@ static void test_successful_retirement(void **state)
     rt_stop(&env);
 }
 
+/* http.upstream_token_requests: the token POSTs upstream makes, one for the LMS and one per
+ * configured IDA client (the test config sets ecommerce, credentials, demographics, license_manager). */
+static void test_upstream_token_requests(void **state)
+{
+    (void)state;
+    rt_env env;
+    const char *flags[] = {"--legacy-mailings", NULL};
+    rt_start(&env, PENDING_JANE, flags, NULL, "  upstream_token_requests: true\n"); /* continues the http: block */
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "jane", NULL);
+    rt_assert_status(&r, 0);
+    assert_int_equal(rt_count(&env, "POST", "/oauth2/access_token"), 5);
+    rt_assert_state(&env, "jane", "COMPLETE");
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 /* user_does_not_exist: the status GET fails (500 after retries) -> 255, no update. */
 static void test_status_error_is_setup_failure(void **state)
 {
@@ -357,6 +374,7 @@ int main(void)
         cmocka_unit_test_teardown(test_successful_retirement, rt_teardown),
         cmocka_unit_test_teardown(test_status_error_is_setup_failure, rt_teardown),
         cmocka_unit_test_teardown(test_bad_config, rt_teardown),
+        cmocka_unit_test_teardown(test_upstream_token_requests, rt_teardown),
         cmocka_unit_test_teardown(test_missing_pipeline_refused, rt_teardown),
         cmocka_unit_test_teardown(test_bad_learner, rt_teardown),
         cmocka_unit_test_teardown(test_refusals, rt_teardown),
