@@ -333,7 +333,12 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
             ev_emit_log(&wk->w, "error", "%s", msg);
             rc = finish(wk, "refused", 251, msg, NULL);
         } else {
-            char *t = lms_error_text(wk, &e, "api/user/v1/accounts/retirement_status");
+            char *seg = http_url_escape_pchar(u);
+            strbuf path = STRBUF_INIT;
+            sb_addf(&path, "api/user/v1/accounts/%s/retirement_status", seg);
+            char *t = lms_error_text(wk, &e, sb_str(&path));
+            sb_free(&path);
+            free(seg);
             strbuf sb = STRBUF_INIT;
             sb_addf(&sb, "Unexpected error fetching user state!\n%s", t);
             emit_job_event(wk, NULL, NULL, NULL, NULL);
@@ -348,6 +353,19 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
     lms_error_clear(&e);
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(learner, "current_state");
     const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cs, "state_name");
+    if (cJSON_IsObject(learner) && cJSON_IsNull(sn)) {
+        /* upstream: a null state name is simply not among the pipeline's states */
+        char *r = learner_repr(learner);
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "Unknown learner retirement state for learner: %s", r);
+        emit_job_event(wk, learner, NULL, NULL, NULL);
+        ev_emit_log(&wk->w, "error", "%s", sb_str(&sb));
+        int rc = finish(wk, "refused", 250, sb_str(&sb), NULL);
+        sb_free(&sb);
+        free(r);
+        cJSON_Delete(learner);
+        return rc;
+    }
     if (!cJSON_IsObject(learner) || !cJSON_IsString(sn)) {
         char *r = learner_repr(learner);
         strbuf sb = STRBUF_INIT;

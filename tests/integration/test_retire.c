@@ -80,6 +80,9 @@ static void test_status_error_is_setup_failure(void **state)
     rt_retirectl(&env, &r, "retire", "jane", NULL);
     rt_assert_status(&r, 255);
     assert_non_null(strstr(r.err, "Unexpected error fetching user state!"));
+    /* requests' error text names the learner's own URL */
+    assert_non_null(strstr(r.err, "Server Error: Internal Server Error for url: "));
+    assert_non_null(strstr(r.err, "/api/user/v1/accounts/jane/retirement_status/"));
     assert_int_equal(rt_count(&env, "PATCH", NULL), 0);
     rt_assert_state(&env, "jane", "PENDING");
     cmd_result_free(&r);
@@ -102,6 +105,24 @@ static void test_bad_config(void **state)
     rt_run(&r, args2, env2);
     rt_assert_status(&r, 249);
     cmd_result_free(&r);
+}
+
+/* A record whose current_state.state_name is null: upstream finds no such state (250), no update. */
+static void test_null_state_name(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, PENDING_JANE, NULL, NULL, NULL);
+    rt_fault(&env, "{\"endpoint\": \"retirement_status\", \"status\": 200, \"body\": "
+                   "\"{\\\"id\\\": 1, \\\"original_username\\\": \\\"jane\\\", \\\"current_state\\\": "
+                   "{\\\"id\\\": 1, \\\"state_name\\\": null, \\\"state_execution_order\\\": 1}}\"}");
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "jane", NULL);
+    rt_assert_status(&r, 250);
+    assert_non_null(strstr(r.err, "Unknown learner retirement state for learner"));
+    assert_int_equal(rt_count(&env, "PATCH", NULL), 0);
+    cmd_result_free(&r);
+    rt_stop(&env);
 }
 
 /* A config without retirement_pipeline is refused before any request: a run would otherwise mark
@@ -375,6 +396,7 @@ int main(void)
         cmocka_unit_test_teardown(test_status_error_is_setup_failure, rt_teardown),
         cmocka_unit_test_teardown(test_bad_config, rt_teardown),
         cmocka_unit_test_teardown(test_upstream_token_requests, rt_teardown),
+        cmocka_unit_test_teardown(test_null_state_name, rt_teardown),
         cmocka_unit_test_teardown(test_missing_pipeline_refused, rt_teardown),
         cmocka_unit_test_teardown(test_bad_learner, rt_teardown),
         cmocka_unit_test_teardown(test_refusals, rt_teardown),
