@@ -20,9 +20,10 @@ ui_screen_layout ui_layout_screen(int rows, int cols)
 int ui_layout_columns(int width, int state_width, ui_column *cols)
 {
     static const char *const titles[UI_COL_COUNT] = {"", "USERNAME", "STATE", "STEP", "AGE", "CHANGED"};
-    int w[UI_COL_COUNT] = {2, 0, state_width < 5 ? 5 : state_width, 5, 4, 7};
+    if (state_width < 5) state_width = 5;
+    if (state_width > UI_STATE_MAX) state_width = UI_STATE_MAX;
+    int w[UI_COL_COUNT] = {2, 0, state_width, 5, 4, 7};
     int on[UI_COL_COUNT] = {1, 1, 1, 1, 1, 1};
-    if (w[UI_COL_STATE] > 22) w[UI_COL_STATE] = 22;
     const int min_user = 8;
     /* total = mark + user + sum(other + 1 separator) */
     for (;;) {
@@ -30,7 +31,8 @@ int ui_layout_columns(int width, int state_width, ui_column *cols)
         for (int c = UI_COL_STATE; c < UI_COL_COUNT; c++)
             if (on[c]) used += w[c] + 1;
         if (width - used >= min_user) break;
-        if (on[UI_COL_AGE]) on[UI_COL_AGE] = 0;
+        if (w[UI_COL_STATE] > 22) w[UI_COL_STATE]--;   /* a long custom state gives way first */
+        else if (on[UI_COL_AGE]) on[UI_COL_AGE] = 0;
         else if (on[UI_COL_CHANGED]) on[UI_COL_CHANGED] = 0;
         else if (on[UI_COL_STEP]) on[UI_COL_STEP] = 0;
         else if (w[UI_COL_STATE] > 6) w[UI_COL_STATE]--;
@@ -42,7 +44,9 @@ int ui_layout_columns(int width, int state_width, ui_column *cols)
         if (on[c]) used += w[c] + 1;
     w[UI_COL_USERNAME] = width - used;
     if (w[UI_COL_USERNAME] < 1) w[UI_COL_USERNAME] = width - w[UI_COL_MARK] > 0 ? width - w[UI_COL_MARK] : 0;
-    /* a very wide terminal: keep the username column readable, give the rest to it anyway */
+    /* a wide terminal: the username stops at UI_USER_MAX cells so state, step and age sit next to
+     * it instead of across the screen; the rest of the row stays empty */
+    if (w[UI_COL_USERNAME] > UI_USER_MAX) w[UI_COL_USERNAME] = UI_USER_MAX;
     int n = 0, x = 0;
     for (int c = 0; c < UI_COL_COUNT; c++) {
         if (!on[c]) continue;

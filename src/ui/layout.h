@@ -27,9 +27,15 @@ typedef struct ui_screen_layout {
 
 ui_screen_layout ui_layout_screen(int rows, int cols);
 
+/* Widest the username column gets (Open edX usernames are at most 30 characters), and the widest
+ * state column (longer custom state names are cut with an ellipsis). */
+#define UI_USER_MAX 36
+#define UI_STATE_MAX 40
+
 /* Lays out list columns in width cells; state_width is the widest state name in the list.
- * Columns are dropped in the order age, last change, step when they do not fit; the username
- * keeps at least 8 cells and takes what is left. Returns the number of columns (in order, with
+ * A state wider than 22 cells narrows first, then columns are dropped in the order age, last
+ * change, step when they do not fit; the username keeps at least 8 cells and takes what is left
+ * up to UI_USER_MAX (on a wide terminal the row ends short of the edge). Returns the number of columns (in order, with
  * one space between them), never wider than width. */
 int ui_layout_columns(int width, int state_width, ui_column *cols);
 

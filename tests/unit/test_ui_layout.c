@@ -42,12 +42,33 @@ static void test_columns_drop_order(void **state)
     ui_column c[UI_COL_COUNT];
     /* wide: all six */
     assert_int_equal(ui_layout_columns(200, 20, c), 6);
-    assert_int_equal(c[UI_COL_USERNAME].width, 200 - (2 + 21 + 6 + 5 + 8));
+    assert_int_equal(c[UI_COL_USERNAME].width, UI_USER_MAX);
+    assert_int_equal(c[UI_COL_STATE].x, 2 + UI_USER_MAX + 1); /* state next to the name, not across the screen */
     /* 60 columns: age is the first to go, then last change */
     int n = ui_layout_columns(45, 20, c);
     for (int i = 0; i < n; i++) assert_int_not_equal(c[i].id, UI_COL_AGE);
     n = ui_layout_columns(38, 20, c);
     for (int i = 0; i < n; i++) assert_true(c[i].id != UI_COL_AGE && c[i].id != UI_COL_CHANGED);
+}
+
+/* 120 columns: the username does not take most of the row; a 30-cell custom state is shown whole
+ * when there is room and narrows before any column is dropped. */
+static void test_columns_balance(void **state)
+{
+    (void)state;
+    ui_column c[UI_COL_COUNT];
+    assert_int_equal(ui_layout_columns(120, 20, c), 6);
+    assert_true(c[UI_COL_USERNAME].width <= UI_USER_MAX);
+    assert_int_equal(c[UI_COL_STATE].width, 20);
+    assert_int_equal(ui_layout_columns(120, 30, c), 6);
+    assert_int_equal(c[UI_COL_STATE].width, 30);
+    assert_int_equal(ui_layout_columns(200, 60, c), 6);
+    assert_int_equal(c[UI_COL_STATE].width, UI_STATE_MAX);
+    /* 60 columns and a 30-cell state: state narrows to 22 before age is dropped */
+    int n = ui_layout_columns(62, 30, c);
+    assert_int_equal(n, 6);
+    assert_int_equal(c[UI_COL_STATE].width, 62 - 2 - 8 - (1 + 6 + 5 + 8) - 1 > 22 ? 62 - 2 - 8 - 21 - 1 : 22);
+    assert_true(c[UI_COL_USERNAME].width >= 8);
 }
 
 static void test_screen_sizes(void **state)
@@ -97,7 +118,7 @@ static void test_detail_fits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_columns_every_width), cmocka_unit_test(test_columns_drop_order),
+        cmocka_unit_test(test_columns_every_width), cmocka_unit_test(test_columns_drop_order), cmocka_unit_test(test_columns_balance),
         cmocka_unit_test(test_screen_sizes), cmocka_unit_test(test_detail_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
