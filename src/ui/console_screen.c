@@ -146,8 +146,23 @@ void ui_draw_message(const ui_screen_layout *L)
     else
         hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
     char buf[512];
-    if (ui_con.filter[0]) snprintf(buf, sizeof buf, "[filter: %s]  %s", ui_con.filter, hint);
-    else snprintf(buf, sizeof buf, "%s", hint);
+    if (ui_con.filter[0]) snprintf(buf, sizeof buf, "[filter: %s]", ui_con.filter);
+    else buf[0] = '\0';
+    /* whole hints only: the ones that do not fit are left out (? help is always first) */
+    size_t used = strlen(buf);
+    for (const char *p = hint; *p && used < sizeof buf - 1;) {
+        const char *e = strstr(p, "  ");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char item[128];
+        snprintf(item, sizeof item, "%s%.*s", used ? "  " : "", (int)len, p);
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s%s", buf, item);
+        if (ui_text_width(tmp) > COLS) break;
+        snprintf(buf, sizeof buf, "%s", tmp);
+        used = strlen(buf);
+        p += len;
+        while (*p == ' ') p++;
+    }
     ui_put(y, 0, COLS, UR_MUTED, buf, 0);
 }
 
@@ -217,23 +232,61 @@ size_t ui_wrap_text(const char *s, int width, char ***out)
     return n;
 }
 
-void ui_draw_help(void)
+/* Emits the help screen's display lines for this view, from line number `from` on, into rows
+ * 1..LINES-1 (draw = 0 only counts). A key's names go on a line of their own when they are wider
+ * than the key column; a description wider than its column wraps at a space, so nothing is cut.
+ * Returns the number of display lines. */
+static int help_lines(int kw, int from, int draw)
 {
     size_t n;
     const ui_key *keys = ui_keys(&n);
     unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
-    erase();
-    ui_put(0, 0, COLS, UR_HEADER, "retirectl console keys (this view) - any key closes, Up/Down scroll", 1);
-    int row = 0, y = 1;
+    int line = 0, y = 1, dw = COLS - kw - 3;
     for (size_t i = 0; i < n; i++) {
         if (!(keys[i].views & view)) continue;
         if (ui_con.o->read_only && keys[i].changes_state) continue;
-        if (row++ < ui_con.help_scroll) continue;
-        if (y >= LINES) break;
-        int kw = COLS > 60 ? 20 : 12;
-        ui_put(y, 1, kw, UR_HEADER, keys[i].names, 1);
-        ui_put(y, kw + 2, COLS - kw - 2, UR_NORMAL, keys[i].help, 1);
-        y++;
+        int split = ui_text_width(keys[i].names) > kw;
+        if (split) {
+            if (draw && line >= from && y < LINES) ui_put(y++, 1, COLS - 2, UR_HEADER, keys[i].names, 1);
+            line++;
+        }
+        char **pieces;
+        size_t np = ui_wrap_text(keys[i].help, dw, &pieces);
+        for (size_t k = 0; k < np; k++) {
+            if (draw && line >= from && y < LINES) {
+                if (k == 0 && !split) ui_put(y, 1, kw, UR_HEADER, keys[i].names, 1);
+                ui_put(y, kw + 2, COLS - kw - 2, UR_NORMAL, pieces[k], 1);
+                y++;
+            }
+            line++;
+            free(pieces[k]);
+        }
+        free(pieces);
     }
-    if (ui_con.o->read_only && y < LINES) ui_put(y, 1, COLS - 2, UR_WARNING, "read-only: actions that change state are hidden", 0);
+    if (ui_con.o->read_only) {
+        if (draw && line >= from && y < LINES) ui_put(y, 1, COLS - 2, UR_WARNING, "read-only: actions that change state are hidden", 0);
+        line++;
+    }
+    return line;
+}
+
+/* The help screen: the keys of this view, scrolled by help_scroll (clamped so the last line stays
+ * on screen); the title says which lines are shown when they do not all fit. */
+void ui_draw_help(void)
+{
+    int kw = COLS >= 70 ? 20 : 13;
+    int total = help_lines(kw, 0, 0);
+    int avail = LINES - 1 > 1 ? LINES - 1 : 1;
+    int max_scroll = total > avail ? total - avail : 0;
+    if (ui_con.help_scroll > max_scroll) ui_con.help_scroll = max_scroll;
+    if (ui_con.help_scroll < 0) ui_con.help_scroll = 0;
+    erase();
+    char title[160];
+    int last = ui_con.help_scroll + avail < total ? ui_con.help_scroll + avail : total;
+    if (max_scroll > 0)
+        snprintf(title, sizeof title, "Keys %d-%d of %d (Up/Down scroll, other keys close)", ui_con.help_scroll + 1, last, total);
+    else
+        snprintf(title, sizeof title, "Keys of this view (any key closes)");
+    ui_put(0, 0, COLS, UR_HEADER, title, 1);
+    help_lines(kw, ui_con.help_scroll, 1);
 }

@@ -16,16 +16,37 @@ const ui_learner *ui_selected_learner(void)
     return &ui_con.store.v[ui_con.store.rows[ui_con.tab][ui_con.sel[ui_con.tab]]];
 }
 
+/* Tab label of tab t in one of four forms, widest first: " 1 Ready (7) ", " 1 Ready 7 ",
+ * " 1 Pend. 7 " (whole words or abbreviations with a period, never a word cut short), " 1:7 ". */
+static void tab_label(int t, int form, char *label, size_t size)
+{
+    static const char *const shortname[UI_TAB_COUNT] = {"Ready", "Pend.", "Fail.", "Stuck", "Compl."};
+    size_t count = ui_con.have_store ? ui_con.store.n_rows[t] : 0, total = ui_con.have_store ? ui_con.store.total[t] : 0;
+    int filtered = ui_con.filter[0] && count != total;
+    const char *title = form >= 2 ? shortname[t] : ui_tab_title(t);
+    if (form == 0 && filtered) snprintf(label, size, " %d %s %zu/%zu ", t + 1, title, count, total);
+    else if (form == 0) snprintf(label, size, " %d %s (%zu) ", t + 1, title, total);
+    else if (form < 3) snprintf(label, size, " %d %s %zu ", t + 1, title, filtered ? count : total);
+    else snprintf(label, size, " %d:%zu ", t + 1, filtered ? count : total);
+}
+
 void ui_draw_tabs(const ui_screen_layout *L)
 {
     ui_fill_row(L->tabs_row, UR_TAB);
+    char label[64];
+    int form = 0;
+    for (; form < 3; form++) {
+        int need = 0;
+        for (int t = 0; t < UI_TAB_COUNT; t++) {
+            tab_label(t, form, label, sizeof label);
+            need += ui_text_width(label) + (t ? 1 : 0);
+        }
+        if (need <= COLS) break;
+    }
     int x = 0;
     for (int t = 0; t < UI_TAB_COUNT && x < COLS; t++) {
-        char label[64];
-        size_t count = ui_con.have_store ? ui_con.store.n_rows[t] : 0, total = ui_con.have_store ? ui_con.store.total[t] : 0;
-        if (ui_con.filter[0] && count != total) snprintf(label, sizeof label, " %d %s %zu/%zu ", t + 1, ui_tab_title(t), count, total);
-        else snprintf(label, sizeof label, " %d %s (%zu) ", t + 1, ui_tab_title(t), total);
-        if (COLS < 70) snprintf(label, sizeof label, " %d%.4s %zu ", t + 1, ui_tab_title(t), ui_con.filter[0] ? count : total);
+        size_t total = ui_con.have_store ? ui_con.store.total[t] : 0;
+        tab_label(t, form, label, sizeof label);
         int w = ui_text_width(label);
         ui_put(L->tabs_row, x, w, t == (int)ui_con.tab ? UR_TAB_ACTIVE : (t == UI_TAB_FAILED && total ? UR_FAILED : UR_TAB),
             label, 0);
