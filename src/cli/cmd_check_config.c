@@ -7,29 +7,75 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/strbuf.h"
 
 static void usage(FILE *out)
 {
-    fputs("usage: retirectl check-config [--config_file FILE]\n"
+    fputs("usage: retirectl check-config [--config_file FILE] [--json]\n"
           "\n"
           "Checks, in order: the config file loads (YAML, ${NAME} variables), the keys every command\n"
           "needs and each pipeline step's service URL/keys (cfg validation), every driver the pipeline\n"
           "names loads and has the method, and the LMS gives a token for client_id/client_secret.\n"
           "Prints one line per check (ok / FAIL with what to do). Secrets are never printed.\n"
+          "  --json   one JSON document instead: {\"config\": FILE, \"ok\": true|false,\n"
+          "           \"checks\": [{\"check\": NAME, \"ok\": true|false, \"detail\": TEXT}, ...]}\n"
           "Exit status: 0 when every check passes, else 249.\n",
           out);
 }
 
-/* Prints one check line (scrubbed). */
-static void check_line(const cfg *c, int ok, const char *what, const char *detail)
+/* Where the check results go: text lines on stdout as they come, or (json) collected into
+ * one document printed by checks_finish. */
+typedef struct {
+    int json;
+    cJSON *checks; /* array, json mode only */
+} checks_out;
+
+/* Prints (or, in json mode, records) one check with secrets scrubbed; trailing newlines of
+ * the detail are dropped so a multi-line error does not leave a blank line. */
+static void check_line(checks_out *out, const cfg *c, int ok, const char *what, const char *detail)
 {
-    strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, detail && *detail ? ": " : "", detail ? detail : "");
-    cli_print_scrubbed(c, sb_str(&sb));
-    sb_free(&sb);
+    char *d = strdup(detail ? detail : "");
+    if (!d) return;
+    size_t n = strlen(d);
+    while (n > 0 && (d[n - 1] == '\n' || d[n - 1] == ' ')) d[--n] = '\0';
+    char *clean = c ? cfg_redact(c, d) : NULL;
+    const char *text = clean ? clean : d;
+    if (out->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "check", what);
+        cJSON_AddBoolToObject(o, "ok", ok);
+        cJSON_AddStringToObject(o, "detail", text);
+        cJSON_AddItemToArray(out->checks, o);
+    } else {
+        printf("  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, *text ? ": " : "", text);
+    }
+    free(clean);
+    free(d);
+}
+
+/* Prints the closing line (text) or the whole document (json) and frees what out holds. */
+static void checks_finish(checks_out *out, const char *path, int failures)
+{
+    if (out->json) {
+        cJSON *doc = cJSON_CreateObject();
+        if (path)
+            cJSON_AddStringToObject(doc, "config", path);
+        else
+            cJSON_AddNullToObject(doc, "config");
+        cJSON_AddBoolToObject(doc, "ok", failures == 0);
+        cJSON_AddItemToObject(doc, "checks", out->checks);
+        out->checks = NULL;
+        char *text = cJSON_Print(doc);
+        if (text) printf("%s\n", text);
+        free(text);
+        cJSON_Delete(doc);
+    } else {
+        printf("%s\n", failures ? "check-config: FAILED" : "check-config: all checks passed");
+    }
 }
 
 /* Loads the pipeline's drivers in a child process (a plugin's constructor may crash; plugins
@@ -92,6 +138,7 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
 {
     const char *config_file = NULL;
     int missing = 0;
+    checks_out out = {g ? g->json : 0, NULL};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -100,6 +147,8 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
                    (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
             config_file = v;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            out.json = 1;
         } else if (missing) {
             return CLI_EXIT_USAGE;
         } else {
@@ -108,62 +157,60 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         }
     }
     if (missing) return CLI_EXIT_USAGE;
+    if (out.json) out.checks = cJSON_CreateArray();
     char *path = cli_config_path(g, config_file);
     if (!path) {
-        check_line(NULL, 0, "config file",
+        check_line(&out, NULL, 0, "config file",
                    "none given; pass --config FILE or set RETIREMENT_CONFIG_FILE");
+        checks_finish(&out, NULL, 1);
         return CLI_EXIT_BAD_CONFIG;
     }
     char err[8192] = "";
     cfg *c = NULL;
     if (cfg_load(path, &c, err, sizeof err) != 0) {
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "%s (fix the file and run check-config again)", err);
-        check_line(NULL, 0, path, sb_str(&sb));
-        sb_free(&sb);
+        /* err already names the file (and line:column for YAML) and says what to fix. */
+        check_line(&out, NULL, 0, "config file loads", err);
+        checks_finish(&out, path, 1);
         free(path);
         return CLI_EXIT_BAD_CONFIG;
     }
     int failures = 0;
-    check_line(c, 1, "config file loads", path);
+    check_line(&out, c, 1, "config file loads", path);
     if (cfg_validate(c, err, sizeof err) != 0) {
-        check_line(c, 0, "settings and pipeline", err);
+        check_line(&out, c, 0, "settings and pipeline", err);
         failures++;
     } else {
         char d[128];
         snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
-        check_line(c, 1, "settings and pipeline", d);
+        check_line(&out, c, 1, "settings and pipeline", d);
     }
     err[0] = '\0';
     int problems = check_drivers(c, g, err, sizeof err);
     if (problems) {
-        check_line(c, 0, "drivers", err);
+        check_line(&out, c, 0, "drivers", err);
         failures++;
     } else {
-        check_line(c, 1, "drivers", "every driver the pipeline names loads and has its method");
+        check_line(&out, c, 1, "drivers", "every driver the pipeline names loads and has its method");
     }
     http_client *h = http_client_new(c, err, sizeof err);
     if (!h) {
-        check_line(c, 0, "LMS client", err);
+        check_line(&out, c, 0, "LMS client", err);
         failures++;
     } else {
         err[0] = '\0';
         if (http_ensure_token(h, err, sizeof err) != 0) {
-            strbuf sb = STRBUF_INIT;
-            sb_addf(&sb, "%s (check base_urls.lms, client_id and client_secret)", err);
-            check_line(c, 0, "LMS token", sb_str(&sb));
-            sb_free(&sb);
+            check_line(&out, c, 0, "LMS token", err);
             failures++;
         } else {
             const char *lms = cfg_string(c, "base_urls.lms");
             strbuf sb = STRBUF_INIT;
             sb_addf(&sb, "fetched from %s for client_id %s", lms ? lms : "?", cfg_string(c, "client_id") ? cfg_string(c, "client_id") : "?");
-            check_line(c, 1, "LMS token", sb_str(&sb));
+            check_line(&out, c, 1, "LMS token", sb_str(&sb));
             sb_free(&sb);
         }
         http_client_free(h);
     }
-    printf("%s\n", failures ? "check-config: FAILED" : "check-config: all checks passed");
+    checks_finish(&out, path, failures);
     cfg_free(c);
     free(path);
     return failures ? CLI_EXIT_BAD_CONFIG : 0;

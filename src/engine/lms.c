@@ -176,7 +176,10 @@ static void fill_error(lms_client *l, lms_error *e, const char *method, const ch
 {
     if (!e) return;
     strbuf sb = STRBUF_INIT;
-    if (r->status == 0) {
+    if (r->status == 0 && r->attempts == 0) {
+        /* refused before sending (no access token, bad URL): the LMS was never asked */
+        sb_addf(&sb, "%s %s: not sent: %s", method, url, r->error[0] ? r->error : "unknown error");
+    } else if (r->status == 0) {
         sb_addf(&sb, "%s %s: no answer from the LMS: %s", method, url, r->error[0] ? r->error : "unknown error");
         if (r->attempts > 1) sb_addf(&sb, " (after %d attempts)", r->attempts);
     } else if (extra) {

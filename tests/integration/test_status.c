@@ -70,9 +70,58 @@ static void test_check_config(void **state)
     assert_non_null(strstr(r.out, "FAIL  drivers"));
     assert_null(strstr(r.out, "not-the-right-one-77"));
     assert_null(strstr(r.err, "not-the-right-one-77"));
+    /* a multi-line driver problem leaves no blank line in the list */
+    assert_null(strstr(r.out, "\n\n"));
+    cmd_result_free(&r);
+    /* --json: one document, each check with ok and detail, the secret never in it */
+    const char *jargs[] = {"--json", "--config", wrong, "check-config", NULL};
+    rt_run(&r, jargs, NULL);
+    rt_assert_status(&r, 249);
+    assert_null(strstr(r.out, "not-the-right-one-77"));
+    cJSON *doc = cJSON_Parse(r.out);
+    assert_non_null(doc);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "config")->valuestring, wrong);
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(doc, "checks");
+    assert_int_equal(cJSON_GetArraySize(checks), 4);
+    cJSON *tok = cJSON_GetArrayItem(checks, 3);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(tok, "check")->valuestring, "LMS token");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tok, "ok")));
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(tok, "detail")->valuestring, "401"));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(checks, 0), "ok")));
+    cJSON_Delete(doc);
+    cmd_result_free(&r);
+    /* status with the wrong secret: the status request was never sent, and the error says so */
+    const char *sargs[] = {"--config", wrong, "status", "lms_user", NULL};
+    rt_run(&r, sargs, NULL);
+    rt_assert_status(&r, 255);
+    assert_non_null(strstr(r.err, "not sent"));
+    assert_null(strstr(r.err, "no answer from the LMS"));
+    assert_non_null(strstr(r.err, "check client_id and client_secret"));
+    assert_null(strstr(r.err, "not-the-right-one-77"));
     cmd_result_free(&r);
     free(wrong);
     rt_stop(&env);
+    /* a YAML syntax error: one FAIL naming file:line:column, in text and in --json */
+    char *broken = write_temp_file("config.yml", "client_id: x\nbase_urls: [\n  lms: http://127.0.0.1:1/\n");
+    const char *bargs[] = {"--config", broken, "check-config", NULL};
+    rt_run(&r, bargs, NULL);
+    rt_assert_status(&r, 249);
+    char want[1200];
+    snprintf(want, sizeof want, "FAIL  config file loads: %s:", broken);
+    assert_non_null(strstr(r.out, want));
+    assert_non_null(strstr(r.out, "YAML syntax error"));
+    cmd_result_free(&r);
+    const char *bjargs[] = {"--config", broken, "check-config", "--json", NULL};
+    rt_run(&r, bjargs, NULL);
+    rt_assert_status(&r, 249);
+    doc = cJSON_Parse(r.out);
+    assert_non_null(doc);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "checks")), 1);
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "checks"), 0), "detail")->valuestring, "YAML syntax error"));
+    cJSON_Delete(doc);
+    cmd_result_free(&r);
+    free(broken);
 }
 
 int main(void)
