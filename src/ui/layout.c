@@ -19,6 +19,12 @@ ui_screen_layout ui_layout_screen(int rows, int cols)
 
 int ui_layout_columns(int width, int state_width, ui_column *cols)
 {
+    return ui_layout_columns_fit(width, state_width, UI_USER_MAX, cols);
+}
+
+int ui_layout_columns_fit(int width, int state_width, int user_width, ui_column *cols)
+{
+    if (user_width < UI_USER_MAX) user_width = UI_USER_MAX;
     static const char *const titles[UI_COL_COUNT] = {"", "USERNAME", "STATE", "STEP", "AGE", "CHANGED"};
     if (state_width < 5) state_width = 5;
     if (state_width > UI_STATE_MAX) state_width = UI_STATE_MAX;
@@ -44,9 +50,9 @@ int ui_layout_columns(int width, int state_width, ui_column *cols)
         if (on[c]) used += w[c] + 1;
     w[UI_COL_USERNAME] = width - used;
     if (w[UI_COL_USERNAME] < 1) w[UI_COL_USERNAME] = width - w[UI_COL_MARK] > 0 ? width - w[UI_COL_MARK] : 0;
-    /* a wide terminal: the username stops at UI_USER_MAX cells so state, step and age sit next to
+    /* a wide terminal: the username stops at user_width cells so state, step and age sit next to
      * it instead of across the screen; the rest of the row stays empty */
-    if (w[UI_COL_USERNAME] > UI_USER_MAX) w[UI_COL_USERNAME] = UI_USER_MAX;
+    if (w[UI_COL_USERNAME] > user_width) w[UI_COL_USERNAME] = user_width;
     int n = 0, x = 0;
     for (int c = 0; c < UI_COL_COUNT; c++) {
         if (!on[c]) continue;

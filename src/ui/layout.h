@@ -39,6 +39,11 @@ ui_screen_layout ui_layout_screen(int rows, int cols);
  * one space between them), never wider than width. */
 int ui_layout_columns(int width, int state_width, ui_column *cols);
 
+/* ui_layout_columns with the username column allowed up to user_width cells (at least
+ * UI_USER_MAX): the console passes the widest name on screen so a long one is not cut while the
+ * terminal has room. */
+int ui_layout_columns_fit(int width, int state_width, int user_width, ui_column *cols);
+
 /* Detail view split: rows for the pipeline (at most n_steps + 1), the record fields column
  * (0 when it goes below), and the log. */
 typedef struct ui_detail_layout {

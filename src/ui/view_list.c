@@ -2,6 +2,7 @@
 #include "ui/console_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/text.h"
@@ -65,6 +66,26 @@ static int max_state_width(void)
     return w;
 }
 
+/* Display width of the widest (sanitized) username in the rows about to be drawn. */
+static int widest_shown_name(const ui_screen_layout *L)
+{
+    if (!ui_con.have_store) return 0;
+    size_t n = ui_con.store.n_rows[ui_con.tab], top = ui_con.top[ui_con.tab], sel = ui_con.sel[ui_con.tab];
+    size_t rows = (size_t)L->list_rows;
+    if (sel < top) top = sel;
+    if (sel >= top + rows) top = sel - rows + 1;
+    if (top + rows > n) top = n > rows ? n - rows : 0;
+    int w = 0;
+    for (size_t r = 0; r < rows && top + r < n; r++) {
+        const ui_learner *l = &ui_con.store.v[ui_con.store.rows[ui_con.tab][top + r]];
+        char *clean = ui_text_sanitize(ui_store_name(&ui_con.store, l), (size_t)-1);
+        int cw = ui_text_width(clean);
+        free(clean);
+        if (cw > w) w = cw;
+    }
+    return w;
+}
+
 /* Colour role of a learner's state in the list, by its tab. */
 static ui_role state_role(const char *state, ui_tab tab)
 {
@@ -78,7 +99,7 @@ static ui_role state_role(const char *state, ui_tab tab)
 void ui_draw_list(const ui_screen_layout *L)
 {
     ui_column cols[UI_COL_COUNT];
-    int nc = ui_layout_columns(COLS, max_state_width(), cols);
+    int nc = ui_layout_columns_fit(COLS, max_state_width(), widest_shown_name(L), cols);
     ui_fill_row(L->header_row, UR_HEADER);
     for (int c = 0; c < nc; c++) ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, cols[c].title, 1);
     size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;

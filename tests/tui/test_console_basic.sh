@@ -83,7 +83,24 @@ wait_for "1 Ready (8)"
 ok "help screen from the key table; drivers view; Esc backs out"
 
 tmx resize-window -t tui -x 60 -y 15
-wait_for "1Read"
+wait_for "1 Ready"
+# tab labels: whole words or abbreviations with a period, never a word cut short
+screen | head -1 | grep -qE '4 Stuck|4:' || fail "the Stuck tab label is cut at 60 columns"
+if screen | head -1 | grep -qE 'Stuc[^k]|Comp[^l]|Pend[^i.]'; then fail "a tab label is cut mid-word at 60 columns"; fi
+# key hints: whole hints only (no ellipsis in the hint line)
+if screen | tail -2 | head -1 | grep -qF '…'; then fail "the key hint line is cut mid-hint at 60 columns"; fi
+# help at 60x15: long key names and descriptions are whole (wrapped), scrolling stops at the last line
+keys '?'
+wait_for "Keys 1-"
+wait_for "Shift-Tab, Left, h"
+if screen | grep -qF '…'; then fail "the help screen cuts text at 60 columns"; fi
+for _ in $(seq 80); do keys Down; done
+wait_for "of $(screen | head -1 | sed -n 's/.* of \([0-9]*\) .*/\1/p') (Up/Down"
+total="$(screen | head -1 | sed -n 's/^Keys \([0-9]*\)-\([0-9]*\) of \([0-9]*\) .*/\2 \3/p')"
+[ -n "$total" ] && [ "${total% *}" = "${total#* }" ] || fail "help scrolled past its last line ($total)"
+screen | grep -qF "reset the learner's state" || fail "the last help line is not shown after scrolling down"
+keys q
+wait_gone "Keys "
 [ "$(screen | wc -L)" -le 60 ] || fail "a line is wider than 60 columns"
 [ "$(screen | wc -l)" -le 15 ] || fail "more than 15 rows"
 screen | tail -1 | grep -qF "jobs 0" || fail "status bar missing at 60x15"
@@ -95,6 +112,9 @@ wait_for "too small: resize"
 tmx resize-window -t tui -x 200 -y 60
 wait_for "CHANGED"
 wait_for "1 Ready (8)"
+# wide: the username column does not push state across the screen
+scol="$(screen | grep -m1 'USERNAME' | awk '{print index($0, "STATE")}')"
+[ "$scol" -gt 10 ] && [ "$scol" -le 45 ] || fail "STATE column starts at $scol on a 200-column terminal"
 ok "re-lays out at 60x15 and 200x60"
 
 quit_console 0
