@@ -77,6 +77,29 @@ typedef struct slot {
     size_t n_steps, n_owned;
 } slot;
 
+/* A malloc'd copy of a job message on one line: each line break (the upstream "Unexpected
+ * error occurred!\n<why>" form) becomes ": " so a FAILED line stays one line. NULL on OOM. */
+static char *one_line(const char *msg)
+{
+    if (!msg) return NULL;
+    size_t n = strlen(msg);
+    char *out = malloc(2 * n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msg[i] == '\n') {
+            while (o > 0 && out[o - 1] == ' ') o--;
+            if (i + 1 == n) break;
+            if (o > 0 && out[o - 1] != '!' && out[o - 1] != ':' && out[o - 1] != '.') out[o++] = ':';
+            out[o++] = ' ';
+        } else {
+            out[o++] = msg[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static void slot_clear(slot *s)
 {
     for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
@@ -369,10 +392,13 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                  * credentials are wrong; stop starting learners instead of walking the queue */
                 if (++setup_streak == ALL_SETUP_STREAK && !breaker) {
                     breaker = 1;
+                    char *last = one_line(job_message(sl->j));
                     cli_error(ctx.config,
-                              "%d learners in a row failed before any step (last: %s); the LMS looks unreachable "
-                              "or refuses the credentials. No new learner is started; fix it and run again.",
-                              ALL_SETUP_STREAK, job_message(sl->j));
+                              "%d learners in a row failed before any step (last: %s); the LMS looks unreachable, "
+                              "refuses the credentials, or the pipeline cannot run (`retirectl check-config` "
+                              "says which). No new learner is started; fix it and run again.",
+                              ALL_SETUP_STREAK, last ? last : job_message(sl->j));
+                    free(last);
                 }
             } else {
                 setup_streak = 0;
@@ -382,9 +408,12 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             } else {
                 failed++;
                 failures[n_failures++] = strdup(name);
-                if (!events)
+                if (!events) {
+                    char *msg = one_line(job_message(sl->j));
                     fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", tty ? "\r\033[K" : "", name, st,
-                            job_outcome(sl->j), job_message(sl->j));
+                            job_outcome(sl->j), msg ? msg : job_message(sl->j));
+                    free(msg);
+                }
             }
             audit_entry it;
             audit_entry_init(&it, "retire");

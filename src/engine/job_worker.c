@@ -222,16 +222,34 @@ static void drv_cache_free(drv_cache *c)
     free(c->slots);
 }
 
-/* Finds the method of a slot, or sets a message. */
-static const rd_method *slot_method(drv_slot *s, const char *method, char *msg, size_t len)
+/* Finds the method of a slot, or sets a message. step (may be NULL) is the pipeline row that
+ * names the method: the message then names the config file, line and step, as check-config does. */
+static const rd_method *slot_method(drv_slot *s, const char *method, const cfg *c, const cfg_step *step, char *msg,
+                                    size_t len)
 {
     if (!s->instance) {
         snprintf(msg, len, "%s", s->error);
         return NULL;
     }
     const rd_method *m = reg_method(s->driver, method);
-    if (!m || !m->run) snprintf(msg, len, "driver %s has no method %s; check the pipeline row", s->name, method);
-    return m && m->run ? m : NULL;
+    if (m && m->run) return m;
+    if (step && c) {
+        size_t idx = (size_t)(step - c->steps) + 1;
+        const char *path = c->path ? c->path : "config";
+        char where[1024];
+        if (step->line)
+            snprintf(where, sizeof where, "%s:%d: ", path, step->line);
+        else
+            snprintf(where, sizeof where, "%s: ", path);
+        snprintf(msg, len,
+                 "%sretirement_pipeline step %zu [%s, %s, %s, %s]: driver %s has no method %s; fix the method "
+                 "name in the pipeline (`retirectl drivers` lists the driver's methods)",
+                 where, idx, step->start_state, step->end_state, step->driver, step->method, s->name, method);
+    } else {
+        snprintf(msg, len, "driver %s has no method %s; `retirectl drivers` lists the driver's methods", s->name,
+                 method);
+    }
+    return NULL;
 }
 
 static const char *action_label(const job_spec *sp)
@@ -388,7 +406,7 @@ static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int previ
 {
     drv_slot *s = drv_get(wk, dc, "ECOMMERCE");
     char msg[4096];
-    const rd_method *m = slot_method(s, "get_tracking_key", msg, sizeof msg);
+    const rd_method *m = slot_method(s, "get_tracking_key", NULL, NULL, msg, sizeof msg);
     host_call hc;
     if (!m) {
         strbuf sb = STRBUF_INIT;
@@ -470,7 +488,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         if (p->actions[i] != PLAN_RUN) continue;
         drv_slot *s = drv_get(wk, dc, c->steps[i].driver);
         char msg[4096];
-        if (!slot_method(s, c->steps[i].method, msg, sizeof msg)) {
+        if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             override[i] = "fail";
             fail_msg[i] = strdup(msg);
             failures++;
@@ -564,7 +582,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         if (p->actions[i] != PLAN_RUN) continue;
         drv_slot *s = drv_get(wk, dc, c->steps[i].driver);
         char msg[4096];
-        if (!slot_method(s, c->steps[i].method, msg, sizeof msg)) {
+        if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             emit_job_event(wk, learner, state, p, NULL);
             strbuf sb = STRBUF_INIT;
             sb_addf(&sb, "Unexpected error occurred!\n%s", msg);
@@ -682,7 +700,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     wk->step_index = -1;
     drv_slot *s = drv_get(wk, dc, sp->driver);
     char msg[4096];
-    const rd_method *m = slot_method(s, sp->method, msg, sizeof msg);
+    const rd_method *m = slot_method(s, sp->method, NULL, NULL, msg, sizeof msg);
     emit_job_event(wk, learner, state, NULL, NULL);
     if (!m) {
         strbuf sb = STRBUF_INIT;

@@ -1,0 +1,82 @@
+/* Rough edges found by walking the command line as support staff and Jenkins would, against
+ * retirectl-sim: a pipeline method typo named by file, line and step in retire, plan and
+ * retire --all; retire --all FAILED lines kept on one line. */
+#include "retire_support.h"
+
+#define TYPO_PIPELINE                                                                          \
+    "  - ['RETIRING_FORUMS', 'FORUMS_COMPLETE', 'LMS', 'retirement_retire_forum']\n"           \
+    "  - ['RETIRING_EMAIL_LISTS', 'EMAIL_LISTS_COMPLETE', 'LMS', 'retirement_retire_mailingz']\n"
+
+/* The config line of the typo'd row: sim_write_config puts 8 lines before the pipeline rows. */
+#define TYPO_LINE 11
+
+static char *learners_json(int n)
+{
+    size_t cap = 64 + (size_t)n * 80, len = 0;
+    char *out = malloc(cap);
+    len += (size_t)snprintf(out + len, cap - len, "[");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s{\"username\": \"typo%02d\", \"state\": \"PENDING\", \"days_ago\": 10}",
+                                i ? ", " : "", i);
+    snprintf(out + len, cap - len, "]");
+    return out;
+}
+
+static void test_method_typo_named_everywhere(void **state)
+{
+    (void)state;
+    char *learners = learners_json(12);
+    rt_env env;
+    rt_start(&env, learners, NULL, TYPO_PIPELINE, NULL);
+    free(learners);
+    char where[1200];
+    snprintf(where, sizeof where, "%s:%d: retirement_pipeline step 2 [RETIRING_EMAIL_LISTS, EMAIL_LISTS_COMPLETE, LMS, retirement_retire_mailingz]: driver LMS has no method retirement_retire_mailingz",
+             env.config, TYPO_LINE);
+
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "typo00", NULL);
+    rt_assert_status(&r, 255);
+    if (!strstr(r.err, where)) fail_msg("'%s' missing in:\n%s", where, r.err);
+    assert_non_null(strstr(r.err, "retirectl drivers"));
+    rt_assert_no_secret(&r);
+    cmd_result_free(&r);
+
+    rt_retirectl(&env, &r, "plan", "typo00", NULL);
+    rt_assert_status(&r, 255);
+    if (!strstr(r.out, where)) fail_msg("'%s' missing in:\n%s", where, r.out);
+    cmd_result_free(&r);
+
+    /* retire --all: every learner refused before any change; each FAILED line is one line that
+     * names the row; after 10 the breaker stops and points at check-config */
+    rt_retirectl(&env, &r, "retire", "--all", NULL);
+    rt_assert_status(&r, 252);
+    rt_assert_no_secret(&r);
+    int failed_lines = 0;
+    char *save = NULL;
+    char *err = strdup(r.err);
+    for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "FAILED ", 7) == 0) {
+            failed_lines++;
+            if (!strstr(line, where)) fail_msg("FAILED line does not name the row: %s", line);
+        } else if (strncmp(line, "retirectl: ", 11) != 0) {
+            fail_msg("stray line in retire --all stderr (a message split over lines?): '%s'\n%s", line, r.err);
+        }
+    }
+    free(err);
+    assert_true(failed_lines >= 10);
+    assert_non_null(strstr(r.err, "in a row failed before any step"));
+    assert_non_null(strstr(r.err, "check-config"));
+    cmd_result_free(&r);
+    assert_int_equal(rt_count(&env, "PATCH", NULL), 0);
+    rt_assert_state(&env, "typo00", "PENDING");
+    rt_assert_state(&env, "typo11", "PENDING");
+    rt_stop(&env);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_method_typo_named_everywhere, rt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
