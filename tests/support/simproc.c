@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,9 +26,153 @@ static const char *sim_binary(void)
     return (env && *env) ? env : RETIRECTL_SIM_BIN;
 }
 
+/* ---- cleanup of everything this process started ----------------------------------------
+ * A test that fails an assertion, aborts (SIGABRT from a heap check), crashes or is killed by
+ * ctest's timeout must not leave a sim running: the sim inherits the test's stderr, so ctest
+ * would wait for it until the timeout. Three layers, each enough on its own for its case:
+ *   - the sim (and the helper draining its stdout, and every run_command child) asks the
+ *     kernel for SIGKILL when the test process dies (PR_SET_PDEATHSIG), whatever the cause;
+ *   - atexit: sims still registered at a normal exit get SIGTERM, then SIGKILL, and are reaped;
+ *   - fatal / termination signals with no handler of their own (SIGABRT, SIGTERM, ...): the
+ *     handler SIGKILLs the registered sims and the running command's process group (only
+ *     kill(2), async-signal-safe), then re-raises the signal with its default action. */
+
+#define SIMPROC_MAX 64
+
+typedef struct simproc_slot {
+    volatile pid_t sim;   /* 0 = free */
+    volatile pid_t drain; /* the child draining the sim's stdout, or 0 */
+} simproc_slot;
+
+static simproc_slot simproc_slots[SIMPROC_MAX];
+static volatile pid_t simproc_owner;   /* the process that registered the slots */
+static volatile pid_t simproc_running; /* run_command's child (its own process group), or 0 */
+
+/* SIGKILLs every registered sim and the running command (async-signal-safe). */
+static void simproc_kill_all_now(void)
+{
+    if (simproc_owner != getpid()) return;
+    for (int i = 0; i < SIMPROC_MAX; i++) {
+        if (simproc_slots[i].sim > 0) kill(simproc_slots[i].sim, SIGKILL);
+        if (simproc_slots[i].drain > 0) kill(simproc_slots[i].drain, SIGKILL);
+    }
+    pid_t run = simproc_running;
+    if (run > 0) {
+        kill(-run, SIGKILL);
+        kill(run, SIGKILL);
+    }
+}
+
+static const int simproc_signals[] = {SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+
+/* Fatal-signal handler: kills what we started, then dies of the same signal. */
+static void simproc_on_signal(int sig)
+{
+    simproc_kill_all_now();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* atexit: stops the sims a test left running (SIGTERM, then SIGKILL after 2 s) and reaps them. */
+static void simproc_at_exit(void)
+{
+    if (simproc_owner != getpid()) return;
+    for (int i = 0; i < SIMPROC_MAX; i++)
+        if (simproc_slots[i].sim > 0) kill(simproc_slots[i].sim, SIGTERM);
+    for (int i = 0; i < SIMPROC_MAX; i++) {
+        pid_t p = simproc_slots[i].sim;
+        if (p <= 0) continue;
+        int reaped = 0;
+        for (int t = 0; t < 40 && !reaped; t++) {
+            if (waitpid(p, NULL, WNOHANG) == p) reaped = 1;
+            else usleep(50000);
+        }
+        if (!reaped) {
+            kill(p, SIGKILL);
+            waitpid(p, NULL, 0);
+        }
+        simproc_slots[i].sim = 0;
+    }
+    for (int i = 0; i < SIMPROC_MAX; i++) {
+        pid_t d = simproc_slots[i].drain;
+        if (d <= 0) continue;
+        kill(d, SIGKILL);
+        waitpid(d, NULL, 0);
+        simproc_slots[i].drain = 0;
+    }
+}
+
+/* Installs the atexit hook and the signal handlers once per process; a signal that already
+ * has a handler (cmocka's, a sanitizer's) keeps it. */
+static void simproc_install_cleanup(void)
+{
+    if (simproc_owner == getpid()) return;
+    simproc_owner = getpid();
+    atexit(simproc_at_exit);
+    for (size_t i = 0; i < sizeof simproc_signals / sizeof simproc_signals[0]; i++) {
+        struct sigaction old;
+        if (sigaction(simproc_signals[i], NULL, &old) != 0) continue;
+        if (old.sa_flags & SA_SIGINFO) continue;
+        if (old.sa_handler != SIG_DFL) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = simproc_on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND;
+        sigaction(simproc_signals[i], &sa, NULL);
+    }
+}
+
+/* In a freshly forked child: die with the parent (parent_pid) and forget the parent's
+ * cleanup duties (the child must never kill the parent's sims). */
+static void simproc_child_setup(pid_t parent_pid)
+{
+    simproc_owner = 0;
+    for (size_t i = 0; i < sizeof simproc_signals / sizeof simproc_signals[0]; i++) signal(simproc_signals[i], SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent_pid) _exit(127); /* the parent died before prctl took effect */
+}
+
+/* Registers a started sim (and its drain helper) for the cleanup. */
+static void simproc_register(pid_t sim, pid_t drain)
+{
+    for (int i = 0; i < SIMPROC_MAX; i++) {
+        if (simproc_slots[i].sim == 0) {
+            simproc_slots[i].drain = drain;
+            simproc_slots[i].sim = sim;
+            return;
+        }
+    }
+    /* more than SIMPROC_MAX live sims: PR_SET_PDEATHSIG still covers it */
+}
+
+/* Forgets a stopped sim and reaps its drain helper (which exits at the sim's EOF). */
+static void simproc_unregister(pid_t sim)
+{
+    for (int i = 0; i < SIMPROC_MAX; i++) {
+        if (simproc_slots[i].sim != sim) continue;
+        pid_t d = simproc_slots[i].drain;
+        simproc_slots[i].sim = 0;
+        simproc_slots[i].drain = 0;
+        if (d > 0) {
+            int reaped = 0;
+            for (int t = 0; t < 40 && !reaped; t++) {
+                if (waitpid(d, NULL, WNOHANG) == d) reaped = 1;
+                else usleep(25000);
+            }
+            if (!reaped) {
+                kill(d, SIGKILL);
+                waitpid(d, NULL, 0);
+            }
+        }
+        return;
+    }
+}
+
 int sim_start(sim_proc *sim, const char *const *extra_args)
 {
     memset(sim, 0, sizeof *sim);
+    simproc_install_cleanup();
     int pipefd[2];
     if (pipe(pipefd) != 0) return -1;
     const char *argv[64];
@@ -37,9 +182,15 @@ int sim_start(sim_proc *sim, const char *const *extra_args)
     argv[n++] = "0";
     for (int i = 0; extra_args && extra_args[i] && n < 62; i++) argv[n++] = extra_args[i];
     argv[n] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) return -1;
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
     if (pid == 0) {
+        simproc_child_setup(parent);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -48,6 +199,7 @@ int sim_start(sim_proc *sim, const char *const *extra_args)
         _exit(127);
     }
     close(pipefd[1]);
+    simproc_register(pid, 0);
     char buf[4096];
     size_t len = 0;
     time_t deadline = time(NULL) + 15;
@@ -63,20 +215,34 @@ int sim_start(sim_proc *sim, const char *const *extra_args)
             sim->pid = pid;
             sim->port = atoi(at + strlen("listening on http://127.0.0.1:"));
             snprintf(sim->base_url, sizeof sim->base_url, "http://127.0.0.1:%d", sim->port);
-            /* Keep draining the sim's stdout so it never blocks on a full pipe. */
-            if (fork() == 0) {
+            /* Keep draining the sim's stdout so it never blocks on a full pipe. The helper holds
+             * no copy of the test's stdout/stderr (ctest waits for those to close) and dies
+             * with the test process. */
+            pid_t drain = fork();
+            if (drain == 0) {
+                simproc_child_setup(parent);
+                int devnull = open("/dev/null", O_RDWR);
+                if (devnull >= 0) {
+                    dup2(devnull, STDIN_FILENO);
+                    dup2(devnull, STDOUT_FILENO);
+                    dup2(devnull, STDERR_FILENO);
+                    if (devnull > STDERR_FILENO) close(devnull);
+                }
                 char sink[4096];
                 while (read(pipefd[0], sink, sizeof sink) > 0) {
                 }
                 _exit(0);
             }
             close(pipefd[0]);
+            simproc_unregister(pid);
+            simproc_register(pid, drain > 0 ? drain : 0);
             return 0;
         }
     }
     fprintf(stderr, "simproc: %s did not print 'listening on' within 15 s; it printed: %s\n", argv[0], buf);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    simproc_unregister(pid);
     close(pipefd[0]);
     return -1;
 }
@@ -84,20 +250,26 @@ int sim_start(sim_proc *sim, const char *const *extra_args)
 int sim_stop(sim_proc *sim)
 {
     if (sim->pid <= 0) return -1;
-    kill(sim->pid, SIGTERM);
-    int st = 0;
+    pid_t pid = sim->pid;
+    kill(pid, SIGTERM);
+    int st = 0, rc = -1, reaped = 0;
     for (int i = 0; i < 100; i++) {
-        pid_t r = waitpid(sim->pid, &st, WNOHANG);
-        if (r == sim->pid) {
-            sim->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            reaped = 1;
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
         }
+        if (r < 0 && errno == ECHILD) break; /* not ours (already reaped through a copy of sim) */
         usleep(50000);
     }
-    kill(sim->pid, SIGKILL);
-    waitpid(sim->pid, &st, 0);
+    if (!reaped && kill(pid, 0) == 0 && waitpid(pid, &st, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    simproc_unregister(pid);
     sim->pid = 0;
-    return -1;
+    return rc;
 }
 
 typedef struct growbuf {
@@ -205,9 +377,12 @@ int run_command(cmd_result *r, const char *const *argv, const char *const *env, 
     unlink(in_tmpl);
     if (stdin_text && write(in_fd, stdin_text, strlen(stdin_text)) < 0) return -1;
     lseek(in_fd, 0, SEEK_SET);
+    simproc_install_cleanup();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        simproc_child_setup(parent);
         setpgid(0, 0);
         dup2(stdin_text ? in_fd : open("/dev/null", O_RDONLY), STDIN_FILENO);
         dup2(out_fd, STDOUT_FILENO);
@@ -217,6 +392,8 @@ int run_command(cmd_result *r, const char *const *argv, const char *const *env, 
         fprintf(stderr, "run_command: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    setpgid(pid, pid); /* also from here, so the group exists before anyone kills it */
+    simproc_running = pid;
     int st = 0;
     time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 120);
     for (;;) {
@@ -230,6 +407,7 @@ int run_command(cmd_result *r, const char *const *argv, const char *const *env, 
         }
         usleep(10000);
     }
+    simproc_running = 0;
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     r->out = slurp_fd(out_fd);
     r->err = slurp_fd(err_fd);
