@@ -70,6 +70,19 @@ static const char *status_icon(ui_step_status s)
     return (s >= 0 && s <= UI_STEP_FAILED) ? icons[s] : "[?]";
 }
 
+/* One pipeline step's label: form 0 "icon N. START -> END  DRIVER.METHOD", 1 without "-> END",
+ * 2 the start state alone. */
+static void step_label(char *line, size_t size, const char *icon, size_t i, int form)
+{
+    if (form == 0)
+        snprintf(line, size, "%s %zu. %s -> %s  %s.%s", icon, i + 1, ui_con.pipe.start[i], ui_con.pipe.end[i],
+                 ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+    else if (form == 1)
+        snprintf(line, size, "%s %zu. %s  %s.%s", icon, i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+    else
+        snprintf(line, size, "%s %zu. %s", icon, i + 1, ui_con.pipe.start[i]);
+}
+
 void ui_draw_detail(const ui_screen_layout *L)
 {
     const char *name = ui_con.detail;
@@ -117,18 +130,22 @@ void ui_draw_detail(const ui_screen_layout *L)
     int first = 0;
     if (steps_rows > 0 && ui_con.detail_sel >= steps_rows) first = ui_con.detail_sel - steps_rows + 1;
     double t = ui_now_ms();
-    int label_w = 0;
-    for (size_t i = 0; i < ui_con.pipe.n; i++) {
-        char line[900];
-        if (pw >= 150)
-            snprintf(line, sizeof line, "[ ] %zu. %s -> %s  %s.%s", i + 1, ui_con.pipe.start[i], ui_con.pipe.end[i],
-                     ui_con.pipe.driver[i], ui_con.pipe.method[i]);
-        else
-            snprintf(line, sizeof line, "[ ] %zu. %s  %s.%s", i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
-        int w = ui_text_width(line) + 2;
-        if (w > label_w) label_w = w;
+    /* the step labels in the widest form that fits beside at least 18 cells of status (start ->
+     * end state, driver.method at 150 columns; driver.method; the state alone), so a label is not
+     * cut while the status has room to spare */
+    int cap = pw * 3 / 5 > pw - 18 ? pw * 3 / 5 : pw - 18;
+    int form = pw >= 150 ? 0 : 1, label_w = 0;
+    for (;; form++) {
+        label_w = 0;
+        for (size_t i = 0; i < ui_con.pipe.n; i++) {
+            char line[900];
+            step_label(line, sizeof line, "[ ]", i, form);
+            int w = ui_text_width(line) + 2;
+            if (w > label_w) label_w = w;
+        }
+        if (label_w <= cap || form == 2) break;
     }
-    if (label_w > pw * 3 / 5) label_w = pw * 3 / 5;
+    if (label_w > cap) label_w = cap;
     for (int r = 0; r < steps_rows && first + r < (int)ui_con.pipe.n; r++) {
         size_t i = (size_t)(first + r);
         const char *note = "";
@@ -170,12 +187,7 @@ void ui_draw_detail(const ui_screen_layout *L)
             if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
         }
         char line[900];
-        if (pw >= 150)
-            snprintf(line, sizeof line, "%s %zu. %s -> %s  %s.%s", status_icon(st), i + 1, ui_con.pipe.start[i],
-                     ui_con.pipe.end[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
-        else
-            snprintf(line, sizeof line, "%s %zu. %s  %s.%s", status_icon(st), i + 1, ui_con.pipe.start[i],
-                     ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        step_label(line, sizeof line, status_icon(st), i, form);
         int y = py + 1 + r;
         int is_sel = (int)i == ui_con.detail_sel;
         int lw = label_w;
