@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The LMS goes away while the console runs (2000 learners, 80x24, light theme): the last good list
+# stays, the status bar says LMS ERROR, the message line leads with what to do (not a cut URL),
+# the busy spinner keeps turning while it retries; when the LMS is back the error clears by itself.
+source "$(dirname "$0")/lib.sh"
+
+start_sim --learners 2000
+PORT="${SIM_URL##*:}"
+CFG="$(write_config "environment: staging" "  theme: light")"
+
+open_console 80 24 -- --config "$CFG"
+wait_for "refreshed "
+wait_for "learner0000"
+before="$(screen | sed -n 3p)"
+ok "opens on 2000 learners at 80x24 with the light theme"
+
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""
+wait_for "LMS ERROR" 15
+wait_for "LMS not reachable: check that it is up and base_urls.lms; retrying."
+[ "$(screen | sed -n 3p)" = "$before" ] || fail "the last good list was not kept while the LMS is down"
+# the spinner turns while a refresh is tried (it is shown only while a fetch runs: sample a while)
+spun=0
+for _ in $(seq 1 80); do
+  if screen | tail -1 | grep -qE '[|/\\-] *$'; then spun=1; break; fi
+  sleep 0.05
+done
+[ "$spun" = 1 ] || fail "no busy indicator while the console retries the LMS"
+ok "LMS down: list kept, LMS ERROR, the message says what to check first, spinner while retrying"
+
+"$RETIRECTL_SIM_BIN" --port "$PORT" --learners 2000 >"$TUI_WORK/sim2.out" 2>"$TUI_WORK/sim2.err" &
+SIM_PID=$!
+wait_gone "LMS ERROR" 20
+wait_gone "LMS not reachable"
+screen | tail -2 | head -1 | grep -qF "? help" || fail "key hints did not come back after the LMS recovered"
+ok "LMS back: the error and LMS ERROR clear without a key press"
+
+quit_console 0
+ok "quits cleanly"
