@@ -256,8 +256,19 @@ void ui_reap_jobs(void)
         if (r == j->pid) {
             ui_job_exited(j, st, ui_now_ms());
             ui_con.dirty = 1;
-            if (strcmp(j->outcome, "errored") == 0 || strcmp(j->outcome, "refused") == 0)
-                ui_msg(UR_FAILED, "%s %s: %s", j->what, j->learner, j->result_message ? j->result_message : j->outcome);
+            const char *failed_at = NULL;
+            for (size_t k = 0; k < j->n_steps && !j->dry_run; k++)
+                if (j->steps[k].status == UI_STEP_FAILED) failed_at = j->steps[k].start_state;
+            /* what happened and what to do first (the line is cut at the edge), then the reason */
+            if (strcmp(j->outcome, "errored") == 0 && failed_at)
+                ui_msg(UR_FAILED, "%s %s failed at %s, now in Failed: Enter shows the step, u resumes. %s", j->what, j->learner,
+                    failed_at, j->result_message ? j->result_message : "");
+            else if (strcmp(j->outcome, "errored") == 0)
+                ui_msg(UR_FAILED, "%s %s failed (Enter on the learner shows the job log): %s", j->what, j->learner,
+                    j->result_message ? j->result_message : "no reason recorded");
+            else if (strcmp(j->outcome, "refused") == 0)
+                ui_msg(UR_FAILED, "%s %s refused, nothing changed: %s", j->what, j->learner,
+                    j->result_message ? j->result_message : "no reason given");
             else
                 ui_msg(strcmp(j->outcome, "planned") == 0 ? UR_DRY_RUN : UR_DONE, "%s %s: %s", j->what, j->learner,
                     j->outcome);
