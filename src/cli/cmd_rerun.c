@@ -187,7 +187,6 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         snprintf(question, sizeof question, "Run %s.%s for %s (no pipeline step: the state %s is left alone)?",
                  driver, method, username, current);
     if (!cli_confirm(ctx.config, question, username, yes)) {
-        fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
         status = CLI_EXIT_USAGE;
         goto out;
     }

@@ -198,7 +198,6 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
                  current, target);
     }
     if (!cli_confirm(ctx.config, question, username, yes)) {
-        fprintf(stderr, "retirectl: not confirmed; nothing was done.\n");
         status = CLI_EXIT_USAGE;
         goto out;
     }

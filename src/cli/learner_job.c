@@ -68,7 +68,8 @@ int cli_confirm(const cfg *config, const char *question, const char *username, i
 {
     if (yes) return 1;
     if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-        cli_error(config, "not a terminal: nothing was done; run again with --yes to confirm");
+        cli_error(config, "%s Not asked: stdin is not a terminal, so nothing was done; run again with --yes to "
+                  "confirm.", question);
         return 0;
     }
     int production = config && config->environment && strcasecmp(config->environment, "production") == 0;
@@ -78,10 +79,13 @@ int cli_confirm(const cfg *config, const char *question, const char *username, i
     else
         fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
-    if (!fgets(answer, sizeof answer, stdin)) return 0;
-    answer[strcspn(answer, "\r\n")] = '\0';
-    if (production) return strcmp(answer, username) == 0;
-    return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+    int ok = 0;
+    if (fgets(answer, sizeof answer, stdin)) {
+        answer[strcspn(answer, "\r\n")] = '\0';
+        ok = production ? strcmp(answer, username) == 0 : (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes"));
+    }
+    if (!ok) cli_error(config, "not confirmed; nothing was done.");
+    return ok;
 }
 
 const char *cli_learner_state(const cJSON *learner, const char *key)

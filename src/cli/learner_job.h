@@ -40,7 +40,8 @@ typedef struct cli_operator_opts {
 int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o);
 
 /* Asks on the terminal (1 = go ahead); production environments need the username typed.
- * yes skips the question; without a terminal it refuses, saying to use --yes. */
+ * yes skips the question; without a terminal it refuses, printing the question and saying to
+ * use --yes; a "no" says nothing was done (callers print nothing more). */
 int cli_confirm(const cfg *config, const char *question, const char *username, int yes);
 
 struct cli_ctx;

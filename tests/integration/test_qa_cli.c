@@ -73,10 +73,41 @@ static void test_method_typo_named_everywhere(void **state)
     rt_stop(&env);
 }
 
+/* resume / rerun without --yes and without a terminal: one line that shows what would have been
+ * asked and says to use --yes; nothing sent. */
+static void test_confirm_without_terminal(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"err\", \"state\": \"ERRORED\", \"last_state\": \"RETIRING_ENROLLMENTS\","
+             " \"days_ago\": 10}]",
+             NULL, NULL, NULL);
+    cmd_result r;
+    rt_retirectl(&env, &r, "resume", "err", NULL);
+    rt_assert_status(&r, 2);
+    assert_non_null(strstr(r.err, "Resume err: ERRORED (failed in RETIRING_ENROLLMENTS) -> EMAIL_LISTS_COMPLETE"));
+    assert_non_null(strstr(r.err, "run again with --yes"));
+    assert_null(strstr(r.err, "not confirmed"));
+    assert_int_equal(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err)); /* one line */
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "rerun", "err", "LMS.retirement_unenroll", NULL);
+    rt_assert_status(&r, 2);
+    assert_non_null(strstr(r.err, "Rerun LMS.retirement_unenroll for err"));
+    assert_non_null(strstr(r.err, "run again with --yes"));
+    assert_int_equal(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err));
+    cmd_result_free(&r);
+    assert_int_equal(rt_count(&env, "PATCH", NULL), 0);
+    assert_int_equal(rt_count(&env, "POST", "unenroll"), 0);
+    rt_assert_state(&env, "err", "ERRORED");
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_method_typo_named_everywhere, rt_teardown),
+        cmocka_unit_test_teardown(test_confirm_without_terminal, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
