@@ -152,7 +152,7 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         } else if (missing) {
             return CLI_EXIT_USAGE;
         } else {
-            fprintf(stderr, "retirectl check-config: unknown argument '%s' (see --help)\n", argv[i]);
+            fprintf(stderr, "retirectl check-config: unknown option '%s' (see retirectl check-config --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
     }

@@ -175,7 +175,7 @@ int cmd_drivers(int argc, char **argv, const cli_globals *g)
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else {
-            fprintf(stderr, "retirectl drivers: unknown argument '%s' (see retirectl drivers --help)\n", argv[i]);
+            fprintf(stderr, "retirectl drivers: unknown option '%s' (see retirectl drivers --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
     }

@@ -214,7 +214,7 @@ int cmd_queue(int argc, char **argv, const cli_globals *g)
         } else if (missing) {
             return CLI_EXIT_USAGE;
         } else {
-            fprintf(stderr, "retirectl queue: unknown argument '%s' (see retirectl queue --help)\n", argv[i]);
+            fprintf(stderr, "retirectl queue: unknown option '%s' (see retirectl queue --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
     }

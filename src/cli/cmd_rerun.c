@@ -81,14 +81,14 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         if (r < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if (argv[i][0] == '-') {
-            fprintf(stderr, "retirectl rerun: unknown option %s\nTry 'retirectl rerun --help'.\n", argv[i]);
+            fprintf(stderr, "retirectl rerun: unknown option '%s' (see retirectl rerun --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         } else if (!username) {
             username = argv[i];
         } else if (!target) {
             target = argv[i];
         } else {
-            fprintf(stderr, "retirectl rerun: unexpected argument '%s'\n", argv[i]);
+            fprintf(stderr, "retirectl rerun: unexpected argument '%s': give USER and DRIVER.METHOD only (see retirectl rerun --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
     }

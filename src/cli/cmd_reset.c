@@ -166,8 +166,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         } else if (cli_opt_flag(argv[i], "--dry-run")) {
             dry_run = 1;
         } else {
-            if (!missing) fprintf(stderr, "retirectl reset: unknown option %s\n", argv[i]);
-            fprintf(stderr, "Try 'retirectl reset --help'.\n");
+            if (!missing) fprintf(stderr, "retirectl reset: unknown option '%s' (see retirectl reset --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
         if (missing) return CLI_EXIT_USAGE;

@@ -104,7 +104,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         if (r < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if (argv[i][0] == '-') {
-            fprintf(stderr, "retirectl resume: unknown option %s\nTry 'retirectl resume --help'.\n", argv[i]);
+            fprintf(stderr, "retirectl resume: unknown option '%s' (see retirectl resume --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         } else if (!username) {
             username = argv[i];

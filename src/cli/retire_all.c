@@ -175,8 +175,10 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         } else if (cli_opt_flag(argv[i], "--dry-run")) {
             dry_run = 1;
         } else {
-            if (!missing) fprintf(stderr, "retirectl retire --all: unknown argument %s\n", argv[i]);
-            fprintf(stderr, "Try 'retirectl retire --all --help'.\n");
+            if (!missing)
+                fprintf(stderr, "retirectl retire --all: %s '%s'%s (see retirectl retire --all --help)\n",
+                        argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i],
+                        argv[i][0] == '-' ? "" : ": --all takes no USER");
             return CLI_EXIT_USAGE;
         }
         if (missing) return CLI_EXIT_USAGE;

@@ -103,11 +103,40 @@ static void test_confirm_without_terminal(void **state)
     rt_stop(&env);
 }
 
+/* Every command words an unknown option the same way and points at its own --help. */
+static void test_unknown_option_wording(void **state)
+{
+    (void)state;
+    const char *cmds[][3] = {{"retire", NULL, NULL},       {"retire", "--all", NULL}, {"plan", NULL, NULL},
+                             {"status", NULL, NULL},       {"queue", NULL, NULL},     {"resume", NULL, NULL},
+                             {"rerun", NULL, NULL},        {"reset", NULL, NULL},     {"drivers", NULL, NULL},
+                             {"check-config", NULL, NULL}};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        const char *args[6];
+        int n = 0;
+        args[n++] = cmds[k][0];
+        if (cmds[k][1]) args[n++] = cmds[k][1];
+        args[n++] = "--no-such-opt";
+        args[n] = NULL;
+        cmd_result r;
+        rt_run(&r, args, NULL);
+        char want[256];
+        snprintf(want, sizeof want, "retirectl %s%s%s: unknown option '--no-such-opt' (see retirectl %s%s%s --help)\n",
+                 cmds[k][0], cmds[k][1] ? " " : "", cmds[k][1] ? cmds[k][1] : "", cmds[k][0], cmds[k][1] ? " " : "",
+                 cmds[k][1] ? cmds[k][1] : "");
+        if (r.status != 2 || strcmp(r.err, want) != 0)
+            fail_msg("%s %s: exit %d, stderr '%s', want '%s'", cmds[k][0], cmds[k][1] ? cmds[k][1] : "", r.status,
+                     r.err, want);
+        cmd_result_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_method_typo_named_everywhere, rt_teardown),
         cmocka_unit_test_teardown(test_confirm_without_terminal, rt_teardown),
+        cmocka_unit_test(test_unknown_option_wording),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
