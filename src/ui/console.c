@@ -515,6 +515,11 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
             ui_con.dirty = 1;
             next_tick = t + 250;
         }
+        if (ui_con.fetch_error[0]) { /* the status bar counts down to the next try */
+            static long shown_left = -1;
+            long left = ui_con.fetch_pid > 0 ? -1 : (long)((ui_con.next_refresh_ms - t) / 1000.0 + 0.499);
+            if (left != shown_left) shown_left = left, ui_con.dirty = 1;
+        }
         if (ui_con.message[0] && t >= ui_con.message_until && ui_con.message_until > 0) {
             ui_con.message_until = 0;
             ui_con.dirty = 1;

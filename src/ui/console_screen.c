@@ -106,8 +106,13 @@ void ui_draw_status(const ui_screen_layout *L)
         x += 9;
     }
     if (ui_con.fetch_error[0] && x < COLS) {
-        ui_put(L->status_row, x, COLS - x, UR_FAILED, " LMS ERROR ", 0);
-        x += 11;
+        /* say when the next try is, so a quick failing retry is not invisible */
+        char e[64];
+        double left = (ui_con.next_refresh_ms - ui_now_ms()) / 1000.0;
+        if (ui_con.fetch_pid > 0 || left <= 0) snprintf(e, sizeof e, " LMS ERROR: retrying ");
+        else snprintf(e, sizeof e, " LMS ERROR: retry in %.0fs ", left + 0.499);
+        ui_put(L->status_row, x, COLS - x, UR_FAILED, e, 0);
+        x += (int)strlen(e);
     }
     int busy = ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0 || run > 0;
     if (busy && COLS > 2) {
@@ -189,7 +194,8 @@ void ui_draw_box(int h, int w, int *y0, int *x0, ui_role role)
 }
 
 /* Splits sanitized text into pieces of at most width cells, breaking at a space when one is near;
- * continuation pieces start with two spaces. Returns the count; pieces are malloc'd into out. */
+ * continuation pieces are indented two spaces past the text's own leading spaces (a hanging
+ * indent, at most a third of the width). Returns the count; pieces are malloc'd into out. */
 size_t ui_wrap_text(const char *s, int width, char ***out)
 {
     size_t n = 0;
@@ -197,9 +203,15 @@ size_t ui_wrap_text(const char *s, int width, char ***out)
     const char *p = s;
     int first = 1;
     if (width < 8) width = 8;
+    int lead = 0;
+    while (s[lead] == ' ') lead++;
+    lead += 2;
+    if (lead > width / 3 || lead > 40) lead = 2;
+    char hang[64];
+    snprintf(hang, sizeof hang, "%*s", lead, "");
     do {
-        const char *indent = first ? "" : "  ";
-        int avail = width - (first ? 0 : 2);
+        const char *indent = first ? "" : hang;
+        int avail = width - (first ? 0 : lead);
         int w = 0;
         const char *q = p, *space = NULL;
         while (*q) {
@@ -220,9 +232,10 @@ size_t ui_wrap_text(const char *s, int width, char ***out)
         if (!grown) abort();
         *out = grown;
         size_t len = (size_t)(cut - p);
-        char *piece = malloc(len + 3);
+        size_t size = len + strlen(indent) + 1;
+        char *piece = malloc(size);
         if (!piece) abort();
-        snprintf(piece, len + 3, "%s%.*s", indent, (int)len, p);
+        snprintf(piece, size, "%s%.*s", indent, (int)len, p);
         (*out)[n++] = piece;
         p = cut;
         while (*p == ' ' && !first) p++;
