@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
@@ -325,4 +326,59 @@ void cli_install_cancel_handlers(volatile int *counter)
     sigaction(SIGTERM, &sa, NULL);
     /* a closed stdout (e.g. `| head`) must not kill the supervisor while a worker runs */
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- pipeline driver check (check-config, retire --all --dry-run) ---- */
+
+int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len)
+{
+    int p[2];
+    if (pipe(p) != 0) {
+        snprintf(err, err_len, "cannot create a pipe: %s", strerror(errno));
+        return 1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_len, "cannot fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return 1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        char text[8192] = "";
+        reg *r = reg_new(c, g ? g->driver_paths : NULL);
+        int n = reg_check_pipeline(r, c, text, sizeof text);
+        size_t len = strlen(text), off = 0;
+        while (off < len) {
+            ssize_t w = write(p[1], text + off, len - off);
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        _exit(n > 100 ? 100 : n);
+    }
+    close(p[1]);
+    size_t len = 0;
+    for (;;) {
+        if (len + 1 >= err_len) break;
+        ssize_t rd = read(p[0], err + len, err_len - 1 - len);
+        if (rd < 0 && errno == EINTR) continue;
+        if (rd <= 0) break;
+        len += (size_t)rd;
+    }
+    err[len] = '\0';
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(st)) {
+        snprintf(err, err_len,
+                 "loading the pipeline's drivers crashed (signal %d): a plugin is broken; `retirectl drivers` "
+                 "shows which, fix or remove it",
+                 WTERMSIG(st));
+        return 1;
+    }
+    return WEXITSTATUS(st);
 }

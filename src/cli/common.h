@@ -72,6 +72,12 @@ int cli_wants_help(int argc, char **argv);
 /* Parses a non-negative integer option value; prints an error naming the option on failure. */
 int cli_parse_long(const char *opt, const char *value, long *out);
 
+/* Loads every driver the config's pipeline names, in a child process (a plugin's constructor
+ * may crash; plugins are never dlopen()ed in the main process), and checks each has its
+ * method. Returns the number of problems (0: the pipeline can run), with one line per
+ * problem (config file:line, step, what to do) in err. g may be NULL. */
+int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len);
+
 /* Writes `text` to stdout with secrets of config scrubbed. */
 void cli_print_scrubbed(const cfg *config, const char *text);
 

@@ -57,7 +57,8 @@ static void usage(FILE *out)
             "  --max-learners N     refuse when more learners than this are queued (default 300)\n"
             "  --force-large        retire them anyway\n"
             "  --events             print every job's JSON-lines events on stdout\n"
-            "  --dry-run            list the learners that would be retired; change nothing\n"
+            "  --dry-run            list the learners that would be retired and check the pipeline's drivers\n"
+          "                       (exit 255 when it cannot run); change nothing\n"
             "\n"
             "After 10 learners in a row fail before any step (the LMS is down or refuses the credentials)\n"
             "no new learner is started.\n"
@@ -274,6 +275,20 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     }
     if (dry_run) {
         for (size_t k = 0; k < n_names; k++) printf("%s\n", names[k]);
+        /* a pipeline that cannot run would refuse every learner: say so now, as plan does for one */
+        char problems[8192] = "";
+        int n_problems = n_names ? cli_check_pipeline_drivers(ctx.config, g, problems, sizeof problems) : 0;
+        if (n_problems) {
+            size_t pl = strlen(problems);
+            while (pl > 0 && problems[pl - 1] == '\n') problems[--pl] = '\0';
+            cli_error(ctx.config,
+                      "%zu learner%s queued (queue %zu, shard %s), but the pipeline cannot run (%d problem%s), so "
+                      "each would be refused:\n%s\nNothing was done; fix the pipeline (`retirectl check-config`).",
+                      n_names, n_names == 1 ? "" : "s", total_queue, shard_buf, n_problems, n_problems == 1 ? "" : "s",
+                      problems);
+            status = CLI_EXIT_SETUP;
+            goto out;
+        }
         fprintf(stderr, "%zu learner%s would be retired (queue %zu, shard %s); nothing was done.\n", n_names,
                 n_names == 1 ? "" : "s", total_queue, shard_buf);
         goto out;

@@ -46,6 +46,15 @@ static void test_method_typo_named_everywhere(void **state)
     if (!strstr(r.out, where)) fail_msg("'%s' missing in:\n%s", where, r.out);
     cmd_result_free(&r);
 
+    /* retire --all --dry-run: lists the learners but says the pipeline cannot run (255), as plan */
+    rt_retirectl(&env, &r, "retire", "--all", "--dry-run", NULL);
+    rt_assert_status(&r, 255);
+    assert_non_null(strstr(r.out, "typo00\n"));
+    if (!strstr(r.err, where)) fail_msg("'%s' missing in:\n%s", where, r.err);
+    assert_non_null(strstr(r.err, "the pipeline cannot run"));
+    assert_null(strstr(r.err, "would be retired"));
+    cmd_result_free(&r);
+
     /* retire --all: every learner refused before any change; each FAILED line is one line that
      * names the row; after 10 the breaker stops and points at check-config */
     rt_retirectl(&env, &r, "retire", "--all", NULL);
