@@ -89,11 +89,21 @@ void ui_draw_status(const ui_screen_layout *L)
     }
     int plans = 0;
     for (size_t i = 0; i < ui_con.n_jobs; i++) plans += ui_con.jobs[i]->dry_run && !ui_con.jobs[i]->exited;
-    if (COLS >= 70)
-        snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s ", ui_con.host, run,
-                 ui_con.n_queue ? " +queued" : "", when);
-    else
-        snprintf(buf, sizeof buf, " jobs %zu | %s ", run, when);
+    /* the flags on the right are never the part cut: the middle shortens to fit beside them */
+    char err[64] = "";
+    if (ui_con.fetch_error[0]) {
+        double left = (ui_con.next_refresh_ms - ui_now_ms()) / 1000.0;
+        if (ui_con.fetch_pid > 0 || left <= 0) snprintf(err, sizeof err, " LMS ERROR: retrying ");
+        else snprintf(err, sizeof err, " LMS ERROR: retry in %.0fs ", left + 0.499);
+    }
+    int flags = (ui_con.o->read_only ? 11 : 0) + (plans ? 9 : 0) + (int)strlen(err) + 2;
+    const char *queued = ui_con.n_queue ? " +queued" : "";
+    for (int form = 0; form < 3; form++) {
+        if (form == 0) snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s ", ui_con.host, run, queued, when);
+        else if (form == 1) snprintf(buf, sizeof buf, " jobs %zu%s | refreshed %s ", run, queued, when);
+        else snprintf(buf, sizeof buf, " jobs %zu%s | %s ", run, queued, when);
+        if (x + ui_text_width(buf) + flags <= COLS) break;
+    }
     w = ui_text_width(buf);
     ui_put(L->status_row, x, COLS - x, UR_STATUS, buf, 0);
     x += w;
@@ -105,14 +115,9 @@ void ui_draw_status(const ui_screen_layout *L)
         ui_put(L->status_row, x, COLS - x, UR_DRY_RUN, " DRY-RUN ", 0);
         x += 9;
     }
-    if (ui_con.fetch_error[0] && x < COLS) {
-        /* say when the next try is, so a quick failing retry is not invisible */
-        char e[64];
-        double left = (ui_con.next_refresh_ms - ui_now_ms()) / 1000.0;
-        if (ui_con.fetch_pid > 0 || left <= 0) snprintf(e, sizeof e, " LMS ERROR: retrying ");
-        else snprintf(e, sizeof e, " LMS ERROR: retry in %.0fs ", left + 0.499);
-        ui_put(L->status_row, x, COLS - x, UR_FAILED, e, 0);
-        x += (int)strlen(e);
+    if (err[0] && x < COLS) { /* says when the next try is, so a quick failing retry is not invisible */
+        ui_put(L->status_row, x, COLS - x, UR_FAILED, err, 0);
+        x += (int)strlen(err);
     }
     int busy = ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0 || run > 0;
     if (busy && COLS > 2) {
