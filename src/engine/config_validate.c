@@ -115,6 +115,57 @@ static const char *key_alternative(const char *key)
     return NULL;
 }
 
+/* Edit distance (insert, delete, substitute, swap of neighbours) between a and b, capped: any
+ * distance above 3 is returned as 4. */
+static int key_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 3) return 4;
+    int d[66][66];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb] > 3 ? 4 : d[la][lb];
+}
+
+/* When the dotted key path is missing, looks in its parent mapping for a key that looks like a
+ * typo of it (edit distance 1-2; 1 for names under 5 characters) and appends " (<file>:<line> has <key>: a typo of <name>?)"
+ * to sb. Nothing when there is none. */
+static void add_typo_hint(const cfg *c, const char *path, strbuf *sb)
+{
+    const char *dot = strrchr(path, '.');
+    const char *name = dot ? dot + 1 : path;
+    const cJSON *parent = c->root;
+    if (dot) {
+        char parent_path[256];
+        snprintf(parent_path, sizeof parent_path, "%.*s", (int)(dot - path), path);
+        parent = cfg_get(c, parent_path);
+    }
+    if (!cJSON_IsObject(parent) || strlen(name) < 3) return;
+    const cJSON *best = NULL;
+    int best_d = strlen(name) < 5 ? 2 : 3; /* short names: one edit at most */
+    for (const cJSON *k = parent->child; k; k = k->next) {
+        if (!k->string || !strcmp(k->string, name)) continue;
+        int dist = key_distance(k->string, name);
+        if (dist < best_d) {
+            best_d = dist;
+            best = k;
+        }
+    }
+    if (!best) return;
+    char w[512];
+    sb_addf(sb, " (%s has %s: a typo of %s?)", cfg_where(c, best, w, sizeof w), best->string, name);
+}
+
 /* A required text value; with allow_int an integer is accepted too (PyYAML gives an int for
  * `client_id: 12345` and upstream sends str() of it; http does the same). */
 static int validate_text_key(const cfg *c, const char *path, int allow_int, const char *hint, char *err,
@@ -123,8 +174,11 @@ static int validate_text_key(const cfg *c, const char *path, int allow_int, cons
     const cJSON *n = cfg_get(c, path);
     char w[512];
     if (!n || cJSON_IsNull(n) || (cJSON_IsString(n) && !*n->valuestring)) {
-        cfg_set_err(err, err_len, "%s: key %s is missing or empty; %s", n ? cfg_where(c, n, w, sizeof w) : c->path, path,
-                hint);
+        strbuf typo = STRBUF_INIT;
+        if (!n) add_typo_hint(c, path, &typo);
+        cfg_set_err(err, err_len, "%s: key %s is missing or empty%s; %s", n ? cfg_where(c, n, w, sizeof w) : c->path,
+                    path, sb_str(&typo), hint);
+        sb_free(&typo);
         return -1;
     }
     if (allow_int && cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 1e15)
@@ -161,10 +215,13 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
     const cJSON *pl = cfg_get(c, "retirement_pipeline");
     if (!pl) {
         /* Without a pipeline a run would PATCH the learner straight to COMPLETE with nothing deleted. */
+        strbuf typo = STRBUF_INIT;
+        add_typo_hint(c, "retirement_pipeline", &typo);
         cfg_set_err(err, err_len,
-                "%s: key retirement_pipeline is missing: add the list of steps, each [start_state, end_state, "
+                "%s: key retirement_pipeline is missing%s: add the list of steps, each [start_state, end_state, "
                 "DRIVER, method] (an explicit empty list `retirement_pipeline: []` is accepted as upstream does).",
-                c->path);
+                c->path, sb_str(&typo));
+        sb_free(&typo);
         return -1;
     }
     if (!cJSON_IsArray(pl)) {

@@ -140,12 +140,56 @@ static void test_unknown_option_wording(void **state)
     }
 }
 
+/* A misspelt required key: the error names the misspelling's file:line and the key it should be. */
+static void test_typo_key_hint(void **state)
+{
+    (void)state;
+    char *path = write_temp_file("config.yml",
+                                 "client_id: x\n"
+                                 "client_secert: not-printed-7731\n"
+                                 "base_urls:\n"
+                                 "  lsm: http://127.0.0.1:1/\n"
+                                 "retirement_pipeline:\n"
+                                 "  - ['RETIRING_LMS', 'LMS_COMPLETE', 'LMS', 'retirement_lms_retire']\n");
+    const char *args[] = {"--config", path, "check-config", NULL};
+    cmd_result r;
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 249);
+    char want[1200];
+    snprintf(want, sizeof want, "key client_secret is missing or empty (%s:2:1 has client_secert: a typo of client_secret?)",
+             path);
+    if (!strstr(r.out, want)) fail_msg("'%s' missing in:\n%s", want, r.out);
+    assert_null(strstr(r.out, "not-printed-7731"));
+    assert_null(strstr(r.err, "not-printed-7731"));
+    cmd_result_free(&r);
+    /* fixed secret key: next the base_urls.lms typo (a swap in a short name) */
+    FILE *f = fopen(path, "w");
+    fputs("client_id: x\nclient_secret: long-enough-secret-1\nbase_urls:\n  lsm: http://127.0.0.1:1/\nretirement_pipeline: []\n", f);
+    fclose(f);
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 249);
+    snprintf(want, sizeof want, "key base_urls.lms is missing or empty (%s:4:3 has lsm: a typo of lms?)", path);
+    if (!strstr(r.out, want)) fail_msg("'%s' missing in:\n%s", want, r.out);
+    cmd_result_free(&r);
+    /* nothing alike: no hint */
+    f = fopen(path, "w");
+    fputs("client_id: x\nclient_secret: long-enough-secret-1\nbase_urls:\n  ecommerce: http://127.0.0.1:1/\nretirement_pipeline: []\n", f);
+    fclose(f);
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 249);
+    assert_non_null(strstr(r.out, "key base_urls.lms is missing or empty;"));
+    assert_null(strstr(r.out, "a typo of"));
+    cmd_result_free(&r);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_method_typo_named_everywhere, rt_teardown),
         cmocka_unit_test_teardown(test_confirm_without_terminal, rt_teardown),
         cmocka_unit_test(test_unknown_option_wording),
+        cmocka_unit_test(test_typo_key_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
