@@ -304,7 +304,7 @@ void ui_draw_help(void)
     if (max_scroll > 0)
         snprintf(title, sizeof title, "Keys %d-%d of %d (Up/Down scroll, other keys close)", ui_con.help_scroll + 1, last, total);
     else
-        snprintf(title, sizeof title, "Keys of this view (any key closes)");
+        snprintf(title, sizeof title, "Keys of this view (any key but Up/Down closes)");
     ui_put(0, 0, COLS, UR_HEADER, title, 1);
     help_lines(kw, ui_con.help_scroll, 1);
 }

@@ -10,7 +10,7 @@
 #define ESC_KEY 27
 
 static const ui_key table[] = {
-    {{'?', KEY_F(1)}, "?, F1", UI_VIEW_ALL, UA_HELP, 0, "show this help (any key closes it)"},
+    {{'?', KEY_F(1)}, "?, F1", UI_VIEW_ALL, UA_HELP, 0, "show this help (Up/Down scroll it, any other key closes it)"},
     {{'q'}, "q", UI_VIEW_ALL, UA_QUIT, 0, "quit (asks first while jobs run)"},
     {{ESC_KEY, KEY_BACKSPACE}, "Esc, Backspace", UI_VIEW_ALL, UA_BACK,
      0, "back out: close the view, dialog or filter"},

@@ -27,6 +27,11 @@ wait_for "LMS not reachable: check that it is up and base_urls.lms; retrying."
 [ "$(screen | sed -n 3p)" = "$before" ] || fail "the last good list was not kept while the LMS is down"
 # the status bar says when it tries again (a refused connection fails too fast for the spinner)
 wait_for "LMS ERROR: retry in "
+# at 60x15 the status bar shortens its middle, never the error flag
+tmx resize-window -t tui -x 60 -y 15
+wait_for "LMS ERROR: retry"
+screen | tail -1 | grep -qE 'LMS ERROR: (retry in [0-9]+s|retrying)' || fail "the LMS ERROR flag is cut at 60 columns"
+tmx resize-window -t tui -x 80 -y 24
 ok "LMS down: list kept, LMS ERROR, the message says what to check first, when it retries"
 
 "$RETIRECTL_SIM_BIN" --port "$PORT" --learners 2000 >"$TUI_WORK/sim2.out" 2>"$TUI_WORK/sim2.err" &
