@@ -79,7 +79,9 @@ ui_detail_layout ui_layout_detail(int rows, int cols, int n_steps, int n_fields)
     int beside = cols >= 100 && n_fields > 0;
     d.pipe_top = d.header_rows;
     if (beside) {
-        d.fields_width = cols / 3 < 48 ? cols / 3 : 48;
+        /* wide terminals: retired usernames/emails are long; the pipeline needs about 100 cells */
+        d.fields_width = cols >= 160 ? cols * 2 / 5 : cols / 3 < 48 ? cols / 3 : 48;
+        if (d.fields_width > 80) d.fields_width = 80;
         d.fields_x = cols - d.fields_width;
         d.pipe_rows = want_pipe < avail * 2 / 3 ? want_pipe : avail * 2 / 3;
         if (d.pipe_rows < 1) d.pipe_rows = 1;

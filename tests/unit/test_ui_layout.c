@@ -122,11 +122,22 @@ static void test_detail_fits(void **state)
     }
 }
 
+/* 200 columns: the record column is wide enough for a retired email (about 70 cells) */
+static void test_detail_wide_fields(void **state)
+{
+    (void)state;
+    ui_detail_layout d = ui_layout_detail(56, 200, 4, 20);
+    assert_true(d.fields_width >= 75);
+    assert_true(d.fields_x >= 110);
+    d = ui_layout_detail(26, 120, 4, 20);
+    assert_int_equal(d.fields_width, 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns_every_width), cmocka_unit_test(test_columns_drop_order), cmocka_unit_test(test_columns_balance),
-        cmocka_unit_test(test_screen_sizes), cmocka_unit_test(test_detail_fits),
+        cmocka_unit_test(test_screen_sizes), cmocka_unit_test(test_detail_fits), cmocka_unit_test(test_detail_wide_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
