@@ -137,13 +137,39 @@ static size_t collect_targets(void)
 static void describe_retire_dialog(int resume)
 {
     size_t n = ui_con.dlg.n_learners;
+    /* what runs and that it cannot be undone first: with many learners the per-learner steps
+     * below need scrolling, and the decision must not depend on scrolling */
+    if (n > 1) {
+        ui_dlg_line("Runs `retirectl %s USER --events` for each of the %zu learners, %d at a time (console.workers).",
+                    resume ? "resume" : "retire", n, ui_con.workers);
+        ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+        /* how many are in each current state (those a state refuses are named below) */
+        const char *st[8];
+        size_t cnt[8], ns = 0, other = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *s0 = ui_learner_state(ui_con.dlg.learners[i]);
+            if (!s0) s0 = "(not in the list)";
+            size_t k = 0;
+            while (k < ns && strcmp(st[k], s0) != 0) k++;
+            if (k == ns && ns < 8) st[ns] = s0, cnt[ns++] = 0;
+            if (k < ns) cnt[k]++;
+            else other++;
+        }
+        char sum[400];
+        size_t used = (size_t)snprintf(sum, sizeof sum, "Now:");
+        for (size_t k = 0; k < ns && used < sizeof sum; k++)
+            used += (size_t)snprintf(sum + used, sizeof sum - used, "%s %zu %s", k ? "," : "", cnt[k], st[k]);
+        if (other && used < sizeof sum) snprintf(sum + used, sizeof sum - used, ", %zu in other states", other);
+        ui_dlg_line("%s", sum);
+        ui_dlg_line("%s", n > 20 ? "The first 20, step by step (Up/Down scroll):" : "Step by step (Up/Down scroll):");
+    }
     for (size_t i = 0; i < n && i < 20; i++) describe_retire(ui_con.dlg.learners[i], resume);
     if (n > 20) ui_dlg_line("  ... and %zu more learners", n - 20);
-    if (n > 1) ui_dlg_line("Runs `retirectl %s USER --events` for each, %d at a time (console.workers).",
-                        resume ? "resume" : "retire", ui_con.workers);
-    else ui_dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", ui_con.dlg.learners[0],
-                  resume ? " --yes" : "");
-    ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+    if (n == 1) {
+        ui_dlg_line("Runs `retirectl %s %s%s --events`.", resume ? "resume" : "retire", ui_con.dlg.learners[0],
+                    resume ? " --yes" : "");
+        ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+    }
 }
 
 void ui_ask_retire(int resume)

@@ -145,6 +145,10 @@ wait_for "olivia_lms_done"
 keys g Space Space
 keys r
 wait_for "Retire 2 learners?"
+# several learners: what runs, that it cannot be undone, and a count per state come before the steps
+wait_for "for each of the 2 learners"
+screen | grep -qF "cannot be undone" || fail "the irreversible-deletion line is not at the top of a marked retire"
+screen | grep -qE "Now: 1 (FORUMS|LMS)_COMPLETE, 1 (LMS|FORUMS)_COMPLETE" || fail "no per-state count in the marked retire dialog"
 keys y
 for u in erin_forums_done olivia_lms_done; do
   for i in $(seq 1 100); do [ "$(learner_state "$CFG" $u)" = COMPLETE ] && break; sleep 0.1; done
