@@ -49,7 +49,7 @@ static void check_line(checks_out *out, const cfg *c, int ok, const char *what, 
         cJSON_AddStringToObject(o, "detail", text);
         cJSON_AddItemToArray(out->checks, o);
     } else {
-        printf("  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, *text ? ": " : "", text);
+        printf("  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, *text ? ": " : "", cli_inert_tmp(text));
     }
     free(clean);
     free(d);

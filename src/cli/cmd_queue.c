@@ -304,9 +304,12 @@ int cmd_queue(int argc, char **argv, const cli_globals *g)
         cJSON_ArrayForEach(it, list)
         {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-            printf("%-6.0f %-32s %-24s %-28s %s\n", cJSON_IsNumber(id) ? id->valuedouble : 0.0,
-                   rec_str(it, "original_username", NULL), rec_str(it, "current_state", "state_name"),
-                   rec_str(it, "created", NULL), rec_str(it, "modified", NULL));
+            char *user = cli_inert(rec_str(it, "original_username", NULL));
+            char *st = cli_inert(rec_str(it, "current_state", "state_name"));
+            printf("%-6.0f %-32s %-24s %-28s %s\n", cJSON_IsNumber(id) ? id->valuedouble : 0.0, user ? user : "",
+                   st ? st : "", rec_str(it, "created", NULL), rec_str(it, "modified", NULL));
+            free(user);
+            free(st);
         }
         printf("%d learner(s)\n", n);
     } else {

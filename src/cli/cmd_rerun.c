@@ -55,15 +55,16 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
             for (char *c = msg; *c; c++)
                 if (*c == '\n' || *c == '\r') *c = ' ';
             printf("  %s.%s %s%s%s (%.2f s)\n", ev->driver ? ev->driver : "", ev->method ? ev->method : "",
-                   !strcmp(ev->status, "done") ? "done" : "FAILED", msg[0] ? ": " : "", msg, ev->elapsed_ms / 1000.0);
+                   !strcmp(ev->status, "done") ? "done" : "FAILED", msg[0] ? ": " : "", cli_inert_tmp(msg),
+                   ev->elapsed_ms / 1000.0);
         }
     } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
-        fprintf(stderr, "  retrying (attempt %d): %s\n", ev->attempt, ev->message ? ev->message : "");
+        fprintf(stderr, "  retrying (attempt %d): %s\n", ev->attempt, cli_inert_tmp(ev->message));
     } else if (!s->events && ev->kind == EV_LOG && ev->level &&
                (!strcmp(ev->level, "warn") || !strcmp(ev->level, "error"))) {
-        fprintf(stderr, "  %s: %s\n", ev->level, ev->text ? ev->text : "");
+        fprintf(stderr, "  %s: %s\n", ev->level, cli_inert_tmp(ev->text));
     } else if (ev->kind == EV_RESULT) {
-        if (!s->events) printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
+        if (!s->events) printf("%s: %s\n", ev->outcome ? ev->outcome : "result", cli_inert_tmp(ev->message));
     }
     fflush(stdout);
 }

@@ -67,18 +67,18 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
                 for (char *c = msg; *c; c++)
                     if (*c == '\n' || *c == '\r') *c = ' ';
                 printf("  %-28s FAILED %s.%s: %s\n", ev->start_state ? ev->start_state : "", ev->driver ? ev->driver : "",
-                       ev->method ? ev->method : "", msg);
+                       ev->method ? ev->method : "", cli_inert_tmp(msg));
             }
             fflush(stdout);
         }
     } else if (!s->events && ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "retrying")) {
         fprintf(stderr, "  %-28s retrying (attempt %d): %s\n", ev->start_state ? ev->start_state : "", ev->attempt,
-                ev->message ? ev->message : "");
+                cli_inert_tmp(ev->message));
     } else if (!s->events && ev->kind == EV_LOG && ev->level &&
                (!strcmp(ev->level, "warn") || !strcmp(ev->level, "error"))) {
-        fprintf(stderr, "  %s: %s\n", ev->level, ev->text ? ev->text : "");
+        fprintf(stderr, "  %s: %s\n", ev->level, cli_inert_tmp(ev->text));
     } else if (!s->events && ev->kind == EV_RESULT) {
-        printf("%s: %s\n", ev->outcome ? ev->outcome : "result", ev->message ? ev->message : "");
+        printf("%s: %s\n", ev->outcome ? ev->outcome : "result", cli_inert_tmp(ev->message));
         fflush(stdout);
     }
 }

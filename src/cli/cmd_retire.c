@@ -46,8 +46,8 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
     pr.log_prefix = "Learner Retirement: ";
     char *shown_path = cli_config_path(g, config_file);
     if (!events)
-        fprintf(stderr, "Learner Retirement: Starting learner retirement for %s using config file %s\n", username,
-                shown_path ? shown_path : "None");
+        fprintf(stderr, "Learner Retirement: Starting learner retirement for %s using config file %s\n",
+                cli_inert_tmp(username), shown_path ? cli_inert_tmp(shown_path) : "None");
     free(shown_path);
 
     cli_ctx ctx;

@@ -23,19 +23,50 @@ char *cli_config_path(const cli_globals *g, const char *explicit_path)
     return p;
 }
 
+char *cli_inert(const char *text)
+{
+    if (!text) return NULL;
+    size_t n = strlen(text);
+    char *out = malloc(n * 6 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t')) {
+            o += (size_t)sprintf(out + o, "\\x%02x", ch);
+        } else if (ch == 0x7f) {
+            o += (size_t)sprintf(out + o, "\\u007f");
+        } else if (ch == 0xc2 && i + 1 < n && (unsigned char)text[i + 1] >= 0x80 && (unsigned char)text[i + 1] <= 0x9f) {
+            o += (size_t)sprintf(out + o, "\\u%04x", (unsigned char)text[i + 1]);
+            i++;
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *cli_inert_tmp(const char *text)
+{
+    static char bufs[4][8192];
+    static unsigned next;
+    char *b = bufs[next++ % 4];
+    char *s = cli_inert(text ? text : "");
+    snprintf(b, sizeof bufs[0], "%s", s ? s : "");
+    free(s);
+    return b;
+}
+
 void cli_verror(const cfg *config, const char *fmt, va_list ap)
 {
     char buf[8192];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    if (config) {
-        char *clean = cfg_redact(config, buf);
-        if (clean) {
-            fprintf(stderr, "retirectl: %s\n", clean);
-            free(clean);
-            return;
-        }
-    }
-    fprintf(stderr, "retirectl: %s\n", buf);
+    char *clean = config ? cfg_redact(config, buf) : NULL;
+    char *shown = cli_inert(clean ? clean : buf);
+    fprintf(stderr, "retirectl: %s\n", shown ? shown : (clean ? clean : buf));
+    free(shown);
+    free(clean);
 }
 
 void cli_error(const cfg *config, const char *fmt, ...)
@@ -170,15 +201,11 @@ int cli_parse_long(const char *opt, const char *value, long *out)
 
 void cli_print_scrubbed(const cfg *config, const char *text)
 {
-    if (config) {
-        char *clean = cfg_redact(config, text);
-        if (clean) {
-            fputs(clean, stdout);
-            free(clean);
-            return;
-        }
-    }
-    fputs(text, stdout);
+    char *clean = config ? cfg_redact(config, text) : NULL;
+    char *shown = cli_inert(clean ? clean : text);
+    fputs(shown ? shown : (clean ? clean : text), stdout);
+    free(shown);
+    free(clean);
 }
 
 /* ---- job event printing ---- */
@@ -265,7 +292,7 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
             printf("      %-6s %s%s%s\n", cJSON_IsString(m) ? m->valuestring : "", cJSON_IsString(u) ? u->valuestring : "",
                    cJSON_IsString(b) ? " " : "", cJSON_IsString(b) ? b->valuestring : "");
         }
-        if (ev->message && *ev->message) printf("      note: %s\n", ev->message);
+        if (ev->message && *ev->message) printf("      note: %s\n", cli_inert_tmp(ev->message));
         fflush(stdout);
         break;
     }
@@ -275,7 +302,11 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
             printf("\r\033[K");
             fflush(stdout);
         }
-        fprintf(stderr, "%s%s\n", p->log_prefix ? p->log_prefix : "", ev->text ? ev->text : "");
+        {
+            char *shown = cli_inert(ev->text ? ev->text : "");
+            fprintf(stderr, "%s%s\n", p->log_prefix ? p->log_prefix : "", shown ? shown : "");
+            free(shown);
+        }
         if (p->running[0]) {
             fputs(p->running, stdout);
             fflush(stdout);
@@ -286,7 +317,11 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
         p->running[0] = '\0';
         printf("  result: %s (exit %d)%s%s\n", ev->outcome ? ev->outcome : "?", ev->exit_status,
                ev->final_state ? ", learner in " : "", ev->final_state ? ev->final_state : "");
-        if (ev->outcome && strcmp(ev->outcome, "planned") == 0 && ev->message) printf("  %s\n", ev->message);
+        if (ev->outcome && strcmp(ev->outcome, "planned") == 0 && ev->message) {
+            char *shown = cli_inert(ev->message);
+            printf("  %s\n", shown ? shown : "");
+            free(shown);
+        }
         fflush(stdout);
         break;
     default:

@@ -78,7 +78,17 @@ int cli_parse_long(const char *opt, const char *value, long *out);
  * problem (config file:line, step, what to do) in err. g may be NULL. */
 int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len);
 
-/* Writes `text` to stdout with secrets of config scrubbed. */
+/* A malloc'd copy of text safe to show on a terminal: C0 control characters other than line
+ * feed and tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte CSI) become
+ * \u00NN (still a valid escape inside a JSON string), so a hostile username or server message
+ * cannot move the cursor, retitle the window or clear the screen. NULL for NULL (or OOM). */
+char *cli_inert(const char *text);
+
+/* cli_inert into one of 4 rotating static buffers (8 KiB, longer text is cut): for printf
+ * arguments in the single-threaded CLI. Never NULL ("" for NULL). */
+const char *cli_inert_tmp(const char *text);
+
+/* Writes `text` to stdout with secrets of config scrubbed and control characters made inert. */
 void cli_print_scrubbed(const cfg *config, const char *text);
 
 /* How job events are shown (the callback of job_run / job_start for the CLI commands). */

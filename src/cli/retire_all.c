@@ -426,10 +426,14 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                 failed++;
                 failures[n_failures++] = strdup(name);
                 if (!events) {
-                    char *msg = one_line(job_message(sl->j));
-                    fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", tty ? "\r\033[K" : "", name, st,
-                            job_outcome(sl->j), msg ? msg : job_message(sl->j));
+                    char *line = one_line(job_message(sl->j));
+                    char *msg = cli_inert(line ? line : job_message(sl->j));
+                    char *shown_name = cli_inert(name);
+                    fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", tty ? "\r\033[K" : "",
+                            shown_name ? shown_name : name, st, job_outcome(sl->j), msg ? msg : "");
+                    free(shown_name);
                     free(msg);
+                    free(line);
                 }
             }
             audit_entry it;
@@ -490,7 +494,11 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                jobs, shard.count > 1 ? ", shard " : "", shard.count > 1 ? shard_buf : "", done, failed);
         if (not_started) printf(", %zu not started", not_started);
         printf(".\n");
-        for (size_t k = 0; k < n_failures; k++) printf("  failed: %s\n", failures[k]);
+        for (size_t k = 0; k < n_failures; k++) {
+            char *shown = cli_inert(failures[k]);
+            printf("  failed: %s\n", shown ? shown : failures[k]);
+            free(shown);
+        }
         if (n_failures) printf("See `retirectl status USER` for each; `retirectl resume USER` once fixed.\n");
     }
     for (size_t k = 0; k < n_failures; k++) free(failures[k]);

@@ -183,6 +183,55 @@ static void test_typo_key_hint(void **state)
     free(path);
 }
 
+/* No raw control character from the LMS (or the operator) reaches the terminal. */
+static void assert_inert(const cmd_result *r, const char *what)
+{
+    const char *bufs[2] = {r->out, r->err};
+    for (int b = 0; b < 2; b++)
+        for (const unsigned char *p = (const unsigned char *)bufs[b]; *p; p++) {
+            /* our own "\r\033[K" progress sequences only appear on a terminal; the tests run without one */
+            if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+                fail_msg("%s: raw control byte 0x%02x in %s:\n%s", what, *p, b ? "stderr" : "stdout", bufs[b]);
+        }
+}
+
+static void test_hostile_username_inert(void **state)
+{
+    (void)state;
+    /* ESC [2J (clear), OSC 2 (window title) with BEL, and the one-byte C1 CSI (U+009B) */
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"evil\\u001b[2J\\u001b]2;pwned\\u0007x\\u009b31m\", \"state\": \"PENDING\", \"days_ago\": 10},"
+             " {\"username\": \"plain\", \"state\": \"PENDING\", \"days_ago\": 10, \"name\": \"N\\u001b[31mame\\u009b2J\"}]",
+             NULL, NULL, NULL);
+    cmd_result r;
+    rt_retirectl(&env, &r, "queue", NULL);
+    rt_assert_status(&r, 0);
+    assert_inert(&r, "queue");
+    assert_non_null(strstr(r.out, "evil\\x1b[2J\\x1b]2;pwned\\x07x\\u009b31m"));
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "status", "plain", NULL);
+    rt_assert_status(&r, 0);
+    assert_inert(&r, "status");
+    assert_non_null(strstr(r.out, "N\\x1b[31mame\\u009b2J"));
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "status", "plain", "--json", NULL);
+    rt_assert_status(&r, 0);
+    assert_inert(&r, "status --json");
+    cJSON *j = cJSON_Parse(r.out);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "plan", "ghost\x1b[2J", NULL);
+    rt_assert_status(&r, 251);
+    assert_inert(&r, "plan unknown");
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "retire", "--all", "--cool-off-days", "1", NULL);
+    assert_inert(&r, "retire --all");
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +239,7 @@ int main(void)
         cmocka_unit_test_teardown(test_confirm_without_terminal, rt_teardown),
         cmocka_unit_test(test_unknown_option_wording),
         cmocka_unit_test(test_typo_key_hint),
+        cmocka_unit_test_teardown(test_hostile_username_inert, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
