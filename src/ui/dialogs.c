@@ -295,9 +295,13 @@ void ui_ask_reset_pick(void)
     if (last && *last && strcmp(last, state) != 0) PICK(last, "%s  (rewind to the last state)", last);
     PICK("PENDING", "PENDING  (start over: every step runs again)");
     for (size_t i = 0; i < ui_con.pipe.n && ui_con.pk.n < cap - 1; i++)
-        if (strcmp(ui_con.pipe.end[i], state) != 0)
-            PICK(ui_con.pipe.end[i], "%s  (before step %zu, %s.%s)", ui_con.pipe.end[i], i + 2 <= ui_con.pipe.n ? i + 2 : i + 1,
-                 i + 1 < ui_con.pipe.n ? ui_con.pipe.driver[i + 1] : "COMPLETE", i + 1 < ui_con.pipe.n ? ui_con.pipe.method[i + 1] : "");
+        if (strcmp(ui_con.pipe.end[i], state) != 0) {
+            if (i + 1 < ui_con.pipe.n)
+                PICK(ui_con.pipe.end[i], "%s  (before step %zu, %s.%s)", ui_con.pipe.end[i], i + 2, ui_con.pipe.driver[i + 1],
+                     ui_con.pipe.method[i + 1]);
+            else
+                PICK(ui_con.pipe.end[i], "%s  (after the last step: retire only marks it COMPLETE)", ui_con.pipe.end[i]);
+        }
     PICK("ABORTED", "ABORTED  (give up on this learner)");
     if (!ui_con.pk.n) {
         ui_msg(UR_WARNING, "no other state to reset %s to", name);
@@ -306,7 +310,7 @@ void ui_ask_reset_pick(void)
 #undef PICK
     ui_con.pk.learner = ui_xstrdup(name);
     ui_con.pk.active = 1;
-    snprintf(ui_con.pk.title, sizeof ui_con.pk.title, "Reset the state of the learner (now %.60s) to:", state);
+    snprintf(ui_con.pk.title, sizeof ui_con.pk.title, "Reset %.60s (now %.60s) to:", name, state);
     ui_con.dirty = 1;
 }
 

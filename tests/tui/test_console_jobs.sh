@@ -161,8 +161,10 @@ keys Escape Escape 5
 keys / ; type_text mallory ; keys Enter
 wait_for "mallory_aborted"
 keys S
-wait_for "Reset the state of the learner (now ABORTED) to:"
+wait_for "Reset mallory_aborted (now ABORTED) to:"
 wait_for "PENDING"
+# the last step's end state is after every step, not "before step N"
+wait_for "LMS_COMPLETE  (after the last step: retire only marks it COMPLETE)"
 keys Enter
 wait_for "Reset mallory_aborted to PENDING?"
 wait_for "retirectl reset --initial-state ABORTED --new-state PENDING --start-date"
