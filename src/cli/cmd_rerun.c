@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "\n"
             "  --reason TEXT   why (audit log)\n"
             "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
-            "  --events        print the JSON-lines job events instead of human text\n");
+            "  --events        print the JSON-lines job events instead of human text (also --json)\n");
 }
 
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
@@ -94,7 +94,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         }
     }
     const char *reason = o.reason, *config_file = o.config_file;
-    int yes = o.yes, events = o.events;
+    int yes = o.yes, events = o.events || (g && g->json); /* --json means the events, as for retire */
     const char *dot = target ? strrchr(target, '.') : NULL;
     if (!username || !*username || !dot || dot == target || !dot[1]) {
         fprintf(stderr, "retirectl rerun: usage: retirectl rerun USER DRIVER.METHOD (e.g. LMS.retirement_retire_forum)\n");

@@ -38,7 +38,7 @@ static void usage(FILE *out)
             "\n"
             "  --reason TEXT   why (recorded at the LMS and in the audit log)\n"
             "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
-            "  --events        print the JSON-lines job events instead of human text\n"
+            "  --events        print the JSON-lines job events instead of human text (also --json)\n"
             "\n"
             "Refused: COMPLETE or ABORTED (254), a state the pipeline does not know (250), PENDING or a\n"
             "*_COMPLETE state (1: nothing to resume, use `retirectl retire`), unknown learner (251).\n"
@@ -114,7 +114,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         }
     }
     const char *reason = o.reason, *config_file = o.config_file;
-    int yes = o.yes, events = o.events;
+    int yes = o.yes, events = o.events || (g && g->json); /* --json means the events, as for retire */
     if (!username || !*username) {
         fprintf(stderr, "retirectl resume: which learner? usage: retirectl resume USER [--reason TEXT] [--yes]\n");
         return CLI_EXIT_USAGE;

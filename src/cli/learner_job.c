@@ -56,7 +56,7 @@ int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_ope
         return -1;
     } else if (cli_opt_flag(argv[*i], "--yes") || !strcmp(argv[*i], "-y")) {
         o->yes = 1;
-    } else if (cli_opt_flag(argv[*i], "--events")) {
+    } else if (cli_opt_flag(argv[*i], "--events") || cli_opt_flag(argv[*i], "--json")) {
         o->events = 1;
     } else {
         return 0;

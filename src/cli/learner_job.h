@@ -32,7 +32,7 @@ typedef struct cli_operator_opts {
     const char *reason;      /* --reason TEXT */
     const char *config_file; /* --config-file FILE */
     int yes;                 /* --yes / -y */
-    int events;              /* --events */
+    int events;              /* --events (or --json) */
 } cli_operator_opts;
 /* Parses argv[*i] when it is one of those options (advancing *i past its value): 1 parsed,
  * 0 not one of them, -1 a value is missing (said on stderr, naming `retirectl <command>`; exit

@@ -232,6 +232,45 @@ static void test_hostile_username_inert(void **state)
     rt_stop(&env);
 }
 
+/* Every stdout line is a JSON object (the events), and there is at least one. */
+static void assert_json_lines(const cmd_result *r, const char *what)
+{
+    char *copy = strdup(r->out), *save = NULL;
+    int n = 0;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        if (!cJSON_IsObject(j)) fail_msg("%s: stdout line is not JSON: '%s'", what, line);
+        cJSON_Delete(j);
+        n++;
+    }
+    free(copy);
+    if (n == 0) fail_msg("%s: no output", what);
+}
+
+/* The global --json gives the events for resume and rerun too, as for retire and plan. */
+static void test_json_resume_rerun(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"err\", \"state\": \"ERRORED\", \"last_state\": \"RETIRING_ENROLLMENTS\","
+             " \"days_ago\": 10}, {\"username\": \"p1\", \"state\": \"PENDING\", \"days_ago\": 10}]",
+             NULL, NULL, NULL);
+    const char *a1[] = {"--config", env.config, "--json", "resume", "err", "--yes", NULL};
+    cmd_result r;
+    rt_run(&r, a1, NULL);
+    rt_assert_status(&r, 0);
+    assert_json_lines(&r, "--json resume");
+    assert_non_null(strstr(r.out, "\"event\":\"result\""));
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "rerun", "p1", "LMS.retirement_retire_forum", "--yes", "--json", NULL);
+    rt_assert_status(&r, 0);
+    assert_json_lines(&r, "rerun --json");
+    cmd_result_free(&r);
+    rt_assert_state(&env, "err", "COMPLETE");
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_unknown_option_wording),
         cmocka_unit_test(test_typo_key_hint),
         cmocka_unit_test_teardown(test_hostile_username_inert, rt_teardown),
+        cmocka_unit_test_teardown(test_json_resume_rerun, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
