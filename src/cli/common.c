@@ -58,11 +58,19 @@ const char *cli_inert_tmp(const char *text)
     return b;
 }
 
+static char last_error[8192];
+
+const char *cli_last_error(void)
+{
+    return last_error;
+}
+
 void cli_verror(const cfg *config, const char *fmt, va_list ap)
 {
     char buf[8192];
     vsnprintf(buf, sizeof buf, fmt, ap);
     char *clean = config ? cfg_redact(config, buf) : NULL;
+    snprintf(last_error, sizeof last_error, "%s", clean ? clean : buf);
     char *shown = cli_inert(clean ? clean : buf);
     fprintf(stderr, "retirectl: %s\n", shown ? shown : (clean ? clean : buf));
     free(shown);

@@ -58,6 +58,8 @@ void cli_close(cli_ctx *ctx);
 /* Prints "retirectl: <message>\n" on stderr with the config's secrets scrubbed (config may
  * be NULL). */
 void cli_error(const cfg *config, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last message cli_error printed (secrets scrubbed, without "retirectl: "), "" if none. */
+const char *cli_last_error(void);
 void cli_verror(const cfg *config, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Option matching for "--name VALUE" and "--name=VALUE"; '-' and '_' are interchangeable in

@@ -101,6 +101,28 @@ static char *one_line(const char *msg)
     return out;
 }
 
+/* --json: the summary object of a run that stopped before any learner was started: the
+ * learners queued (0 when the queue was not read), none started, the exit status and the
+ * error (as printed on stderr). */
+static void print_json_failure(const cfg *c, size_t queued, int exit_status)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "queued", (double)queued);
+    cJSON_AddNumberToObject(o, "complete", 0);
+    cJSON_AddNumberToObject(o, "failed", 0);
+    cJSON_AddNumberToObject(o, "not_started", (double)queued);
+    cJSON_AddArrayToObject(o, "failed_learners");
+    cJSON_AddNumberToObject(o, "exit_status", exit_status);
+    cJSON_AddStringToObject(o, "error", cli_last_error());
+    char *text = cJSON_PrintUnformatted(o);
+    if (text) {
+        cli_print_scrubbed(c, text);
+        fputc('\n', stdout);
+    }
+    free(text);
+    cJSON_Delete(o);
+}
+
 static void slot_clear(slot *s)
 {
     for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
@@ -198,8 +220,11 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
 
     cli_ctx ctx;
     int rc = cli_open(&ctx, g, config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    int status = 0;
+    if (rc) {
+        if (!events && g && g->json) print_json_failure(NULL, 0, rc);
+        return rc;
+    }
+    int status = 0, summary_printed = 0;
     cJSON *queue = NULL;
     char **names = NULL;
     size_t n_names = 0;
@@ -470,6 +495,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     double elapsed = job_now() - t0;
     size_t not_started = n_names - done - failed;
     int final_status = all_cancel ? ALL_EXIT_CANCELLED : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING : 0;
+    summary_printed = 1;
     if (!events && g && g->json) {
         /* one JSON object for scripts (Jenkins, Kubernetes): counts and who did not complete */
         cJSON *o = cJSON_CreateObject();
@@ -516,6 +542,8 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:
+    /* --json: a failure before any learner ran still gives the one object scripts parse */
+    if (!summary_printed && status != 0 && !dry_run && !events && g && g->json) print_json_failure(ctx.config, n_names, status);
     if (slots) {
         for (size_t s = 0; s < (size_t)jobs && s < n_names; s++) {
             if (slots[s].j) job_free(slots[s].j);

@@ -271,6 +271,46 @@ static void test_json_resume_rerun(void **state)
     rt_stop(&env);
 }
 
+/* retire --all --json: a run that fails before any learner (token 401, bad config) still
+ * prints the one summary object, with the exit status and the error, secrets scrubbed. */
+static void test_json_all_setup_failure(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, "[{\"username\": \"p1\", \"state\": \"PENDING\", \"days_ago\": 10}]", NULL, NULL, NULL);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "client_id: retirectl-test-client\nclient_secret: wrong-secret-9911\nbase_urls:\n  lms: %s/\n"
+             "retirement_pipeline:\n  - ['RETIRING_LMS', 'LMS_COMPLETE', 'LMS', 'retirement_lms_retire']\n",
+             env.sim.base_url);
+    char *wrong = write_temp_file("config.yml", text);
+    const char *args[] = {"--config", wrong, "--json", "retire", "--all", NULL};
+    cmd_result r;
+    rt_run(&r, args, NULL);
+    rt_assert_status(&r, 255);
+    assert_null(strstr(r.out, "wrong-secret-9911"));
+    assert_null(strstr(r.err, "wrong-secret-9911"));
+    cJSON *o = cJSON_Parse(r.out);
+    if (!cJSON_IsObject(o)) fail_msg("not one JSON object on stdout: '%s'", r.out);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "exit_status")->valueint, 255);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "complete")->valueint, 0);
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(o, "error")->valuestring, "401"));
+    cJSON_Delete(o);
+    cmd_result_free(&r);
+    const char *missing[] = {"--config", "/nonexistent/retirectl.yml", "--json", "retire", "--all", NULL};
+    rt_run(&r, missing, NULL);
+    rt_assert_status(&r, 249);
+    o = cJSON_Parse(r.out);
+    if (!cJSON_IsObject(o)) fail_msg("not one JSON object on stdout: '%s'", r.out);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "exit_status")->valueint, 249);
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(o, "error")->valuestring, "/nonexistent/retirectl.yml"));
+    cJSON_Delete(o);
+    cmd_result_free(&r);
+    free(wrong);
+    rt_assert_state(&env, "p1", "PENDING");
+    rt_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_typo_key_hint),
         cmocka_unit_test_teardown(test_hostile_username_inert, rt_teardown),
         cmocka_unit_test_teardown(test_json_resume_rerun, rt_teardown),
+        cmocka_unit_test_teardown(test_json_all_setup_failure, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
