@@ -130,10 +130,10 @@ void ui_draw_detail(const ui_screen_layout *L)
     int first = 0;
     if (steps_rows > 0 && ui_con.detail_sel >= steps_rows) first = ui_con.detail_sel - steps_rows + 1;
     double t = ui_now_ms();
-    /* the step labels in the widest form that fits beside at least 18 cells of status (start ->
+    /* the step labels in the widest form that fits in three fifths of the width (start ->
      * end state, driver.method at 150 columns; driver.method; the state alone), so a label is not
      * cut while the status has room to spare */
-    int cap = pw * 3 / 5 > pw - 18 ? pw * 3 / 5 : pw - 18;
+    int cap = pw * 3 / 5;
     int form = pw >= 150 ? 0 : 1, label_w = 0;
     for (;; form++) {
         label_w = 0;

@@ -21,6 +21,14 @@ screen | grep -qE '│ {6}PATCH FORUMS_COMPLETE' || fail "a wrapped step line in
 keys Escape
 wait_for "cancelled: nothing was changed"
 
+# the detail at 80 columns: step labels shorten to whole names, never cut with an ellipsis
+keys Enter
+wait_for "Pipeline (from the learner's state)"
+wait_for "2. RETIRING_EMAIL_LISTS"
+if screen | grep -E '^\[.\] [0-9]\. ' | grep -qE '\.\.\.|…'; then fail "a pipeline step line is cut at 80 columns"; fi
+keys Escape
+wait_for "USERNAME"
+
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""
 wait_for "LMS ERROR" 15
 wait_for "LMS not reachable: check that it is up and base_urls.lms; retrying."
