@@ -251,8 +251,14 @@ int sim_stop(sim_proc *sim)
 {
     if (sim->pid <= 0) return -1;
     pid_t pid = sim->pid;
-    kill(pid, SIGTERM);
     int st = 0, rc = -1, reaped = 0;
+    pid_t early = waitpid(pid, &st, WNOHANG);
+    if (early != 0) { /* already exited (reaped now), or not our child any more: signal nothing */
+        simproc_unregister(pid);
+        sim->pid = 0;
+        return early == pid ? (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)) : -1;
+    }
+    kill(pid, SIGTERM);
     for (int i = 0; i < 100; i++) {
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) {
