@@ -58,7 +58,11 @@ typedef struct vfix {
     char *cfg;
 } vfix;
 
-static sim_proc live_sim; /* the running sim, stopped by vteardown when a test fails midway */
+/* The running sim, stopped by vteardown when a test fails midway. A copy, never a pointer to the
+ * test's stack fixture: after a failed assertion cmocka longjmps out of the test, so such a pointer
+ * is dangling in the teardown (an earlier version freed f->cfg through it: "free(): invalid
+ * pointer", SIGABRT, and the sims of the run left holding ctest's pipe). */
+static sim_proc live_sim;
 
 /* Starts a sim with the vendor state table, the seed learners and `sets` ("name=value" each,
  * NULL-terminated, may be NULL). */
