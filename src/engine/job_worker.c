@@ -331,6 +331,22 @@ static void emit_step(worker *wk, int index, const cfg_step *s, const char *stat
     ev_emit(&wk->w, "step", o);
 }
 
+/* Refuses a learner record the pipeline cannot start from: emits the closing events with
+ * prefix + the record's repr, frees the record and returns status. */
+static int refuse_record(worker *wk, cJSON *learner, int status, const char *prefix)
+{
+    char *r = learner_repr(learner);
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s%s", prefix, r);
+    emit_job_event(wk, learner, NULL, NULL, NULL);
+    ev_emit_log(&wk->w, "error", "%s", sb_str(&sb));
+    int rc = finish(wk, "refused", status, sb_str(&sb), NULL);
+    sb_free(&sb);
+    free(r);
+    cJSON_Delete(learner);
+    return rc;
+}
+
 /* GET status and validate the record; returns 0 with *learner and *state, or an exit status
  * after emitting the closing events. */
 static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out)
@@ -371,31 +387,12 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
     lms_error_clear(&e);
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(learner, "current_state");
     const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cs, "state_name");
-    if (cJSON_IsObject(learner) && cJSON_IsNull(sn)) {
-        /* upstream: a null state name is simply not among the pipeline's states */
-        char *r = learner_repr(learner);
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "Unknown learner retirement state for learner: %s", r);
-        emit_job_event(wk, learner, NULL, NULL, NULL);
-        ev_emit_log(&wk->w, "error", "%s", sb_str(&sb));
-        int rc = finish(wk, "refused", 250, sb_str(&sb), NULL);
-        sb_free(&sb);
-        free(r);
-        cJSON_Delete(learner);
-        return rc;
-    }
-    if (!cJSON_IsObject(learner) || !cJSON_IsString(sn)) {
-        char *r = learner_repr(learner);
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "Bad learner response missing current_state or state_name: %s", r);
-        emit_job_event(wk, learner, NULL, NULL, NULL);
-        ev_emit_log(&wk->w, "error", "%s", sb_str(&sb));
-        int rc = finish(wk, "refused", 251, sb_str(&sb), NULL);
-        sb_free(&sb);
-        free(r);
-        cJSON_Delete(learner);
-        return rc;
-    }
+    /* upstream: a null state name is simply not among the pipeline's states (250); a record
+     * without one is a bad learner (251) */
+    if (cJSON_IsObject(learner) && cJSON_IsNull(sn))
+        return refuse_record(wk, learner, 250, "Unknown learner retirement state for learner: ");
+    if (!cJSON_IsObject(learner) || !cJSON_IsString(sn))
+        return refuse_record(wk, learner, 251, "Bad learner response missing current_state or state_name: ");
     *learner_out = learner;
     *state_out = sn->valuestring;
     return 0;
