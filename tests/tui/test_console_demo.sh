@@ -7,8 +7,8 @@ export TMPDIR="$TUI_WORK"
 open_console 120 30 "RETIRECTL_SIM_BIN=$RETIRECTL_SIM_BIN" "TMPDIR=$TUI_WORK" -- demo
 wait_for "carol_ready" 20
 wait_for " demo "
-screen | grep -qF "3 Failed (2)" || fail "the demo has no ERRORED learners"
-screen | grep -qF "4 Stuck (2)" || fail "the demo has no stuck learners"
+wait_for "3 Failed (2)"
+wait_for "4 Stuck (2)"
 demo_dir="$(ls -d "$TUI_WORK"/retirectl-demo-* 2>/dev/null | head -1)"
 [ -n "$demo_dir" ] && [ -f "$demo_dir/config.yml" ] || fail "no demo config in a private temp folder"
 [ "$(stat -c %a "$demo_dir/config.yml")" = 600 ] || fail "the demo config (it holds a secret) is not private"
