@@ -165,11 +165,14 @@ void ui_draw_message(const ui_screen_layout *L)
         size_t len = e ? (size_t)(e - p) : strlen(p);
         char item[128];
         snprintf(item, sizeof item, "%s%.*s", used ? "  " : "", (int)len, p);
-        char tmp[512];
-        snprintf(tmp, sizeof tmp, "%s%s", buf, item);
+        size_t item_len = strlen(item);
+        if (used + item_len >= sizeof buf) break;
+        char tmp[sizeof buf];
+        memcpy(tmp, buf, used);
+        memcpy(tmp + used, item, item_len + 1);
         if (ui_text_width(tmp) > COLS) break;
-        snprintf(buf, sizeof buf, "%s", tmp);
-        used = strlen(buf);
+        memcpy(buf, tmp, used + item_len + 1);
+        used += item_len;
         p += len;
         while (*p == ' ') p++;
     }
