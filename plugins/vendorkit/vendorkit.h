@@ -172,46 +172,6 @@ static inline void vk_number(vk_buf *b, double d)
     }
 }
 
-/* Appends v serialised like Python json.dumps(v) (separators ", " and ": "). */
-static inline void vk_dumps(vk_buf *b, const cJSON *v)
-{
-    if (!v || cJSON_IsNull(v)) {
-        vk_buf_add(b, "null");
-    } else if (cJSON_IsTrue(v)) {
-        vk_buf_add(b, "true");
-    } else if (cJSON_IsFalse(v)) {
-        vk_buf_add(b, "false");
-    } else if (cJSON_IsNumber(v)) {
-        vk_number(b, v->valuedouble);
-    } else if (cJSON_IsString(v)) {
-        vk_dumps_string(b, v->valuestring);
-    } else if (cJSON_IsArray(v)) {
-        vk_buf_add(b, "[");
-        const cJSON *c;
-        int first = 1;
-        cJSON_ArrayForEach(c, v) {
-            if (!first) vk_buf_add(b, ", ");
-            first = 0;
-            vk_dumps(b, c);
-        }
-        vk_buf_add(b, "]");
-    } else if (cJSON_IsObject(v)) {
-        vk_buf_add(b, "{");
-        const cJSON *c;
-        int first = 1;
-        cJSON_ArrayForEach(c, v) {
-            if (!first) vk_buf_add(b, ", ");
-            first = 0;
-            vk_dumps_string(b, c->string ? c->string : "");
-            vk_buf_add(b, ": ");
-            vk_dumps(b, c);
-        }
-        vk_buf_add(b, "}");
-    } else {
-        vk_buf_add(b, "null");
-    }
-}
-
 /* ---- Python repr ------------------------------------------------------------------ */
 
 /* Appends Python's repr() of a str (text is UTF-8). */
@@ -249,44 +209,57 @@ static inline void vk_pyrepr_string(vk_buf *b, const char *s)
     vk_buf_addn(b, &q, 1);
 }
 
-/* Appends Python's repr() of the value json.loads() would give for v. */
-static inline void vk_pyrepr(vk_buf *b, const cJSON *v)
+/* How vk_render spells JSON values: json.dumps or Python repr. */
+typedef struct vk_style {
+    const char *null_text, *true_text, *false_text;
+    void (*string)(vk_buf *b, const char *s);
+} vk_style;
+
+/* Appends v in style st: containers with ", " and ": " separators, leaves as st spells them. */
+static inline void vk_render(vk_buf *b, const cJSON *v, const vk_style *st)
 {
     if (!v || cJSON_IsNull(v)) {
-        vk_buf_add(b, "None");
+        vk_buf_add(b, st->null_text);
     } else if (cJSON_IsTrue(v)) {
-        vk_buf_add(b, "True");
+        vk_buf_add(b, st->true_text);
     } else if (cJSON_IsFalse(v)) {
-        vk_buf_add(b, "False");
+        vk_buf_add(b, st->false_text);
     } else if (cJSON_IsNumber(v)) {
         vk_number(b, v->valuedouble);
     } else if (cJSON_IsString(v)) {
-        vk_pyrepr_string(b, v->valuestring);
-    } else if (cJSON_IsArray(v)) {
-        vk_buf_add(b, "[");
+        st->string(b, v->valuestring);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        int is_object = cJSON_IsObject(v);
+        vk_buf_add(b, is_object ? "{" : "[");
         const cJSON *c;
         int first = 1;
         cJSON_ArrayForEach(c, v) {
             if (!first) vk_buf_add(b, ", ");
             first = 0;
-            vk_pyrepr(b, c);
+            if (is_object) {
+                st->string(b, c->string ? c->string : "");
+                vk_buf_add(b, ": ");
+            }
+            vk_render(b, c, st);
         }
-        vk_buf_add(b, "]");
-    } else if (cJSON_IsObject(v)) {
-        vk_buf_add(b, "{");
-        const cJSON *c;
-        int first = 1;
-        cJSON_ArrayForEach(c, v) {
-            if (!first) vk_buf_add(b, ", ");
-            first = 0;
-            vk_pyrepr_string(b, c->string ? c->string : "");
-            vk_buf_add(b, ": ");
-            vk_pyrepr(b, c);
-        }
-        vk_buf_add(b, "}");
+        vk_buf_add(b, is_object ? "}" : "]");
     } else {
-        vk_buf_add(b, "None");
+        vk_buf_add(b, st->null_text);
     }
+}
+
+/* Appends v serialised like Python json.dumps(v) (separators ", " and ": "). */
+static inline void vk_dumps(vk_buf *b, const cJSON *v)
+{
+    static const vk_style json_style = {"null", "true", "false", vk_dumps_string};
+    vk_render(b, v, &json_style);
+}
+
+/* Appends Python's repr() of the value json.loads() would give for v. */
+static inline void vk_pyrepr(vk_buf *b, const cJSON *v)
+{
+    static const vk_style repr_style = {"None", "True", "False", vk_pyrepr_string};
+    vk_render(b, v, &repr_style);
 }
 
 /* Appends Python's repr() of s.encode('utf-8') (a bytes object: b'...'). */
