@@ -44,11 +44,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
     (void)j;
     cli_step_log *s = user;
-    if (s->events) {
-        fputs(line, stdout);
-        fflush(stdout);
-    }
-    if (cli_step_log_note(s, ev, 0)) {
+    if (cli_step_log_note(s, ev, line, 0)) {
         if (!s->events) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", ev->message ? ev->message : "");

@@ -50,11 +50,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
     (void)j;
     cli_step_log *s = user;
-    if (s->events) {
-        fputs(line, stdout);
-        fflush(stdout);
-    }
-    if (cli_step_log_note(s, ev, 1)) {
+    if (cli_step_log_note(s, ev, line, 1)) {
         if (!s->events) {
             if (!strcmp(ev->status, "skipped"))
                 printf("  %-28s skipped (completed in a previous run)\n", ev->start_state ? ev->start_state : "");

@@ -18,8 +18,12 @@ static const char *keep(cli_step_log *s, const char *text)
     return s->owned[s->n_owned++] = strdup(text);
 }
 
-int cli_step_log_note(cli_step_log *s, const ev_event *ev, int with_skipped)
+int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int with_skipped)
 {
+    if (s->events && line) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
     if (ev->kind == EV_RESULT) {
         snprintf(s->result, sizeof s->result, "%s", ev->message ? ev->message : "");
         return 0;

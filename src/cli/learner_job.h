@@ -22,9 +22,9 @@ typedef struct cli_step_log {
     char result[1024];  /* the result event's message */
 } cli_step_log;
 
-/* Records ev when it ends a step (done / failed, and skipped when with_skipped) or is the
- * result. Returns 1 when ev ended a step. */
-int cli_step_log_note(cli_step_log *s, const ev_event *ev, int with_skipped);
+/* Prints the raw event line when s->events, and records ev when it ends a step (done / failed,
+ * and skipped when with_skipped) or is the result. Returns 1 when ev ended a step. */
+int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int with_skipped);
 void cli_step_log_free(cli_step_log *s);
 
 /* The options rerun and resume share. */
