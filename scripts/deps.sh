@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev
-          libcjson-dev libyaml-dev libcmocka-dev libmicrohttpd-dev tmux ca-certificates)
+          libcjson-dev libyaml-dev libcmocka-dev libmicrohttpd-dev tmux ca-certificates
+          libssl-dev libsqlite3-dev libpq-dev postgresql clang)
 
 missing=()
 for p in "${packages[@]}"; do
