@@ -20,6 +20,7 @@
 #include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
+#include "engine/lease.h"
 #include "engine/plan.h"
 
 static volatile int rerun_cancel;
@@ -27,7 +28,7 @@ static volatile int rerun_cancel;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: retirectl rerun USER DRIVER.METHOD [--reason TEXT] [--yes] [--events]\n"
+            "usage: retirectl rerun USER DRIVER.METHOD [--reason TEXT] [--yes] [--events] [--force]\n"
             "\n"
             "Run one driver method (e.g. LMS.retirement_retire_forum, BRAZE.delete_user) for one learner.\n"
             "If the method is a step of the configured retirement_pipeline, the learner is forced to the\n"
@@ -37,7 +38,12 @@ static void usage(FILE *out)
             "\n"
             "  --reason TEXT   why (audit log)\n"
             "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
-            "  --events        print the JSON-lines job events instead of human text (also --json)\n");
+            "  --events        print the JSON-lines job events instead of human text (also --json)\n"
+            "  --force         run even when the learner is in a working state changed less than\n"
+            "                  step_timeout_seconds ago (it may be running on another host)\n"
+            "\n"
+            "One job per learner: refused with exit 253, naming the holder, while another retirectl on\n"
+            "this host works on the learner.\n");
 }
 
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
@@ -68,7 +74,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 int cmd_rerun(int argc, char **argv, const cli_globals *g)
 {
     const char *username = NULL, *target = NULL;
-    cli_operator_opts o = {NULL, NULL, 0, 0};
+    cli_operator_opts o = {NULL, NULL, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -107,6 +113,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     int status = 0;
     cJSON *learner = NULL;
     audit_log *audit = NULL;
+    lease *held = NULL;
     cli_step_log steps;
     memset(&steps, 0, sizeof steps);
     steps.events = events;
@@ -149,7 +156,9 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         status = CLI_EXIT_SETUP;
         goto out;
     }
+    if ((status = cli_take_lease(ctx.config, username, "retirectl rerun", events, &held)) != 0) goto out;
     if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, username, o.force)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     if (!current) {
         cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
@@ -211,6 +220,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         spec.bracket_start = row->start_state;
         spec.bracket_end = current;
     }
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
     status = job_run(jc, &spec, on_event, &steps, &rerun_cancel, err, sizeof err);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 
@@ -223,6 +233,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:
+    lease_release(held);
     cli_step_log_free(&steps);
     audit_close(audit);
     cJSON_Delete(learner);

@@ -20,6 +20,7 @@
 #include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
+#include "engine/lease.h"
 #include "engine/plan.h"
 
 #define RESUME_EXIT_NOTHING 1
@@ -29,7 +30,7 @@ static volatile int resume_cancel;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: retirectl resume USER [--reason TEXT] [--yes] [--events]\n"
+            "usage: retirectl resume USER [--reason TEXT] [--yes] [--events] [--force]\n"
             "\n"
             "For a learner in ERRORED (whose last state is the working state that failed) or stuck in a\n"
             "working state (RETIRING_*): force the state back to the one just before that step (the\n"
@@ -39,9 +40,13 @@ static void usage(FILE *out)
             "  --reason TEXT   why (recorded at the LMS and in the audit log)\n"
             "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
             "  --events        print the JSON-lines job events instead of human text (also --json)\n"
+            "  --force         resume even a working state changed less than step_timeout_seconds ago\n"
+            "                  (without it that is refused, 253: it may be running on another host)\n"
             "\n"
-            "Refused: COMPLETE or ABORTED (254), a state the pipeline does not know (250), PENDING or a\n"
-            "*_COMPLETE state (1: nothing to resume, use `retirectl retire`), unknown learner (251).\n"
+            "Refused: another retirectl on this host works on the learner, or a fresh working state\n"
+            "(253, naming the holder), COMPLETE or ABORTED (254), a state the pipeline does not know\n"
+            "(250), PENDING or a *_COMPLETE state (1: nothing to resume, use `retirectl retire`),\n"
+            "unknown learner (251).\n"
             "Otherwise the exit status is that of `retire`.\n");
 }
 
@@ -82,7 +87,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 int cmd_resume(int argc, char **argv, const cli_globals *g)
 {
     const char *username = NULL;
-    cli_operator_opts o = {NULL, NULL, 0, 0};
+    cli_operator_opts o = {NULL, NULL, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
@@ -123,6 +128,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     int status = 0;
     cJSON *learner = NULL;
     audit_log *audit = NULL;
+    lease *held = NULL;
     cli_step_log steps;
     memset(&steps, 0, sizeof steps);
     steps.events = events;
@@ -132,7 +138,9 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
+    if ((status = cli_take_lease(ctx.config, username, "retirectl resume", events, &held)) != 0) goto out;
     if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, username, o.force)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     const char *last = cli_learner_state(learner, "last_state");
     const cfg_step *rows = ctx.config->steps;
@@ -237,6 +245,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     spec.username = username;
     spec.action = JOB_RETIRE;
     spec.label = "resume";
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
     status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 
@@ -250,6 +259,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:
+    lease_release(held);
     cli_step_log_free(&steps);
     audit_close(audit);
     cJSON_Delete(learner);

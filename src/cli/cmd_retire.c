@@ -7,8 +7,10 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/learner_args.h"
+#include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
+#include "engine/lease.h"
 
 /* Implemented by "ops" in src/cli/retire_all.c; weak so a build without it still links. */
 int retire_all_main(int argc, char **argv, const cli_globals *g) __attribute__((weak));
@@ -37,9 +39,32 @@ static void usage(FILE *out)
           out);
 }
 
+/* What a retire keeps from its job's events for the audit end line besides the printer's steps. */
+typedef struct retire_watch {
+    cli_event_printer pr;
+    long user_id, retirement_id;
+    char outcome[32];
+    char *message; /* the result message (secret-free) */
+} retire_watch;
+
+/* Prints like cli_print_event and keeps the learner ids, outcome and reason of the result. */
+static void on_retire_event(void *user, job *j, const ev_event *ev, const char *line)
+{
+    retire_watch *w = user;
+    cli_print_event(&w->pr, j, ev, line);
+    if (ev->kind != EV_RESULT) return;
+    w->user_id = job_lms_user_id(j);
+    w->retirement_id = job_retirement_id(j);
+    snprintf(w->outcome, sizeof w->outcome, "%s", job_outcome(j));
+    free(w->message);
+    w->message = strdup(job_message(j));
+}
+
 int cli_retire_one(const cli_globals *g, const char *username, const char *config_file, int dry_run, int events,
                    const char *reason)
 {
+    retire_watch watch;
+    memset(&watch, 0, sizeof watch);
     cli_event_printer pr;
     memset(&pr, 0, sizeof pr);
     pr.events = events;
@@ -63,9 +88,15 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
     audit_log *audit = NULL;
     audit_entry ae;
     const char *pii[] = {username, NULL};
+    lease *held = NULL;
+    if (!dry_run && (rc = cli_take_lease(ctx.config, username, "retirectl retire", events, &held)) != 0) {
+        cli_close(&ctx);
+        return rc;
+    }
     if (!dry_run) {
         if (audit_open(ctx.config, g->operator_name, &audit, err, sizeof err) != 0) {
             cli_error(ctx.config, "%s; nothing was done for %s", err, username);
+            lease_release(held);
             cli_close(&ctx);
             return CLI_EXIT_SETUP;
         }
@@ -75,6 +106,7 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         if (audit_begin(audit, &ae, err, sizeof err) != 0) {
             cli_error(ctx.config, "%s; nothing was done for %s", err, username);
             audit_close(audit);
+            lease_release(held);
             cli_close(&ctx);
             return CLI_EXIT_SETUP;
         }
@@ -96,7 +128,10 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         spec.username = username;
         spec.action = dry_run ? JOB_PLAN : JOB_RETIRE;
         spec.dry_run = dry_run;
-        status = job_run(jc, &spec, cli_print_event, &pr, &cancel, err, sizeof err);
+        if (audit) job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+        watch.pr = pr;
+        status = job_run(jc, &spec, on_retire_event, &watch, &cancel, err, sizeof err);
+        pr = watch.pr;
         if (err[0] && status == 255 && !pr.final_state && !pr.current_state) cli_error(ctx.config, "%s", err);
     }
     if (audit) {
@@ -111,16 +146,22 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         ae.from_state = pr.current_state;
         ae.to_state = pr.final_state;
         ae.exit_status = status;
-        ae.outcome = status == 0 ? "complete"
-                     : status == 252 ? "errored"
-                     : status == JOB_EXIT_CANCELLED ? "cancelled"
-                                                    : "refused";
+        /* the job's own outcome word, as in the text output and the events */
+        ae.outcome = watch.outcome[0] ? watch.outcome : "errored";
+        ae.user_id = watch.user_id > 0 ? watch.user_id : -1;
+        ae.retirement_id = watch.retirement_id > 0 ? watch.retirement_id : -1;
+        ae.detail = status != 0 && watch.message && *watch.message ? watch.message : NULL;
         if (audit_end(audit, &ae, err, sizeof err) != 0) {
-            cli_error(ctx.config, "%s (the retirement itself finished with exit status %d)", err, status);
-            if (status == 0) status = CLI_EXIT_SETUP;
+            /* the retirement happened; its status stays true, and the gap in the log is loud */
+            cli_error(ctx.config,
+                      "AUDIT LOG INCOMPLETE: %s. The retirement itself finished (%s, exit status %d) but its audit "
+                      "end line is missing; record it by hand",
+                      err, ae.outcome, status);
         }
         audit_close(audit);
     }
+    lease_release(held);
+    free(watch.message);
     job_ctx_free(jc);
     cli_event_printer_free(&pr);
     cli_close(&ctx);

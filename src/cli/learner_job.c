@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "engine/ev.h"
+#include "engine/strbuf.h"
 #include "engine/job.h"
+#include "engine/lease.h"
 #include "engine/lms.h"
 
 /* Keeps a copy of text for the log's lifetime (NULL when full). */
@@ -62,6 +65,8 @@ int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_ope
         o->yes = 1;
     } else if (cli_opt_flag(argv[*i], "--events") || cli_opt_flag(argv[*i], "--json")) {
         o->events = 1;
+    } else if (cli_opt_flag(argv[*i], "--force")) {
+        o->force = 1;
     } else {
         return 0;
     }
@@ -167,4 +172,49 @@ int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry
         return CLI_EXIT_SETUP;
     }
     return 0;
+}
+
+int cli_take_lease(const cfg *config, const char *username, const char *command, int events, struct lease **out)
+{
+    char err[1024] = "";
+    lease_holder h;
+    int rc = lease_acquire(NULL, username, command, out, &h, err, sizeof err);
+    if (rc < 0) {
+        cli_error(config, "%s; nothing was done for %s", err, username);
+        return CLI_EXIT_SETUP;
+    }
+    if (rc == 0) return 0;
+    char who[640];
+    lease_describe(&h, who, sizeof who);
+    strbuf msg = STRBUF_INIT;
+    sb_addf(&msg,
+            "%s is being worked on by %s; one job per learner, so nothing was done. Wait for it to finish "
+            "(`retirectl status %s` shows its progress)",
+            username, who, username);
+    cli_error(config, "%s", sb_str(&msg));
+    if (events) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "outcome", "refused");
+        cJSON_AddNumberToObject(o, "exit_status", CLI_EXIT_WORKING_STATE);
+        cJSON_AddStringToObject(o, "message", sb_str(&msg));
+        char *line = ev_format(config, "result", username, o);
+        if (line) fputs(line, stdout);
+        fflush(stdout);
+        free(line);
+    }
+    sb_free(&msg);
+    return CLI_EXIT_WORKING_STATE;
+}
+
+int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force)
+{
+    double age = 0;
+    if (force || !lease_fresh_working_state(learner, config, &age)) return 0;
+    cli_error(config,
+              "%s is in the working state %s, changed %.0f s ago (less than step_timeout_seconds, %g s): a retirement "
+              "may be running for it on another host. Nothing was done; check the other hosts, wait, or pass --force "
+              "if you are sure nothing is running.",
+              username, cli_learner_state(learner, "current_state"), age < 0 ? 0 : age,
+              config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900);
+    return CLI_EXIT_WORKING_STATE;
 }

@@ -33,6 +33,7 @@ typedef struct cli_operator_opts {
     const char *config_file; /* --config-file FILE */
     int yes;                 /* --yes / -y */
     int events;              /* --events (or --json) */
+    int force;               /* --force: skip the cross-host freshness rule (cli_check_fresh) */
 } cli_operator_opts;
 /* Parses argv[*i] when it is one of those options (advancing *i past its value): 1 parsed,
  * 0 not one of them, -1 a value is missing (said on stderr, naming `retirectl <command>`; exit
@@ -60,6 +61,17 @@ void cli_audit_learner(audit_entry *ae, const cJSON *learner, const char *userna
 /* audit_open + audit_begin for the command's config and operator: 0, or CLI_EXIT_SETUP after
  * saying why (nothing may be done then). */
 int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry *ae, audit_log **audit);
+
+struct lease;
+/* Takes the learner's lease (one job per learner, engine/lease.h) for command (e.g. "retirectl
+ * retire"): 0 with *out (lease_release it when done), or CLI_EXIT_WORKING_STATE after saying who
+ * holds it (with events, also as a `result` event on stdout), or CLI_EXIT_SETUP after saying
+ * why the lease file cannot be made. Nothing may be done for the learner unless it returns 0. */
+int cli_take_lease(const cfg *config, const char *username, const char *command, int events, struct lease **out);
+/* The cross-host rule for resume, rerun and reset: 0, or CLI_EXIT_WORKING_STATE after saying
+ * that the learner is in a working state changed less than step_timeout_seconds ago (it may be
+ * running on another host) and that --force overrides. force skips the check. */
+int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force);
 
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);

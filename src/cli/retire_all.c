@@ -5,9 +5,15 @@
  * A learner is handed to exactly one worker: the queue is fetched once, de-duplicated and
  * walked in order. --shard I/N keeps only this machine's stable share (engine/shard.h).
  *
+ * Every learner is leased first (engine/lease.h): one held by another retirectl on this host is
+ * not started (counted failed, exit 253 in its audit item). The circuit breaker stops starting
+ * learners after --max-consecutive-failures failures in a row of the same DRIVER.method, and
+ * reusable workers are recycled (--worker-max-learners, --worker-max-rss-mib).
+ *
  * Exit statuses: 0 every learner COMPLETE (or nothing to do), 252 at least one learner did not
- * complete (ERRORED or refused), 130 stopped by SIGINT/SIGTERM, 255 setup (token, queue fetch,
- * audit log, too many learners), 249 bad config, 2 usage. */
+ * complete (ERRORED or refused), 248 the circuit breaker stopped the run, 130 stopped by
+ * SIGINT/SIGTERM, 255 setup (token, queue fetch, audit log, too many learners), 249 bad config,
+ * 2 usage. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +28,7 @@
 #include "cli/common.h"
 #include "engine/audit.h"
 #include "engine/job.h"
+#include "engine/lease.h"
 #include "engine/plan.h"
 #include "engine/shard.h"
 
@@ -30,6 +37,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g);
 #define ALL_MAX_JOBS 64
 #define ALL_EXIT_CANCELLED 130
 #define ALL_SETUP_STREAK 10 /* consecutive learners failing before any step: stop the run */
+#define ALL_EXIT_BREAKER 248 /* the circuit breaker stopped starting learners */
 
 static volatile int all_cancel;
 
@@ -43,7 +51,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: retirectl retire --all [-j N] [--cool-off-days N] [--shard I/N] [--max-learners N]\n"
-            "                        [--force-large] [--events] [--dry-run]\n"
+            "                        [--force-large] [--max-consecutive-failures N] [--worker-max-learners N]\n"
+            "                        [--worker-max-rss-mib N] [--events] [--dry-run]\n"
             "\n"
             "Retire every learner in the ready queue: PENDING plus every pipeline end state, requested more\n"
             "than --cool-off-days ago (as get_learners_to_retire.py asks), each exactly as `retirectl retire`\n"
@@ -56,6 +65,13 @@ static void usage(FILE *out)
             "                       no overlap and no gap\n"
             "  --max-learners N     refuse when more learners than this are queued (default 300)\n"
             "  --force-large        retire them anyway\n"
+            "  --max-consecutive-failures N\n"
+            "                       circuit breaker: after N learners in a row fail in the same DRIVER.method\n"
+            "                       no new learner is started (default 5; 0 turns it off)\n"
+            "  --worker-max-learners N\n"
+            "                       replace a worker by a fresh one after N learners (default 100; 0: never)\n"
+            "  --worker-max-rss-mib N\n"
+            "                       replace a worker whose resident memory passed N MiB (default 512; 0: never)\n"
             "  --events             print every job's JSON-lines events on stdout\n"
             "  --dry-run            list the learners that would be retired and check the pipeline's drivers\n"
           "                       (exit 255 when it cannot run); change nothing\n"
@@ -63,15 +79,18 @@ static void usage(FILE *out)
             "After 10 learners in a row fail before any step (the LMS is down or refuses the credentials)\n"
             "no new learner is started.\n"
             "\n"
-            "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 130 stopped\n"
-            "by a signal (learners in flight finish their step), 255 setup/queue/audit failure or too many\n"
-            "learners, 249 bad config, 2 usage.\n",
+            "A learner another retirectl on this host is working on is not started (one job per learner).\n"
+            "\n"
+            "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 248 the circuit\n"
+            "breaker stopped the run, 130 stopped by a signal (learners in flight finish their step),\n"
+            "255 setup/queue/audit failure or too many learners, 249 bad config, 2 usage.\n",
             ALL_MAX_JOBS);
 }
 
 /* One worker slot. */
 typedef struct slot {
     job *j;
+    lease *held;           /* the learner's lease while its job runs */
     size_t learner;        /* index in the work list */
     audit_step steps[64];
     char *owned[64 * 3];
@@ -125,6 +144,7 @@ static void print_json_failure(const cfg *c, size_t queued, int exit_status)
 
 static void slot_clear(slot *s)
 {
+    lease_release(s->held);
     for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
     memset(s, 0, sizeof *s);
 }
@@ -165,7 +185,7 @@ static void on_event_print(void *user, job *j, const ev_event *ev, const char *l
 
 int retire_all_main(int argc, char **argv, const cli_globals *g)
 {
-    long jobs = 1, cool_off = 7, max_learners = 300;
+    long jobs = 1, cool_off = 7, max_learners = 300, max_failures = 5, worker_learners = 100, worker_rss_mib = 512;
     const char *shard_text = NULL, *config_file = NULL, *reason = NULL;
     int force_large = 0, events = 0, dry_run = 0;
     for (int i = 1; i < argc; i++) {
@@ -185,6 +205,12 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             if (cli_parse_long("--cool-off-days", v, &cool_off)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--max-learners", &missing))) {
             if (cli_parse_long("--max-learners", v, &max_learners)) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--max-consecutive-failures", &missing))) {
+            if (cli_parse_long("--max-consecutive-failures", v, &max_failures) || max_failures < 0) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-learners", &missing))) {
+            if (cli_parse_long("--worker-max-learners", v, &worker_learners) || worker_learners < 0) return CLI_EXIT_USAGE;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-rss-mib", &missing))) {
+            if (cli_parse_long("--worker-max-rss-mib", v, &worker_rss_mib) || worker_rss_mib < 0) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
             shard_text = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
@@ -243,6 +269,8 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     /* a worker retires learner after learner (its connection and drivers stay); one that
      * crashes or times out fails only the learner in flight and a fresh one takes the rest */
     job_ctx_set_reuse_workers(jc, 1);
+    /* ...and is replaced after a number of learners or past a memory size (a leaking driver) */
+    job_ctx_set_recycle(jc, (int)worker_learners, (long long)worker_rss_mib * 1024 * 1024);
 
     /* the queue: PENDING + every end state, as get_learners_to_retire.py asks */
     size_t n_states = ctx.config->n_steps + 1;
@@ -336,6 +364,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         status = CLI_EXIT_SETUP;
         goto out;
     }
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -348,15 +377,17 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     size_t n_slots = (size_t)jobs < n_names ? (size_t)jobs : n_names;
     slots = calloc(n_slots, sizeof *slots);
     size_t next = 0, active = 0, done = 0, failed = 0;
-    int cancel_seen = 0, audit_broken = 0, breaker = 0, setup_streak = 0;
+    int cancel_seen = 0, audit_broken = 0, breaker = 0, setup_streak = 0, fail_streak = 0, tripped = 0;
+    char fail_key[600] = "";
+    char *fail_reason = NULL;
     char **failures = calloc(n_names, sizeof *failures);
     size_t n_failures = 0;
     double t0 = job_now(), last_draw = 0;
     struct pollfd *pfd = calloc(n_slots, sizeof *pfd);
 
-    while (active > 0 || (next < n_names && !all_cancel && !audit_broken && !breaker)) {
+    while (active > 0 || (next < n_names && !all_cancel && !audit_broken && !breaker && !tripped)) {
         /* fill free slots */
-        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken && !breaker; s++) {
+        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken && !breaker && !tripped; s++) {
             if (slots[s].j) continue;
             job_spec spec;
             memset(&spec, 0, sizeof spec);
@@ -365,18 +396,48 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             spec.label = "retire";
             slot_clear(&slots[s]);
             slots[s].learner = next;
-            slots[s].j = job_start(jc, &spec, on_event_print, &slots[s], err, sizeof err);
-            if (!slots[s].j) {
-                cli_error(ctx.config, "could not start a worker for %s: %s", names[next], err);
+            /* a bad record (control characters) is never retired; a learner another retirectl on
+             * this host holds is left to it */
+            int refused = 0;
+            const char *why = NULL;
+            char whybuf[1024];
+            if (job_has_control_chars(names[next])) {
+                refused = CLI_EXIT_BAD_LEARNER;
+                why = "bad learner record: the queue's original_username contains a control character; not retired";
+            } else {
+                lease_holder h;
+                int lr = lease_acquire(NULL, names[next], "retirectl retire --all", &slots[s].held, &h, err, sizeof err);
+                if (lr != 0) {
+                    refused = lr > 0 ? CLI_EXIT_WORKING_STATE : CLI_EXIT_SETUP;
+                    char who[640];
+                    lease_describe(&h, who, sizeof who);
+                    snprintf(whybuf, sizeof whybuf, "%s%s", lr > 0 ? "being worked on by " : "", lr > 0 ? who : err);
+                    why = whybuf;
+                }
+            }
+            if (!refused) {
+                slots[s].j = job_start(jc, &spec, on_event_print, &slots[s], err, sizeof err);
+                if (!slots[s].j) {
+                    refused = CLI_EXIT_SETUP;
+                    snprintf(whybuf, sizeof whybuf, "could not start a worker: %s", err);
+                    why = whybuf;
+                }
+            }
+            if (refused) {
+                char *shown = cli_inert(names[next]);
+                cli_error(ctx.config, "not started: %s: %s", shown ? shown : names[next], why);
+                free(shown);
                 failures[n_failures++] = strdup(names[next]);
                 failed++;
                 audit_entry it;
                 audit_entry_init(&it, "retire");
                 const char *pii[] = {names[next], NULL};
                 it.pii = pii;
-                it.outcome = "not_started";
-                it.exit_status = CLI_EXIT_SETUP;
+                it.outcome = refused == CLI_EXIT_SETUP ? "not_started" : "refused";
+                it.exit_status = refused;
+                it.detail = why;
                 if (audit_item(audit, &it, err, sizeof err) != 0) audit_broken = 1;
+                slot_clear(&slots[s]);
             } else {
                 active++;
             }
@@ -445,6 +506,29 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             } else {
                 setup_streak = 0;
             }
+            /* the circuit breaker: the same DRIVER.method failing for learner after learner is a
+             * broken driver or service, not a bad learner; stop before it ERRORs the whole queue */
+            const audit_step *fs = NULL;
+            for (size_t k = 0; k < sl->n_steps; k++)
+                if (sl->steps[k].status && !strcmp(sl->steps[k].status, "failed")) fs = &sl->steps[k];
+            if (st == 0) {
+                fail_streak = 0;
+            } else if (fs && fs->driver && fs->method) {
+                char key[sizeof fail_key];
+                snprintf(key, sizeof key, "%s.%s", fs->driver, fs->method);
+                fail_streak = strcmp(key, fail_key) == 0 ? fail_streak + 1 : 1;
+                snprintf(fail_key, sizeof fail_key, "%s", key);
+                free(fail_reason);
+                fail_reason = one_line(job_message(sl->j));
+                if (max_failures > 0 && fail_streak >= max_failures && !tripped) {
+                    tripped = 1;
+                    cli_error(ctx.config,
+                              "circuit breaker: %d learners in a row failed in %s (last reason: %s). No new learner "
+                              "is started; fix the driver or its service, then `retirectl resume` the failed ones "
+                              "and run again.",
+                              fail_streak, fail_key, fail_reason ? fail_reason : "");
+                }
+            }
             if (st == 0) {
                 done++;
             } else {
@@ -494,7 +578,10 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
 
     double elapsed = job_now() - t0;
     size_t not_started = n_names - done - failed;
-    int final_status = all_cancel ? ALL_EXIT_CANCELLED : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING : 0;
+    int final_status = all_cancel ? ALL_EXIT_CANCELLED
+                       : tripped ? ALL_EXIT_BREAKER
+                       : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING
+                                                                 : 0;
     summary_printed = 1;
     if (!events && g && g->json) {
         /* one JSON object for scripts (Jenkins, Kubernetes): counts and who did not complete */
@@ -506,6 +593,14 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         cJSON_AddNumberToObject(o, "jobs", (double)jobs);
         cJSON_AddStringToObject(o, "shard", shard_buf);
         cJSON_AddNumberToObject(o, "seconds", elapsed);
+        cJSON_AddNumberToObject(o, "workers_recycled", job_ctx_workers_recycled(jc));
+        if (tripped) {
+            cJSON *b = cJSON_AddObjectToObject(o, "circuit_breaker");
+            cJSON_AddStringToObject(b, "step", fail_key);
+            cJSON_AddNumberToObject(b, "consecutive_failures", fail_streak);
+            cJSON_AddStringToObject(b, "last_reason", fail_reason ? fail_reason : "");
+            cJSON_AddNumberToObject(b, "not_started", (double)not_started);
+        }
         cJSON *fl = cJSON_AddArrayToObject(o, "failed_learners");
         for (size_t k = 0; k < n_failures; k++) cJSON_AddItemToArray(fl, cJSON_CreateString(failures[k]));
         cJSON_AddNumberToObject(o, "exit_status", final_status);
@@ -520,6 +615,13 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                jobs, shard.count > 1 ? ", shard " : "", shard.count > 1 ? shard_buf : "", done, failed);
         if (not_started) printf(", %zu not started", not_started);
         printf(".\n");
+        if (tripped) {
+            char *shown = cli_inert(fail_reason ? fail_reason : "");
+            printf("Stopped by the circuit breaker: %d learners in a row failed in %s; %zu not started. Last reason: "
+                   "%s\n",
+                   fail_streak, fail_key, not_started, shown ? shown : "");
+            free(shown);
+        }
         for (size_t k = 0; k < n_failures; k++) {
             char *shown = cli_inert(failures[k]);
             printf("  failed: %s\n", shown ? shown : failures[k]);
@@ -535,11 +637,18 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
     counts[2].value = (long long)failed;
     counts[3].value = (long long)not_started;
     ae.n_counts = 4;
-    ae.outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : "failed";
+    ae.outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : tripped ? "stopped" : "failed";
     ae.exit_status = status;
-    if (breaker) ae.detail = "stopped early: learners kept failing before any step (LMS unreachable?)";
+    char breaker_detail[1200];
+    if (tripped) {
+        snprintf(breaker_detail, sizeof breaker_detail,
+                 "circuit breaker: %d learners in a row failed in %s; %zu not started; last reason: %s", fail_streak,
+                 fail_key, not_started, fail_reason ? fail_reason : "");
+        ae.detail = breaker_detail;
+    } else if (breaker) ae.detail = "stopped early: learners kept failing before any step (LMS unreachable?)";
     else if (audit_broken) ae.detail = "stopped early: the audit log could not be written";
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+    free(fail_reason);
 
 out:
     /* --json: a failure before any learner ran still gives the one object scripts parse */

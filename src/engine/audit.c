@@ -28,6 +28,10 @@ struct audit_log {
     double last_sync;   /* monotonic seconds of the last fsync */
 };
 
+/* Every log this process has open (audit_close_inherited walks it in a forked worker). */
+static audit_log **g_open;
+static size_t g_n_open;
+
 /* Monotonic seconds. */
 static double mono_now(void)
 {
@@ -95,8 +99,7 @@ char *audit_default_path(const cfg *c, char *err, size_t err_len)
     return sb_take(&sb);
 }
 
-/* Creates every missing directory above path with mode 0700. Returns 0 or -1 (errno set). */
-static int make_parent_dirs(const char *path, char *failed, size_t failed_len)
+int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len)
 {
     char *copy = strdup(path);
     if (!copy) return -1;
@@ -136,6 +139,36 @@ static char *login_name(void)
     return strdup(buf);
 }
 
+/* A log whose last line was cut (a crash or a full disk mid-write) would glue the next record to
+ * it: truncate the file back to just after its last newline. 0, or -1 with err. */
+static int repair_tail(int fd, const char *path, char *err, size_t err_len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size == 0) return 0;
+    off_t end = st.st_size;
+    char buf[4096];
+    while (end > 0) {
+        size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+        off_t at = end - (off_t)n;
+        if (pread(fd, buf, n, at) != (ssize_t)n) break;
+        size_t i = n;
+        while (i > 0 && buf[i - 1] != '\n') i--;
+        if (i > 0) {
+            end = at + (off_t)i;
+            break;
+        }
+        end = at;
+    }
+    if (end == st.st_size) return 0;
+    if (ftruncate(fd, end) != 0) {
+        snprintf(err, err_len,
+                 "the audit log %s ends in a partial line and cannot be repaired: %s; fix the file. Nothing was done.",
+                 path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int audit_open_path(const char *path, const char *operator_name, audit_log **out, char *err,
                     size_t err_len)
 {
@@ -145,7 +178,7 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         return -1;
     }
     char failed[1024];
-    if (make_parent_dirs(path, failed, sizeof failed) != 0) {
+    if (audit_make_parent_dirs(path, failed, sizeof failed) != 0) {
         snprintf(err, err_len,
                  "cannot create the audit log directory %s: %s; create it (mode 0700) or set `audit_log:` "
                  "in the config to a writable path. Nothing was done.",
@@ -169,7 +202,7 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
             return -1;
         }
     }
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, err_len,
                  "cannot open the audit log %s for appending: %s; fix its permissions or set `audit_log:` "
@@ -183,6 +216,10 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         close(fd);
         return -1;
     }
+    if (existed && repair_tail(fd, path, err, err_len) != 0) {
+        close(fd);
+        return -1;
+    }
     audit_log *a = calloc(1, sizeof *a);
     if (!a) {
         close(fd);
@@ -190,6 +227,11 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         return -1;
     }
     a->fd = fd;
+    audit_log **reg = realloc(g_open, (g_n_open + 1) * sizeof *reg);
+    if (reg) {
+        g_open = reg;
+        g_open[g_n_open++] = a;
+    }
     a->path = strdup(path);
     a->operator_name = operator_name && *operator_name ? strdup(operator_name) : login_name();
     if (gethostname(a->host, sizeof a->host - 1) != 0) a->host[0] = '\0';
@@ -362,12 +404,21 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     free(text);
     const char *p = sb_str(&line);
     size_t left = line.len;
+    struct stat before;
+    int sized = fstat(a->fd, &before) == 0;
     while (left) {
         ssize_t w = write(a->fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
+            int werr = errno;
+            /* a line is whole or absent: cut a partial write back off (unless another process
+             * appended meanwhile, then the repair on the next open does it) */
+            struct stat after;
+            if (sized && left < line.len && fstat(a->fd, &after) == 0 &&
+                after.st_size == before.st_size + (off_t)(line.len - left) && ftruncate(a->fd, before.st_size) != 0)
+                werr = errno;
             snprintf(err, err_len, "cannot write the audit log %s: %s; free space or fix the file, then retry",
-                     a->path, strerror(errno));
+                     a->path, strerror(werr));
             sb_free(&line);
             return -1;
         }
@@ -409,9 +460,22 @@ int audit_sync(audit_log *a, char *err, size_t err_len)
 const char *audit_path(const audit_log *a) { return a ? a->path : NULL; }
 const char *audit_operator(const audit_log *a) { return a ? a->operator_name : NULL; }
 
+void audit_close_inherited(void)
+{
+    for (size_t i = 0; i < g_n_open; i++) {
+        if (g_open[i]->fd >= 0) close(g_open[i]->fd);
+        g_open[i]->fd = -1;
+    }
+}
+
 void audit_close(audit_log *a)
 {
     if (!a) return;
+    for (size_t i = 0; i < g_n_open; i++) {
+        if (g_open[i] != a) continue;
+        g_open[i] = g_open[--g_n_open];
+        break;
+    }
     if (a->fd >= 0) {
         if (a->dirty) fsync(a->fd);
         close(a->fd);

@@ -70,6 +70,10 @@ void audit_entry_init(audit_entry *e, const char *action);
  * NULL with err filled when neither XDG_STATE_HOME nor HOME is set. */
 char *audit_default_path(const cfg *c, char *err, size_t err_len);
 
+/* Creates every missing directory above path with mode 0700 (the lease files use it too).
+ * Returns 0, or -1 with errno set and the directory that failed in failed. */
+int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len);
+
 /* Opens (creating directory 0700 and file 0600 as needed) the log for this config. operator_name
  * NULL means the login name (getlogin, then $USER, then the uid's passwd name, else "uid N").
  * Returns 0 and *out (caller closes with audit_close), or -1 with err naming the path and the
@@ -99,5 +103,8 @@ const char *audit_path(const audit_log *a);
 const char *audit_operator(const audit_log *a);
 
 void audit_close(audit_log *a);
+/* In a forked worker: closes every audit log descriptor inherited from the supervisor (without
+ * writing or syncing), so neither the worker nor plugin code holds the log open. */
+void audit_close_inherited(void);
 
 #endif

@@ -109,6 +109,19 @@ void job_ctx_set_http_log_level(job_ctx *ctx, int min_level);
  * forks a fresh one. A learner is handed to exactly one worker. Off by default; job_ctx_free
  * ends the idle workers. */
 void job_ctx_set_reuse_workers(job_ctx *ctx, int on);
+/* Worker recycling (with job_ctx_set_reuse_workers): a worker is replaced by a fresh one after
+ * max_learners learners, or after a learner that leaves its resident memory above max_rss_bytes
+ * (0: no limit for either). job_ctx_workers_recycled counts the replacements. */
+void job_ctx_set_recycle(job_ctx *ctx, int max_learners, long long max_rss_bytes);
+int job_ctx_workers_recycled(const job_ctx *ctx);
+/* Tells the workers that an audit log is kept (operator name for its lines, NULL = login name;
+ * the operator's reason, may be NULL): a worker whose supervisor dies appends its own audit "end"
+ * line for the learner in hand (docs/operators.md). Workers never hold the log open otherwise. */
+void job_ctx_set_audit(job_ctx *ctx, const char *operator_name, const char *reason);
+
+/* Non-zero when s holds a control character (bytes 1..31 or 127): such a username from the LMS
+ * is a bad record (exit 251), never retired (a NUL arrives as U+0001, see lms.c). */
+int job_has_control_chars(const char *s);
 
 /* Forks the worker (or, with job_ctx_set_reuse_workers, hands the learner to an idle worker
  * that is still alive). NULL with err when it cannot (pipe/fork failure). The job is owned by

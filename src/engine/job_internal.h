@@ -37,6 +37,14 @@ struct job_ctx {
     size_t n_procs;
     job_proc **idle; /* workers waiting for their next learner */
     size_t n_idle;
+    /* recycling (job_ctx_set_recycle): a reusable worker is replaced after this many learners
+     * or when its resident memory passes this many bytes (0: no limit) */
+    int recycle_learners;
+    long long recycle_rss;
+    int recycled; /* workers replaced so far */
+    /* job_ctx_set_audit: an orphaned worker appends its own audit end line */
+    int audit_on;
+    char *audit_operator, *audit_reason;
 };
 
 struct job {
@@ -64,6 +72,8 @@ struct job {
     char *message;
     int steps_run, steps_skipped;
     long lms_user_id, retirement_id;
+    char *job_state;  /* the learner's state when the worker read it (job event) */
+    char *last_ended; /* start state of the last step that ended (done / failed) */
     /* supervisor actions */
     int killed_timeout;
     int cancel_count;
@@ -74,9 +84,24 @@ struct job {
 
 /* The worker process (job_worker.c): runs spec (then, when cmd_fd >= 0, each further spec read
  * from cmd_fd, until EOF) writing events to ev_fd, and _exit()s. close_fds (n_close entries)
- * are the supervisor's descriptors of other workers, closed first. Never returns. */
+ * are the supervisor's descriptors of other workers, closed first; supervisor is its pid (the
+ * worker notices when it dies, job_orphan_arm). Never returns. */
 __attribute__((noreturn)) void job_worker_main(job_ctx *ctx, const job_spec *spec, int ev_fd, int cmd_fd,
-                                               char *phase, const int *close_fds, size_t n_close);
+                                               char *phase, const int *close_fds, size_t n_close, pid_t supervisor);
+
+/* job_orphan.c, in the worker: "no unsupervised worker". job_orphan_arm asks the kernel for a
+ * signal when the supervisor dies (PR_SET_PDEATHSIG) which sets *cancel_flag and starts the
+ * watchdog that enforces the step timeout; job_orphan_learner / _step_begin / _step_end tell
+ * it what is in flight (job_orphan_step_end never returns when the watchdog took the step
+ * over: it records ERRORED and ends the process); job_orphan_record appends the worker's own
+ * audit end line when the supervisor is gone. */
+void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile int *cancel_flag);
+int job_orphaned(void);
+pid_t job_orphan_supervisor(void);
+void job_orphan_learner(const char *username, const char *label, long user_id, long retirement_id);
+void job_orphan_step_begin(const char *driver, const char *method, int bracketed);
+void job_orphan_step_end(void);
+void job_orphan_record(const char *outcome, int status, const char *message, const char *to_state);
 
 /* Encodes a spec as one line (JSON + "\n") for cmd_fd, and decodes it (strings of *out point
  * into *holder, which the caller frees with cJSON_Delete). malloc'd / 0 or -1. */

@@ -93,6 +93,8 @@ void job_ctx_free(job_ctx *ctx)
     if (ctx->own_lms && ctx->lms) lms_free(ctx->lms);
     if (ctx->own_http && ctx->http) http_client_free(ctx->http);
     if (ctx->own_reg && ctx->registry) reg_free(ctx->registry);
+    free(ctx->audit_operator);
+    free(ctx->audit_reason);
     free(ctx);
 }
 
@@ -114,6 +116,30 @@ void job_ctx_set_http_log_level(job_ctx *ctx, int min_level)
 void job_ctx_set_reuse_workers(job_ctx *ctx, int on)
 {
     ctx->reuse = on ? 1 : 0;
+}
+
+void job_ctx_set_recycle(job_ctx *ctx, int max_learners, long long max_rss_bytes)
+{
+    ctx->recycle_learners = max_learners > 0 ? max_learners : 0;
+    ctx->recycle_rss = max_rss_bytes > 0 ? max_rss_bytes : 0;
+}
+
+int job_ctx_workers_recycled(const job_ctx *ctx) { return ctx->recycled; }
+
+void job_ctx_set_audit(job_ctx *ctx, const char *operator_name, const char *reason)
+{
+    free(ctx->audit_operator);
+    free(ctx->audit_reason);
+    ctx->audit_operator = operator_name ? strdup(operator_name) : NULL;
+    ctx->audit_reason = reason ? strdup(reason) : NULL;
+    ctx->audit_on = 1;
+}
+
+int job_has_control_chars(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return 1;
+    return 0;
 }
 
 double job_now(void)
@@ -195,6 +221,7 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     }
     fflush(stdout);
     fflush(stderr);
+    pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, err_len, "cannot start a worker for %s: %s", spec->username, strerror(errno));
@@ -212,7 +239,7 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     if (pid == 0) {
         close(ev[0]);
         if (cmd[1] >= 0) close(cmd[1]);
-        job_worker_main(ctx, spec, ev[1], cmd[0], p->phase, close_fds, n_close);
+        job_worker_main(ctx, spec, ev[1], cmd[0], p->phase, close_fds, n_close, supervisor);
     }
     free(close_fds);
     close(ev[1]);
@@ -287,11 +314,51 @@ static job_proc *pool_take(job_ctx *ctx, const job_spec *spec)
     return NULL;
 }
 
-/* Returns a worker whose job ended with its result to the pool (or ends it). */
+/* Resident memory of a process in bytes (from /proc/PID/statm), or -1. */
+static long long proc_rss(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long long size = 0, resident = -1;
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Ends an idle worker the gentle way: EOF on its command pipe (it frees its drivers and exits),
+ * SIGKILL when it has not within a second. */
+static void proc_retire(job_ctx *ctx, job_proc *p)
+{
+    if (p->cmd_fd >= 0) close(p->cmd_fd);
+    p->cmd_fd = -1;
+    double until = job_now() + 1.0;
+    while (!p->reaped && job_now() < until) {
+        pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
+        if (r == p->pid || (r < 0 && errno != EINTR)) {
+            p->reaped = 1;
+            break;
+        }
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    proc_destroy(ctx, p);
+}
+
+/* Returns a worker whose job ended with its result to the pool (or ends it). A worker that has
+ * taken recycle_learners learners, or whose RSS passed recycle_rss, is replaced: the next
+ * job_start forks a fresh one, so a leaking driver cannot grow without bound. */
 static void pool_release(job_ctx *ctx, job_proc *p, int reusable)
 {
     if (!reusable || !ctx->reuse || p->cmd_fd < 0 || p->ev_fd < 0) {
         proc_destroy(ctx, p);
+        return;
+    }
+    long long rss = ctx->recycle_rss ? proc_rss(p->pid) : -1;
+    if ((ctx->recycle_learners && p->learners >= ctx->recycle_learners) || (ctx->recycle_rss && rss > ctx->recycle_rss)) {
+        ctx->recycled++;
+        proc_retire(ctx, p);
         return;
     }
     job_proc **n = realloc(ctx->idle, (ctx->n_idle + 1) * sizeof *n);
@@ -427,6 +494,7 @@ static void dispatch_line(job *j, const char *line)
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev.json, "retirement_id");
         if (cJSON_IsNumber(uid)) j->lms_user_id = (long)uid->valuedouble;
         if (cJSON_IsNumber(rid)) j->retirement_id = (long)rid->valuedouble;
+        set_str(&j->job_state, ev.current_state);
         break;
     }
     case EV_STEP:
@@ -444,7 +512,10 @@ static void dispatch_line(job *j, const char *line)
         } else if (ev.status && strcmp(ev.status, "retrying") == 0) {
             /* still in the step */
         } else if (ev.status) {
-            if (strcmp(ev.status, "done") == 0 || strcmp(ev.status, "failed") == 0) j->steps_run++;
+            if (strcmp(ev.status, "done") == 0 || strcmp(ev.status, "failed") == 0) {
+                j->steps_run++;
+                set_str(&j->last_ended, ev.start_state);
+            }
             if (strcmp(ev.status, "skipped") == 0) j->steps_skipped++;
             j->in_step = 0;
         }
@@ -524,6 +595,73 @@ static void signal_name(int sig, char *buf, size_t len)
         snprintf(buf, len, "signal %d", sig);
 }
 
+/* Emits an error log line. */
+static void synth_error_log(job *j, const char *text)
+{
+    cJSON *lo = cJSON_CreateObject();
+    cJSON_AddStringToObject(lo, "level", "error");
+    cJSON_AddStringToObject(lo, "text", text);
+    synth(j, "log", lo);
+}
+
+/* The worker died outside a driver call (e.g. during a step's start-state PATCH): re-read the
+ * learner and say truly where it is; a learner left in a working state is recorded ERRORED with
+ * the reason, since no one else will. */
+static void conclude_outside_step(job *j, const char *why)
+{
+    const cfg *c = j->ctx->config;
+    strbuf msg = STRBUF_INIT;
+    sb_addf(&msg, "the worker retiring %s %s outside a driver call", j->username, why);
+    if (j->last_ended) sb_addf(&msg, " after %s", j->last_ended);
+    cJSON *learner = NULL;
+    lms_error e;
+    memset(&e, 0, sizeof e);
+    int status = 255;
+    const char *final = NULL;
+    if (lms_get_status(j->ctx->lms, j->username, &learner, &e) != 0) {
+        sb_addf(&msg, "; its state could not be read back (%s): check `retirectl status %s`", e.message, j->username);
+    } else {
+        const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "current_state"),
+                                                           "state_name");
+        const char *now = cJSON_IsString(sn) ? sn->valuestring : NULL;
+        int bracket = j->spec.bracket_start && now && !strcmp(now, j->spec.bracket_start);
+        if (now && (plan_is_working_state(now, c->steps, c->n_steps) || bracket) &&
+            !(j->spec.action == JOB_RERUN && !j->spec.bracket_start)) {
+            sb_addf(&msg, ", leaving the learner in the working state %s", now);
+            lms_error pe;
+            memset(&pe, 0, sizeof pe);
+            if (lms_update_state(j->ctx->lms, j->username, PLAN_ERROR_STATE, sb_str(&msg), 0, &pe) == 0) {
+                final = PLAN_ERROR_STATE;
+                status = 252;
+            } else {
+                strbuf t = STRBUF_INIT;
+                sb_addf(&t, "Critical error attempting to change learner state to ERRORED: %s", pe.message);
+                synth_error_log(j, sb_str(&t));
+                sb_free(&t);
+                final = now;
+            }
+            lms_error_clear(&pe);
+        } else if (now && j->job_state && !strcmp(now, j->job_state) && j->steps_run == 0) {
+            sb_addf(&msg, "; no state was changed by it (the learner is in %s)", now);
+            final = now;
+        } else if (now) {
+            sb_addf(&msg, "; the learner is in %s at the LMS (%d step%s ran)", now, j->steps_run,
+                    j->steps_run == 1 ? "" : "s");
+            final = now;
+        }
+    }
+    lms_error_clear(&e);
+    cJSON_Delete(learner);
+    synth_error_log(j, sb_str(&msg));
+    cJSON *ro = cJSON_CreateObject();
+    cJSON_AddStringToObject(ro, "outcome", "errored");
+    cJSON_AddNumberToObject(ro, "exit_status", status);
+    cJSON_AddStringToObject(ro, "message", sb_str(&msg));
+    if (final) cJSON_AddStringToObject(ro, "final_state", final);
+    synth(j, "result", ro);
+    sb_free(&msg);
+}
+
 /* The worker is gone without a result: record what happened. */
 static void conclude_without_result(job *j)
 {
@@ -545,7 +683,11 @@ static void conclude_without_result(job *j)
         const char *final = PLAN_ERROR_STATE;
         lms_error e;
         memset(&e, 0, sizeof e);
-        if (lms_update_state(j->ctx->lms, j->username, PLAN_ERROR_STATE, sb_str(&msg), 0, &e) != 0) {
+        if (j->spec.action == JOB_RERUN && !j->spec.bracket_start) {
+            /* not a pipeline step: the learner's state is never touched, not even now */
+            sb_add(&msg, "; the learner's state was not changed (the method is not a pipeline step)");
+            final = j->job_state;
+        } else if (lms_update_state(j->ctx->lms, j->username, PLAN_ERROR_STATE, sb_str(&msg), 0, &e) != 0) {
             cJSON *lo = cJSON_CreateObject();
             cJSON_AddStringToObject(lo, "level", "error");
             strbuf t = STRBUF_INIT;
@@ -598,14 +740,7 @@ static void conclude_without_result(job *j)
         synth(j, "result", ro);
         sb_free(&msg);
     } else {
-        strbuf msg = STRBUF_INIT;
-        sb_addf(&msg, "the worker retiring %s %s outside a step; no state was changed by it", j->username, why);
-        cJSON *ro = cJSON_CreateObject();
-        cJSON_AddStringToObject(ro, "outcome", "errored");
-        cJSON_AddNumberToObject(ro, "exit_status", 255);
-        cJSON_AddStringToObject(ro, "message", sb_str(&msg));
-        synth(j, "result", ro);
-        sb_free(&msg);
+        conclude_outside_step(j, why);
     }
 }
 
@@ -735,6 +870,8 @@ void job_free(job *j)
     free(j->step_method);
     free(j->outcome);
     free(j->message);
+    free(j->job_state);
+    free(j->last_ended);
     free(j);
 }
 

@@ -15,7 +15,9 @@
 
 #include "drivers/drv_common.h"
 #include "drivers/pyrepr.h"
+#include "engine/audit.h"
 #include "engine/host.h"
+#include "engine/lease.h"
 #include "engine/plan.h"
 
 static volatile int g_cancel; /* set by SIGINT/SIGTERM in the worker */
@@ -160,7 +162,11 @@ static int worker_patch(worker *wk, const char *state, const char *response, int
 {
     lms_error e;
     memset(&e, 0, sizeof e);
+    /* bookkeeping is never cancelled: a cancel (or a lost supervisor) stops the pipeline after the
+     * step in flight, but the PATCH that records where the learner is keeps its full retry policy */
+    http_set_cancel_flag(wk->ctx->http, NULL);
     int rc = lms_update_state(wk->ctx->lms, wk->spec->username, state, response, force, &e);
+    http_set_cancel_flag(wk->ctx->http, &g_cancel);
     if (rc != 0 && err_text) *err_text = lms_error_text(wk, &e, "api/user/v1/accounts/update_retirement_status");
     lms_error_clear(&e);
     return rc;
@@ -272,6 +278,8 @@ static void emit_job_event(worker *wk, const cJSON *learner, const char *state, 
     if (cJSON_IsNumber(rid)) cJSON_AddNumberToObject(o, "retirement_id", rid->valuedouble);
     const cJSON *uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
     if (cJSON_IsNumber(uid)) cJSON_AddNumberToObject(o, "lms_user_id", uid->valuedouble);
+    job_orphan_learner(wk->spec->username, action_label(wk->spec), cJSON_IsNumber(uid) ? (long)uid->valuedouble : -1,
+                       cJSON_IsNumber(rid) ? (long)rid->valuedouble : -1);
     cJSON *steps = cJSON_AddArrayToObject(o, "steps");
     if (wk->spec->action == JOB_RERUN) {
         int idx = wk->step_index >= 0 ? wk->step_index : 0;
@@ -301,6 +309,9 @@ static void emit_job_event(worker *wk, const cJSON *learner, const char *state, 
 static int finish(worker *wk, const char *outcome, int status, const char *message, const char *final_state)
 {
     if (!wk->job_emitted) flush_held(wk);
+    /* the learner's lease goes with the supervisor's descriptor once this result is read */
+    lease_close_inherited(NULL);
+    job_orphan_record(outcome, status, message, final_state);
     ev_emit_result(&wk->w, outcome, status, message, final_state);
     return status;
 }
@@ -308,6 +319,12 @@ static int finish(worker *wk, const char *outcome, int status, const char *messa
 /* The exception path of retire_one_learner.py: log, PATCH ERRORED, exit 252. */
 static int fail_retiring(worker *wk, const char *start_state, const char *msg)
 {
+    strbuf lost = STRBUF_INIT;
+    if (job_orphaned()) {
+        sb_addf(&lost, "%s (retirectl's supervisor, pid %ld, was lost during this step)", msg,
+                (long)job_orphan_supervisor());
+        msg = sb_str(&lost);
+    }
     ev_emit_log(&wk->w, "error", "Error in retirement state %s: %s", start_state ? start_state : "None", msg);
     char *perr = NULL;
     const char *final = PLAN_ERROR_STATE;
@@ -317,6 +334,28 @@ static int fail_retiring(worker *wk, const char *start_state, const char *msg)
     }
     free(perr);
     ev_emit_log(&wk->w, "error", "Error encountered in state \"%s\"\n%s", start_state ? start_state : "None", msg);
+    int rc = finish(wk, "errored", 252, msg, final);
+    sb_free(&lost);
+    return rc;
+}
+
+/* The supervisor is gone and the step in flight has ended with its end state recorded: nobody
+ * will continue this learner, so record why it stopped (ERRORED, resumable) and stop. */
+static int stop_orphaned(worker *wk, const char *start_state, const char *end_state)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "retirectl's supervisor (pid %ld) was lost after %s completed (the learner was in %s); the worker "
+             "stopped there: resume the learner to continue",
+             (long)job_orphan_supervisor(), start_state, end_state);
+    ev_emit_log(&wk->w, "error", "%s", msg);
+    char *perr = NULL;
+    const char *final = PLAN_ERROR_STATE;
+    if (worker_patch(wk, PLAN_ERROR_STATE, msg, 0, &perr) != 0) {
+        ev_emit_log(&wk->w, "error", "Critical error attempting to change learner state to ERRORED: %s", perr);
+        final = end_state;
+    }
+    free(perr);
     return finish(wk, "errored", 252, msg, final);
 }
 
@@ -393,6 +432,11 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
         return refuse_record(wk, learner, 250, "Unknown learner retirement state for learner: ");
     if (!cJSON_IsObject(learner) || !cJSON_IsString(sn))
         return refuse_record(wk, learner, 251, "Bad learner response missing current_state or state_name: ");
+    const cJSON *ou = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
+    if (cJSON_IsString(ou) && job_has_control_chars(ou->valuestring))
+        return refuse_record(wk, learner, 251,
+                             "Bad learner record: original_username contains a control character (a NUL arrives as "
+                             "U+0001); nothing was done, fix the record at the LMS: ");
     *learner_out = learner;
     *state_out = sn->valuestring;
     return 0;
@@ -605,9 +649,9 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         }
         if (g_cancel) {
             char msg[1024];
-            snprintf(msg, sizeof msg,
-                     "Retirement of %s cancelled by the operator before state %s; the learner stays in %s", u,
-                     st->start_state, last_state);
+            snprintf(msg, sizeof msg, "Retirement of %s cancelled %s before state %s; the learner stays in %s", u,
+                     job_orphaned() ? "(retirectl's supervisor was lost)" : "by the operator", st->start_state,
+                     last_state);
             ev_emit_log(&wk->w, "warn", "%s", msg);
             return finish(wk, "cancelled", JOB_EXIT_CANCELLED, msg, last_state);
         }
@@ -633,7 +677,9 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         host_call hc;
         host_call_init(&hc, s->host, 0);
         double t0 = job_now();
+        job_orphan_step_begin(st->driver, st->method, 1);
         rd_status rs = m->run(s->instance, learner, &hc.call);
+        job_orphan_step_end();
         double secs = job_now() - t0;
         long ms = (long)(secs * 1000.0 + 0.5);
         wk->step_index = -1;
@@ -661,6 +707,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         emit_step(wk, (int)i, st, "done", ms, sb_str(&end_msg));
         sb_free(&end_msg);
         ev_emit_log(&wk->w, "info", "Progressing to state %s", st->end_state);
+        if (g_cancel && job_orphaned()) return stop_orphaned(wk, st->start_state, st->end_state);
         if (g_cancel) {
             char msg[1024];
             snprintf(msg, sizeof msg,
@@ -747,7 +794,9 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     host_call hc;
     host_call_init(&hc, s->host, 0);
     double t0 = job_now();
+    job_orphan_step_begin(sp->driver, sp->method, sp->bracket_start != NULL);
     rd_status rs = m->run(s->instance, learner, &hc.call);
+    job_orphan_step_end();
     long ms = (long)((job_now() - t0) * 1000.0 + 0.5);
     wk->step_index = -1;
     if (rs != RD_OK && rs != RD_NOT_FOUND) {
@@ -878,7 +927,7 @@ static int worker_one(worker *wk, drv_cache *dc, int fd)
 }
 
 void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, char *phase, const int *close_fds,
-                     size_t n_close)
+                     size_t n_close, pid_t supervisor)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -900,6 +949,11 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     /* other workers' pipes: holding them would keep those workers from seeing EOF */
     for (size_t i = 0; i < n_close; i++)
         if (close_fds[i] >= 0 && close_fds[i] != fd && close_fds[i] != cmd_fd) close(close_fds[i]);
+    /* the supervisor alone writes the audit log (an orphaned worker reopens it for its end line);
+     * only this learner's lease stays held through the inherited descriptor */
+    audit_close_inherited();
+    lease_close_inherited(spec->username);
+    job_orphan_arm(ctx, supervisor, &g_cancel);
     /* stdout belongs to the supervisor's event stream: a driver's printf goes to stderr */
     dup2(STDERR_FILENO, STDOUT_FILENO);
     neutralise_sockets(fd);

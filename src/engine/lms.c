@@ -115,6 +115,18 @@ static void query_add(strbuf *sb, const char *key, const char *value)
 
 /* ------------------------------------------------------------------ calls */
 
+/* Rewrites every JSON escape \u0000 in body to \u0001 in place: a NUL would end a C string
+ * early and a username "victim\u0000_x" would become "victim", another learner. U+0001 keeps
+ * the whole string, and the callers refuse control characters in usernames (bad record, 251). */
+static void defuse_nul_escapes(char *body, size_t len)
+{
+    for (size_t i = 0; i + 5 < len; i++) {
+        if (body[i] != '\\') continue;
+        if (body[i + 1] == 'u' && !memcmp(body + i + 2, "0000", 4)) body[i + 5] = '1';
+        i++; /* skip the escaped character (also the second of an escaped backslash) */
+    }
+}
+
 /* The server's message in an error body: a JSON string literal, {"message"|"detail"|"error": ...},
  * other JSON compactly, or the text (HTML pages summarised). */
 static void server_message(const char *body, size_t len, strbuf *out)
@@ -238,6 +250,7 @@ int lms_call(lms_client *l, const char *method, const char *path, const char *qu
     } else if (r.status == 204 || r.body_len == 0) {
         result = 0;
     } else {
+        defuse_nul_escapes(r.body, r.body_len);
         cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
         if (!j) {
             fill_error(l, e, method, url, &r, "the body is not JSON; is base_urls.lms the LMS?");
