@@ -228,7 +228,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     ae.n_steps = steps.n;
     ae.exit_status = status;
     ae.to_state = row ? (status == 0 ? current : PLAN_ERROR_STATE) : NULL;
-    ae.outcome = status == 0 ? "done" : status == JOB_EXIT_CANCELLED ? "cancelled" : "failed";
+    ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
     ae.detail = status ? steps.result : NULL;
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 

@@ -252,10 +252,8 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     ae.steps = steps.steps;
     ae.n_steps = steps.n;
     ae.exit_status = status;
-    ae.outcome = status == 0                    ? "complete"
-                 : status == JOB_EXIT_CANCELLED ? "cancelled"
-                 : status == CLI_EXIT_RETIRING  ? "errored"
-                                                : "refused";
+    ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
+    ae.detail = status ? steps.result : NULL;
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
 
 out:

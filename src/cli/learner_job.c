@@ -29,6 +29,7 @@ int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int
     }
     if (ev->kind == EV_RESULT) {
         snprintf(s->result, sizeof s->result, "%s", ev->message ? ev->message : "");
+        snprintf(s->outcome, sizeof s->outcome, "%s", ev->outcome ? ev->outcome : "");
         return 0;
     }
     if (ev->kind != EV_STEP || !ev->status) return 0;

@@ -20,6 +20,7 @@ typedef struct cli_step_log {
     size_t n, n_owned;
     int events;         /* the caller prints raw events */
     char result[1024];  /* the result event's message */
+    char outcome[32];   /* the result event's outcome word (for the audit log: the same word) */
 } cli_step_log;
 
 /* Prints the raw event line when s->events, and records ev when it ends a step (done / failed,

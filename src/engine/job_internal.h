@@ -74,6 +74,7 @@ struct job {
     long lms_user_id, retirement_id;
     char *job_state;  /* the learner's state when the worker read it (job event) */
     char *last_ended; /* start state of the last step that ended (done / failed) */
+    int start_pending;/* "Starting state X" seen, its step not running yet: a start PATCH may be in flight */
     /* supervisor actions */
     int killed_timeout;
     int cancel_count;

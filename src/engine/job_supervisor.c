@@ -497,8 +497,13 @@ static void dispatch_line(job *j, const char *line)
         set_str(&j->job_state, ev.current_state);
         break;
     }
+    case EV_LOG:
+        /* the worker logs "Starting state X" just before the PATCH that moves the learner there */
+        if (ev.text && !strncmp(ev.text, "Starting state ", 15)) j->start_pending = 1;
+        break;
     case EV_STEP:
         if (ev.status && strcmp(ev.status, "running") == 0) {
+            j->start_pending = 0;
             if (!j->in_step || j->step_index != ev.index) {
                 j->in_step = 1;
                 j->seen_step = 1;
@@ -617,17 +622,27 @@ static void conclude_outside_step(job *j, const char *why)
     lms_error e;
     memset(&e, 0, sizeof e);
     int status = 255;
-    const char *final = NULL;
+    const char *final = NULL, *outcome = "errored";
+    char *final_copy = NULL;
     if (lms_get_status(j->ctx->lms, j->username, &learner, &e) != 0) {
         sb_addf(&msg, "; its state could not be read back (%s): check `retirectl status %s`", e.message, j->username);
     } else {
         const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "current_state"),
                                                            "state_name");
         const char *now = cJSON_IsString(sn) ? sn->valuestring : NULL;
-        int bracket = j->spec.bracket_start && now && !strcmp(now, j->spec.bracket_start);
-        if (now && (plan_is_working_state(now, c->steps, c->n_steps) || bracket) &&
-            !(j->spec.action == JOB_RERUN && !j->spec.bracket_start)) {
-            sb_addf(&msg, ", leaving the learner in the working state %s", now);
+        /* a PATCH the worker sent just before it died may still land: once the learner was touched,
+         * ERRORED is recorded now (a later state change to an earlier state is then refused) */
+        int touched = j->steps_run > 0 || j->start_pending || (now && j->job_state && strcmp(now, j->job_state));
+        int state_kept = j->spec.action == JOB_RERUN && !j->spec.bracket_start;
+        if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action != JOB_RERUN) {
+            sb_addf(&msg, "; the learner is %s at the LMS", now);
+            set_str(&final_copy, now);
+            final = final_copy;
+            status = 0;
+            outcome = "complete";
+        } else if (now && !state_kept && (touched || plan_is_working_state(now, c->steps, c->n_steps))) {
+            sb_addf(&msg, ", leaving the learner in %s%s", now,
+                    j->start_pending ? " (the PATCH that starts the next step may have been in flight)" : "");
             lms_error pe;
             memset(&pe, 0, sizeof pe);
             if (lms_update_state(j->ctx->lms, j->username, PLAN_ERROR_STATE, sb_str(&msg), 0, &pe) == 0) {
@@ -638,28 +653,32 @@ static void conclude_outside_step(job *j, const char *why)
                 sb_addf(&t, "Critical error attempting to change learner state to ERRORED: %s", pe.message);
                 synth_error_log(j, sb_str(&t));
                 sb_free(&t);
-                final = now;
+                set_str(&final_copy, now);
+                final = final_copy;
             }
             lms_error_clear(&pe);
         } else if (now && j->job_state && !strcmp(now, j->job_state) && j->steps_run == 0) {
             sb_addf(&msg, "; no state was changed by it (the learner is in %s)", now);
-            final = now;
+            set_str(&final_copy, now);
+            final = final_copy;
         } else if (now) {
             sb_addf(&msg, "; the learner is in %s at the LMS (%d step%s ran)", now, j->steps_run,
                     j->steps_run == 1 ? "" : "s");
-            final = now;
+            set_str(&final_copy, now);
+            final = final_copy;
         }
     }
     lms_error_clear(&e);
     cJSON_Delete(learner);
     synth_error_log(j, sb_str(&msg));
     cJSON *ro = cJSON_CreateObject();
-    cJSON_AddStringToObject(ro, "outcome", "errored");
+    cJSON_AddStringToObject(ro, "outcome", outcome);
     cJSON_AddNumberToObject(ro, "exit_status", status);
     cJSON_AddStringToObject(ro, "message", sb_str(&msg));
     if (final) cJSON_AddStringToObject(ro, "final_state", final);
     synth(j, "result", ro);
     sb_free(&msg);
+    free(final_copy);
 }
 
 /* The worker is gone without a result: record what happened. */
@@ -701,7 +720,11 @@ static void conclude_without_result(job *j)
         cJSON *lo = cJSON_CreateObject();
         cJSON_AddStringToObject(lo, "level", "error");
         strbuf t = STRBUF_INIT;
-        sb_addf(&t, "Error in retirement state %s: %s", j->step_start ? j->step_start : "None", sb_str(&msg));
+        if (j->step_start && *j->step_start)
+            sb_addf(&t, "Error in retirement state %s: %s", j->step_start, sb_str(&msg));
+        else
+            sb_addf(&t, "Error in %s.%s: %s", j->step_driver ? j->step_driver : "?",
+                    j->step_method ? j->step_method : "?", sb_str(&msg));
         cJSON_AddStringToObject(lo, "text", sb_str(&t));
         sb_free(&t);
         synth(j, "log", lo);

@@ -143,7 +143,7 @@ static void test_rerun_pipeline_method(void **state)
     assert_string_equal(ops_str(end, "action"), "rerun");
     assert_string_equal(ops_str(end, "driver"), "LMS");
     assert_string_equal(ops_str(end, "method"), "retirement_retire_forum");
-    assert_string_equal(ops_str(end, "outcome"), "done");
+    assert_string_equal(ops_str(end, "outcome"), "complete");
     assert_int_equal(cJSON_GetObjectItem(end, "user_id")->valueint, 4201);
     cJSON_Delete(audit);
     cmd_result_free(&r);
