@@ -1,7 +1,8 @@
 /* `retirectl reset`: bulk forced state update, retirement_bulk_status_update.py parity
  * (spec §9.3, §12.4), plus --dry-run. Exit statuses: 0 done, 2 bad dates/usage,
  * 255 no config, 254 bad config or neither/both of --new-state/--rewind-state (checked AFTER
- * the fetch, as upstream), 253 fetch error, 252 update error, 251 LMS setup failed. */
+ * the fetch, as upstream), 253 fetch error or a learner skipped because it is being worked on
+ * (one job per learner: engine/lease.h), 252 update error, 251 LMS setup failed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/audit.h"
+#include "engine/lease.h"
 
 #define RESET_EXIT_NO_CONFIG 255
 #define RESET_EXIT_BAD_CONFIG 254
@@ -28,7 +30,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: retirectl reset --initial-state STATE (--new-state STATE | --rewind-state)\n"
             "                       --start-date YYYY-MM-DD --end-date YYYY-MM-DD\n"
-            "                       [--dry-run] [--reason TEXT] [--config_file FILE]\n"
+            "                       [--dry-run] [--reason TEXT] [--config_file FILE] [--force]\n"
             "\n"
             "Force every learner whose retirement is in STATE and was requested between the two dates\n"
             "(inclusive) to a new state, as retirement_bulk_status_update.py does: --new-state sets the\n"
@@ -42,9 +44,15 @@ static void usage(FILE *out)
             "  --end-date D        last day, inclusive (also --end_date)\n"
             "  --dry-run           list what would change; send no update\n"
             "  --reason TEXT       why, for the audit log (the LMS gets the upstream message)\n"
+            "  --force             also move learners in a working state changed less than\n"
+            "                      step_timeout_seconds ago (they may be running on another host)\n"
+            "\n"
+            "A learner another retirectl on this host is working on, or (without --force) one in a fresh\n"
+            "working state, is skipped and named; the others are updated, and the exit status is 253.\n"
             "\n"
             "Exit status: 0 done, 2 bad option or date, 255 no config file, 254 unreadable config or\n"
-            "not exactly one of --new-state/--rewind-state, 253 fetching failed, 252 an update failed\n"
+            "not exactly one of --new-state/--rewind-state, 253 fetching failed or a learner was skipped\n"
+            "(being worked on), 252 an update failed\n"
             "(earlier updates stay), 251 LMS client or token setup failed.\n");
 }
 
@@ -142,7 +150,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
 {
     const char *initial = NULL, *new_state = NULL, *start = NULL, *end = NULL, *config_file = NULL,
                *reason = NULL;
-    int rewind = 0, dry_run = 0;
+    int rewind = 0, dry_run = 0, force = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
@@ -165,6 +173,8 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
             rewind = 1;
         } else if (cli_opt_flag(argv[i], "--dry-run")) {
             dry_run = 1;
+        } else if (cli_opt_flag(argv[i], "--force")) {
+            force = 1;
         } else {
             if (!missing) fprintf(stderr, "retirectl reset: unknown option '%s' (see retirectl reset --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
@@ -283,7 +293,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
     printf("%s %lld learners to %s\n", dry_run ? "Would update" : "Updating", total,
            rewind ? "None" : new_state); /* upstream logs the new_state option: None when rewinding */
     fflush(stdout);
-    long long updated = 0;
+    long long updated = 0, skipped = 0;
     const cJSON *learner;
     cJSON_ArrayForEach(learner, learners)
     {
@@ -316,7 +326,36 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
             status = RESET_EXIT_UPDATING;
             break;
         }
-        if (lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le) != 0) {
+        /* one job per learner: never move a learner another job is working on */
+        lease *held = NULL;
+        lease_holder h;
+        char why[1024] = "";
+        int lr = lease_acquire(NULL, username, "retirectl reset", &held, &h, why, sizeof why);
+        double age = 0;
+        if (lr > 0) {
+            char who[640];
+            lease_describe(&h, who, sizeof who);
+            snprintf(why, sizeof why, "being worked on by %s", who);
+        } else if (lr == 0 && !force && lease_fresh_working_state(learner, config, &age)) {
+            snprintf(why, sizeof why,
+                     "in the working state %s, changed %.0f s ago: it may be running on another host (--force moves it "
+                     "anyway)",
+                     current ? current : "?", age < 0 ? 0 : age);
+            lr = 1;
+        }
+        if (lr != 0) {
+            cli_error(config, "skipped %s: %s", username, why);
+            lease_release(held);
+            item.outcome = "refused";
+            item.detail = why;
+            item.exit_status = CLI_EXIT_WORKING_STATE;
+            audit_item(audit, &item, err, sizeof err);
+            skipped++;
+            continue;
+        }
+        int urc = lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le);
+        lease_release(held);
+        if (urc != 0) {
             cli_error(config, "Unexpected error occurred updating users! %s", le.message);
             item.outcome = "failed";
             item.detail = le.message;
@@ -343,7 +382,11 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         status = 0;
         goto out;
     }
-    if (status == 0) {
+    if (status == 0 && skipped) {
+        fprintf(stderr, "retirectl: %lld learner%s skipped (being worked on); the other %lld were updated.\n", skipped,
+                skipped == 1 ? "" : "s", updated);
+        status = RESET_EXIT_FETCHING;
+    } else if (status == 0) {
         printf("Bulk update complete\n");
         fflush(stdout);
     } else {

@@ -4,6 +4,9 @@
 
 #include "../testplugin.h"
 
+/* Every block ever leaked stays reachable from here, so the compiler cannot drop the allocation. */
+static char *volatile leaked_last;
+
 static rd_status leak_retire(void *inst, const cJSON *learner, rd_call *call)
 {
     tp_instance *t = inst;
@@ -11,6 +14,7 @@ static rd_status leak_retire(void *inst, const cJSON *learner, rd_call *call)
     size_t n = (size_t)(mib * 1024 * 1024);
     char *p = malloc(n);
     if (p) memset(p, 0x5a, n); /* resident, and never freed */
+    leaked_last = p;
     return tp_ok(t, learner, call, "retire");
 }
 
