@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/lease.h"
 #include "simproc.h"
 
 #ifndef RETIRECTL_TEST_PLUGIN_DIR
@@ -202,8 +203,8 @@ static int audit_count(row *r, const char *path, const char *phase, const char *
     return n;
 }
 
-/* retirectl processes whose command line names cfg (workers are forks: same command line). */
-static int processes_of(const char *cfg)
+/* retirectl processes whose command line names conf (workers are forks: same command line). */
+static int processes_of(const char *conf)
 {
     DIR *d = opendir("/proc");
     if (!d) return 0;
@@ -230,18 +231,18 @@ static int processes_of(const char *cfg)
         }
         const char *paren = strrchr(st, ')');
         int zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-        if (!zombie && strstr(buf, cfg)) n++;
+        if (!zombie && strstr(buf, conf)) n++;
     }
     closedir(d);
     return n;
 }
 
-/* Waits (up to secs) until no process of cfg is left; returns how many are left. */
-static int wait_gone(const char *cfg, double secs)
+/* Waits (up to secs) until no process of conf is left; returns how many are left. */
+static int wait_gone(const char *conf, double secs)
 {
     double until = now_s() + secs;
     int n;
-    while ((n = processes_of(cfg)) > 0 && now_s() < until) sleep_s(0.1);
+    while ((n = processes_of(conf)) > 0 && now_s() < until) sleep_s(0.1);
     return n;
 }
 
@@ -355,9 +356,9 @@ static row *new_row(const char *name)
 }
 
 /* Finishes the row: processes left, and its audit counts. */
-static void finish_row(row *r, const char *cfg, const char *audit, int changes, int audited)
+static void finish_row(row *r, const char *conf, const char *audit, int changes, int audited)
 {
-    r->left = wait_gone(cfg, 10);
+    r->left = wait_gone(conf, 10);
     r->changes = changes;
     r->audited = audited;
     audit_count(r, audit, NULL, NULL);
@@ -372,18 +373,18 @@ static void case_kill_supervisor_in_step(void)
     row *r = new_row("kill -9 supervisor, in a step");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_ks1\", \"days_ago\": 1}");
-    const char *args[] = {"--config", cfg, "retire", "fm_ks1", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_ks1", NULL};
     pid_t p = spawn("ks1", args);
     wait_state("fm_ks1", "RETIRING_SLOW", 10);
     kill(p, SIGKILL);
     reap(p, 5);
-    wait_gone(cfg, 15);
+    wait_gone(conf, 15);
     check_learner(r, "fm_ks1", "ERRORED", "was lost after RETIRING_SLOW completed");
     r->extra_ok = audit_count(NULL, audit, "start", NULL) == 1;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "errored"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
 }
 
 /* kill -9 of the supervisor while a step hangs: the worker's watchdog stops it at
@@ -393,21 +394,21 @@ static void case_kill_supervisor_hang(void)
     row *r = new_row("kill -9 supervisor, hanging step");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(HANG), audit, NULL);
+    char *conf = config_for(STEP(HANG), audit, NULL);
     add_learners("{\"username\": \"fm_ks2\", \"days_ago\": 1}");
-    const char *args[] = {"--config", cfg, "retire", "fm_ks2", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_ks2", NULL};
     pid_t p = spawn("ks2", args);
     wait_state("fm_ks2", "RETIRING_HANG", 10);
     kill(p, SIGKILL);
     reap(p, 5);
     double t0 = now_s();
-    wait_gone(cfg, 20);
+    wait_gone(conf, 20);
     double took = now_s() - t0;
     check_learner(r, "fm_ks2", "ERRORED", "HANG.retire timed out after 3 s; retirectl's supervisor");
     r->extra_ok = 1; /* no time is asserted: a worker left running shows in the `left` column */
     snprintf(r->note, sizeof r->note, "orphan stopped %.1f s after the kill (timeout 3 s)", took);
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "errored"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
 }
 
 /* kill -9 of the supervisor while the start PATCH of a step is delayed at the LMS. */
@@ -416,41 +417,66 @@ static void case_kill_supervisor_in_patch(void)
     row *r = new_row("kill -9 supervisor, in a PATCH");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_ks3\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_ks3\", \"actions\": [\"pass\", \"pass\", "
           "{\"latency_ms\": 1500}]}");
-    const char *args[] = {"--config", cfg, "retire", "fm_ks3", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_ks3", NULL};
     pid_t p = spawn("ks3", args);
     wait_state("fm_ks3", "FORUMS_COMPLETE", 10);
     sleep_s(0.3);
     kill(p, SIGKILL);
     reap(p, 5);
-    wait_gone(cfg, 15);
+    wait_gone(conf, 15);
     check_learner(r, "fm_ks3", "ERRORED", "was lost after RETIRING_SLOW completed");
     r->extra_ok = 1;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "errored"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
 }
 
-/* kill -9 of the worker in a step: the supervisor records "SLOW.retire crashed (SIGKILL)". */
+/* Non-zero when process pid has a descriptor open on path (D24: workers never hold the audit log). */
+static int has_fd_on(pid_t pid, const char *path)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int hit = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char link[400], target[1200];
+        snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        if (!strcmp(target, path)) hit = 1;
+    }
+    closedir(d);
+    return hit;
+}
+
+/* kill -9 of the worker in a step: the supervisor records "SLOW.retire crashed (SIGKILL)"; while
+ * the step ran, the worker did not hold the audit log open (the supervisor did). */
 static void case_kill_worker_in_step(void)
 {
     row *r = new_row("kill -9 worker, in a step");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_kw1\", \"days_ago\": 1}");
-    const char *args[] = {"--config", cfg, "retire", "fm_kw1", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_kw1", NULL};
     pid_t p = spawn("kw1", args);
     pid_t w = child_of(p, 5);
     wait_state("fm_kw1", "RETIRING_SLOW", 10);
+    int worker_holds = w ? has_fd_on(w, audit) : 1, supervisor_holds = has_fd_on(p, audit);
     if (w) kill(w, SIGKILL);
     int st = reap(p, 30);
     check_learner(r, "fm_kw1", "ERRORED", "SLOW.retire crashed (SIGKILL)");
-    r->extra_ok = st == 252;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "errored"));
-    free(cfg);
+    r->extra_ok = st == 252 && !worker_holds && supervisor_holds;
+    snprintf(r->note, sizeof r->note, "audit log open in the worker: %s, in the supervisor: %s",
+             worker_holds ? "yes" : "no", supervisor_holds ? "yes" : "no");
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
 }
 
 /* kill -9 of the worker while the start PATCH of the next step is delayed (D8): never "no state
@@ -460,11 +486,11 @@ static void case_kill_worker_in_patch(void)
     row *r = new_row("kill -9 worker, in a PATCH (D8)");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_kw2\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_kw2\", \"actions\": [\"pass\", \"pass\", "
           "{\"latency_ms\": 1500}]}");
-    const char *args[] = {"--config", cfg, "retire", "fm_kw2", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_kw2", NULL};
     pid_t p = spawn("kw2", args);
     pid_t w = child_of(p, 5);
     wait_state("fm_kw2", "FORUMS_COMPLETE", 10);
@@ -476,31 +502,40 @@ static void case_kill_worker_in_patch(void)
     char *out = output("kw2", "err");
     r->extra_ok = st == 252 && !strstr(out, "no state was changed");
     free(out);
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "errored"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
 }
 
-/* Two retires of one learner (D3): the second is refused (253, naming the holder), nothing it
- * does reaches the LMS; the first completes. */
+/* Two retires of one learner (D3), as the review ran them: the first one's first PATCH is slow,
+ * so the second reads PENDING too. The second is refused (253, naming the holder) before it
+ * changes anything; the first completes. */
 static void case_two_retires(void)
 {
     row *r = new_row("two concurrent retires (D3)");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_two\", \"days_ago\": 1}");
-    const char *args[] = {"--config", cfg, "retire", "fm_two", NULL};
+    fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_two\", \"latency_ms\": 1500, \"times\": 1}");
+    const char *args[] = {"--config", conf, "retire", "fm_two", NULL};
     pid_t a = spawn("two_a", args);
-    wait_state("fm_two", "RETIRING_SLOW", 10);
+    /* until the first one holds the lease (a build without leases: 0.5 s, its PATCH still pending) */
+    char state_dir[1100];
+    snprintf(state_dir, sizeof state_dir, "%s/retirectl", STATE);
+    double until = now_s() + 0.5;
+    lease_holder h;
+    char err[256];
+    while (now_s() < until && lease_peek(state_dir, "fm_two", &h, err, sizeof err) != 1) sleep_s(0.01);
+    sleep_s(0.2);
     int sb = run("two_b", args);
     int sa = reap(a, 30);
     check_learner(r, "fm_two", "COMPLETE", "Learner retirement complete.");
-    char *err = output("two_b", "err");
-    r->extra_ok = sa == 0 && sb == 253 && strstr(err, "is being worked on by pid") != NULL;
+    char *eb = output("two_b", "err");
+    r->extra_ok = sa == 0 && sb == 253 && strstr(eb, "is being worked on by pid") != NULL;
     snprintf(r->note, sizeof r->note, "first exit %d, second exit %d", sa, sb);
-    free(err);
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "complete"));
-    free(cfg);
+    free(eb);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "complete"));
+    free(conf);
 }
 
 /* resume of a learner a local retire is working on (B3): refused 253; after it, the retire
@@ -510,18 +545,18 @@ static void case_resume_while_running(void)
     row *r = new_row("resume while a retire runs (B3)");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_b3\", \"days_ago\": 1}");
-    const char *args[] = {"--config", cfg, "retire", "fm_b3", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_b3", NULL};
     pid_t a = spawn("b3_a", args);
     wait_state("fm_b3", "RETIRING_SLOW", 10);
-    const char *rargs[] = {"--config", cfg, "resume", "fm_b3", "--yes", "--force", NULL};
+    const char *rargs[] = {"--config", conf, "resume", "fm_b3", "--yes", "--force", NULL};
     int sb = run("b3_b", rargs);
     int sa = reap(a, 30);
     check_learner(r, "fm_b3", "COMPLETE", "Learner retirement complete.");
     r->extra_ok = sa == 0 && sb == 253;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "complete"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "complete"));
+    free(conf);
 }
 
 /* The cross-host rule: a working state changed just now is refused without --force (253), and
@@ -531,24 +566,24 @@ static void case_fresh_working_state(void)
     row *r = new_row("resume of a fresh working state");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_fresh\", \"days_ago\": 1}");
     char *tok = sim_token(&SIM);
     sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
              "{\"username\": \"fm_fresh\", \"new_state\": \"RETIRING_SLOW\", \"response\": \"elsewhere\", \"force\": true}",
              NULL);
     free(tok);
-    const char *a1[] = {"--config", cfg, "resume", "fm_fresh", "--yes", NULL};
+    const char *a1[] = {"--config", conf, "resume", "fm_fresh", "--yes", NULL};
     int s1 = run("fresh_1", a1);
     char *err = output("fresh_1", "err");
     int said = strstr(err, "may be running for it on another host") != NULL;
     free(err);
-    const char *a2[] = {"--config", cfg, "resume", "fm_fresh", "--yes", "--force", NULL};
+    const char *a2[] = {"--config", conf, "resume", "fm_fresh", "--yes", "--force", NULL};
     int s2 = run("fresh_2", a2);
     check_learner(r, "fm_fresh", "COMPLETE", "Resumed by");
     r->extra_ok = s1 == 253 && said && s2 == 0;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "complete"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "complete"));
+    free(conf);
 }
 
 /* SIGTERM while the step runs, then the end-state PATCH answers 503 twice (D14): the bookkeeping
@@ -558,19 +593,19 @@ static void case_cancel_during_retry(void)
     row *r = new_row("SIGTERM, PATCH retried (D14)");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_cancel\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_cancel\", \"actions\": [\"pass\", \"pass\", "
           "\"pass\", 503, 503, \"pass\"]}");
-    const char *args[] = {"--config", cfg, "retire", "fm_cancel", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_cancel", NULL};
     pid_t p = spawn("cancel", args);
     wait_state("fm_cancel", "RETIRING_SLOW", 10);
     kill(p, SIGTERM);
     int st = reap(p, 30);
     check_learner(r, "fm_cancel", "SLOW_COMPLETE", "Ending: SLOW_COMPLETE with response");
     r->extra_ok = st == 130;
-    finish_row(r, cfg, audit, 1, audit_count(NULL, audit, "end", "cancelled"));
-    free(cfg);
+    finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "cancelled"));
+    free(conf);
 }
 
 /* rerun of a method that is not a pipeline step crashes / hangs: the state never changes; a
@@ -580,14 +615,14 @@ static void case_reruns(void)
     row *r = new_row("rerun crash/hang/bracketed");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(CRASH), audit, NULL);
+    char *conf = config_for(STEP(CRASH), audit, NULL);
     add_learners("[{\"username\": \"fm_rr1\", \"days_ago\": 1}, {\"username\": \"fm_rr2\", \"days_ago\": 1}, {\"username\": \"fm_rr3\", \"days_ago\": 1, "
                  "\"state\": \"FORUMS_COMPLETE\"}]");
-    /* CRASH.retire is a step of cfg (bracketed) but not of cfg_slow (just called) */
-    char *cfg_slow = config_for(STEP(SLOW), audit, NULL);
-    const char *a1[] = {"--config", cfg_slow, "rerun", "fm_rr1", "CRASH.retire", "--yes", NULL};
-    const char *a2[] = {"--config", cfg, "rerun", "fm_rr2", "HANG.retire", "--yes", NULL};
-    const char *a3[] = {"--config", cfg, "rerun", "fm_rr3", "CRASH.retire", "--yes", NULL};
+    /* CRASH.retire is a step of conf (bracketed) but not of conf_slow (just called) */
+    char *conf_slow = config_for(STEP(SLOW), audit, NULL);
+    const char *a1[] = {"--config", conf_slow, "rerun", "fm_rr1", "CRASH.retire", "--yes", NULL};
+    const char *a2[] = {"--config", conf, "rerun", "fm_rr2", "HANG.retire", "--yes", NULL};
+    const char *a3[] = {"--config", conf, "rerun", "fm_rr3", "CRASH.retire", "--yes", NULL};
     int s1 = run("rr1", a1);
     int s2 = run("rr2", a2);
     int s3 = run("rr3", a3);
@@ -596,10 +631,10 @@ static void case_reruns(void)
     check_learner(r, "fm_rr3", "ERRORED", "CRASH.retire crashed (SIGSEGV)");
     r->extra_ok = s1 == 252 && s2 == 252 && s3 == 252;
     /* every rerun has its end line; only the bracketed one changed a state */
-    finish_row(r, cfg, audit, 3, audit_count(NULL, audit, "end", "errored"));
-    r->left += wait_gone(cfg_slow, 5);
-    free(cfg_slow);
-    free(cfg);
+    finish_row(r, conf, audit, 3, audit_count(NULL, audit, "end", "errored"));
+    r->left += wait_gone(conf_slow, 5);
+    free(conf_slow);
+    free(conf);
 }
 
 /* A crashing driver in `retire --all -j 8`: the circuit breaker stops starting learners after 5
@@ -610,7 +645,7 @@ static void case_retire_all_crash(void)
     row *r = new_row("retire --all -j 8, crashing driver");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(CRASH), audit, NULL);
+    char *conf = config_for(STEP(CRASH), audit, NULL);
     /* the queue is every PENDING learner of the sim: only this case's 30 learners are PENDING
      * with a cool-off passed (the others were created today) */
     char json[8192] = "[";
@@ -620,7 +655,7 @@ static void case_retire_all_crash(void)
     }
     strcat(json, "]");
     add_learners("%s", json);
-    const char *args[] = {"--config", cfg, "--json", "retire", "--all", "-j", "8", "--cool-off-days", "5", NULL};
+    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "8", "--cool-off-days", "5", NULL};
     int st = run("all_crash", args);
     int errored = 0, pending = 0;
     for (int i = 0; i < 30; i++) {
@@ -647,8 +682,8 @@ static void case_retire_all_crash(void)
     snprintf(r->note, sizeof r->note, "exit %d, %d ERRORED, %d not started", st, errored, pending);
     cJSON_Delete(sum);
     free(out);
-    finish_row(r, cfg, audit, errored, audit_count(NULL, audit, "item", "errored"));
-    free(cfg);
+    finish_row(r, conf, audit, errored, audit_count(NULL, audit, "item", "errored"));
+    free(conf);
 }
 
 /* A leaking driver (40 MiB per learner) with --worker-max-rss-mib 150: workers are recycled, every
@@ -658,7 +693,7 @@ static void case_retire_all_leak(void)
     row *r = new_row("retire --all -j 2, leaking driver");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(LEAK), audit, NULL);
+    char *conf = config_for(STEP(LEAK), audit, NULL);
     char json[8192] = "[";
     for (int i = 0; i < 16; i++) {
         size_t l = strlen(json);
@@ -666,7 +701,7 @@ static void case_retire_all_leak(void)
     }
     strcat(json, "]");
     add_learners("%s", json);
-    const char *args[] = {"--config", cfg, "--json", "retire", "--all", "-j", "2", "--cool-off-days", "5",
+    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "2", "--cool-off-days", "5",
                           "--worker-max-rss-mib", "150", NULL};
     int st = run("all_leak", args);
     for (int i = 0; i < 16; i++) {
@@ -682,8 +717,8 @@ static void case_retire_all_leak(void)
     snprintf(r->note, sizeof r->note, "%d workers recycled", recycled);
     cJSON_Delete(sum);
     free(out);
-    finish_row(r, cfg, audit, 16, audit_count(NULL, audit, "item", "complete"));
-    free(cfg);
+    finish_row(r, conf, audit, 16, audit_count(NULL, audit, "item", "complete"));
+    free(conf);
 }
 
 /* The audit log's disk is full when the end line is written (a file size limit): the line is
@@ -694,7 +729,7 @@ static void case_audit_full(void)
     row *r = new_row("audit log: full disk, torn line");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("[{\"username\": \"fm_disk\", \"days_ago\": 1}, {\"username\": \"fm_torn\", \"days_ago\": 1}]");
     /* 3,900 bytes of whole lines under a 4,096-byte limit: the start line fits, the end does not */
     FILE *f = fopen(audit, "w");
@@ -702,7 +737,7 @@ static void case_audit_full(void)
     fclose(f);
     chmod(audit, 0600);
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 8; exec '%s' --config '%s' retire fm_disk", bin(), cfg);
+    snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 8; exec '%s' --config '%s' retire fm_disk", bin(), conf);
     const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
     char out[1200], errp[1200];
     snprintf(out, sizeof out, "%s/disk.out", DIR_);
@@ -726,15 +761,15 @@ static void case_audit_full(void)
     f = fopen(audit, "a");
     fputs("{\"phase\":\"end\",\"action\":\"retire\",\"outc", f);
     fclose(f);
-    const char *args[] = {"--config", cfg, "retire", "fm_torn", NULL};
+    const char *args[] = {"--config", conf, "retire", "fm_torn", NULL};
     int st2 = run("torn", args);
     check_learner(r, "fm_torn", "COMPLETE", "Learner retirement complete.");
     r->extra_ok = st == 0 && loud && whole_after_full && st2 == 0;
     snprintf(r->note, sizeof r->note, "exit %d (end line refused by the disk), loud=%d", st, loud);
     /* changes: two retirements; lines recorded for them: the torn one's start+end, the full one's
      * start (its end could not be written, and said so) */
-    finish_row(r, cfg, audit, 2, audit_count(NULL, audit, "end", "complete") + audit_count(NULL, audit, "start", NULL) - 1);
-    free(cfg);
+    finish_row(r, conf, audit, 2, audit_count(NULL, audit, "end", "complete") + audit_count(NULL, audit, "start", NULL) - 1);
+    free(conf);
 }
 
 /* A NUL in a queue username (D19): "fm_nul\u0000_other" is refused as a bad record (251), and
@@ -744,18 +779,18 @@ static void case_nul_username(void)
     row *r = new_row("NUL in a queue username (D19)");
     char audit[1024];
     audit_path(audit, sizeof audit);
-    char *cfg = config_for(STEP(SLOW), audit, NULL);
+    char *conf = config_for(STEP(SLOW), audit, NULL);
     add_learners("{\"username\": \"fm_nul\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"retirement_queue\", \"times\": 1, \"actions\": [{\"status\": 200, \"content_type\": "
           "\"application/json\", \"body\": \"[{\\\"original_username\\\": \\\"fm_nul\\\\u0000_other\\\"}]\"}]}");
-    const char *args[] = {"--config", cfg, "retire", "--all", "--cool-off-days", "0", NULL};
+    const char *args[] = {"--config", conf, "retire", "--all", "--cool-off-days", "0", NULL};
     int st = run("nul", args);
     check_learner(r, "fm_nul", "PENDING", NULL);
     int items = audit_count(NULL, audit, "item", "refused");
     r->extra_ok = st == 252 && items == 1;
     snprintf(r->note, sizeof r->note, "exit %d, %d refused item", st, items);
-    finish_row(r, cfg, audit, 1, items);
-    free(cfg);
+    finish_row(r, conf, audit, 1, items);
+    free(conf);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -789,7 +824,7 @@ int main(void)
              "CRASH = %s/crash.so:retirectl_driver_crash\n"
              "LEAK = %s/leak.so:retirectl_driver_leak\n",
              RETIRECTL_TEST_PLUGIN_DIR, RETIRECTL_TEST_PLUGIN_DIR, RETIRECTL_TEST_PLUGIN_DIR, RETIRECTL_TEST_PLUGIN_DIR);
-    EP = write_temp_file("drivers.cfg", ep);
+    EP = write_temp_file("drivers.conf", ep);
     chmod(EP, 0644);
 
     case_two_retires();
