@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages retirectl needs to build, test and run, only when missing.
 # Safe to run any number of times. Needs root (or sudo) only when something is missing.
+# zsh: the completion test; debhelper, dpkg-dev, fakeroot, lintian: scripts/package-test.sh.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev
           libcjson-dev libyaml-dev libcmocka-dev libmicrohttpd-dev tmux ca-certificates
-          libssl-dev libsqlite3-dev libpq-dev postgresql clang)
+          libssl-dev libsqlite3-dev libpq-dev postgresql clang
+          zsh debhelper dpkg-dev fakeroot lintian)
 
 missing=()
 for p in "${packages[@]}"; do

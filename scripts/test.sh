@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test through ctest.
-#   scripts/test.sh              normal build in ./build
+#   scripts/test.sh              normal build in ./build, then the packages (scripts/package-test.sh)
 #   scripts/test.sh --sanitize   AddressSanitizer + UBSan build in ./build-asan
 # Warnings are errors when CI=true (or RETIRECTL_WERROR=ON).
 set -euo pipefail
@@ -24,5 +24,6 @@ if [ "$build" = build-asan ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
-cd "$build"
-ctest --output-on-failure -j"$(nproc)" --timeout 900
+(cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 900)
+# The Debian packages, built and used from a temporary root: once, not in the sanitizer pass.
+if [ "$build" = build ]; then bash scripts/package-test.sh; fi

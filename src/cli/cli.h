@@ -3,6 +3,7 @@
 #define RETIRECTL_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Global options parsed by main.c before the command name. */
 typedef struct cli_globals {
@@ -30,5 +31,18 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g);
 int cmd_reset(int argc, char **argv, const cli_globals *g);
 int cmd_drivers(int argc, char **argv, const cli_globals *g);
 int cmd_check_config(int argc, char **argv, const cli_globals *g);
+int cmd_completion(int argc, char **argv, const cli_globals *g);
+
+/* One row of the command table in main.c: help, dispatch and shell completion all read it. */
+typedef struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv, const cli_globals *g); /* NULL: not part of this build */
+    const char *summary;
+} cli_command;
+
+/* The command table (main.c), n set to its length. */
+const cli_command *cli_commands(size_t *n);
+/* Prints `retirectl --help` (global options and the command table) to out. */
+void cli_usage(FILE *out);
 
 #endif

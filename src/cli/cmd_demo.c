@@ -14,10 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-
-#ifndef RETIRECTL_SIM_BIN
-#define RETIRECTL_SIM_BIN ""
-#endif
+#include "engine/paths.h"
 
 static void demo_usage(FILE *out)
 {
@@ -27,41 +24,8 @@ static void demo_usage(FILE *out)
                  "ERRORED, stuck, complete), writes a demo config (environment: demo) into a private temp\n"
                  "folder and opens the console on it. The sim stops when the console exits.\n"
                  "  --keep   keep the temp folder (config and sim log) and print its path\n"
-                 "The sim binary: $RETIRECTL_SIM_BIN, else retirectl-sim beside this program, else the build's.\n");
-}
-
-/* Finds retirectl-sim: $RETIRECTL_SIM_BIN, beside the executable, the build tree, or PATH. */
-static int find_sim(char *out, size_t len) /* len >= PATH_MAX */
-{
-    const char *env = getenv("RETIRECTL_SIM_BIN");
-    if (env && *env && access(env, X_OK) == 0) return snprintf(out, len, "%s", env), 0;
-    char exe[2048];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(out, len, "%s/retirectl-sim", exe);
-            if (access(out, X_OK) == 0) return 0;
-            snprintf(out, len, "%s/../../sim/retirectl-sim", exe);
-            if (access(out, X_OK) == 0) return 0;
-        }
-    }
-    if (RETIRECTL_SIM_BIN[0] && access(RETIRECTL_SIM_BIN, X_OK) == 0) return snprintf(out, len, "%s", RETIRECTL_SIM_BIN), 0;
-    const char *p = getenv("PATH");
-    if (p) {
-        char *copy = strdup(p), *save = NULL;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-            snprintf(out, len, "%s/retirectl-sim", d);
-            if (access(out, X_OK) == 0) {
-                free(copy);
-                return 0;
-            }
-        }
-        free(copy);
-    }
-    return -1;
+                 "The sim binary: $RETIRECTL_SIM_BIN, else the build tree's when run from it, else retirectl-sim\n"
+                 "beside this program, else the first on $PATH.\n");
 }
 
 /* Starts the sim with stdout to a pipe (read for the listening line) and stderr to log_path.
@@ -172,11 +136,14 @@ int cmd_demo(int argc, char **argv, const cli_globals *g)
         return 2;
     }
     char sim[PATH_MAX];
-    if (find_sim(sim, sizeof sim) != 0) {
-        fprintf(stderr, "retirectl demo: retirectl-sim not found (set RETIRECTL_SIM_BIN, or build it: cmake --build "
-                        "build --target retirectl-sim)\n");
+    char *sim_path = paths_sim_bin();
+    if (!sim_path) {
+        fprintf(stderr, "retirectl demo: retirectl-sim not found (install the retirectl-sim package, set "
+                        "RETIRECTL_SIM_BIN, or build it: cmake --build build --target retirectl-sim)\n");
         return 255;
     }
+    snprintf(sim, sizeof sim, "%s", sim_path);
+    free(sim_path);
     const char *tmp = getenv("TMPDIR");
     char dir[2048];
     snprintf(dir, sizeof dir, "%s/retirectl-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");

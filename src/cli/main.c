@@ -18,19 +18,14 @@
 #pragma weak cmd_reset
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
+#pragma weak cmd_completion
 
-typedef int (*cmd_fn)(int, char **, const cli_globals *);
-
-typedef struct command {
-    const char *name;
-    cmd_fn fn;
-    const char *summary;
-} command;
+typedef cli_command command;
 
 /* Returns the command table (built at run time because weak symbols are not constants). */
-static const command *commands(size_t *n)
+const cli_command *cli_commands(size_t *n)
 {
-    static command table[16];
+    static command table[24];
     static size_t count;
     if (!count) {
         const command all[] = {
@@ -45,6 +40,7 @@ static const command *commands(size_t *n)
             {"reset", cmd_reset, "bulk forced state update (retirement_bulk_status_update.py)"},
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
+            {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
         };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
@@ -52,8 +48,7 @@ static const command *commands(size_t *n)
     return table;
 }
 
-/* Prints the top-level help. */
-static void usage(FILE *out)
+void cli_usage(FILE *out)
 {
     fprintf(out,
             "usage: retirectl [global options] COMMAND [options]\n"
@@ -75,7 +70,7 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n");
     size_t n;
-    const command *t = commands(&n);
+    const command *t = cli_commands(&n);
     for (size_t i = 0; i < n; i++) fprintf(out, "  %-13s %s\n", t[i].name, t[i].summary);
 }
 
@@ -103,7 +98,7 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            cli_usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("retirectl %s (driver ABI %u)\n", RETIRECTL_VERSION, 1u);
@@ -141,7 +136,7 @@ int main(int argc, char **argv)
     static char retire_name[] = "retire";
     if (i >= argc) {
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-            usage(stderr);
+            cli_usage(stderr);
             return 2;
         }
         name = "tui";
@@ -163,7 +158,7 @@ int main(int argc, char **argv)
     }
 
     size_t n;
-    const command *t = commands(&n);
+    const command *t = cli_commands(&n);
     for (size_t k = 0; k < n; k++) {
         if (strcmp(t[k].name, name) != 0) continue;
         if (!t[k].fn) {

@@ -16,14 +16,8 @@
 
 #include "drivers/builtin.h"
 #include "engine/ep.h"
+#include "engine/paths.h"
 #include "engine/strbuf.h"
-
-#ifndef RETIRECTL_SYSTEM_PLUGIN_DIR
-#define RETIRECTL_SYSTEM_PLUGIN_DIR "/usr/local/lib/retirectl/plugins"
-#endif
-#ifndef RETIRECTL_BUILD_PLUGIN_DIR
-#define RETIRECTL_BUILD_PLUGIN_DIR ""
-#endif
 
 enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
 
@@ -54,18 +48,6 @@ static char *xstrdup(const char *s)
     char *d = strdup(s ? s : "");
     if (!d) abort();
     return d;
-}
-
-/* Returns a malloc'd printf-style string. */
-static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_alloc(const char *fmt, ...)
-{
-    strbuf sb = STRBUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    return sb_take(&sb);
 }
 
 /* Appends a problem not tied to one driver. */
@@ -127,8 +109,8 @@ static reg_item *add_item(reg *r, enum item_kind kind, const char *name, const c
 static char *describe_origin(const reg_item *it)
 {
     if (it->kind == KIND_BUILTIN) return xstrdup("built in");
-    if (it->kind == KIND_EXTRA) return fmt_alloc("extra_services of %s", it->source);
-    return fmt_alloc("%s:%d", it->source, it->info.line);
+    if (it->kind == KIND_EXTRA) return sb_fmt("extra_services of %s", it->source);
+    return sb_fmt("%s:%d", it->source, it->info.line);
 }
 
 /* Records an error built printf-style (see set_error). */
@@ -144,28 +126,15 @@ static void set_errorf(reg_item *it, const char *fmt, ...)
     sb_free(&sb);
 }
 
-/* Non-zero when this process runs from the build tree (the executable lies in the folder that
- * holds RETIRECTL_BUILD_PLUGIN_DIR): then the build tree's plugins are used, not the install's. */
-static int running_from_build_tree(void)
-{
-    const char *plugin_dir = RETIRECTL_BUILD_PLUGIN_DIR;
-    if (!*plugin_dir) return 0;
-    const char *slash = strrchr(plugin_dir, '/');
-    if (!slash || slash == plugin_dir) return 0;
-    size_t root_len = (size_t)(slash - plugin_dir);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return 0;
-    exe[n] = '\0';
-    return strncmp(exe, plugin_dir, root_len) == 0 && exe[root_len] == '/';
-}
-
-/* Returns the install's (or the build tree's) entry-point file path, malloc'd. */
+/* Returns the install's (or the build tree's) entry-point file path (malloc'd), or NULL when the
+ * program's folder is unknown (see paths.h). */
 static char *system_entry_point_file(void)
 {
+    char *dir = paths_plugin_dir();
+    if (!dir) return NULL;
     strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s/retirement_driver.cfg",
-            running_from_build_tree() ? RETIRECTL_BUILD_PLUGIN_DIR : RETIRECTL_SYSTEM_PLUGIN_DIR);
+    sb_addf(&sb, "%s/retirement_driver.cfg", dir);
+    free(dir);
     return sb_take(&sb);
 }
 
@@ -194,8 +163,8 @@ static void parse_config_listed(reg *r, ep_list *eps, const cfg *config, const c
     }
     int line = cfg_node_line(config, node, NULL);
     const char *cpath = r->config_path ? r->config_path : "the config";
-    char *where = line > 0 ? fmt_alloc("%s:%d", cpath, line) : fmt_alloc("%s", cpath);
-    char *msg = fmt_alloc("%s: driver_entry_points names %s, which cannot be read (%s); fix the path (relative "
+    char *where = line > 0 ? sb_fmt("%s:%d", cpath, line) : sb_fmt("%s", cpath);
+    char *msg = sb_fmt("%s: driver_entry_points names %s, which cannot be read (%s); fix the path (relative "
                           "to the config file) or remove the item",
                           where, path, strerror(errno));
     add_problem(r, msg);
@@ -272,7 +241,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
     for (size_t i = 0; config && i < config->n_extra_services; i++) {
         const cfg_extra_service *es = &config->extra_services[i];
         if (!es->name || !*es->name) {
-            msg = fmt_alloc("%s: extra_services item %zu has no name; give it name: SERVICE_NAME",
+            msg = sb_fmt("%s: extra_services item %zu has no name; give it name: SERVICE_NAME",
                             r->config_path ? r->config_path : "config", i + 1);
             add_problem(r, msg);
             free(msg);
@@ -296,7 +265,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
     ep_list eps = {0};
     char *sys = system_entry_point_file();
     struct stat st;
-    if (stat(sys, &st) == 0) parse_once(r, &eps, sys); /* absent when nothing is installed: fine */
+    if (sys && stat(sys, &st) == 0) parse_once(r, &eps, sys); /* absent when nothing is installed: fine */
     free(sys);
 
     const cJSON *dep = config && config->root ? cJSON_GetObjectItemCaseSensitive(config->root, "driver_entry_points")
@@ -312,7 +281,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
             cJSON_ArrayForEach(item, dep) {
                 idx++;
                 if (!cJSON_IsString(item) || !*item->valuestring) {
-                    msg = fmt_alloc("%s: driver_entry_points item %d is not a file name; list entry-point "
+                    msg = sb_fmt("%s: driver_entry_points item %d is not a file name; list entry-point "
                                     "files as strings",
                                     r->config_path ? r->config_path : "config", idx);
                     add_problem(r, msg);
@@ -324,7 +293,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
                 free(p);
             }
         } else if (!cJSON_IsNull(dep)) {
-            msg = fmt_alloc("%s: driver_entry_points must be a list of entry-point file names; it is ignored",
+            msg = sb_fmt("%s: driver_entry_points must be a list of entry-point file names; it is ignored",
                             r->config_path ? r->config_path : "config");
             add_problem(r, msg);
             free(msg);
@@ -371,28 +340,28 @@ static char *check_descriptor(const reg_item *it, const rd_driver *d)
     const char *file = it->file ? it->file : "built-in";
     char *msg = NULL;
     if (d->abi_version != RD_ABI_VERSION) {
-        msg = fmt_alloc("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u; "
+        msg = sb_fmt("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u; "
                         "rebuild it against this retirectl's retirectl/driver.h (pkg-config --cflags "
                         "retirectl-driver)",
                         it->name, origin, file, it->symbol ? it->symbol : it->name, (unsigned)d->abi_version,
                         (unsigned)RD_ABI_VERSION);
     } else if (d->struct_size < sizeof(rd_driver)) {
-        msg = fmt_alloc("driver %s (%s, %s) has a descriptor of %u bytes, smaller than the %zu bytes of ABI %u; "
+        msg = sb_fmt("driver %s (%s, %s) has a descriptor of %u bytes, smaller than the %zu bytes of ABI %u; "
                         "rebuild it against this retirectl's retirectl/driver.h and use RD_DRIVER_INIT",
                         it->name, origin, file, (unsigned)d->struct_size, sizeof(rd_driver),
                         (unsigned)RD_ABI_VERSION);
     } else if (!d->get_instance || !d->methods) {
-        msg = fmt_alloc("driver %s (%s, %s) has no %s; a driver needs get_instance and a method table", it->name,
+        msg = sb_fmt("driver %s (%s, %s) has no %s; a driver needs get_instance and a method table", it->name,
                         origin, file, !d->get_instance ? "get_instance function" : "method table");
     } else {
         for (size_t i = 0; d->methods[i].name; i++) {
             if (!d->methods[i].run) {
-                msg = fmt_alloc("driver %s (%s, %s): method %s has no run function; set rd_method.run",
+                msg = sb_fmt("driver %s (%s, %s): method %s has no run function; set rd_method.run",
                                 it->name, origin, file, d->methods[i].name);
                 break;
             }
             if (i > 1000) {
-                msg = fmt_alloc("driver %s (%s, %s): the method table has no terminating {NULL} entry; end it "
+                msg = sb_fmt("driver %s (%s, %s): the method table has no terminating {NULL} entry; end it "
                                 "with {NULL, NULL, NULL}",
                                 it->name, origin, file);
                 break;
@@ -602,10 +571,10 @@ int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
         const cfg_step *s = &config->steps[i];
         char *where;
         if (s->line)
-            where = fmt_alloc("%s:%d: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, s->line, i + 1,
+            where = sb_fmt("%s:%d: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, s->line, i + 1,
                               s->start_state, s->end_state, s->driver, s->method);
         else
-            where = fmt_alloc("%s: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, i + 1, s->start_state,
+            where = sb_fmt("%s: retirement_pipeline step %zu [%s, %s, %s, %s]", cpath, i + 1, s->start_state,
                               s->end_state, s->driver, s->method);
         /* a driver that does not load is reported once, at its first step */
         int seen = 0;

@@ -27,7 +27,7 @@ typedef struct reg_driver_info {
 } reg_driver_info;
 
 /* A registry with the built-ins and extra_services of config (may be NULL) and entry-point
- * files from: the install's plugins/retirement_driver.cfg (the build tree's instead when the
+ * files from: the install's plugins/retirement_driver.cfg (paths_plugin_dir: the build tree's when the
  * running program lies in the build tree; absent is fine), the config's
  * `driver_entry_points:` list, extra_files (--driver-path, NULL-terminated, may be NULL) and
  * $RETIRECTL_DRIVER_PATH (colon-separated). Never fails: problems are recorded. A name

@@ -49,6 +49,16 @@ void sb_addf(strbuf *sb, const char *fmt, ...)
     va_end(ap);
 }
 
+char *sb_fmt(const char *fmt, ...)
+{
+    strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    return sb_take(&sb);
+}
+
 const char *sb_str(const strbuf *sb) { return sb->data ? sb->data : ""; }
 
 char *sb_take(strbuf *sb)

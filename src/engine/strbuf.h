@@ -19,6 +19,8 @@ void sb_addn(strbuf *sb, const char *s, size_t n);
 void sb_addc(strbuf *sb, char c);
 void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* A malloc'd printf-style string (caller frees; aborts when out of memory, as sb_add does). */
+char *sb_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Returns the contents ("" when empty); valid until the next change. */
 const char *sb_str(const strbuf *sb);
 /* Hands the malloc'd string to the caller (never NULL) and resets sb. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/paths.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 
@@ -461,13 +462,10 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     const char *tname = o->theme;
     if (!tname || !*tname) tname = cfg_string(o->config, "console.theme");
     ui_con.mono = o->no_color;
-    char exe_dir[1024] = "";
-    if (o->exe) {
-        snprintf(exe_dir, sizeof exe_dir, "%s", o->exe);
-        char *s = strrchr(exe_dir, '/');
-        if (s) *s = '\0';
-    }
-    if (ui_theme_load(&ui_con.theme, ui_con.mono ? "mono" : tname, exe_dir, err, err_len)) return -1;
+    char *themes_dir = paths_theme_dir();
+    int theme_rc = ui_theme_load(&ui_con.theme, ui_con.mono ? "mono" : tname, themes_dir, err, err_len);
+    free(themes_dir);
+    if (theme_rc) return -1;
     setup_config();
     const char *tr = getenv("RETIRECTL_UI_TRACE");
     if (tr && *tr) ui_con.trace = fopen(tr, "a");

@@ -118,7 +118,7 @@ static char *slurp(const char *path)
     return buf;
 }
 
-int ui_theme_load(ui_theme *t, const char *name, const char *exe_dir, char *err, size_t err_len)
+int ui_theme_load(ui_theme *t, const char *name, const char *themes_dir, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
     for (int r = 0; r < UR_COUNT; r++) t->roles[r] = (ui_style){-1, -1, 0};
@@ -131,7 +131,7 @@ int ui_theme_load(ui_theme *t, const char *name, const char *exe_dir, char *err,
         snprintf(t->name, sizeof t->name, "mono");
         return ui_theme_parse(t, ui_builtin_mono_theme, "mono.theme (built in)", err, err_len);
     }
-    char candidates[5][1024];
+    char candidates[2][1024];
     int nc = 0;
     if (strchr(name, '/')) {
         snprintf(candidates[nc++], sizeof candidates[0], "%s", name);
@@ -139,11 +139,7 @@ int ui_theme_load(ui_theme *t, const char *name, const char *exe_dir, char *err,
         const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
         if (xdg && *xdg) snprintf(candidates[nc++], sizeof candidates[0], "%s/retirectl/themes/%s.theme", xdg, name);
         else if (home && *home) snprintf(candidates[nc++], sizeof candidates[0], "%s/.config/retirectl/themes/%s.theme", home, name);
-        if (exe_dir) {
-            snprintf(candidates[nc++], sizeof candidates[0], "%s/../share/retirectl/themes/%s.theme", exe_dir, name);
-            snprintf(candidates[nc++], sizeof candidates[0], "%s/themes/%s.theme", exe_dir, name);
-        }
-        snprintf(candidates[nc++], sizeof candidates[0], "%s/%s.theme", RETIRECTL_THEME_DIR, name);
+        if (themes_dir && *themes_dir) snprintf(candidates[nc++], sizeof candidates[0], "%s/%s.theme", themes_dir, name);
     }
     for (int i = 0; i < nc; i++) {
         char *text = slurp(candidates[i]);
@@ -153,7 +149,8 @@ int ui_theme_load(ui_theme *t, const char *name, const char *exe_dir, char *err,
         free(text);
         return rc;
     }
-    snprintf(err, err_len, "theme '%s' not found (looked for %s%s); use default, light, mono or a path to a "
-             ".theme file", name, candidates[0], nc > 1 ? " and the install's themes folders" : "");
+    snprintf(err, err_len, "theme '%s' not found (looked for %s%s%s); use default, light, mono or a path to a "
+             ".theme file", name, nc ? candidates[0] : "no themes folder: HOME is unset and the install's is unknown",
+             nc > 1 ? " and " : "", nc > 1 ? candidates[1] : "");
     return -1;
 }

@@ -31,8 +31,8 @@ const char *ui_theme_role_name(ui_role r);
  * "FILE:LINE: ..." in err for an unknown role, colour or attribute. */
 int ui_theme_parse(ui_theme *t, const char *text, const char *file, char *err, size_t err_len);
 /* Fills t with a theme by name or path: "default" and "mono" are compiled in; other names are
- * looked up as $XDG_CONFIG_HOME/retirectl/themes/NAME.theme, <exe dir>/../share/retirectl/themes,
- * <exe dir>/themes and the source tree's themes/. Returns 0 or -1 with err. */
-int ui_theme_load(ui_theme *t, const char *name, const char *exe_dir, char *err, size_t err_len);
+ * looked up as $XDG_CONFIG_HOME/retirectl/themes/NAME.theme, then in themes_dir (the shipped
+ * themes, paths_theme_dir(); may be NULL). Returns 0 or -1 with err. */
+int ui_theme_load(ui_theme *t, const char *name, const char *themes_dir, char *err, size_t err_len);
 
 #endif
