@@ -154,27 +154,51 @@ static void segment_error_message(rd_call *call, const cJSON *params, const char
     vk_buf_free(&msg);
 }
 
+/* Epoch seconds of an ISO 8601 UTC timestamp as Segment writes X-Regulation-RateLimit-Quota-Reset
+ * ("2026-12-03T08:12:44.000Z"; fraction and a "+HH:MM" offset optional), or -1. */
+static double segment_iso8601(const char *v)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) return -1;
+    double frac = 0;
+    if (*p == '.') {
+        char *end = NULL;
+        frac = strtod(p, &end);
+        p = end;
+    }
+    double t = (double)timegm(&tm) + frac;
+    int oh = 0, om = 0;
+    if (*p == 'Z' || *p == '\0') return t;
+    if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh, &om) == 2)
+        return *p == '+' ? t - (oh * 3600 + om * 60) : t + (oh * 3600 + om * 60);
+    return -1;
+}
+
+/* Seconds from now until the quota resets, from X-Regulation-RateLimit-Quota-Reset, or -1.
+ * Segment sends ISO 8601 with milliseconds; a plain number is read as seconds (or epoch
+ * seconds / milliseconds when that large). */
+static double segment_quota_reset_wait(const rd_http_response *resp)
+{
+    char v[128];
+    if (!vk_header(resp, "X-Regulation-RateLimit-Quota-Reset", v, sizeof v)) return -1;
+    double now = (double)time(NULL);
+    double at = segment_iso8601(v);
+    if (at >= 0) return at > now ? at - now + 0.1 : 0.1; /* a little past the reset */
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (end == v || *end || d < 0) return -1;
+    if (d > 1e12) d /= 1000.0;              /* epoch milliseconds */
+    if (d > 1e9) d = d > now ? d - now : 0; /* epoch seconds */
+    return d;
+}
+
 /* Seconds the server asked us to wait (Retry-After, else the regulation quota reset), or -1. */
 static double segment_server_wait(const rd_http_response *resp)
 {
     if (resp->retry_after_seconds >= 0) return resp->retry_after_seconds;
-    char v[128];
-    if (vk_header(resp, "Retry-After", v, sizeof v)) {
-        char *end = NULL;
-        double d = strtod(v, &end);
-        if (end != v && d >= 0) return d;
-    }
-    if (vk_header(resp, "X-Regulation-RateLimit-Quota-Reset", v, sizeof v)) {
-        char *end = NULL;
-        double d = strtod(v, &end);
-        if (end != v && d >= 0) {
-            double now = (double)time(NULL);
-            if (d > 1e12) d /= 1000.0;       /* epoch milliseconds */
-            if (d > 1e9) d = d > now ? d - now : 0; /* epoch seconds */
-            return d;
-        }
-    }
-    return -1;
+    return segment_quota_reset_wait(resp);
 }
 
 static rd_status segment_send(segment *s, const cJSON *params, rd_call *call);

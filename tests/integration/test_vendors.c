@@ -887,16 +887,30 @@ static void test_segment_ecommerce_id(void **state)
     vstop(&f);
 }
 
-/* Segment Public API with a regulation quota of 1 per window: the second learner gets a 429 with
- * Retry-After, waits for it and succeeds. */
+/* The longest "Trying again in N seconds" wait in a run's log, or -1 when there is none. */
+static double vmax_retry_wait(const char *log)
+{
+    double most = -1;
+    for (const char *p = log; (p = strstr(p, "Trying again in ")); p++) {
+        double w = strtod(p + 16, NULL);
+        if (w > most) most = w;
+    }
+    return most;
+}
+
+/* Segment Public API with a regulation quota of 1 per 3 s window: the second learner gets a 429
+ * whose only hint is X-Regulation-RateLimit-Quota-Reset, an ISO 8601 time ~3 s away (as Segment
+ * sends it, no Retry-After); the plugin waits until then and succeeds. Reading the header as a
+ * number ("2026") made it wait the whole 300 s cap: the 20 s step timeout catches that. */
 static void test_segment_public_api_rate_limit(void **state)
 {
     (void)state;
     vfix f;
-    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=2", NULL};
+    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=3", NULL};
     vstart(&f, sets);
     char extra[512];
-    snprintf(extra, sizeof extra, "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\n",
+    snprintf(extra, sizeof extra,
+             "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
              f.sim.base_url);
     vconfig(&f, SEG_ONLY, extra, 0);
     cmd_result r;
@@ -906,6 +920,8 @@ static void test_segment_public_api_rate_limit(void **state)
     vrun(&f, &r, NULL, "retire", "wes_second", NULL);
     if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
     assert_int_equal(r.status, 0);
+    double wait = vmax_retry_wait(r.err);
+    assert_true(wait > 0 && wait <= 4.0);
     cmd_result_free(&r);
     free(vassert_state(&f, "wes_second", "COMPLETE"));
     cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
