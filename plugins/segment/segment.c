@@ -14,8 +14,10 @@
  *   public_api: POST {segment_public_api_url, default https://api.segmentapis.com}/regulations,
  *     {"regulationType": "SUPPRESS_WITH_DELETE", "subjectType": "USER_ID", "subjectIds": [...]};
  *     success = 2xx with data.regulateId. The workspace slug is not used.
- * Retries (both modes): 429 and 5xx up to 4 attempts in all (full-jitter exponential backoff,
- * or exactly Retry-After / X-Regulation-RateLimit-Quota-Reset when the server sends one);
+ * Retries (both modes): 429 and 5xx up to 4 attempts in all: full-jitter exponential backoff,
+ * or the wait the server asks for: Retry-After, a 429's errors[0].data.msBeforeNext or
+ * X-RateLimit-Reset (RFC 5322 date), X-Regulation-RateLimit-Quota-Reset (ISO 8601), capped by
+ * segment_max_rate_limit_wait_seconds (300);
  * timeouts up to 4 attempts with a jittered 30 s wait; other statuses fail at once. Failure
  * message as upstream: b'Error was encountered for params: {...} \n\n Response: ...'.
  */
@@ -194,11 +196,58 @@ static double segment_quota_reset_wait(const rd_http_response *resp)
     return d;
 }
 
-/* Seconds the server asked us to wait (Retry-After, else the regulation quota reset), or -1. */
+/* Epoch seconds of an RFC 5322 date as Segment writes X-RateLimit-Reset ("Thu, 03 Dec 2026
+ * 08:12:44 GMT" or "... +0000"; the weekday optional), or -1. Month names are matched here, not
+ * through the locale. */
+static double segment_rfc5322(const char *v)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *comma = strchr(v, ',');
+    const char *p = comma ? comma + 1 : v;
+    char mon[4] = "", zone[16] = "GMT";
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(p, " %d %3s %d %d:%d:%d %15s", &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+               zone) < 6)
+        return -1;
+    const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+    if (!m || (m - months) % 3) return -1;
+    tm.tm_mon = (int)(m - months) / 3;
+    tm.tm_year -= 1900;
+    double t = (double)timegm(&tm);
+    if ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5) {
+        int off = ((zone[1] - '0') * 10 + (zone[2] - '0')) * 3600 + ((zone[3] - '0') * 10 + (zone[4] - '0')) * 60;
+        t += zone[0] == '+' ? -off : off;
+    }
+    return t;
+}
+
+/* Seconds to wait after a 429 of the Public API rate limit, or -1: the body's
+ * errors[0].data.msBeforeNext, else the X-RateLimit-Reset date (docs.segmentapis.com, Rate Limits). */
+static double segment_rate_limit_wait(const rd_http_response *resp)
+{
+    double wait = -1;
+    cJSON *j = cJSON_ParseWithLength(vk_body(resp), resp->body_len);
+    const cJSON *e0 = cJSON_GetArrayItem(cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "errors") : NULL, 0);
+    const cJSON *data = cJSON_IsObject(e0) ? cJSON_GetObjectItemCaseSensitive(e0, "data") : NULL;
+    const cJSON *ms = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "msBeforeNext") : NULL;
+    if (cJSON_IsNumber(ms) && ms->valuedouble >= 0) wait = ms->valuedouble / 1000.0 + 0.1;
+    cJSON_Delete(j);
+    char v[128];
+    if (wait < 0 && vk_header(resp, "X-RateLimit-Reset", v, sizeof v)) {
+        double at = segment_rfc5322(v), now = (double)time(NULL);
+        if (at >= 0) wait = (at > now ? at - now : 0) + 1.0; /* whole seconds: one more to be past it */
+    }
+    return wait;
+}
+
+/* Seconds the server asked us to wait, or -1: Retry-After, then (on a 429) the rate-limit wait,
+ * then the regulation quota reset. */
 static double segment_server_wait(const rd_http_response *resp)
 {
     if (resp->retry_after_seconds >= 0) return resp->retry_after_seconds;
-    return segment_quota_reset_wait(resp);
+    double wait = resp->status == 429 ? segment_rate_limit_wait(resp) : -1;
+    return wait >= 0 ? wait : segment_quota_reset_wait(resp);
 }
 
 static rd_status segment_send(segment *s, const cJSON *params, rd_call *call);

@@ -946,6 +946,48 @@ static void test_segment_public_api_rate_limit(void **state)
     vstop(&f);
 }
 
+/* Segment Public API rate limit of 1 request per 3 s: the second learner's POST gets Segment's
+ * documented 429, once with errors[0].data.msBeforeNext in the body and once with a plain body
+ * where only the X-RateLimit-Reset date (RFC 5322) says when the window ends. The plugin waits
+ * that long (not its 0.01 s test backoff, which spent the 4 attempts inside the window and left
+ * the learner ERRORED) and succeeds. */
+static void test_segment_public_api_429(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {"segment_public_rate_body=full", "segment_public_rate_body=plain"};
+    for (int b = 0; b < 2; b++) {
+        vfix f;
+        const char *sets[] = {"segment_public_rate_limit=1", "segment_public_rate_window_seconds=3", bodies[b], NULL};
+        vstart(&f, sets);
+        char extra[512];
+        snprintf(extra, sizeof extra,
+                 "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
+                 f.sim.base_url);
+        vconfig(&f, SEG_ONLY, extra, 0);
+        cmd_result r;
+        vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+        assert_int_equal(r.status, 0);
+        cmd_result_free(&r);
+        vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+        if (r.status != 0) fprintf(stderr, "%s: %s\n%s\n", bodies[b], r.out, r.err);
+        assert_int_equal(r.status, 0);
+        double wait = vmax_retry_wait(r.err);
+        assert_true(wait > 0.5 && wait <= (b == 0 ? 3.5 : 5.0));
+        cmd_result_free(&r);
+        free(vassert_state(&f, "wes_second", "COMPLETE"));
+        cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
+        int n = cJSON_GetArraySize(q), limited = 0;
+        for (int i = 0; i < n; i++) {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
+            if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
+        }
+        cJSON_Delete(q);
+        assert_true(limited >= 1);
+        assert_int_equal(n, 2 + limited);
+        vstop(&f);
+    }
+}
+
 /* Dry run: every vendor step describes its request with secrets masked; EU hosts for Braze and
  * Amplitude; nothing is sent to any vendor. */
 static void test_dry_run_previews(void **state)
@@ -1006,6 +1048,7 @@ int main(void)
         cmocka_unit_test_teardown(test_segment_error, vteardown),
         cmocka_unit_test_teardown(test_segment_ecommerce_id, vteardown),
         cmocka_unit_test_teardown(test_segment_public_api_rate_limit, vteardown),
+        cmocka_unit_test_teardown(test_segment_public_api_429, vteardown),
         cmocka_unit_test_teardown(test_dry_run_previews, vteardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
