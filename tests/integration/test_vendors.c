@@ -898,6 +898,40 @@ static double vmax_retry_wait(const char *log)
     return most;
 }
 
+/* Starts a sim with `sets`, runs the Segment Public API step (20 s step timeout) for vera_vendor
+ * and then wes_second, and checks the second one was rate limited at least once, waited more
+ * than min_wait and at most max_wait seconds as logged, and succeeded. The sim keeps running. */
+static void vsegment_public_pair(vfix *f, const char *const *sets, double min_wait, double max_wait)
+{
+    vstart(f, sets);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
+             f->sim.base_url);
+    vconfig(f, SEG_ONLY, extra, 0);
+    cmd_result r;
+    vrun(f, &r, NULL, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    vrun(f, &r, NULL, "retire", "wes_second", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    double wait = vmax_retry_wait(r.err);
+    if (wait <= min_wait || wait > max_wait) fprintf(stderr, "waited %.2f s, expected (%.1f, %.1f]\n", wait, min_wait, max_wait);
+    assert_true(wait > min_wait && wait <= max_wait);
+    cmd_result_free(&r);
+    free(vassert_state(f, "wes_second", "COMPLETE"));
+    cJSON *q = vrequests(f, "POST", "/vendor/segment-public/regulations");
+    int n = cJSON_GetArraySize(q), limited = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
+        if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
+    }
+    cJSON_Delete(q);
+    assert_true(limited >= 1);
+    assert_int_equal(n, 2 + limited);
+}
+
 /* Segment Public API with a regulation quota of 1 per 3 s window: the second learner gets a 429
  * whose only hint is X-Regulation-RateLimit-Quota-Reset, an ISO 8601 time ~3 s away (as Segment
  * sends it, no Retry-After); the plugin waits until then and succeeds. Reading the header as a
@@ -907,31 +941,8 @@ static void test_segment_public_api_rate_limit(void **state)
     (void)state;
     vfix f;
     const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=3", NULL};
-    vstart(&f, sets);
-    char extra[512];
-    snprintf(extra, sizeof extra,
-             "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
-             f.sim.base_url);
-    vconfig(&f, SEG_ONLY, extra, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
-    assert_int_equal(r.status, 0);
-    cmd_result_free(&r);
-    vrun(&f, &r, NULL, "retire", "wes_second", NULL);
-    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
-    assert_int_equal(r.status, 0);
-    double wait = vmax_retry_wait(r.err);
-    assert_true(wait > 0 && wait <= 4.0);
-    cmd_result_free(&r);
-    free(vassert_state(&f, "wes_second", "COMPLETE"));
+    vsegment_public_pair(&f, sets, 0, 4.0);
     cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
-    int n = cJSON_GetArraySize(q), limited = 0;
-    for (int i = 0; i < n; i++) {
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
-        if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
-    }
-    assert_true(limited >= 1);
-    assert_int_equal(n, 2 + limited);
     char uid[32], want[256];
     vuid(&f, "vera_vendor", uid, sizeof uid);
     snprintf(want, sizeof want,
@@ -958,32 +969,7 @@ static void test_segment_public_api_429(void **state)
     for (int b = 0; b < 2; b++) {
         vfix f;
         const char *sets[] = {"segment_public_rate_limit=1", "segment_public_rate_window_seconds=3", bodies[b], NULL};
-        vstart(&f, sets);
-        char extra[512];
-        snprintf(extra, sizeof extra,
-                 "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
-                 f.sim.base_url);
-        vconfig(&f, SEG_ONLY, extra, 0);
-        cmd_result r;
-        vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
-        assert_int_equal(r.status, 0);
-        cmd_result_free(&r);
-        vrun(&f, &r, NULL, "retire", "wes_second", NULL);
-        if (r.status != 0) fprintf(stderr, "%s: %s\n%s\n", bodies[b], r.out, r.err);
-        assert_int_equal(r.status, 0);
-        double wait = vmax_retry_wait(r.err);
-        assert_true(wait > 0.5 && wait <= (b == 0 ? 3.5 : 5.0));
-        cmd_result_free(&r);
-        free(vassert_state(&f, "wes_second", "COMPLETE"));
-        cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
-        int n = cJSON_GetArraySize(q), limited = 0;
-        for (int i = 0; i < n; i++) {
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
-            if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
-        }
-        cJSON_Delete(q);
-        assert_true(limited >= 1);
-        assert_int_equal(n, 2 + limited);
+        vsegment_public_pair(&f, sets, 0.5, b == 0 ? 3.5 : 5.0);
         vstop(&f);
     }
 }
