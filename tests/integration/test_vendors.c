@@ -186,6 +186,18 @@ static void vrun(vfix *f, cmd_result *r, const char *const *env, const char *a1,
     vrun4(f, r, env, a1, a2, a3, NULL);
 }
 
+/* Runs `retirectl --config CFG a1 [a2]`, asserts the exit status (unless want < 0) and that
+ * `needle` is in its stdout or stderr. */
+static void vrun_has(vfix *f, int want, const char *needle, const char *a1, const char *a2)
+{
+    cmd_result r;
+    vrun(f, &r, NULL, a1, a2, NULL);
+    int ok = (want < 0 || r.status == want) && (strstr(r.out, needle) || strstr(r.err, needle));
+    if (!ok) fprintf(stderr, "expected status %d and \"%s\"; got %d:\n%s\n%s\n", want, needle, r.status, r.out, r.err);
+    cmd_result_free(&r);
+    assert_true(ok);
+}
+
 /* GET a sim control path and parse it. */
 static cJSON *vget(vfix *f, const char *path)
 {
@@ -667,24 +679,56 @@ static void test_salesforce_cases(void **state)
     vstop(&f);
 }
 
+/* Writes a client-credentials Salesforce config whose token host is given by `host_yaml`. */
+static void vsf_oauth_config(vfix *f, const char *host_yaml)
+{
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
+                         "salesforce_auth: client_credentials\nsalesforce_client_id: sim-sf-client\n"
+                         "salesforce_client_secret: sim-sf-client-secret\n"
+                         "salesforce_assignee: retirement-admin@example.com\n%s"
+                         "retirement_pipeline:\n" SF_ONLY,
+                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, f->sim.base_url, host_yaml) > 0);
+    free(f->cfg);
+    f->cfg = write_temp_file("config.yml", text);
+    free(text);
+}
+
+/* Client credentials are refused on login.salesforce.com (Salesforce needs the org's My Domain):
+ * without salesforce_domain: <name>.my or salesforce_login_url, check-config fails naming both
+ * and a run is refused before anything is sent; a My Domain passes. */
+static void test_salesforce_oauth_needs_my_domain(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    static const char *const bad[] = {"", "salesforce_domain: login\n", "salesforce_domain: test\n"};
+    static const char *const says[] = {"FAIL  settings and pipeline", "salesforce_auth is client_credentials",
+                                       "salesforce_domain: <name>.my", "salesforce_login_url"};
+    for (int i = 0; i < 3; i++) {
+        vsf_oauth_config(&f, bad[i]);
+        for (int k = 0; k < 4; k++) vrun_has(&f, 249, says[k], "check-config", NULL);
+    }
+    vrun_has(&f, 255, "My Domain", "retire", "vera_vendor");
+    assert_int_equal(vcount(&f, "POST", "/services/oauth2/token"), 0);
+    free(vassert_state(&f, "vera_vendor", "PENDING"));
+    vsf_oauth_config(&f, "salesforce_domain: acme.my\n");
+    vrun_has(&f, -1, "ok    settings and pipeline", "check-config", NULL);
+    /* the token request goes to the My Domain host (previewed: that host is not reachable here) */
+    vrun_has(&f, 0, "https://acme.my.salesforce.com/services/oauth2/token", "plan", "vera_vendor");
+    vstop(&f);
+}
+
 /* Salesforce OAuth 2.0 client credentials (salesforce_auth: client_credentials). */
 static void test_salesforce_oauth(void **state)
 {
     (void)state;
     vfix f;
     vstart(&f, NULL);
-    const char *u = f.sim.base_url;
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
-                         "salesforce_auth: client_credentials\nsalesforce_client_id: sim-sf-client\n"
-                         "salesforce_client_secret: sim-sf-client-secret\n"
-                         "salesforce_assignee: retirement-admin@example.com\n"
-                         "salesforce_login_url: %s/vendor/salesforce\n"
-                         "retirement_pipeline:\n" SF_ONLY,
-                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, u, u) > 0);
-    f.cfg = write_temp_file("config.yml", text);
-    free(text);
+    char host[512];
+    snprintf(host, sizeof host, "salesforce_login_url: %s/vendor/salesforce\n", f.sim.base_url);
+    vsf_oauth_config(&f, host);
     cmd_result r;
     vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
     if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
@@ -1027,6 +1071,7 @@ int main(void)
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
+        cmocka_unit_test_teardown(test_salesforce_oauth_needs_my_domain, vteardown),
         cmocka_unit_test_teardown(test_missing_email, vteardown),
         cmocka_unit_test_teardown(test_salesforce_username_escape_and_query_error, vteardown),
         cmocka_unit_test_teardown(test_salesforce_task_unsuccessful, vteardown),
