@@ -380,6 +380,12 @@ static void test_full_pipeline_all_five(void **state)
     q = vrequests(&f, "POST", "/sobjects/Task/");
     assert_int_equal(cJSON_GetArraySize(q), 1);
     assert_non_null(strstr(req_field(q, 0, "body"), "{\"Description\": \"A user data retirement request"));
+    /* simple-salesforce 1.12.5's defaults, as upstream pins: API 57.0, SOAP client name */
+    assert_non_null(strstr(req_field(q, 0, "path"), "/services/data/v57.0/sobjects/Task/"));
+    cJSON_Delete(q);
+    q = vrequests(&f, "POST", "/vendor/salesforce/services/Soap/u/57.0");
+    assert_int_equal(cJSON_GetArraySize(q), 1);
+    assert_non_null(strstr(req_field(q, 0, "body"), "<urn:client>simple-salesforce</urn:client>"));
     cJSON_Delete(q);
     /* Segment: Config API body */
     q = vrequests(&f, "POST", "/vendor/segment/v1beta/workspaces/sim-workspace/regulations");
@@ -752,7 +758,7 @@ static void test_salesforce_task_unsuccessful(void **state)
     vfix f;
     const char *sets[] = {"salesforce_task_fail=1", NULL};
     vstart(&f, sets);
-    vconfig(&f, SF_ONLY, NULL, 0);
+    vconfig(&f, SF_ONLY, "salesforce_api_version: \"59.0\"\n", 0); /* a newer version is an option */
     cmd_result r;
     vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
     assert_int_equal(r.status, 252);
@@ -762,7 +768,8 @@ static void test_salesforce_task_unsuccessful(void **state)
     char *log = vassert_state(&f, "vera_vendor", "ERRORED");
     assert_non_null(strstr(log, "Unable to create retirement task for email vera@example.com"));
     free(log);
-    assert_int_equal(vcount(&f, "POST", "/sobjects/Task/"), 1);
+    assert_int_equal(vcount(&f, "POST", "/services/data/v59.0/sobjects/Task/"), 1);
+    assert_int_equal(vcount(&f, "POST", "/services/Soap/u/59.0"), 1);
     vstop(&f);
 }
 
@@ -844,7 +851,9 @@ static void test_salesforce_username_escape_and_query_error(void **state)
     assert_int_equal(r.status, 252);
     cmd_result_free(&r);
     char *log = vassert_state(&f, "vera_vendor", "ERRORED");
-    assert_non_null(strstr(log, "Error Code 500. Response content: [{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"));
+    /* str(exc) + "\n" + str(exc.content), as upstream records a simple-salesforce error */
+    assert_non_null(strstr(log, "Error Code 500. Response content: [{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"
+                                "\n[{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"));
     free(log);
     assert_int_equal(vcount(&f, "GET", "/query/"), 1);
     /* next learner: the fault is used up; the assignee query carries the escaped quote */
@@ -1049,7 +1058,7 @@ static void test_dry_run_previews(void **state)
     assert_non_null(strstr(r.out, "https://analytics.eu.amplitude.com/api/2/deletions/users"));
     assert_non_null(strstr(r.out, "https://api.hubapi.com/contacts/v1/contact/email/vera@example.com/profile"));
     assert_non_null(strstr(r.out, "https://email.eu-west-1.amazonaws.com/"));
-    assert_non_null(strstr(r.out, "https://login.salesforce.com/services/Soap/u/59.0"));
+    assert_non_null(strstr(r.out, "https://login.salesforce.com/services/Soap/u/57.0"));
     assert_non_null(strstr(r.out, "https://platform.segmentapis.com/v1beta/workspaces/sim-workspace/regulations"));
     assert_non_null(strstr(r.out, "Bearer ********"));
     cmd_result_free(&r);
