@@ -235,6 +235,20 @@ static int vcount(vfix *f, const char *method, const char *part)
     return n;
 }
 
+/* Vendor requests whose method matches, path contains `part` and answer was `status`. */
+static int vcount_status(vfix *f, const char *method, const char *part, int status)
+{
+    cJSON *q = vrequests(f, method, part);
+    int n = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, q) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
+        if (cJSON_IsNumber(st) && (int)st->valuedouble == status) n++;
+    }
+    cJSON_Delete(q);
+    return n;
+}
+
 /* String field `key` of request number i (0-based) of a vrequests list. */
 static const char *req_field(const cJSON *list, int i, const char *key)
 {
@@ -272,6 +286,31 @@ static char *vassert_state(vfix *f, const char *user, const char *state)
     char *out = strdup(cJSON_IsString(resp) ? resp->valuestring : "");
     cJSON_Delete(l);
     return out;
+}
+
+/* `retirectl retire USER` exits 0 with `needle` in its log and leaves the learner COMPLETE. */
+static void vretire_complete(vfix *f, const char *const *env, const char *user, const char *needle)
+{
+    cmd_result r;
+    vrun(f, &r, env, "retire", user, NULL);
+    if (r.status != 0 || !strstr(r.err, needle)) fprintf(stderr, "expected \"%s\":\n%s\n%s\n", needle, r.out, r.err);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, needle));
+    cmd_result_free(&r);
+    free(vassert_state(f, user, "COMPLETE"));
+}
+
+/* `retirectl retire USER` exits 252 and leaves the learner ERRORED with `needle` in its record. */
+static void vretire_errored(vfix *f, const char *const *env, const char *user, const char *needle)
+{
+    cmd_result r;
+    vrun(f, &r, env, "retire", user, NULL);
+    assert_int_equal(r.status, 252);
+    cmd_result_free(&r);
+    char *log = vassert_state(f, user, "ERRORED");
+    if (!strstr(log, needle)) fprintf(stderr, "record of %s lacks \"%s\":\n%s\n", user, needle, log);
+    assert_non_null(strstr(log, needle));
+    free(log);
 }
 
 /* The LMS user id of a learner, as text. */
@@ -408,12 +447,7 @@ static void test_not_found_is_success(void **state)
     const char *sets[] = {"hubspot_absent=nora@example.com", "salesforce_no_lead=nora@example.com", NULL};
     vstart(&f, sets);
     vconfig(&f, NULL, NULL, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "nora_nolead", NULL);
-    assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.err, "No action taken because no lead was found in Salesforce."));
-    cmd_result_free(&r);
-    free(vassert_state(&f, "nora_nolead", "COMPLETE"));
+    vretire_complete(&f, NULL, "nora_nolead", "No action taken because no lead was found in Salesforce.");
     assert_int_equal(vcount(&f, "GET", "/vendor/hubspot/contacts/v1/contact/email/nora@example.com/profile"), 1);
     assert_int_equal(vcount(&f, "DELETE", "/vendor/hubspot/"), 0);
     assert_int_equal(vcount(&f, "POST", "/vendor/ses/"), 0);
@@ -591,6 +625,60 @@ static void test_hubspot_gdpr_v3(void **state)
     assert_string_equal(cJSON_GetArrayItem(g, 0)->valuestring, "vera@example.com");
     cJSON_Delete(hs);
     vstop(&f);
+}
+
+#define HS_ONLY "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n"
+
+/* HubSpot v3 GDPR delete answering 404 is not retried: with HubSpot's OBJECT_NOT_FOUND body there
+ * is no such contact (the step succeeds), any other 404 (a wrong URL) fails at once. Before, both
+ * were retried RETRY_HUBSPOT_MAX_ATTEMPTS times. */
+static void test_hubspot_gdpr_404_not_retried(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    vconfig(&f, HS_ONLY, "hubspot_gdpr_delete: true\n", 0);
+    const char *env[] = {"RETRY_HUBSPOT_MAX_ATTEMPTS=3", NULL};
+    vfault(&f, "{\"endpoint\":\"hubspot_gdpr_delete\",\"status\":404,\"times\":1,\"body\":{\"status\":\"error\","
+               "\"message\":\"Object not found.\",\"correlationId\":\"c-1\",\"category\":\"OBJECT_NOT_FOUND\"}}");
+    vretire_complete(&f, env, "vera_vendor", "No action taken because no user was found in Hubspot.");
+    assert_int_equal(vcount(&f, "POST", "/crm/v3/objects/contacts/gdpr-delete"), 1);
+    vfault(&f, "{\"endpoint\":\"hubspot_gdpr_delete\",\"status\":404,\"body\":\"<html>Not Found</html>\"}");
+    vretire_errored(&f, env, "wes_second", "Hubspot GDPR deletion failed with HTTP 404: <html>Not Found</html>");
+    assert_int_equal(vcount(&f, "POST", "/crm/v3/objects/contacts/gdpr-delete"), 2);
+    vstop(&f);
+}
+
+/* HubSpot's burst limit (1 request per 3 s in v3 mode; 2 in v1, where a learner is a lookup and a
+ * delete): the second learner gets a 429 with Retry-After and waits that long instead of the
+ * 0.01 s test backoff, which spent its 5 attempts inside the window and left it ERRORED. */
+static void test_hubspot_429_retry_after(void **state)
+{
+    (void)state;
+    for (int v3 = 0; v3 < 2; v3++) {
+        vfix f;
+        const char *sets[] = {v3 ? "hubspot_rate_limit=1" : "hubspot_rate_limit=2", "hubspot_rate_window_seconds=3",
+                              NULL};
+        vstart(&f, sets);
+        vconfig(&f, HS_ONLY, v3 ? "hubspot_gdpr_delete: true\nstep_timeout_seconds: 20\n" : "step_timeout_seconds: 20\n", 0);
+        cmd_result r;
+        vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+        assert_int_equal(r.status, 0);
+        cmd_result_free(&r);
+        vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+        if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+        assert_int_equal(r.status, 0);
+        static const char backoff[] = "Backing off delete_user(...) for ";
+        const char *b = strstr(r.err, backoff);
+        assert_non_null(b);
+        double wait = strtod(b + sizeof backoff - 1, NULL);
+        if (wait < 1.0 || wait > 3.0) fprintf(stderr, "waited %.2f s:\n%s\n", wait, r.err);
+        assert_true(wait >= 1.0 && wait <= 3.0);
+        cmd_result_free(&r);
+        free(vassert_state(&f, "wes_second", "COMPLETE"));
+        assert_int_equal(vcount_status(&f, v3 ? "POST" : "GET", "/vendor/hubspot/", 429), 1);
+        vstop(&f);
+    }
 }
 
 #define SF_ONLY "  - ['RETIRING_SALESFORCE', 'SALESFORCE_COMPLETE', 'SALESFORCE', 'retire_learner']\n"
@@ -805,21 +893,10 @@ static void test_missing_email(void **state)
     vfix f;
     vstart(&f, NULL);
     vconfig(&f, "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n", NULL, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "nel_noemail", NULL);
-    assert_int_equal(r.status, 252);
-    cmd_result_free(&r);
-    char *log = vassert_state(&f, "nel_noemail", "ERRORED");
-    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
-    free(log);
+    vretire_errored(&f, NULL, "nel_noemail", "Expected an email address for user to delete, but received None.");
     assert_int_equal(vcount(&f, "GET", "/vendor/hubspot/"), 0);
     vconfig(&f, SF_ONLY, NULL, 0);
-    vrun(&f, &r, NULL, "retire", "ned_noemail", NULL);
-    assert_int_equal(r.status, 252);
-    cmd_result_free(&r);
-    log = vassert_state(&f, "ned_noemail", "ERRORED");
-    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
-    free(log);
+    vretire_errored(&f, NULL, "ned_noemail", "Expected an email address for user to delete, but received None.");
     assert_int_equal(vcount(&f, "GET", "/vendor/salesforce/"), 0);
     vstop(&f);
 }
@@ -974,15 +1051,9 @@ static void vsegment_public_pair(vfix *f, const char *const *sets, double min_wa
     assert_true(wait > min_wait && wait <= max_wait);
     cmd_result_free(&r);
     free(vassert_state(f, "wes_second", "COMPLETE"));
-    cJSON *q = vrequests(f, "POST", "/vendor/segment-public/regulations");
-    int n = cJSON_GetArraySize(q), limited = 0;
-    for (int i = 0; i < n; i++) {
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
-        if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
-    }
-    cJSON_Delete(q);
+    int limited = vcount_status(f, "POST", "/vendor/segment-public/regulations", 429);
     assert_true(limited >= 1);
-    assert_int_equal(n, 2 + limited);
+    assert_int_equal(vcount(f, "POST", "/vendor/segment-public/regulations"), 2 + limited);
 }
 
 /* Segment Public API with a regulation quota of 1 per 3 s window: the second learner gets a 429
@@ -1078,6 +1149,8 @@ int main(void)
         cmocka_unit_test_teardown(test_hubspot_failures, vteardown),
         cmocka_unit_test_teardown(test_hubspot_alert_failure, vteardown),
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_gdpr_404_not_retried, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_429_retry_after, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth_needs_my_domain, vteardown),
