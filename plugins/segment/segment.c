@@ -185,7 +185,9 @@ static double segment_quota_reset_wait(const rd_http_response *resp)
 {
     char v[128];
     if (!vk_header(resp, "X-Regulation-RateLimit-Quota-Reset", v, sizeof v)) return -1;
-    double now = (double)time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + ts.tv_nsec / 1e9; /* the header has milliseconds */
     double at = segment_iso8601(v);
     if (at >= 0) return at > now ? at - now + 0.1 : 0.1; /* a little past the reset */
     char *end = NULL;

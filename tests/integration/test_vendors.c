@@ -249,6 +249,20 @@ static int vcount_status(vfix *f, const char *method, const char *part, int stat
     return n;
 }
 
+/* The longest wait a run's log announces as `prefix` followed by seconds ("Trying again in " for
+ * Segment, "Backing off delete_user(...) for " for Braze and HubSpot), or -1 when there is none. */
+static double vmax_wait(const char *log, const char *prefix)
+{
+    double most = -1;
+    for (const char *p = log; (p = strstr(p, prefix)); p++) {
+        double w = strtod(p + strlen(prefix), NULL);
+        if (w > most) most = w;
+    }
+    return most;
+}
+
+#define BACKOFF "Backing off delete_user(...) for "
+
 /* String field `key` of request number i (0-based) of a vrequests list. */
 static const char *req_field(const cJSON *list, int i, const char *key)
 {
@@ -488,6 +502,32 @@ static void test_braze_outage_retries_then_errors(void **state)
     vstop(&f);
 }
 
+/* Braze's rate limit of 1 request per 5 s: the second learner's delete gets a 429 whose
+ * X-RateLimit-Reset (UTC epoch seconds) says when the window ends; the plugin waits for it instead
+ * of its 0.01 s test backoff (5 attempts inside the window left the learner ERRORED). */
+static void test_braze_429_waits_for_window(void **state)
+{
+    (void)state;
+    vfix f;
+    const char *sets[] = {"braze_rate_limit=1", "braze_rate_window_seconds=5", NULL};
+    vstart(&f, sets);
+    vconfig(&f, "  - ['RETIRING_BRAZE', 'BRAZE_COMPLETE', 'BRAZE', 'delete_user']\n", "step_timeout_seconds: 20\n", 0);
+    vretire_complete(&f, NULL, "vera_vendor", "Braze user deletion succeeded");
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    double wait = vmax_wait(r.err, BACKOFF);
+    assert_true(wait >= 1.0 && wait <= 7.0);
+    cmd_result_free(&r);
+    free(vassert_state(&f, "wes_second", "COMPLETE"));
+    assert_int_equal(vcount_status(&f, "POST", "/vendor/braze/users/delete", 429), 1);
+    cJSON *bz = vstate(&f, "braze");
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(bz, "delete_calls")->valuedouble, 2);
+    cJSON_Delete(bz);
+    vstop(&f);
+}
+
 /* Braze 404 is fatal at once, with the body's message (upstream test_delete_fatal_error). */
 static void test_braze_fatal_error(void **state)
 {
@@ -649,7 +689,7 @@ static void test_hubspot_gdpr_404_not_retried(void **state)
     vstop(&f);
 }
 
-/* HubSpot's burst limit (1 request per 3 s in v3 mode; 2 in v1, where a learner is a lookup and a
+/* HubSpot's burst limit (1 request per 5 s in v3 mode; 2 in v1, where a learner is a lookup and a
  * delete): the second learner gets a 429 with Retry-After and waits that long instead of the
  * 0.01 s test backoff, which spent its 5 attempts inside the window and left it ERRORED. */
 static void test_hubspot_429_retry_after(void **state)
@@ -657,7 +697,7 @@ static void test_hubspot_429_retry_after(void **state)
     (void)state;
     for (int v3 = 0; v3 < 2; v3++) {
         vfix f;
-        const char *sets[] = {v3 ? "hubspot_rate_limit=1" : "hubspot_rate_limit=2", "hubspot_rate_window_seconds=3",
+        const char *sets[] = {v3 ? "hubspot_rate_limit=1" : "hubspot_rate_limit=2", "hubspot_rate_window_seconds=5",
                               NULL};
         vstart(&f, sets);
         vconfig(&f, HS_ONLY, v3 ? "hubspot_gdpr_delete: true\nstep_timeout_seconds: 20\n" : "step_timeout_seconds: 20\n", 0);
@@ -668,12 +708,9 @@ static void test_hubspot_429_retry_after(void **state)
         vrun(&f, &r, NULL, "retire", "wes_second", NULL);
         if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
         assert_int_equal(r.status, 0);
-        static const char backoff[] = "Backing off delete_user(...) for ";
-        const char *b = strstr(r.err, backoff);
-        assert_non_null(b);
-        double wait = strtod(b + sizeof backoff - 1, NULL);
-        if (wait < 1.0 || wait > 3.0) fprintf(stderr, "waited %.2f s:\n%s\n", wait, r.err);
-        assert_true(wait >= 1.0 && wait <= 3.0);
+        double wait = vmax_wait(r.err, BACKOFF);
+        if (wait < 1.0 || wait > 5.0) fprintf(stderr, "waited %.2f s:\n%s\n", wait, r.err);
+        assert_true(wait >= 1.0 && wait <= 5.0);
         cmd_result_free(&r);
         free(vassert_state(&f, "wes_second", "COMPLETE"));
         assert_int_equal(vcount_status(&f, v3 ? "POST" : "GET", "/vendor/hubspot/", 429), 1);
@@ -1017,16 +1054,6 @@ static void test_segment_ecommerce_id(void **state)
     vstop(&f);
 }
 
-/* The longest "Trying again in N seconds" wait in a run's log, or -1 when there is none. */
-static double vmax_retry_wait(const char *log)
-{
-    double most = -1;
-    for (const char *p = log; (p = strstr(p, "Trying again in ")); p++) {
-        double w = strtod(p + 16, NULL);
-        if (w > most) most = w;
-    }
-    return most;
-}
 
 /* Starts a sim with `sets`, runs the Segment Public API step (20 s step timeout) for vera_vendor
  * and then wes_second, and checks the second one was rate limited at least once, waited more
@@ -1046,7 +1073,7 @@ static void vsegment_public_pair(vfix *f, const char *const *sets, double min_wa
     vrun(f, &r, NULL, "retire", "wes_second", NULL);
     if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
     assert_int_equal(r.status, 0);
-    double wait = vmax_retry_wait(r.err);
+    double wait = vmax_wait(r.err, "Trying again in ");
     if (wait <= min_wait || wait > max_wait) fprintf(stderr, "waited %.2f s, expected (%.1f, %.1f]\n", wait, min_wait, max_wait);
     assert_true(wait > min_wait && wait <= max_wait);
     cmd_result_free(&r);
@@ -1056,16 +1083,16 @@ static void vsegment_public_pair(vfix *f, const char *const *sets, double min_wa
     assert_int_equal(vcount(f, "POST", "/vendor/segment-public/regulations"), 2 + limited);
 }
 
-/* Segment Public API with a regulation quota of 1 per 3 s window: the second learner gets a 429
- * whose only hint is X-Regulation-RateLimit-Quota-Reset, an ISO 8601 time ~3 s away (as Segment
+/* Segment Public API with a regulation quota of 1 per 5 s window: the second learner gets a 429
+ * whose only hint is X-Regulation-RateLimit-Quota-Reset, an ISO 8601 time up to 5 s away (as Segment
  * sends it, no Retry-After); the plugin waits until then and succeeds. Reading the header as a
  * number ("2026") made it wait the whole 300 s cap: the 20 s step timeout catches that. */
 static void test_segment_public_api_rate_limit(void **state)
 {
     (void)state;
     vfix f;
-    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=3", NULL};
-    vsegment_public_pair(&f, sets, 0, 4.0);
+    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=5", NULL};
+    vsegment_public_pair(&f, sets, 0, 5.2);
     cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
     char uid[32], want[256];
     vuid(&f, "vera_vendor", uid, sizeof uid);
@@ -1081,7 +1108,7 @@ static void test_segment_public_api_rate_limit(void **state)
     vstop(&f);
 }
 
-/* Segment Public API rate limit of 1 request per 3 s: the second learner's POST gets Segment's
+/* Segment Public API rate limit of 1 request per 5 s: the second learner's POST gets Segment's
  * documented 429, once with errors[0].data.msBeforeNext in the body and once with a plain body
  * where only the X-RateLimit-Reset date (RFC 5322) says when the window ends. The plugin waits
  * that long (not its 0.01 s test backoff, which spent the 4 attempts inside the window and left
@@ -1092,8 +1119,8 @@ static void test_segment_public_api_429(void **state)
     static const char *const bodies[] = {"segment_public_rate_body=full", "segment_public_rate_body=plain"};
     for (int b = 0; b < 2; b++) {
         vfix f;
-        const char *sets[] = {"segment_public_rate_limit=1", "segment_public_rate_window_seconds=3", bodies[b], NULL};
-        vsegment_public_pair(&f, sets, 0.5, b == 0 ? 3.5 : 5.0);
+        const char *sets[] = {"segment_public_rate_limit=1", "segment_public_rate_window_seconds=5", bodies[b], NULL};
+        vsegment_public_pair(&f, sets, 0.09, b == 0 ? 5.2 : 7.0);
         vstop(&f);
     }
 }
@@ -1145,6 +1172,7 @@ int main(void)
         cmocka_unit_test_teardown(test_not_found_is_success, vteardown),
         cmocka_unit_test_teardown(test_braze_outage_retries_then_errors, vteardown),
         cmocka_unit_test_teardown(test_braze_fatal_error, vteardown),
+        cmocka_unit_test_teardown(test_braze_429_waits_for_window, vteardown),
         cmocka_unit_test_teardown(test_amplitude_retry_and_fatal, vteardown),
         cmocka_unit_test_teardown(test_hubspot_failures, vteardown),
         cmocka_unit_test_teardown(test_hubspot_alert_failure, vteardown),
