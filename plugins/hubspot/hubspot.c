@@ -160,6 +160,28 @@ static void hubspot_url_host(const char *url, char *buf, size_t len)
     buf[n] = '\0';
 }
 
+/* Appends the SigV4 canonical URI of an absolute URL: its path ("/" when empty) as sent, URI-encoded
+ * once more except '/' (AWS double-encodes the path for every service but S3). */
+static void hubspot_canonical_path(const char *url, vk_buf *out)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    p += strcspn(p, "/?#");
+    size_t n = *p == '/' ? strcspn(p, "?#") : 0;
+    if (n == 0) {
+        vk_buf_add(out, "/");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '/') {
+            vk_buf_add(out, "/");
+        } else {
+            char one[2] = {p[i], '\0'};
+            vk_quote_aws(out, one);
+        }
+    }
+}
+
 /* Sends the alert once; 0 on a 2xx, else -1 with a reason in why. */
 static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, size_t why_len)
 {
@@ -191,7 +213,9 @@ static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, s
     const char *signed_headers = has_session ? "content-type;host;x-amz-date;x-amz-security-token"
                                              : "content-type;host;x-amz-date";
     vk_buf creq = {0};
-    vk_buf_addf(&creq, "POST\n/\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", ctype, hostport, amzdate);
+    vk_buf_add(&creq, "POST\n");
+    hubspot_canonical_path(h->ses_url, &creq); /* the path of hubspot_ses_url, not always "/" */
+    vk_buf_addf(&creq, "\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", ctype, hostport, amzdate);
     if (has_session) vk_buf_addf(&creq, "x-amz-security-token:%s\n", session);
     vk_buf_addf(&creq, "\n%s\n%s", signed_headers, payload_hash);
     vk_sha256_of(vk_buf_str(&creq), creq.len, digest);

@@ -669,6 +669,36 @@ static void test_hubspot_gdpr_v3(void **state)
 
 #define HS_ONLY "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n"
 
+/* The SES alert's SigV4 signature covers the path of hubspot_ses_url (here a relay path with a
+ * character AWS encodes), as AWS checks it; signing "/" was rejected with SignatureDoesNotMatch. */
+static void test_hubspot_alert_signs_path(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
+                         "hubspot_api_key: sim-hubspot-token\nhubspot_api_url: %s/vendor/hubspot\n"
+                         "hubspot_aws_region: eu-west-1\nhubspot_from_address: retirement@example.com\n"
+                         "hubspot_alert_email: marketing@example.com\nhubspot_ses_url: %s/vendor/ses/relay/eu=1\n"
+                         "retirement_pipeline:\n" HS_ONLY,
+                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, f.sim.base_url, f.sim.base_url, f.sim.base_url) > 0);
+    f.cfg = write_temp_file("config.yml", text);
+    free(text);
+    const char *env[] = {"MAX_EMAIL_TRIES=2", NULL};
+    cmd_result r;
+    vrun(&f, &r, env, "retire", "vera_vendor", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    assert_int_equal(vcount_status(&f, "POST", "/vendor/ses/relay/eu=1/", 200), 1);
+    cJSON *ses = vstate(&f, "ses");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ses, "sent")), 1);
+    cJSON_Delete(ses);
+    vstop(&f);
+}
+
 /* HubSpot v3 GDPR delete answering 404 is not retried: with HubSpot's OBJECT_NOT_FOUND body there
  * is no such contact (the step succeeds), any other 404 (a wrong URL) fails at once. Before, both
  * were retried RETRY_HUBSPOT_MAX_ATTEMPTS times. */
@@ -1178,6 +1208,7 @@ int main(void)
         cmocka_unit_test_teardown(test_hubspot_alert_failure, vteardown),
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
         cmocka_unit_test_teardown(test_hubspot_gdpr_404_not_retried, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_alert_signs_path, vteardown),
         cmocka_unit_test_teardown(test_hubspot_429_retry_after, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
