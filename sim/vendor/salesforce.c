@@ -214,7 +214,7 @@ static cJSON *sf_record(const char *type, const char *id)
     cJSON *a = cJSON_AddObjectToObject(r, "attributes");
     cJSON_AddStringToObject(a, "type", type);
     char url[128];
-    snprintf(url, sizeof url, "/services/data/v59.0/sobjects/%s/%s", type, id);
+    snprintf(url, sizeof url, "/services/data/v57.0/sobjects/%s/%s", type, id);
     cJSON_AddStringToObject(a, "url", url);
     cJSON_AddStringToObject(r, "Id", id);
     return r;
