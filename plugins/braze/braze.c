@@ -4,7 +4,9 @@
  * Pipeline method: delete_user. One POST {rest}/users/delete with
  * {"external_ids": [<user.id>]} and `Authorization: Bearer <braze_api_key>`.
  * < 400 is success; 429 and 5xx are retried with full-jitter exponential backoff up to
- * RETRY_BRAZE_MAX_ATTEMPTS (default 5) attempts in all; any other status fails at once.
+ * RETRY_BRAZE_MAX_ATTEMPTS (default 5) attempts in all; after a 429 the wait is until the rate
+ * limit window ends (X-RateLimit-Reset, UTC epoch seconds; capped by
+ * braze_max_rate_limit_wait_seconds, 90); any other status fails at once.
  * The message is the JSON body's "message" or the HTTP reason phrase:
  * "Braze user deletion failed due to <msg>".
  *
@@ -23,6 +25,7 @@ typedef struct braze {
     int ids_as_strings;
     int max_attempts;
     double retry_base;
+    double max_wait; /* cap on a 429's wait for the rate-limit window */
 } braze;
 
 /* Frees an instance. */
@@ -73,6 +76,7 @@ static void *braze_get_instance(const cJSON *config, const rd_host *host, char *
     b->ids_as_strings = host->config_bool(host, "braze_external_ids_as_strings", 0);
     b->max_attempts = vk_env_attempts("RETRY_BRAZE_MAX_ATTEMPTS", 5);
     b->retry_base = vk_retry_base(host);
+    b->max_wait = host->config_number(host, "braze_max_rate_limit_wait_seconds", 90);
     return b;
 }
 
@@ -115,6 +119,21 @@ static void braze_error_text(const rd_http_response *resp, char *buf, size_t len
     cJSON_Delete(j);
 }
 
+/* Seconds until a 429's rate-limit window ends, or -1: Retry-After when sent, else Braze's
+ * X-RateLimit-Reset (UTC epoch seconds; +1 s so the wait ends past it, whole seconds). */
+static double braze_window_wait(const rd_http_response *resp)
+{
+    if (resp->status != 429) return -1;
+    if (resp->retry_after_seconds >= 0) return resp->retry_after_seconds;
+    char v[64];
+    if (!vk_header(resp, "X-RateLimit-Reset", v, sizeof v)) return -1;
+    char *end = NULL;
+    double at = strtod(v, &end);
+    if (end == v || *end || at < 0) return -1;
+    double now = (double)time(NULL);
+    return (at > now ? at - now : 0) + 1.0;
+}
+
 /* delete_user: POST /users/delete with upstream retry rules. */
 static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *call)
 {
@@ -152,6 +171,7 @@ static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *ca
         }
         char text[1024];
         braze_error_text(&resp, text, sizeof text);
+        double window = braze_window_wait(&resp);
         host->http_free(host, &resp);
         rd_call_message(call, "Braze user deletion failed due to %s", text);
         host->log(host, RD_LOG_ERROR, "%s", call->message);
@@ -164,7 +184,8 @@ static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *ca
             st = RD_RETRYABLE;
             break;
         }
-        double wait = vk_expo_wait(b->retry_base, attempt);
+        /* after a 429, wait for the rate-limit window to end instead of the backoff */
+        double wait = window >= 0 ? (window > b->max_wait ? b->max_wait : window) : vk_expo_wait(b->retry_base, attempt);
         host->log(host, RD_LOG_INFO, "Backing off delete_user(...) for %.1fs (BrazeRecoverableException: %s)", wait,
                   call->message);
         if (vk_sleep(host, wait) != 0) {

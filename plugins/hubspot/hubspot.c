@@ -8,10 +8,12 @@
  *   DELETE {api}/contacts/v1/contact/vid/{vid}            -> 200, then the SES alert
  *   headers `content-type: application/json`, `authorization: Bearer <hubspot_api_key>`.
  *   Every non-success of the lookup or delete is retried: the whole lookup+delete is redone
- *   with full-jitter exponential backoff up to RETRY_HUBSPOT_MAX_ATTEMPTS (default 5) attempts.
+ *   with full-jitter exponential backoff up to RETRY_HUBSPOT_MAX_ATTEMPTS (default 5) attempts;
+ *   after a 429 the wait is its Retry-After (capped by hubspot_max_rate_limit_wait_seconds, 60).
  * hubspot_gdpr_delete: true (not upstream): POST {api}/crm/v3/objects/contacts/gdpr-delete
  *   {"objectId": "<email>", "idProperty": "email"}; any 2xx is success (HubSpot then also
- *   blocklists an unknown address); same retry rule; no alert (there is no vid to report).
+ *   blocklists an unknown address); a 404 OBJECT_NOT_FOUND is "no such contact" (success),
+ *   other 4xx but 429 fail at once, 429 and 5xx are retried as above; no alert (no vid).
  * SES alert (v1 mode, after a 200 delete): POST {ses}/ Action=SendEmail (SES v1 Query API)
  *   signed with AWS Signature V4 (computed here: vendorkit/sha256.h), From hubspot_from_address,
  *   To hubspot_alert_email, Subject "Alert: Hubspot Deletion", body
@@ -46,6 +48,7 @@ typedef struct hubspot {
     int max_attempts;
     int max_email_tries;
     double retry_base;
+    double max_wait; /* cap on a 429's Retry-After */
 } hubspot;
 
 static void hubspot_destroy(void *inst)
@@ -102,6 +105,7 @@ static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char
     h->max_attempts = vk_env_attempts("RETRY_HUBSPOT_MAX_ATTEMPTS", 5);
     h->max_email_tries = vk_env_attempts("MAX_EMAIL_TRIES", 10);
     h->retry_base = vk_retry_base(host);
+    h->max_wait = host->config_number(host, "hubspot_max_rate_limit_wait_seconds", 60);
     return h;
 }
 
@@ -156,6 +160,28 @@ static void hubspot_url_host(const char *url, char *buf, size_t len)
     buf[n] = '\0';
 }
 
+/* Appends the SigV4 canonical URI of an absolute URL: its path ("/" when empty) as sent, URI-encoded
+ * once more except '/' (AWS double-encodes the path for every service but S3). */
+static void hubspot_canonical_path(const char *url, vk_buf *out)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    p += strcspn(p, "/?#");
+    size_t n = *p == '/' ? strcspn(p, "?#") : 0;
+    if (n == 0) {
+        vk_buf_add(out, "/");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '/') {
+            vk_buf_add(out, "/");
+        } else {
+            char one[2] = {p[i], '\0'};
+            vk_quote_aws(out, one);
+        }
+    }
+}
+
 /* Sends the alert once; 0 on a 2xx, else -1 with a reason in why. */
 static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, size_t why_len)
 {
@@ -187,7 +213,9 @@ static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, s
     const char *signed_headers = has_session ? "content-type;host;x-amz-date;x-amz-security-token"
                                              : "content-type;host;x-amz-date";
     vk_buf creq = {0};
-    vk_buf_addf(&creq, "POST\n/\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", ctype, hostport, amzdate);
+    vk_buf_add(&creq, "POST\n");
+    hubspot_canonical_path(h->ses_url, &creq); /* the path of hubspot_ses_url, not always "/" */
+    vk_buf_addf(&creq, "\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", ctype, hostport, amzdate);
     if (has_session) vk_buf_addf(&creq, "x-amz-security-token:%s\n", session);
     vk_buf_addf(&creq, "\n%s\n%s", signed_headers, payload_hash);
     vk_sha256_of(vk_buf_str(&creq), creq.len, digest);
@@ -259,13 +287,26 @@ static int hubspot_send_alert(const hubspot *h, const char *vid, rd_call *call)
     return -1;
 }
 
-/* Result of one pass of the v1 flow. */
-typedef enum { HS_DONE, HS_NOT_FOUND, HS_RETRY, HS_TRANSPORT } hs_pass;
+/* Result of one pass of the v1 or v3 flow: HS_FAIL stops at once (no retry helps). */
+typedef enum { HS_DONE, HS_NOT_FOUND, HS_RETRY, HS_FAIL, HS_TRANSPORT } hs_pass;
+
+/* What a failed pass tells the retry loop. */
+typedef struct hs_failure {
+    int perm;           /* the status was a 4xx other than 429 */
+    double server_wait; /* a 429's Retry-After in seconds, or -1 */
+} hs_failure;
+
+/* Records a failed response's status class and Retry-After in f. */
+static void hubspot_note_failure(const rd_http_response *resp, hs_failure *f)
+{
+    f->perm = resp->status >= 400 && resp->status < 500 && resp->status != 429;
+    f->server_wait = resp->status == 429 ? resp->retry_after_seconds : -1;
+}
 
 /* One lookup + delete pass (v1). On HS_DONE *vid_out holds the deleted vid ("" when the profile
- * had none). On HS_RETRY / HS_TRANSPORT the message is in call; *perm says the status was a 4xx. */
+ * had none). On HS_RETRY / HS_TRANSPORT the message is in call and fail says what failed. */
 static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_out, size_t vid_len, rd_call *call,
-                               int *perm)
+                               hs_failure *fail)
 {
     const rd_host *host = h->host;
     char auth[2048];
@@ -277,7 +318,6 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
                            .retry = RD_RETRY_NONE, .secret_values = secrets};
     rd_http_response resp;
     memset(&resp, 0, sizeof resp);
-    *perm = 0;
     vid_out[0] = '\0';
     if (host->http(host, &req, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", h->api, resp.error);
@@ -294,7 +334,7 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     if (resp.status != 200) {
         rd_call_message(call, "Error attempted to get user_vid from Hubspot. Error: %s", vk_body(&resp));
         host->log(host, RD_LOG_ERROR, "%s", call->message);
-        *perm = resp.status >= 400 && resp.status < 500 && resp.status != 429;
+        hubspot_note_failure(&resp, fail);
         host->http_free(host, &resp);
         return HS_RETRY;
     }
@@ -328,6 +368,7 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     }
     vk_buf_free(&durl);
     long code = resp.status;
+    hubspot_note_failure(&resp, fail);
     host->http_free(host, &resp);
     if (code == 200) {
         host->log(host, RD_LOG_INFO, "User successfully deleted from Hubspot");
@@ -339,7 +380,6 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
                                     : "Hubspot user deletion failed due to unknown reasons";
     rd_call_message(call, "%s", msg);
     host->log(host, RD_LOG_ERROR, "%s", msg);
-    *perm = code >= 400 && code < 500 && code != 429;
     return HS_RETRY;
 }
 
@@ -353,8 +393,10 @@ static void hubspot_v3_body(const char *email, vk_buf *out)
     cJSON_Delete(b);
 }
 
-/* One v3 GDPR-delete pass. */
-static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *call, int *perm)
+/* One v3 GDPR-delete pass. Not upstream, so no upstream retry rule to keep: a 4xx other than
+ * 429 is not retried (HS_FAIL), and a 404 with HubSpot's OBJECT_NOT_FOUND category means there is
+ * no such contact (HS_NOT_FOUND; another 404, e.g. a wrong hubspot_api_url, fails). */
+static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *call, hs_failure *fail)
 {
     const rd_host *host = h->host;
     char auth[2048];
@@ -370,7 +412,6 @@ static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *cal
                            .secret_values = secrets};
     rd_http_response resp;
     memset(&resp, 0, sizeof resp);
-    *perm = 0;
     hs_pass r;
     if (host->http(host, &req, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", url, resp.error);
@@ -381,12 +422,18 @@ static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *cal
     } else {
         cJSON *j = cJSON_ParseWithLength(vk_body(&resp), resp.body_len);
         const cJSON *m = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "message") : NULL;
-        rd_call_message(call, "Hubspot GDPR deletion failed with HTTP %ld: %s", resp.status,
-                        cJSON_IsString(m) ? m->valuestring : vk_body(&resp));
+        const cJSON *cat = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "category") : NULL;
+        hubspot_note_failure(&resp, fail);
+        if (resp.status == 404 && cJSON_IsString(cat) && strcmp(cat->valuestring, "OBJECT_NOT_FOUND") == 0) {
+            host->log(host, RD_LOG_INFO, "No action taken because no user was found in Hubspot.");
+            r = HS_NOT_FOUND;
+        } else {
+            rd_call_message(call, "Hubspot GDPR deletion failed with HTTP %ld: %s", resp.status,
+                            cJSON_IsString(m) ? m->valuestring : vk_body(&resp));
+            host->log(host, RD_LOG_ERROR, "%s", call->message);
+            r = fail->perm ? HS_FAIL : HS_RETRY;
+        }
         cJSON_Delete(j);
-        host->log(host, RD_LOG_ERROR, "%s", call->message);
-        *perm = resp.status >= 400 && resp.status < 500 && resp.status != 429;
-        r = HS_RETRY;
     }
     host->http_free(host, &resp);
     vk_buf_free(&body);
@@ -402,9 +449,9 @@ static rd_status hubspot_delete_user(void *inst, const cJSON *learner, rd_call *
     if (!email) return RD_FAILED;
     for (int attempt = 1;; attempt++) {
         char vid[128] = "";
-        int perm = 0;
-        hs_pass r = h->gdpr_v3 ? hubspot_v3_pass(h, email, call, &perm)
-                               : hubspot_v1_pass(h, email, vid, sizeof vid, call, &perm);
+        hs_failure fail = {0, -1};
+        hs_pass r = h->gdpr_v3 ? hubspot_v3_pass(h, email, call, &fail)
+                               : hubspot_v1_pass(h, email, vid, sizeof vid, call, &fail);
         if (r == HS_NOT_FOUND) {
             rd_call_message(call, "None");
             return RD_NOT_FOUND;
@@ -418,8 +465,11 @@ static rd_status hubspot_delete_user(void *inst, const cJSON *learner, rd_call *
             host->log(host, RD_LOG_ERROR, "%s", call->message);
             return RD_RETRYABLE;
         }
-        if (attempt >= h->max_attempts) return perm ? RD_FAILED : RD_RETRYABLE;
-        double wait = vk_expo_wait(h->retry_base, attempt);
+        if (r == HS_FAIL) return RD_FAILED;
+        if (attempt >= h->max_attempts) return fail.perm ? RD_FAILED : RD_RETRYABLE;
+        /* a 429's Retry-After (HubSpot's burst window) instead of the backoff, capped */
+        double wait = fail.server_wait >= 0 ? (fail.server_wait > h->max_wait ? h->max_wait : fail.server_wait)
+                                            : vk_expo_wait(h->retry_base, attempt);
         host->log(host, RD_LOG_INFO, "Backing off delete_user(...) for %.1fs (HubspotException: %s)", wait,
                   call->message);
         if (vk_sleep(host, wait) != 0) return RD_RETRYABLE;

@@ -20,13 +20,17 @@
  *
  * Config: salesforce_user, salesforce_password, salesforce_token, salesforce_domain (default
  * login; "test" for sandboxes), salesforce_assignee; not upstream: salesforce_auth,
- * salesforce_client_id, salesforce_client_secret, salesforce_api_version (default 59.0),
+ * salesforce_client_id, salesforce_client_secret, salesforce_api_version (default 57.0, as the
+ * simple-salesforce 1.12.5 upstream pins; set "59.0" or newer to move on),
  * salesforce_login_url (default https://{domain}.salesforce.com), salesforce_instance_url
  * (overrides the REST base the login returns).
  */
 #include "../vendorkit/vendorkit.h"
 
-#define SF_DEFAULT_VERSION "59.0"
+/* simple-salesforce 1.12.5 (what upstream pins): API 57.0 and SOAP client name
+ * "simple-salesforce"; 59.0 is only the default from 1.12.6 (salesforce_api_version: "59.0"). */
+#define SF_DEFAULT_VERSION "57.0"
+#define SF_CLIENT_NAME "simple-salesforce"
 #define SF_TASK_DESCRIPTION                                                                                    \
     "A user data retirement request has been made for %s who has been identified as a lead in Salesforce. " \
     "Please manually retire the user data for this lead."
@@ -214,7 +218,8 @@ static int sf_send(const salesforce *s, const rd_http_request *req, rd_http_resp
     return -1;
 }
 
-/* Fills call with simple-salesforce's exception text for an HTTP status >= 300. */
+/* Fills call with simple-salesforce's exception text for an HTTP status >= 300, followed by
+ * "\n" and the response content, as upstream records it. */
 static void sf_http_error(rd_call *call, const rd_http_response *resp, const char *url, const char *name)
 {
     vk_buf content = {0};
@@ -226,13 +231,15 @@ static void sf_http_error(rd_call *call, const rd_http_response *resp, const cha
     }
     cJSON_Delete(j);
     const char *c = vk_buf_str(&content);
+    /* str(exc), then "\n" + str(exc.content) as upstream's ERRORED text adds for an exception
+     * with a .content (simple-salesforce's HTTP errors have one) */
     switch (resp->status) {
-    case 300: rd_call_message(call, "More than one record for %s. Response content: %s", url, c); break;
-    case 400: rd_call_message(call, "Malformed request %s. Response content: %s", url, c); break;
-    case 401: rd_call_message(call, "Expired session for %s. Response content: %s", url, c); break;
-    case 403: rd_call_message(call, "Request refused for %s. Response content: %s", url, c); break;
-    case 404: rd_call_message(call, "Resource %s Not Found. Response content: %s", name, c); break;
-    default: rd_call_message(call, "Error Code %ld. Response content: %s", resp->status, c); break;
+    case 300: rd_call_message(call, "More than one record for %s. Response content: %s\n%s", url, c, c); break;
+    case 400: rd_call_message(call, "Malformed request %s. Response content: %s\n%s", url, c, c); break;
+    case 401: rd_call_message(call, "Expired session for %s. Response content: %s\n%s", url, c, c); break;
+    case 403: rd_call_message(call, "Request refused for %s. Response content: %s\n%s", url, c, c); break;
+    case 404: rd_call_message(call, "Resource %s Not Found. Response content: %s\n%s", name, c, c); break;
+    default: rd_call_message(call, "Error Code %ld. Response content: %s\n%s", resp->status, c, c); break;
     }
     vk_buf_free(&content);
 }
@@ -312,7 +319,7 @@ static int sf_login_soap(salesforce *s, rd_call *call)
                      "        xmlns:urn=\"urn:partner.soap.sforce.com\">\n"
                      "    <env:Header>\n"
                      "        <urn:CallOptions>\n"
-                     "            <urn:client>RestForce</urn:client>\n"
+                     "            <urn:client>" SF_CLIENT_NAME "</urn:client>\n"
                      "            <urn:defaultNamespace>sf</urn:defaultNamespace>\n"
                      "        </urn:CallOptions>\n"
                      "    </env:Header>\n"

@@ -14,8 +14,10 @@
  *   public_api: POST {segment_public_api_url, default https://api.segmentapis.com}/regulations,
  *     {"regulationType": "SUPPRESS_WITH_DELETE", "subjectType": "USER_ID", "subjectIds": [...]};
  *     success = 2xx with data.regulateId. The workspace slug is not used.
- * Retries (both modes): 429 and 5xx up to 4 attempts in all (full-jitter exponential backoff,
- * or exactly Retry-After / X-Regulation-RateLimit-Quota-Reset when the server sends one);
+ * Retries (both modes): 429 and 5xx up to 4 attempts in all: full-jitter exponential backoff,
+ * or the wait the server asks for: Retry-After, a 429's errors[0].data.msBeforeNext or
+ * X-RateLimit-Reset (RFC 5322 date), X-Regulation-RateLimit-Quota-Reset (ISO 8601), capped by
+ * segment_max_rate_limit_wait_seconds (300);
  * timeouts up to 4 attempts with a jittered 30 s wait; other statuses fail at once. Failure
  * message as upstream: b'Error was encountered for params: {...} \n\n Response: ...'.
  */
@@ -154,27 +156,100 @@ static void segment_error_message(rd_call *call, const cJSON *params, const char
     vk_buf_free(&msg);
 }
 
-/* Seconds the server asked us to wait (Retry-After, else the regulation quota reset), or -1. */
+/* Epoch seconds of an ISO 8601 UTC timestamp as Segment writes X-Regulation-RateLimit-Quota-Reset
+ * ("2026-12-03T08:12:44.000Z"; fraction and a "+HH:MM" offset optional), or -1. */
+static double segment_iso8601(const char *v)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) return -1;
+    double frac = 0;
+    if (*p == '.') {
+        char *end = NULL;
+        frac = strtod(p, &end);
+        p = end;
+    }
+    double t = (double)timegm(&tm) + frac;
+    int oh = 0, om = 0;
+    if (*p == 'Z' || *p == '\0') return t;
+    if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh, &om) == 2)
+        return *p == '+' ? t - (oh * 3600 + om * 60) : t + (oh * 3600 + om * 60);
+    return -1;
+}
+
+/* Seconds from now until the quota resets, from X-Regulation-RateLimit-Quota-Reset, or -1.
+ * Segment sends ISO 8601 with milliseconds; a plain number is read as seconds (or epoch
+ * seconds / milliseconds when that large). */
+static double segment_quota_reset_wait(const rd_http_response *resp)
+{
+    char v[128];
+    if (!vk_header(resp, "X-Regulation-RateLimit-Quota-Reset", v, sizeof v)) return -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + ts.tv_nsec / 1e9; /* the header has milliseconds */
+    double at = segment_iso8601(v);
+    if (at >= 0) return at > now ? at - now + 0.1 : 0.1; /* a little past the reset */
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (end == v || *end || d < 0) return -1;
+    if (d > 1e12) d /= 1000.0;              /* epoch milliseconds */
+    if (d > 1e9) d = d > now ? d - now : 0; /* epoch seconds */
+    return d;
+}
+
+/* Epoch seconds of an RFC 5322 date as Segment writes X-RateLimit-Reset ("Thu, 03 Dec 2026
+ * 08:12:44 GMT" or "... +0000"; the weekday optional), or -1. Month names are matched here, not
+ * through the locale. */
+static double segment_rfc5322(const char *v)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *comma = strchr(v, ',');
+    const char *p = comma ? comma + 1 : v;
+    char mon[4] = "", zone[16] = "GMT";
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(p, " %d %3s %d %d:%d:%d %15s", &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+               zone) < 6)
+        return -1;
+    const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+    if (!m || (m - months) % 3) return -1;
+    tm.tm_mon = (int)(m - months) / 3;
+    tm.tm_year -= 1900;
+    double t = (double)timegm(&tm);
+    if ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5) {
+        int off = ((zone[1] - '0') * 10 + (zone[2] - '0')) * 3600 + ((zone[3] - '0') * 10 + (zone[4] - '0')) * 60;
+        t += zone[0] == '+' ? -off : off;
+    }
+    return t;
+}
+
+/* Seconds to wait after a 429 of the Public API rate limit, or -1: the body's
+ * errors[0].data.msBeforeNext, else the X-RateLimit-Reset date (docs.segmentapis.com, Rate Limits). */
+static double segment_rate_limit_wait(const rd_http_response *resp)
+{
+    double wait = -1;
+    cJSON *j = cJSON_ParseWithLength(vk_body(resp), resp->body_len);
+    const cJSON *e0 = cJSON_GetArrayItem(cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "errors") : NULL, 0);
+    const cJSON *data = cJSON_IsObject(e0) ? cJSON_GetObjectItemCaseSensitive(e0, "data") : NULL;
+    const cJSON *ms = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "msBeforeNext") : NULL;
+    if (cJSON_IsNumber(ms) && ms->valuedouble >= 0) wait = ms->valuedouble / 1000.0 + 0.1;
+    cJSON_Delete(j);
+    char v[128];
+    if (wait < 0 && vk_header(resp, "X-RateLimit-Reset", v, sizeof v)) {
+        double at = segment_rfc5322(v), now = (double)time(NULL);
+        if (at >= 0) wait = (at > now ? at - now : 0) + 1.0; /* whole seconds: one more to be past it */
+    }
+    return wait;
+}
+
+/* Seconds the server asked us to wait, or -1: Retry-After, then (on a 429) the rate-limit wait,
+ * then the regulation quota reset. */
 static double segment_server_wait(const rd_http_response *resp)
 {
     if (resp->retry_after_seconds >= 0) return resp->retry_after_seconds;
-    char v[128];
-    if (vk_header(resp, "Retry-After", v, sizeof v)) {
-        char *end = NULL;
-        double d = strtod(v, &end);
-        if (end != v && d >= 0) return d;
-    }
-    if (vk_header(resp, "X-Regulation-RateLimit-Quota-Reset", v, sizeof v)) {
-        char *end = NULL;
-        double d = strtod(v, &end);
-        if (end != v && d >= 0) {
-            double now = (double)time(NULL);
-            if (d > 1e12) d /= 1000.0;       /* epoch milliseconds */
-            if (d > 1e9) d = d > now ? d - now : 0; /* epoch seconds */
-            return d;
-        }
-    }
-    return -1;
+    double wait = resp->status == 429 ? segment_rate_limit_wait(resp) : -1;
+    return wait >= 0 ? wait : segment_quota_reset_wait(resp);
 }
 
 static rd_status segment_send(segment *s, const cJSON *params, rd_call *call);

@@ -2,7 +2,9 @@
  * Auth: "Authorization: Bearer <braze_api_key>" (option braze_api_key, default sim-braze-key),
  * else 401 {"message": "Invalid API key"}. Body: exactly one identifier type; external_ids is an
  * array of 1..50 strings or numbers, else 400 {"message": ...}. Success: 201
- * {"deleted": n, "message": "success"}. Fault endpoint: braze_delete (learner matched by user id). */
+ * {"deleted": n, "message": "success"}. Rate limit: options braze_rate_limit (0 = off) per
+ * braze_rate_window_seconds (60), X-RateLimit-* headers, 429 over it. Fault endpoint: braze_delete
+ * (learner matched by user id). */
 #include "vendor.h"
 
 #include <pthread.h>
@@ -13,6 +15,7 @@
 static pthread_mutex_t braze_mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *braze_deleted; /* array of the external ids deleted, as sent */
 static long braze_calls;
+static vsim_window braze_window; /* the per-minute rate limit of /users/delete */
 
 void vsim_braze_reset(void)
 {
@@ -21,6 +24,7 @@ void vsim_braze_reset(void)
     braze_deleted = cJSON_CreateArray();
     braze_calls = 0;
     pthread_mutex_unlock(&braze_mu);
+    vsim_window_clear(&braze_window);
 }
 
 cJSON *vsim_braze_dump(void)
@@ -40,6 +44,31 @@ static int braze_bad(sim_response *resp, const char *msg)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "message", msg);
     sim_respond_json(resp, 400, o);
+    return 1;
+}
+
+/* Braze's rate limit (option braze_rate_limit requests per braze_rate_window_seconds, default 60;
+ * 0 = off): every answer carries X-RateLimit-Limit / -Remaining / -Reset (UTC epoch seconds of
+ * the window's end, as Braze documents); over it, 429 {"message": ...}. 1 when it answered. */
+static int braze_rate_limited(sim_server *s, sim_response *resp)
+{
+    long limit = atol(vsim_opt(s, "braze_rate_limit", "0"));
+    if (limit <= 0) return 0;
+    long remaining = 0;
+    int64_t reset_ms = 0;
+    int ok = vsim_window_take(&braze_window, limit, 1000 * atol(vsim_opt(s, "braze_rate_window_seconds", "60")),
+                              &remaining, &reset_ms);
+    char v[32];
+    snprintf(v, sizeof v, "%ld", limit);
+    sim_response_add_header(resp, "X-RateLimit-Limit", v);
+    snprintf(v, sizeof v, "%ld", remaining > 0 ? remaining : 0);
+    sim_response_add_header(resp, "X-RateLimit-Remaining", v);
+    snprintf(v, sizeof v, "%lld", (long long)((reset_ms + 999) / 1000)); /* whole seconds, never early */
+    sim_response_add_header(resp, "X-RateLimit-Reset", v);
+    if (ok) return 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "message", "API rate limit exceeded");
+    sim_respond_json(resp, 429, o);
     return 1;
 }
 
@@ -67,6 +96,10 @@ int vsim_braze_route(sim_server *s, const sim_request *req, const char *sub, sim
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "message", "Invalid API key");
         sim_respond_json(resp, 401, o);
+        return 1;
+    }
+    if (braze_rate_limited(s, resp)) {
+        cJSON_Delete(body);
         return 1;
     }
     if (!cJSON_IsObject(body)) {

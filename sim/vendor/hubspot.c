@@ -1,9 +1,11 @@
 /* retirectl-sim: HubSpot contacts API emulation under /vendor/hubspot.
  *   GET    /contacts/v1/contact/email/{email}/profile  200 {"vid", "properties"...} | 404
  *   DELETE /contacts/v1/contact/vid/{vid}               200 {"vid", "deleted": true, "reason": "OK"} | 404
- *   POST   /crm/v3/objects/contacts/gdpr-delete         204 (an unknown e-mail is blocklisted)
+ *   POST   /crm/v3/objects/contacts/gdpr-delete         204 (an unknown e-mail is blocklisted);
+ *          with no idProperty, objectId is a contact id: 404 OBJECT_NOT_FOUND when unknown
  * Every e-mail is a contact (vid derived from it) unless listed in option hubspot_absent
- * (comma-separated) or already deleted. Auth: "Bearer <hubspot_api_key>" (default
+ * (comma-separated) or already deleted. Burst limit: options hubspot_rate_limit (0 = off) per
+ * hubspot_rate_window_seconds (10): 429 RATE_LIMIT with Retry-After. Auth: "Bearer <hubspot_api_key>" (default
  * sim-hubspot-token), else 401 with HubSpot's error shape. Fault endpoints: hubspot_lookup,
  * hubspot_delete, hubspot_gdpr_delete. */
 #include "vendor.h"
@@ -19,6 +21,7 @@ static cJSON *hs_deleted;     /* object: email -> vid (deleted through v1) */
 static cJSON *hs_gdpr;        /* array of e-mails GDPR-deleted (v3) */
 static cJSON *hs_blocklisted; /* array of unknown e-mails blocklisted by v3 */
 static long hs_lookups;
+static vsim_window hs_window; /* the portal's burst limit */
 
 void vsim_hubspot_reset(void)
 {
@@ -33,6 +36,7 @@ void vsim_hubspot_reset(void)
     hs_blocklisted = cJSON_CreateArray();
     hs_lookups = 0;
     pthread_mutex_unlock(&hs_mu);
+    vsim_window_clear(&hs_window);
 }
 
 cJSON *vsim_hubspot_dump(void)
@@ -78,6 +82,40 @@ static void hs_error(sim_response *resp, int status, const char *category, const
     sim_respond_json(resp, status, o);
 }
 
+/* The portal's burst limit (option hubspot_rate_limit requests per hubspot_rate_window_seconds,
+ * default 10; 0 = off): every answer carries X-HubSpot-RateLimit-Max / -Remaining /
+ * -Interval-Milliseconds; over it, HubSpot's 429 {"status": "error", "errorType": "RATE_LIMIT",
+ * "policyName": "TEN_SECONDLY_ROLLING", ...} with Retry-After (seconds to the window's end).
+ * Returns 1 when it answered. */
+static int hs_rate_limited(sim_server *s, sim_response *resp)
+{
+    long limit = atol(vsim_opt(s, "hubspot_rate_limit", "0"));
+    if (limit <= 0) return 0;
+    long window_ms = 1000 * atol(vsim_opt(s, "hubspot_rate_window_seconds", "10"));
+    long remaining = 0;
+    int64_t reset_ms = 0;
+    int ok = vsim_window_take(&hs_window, limit, window_ms, &remaining, &reset_ms);
+    char v[32];
+    snprintf(v, sizeof v, "%ld", window_ms);
+    sim_response_add_header(resp, "X-HubSpot-RateLimit-Interval-Milliseconds", v);
+    snprintf(v, sizeof v, "%ld", limit);
+    sim_response_add_header(resp, "X-HubSpot-RateLimit-Max", v);
+    snprintf(v, sizeof v, "%ld", remaining > 0 ? remaining : 0);
+    sim_response_add_header(resp, "X-HubSpot-RateLimit-Remaining", v);
+    if (ok) return 0;
+    int64_t wait_ms = reset_ms - vsim_now_ms();
+    snprintf(v, sizeof v, "%ld", (long)((wait_ms > 0 ? wait_ms : 0) + 999) / 1000);
+    sim_response_add_header(resp, "Retry-After", v);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "error");
+    cJSON_AddStringToObject(o, "message", "You have reached your ten_secondly_rolling limit.");
+    cJSON_AddStringToObject(o, "errorType", "RATE_LIMIT");
+    cJSON_AddStringToObject(o, "correlationId", "5f1c0c1e-0000-4000-8000-00000000sim1");
+    cJSON_AddStringToObject(o, "policyName", "TEN_SECONDLY_ROLLING");
+    sim_respond_json(resp, 429, o);
+    return 1;
+}
+
 int vsim_hubspot_route(sim_server *s, const sim_request *req, const char *sub, sim_response *resp)
 {
     static const char lookup_prefix[] = "/contacts/v1/contact/email/";
@@ -94,6 +132,7 @@ int vsim_hubspot_route(sim_server *s, const sim_request *req, const char *sub, s
                  "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
         return 1;
     }
+    if (hs_rate_limited(s, resp)) return 1;
     if (strcmp(endpoint, "hubspot_lookup") == 0) {
         const char *e = sub + sizeof lookup_prefix - 1;
         const char *slash = strstr(e, "/profile");
@@ -161,6 +200,27 @@ int vsim_hubspot_route(sim_server *s, const sim_request *req, const char *sub, s
         cJSON_Delete(body);
         hs_error(resp, 400, "VALIDATION_ERROR", "Invalid input JSON: objectId (string) is required; idProperty "
                                                 "must be \"email\" when given");
+        return 1;
+    }
+    if (!prop) { /* objectId is a contact id: a known, live contact or 404 */
+        pthread_mutex_lock(&hs_mu);
+        const char *email = NULL;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, hs_known) if ((long)c->valuedouble == strtol(id->valuestring, NULL, 10)) email = c->string;
+        char *e = email ? strdup(email) : NULL;
+        pthread_mutex_unlock(&hs_mu);
+        if (!e || !hs_exists(s, e)) {
+            free(e);
+            cJSON_Delete(body);
+            hs_error(resp, 404, "OBJECT_NOT_FOUND", "Object not found. objectId are usually numeric.");
+            return 1;
+        }
+        pthread_mutex_lock(&hs_mu);
+        cJSON_AddItemToArray(hs_gdpr, cJSON_CreateString(e));
+        pthread_mutex_unlock(&hs_mu);
+        free(e);
+        cJSON_Delete(body);
+        sim_respond_empty(resp, 204);
         return 1;
     }
     int exists = hs_exists(s, id->valuestring);

@@ -95,8 +95,8 @@ static char *sf_xml_text(const char *xml, const char *tag)
     return out;
 }
 
-/* The SOAP login. */
-static int sf_soap_login(sim_server *s, const sim_request *req, sim_response *resp)
+/* The SOAP login at /services/Soap/u/{ver}: serverUrl carries the version asked for. */
+static int sf_soap_login(sim_server *s, const sim_request *req, const char *ver, sim_response *resp)
 {
     char *user = sf_xml_text(req->body, "n1:username");
     char *pass = sf_xml_text(req->body, "n1:password");
@@ -130,12 +130,12 @@ static int sf_soap_login(sim_server *s, const sim_request *req, sim_response *re
     snprintf(xml, sizeof xml,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope "
              "xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns=\"urn:partner.soap.sforce.com\">"
-             "<soapenv:Body><loginResponse><result><metadataServerUrl>%s/vendor/salesforce/services/Soap/m/59.0/"
+             "<soapenv:Body><loginResponse><result><metadataServerUrl>%s/vendor/salesforce/services/Soap/m/%.16s/"
              "00DSIM0000000001</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-             "<serverUrl>%s/vendor/salesforce/services/Soap/u/59.0/00DSIM0000000001</serverUrl><sessionId>%s"
+             "<serverUrl>%s/vendor/salesforce/services/Soap/u/%.16s/00DSIM0000000001</serverUrl><sessionId>%s"
              "</sessionId><userId>005SIM0000000000001</userId></result></loginResponse></soapenv:Body>"
              "</soapenv:Envelope>",
-             sim_base_url(s), sim_base_url(s), SF_SESSION);
+             sim_base_url(s), ver, sim_base_url(s), ver, SF_SESSION);
     sim_respond_text(resp, 200, "text/xml", xml);
     return 1;
 }
@@ -214,7 +214,7 @@ static cJSON *sf_record(const char *type, const char *id)
     cJSON *a = cJSON_AddObjectToObject(r, "attributes");
     cJSON_AddStringToObject(a, "type", type);
     char url[128];
-    snprintf(url, sizeof url, "/services/data/v59.0/sobjects/%s/%s", type, id);
+    snprintf(url, sizeof url, "/services/data/v57.0/sobjects/%s/%s", type, id);
     cJSON_AddStringToObject(a, "url", url);
     cJSON_AddStringToObject(r, "Id", id);
     return r;
@@ -325,7 +325,7 @@ int vsim_salesforce_route(sim_server *s, const sim_request *req, const char *sub
 {
     if (strncmp(sub, "/services/Soap/u/", 17) == 0) {
         if (sim_fault_check(s, "salesforce_login", req, NULL, resp)) return 1;
-        return sf_soap_login(s, req, resp);
+        return sf_soap_login(s, req, sub + 17, resp);
     }
     if (strcmp(sub, "/services/oauth2/token") == 0) {
         if (sim_fault_check(s, "salesforce_oauth", req, NULL, resp)) return 1;

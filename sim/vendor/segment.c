@@ -5,11 +5,17 @@
  * Public API under /vendor/segment-public:
  *   POST /regulations {"regulationType", "subjectType": "USER_ID", "subjectIds": [...]} ->
  *        200 {"data": {"regulateId": "..."}} with X-Regulation-RateLimit-Remaining and
- *        X-Regulation-RateLimit-Quota-Reset; over quota 429 with Retry-After.
+ *        X-Regulation-RateLimit-Quota-Reset (ISO 8601, 2026-12-03T08:12:44.000Z); over the quota
+ *        429 with those headers and no Retry-After (Segment documents none).
  *   GET /regulations/{id} -> {"data": {"regulation": {...}}}.
+ *   The Public API rate limit (every request): X-RateLimit-Consumed / -Remaining / -Reset
+ *   (RFC 5322 date); over it 429 {"errors": [{"type": "RequestError", "message": "Too many
+ *   requests", "data": {"remainingPoints", "msBeforeNext", "consumedPoints"}}]}.
  * Options (defaults): segment_auth_token (sim-segment-token), segment_workspace_slug
- * (sim-workspace), segment_public_quota (0 = unlimited: requests allowed per window),
- * segment_public_window_seconds (2). Errors: Config API {"error", "code"}; Public API
+ * (sim-workspace), segment_public_quota (0 = unlimited: regulations allowed per window),
+ * segment_public_window_seconds (2), segment_public_rate_limit (0 = off: requests per rate
+ * window), segment_public_rate_window_seconds (60), segment_public_rate_body (full, or plain:
+ * a 429 body without data, so only X-RateLimit-Reset tells the wait). Errors: Config API {"error", "code"}; Public API
  * {"errors": [{"type", "message"}]}. Fault endpoints: segment_regulate, segment_public_regulate,
  * segment_status (learner matched by the first value when it is a user id). */
 #include "vendor.h"
@@ -18,19 +24,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static pthread_mutex_t seg_mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *seg_regs; /* array of {id, api, type, values} */
-static long seg_window_start, seg_window_used;
+static vsim_window seg_rate;  /* Public API rate limit (every request) */
+static vsim_window seg_quota; /* regulation quota (regulation requests) */
 
 void vsim_segment_reset(void)
 {
     pthread_mutex_lock(&seg_mu);
     cJSON_Delete(seg_regs);
     seg_regs = cJSON_CreateArray();
-    seg_window_start = seg_window_used = 0;
     pthread_mutex_unlock(&seg_mu);
+    vsim_window_clear(&seg_rate);
+    vsim_window_clear(&seg_quota);
 }
 
 cJSON *vsim_segment_dump(void)
@@ -166,6 +173,61 @@ int vsim_segment_route(sim_server *s, const sim_request *req, const char *sub, s
     return rc;
 }
 
+/* X-Regulation-RateLimit-Remaining and -Quota-Reset (ISO 8601 with milliseconds, as Segment
+ * sends it, e.g. 2026-12-03T08:12:44.000Z). */
+static void seg_quota_headers(sim_response *resp, long remaining, int64_t reset_ms)
+{
+    char v[64];
+    snprintf(v, sizeof v, "%ld", remaining);
+    sim_response_add_header(resp, "X-Regulation-RateLimit-Remaining", v);
+    vsim_iso8601(reset_ms, v, sizeof v);
+    sim_response_add_header(resp, "X-Regulation-RateLimit-Quota-Reset", v);
+}
+
+/* The Public API rate limit (option segment_public_rate_limit requests per
+ * segment_public_rate_window_seconds, default 60; 0 = off). When on, every answer carries
+ * X-RateLimit-Consumed / -Remaining / -Reset (RFC 5322 date); over the limit it answers here
+ * with Segment's documented 429: {"errors": [{"type": "RequestError", "message": "Too many
+ * requests", "data": {"remainingPoints", "msBeforeNext", "consumedPoints"}}]} (the body is
+ * {"errors": [{"type", "message"}]} without data when segment_public_rate_body=plain). Returns 1
+ * when it answered. */
+static int seg_rate_limited(sim_server *s, sim_response *resp)
+{
+    long limit = atol(vsim_opt(s, "segment_public_rate_limit", "0"));
+    if (limit <= 0) return 0;
+    long remaining = 0;
+    int64_t reset_ms = 0;
+    int ok = vsim_window_take(&seg_rate, limit, 1000 * atol(vsim_opt(s, "segment_public_rate_window_seconds", "60")),
+                              &remaining, &reset_ms);
+    long consumed = ok ? limit - remaining : limit + 1;
+    if (!ok) {
+        if (vsim_opt_has(s, "segment_public_rate_body", "plain")) {
+            seg_pub_error(resp, 429, "RequestError", "Too many requests");
+        } else {
+            int64_t wait = reset_ms - vsim_now_ms();
+            cJSON *o = cJSON_CreateObject();
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "errors"), e);
+            cJSON_AddStringToObject(e, "type", "RequestError");
+            cJSON_AddStringToObject(e, "message", "Too many requests");
+            cJSON *d = cJSON_AddObjectToObject(e, "data");
+            cJSON_AddNumberToObject(d, "remainingPoints", 0);
+            cJSON_AddNumberToObject(d, "msBeforeNext", (double)(wait > 0 ? wait : 0));
+            cJSON_AddNumberToObject(d, "consumedPoints", (double)consumed);
+            sim_respond_json(resp, 429, o);
+        }
+    }
+    char v[64];
+    snprintf(v, sizeof v, "%ld", consumed);
+    sim_response_add_header(resp, "X-RateLimit-Consumed", v);
+    snprintf(v, sizeof v, "%ld", remaining > 0 ? remaining : 0);
+    sim_response_add_header(resp, "X-RateLimit-Remaining", v);
+    /* RFC 5322 has whole seconds: round the reset up so a client never wakes before it */
+    vsim_http_date(reset_ms + 999, v, sizeof v);
+    sim_response_add_header(resp, "X-RateLimit-Reset", v);
+    return !ok;
+}
+
 int vsim_segment_public_route(sim_server *s, const sim_request *req, const char *sub, sim_response *resp)
 {
     if (strncmp(sub, "/regulations", 12) != 0) return 0;
@@ -185,6 +247,10 @@ int vsim_segment_public_route(sim_server *s, const sim_request *req, const char 
         cJSON_Delete(body);
         return seg_pub_error(resp, 401, "unauthorized", "Unauthorized: the token is not valid for this workspace");
     }
+    if (seg_rate_limited(s, resp)) { /* the Public API rate limit counts every request */
+        cJSON_Delete(body);
+        return 1;
+    }
     if (reg_id) {
         cJSON *r = seg_find(reg_id);
         if (!r) return seg_pub_error(resp, 404, "not-found", "Regulation not found");
@@ -195,37 +261,16 @@ int vsim_segment_public_route(sim_server *s, const sim_request *req, const char 
         sim_respond_json(resp, 200, o);
         return 1;
     }
-    /* rate limit: quota requests per window */
+    /* the regulation quota */
     long quota = atol(vsim_opt(s, "segment_public_quota", "0"));
-    long window = atol(vsim_opt(s, "segment_public_window_seconds", "2"));
-    if (window < 1) window = 1;
-    long now = (long)time(NULL);
-    long remaining = -1, reset_at = 0;
-    int limited = 0;
-    if (quota > 0) {
-        pthread_mutex_lock(&seg_mu);
-        if (now - seg_window_start >= window) {
-            seg_window_start = now;
-            seg_window_used = 0;
-        }
-        if (seg_window_used >= quota) {
-            limited = 1;
-        } else {
-            seg_window_used++;
-        }
-        remaining = quota - seg_window_used;
-        reset_at = seg_window_start + window;
-        pthread_mutex_unlock(&seg_mu);
-    }
-    char num[32];
-    if (limited) {
+    long remaining = 0;
+    int64_t quota_reset = 0;
+    if (quota > 0 &&
+        !vsim_window_take(&seg_quota, quota, 1000 * atol(vsim_opt(s, "segment_public_window_seconds", "2")),
+                          &remaining, &quota_reset)) {
         cJSON_Delete(body);
-        seg_pub_error(resp, 429, "rate-limit", "Too many regulation requests: wait for the quota reset");
-        snprintf(num, sizeof num, "%ld", reset_at - now > 0 ? reset_at - now : 1);
-        sim_response_add_header(resp, "Retry-After", num);
-        sim_response_add_header(resp, "X-Regulation-RateLimit-Remaining", "0");
-        snprintf(num, sizeof num, "%ld", reset_at);
-        sim_response_add_header(resp, "X-Regulation-RateLimit-Quota-Reset", num);
+        seg_pub_error(resp, 429, "RequestError", "Regulation quota exceeded: wait for the quota reset");
+        seg_quota_headers(resp, 0, quota_reset);
         return 1;
     }
     const cJSON *type = cJSON_IsObject(body) ? cJSON_GetObjectItemCaseSensitive(body, "regulationType") : NULL;
@@ -250,12 +295,7 @@ int vsim_segment_public_route(sim_server *s, const sim_request *req, const char 
         cJSON *d = cJSON_AddObjectToObject(o, "data");
         cJSON_AddStringToObject(d, "regulateId", id);
         sim_respond_json(resp, 200, o);
-        if (quota > 0) {
-            snprintf(num, sizeof num, "%ld", remaining);
-            sim_response_add_header(resp, "X-Regulation-RateLimit-Remaining", num);
-            snprintf(num, sizeof num, "%ld", reset_at);
-            sim_response_add_header(resp, "X-Regulation-RateLimit-Quota-Reset", num);
-        }
+        if (quota > 0) seg_quota_headers(resp, remaining, quota_reset);
     }
     cJSON_Delete(body);
     return rc;

@@ -3,7 +3,8 @@
  * aws_secret_access_key (default sim-aws-secret); region from the credential scope, service "ses".
  * Errors as SES: 403 <ErrorResponse> with Code MissingAuthenticationToken / InvalidClientTokenId /
  * SignatureDoesNotMatch, 400 InvalidParameterValue. Success: 200 <SendEmailResponse> with a
- * MessageId. Fault endpoint: ses_send. */
+ * MessageId. The signature covers the request's real path (POST /vendor/ses/ or any path below
+ * it), as AWS computes it. Fault endpoint: ses_send. */
 #include "vendor.h"
 
 #include "../../plugins/vendorkit/sha256.h"
@@ -61,7 +62,7 @@ static int ses_auth_part(const char *auth, const char *key, char *buf, size_t le
 
 int vsim_ses_route(sim_server *s, const sim_request *req, const char *sub, sim_response *resp)
 {
-    if (strcmp(sub, "/") != 0 && strcmp(sub, "") != 0) return 0;
+    (void)sub; /* any path under /vendor/ses: SES answers on its endpoint's root, a proxy may add a path */
     if (sim_fault_check(s, "ses_send", req, NULL, resp)) return 1;
     if (strcmp(req->method, "POST") != 0) return ses_error(resp, 405, "Sender", "MethodNotAllowed", "POST only");
     const char *auth = req->authorization;
@@ -87,7 +88,15 @@ int vsim_ses_route(sim_server *s, const sim_request *req, const char *sub, sim_r
     /* canonical request over the headers named in SignedHeaders */
     char creq[16384];
     size_t off = 0;
-    off += (size_t)snprintf(creq + off, sizeof creq - off, "POST\n/\n\n");
+    off += (size_t)snprintf(creq + off, sizeof creq - off, "POST\n");
+    /* canonical URI: the path as received, URI-encoded once more except '/' (non-S3 SigV4) */
+    for (const unsigned char *p = (const unsigned char *)req->raw_path; *p && off + 4 < sizeof creq; p++) {
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr("-_.~/", *p))
+            creq[off++] = (char)*p;
+        else
+            off += (size_t)snprintf(creq + off, sizeof creq - off, "%%%02X", *p);
+    }
+    off += (size_t)snprintf(creq + off, sizeof creq - off, "\n\n");
     char names[256];
     snprintf(names, sizeof names, "%s", signed_headers);
     for (char *save = NULL, *h = strtok_r(names, ";", &save); h; h = strtok_r(NULL, ";", &save)) {

@@ -1,9 +1,11 @@
 /* retirectl-sim vendor dispatcher: implements sim.h's weak vendor hooks (see vendor.h). */
 #include "vendor.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *vsim_opt(sim_server *s, const char *name, const char *fallback)
 {
@@ -76,6 +78,62 @@ char *vsim_scalar_text(const cJSON *v)
     if (cJSON_IsTrue(v)) return strdup("True");
     if (cJSON_IsFalse(v)) return strdup("False");
     return strdup("None");
+}
+
+static pthread_mutex_t window_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t vsim_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vsim_window_take(vsim_window *w, long limit, int64_t window_ms, long *remaining, int64_t *reset_ms)
+{
+    int64_t now = vsim_now_ms();
+    if (window_ms < 1) window_ms = 1;
+    pthread_mutex_lock(&window_mu);
+    if (now - w->start_ms >= window_ms) {
+        w->start_ms = now;
+        w->used = 0;
+    }
+    int allowed = w->used < limit;
+    if (allowed) w->used++;
+    *remaining = limit - w->used;
+    *reset_ms = w->start_ms + window_ms;
+    pthread_mutex_unlock(&window_mu);
+    return allowed;
+}
+
+void vsim_window_clear(vsim_window *w)
+{
+    pthread_mutex_lock(&window_mu);
+    w->start_ms = 0;
+    w->used = 0;
+    pthread_mutex_unlock(&window_mu);
+}
+
+void vsim_iso8601(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char day[32];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", day, (int)(ms % 1000));
+}
+
+void vsim_http_date(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Strips "/vendor/<name>" from path when it starts with it; returns the rest or NULL. */

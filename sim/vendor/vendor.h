@@ -9,6 +9,8 @@
 
 #include "sim.h"
 
+#include <stdint.h>
+
 /* Each route gets `sub`, the path after "/vendor/<name>" (starts with '/' or is ""). Returns 1
  * when handled. */
 int vsim_braze_route(sim_server *s, const sim_request *req, const char *sub, sim_response *resp);
@@ -50,5 +52,23 @@ char *vsim_username_for_id(sim_server *s, const cJSON *id);
 unsigned long vsim_hash(const char *text);
 /* Python-like str() of a JSON scalar into a malloc'd string. */
 char *vsim_scalar_text(const cJSON *v);
+
+/* Wall-clock epoch milliseconds. */
+int64_t vsim_now_ms(void);
+/* A fixed rate-limit window (Braze per minute, Segment per window, HubSpot per 10 s). */
+typedef struct vsim_window {
+    int64_t start_ms; /* epoch milliseconds the current window began */
+    long used;        /* requests counted in it */
+} vsim_window;
+/* Counts one request against `limit` requests per `window_ms`; returns 1 when it is allowed, 0
+ * when the limit is reached. Sets *remaining (after this request) and *reset_ms (epoch ms when
+ * the window ends). Thread-safe (one lock for every window). */
+int vsim_window_take(vsim_window *w, long limit, int64_t window_ms, long *remaining, int64_t *reset_ms);
+/* Resets a window (under the same lock). */
+void vsim_window_clear(vsim_window *w);
+/* Epoch milliseconds as ISO 8601 UTC with milliseconds: 2026-12-03T08:12:44.000Z. */
+void vsim_iso8601(int64_t ms, char *buf, size_t len);
+/* Epoch milliseconds as an RFC 5322 / HTTP date: Thu, 03 Dec 2026 08:12:44 GMT. */
+void vsim_http_date(int64_t ms, char *buf, size_t len);
 
 #endif

@@ -190,6 +190,27 @@ static int validate_text_key(const cfg *c, const char *path, int allow_int, cons
     return 0;
 }
 
+/* Salesforce's OAuth 2.0 client-credentials flow is refused on login.salesforce.com and
+ * test.salesforce.com: it needs the org's My Domain host (docs/vendors.md). With
+ * salesforce_auth: client_credentials, salesforce_login_url or a My Domain salesforce_domain
+ * ("<name>.my", or "<name>--<sandbox>.sandbox.my") is required. */
+static int validate_salesforce_oauth(const cfg *c, const cfg_step *s, char *err, size_t err_len)
+{
+    const char *auth = cfg_string(c, "salesforce_auth");
+    if (!auth || strcmp(auth, "client_credentials") || !value_missing(c, "salesforce_login_url")) return 0;
+    const cJSON *d = cfg_get(c, "salesforce_domain");
+    const char *domain = cJSON_IsString(d) ? d->valuestring : "";
+    size_t n = strlen(domain);
+    if (n > 3 && !strcmp(domain + n - 3, ".my")) return 0;
+    char w[512];
+    cfg_set_err(err, err_len,
+                "%s: salesforce_auth is client_credentials, which Salesforce supports only on the org's My Domain "
+                "(not on %s.salesforce.com); set salesforce_domain: <name>.my (for https://<name>.my.salesforce.com) "
+                "or salesforce_login_url: https://<name>.my.salesforce.com (driver %s, pipeline row at line %d).",
+                d ? cfg_where(c, d, w, sizeof w) : c->path, *domain ? domain : "login", s->driver, s->line);
+    return -1;
+}
+
 int cfg_validate(const cfg *c, char *err, size_t err_len)
 {
     char w[512];
@@ -281,6 +302,7 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
             return -1;
         }
         free(repr);
+        if (!strcmp(s->driver, "SALESFORCE") && validate_salesforce_oauth(c, s, err, err_len)) return -1;
         /* a base URL the step will use must be an http(s) URL (upstream fails at run time with
          * "Invalid URL ... No scheme supplied", after the learner was moved into the step) */
         for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0]; d++) {

@@ -128,7 +128,8 @@ static int group_setup(void **state)
     (void)state;
     setenv("LC_ALL", "C.UTF-8", 1);
     setenv("RETIRECTL_TEST_BACKOFF_SCALE", "0.01", 1);
-    const char *args[] = {"--set", "segment_public_quota=1", "--set", "segment_public_window_seconds=30", NULL};
+    /* HubSpot's emulated burst limit answers the second request with a 429 and Retry-After */
+    const char *args[] = {"--set", "hubspot_rate_limit=1", "--set", "hubspot_rate_window_seconds=30", NULL};
     if (sim_start(&sim, args)) return -1;
     sim_ok("POST", "/__sim/learners",
            "[{\"username\": \"http_user\", \"state\": \"PENDING\", \"days_ago\": 10}]");
@@ -606,9 +607,9 @@ static void test_retry_after_parsed_and_4xx_not_retried(void **state)
     fixture f;
     fixture_open(&f, NULL);
     char url[256];
-    snprintf(url, sizeof url, "%s/vendor/segment-public/regulations", sim.base_url);
-    const char *headers[] = {"Authorization: Bearer sim-segment-token", "Content-Type: application/json", NULL};
-    const char *secrets[] = {"sim-segment-token", NULL};
+    snprintf(url, sizeof url, "%s/vendor/hubspot/crm/v3/objects/contacts/gdpr-delete", sim.base_url);
+    const char *headers[] = {"Authorization: Bearer sim-hubspot-token", "Content-Type: application/json", NULL};
+    const char *secrets[] = {"sim-hubspot-token", NULL};
     rd_http_request r;
     memset(&r, 0, sizeof r);
     r.method = "POST";
@@ -616,10 +617,10 @@ static void test_retry_after_parsed_and_4xx_not_retried(void **state)
     r.headers = headers;
     r.secret_values = secrets;
     r.retry = RD_RETRY_UPSTREAM;
-    r.body = "{\"regulationType\": \"SUPPRESS_WITH_DELETE\", \"subjectType\": \"USER_ID\", \"subjectIds\": [\"1\"]}";
+    r.body = "{\"objectId\": \"http_user@example.com\", \"idProperty\": \"email\"}";
     rd_http_response resp;
     assert_int_equal(http_send(f.h, &r, &resp), 0);
-    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.status, 204);
     assert_true(resp.retry_after_seconds < 0);
     http_response_free(&resp);
     assert_int_equal(http_send(f.h, &r, &resp), 0);
@@ -628,7 +629,7 @@ static void test_retry_after_parsed_and_4xx_not_retried(void **state)
     assert_true(resp.retry_after_seconds >= 1 && resp.retry_after_seconds <= 30);
     assert_non_null(strstr(resp.headers, "Retry-After"));
     http_response_free(&resp);
-    if (f.log.text) assert_null(strstr(f.log.text, "sim-segment-token"));
+    if (f.log.text) assert_null(strstr(f.log.text, "sim-hubspot-token"));
     fixture_close(&f);
 }
 

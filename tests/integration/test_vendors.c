@@ -186,6 +186,18 @@ static void vrun(vfix *f, cmd_result *r, const char *const *env, const char *a1,
     vrun4(f, r, env, a1, a2, a3, NULL);
 }
 
+/* Runs `retirectl --config CFG a1 [a2]`, asserts the exit status (unless want < 0) and that
+ * `needle` is in its stdout or stderr. */
+static void vrun_has(vfix *f, int want, const char *needle, const char *a1, const char *a2)
+{
+    cmd_result r;
+    vrun(f, &r, NULL, a1, a2, NULL);
+    int ok = (want < 0 || r.status == want) && (strstr(r.out, needle) || strstr(r.err, needle));
+    if (!ok) fprintf(stderr, "expected status %d and \"%s\"; got %d:\n%s\n%s\n", want, needle, r.status, r.out, r.err);
+    cmd_result_free(&r);
+    assert_true(ok);
+}
+
 /* GET a sim control path and parse it. */
 static cJSON *vget(vfix *f, const char *path)
 {
@@ -222,6 +234,34 @@ static int vcount(vfix *f, const char *method, const char *part)
     cJSON_Delete(a);
     return n;
 }
+
+/* Vendor requests whose method matches, path contains `part` and answer was `status`. */
+static int vcount_status(vfix *f, const char *method, const char *part, int status)
+{
+    cJSON *q = vrequests(f, method, part);
+    int n = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, q) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
+        if (cJSON_IsNumber(st) && (int)st->valuedouble == status) n++;
+    }
+    cJSON_Delete(q);
+    return n;
+}
+
+/* The longest wait a run's log announces as `prefix` followed by seconds ("Trying again in " for
+ * Segment, "Backing off delete_user(...) for " for Braze and HubSpot), or -1 when there is none. */
+static double vmax_wait(const char *log, const char *prefix)
+{
+    double most = -1;
+    for (const char *p = log; (p = strstr(p, prefix)); p++) {
+        double w = strtod(p + strlen(prefix), NULL);
+        if (w > most) most = w;
+    }
+    return most;
+}
+
+#define BACKOFF "Backing off delete_user(...) for "
 
 /* String field `key` of request number i (0-based) of a vrequests list. */
 static const char *req_field(const cJSON *list, int i, const char *key)
@@ -260,6 +300,31 @@ static char *vassert_state(vfix *f, const char *user, const char *state)
     char *out = strdup(cJSON_IsString(resp) ? resp->valuestring : "");
     cJSON_Delete(l);
     return out;
+}
+
+/* `retirectl retire USER` exits 0 with `needle` in its log and leaves the learner COMPLETE. */
+static void vretire_complete(vfix *f, const char *const *env, const char *user, const char *needle)
+{
+    cmd_result r;
+    vrun(f, &r, env, "retire", user, NULL);
+    if (r.status != 0 || !strstr(r.err, needle)) fprintf(stderr, "expected \"%s\":\n%s\n%s\n", needle, r.out, r.err);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, needle));
+    cmd_result_free(&r);
+    free(vassert_state(f, user, "COMPLETE"));
+}
+
+/* `retirectl retire USER` exits 252 and leaves the learner ERRORED with `needle` in its record. */
+static void vretire_errored(vfix *f, const char *const *env, const char *user, const char *needle)
+{
+    cmd_result r;
+    vrun(f, &r, env, "retire", user, NULL);
+    assert_int_equal(r.status, 252);
+    cmd_result_free(&r);
+    char *log = vassert_state(f, user, "ERRORED");
+    if (!strstr(log, needle)) fprintf(stderr, "record of %s lacks \"%s\":\n%s\n", user, needle, log);
+    assert_non_null(strstr(log, needle));
+    free(log);
 }
 
 /* The LMS user id of a learner, as text. */
@@ -368,6 +433,12 @@ static void test_full_pipeline_all_five(void **state)
     q = vrequests(&f, "POST", "/sobjects/Task/");
     assert_int_equal(cJSON_GetArraySize(q), 1);
     assert_non_null(strstr(req_field(q, 0, "body"), "{\"Description\": \"A user data retirement request"));
+    /* simple-salesforce 1.12.5's defaults, as upstream pins: API 57.0, SOAP client name */
+    assert_non_null(strstr(req_field(q, 0, "path"), "/services/data/v57.0/sobjects/Task/"));
+    cJSON_Delete(q);
+    q = vrequests(&f, "POST", "/vendor/salesforce/services/Soap/u/57.0");
+    assert_int_equal(cJSON_GetArraySize(q), 1);
+    assert_non_null(strstr(req_field(q, 0, "body"), "<urn:client>simple-salesforce</urn:client>"));
     cJSON_Delete(q);
     /* Segment: Config API body */
     q = vrequests(&f, "POST", "/vendor/segment/v1beta/workspaces/sim-workspace/regulations");
@@ -390,12 +461,7 @@ static void test_not_found_is_success(void **state)
     const char *sets[] = {"hubspot_absent=nora@example.com", "salesforce_no_lead=nora@example.com", NULL};
     vstart(&f, sets);
     vconfig(&f, NULL, NULL, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "nora_nolead", NULL);
-    assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.err, "No action taken because no lead was found in Salesforce."));
-    cmd_result_free(&r);
-    free(vassert_state(&f, "nora_nolead", "COMPLETE"));
+    vretire_complete(&f, NULL, "nora_nolead", "No action taken because no lead was found in Salesforce.");
     assert_int_equal(vcount(&f, "GET", "/vendor/hubspot/contacts/v1/contact/email/nora@example.com/profile"), 1);
     assert_int_equal(vcount(&f, "DELETE", "/vendor/hubspot/"), 0);
     assert_int_equal(vcount(&f, "POST", "/vendor/ses/"), 0);
@@ -433,6 +499,32 @@ static void test_braze_outage_retries_then_errors(void **state)
     log = vassert_state(&f, "wes_second", "ERRORED");
     assert_non_null(strstr(log, "Braze user deletion failed due to "));
     free(log);
+    vstop(&f);
+}
+
+/* Braze's rate limit of 1 request per 5 s: the second learner's delete gets a 429 whose
+ * X-RateLimit-Reset (UTC epoch seconds) says when the window ends; the plugin waits for it instead
+ * of its 0.01 s test backoff (5 attempts inside the window left the learner ERRORED). */
+static void test_braze_429_waits_for_window(void **state)
+{
+    (void)state;
+    vfix f;
+    const char *sets[] = {"braze_rate_limit=1", "braze_rate_window_seconds=5", NULL};
+    vstart(&f, sets);
+    vconfig(&f, "  - ['RETIRING_BRAZE', 'BRAZE_COMPLETE', 'BRAZE', 'delete_user']\n", "step_timeout_seconds: 20\n", 0);
+    vretire_complete(&f, NULL, "vera_vendor", "Braze user deletion succeeded");
+    cmd_result r;
+    vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    double wait = vmax_wait(r.err, BACKOFF);
+    assert_true(wait >= 1.0 && wait <= 7.0);
+    cmd_result_free(&r);
+    free(vassert_state(&f, "wes_second", "COMPLETE"));
+    assert_int_equal(vcount_status(&f, "POST", "/vendor/braze/users/delete", 429), 1);
+    cJSON *bz = vstate(&f, "braze");
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(bz, "delete_calls")->valuedouble, 2);
+    cJSON_Delete(bz);
     vstop(&f);
 }
 
@@ -575,6 +667,87 @@ static void test_hubspot_gdpr_v3(void **state)
     vstop(&f);
 }
 
+#define HS_ONLY "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n"
+
+/* The SES alert's SigV4 signature covers the path of hubspot_ses_url (here a relay path with a
+ * character AWS encodes), as AWS checks it; signing "/" was rejected with SignatureDoesNotMatch. */
+static void test_hubspot_alert_signs_path(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
+                         "hubspot_api_key: sim-hubspot-token\nhubspot_api_url: %s/vendor/hubspot\n"
+                         "hubspot_aws_region: eu-west-1\nhubspot_from_address: retirement@example.com\n"
+                         "hubspot_alert_email: marketing@example.com\nhubspot_ses_url: %s/vendor/ses/relay/eu=1\n"
+                         "retirement_pipeline:\n" HS_ONLY,
+                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, f.sim.base_url, f.sim.base_url, f.sim.base_url) > 0);
+    f.cfg = write_temp_file("config.yml", text);
+    free(text);
+    const char *env[] = {"MAX_EMAIL_TRIES=2", NULL};
+    cmd_result r;
+    vrun(&f, &r, env, "retire", "vera_vendor", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    assert_int_equal(vcount_status(&f, "POST", "/vendor/ses/relay/eu=1/", 200), 1);
+    cJSON *ses = vstate(&f, "ses");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ses, "sent")), 1);
+    cJSON_Delete(ses);
+    vstop(&f);
+}
+
+/* HubSpot v3 GDPR delete answering 404 is not retried: with HubSpot's OBJECT_NOT_FOUND body there
+ * is no such contact (the step succeeds), any other 404 (a wrong URL) fails at once. Before, both
+ * were retried RETRY_HUBSPOT_MAX_ATTEMPTS times. */
+static void test_hubspot_gdpr_404_not_retried(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    vconfig(&f, HS_ONLY, "hubspot_gdpr_delete: true\n", 0);
+    const char *env[] = {"RETRY_HUBSPOT_MAX_ATTEMPTS=3", NULL};
+    vfault(&f, "{\"endpoint\":\"hubspot_gdpr_delete\",\"status\":404,\"times\":1,\"body\":{\"status\":\"error\","
+               "\"message\":\"Object not found.\",\"correlationId\":\"c-1\",\"category\":\"OBJECT_NOT_FOUND\"}}");
+    vretire_complete(&f, env, "vera_vendor", "No action taken because no user was found in Hubspot.");
+    assert_int_equal(vcount(&f, "POST", "/crm/v3/objects/contacts/gdpr-delete"), 1);
+    vfault(&f, "{\"endpoint\":\"hubspot_gdpr_delete\",\"status\":404,\"body\":\"<html>Not Found</html>\"}");
+    vretire_errored(&f, env, "wes_second", "Hubspot GDPR deletion failed with HTTP 404: <html>Not Found</html>");
+    assert_int_equal(vcount(&f, "POST", "/crm/v3/objects/contacts/gdpr-delete"), 2);
+    vstop(&f);
+}
+
+/* HubSpot's burst limit (1 request per 5 s in v3 mode; 2 in v1, where a learner is a lookup and a
+ * delete): the second learner gets a 429 with Retry-After and waits that long instead of the
+ * 0.01 s test backoff, which spent its 5 attempts inside the window and left it ERRORED. */
+static void test_hubspot_429_retry_after(void **state)
+{
+    (void)state;
+    for (int v3 = 0; v3 < 2; v3++) {
+        vfix f;
+        const char *sets[] = {v3 ? "hubspot_rate_limit=1" : "hubspot_rate_limit=2", "hubspot_rate_window_seconds=5",
+                              NULL};
+        vstart(&f, sets);
+        vconfig(&f, HS_ONLY, v3 ? "hubspot_gdpr_delete: true\nstep_timeout_seconds: 20\n" : "step_timeout_seconds: 20\n", 0);
+        cmd_result r;
+        vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
+        assert_int_equal(r.status, 0);
+        cmd_result_free(&r);
+        vrun(&f, &r, NULL, "retire", "wes_second", NULL);
+        if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+        assert_int_equal(r.status, 0);
+        double wait = vmax_wait(r.err, BACKOFF);
+        if (wait < 1.0 || wait > 5.0) fprintf(stderr, "waited %.2f s:\n%s\n", wait, r.err);
+        assert_true(wait >= 1.0 && wait <= 5.0);
+        cmd_result_free(&r);
+        free(vassert_state(&f, "wes_second", "COMPLETE"));
+        assert_int_equal(vcount_status(&f, v3 ? "POST" : "GET", "/vendor/hubspot/", 429), 1);
+        vstop(&f);
+    }
+}
+
 #define SF_ONLY "  - ['RETIRING_SALESFORCE', 'SALESFORCE_COMPLETE', 'SALESFORCE', 'retire_learner']\n"
 
 /* Salesforce: SOQL escaping, multiple leads, the upstream error texts, login failure. */
@@ -667,24 +840,56 @@ static void test_salesforce_cases(void **state)
     vstop(&f);
 }
 
+/* Writes a client-credentials Salesforce config whose token host is given by `host_yaml`. */
+static void vsf_oauth_config(vfix *f, const char *host_yaml)
+{
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
+                         "salesforce_auth: client_credentials\nsalesforce_client_id: sim-sf-client\n"
+                         "salesforce_client_secret: sim-sf-client-secret\n"
+                         "salesforce_assignee: retirement-admin@example.com\n%s"
+                         "retirement_pipeline:\n" SF_ONLY,
+                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, f->sim.base_url, host_yaml) > 0);
+    free(f->cfg);
+    f->cfg = write_temp_file("config.yml", text);
+    free(text);
+}
+
+/* Client credentials are refused on login.salesforce.com (Salesforce needs the org's My Domain):
+ * without salesforce_domain: <name>.my or salesforce_login_url, check-config fails naming both
+ * and a run is refused before anything is sent; a My Domain passes. */
+static void test_salesforce_oauth_needs_my_domain(void **state)
+{
+    (void)state;
+    vfix f;
+    vstart(&f, NULL);
+    static const char *const bad[] = {"", "salesforce_domain: login\n", "salesforce_domain: test\n"};
+    static const char *const says[] = {"FAIL  settings and pipeline", "salesforce_auth is client_credentials",
+                                       "salesforce_domain: <name>.my", "salesforce_login_url"};
+    for (int i = 0; i < 3; i++) {
+        vsf_oauth_config(&f, bad[i]);
+        for (int k = 0; k < 4; k++) vrun_has(&f, 249, says[k], "check-config", NULL);
+    }
+    vrun_has(&f, 255, "My Domain", "retire", "vera_vendor");
+    assert_int_equal(vcount(&f, "POST", "/services/oauth2/token"), 0);
+    free(vassert_state(&f, "vera_vendor", "PENDING"));
+    vsf_oauth_config(&f, "salesforce_domain: acme.my\n");
+    vrun_has(&f, -1, "ok    settings and pipeline", "check-config", NULL);
+    /* the token request goes to the My Domain host (previewed: that host is not reachable here) */
+    vrun_has(&f, 0, "https://acme.my.salesforce.com/services/oauth2/token", "plan", "vera_vendor");
+    vstop(&f);
+}
+
 /* Salesforce OAuth 2.0 client credentials (salesforce_auth: client_credentials). */
 static void test_salesforce_oauth(void **state)
 {
     (void)state;
     vfix f;
     vstart(&f, NULL);
-    const char *u = f.sim.base_url;
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "client_id: %s\nclient_secret: %s\nbase_urls:\n  lms: %s/\n"
-                         "salesforce_auth: client_credentials\nsalesforce_client_id: sim-sf-client\n"
-                         "salesforce_client_secret: sim-sf-client-secret\n"
-                         "salesforce_assignee: retirement-admin@example.com\n"
-                         "salesforce_login_url: %s/vendor/salesforce\n"
-                         "retirement_pipeline:\n" SF_ONLY,
-                         SIM_CLIENT_ID, SIM_CLIENT_SECRET, u, u) > 0);
-    f.cfg = write_temp_file("config.yml", text);
-    free(text);
+    char host[512];
+    snprintf(host, sizeof host, "salesforce_login_url: %s/vendor/salesforce\n", f.sim.base_url);
+    vsf_oauth_config(&f, host);
     cmd_result r;
     vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
     if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
@@ -708,7 +913,7 @@ static void test_salesforce_task_unsuccessful(void **state)
     vfix f;
     const char *sets[] = {"salesforce_task_fail=1", NULL};
     vstart(&f, sets);
-    vconfig(&f, SF_ONLY, NULL, 0);
+    vconfig(&f, SF_ONLY, "salesforce_api_version: \"59.0\"\n", 0); /* a newer version is an option */
     cmd_result r;
     vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
     assert_int_equal(r.status, 252);
@@ -718,7 +923,8 @@ static void test_salesforce_task_unsuccessful(void **state)
     char *log = vassert_state(&f, "vera_vendor", "ERRORED");
     assert_non_null(strstr(log, "Unable to create retirement task for email vera@example.com"));
     free(log);
-    assert_int_equal(vcount(&f, "POST", "/sobjects/Task/"), 1);
+    assert_int_equal(vcount(&f, "POST", "/services/data/v59.0/sobjects/Task/"), 1);
+    assert_int_equal(vcount(&f, "POST", "/services/Soap/u/59.0"), 1);
     vstop(&f);
 }
 
@@ -754,21 +960,10 @@ static void test_missing_email(void **state)
     vfix f;
     vstart(&f, NULL);
     vconfig(&f, "  - ['RETIRING_HUBSPOT', 'HUBSPOT_COMPLETE', 'HUBSPOT', 'delete_user']\n", NULL, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "nel_noemail", NULL);
-    assert_int_equal(r.status, 252);
-    cmd_result_free(&r);
-    char *log = vassert_state(&f, "nel_noemail", "ERRORED");
-    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
-    free(log);
+    vretire_errored(&f, NULL, "nel_noemail", "Expected an email address for user to delete, but received None.");
     assert_int_equal(vcount(&f, "GET", "/vendor/hubspot/"), 0);
     vconfig(&f, SF_ONLY, NULL, 0);
-    vrun(&f, &r, NULL, "retire", "ned_noemail", NULL);
-    assert_int_equal(r.status, 252);
-    cmd_result_free(&r);
-    log = vassert_state(&f, "ned_noemail", "ERRORED");
-    assert_non_null(strstr(log, "Expected an email address for user to delete, but received None."));
-    free(log);
+    vretire_errored(&f, NULL, "ned_noemail", "Expected an email address for user to delete, but received None.");
     assert_int_equal(vcount(&f, "GET", "/vendor/salesforce/"), 0);
     vstop(&f);
 }
@@ -800,7 +995,9 @@ static void test_salesforce_username_escape_and_query_error(void **state)
     assert_int_equal(r.status, 252);
     cmd_result_free(&r);
     char *log = vassert_state(&f, "vera_vendor", "ERRORED");
-    assert_non_null(strstr(log, "Error Code 500. Response content: [{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"));
+    /* str(exc) + "\n" + str(exc.content), as upstream records a simple-salesforce error */
+    assert_non_null(strstr(log, "Error Code 500. Response content: [{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"
+                                "\n[{'message': 'boom', 'errorCode': 'UNKNOWN_EXCEPTION'}]"));
     free(log);
     assert_int_equal(vcount(&f, "GET", "/query/"), 1);
     /* next learner: the fault is used up; the assignee query carries the escaped quote */
@@ -887,35 +1084,46 @@ static void test_segment_ecommerce_id(void **state)
     vstop(&f);
 }
 
-/* Segment Public API with a regulation quota of 1 per window: the second learner gets a 429 with
- * Retry-After, waits for it and succeeds. */
+
+/* Starts a sim with `sets`, runs the Segment Public API step (20 s step timeout) for vera_vendor
+ * and then wes_second, and checks the second one was rate limited at least once, waited more
+ * than min_wait and at most max_wait seconds as logged, and succeeded. The sim keeps running. */
+static void vsegment_public_pair(vfix *f, const char *const *sets, double min_wait, double max_wait)
+{
+    vstart(f, sets);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\nstep_timeout_seconds: 20\n",
+             f->sim.base_url);
+    vconfig(f, SEG_ONLY, extra, 0);
+    cmd_result r;
+    vrun(f, &r, NULL, "retire", "vera_vendor", NULL);
+    assert_int_equal(r.status, 0);
+    cmd_result_free(&r);
+    vrun(f, &r, NULL, "retire", "wes_second", NULL);
+    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    double wait = vmax_wait(r.err, "Trying again in ");
+    if (wait <= min_wait || wait > max_wait) fprintf(stderr, "waited %.2f s, expected (%.1f, %.1f]\n", wait, min_wait, max_wait);
+    assert_true(wait > min_wait && wait <= max_wait);
+    cmd_result_free(&r);
+    free(vassert_state(f, "wes_second", "COMPLETE"));
+    int limited = vcount_status(f, "POST", "/vendor/segment-public/regulations", 429);
+    assert_true(limited >= 1);
+    assert_int_equal(vcount(f, "POST", "/vendor/segment-public/regulations"), 2 + limited);
+}
+
+/* Segment Public API with a regulation quota of 1 per 5 s window: the second learner gets a 429
+ * whose only hint is X-Regulation-RateLimit-Quota-Reset, an ISO 8601 time up to 5 s away (as Segment
+ * sends it, no Retry-After); the plugin waits until then and succeeds. Reading the header as a
+ * number ("2026") made it wait the whole 300 s cap: the 20 s step timeout catches that. */
 static void test_segment_public_api_rate_limit(void **state)
 {
     (void)state;
     vfix f;
-    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=2", NULL};
-    vstart(&f, sets);
-    char extra[512];
-    snprintf(extra, sizeof extra, "segment_api: public_api\nsegment_public_api_url: %s/vendor/segment-public\n",
-             f.sim.base_url);
-    vconfig(&f, SEG_ONLY, extra, 0);
-    cmd_result r;
-    vrun(&f, &r, NULL, "retire", "vera_vendor", NULL);
-    assert_int_equal(r.status, 0);
-    cmd_result_free(&r);
-    vrun(&f, &r, NULL, "retire", "wes_second", NULL);
-    if (r.status != 0) fprintf(stderr, "%s\n%s\n", r.out, r.err);
-    assert_int_equal(r.status, 0);
-    cmd_result_free(&r);
-    free(vassert_state(&f, "wes_second", "COMPLETE"));
+    const char *sets[] = {"segment_public_quota=1", "segment_public_window_seconds=5", NULL};
+    vsegment_public_pair(&f, sets, 0, 5.2);
     cJSON *q = vrequests(&f, "POST", "/vendor/segment-public/regulations");
-    int n = cJSON_GetArraySize(q), limited = 0;
-    for (int i = 0; i < n; i++) {
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(q, i), "status");
-        if (cJSON_IsNumber(st) && st->valuedouble == 429) limited++;
-    }
-    assert_true(limited >= 1);
-    assert_int_equal(n, 2 + limited);
     char uid[32], want[256];
     vuid(&f, "vera_vendor", uid, sizeof uid);
     snprintf(want, sizeof want,
@@ -928,6 +1136,23 @@ static void test_segment_public_api_rate_limit(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(seg, "regulations")), 2);
     cJSON_Delete(seg);
     vstop(&f);
+}
+
+/* Segment Public API rate limit of 1 request per 5 s: the second learner's POST gets Segment's
+ * documented 429, once with errors[0].data.msBeforeNext in the body and once with a plain body
+ * where only the X-RateLimit-Reset date (RFC 5322) says when the window ends. The plugin waits
+ * that long (not its 0.01 s test backoff, which spent the 4 attempts inside the window and left
+ * the learner ERRORED) and succeeds. */
+static void test_segment_public_api_429(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {"segment_public_rate_body=full", "segment_public_rate_body=plain"};
+    for (int b = 0; b < 2; b++) {
+        vfix f;
+        const char *sets[] = {"segment_public_rate_limit=1", "segment_public_rate_window_seconds=5", bodies[b], NULL};
+        vsegment_public_pair(&f, sets, 0.09, b == 0 ? 5.2 : 7.0);
+        vstop(&f);
+    }
 }
 
 /* Dry run: every vendor step describes its request with secrets masked; EU hosts for Braze and
@@ -961,7 +1186,7 @@ static void test_dry_run_previews(void **state)
     assert_non_null(strstr(r.out, "https://analytics.eu.amplitude.com/api/2/deletions/users"));
     assert_non_null(strstr(r.out, "https://api.hubapi.com/contacts/v1/contact/email/vera@example.com/profile"));
     assert_non_null(strstr(r.out, "https://email.eu-west-1.amazonaws.com/"));
-    assert_non_null(strstr(r.out, "https://login.salesforce.com/services/Soap/u/59.0"));
+    assert_non_null(strstr(r.out, "https://login.salesforce.com/services/Soap/u/57.0"));
     assert_non_null(strstr(r.out, "https://platform.segmentapis.com/v1beta/workspaces/sim-workspace/regulations"));
     assert_non_null(strstr(r.out, "Bearer ********"));
     cmd_result_free(&r);
@@ -977,12 +1202,17 @@ int main(void)
         cmocka_unit_test_teardown(test_not_found_is_success, vteardown),
         cmocka_unit_test_teardown(test_braze_outage_retries_then_errors, vteardown),
         cmocka_unit_test_teardown(test_braze_fatal_error, vteardown),
+        cmocka_unit_test_teardown(test_braze_429_waits_for_window, vteardown),
         cmocka_unit_test_teardown(test_amplitude_retry_and_fatal, vteardown),
         cmocka_unit_test_teardown(test_hubspot_failures, vteardown),
         cmocka_unit_test_teardown(test_hubspot_alert_failure, vteardown),
         cmocka_unit_test_teardown(test_hubspot_gdpr_v3, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_gdpr_404_not_retried, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_alert_signs_path, vteardown),
+        cmocka_unit_test_teardown(test_hubspot_429_retry_after, vteardown),
         cmocka_unit_test_teardown(test_salesforce_cases, vteardown),
         cmocka_unit_test_teardown(test_salesforce_oauth, vteardown),
+        cmocka_unit_test_teardown(test_salesforce_oauth_needs_my_domain, vteardown),
         cmocka_unit_test_teardown(test_missing_email, vteardown),
         cmocka_unit_test_teardown(test_salesforce_username_escape_and_query_error, vteardown),
         cmocka_unit_test_teardown(test_salesforce_task_unsuccessful, vteardown),
@@ -990,6 +1220,7 @@ int main(void)
         cmocka_unit_test_teardown(test_segment_error, vteardown),
         cmocka_unit_test_teardown(test_segment_ecommerce_id, vteardown),
         cmocka_unit_test_teardown(test_segment_public_api_rate_limit, vteardown),
+        cmocka_unit_test_teardown(test_segment_public_api_429, vteardown),
         cmocka_unit_test_teardown(test_dry_run_previews, vteardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
