@@ -92,40 +92,12 @@ static double rand01(http_client *h)
     return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
-/* Replaces every secret (config secrets, the token, the request's extra values) in text. */
+/* Replaces every secret in text: the one scrubber (cfg_redact), which knows the config's secrets,
+ * the live token and every request's secret_values (learned by http_send). */
 static char *scrub(const http_client *h, const rd_http_request *req, const char *text)
 {
-    char *r = cfg_redact(h->config, text ? text : "");
-    const char *extra[64];
-    size_t n = 0;
-    if (h->token && *h->token) extra[n++] = h->token;
-    if (h->client_secret && *h->client_secret) extra[n++] = h->client_secret;
-    if (req && req->secret_values)
-        for (const char *const *p = req->secret_values; *p && n < 64; p++)
-            if (**p) extra[n++] = *p;
-    /* longest first so that a value containing another is masked whole */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (strlen(extra[j]) > strlen(extra[i])) {
-                const char *t = extra[i];
-                extra[i] = extra[j];
-                extra[j] = t;
-            }
-    for (size_t i = 0; i < n; i++) {
-        size_t sl = strlen(extra[i]);
-        if (!strstr(r, extra[i])) continue;
-        strbuf out = STRBUF_INIT;
-        const char *p = r, *hit;
-        while ((hit = strstr(p, extra[i]))) {
-            sb_addn(&out, p, (size_t)(hit - p));
-            sb_add(&out, "********");
-            p = hit + sl;
-        }
-        sb_add(&out, p);
-        free(r);
-        r = sb_take(&out);
-    }
-    return r;
+    (void)req;
+    return cfg_redact(h->config, text ? text : "");
 }
 
 static void logf_(http_client *h, const rd_http_request *req, rd_log_level level, const char *fmt, ...)
@@ -441,6 +413,7 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
     h->lms_base = lms ? strdup(lms) : NULL;
     h->client_id = scalar_text(config, "client_id");
     h->client_secret = scalar_text(config, "client_secret");
+    cfg_secret_learn(h->client_secret); /* also when it is a number (not a string secret) */
     h->curl = curl_easy_init();
     if (!h->curl) {
         set_err(err, err_len, "cannot initialise libcurl (out of memory?).");
@@ -842,6 +815,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     free(h->token);
     h->token = strdup(tok->valuestring);
     if (!h->token) abort();
+    cfg_secret_learn(h->token);
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
     h->token_expiry = 0;
     if (cJSON_IsNumber(exp) && exp->valuedouble > 0) {
@@ -1010,6 +984,10 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
 
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp)
 {
+    /* a plugin's secret_values stay secret for the rest of the process: they are scrubbed from
+     * everything printed and from every text later recorded at the LMS */
+    if (req && req->secret_values)
+        for (const char *const *p = req->secret_values; *p; p++) cfg_secret_learn(*p);
     pthread_mutex_lock(&h->lock);
     int rc = send_locked(h, req, resp);
     pthread_mutex_unlock(&h->lock);

@@ -416,6 +416,7 @@ static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int previ
     if (preview) {
         host_call_init(&hc, s->host, 1);
         if (m->preview) m->preview(s->instance, learner, &hc.call);
+        host_call_settle(&hc, wk->ctx->config);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "index", -1);
         cJSON_AddStringToObject(o, "driver", "ECOMMERCE");
@@ -430,6 +431,7 @@ static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int previ
     }
     host_call_init(&hc, s->host, 0);
     rd_status st = m->run(s->instance, learner, &hc.call);
+    host_call_settle(&hc, wk->ctx->config);
     if (st == RD_OK) {
         cJSON *v = cJSON_Parse(hc.call.message);
         if (!v) v = cJSON_CreateString(hc.call.message);
@@ -534,6 +536,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         free(b1);
         if (m->preview) {
             m->preview(s->instance, learner, &hc.call);
+            host_call_settle(&hc, wk->ctx->config);
         } else {
             rd_call_message(&hc.call, "driver %s has no preview for %s: it would be called with the learner",
                             st->driver, st->method);
@@ -634,6 +637,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         host_call_init(&hc, s->host, 0);
         double t0 = job_now();
         rd_status rs = m->run(s->instance, learner, &hc.call);
+        host_call_settle(&hc, wk->ctx->config);
         double secs = job_now() - t0;
         long ms = (long)(secs * 1000.0 + 0.5);
         wk->step_index = -1;
@@ -714,6 +718,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
             m->preview(s->instance, learner, &hc.call);
         else
             rd_call_message(&hc.call, "driver %s has no preview for %s", sp->driver, sp->method);
+        host_call_settle(&hc, wk->ctx->config);
         cJSON *o = ev_step_object(index, row.start_state, row.end_state, row.driver, row.method);
         cJSON_AddStringToObject(o, "plan", "run");
         cJSON_AddItemToObject(o, "requests", hc.requests);
@@ -748,6 +753,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     host_call_init(&hc, s->host, 0);
     double t0 = job_now();
     rd_status rs = m->run(s->instance, learner, &hc.call);
+    host_call_settle(&hc, wk->ctx->config);
     long ms = (long)((job_now() - t0) * 1000.0 + 0.5);
     wk->step_index = -1;
     if (rs != RD_OK && rs != RD_NOT_FOUND) {

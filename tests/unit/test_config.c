@@ -332,10 +332,31 @@ static void test_url_password_is_secret(void **state)
 static void test_longest_secret_first(void **state)
 {
     (void)state;
-    cfg *c = load_ok("client_id: x\nclient_secret: abc\nother_token: abcdef\n");
-    char *r = cfg_redact(c, "abcdef abc");
+    cfg *c = load_ok("client_id: x\nclient_secret: abcd\nother_token: abcdefgh\n");
+    char *r = cfg_redact(c, "abcdefgh abcd");
     assert_string_equal(r, "******** ********");
     free(r);
+    cfg_free(c);
+}
+
+/* A 1-character secret is not masked (it would turn "tracking" into "trac********ing"); keys with
+ * such values are listed for check-config's warning. */
+static void test_short_secret_not_masked(void **state)
+{
+    (void)state;
+    cfg *c = load_ok("client_id: x\nclient_secret: long-enough-secret\nsome_token: t\nabc_key: xyz\n");
+    char *r = cfg_redact(c, "tracking xyz long-enough-secret");
+    assert_string_equal(r, "tracking xyz ********");
+    free(r);
+    char *keys = cfg_short_secrets(c);
+    assert_non_null(keys);
+    assert_non_null(strstr(keys, "some_token (t.yml:3"));
+    assert_non_null(strstr(keys, "abc_key (t.yml:4"));
+    assert_null(strstr(keys, "client_secret"));
+    free(keys);
+    cfg_free(c);
+    c = load_ok("client_id: x\nclient_secret: abcd\n");
+    assert_null(cfg_short_secrets(c));
     cfg_free(c);
 }
 
@@ -470,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_env_expansion_values),
         cmocka_unit_test(test_errors_name_position),
         cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_short_secret_not_masked),
         cmocka_unit_test(test_longest_secret_first),
         cmocka_unit_test(test_url_password_is_secret),
         cmocka_unit_test(test_validate),
