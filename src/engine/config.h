@@ -25,6 +25,8 @@ typedef struct cfg_http {
     double gateway_timeout_wait_seconds;  /* http.gateway_timeout_wait_seconds, default 60 */
     char *ca_bundle;                      /* http.ca_bundle, NULL = system default */
     int allow_insecure_http;              /* http.allow_insecure_http: plain http to non-loopback hosts */
+    double max_response_bytes;            /* http.max_response_bytes: cap on every response body, default 16 MiB */
+    char *proxy;                          /* http.proxy, NULL = the http(s)_proxy environment variables */
 } cfg_http;
 
 /* An extra service of `extra_services:` served by the generic driver. */

@@ -472,13 +472,20 @@ int http_connections_opened(const http_client *h) { return h ? h->connections : 
 typedef struct xfer {
     strbuf body;
     strbuf headers;
+    size_t max_body; /* http.max_response_bytes */
+    int too_big;     /* the body passed max_body: the transfer was stopped */
 } xfer;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
 {
     xfer *x = user;
-    sb_addn(&x->body, ptr, size * nmemb);
-    return size * nmemb;
+    size_t n = size * nmemb;
+    if (x->body.len + n > x->max_body) {
+        x->too_big = 1;
+        return 0; /* libcurl stops the transfer (CURLE_WRITE_ERROR) */
+    }
+    sb_addn(&x->body, ptr, n);
+    return n;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user)
@@ -577,9 +584,9 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     }
     CURL *c = h->curl;
     curl_easy_reset(c);
-    xfer x = {STRBUF_INIT, STRBUF_INIT};
-    struct curl_slist *hdrs = NULL;
     const cfg_http *hc = &h->config->http;
+    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)hc->max_response_bytes, 0};
+    struct curl_slist *hdrs = NULL;
 
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -593,6 +600,7 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)hc->max_response_bytes); /* by Content-Length */
     if (is_token) {
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, TOKEN_CONNECT_MS);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -666,7 +674,16 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
     outcome o;
     strbuf msg = STRBUF_INIT;
+    if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) rc = CURLE_FILESIZE_EXCEEDED;
     switch (rc) {
+    case CURLE_FILESIZE_EXCEEDED:
+        sb_addf(&msg,
+                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
+                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
+                "sends answers this large",
+                method, req->url, hc->max_response_bytes, h->config->path);
+        o = OUT_OTHER;
+        break;
     case CURLE_OPERATION_TIMEDOUT:
         if (sent == 0) {
             sb_addf(&msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,

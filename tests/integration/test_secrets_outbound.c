@@ -236,6 +236,46 @@ static void test_status_masks_echoed_token(void **state)
     free(config);
 }
 
+/* D5: an endless chunked answer stops at http.max_response_bytes with a clear error naming the URL
+ * and the limit, for the engine's own requests (status) and for a plugin's rd_host.http. */
+static void test_endless_answer_is_capped(void **state)
+{
+    (void)state;
+    hostile h;
+    assert_int_equal(hostile_start(&h, "endless", NULL), 0);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "client_id: cid\nclient_secret: not-the-token-secret\nbase_urls:\n  lms: %s/\n"
+             "retirement_pipeline: []\nhttp:\n  max_response_bytes: 1048576\n", h.base_url);
+    char *config = write_temp_file("config.yml", yaml);
+    chmod(config, 0600);
+    cmd_result r;
+    const char *argv[] = {bin(), "--config", config, "status", "victim_user", NULL};
+    assert_int_equal(run_command(&r, argv, NULL, NULL, 60), 0);
+    assert_int_not_equal(r.status, 0);
+    if (!strstr(r.err, "larger than http.max_response_bytes (1048576 bytes)") || !strstr(r.err, "/retirement_status/"))
+        fail_msg("expected the cap error naming URL and limit:\n%s", r.err);
+    cmd_result_free(&r);
+    free(config);
+
+    /* the same through a plugin's rd_host.http (default cap: 16 MiB) */
+    char extra[256];
+    snprintf(extra, sizeof extra, "{\"username\":\"victim\",\"days_ago\":11}");
+    config = start_leaky("fetch", extra);
+    FILE *f = fopen(config, "a");
+    fprintf(f, "leaky_url: %s/vendor/endless\n", h.base_url);
+    fclose(f);
+    retire(config, &r, "victim");
+    hostile_stop(&h);
+    assert_int_equal(r.status, 252);
+    char *resp = responses("victim");
+    if (!strstr(resp, "fetch failed: GET http://127.0.0.1:") || !strstr(resp, "(16777216 bytes)"))
+        fail_msg("expected the cap error at the LMS:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    free(config);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -246,6 +286,7 @@ int main(void)
         cmocka_unit_test_teardown(test_secret_cut_at_a_boundary, teardown),
         cmocka_unit_test_teardown(test_long_response_says_cut, teardown),
         cmocka_unit_test_teardown(test_status_masks_echoed_token, teardown),
+        cmocka_unit_test_teardown(test_endless_answer_is_capped, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

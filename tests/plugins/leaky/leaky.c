@@ -6,7 +6,9 @@
  *   values      sends a request with secret_values {"PLUGIN-ONLY-SECRET-77aa"} and fails with a
  *               message holding that value
  *   echotoken   GETs {lms}/__sim/requests with the LMS token (the sim's log echoes tokens) and
- *               fails with the last 3000 bytes of the answer */
+ *               fails with the last 3000 bytes of the answer
+ *   fetch       GETs the config's leaky_url through rd_host.http and fails with the error (or the
+ *               size of the body) */
 #include <stdio.h>
 
 #include "../testplugin.h"
@@ -80,7 +82,25 @@ static rd_status leaky_echotoken(void *inst, const cJSON *learner, rd_call *call
     return RD_FAILED;
 }
 
+static rd_status leaky_fetch(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *url = t->host->config_string(t->host, "leaky_url");
+    rd_http_request req = {.method = "GET", .url = url, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE};
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = t->host->http(t->host, &req, &resp);
+    if (rc != 0 || resp.status == 0)
+        rd_call_message(call, "fetch failed: %s", resp.error);
+    else
+        rd_call_message(call, "fetch got %ld with %zu bytes", resp.status, resp.body_len);
+    t->host->http_free(t->host, &resp);
+    return RD_FAILED;
+}
+
 static const rd_method leaky_methods[] = {
+    {"fetch", leaky_fetch, NULL},
     {"leak", leaky_leak, NULL},
     {"straddle", leaky_straddle, NULL},
     {"values", leaky_values, NULL},
