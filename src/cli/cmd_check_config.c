@@ -32,6 +32,9 @@ typedef struct {
     cJSON *checks; /* array, json mode only */
 } checks_out;
 
+/* ok value of a check that passes with a warning (printed WARN; "warning": true in json). */
+#define CHECK_WARN 2
+
 /* Prints (or, in json mode, records) one check with secrets scrubbed; trailing newlines of
  * the detail are dropped so a multi-line error does not leave a blank line. */
 static void check_line(checks_out *out, const cfg *c, int ok, const char *what, const char *detail)
@@ -46,10 +49,11 @@ static void check_line(checks_out *out, const cfg *c, int ok, const char *what, 
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "check", what);
         cJSON_AddBoolToObject(o, "ok", ok);
+        if (ok == CHECK_WARN) cJSON_AddBoolToObject(o, "warning", 1);
         cJSON_AddStringToObject(o, "detail", text);
         cJSON_AddItemToArray(out->checks, o);
     } else {
-        printf("  %-4s  %s%s%s\n", ok ? "ok" : "FAIL", what, *text ? ": " : "", cli_inert_tmp(text));
+        printf("  %-4s  %s%s%s\n", ok == CHECK_WARN ? "WARN" : ok ? "ok" : "FAIL", what, *text ? ": " : "", cli_inert_tmp(text));
     }
     free(clean);
     free(d);
@@ -125,6 +129,15 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         char d[128];
         snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
         check_line(&out, c, 1, "settings and pipeline", d);
+    }
+    char *short_keys = cfg_short_secrets(c);
+    if (short_keys) {
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "%s: too short to be masked in output (under %d characters); use the real secret", short_keys,
+                CFG_MIN_SECRET_LEN);
+        check_line(&out, c, CHECK_WARN, "secret values", sb_str(&sb));
+        sb_free(&sb);
+        free(short_keys);
     }
     err[0] = '\0';
     int problems = cli_check_pipeline_drivers(c, g, err, sizeof err);

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/strbuf.h"
+
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
 {
     if (explicit_path && *explicit_path) return strdup(explicit_path);
@@ -67,12 +69,14 @@ const char *cli_last_error(void)
 
 void cli_verror(const cfg *config, const char *fmt, va_list ap)
 {
-    char buf[8192];
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    char *clean = config ? cfg_redact(config, buf) : NULL;
-    snprintf(last_error, sizeof last_error, "%s", clean ? clean : buf);
-    char *shown = cli_inert(clean ? clean : buf);
-    fprintf(stderr, "retirectl: %s\n", shown ? shown : (clean ? clean : buf));
+    /* whole text first, scrubbed, and only then bounded: a secret is never cut before masking */
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    char *clean = cfg_redact_bounded(config, sb_str(&sb), sizeof last_error - 1);
+    sb_free(&sb);
+    snprintf(last_error, sizeof last_error, "%s", clean);
+    char *shown = cli_inert(clean);
+    fprintf(stderr, "retirectl: %s\n", shown ? shown : clean);
     free(shown);
     free(clean);
 }
@@ -209,7 +213,7 @@ int cli_parse_long(const char *opt, const char *value, long *out)
 
 void cli_print_scrubbed(const cfg *config, const char *text)
 {
-    char *clean = config ? cfg_redact(config, text) : NULL;
+    char *clean = cfg_redact(config, text); /* also without a config: the learned token */
     char *shown = cli_inert(clean ? clean : text);
     fputs(shown ? shown : (clean ? clean : text), stdout);
     free(shown);

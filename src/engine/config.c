@@ -108,7 +108,10 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         want_number(c, "http.gateway_timeout_wait_seconds", 60, 0, &c->http.gateway_timeout_wait_seconds, err,
                     err_len) ||
         want_string(c, "http.ca_bundle", &c->http.ca_bundle, 1, err, err_len) ||
-        want_bool(c, "http.allow_insecure_http", &c->http.allow_insecure_http, err, err_len))
+        want_bool(c, "http.allow_insecure_http", &c->http.allow_insecure_http, err, err_len) ||
+        want_number(c, "http.max_response_bytes", 16.0 * 1024 * 1024, 1024, &c->http.max_response_bytes, err,
+                    err_len) ||
+        want_string(c, "http.proxy", &c->http.proxy, 0, err, err_len))
         return -1;
     if (want_string(c, "environment", &c->environment, 0, err, err_len) ||
         want_number(c, "step_timeout_seconds", 900, 1, &c->step_timeout_seconds, err, err_len) ||
@@ -336,6 +339,7 @@ void cfg_free(cfg *c)
     }
     free(c->steps);
     free(c->http.ca_bundle);
+    free(c->http.proxy);
     for (size_t i = 0; i < c->n_extra_services; i++) {
         free(c->extra_services[i].name);
         free(c->extra_services[i].base_url);

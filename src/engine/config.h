@@ -25,6 +25,8 @@ typedef struct cfg_http {
     double gateway_timeout_wait_seconds;  /* http.gateway_timeout_wait_seconds, default 60 */
     char *ca_bundle;                      /* http.ca_bundle, NULL = system default */
     int allow_insecure_http;              /* http.allow_insecure_http: plain http to non-loopback hosts */
+    double max_response_bytes;            /* http.max_response_bytes: cap on every response body, default 16 MiB */
+    char *proxy;                          /* http.proxy, NULL = the http(s)_proxy environment variables */
 } cfg_http;
 
 /* An extra service of `extra_services:` served by the generic driver. */
@@ -96,8 +98,27 @@ double cfg_number(const cfg *c, const char *path, double fallback);
 
 /* Non-zero when a key name looks secret (*secret*, *password*, *token*, *_key, case-insensitive). */
 int cfg_key_is_secret(const char *key);
-/* Returns a malloc'd copy of text with every known secret value replaced by "********". */
+/* The one scrubber (docs/configuration.md, "Secrets"): returns a malloc'd copy of text with every
+ * known secret replaced by "********": the config's secret values (c may be NULL) and the values
+ * this process learned at run time (cfg_secret_learn), each also in its URL-encoded and JSON
+ * forms. Values shorter than CFG_MIN_SECRET_LEN are not masked (check-config warns about them). */
+#define CFG_MIN_SECRET_LEN 4
 char *cfg_redact(const cfg *c, const char *text);
+/* Adds a value known only at run time (the live LMS token, a plugin request's secret_values) to
+ * this process's secrets; cfg_redact masks it from then on, whatever cfg it is given. */
+void cfg_secret_learn(const char *value);
+/* Text that must be cut says so: "… [N bytes cut]". */
+#define CFG_CUT_PREFIX "\xe2\x80\xa6 ["
+/* Scrubs text, then cuts it to at most max bytes (whole UTF-8 characters) ending in
+ * "… [N bytes cut]" when it is longer. Scrubbing first means no secret prefix survives a cut. */
+char *cfg_redact_bounded(const cfg *c, const char *text, size_t max);
+/* For text someone else already cut (was_cut, e.g. a driver's full message buffer) or that ends in
+ * a cut marker: scrubs it and also masks a trailing beginning of a secret left by the cut. */
+char *cfg_redact_cut(const cfg *c, const char *text, int was_cut);
+/* Secret-looking keys whose values are too short to mask (1 to CFG_MIN_SECRET_LEN-1 characters:
+ * masking "t" would turn every t of every text into ********), as "key (file:line), ..."; malloc'd,
+ * NULL when there are none. check-config warns about them. */
+char *cfg_short_secrets(const cfg *c);
 /* Scrubs secrets in place (same length not kept; the string may shrink). Returns buf. */
 char *cfg_redact_inplace(const cfg *c, char *buf, size_t buf_size);
 /* A deep copy of the config with secret-looking keys' values replaced by "********" (caller frees). */

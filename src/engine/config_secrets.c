@@ -3,6 +3,7 @@
 #include "engine/config_internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +23,23 @@ int cfg_key_is_secret(const char *key)
     return secret;
 }
 
-static void add_secret(cfg *c, const char *value)
+/* Appends value to a list of strings unless it is already there. */
+static void list_add(char ***list, size_t *n, const char *value)
 {
     if (!value || !*value) return;
-    for (size_t i = 0; i < c->n_secrets; i++)
-        if (!strcmp(c->secrets[i], value)) return;
-    c->secrets = realloc(c->secrets, (c->n_secrets + 1) * sizeof *c->secrets);
-    if (!c->secrets) abort();
-    c->secrets[c->n_secrets++] = cfg_xstrdup(value);
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*list)[i], value)) return;
+    *list = realloc(*list, (*n + 1) * sizeof **list);
+    if (!*list) abort();
+    (*list)[(*n)++] = cfg_xstrdup(value);
 }
 
-/* Adds a secret and the forms it takes in a URL-encoded form body and in JSON text. */
-void cfg_add_secret_forms(cfg *c, const char *value)
+/* Adds value and the forms it takes in a URL-encoded form body and in JSON text to a list.
+ * Values shorter than CFG_MIN_SECRET_LEN are not secrets (check-config warns about them). */
+static void list_add_forms(char ***list, size_t *n, const char *value)
 {
-    if (!value || !*value) return;
-    add_secret(c, value);
+    if (!value || strlen(value) < CFG_MIN_SECRET_LEN) return;
+    list_add(list, n, value);
     strbuf enc = STRBUF_INIT;
     for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
         if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
@@ -44,16 +47,50 @@ void cfg_add_secret_forms(cfg *c, const char *value)
         else
             sb_addf(&enc, "%%%02X", *p);
     }
-    add_secret(c, sb_str(&enc));
+    list_add(list, n, sb_str(&enc));
     cJSON *s = cJSON_CreateString(value);
     char *printed = cJSON_PrintUnformatted(s);
     if (printed && strlen(printed) >= 2) {
         printed[strlen(printed) - 1] = '\0';
-        add_secret(c, printed + 1);
+        list_add(list, n, printed + 1);
     }
     free(printed);
     cJSON_Delete(s);
     sb_free(&enc);
+}
+
+void cfg_add_secret_forms(cfg *c, const char *value)
+{
+    list_add_forms(&c->secrets, &c->n_secrets, value);
+}
+
+/* Secrets this process learned at run time (the live LMS token, plugins' secret_values): one
+ * list per process (a forked worker inherits and extends its own copy), bounded by dropping the
+ * oldest entries. */
+#define LEARNED_MAX 4096
+static char **learned;
+static size_t n_learned;
+static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void cfg_secret_learn(const char *value)
+{
+    if (!value || strlen(value) < CFG_MIN_SECRET_LEN) return;
+    pthread_mutex_lock(&learned_lock);
+    for (size_t i = 0; i < n_learned; i++)
+        if (!strcmp(learned[i], value)) {
+            pthread_mutex_unlock(&learned_lock);
+            return;
+        }
+    if (n_learned + 3 > LEARNED_MAX) { /* room for one value's three forms */
+        for (size_t i = 0; i < 3; i++) {
+            explicit_bzero(learned[i], strlen(learned[i]));
+            free(learned[i]);
+        }
+        memmove(learned, learned + 3, (n_learned - 3) * sizeof *learned);
+        n_learned -= 3;
+    }
+    list_add_forms(&learned, &n_learned, value);
+    pthread_mutex_unlock(&learned_lock);
 }
 
 /* A password in a URL's userinfo ("https://user:pass@host/") is a secret whatever the key. */
@@ -95,19 +132,31 @@ static int by_length_desc(const void *a, const void *b)
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+/* Every value to mask (config secrets and learned ones), longest first so that a value that
+ * contains another is masked whole. Call with learned_lock held; free the array only. */
+static const char **mask_order(const cfg *c, size_t *n)
+{
+    size_t nc = c ? c->n_secrets : 0;
+    *n = nc + n_learned;
+    const char **order = malloc((*n + 1) * sizeof *order);
+    if (!order) abort();
+    for (size_t i = 0; i < nc; i++) order[i] = c->secrets[i];
+    for (size_t i = 0; i < n_learned; i++) order[nc + i] = learned[i];
+    qsort(order, *n, sizeof *order, by_length_desc);
+    return order;
+}
+
 char *cfg_redact(const cfg *c, const char *text)
 {
     if (!text) return NULL;
-    if (!c || !c->n_secrets) return cfg_xstrdup(text);
-    const char **order = malloc(c->n_secrets * sizeof *order);
-    if (!order) abort();
-    for (size_t i = 0; i < c->n_secrets; i++) order[i] = c->secrets[i];
-    qsort(order, c->n_secrets, sizeof *order, by_length_desc);
+    pthread_mutex_lock(&learned_lock);
+    size_t n;
+    const char **order = mask_order(c, &n);
     char *cur = cfg_xstrdup(text);
-    for (size_t i = 0; i < c->n_secrets; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *sec = order[i];
         size_t sl = strlen(sec);
-        if (!sl || !strstr(cur, sec)) continue;
+        if (sl < CFG_MIN_SECRET_LEN || !strstr(cur, sec)) continue;
         strbuf out = STRBUF_INIT;
         const char *p = cur, *hit;
         while ((hit = strstr(p, sec))) {
@@ -120,7 +169,78 @@ char *cfg_redact(const cfg *c, const char *text)
         cur = sb_take(&out);
     }
     free(order);
+    pthread_mutex_unlock(&learned_lock);
     return cur;
+}
+
+/* Length of the longest tail of text[0..len) that is the beginning (>= CFG_MIN_SECRET_LEN
+ * characters, shorter than the whole) of a secret: what is left of a secret cut at len. */
+static size_t cut_secret_tail(const cfg *c, const char *text, size_t len)
+{
+    pthread_mutex_lock(&learned_lock);
+    size_t n, best = 0;
+    const char **order = mask_order(c, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t sl = strlen(order[i]);
+        for (size_t k = sl - 1; k >= CFG_MIN_SECRET_LEN && k > best; k--)
+            if (k <= len && !memcmp(text + len - k, order[i], k)) {
+                best = k;
+                break;
+            }
+    }
+    free(order);
+    pthread_mutex_unlock(&learned_lock);
+    return best;
+}
+
+/* Start of a trailing "… [N bytes cut]" marker in text, or NULL. */
+static const char *cut_marker(const char *text)
+{
+    const char *m = strstr(text, CFG_CUT_PREFIX);
+    const char *last = NULL;
+    while (m) {
+        last = m;
+        m = strstr(m + 1, CFG_CUT_PREFIX);
+    }
+    if (!last) return NULL;
+    const char *p = last + strlen(CFG_CUT_PREFIX);
+    if (!isdigit((unsigned char)*p)) return NULL;
+    while (isdigit((unsigned char)*p) || *p == ',') p++;
+    return strcmp(p, " bytes cut]") == 0 ? last : NULL;
+}
+
+char *cfg_redact_cut(const cfg *c, const char *text, int was_cut)
+{
+    if (!text) return NULL;
+    char *r = cfg_redact(c, text);
+    const char *marker = cut_marker(r);
+    if (!marker && !was_cut) return r;
+    size_t end = marker ? (size_t)(marker - r) : strlen(r);
+    size_t tail = cut_secret_tail(c, r, end);
+    if (!tail) return r;
+    strbuf out = STRBUF_INIT;
+    sb_addn(&out, r, end - tail);
+    sb_add(&out, CFG_MASK);
+    sb_add(&out, r + end);
+    free(r);
+    return sb_take(&out);
+}
+
+char *cfg_redact_bounded(const cfg *c, const char *text, size_t max)
+{
+    if (!text) return NULL;
+    char *r = cfg_redact(c, text);
+    size_t len = strlen(r);
+    if (len <= max) return r;
+    char marker[64];
+    size_t keep = max > 64 ? max - 64 : 0;
+    while (keep > 0 && ((unsigned char)r[keep] & 0xC0) == 0x80) keep--; /* whole UTF-8 characters */
+    snprintf(marker, sizeof marker, CFG_CUT_PREFIX "%zu bytes cut]", len - keep);
+    strbuf out = STRBUF_INIT;
+    sb_addn(&out, r, keep);
+    sb_add(&out, marker);
+    free(r);
+    return sb_take(&out);
 }
 
 char *cfg_redact_inplace(const cfg *c, char *buf, size_t buf_size)
@@ -157,4 +277,30 @@ cJSON *cfg_redacted_json(const cfg *c)
     cJSON *copy = cJSON_Duplicate(c->root, 1);
     redact_tree(c, copy);
     return copy;
+}
+
+/* Adds "key (file:line)" for every secret string leaf shorter than CFG_MIN_SECRET_LEN. */
+static void short_walk(const cfg *c, const cJSON *node, int secret, strbuf *out)
+{
+    for (const cJSON *ch = node->child; ch; ch = ch->next) {
+        int s = secret || (ch->string && cfg_key_is_secret(ch->string));
+        if (s && cJSON_IsString(ch) && *ch->valuestring && strlen(ch->valuestring) < CFG_MIN_SECRET_LEN) {
+            char where[512];
+            if (out->len) sb_add(out, ", ");
+            sb_addf(out, "%s (%s)", ch->string ? ch->string : "list item", cfg_where(c, ch, where, sizeof where));
+        }
+        if (cJSON_IsArray(ch) || cJSON_IsObject(ch)) short_walk(c, ch, s, out);
+    }
+}
+
+char *cfg_short_secrets(const cfg *c)
+{
+    if (!c || !c->root) return NULL;
+    strbuf out = STRBUF_INIT;
+    short_walk(c, c->root, 0, &out);
+    if (!out.len) {
+        sb_free(&out);
+        return NULL;
+    }
+    return sb_take(&out);
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "engine/strbuf.h"
@@ -210,8 +211,13 @@ typedef struct frame {
 
 typedef struct anchor_entry {
     char *name;
-    cJSON *node;
+    cJSON *node;  /* the loader's own copy: the tree's node may be freed later (a repeated key) */
+    size_t nodes; /* values in it, for the alias expansion bound */
 } anchor_entry;
+
+/* At most this many values may be created by aliases in one file (a few hundred bytes of nested
+ * aliases can otherwise expand to gigabytes: the "billion laughs"). */
+#define CFG_ALIAS_NODES_MAX 100000
 
 typedef struct loader {
     cfg *c;
@@ -219,6 +225,7 @@ typedef struct loader {
     int depth;
     anchor_entry *anchors;
     size_t n_anchors;
+    size_t alias_nodes; /* values created by aliases so far */
     char *err;
     size_t err_len;
     int failed;
@@ -312,19 +319,31 @@ static void yaml_fail(loader *L, const yaml_parser_t *p, const unsigned char *te
                 p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 }
 
-static cJSON *find_anchor(loader *L, const char *name)
+static const anchor_entry *find_anchor(loader *L, const char *name)
 {
     for (size_t i = L->n_anchors; i-- > 0;)
-        if (!strcmp(L->anchors[i].name, name)) return L->anchors[i].node;
+        if (!strcmp(L->anchors[i].name, name)) return &L->anchors[i];
     return NULL;
 }
 
-static void register_anchor(loader *L, const char *name, cJSON *node)
+/* Number of values in a tree. */
+static size_t count_nodes(const cJSON *node)
+{
+    size_t n = 1;
+    for (const cJSON *ch = node->child; ch; ch = ch->next) n += count_nodes(ch);
+    return n;
+}
+
+/* Keeps a copy of an anchored value: aliases duplicate the copy, so a later repeated key that
+ * frees the tree's node cannot leave an alias reading freed memory. */
+static void register_anchor(loader *L, const char *name, const cJSON *node)
 {
     L->anchors = realloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
     if (!L->anchors) abort();
     L->anchors[L->n_anchors].name = cfg_xstrdup(name);
-    L->anchors[L->n_anchors].node = node;
+    L->anchors[L->n_anchors].node = cJSON_Duplicate(node, 1);
+    if (!L->anchors[L->n_anchors].node) abort();
+    L->anchors[L->n_anchors].nodes = count_nodes(node);
     L->n_anchors++;
 }
 
@@ -417,6 +436,37 @@ static int tag_known_collection(const char *tag)
            !strcmp(tag, "tag:yaml.org,2002:omap") || !strcmp(tag, "!");
 }
 
+/* Non-zero when a string value ends up in a URL or a request header: secret-looking keys (API
+ * keys and tokens go into headers), base_urls.*, anything spelled like a URL, and keys naming a
+ * URL, host, instance, domain, endpoint or region. */
+static int goes_on_the_wire(const char *path, const char *key, int secret, const char *value)
+{
+    if (secret || !strncmp(path, "base_urls.", 10)) return 1;
+    if (!strncasecmp(value, "http://", 7) || !strncasecmp(value, "https://", 8)) return 1;
+    static const char *const tails[] = {"url", "uri", "host", "instance", "domain", "endpoint", "region", "client_id",
+                                        NULL};
+    size_t kl = key ? strlen(key) : 0;
+    for (size_t i = 0; tails[i]; i++) {
+        size_t tl = strlen(tails[i]);
+        if (kl >= tl && !strcasecmp(key + kl - tl, tails[i])) return 1;
+    }
+    return 0;
+}
+
+/* Refuses CR, LF and NUL in a value that goes on the wire (a header or URL could be split). 0 or -1. */
+static int check_wire_value(loader *L, const char *path, const char *key, int secret, const char *value,
+                            size_t len, int line, int col)
+{
+    if (!goes_on_the_wire(path, key, secret, value)) return 0;
+    int nul = strlen(value) != len;
+    if (!nul && !strpbrk(value, "\r\n")) return 0;
+    cfg_set_err(L->err, L->err_len,
+            "%s:%d:%d: key %s: the value contains %s; it is sent in a URL or request header, where that would "
+            "split the request; remove it (a value from ${NAME} or a secret file must not end in a newline).",
+            L->c->path, line, col, path, nul ? "a NUL character" : "a line break (CR or LF)");
+    return -1;
+}
+
 static int handle_scalar(loader *L, const yaml_event_t *ev)
 {
     cfg *c = L->c;
@@ -471,6 +521,12 @@ static int handle_scalar(loader *L, const yaml_event_t *ev)
     if (kind == SC_STR) {
         char *expanded = expand_env(L, text, line, col, path);
         if (!expanded) {
+            free(path);
+            return -1;
+        }
+        size_t elen = strlen(text) == ev->data.scalar.length ? strlen(expanded) : strlen(expanded) + 1;
+        if (check_wire_value(L, path, f && f->is_map ? f->key : NULL, secret, expanded, elen, line, col)) {
+            free(expanded);
             free(path);
             return -1;
         }
@@ -541,18 +597,21 @@ static int handle_alias(loader *L, const yaml_event_t *ev)
 {
     int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
     const char *name = (const char *)ev->data.alias.anchor;
-    cJSON *target = find_anchor(L, name);
-    if (!target) {
+    const anchor_entry *a = find_anchor(L, name);
+    if (!a) {
         cfg_set_err(L->err, L->err_len, "%s:%d:%d: alias *%s names no anchor defined before it; define &%s first.",
                 L->c->path, line, col, name, name);
         return -1;
     }
-    for (int i = 0; i < L->depth; i++)
-        if (L->stack[i].node == target) {
-            cfg_set_err(L->err, L->err_len, "%s:%d:%d: alias *%s refers to a mapping or list that contains it; "
-                    "remove the recursion.", L->c->path, line, col, name);
-            return -1;
-        }
+    const cJSON *target = a->node;
+    L->alias_nodes += a->nodes;
+    if (L->alias_nodes > CFG_ALIAS_NODES_MAX) {
+        cfg_set_err(L->err, L->err_len,
+                "%s:%d:%d: alias *%s: aliases in this file expand to more than %d values; a config this large "
+                "through aliases is almost certainly an alias bomb; write the values out or use fewer nested aliases.",
+                L->c->path, line, col, name, CFG_ALIAS_NODES_MAX);
+        return -1;
+    }
     frame *f = L->depth ? &L->stack[L->depth - 1] : NULL;
     if (f && f->is_map && !f->key) {
         if (!cJSON_IsString(target)) {
@@ -564,6 +623,14 @@ static int handle_alias(loader *L, const yaml_event_t *ev)
         f->key_line = line;
         f->key_col = col;
         return 0;
+    }
+    if (f && cJSON_IsString(target)) {
+        char *path = child_path(f, f->is_map ? f->key : "", f->is_map ? 0 : (size_t)cJSON_GetArraySize(f->node));
+        int secret = f->secret || (f->is_map && cfg_key_is_secret(f->key));
+        int bad = check_wire_value(L, path, f->is_map ? f->key : NULL, secret, target->valuestring,
+                                   strlen(target->valuestring), line, col);
+        free(path);
+        if (bad) return -1;
     }
     cJSON *dup = cJSON_Duplicate(target, 1);
     mark_tree(L->c, dup, line, col);
@@ -626,7 +693,10 @@ int cfg_parse_yaml(cfg *c, const unsigned char *text, size_t len, char *err, siz
         free(f->key);
         free(f->path);
     }
-    for (size_t i = 0; i < L.n_anchors; i++) free(L.anchors[i].name);
+    for (size_t i = 0; i < L.n_anchors; i++) {
+        free(L.anchors[i].name);
+        cJSON_Delete(L.anchors[i].node);
+    }
     free(L.anchors);
     return rc ? -1 : 0;
 }

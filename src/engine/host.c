@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/strbuf.h"
+
 typedef struct host_impl {
     rd_host pub; /* first: rd_host* and host_impl* are the same address */
     const cfg *config;
@@ -33,28 +35,41 @@ static void h_http_free(const rd_host *h, rd_http_response *resp)
     http_response_free(resp);
 }
 
+/* Formats a plugin's text whole, scrubs it, and only then bounds it (a secret is never cut in
+ * two before it is masked); malloc'd. */
+static char *host_text(const host_impl *hi, size_t max, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static char *host_text(const host_impl *hi, size_t max, const char *fmt, va_list ap)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    char *clean = cfg_redact_bounded(hi->config, sb_str(&sb), max);
+    sb_free(&sb);
+    return clean;
+}
+
 static void h_log(const rd_host *h, rd_log_level level, const char *fmt, ...)
 {
     host_impl *hi = impl_of(h);
     if (!hi->log_fn) return;
-    char buf[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *text = host_text(hi, 8192, fmt, ap);
     va_end(ap);
-    hi->log_fn(hi->user, level, buf);
+    hi->log_fn(hi->user, level, text);
+    free(text);
 }
 
 static void h_progress(const rd_host *h, const char *fmt, ...)
 {
     host_impl *hi = impl_of(h);
     if (!hi->progress_fn) return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *text = host_text(hi, 1024, fmt, ap);
     va_end(ap);
-    hi->progress_fn(hi->user, buf);
+    hi->progress_fn(hi->user, text);
+    free(text);
 }
 
 static int h_cancelled(const rd_host *h)
@@ -172,4 +187,29 @@ void host_call_done(host_call *hc)
 {
     cJSON_Delete(hc->requests);
     hc->requests = NULL;
+}
+
+void host_call_settle(host_call *hc, const cfg *config)
+{
+    char *msg = hc->call.message;
+    size_t cap = sizeof hc->call.message;
+    int cut = strlen(msg) + 1 >= cap;
+    char *clean = cfg_redact_cut(config, msg, cut);
+    if (!cut) {
+        snprintf(msg, cap, "%s", clean);
+        free(clean);
+        return;
+    }
+    char marker[96];
+    snprintf(marker, sizeof marker, " " CFG_CUT_PREFIX "driver message full at %zu bytes; the rest was cut]", cap - 1);
+    /* room for the marker and for one more mask at the new end (cutting scrubbed text is safe) */
+    size_t keep = strlen(clean);
+    size_t room = cap - 1 - strlen(marker) - strlen("********");
+    if (keep > room) keep = room;
+    while (keep > 0 && ((unsigned char)clean[keep] & 0xC0) == 0x80) keep--;
+    clean[keep] = '\0';
+    char *tail = cfg_redact_cut(config, clean, 1);
+    snprintf(msg, cap, "%s%s", tail, marker);
+    free(tail);
+    free(clean);
 }

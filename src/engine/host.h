@@ -13,7 +13,7 @@
 #include "engine/http.h"
 #include "retirectl/driver.h"
 
-/* Receives a driver's log line (already formatted, not yet scrubbed). */
+/* Receives a driver's log line (formatted and scrubbed, at most 8 KiB with a cut marker). */
 typedef void (*host_log_fn)(void *user, rd_log_level level, const char *text);
 /* Receives a driver's progress text. */
 typedef void (*host_progress_fn)(void *user, const char *text);
@@ -33,6 +33,10 @@ typedef struct host_call {
 } host_call;
 void host_call_init(host_call *hc, const rd_host *host, int collect);
 void host_call_done(host_call *hc);
+/* Call after the driver method returns: scrubs the message in place. A message that fills the
+ * fixed buffer was cut by the driver: a secret's beginning left at the cut is masked too, and
+ * the text ends in a "… [driver message full at N bytes; the rest was cut]" marker. */
+void host_call_settle(host_call *hc, const cfg *config);
 
 /* Describes a request into a collector directly (used by the engine's own previews of the
  * PATCHes it would send). */

@@ -92,40 +92,12 @@ static double rand01(http_client *h)
     return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
-/* Replaces every secret (config secrets, the token, the request's extra values) in text. */
+/* Replaces every secret in text: the one scrubber (cfg_redact), which knows the config's secrets,
+ * the live token and every request's secret_values (learned by http_send). */
 static char *scrub(const http_client *h, const rd_http_request *req, const char *text)
 {
-    char *r = cfg_redact(h->config, text ? text : "");
-    const char *extra[64];
-    size_t n = 0;
-    if (h->token && *h->token) extra[n++] = h->token;
-    if (h->client_secret && *h->client_secret) extra[n++] = h->client_secret;
-    if (req && req->secret_values)
-        for (const char *const *p = req->secret_values; *p && n < 64; p++)
-            if (**p) extra[n++] = *p;
-    /* longest first so that a value containing another is masked whole */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (strlen(extra[j]) > strlen(extra[i])) {
-                const char *t = extra[i];
-                extra[i] = extra[j];
-                extra[j] = t;
-            }
-    for (size_t i = 0; i < n; i++) {
-        size_t sl = strlen(extra[i]);
-        if (!strstr(r, extra[i])) continue;
-        strbuf out = STRBUF_INIT;
-        const char *p = r, *hit;
-        while ((hit = strstr(p, extra[i]))) {
-            sb_addn(&out, p, (size_t)(hit - p));
-            sb_add(&out, "********");
-            p = hit + sl;
-        }
-        sb_add(&out, p);
-        free(r);
-        r = sb_take(&out);
-    }
-    return r;
+    (void)req;
+    return cfg_redact(h->config, text ? text : "");
 }
 
 static void logf_(http_client *h, const rd_http_request *req, rd_log_level level, const char *fmt, ...)
@@ -441,6 +413,7 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
     h->lms_base = lms ? strdup(lms) : NULL;
     h->client_id = scalar_text(config, "client_id");
     h->client_secret = scalar_text(config, "client_secret");
+    cfg_secret_learn(h->client_secret); /* also when it is a number (not a string secret) */
     h->curl = curl_easy_init();
     if (!h->curl) {
         set_err(err, err_len, "cannot initialise libcurl (out of memory?).");
@@ -499,13 +472,20 @@ int http_connections_opened(const http_client *h) { return h ? h->connections : 
 typedef struct xfer {
     strbuf body;
     strbuf headers;
+    size_t max_body; /* http.max_response_bytes */
+    int too_big;     /* the body passed max_body: the transfer was stopped */
 } xfer;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
 {
     xfer *x = user;
-    sb_addn(&x->body, ptr, size * nmemb);
-    return size * nmemb;
+    size_t n = size * nmemb;
+    if (x->body.len + n > x->max_body) {
+        x->too_big = 1;
+        return 0; /* libcurl stops the transfer (CURLE_WRITE_ERROR) */
+    }
+    sb_addn(&x->body, ptr, n);
+    return n;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user)
@@ -604,9 +584,9 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     }
     CURL *c = h->curl;
     curl_easy_reset(c);
-    xfer x = {STRBUF_INIT, STRBUF_INIT};
-    struct curl_slist *hdrs = NULL;
     const cfg_http *hc = &h->config->http;
+    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)hc->max_response_bytes, 0};
+    struct curl_slist *hdrs = NULL;
 
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -620,6 +600,7 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)hc->max_response_bytes); /* by Content-Length */
     if (is_token) {
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, TOKEN_CONNECT_MS);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -693,7 +674,16 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
     outcome o;
     strbuf msg = STRBUF_INIT;
+    if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) rc = CURLE_FILESIZE_EXCEEDED;
     switch (rc) {
+    case CURLE_FILESIZE_EXCEEDED:
+        sb_addf(&msg,
+                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
+                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
+                "sends answers this large",
+                method, req->url, hc->max_response_bytes, h->config->path);
+        o = OUT_OTHER;
+        break;
     case CURLE_OPERATION_TIMEDOUT:
         if (sent == 0) {
             sb_addf(&msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
@@ -842,6 +832,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     free(h->token);
     h->token = strdup(tok->valuestring);
     if (!h->token) abort();
+    cfg_secret_learn(h->token);
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
     h->token_expiry = 0;
     if (cJSON_IsNumber(exp) && exp->valuedouble > 0) {
@@ -1010,6 +1001,10 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
 
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp)
 {
+    /* a plugin's secret_values stay secret for the rest of the process: they are scrubbed from
+     * everything printed and from every text later recorded at the LMS */
+    if (req && req->secret_values)
+        for (const char *const *p = req->secret_values; *p; p++) cfg_secret_learn(*p);
     pthread_mutex_lock(&h->lock);
     int rc = send_locked(h, req, resp);
     pthread_mutex_unlock(&h->lock);

@@ -460,6 +460,7 @@ static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int previ
     if (preview) {
         host_call_init(&hc, s->host, 1);
         if (m->preview) m->preview(s->instance, learner, &hc.call);
+        host_call_settle(&hc, wk->ctx->config);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "index", -1);
         cJSON_AddStringToObject(o, "driver", "ECOMMERCE");
@@ -474,6 +475,7 @@ static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int previ
     }
     host_call_init(&hc, s->host, 0);
     rd_status st = m->run(s->instance, learner, &hc.call);
+    host_call_settle(&hc, wk->ctx->config);
     if (st == RD_OK) {
         cJSON *v = cJSON_Parse(hc.call.message);
         if (!v) v = cJSON_CreateString(hc.call.message);
@@ -578,6 +580,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         free(b1);
         if (m->preview) {
             m->preview(s->instance, learner, &hc.call);
+            host_call_settle(&hc, wk->ctx->config);
         } else {
             rd_call_message(&hc.call, "driver %s has no preview for %s: it would be called with the learner",
                             st->driver, st->method);
@@ -680,6 +683,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         job_orphan_step_begin(st->driver, st->method, 1);
         rd_status rs = m->run(s->instance, learner, &hc.call);
         job_orphan_step_end();
+        host_call_settle(&hc, wk->ctx->config);
         double secs = job_now() - t0;
         long ms = (long)(secs * 1000.0 + 0.5);
         wk->step_index = -1;
@@ -761,6 +765,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
             m->preview(s->instance, learner, &hc.call);
         else
             rd_call_message(&hc.call, "driver %s has no preview for %s", sp->driver, sp->method);
+        host_call_settle(&hc, wk->ctx->config);
         cJSON *o = ev_step_object(index, row.start_state, row.end_state, row.driver, row.method);
         cJSON_AddStringToObject(o, "plan", "run");
         cJSON_AddItemToObject(o, "requests", hc.requests);
@@ -797,6 +802,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     job_orphan_step_begin(sp->driver, sp->method, sp->bracket_start != NULL);
     rd_status rs = m->run(s->instance, learner, &hc.call);
     job_orphan_step_end();
+    host_call_settle(&hc, wk->ctx->config);
     long ms = (long)((job_now() - t0) * 1000.0 + 0.5);
     wk->step_index = -1;
     if (rs != RD_OK && rs != RD_NOT_FOUND) {

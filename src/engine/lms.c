@@ -305,7 +305,14 @@ int lms_update_state(lms_client *l, const char *username, const char *new_state,
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "username", username ? username : "");
     cJSON_AddStringToObject(body, "new_state", new_state ? new_state : "");
-    cJSON_AddStringToObject(body, "response", response ? response : "");
+    /* the outbound scrubber: every text recorded at the LMS (step responses, ERRORED reasons,
+     * rerun/resume/reset records) is scrubbed whole, then bounded with a visible cut marker */
+    const cfg *c = http_config(l ? l->http : NULL);
+    char *unsplit = cfg_redact_cut(c, response ? response : "", 0);
+    char *clean = cfg_redact_bounded(c, unsplit, LMS_RESPONSE_MAX_BYTES);
+    cJSON_AddStringToObject(body, "response", clean);
+    free(unsplit);
+    free(clean);
     if (force) cJSON_AddTrueToObject(body, "force");
     int rc = lms_call(l, "PATCH", "api/user/v1/accounts/update_retirement_status", NULL, body, NULL, e);
     cJSON_Delete(body);

@@ -23,7 +23,10 @@ void lms_free(lms_client *l);
 
 /* GET api/user/v1/accounts/{username}/retirement_status/ -> one status object (§2.5). */
 int lms_get_status(lms_client *l, const char *username, cJSON **learner, lms_error *e);
-/* PATCH api/user/v1/accounts/update_retirement_status/ {username,new_state,response[,force:true]}. */
+/* PATCH api/user/v1/accounts/update_retirement_status/ {username,new_state,response[,force:true]}.
+ * response goes through the outbound scrubber (cfg_redact: config secrets, the live token, plugins'
+ * secret_values) and is cut to LMS_RESPONSE_MAX_BYTES with "… [N bytes cut]" only after that. */
+#define LMS_RESPONSE_MAX_BYTES (64 * 1024)
 int lms_update_state(lms_client *l, const char *username, const char *new_state, const char *response,
                      int force, lms_error *e);
 /* GET retirement_queue/ with states (repeated), cool_off_days, limit (omitted when <= 0). */

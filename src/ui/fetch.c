@@ -234,16 +234,19 @@ static long fetch_states(const cfg *c, const char *const *states, size_t n_state
     int rc = http_send(h, &req, &resp);
     if (rc != 0 || resp.status != 200) {
         char msg[1200];
+        /* a server may echo the Authorization header: scrub the whole body before cutting it */
+        char *body = cfg_redact(http_config(h), resp.body ? resp.body : "");
         /* cause and what to do first: the message line is one row and cuts the end (the URL) */
         if (resp.status == 0)
             snprintf(msg, sizeof msg, "LMS not reachable: check that it is up and base_urls.lms; retrying. %s (GET %s)",
                      resp.error[0] ? resp.error : "no answer", req.url);
         else if (resp.status == 401 || resp.status == 403)
             snprintf(msg, sizeof msg, "LMS refused the learner list (%ld): check client_id/client_secret and the "
-                     "client's retirement permission. GET %s: %.200s", resp.status, req.url, resp.body ? resp.body : "");
+                     "client's retirement permission. GET %s: %.200s", resp.status, req.url, body);
         else
             snprintf(msg, sizeof msg, "LMS answered %ld to the learner list: retrying; if it persists check the LMS logs. "
-                     "GET %s: %.200s", resp.status, req.url, resp.body ? resp.body : "");
+                     "GET %s: %.200s", resp.status, req.url, body);
+        free(body);
         put_error(out, msg);
     } else {
         n = ui_fetch_emit_queue(resp.body ? resp.body : "", resp.body_len, out, err, sizeof err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
+#include "engine/strbuf.h"
 
 #define BASE "client_id: cid\nclient_secret: top-secret-value\nbase_urls:\n  lms: https://lms.example.com/\n"
 
@@ -332,10 +333,90 @@ static void test_url_password_is_secret(void **state)
 static void test_longest_secret_first(void **state)
 {
     (void)state;
-    cfg *c = load_ok("client_id: x\nclient_secret: abc\nother_token: abcdef\n");
-    char *r = cfg_redact(c, "abcdef abc");
+    cfg *c = load_ok("client_id: x\nclient_secret: abcd\nother_token: abcdefgh\n");
+    char *r = cfg_redact(c, "abcdefgh abcd");
     assert_string_equal(r, "******** ********");
     free(r);
+    cfg_free(c);
+}
+
+/* A 1-character secret is not masked (it would turn "tracking" into "trac********ing"); keys with
+ * such values are listed for check-config's warning. */
+static void test_short_secret_not_masked(void **state)
+{
+    (void)state;
+    cfg *c = load_ok("client_id: x\nclient_secret: long-enough-secret\nsome_token: t\nabc_key: xyz\n");
+    char *r = cfg_redact(c, "tracking xyz long-enough-secret");
+    assert_string_equal(r, "tracking xyz ********");
+    free(r);
+    char *keys = cfg_short_secrets(c);
+    assert_non_null(keys);
+    assert_non_null(strstr(keys, "some_token (t.yml:3"));
+    assert_non_null(strstr(keys, "abc_key (t.yml:4"));
+    assert_null(strstr(keys, "client_secret"));
+    free(keys);
+    cfg_free(c);
+    c = load_ok("client_id: x\nclient_secret: abcd\n");
+    assert_null(cfg_short_secrets(c));
+    cfg_free(c);
+}
+
+/* D4: a repeated key whose first value carried an anchor; the alias must not read freed memory. */
+static void test_anchor_on_replaced_key(void **state)
+{
+    (void)state;
+    cfg *c = load_ok("x: &d\nx:\nt: *d\n");
+    assert_true(cJSON_IsNull(cfg_get(c, "t")));
+    cfg_free(c);
+    c = load_ok("client_id: &d \"abc-value\"\nclient_id: x\nclient_secret: *d\n");
+    assert_string_equal(cfg_string(c, "client_secret"), "abc-value");
+    assert_string_equal(cfg_string(c, "client_id"), "x");
+    cfg_free(c);
+    c = load_ok("a: &m {k: 1}\nb:\n  <<: &n {k: 2}\nc: *n\n");
+    assert_true(cfg_number(c, "c.k", 0) == 2);
+    cfg_free(c);
+}
+
+/* D21: nested aliases are bounded with a file:line error instead of gigabytes of memory. */
+static void test_alias_bomb_refused(void **state)
+{
+    (void)state;
+    strbuf sb = STRBUF_INIT;
+    sb_add(&sb, "l0: &l0 [x, x, x, x]\n");
+    for (int i = 1; i <= 10; i++) sb_addf(&sb, "l%d: &l%d [*l%d, *l%d, *l%d, *l%d]\n", i, i, i - 1, i - 1, i - 1, i - 1);
+    char err[1024];
+    load_fails(sb_str(&sb), err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:"));
+    assert_non_null(strstr(err, "alias bomb"));
+    sb_free(&sb);
+    /* modest reuse still works */
+    cfg *c = load_ok("d: &d {a: 1, b: 2}\ne: [*d, *d, *d]\n");
+    assert_int_equal(cJSON_GetArraySize(cfg_get(c, "e")), 3);
+    cfg_free(c);
+}
+
+/* D23: CR, LF or NUL in a value that goes into a URL or header is refused at load time. */
+static void test_line_breaks_in_wire_values(void **state)
+{
+    (void)state;
+    char err[1024];
+    load_fails("client_id: x\nbraze_api_key: \"BRZ\\r\\nX-Injected-Braze: yes\"\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
+    assert_non_null(strstr(err, "braze_api_key"));
+    assert_non_null(strstr(err, "line break"));
+    load_fails("base_urls:\n  lms: \"https://lms.example.com/\\r\\nX: y\"\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
+    assert_non_null(strstr(err, "base_urls.lms"));
+    load_fails("segment_token: \"ab\\0cd-long\"\n", err, sizeof err);
+    assert_non_null(strstr(err, "NUL"));
+    setenv("RCTL_TEST_NL_SECRET", "from-a-file\n", 1);
+    load_fails("client_secret: ${RCTL_TEST_NL_SECRET}\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:1:"));
+    load_fails("k: &k \"a\\nb\"\nbraze_instance: *k\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
+    /* other values may hold line breaks */
+    cfg *c = load_ok("note: \"two\\nlines\"\n");
+    assert_string_equal(cfg_string(c, "note"), "two\nlines");
     cfg_free(c);
 }
 
@@ -470,6 +551,10 @@ int main(void)
         cmocka_unit_test(test_env_expansion_values),
         cmocka_unit_test(test_errors_name_position),
         cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_short_secret_not_masked),
+        cmocka_unit_test(test_anchor_on_replaced_key),
+        cmocka_unit_test(test_alias_bomb_refused),
+        cmocka_unit_test(test_line_breaks_in_wire_values),
         cmocka_unit_test(test_longest_secret_first),
         cmocka_unit_test(test_url_password_is_secret),
         cmocka_unit_test(test_validate),

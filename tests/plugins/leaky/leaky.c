@@ -1,0 +1,112 @@
+/* Test plugin "leaky": a driver that puts secrets in everything it hands back, to test the
+ * outbound scrubber (what is recorded at the LMS and printed is scrubbed whole, before any cut).
+ *   leak        fails with a message holding client_secret and braze_api_key (config secrets)
+ *   straddle    succeeds with a message that the 4 KiB message buffer cuts inside braze_api_key,
+ *               and logs a line of 8 KiB + braze_api_key
+ *   values      sends a request with secret_values {"PLUGIN-ONLY-SECRET-77aa"} and fails with a
+ *               message holding that value
+ *   echotoken   GETs {lms}/__sim/requests with the LMS token (the sim's log echoes tokens) and
+ *               fails with the last 3000 bytes of the answer
+ *   fetch       GETs the config's leaky_url through rd_host.http and fails with the error (or the
+ *               size of the body) */
+#include <stdio.h>
+
+#include "../testplugin.h"
+
+/* Length of base_urls.lms without its trailing slashes. */
+static int lms_len(const char *lms)
+{
+    size_t n = lms ? strlen(lms) : 0;
+    while (n && lms[n - 1] == '/') n--;
+    return (int)n;
+}
+
+static rd_status leaky_leak(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *cs = t->host->config_string(t->host, "client_secret");
+    const char *bk = t->host->config_string(t->host, "braze_api_key");
+    t->host->log(t->host, RD_LOG_INFO, "leaky: secret %s key %s", cs ? cs : "", bk ? bk : "");
+    rd_call_message(call, "leaky: client_secret=%s braze_api_key=%s", cs ? cs : "", bk ? bk : "");
+    return RD_FAILED;
+}
+
+static rd_status leaky_straddle(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *bk = t->host->config_string(t->host, "braze_api_key");
+    size_t cut = sizeof call->message - 1 - 12; /* 12 characters of the key fit */
+    static char pad[16384];
+    memset(pad, 'p', sizeof pad - 1);
+    t->host->log(t->host, RD_LOG_INFO, "%.*s%s", 8192 - 4, pad, bk ? bk : "");
+    rd_call_message(call, "%.*s%s", (int)cut, pad, bk ? bk : "");
+    return RD_OK;
+}
+
+static rd_status leaky_values(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *lms = t->host->config_string(t->host, "base_urls.lms");
+    char url[512];
+    snprintf(url, sizeof url, "%.*s/__sim/config", lms_len(lms), lms ? lms : "");
+    const char *secrets[] = {"PLUGIN-ONLY-SECRET-77aa", NULL};
+    const char *headers[] = {"X-Api-Key: PLUGIN-ONLY-SECRET-77aa", NULL};
+    rd_http_request req = {.method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
+                           .retry = RD_RETRY_NONE, .secret_values = secrets};
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    t->host->http(t->host, &req, &resp);
+    t->host->http_free(t->host, &resp);
+    rd_call_message(call, "vendor said: bad key PLUGIN-ONLY-SECRET-77aa");
+    return RD_FAILED;
+}
+
+static rd_status leaky_echotoken(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *lms = t->host->config_string(t->host, "base_urls.lms");
+    char url[512];
+    snprintf(url, sizeof url, "%.*s/__sim/requests?path=retirement_status", lms_len(lms), lms ? lms : "");
+    rd_http_request req = {.method = "GET", .url = url, .auth = RD_AUTH_LMS_JWT, .retry = RD_RETRY_NONE};
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    t->host->http(t->host, &req, &resp);
+    const char *b = resp.body ? resp.body : "";
+    size_t n = strlen(b);
+    rd_call_message(call, "%s", n > 3000 ? b + n - 3000 : b);
+    t->host->http_free(t->host, &resp);
+    return RD_FAILED;
+}
+
+static rd_status leaky_fetch(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *url = t->host->config_string(t->host, "leaky_url");
+    rd_http_request req = {.method = "GET", .url = url, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE};
+    rd_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = t->host->http(t->host, &req, &resp);
+    if (rc != 0 || resp.status == 0)
+        rd_call_message(call, "fetch failed: %s", resp.error);
+    else
+        rd_call_message(call, "fetch got %ld with %zu bytes", resp.status, resp.body_len);
+    t->host->http_free(t->host, &resp);
+    return RD_FAILED;
+}
+
+static const rd_method leaky_methods[] = {
+    {"fetch", leaky_fetch, NULL},
+    {"leak", leaky_leak, NULL},
+    {"straddle", leaky_straddle, NULL},
+    {"values", leaky_values, NULL},
+    {"echotoken", leaky_echotoken, NULL},
+    {NULL, NULL, NULL},
+};
+
+RD_EXPORT const rd_driver retirectl_driver_leaky =
+    RD_DRIVER_INIT("LEAKY", "1.0.0", "leaks secrets on purpose (tests)", tp_get_instance, tp_destroy, leaky_methods);
