@@ -96,6 +96,7 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         spec.username = username;
         spec.action = dry_run ? JOB_PLAN : JOB_RETIRE;
         spec.dry_run = dry_run;
+        spec.reason = reason;
         status = job_run(jc, &spec, cli_print_event, &pr, &cancel, err, sizeof err);
         if (err[0] && status == 255 && !pr.final_state && !pr.current_state) cli_error(ctx.config, "%s", err);
     }

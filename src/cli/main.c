@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/job.h"
+#include "engine/strbuf.h"
 
 /* Commands are weak so a build lacking one still links and says so clearly. */
 #pragma weak cmd_tui
@@ -18,6 +20,7 @@
 #pragma weak cmd_reset
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
+#pragma weak cmd_history
 
 typedef int (*cmd_fn)(int, char **, const cli_globals *);
 
@@ -45,6 +48,7 @@ static const command *commands(size_t *n)
             {"reset", cmd_reset, "bulk forced state update (retirement_bulk_status_update.py)"},
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
+            {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
         };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
@@ -170,6 +174,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "retirectl: the '%s' command is not part of this build\n", name);
             return 2;
         }
+        /* the command line recorded with each job in the history (learner names are scrubbed there) */
+        strbuf origin = STRBUF_INIT;
+        sb_addf(&origin, "retirectl %s", name);
+        for (int a = 1; a < cmd_argc; a++) sb_addf(&origin, " %s", cmd_argv[a]);
+        job_history_set_origin(sb_str(&origin), g.operator_name);
+        sb_free(&origin);
         int rc = t[k].fn(cmd_argc, cmd_argv, &g);
         if (name == retire_name) free(cmd_argv); /* the upstream-spelling copy */
         return rc;

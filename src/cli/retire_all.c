@@ -363,6 +363,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             spec.username = names[next];
             spec.action = JOB_RETIRE;
             spec.label = "retire";
+            spec.reason = reason;
             slot_clear(&slots[s]);
             slots[s].learner = next;
             slots[s].j = job_start(jc, &spec, on_event_print, &slots[s], err, sizeof err);

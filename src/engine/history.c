@@ -84,6 +84,24 @@ void hist_rows_free(hist_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+char *hist_reason_short(const hist_job *j, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!j->outcome || strcmp(j->outcome, "complete") == 0) return buf;
+    const char *msg = j->message ? j->message : "";
+    if (j->fail_http_status > 0 && j->fail_server_text)
+        snprintf(buf, len, "%ld %s", j->fail_http_status, j->fail_server_text);
+    else if (j->fail_http_status > 0)
+        snprintf(buf, len, "%ld %s", j->fail_http_status, msg);
+    else if (j->fail_transport)
+        snprintf(buf, len, "no answer: %s", j->fail_transport);
+    else
+        snprintf(buf, len, "%s", msg);
+    for (char *c = buf; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    return buf;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* time */
 

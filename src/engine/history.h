@@ -123,6 +123,11 @@ typedef struct hist_group {
 int hist_failure_groups(history *h, long long since_ms, hist_group **groups, size_t *n, char *err, size_t err_len);
 void hist_groups_free(hist_group *g, size_t n);
 
+/* One line saying why a job failed, into buf: "403 forum: permission denied" (status and server
+ * text), "403 Client Error: ..." (status and message when the server said nothing), "no answer:
+ * <transport error>", or the result message; "" when the job did not fail. Returns buf. */
+char *hist_reason_short(const hist_job *j, char *buf, size_t len);
+
 /* The current UTC time in epoch milliseconds. */
 long long hist_now_ms(void);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into epoch ms: 0, or -1. */
