@@ -12,6 +12,8 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/history_view.h"
+#include "engine/job.h"
 #include "engine/audit.h"
 
 #define RESET_EXIT_NO_CONFIG 255
@@ -284,6 +286,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
            rewind ? "None" : new_state); /* upstream logs the new_state option: None when rewinding */
     fflush(stdout);
     long long updated = 0;
+    job_recorder *hist = dry_run ? NULL : job_recorder_new(config, NULL, NULL); /* docs/history.md */
     const cJSON *learner;
     cJSON_ArrayForEach(learner, learners)
     {
@@ -316,7 +319,9 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
             status = RESET_EXIT_UPDATING;
             break;
         }
-        if (lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le) != 0) {
+        int patched = lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le);
+        cli_hist_reset_item(hist, config, learner, item.from_state, target, patched != 0 ? &le : NULL, reason);
+        if (patched != 0) {
             cli_error(config, "Unexpected error occurred updating users! %s", le.message);
             item.outcome = "failed";
             item.detail = le.message;
@@ -336,6 +341,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         }
         updated++;
     }
+    job_recorder_free(hist);
     cJSON_Delete(learners);
     if (dry_run) {
         printf("Dry run: %lld learner%s in %s would be updated; nothing was sent.\n", total, total == 1 ? "" : "s",

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "engine/job.h"
+#include "engine/lms.h"
+#include "engine/reason.h"
 
 int cli_hist_open(const cfg *c, history **h)
 {
@@ -129,4 +132,53 @@ int cli_hist_last_failure(history *h, long long lms_user_id, hist_job *out)
     memset(&jobs[0], 0, sizeof jobs[0]);
     hist_jobs_free(jobs, n);
     return 0;
+}
+
+void cli_hist_reset_item(struct job_recorder *r, const cfg *c, const cJSON *learner, const char *from, const char *to,
+                         const struct lms_error *le, const char *reason)
+{
+    if (!r) return;
+    hist_job *hj = calloc(1, sizeof *hj);
+    if (!hj) return;
+    hist_job_init(hj);
+    hist_set(&hj->action, "reset");
+    const cJSON *uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(learner, "id");
+    const cJSON *un = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
+    const char *username = cJSON_IsString(un) ? un->valuestring : NULL;
+    if (cJSON_IsNumber(uid)) hj->lms_user_id = (long long)uid->valuedouble;
+    if (cJSON_IsNumber(rid)) hj->retirement_id = (long long)rid->valuedouble;
+    hist_set(&hj->from_state, from);
+    hist_step *s = hist_job_step(hj, 0);
+    hist_set(&s->start_state, from);
+    hist_set(&s->end_state, to);
+    hist_set(&s->driver, "LMS");
+    hist_set(&s->method, "update_retirement_status");
+    if (!le) {
+        hist_set(&hj->outcome, "complete");
+        hj->exit_status = 0;
+        hist_set(&hj->final_state, to);
+        hist_set(&s->status, "done");
+    } else {
+        hist_set(&hj->outcome, "errored");
+        hj->exit_status = 1;
+        hist_set(&hj->final_state, from);
+        hist_set(&s->status, "failed");
+        hj->fail_step = 0;
+        hist_set(&hj->fail_driver, "LMS");
+        hist_set(&hj->fail_method, "update_retirement_status");
+        hj->message = reason_scrub(c, learner, username, le->message, HIST_SERVER_TEXT_MAX);
+        const char *base = cfg_string(c, "base_urls.lms");
+        char *url = http_url_join(base ? base : "", "api/user/v1/accounts/update_retirement_status");
+        cJSON *f = reason_failure(c, learner, username, "PATCH", url, le->status, le->body,
+                                  le->body ? strlen(le->body) : 0, le->status ? NULL : le->message, 0);
+        free(url);
+        const cJSON *v;
+        if ((v = cJSON_GetObjectItemCaseSensitive(f, "request"))) hist_set(&hj->fail_request, v->valuestring);
+        if ((v = cJSON_GetObjectItemCaseSensitive(f, "server_text"))) hist_set(&hj->fail_server_text, v->valuestring);
+        if ((v = cJSON_GetObjectItemCaseSensitive(f, "transport_error"))) hist_set(&hj->fail_transport, v->valuestring);
+        hj->fail_http_status = le->status;
+        cJSON_Delete(f);
+    }
+    job_recorder_add(r, hj, username, reason);
 }

@@ -22,4 +22,12 @@ void cli_hist_failure_text(strbuf *sb, const hist_job *j);
  * there is none, -1 on a store error (said on stderr). */
 int cli_hist_last_failure(history *h, long long lms_user_id, hist_job *out);
 
+/* Records one learner of `reset` (a forced state change, not a job) in the history: from/to
+ * states, outcome complete, or errored with the PATCH's failure (le: status, body, message).
+ * r may be NULL (history off). */
+struct job_recorder;
+struct lms_error;
+void cli_hist_reset_item(struct job_recorder *r, const cfg *c, const cJSON *learner, const char *from, const char *to,
+                         const struct lms_error *le, const char *reason);
+
 #endif

@@ -163,6 +163,17 @@ void job_history_set_origin(const char *command, const char *operator_name);
 void job_ctx_set_history_warn(job_ctx *ctx, job_history_warn_fn fn, void *user);
 /* Writes what is pending now: 0, or -1 when something could not be written (already reported). */
 int job_ctx_history_flush(job_ctx *ctx);
+/* The same recorder for actions that are not jobs (reset's forced state changes). NULL when the
+ * config turns the history off (job_recorder_add then just frees). fn/user as for
+ * job_ctx_set_history_warn (NULL: stderr). */
+struct hist_job;
+typedef struct job_recorder job_recorder;
+job_recorder *job_recorder_new(const cfg *config, job_history_warn_fn fn, void *user);
+/* Takes hj (engine/history.h, already filled with the learner's ids, states, outcome and any
+ * failure); adds who/where/command, scrubbing username from them and from reason. */
+void job_recorder_add(job_recorder *r, struct hist_job *hj, const char *username, const char *reason);
+/* Writes what is pending and reports loudly what could not be written. */
+void job_recorder_free(job_recorder *r);
 
 /* Starts one job and runs the poll loop until it is done, honouring *cancel_flag (set by a
  * signal handler; may be NULL): the first time it becomes non-zero job_cancel is called,

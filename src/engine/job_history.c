@@ -74,21 +74,25 @@ static void warn(job_recorder *r, const char *fmt, ...)
         fprintf(stderr, "retirectl: WARNING: %s\n", buf);
 }
 
-/* The ctx's recorder, created on first use; NULL when the config turns the history off. */
-static job_recorder *recorder_of(job_ctx *ctx)
+job_recorder *job_recorder_new(const cfg *config, job_history_warn_fn fn, void *user)
 {
-    if (ctx->recorder) return ctx->recorder;
     hist_settings s;
-    hist_settings_of(ctx->config, &s);
+    hist_settings_of(config, &s);
     if (!s.enabled) return NULL;
     job_recorder *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->config = ctx->config;
+    r->config = config;
     r->settings = s;
-    r->warn = ctx->history_warn;
-    r->warn_user = ctx->history_warn_user;
-    ctx->recorder = r;
+    r->warn = fn;
+    r->warn_user = user;
     return r;
+}
+
+/* The ctx's recorder, created on first use; NULL when the config turns the history off. */
+static job_recorder *recorder_of(job_ctx *ctx)
+{
+    if (!ctx->recorder) ctx->recorder = job_recorder_new(ctx->config, ctx->history_warn, ctx->history_warn_user);
+    return ctx->recorder;
 }
 
 /* Opens the store when it is not open and may be tried. 0 when open. */
@@ -176,6 +180,36 @@ static char *scrubbed(const job *j, const char *text, size_t max)
     return text ? reason_scrub(j->ctx->config, NULL, j->username, text, max) : NULL;
 }
 
+/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
+static void set_origin(const cfg *c, hist_job *hj, const char *username, const char *reason)
+{
+    free(hj->command);
+    hj->command = reason_scrub(c, NULL, username, g_command ? g_command : hj->action ? hj->action : "", 1024);
+    free(hj->reason);
+    hj->reason = reason && *reason ? reason_scrub(c, NULL, username, reason, 1024) : NULL;
+    free(hj->operator_name);
+    hj->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    hist_set(&hj->host, host);
+    hj->pid = (long long)getpid();
+    if (!hj->started_ms) hj->started_ms = hist_now_ms();
+}
+
+void job_recorder_add(job_recorder *r, hist_job *hj, const char *username, const char *reason)
+{
+    if (!r) {
+        hist_job_clear(hj);
+        free(hj);
+        return;
+    }
+    set_origin(r->config, hj, username, reason);
+    if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
+    enqueue(r, hj, 1);
+    double now = job_now();
+    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now, 0);
+}
+
 void job_history_begin(job *j, const job_spec *spec)
 {
     if (spec->action == JOB_PLAN || spec->dry_run) return;
@@ -185,15 +219,7 @@ void job_history_begin(job *j, const job_spec *spec)
     if (!hj) return;
     hist_job_init(hj);
     hist_set(&hj->action, spec->label ? spec->label : spec->action == JOB_RERUN ? "rerun" : "retire");
-    hj->command = scrubbed(j, g_command ? g_command : hj->action, 1024);
-    hj->reason = scrubbed(j, spec->reason && *spec->reason ? spec->reason : NULL, 1024);
-    char *op = g_operator ? strdup(g_operator) : pii_login_name();
-    hj->operator_name = op;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    hist_set(&hj->host, host);
-    hj->pid = (long long)getpid();
-    hj->started_ms = hist_now_ms();
+    set_origin(j->ctx->config, hj, j->username, spec->reason);
     j->hist = hj;
     r->running++;
     enqueue(r, hj, 0);
@@ -310,7 +336,12 @@ int job_ctx_history_flush(job_ctx *ctx)
 
 void job_history_ctx_free(job_ctx *ctx)
 {
-    job_recorder *r = ctx->recorder;
+    job_recorder_free(ctx->recorder);
+    ctx->recorder = NULL;
+}
+
+void job_recorder_free(job_recorder *r)
+{
     if (!r) return;
     flush(r, job_now(), 1);
     long long lost = r->dropped;
@@ -327,5 +358,4 @@ void job_history_ctx_free(job_ctx *ctx)
     free(r->pending);
     hist_close(r->store);
     free(r);
-    ctx->recorder = NULL;
 }

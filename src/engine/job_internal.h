@@ -78,7 +78,6 @@ struct job {
 
 /* The history recorder (job_history.c), called by the supervisor: when a job starts (spec is
  * the caller's), for each of its events, when it is freed, and when the ctx is freed. */
-typedef struct job_recorder job_recorder;
 void job_history_begin(job *j, const job_spec *spec);
 void job_history_event(job *j, const ev_event *ev);
 void job_history_end(job *j);

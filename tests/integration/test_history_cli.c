@@ -4,6 +4,7 @@
  * and grouping current failures after `retire --all` and a `resume`, on SQLite and on a real
  * PostgreSQL server; and a retirement that runs when the store is down, saying so loudly. */
 #include <sys/stat.h>
+#include <time.h>
 
 #include "pgproc.h"
 #include "retire_support.h"
@@ -248,6 +249,28 @@ static void bulk_groups_on(const char *url)
     assert_string_equal(cJSON_GetObjectItem(it, "action")->valuestring, "resume");
     assert_string_equal(cJSON_GetObjectItem(it, "outcome")->valuestring, "complete");
     assert_string_equal(cJSON_GetObjectItem(it, "reason")->valuestring, "forum fixed");
+    cJSON_Delete(a);
+    cmd_result_free(&r);
+    /* a bulk reset of the rest back to PENDING is recorded per learner, with its operator */
+    char today[16];
+    time_t now = time(NULL);
+    strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+    rt_retirectl(&env, &r, "--operator", "desk-7", "reset", "--initial-state", "ERRORED", "--new-state", "PENDING",
+                 "--start-date", "2000-01-01", "--end-date", today, "--reason", "retry all", NULL);
+    rt_assert_status(&r, 0);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "--failed", "--group", NULL);
+    if (!strstr(r.out, "(no current failures recorded)")) fail_msg("after reset:\n%s", r.out);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "u1", "--json", NULL);
+    a = cJSON_Parse(r.out);
+    it = cJSON_GetArrayItem(a, 0);
+    assert_string_equal(cJSON_GetObjectItem(it, "action")->valuestring, "reset");
+    assert_string_equal(cJSON_GetObjectItem(it, "outcome")->valuestring, "complete");
+    assert_string_equal(cJSON_GetObjectItem(it, "from_state")->valuestring, "ERRORED");
+    assert_string_equal(cJSON_GetObjectItem(it, "final_state")->valuestring, "PENDING");
+    assert_string_equal(cJSON_GetObjectItem(it, "operator")->valuestring, "desk-7");
+    assert_string_equal(cJSON_GetObjectItem(it, "reason")->valuestring, "retry all");
     cJSON_Delete(a);
     cmd_result_free(&r);
     rt_stop(&env);
