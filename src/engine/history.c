@@ -662,7 +662,7 @@ int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_ou
     for (size_t i = 0; i < r.n_rows; i++) job_of_row(&jobs[i], &r.cells[i * r.n_cols]);
     size_t n = r.n_rows;
     hist_rows_free(&r);
-    if (load_steps(h, jobs, n, err, err_len) != 0) {
+    if (!q->no_steps && load_steps(h, jobs, n, err, err_len) != 0) {
         hist_jobs_free(jobs, n);
         return -1;
     }

@@ -107,6 +107,7 @@ typedef struct hist_query {
     int current_failures;    /* only each learner's latest finished job, when it failed */
     int open_only;           /* jobs still running (no end) */
     size_t limit;            /* 0: no limit */
+    int no_steps;            /* leave the jobs' steps out (faster for long lists) */
 } hist_query;
 void hist_query_init(hist_query *q);
 /* Jobs matching q, newest first, with their steps. *jobs is malloc'd (hist_jobs_free). */

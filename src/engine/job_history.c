@@ -222,9 +222,7 @@ void job_history_begin(job *j, const job_spec *spec)
     set_origin(j->ctx->config, hj, j->username, spec->reason);
     j->hist = hj;
     r->running++;
-    enqueue(r, hj, 0);
-    double now = job_now();
-    if (now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+    /* its "running" row is written once the job event names the learner */
 }
 
 /* The string member of o, or NULL. */
@@ -279,6 +277,11 @@ void job_history_event(job *j, const ev_event *ev)
         if (cJSON_IsNumber(uid)) hj->lms_user_id = (long long)uid->valuedouble;
         if (cJSON_IsNumber(rid)) hj->retirement_id = (long long)rid->valuedouble;
         hist_set(&hj->from_state, ev->current_state);
+        enqueue(r, hj, 0);
+        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batch) */
+            flush(r, job_now(), 0);
+            return;
+        }
         break;
     }
     case EV_STEP: {
