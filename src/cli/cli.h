@@ -44,5 +44,6 @@ typedef struct cli_command {
 const cli_command *cli_commands(size_t *n);
 /* Prints `retirectl --help` (global options and the command table) to out. */
 void cli_usage(FILE *out);
+int cmd_history(int argc, char **argv, const cli_globals *g);
 
 #endif

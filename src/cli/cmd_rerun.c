@@ -214,6 +214,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     spec.username = username;
     spec.action = JOB_RERUN;
     spec.label = "rerun";
+    spec.reason = reason;
     spec.driver = driver;
     spec.method = method;
     if (row) {

@@ -13,6 +13,8 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/history_view.h"
+#include "engine/job.h"
 #include "engine/audit.h"
 #include "engine/lease.h"
 
@@ -294,6 +296,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
            rewind ? "None" : new_state); /* upstream logs the new_state option: None when rewinding */
     fflush(stdout);
     long long updated = 0, skipped = 0;
+    job_recorder *hist = dry_run ? NULL : job_recorder_new(config, NULL, NULL); /* docs/history.md */
     const cJSON *learner;
     cJSON_ArrayForEach(learner, learners)
     {
@@ -355,6 +358,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         }
         int urc = lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le);
         lease_release(held);
+        cli_hist_reset_item(hist, config, learner, item.from_state, target, urc != 0 ? &le : NULL, reason);
         if (urc != 0) {
             cli_error(config, "Unexpected error occurred updating users! %s", le.message);
             item.outcome = "failed";
@@ -375,6 +379,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         }
         updated++;
     }
+    job_recorder_free(hist);
     cJSON_Delete(learners);
     if (dry_run) {
         printf("Dry run: %lld learner%s in %s would be updated; nothing was sent.\n", total, total == 1 ? "" : "s",

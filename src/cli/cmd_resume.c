@@ -246,6 +246,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     spec.action = JOB_RETIRE;
     spec.label = "resume";
     job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+    spec.reason = reason;
     status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 

@@ -129,6 +129,7 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         spec.action = dry_run ? JOB_PLAN : JOB_RETIRE;
         spec.dry_run = dry_run;
         if (audit) job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+        spec.reason = reason;
         watch.pr = pr;
         status = job_run(jc, &spec, on_retire_event, &watch, &cancel, err, sizeof err);
         pr = watch.pr;

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/history_view.h"
 #include "cli/learner_args.h"
 #include "engine/plan.h"
 #include "engine/strbuf.h"
@@ -18,7 +19,10 @@ static void usage(FILE *out)
           "and email, name, current and last state, dates) and the pipeline position: each step\n"
           "done, next, to run, or in flight, and what `retirectl retire` would do now. Read-only.\n"
           "\n"
-          "  --json   {\"learner\": <the LMS record>, \"position\": {...}} on stdout\n"
+          "The learner's last failure, from the retirement history (docs/history.md), follows: when,\n"
+          "who, where, the request, the HTTP status and what the server said.\n"
+          "\n"
+          "  --json   {\"learner\": <the LMS record>, \"position\": {...}, \"last_failure\": {...}|null}\n"
           "\n"
           "Exit status: 0, 251 learner not found, 255 LMS error, 249 bad config.\n",
           out);
@@ -148,10 +152,28 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
     const char *state = str_at(learner, "current_state", "state_name");
     const char *last = str_at(learner, "last_state", "state_name");
     cJSON *pos = position_of(ctx.config, state, last);
+    /* the last failure from the history (a store that cannot be read is said, status goes on) */
+    hist_job fail;
+    memset(&fail, 0, sizeof fail);
+    int have_fail = 0, hist_ok = 0;
+    double uid = num_at(learner, "user", "id");
+    history *h = NULL;
+    hist_settings hs;
+    hist_settings_of(ctx.config, &hs);
+    if (hs.enabled && uid >= 0 && cli_hist_open(ctx.config, &h) == 0) {
+        int r = cli_hist_last_failure(h, (long long)uid, &fail);
+        have_fail = r == 0;
+        hist_ok = r >= 0;
+        hist_close(h);
+    }
     if (a.events) {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddItemToObject(out, "learner", learner);
         cJSON_AddItemToObject(out, "position", pos);
+        if (have_fail)
+            cJSON_AddItemToObject(out, "last_failure", cli_hist_job_json(&fail));
+        else
+            cJSON_AddNullToObject(out, "last_failure");
         char *text = cJSON_Print(out);
         cli_print_scrubbed(ctx.config, text);
         fputc('\n', stdout);
@@ -182,11 +204,19 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
             sb_addf(&sb, "  %-22s %-42s %s\n", str_at(s, "start_state", NULL), name, str_at(s, "status", NULL));
         }
         sb_addf(&sb, "Now: %s\n", str_at(pos, "retire_would", NULL));
+        if (have_fail) {
+            sb_add(&sb, "Last failure (history):\n");
+            cli_hist_failure_text(&sb, &fail);
+        } else if (hist_ok && state && strcmp(state, PLAN_ERROR_STATE) == 0) {
+            sb_add(&sb, "Last failure: not in the history (the job ran before the history existed, or where "
+                        "history.url names another store); the LMS record has the reason\n");
+        }
         cli_print_scrubbed(ctx.config, sb_str(&sb));
         sb_free(&sb);
         cJSON_Delete(learner);
         cJSON_Delete(pos);
     }
+    hist_job_clear(&fail);
     cli_close(&ctx);
     return 0;
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/job.h"
+#include "engine/strbuf.h"
 
 /* Commands are weak so a build lacking one still links and says so clearly. */
 #pragma weak cmd_tui
@@ -19,6 +21,7 @@
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
 #pragma weak cmd_completion
+#pragma weak cmd_history
 
 typedef cli_command command;
 
@@ -41,6 +44,7 @@ const cli_command *cli_commands(size_t *n)
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
             {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
+            {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
         };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
@@ -165,6 +169,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "retirectl: the '%s' command is not part of this build\n", name);
             return 2;
         }
+        /* the command line recorded with each job in the history (learner names are scrubbed there) */
+        strbuf origin = STRBUF_INIT;
+        sb_addf(&origin, "retirectl %s", name);
+        for (int a = 1; a < cmd_argc; a++) sb_addf(&origin, " %s", cmd_argv[a]);
+        job_history_set_origin(sb_str(&origin), g.operator_name);
+        sb_free(&origin);
         int rc = t[k].fn(cmd_argc, cmd_argv, &g);
         if (name == retire_name) free(cmd_argv); /* the upstream-spelling copy */
         return rc;

@@ -394,6 +394,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             spec.username = names[next];
             spec.action = JOB_RETIRE;
             spec.label = "retire";
+            spec.reason = reason;
             slot_clear(&slots[s]);
             slots[s].learner = next;
             /* a bad record (control characters) is never retired; a learner another retirectl on

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/pii.h"
 #include "engine/strbuf.h"
 
 struct audit_log {
@@ -125,20 +126,6 @@ int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len)
     return 0;
 }
 
-/* The login name: getlogin, $USER/$LOGNAME, the uid's passwd entry, else "uid N". malloc'd. */
-static char *login_name(void)
-{
-    char buf[256];
-    if (getlogin_r(buf, sizeof buf) == 0 && buf[0]) return strdup(buf);
-    const char *u = getenv("USER");
-    if (!u || !*u) u = getenv("LOGNAME");
-    if (u && *u) return strdup(u);
-    struct passwd *pw = getpwuid(getuid());
-    if (pw && pw->pw_name) return strdup(pw->pw_name);
-    snprintf(buf, sizeof buf, "uid %u", (unsigned)getuid());
-    return strdup(buf);
-}
-
 /* A log whose last line was cut (a crash or a full disk mid-write) would glue the next record to
  * it: truncate the file back to just after its last newline. 0, or -1 with err. */
 static int repair_tail(int fd, const char *path, char *err, size_t err_len)
@@ -233,7 +220,7 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         g_open[g_n_open++] = a;
     }
     a->path = strdup(path);
-    a->operator_name = operator_name && *operator_name ? strdup(operator_name) : login_name();
+    a->operator_name = operator_name && *operator_name ? strdup(operator_name) : pii_login_name();
     if (gethostname(a->host, sizeof a->host - 1) != 0) a->host[0] = '\0';
     *out = a;
     return 0;
@@ -254,73 +241,19 @@ int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *e
     return rc;
 }
 
-/* Replaces every case-insensitive occurrence of needle in *s by repl (s is malloc'd). */
-static void replace_all(char **s, const char *needle, const char *repl)
-{
-    size_t nl = strlen(needle);
-    if (!nl || !*s) return;
-    if (!strcasestr(*s, needle)) return;
-    strbuf sb = STRBUF_INIT;
-    const char *p = *s;
-    const char *hit;
-    while ((hit = strcasestr(p, needle))) {
-        sb_addn(&sb, p, (size_t)(hit - p));
-        sb_add(&sb, repl);
-        p = hit + nl;
-    }
-    sb_add(&sb, p);
-    free(*s);
-    *s = sb_take(&sb);
-}
-
-static int email_local_char(int c)
-{
-    return isalnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'';
-}
-
-static int email_domain_char(int c) { return isalnum(c) || c == '.' || c == '-' || c >= 0x80; }
-
-/* Replaces anything shaped like local@domain.tld in *s (malloc'd) by "[redacted]". */
-static void scrub_emails(char **s)
-{
-    if (!*s || !strchr(*s, '@')) return;
-    strbuf sb = STRBUF_INIT;
-    const unsigned char *str = (const unsigned char *)*s;
-    size_t n = strlen(*s), copied = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (str[i] != '@') continue;
-        size_t l = i;
-        while (l > copied && (email_local_char(str[l - 1]) || str[l - 1] >= 0x80)) l--;
-        size_t r = i + 1;
-        int dot = 0;
-        while (r < n && email_domain_char(str[r])) {
-            if (str[r] == '.' && r + 1 < n && email_domain_char(str[r + 1])) dot = 1;
-            r++;
-        }
-        if (l == i || !dot) continue;
-        sb_addn(&sb, *s + copied, l - copied);
-        sb_add(&sb, "[redacted]");
-        copied = r;
-        i = r - 1;
-    }
-    sb_add(&sb, *s + copied);
-    free(*s);
-    *s = sb_take(&sb);
-}
-
 /* A malloc'd copy of text with PII, email-shaped text and secrets replaced. */
 static char *scrub(const audit_log *a, const audit_entry *e, const char *text)
 {
     char *s = strdup(text ? text : "");
     if (!s) return NULL;
-    for (size_t i = 0; i < a->n_secrets; i++) replace_all(&s, a->secrets[i], "********");
+    for (size_t i = 0; i < a->n_secrets; i++) pii_replace_all(&s, a->secrets[i], "********");
     if (e->pii) {
         /* longest first would be ideal; PII lists are short, so two passes handle overlaps */
         for (int pass = 0; pass < 2; pass++)
             for (const char *const *p = e->pii; *p; p++)
-                if (**p) replace_all(&s, *p, "[redacted]");
+                if (**p) pii_replace_all(&s, *p, "[redacted]");
     }
-    scrub_emails(&s);
+    pii_scrub_emails(&s);
     return s;
 }
 

@@ -17,6 +17,7 @@ typedef struct host_impl {
     host_progress_fn progress_fn;
     void *user;
     volatile int *cancel_flag;
+    host_failure failure;
 } host_impl;
 
 static host_impl *impl_of(const rd_host *h)
@@ -24,9 +25,56 @@ static host_impl *impl_of(const rd_host *h)
     return (host_impl *)h->host_data;
 }
 
+void host_failure_reset(rd_host *host)
+{
+    host_failure *f = &impl_of(host)->failure;
+    free(f->method);
+    free(f->url);
+    free(f->body);
+    free(f->error);
+    memset(f, 0, sizeof *f);
+}
+
+const host_failure *host_last_failure(const rd_host *host)
+{
+    const host_failure *f = &impl_of(host)->failure;
+    return f->set ? f : NULL;
+}
+
+/* Keeps what a failed request was and what came back (see host_failure). */
+static void note_failure(rd_host *h, const rd_http_request *req, const rd_http_response *resp, int rc)
+{
+    int failed = rc != 0 || resp->status == 0 || resp->status >= 400;
+    if (!failed && resp->status < 300) {
+        host_failure_reset(h);
+        return;
+    }
+    if (!failed) return;
+    host_failure_reset(h);
+    host_failure *f = &impl_of(h)->failure;
+    f->set = 1;
+    f->method = strdup(req->method ? req->method : "?");
+    f->url = strdup(req->url ? req->url : "");
+    f->status = resp->status;
+    if (resp->body && resp->body_len) {
+        f->body_len = resp->body_len < HOST_FAILURE_BODY_MAX ? resp->body_len : HOST_FAILURE_BODY_MAX;
+        f->body = malloc(f->body_len + 1);
+        if (f->body) {
+            memcpy(f->body, resp->body, f->body_len);
+            f->body[f->body_len] = '\0';
+        } else {
+            f->body_len = 0;
+        }
+    }
+    if (resp->error[0]) f->error = strdup(resp->error);
+    f->attempts = resp->attempts;
+}
+
 static int h_http(const rd_host *h, const rd_http_request *req, rd_http_response *resp)
 {
-    return http_send(impl_of(h)->http, req, resp);
+    int rc = http_send(impl_of(h)->http, req, resp);
+    note_failure((rd_host *)h, req, resp, rc);
+    return rc;
 }
 
 static void h_http_free(const rd_host *h, rd_http_response *resp)
@@ -146,6 +194,7 @@ void host_free(rd_host *host)
 {
     if (!host) return;
     host_impl *hi = impl_of(host);
+    host_failure_reset(host);
     free(hi->name);
     free(hi);
 }

@@ -25,6 +25,23 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
 void host_free(rd_host *host);
 
+/* The last request of a host that failed (status 0 or >= 400) since host_failure_reset, kept so
+ * the job worker can say what the server answered (reason.h). A later 2xx answer clears it.
+ * Strings owned by the host; valid until the next request or reset. */
+typedef struct host_failure {
+    int set;
+    char *method, *url;
+    long status;     /* 0: no answer */
+    char *body;      /* at most HOST_FAILURE_BODY_MAX bytes of the body, or NULL */
+    size_t body_len;
+    char *error;     /* transport error, or NULL */
+    int attempts;
+} host_failure;
+#define HOST_FAILURE_BODY_MAX 65536
+/* The failure, or NULL when none was seen. */
+const host_failure *host_last_failure(const rd_host *host);
+void host_failure_reset(rd_host *host);
+
 /* One call context; `requests` collects what a preview describes as a JSON array of
  * {"method","url","headers":[...],"body"} (secrets are scrubbed when events are written). */
 typedef struct host_call {

@@ -72,6 +72,7 @@ typedef struct job_spec {
                                   call, ERRORED with the message on failure */
     const char *bracket_end;   /* if set (with bracket_start): forced PATCH to this state after
                                   success ("Ending: <state> with response:\n<text>") */
+    const char *reason;        /* the operator's --reason / ticket, for the history (may be NULL) */
 } job_spec;
 
 typedef struct job_ctx job_ctx;
@@ -160,6 +161,32 @@ long job_retirement_id(const job *j);
 const char *job_message(const job *j);
 /* Kills a still-running worker (SIGKILL) and frees. */
 void job_free(job *j);
+
+/* History (docs/history.md). Every job that acts on a learner (not a plan or dry run) is
+ * recorded by its supervisor in the retirement history the config names (engine/history.h),
+ * unless `history: {enabled: false}`: opened at the first such job, written in batches (a lone
+ * job at its start and end), flushed by job_ctx_free. If the store cannot be opened or written
+ * the jobs still run; the problem is reported loudly through the warn callback (default: a
+ * "retirectl: WARNING: history: ..." line on stderr), retried every 30 s, and the number of
+ * jobs not recorded is reported when the ctx is freed.
+ * The command line and operator recorded with each job are process-wide (set once by main);
+ * learner names are scrubbed from them. */
+typedef void (*job_history_warn_fn)(void *user, const char *message);
+void job_history_set_origin(const char *command, const char *operator_name);
+void job_ctx_set_history_warn(job_ctx *ctx, job_history_warn_fn fn, void *user);
+/* Writes what is pending now: 0, or -1 when something could not be written (already reported). */
+int job_ctx_history_flush(job_ctx *ctx);
+/* The same recorder for actions that are not jobs (reset's forced state changes). NULL when the
+ * config turns the history off (job_recorder_add then just frees). fn/user as for
+ * job_ctx_set_history_warn (NULL: stderr). */
+struct hist_job;
+typedef struct job_recorder job_recorder;
+job_recorder *job_recorder_new(const cfg *config, job_history_warn_fn fn, void *user);
+/* Takes hj (engine/history.h, already filled with the learner's ids, states, outcome and any
+ * failure); adds who/where/command, scrubbing username from them and from reason. */
+void job_recorder_add(job_recorder *r, struct hist_job *hj, const char *username, const char *reason);
+/* Writes what is pending and reports loudly what could not be written. */
+void job_recorder_free(job_recorder *r);
 
 /* Starts one job and runs the poll loop until it is done, honouring *cancel_flag (set by a
  * signal handler; may be NULL): the first time it becomes non-zero job_cancel is called,

@@ -45,6 +45,9 @@ struct job_ctx {
     /* job_ctx_set_audit: an orphaned worker appends its own audit end line */
     int audit_on;
     char *audit_operator, *audit_reason;
+    struct job_recorder *recorder; /* the history recorder (job_history.c), NULL until a job acts */
+    job_history_warn_fn history_warn;
+    void *history_warn_user;
 };
 
 struct job {
@@ -81,7 +84,15 @@ struct job {
     double timeout_used;
     double started; /* when the learner was handed to the worker (the timeout covers set-up too) */
     int seen_step;  /* a step has started: the set-up phase is over */
+    struct hist_job *hist; /* this job's history record while it runs (job_history.c), or NULL */
 };
+
+/* The history recorder (job_history.c), called by the supervisor: when a job starts (spec is
+ * the caller's), for each of its events, when it is freed, and when the ctx is freed. */
+void job_history_begin(job *j, const job_spec *spec);
+void job_history_event(job *j, const ev_event *ev);
+void job_history_end(job *j);
+void job_history_ctx_free(job_ctx *ctx);
 
 /* The worker process (job_worker.c): runs spec (then, when cmd_fd >= 0, each further spec read
  * from cmd_fd, until EOF) writing events to ev_fd, and _exit()s. close_fds (n_close entries)

@@ -90,6 +90,7 @@ void job_ctx_free(job_ctx *ctx)
 {
     if (!ctx) return;
     pool_shutdown(ctx);
+    job_history_ctx_free(ctx);
     if (ctx->own_lms && ctx->lms) lms_free(ctx->lms);
     if (ctx->own_http && ctx->http) http_client_free(ctx->http);
     if (ctx->own_reg && ctx->registry) reg_free(ctx->registry);
@@ -462,6 +463,7 @@ job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, 
     j->proc = p;
     j->pid = p->pid;
     j->fd = p->ev_fd;
+    job_history_begin(j, spec);
     return j;
 }
 
@@ -534,6 +536,7 @@ static void dispatch_line(job *j, const char *line)
     default:
         break;
     }
+    job_history_event(j, &ev);
     if (j->fn) j->fn(j->user, j, &ev, line);
     ev_event_free(&ev);
 }
@@ -872,6 +875,7 @@ void job_cancel(job *j)
 void job_free(job *j)
 {
     if (!j) return;
+    job_history_end(j);
     if (j->proc) {
         /* still lent: the job was abandoned mid-way; its worker is killed */
         if (j->proc->ev_fd != j->fd && j->fd >= 0) close(j->fd);

@@ -19,6 +19,7 @@
 #include "engine/host.h"
 #include "engine/lease.h"
 #include "engine/plan.h"
+#include "engine/reason.h"
 
 static volatile int g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -39,7 +40,30 @@ typedef struct worker {
     char *lms_base;
     int job_emitted;       /* the `job` event went out: log lines flow directly */
     cJSON *held;           /* log events held until then ([level, text] pairs) */
+    cJSON *failure;        /* what the last failed request was and what the server said (reason.h) */
 } worker;
+
+/* Replaces the worker's failure record (takes f, may be NULL). */
+static void set_failure(worker *wk, cJSON *f)
+{
+    cJSON_Delete(wk->failure);
+    wk->failure = f;
+}
+
+/* Records the failure of the driver's last failed request, if it made one. */
+static void note_driver_failure(worker *wk, const rd_host *host)
+{
+    const host_failure *hf = host_last_failure(host);
+    if (!hf) return;
+    set_failure(wk, reason_failure(wk->ctx->config, wk->learner, wk->spec->username, hf->method, hf->url, hf->status,
+                                   hf->body, hf->body_len, hf->error, hf->attempts));
+}
+
+/* The text recorded as ERRORED for msg: upstream's text plus what the server said. malloc'd. */
+static char *errored_text(worker *wk, const char *msg)
+{
+    return reason_errored_text(wk->ctx->config, msg, wk->failure);
+}
 
 /* Writes a log event, or holds it until the job event (so `job` comes first). */
 static void worker_log(worker *wk, const char *level, const char *text)
@@ -168,6 +192,13 @@ static int worker_patch(worker *wk, const char *state, const char *response, int
     int rc = lms_update_state(wk->ctx->lms, wk->spec->username, state, response, force, &e);
     http_set_cancel_flag(wk->ctx->http, &g_cancel);
     if (rc != 0 && err_text) *err_text = lms_error_text(wk, &e, "api/user/v1/accounts/update_retirement_status");
+    if (rc != 0) {
+        char *url = http_url_join(wk->lms_base ? wk->lms_base : "", "api/user/v1/accounts/update_retirement_status");
+        set_failure(wk, reason_failure(wk->ctx->config, wk->learner, wk->spec->username, "PATCH", url, e.status,
+                                       e.body, e.body ? strlen(e.body) : 0, e.status ? NULL : e.message,
+                                       lms_last_attempts(wk->ctx->lms)));
+        free(url);
+    }
     lms_error_clear(&e);
     return rc;
 }
@@ -317,25 +348,30 @@ static int finish(worker *wk, const char *outcome, int status, const char *messa
 }
 
 /* The exception path of retire_one_learner.py: log, PATCH ERRORED, exit 252. */
-static int fail_retiring(worker *wk, const char *start_state, const char *msg)
+static int fail_retiring(worker *wk, const char *start_state, const char *upstream_msg)
 {
-    strbuf lost = STRBUF_INIT;
+    char *msg = errored_text(wk, upstream_msg);
     if (job_orphaned()) {
+        strbuf lost = STRBUF_INIT;
         sb_addf(&lost, "%s (retirectl's supervisor, pid %ld, was lost during this step)", msg,
                 (long)job_orphan_supervisor());
-        msg = sb_str(&lost);
+        free(msg);
+        msg = sb_take(&lost);
     }
     ev_emit_log(&wk->w, "error", "Error in retirement state %s: %s", start_state ? start_state : "None", msg);
     char *perr = NULL;
     const char *final = PLAN_ERROR_STATE;
+    cJSON *kept = wk->failure; /* the step's failure, not the ERRORED PATCH's */
+    wk->failure = NULL;
     if (worker_patch(wk, PLAN_ERROR_STATE, msg, 0, &perr) != 0) {
         ev_emit_log(&wk->w, "error", "Critical error attempting to change learner state to ERRORED: %s", perr);
         final = NULL;
     }
+    set_failure(wk, kept);
     free(perr);
     ev_emit_log(&wk->w, "error", "Error encountered in state \"%s\"\n%s", start_state ? start_state : "None", msg);
     int rc = finish(wk, "errored", 252, msg, final);
-    sb_free(&lost);
+    free(msg);
     return rc;
 }
 
@@ -359,14 +395,21 @@ static int stop_orphaned(worker *wk, const char *start_state, const char *end_st
     return finish(wk, "errored", 252, msg, final);
 }
 
-/* Emits a step event with status and optional elapsed/message. */
+/* Emits a step event with status and optional elapsed/message. A `failed` step carries the
+ * worker's failure record and the ERRORED text (message plus what the server said). */
 static void emit_step(worker *wk, int index, const cfg_step *s, const char *status, long elapsed_ms,
                       const char *message)
 {
     cJSON *o = ev_step_object(index, s->start_state, s->end_state, s->driver, s->method);
     cJSON_AddStringToObject(o, "status", status);
     if (elapsed_ms >= 0) cJSON_AddNumberToObject(o, "elapsed_ms", (double)elapsed_ms);
-    if (message) cJSON_AddStringToObject(o, "message", message);
+    int failed = strcmp(status, "failed") == 0;
+    if (message) {
+        char *m = failed ? errored_text(wk, message) : NULL;
+        cJSON_AddStringToObject(o, "message", m ? m : message);
+        free(m);
+    }
+    if (failed && wk->failure) cJSON_AddItemToObject(o, "failure", cJSON_Duplicate(wk->failure, 1));
     ev_emit(&wk->w, "step", o);
 }
 
@@ -679,6 +722,8 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         const rd_method *m = reg_method(s->driver, st->method);
         host_call hc;
         host_call_init(&hc, s->host, 0);
+        host_failure_reset(s->host);
+        set_failure(wk, NULL);
         double t0 = job_now();
         job_orphan_step_begin(st->driver, st->method, 1);
         rd_status rs = m->run(s->instance, learner, &hc.call);
@@ -688,6 +733,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         long ms = (long)(secs * 1000.0 + 0.5);
         wk->step_index = -1;
         if (rs != RD_OK && rs != RD_NOT_FOUND) {
+            note_driver_failure(wk, s->host);
             const char *msg = hc.call.message[0] ? hc.call.message : "the driver failed without a message";
             emit_step(wk, (int)i, st, "failed", ms, msg);
             int rc = fail_retiring(wk, start_state, msg);
@@ -783,8 +829,10 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
         ev_emit_log(&wk->w, "info", "Starting state %s", sp->bracket_start);
         if (worker_patch(wk, sp->bracket_start, start_msg, 1, &perr) != 0) {
             emit_step(wk, index, &row, "failed", 0, perr);
-            ev_emit_log(&wk->w, "error", "%s", perr);
-            int rc = finish(wk, "errored", 252, perr, state);
+            char *fm = errored_text(wk, perr);
+            ev_emit_log(&wk->w, "error", "%s", fm);
+            int rc = finish(wk, "errored", 252, fm, state);
+            free(fm);
             free(perr);
             return rc;
         }
@@ -798,6 +846,8 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     emit_step(wk, index, &row, "running", 0, NULL);
     host_call hc;
     host_call_init(&hc, s->host, 0);
+    host_failure_reset(s->host);
+    set_failure(wk, NULL);
     double t0 = job_now();
     job_orphan_step_begin(sp->driver, sp->method, sp->bracket_start != NULL);
     rd_status rs = m->run(s->instance, learner, &hc.call);
@@ -806,18 +856,23 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
     long ms = (long)((job_now() - t0) * 1000.0 + 0.5);
     wk->step_index = -1;
     if (rs != RD_OK && rs != RD_NOT_FOUND) {
-        const char *fm = hc.call.message[0] ? hc.call.message : "the driver failed without a message";
-        emit_step(wk, index, &row, "failed", ms, fm);
+        note_driver_failure(wk, s->host);
+        char *fm = errored_text(wk, hc.call.message[0] ? hc.call.message : "the driver failed without a message");
+        emit_step(wk, index, &row, "failed", ms, hc.call.message[0] ? hc.call.message : "the driver failed without a message");
         ev_emit_log(&wk->w, "error", "Error in %s.%s: %s", sp->driver, sp->method, fm);
         if (sp->bracket_start) {
+            cJSON *kept = wk->failure;
+            wk->failure = NULL;
             if (worker_patch(wk, PLAN_ERROR_STATE, fm, 1, &perr) != 0) {
                 ev_emit_log(&wk->w, "error", "Critical error attempting to change learner state to ERRORED: %s", perr);
                 free(perr);
             } else {
                 final = PLAN_ERROR_STATE;
             }
+            set_failure(wk, kept);
         }
         int rc = finish(wk, "errored", 252, fm, final);
+        free(fm);
         host_call_done(&hc);
         return rc;
     }
@@ -826,7 +881,9 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
         sb_addf(&end_msg, "Ending: %s with response:\n%s", sp->bracket_end, hc.call.message[0] ? hc.call.message : "None");
         if (worker_patch(wk, sp->bracket_end, sb_str(&end_msg), 1, &perr) != 0) {
             emit_step(wk, index, &row, "failed", ms, perr);
-            int rc = finish(wk, "errored", 252, perr, final);
+            char *fm = errored_text(wk, perr);
+            int rc = finish(wk, "errored", 252, fm, final);
+            free(fm);
             free(perr);
             sb_free(&end_msg);
             host_call_done(&hc);
@@ -925,6 +982,7 @@ static int worker_one(worker *wk, drv_cache *dc, int fd)
         }
     }
     wk->learner = NULL;
+    set_failure(wk, NULL);
     cJSON_Delete(learner);
     cJSON_Delete(wk->held);
     wk->held = NULL;

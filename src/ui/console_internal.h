@@ -242,6 +242,13 @@ void ui_handle_picker_key(int ch);
 const ui_learner *ui_selected_learner(void);
 void ui_draw_tabs(const ui_screen_layout *L);
 void ui_draw_list(const ui_screen_layout *L);
+/* ---------- view_history.c ---------- */
+/* The REASON (Failed tab) / JOB (Stuck tab) column from the retirement history, right of the
+ * list's columns (over AGE and CHANGED when the terminal is narrow), for the rows top.. shown. */
+void ui_draw_history_column(const ui_screen_layout *L, const ui_column *cols, int nc, size_t top, size_t rows);
+/* The failed step's note for learner name from the history ("403 forum: permission denied
+ * (history; resume with u)"), or NULL when the history has none. Static buffer. */
+const char *ui_history_failure_note(const char *name);
 
 /* ---------- view_detail.c ---------- */
 

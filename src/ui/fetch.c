@@ -17,6 +17,7 @@
 #include "engine/lms.h"
 #include "engine/reg.h"
 #include "engine/strbuf.h"
+#include "ui/history_notes.h"
 #include "ui/model.h"
 
 /* Writes tab-separated escaped fields and a newline. */
@@ -319,6 +320,7 @@ static void queue_child(const void *arg, FILE *out)
         if (pids[g] > 0) waitpid(pids[g], NULL, 0);
         free(groups[g]);
     }
+    ui_hist_emit_notes(a->c, out, put_fields); /* the history's reasons and running jobs */
     fprintf(out, "D\t%d\n", failed);
 }
 
@@ -371,6 +373,7 @@ static void status_child(const void *arg, FILE *out)
     lms_error e;
     memset(&e, 0, sizeof e);
     if (l && lms_get_status(l, a->username, &learner, &e) == 0) {
+        ui_hist_emit_fields(a->c, learner, out, put_fields); /* last failure and earlier jobs, first */
         flatten(out, learner, "");
         cJSON_Delete(learner);
     } else {

@@ -7,6 +7,7 @@
  *   F path value                                               one record field (status)
  *   V name source line version builtin methods error           one driver
  *   P text                                                     a registry problem
+ *   H user_id kind since text                                  a history note (history_notes.h)
  *   E text                                                     an error sentence
  *   D count                                                    done */
 #ifndef RETIRECTL_UI_FETCH_H

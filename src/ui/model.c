@@ -31,6 +31,7 @@ void ui_store_free(ui_store *s)
     free(s->states);
     free(s->hash);
     for (int t = 0; t < UI_TAB_COUNT; t++) free(s->all[t]), free(s->rows[t]);
+    ui_hist_notes_free(&s->notes);
     memset(s, 0, sizeof *s);
 }
 
@@ -195,8 +196,10 @@ int ui_store_feed_line(ui_store *s, char *line)
         snprintf(s->error, sizeof s->error, "%s", line + 2);
         return 0;
     }
+    if (line[0] == 'H' && line[1] == '\t') return ui_hist_notes_feed(&s->notes, line);
     if (line[0] == 'D') {
         s->complete = 1;
+        ui_hist_notes_done(&s->notes);
         return 0;
     }
     return -1;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ui/history_notes.h"
+
 typedef enum ui_tab { UI_TAB_READY = 0, UI_TAB_PENDING, UI_TAB_FAILED, UI_TAB_STUCK, UI_TAB_COMPLETE, UI_TAB_COUNT } ui_tab;
 
 /* The configured pipeline as the model needs it (strings borrowed from the config). */
@@ -47,6 +49,7 @@ typedef struct ui_store {
     size_t total[UI_TAB_COUNT];   /* per tab before filtering (length of all[]) */
     char error[512];        /* last "E" line from the fetch child, or "" */
     int complete;           /* the "D" line arrived */
+    ui_hist_notes notes;    /* "H" lines: the history's reason / running job per user id */
 } ui_store;
 
 void ui_store_init(ui_store *s);

@@ -43,9 +43,12 @@ static ui_step_status derived_status(size_t i, const char *state, const char *la
         if (f < 0 && (f = ui_pipe_step_of_end(&ui_con.pipe, last)) >= 0) f++;
         if (f < 0) return UI_STEP_PENDING;
         if ((int)i < f) return UI_STEP_DONE;
+        const char *why = strcmp(state, "ERRORED") == 0 ? ui_history_failure_note(ui_con.detail) : NULL;
         if ((int)i == f)
-            return *note = strcmp(state, "ABORTED") == 0 ? "aborted here" : "failed here; the reason is in the LMS "
-                                                                              "record's responses (resume with u)",
+            return *note = strcmp(state, "ABORTED") == 0 ? "aborted here"
+                           : why                        ? why
+                                                        : "failed here; the reason is in the LMS record's responses "
+                                                          "(resume with u)",
                    UI_STEP_FAILED;
     }
     return UI_STEP_PENDING;

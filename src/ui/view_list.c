@@ -162,4 +162,5 @@ void ui_draw_list(const ui_screen_layout *L)
             ui_put(y, cols[c].x, cols[c].width, role, text, 1);
         }
     }
+    ui_draw_history_column(L, cols, nc, *top, rows);
 }

@@ -1,0 +1,241 @@
+/* bench/history_cost: what the retirement history costs (docs/history.md).
+ *
+ * 1. Recording cost per job, in process: a job of 8 steps with a failure record is written as a
+ *    lone CLI job writes it (its "running" row at the start, then the finished row replacing it:
+ *    two transactions), median and 95th percentile over N jobs; and batched as `retire --all`
+ *    writes (100 finished jobs per transaction), per job. SQLite, and PostgreSQL when its
+ *    binaries are installed (a private server, tests/support/pgproc.c).
+ * 2. `retirectl retire --all -j 8` against retirectl-sim (4-step LMS pipeline, LEARNERS PENDING
+ *    learners) with the history off, on SQLite and on PostgreSQL, ROUNDS rounds interleaved;
+ *    the median learners/s of each and the ratio to "off".
+ * Prints figures; asserts nothing about time.
+ *
+ * Usage: history_cost [LEARNERS (default 2000)] [ROUNDS (default 3)] [JOBS (default 2000)] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/history.h"
+#include "pgproc.h"
+#include "simproc.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A finished 8-step job that failed at step 5, as the recorder builds it. */
+static hist_job *sample_job(long long uid)
+{
+    hist_job *j = calloc(1, sizeof *j);
+    hist_job_init(j);
+    j->lms_user_id = uid;
+    j->retirement_id = uid + 1;
+    hist_set(&j->action, "retire");
+    hist_set(&j->command, "retirectl retire --all -j 8 --reason weekly");
+    hist_set(&j->reason, "weekly");
+    hist_set(&j->operator_name, "jenkins");
+    hist_set(&j->host, "agent-3");
+    j->pid = 4242;
+    j->started_ms = hist_now_ms();
+    for (int i = 0; i < 8; i++) {
+        hist_step *s = hist_job_step(j, i);
+        hist_set(&s->start_state, "RETIRING_SOMETHING");
+        hist_set(&s->end_state, "SOMETHING_COMPLETE");
+        hist_set(&s->driver, "LMS");
+        hist_set(&s->method, "retirement_retire_forum");
+        hist_set(&s->status, i < 5 ? "done" : i == 5 ? "failed" : "pending");
+        s->duration_ms = 12;
+        s->attempts = 1;
+    }
+    return j;
+}
+
+/* Marks j finished with a failure. */
+static void finish_job(hist_job *j)
+{
+    hist_set(&j->outcome, "errored");
+    j->exit_status = 252;
+    j->ended_ms = hist_now_ms();
+    hist_set(&j->final_state, "ERRORED");
+    hist_set(&j->message, "403 Client Error: Forbidden for url: http://lms/api/discussion/v1/accounts/retire_forum/; "
+                          "server said: forum: permission denied");
+    j->fail_step = 5;
+    hist_set(&j->fail_driver, "LMS");
+    hist_set(&j->fail_method, "retirement_retire_forum");
+    hist_set(&j->fail_request, "POST /api/discussion/v1/accounts/retire_forum/");
+    j->fail_http_status = 403;
+    hist_set(&j->fail_server_text, "forum: permission denied");
+    j->fail_attempts = 1;
+}
+
+/* Part 1 on one store. */
+static void recording_cost(const char *label, const char *url, int n)
+{
+    history *h = NULL;
+    char err[1024];
+    if (hist_open_url(url, &h, err, sizeof err) != 0) {
+        printf("%-11s cannot open: %s\n", label, err);
+        return;
+    }
+    double *t = calloc((size_t)n, sizeof *t);
+    for (int i = 0; i < n; i++) {
+        hist_job *j = sample_job(1000000 + i);
+        hist_job *list[] = {j};
+        double t0 = now_s();
+        int rc = hist_save(h, list, 1, err, sizeof err); /* the running row */
+        finish_job(j);
+        rc |= hist_save(h, list, 1, err, sizeof err); /* the finished row */
+        t[i] = (now_s() - t0) * 1000.0;
+        if (rc) printf("%-11s save failed: %s\n", label, err);
+        hist_job_clear(j);
+        free(j);
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    printf("%-11s lone job (2 transactions): median %.3f ms, p95 %.3f ms per job over %d jobs\n", label, t[n / 2],
+           t[n * 95 / 100], n);
+    /* batched: 100 finished jobs per transaction */
+    enum { BATCH = 100 };
+    hist_job *batch[BATCH];
+    double total = 0;
+    int done = 0;
+    while (done < n) {
+        int k = n - done < BATCH ? n - done : BATCH;
+        for (int i = 0; i < k; i++) {
+            batch[i] = sample_job(2000000 + done + i);
+            finish_job(batch[i]);
+        }
+        double t0 = now_s();
+        if (hist_save(h, batch, (size_t)k, err, sizeof err) != 0) printf("%-11s batch failed: %s\n", label, err);
+        total += now_s() - t0;
+        for (int i = 0; i < k; i++) {
+            hist_job_clear(batch[i]);
+            free(batch[i]);
+        }
+        done += k;
+    }
+    printf("%-11s batched (100 per transaction): %.3f ms per job\n", label, total * 1000.0 / n);
+    free(t);
+    hist_close(h);
+}
+
+/* Writes a seed of n PENDING learners created 30 days ago; malloc'd path. */
+static char *seed_file(int n)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(root, "learners");
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "hist_bench_%05d", i);
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "username", name);
+        cJSON_AddNumberToObject(l, "days_ago", 30);
+        cJSON_AddItemToArray(list, l);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    char *path = write_temp_file("seed.json", text);
+    free(text);
+    return path;
+}
+
+/* One `retire --all -j 8` run; learners per second, or -1. */
+static double bulk_run(const sim_proc *sim, const char *config, int learners)
+{
+    if (sim_http(sim, "POST", "/__sim/reset", NULL, "{}", NULL) / 100 != 2) return -1;
+    const char *bin = getenv("RETIRECTL_BIN");
+    if (!bin || !*bin) bin = RETIRECTL_BIN;
+    char maxl[16];
+    snprintf(maxl, sizeof maxl, "%d", learners);
+    const char *cmd[] = {bin, "--config", config, "retire", "--all", "-j", "8", "--cool-off-days", "0",
+                         "--max-learners", maxl, NULL};
+    cmd_result r;
+    double t0 = now_s();
+    if (run_command(&r, cmd, NULL, NULL, 3600) != 0) return -1;
+    double el = now_s() - t0;
+    int ok = r.status == 0 && !strstr(r.err ? r.err : "", "WARNING: history");
+    if (!ok) fprintf(stderr, "history_cost: retire --all exited %d:\n%s", r.status, r.err ? r.err : "");
+    cmd_result_free(&r);
+    return ok && el > 0 ? learners / el : -1;
+}
+
+int main(int argc, char **argv)
+{
+    int learners = argc > 1 ? atoi(argv[1]) : 2000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
+    int jobs = argc > 3 ? atoi(argv[3]) : 2000;
+    if (learners < 1) learners = 2000;
+    if (rounds < 1) rounds = 3;
+    if (jobs < 10) jobs = 2000;
+    char *dir = make_temp_dir();
+    pg_proc pg;
+    char why[2048] = "";
+    int have_pg = pg_start(&pg, why, sizeof why) == 0;
+    if (!have_pg) printf("PostgreSQL not measured: %s\n", why);
+
+    printf("1. recording cost (8-step job with a failure record)\n");
+    char db[1024];
+    snprintf(db, sizeof db, "%s/cost.db", dir);
+    recording_cost("sqlite", db, jobs);
+    if (have_pg) recording_cost("postgresql", pg.url, jobs);
+
+    printf("2. retire --all -j 8, %d learners, 4-step LMS pipeline, %d rounds (median)\n", learners, rounds);
+    char *seed = seed_file(learners);
+    const char *args[] = {"--seed", seed, NULL};
+    sim_proc sim;
+    if (sim_start(&sim, args) != 0) {
+        fprintf(stderr, "history_cost: cannot start retirectl-sim\n");
+        return 1;
+    }
+    const char *labels[3] = {"off", "sqlite", "postgresql"};
+    char *configs[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        if (k == 2 && !have_pg) continue;
+        char extra[2048];
+        if (k == 0)
+            snprintf(extra, sizeof extra, "audit_log: %s/audit%d.jsonl\nhistory:\n  enabled: false\n", dir, k);
+        else
+            snprintf(extra, sizeof extra, "audit_log: %s/audit%d.jsonl\nhistory:\n  url: \"%s%s\"\n", dir, k,
+                     k == 1 ? dir : pg.url, k == 1 ? "/bulk.db" : "");
+        configs[k] = sim_write_config(&sim, NULL, extra);
+    }
+    double *rates[3];
+    for (int k = 0; k < 3; k++) rates[k] = calloc((size_t)rounds, sizeof(double));
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < 3; k++)
+            if (configs[k]) rates[k][r] = bulk_run(&sim, configs[k], learners);
+    double med[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        if (!configs[k]) continue;
+        qsort(rates[k], (size_t)rounds, sizeof(double), cmp_double);
+        med[k] = rates[k][rounds / 2];
+        printf("history %-11s %8.1f learners/s (rounds:", labels[k], med[k]);
+        for (int r = 0; r < rounds; r++) printf(" %.1f", rates[k][r]);
+        printf(")");
+        if (k > 0 && med[0] > 0) printf("  = %.1f%% of off (target >= 90%%)", 100.0 * med[k] / med[0]);
+        printf("\n");
+    }
+    sim_stop(&sim);
+    if (have_pg) pg_stop(&pg);
+    for (int k = 0; k < 3; k++) {
+        free(configs[k]);
+        free(rates[k]);
+    }
+    free(seed);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "history_cost: could not remove %s\n", dir);
+    free(dir);
+    return 0;
+}

@@ -1,0 +1,724 @@
+/* history: the part every back end shares: settings, the schema and its migrations, saving,
+ * pruning and the queries. See history.h and docs/history.md. */
+#include "engine/history_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "engine/strbuf.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* jobs in memory */
+
+void hist_set(char **dst, const char *s)
+{
+    char *c = s ? strdup(s) : NULL;
+    free(*dst);
+    *dst = c;
+}
+
+void hist_job_init(hist_job *j)
+{
+    memset(j, 0, sizeof *j);
+    unsigned long long r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = (unsigned long long)ts.tv_nsec * 6364136223846793005ULL ^ (unsigned long long)ts.tv_sec;
+    }
+    j->id = (long long)(r & 0x7fffffffffffffffULL);
+    if (j->id == 0) j->id = 1;
+    j->lms_user_id = j->retirement_id = -1;
+    j->fail_step = -1;
+}
+
+static void step_clear(hist_step *s)
+{
+    free(s->start_state);
+    free(s->end_state);
+    free(s->driver);
+    free(s->method);
+    free(s->status);
+}
+
+void hist_job_clear(hist_job *j)
+{
+    char **strs[] = {&j->action,      &j->command,     &j->reason,     &j->operator_name,    &j->host,
+                     &j->outcome,     &j->from_state,  &j->final_state, &j->message,         &j->fail_driver,
+                     &j->fail_method, &j->fail_request, &j->fail_server_text, &j->fail_transport};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
+    for (size_t i = 0; i < j->n_steps; i++) step_clear(&j->steps[i]);
+    free(j->steps);
+    memset(j, 0, sizeof *j);
+    j->lms_user_id = j->retirement_id = -1;
+    j->fail_step = -1;
+}
+
+hist_step *hist_job_step(hist_job *j, int index)
+{
+    size_t at = j->n_steps;
+    for (size_t i = 0; i < j->n_steps; i++) {
+        if (j->steps[i].index == index) return &j->steps[i];
+        if (j->steps[i].index > index && at == j->n_steps) at = i;
+    }
+    hist_step *n = realloc(j->steps, (j->n_steps + 1) * sizeof *n);
+    if (!n) abort();
+    j->steps = n;
+    memmove(&j->steps[at + 1], &j->steps[at], (j->n_steps - at) * sizeof *n);
+    j->n_steps++;
+    hist_step *s = &j->steps[at];
+    memset(s, 0, sizeof *s);
+    s->index = index;
+    s->duration_ms = -1;
+    return s;
+}
+
+void hist_rows_free(hist_rows *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_rows * r->n_cols; i++) free(r->cells[i]);
+    free(r->cells);
+    memset(r, 0, sizeof *r);
+}
+
+char *hist_reason_short(const hist_job *j, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!j->outcome || strcmp(j->outcome, "complete") == 0) return buf;
+    const char *msg = j->message ? j->message : "";
+    if (j->fail_http_status > 0 && j->fail_server_text)
+        snprintf(buf, len, "%ld %s", j->fail_http_status, j->fail_server_text);
+    else if (j->fail_http_status > 0)
+        snprintf(buf, len, "%ld %s", j->fail_http_status, msg);
+    else if (j->fail_transport)
+        snprintf(buf, len, "no answer: %s", j->fail_transport);
+    else
+        snprintf(buf, len, "%s", msg);
+    for (char *c = buf; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    return buf;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* time */
+
+long long hist_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hist_parse_date(const char *text, long long *ms)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
+    if (!text || sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) return -1;
+    const char *rest = text + n;
+    if (*rest == 'T' || *rest == ' ') {
+        int m2 = 0;
+        if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &m2) != 2) return -1;
+        rest += 1 + m2;
+        if (*rest == ':') {
+            int m3 = 0;
+            if (sscanf(rest + 1, "%2d%n", &s, &m3) != 1) return -1;
+            rest += 1 + m3;
+        }
+        if (*rest == 'Z') rest++;
+    }
+    if (*rest || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    *ms = (long long)timegm(&tm) * 1000;
+    return 0;
+}
+
+char *hist_format_time(long long ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* settings and opening */
+
+void hist_settings_of(const cfg *c, hist_settings *out)
+{
+    out->enabled = 1;
+    out->url = NULL;
+    out->days = HIST_DEFAULT_DAYS;
+    if (!c) return;
+    const cJSON *hs = cfg_get(c, "history");
+    if (cJSON_IsBool(hs)) out->enabled = cJSON_IsTrue(hs);
+    out->enabled = cfg_bool(c, "history.enabled", out->enabled);
+    const char *url = cfg_string(c, "history.url");
+    if (url && *url) out->url = url;
+    out->days = cfg_number(c, "history.days", out->days);
+    if (cfg_get(c, "history_days")) out->days = cfg_number(c, "history_days", out->days);
+}
+
+/* $XDG_STATE_HOME/retirectl/history.db, else ~/.local/state/retirectl/history.db. malloc'd or NULL. */
+static char *default_path(void)
+{
+    const char *x = getenv("XDG_STATE_HOME");
+    strbuf sb = STRBUF_INIT;
+    if (x && *x) {
+        sb_addf(&sb, "%s/retirectl/history.db", x);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !*home) return NULL;
+        sb_addf(&sb, "%s/.local/state/retirectl/history.db", home);
+    }
+    return sb_take(&sb);
+}
+
+/* The schema, one entry per version: migrations[v - 1] takes a store from v - 1 to v. The same
+ * SQL runs on SQLite and PostgreSQL. Never edit a released entry; add the next one. */
+static const char *const migrations[HIST_SCHEMA_VERSION] = {
+    /* 1: jobs and their steps */
+    "CREATE TABLE retirectl_jobs ("
+    " id BIGINT PRIMARY KEY, lms_user_id BIGINT, retirement_id BIGINT, action TEXT NOT NULL,"
+    " command TEXT, reason TEXT, operator TEXT, host TEXT, pid BIGINT,"
+    " started_ms BIGINT NOT NULL, ended_ms BIGINT, outcome TEXT, exit_status INTEGER,"
+    " from_state TEXT, final_state TEXT, message TEXT, fail_step INTEGER, fail_driver TEXT,"
+    " fail_method TEXT, fail_request TEXT, fail_http_status INTEGER, fail_server_text TEXT,"
+    " fail_transport TEXT, fail_attempts INTEGER);"
+    "CREATE INDEX retirectl_jobs_user ON retirectl_jobs (lms_user_id, started_ms);"
+    "CREATE INDEX retirectl_jobs_retirement ON retirectl_jobs (retirement_id, started_ms);"
+    "CREATE INDEX retirectl_jobs_started ON retirectl_jobs (started_ms);"
+    "CREATE TABLE retirectl_steps ("
+    " job_id BIGINT NOT NULL, idx INTEGER NOT NULL, start_state TEXT, end_state TEXT, driver TEXT,"
+    " method TEXT, status TEXT, duration_ms BIGINT, attempts INTEGER, PRIMARY KEY (job_id, idx));",
+};
+
+/* The version recorded in the store (0 for an empty one). */
+static int read_version(history *h, int *version, char *err, size_t err_len)
+{
+    hist_rows r;
+    if (h->be->exec(h, "SELECT MAX(version) FROM retirectl_schema", NULL, 0, &r, err, err_len) != 0) return -1;
+    *version = r.n_rows && r.cells[0] ? atoi(r.cells[0]) : 0;
+    hist_rows_free(&r);
+    return 0;
+}
+
+int hist_schema_version(history *h, int *version, char *err, size_t err_len)
+{
+    return read_version(h, version, err, err_len);
+}
+
+/* Brings the schema up to HIST_SCHEMA_VERSION inside one exclusive transaction (several
+ * processes may open a new store at once). */
+static int migrate(history *h, char *err, size_t err_len)
+{
+    int v = 0;
+    char ignored[256];
+    if (read_version(h, &v, ignored, sizeof ignored) == 0 && v == HIST_SCHEMA_VERSION) return 0;
+    if (h->be->exec(h, h->be->begin_exclusive, NULL, 0, NULL, err, err_len) != 0) return -1;
+    if (h->be->exec(h, "CREATE TABLE IF NOT EXISTS retirectl_schema (version INTEGER NOT NULL)", NULL, 0, NULL, err,
+                    err_len) != 0 ||
+        read_version(h, &v, err, err_len) != 0)
+        goto fail;
+    if (v > HIST_SCHEMA_VERSION) {
+        snprintf(err, err_len,
+                 "history %s has schema version %d, newer than this retirectl knows (%d): upgrade retirectl on "
+                 "this machine, or point history.url elsewhere",
+                 h->where, v, HIST_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (int next = v + 1; next <= HIST_SCHEMA_VERSION; next++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", next);
+        const char *p[] = {num};
+        if (h->be->exec(h, migrations[next - 1], NULL, 0, NULL, err, err_len) != 0 ||
+            h->be->exec(h, "INSERT INTO retirectl_schema (version) VALUES (?)", p, 1, NULL, err, err_len) != 0)
+            goto fail;
+    }
+    if (h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) != 0) goto fail;
+    return 0;
+fail:;
+    char e2[256];
+    h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
+    return -1;
+}
+
+/* Non-zero when url names a PostgreSQL server. */
+static int is_pg_url(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+int hist_open_url(const char *url, history **out, char *err, size_t err_len)
+{
+    *out = NULL;
+    history *h = calloc(1, sizeof *h);
+    if (!h) abort();
+    int rc;
+    if (url && is_pg_url(url)) {
+        rc = hist_pg_open(h, url, err, err_len);
+    } else {
+        char *path = url ? strdup(url) : default_path();
+        if (!path) {
+            snprintf(err, err_len,
+                     "history: neither XDG_STATE_HOME nor HOME is set, so there is no default history file; set "
+                     "one, or history.url in the config");
+            free(h);
+            return -1;
+        }
+        rc = hist_sqlite_open(h, path, err, err_len);
+        free(path);
+    }
+    if (rc == 0) rc = migrate(h, err, err_len);
+    if (rc != 0) {
+        hist_close(h);
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+int hist_open(const cfg *c, history **out, char *err, size_t err_len)
+{
+    hist_settings s;
+    hist_settings_of(c, &s);
+    char *url = NULL;
+    if (s.url) url = is_pg_url(s.url) || !c ? strdup(s.url) : cfg_resolve_path(c, s.url);
+    int rc = hist_open_url(url, out, err, err_len);
+    free(url);
+    if (rc != 0) return -1;
+    if (s.days > 0) {
+        long long before = hist_now_ms() - (long long)(s.days * 86400000.0);
+        if (hist_prune(*out, before, NULL, err, err_len) != 0) {
+            hist_close(*out);
+            *out = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void hist_close(history *h)
+{
+    if (!h) return;
+    if (h->be && h->be->close) h->be->close(h);
+    free(h->where);
+    free(h->secret);
+    free(h);
+}
+
+const char *hist_where(const history *h) { return h->where; }
+const char *hist_backend_name(const history *h) { return h->be->name; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* statements with many rows */
+
+/* A number parameter: values are bound as text, and SQLite compares an untyped expression
+ * (COALESCE, LIMIT) with text as text, so every compared number is cast. */
+#define NUM "CAST(? AS BIGINT)"
+
+/* Text parameters of one statement; strings owned. */
+typedef struct params {
+    char **v;
+    size_t n, cap;
+} params;
+
+static void p_add(params *p, const char *s)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 64;
+        char **n = realloc(p->v, p->cap * sizeof *n);
+        if (!n) abort();
+        p->v = n;
+    }
+    p->v[p->n++] = s ? strdup(s) : NULL;
+}
+
+static void p_num(params *p, long long v, int present)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%lld", v);
+    p_add(p, present ? b : NULL);
+}
+
+static void p_free(params *p)
+{
+    for (size_t i = 0; i < p->n; i++) free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+/* Runs prefix + n_rows groups of n_cols placeholders with p's values, then clears p. */
+static int exec_rows(history *h, const char *prefix, size_t n_cols, params *p, char *err, size_t err_len)
+{
+    size_t n_rows = p->n / n_cols;
+    if (!n_rows) return 0;
+    strbuf sql = STRBUF_INIT;
+    sb_add(&sql, prefix);
+    for (size_t r = 0; r < n_rows; r++) {
+        sb_add(&sql, r ? ",(" : "(");
+        for (size_t c = 0; c < n_cols; c++) sb_add(&sql, c ? ",?" : "?");
+        sb_add(&sql, ")");
+    }
+    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p->v, p->n, NULL, err, err_len);
+    sb_free(&sql);
+    p_free(p);
+    return rc;
+}
+
+/* Runs prefix + "(?,?,...)" over the ids in p (one column), then clears p. */
+static int exec_in(history *h, const char *prefix, params *p, char *err, size_t err_len)
+{
+    if (!p->n) return 0;
+    strbuf sql = STRBUF_INIT;
+    sb_add(&sql, prefix);
+    sb_add(&sql, " (");
+    for (size_t i = 0; i < p->n; i++) sb_add(&sql, i ? "," NUM : NUM);
+    sb_add(&sql, ")");
+    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p->v, p->n, NULL, err, err_len);
+    sb_free(&sql);
+    p_free(p);
+    return rc;
+}
+
+#define JOB_COLS                                                                                                  \
+    "id, lms_user_id, retirement_id, action, command, reason, operator, host, pid, started_ms, ended_ms, outcome, " \
+    "exit_status, from_state, final_state, message, fail_step, fail_driver, fail_method, fail_request, "          \
+    "fail_http_status, fail_server_text, fail_transport, fail_attempts"
+#define N_JOB_COLS 24
+#define STEP_COLS "job_id, idx, start_state, end_state, driver, method, status, duration_ms, attempts"
+#define N_STEP_COLS 9
+/* rows per statement (well under SQLite's and PostgreSQL's parameter limits) */
+#define ROWS_PER_STATEMENT 200
+
+static void add_job_params(params *p, const hist_job *j)
+{
+    int ended = j->outcome != NULL;
+    p_num(p, j->id, 1);
+    p_num(p, j->lms_user_id, j->lms_user_id >= 0);
+    p_num(p, j->retirement_id, j->retirement_id >= 0);
+    p_add(p, j->action ? j->action : "?");
+    p_add(p, j->command);
+    p_add(p, j->reason);
+    p_add(p, j->operator_name);
+    p_add(p, j->host);
+    p_num(p, j->pid, j->pid > 0);
+    p_num(p, j->started_ms, 1);
+    p_num(p, j->ended_ms, ended && j->ended_ms > 0);
+    p_add(p, j->outcome);
+    p_num(p, j->exit_status, ended);
+    p_add(p, j->from_state);
+    p_add(p, j->final_state);
+    p_add(p, j->message);
+    p_num(p, j->fail_step, j->fail_step >= 0);
+    p_add(p, j->fail_driver);
+    p_add(p, j->fail_method);
+    p_add(p, j->fail_request);
+    p_num(p, j->fail_http_status, j->fail_http_status > 0);
+    p_add(p, j->fail_server_text);
+    p_add(p, j->fail_transport);
+    p_num(p, j->fail_attempts, j->fail_attempts > 0);
+}
+
+int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err_len)
+{
+    if (!n) return 0;
+    if (h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len) != 0) return -1;
+    params p = {0};
+    /* replace rows written before (a job's "running" row) */
+    for (int table = 0; table < 2; table++) {
+        const char *del = table ? "DELETE FROM retirectl_jobs WHERE id IN" : "DELETE FROM retirectl_steps WHERE job_id IN";
+        for (size_t i = 0; i < n; i++) {
+            if (!jobs[i]->stored) continue;
+            p_num(&p, jobs[i]->id, 1);
+            if (p.n == ROWS_PER_STATEMENT * 4 && exec_in(h, del, &p, err, err_len) != 0) goto fail;
+        }
+        if (exec_in(h, del, &p, err, err_len) != 0) goto fail;
+    }
+    const char *ins_job = "INSERT INTO retirectl_jobs (" JOB_COLS ") VALUES ";
+    for (size_t i = 0; i < n; i++) {
+        add_job_params(&p, jobs[i]);
+        if (p.n == ROWS_PER_STATEMENT * N_JOB_COLS && exec_rows(h, ins_job, N_JOB_COLS, &p, err, err_len) != 0)
+            goto fail;
+    }
+    if (exec_rows(h, ins_job, N_JOB_COLS, &p, err, err_len) != 0) goto fail;
+    const char *ins_step = "INSERT INTO retirectl_steps (" STEP_COLS ") VALUES ";
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < jobs[i]->n_steps; k++) {
+            const hist_step *s = &jobs[i]->steps[k];
+            p_num(&p, jobs[i]->id, 1);
+            p_num(&p, s->index, 1);
+            p_add(&p, s->start_state);
+            p_add(&p, s->end_state);
+            p_add(&p, s->driver);
+            p_add(&p, s->method);
+            p_add(&p, s->status);
+            p_num(&p, s->duration_ms, s->duration_ms >= 0);
+            p_num(&p, s->attempts, s->attempts > 0);
+            if (p.n == ROWS_PER_STATEMENT * N_STEP_COLS &&
+                exec_rows(h, ins_step, N_STEP_COLS, &p, err, err_len) != 0)
+                goto fail;
+        }
+    }
+    if (exec_rows(h, ins_step, N_STEP_COLS, &p, err, err_len) != 0) goto fail;
+    if (h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) != 0) goto fail;
+    for (size_t i = 0; i < n; i++) jobs[i]->stored = 1;
+    return 0;
+fail:;
+    p_free(&p);
+    char e2[256];
+    h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
+    return -1;
+}
+
+int hist_prune(history *h, long long before_ms, long long *removed, char *err, size_t err_len)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%lld", before_ms);
+    const char *p[] = {b};
+    hist_rows r;
+    const char *old = "FROM retirectl_jobs WHERE COALESCE(ended_ms, started_ms) < " NUM;
+    strbuf q = STRBUF_INIT;
+    sb_addf(&q, "SELECT COUNT(*) %s", old);
+    int rc = h->be->exec(h, sb_str(&q), p, 1, &r, err, err_len);
+    long long n = rc == 0 && r.n_rows && r.cells[0] ? atoll(r.cells[0]) : 0;
+    if (rc == 0) hist_rows_free(&r);
+    if (rc == 0 && n > 0) {
+        sb_reset(&q);
+        sb_addf(&q, "DELETE FROM retirectl_steps WHERE job_id IN (SELECT id %s)", old);
+        strbuf d = STRBUF_INIT;
+        sb_addf(&d, "DELETE %s", old);
+        rc = h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len);
+        if (rc == 0) rc = h->be->exec(h, sb_str(&q), p, 1, NULL, err, err_len);
+        if (rc == 0) rc = h->be->exec(h, sb_str(&d), p, 1, NULL, err, err_len);
+        if (rc == 0) rc = h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len);
+        if (rc != 0) {
+            char e2[256];
+            h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
+        }
+        sb_free(&d);
+    }
+    sb_free(&q);
+    if (removed) *removed = rc == 0 ? n : 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* queries */
+
+void hist_query_init(hist_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->lms_user_id = q->retirement_id = -1;
+}
+
+/* Outcomes that end a learner's failure (a refused job changed nothing). */
+#define FINISHING "('complete','errored','cancelled')"
+
+/* WHERE clause of q (aliased j) with its parameters. */
+static void where_of(const hist_query *q, strbuf *sql, params *p)
+{
+    sb_add(sql, " WHERE 1=1");
+    if (q->lms_user_id >= 0) {
+        sb_add(sql, " AND j.lms_user_id = " NUM);
+        p_num(p, q->lms_user_id, 1);
+    }
+    if (q->retirement_id >= 0) {
+        sb_add(sql, " AND j.retirement_id = " NUM);
+        p_num(p, q->retirement_id, 1);
+    }
+    if (q->since_ms > 0) {
+        sb_add(sql, " AND j.started_ms >= " NUM);
+        p_num(p, q->since_ms, 1);
+    }
+    if (q->failed_only || q->current_failures) sb_add(sql, " AND j.outcome = 'errored'");
+    if (q->open_only) sb_add(sql, " AND j.outcome IS NULL");
+    if (q->current_failures)
+        sb_add(sql, " AND j.lms_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM retirectl_jobs k"
+                    " WHERE k.lms_user_id = j.lms_user_id AND k.outcome IN " FINISHING
+                    " AND (k.started_ms > j.started_ms OR (k.started_ms = j.started_ms AND k.id > j.id)))");
+}
+
+static long long num_or(const char *s, long long fallback)
+{
+    return s ? atoll(s) : fallback;
+}
+
+static char *dup_cell(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Fills j from one row of JOB_COLS. */
+static void job_of_row(hist_job *j, char *const *c)
+{
+    memset(j, 0, sizeof *j);
+    j->id = atoll(c[0]);
+    j->lms_user_id = num_or(c[1], -1);
+    j->retirement_id = num_or(c[2], -1);
+    j->action = dup_cell(c[3]);
+    j->command = dup_cell(c[4]);
+    j->reason = dup_cell(c[5]);
+    j->operator_name = dup_cell(c[6]);
+    j->host = dup_cell(c[7]);
+    j->pid = num_or(c[8], 0);
+    j->started_ms = num_or(c[9], 0);
+    j->ended_ms = num_or(c[10], 0);
+    j->outcome = dup_cell(c[11]);
+    j->exit_status = (int)num_or(c[12], -1);
+    j->from_state = dup_cell(c[13]);
+    j->final_state = dup_cell(c[14]);
+    j->message = dup_cell(c[15]);
+    j->fail_step = (int)num_or(c[16], -1);
+    j->fail_driver = dup_cell(c[17]);
+    j->fail_method = dup_cell(c[18]);
+    j->fail_request = dup_cell(c[19]);
+    j->fail_http_status = (long)num_or(c[20], 0);
+    j->fail_server_text = dup_cell(c[21]);
+    j->fail_transport = dup_cell(c[22]);
+    j->fail_attempts = (int)num_or(c[23], 0);
+    j->stored = 1;
+}
+
+/* Index of the job with this id in a list sorted by nothing in particular (linear; lists of
+ * steps arrive ordered by job id, so the caller keeps the last hit). */
+static hist_job *find_job(hist_job *jobs, size_t n, long long id, size_t *hint)
+{
+    if (*hint < n && jobs[*hint].id == id) return &jobs[*hint];
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].id == id) {
+            *hint = i;
+            return &jobs[i];
+        }
+    return NULL;
+}
+
+/* Loads the steps of jobs[0..n) in chunks of ids. */
+static int load_steps(history *h, hist_job *jobs, size_t n, char *err, size_t err_len)
+{
+    size_t hint = 0;
+    for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT * 2) {
+        size_t to = from + ROWS_PER_STATEMENT * 2 < n ? from + ROWS_PER_STATEMENT * 2 : n;
+        params p = {0};
+        strbuf sql = STRBUF_INIT;
+        sb_add(&sql, "SELECT " STEP_COLS " FROM retirectl_steps WHERE job_id IN (");
+        for (size_t i = from; i < to; i++) {
+            sb_add(&sql, i > from ? "," NUM : NUM);
+            p_num(&p, jobs[i].id, 1);
+        }
+        sb_add(&sql, ") ORDER BY job_id, idx");
+        hist_rows r;
+        int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p.v, p.n, &r, err, err_len);
+        sb_free(&sql);
+        p_free(&p);
+        if (rc != 0) return -1;
+        for (size_t i = 0; i < r.n_rows; i++) {
+            char **c = &r.cells[i * r.n_cols];
+            hist_job *j = find_job(jobs, n, atoll(c[0]), &hint);
+            if (!j) continue;
+            hist_step *s = hist_job_step(j, atoi(c[1]));
+            s->start_state = dup_cell(c[2]);
+            s->end_state = dup_cell(c[3]);
+            s->driver = dup_cell(c[4]);
+            s->method = dup_cell(c[5]);
+            s->status = dup_cell(c[6]);
+            s->duration_ms = num_or(c[7], -1);
+            s->attempts = (int)num_or(c[8], 0);
+        }
+        hist_rows_free(&r);
+    }
+    return 0;
+}
+
+int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_out, char *err, size_t err_len)
+{
+    *jobs_out = NULL;
+    *n_out = 0;
+    strbuf sql = STRBUF_INIT;
+    params p = {0};
+    sb_add(&sql, "SELECT " JOB_COLS " FROM retirectl_jobs j");
+    where_of(q, &sql, &p);
+    sb_add(&sql, " ORDER BY j.started_ms DESC, j.id DESC");
+    if (q->limit) {
+        sb_add(&sql, " LIMIT " NUM);
+        p_num(&p, (long long)q->limit, 1);
+    }
+    hist_rows r;
+    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p.v, p.n, &r, err, err_len);
+    sb_free(&sql);
+    p_free(&p);
+    if (rc != 0) return -1;
+    hist_job *jobs = calloc(r.n_rows + 1, sizeof *jobs);
+    if (!jobs) abort();
+    for (size_t i = 0; i < r.n_rows; i++) job_of_row(&jobs[i], &r.cells[i * r.n_cols]);
+    size_t n = r.n_rows;
+    hist_rows_free(&r);
+    if (!q->no_steps && load_steps(h, jobs, n, err, err_len) != 0) {
+        hist_jobs_free(jobs, n);
+        return -1;
+    }
+    *jobs_out = jobs;
+    *n_out = n;
+    return 0;
+}
+
+void hist_jobs_free(hist_job *jobs, size_t n)
+{
+    if (!jobs) return;
+    for (size_t i = 0; i < n; i++) hist_job_clear(&jobs[i]);
+    free(jobs);
+}
+
+int hist_failure_groups(history *h, long long since_ms, hist_group **groups, size_t *n_out, char *err,
+                        size_t err_len)
+{
+    *groups = NULL;
+    *n_out = 0;
+    hist_query q;
+    hist_query_init(&q);
+    q.current_failures = 1;
+    q.since_ms = since_ms;
+    strbuf sql = STRBUF_INIT;
+    params p = {0};
+    sb_add(&sql, "SELECT j.fail_driver, j.fail_method, j.fail_http_status, COUNT(*) FROM retirectl_jobs j");
+    where_of(&q, &sql, &p);
+    sb_add(&sql, " GROUP BY j.fail_driver, j.fail_method, j.fail_http_status"
+                 " ORDER BY COUNT(*) DESC, j.fail_driver, j.fail_method");
+    hist_rows r;
+    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p.v, p.n, &r, err, err_len);
+    sb_free(&sql);
+    p_free(&p);
+    if (rc != 0) return -1;
+    hist_group *g = calloc(r.n_rows + 1, sizeof *g);
+    if (!g) abort();
+    for (size_t i = 0; i < r.n_rows; i++) {
+        char **c = &r.cells[i * r.n_cols];
+        g[i].driver = dup_cell(c[0]);
+        g[i].method = dup_cell(c[1]);
+        g[i].http_status = (long)num_or(c[2], 0);
+        g[i].count = num_or(c[3], 0);
+    }
+    *groups = g;
+    *n_out = r.n_rows;
+    hist_rows_free(&r);
+    return 0;
+}
+
+void hist_groups_free(hist_group *g, size_t n)
+{
+    if (!g) return;
+    for (size_t i = 0; i < n; i++) {
+        free(g[i].driver);
+        free(g[i].method);
+    }
+    free(g);
+}

@@ -1,0 +1,364 @@
+/* job, the history recorder: the supervisor turns each job's events (docs/events.md) into one
+ * history record (engine/history.h), written in batches. See job.h ("History") and
+ * docs/history.md. The supervisor alone holds the history connection; workers never do. */
+#include "engine/job_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/history.h"
+#include "engine/pii.h"
+#include "engine/reason.h"
+
+/* Seconds between batch writes while jobs run; a lone job is written at its start and end. */
+#define FLUSH_EVERY_S 0.25
+/* After a failed write or open, the store is tried again this much later. */
+#define RETRY_AFTER_S 30.0
+/* Records kept in memory while the store is down; older ones are dropped (and counted). */
+#define MAX_PENDING 20000
+
+typedef struct rec_entry {
+    hist_job *hj;
+    int owned; /* the job ended: the recorder frees the record once written */
+} rec_entry;
+
+struct job_recorder {
+    const cfg *config;
+    hist_settings settings;
+    history *store;
+    double retry_at;   /* monotonic; 0: try now */
+    rec_entry *pending;
+    size_t n_pending;
+    double last_flush;
+    int running;       /* jobs begun and not ended */
+    long long dropped; /* records lost (store down too long, or at exit) */
+    long long written;
+    char last_error[1024];
+    job_history_warn_fn warn;
+    void *warn_user;
+};
+
+static char *g_command, *g_operator;
+
+void job_history_set_origin(const char *command, const char *operator_name)
+{
+    hist_set(&g_command, command);
+    hist_set(&g_operator, operator_name && *operator_name ? operator_name : NULL);
+}
+
+void job_ctx_set_history_warn(job_ctx *ctx, job_history_warn_fn fn, void *user)
+{
+    ctx->history_warn = fn;
+    ctx->history_warn_user = user;
+    if (ctx->recorder) {
+        ctx->recorder->warn = fn;
+        ctx->recorder->warn_user = user;
+    }
+}
+
+/* Says something about the history loudly: to the front end's callback, else on stderr. */
+static void warn(job_recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(job_recorder *r, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (r->warn)
+        r->warn(r->warn_user, buf);
+    else
+        fprintf(stderr, "retirectl: WARNING: %s\n", buf);
+}
+
+job_recorder *job_recorder_new(const cfg *config, job_history_warn_fn fn, void *user)
+{
+    hist_settings s;
+    hist_settings_of(config, &s);
+    if (!s.enabled) return NULL;
+    job_recorder *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->config = config;
+    r->settings = s;
+    r->warn = fn;
+    r->warn_user = user;
+    return r;
+}
+
+/* The ctx's recorder, created on first use; NULL when the config turns the history off. */
+static job_recorder *recorder_of(job_ctx *ctx)
+{
+    if (!ctx->recorder) ctx->recorder = job_recorder_new(ctx->config, ctx->history_warn, ctx->history_warn_user);
+    return ctx->recorder;
+}
+
+/* Opens the store when it is not open and may be tried. 0 when open. */
+static int ensure_store(job_recorder *r, double now)
+{
+    if (r->store) return 0;
+    if (r->retry_at && now < r->retry_at) return -1;
+    char err[1024] = "";
+    if (hist_open(r->config, &r->store, err, sizeof err) != 0) {
+        r->retry_at = now + RETRY_AFTER_S;
+        snprintf(r->last_error, sizeof r->last_error, "%s", err);
+        warn(r, "history: %s; retirements go on and the audit log records them, but they are NOT in the history "
+                "until it can be written (retrying in %.0f s)",
+             err, RETRY_AFTER_S);
+        return -1;
+    }
+    r->retry_at = 0;
+    return 0;
+}
+
+/* Writes every pending record in one transaction. force: try even while backing off. */
+static void flush(job_recorder *r, double now, int force)
+{
+    r->last_flush = now;
+    if (!r->n_pending) return;
+    if (force) r->retry_at = 0;
+    if (ensure_store(r, now) != 0) return;
+    hist_job **list = malloc(r->n_pending * sizeof *list);
+    if (!list) return;
+    for (size_t i = 0; i < r->n_pending; i++) list[i] = r->pending[i].hj;
+    char err[1024] = "";
+    int rc = hist_save(r->store, list, r->n_pending, err, sizeof err);
+    free(list);
+    if (rc != 0) {
+        snprintf(r->last_error, sizeof r->last_error, "%s", err);
+        warn(r, "history: could not record %zu job(s): %s; retirements go on and the audit log records them "
+                "(retrying in %.0f s)",
+             r->n_pending, err, RETRY_AFTER_S);
+        /* a broken connection is opened afresh next time */
+        hist_close(r->store);
+        r->store = NULL;
+        r->retry_at = now + RETRY_AFTER_S;
+        return;
+    }
+    for (size_t i = 0; i < r->n_pending; i++) {
+        if (!r->pending[i].owned) continue;
+        r->written++;
+        hist_job_clear(r->pending[i].hj);
+        free(r->pending[i].hj);
+    }
+    r->n_pending = 0;
+}
+
+/* Queues hj (once); owned: the recorder now owns it. */
+static void enqueue(job_recorder *r, hist_job *hj, int owned)
+{
+    for (size_t i = 0; i < r->n_pending; i++)
+        if (r->pending[i].hj == hj) {
+            r->pending[i].owned |= owned;
+            return;
+        }
+    if (r->n_pending >= MAX_PENDING) {
+        /* the store has been down for long: the oldest finished record goes */
+        for (size_t i = 0; i < r->n_pending; i++) {
+            if (!r->pending[i].owned) continue;
+            hist_job_clear(r->pending[i].hj);
+            free(r->pending[i].hj);
+            memmove(&r->pending[i], &r->pending[i + 1], (r->n_pending - i - 1) * sizeof *r->pending);
+            r->n_pending--;
+            r->dropped++;
+            break;
+        }
+    }
+    rec_entry *n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
+    if (!n) return;
+    r->pending = n;
+    r->pending[r->n_pending].hj = hj;
+    r->pending[r->n_pending].owned = owned;
+    r->n_pending++;
+}
+
+/* text without the learner's username (and email-shaped text), malloc'd; NULL for NULL. */
+static char *scrubbed(const job *j, const char *text, size_t max)
+{
+    return text ? reason_scrub(j->ctx->config, NULL, j->username, text, max) : NULL;
+}
+
+/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
+static void set_origin(const cfg *c, hist_job *hj, const char *username, const char *reason)
+{
+    free(hj->command);
+    hj->command = reason_scrub(c, NULL, username, g_command ? g_command : hj->action ? hj->action : "", 1024);
+    free(hj->reason);
+    hj->reason = reason && *reason ? reason_scrub(c, NULL, username, reason, 1024) : NULL;
+    free(hj->operator_name);
+    hj->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    hist_set(&hj->host, host);
+    hj->pid = (long long)getpid();
+    if (!hj->started_ms) hj->started_ms = hist_now_ms();
+}
+
+void job_recorder_add(job_recorder *r, hist_job *hj, const char *username, const char *reason)
+{
+    if (!r) {
+        hist_job_clear(hj);
+        free(hj);
+        return;
+    }
+    set_origin(r->config, hj, username, reason);
+    if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
+    enqueue(r, hj, 1);
+    double now = job_now();
+    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now, 0);
+}
+
+void job_history_begin(job *j, const job_spec *spec)
+{
+    if (spec->action == JOB_PLAN || spec->dry_run) return;
+    job_recorder *r = recorder_of(j->ctx);
+    if (!r) return;
+    hist_job *hj = calloc(1, sizeof *hj);
+    if (!hj) return;
+    hist_job_init(hj);
+    hist_set(&hj->action, spec->label ? spec->label : spec->action == JOB_RERUN ? "rerun" : "retire");
+    set_origin(j->ctx->config, hj, j->username, spec->reason);
+    j->hist = hj;
+    r->running++;
+    /* its "running" row is written once the job event names the learner */
+}
+
+/* The string member of o, or NULL. */
+static const char *member_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A failed step: what failed, and the failure object the worker attached (reason.h). */
+static void note_failed_step(hist_job *hj, const ev_event *ev)
+{
+    hj->fail_step = ev->index;
+    hist_set(&hj->fail_driver, ev->driver);
+    hist_set(&hj->fail_method, ev->method);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(ev->json, "failure");
+    if (!cJSON_IsObject(f)) return;
+    hist_set(&hj->fail_request, member_str(f, "request"));
+    hist_set(&hj->fail_server_text, member_str(f, "server_text"));
+    hist_set(&hj->fail_transport, member_str(f, "transport_error"));
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(f, "http_status");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(f, "attempts");
+    if (cJSON_IsNumber(st)) hj->fail_http_status = (long)st->valuedouble;
+    if (cJSON_IsNumber(at)) hj->fail_attempts = at->valueint;
+}
+
+/* The job ended (result, or abandoned): the record goes to the recorder. */
+static void end_record(job *j, job_recorder *r)
+{
+    hist_job *hj = j->hist;
+    j->hist = NULL;
+    if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
+    if (!hj->outcome) {
+        hist_set(&hj->outcome, "abandoned");
+        hist_set(&hj->message, "the supervising process stopped following the job before its result");
+    }
+    enqueue(r, hj, 1);
+    if (r->running > 0) r->running--;
+    double now = job_now();
+    if (r->running == 0 || now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+}
+
+void job_history_event(job *j, const ev_event *ev)
+{
+    hist_job *hj = j->hist;
+    job_recorder *r = j->ctx->recorder;
+    if (!hj || !r) return;
+    switch (ev->kind) {
+    case EV_JOB: {
+        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(ev->json, "lms_user_id");
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev->json, "retirement_id");
+        if (cJSON_IsNumber(uid)) hj->lms_user_id = (long long)uid->valuedouble;
+        if (cJSON_IsNumber(rid)) hj->retirement_id = (long long)rid->valuedouble;
+        hist_set(&hj->from_state, ev->current_state);
+        enqueue(r, hj, 0);
+        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batch) */
+            flush(r, job_now(), 0);
+            return;
+        }
+        break;
+    }
+    case EV_STEP: {
+        if (ev->index < 0 || !ev->status) break;
+        hist_step *s = hist_job_step(hj, ev->index);
+        if (!s->driver) {
+            hist_set(&s->start_state, ev->start_state);
+            hist_set(&s->end_state, ev->end_state);
+            hist_set(&s->driver, ev->driver);
+            hist_set(&s->method, ev->method);
+        }
+        if (strcmp(ev->status, "retrying") == 0) {
+            if (ev->attempt > s->attempts) s->attempts = ev->attempt;
+            break;
+        }
+        hist_set(&s->status, ev->status);
+        if (ev->elapsed_ms >= 0 && strcmp(ev->status, "running") != 0) s->duration_ms = ev->elapsed_ms;
+        if (strcmp(ev->status, "failed") == 0) {
+            note_failed_step(hj, ev);
+            if (hj->fail_attempts > s->attempts) s->attempts = hj->fail_attempts;
+        }
+        break;
+    }
+    case EV_RESULT:
+        hist_set(&hj->outcome, ev->outcome ? ev->outcome : "errored");
+        hj->exit_status = ev->exit_status;
+        hist_set(&hj->final_state, ev->final_state);
+        free(hj->message);
+        hj->message = scrubbed(j, ev->message, HIST_SERVER_TEXT_MAX);
+        hj->ended_ms = hist_now_ms();
+        end_record(j, r);
+        return;
+    default:
+        break;
+    }
+    double now = job_now();
+    if (r->n_pending && now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+}
+
+void job_history_end(job *j)
+{
+    if (!j->hist) return;
+    job_recorder *r = j->ctx->recorder;
+    if (!r) return;
+    end_record(j, r);
+}
+
+int job_ctx_history_flush(job_ctx *ctx)
+{
+    job_recorder *r = ctx->recorder;
+    if (!r) return 0;
+    flush(r, job_now(), 1);
+    return r->n_pending ? -1 : 0;
+}
+
+void job_history_ctx_free(job_ctx *ctx)
+{
+    job_recorder_free(ctx->recorder);
+    ctx->recorder = NULL;
+}
+
+void job_recorder_free(job_recorder *r)
+{
+    if (!r) return;
+    flush(r, job_now(), 1);
+    long long lost = r->dropped;
+    for (size_t i = 0; i < r->n_pending; i++) {
+        if (!r->pending[i].owned) continue; /* still owned by a live job */
+        lost++;
+        hist_job_clear(r->pending[i].hj);
+        free(r->pending[i].hj);
+    }
+    if (lost)
+        warn(r, "history: %lld job(s) were NOT recorded in the history (%s); the retirements themselves ran and "
+                "the audit log has them",
+             lost, r->last_error[0] ? r->last_error : "the store could not be written");
+    free(r->pending);
+    hist_close(r->store);
+    free(r);
+}

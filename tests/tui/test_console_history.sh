@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The retirement history in the console (docs/history.md): after a failure recorded by the CLI,
+# a fresh console shows the Failed tab's REASON column ("403 forum: permission denied") and the
+# detail's history fields (the request, the status, what the server said, earlier jobs); the
+# Stuck tab tells a job running now ("running on HOST, pid N, for 5s") from one whose process is
+# gone ("stuck: the job of HOST, pid N is gone").
+source "$(dirname "$0")/lib.sh"
+
+SEED="$TUI_WORK/seed.json"
+cat >"$SEED" <<'JSON'
+{"learners": [
+  {"username": "kim_fail", "state": "PENDING", "days_ago": 10, "user_id": 7001},
+  {"username": "slow_one", "state": "PENDING", "days_ago": 10, "user_id": 7002},
+  {"username": "gone_one", "state": "PENDING", "days_ago": 10, "user_id": 7003}
+]}
+JSON
+start_sim --seed "$SEED"
+CFG="$(write_config)"
+export XDG_STATE_HOME="$TUI_WORK/state"
+curl -s -X POST "$SIM_URL/__sim/faults" -d '{"rules": [
+  {"endpoint": "retire_forum", "username": "kim_fail", "status": 403, "body": {"detail": "forum: permission denied"}},
+  {"endpoint": "retire_forum", "username": "slow_one", "latency_ms": 60000},
+  {"endpoint": "retire_forum", "username": "gone_one", "latency_ms": 60000}]}' >/dev/null
+
+"$RETIRECTL_BIN" --config "$CFG" retire kim_fail --reason "TICKET-7" >"$TUI_WORK/kim.out" 2>&1 && fail "kim_fail should fail"
+# a retirement running now, and one whose supervisor (and worker) were killed mid-step
+"$RETIRECTL_BIN" --config "$CFG" retire slow_one >"$TUI_WORK/slow.out" 2>&1 &
+SLOW=$!
+setsid "$RETIRECTL_BIN" --config "$CFG" retire gone_one >"$TUI_WORK/gone.out" 2>&1 &
+GONE=$!
+for _ in $(seq 1 100); do
+  [ "$(learner_state "$CFG" gone_one)" = RETIRING_FORUMS ] && [ "$(learner_state "$CFG" slow_one)" = RETIRING_FORUMS ] && break
+  sleep 0.1
+done
+sleep 0.5
+kill -9 -- "-$GONE" 2>/dev/null || kill -9 "$GONE"
+wait "$GONE" 2>/dev/null || true
+
+open_console 200 30 "XDG_STATE_HOME=$XDG_STATE_HOME" -- --config "$CFG"
+wait_for "refreshed "
+keys 3
+wait_for "REASON"
+wait_for "403 forum: permission denied"
+ok "Failed tab: REASON column from the history after a fresh start"
+
+keys Enter
+wait_for "history.failure.server"
+wait_for "forum: permission denied"
+wait_for "POST /api/discussion/v1/accounts/retire_forum/"
+wait_for "history.failure.reason"
+wait_for "TICKET-7"
+wait_for "history.jobs[0]"
+ok "detail: the last failure record and the learner's jobs"
+keys Escape
+
+keys 4
+wait_for "JOB"
+wait_for "running on $(hostname), pid $SLOW, for"
+wait_for "stuck: the job of $(hostname), pid $GONE is gone"
+ok "Stuck tab: a running job told apart from one whose process is gone"
+
+kill "$SLOW" 2>/dev/null || true
+wait "$SLOW" 2>/dev/null || true
+quit_console 0
+ok "quits cleanly"
