@@ -325,10 +325,8 @@ static void do_action(ui_action a)
     case UA_RETIRE:
     case UA_RESUME: {
         const char *n = ui_selected_name();
-        if (n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store)) && ui_learner_job(n, 1)) {
-            ui_msg(UR_WARNING, "a job for %s is already running", n);
+        if (n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store)) && ui_refuse_busy(n))
             break;
-        }
         ui_ask_retire(a == UA_RESUME);
         break;
     }
@@ -433,6 +431,7 @@ static void setup_config(void)
     ui_con.queue_states[ui_con.n_queue_states++] = "COMPLETE";
     ui_con.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (ui_con.refresh_s < 1) ui_con.refresh_s = 1;
+    ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
     ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
@@ -491,6 +490,7 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     bkgdset(ui_con.attr[UR_NORMAL] | ' ');
 
     ui_start_fetch();
+    ui_start_drivers(); /* which pipeline steps cannot run: the retire dialog and a banner say so */
     ui_con.dirty = 1;
     double next_tick = ui_now_ms();
     while (!ui_con.quit && !g_quit_signal) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "engine/strbuf.h"
+#include "ui/elsewhere.h"
 #include "ui/job.h"
 #include "ui/layout.h"
 #include "ui/model.h"
@@ -22,7 +23,11 @@
 #include "ui/ui.h"
 
 typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS } view_t;
-typedef enum act_kind { ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT } act_kind;
+/* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
+ * continue the pipeline from the next step. */
+typedef enum act_kind {
+    ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_RERUN_STEP, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT
+} act_kind;
 
 typedef struct driver_row {
     char *name, *source, *version, *error, *method; /* method NULL: the driver's own row */
@@ -41,6 +46,7 @@ typedef struct dialog {
     char title[160];
     char **lines;            /* sanitized */
     size_t n_lines;
+    size_t n_keep;           /* leading lines a redescription after a refresh keeps */
     int typed;               /* production: type expect */
     char expect[256];
     char input[256];
@@ -78,6 +84,7 @@ typedef struct ui_console {
     long cool_off_days;
     long history_days;       /* Complete tab: changed in that many days (0: all) */
     double refresh_s;
+    double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
     int production;
     char env[64];
@@ -202,6 +209,11 @@ const char *ui_learner_state(const char *name);
 const char *ui_learner_last_state(const char *name);
 /* The most recent job for learner (running ones only if running_only), or NULL. */
 ui_job *ui_learner_job(const char *learner, int running_only);
+/* Refuses (with a message naming where and since when, and returns 1) when a job for learner
+ * runs here or elsewhere (ui_running_elsewhere); 0 when the learner is free. */
+int ui_refuse_busy(const char *learner);
+/* Whether name is worked on by a process other than this console's jobs (elsewhere.h). */
+int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
@@ -228,6 +240,9 @@ void ui_ask_retire(int resume);
 /* After a refresh, an open retire/resume dialog describes the new states. */
 void ui_redescribe_dialog(void);
 void ui_ask_rerun(const char *learner, const char *driver, const char *method);
+/* After a failed step reran well (rerun --advance): asks whether to continue learner's pipeline
+ * from the step after step (a retire dialog), or says how when another dialog is open. */
+void ui_offer_continue(const char *learner, int step);
 void ui_ask_cancel(void);
 /* Opens the picker of states to reset the selected learner to. */
 void ui_ask_reset_pick(void);
@@ -253,6 +268,9 @@ void ui_draw_detail(const ui_screen_layout *L);
 
 /* Opens the drivers view (for the learner selected now). */
 void ui_open_drivers(void);
+/* 1 with the reason in why when pipeline step's driver or method cannot load (from the drivers
+ * list, fetched at start); 0 when it can, or while the list is not known yet. */
+int ui_step_cannot_run(size_t step, char *why, size_t why_size);
 void ui_draw_drivers(const ui_screen_layout *L);
 
 #endif

@@ -31,6 +31,7 @@ void ui_msg(ui_role role, const char *fmt, ...)
     char raw[1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    ui_text_flatten(raw);
     char *clean = ui_text_sanitize(raw, (size_t)-1);
     snprintf(ui_con.message, sizeof ui_con.message, "%s", clean);
     free(clean);

@@ -77,6 +77,13 @@ static void describe_retire(const char *name, int resume)
         ui_dlg_line("  %s %s; nothing is done for it.", name, no);
         return;
     }
+    ui_elsewhere w;
+    if (ui_learner_elsewhere(name, &w)) {
+        char d[700];
+        ui_elsewhere_describe(&w, time(NULL), d, sizeof d);
+        ui_dlg_line("  %s is %s; it is skipped.", name, d);
+        return;
+    }
     int from = 0; /* first step that runs */
     int k;
     if (resume) {
@@ -95,15 +102,23 @@ static void describe_retire(const char *name, int resume)
         if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) from = k + 1;
         ui_dlg_line("  %s: now %s", name, state);
     }
+    int cannot = 0;
     for (size_t i = 0; i < ui_con.pipe.n; i++) {
+        char why[600];
         if ((int)i < from)
             ui_dlg_line("    %zu. skip  %s -> %s  %s.%s (completed in a previous run)", i + 1, ui_con.pipe.start[i],
                      ui_con.pipe.end[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        else if (ui_step_cannot_run(i, why, sizeof why))
+            cannot++, ui_dlg_line("    %zu. fail  %s.%s cannot run: %s", i + 1, ui_con.pipe.driver[i], ui_con.pipe.method[i], why);
         else
             ui_dlg_line("    %zu. run   PATCH %s, call %s.%s, PATCH %s", i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i],
                      ui_con.pipe.method[i], ui_con.pipe.end[i]);
     }
-    ui_dlg_line("    then PATCH COMPLETE; on any failure PATCH ERRORED with the reason");
+    if (cannot)
+        ui_dlg_line("    the engine checks every step's driver first: with %d that cannot run it refuses this learner "
+                    "and changes nothing (see d, the drivers view)", cannot);
+    else
+        ui_dlg_line("    then PATCH COMPLETE; on any failure PATCH ERRORED with the reason");
 }
 
 void ui_open_dialog(act_kind kind, const char *title)
@@ -196,10 +211,26 @@ void ui_ask_retire(int resume)
 void ui_redescribe_dialog(void)
 {
     if (!ui_con.dlg.active || (ui_con.dlg.kind != ACT_RETIRE && ui_con.dlg.kind != ACT_RESUME)) return;
-    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
-    ui_con.dlg.n_lines = 0;
+    for (size_t i = ui_con.dlg.n_keep; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
+    ui_con.dlg.n_lines = ui_con.dlg.n_keep;
     describe_retire_dialog(ui_con.dlg.kind == ACT_RESUME);
     ui_con.dirty = 1;
+}
+
+/* Index of the pipeline step that runs driver.method, or -1. */
+static int pipe_step_of_method(const char *driver, const char *method)
+{
+    for (size_t i = 0; i < ui_con.pipe.n; i++)
+        if (strcmp(ui_con.pipe.driver[i], driver) == 0 && strcmp(ui_con.pipe.method[i], method) == 0) return (int)i;
+    return -1;
+}
+
+/* The step an ERRORED learner failed at (its last state is that step's start state), or -1. */
+static int failed_step(const char *learner)
+{
+    const char *state = ui_learner_state(learner);
+    if (!state || strcmp(state, "ERRORED") != 0) return -1;
+    return ui_pipe_step_of_start(&ui_con.pipe, ui_learner_last_state(learner));
 }
 
 void ui_ask_rerun(const char *learner, const char *driver, const char *method)
@@ -209,24 +240,61 @@ void ui_ask_rerun(const char *learner, const char *driver, const char *method)
         ui_msg(UR_WARNING, "open a learner first (Enter), then pick the step or driver method to rerun");
         return;
     }
+    if (ui_refuse_busy(learner)) return;
     dlg_add_learner(learner);
     char dm[256];
     snprintf(dm, sizeof dm, "%s.%s", driver, method);
     ui_con.dlg.arg = ui_xstrdup(dm);
-    int step = -1;
-    for (size_t i = 0; i < ui_con.pipe.n; i++)
-        if (strcmp(ui_con.pipe.driver[i], driver) == 0 && strcmp(ui_con.pipe.method[i], method) == 0) step = (int)i;
+    int step = pipe_step_of_method(driver, method);
     const char *state = ui_learner_state(learner);
-    ui_dlg_line("Learner %s, now %s.", learner, state ? state : "(not in the current list)");
-    if (step >= 0)
-        ui_dlg_line("Step %d: PATCH %s, call %s, then PATCH %s on success or ERRORED with the reason on failure.",
-                 step + 1, ui_con.pipe.start[step], dm, ui_con.pipe.end[step]);
-    else
-        ui_dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
-    ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    int failed = failed_step(learner);
+    act_kind kind = ACT_RERUN;
     char title[300];
     snprintf(title, sizeof title, "Rerun %s for %s?", dm, learner);
-    ui_open_dialog(ACT_RERUN, title);
+    ui_dlg_line("Learner %s, now %s.", learner, state ? state : "(not in the current list)");
+    if (step >= 0 && step == failed) {
+        /* the failed step: rerun it, leave the learner at its end state, then offer to continue */
+        kind = ACT_RERUN_STEP;
+        ui_dlg_line("Step %d failed. Rerun: PATCH %s, call %s, then on success PATCH %s (ERRORED with the reason "
+                    "on failure).", step + 1, ui_con.pipe.start[step], dm, ui_con.pipe.end[step]);
+        if ((size_t)step + 1 < ui_con.pipe.n)
+            ui_dlg_line("On success you are asked to continue from step %d (%s); step %d is not called again.", step + 2,
+                        ui_con.pipe.start[step + 1], step + 1);
+        else
+            ui_dlg_line("On success you are asked to finish the retirement (PATCH COMPLETE); the step is not called again.");
+        ui_dlg_line("Runs `retirectl rerun %s %s --advance --yes --events`.", learner, dm);
+        snprintf(title, sizeof title, "Rerun failed step %d (%s) for %s?", step + 1, dm, learner);
+    } else if (step >= 0) {
+        const char *back = state ? state : "the state it is in now";
+        ui_dlg_line("Step %d: PATCH %s, call %s, then back to %s on success (the state it is in now; the pipeline "
+                    "does not move on), ERRORED with the reason on failure.", step + 1, ui_con.pipe.start[step], dm, back);
+        ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    } else {
+        ui_dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
+        ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    }
+    ui_open_dialog(kind, title);
+}
+
+void ui_offer_continue(const char *learner, int step)
+{
+    if (ui_con.dlg.active || ui_con.pk.active) {
+        ui_msg(UR_DONE, "step %d reran for %s; press r on it to continue from step %d", step + 1, learner, step + 2);
+        return;
+    }
+    ui_dialog_clear();
+    dlg_add_learner(learner);
+    const char *state = ui_learner_state(learner);
+    ui_dlg_line("Step %d (%s.%s) succeeded; %s is now %s at the LMS.", step + 1, ui_con.pipe.driver[step],
+                ui_con.pipe.method[step], learner, state ? state : ui_con.pipe.end[step]);
+    ui_con.dlg.n_keep = ui_con.dlg.n_lines;
+    describe_retire_dialog(0);
+    char title[300];
+    if ((size_t)step + 1 < ui_con.pipe.n)
+        snprintf(title, sizeof title, "Continue %s from step %d?", learner, step + 2);
+    else
+        snprintf(title, sizeof title, "Finish the retirement of %s?", learner);
+    ui_open_dialog(ACT_RETIRE, title);
 }
 
 void ui_ask_cancel(void)
@@ -250,13 +318,25 @@ void ui_ask_cancel(void)
     }
     dlg_add_learner(name);
     ui_con.dlg.cancel_pid = j->pid;
-    const char *step = "?";
+    const char *step = NULL;
+    int retrying = 0;
     for (size_t i = 0; i < j->n_steps; i++)
-        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING)
+        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING) {
             step = j->steps[i].start_state ? j->steps[i].start_state : "?";
+            retrying = j->steps[i].status == UI_STEP_RETRYING;
+        }
     ui_dlg_line("Sends SIGINT to the %s job (pid %d) for %s.", j->what, (int)j->pid, name);
-    ui_dlg_line("The engine finishes the step in flight (%s), records its end state, then stops.", step);
-    ui_dlg_line("The learner stays in that state; resume (u) continues later.");
+    if (retrying) {
+        /* what the engine does: the retry loop stops, the step fails, the learner is ERRORED */
+        ui_dlg_line("The step in flight (%s) is being retried: cancelling stops the retries, so the step fails and "
+                    "the learner ends ERRORED with the last error as the reason.", step);
+        ui_dlg_line("The job ends errored (exit status 252); resume (u) later reruns that step and continues.");
+    } else if (step) {
+        ui_dlg_line("The engine finishes the step in flight (%s), records its end state, then stops.", step);
+        ui_dlg_line("The learner stays in that state (no later step runs); retire (r) continues later.");
+    } else {
+        ui_dlg_line("No step is in flight: the job stops before the next step; the learner keeps its state.");
+    }
     char title[300];
     snprintf(title, sizeof title, "Cancel the %s job for %s?", j->what, name);
     ui_open_dialog(ACT_CANCEL, title);
@@ -274,6 +354,7 @@ void ui_ask_reset_pick(void)
         ui_msg(UR_WARNING, "%s is not in the current list; refresh first", name);
         return;
     }
+    if (ui_refuse_busy(name)) return;
     for (size_t i = 0; i < ui_con.pk.n; i++) free(ui_con.pk.labels[i]), free(ui_con.pk.values[i]);
     free(ui_con.pk.labels), free(ui_con.pk.values), free(ui_con.pk.learner);
     memset(&ui_con.pk, 0, sizeof ui_con.pk);
@@ -374,7 +455,8 @@ static void confirm_dialog(void)
             d.n_learners == 1 ? "" : "s");
         break;
     case ACT_RERUN:
-        ui_start_action(d.learners[0], ACT_RERUN, d.arg, NULL, NULL);
+    case ACT_RERUN_STEP:
+        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL);
         break;
     case ACT_RESET:
         ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3);

@@ -32,6 +32,7 @@ typedef struct ui_job {
     char action[16];          /* retire, resume, rerun, plan, reset */
     char *what;               /* description shown to the operator, e.g. "rerun LMS.retirement_unenroll" */
     int dry_run;
+    int offer_continue;       /* a rerun --advance of a failed step: offer to continue when it ends well */
     char *current_state;      /* from the job event */
     ui_job_step *steps;
     size_t n_steps;

@@ -186,6 +186,7 @@ void ui_draw_detail(const ui_screen_layout *L)
             snprintf(extra, sizeof extra, "%s%s%s", ui_step_status_name(st), *note ? ": " : "", note);
             if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
         }
+        ui_text_flatten(extra); /* "with response:\n<Response [204]>" reads on one row */
         char line[900];
         step_label(line, sizeof line, status_icon(st), i, form);
         int y = py + 1 + r;

@@ -60,7 +60,7 @@ retirement_pipeline:
   - ['RETIRING_ENROLLMENTS', 'ENROLLMENTS_COMPLETE', 'LMS', 'retirement_unenroll']
   - ['RETIRING_LMS', 'LMS_COMPLETE', 'LMS', 'retirement_lms_retire']
 http:
-  max_retry_seconds: 2
+  max_retry_seconds: ${TUI_RETRY_SECONDS:-2}
 console:
   refresh_seconds: 2
 ${2:-}

@@ -94,9 +94,12 @@ keys Escape Escape
 keys 3 / ; type_text grace ; keys Enter Enter
 wait_for "Learner grace_errored"
 keys x
-wait_for "Rerun LMS.retirement_retire_forum for grace_errored?"
+wait_for "Rerun failed step 1 (LMS.retirement_retire_forum) for grace_errored?"
 keys y
 wait_for "Job log: rerun LMS.retirement_retire_forum (complete)" 30
+wait_for "Continue grace_errored from step 2?"
+keys n
+wait_for "cancelled: nothing was changed"
 wait_for "LMS.retirement_retire_forum done for learner grace_errored"
 ok "rerun of one step runs as a job with its result in the log"
 
