@@ -98,8 +98,14 @@ curl -s -X POST "$SIM_URL/__sim/learners" -H 'Content-Type: application/json' \
   -d "{\"username\":\"lena_busy\",\"state\":\"RETIRING_ENROLLMENTS\",\"last_state\":\"EMAIL_LISTS_COMPLETE\",\"days_ago\":10,\"modified\":\"$now\"}" >/dev/null
 keys / ; type_text lena ; keys Enter
 wait_for "lena_busy" 10
+screen | grep -qE '^~ +lena_busy' || fail "the list does not mark lena_busy as running elsewhere (~)"
 keys u
 wait_for "lena_busy is running elsewhere: its working state changed at" 5
+keys Enter
+wait_for "Learner lena_busy"
+wait_for "[>] 3. RETIRING_ENROLLMENTS" 5
+wait_for "running elsewhere: its working state changed at"
+keys Escape
 ok "a working state changed within step_timeout_seconds is refused (pid unknown)"
 keys Escape / ; type_text judy ; keys Enter
 wait_for "judy_stuck"
