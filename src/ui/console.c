@@ -112,6 +112,16 @@ const char *ui_selected_name(void)
     return l ? ui_store_name(&ui_con.store, l) : NULL;
 }
 
+unsigned ui_view_bit(void)
+{
+    switch (ui_con.view) {
+    case V_LIST: return UI_VIEW_LIST;
+    case V_DETAIL: return UI_VIEW_DETAIL;
+    case V_DRIVERS: return UI_VIEW_DRIVERS;
+    default: return UI_VIEW_LOG;
+    }
+}
+
 /* ---------- drawing and keys ---------- */
 
 /* Redraws the screen: the view, message line and status bar, then a picker or dialog on top. */
@@ -132,9 +142,10 @@ static void draw(void)
             ui_fill_row(L.tabs_row, UR_TAB);
             char crumb[300];
             snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab),
-                     ui_con.view == V_DETAIL ? "learner" : "drivers");
+                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log" : "drivers");
             ui_put(L.tabs_row, 0, COLS, UR_TAB, crumb, 0);
             if (ui_con.view == V_DETAIL) ui_draw_detail(&L);
+            else if (ui_con.view == V_LOG) ui_draw_log(&L);
             else ui_draw_drivers(&L);
         }
         ui_draw_message(&L);
@@ -142,9 +153,10 @@ static void draw(void)
         if (ui_con.pk.active) ui_draw_picker();
         if (ui_con.dlg.active) ui_draw_dialog();
     }
-    if (ui_con.filter_editing && !L.too_small) {
+    if ((ui_con.filter_editing || ui_con.log_search_editing) && !L.too_small) {
+        const char *typed = ui_con.filter_editing ? ui_con.filter : ui_con.log_search;
         curs_set(1);
-        move(L.message_row, 1 + ui_text_width(ui_con.filter) < COLS ? 1 + ui_text_width(ui_con.filter) : COLS - 1);
+        move(L.message_row, 1 + ui_text_width(typed) < COLS ? 1 + ui_text_width(typed) : COLS - 1);
     } else {
         curs_set(0);
     }
@@ -171,6 +183,12 @@ static void move_sel(long delta)
         if (s < 0) s = 0;
         if (s >= (long)n) s = (long)n - 1;
         ui_con.sel[ui_con.tab] = (size_t)s;
+    } else if (ui_con.view == V_LOG) {
+        long s = (long)ui_con.log_top + delta;
+        if (s < 0) s = 0;
+        if (s > ui_con.log_max_top) s = ui_con.log_max_top;
+        ui_con.log_top = (int)s;
+        ui_con.log_follow = s >= ui_con.log_max_top && delta > 0;
     } else if (ui_con.view == V_DETAIL) {
         long s = ui_con.detail_sel + delta;
         if (s < 0) s = 0;
@@ -226,8 +244,10 @@ static void do_action(ui_action a)
 {
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
     long page = L.list_rows > 1 ? L.list_rows - 1 : 1;
+    int log_page = ui_con.detail_log_page > 2 ? ui_con.detail_log_page - 1 : 1;
     switch (a) {
     case UA_QUIT:
+    case UA_QUIT_ALL:
         if (ui_running_jobs() || ui_con.n_queue) {
             ui_dialog_clear();
             if (ui_running_jobs()) {
@@ -248,7 +268,8 @@ static void do_action(ui_action a)
         ui_con.help_scroll = 0;
         break;
     case UA_BACK:
-        if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
+        if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
+        else if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
         else if (ui_con.view == V_DETAIL) ui_con.view = V_LIST;
         else if (ui_con.filter[0]) ui_con.filter[0] = '\0', apply_filter();
         break;
@@ -263,21 +284,31 @@ static void do_action(ui_action a)
     case UA_UP: move_sel(-1); break;
     case UA_DOWN: move_sel(1); break;
     case UA_PAGE_UP:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll += (int)page;
-        else move_sel(-page);
+        if (ui_con.view == V_DETAIL) ui_con.log_scroll += log_page;
+        else move_sel(-(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page));
         break;
     case UA_PAGE_DOWN:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll = ui_con.log_scroll > page ? ui_con.log_scroll - (int)page : 0;
-        else move_sel(page);
+        if (ui_con.view == V_DETAIL) ui_con.log_scroll = ui_con.log_scroll > log_page ? ui_con.log_scroll - log_page : 0;
+        else move_sel(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page);
         break;
-    case UA_HOME:
+    case UA_HOME: /* the detail log panel: its first row (the draw clamps) */
         if (ui_con.view == V_DETAIL) ui_con.log_scroll = 1 << 30;
         else move_sel(-(1L << 40));
         break;
     case UA_END:
         if (ui_con.view == V_DETAIL) ui_con.log_scroll = 0;
         else move_sel(1L << 40);
+        if (ui_con.view == V_LOG) ui_con.log_follow = 1;
         break;
+    case UA_LOG: ui_open_log(); break;
+    case UA_SEARCH: ui_con.log_search_editing = 1, ui_con.log_search[0] = '\0'; break;
+    case UA_NEXT_MATCH: ui_log_find(1); break;
+    case UA_PREV_MATCH: ui_log_find(-1); break;
+    case UA_FOLLOW:
+        ui_con.log_follow = !ui_con.log_follow;
+        ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
+        break;
+    case UA_SAVE: ui_log_save(); break;
     case UA_NEXT_TAB: ui_con.tab = (ui_tab)((ui_con.tab + 1) % UI_TAB_COUNT); break;
     case UA_PREV_TAB: ui_con.tab = (ui_tab)((ui_con.tab + UI_TAB_COUNT - 1) % UI_TAB_COUNT); break;
     case UA_TAB1: case UA_TAB2: case UA_TAB3: case UA_TAB4: case UA_TAB5:
@@ -375,7 +406,11 @@ static void handle_key(int ch)
         ui_con.dirty = 1;
         return;
     }
-    unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
+    if (ui_con.log_search_editing) {
+        ui_log_search_key(ch);
+        return;
+    }
+    unsigned view = ui_view_bit();
     ui_action a = ui_key_lookup(ch, view, ui_con.o->read_only);
     if (a == UA_NONE) {
         if (ui_con.o->read_only && ui_key_lookup(ch, view, 0) != UA_NONE)

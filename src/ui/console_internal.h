@@ -22,7 +22,7 @@
 #include "ui/theme.h"
 #include "ui/ui.h"
 
-typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS } view_t;
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG } view_t;
 /* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
  * continue the pipeline from the next step. */
 typedef enum act_kind {
@@ -130,7 +130,13 @@ typedef struct ui_console {
     int filter_editing;
     char *detail;
     int detail_sel;
-    int log_scroll;          /* lines up from the bottom */
+    int log_scroll;          /* detail log panel: screen rows up from the bottom */
+    int detail_log_page;     /* rows of the detail log panel (last drawn) */
+    char *log_for;           /* full-screen log view: whose job log */
+    view_t log_back;
+    int log_top, log_follow, log_match, log_page, log_max_top; /* rows; match -1 none */
+    char log_search[256];
+    int log_search_editing;
     size_t drv_sel, drv_top;
     int help;
     int help_scroll;
@@ -159,6 +165,8 @@ extern ui_console ui_con;
 /* The learner the next action applies to: the open record, the drivers view's learner, else the
  * list selection; NULL when there is none. Borrowed. */
 const char *ui_selected_name(void);
+/* The key table's view bit (keys.h) of the current view. */
+unsigned ui_view_bit(void);
 
 /* ---------- console_screen.c ---------- */
 
@@ -263,6 +271,30 @@ void ui_draw_list(const ui_screen_layout *L);
 /* Opens name's record: its pipeline, LMS record fields and job log. */
 void ui_open_detail(const char *name);
 void ui_draw_detail(const ui_screen_layout *L);
+
+/* ---------- view_log.c ---------- */
+
+/* A job log wrapped to a width: one entry per screen row (text malloc'd, sanitized). */
+typedef struct ui_log_rows {
+    char **text;
+    ui_role *role;
+    size_t *line;            /* the log line each row comes from */
+    size_t n;
+} ui_log_rows;
+
+void ui_log_rows_build(const ui_job *j, int width, ui_log_rows *r);
+void ui_log_rows_free(ui_log_rows *r);
+/* Draws the newest h rows of j's log at row y, *from_bottom rows up (clamped so the first row
+ * is the top); returns the first row shown. */
+int ui_draw_log_panel(int y, int h, int w, const ui_job *j, int *from_bottom);
+/* Opens the full-screen log of the selected learner's job (following it). */
+void ui_open_log(void);
+void ui_draw_log(const ui_screen_layout *L);
+/* Next (1) / previous (-1) search match in the log view. */
+void ui_log_find(int dir);
+void ui_log_search_key(int ch);
+/* Writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
+void ui_log_save(void);
 
 /* ---------- view_drivers.c ---------- */
 

@@ -133,9 +133,9 @@ void ui_draw_message(const ui_screen_layout *L)
     int y = L->message_row;
     move(y, 0);
     clrtoeol();
-    if (ui_con.filter_editing) {
+    if (ui_con.filter_editing || ui_con.log_search_editing) {
         char buf[300];
-        snprintf(buf, sizeof buf, "/%s", ui_con.filter);
+        snprintf(buf, sizeof buf, "/%s", ui_con.filter_editing ? ui_con.filter : ui_con.log_search);
         ui_put(y, 0, COLS - 1, UR_DIALOG, buf, 0);
         return;
     }
@@ -152,8 +152,10 @@ void ui_draw_message(const ui_screen_layout *L)
         hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
                               : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  q quit";
     else if (ui_con.view == V_DETAIL)
-        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  d drivers" :
-                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  c cancel  S reset";
+        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  L log  d drivers" :
+                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset";
+    else if (ui_con.view == V_LOG)
+        hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end";
     else
         hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
     char buf[512];
@@ -262,7 +264,7 @@ static int help_lines(int kw, int from, int draw)
 {
     size_t n;
     const ui_key *keys = ui_keys(&n);
-    unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
+    unsigned view = ui_view_bit();
     int line = 0, y = 1, dw = COLS - kw - 3;
     for (size_t i = 0; i < n; i++) {
         if (!(keys[i].views & view)) continue;

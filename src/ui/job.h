@@ -51,7 +51,7 @@ typedef struct ui_job {
     char *partial[2];         /* incomplete line per stream */
 } ui_job;
 
-#define UI_JOB_LOG_MAX 400
+#define UI_JOB_LOG_MAX 2000
 
 /* A new job record (not started). learner/action/what are copied. Caller frees with ui_job_free. */
 ui_job *ui_job_new(const char *learner, const char *action, const char *what);

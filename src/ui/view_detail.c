@@ -266,51 +266,10 @@ void ui_draw_detail(const ui_screen_layout *L)
         int lw = D.fields_width ? D.fields_x - 1 : COLS;
         char lt[200];
         if (j) snprintf(lt, sizeof lt, "Job log: %s (%s)%s", j->what, j->finished ? j->outcome : "running",
-                        ui_con.log_scroll ? "  [scrolled: End returns]" : "");
+                        ui_con.log_scroll ? "  [scrolled: End returns, L full screen]" : "  (L full screen)");
         else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
         ui_put(ly, 0, lw, UR_HEADER, lt, 1);
-        if (j) {
-            /* the newest entries that fit, long ones wrapped (debug lines stay one row) */
-            int lines = D.log_rows - 1;
-            size_t n = j->n_log;
-            if (ui_con.log_scroll > (int)n) ui_con.log_scroll = (int)n;
-            size_t end = n - (size_t)ui_con.log_scroll;
-            char **rows = calloc((size_t)(lines > 0 ? lines : 1), sizeof *rows);
-            ui_role *roles = calloc((size_t)(lines > 0 ? lines : 1), sizeof *roles);
-            if (!rows || !roles) abort();
-            int fill = lines; /* rows[fill..lines) are used, filled from the bottom */
-            for (size_t i = end; i-- > 0 && fill > 0;) {
-                const char *line = ui_job_log_line(j, i);
-                ui_role role = strncmp(line, "[error]", 7) == 0 ? UR_FAILED
-                               : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
-                               : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
-                                                                                                   : UR_NORMAL;
-                char **pieces;
-                size_t np;
-                if (role == UR_MUTED) {
-                    pieces = malloc(sizeof *pieces);
-                    if (!pieces) abort();
-                    pieces[0] = ui_xstrdup(line);
-                    np = 1;
-                } else {
-                    np = ui_wrap_text(line, lw, &pieces);
-                }
-                for (size_t k = np; k-- > 0;) {
-                    if (fill > 0) {
-                        rows[--fill] = pieces[k];
-                        roles[fill] = role;
-                    } else {
-                        free(pieces[k]);
-                    }
-                }
-                free(pieces);
-            }
-            for (int r = fill; r < lines; r++) {
-                ui_put(ly + 1 + (r - fill), 0, lw, roles[r], rows[r], 1);
-                free(rows[r]);
-            }
-            free(rows);
-            free(roles);
-        }
+        ui_con.detail_log_page = D.log_rows - 1;
+        if (j) ui_draw_log_panel(ly + 1, D.log_rows - 1, lw, j, &ui_con.log_scroll);
     }
 }

@@ -120,7 +120,7 @@ learner_state() {
 
 # quit_console: q, then checks the exit status and that the terminal was restored (icanon, echo).
 quit_console() {
-  keys q
+  keys Q
   wait_for "MODES-END" 10
   screen | grep -qF "EXIT STATUS ${1:-0}" || fail "console exit status: $(screen | grep 'EXIT STATUS')"
   screen | grep -qE '(^| )icanon( |$)' || fail "terminal not restored: icanon is off"

@@ -47,5 +47,51 @@ methods="$(screen | grep -E '^\[.\] [0-9]\. ' | awk '{print index($0, "LMS.")}' 
 screen | grep -qF 'Ending: LMS_COMPLETE with response: <Respo' || fail "a step message does not read on one row"
 screen | grep -qF '\x0a' && fail "a newline shows as \\x0a"
 ok "pipeline rows line up and step messages read on one row"
+keys q
+wait_for "USERNAME" 5
+quit_console 0
+
+# ---- B2: the job log scrolls by rows to its first line; the full-screen log follows, searches, saves
+XDG_STATE_HOME="$TUI_WORK/state"
+open_console 120 35 "XDG_STATE_HOME=$XDG_STATE_HOME" -- --config "$CFG"
+wait_for "dana ready"
+keys / ; type_text dana ; keys Enter p
+wait_for "result: planned" 20
+screen | grep -qF '$ retirectl --config FILE plan dana ready --events' && fail "the whole dry-run log fits: the test needs a longer log"
+keys PPage
+wait_for "[scrolled: End returns"
+screen | grep -A1 -F "Job log: dry-run" | tail -1 | grep -q '[a-z]' || fail "PgUp shows an empty log"
+keys g
+wait_for '$ retirectl --config FILE plan dana ready --events'
+ok "Home shows the first line of the job log; PgUp shows rows"
+keys G
+wait_gone "[scrolled: End returns"
+wait_for "result: planned"
+
+keys L
+wait_for "Job log: dry-run dana ready (planned)"
+wait_for "[following: new lines scroll in]"
+keys g
+wait_for '$ retirectl --config FILE plan dana ready --events'
+wait_for "[f follows]"
+keys / ; type_text "would send POST" ; keys Enter
+wait_for "match 1 of 4 for \"would send POST\""
+keys n
+wait_for "match 2 of 4"
+keys N
+wait_for "match 1 of 4"
+ok "full-screen log: top, search with / n N"
+keys s
+wait_for "log saved ("
+saved="$(ls "$XDG_STATE_HOME"/retirectl/logs/plan-dana_ready-*.log)"
+grep -qF 'would send POST' "$saved" || fail "the saved log lacks the requests"
+[ "$(stat -c %a "$saved")" = 600 ] || fail "the saved log is not 0600"
+ok "s saves the log to $saved (0600)"
+keys q
+wait_for "Learner dana ready"
+keys q
+wait_for "dana ready"
+screen | grep -qF "Learner dana ready" && fail "q in the detail view did not go back to the list"
+ok "q closes the log view, then the detail view"
 quit_console 0
 echo "passed $PASSES checks"
