@@ -215,25 +215,16 @@ static void apply_filter(void)
 /* A key while the / filter is being typed. */
 static void handle_filter_key(int ch)
 {
-    size_t len = strlen(ui_con.filter);
     if (ch == 27) {
         ui_con.filter[0] = '\0';
         ui_con.filter_editing = 0;
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         ui_con.filter_editing = 0;
         return;
-    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-        if (len) {
-            do len--; while (len && ((unsigned char)ui_con.filter[len] & 0xC0) == 0x80);
-            ui_con.filter[len] = '\0';
-        }
     } else if (ch == KEY_UP || ch == KEY_DOWN) {
         move_sel(ch == KEY_UP ? -1 : 1);
         return;
-    } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.filter) {
-        ui_con.filter[len] = (char)ch;
-        ui_con.filter[len + 1] = '\0';
-    } else {
+    } else if (!ui_edit_field(ui_con.filter, sizeof ui_con.filter, ch)) {
         return;
     }
     apply_filter();
@@ -347,7 +338,7 @@ static void do_action(ui_action a)
         if (!n) { ui_msg(UR_WARNING, "no learner selected"); break; }
         if (ui_learner_job(n, 1)) { ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n); break; }
         char *name = ui_xstrdup(n);
-        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL);
+        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL);
         if (ui_con.view != V_DETAIL) ui_open_detail(name);
         ui_con.log_scroll = 0;
         free(name);
@@ -471,9 +462,12 @@ static void setup_config(void)
     ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (ui_con.workers < 1) ui_con.workers = 1;
+    ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);
+    if (ui_con.max_bulk < 1) ui_con.max_bulk = 1;
     if (ui_con.workers > 64) ui_con.workers = 64;
     snprintf(ui_con.env, sizeof ui_con.env, "%s", c->environment ? c->environment : "");
     ui_con.production = c->environment && strcasecmp(c->environment, "production") == 0;
+    ui_con.require_reason = cfg_bool(c, "console.require_reason", ui_con.production);
     const char *lms = cfg_string(c, "base_urls.lms");
     const char *h = lms ? strstr(lms, "://") : NULL;
     h = h ? h + 3 : lms ? lms : "no LMS";

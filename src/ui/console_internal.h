@@ -38,6 +38,7 @@ typedef struct queued_action {
     char *learner;
     act_kind kind;
     char *arg;
+    char *reason;            /* the operator's reason/ticket, or NULL */
 } queued_action;
 
 typedef struct dialog {
@@ -47,9 +48,14 @@ typedef struct dialog {
     char **lines;            /* sanitized */
     size_t n_lines;
     size_t n_keep;           /* leading lines a redescription after a refresh keeps */
-    int typed;               /* production: type expect */
+    int typed;               /* production or over console.max_bulk: type expect (or expect_alt) */
     char expect[256];
+    char expect_alt[32];     /* one learner: its LMS user id also confirms (S3) */
     char input[256];
+    int asks_reason;         /* a state-changing dialog: the reason/ticket field is shown */
+    int reason_required;     /* console.require_reason */
+    int focus;               /* DLG_FOCUS_* */
+    char reason[256];
     char **learners;         /* raw usernames */
     size_t n_learners;
     char *arg;               /* rerun: DRIVER.METHOD; reset: new state */
@@ -58,6 +64,8 @@ typedef struct dialog {
     pid_t cancel_pid;
     int scroll;
 } dialog;
+
+enum { DLG_FOCUS_CONFIRM = 0, DLG_FOCUS_REASON = 1 };
 
 typedef struct picker {
     int active;
@@ -86,6 +94,8 @@ typedef struct ui_console {
     double refresh_s;
     double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
+    long max_bulk;           /* console.max_bulk: more marked learners need the typed count */
+    int require_reason;      /* console.require_reason (default: true in production) */
     int production;
     char env[64];
     char host[256];
@@ -174,6 +184,9 @@ unsigned ui_view_bit(void);
 double ui_now_ms(void);
 /* strdup that aborts when out of memory (NULL copies as ""). */
 char *ui_xstrdup(const char *s);
+/* Edits a typed text field with key ch: Backspace deletes a character (UTF-8 aware), printable
+ * bytes append (size includes the NUL). Returns 1 when ch was an edit. */
+int ui_edit_field(char *text, size_t size, int ch);
 /* Shows a sanitized message on the message line for 8 seconds. */
 void ui_msg(ui_role role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Draws text at y,x fitted to width cells (sanitizing it first); pad fills the rest. */
@@ -226,9 +239,11 @@ int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
  * state and date). */
-void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3);
-/* Queues an action; ui_run_queue starts at most console.workers at a time. */
-void ui_queue_action(const char *learner, act_kind kind, const char *arg);
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                     const char *reason);
+/* Queues an action; ui_run_queue starts at most console.workers at a time. reason: the
+ * operator's reason/ticket (audit log), or NULL/"" for the default text. */
+void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason);
 void ui_run_queue(void);
 /* Feeds what a job wrote on stdout (stream 0) or stderr (1) to its record. */
 void ui_on_job_readable(ui_job *j, int stream);

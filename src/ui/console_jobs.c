@@ -179,8 +179,18 @@ static void add_job(ui_job *j)
 }
 
 /* Starts one job now. */
-void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3)
+/* The --reason text of a console action: the operator's words, else what happened. */
+static const char *reason_text(const char *reason, const char *fallback, char *buf, size_t size)
 {
+    if (!reason || !*reason) return fallback;
+    snprintf(buf, size, "%s (from the console)", reason);
+    return buf;
+}
+
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                     const char *reason)
+{
+    char why[400];
     const char *args[24];
     int n = 0;
     const char *action = "retire";
@@ -188,12 +198,15 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     switch (kind) {
     case ACT_RETIRE:
         args[n++] = "retire", args[n++] = learner, args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "retired from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "retire");
         break;
     case ACT_RESUME:
         action = "resume";
         args[n++] = "resume", args[n++] = learner, args[n++] = "--yes", args[n++] = "--events";
-        args[n++] = "--reason", args[n++] = "resumed from the console after the operator confirmed";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "resumed from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "resume");
         break;
     case ACT_RERUN:
@@ -201,7 +214,8 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
         action = "rerun";
         args[n++] = "rerun", args[n++] = learner, args[n++] = arg, args[n++] = "--yes", args[n++] = "--events";
         if (kind == ACT_RERUN_STEP) args[n++] = "--advance";
-        args[n++] = "--reason", args[n++] = "rerun from the console after the operator confirmed";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "rerun from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "rerun %s", arg);
         break;
     case ACT_PLAN:
@@ -213,7 +227,8 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
         action = "reset";
         args[n++] = "reset", args[n++] = "--initial-state", args[n++] = arg2, args[n++] = "--new-state";
         args[n++] = arg, args[n++] = "--start-date", args[n++] = arg3, args[n++] = "--end-date", args[n++] = arg3;
-        args[n++] = "--reason", args[n++] = "reset from the console after the operator confirmed";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "reset from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "reset to %s", arg);
         break;
     default:
@@ -234,7 +249,7 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
 }
 
 /* Queues an action; the batch runner starts at most `workers` at a time. */
-void ui_queue_action(const char *learner, act_kind kind, const char *arg)
+void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason)
 {
     queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
     if (!nq) abort();
@@ -242,6 +257,7 @@ void ui_queue_action(const char *learner, act_kind kind, const char *arg)
     ui_con.queue[ui_con.n_queue].learner = ui_xstrdup(learner);
     ui_con.queue[ui_con.n_queue].kind = kind;
     ui_con.queue[ui_con.n_queue].arg = arg ? ui_xstrdup(arg) : NULL;
+    ui_con.queue[ui_con.n_queue].reason = reason && *reason ? ui_xstrdup(reason) : NULL;
     ui_con.n_queue++;
 }
 
@@ -255,11 +271,12 @@ void ui_run_queue(void)
         if (ui_refuse_busy(a.learner)) {
             /* the message says why; nothing is started for it */
         } else {
-            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL);
+            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason);
             running++;
         }
         free(a.learner);
         free(a.arg);
+        free(a.reason);
     }
 }
 

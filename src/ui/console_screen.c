@@ -40,6 +40,24 @@ void ui_msg(ui_role role, const char *fmt, ...)
     ui_con.dirty = 1;
 }
 
+int ui_edit_field(char *text, size_t size, int ch)
+{
+    size_t len = strlen(text);
+    if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (len) {
+            do len--; while (len && ((unsigned char)text[len] & 0xC0) == 0x80);
+            text[len] = '\0';
+        }
+        return 1;
+    }
+    if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < size) {
+        text[len] = (char)ch;
+        text[len + 1] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
 /* Draws sanitized-or-raw text at y,x fitted to width cells (sanitizing it first). */
 void ui_put(int y, int x, int width, ui_role role, const char *text, int pad)
 {

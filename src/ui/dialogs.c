@@ -64,6 +64,20 @@ static const char *refusal(const char *state, int resume)
     return NULL;
 }
 
+/* Warns when name's request is still inside the cool-off period (the Pending tab). */
+static void cool_off_warning(const char *name)
+{
+    const ui_learner *l = ui_find_learner(name);
+    if (!l || !l->created || ui_con.cool_off_days <= 0) return;
+    int64_t age = (int64_t)time(NULL) - l->created, period = (int64_t)ui_con.cool_off_days * 86400;
+    if (age >= period) return;
+    int64_t left = period - age;
+    ui_dlg_line("  WARNING: %s is still in the cool-off period: %lld day%s %lld h left (requested %lld days ago, "
+                "console.cool_off_days %ld); the learner may still cancel the request.", name,
+                (long long)(left / 86400), left / 86400 == 1 ? "" : "s", (long long)(left % 86400 / 3600),
+                (long long)(age / 86400), ui_con.cool_off_days);
+}
+
 /* Describes what retiring/resuming name will do, step by step, from its current state. */
 static void describe_retire(const char *name, int resume)
 {
@@ -101,6 +115,7 @@ static void describe_retire(const char *name, int resume)
     } else {
         if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) from = k + 1;
         ui_dlg_line("  %s: now %s", name, state);
+        cool_off_warning(name);
     }
     int cannot = 0;
     for (size_t i = 0; i < ui_con.pipe.n; i++) {
@@ -126,11 +141,27 @@ void ui_open_dialog(act_kind kind, const char *title)
     ui_con.dlg.active = 1;
     ui_con.dlg.kind = kind;
     snprintf(ui_con.dlg.title, sizeof ui_con.dlg.title, "%s", title);
-    ui_con.dlg.typed = ui_con.production && kind != ACT_CANCEL && kind != ACT_QUIT;
+    int changes = kind != ACT_CANCEL && kind != ACT_QUIT;
+    size_t n = ui_con.dlg.n_learners;
+    /* over console.max_bulk the count is typed, in any environment (S1) */
+    int bulk = changes && n > 1 && (long)n > ui_con.max_bulk;
+    ui_con.dlg.typed = changes && (ui_con.production || bulk);
+    ui_con.dlg.expect_alt[0] = '\0';
     if (ui_con.dlg.typed) {
-        if (ui_con.dlg.n_learners == 1) snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s", ui_con.dlg.learners[0]);
-        else snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", ui_con.dlg.n_learners);
+        if (bulk)
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s %zu", kind == ACT_RESUME ? "resume" : "retire", n);
+        else if (n == 1) {
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s", ui_con.dlg.learners[0]);
+            /* a name that cannot be typed (an invisible character): its LMS user id also confirms (S3) */
+            const ui_learner *l = ui_find_learner(ui_con.dlg.learners[0]);
+            if (l && l->user_id) snprintf(ui_con.dlg.expect_alt, sizeof ui_con.dlg.expect_alt, "%u", l->user_id);
+        } else
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", n);
     }
+    ui_con.dlg.asks_reason = changes;
+    ui_con.dlg.reason_required = changes && ui_con.require_reason;
+    ui_con.dlg.focus = ui_con.dlg.reason_required ? DLG_FOCUS_REASON : DLG_FOCUS_CONFIRM;
+    ui_con.dlg.reason[0] = '\0';
     ui_con.dlg.input[0] = '\0';
     ui_con.dirty = 1;
 }
@@ -158,6 +189,9 @@ static void describe_retire_dialog(int resume)
         ui_dlg_line("Runs `retirectl %s USER --events` for each of the %zu learners, %d at a time (console.workers).",
                     resume ? "resume" : "retire", n, ui_con.workers);
         ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+        if ((long)n > ui_con.max_bulk)
+            ui_dlg_line("%zu learners is more than console.max_bulk (%ld), the CLI's limit too: type `%s %zu` to "
+                        "confirm.", n, ui_con.max_bulk, resume ? "resume" : "retire", n);
         /* how many are in each current state (those a state refuses are named below) */
         const char *st[8];
         size_t cnt[8], ns = 0, other = 0;
@@ -308,6 +342,7 @@ void ui_ask_cancel(void)
             if (strcmp(ui_con.queue[i].learner, name) != 0) continue;
             free(ui_con.queue[i].learner);
             free(ui_con.queue[i].arg);
+            free(ui_con.queue[i].reason);
             memmove(ui_con.queue + i, ui_con.queue + i + 1, (ui_con.n_queue - i - 1) * sizeof *ui_con.queue);
             ui_con.n_queue--;
             ui_msg(UR_WARNING, "%s taken out of the queue: nothing was started for it", name);
@@ -447,7 +482,7 @@ static void confirm_dialog(void)
     switch (d.kind) {
     case ACT_RETIRE:
     case ACT_RESUME:
-        for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL);
+        for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL, d.reason);
         if (ui_con.have_store)
             for (size_t i = 0; i < ui_con.store.n; i++) ui_con.store.v[i].marked = 0;
         ui_run_queue();
@@ -456,10 +491,10 @@ static void confirm_dialog(void)
         break;
     case ACT_RERUN:
     case ACT_RERUN_STEP:
-        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL);
+        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL, d.reason);
         break;
     case ACT_RESET:
-        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3);
+        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3, d.reason);
         break;
     case ACT_CANCEL:
         for (size_t i = 0; i < ui_con.n_jobs; i++)
@@ -506,25 +541,40 @@ void ui_draw_dialog(void)
         free(pieces);
     }
     int body = (int)nw;
-    int h = body + 5;
+    int extra = ui_con.dlg.asks_reason ? 1 : 0; /* the reason/ticket row */
+    int h = body + 5 + extra;
     if (h > LINES) h = LINES;
     int y0, x0;
     ui_draw_box(h, w, &y0, &x0, ui_con.production ? UR_PRODUCTION : UR_DIALOG);
     ui_put(y0, x0 + 2, w - 4, ui_con.production ? UR_PRODUCTION : UR_DIALOG, ui_con.dlg.title, 0);
-    int avail = h - 4;
+    int avail = h - 4 - extra;
     if (avail < 0) avail = 0;
     if (ui_con.dlg.scroll > body - avail) ui_con.dlg.scroll = body - avail > 0 ? body - avail : 0;
     for (int r = 0; r < avail && ui_con.dlg.scroll + r < body; r++)
         ui_put(y0 + 1 + r, x0 + 1, w - 2, UR_NORMAL, wrapped[ui_con.dlg.scroll + r], 1);
     for (size_t i = 0; i < nw; i++) free(wrapped[i]);
     free(wrapped);
-    char prompt[600];
+    char prompt[900];
+    const char *what = ui_con.dlg.expect_alt[0] ? "the username (or user id)" : NULL;
+    char count_words[300];
+    if (!what) {
+        if (ui_con.dlg.n_learners == 1) what = "the username";
+        else if (strchr(ui_con.dlg.expect, ' ')) snprintf(count_words, sizeof count_words, "`%s`", ui_con.dlg.expect), what = count_words;
+        else what = "the number of learners";
+    }
+    int on_reason = ui_con.dlg.asks_reason && ui_con.dlg.focus == DLG_FOCUS_REASON;
     if (ui_con.dlg.typed)
-        snprintf(prompt, sizeof prompt, "PRODUCTION: type %s to confirm, Esc to decline: %s",
-                 ui_con.dlg.n_learners == 1 ? "the username" : "the number of learners", ui_con.dlg.input);
+        snprintf(prompt, sizeof prompt, "%s: type %s to confirm, Esc to decline: %s",
+                 ui_con.production ? "PRODUCTION" : "LARGE BATCH", what, on_reason ? "" : ui_con.dlg.input);
     else
         snprintf(prompt, sizeof prompt, "Confirm? y = yes, n or Esc = no%s", body > avail ? "  (Up/Down scroll)" : "");
-    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
+    if (ui_con.dlg.asks_reason && h >= 4) {
+        char line[600];
+        snprintf(line, sizeof line, "Reason or ticket%s: %s%s", ui_con.dlg.reason_required ? " (required)" : "",
+                 ui_con.dlg.reason, on_reason ? "_   (Enter or Tab: next)" : "   (Tab edits)");
+        ui_put(y0 + h - 3, x0 + 1, w - 2, on_reason ? UR_SELECTION : UR_DIALOG, line, 1);
+    }
+    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, on_reason ? UR_MUTED : ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
 }
 
 void ui_draw_picker(void)
@@ -545,37 +595,64 @@ void ui_draw_picker(void)
     if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, UR_MUTED, "Enter choose, Esc back", 1);
 }
 
+/* A required reason is missing: say so and go to the field; returns 1 then. */
+static int reason_missing(void)
+{
+    if (!ui_con.dlg.reason_required) return 0;
+    const char *p = ui_con.dlg.reason;
+    while (*p == ' ') p++;
+    if (*p) return 0;
+    ui_con.dlg.focus = DLG_FOCUS_REASON;
+    ui_msg(UR_WARNING, "a reason or ticket is required (console.require_reason): type it, then Enter");
+    return 1;
+}
+
 void ui_handle_dialog_key(int ch)
 {
+    ui_con.dirty = 1;
     if (ch == 27) {
         decline_dialog();
         return;
     }
-    if (ch == KEY_UP) ui_con.dlg.scroll = ui_con.dlg.scroll > 0 ? ui_con.dlg.scroll - 1 : 0;
-    else if (ch == KEY_DOWN) ui_con.dlg.scroll++;
-    else if (ui_con.dlg.typed) {
-        size_t len = strlen(ui_con.dlg.input);
-        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-            if (strcmp(ui_con.dlg.input, ui_con.dlg.expect) == 0) confirm_dialog();
-            else {
+    if (ch == KEY_UP) {
+        ui_con.dlg.scroll = ui_con.dlg.scroll > 0 ? ui_con.dlg.scroll - 1 : 0;
+        return;
+    }
+    if (ch == KEY_DOWN) {
+        ui_con.dlg.scroll++;
+        return;
+    }
+    if (ch == '\t' && ui_con.dlg.asks_reason) {
+        ui_con.dlg.focus = ui_con.dlg.focus == DLG_FOCUS_REASON ? DLG_FOCUS_CONFIRM : DLG_FOCUS_REASON;
+        return;
+    }
+    int enter = ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+    if (ui_con.dlg.focus == DLG_FOCUS_REASON) {
+        if (enter) {
+            if (!reason_missing()) ui_con.dlg.focus = DLG_FOCUS_CONFIRM;
+        } else {
+            ui_edit_field(ui_con.dlg.reason, sizeof ui_con.dlg.reason, ch);
+        }
+        return;
+    }
+    if (ui_con.dlg.typed) {
+        if (enter) {
+            if (reason_missing()) return;
+            if (strcmp(ui_con.dlg.input, ui_con.dlg.expect) == 0 ||
+                (ui_con.dlg.expect_alt[0] && strcmp(ui_con.dlg.input, ui_con.dlg.expect_alt) == 0)) {
+                confirm_dialog();
+            } else {
                 ui_con.dlg.input[0] = '\0';
                 ui_msg(UR_WARNING, "that does not match: type it exactly, or Esc to decline");
             }
-        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-            if (len) {
-                do len--; while (len && ((unsigned char)ui_con.dlg.input[len] & 0xC0) == 0x80);
-                ui_con.dlg.input[len] = '\0';
-            }
-        } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.dlg.input) {
-            ui_con.dlg.input[len] = (char)ch;
-            ui_con.dlg.input[len + 1] = '\0';
+        } else {
+            ui_edit_field(ui_con.dlg.input, sizeof ui_con.dlg.input, ch);
         }
     } else if (ch == 'y' || ch == 'Y') {
-        confirm_dialog();
+        if (!reason_missing()) confirm_dialog();
     } else if (ch == 'n' || ch == 'N' || ch == 'q') {
         decline_dialog();
     }
-    ui_con.dirty = 1;
 }
 
 void ui_handle_picker_key(int ch)

@@ -157,7 +157,6 @@ void ui_log_find(int dir)
 /* A key while the log search is typed: Enter finds, Esc drops it. */
 void ui_log_search_key(int ch)
 {
-    size_t len = strlen(ui_con.log_search);
     if (ch == 27) {
         ui_con.log_search[0] = '\0';
         ui_con.log_search_editing = 0;
@@ -166,14 +165,8 @@ void ui_log_search_key(int ch)
         ui_con.log_search_editing = 0;
         ui_con.log_match = -1;
         ui_log_find(1);
-    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-        if (len) {
-            do len--; while (len && ((unsigned char)ui_con.log_search[len] & 0xC0) == 0x80);
-            ui_con.log_search[len] = '\0';
-        }
-    } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.log_search) {
-        ui_con.log_search[len] = (char)ch;
-        ui_con.log_search[len + 1] = '\0';
+    } else {
+        ui_edit_field(ui_con.log_search, sizeof ui_con.log_search, ch);
     }
     ui_con.dirty = 1;
 }

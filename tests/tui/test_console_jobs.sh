@@ -187,6 +187,12 @@ keys / ; type_text frank ; keys Enter
 wait_for "Ready 1/"
 keys r
 wait_for "PRODUCTION: type the username"
+# production: console.require_reason defaults to true, so the reason field comes first
+wait_for "Reason or ticket (required): _"
+keys Enter
+wait_for "a reason or ticket is required"
+type_text "TICKET-7"
+keys Enter
 type_text "frank"
 keys Enter
 wait_for "does not match"
@@ -195,6 +201,8 @@ keys Escape
 wait_for "cancelled: nothing was changed"
 keys r
 wait_for "PRODUCTION: type the username"
+type_text "TICKET-7"
+keys Enter
 type_text "frank_enrolled"
 keys Enter
 for i in $(seq 1 100); do [ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] && break; sleep 0.1; done
