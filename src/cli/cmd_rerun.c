@@ -1,7 +1,10 @@
 /* `retirectl rerun USER DRIVER.METHOD`: run one driver method for one learner. When the method
  * is a pipeline step it is bracketed as the pipeline would: forced to the step's start state,
  * run, then forced back to the state the learner was in (or ERRORED with the message on
- * failure), so the LMS record stays true. Otherwise the method is just called.
+ * failure), so the LMS record stays true. With --advance (only for the step an ERRORED learner
+ * failed at) success leaves the learner at the step's end state instead, so `retire` continues
+ * from the next step without calling this one again (docs/console.md). Otherwise the method is
+ * just called.
  *
  * Exit statuses: 0 done, 252 the method failed (learner ERRORED when bracketed),
  * 251 learner not found, 253 the learner is in a working state (a retirement may be running),
@@ -28,7 +31,7 @@ static volatile int rerun_cancel;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: retirectl rerun USER DRIVER.METHOD [--reason TEXT] [--yes] [--events] [--force]\n"
+            "usage: retirectl rerun USER DRIVER.METHOD [--advance] [--reason TEXT] [--yes] [--events] [--force]\n"
             "\n"
             "Run one driver method (e.g. LMS.retirement_retire_forum, BRAZE.delete_user) for one learner.\n"
             "If the method is a step of the configured retirement_pipeline, the learner is forced to the\n"
@@ -36,6 +39,9 @@ static void usage(FILE *out)
             "failure it is left in ERRORED with the message), as the pipeline records a step. Other\n"
             "methods are simply called. USER is the original username.\n"
             "\n"
+            "  --advance       only for the step an ERRORED learner failed at: on success leave it at the\n"
+            "                  step's end state, so `retirectl retire USER` continues from the next step\n"
+            "                  (this step is not called again)\n"
             "  --reason TEXT   why (audit log)\n"
             "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
             "  --events        print the JSON-lines job events instead of human text (also --json)\n"
@@ -75,10 +81,15 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
 {
     const char *username = NULL, *target = NULL;
     cli_operator_opts o = {NULL, NULL, 0, 0, 0};
+    int advance = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--advance")) {
+            advance = 1;
+            continue;
         }
         int r = cli_operator_opt(argc, argv, &i, "rerun", &o);
         if (r < 0) return CLI_EXIT_USAGE;
@@ -184,8 +195,27 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
         goto out;
     }
 
+    if (advance) {
+        const char *last = cli_learner_state(learner, "last_state");
+        if (!row || strcmp(current, PLAN_ERROR_STATE) != 0 || !last || strcmp(last, row->start_state) != 0) {
+            cli_error(ctx.config,
+                      "--advance continues the pipeline only after rerunning the step an ERRORED learner failed at; "
+                      "%s is %s (last state %s) and %s.%s %s; nothing was done. Use `retirectl resume %s`, or rerun "
+                      "without --advance.",
+                      username, current, last && *last ? last : "-", driver, method,
+                      row ? "is not the step it failed at" : "is not a pipeline step", username);
+            status = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    const char *after = row && advance ? row->end_state : current; /* the state success leaves */
+
     char question[1024];
-    if (row)
+    if (row && advance)
+        snprintf(question, sizeof question,
+                 "Rerun %s.%s for %s: move %s -> %s, run it, then %s (ERRORED if it fails), ready to continue with "
+                 "`retirectl retire %s`?", driver, method, username, current, row->start_state, after, username);
+    else if (row)
         snprintf(question, sizeof question,
                  "Rerun %s.%s for %s: move %s -> %s, run it, then back to %s (ERRORED if it fails)?", driver, method,
                  username, current, row->start_state, current);
@@ -205,7 +235,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     ae.driver = driver;
     ae.method = method;
     ae.from_state = current;
-    ae.to_state = row ? current : NULL;
+    ae.to_state = row ? after : NULL;
     if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
 
     cli_install_cancel_handlers(&rerun_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
@@ -219,7 +249,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     spec.method = method;
     if (row) {
         spec.bracket_start = row->start_state;
-        spec.bracket_end = current;
+        spec.bracket_end = after;
     }
     job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
     status = job_run(jc, &spec, on_event, &steps, &rerun_cancel, err, sizeof err);
@@ -228,7 +258,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     ae.steps = steps.steps;
     ae.n_steps = steps.n;
     ae.exit_status = status;
-    ae.to_state = row ? (status == 0 ? current : PLAN_ERROR_STATE) : NULL;
+    ae.to_state = row ? (status == 0 ? after : PLAN_ERROR_STATE) : NULL;
     ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
     ae.detail = status ? steps.result : NULL;
     if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);

@@ -649,8 +649,10 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
     free(override);
     char summary[512];
     if (failures) {
-        snprintf(summary, sizeof summary, "Dry run: %zu steps would run, %zu would be skipped, %d cannot run", p->n_run,
-                 p->n_skip, failures);
+        /* the steps that cannot run are among the planned ones: the three counts add up to the pipeline */
+        size_t runnable = p->n_run >= (size_t)failures ? p->n_run - (size_t)failures : 0;
+        snprintf(summary, sizeof summary, "Dry run: %zu of %zu steps would run, %zu would be skipped, %d cannot run; "
+                 "nothing was changed", runnable, c->n_steps, p->n_skip, failures);
         return finish(wk, "planned", 255, summary, state);
     }
     snprintf(summary, sizeof summary, "Dry run: %zu steps would run, %zu would be skipped; nothing was changed",

@@ -113,6 +113,16 @@ const char *ui_selected_name(void)
     return l ? ui_store_name(&ui_con.store, l) : NULL;
 }
 
+unsigned ui_view_bit(void)
+{
+    switch (ui_con.view) {
+    case V_LIST: return UI_VIEW_LIST;
+    case V_DETAIL: return UI_VIEW_DETAIL;
+    case V_DRIVERS: return UI_VIEW_DRIVERS;
+    default: return UI_VIEW_LOG;
+    }
+}
+
 /* ---------- drawing and keys ---------- */
 
 /* Redraws the screen: the view, message line and status bar, then a picker or dialog on top. */
@@ -133,9 +143,10 @@ static void draw(void)
             ui_fill_row(L.tabs_row, UR_TAB);
             char crumb[300];
             snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab),
-                     ui_con.view == V_DETAIL ? "learner" : "drivers");
+                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log" : "drivers");
             ui_put(L.tabs_row, 0, COLS, UR_TAB, crumb, 0);
             if (ui_con.view == V_DETAIL) ui_draw_detail(&L);
+            else if (ui_con.view == V_LOG) ui_draw_log(&L);
             else ui_draw_drivers(&L);
         }
         ui_draw_message(&L);
@@ -143,9 +154,10 @@ static void draw(void)
         if (ui_con.pk.active) ui_draw_picker();
         if (ui_con.dlg.active) ui_draw_dialog();
     }
-    if (ui_con.filter_editing && !L.too_small) {
+    if ((ui_con.filter_editing || ui_con.log_search_editing) && !L.too_small) {
+        const char *typed = ui_con.filter_editing ? ui_con.filter : ui_con.log_search;
         curs_set(1);
-        move(L.message_row, 1 + ui_text_width(ui_con.filter) < COLS ? 1 + ui_text_width(ui_con.filter) : COLS - 1);
+        move(L.message_row, 1 + ui_text_width(typed) < COLS ? 1 + ui_text_width(typed) : COLS - 1);
     } else {
         curs_set(0);
     }
@@ -172,6 +184,12 @@ static void move_sel(long delta)
         if (s < 0) s = 0;
         if (s >= (long)n) s = (long)n - 1;
         ui_con.sel[ui_con.tab] = (size_t)s;
+    } else if (ui_con.view == V_LOG) {
+        long s = (long)ui_con.log_top + delta;
+        if (s < 0) s = 0;
+        if (s > ui_con.log_max_top) s = ui_con.log_max_top;
+        ui_con.log_top = (int)s;
+        ui_con.log_follow = s >= ui_con.log_max_top && delta > 0;
     } else if (ui_con.view == V_DETAIL) {
         long s = ui_con.detail_sel + delta;
         if (s < 0) s = 0;
@@ -198,25 +216,16 @@ static void apply_filter(void)
 /* A key while the / filter is being typed. */
 static void handle_filter_key(int ch)
 {
-    size_t len = strlen(ui_con.filter);
     if (ch == 27) {
         ui_con.filter[0] = '\0';
         ui_con.filter_editing = 0;
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         ui_con.filter_editing = 0;
         return;
-    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-        if (len) {
-            do len--; while (len && ((unsigned char)ui_con.filter[len] & 0xC0) == 0x80);
-            ui_con.filter[len] = '\0';
-        }
     } else if (ch == KEY_UP || ch == KEY_DOWN) {
         move_sel(ch == KEY_UP ? -1 : 1);
         return;
-    } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.filter) {
-        ui_con.filter[len] = (char)ch;
-        ui_con.filter[len + 1] = '\0';
-    } else {
+    } else if (!ui_edit_field(ui_con.filter, sizeof ui_con.filter, ch)) {
         return;
     }
     apply_filter();
@@ -227,8 +236,10 @@ static void do_action(ui_action a)
 {
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
     long page = L.list_rows > 1 ? L.list_rows - 1 : 1;
+    int log_page = ui_con.detail_log_page > 2 ? ui_con.detail_log_page - 1 : 1;
     switch (a) {
     case UA_QUIT:
+    case UA_QUIT_ALL:
         if (ui_running_jobs() || ui_con.n_queue) {
             ui_dialog_clear();
             if (ui_running_jobs()) {
@@ -249,7 +260,8 @@ static void do_action(ui_action a)
         ui_con.help_scroll = 0;
         break;
     case UA_BACK:
-        if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
+        if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
+        else if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
         else if (ui_con.view == V_DETAIL) ui_con.view = V_LIST;
         else if (ui_con.filter[0]) ui_con.filter[0] = '\0', apply_filter();
         break;
@@ -264,21 +276,31 @@ static void do_action(ui_action a)
     case UA_UP: move_sel(-1); break;
     case UA_DOWN: move_sel(1); break;
     case UA_PAGE_UP:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll += (int)page;
-        else move_sel(-page);
+        if (ui_con.view == V_DETAIL) ui_con.log_scroll += log_page;
+        else move_sel(-(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page));
         break;
     case UA_PAGE_DOWN:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll = ui_con.log_scroll > page ? ui_con.log_scroll - (int)page : 0;
-        else move_sel(page);
+        if (ui_con.view == V_DETAIL) ui_con.log_scroll = ui_con.log_scroll > log_page ? ui_con.log_scroll - log_page : 0;
+        else move_sel(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page);
         break;
-    case UA_HOME:
+    case UA_HOME: /* the detail log panel: its first row (the draw clamps) */
         if (ui_con.view == V_DETAIL) ui_con.log_scroll = 1 << 30;
         else move_sel(-(1L << 40));
         break;
     case UA_END:
         if (ui_con.view == V_DETAIL) ui_con.log_scroll = 0;
         else move_sel(1L << 40);
+        if (ui_con.view == V_LOG) ui_con.log_follow = 1;
         break;
+    case UA_LOG: ui_open_log(); break;
+    case UA_SEARCH: ui_con.log_search_editing = 1, ui_con.log_search[0] = '\0'; break;
+    case UA_NEXT_MATCH: ui_log_find(1); break;
+    case UA_PREV_MATCH: ui_log_find(-1); break;
+    case UA_FOLLOW:
+        ui_con.log_follow = !ui_con.log_follow;
+        ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
+        break;
+    case UA_SAVE: ui_log_save(); break;
     case UA_NEXT_TAB: ui_con.tab = (ui_tab)((ui_con.tab + 1) % UI_TAB_COUNT); break;
     case UA_PREV_TAB: ui_con.tab = (ui_tab)((ui_con.tab + UI_TAB_COUNT - 1) % UI_TAB_COUNT); break;
     case UA_TAB1: case UA_TAB2: case UA_TAB3: case UA_TAB4: case UA_TAB5:
@@ -317,7 +339,7 @@ static void do_action(ui_action a)
         if (!n) { ui_msg(UR_WARNING, "no learner selected"); break; }
         if (ui_learner_job(n, 1)) { ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n); break; }
         char *name = ui_xstrdup(n);
-        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL);
+        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL);
         if (ui_con.view != V_DETAIL) ui_open_detail(name);
         ui_con.log_scroll = 0;
         free(name);
@@ -326,10 +348,8 @@ static void do_action(ui_action a)
     case UA_RETIRE:
     case UA_RESUME: {
         const char *n = ui_selected_name();
-        if (n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store)) && ui_learner_job(n, 1)) {
-            ui_msg(UR_WARNING, "a job for %s is already running", n);
+        if (n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store)) && ui_refuse_busy(n))
             break;
-        }
         ui_ask_retire(a == UA_RESUME);
         break;
     }
@@ -378,7 +398,11 @@ static void handle_key(int ch)
         ui_con.dirty = 1;
         return;
     }
-    unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
+    if (ui_con.log_search_editing) {
+        ui_log_search_key(ch);
+        return;
+    }
+    unsigned view = ui_view_bit();
     ui_action a = ui_key_lookup(ch, view, ui_con.o->read_only);
     if (a == UA_NONE) {
         if (ui_con.o->read_only && ui_key_lookup(ch, view, 0) != UA_NONE)
@@ -434,13 +458,17 @@ static void setup_config(void)
     ui_con.queue_states[ui_con.n_queue_states++] = "COMPLETE";
     ui_con.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (ui_con.refresh_s < 1) ui_con.refresh_s = 1;
+    ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
     ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (ui_con.workers < 1) ui_con.workers = 1;
+    ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);
+    if (ui_con.max_bulk < 1) ui_con.max_bulk = 1;
     if (ui_con.workers > 64) ui_con.workers = 64;
     snprintf(ui_con.env, sizeof ui_con.env, "%s", c->environment ? c->environment : "");
     ui_con.production = c->environment && strcasecmp(c->environment, "production") == 0;
+    ui_con.require_reason = cfg_bool(c, "console.require_reason", ui_con.production);
     const char *lms = cfg_string(c, "base_urls.lms");
     const char *h = lms ? strstr(lms, "://") : NULL;
     h = h ? h + 3 : lms ? lms : "no LMS";
@@ -489,6 +517,7 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     bkgdset(ui_con.attr[UR_NORMAL] | ' ');
 
     ui_start_fetch();
+    ui_start_drivers(); /* which pipeline steps cannot run: the retire dialog and a banner say so */
     ui_con.dirty = 1;
     double next_tick = ui_now_ms();
     while (!ui_con.quit && !g_quit_signal) {

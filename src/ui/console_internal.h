@@ -15,14 +15,19 @@
 #include <time.h>
 
 #include "engine/strbuf.h"
+#include "ui/elsewhere.h"
 #include "ui/job.h"
 #include "ui/layout.h"
 #include "ui/model.h"
 #include "ui/theme.h"
 #include "ui/ui.h"
 
-typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS } view_t;
-typedef enum act_kind { ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT } act_kind;
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG } view_t;
+/* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
+ * continue the pipeline from the next step. */
+typedef enum act_kind {
+    ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_RERUN_STEP, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT
+} act_kind;
 
 typedef struct driver_row {
     char *name, *source, *version, *error, *method; /* method NULL: the driver's own row */
@@ -33,6 +38,7 @@ typedef struct queued_action {
     char *learner;
     act_kind kind;
     char *arg;
+    char *reason;            /* the operator's reason/ticket, or NULL */
 } queued_action;
 
 typedef struct dialog {
@@ -41,9 +47,15 @@ typedef struct dialog {
     char title[160];
     char **lines;            /* sanitized */
     size_t n_lines;
-    int typed;               /* production: type expect */
+    size_t n_keep;           /* leading lines a redescription after a refresh keeps */
+    int typed;               /* production or over console.max_bulk: type expect (or expect_alt) */
     char expect[256];
+    char expect_alt[32];     /* one learner: its LMS user id also confirms (S3) */
     char input[256];
+    int asks_reason;         /* a state-changing dialog: the reason/ticket field is shown */
+    int reason_required;     /* console.require_reason */
+    int focus;               /* DLG_FOCUS_* */
+    char reason[256];
     char **learners;         /* raw usernames */
     size_t n_learners;
     char *arg;               /* rerun: DRIVER.METHOD; reset: new state */
@@ -52,6 +64,8 @@ typedef struct dialog {
     pid_t cancel_pid;
     int scroll;
 } dialog;
+
+enum { DLG_FOCUS_CONFIRM = 0, DLG_FOCUS_REASON = 1 };
 
 typedef struct picker {
     int active;
@@ -78,7 +92,10 @@ typedef struct ui_console {
     long cool_off_days;
     long history_days;       /* Complete tab: changed in that many days (0: all) */
     double refresh_s;
+    double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
+    long max_bulk;           /* console.max_bulk: more marked learners need the typed count */
+    int require_reason;      /* console.require_reason (default: true in production) */
     int production;
     char env[64];
     char host[256];
@@ -123,7 +140,13 @@ typedef struct ui_console {
     int filter_editing;
     char *detail;
     int detail_sel;
-    int log_scroll;          /* lines up from the bottom */
+    int log_scroll;          /* detail log panel: screen rows up from the bottom */
+    int detail_log_page;     /* rows of the detail log panel (last drawn) */
+    char *log_for;           /* full-screen log view: whose job log */
+    view_t log_back;
+    int log_top, log_follow, log_match, log_page, log_max_top; /* rows; match -1 none */
+    char log_search[256];
+    int log_search_editing;
     size_t drv_sel, drv_top;
     int help;
     int help_scroll;
@@ -152,6 +175,8 @@ extern ui_console ui_con;
 /* The learner the next action applies to: the open record, the drivers view's learner, else the
  * list selection; NULL when there is none. Borrowed. */
 const char *ui_selected_name(void);
+/* The key table's view bit (keys.h) of the current view. */
+unsigned ui_view_bit(void);
 
 /* ---------- console_screen.c ---------- */
 
@@ -159,6 +184,9 @@ const char *ui_selected_name(void);
 double ui_now_ms(void);
 /* strdup that aborts when out of memory (NULL copies as ""). */
 char *ui_xstrdup(const char *s);
+/* Edits a typed text field with key ch: Backspace deletes a character (UTF-8 aware), printable
+ * bytes append (size includes the NUL). Returns 1 when ch was an edit. */
+int ui_edit_field(char *text, size_t size, int ch);
 /* Shows a sanitized message on the message line for 8 seconds. */
 void ui_msg(ui_role role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Draws text at y,x fitted to width cells (sanitizing it first); pad fills the rest. */
@@ -202,13 +230,20 @@ const char *ui_learner_state(const char *name);
 const char *ui_learner_last_state(const char *name);
 /* The most recent job for learner (running ones only if running_only), or NULL. */
 ui_job *ui_learner_job(const char *learner, int running_only);
+/* Refuses (with a message naming where and since when, and returns 1) when a job for learner
+ * runs here or elsewhere (ui_running_elsewhere); 0 when the learner is free. */
+int ui_refuse_busy(const char *learner);
+/* Whether name is worked on by a process other than this console's jobs (elsewhere.h). */
+int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
  * state and date). */
-void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3);
-/* Queues an action; ui_run_queue starts at most console.workers at a time. */
-void ui_queue_action(const char *learner, act_kind kind, const char *arg);
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                     const char *reason);
+/* Queues an action; ui_run_queue starts at most console.workers at a time. reason: the
+ * operator's reason/ticket (audit log), or NULL/"" for the default text. */
+void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason);
 void ui_run_queue(void);
 /* Feeds what a job wrote on stdout (stream 0) or stderr (1) to its record. */
 void ui_on_job_readable(ui_job *j, int stream);
@@ -228,6 +263,9 @@ void ui_ask_retire(int resume);
 /* After a refresh, an open retire/resume dialog describes the new states. */
 void ui_redescribe_dialog(void);
 void ui_ask_rerun(const char *learner, const char *driver, const char *method);
+/* After a failed step reran well (rerun --advance): asks whether to continue learner's pipeline
+ * from the step after step (a retire dialog), or says how when another dialog is open. */
+void ui_offer_continue(const char *learner, int step);
 void ui_ask_cancel(void);
 /* Opens the picker of states to reset the selected learner to. */
 void ui_ask_reset_pick(void);
@@ -256,10 +294,37 @@ const char *ui_history_failure_note(const char *name);
 void ui_open_detail(const char *name);
 void ui_draw_detail(const ui_screen_layout *L);
 
+/* ---------- view_log.c ---------- */
+
+/* A job log wrapped to a width: one entry per screen row (text malloc'd, sanitized). */
+typedef struct ui_log_rows {
+    char **text;
+    ui_role *role;
+    size_t *line;            /* the log line each row comes from */
+    size_t n;
+} ui_log_rows;
+
+void ui_log_rows_build(const ui_job *j, int width, ui_log_rows *r);
+void ui_log_rows_free(ui_log_rows *r);
+/* Draws the newest h rows of j's log at row y, *from_bottom rows up (clamped so the first row
+ * is the top); returns the first row shown. */
+int ui_draw_log_panel(int y, int h, int w, const ui_job *j, int *from_bottom);
+/* Opens the full-screen log of the selected learner's job (following it). */
+void ui_open_log(void);
+void ui_draw_log(const ui_screen_layout *L);
+/* Next (1) / previous (-1) search match in the log view. */
+void ui_log_find(int dir);
+void ui_log_search_key(int ch);
+/* Writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
+void ui_log_save(void);
+
 /* ---------- view_drivers.c ---------- */
 
 /* Opens the drivers view (for the learner selected now). */
 void ui_open_drivers(void);
+/* 1 with the reason in why when pipeline step's driver or method cannot load (from the drivers
+ * list, fetched at start); 0 when it can, or while the list is not known yet. */
+int ui_step_cannot_run(size_t step, char *why, size_t why_size);
 void ui_draw_drivers(const ui_screen_layout *L);
 
 #endif

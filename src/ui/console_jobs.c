@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ui/elsewhere.h"
+
 ui_learner *ui_find_learner(const char *name)
 {
     return ui_con.have_store ? ui_store_find(&ui_con.store, name) : NULL;
@@ -55,6 +57,37 @@ ui_job *ui_learner_job(const char *learner, int running_only)
     for (size_t i = ui_con.n_jobs; i-- > 0;)
         if (strcmp(ui_con.jobs[i]->learner, learner) == 0 && (!running_only || !ui_con.jobs[i]->finished)) return ui_con.jobs[i];
     return NULL;
+}
+
+int ui_learner_elsewhere(const char *name, ui_elsewhere *w)
+{
+    const ui_learner *l = ui_find_learner(name);
+    const char *state = ui_learner_state(name);
+    pid_t own[256];
+    size_t n_own = 0;
+    for (size_t i = 0; i < ui_con.n_jobs && n_own < 256; i++)
+        if (ui_con.jobs[i]->pid > 0) own[n_own++] = ui_con.jobs[i]->pid;
+    ui_elsewhere_query q = {name, state && ui_pipe_step_of_start(&ui_con.pipe, state) >= 0,
+                            l ? l->modified : 0, ui_con.step_timeout_s, own, n_own, NULL};
+    return ui_elsewhere_find(&q, time(NULL), w);
+}
+
+int ui_refuse_busy(const char *learner)
+{
+    ui_job *j = ui_learner_job(learner, 1);
+    if (j) {
+        ui_msg(UR_WARNING, "a %s job for %s is already running in this console (pid %d); wait for it or cancel it (c)",
+               j->what, learner, (int)j->pid);
+        return 1;
+    }
+    ui_elsewhere w;
+    if (ui_learner_elsewhere(learner, &w)) {
+        char d[700];
+        ui_elsewhere_describe(&w, time(NULL), d, sizeof d);
+        ui_msg(UR_FAILED, "%s is %s. Refused: nothing was done; wait for that job to end", learner, d);
+        return 1;
+    }
+    return 0;
 }
 
 /* Jobs still working: no result event yet and the process not reaped (a job that reported its
@@ -146,8 +179,18 @@ static void add_job(ui_job *j)
 }
 
 /* Starts one job now. */
-void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3)
+/* The --reason text of a console action: the operator's words, else what happened. */
+static const char *reason_text(const char *reason, const char *fallback, char *buf, size_t size)
 {
+    if (!reason || !*reason) return fallback;
+    snprintf(buf, size, "%s (from the console)", reason);
+    return buf;
+}
+
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                     const char *reason)
+{
+    char why[400];
     const char *args[24];
     int n = 0;
     const char *action = "retire";
@@ -155,18 +198,24 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     switch (kind) {
     case ACT_RETIRE:
         args[n++] = "retire", args[n++] = learner, args[n++] = "--events";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "retired from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "retire");
         break;
     case ACT_RESUME:
         action = "resume";
         args[n++] = "resume", args[n++] = learner, args[n++] = "--yes", args[n++] = "--events";
-        args[n++] = "--reason", args[n++] = "resumed from the console after the operator confirmed";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "resumed from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "resume");
         break;
     case ACT_RERUN:
+    case ACT_RERUN_STEP:
         action = "rerun";
         args[n++] = "rerun", args[n++] = learner, args[n++] = arg, args[n++] = "--yes", args[n++] = "--events";
-        args[n++] = "--reason", args[n++] = "rerun from the console after the operator confirmed";
+        if (kind == ACT_RERUN_STEP) args[n++] = "--advance";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "rerun from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "rerun %s", arg);
         break;
     case ACT_PLAN:
@@ -178,7 +227,8 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
         action = "reset";
         args[n++] = "reset", args[n++] = "--initial-state", args[n++] = arg2, args[n++] = "--new-state";
         args[n++] = arg, args[n++] = "--start-date", args[n++] = arg3, args[n++] = "--end-date", args[n++] = arg3;
-        args[n++] = "--reason", args[n++] = "reset from the console after the operator confirmed";
+        args[n++] = "--reason", args[n++] = reason_text(reason, "reset from the console after the operator confirmed",
+                                                         why, sizeof why);
         snprintf(what, sizeof what, "reset to %s", arg);
         break;
     default:
@@ -187,6 +237,7 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     args[n] = NULL;
     ui_job *j = ui_job_new(learner, action, what);
     if (kind == ACT_PLAN) j->dry_run = 1;
+    j->offer_continue = kind == ACT_RERUN_STEP;
     if (spawn_job(j, args) < 0) {
         ui_job_log(j, "error", "could not start the job process (fork/pipe failed)");
         j->finished = j->exited = 1;
@@ -198,7 +249,7 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
 }
 
 /* Queues an action; the batch runner starts at most `workers` at a time. */
-void ui_queue_action(const char *learner, act_kind kind, const char *arg)
+void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason)
 {
     queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
     if (!nq) abort();
@@ -206,6 +257,7 @@ void ui_queue_action(const char *learner, act_kind kind, const char *arg)
     ui_con.queue[ui_con.n_queue].learner = ui_xstrdup(learner);
     ui_con.queue[ui_con.n_queue].kind = kind;
     ui_con.queue[ui_con.n_queue].arg = arg ? ui_xstrdup(arg) : NULL;
+    ui_con.queue[ui_con.n_queue].reason = reason && *reason ? ui_xstrdup(reason) : NULL;
     ui_con.n_queue++;
 }
 
@@ -216,14 +268,15 @@ void ui_run_queue(void)
         queued_action a = ui_con.queue[0];
         memmove(ui_con.queue, ui_con.queue + 1, (ui_con.n_queue - 1) * sizeof *ui_con.queue);
         ui_con.n_queue--;
-        if (ui_learner_job(a.learner, 1)) {
-            ui_msg(UR_WARNING, "skipped %s: a job for this learner is already running", a.learner);
+        if (ui_refuse_busy(a.learner)) {
+            /* the message says why; nothing is started for it */
         } else {
-            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL);
+            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason);
             running++;
         }
         free(a.learner);
         free(a.arg);
+        free(a.reason);
     }
 }
 
@@ -278,6 +331,13 @@ void ui_reap_jobs(void)
                 if (ui_con.fetch_pid > 0) ui_con.refetch = 1; /* that fetch may predate the job's last PATCH */
             }
             if (ui_con.detail && strcmp(ui_con.detail, j->learner) == 0) ui_start_status(ui_con.detail);
+            /* a failed step that reran well: offer to go on from the next step */
+            if (j->offer_continue && strcmp(j->outcome, "complete") == 0) {
+                int step = -1;
+                for (size_t k = 0; k < j->n_steps; k++)
+                    if (j->steps[k].status == UI_STEP_DONE) step = (int)k;
+                if (step >= 0) ui_offer_continue(j->learner, step);
+            }
         }
     }
 }

@@ -31,12 +31,31 @@ void ui_msg(ui_role role, const char *fmt, ...)
     char raw[1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    ui_text_flatten(raw);
     char *clean = ui_text_sanitize(raw, (size_t)-1);
     snprintf(ui_con.message, sizeof ui_con.message, "%s", clean);
     free(clean);
     ui_con.message_role = role;
     ui_con.message_until = ui_now_ms() + 8000;
     ui_con.dirty = 1;
+}
+
+int ui_edit_field(char *text, size_t size, int ch)
+{
+    size_t len = strlen(text);
+    if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (len) {
+            do len--; while (len && ((unsigned char)text[len] & 0xC0) == 0x80);
+            text[len] = '\0';
+        }
+        return 1;
+    }
+    if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < size) {
+        text[len] = (char)ch;
+        text[len + 1] = '\0';
+        return 1;
+    }
+    return 0;
 }
 
 /* Draws sanitized-or-raw text at y,x fitted to width cells (sanitizing it first). */
@@ -132,9 +151,9 @@ void ui_draw_message(const ui_screen_layout *L)
     int y = L->message_row;
     move(y, 0);
     clrtoeol();
-    if (ui_con.filter_editing) {
+    if (ui_con.filter_editing || ui_con.log_search_editing) {
         char buf[300];
-        snprintf(buf, sizeof buf, "/%s", ui_con.filter);
+        snprintf(buf, sizeof buf, "/%s", ui_con.filter_editing ? ui_con.filter : ui_con.log_search);
         ui_put(y, 0, COLS - 1, UR_DIALOG, buf, 0);
         return;
     }
@@ -151,8 +170,10 @@ void ui_draw_message(const ui_screen_layout *L)
         hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
                               : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  q quit";
     else if (ui_con.view == V_DETAIL)
-        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  d drivers" :
-                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  c cancel  S reset";
+        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  L log  d drivers" :
+                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset";
+    else if (ui_con.view == V_LOG)
+        hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end";
     else
         hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
     char buf[512];
@@ -261,7 +282,7 @@ static int help_lines(int kw, int from, int draw)
 {
     size_t n;
     const ui_key *keys = ui_keys(&n);
-    unsigned view = ui_con.view == V_LIST ? UI_VIEW_LIST : ui_con.view == V_DETAIL ? UI_VIEW_DETAIL : UI_VIEW_DRIVERS;
+    unsigned view = ui_view_bit();
     int line = 0, y = 1, dw = COLS - kw - 3;
     for (size_t i = 0; i < n; i++) {
         if (!(keys[i].views & view)) continue;

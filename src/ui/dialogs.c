@@ -64,6 +64,20 @@ static const char *refusal(const char *state, int resume)
     return NULL;
 }
 
+/* Warns when name's request is still inside the cool-off period (the Pending tab). */
+static void cool_off_warning(const char *name)
+{
+    const ui_learner *l = ui_find_learner(name);
+    if (!l || !l->created || ui_con.cool_off_days <= 0) return;
+    int64_t age = (int64_t)time(NULL) - l->created, period = (int64_t)ui_con.cool_off_days * 86400;
+    if (age >= period) return;
+    int64_t left = period - age;
+    ui_dlg_line("  WARNING: %s is still in the cool-off period: %lld day%s %lld h left (requested %lld days ago, "
+                "console.cool_off_days %ld); the learner may still cancel the request.", name,
+                (long long)(left / 86400), left / 86400 == 1 ? "" : "s", (long long)(left % 86400 / 3600),
+                (long long)(age / 86400), ui_con.cool_off_days);
+}
+
 /* Describes what retiring/resuming name will do, step by step, from its current state. */
 static void describe_retire(const char *name, int resume)
 {
@@ -75,6 +89,13 @@ static void describe_retire(const char *name, int resume)
     const char *no = refusal(state, resume);
     if (no) {
         ui_dlg_line("  %s %s; nothing is done for it.", name, no);
+        return;
+    }
+    ui_elsewhere w;
+    if (ui_learner_elsewhere(name, &w)) {
+        char d[700];
+        ui_elsewhere_describe(&w, time(NULL), d, sizeof d);
+        ui_dlg_line("  %s is %s; it is skipped.", name, d);
         return;
     }
     int from = 0; /* first step that runs */
@@ -94,16 +115,25 @@ static void describe_retire(const char *name, int resume)
     } else {
         if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) from = k + 1;
         ui_dlg_line("  %s: now %s", name, state);
+        cool_off_warning(name);
     }
+    int cannot = 0;
     for (size_t i = 0; i < ui_con.pipe.n; i++) {
+        char why[600];
         if ((int)i < from)
             ui_dlg_line("    %zu. skip  %s -> %s  %s.%s (completed in a previous run)", i + 1, ui_con.pipe.start[i],
                      ui_con.pipe.end[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        else if (ui_step_cannot_run(i, why, sizeof why))
+            cannot++, ui_dlg_line("    %zu. fail  %s.%s cannot run: %s", i + 1, ui_con.pipe.driver[i], ui_con.pipe.method[i], why);
         else
             ui_dlg_line("    %zu. run   PATCH %s, call %s.%s, PATCH %s", i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i],
                      ui_con.pipe.method[i], ui_con.pipe.end[i]);
     }
-    ui_dlg_line("    then PATCH COMPLETE; on any failure PATCH ERRORED with the reason");
+    if (cannot)
+        ui_dlg_line("    the engine checks every step's driver first: with %d that cannot run it refuses this learner "
+                    "and changes nothing (see d, the drivers view)", cannot);
+    else
+        ui_dlg_line("    then PATCH COMPLETE; on any failure PATCH ERRORED with the reason");
 }
 
 void ui_open_dialog(act_kind kind, const char *title)
@@ -111,11 +141,27 @@ void ui_open_dialog(act_kind kind, const char *title)
     ui_con.dlg.active = 1;
     ui_con.dlg.kind = kind;
     snprintf(ui_con.dlg.title, sizeof ui_con.dlg.title, "%s", title);
-    ui_con.dlg.typed = ui_con.production && kind != ACT_CANCEL && kind != ACT_QUIT;
+    int changes = kind != ACT_CANCEL && kind != ACT_QUIT;
+    size_t n = ui_con.dlg.n_learners;
+    /* over console.max_bulk the count is typed, in any environment (S1) */
+    int bulk = changes && n > 1 && (long)n > ui_con.max_bulk;
+    ui_con.dlg.typed = changes && (ui_con.production || bulk);
+    ui_con.dlg.expect_alt[0] = '\0';
     if (ui_con.dlg.typed) {
-        if (ui_con.dlg.n_learners == 1) snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s", ui_con.dlg.learners[0]);
-        else snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", ui_con.dlg.n_learners);
+        if (bulk)
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s %zu", kind == ACT_RESUME ? "resume" : "retire", n);
+        else if (n == 1) {
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%s", ui_con.dlg.learners[0]);
+            /* a name that cannot be typed (an invisible character): its LMS user id also confirms (S3) */
+            const ui_learner *l = ui_find_learner(ui_con.dlg.learners[0]);
+            if (l && l->user_id) snprintf(ui_con.dlg.expect_alt, sizeof ui_con.dlg.expect_alt, "%u", l->user_id);
+        } else
+            snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", n);
     }
+    ui_con.dlg.asks_reason = changes;
+    ui_con.dlg.reason_required = changes && ui_con.require_reason;
+    ui_con.dlg.focus = ui_con.dlg.reason_required ? DLG_FOCUS_REASON : DLG_FOCUS_CONFIRM;
+    ui_con.dlg.reason[0] = '\0';
     ui_con.dlg.input[0] = '\0';
     ui_con.dirty = 1;
 }
@@ -143,6 +189,9 @@ static void describe_retire_dialog(int resume)
         ui_dlg_line("Runs `retirectl %s USER --events` for each of the %zu learners, %d at a time (console.workers).",
                     resume ? "resume" : "retire", n, ui_con.workers);
         ui_dlg_line("Personal data at every service in the pipeline is deleted; this cannot be undone.");
+        if ((long)n > ui_con.max_bulk)
+            ui_dlg_line("%zu learners is more than console.max_bulk (%ld), the CLI's limit too: type `%s %zu` to "
+                        "confirm.", n, ui_con.max_bulk, resume ? "resume" : "retire", n);
         /* how many are in each current state (those a state refuses are named below) */
         const char *st[8];
         size_t cnt[8], ns = 0, other = 0;
@@ -196,10 +245,26 @@ void ui_ask_retire(int resume)
 void ui_redescribe_dialog(void)
 {
     if (!ui_con.dlg.active || (ui_con.dlg.kind != ACT_RETIRE && ui_con.dlg.kind != ACT_RESUME)) return;
-    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
-    ui_con.dlg.n_lines = 0;
+    for (size_t i = ui_con.dlg.n_keep; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
+    ui_con.dlg.n_lines = ui_con.dlg.n_keep;
     describe_retire_dialog(ui_con.dlg.kind == ACT_RESUME);
     ui_con.dirty = 1;
+}
+
+/* Index of the pipeline step that runs driver.method, or -1. */
+static int pipe_step_of_method(const char *driver, const char *method)
+{
+    for (size_t i = 0; i < ui_con.pipe.n; i++)
+        if (strcmp(ui_con.pipe.driver[i], driver) == 0 && strcmp(ui_con.pipe.method[i], method) == 0) return (int)i;
+    return -1;
+}
+
+/* The step an ERRORED learner failed at (its last state is that step's start state), or -1. */
+static int failed_step(const char *learner)
+{
+    const char *state = ui_learner_state(learner);
+    if (!state || strcmp(state, "ERRORED") != 0) return -1;
+    return ui_pipe_step_of_start(&ui_con.pipe, ui_learner_last_state(learner));
 }
 
 void ui_ask_rerun(const char *learner, const char *driver, const char *method)
@@ -209,24 +274,61 @@ void ui_ask_rerun(const char *learner, const char *driver, const char *method)
         ui_msg(UR_WARNING, "open a learner first (Enter), then pick the step or driver method to rerun");
         return;
     }
+    if (ui_refuse_busy(learner)) return;
     dlg_add_learner(learner);
     char dm[256];
     snprintf(dm, sizeof dm, "%s.%s", driver, method);
     ui_con.dlg.arg = ui_xstrdup(dm);
-    int step = -1;
-    for (size_t i = 0; i < ui_con.pipe.n; i++)
-        if (strcmp(ui_con.pipe.driver[i], driver) == 0 && strcmp(ui_con.pipe.method[i], method) == 0) step = (int)i;
+    int step = pipe_step_of_method(driver, method);
     const char *state = ui_learner_state(learner);
-    ui_dlg_line("Learner %s, now %s.", learner, state ? state : "(not in the current list)");
-    if (step >= 0)
-        ui_dlg_line("Step %d: PATCH %s, call %s, then PATCH %s on success or ERRORED with the reason on failure.",
-                 step + 1, ui_con.pipe.start[step], dm, ui_con.pipe.end[step]);
-    else
-        ui_dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
-    ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    int failed = failed_step(learner);
+    act_kind kind = ACT_RERUN;
     char title[300];
     snprintf(title, sizeof title, "Rerun %s for %s?", dm, learner);
-    ui_open_dialog(ACT_RERUN, title);
+    ui_dlg_line("Learner %s, now %s.", learner, state ? state : "(not in the current list)");
+    if (step >= 0 && step == failed) {
+        /* the failed step: rerun it, leave the learner at its end state, then offer to continue */
+        kind = ACT_RERUN_STEP;
+        ui_dlg_line("Step %d failed. Rerun: PATCH %s, call %s, then on success PATCH %s (ERRORED with the reason "
+                    "on failure).", step + 1, ui_con.pipe.start[step], dm, ui_con.pipe.end[step]);
+        if ((size_t)step + 1 < ui_con.pipe.n)
+            ui_dlg_line("On success you are asked to continue from step %d (%s); step %d is not called again.", step + 2,
+                        ui_con.pipe.start[step + 1], step + 1);
+        else
+            ui_dlg_line("On success you are asked to finish the retirement (PATCH COMPLETE); the step is not called again.");
+        ui_dlg_line("Runs `retirectl rerun %s %s --advance --yes --events`.", learner, dm);
+        snprintf(title, sizeof title, "Rerun failed step %d (%s) for %s?", step + 1, dm, learner);
+    } else if (step >= 0) {
+        const char *back = state ? state : "the state it is in now";
+        ui_dlg_line("Step %d: PATCH %s, call %s, then back to %s on success (the state it is in now; the pipeline "
+                    "does not move on), ERRORED with the reason on failure.", step + 1, ui_con.pipe.start[step], dm, back);
+        ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    } else {
+        ui_dlg_line("Calls %s once for this learner (not a pipeline step: the state is not changed).", dm);
+        ui_dlg_line("Runs `retirectl rerun %s %s --yes --events`.", learner, dm);
+    }
+    ui_open_dialog(kind, title);
+}
+
+void ui_offer_continue(const char *learner, int step)
+{
+    if (ui_con.dlg.active || ui_con.pk.active) {
+        ui_msg(UR_DONE, "step %d reran for %s; press r on it to continue from step %d", step + 1, learner, step + 2);
+        return;
+    }
+    ui_dialog_clear();
+    dlg_add_learner(learner);
+    const char *state = ui_learner_state(learner);
+    ui_dlg_line("Step %d (%s.%s) succeeded; %s is now %s at the LMS.", step + 1, ui_con.pipe.driver[step],
+                ui_con.pipe.method[step], learner, state ? state : ui_con.pipe.end[step]);
+    ui_con.dlg.n_keep = ui_con.dlg.n_lines;
+    describe_retire_dialog(0);
+    char title[300];
+    if ((size_t)step + 1 < ui_con.pipe.n)
+        snprintf(title, sizeof title, "Continue %s from step %d?", learner, step + 2);
+    else
+        snprintf(title, sizeof title, "Finish the retirement of %s?", learner);
+    ui_open_dialog(ACT_RETIRE, title);
 }
 
 void ui_ask_cancel(void)
@@ -240,6 +342,7 @@ void ui_ask_cancel(void)
             if (strcmp(ui_con.queue[i].learner, name) != 0) continue;
             free(ui_con.queue[i].learner);
             free(ui_con.queue[i].arg);
+            free(ui_con.queue[i].reason);
             memmove(ui_con.queue + i, ui_con.queue + i + 1, (ui_con.n_queue - i - 1) * sizeof *ui_con.queue);
             ui_con.n_queue--;
             ui_msg(UR_WARNING, "%s taken out of the queue: nothing was started for it", name);
@@ -250,13 +353,25 @@ void ui_ask_cancel(void)
     }
     dlg_add_learner(name);
     ui_con.dlg.cancel_pid = j->pid;
-    const char *step = "?";
+    const char *step = NULL;
+    int retrying = 0;
     for (size_t i = 0; i < j->n_steps; i++)
-        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING)
+        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING) {
             step = j->steps[i].start_state ? j->steps[i].start_state : "?";
+            retrying = j->steps[i].status == UI_STEP_RETRYING;
+        }
     ui_dlg_line("Sends SIGINT to the %s job (pid %d) for %s.", j->what, (int)j->pid, name);
-    ui_dlg_line("The engine finishes the step in flight (%s), records its end state, then stops.", step);
-    ui_dlg_line("The learner stays in that state; resume (u) continues later.");
+    if (retrying) {
+        /* what the engine does: the retry loop stops, the step fails, the learner is ERRORED */
+        ui_dlg_line("The step in flight (%s) is being retried: cancelling stops the retries, so the step fails and "
+                    "the learner ends ERRORED with the last error as the reason.", step);
+        ui_dlg_line("The job ends errored (exit status 252); resume (u) later reruns that step and continues.");
+    } else if (step) {
+        ui_dlg_line("The engine finishes the step in flight (%s), records its end state, then stops.", step);
+        ui_dlg_line("The learner stays in that state (no later step runs); retire (r) continues later.");
+    } else {
+        ui_dlg_line("No step is in flight: the job stops before the next step; the learner keeps its state.");
+    }
     char title[300];
     snprintf(title, sizeof title, "Cancel the %s job for %s?", j->what, name);
     ui_open_dialog(ACT_CANCEL, title);
@@ -274,6 +389,7 @@ void ui_ask_reset_pick(void)
         ui_msg(UR_WARNING, "%s is not in the current list; refresh first", name);
         return;
     }
+    if (ui_refuse_busy(name)) return;
     for (size_t i = 0; i < ui_con.pk.n; i++) free(ui_con.pk.labels[i]), free(ui_con.pk.values[i]);
     free(ui_con.pk.labels), free(ui_con.pk.values), free(ui_con.pk.learner);
     memset(&ui_con.pk, 0, sizeof ui_con.pk);
@@ -366,7 +482,7 @@ static void confirm_dialog(void)
     switch (d.kind) {
     case ACT_RETIRE:
     case ACT_RESUME:
-        for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL);
+        for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL, d.reason);
         if (ui_con.have_store)
             for (size_t i = 0; i < ui_con.store.n; i++) ui_con.store.v[i].marked = 0;
         ui_run_queue();
@@ -374,10 +490,11 @@ static void confirm_dialog(void)
             d.n_learners == 1 ? "" : "s");
         break;
     case ACT_RERUN:
-        ui_start_action(d.learners[0], ACT_RERUN, d.arg, NULL, NULL);
+    case ACT_RERUN_STEP:
+        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL, d.reason);
         break;
     case ACT_RESET:
-        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3);
+        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3, d.reason);
         break;
     case ACT_CANCEL:
         for (size_t i = 0; i < ui_con.n_jobs; i++)
@@ -424,25 +541,40 @@ void ui_draw_dialog(void)
         free(pieces);
     }
     int body = (int)nw;
-    int h = body + 5;
+    int extra = ui_con.dlg.asks_reason ? 1 : 0; /* the reason/ticket row */
+    int h = body + 5 + extra;
     if (h > LINES) h = LINES;
     int y0, x0;
     ui_draw_box(h, w, &y0, &x0, ui_con.production ? UR_PRODUCTION : UR_DIALOG);
     ui_put(y0, x0 + 2, w - 4, ui_con.production ? UR_PRODUCTION : UR_DIALOG, ui_con.dlg.title, 0);
-    int avail = h - 4;
+    int avail = h - 4 - extra;
     if (avail < 0) avail = 0;
     if (ui_con.dlg.scroll > body - avail) ui_con.dlg.scroll = body - avail > 0 ? body - avail : 0;
     for (int r = 0; r < avail && ui_con.dlg.scroll + r < body; r++)
         ui_put(y0 + 1 + r, x0 + 1, w - 2, UR_NORMAL, wrapped[ui_con.dlg.scroll + r], 1);
     for (size_t i = 0; i < nw; i++) free(wrapped[i]);
     free(wrapped);
-    char prompt[600];
+    char prompt[900];
+    const char *what = ui_con.dlg.expect_alt[0] ? "the username (or user id)" : NULL;
+    char count_words[300];
+    if (!what) {
+        if (ui_con.dlg.n_learners == 1) what = "the username";
+        else if (strchr(ui_con.dlg.expect, ' ')) snprintf(count_words, sizeof count_words, "`%s`", ui_con.dlg.expect), what = count_words;
+        else what = "the number of learners";
+    }
+    int on_reason = ui_con.dlg.asks_reason && ui_con.dlg.focus == DLG_FOCUS_REASON;
     if (ui_con.dlg.typed)
-        snprintf(prompt, sizeof prompt, "PRODUCTION: type %s to confirm, Esc to decline: %s",
-                 ui_con.dlg.n_learners == 1 ? "the username" : "the number of learners", ui_con.dlg.input);
+        snprintf(prompt, sizeof prompt, "%s: type %s to confirm, Esc to decline: %s",
+                 ui_con.production ? "PRODUCTION" : "LARGE BATCH", what, on_reason ? "" : ui_con.dlg.input);
     else
         snprintf(prompt, sizeof prompt, "Confirm? y = yes, n or Esc = no%s", body > avail ? "  (Up/Down scroll)" : "");
-    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
+    if (ui_con.dlg.asks_reason && h >= 4) {
+        char line[600];
+        snprintf(line, sizeof line, "Reason or ticket%s: %s%s", ui_con.dlg.reason_required ? " (required)" : "",
+                 ui_con.dlg.reason, on_reason ? "_   (Enter or Tab: next)" : "   (Tab edits)");
+        ui_put(y0 + h - 3, x0 + 1, w - 2, on_reason ? UR_SELECTION : UR_DIALOG, line, 1);
+    }
+    if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, on_reason ? UR_MUTED : ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
 }
 
 void ui_draw_picker(void)
@@ -463,37 +595,64 @@ void ui_draw_picker(void)
     if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, UR_MUTED, "Enter choose, Esc back", 1);
 }
 
+/* A required reason is missing: say so and go to the field; returns 1 then. */
+static int reason_missing(void)
+{
+    if (!ui_con.dlg.reason_required) return 0;
+    const char *p = ui_con.dlg.reason;
+    while (*p == ' ') p++;
+    if (*p) return 0;
+    ui_con.dlg.focus = DLG_FOCUS_REASON;
+    ui_msg(UR_WARNING, "a reason or ticket is required (console.require_reason): type it, then Enter");
+    return 1;
+}
+
 void ui_handle_dialog_key(int ch)
 {
+    ui_con.dirty = 1;
     if (ch == 27) {
         decline_dialog();
         return;
     }
-    if (ch == KEY_UP) ui_con.dlg.scroll = ui_con.dlg.scroll > 0 ? ui_con.dlg.scroll - 1 : 0;
-    else if (ch == KEY_DOWN) ui_con.dlg.scroll++;
-    else if (ui_con.dlg.typed) {
-        size_t len = strlen(ui_con.dlg.input);
-        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-            if (strcmp(ui_con.dlg.input, ui_con.dlg.expect) == 0) confirm_dialog();
-            else {
+    if (ch == KEY_UP) {
+        ui_con.dlg.scroll = ui_con.dlg.scroll > 0 ? ui_con.dlg.scroll - 1 : 0;
+        return;
+    }
+    if (ch == KEY_DOWN) {
+        ui_con.dlg.scroll++;
+        return;
+    }
+    if (ch == '\t' && ui_con.dlg.asks_reason) {
+        ui_con.dlg.focus = ui_con.dlg.focus == DLG_FOCUS_REASON ? DLG_FOCUS_CONFIRM : DLG_FOCUS_REASON;
+        return;
+    }
+    int enter = ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+    if (ui_con.dlg.focus == DLG_FOCUS_REASON) {
+        if (enter) {
+            if (!reason_missing()) ui_con.dlg.focus = DLG_FOCUS_CONFIRM;
+        } else {
+            ui_edit_field(ui_con.dlg.reason, sizeof ui_con.dlg.reason, ch);
+        }
+        return;
+    }
+    if (ui_con.dlg.typed) {
+        if (enter) {
+            if (reason_missing()) return;
+            if (strcmp(ui_con.dlg.input, ui_con.dlg.expect) == 0 ||
+                (ui_con.dlg.expect_alt[0] && strcmp(ui_con.dlg.input, ui_con.dlg.expect_alt) == 0)) {
+                confirm_dialog();
+            } else {
                 ui_con.dlg.input[0] = '\0';
                 ui_msg(UR_WARNING, "that does not match: type it exactly, or Esc to decline");
             }
-        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-            if (len) {
-                do len--; while (len && ((unsigned char)ui_con.dlg.input[len] & 0xC0) == 0x80);
-                ui_con.dlg.input[len] = '\0';
-            }
-        } else if (ch >= 32 && ch < 256 && ch != 127 && len + 1 < sizeof ui_con.dlg.input) {
-            ui_con.dlg.input[len] = (char)ch;
-            ui_con.dlg.input[len + 1] = '\0';
+        } else {
+            ui_edit_field(ui_con.dlg.input, sizeof ui_con.dlg.input, ch);
         }
     } else if (ch == 'y' || ch == 'Y') {
-        confirm_dialog();
+        if (!reason_missing()) confirm_dialog();
     } else if (ch == 'n' || ch == 'N' || ch == 'q') {
         decline_dialog();
     }
-    ui_con.dirty = 1;
 }
 
 void ui_handle_picker_key(int ch)

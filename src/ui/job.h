@@ -32,6 +32,7 @@ typedef struct ui_job {
     char action[16];          /* retire, resume, rerun, plan, reset */
     char *what;               /* description shown to the operator, e.g. "rerun LMS.retirement_unenroll" */
     int dry_run;
+    int offer_continue;       /* a rerun --advance of a failed step: offer to continue when it ends well */
     char *current_state;      /* from the job event */
     ui_job_step *steps;
     size_t n_steps;
@@ -50,7 +51,7 @@ typedef struct ui_job {
     char *partial[2];         /* incomplete line per stream */
 } ui_job;
 
-#define UI_JOB_LOG_MAX 400
+#define UI_JOB_LOG_MAX 2000
 
 /* A new job record (not started). learner/action/what are copied. Caller frees with ui_job_free. */
 ui_job *ui_job_new(const char *learner, const char *action, const char *what);

@@ -11,7 +11,9 @@
 
 static const ui_key table[] = {
     {{'?', KEY_F(1)}, "?, F1", UI_VIEW_ALL, UA_HELP, 0, "show this help (Up/Down scroll it, any other key closes it)"},
-    {{'q'}, "q", UI_VIEW_ALL, UA_QUIT, 0, "quit (asks first while jobs run)"},
+    {{'q'}, "q", UI_VIEW_LIST, UA_QUIT, 0, "quit (asks first while jobs run)"},
+    {{'q'}, "q", UI_VIEW_ALL & ~UI_VIEW_LIST, UA_BACK, 0, "close this view (back to the one before)"},
+    {{'Q'}, "Q", UI_VIEW_ALL, UA_QUIT_ALL, 0, "quit from any view (asks first while jobs run)"},
     {{ESC_KEY, KEY_BACKSPACE}, "Esc, Backspace", UI_VIEW_ALL, UA_BACK,
      0, "back out: close the view, dialog or filter"},
     {{KEY_UP, 'k'}, "Up, k", UI_VIEW_ALL, UA_UP, 0, "move up"},
@@ -28,6 +30,12 @@ static const ui_key table[] = {
     {{'4'}, "4", UI_VIEW_LIST, UA_TAB4, 0, "tab Stuck: in a working state"},
     {{'5'}, "5", UI_VIEW_LIST, UA_TAB5, 0, "tab Complete: COMPLETE or ABORTED, newest first"},
     {{'/'}, "/", UI_VIEW_LIST, UA_FILTER, 0, "filter the list by username (Enter keeps, Esc clears)"},
+    {{'/'}, "/", UI_VIEW_LOG, UA_SEARCH, 0, "search the log (Enter finds, Esc clears)"},
+    {{'n'}, "n", UI_VIEW_LOG, UA_NEXT_MATCH, 0, "next search match"},
+    {{'N'}, "N", UI_VIEW_LOG, UA_PREV_MATCH, 0, "previous search match"},
+    {{'f'}, "f", UI_VIEW_LOG, UA_FOLLOW, 0, "follow the log: new lines scroll in (End also follows)"},
+    {{'s'}, "s", UI_VIEW_LOG, UA_SAVE, 0, "save the log to $XDG_STATE_HOME/retirectl/logs/"},
+    {{'L'}, "L", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_LOG, 0, "full-screen job log of the learner (follow, search, save)"},
     {{'\n', '\r', KEY_ENTER}, "Enter", UI_VIEW_LIST, UA_OPEN, 0, "open the learner's detail"},
     {{'d'}, "d", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_DRIVERS, 0,
      "drivers view: loaded drivers, source, methods, load errors"},
@@ -89,7 +97,8 @@ char *ui_keys_man_section(void)
     sb_add(&sb, "Generated from the console's key table (src/ui/keys.c); the \\fB?\\fR screen shows the same.\n"
                 "Keys marked (changes state) are hidden with \\fB\\-\\-read\\-only\\fR.\n");
     static const struct { unsigned view; const char *title; } views[] = {
-        {UI_VIEW_LIST, "Learner list"}, {UI_VIEW_DETAIL, "Learner detail"}, {UI_VIEW_DRIVERS, "Drivers view"}};
+        {UI_VIEW_LIST, "Learner list"}, {UI_VIEW_DETAIL, "Learner detail"}, {UI_VIEW_DRIVERS, "Drivers view"},
+        {UI_VIEW_LOG, "Job log (full screen)"}};
     for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
         sb_add(&sb, ".SS ");
         sb_add(&sb, views[v].title);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* Views a key works in (bit mask). */
-enum { UI_VIEW_LIST = 1, UI_VIEW_DETAIL = 2, UI_VIEW_DRIVERS = 4, UI_VIEW_ALL = 7 };
+enum { UI_VIEW_LIST = 1, UI_VIEW_DETAIL = 2, UI_VIEW_DRIVERS = 4, UI_VIEW_LOG = 8, UI_VIEW_ALL = 15 };
 
 typedef enum ui_action {
     UA_NONE = 0,
@@ -15,7 +15,8 @@ typedef enum ui_action {
     UA_UP, UA_DOWN, UA_PAGE_UP, UA_PAGE_DOWN, UA_HOME, UA_END,
     UA_NEXT_TAB, UA_PREV_TAB, UA_TAB1, UA_TAB2, UA_TAB3, UA_TAB4, UA_TAB5,
     UA_FILTER, UA_OPEN, UA_DRIVERS, UA_MARK, UA_MARK_ALL,
-    UA_PLAN, UA_RETIRE, UA_RESUME, UA_RERUN, UA_CANCEL, UA_RESET
+    UA_PLAN, UA_RETIRE, UA_RESUME, UA_RERUN, UA_CANCEL, UA_RESET,
+    UA_QUIT_ALL, UA_LOG, UA_SEARCH, UA_NEXT_MATCH, UA_PREV_MATCH, UA_FOLLOW, UA_SAVE
 } ui_action;
 
 #define UI_KEY_MAX_CODES 4

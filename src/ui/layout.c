@@ -25,6 +25,7 @@ int ui_layout_columns(int width, int state_width, ui_column *cols)
 int ui_layout_columns_fit(int width, int state_width, int user_width, ui_column *cols)
 {
     if (user_width < UI_USER_MAX) user_width = UI_USER_MAX;
+    if (user_width > UI_USER_CAP) user_width = UI_USER_CAP;
     static const char *const titles[UI_COL_COUNT] = {"", "USERNAME", "STATE", "STEP", "AGE", "CHANGED"};
     if (state_width < 5) state_width = 5;
     if (state_width > UI_STATE_MAX) state_width = UI_STATE_MAX;

@@ -30,6 +30,9 @@ ui_screen_layout ui_layout_screen(int rows, int cols);
 /* Widest the username column gets (Open edX usernames are at most 30 characters), and the widest
  * state column (longer custom state names are cut with an ellipsis). */
 #define UI_USER_MAX 36
+/* Widest the username column ever gets, however wide a name on screen is: a very long name is
+ * cut with an ellipsis rather than pushing the state across the screen. */
+#define UI_USER_CAP 48
 #define UI_STATE_MAX 40
 
 /* Lays out list columns in width cells; state_width is the widest state name in the list.

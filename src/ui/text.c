@@ -144,3 +144,17 @@ int ui_text_fit(const char *s, int width, int pad, char *out, size_t out_size)
     out[o] = '\0';
     return w;
 }
+
+void ui_text_flatten(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\r' || *p == '\n') {
+            if (*p == '\r' && p[1] == '\n') p++;
+            if (o == s || o[-1] != ' ') *o++ = ' ';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}

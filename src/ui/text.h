@@ -13,6 +13,10 @@
  * bidi controls and unprintable code points as \u{HHHH}. Never NULL (aborts on OOM). */
 char *ui_text_sanitize(const char *s, size_t len);
 
+/* Replaces line breaks (CR, LF, CRLF) in s with one space, in place: for messages shown on one
+ * row (never for usernames, whose control characters must stay visible as escapes). */
+void ui_text_flatten(char *s);
+
 /* Display width in terminal cells of sanitized UTF-8 text (wcwidth per code point; needs a
  * UTF-8 LC_CTYPE). Unprintable code points count as 1 (they never reach here sanitized). */
 int ui_text_width(const char *s);

@@ -25,6 +25,41 @@ void ui_open_detail(const char *name)
     ui_con.dirty = 1;
 }
 
+/* "running elsewhere: ..." for the open learner, or "" (the process scan runs at most once a second). */
+static const char *elsewhere_note(const char *name)
+{
+    static char note[700], for_name[256];
+    static double at;
+    double t = ui_now_ms();
+    if (t - at < 1000 && strcmp(for_name, name) == 0) return note;
+    at = t;
+    snprintf(for_name, sizeof for_name, "%s", name);
+    ui_elsewhere w;
+    note[0] = '\0';
+    if (!ui_learner_job(name, 1) && ui_learner_elsewhere(name, &w)) ui_elsewhere_describe(&w, time(NULL), note, sizeof note);
+    return note;
+}
+
+/* The state the open learner is in while its job runs here: the running step's start state, else
+ * the end state of the last step done (the list lags a running job). 0 when no job runs. */
+static int live_state(const ui_job *j, const char **state, const char **last)
+{
+    if (!j || j->finished || j->dry_run || !j->n_steps) return 0;
+    const char *st = NULL, *ls = NULL;
+    for (size_t i = 0; i < j->n_steps; i++) {
+        const ui_job_step *s = &j->steps[i];
+        if (s->status == UI_STEP_RUNNING || s->status == UI_STEP_RETRYING) {
+            st = s->start_state, ls = i ? j->steps[i - 1].end_state : NULL;
+            break;
+        }
+        if (s->status == UI_STEP_DONE) st = s->end_state, ls = s->start_state;
+    }
+    if (!st) return 0;
+    *state = st;
+    *last = ls ? ls : *last;
+    return 1;
+}
+
 /* Status of pipeline step i for the open learner: from its job if one ran, else from its state. */
 static ui_step_status derived_status(size_t i, const char *state, const char *last, const char **note)
 {
@@ -35,7 +70,11 @@ static ui_step_status derived_status(size_t i, const char *state, const char *la
     if ((k = ui_pipe_step_of_end(&ui_con.pipe, state)) >= 0) return (int)i <= k ? UI_STEP_DONE : UI_STEP_PENDING;
     if ((k = ui_pipe_step_of_start(&ui_con.pipe, state)) >= 0) {
         if ((int)i < k) return UI_STEP_DONE;
-        if ((int)i == k) return *note = "in this working state, no job here: stuck?", UI_STEP_RUNNING;
+        if ((int)i == k) {
+            const char *away = elsewhere_note(ui_con.detail);
+            return *note = *away ? away : "in this working state, no job here or elsewhere seen: stuck? (u resumes)",
+                   UI_STEP_RUNNING;
+        }
         return UI_STEP_PENDING;
     }
     if (strcmp(state, "ERRORED") == 0 || strcmp(state, "ABORTED") == 0) {
@@ -74,16 +113,27 @@ static const char *status_icon(ui_step_status s)
 }
 
 /* One pipeline step's label: form 0 "icon N. START -> END  DRIVER.METHOD", 1 without "-> END",
- * 2 the start state alone. */
+ * 2 the start state alone. The state names are padded to the pipeline's widest, so the columns
+ * after them line up on every row. */
 static void step_label(char *line, size_t size, const char *icon, size_t i, int form)
 {
+    int ws = 0, we = 0;
+    for (size_t k = 0; k < ui_con.pipe.n; k++) {
+        int a = (int)strlen(ui_con.pipe.start[k]), b = (int)strlen(ui_con.pipe.end[k]);
+        if (a > ws) ws = a;
+        if (b > we) we = b;
+    }
+    if (ws > 60) ws = 60;
+    if (we > 60) we = 60;
+    int nd = ui_con.pipe.n >= 100 ? 3 : ui_con.pipe.n >= 10 ? 2 : 1;
     if (form == 0)
-        snprintf(line, size, "%s %zu. %s -> %s  %s.%s", icon, i + 1, ui_con.pipe.start[i], ui_con.pipe.end[i],
+        snprintf(line, size, "%s %*zu. %-*s -> %-*s  %s.%s", icon, nd, i + 1, ws, ui_con.pipe.start[i], we, ui_con.pipe.end[i],
                  ui_con.pipe.driver[i], ui_con.pipe.method[i]);
     else if (form == 1)
-        snprintf(line, size, "%s %zu. %s  %s.%s", icon, i + 1, ui_con.pipe.start[i], ui_con.pipe.driver[i], ui_con.pipe.method[i]);
+        snprintf(line, size, "%s %*zu. %-*s  %s.%s", icon, nd, i + 1, ws, ui_con.pipe.start[i], ui_con.pipe.driver[i],
+                 ui_con.pipe.method[i]);
     else
-        snprintf(line, size, "%s %zu. %s", icon, i + 1, ui_con.pipe.start[i]);
+        snprintf(line, size, "%s %*zu. %s", icon, nd, i + 1, ui_con.pipe.start[i]);
 }
 
 void ui_draw_detail(const ui_screen_layout *L)
@@ -93,6 +143,7 @@ void ui_draw_detail(const ui_screen_layout *L)
     const char *state = ui_learner_state(name);
     const char *last = ui_learner_last_state(name);
     ui_job *j = ui_learner_job(name, 0);
+    int live = live_state(j, &state, &last); /* the header follows the live pipeline */
     int area_rows = L->list_rows + 1; /* header row + list rows */
     int top = L->header_row;
     ui_detail_layout D = ui_layout_detail(area_rows, COLS, (int)ui_con.pipe.n, (int)ui_con.n_fields);
@@ -108,8 +159,8 @@ void ui_draw_detail(const ui_screen_layout *L)
             ui_pipe_position(&ui_con.pipe, state, last, &a, &b);
             char age[16];
             ui_format_age(time(NULL) - l->created, age, sizeof age);
-            sb_addf(&sb, "state %s (last %s)  step %d/%d  retirement id %u  user id %u  requested %s ago", state,
-                    last && *last ? last : "-", a, b, l->retirement_id, l->user_id, age);
+            sb_addf(&sb, "state %s%s (last %s)  step %d/%d  retirement id %u  user id %u  requested %s ago", state,
+                    live ? " (live)" : "", last && *last ? last : "-", a, b, l->retirement_id, l->user_id, age);
         } else {
             sb_add(&sb, "not in the current list (it may have moved; refreshing)");
         }
@@ -189,6 +240,7 @@ void ui_draw_detail(const ui_screen_layout *L)
             snprintf(extra, sizeof extra, "%s%s%s", ui_step_status_name(st), *note ? ": " : "", note);
             if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
         }
+        ui_text_flatten(extra); /* "with response:\n<Response [204]>" reads on one row */
         char line[900];
         step_label(line, sizeof line, status_icon(st), i, form);
         int y = py + 1 + r;
@@ -217,51 +269,10 @@ void ui_draw_detail(const ui_screen_layout *L)
         int lw = D.fields_width ? D.fields_x - 1 : COLS;
         char lt[200];
         if (j) snprintf(lt, sizeof lt, "Job log: %s (%s)%s", j->what, j->finished ? j->outcome : "running",
-                        ui_con.log_scroll ? "  [scrolled: End returns]" : "");
+                        ui_con.log_scroll ? "  [scrolled: End returns, L full screen]" : "  (L full screen)");
         else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
         ui_put(ly, 0, lw, UR_HEADER, lt, 1);
-        if (j) {
-            /* the newest entries that fit, long ones wrapped (debug lines stay one row) */
-            int lines = D.log_rows - 1;
-            size_t n = j->n_log;
-            if (ui_con.log_scroll > (int)n) ui_con.log_scroll = (int)n;
-            size_t end = n - (size_t)ui_con.log_scroll;
-            char **rows = calloc((size_t)(lines > 0 ? lines : 1), sizeof *rows);
-            ui_role *roles = calloc((size_t)(lines > 0 ? lines : 1), sizeof *roles);
-            if (!rows || !roles) abort();
-            int fill = lines; /* rows[fill..lines) are used, filled from the bottom */
-            for (size_t i = end; i-- > 0 && fill > 0;) {
-                const char *line = ui_job_log_line(j, i);
-                ui_role role = strncmp(line, "[error]", 7) == 0 ? UR_FAILED
-                               : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
-                               : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
-                                                                                                   : UR_NORMAL;
-                char **pieces;
-                size_t np;
-                if (role == UR_MUTED) {
-                    pieces = malloc(sizeof *pieces);
-                    if (!pieces) abort();
-                    pieces[0] = ui_xstrdup(line);
-                    np = 1;
-                } else {
-                    np = ui_wrap_text(line, lw, &pieces);
-                }
-                for (size_t k = np; k-- > 0;) {
-                    if (fill > 0) {
-                        rows[--fill] = pieces[k];
-                        roles[fill] = role;
-                    } else {
-                        free(pieces[k]);
-                    }
-                }
-                free(pieces);
-            }
-            for (int r = fill; r < lines; r++) {
-                ui_put(ly + 1 + (r - fill), 0, lw, roles[r], rows[r], 1);
-                free(rows[r]);
-            }
-            free(rows);
-            free(roles);
-        }
+        ui_con.detail_log_page = D.log_rows - 1;
+        if (j) ui_draw_log_panel(ly + 1, D.log_rows - 1, lw, j, &ui_con.log_scroll);
     }
 }

@@ -17,6 +17,25 @@ void ui_open_drivers(void)
     ui_con.dirty = 1;
 }
 
+int ui_step_cannot_run(size_t step, char *why, size_t why_size)
+{
+    if (!ui_con.drivers_loaded || step >= ui_con.pipe.n) return 0;
+    const char *name = ui_con.pipe.driver[step], *method = ui_con.pipe.method[step];
+    const driver_row *d = NULL;
+    int has_method = 0;
+    for (size_t i = 0; i < ui_con.n_drivers; i++) {
+        const driver_row *r = &ui_con.drivers[i];
+        if (strcmp(r->name, name) != 0) continue;
+        if (!r->method && !d) d = r;
+        if (r->method && strcmp(r->method, method) == 0) has_method = 1;
+    }
+    if (!d) snprintf(why, why_size, "no driver is called %s (see retirectl drivers)", name);
+    else if (d->error) snprintf(why, why_size, "%s", d->error);
+    else if (!has_method) snprintf(why, why_size, "driver %s has no method %s", name, method);
+    else return 0;
+    return 1;
+}
+
 void ui_draw_drivers(const ui_screen_layout *L)
 {
     int top = L->header_row;

@@ -122,6 +122,8 @@ void ui_draw_list(const ui_screen_layout *L)
         int is_sel = *top + r == *sel;
         const char *name = ui_store_name(&ui_con.store, l), *state = ui_store_state(&ui_con.store, l->state);
         ui_job *j = ui_learner_job(name, 1);
+        int away = !j && l->tab == UI_TAB_STUCK &&
+                   ui_elsewhere_fresh(ui_pipe_step_of_start(&ui_con.pipe, state) >= 0, l->modified, ui_con.step_timeout_s, now);
         if (is_sel) ui_fill_row(y, UR_SELECTION);
         for (int c = 0; c < nc; c++) {
             char buf[64];
@@ -129,9 +131,10 @@ void ui_draw_list(const ui_screen_layout *L)
             ui_role role = is_sel ? UR_SELECTION : UR_NORMAL;
             switch (cols[c].id) {
             case UI_COL_MARK:
-                text = l->marked ? "* " : j ? "> " : "  ";
+                /* "~": a working state changed within step_timeout_seconds: running elsewhere */
+                text = l->marked ? "* " : j ? "> " : away ? "~ " : "  ";
                 if (!is_sel && l->marked) role = UR_MARKED;
-                else if (!is_sel && j) role = UR_RUNNING;
+                else if (!is_sel && (j || away)) role = UR_RUNNING;
                 break;
             case UI_COL_USERNAME:
                 text = name;

@@ -60,7 +60,7 @@ retirement_pipeline:
   - ['RETIRING_ENROLLMENTS', 'ENROLLMENTS_COMPLETE', 'LMS', 'retirement_unenroll']
   - ['RETIRING_LMS', 'LMS_COMPLETE', 'LMS', 'retirement_lms_retire']
 http:
-  max_retry_seconds: 2
+  max_retry_seconds: ${TUI_RETRY_SECONDS:-2}
 console:
   refresh_seconds: 2
 ${2:-}
@@ -120,7 +120,7 @@ learner_state() {
 
 # quit_console: q, then checks the exit status and that the terminal was restored (icanon, echo).
 quit_console() {
-  keys q
+  keys Q
   wait_for "MODES-END" 10
   screen | grep -qF "EXIT STATUS ${1:-0}" || fail "console exit status: $(screen | grep 'EXIT STATUS')"
   screen | grep -qE '(^| )icanon( |$)' || fail "terminal not restored: icanon is off"

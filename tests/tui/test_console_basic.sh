@@ -92,7 +92,7 @@ if screen | tail -2 | head -1 | grep -qF '…'; then fail "the key hint line is 
 # help at 60x15: long key names and descriptions are whole (wrapped), scrolling stops at the last line
 keys '?'
 wait_for "Keys 1-"
-wait_for "Shift-Tab, Left, h"
+wait_for "Esc, Backspace"
 if screen | grep -qF '…'; then fail "the help screen cuts text at 60 columns"; fi
 for _ in $(seq 80); do keys Down; done
 # scrolling stops at the last line: once it is shown, the title must say "Keys a-n of n"

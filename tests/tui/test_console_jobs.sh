@@ -94,9 +94,12 @@ keys Escape Escape
 keys 3 / ; type_text grace ; keys Enter Enter
 wait_for "Learner grace_errored"
 keys x
-wait_for "Rerun LMS.retirement_retire_forum for grace_errored?"
+wait_for "Rerun failed step 1 (LMS.retirement_retire_forum) for grace_errored?"
 keys y
 wait_for "Job log: rerun LMS.retirement_retire_forum (complete)" 30
+wait_for "Continue grace_errored from step 2?"
+keys n
+wait_for "cancelled: nothing was changed"
 wait_for "LMS.retirement_retire_forum done for learner grace_errored"
 ok "rerun of one step runs as a job with its result in the log"
 
@@ -184,6 +187,12 @@ keys / ; type_text frank ; keys Enter
 wait_for "Ready 1/"
 keys r
 wait_for "PRODUCTION: type the username"
+# production: console.require_reason defaults to true, so the reason field comes first
+wait_for "Reason or ticket (required): _"
+keys Enter
+wait_for "a reason or ticket is required"
+type_text "TICKET-7"
+keys Enter
 type_text "frank"
 keys Enter
 wait_for "does not match"
@@ -192,6 +201,8 @@ keys Escape
 wait_for "cancelled: nothing was changed"
 keys r
 wait_for "PRODUCTION: type the username"
+type_text "TICKET-7"
+keys Enter
 type_text "frank_enrolled"
 keys Enter
 for i in $(seq 1 100); do [ "$(learner_state "$PCFG" frank_enrolled)" = COMPLETE ] && break; sleep 0.1; done

@@ -69,9 +69,13 @@ static void test_columns_balance(void **state)
     assert_int_equal(n, 6);
     assert_int_equal(c[UI_COL_STATE].width, 62 - 2 - 8 - (1 + 6 + 5 + 8) - 1 > 22 ? 62 - 2 - 8 - 21 - 1 : 22);
     assert_true(c[UI_COL_USERNAME].width >= 8);
-    /* a 60-cell name on screen at 200 columns is shown whole; at 80 it takes what is left */
-    assert_int_equal(ui_layout_columns_fit(200, 20, 60, c), 6);
-    assert_int_equal(c[UI_COL_USERNAME].width, 60);
+    /* a 44-cell name on screen at 200 columns is shown whole; a 160-cell one stops at
+     * UI_USER_CAP so the state stays near; at 80 columns it takes what is left */
+    assert_int_equal(ui_layout_columns_fit(200, 20, 44, c), 6);
+    assert_int_equal(c[UI_COL_USERNAME].width, 44);
+    assert_int_equal(ui_layout_columns_fit(200, 20, 160, c), 6);
+    assert_int_equal(c[UI_COL_USERNAME].width, UI_USER_CAP);
+    assert_true(c[UI_COL_STATE].x <= 2 + 48 + 1);
     assert_int_equal(ui_layout_columns_fit(80, 20, 60, c), 6);
     assert_int_equal(c[UI_COL_USERNAME].width, 80 - (2 + 21 + 6 + 5 + 8));
     assert_int_equal(ui_layout_columns_fit(200, 20, 3, c), 6);

@@ -1,0 +1,46 @@
+/* ui elsewhere (prefix ui_elsewhere_): is a learner's retirement being worked on by a process
+ * other than this console's own jobs (another console, `retire --all`, Jenkins)? The console
+ * asks before every action and refuses with where and since when (docs/console.md).
+ *
+ * Evidence used today, strongest first:
+ *   1. a live `retirectl` process on this host whose arguments name the learner (pid, command,
+ *      start time), not one of this console's jobs;
+ *   2. the LMS record: a working state changed less than step_timeout_seconds ago (a job on
+ *      another host; its pid is unknown).
+ * The lease module (src/engine/lease.h: host, pid, command, since of the job holding a learner)
+ * plugs in as the first source in ui_elsewhere_find; nothing else changes for the callers. */
+#ifndef RETIRECTL_UI_ELSEWHERE_H
+#define RETIRECTL_UI_ELSEWHERE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+typedef struct ui_elsewhere {
+    int found;
+    long pid;                 /* 0: unknown (another host) */
+    char host[128];           /* host name, or "" when unknown */
+    char command[256];        /* raw command line (sanitize before drawing), or "" */
+    int64_t since;            /* epoch seconds the job (or the state) started; 0 unknown */
+} ui_elsewhere;
+
+/* What the caller knows about the learner and about its own jobs. */
+typedef struct ui_elsewhere_query {
+    const char *username;     /* raw */
+    int working;              /* the learner is in a step's working state */
+    int64_t modified;         /* last change at the LMS, epoch seconds (0 unknown) */
+    double step_timeout_s;    /* config step_timeout_seconds */
+    const pid_t *own;         /* process groups of this console's jobs (their pids) */
+    size_t n_own;
+    const char *proc_root;    /* "/proc" (tests may point elsewhere) */
+} ui_elsewhere_query;
+
+/* Fills *out and returns 1 when the learner looks worked on elsewhere, else 0. now: epoch s. */
+int ui_elsewhere_find(const ui_elsewhere_query *q, time_t now, ui_elsewhere *out);
+/* Quick check without the process scan (for every list row): working and fresh at the LMS. */
+int ui_elsewhere_fresh(int working, int64_t modified, double step_timeout_s, time_t now);
+/* "running elsewhere: host H, pid P, since HH:MM:SS (Ns ago): COMMAND" in out. */
+void ui_elsewhere_describe(const ui_elsewhere *w, time_t now, char *out, size_t out_size);
+
+#endif

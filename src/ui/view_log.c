@@ -1,0 +1,222 @@
+/* Job logs: the log panel of the detail view and the full-screen log view (L), which follows a
+ * running job, searches (/, n, N) and saves the log to a file (s). Both scroll by screen rows:
+ * every kept log line is wrapped to the width first, so the first line is always reachable. */
+#include "ui/console_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ui/text.h"
+
+/* Colour of a log line by its level prefix. */
+static ui_role line_role(const char *line)
+{
+    return strncmp(line, "[error]", 7) == 0 ? UR_FAILED
+           : strncmp(line, "[warn]", 6) == 0 ? UR_RETRYING
+           : strncmp(line, "[stderr]", 8) == 0 || strncmp(line, "[debug]", 7) == 0 ? UR_MUTED
+                                                                               : UR_NORMAL;
+}
+
+void ui_log_rows_free(ui_log_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) free(r->text[i]);
+    free(r->text), free(r->role), free(r->line);
+    memset(r, 0, sizeof *r);
+}
+
+void ui_log_rows_build(const ui_job *j, int width, ui_log_rows *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t cap = 0;
+    for (size_t i = 0; j && i < j->n_log; i++) {
+        const char *line = ui_job_log_line(j, i);
+        char **pieces;
+        size_t np = ui_wrap_text(line, width, &pieces);
+        if (r->n + np > cap) {
+            while (r->n + np > cap) cap = cap ? cap * 2 : 256;
+            r->text = realloc(r->text, cap * sizeof *r->text);
+            r->role = realloc(r->role, cap * sizeof *r->role);
+            r->line = realloc(r->line, cap * sizeof *r->line);
+            if (!r->text || !r->role || !r->line) abort();
+        }
+        for (size_t k = 0; k < np; k++) {
+            r->text[r->n] = pieces[k];
+            r->role[r->n] = line_role(line);
+            r->line[r->n] = i;
+            r->n++;
+        }
+        free(pieces);
+    }
+}
+
+int ui_draw_log_panel(int y, int h, int w, const ui_job *j, int *from_bottom)
+{
+    ui_log_rows r;
+    ui_log_rows_build(j, w, &r);
+    int max = (int)r.n > h ? (int)r.n - h : 0;
+    if (*from_bottom > max) *from_bottom = max;
+    if (*from_bottom < 0) *from_bottom = 0;
+    int first = (int)r.n - h - *from_bottom;
+    if (first < 0) first = 0;
+    for (int k = 0; k < h && first + k < (int)r.n; k++) ui_put(y + k, 0, w, r.role[first + k], r.text[first + k], 1);
+    ui_log_rows_free(&r);
+    return first;
+}
+
+/* ---------- the full-screen log view ---------- */
+
+void ui_open_log(void)
+{
+    const char *name = ui_selected_name();
+    const ui_job *j = name ? ui_learner_job(name, 0) : NULL;
+    if (!j) {
+        ui_msg(UR_WARNING, "no job log for %s in this session: p (dry-run) or an action makes one",
+               name ? name : "the selection");
+        return;
+    }
+    free(ui_con.log_for);
+    ui_con.log_for = ui_xstrdup(name);
+    ui_con.log_back = ui_con.view;
+    ui_con.view = V_LOG;
+    ui_con.log_top = 0;
+    ui_con.log_follow = 1;
+    ui_con.log_match = -1;
+    ui_con.dirty = 1;
+}
+
+/* The job the log view shows. */
+static const ui_job *log_job(void)
+{
+    return ui_con.log_for ? ui_learner_job(ui_con.log_for, 0) : NULL;
+}
+
+void ui_draw_log(const ui_screen_layout *L)
+{
+    const ui_job *j = log_job();
+    int top = L->header_row, h = L->list_rows;
+    ui_log_rows r;
+    ui_log_rows_build(j, COLS, &r);
+    int max = (int)r.n > h ? (int)r.n - h : 0;
+    if (ui_con.log_follow || ui_con.log_top > max) ui_con.log_top = ui_con.log_follow ? max : max;
+    if (ui_con.log_top < 0) ui_con.log_top = 0;
+    ui_con.log_page = h;
+    ui_con.log_max_top = max;
+    char title[600];
+    int last = ui_con.log_top + h < (int)r.n ? ui_con.log_top + h : (int)r.n;
+    snprintf(title, sizeof title, "Job log: %s %s (%s)  rows %d-%d of %zu%s%s%s", j ? j->what : "?", ui_con.log_for,
+             j ? (j->finished ? j->outcome : "running") : "?", r.n ? ui_con.log_top + 1 : 0, last, r.n,
+             ui_con.log_follow ? "  [following: new lines scroll in]" : "  [f follows]",
+             ui_con.log_search[0] ? "  /" : "", ui_con.log_search);
+    ui_fill_row(top, UR_HEADER);
+    ui_put(top, 0, COLS, UR_HEADER, title, 0);
+    for (int k = 0; k < h && ui_con.log_top + k < (int)r.n; k++) {
+        int i = ui_con.log_top + k;
+        int hit = ui_con.log_search[0] && strcasestr(r.text[i], ui_con.log_search);
+        ui_role role = i == ui_con.log_match ? UR_SELECTION : hit ? UR_MARKED : r.role[i];
+        ui_put(top + 1 + k, 0, COLS, role, r.text[i], 1);
+    }
+    ui_log_rows_free(&r);
+}
+
+/* Moves to the next (dir 1) or previous (-1) row matching the search; says so when none. */
+void ui_log_find(int dir)
+{
+    if (!ui_con.log_search[0]) {
+        ui_msg(UR_WARNING, "no search yet: / then the text to find");
+        return;
+    }
+    ui_log_rows r;
+    ui_log_rows_build(log_job(), COLS, &r);
+    int n = (int)r.n, start = ui_con.log_match >= 0 ? ui_con.log_match : dir > 0 ? ui_con.log_top - 1 : ui_con.log_top + ui_con.log_page;
+    int found = -1, total = 0, index = 0;
+    for (int k = 1; k <= n && found < 0; k++) {
+        int i = ((start + dir * k) % n + n) % n;
+        if (strcasestr(r.text[i], ui_con.log_search)) found = i;
+    }
+    for (int i = 0; i < n; i++)
+        if (strcasestr(r.text[i], ui_con.log_search)) total++, index += found >= 0 && i <= found;
+    ui_log_rows_free(&r);
+    if (found < 0) {
+        ui_msg(UR_WARNING, "not found in the log: %s", ui_con.log_search);
+        ui_con.log_match = -1;
+        return;
+    }
+    ui_con.log_match = found;
+    ui_con.log_follow = 0;
+    if (found < ui_con.log_top || found >= ui_con.log_top + ui_con.log_page)
+        ui_con.log_top = found > ui_con.log_page / 2 ? found - ui_con.log_page / 2 : 0;
+    ui_msg(UR_MUTED, "match %d of %d for \"%s\" (n next, N previous)", index, total, ui_con.log_search);
+}
+
+/* A key while the log search is typed: Enter finds, Esc drops it. */
+void ui_log_search_key(int ch)
+{
+    if (ch == 27) {
+        ui_con.log_search[0] = '\0';
+        ui_con.log_search_editing = 0;
+        ui_con.log_match = -1;
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui_con.log_search_editing = 0;
+        ui_con.log_match = -1;
+        ui_log_find(1);
+    } else {
+        ui_edit_field(ui_con.log_search, sizeof ui_con.log_search, ch);
+    }
+    ui_con.dirty = 1;
+}
+
+/* Where saved logs go: $XDG_STATE_HOME/retirectl/logs (else ~/.local/state/retirectl/logs). */
+static int log_dir(char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(out, size, "%s/retirectl", xdg);
+    else if (home && *home) snprintf(out, size, "%s/.local/state/retirectl", home);
+    else return -1;
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s", out);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) *slash = '\0', mkdir(parent, 0700);
+    mkdir(out, 0700);
+    size_t l = strlen(out);
+    snprintf(out + l, size - l, "/logs");
+    if (mkdir(out, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+void ui_log_save(void)
+{
+    const ui_job *j = log_job();
+    if (!j) return;
+    char dir[1024], path[1400], safe[64], stamp[32];
+    if (log_dir(dir, sizeof dir) != 0) {
+        ui_msg(UR_FAILED, "cannot save the log: no XDG_STATE_HOME or HOME to put retirectl/logs in");
+        return;
+    }
+    size_t k = 0;
+    for (const char *p = j->learner; *p && k + 1 < sizeof safe; p++)
+        safe[k++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                     *p == '-') ? *p : '_';
+    safe[k] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(path, sizeof path, "%s/%s-%s-%s.log", dir, j->action, safe, stamp);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        ui_msg(UR_FAILED, "cannot save the log to %s: %s", path, strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < j->n_log; i++) fprintf(f, "%s\n", ui_job_log_line(j, i));
+    int bad = fclose(f) != 0;
+    if (bad) ui_msg(UR_FAILED, "writing %s failed: %s", path, strerror(errno));
+    else ui_msg(UR_DONE, "log saved (%zu lines) to %s", j->n_log, path);
+}
