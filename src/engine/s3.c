@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,18 +373,6 @@ static void sleep_s(double s)
     }
 }
 
-static void logf_(s3_client *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(s3_client *s, const char *fmt, ...)
-{
-    if (!s->log) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    s->log(s->log_user, line);
-}
-
 /* Runs method on url with the retry policy, sharing the time budget that started at t0. Fills
  * a (reset first) and r->status / r->message. Returns 0 on a 2xx. */
 static int with_retries(s3_client *s, const char *method, const char *url, const char *uri, const void *body,
@@ -415,7 +402,11 @@ static int with_retries(s3_client *s, const char *method, const char *url, const
         double cap = pow(2.0, (double)(*tries - 1));
         double wait = cap * ((double)rand() / ((double)RAND_MAX + 1.0));
         if (wait > s->max_retry_seconds - elapsed) wait = s->max_retry_seconds - elapsed;
-        logf_(s, "Backing off %.1f seconds after %d tries: %s", wait, *tries, r->message);
+        if (s->log) {
+            char line[1200];
+            snprintf(line, sizeof line, "Backing off %.1f seconds after %d tries: %s", wait, *tries, r->message);
+            s->log(s->log_user, line);
+        }
         sleep_s(wait * s->backoff_scale);
     }
 }
