@@ -23,32 +23,32 @@ static node_proc S3RVER, PROXY;
 static char *S3DIR;       /* s3rver's data folder */
 static char PROXY_LOG[1200];
 
-/* Starts `node script args...`, waits for a line ending in ":PORT" on its stdout. */
-static int node_start(node_proc *p, const char *const *argv)
+/* Starts `node script args...` with its output in out_file and waits (up to 30 s) for its
+ * "... listening on ...:PORT" line. */
+static int node_start(node_proc *p, const char *const *argv, const char *out_file)
 {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
     p->pid = fork();
     if (p->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
+        FILE *o = freopen(out_file, "w", stdout);
+        (void)o;
         execvp("node", (char *const *)argv);
         _exit(127);
     }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[512];
     p->port = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *colon = strrchr(line, ':');
-        if (strstr(line, "listening") && colon) {
-            p->port = atoi(colon + 1);
-            break;
+    for (int i = 0; i < 600 && !p->port; i++) {
+        FILE *f = fopen(out_file, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            char *colon = strrchr(line, ':');
+            if (strstr(line, "listening") && colon && strchr(line, '\n')) p->port = atoi(colon + 1);
+        }
+        if (f) fclose(f);
+        if (!p->port) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
         }
     }
-    /* keep reading in the background would need a thread; the tools print nothing else */
-    fclose(f);
+    if (!p->port) fprintf(stderr, "%s did not start (see %s)\n", argv[1], out_file);
     return p->port > 0 ? 0 : -1;
 }
 
@@ -73,12 +73,15 @@ static int setup(void **state)
     S3DIR = make_temp_dir();
     const char *a1[] = {"node", s3rver, "-d", S3DIR, "-a", "127.0.0.1", "-p", "0", "--silent",
                         "--configure-bucket", "archive", NULL};
-    if (node_start(&S3RVER, a1) != 0) return -1;
+    char out1[1200], out2[1200];
+    snprintf(out1, sizeof out1, "%s/s3rver.out", OPS.dir);
+    snprintf(out2, sizeof out2, "%s/s3proxy.out", OPS.dir);
+    if (node_start(&S3RVER, a1, out1) != 0) return -1;
     snprintf(proxy, sizeof proxy, "%s/tests/support/s3proxy.js", RETIRECTL_SOURCE_DIR);
     snprintf(target, sizeof target, "http://127.0.0.1:%d", S3RVER.port);
     snprintf(PROXY_LOG, sizeof PROXY_LOG, "%s/proxy.jsonl", OPS.dir);
     const char *a2[] = {"node", proxy, "--target", target, "--log", PROXY_LOG, "--secret", "S3RVER", NULL};
-    return node_start(&PROXY, a2);
+    return node_start(&PROXY, a2, out2);
 }
 
 static int teardown(void **state)
