@@ -548,6 +548,7 @@ static int cleanup_run(run *r, const options *o, const cli_globals *g, long cool
     long per = batch_size > 0 ? batch_size : (long)total;
     long long n_batches = (total + per - 1) / per;
     int index = 0;
+    const cJSON *next = learners->child; /* walked once: GetArrayItem per learner would be quadratic */
     for (long long first = 0; first < total && !status; first += per) {
         if (cleanup_cancel) {
             status = CLEANUP_EXIT_CANCELLED;
@@ -565,8 +566,8 @@ static int cleanup_run(run *r, const options *o, const cli_globals *g, long cool
         index++;
         say("Processing batch %d out of %lld of user retirement requests", index, n_batches);
         cJSON *batch = cJSON_CreateArray();
-        for (long long k = first; k < first + per && k < total; k++)
-            cJSON_AddItemReferenceToArray(batch, cJSON_GetArrayItem(learners, (int)k));
+        for (long long k = first; k < first + per && next; k++, next = next->next)
+            cJSON_AddItemReferenceToArray(batch, (cJSON *)next);
         status = process_batch(r, batch, index);
         cJSON_Delete(batch);
     }
