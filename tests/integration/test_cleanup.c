@@ -568,6 +568,30 @@ static void test_rows_deleted_meanwhile_are_not_deleted_twice(void **state)
     cmd_result_free(&r);
 }
 
+/* The LMS deletes a batch but its answer is lost (the connection drops): the retried call is
+ * refused ("Not all usernames ..."), and cleanup finds the rows gone instead of failing or
+ * deleting anything else. */
+static void test_lost_cleanup_answer(void **state)
+{
+    (void)state;
+    reset_all();
+    add_learners();
+    use_config(KEYS);
+    ops_fault("{\"endpoint\": \"retirement_cleanup\", \"after\": true, \"drop\": true, \"times\": 1}");
+    cmd_result r = ops_run("cleanup", "--batch-delay", "0");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "3 of the 3 learners of this batch were already deleted"));
+    cJSON *reqs = ops_requests();
+    assert_int_equal(ops_count(reqs, "POST", "retirement_cleanup", NULL), 2); /* the lost one, the refused retry */
+    assert_int_equal(ops_count(reqs, "GET", "retirements_by_status_and_date", NULL), 2);
+    cJSON_Delete(reqs);
+    assert_false(has_row("done1"));
+    assert_true(has_row("recent"));
+    assert_true(has_row("pending_old"));
+    cmd_result_free(&r);
+}
+
 static void test_dates_and_config_errors(void **state)
 {
     (void)state;
@@ -667,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_field_modes),
         cmocka_unit_test(test_rerun_after_failed_cleanup),
         cmocka_unit_test(test_rows_deleted_meanwhile_are_not_deleted_twice),
+        cmocka_unit_test(test_lost_cleanup_answer),
         cmocka_unit_test(test_dates_and_config_errors),
         cmocka_unit_test(test_credentials_from_environment),
     };
