@@ -187,8 +187,7 @@ void s3_object_uri(const s3_client *s, const char *key, char *out, size_t out_le
     snprintf(out, out_len, "s3://%s/%s", s->bucket, key);
 }
 
-/* The object's URL: path style <endpoint>/<bucket>/<key>, virtual https://<bucket>.s3.<region>... */
-static char *object_url(const s3_client *s, const char *key)
+char *s3_object_url(const s3_client *s, const char *key)
 {
     strbuf sb = STRBUF_INIT;
     if (s->path_style) {
@@ -421,7 +420,7 @@ int s3_put_object(s3_client *s, const char *key, const void *body, size_t len, c
     }
     char uri[1024];
     s3_object_uri(s, key, uri, sizeof uri);
-    char *url = object_url(s, key);
+    char *url = s3_object_url(s, key);
     answer a = {STRBUF_INIT, "", -1};
     double t0 = now_s();
     int tries = 0, rc = with_retries(s, "PUT", url, uri, body, len, content_type, t0, &a, r, &tries);

@@ -37,6 +37,8 @@ void s3_set_log(s3_client *s, s3_log_fn fn, void *user);
 const char *s3_bucket(const s3_client *s);
 /* "s3://<bucket>/<key>" into out. */
 void s3_object_uri(const s3_client *s, const char *key, char *out, size_t out_len);
+/* The URL requests for key go to (path or virtual-hosted style, see above); malloc'd. */
+char *s3_object_url(const s3_client *s, const char *key);
 
 typedef struct s3_result {
     long status;        /* last HTTP status, 0 when no answer */
