@@ -13,6 +13,7 @@ typedef struct fault_action {
     char *content_type;
     int latency_ms;
     int drop, malformed, pass;
+    int after; /* the LMS handles the request first; then this answer replaces its own (a lost answer) */
 } fault_action;
 
 struct fault_rule {
@@ -93,6 +94,11 @@ static int parse_action(const cJSON *j, fault_action *a, char *err, size_t errle
     }
     a->drop = sim_py_truthy(cJSON_GetObjectItemCaseSensitive(j, "drop"));
     a->malformed = sim_py_truthy(cJSON_GetObjectItemCaseSensitive(j, "malformed"));
+    a->after = sim_py_truthy(cJSON_GetObjectItemCaseSensitive(j, "after"));
+    if (a->after && !a->status && !a->drop && !a->malformed) {
+        snprintf(err, errlen, "fault action \"after\" needs \"status\", \"drop\" or \"malformed\": the answer that replaces the LMS's");
+        return -1;
+    }
     if (!a->status && !a->drop && !a->malformed && !a->latency_ms) a->pass = 1;
     return 0;
 }
@@ -300,9 +306,58 @@ static const char *intern_content_type(const char *ct)
     return found;
 }
 
+/* Fills resp with the action's answer. Returns 1 when it produced one. */
+static int apply_action(const fault_action *a, sim_response *resp)
+{
+    int handled = 1;
+    if (a->drop) {
+        sim_respond_empty(resp, 0);
+        resp->drop_connection = 1;
+    } else if (a->malformed) {
+        sim_respond_text(resp, a->status ? a->status : 200, "application/json",
+                         a->body ? a->body : "{\"malformed\": [1, 2, \"unterminated");
+    } else if (a->status) {
+        if (a->body) sim_respond_text(resp, a->status, intern_content_type(a->content_type), a->body);
+        else if (a->status == 504)
+            sim_respond_text(resp, 504, "text/html",
+                             "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
+                             "Time-out</h1></center></body></html>\n");
+        else if (a->status == 204 || a->status == 304) sim_respond_empty(resp, a->status);
+        else {
+            char msg[64];
+            snprintf(msg, sizeof msg, "Injected fault: HTTP %d", a->status);
+            sim_respond_json_string(resp, a->status, msg);
+        }
+    } else {
+        handled = 0;
+    }
+    return handled;
+}
+
+/* An "after" action waiting for its route to finish (requests are handled one per thread). */
+static __thread fault_action *pending_after;
+
+/* Forgets the pending "after" action. */
+static void drop_pending(void)
+{
+    if (!pending_after) return;
+    free(pending_after->body);
+    free(pending_after->content_type);
+    free(pending_after);
+    pending_after = NULL;
+}
+
+int sim_fault_after(sim_response *resp)
+{
+    int handled = pending_after ? apply_action(pending_after, resp) : 0;
+    drop_pending();
+    return handled;
+}
+
 int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req, const char *username,
                     sim_response *resp)
 {
+    drop_pending(); /* one left by a route that never called sim_fault_after is not this request's */
     if (!__atomic_load_n(&s->n_faults, __ATOMIC_RELAXED)) return 0;
     fault_action act;
     int found = 0;
@@ -329,28 +384,12 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
         while (nanosleep(&ts, &ts) && errno == EINTR) {
         }
     }
-    int handled = 1;
-    if (act.drop) {
-        sim_respond_empty(resp, 0);
-        resp->drop_connection = 1;
-    } else if (act.malformed) {
-        sim_respond_text(resp, act.status ? act.status : 200, "application/json",
-                         act.body ? act.body : "{\"malformed\": [1, 2, \"unterminated");
-    } else if (act.status) {
-        if (act.body) sim_respond_text(resp, act.status, intern_content_type(act.content_type), act.body);
-        else if (act.status == 504)
-            sim_respond_text(resp, 504, "text/html",
-                             "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
-                             "Time-out</h1></center></body></html>\n");
-        else if (act.status == 204 || act.status == 304) sim_respond_empty(resp, act.status);
-        else {
-            char msg[64];
-            snprintf(msg, sizeof msg, "Injected fault: HTTP %d", act.status);
-            sim_respond_json_string(resp, act.status, msg);
-        }
-    } else {
-        handled = 0;
+    if (act.after) {
+        pending_after = malloc(sizeof *pending_after);
+        *pending_after = act; /* owns body and content_type now */
+        return 0;
     }
+    int handled = apply_action(&act, resp);
     free(act.body);
     free(act.content_type);
     return handled;

@@ -1310,6 +1310,7 @@ int lms_route(sim_server *s, const sim_request *req, sim_response *resp)
     }
     r->fn(&c);
 out:
+    sim_fault_after(resp);
     cJSON_Delete(c.data);
     free(c.parse_err);
     free(arg);

@@ -90,6 +90,9 @@ int sim_check_jwt(sim_server *s, const sim_request *req, sim_response *resp);
  * to answer normally. Vendor routes call this themselves; the core does it for LMS/IDA routes. */
 int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req, const char *username,
                     sim_response *resp);
+/* After the route answered: an "after" action matched by sim_fault_check replaces that answer
+ * (the LMS did the work, the client never hears of it). Returns 1 when it did. */
+int sim_fault_after(sim_response *resp);
 
 /* A copy of the learner's retirement-status object (spec §2.5) looked up by original, current or
  * retired username; NULL when unknown. Caller frees. */

@@ -29,6 +29,7 @@ int cmd_retire(int argc, char **argv, const cli_globals *g);
 int cmd_resume(int argc, char **argv, const cli_globals *g);
 int cmd_rerun(int argc, char **argv, const cli_globals *g);
 int cmd_reset(int argc, char **argv, const cli_globals *g);
+int cmd_cleanup(int argc, char **argv, const cli_globals *g);
 int cmd_drivers(int argc, char **argv, const cli_globals *g);
 int cmd_check_config(int argc, char **argv, const cli_globals *g);
 int cmd_completion(int argc, char **argv, const cli_globals *g);

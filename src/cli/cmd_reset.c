@@ -58,40 +58,20 @@ static void usage(FILE *out)
             "(earlier updates stay), 251 LMS client or token setup failed.\n");
 }
 
-/* Parses up to max digits at *p into *out; returns the digit count. */
-static int digits(const char **p, int max, int *out)
-{
-    int n = 0, v = 0;
-    while (n < max && (*p)[0] >= '0' && (*p)[0] <= '9') {
-        v = v * 10 + ((*p)[0] - '0');
-        (*p)++;
-        n++;
-    }
-    *out = v;
-    return n;
-}
-
 /* Validates a date as Python's strptime('%Y-%m-%d') does (4-digit year, 1-2 digit month and
  * day, a real calendar day), not after today (local time), and writes it as YYYY-MM-DD. */
 static int parse_date(const char *text, char *out, size_t out_len)
 {
-    const char *p = text;
-    int y, m, d;
-    if (digits(&p, 4, &y) != 4 || *p++ != '-') return -1;
-    if (digits(&p, 2, &m) < 1 || *p++ != '-') return -1;
-    if (digits(&p, 2, &d) < 1 || *p != '\0') return -1;
-    if (m < 1 || m > 12 || d < 1 || y < 1) return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    int maxd = mdays[m - 1] + (m == 2 && leap);
-    if (d > maxd) return -1;
+    long days;
+    if (cli_parse_ymd(text, &days) != 0) return -1;
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    long today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-    long given = (long)y * 10000 + m * 100 + d;
-    if (given > today) return -1;
-    snprintf(out, out_len, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    char today[16], given[11];
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    cli_format_ymd(days, given);
+    if (strcmp(given, today) > 0) return -1;
+    snprintf(out, out_len, "%s", given);
     return 0;
 }
 
@@ -119,14 +99,6 @@ static const char *str_of(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Value of an option from the command line or its RETIREMENT_<NAME> environment variable. */
-static const char *env_default(const char *given, const char *env)
-{
-    if (given) return given;
-    const char *v = getenv(env);
-    return v && *v ? v : NULL;
 }
 
 /* Writes the audit end line and reports (but does not override the status) a write failure. */
@@ -183,11 +155,11 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         }
         if (missing) return CLI_EXIT_USAGE;
     }
-    initial = env_default(initial, "RETIREMENT_INITIAL_STATE");
-    new_state = env_default(new_state, "RETIREMENT_NEW_STATE");
-    start = env_default(start, "RETIREMENT_START_DATE");
-    end = env_default(end, "RETIREMENT_END_DATE");
-    config_file = env_default(config_file, "RETIREMENT_CONFIG_FILE");
+    initial = cli_env_default(initial, "RETIREMENT_INITIAL_STATE");
+    new_state = cli_env_default(new_state, "RETIREMENT_NEW_STATE");
+    start = cli_env_default(start, "RETIREMENT_START_DATE");
+    end = cli_env_default(end, "RETIREMENT_END_DATE");
+    config_file = cli_env_default(config_file, "RETIREMENT_CONFIG_FILE");
     if (!rewind) {
         const char *r = getenv("RETIREMENT_REWIND_STATE");
         rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/strbuf.h"
@@ -209,6 +210,56 @@ int cli_parse_long(const char *opt, const char *value, long *out)
     }
     *out = v;
     return 0;
+}
+
+/* Parses up to max digits at *p into *out; returns the digit count. */
+static int ymd_digits(const char **p, int max, int *out)
+{
+    int n = 0, v = 0;
+    while (n < max && (*p)[0] >= '0' && (*p)[0] <= '9') {
+        v = v * 10 + ((*p)[0] - '0');
+        (*p)++;
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+int cli_parse_ymd(const char *text, long *days)
+{
+    const char *p = text;
+    int y, m, d;
+    if (ymd_digits(&p, 4, &y) != 4 || *p++ != '-') return -1;
+    if (ymd_digits(&p, 2, &m) < 1 || *p++ != '-') return -1;
+    if (ymd_digits(&p, 2, &d) < 1 || *p != '\0') return -1;
+    if (m < 1 || m > 12 || d < 1 || y < 1) return -1;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) return -1;
+    /* days from civil (proleptic Gregorian) */
+    long yy = y - (m <= 2);
+    long era = (yy >= 0 ? yy : yy - 399) / 400;
+    long yoe = yy - era * 400;
+    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + doe - 719468;
+    return 0;
+}
+
+void cli_format_ymd(long days, char out[11])
+{
+    time_t t = (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u);
+}
+
+const char *cli_env_default(const char *given, const char *env)
+{
+    if (given) return given;
+    const char *v = getenv(env);
+    return v && *v ? v : NULL;
 }
 
 void cli_print_scrubbed(const cfg *config, const char *text)

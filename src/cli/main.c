@@ -18,6 +18,7 @@
 #pragma weak cmd_resume
 #pragma weak cmd_rerun
 #pragma weak cmd_reset
+#pragma weak cmd_cleanup
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
 #pragma weak cmd_completion
@@ -41,6 +42,7 @@ const cli_command *cli_commands(size_t *n)
             {"resume", cmd_resume, "put an ERRORED or stuck learner back before the failed step, then retire"},
             {"rerun", cmd_rerun, "run one driver method for one learner"},
             {"reset", cmd_reset, "bulk forced state update (retirement_bulk_status_update.py)"},
+            {"cleanup", cmd_cleanup, "archive COMPLETE retirements to S3, then delete them (retirement_archive_and_cleanup.py)"},
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
             {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},

@@ -354,23 +354,28 @@ static int host_is_loopback(const char *host)
 /* Refuses URLs we must not send to. 0 = fine, -1 with err. */
 static int check_url(const http_client *h, const char *url, char *err, size_t n)
 {
+    return http_url_allowed(h->config, url, err, n);
+}
+
+int http_url_allowed(const cfg *config, const char *url, char *err, size_t n)
+{
     char host[256];
     int plain, https;
     url_host(url, host, sizeof host, &plain, &https);
     if (!plain && !https) {
         set_err(err, n, "refusing to send to %s: only http:// and https:// URLs are supported; check the URL in %s.",
-                url, h->config->path);
+                url, config->path);
         return -1;
     }
     if (!*host) {
-        set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, h->config->path);
+        set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, config->path);
         return -1;
     }
-    if (plain && !host_is_loopback(host) && !h->config->http.allow_insecure_http) {
+    if (plain && !host_is_loopback(host) && !config->http.allow_insecure_http) {
         set_err(err, n,
                 "refusing plain http:// to %s (%s): credentials and learner data would travel unencrypted; use "
                 "https://, or set http.allow_insecure_http: true in %s if this network is trusted.",
-                host, url, h->config->path);
+                host, url, config->path);
         return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
  * and redraws only when something changed. The views, dialogs, jobs and fetches live in the files
  * listed in console_internal.h. */
 #include "ui/console_internal.h"
+#include "ui/cleanup_due.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -461,6 +462,7 @@ static void setup_config(void)
     ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
     ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
+    ui_con.cleanup_cool_off_days = (long)cfg_number(c, "console.cleanup_cool_off_days", UI_CLEANUP_COOL_OFF_DAYS);
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (ui_con.workers < 1) ui_con.workers = 1;
     ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);

@@ -1,6 +1,7 @@
 /* The console's fetch children (fetch.h): the learner list, the open learner's LMS record and
  * the drivers list, read line by line from their pipes without blocking the loop. */
 #include "ui/console_internal.h"
+#include "ui/cleanup_due.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -100,6 +101,7 @@ static void on_queue_done_impl(void)
     } else {
         snprintf(ui_con.fetch_error, sizeof ui_con.fetch_error, "%s", ui_con.next.error);
         ui_store_classify(&ui_con.next, &ui_con.pipe, ui_con.cool_off_days, ui_con.history_days, time(NULL));
+        ui_con.cleanup_due = ui_cleanup_due_count(&ui_con.next, ui_con.cleanup_cool_off_days, time(NULL));
         if (ui_con.have_store) ui_store_copy_marks(&ui_con.next, &ui_con.store);
         ui_store_free(&ui_con.store);
         ui_con.store = ui_con.next;

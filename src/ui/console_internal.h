@@ -91,6 +91,8 @@ typedef struct ui_console {
     size_t n_queue_states;
     long cool_off_days;
     long history_days;       /* Complete tab: changed in that many days (0: all) */
+    long cleanup_cool_off_days; /* console.cleanup_cool_off_days: cleanup's window (ui/cleanup_due.h) */
+    size_t cleanup_due;      /* COMPLETE learners of the shown list that cleanup would delete now */
     double refresh_s;
     double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;

@@ -1,5 +1,6 @@
 /* The list view: tabs of learners by state, with the selection. */
 #include "ui/console_internal.h"
+#include "ui/cleanup_due.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,12 +131,17 @@ void ui_draw_list(const ui_screen_layout *L)
             const char *text = buf;
             ui_role role = is_sel ? UR_SELECTION : UR_NORMAL;
             switch (cols[c].id) {
-            case UI_COL_MARK:
-                /* "~": a working state changed within step_timeout_seconds: running elsewhere */
-                text = l->marked ? "* " : j ? "> " : away ? "~ " : "  ";
+            case UI_COL_MARK: {
+                /* "~": a working state changed within step_timeout_seconds: running elsewhere;
+                 * "c": due for `retirectl cleanup` (Complete tab; the status bar has the count) */
+                int due = !l->marked && !j && !away && ui_con.tab == UI_TAB_COMPLETE &&
+                          ui_cleanup_due(&ui_con.store, l, ui_con.cleanup_cool_off_days, now);
+                text = l->marked ? "* " : j ? "> " : away ? "~ " : due ? "c " : "  ";
                 if (!is_sel && l->marked) role = UR_MARKED;
                 else if (!is_sel && (j || away)) role = UR_RUNNING;
+                else if (!is_sel && due) role = UR_MUTED;
                 break;
+            }
             case UI_COL_USERNAME:
                 text = name;
                 break;

@@ -112,6 +112,30 @@ static void test_drop_malformed_504_and_body(void **st)
     assert_api("POST", "/api/enrollment/v1/unenroll/", "{\"username\": \"w2\"}", 200, "[\"edX\"]");
 }
 
+/* "after": the LMS does the work, then the fault replaces its answer (a lost answer). */
+static void test_after_replaces_the_lms_answer(void **st)
+{
+    (void)st;
+    add_faults("{\"endpoint\": \"update_retirement_status\", \"username\": \"w1\", \"status\": 502, "
+               "\"after\": true, \"times\": 1}");
+    const char *b1 = "{\"username\": \"w1\", \"new_state\": \"LMS_COMPLETE\", \"response\": \"x\"}";
+    assert_int_equal(api_status("PATCH", UPD, b1), 502);
+    assert_string_equal(learner_state("w1"), "LMS_COMPLETE"); /* the change was made */
+    /* a dropped answer after the work */
+    add_faults("{\"endpoint\": \"update_retirement_status\", \"username\": \"w2\", \"drop\": true, "
+               "\"after\": true, \"times\": 1}");
+    const char *b2 = "{\"username\": \"w2\", \"new_state\": \"LMS_COMPLETE\", \"response\": \"x\"}";
+    assert_int_equal(api_status("PATCH", UPD, b2), 0);
+    assert_string_equal(learner_state("w2"), "LMS_COMPLETE");
+    /* the rule was used up: normal answers again, and other requests never saw it */
+    assert_int_equal(api_status("PATCH", UPD, b2), 400); /* LMS_COMPLETE -> LMS_COMPLETE is not a move */
+    http_res r = ctl("POST", "/__sim/faults", "{\"endpoint\": \"retire\", \"after\": true}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "after"));
+    assert_non_null(strstr(r.body, "needs"));
+    http_res_free(&r);
+}
+
 static void test_method_and_user_id_matching(void **st)
 {
     (void)st;
@@ -181,6 +205,7 @@ int main(void)
         cmocka_unit_test_setup(test_times_and_forever, clear_faults_and_reset),
         cmocka_unit_test_setup(test_latency, clear_faults_and_reset),
         cmocka_unit_test_setup(test_drop_malformed_504_and_body, clear_faults_and_reset),
+        cmocka_unit_test_setup(test_after_replaces_the_lms_answer, clear_faults_and_reset),
         cmocka_unit_test_setup(test_method_and_user_id_matching, clear_faults_and_reset),
         cmocka_unit_test_setup(test_token_fault_and_bad_rules, clear_faults_and_reset),
         cmocka_unit_test(test_faults_file),
