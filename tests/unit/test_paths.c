@@ -251,6 +251,9 @@ static int file_contains(const char *path, const char *needle)
 static void test_no_build_paths_in_programs(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* ASan records each global's source file in the program; such builds are never installed */
+#endif
     const char *tmp = getenv("TMPDIR");
     char *base = temp_under(tmp && *tmp ? tmp : "/tmp");
     const char *programs[] = {RETIRECTL_BIN, RETIRECTL_SIM_BIN};
