@@ -42,6 +42,7 @@ const cli_command *cli_commands(size_t *n)
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
             {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
         };
+        _Static_assert(sizeof all / sizeof all[0] <= sizeof table / sizeof table[0], "grow the command table");
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
     *n = count;
