@@ -48,6 +48,7 @@ const cli_command *cli_commands(size_t *n)
             {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
             {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
         };
+        _Static_assert(sizeof all / sizeof all[0] <= sizeof table / sizeof table[0], "grow the command table");
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
     *n = count;

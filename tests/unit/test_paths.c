@@ -1,7 +1,7 @@
 /* Unit tests of src/engine/paths.c: a program finds plugins, themes, config folder and simulator
  * from where it lies. The test copies itself into temporary layouts (an install prefix, a copy
  * moved elsewhere, an install below a build tree) and runs the copy, which prints what
- * paths_* return (`test_paths --print`). */
+ * paths_* return (`test_paths --print`). The built programs hold no source or build path. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +231,45 @@ static void test_install_inside_build_tree(void **state)
     free(exe), free(base);
 }
 
+/* Non-zero when the file holds the bytes of needle. */
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot read %s", path);
+    strbuf sb = STRBUF_INIT;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sb_addn(&sb, buf, n);
+    fclose(f);
+    int found = memmem(sb.data, sb.len, needle, strlen(needle)) != NULL;
+    sb_free(&sb);
+    return found;
+}
+
+/* The built programs carry no path of this machine outside their debug information (which the
+ * packages strip): not the source tree, not the build tree. */
+static void test_no_build_paths_in_programs(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* ASan records each global's source file in the program; such builds are never installed */
+#endif
+    const char *tmp = getenv("TMPDIR");
+    char *base = temp_under(tmp && *tmp ? tmp : "/tmp");
+    const char *programs[] = {RETIRECTL_BIN, RETIRECTL_SIM_BIN};
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        char *copy = sb_fmt("%s/stripped-%zu", base, i);
+        run_sh("strip --strip-debug -o '%s' '%s'", copy, programs[i]);
+        if (file_contains(copy, RETIRECTL_SOURCE_DIR "/"))
+            fail_msg("%s holds the source path %s/", programs[i], RETIRECTL_SOURCE_DIR);
+        if (file_contains(copy, RETIRECTL_BUILD_DIR "/"))
+            fail_msg("%s holds the build path %s/", programs[i], RETIRECTL_BUILD_DIR);
+        free(copy);
+    }
+    run_sh("rm -rf '%s'", base);
+    free(base);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--print") == 0) return print_paths();
@@ -238,6 +277,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_build_tree),
         cmocka_unit_test(test_install_moves),
         cmocka_unit_test(test_install_inside_build_tree),
+        cmocka_unit_test(test_no_build_paths_in_programs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
