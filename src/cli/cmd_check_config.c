@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "engine/archive.h"
+#include "engine/s3.h"
 #include "engine/strbuf.h"
 
 static void usage(FILE *out)
@@ -146,6 +148,24 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         failures++;
     } else {
         check_line(&out, c, 1, "drivers", "every driver the pipeline names loads and has its method");
+    }
+    if (cfg_get(c, "s3_archive")) { /* only `retirectl cleanup` needs it */
+        archive_fields fields;
+        const char *secret = NULL;
+        s3_client *s3 = NULL;
+        err[0] = '\0';
+        if (archive_settings(c, &fields, &secret, err, sizeof err) != 0 || s3_client_new(c, 1, &s3, err, sizeof err) != 0) {
+            check_line(&out, c, 0, "archive (s3_archive, for cleanup)", err);
+            failures++;
+        } else {
+            char d[512];
+            char *url = s3_object_url(s3, "raw/");
+            snprintf(d, sizeof d, "%s, fields %s, encryption %s", url, archive_fields_name(fields),
+                     cfg_string(c, "s3_archive.sse") ? cfg_string(c, "s3_archive.sse") : "the bucket's default");
+            check_line(&out, c, 1, "archive (s3_archive, for cleanup)", d);
+            free(url);
+        }
+        s3_client_free(s3);
     }
     http_client *h = http_client_new(c, err, sizeof err);
     if (!h) {

@@ -405,26 +405,6 @@ static int window(run *r, const options *o, long cool_off)
     return 0;
 }
 
-/* Reads s3_archive.fields / hash_secret into r; 0 or -1 with err. */
-static int field_settings(run *r, char *err, size_t err_len)
-{
-    const char *f = cfg_string(r->config, "s3_archive.fields");
-    if (archive_fields_parse(f, &r->fields) != 0) {
-        snprintf(err, err_len, "%s:%d: s3_archive.fields is \"%s\": use full, hashed or ids", r->config->path,
-                 cfg_line(r->config, "s3_archive.fields", NULL), f);
-        return -1;
-    }
-    r->hash_secret = cfg_string(r->config, "s3_archive.hash_secret");
-    if (r->fields == ARCHIVE_HASHED && (!r->hash_secret || strlen(r->hash_secret) < 16)) {
-        snprintf(err, err_len,
-                 "%s:%d: s3_archive.fields is hashed, so s3_archive.hash_secret must be set to a secret of at least "
-                 "16 characters (keep it: it is what lets you look a known value up later)",
-                 r->config->path, cfg_line(r->config, "s3_archive.fields", NULL));
-        return -1;
-    }
-    return 0;
-}
-
 /* Loads the config (upstream's no-config / bad-config statuses). 0 or an exit status. */
 static int load_config(run *r, const cli_globals *g, const char *config_file, char **path_out)
 {
@@ -489,7 +469,7 @@ static int cleanup_run(run *r, const options *o, const cli_globals *g, long cool
                        long batch_delay)
 {
     char err[2048] = "";
-    if (field_settings(r, err, sizeof err) != 0 || s3_client_new(r->config, !r->dry_run, &r->s3, err, sizeof err) != 0) {
+    if (archive_settings(r->config, &r->fields, &r->hash_secret, err, sizeof err) != 0 || s3_client_new(r->config, !r->dry_run, &r->s3, err, sizeof err) != 0) {
         cli_error(r->config, "%s", err);
         return CLEANUP_EXIT_BAD_CONFIG;
     }

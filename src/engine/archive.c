@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 #include <zlib.h>
 
+#include "engine/config.h"
 #include "engine/lms.h"
 #include "engine/strbuf.h"
 
@@ -33,6 +34,25 @@ int archive_fields_parse(const char *text, archive_fields *out)
 const char *archive_fields_name(archive_fields f)
 {
     return (unsigned)f < 3 ? FIELD_NAMES[f] : "?";
+}
+
+int archive_settings(const cfg *c, archive_fields *fields, const char **secret, char *err, size_t err_len)
+{
+    const char *f = cfg_string(c, "s3_archive.fields");
+    if (archive_fields_parse(f, fields) != 0) {
+        snprintf(err, err_len, "%s:%d: s3_archive.fields is \"%s\": use full, hashed or ids", c->path,
+                 cfg_line(c, "s3_archive.fields", NULL), f);
+        return -1;
+    }
+    *secret = cfg_string(c, "s3_archive.hash_secret");
+    if (*fields == ARCHIVE_HASHED && (!*secret || strlen(*secret) < 16)) {
+        snprintf(err, err_len,
+                 "%s:%d: s3_archive.fields is hashed, so s3_archive.hash_secret must be set to a secret of at least "
+                 "16 characters (keep it: it is what lets you look a known value up later)",
+                 c->path, cfg_line(c, "s3_archive.fields", NULL));
+        return -1;
+    }
+    return 0;
 }
 
 char *archive_timestamp(const char *iso)

@@ -27,6 +27,11 @@ typedef enum archive_fields { ARCHIVE_FULL = 0, ARCHIVE_HASHED, ARCHIVE_IDS } ar
 int archive_fields_parse(const char *text, archive_fields *out);
 const char *archive_fields_name(archive_fields f);
 
+struct cfg;
+/* Reads s3_archive.fields and s3_archive.hash_secret (16+ characters, required by hashed) from
+ * the config. Returns 0, or -1 with err naming the file, line and key. *secret is borrowed. */
+int archive_settings(const struct cfg *c, archive_fields *fields, const char **secret, char *err, size_t err_len);
+
 /* The Athena-friendly form of an LMS timestamp: 'T' -> ' ', trailing 'Z's removed (malloc'd). */
 char *archive_timestamp(const char *iso);
 

@@ -119,11 +119,13 @@ void ui_draw_status(const ui_screen_layout *L)
     const char *queued = ui_con.n_queue ? " +queued" : "";
     char due[48] = ""; /* completed retirements `retirectl cleanup` would archive and delete */
     if (ui_con.cleanup_due) snprintf(due, sizeof due, "| %zu due for cleanup ", ui_con.cleanup_due);
-    for (int form = 0; form < 3; form++) {
+    /* given up in this order as the width shrinks: the host, the word "refreshed", the cleanup count */
+    for (int form = 0; form < 4; form++) {
         if (form == 0)
             snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s %s", ui_con.host, run, queued, when, due);
         else if (form == 1) snprintf(buf, sizeof buf, " jobs %zu%s | refreshed %s %s", run, queued, when, due);
-        else snprintf(buf, sizeof buf, " jobs %zu%s | %s %s", run, queued, when, due[0] ? "| cleanup " : "");
+        else if (form == 2) snprintf(buf, sizeof buf, " jobs %zu%s | %s %s", run, queued, when, due);
+        else snprintf(buf, sizeof buf, " jobs %zu%s | %s ", run, queued, when);
         if (x + ui_text_width(buf) + flags <= COLS) break;
     }
     w = ui_text_width(buf);

@@ -650,6 +650,19 @@ static void test_dates_and_config_errors(void **state)
     assert_non_null(strstr(r.err, "s3_archive.sse"));
     assert_non_null(strstr(r.err, OPS.config));
     cmd_result_free(&r);
+    r = ops_run("check-config"); /* check-config says the same before any run */
+    assert_int_equal(r.status, 249);
+    assert_non_null(strstr(r.out, "FAIL  archive (s3_archive, for cleanup)"));
+    assert_non_null(strstr(r.out, "s3_archive.sse is \"rot13\""));
+    cmd_result_free(&r);
+    use_config(KEYS "  sse: aws:kms\n");
+    r = ops_run("check-config");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "ok    archive (s3_archive, for cleanup)"));
+    assert_non_null(strstr(r.out, "/archive/raw/, fields full, encryption aws:kms"));
+    assert_null(strstr(r.out, "S3RVER")); /* the secret (here also the key id) is never printed */
+    cmd_result_free(&r);
     /* no credentials anywhere */
     const char *env[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", NULL};
     use_config(NULL);

@@ -40,6 +40,16 @@ wait_gone "old_done_a" 15
 ok "the count follows the LMS"
 quit_console
 
+# narrow: the count gives way before the status bar's flags do
+open_console 60 20 -- --read-only --config "$CFG"
+wait_for "READ-ONLY"
+screen | tail -1 | grep -qF "READ-ONLY" || fail "the READ-ONLY flag is cut at 60 columns: $(screen | tail -1)"
+open_console 100 20 -- --read-only --config "$CFG"
+wait_for "1 due for cleanup"
+screen | tail -1 | grep -qF "READ-ONLY" || fail "READ-ONLY missing beside the count: $(screen | tail -1)"
+ok "the count never pushes the status bar's flags out"
+quit_console
+
 # a longer cool-off configured for the console: nobody due, no count shown
 CFG2="$(write_config "" "  cleanup_cool_off_days: 365")"
 open_console 120 30 -- --config "$CFG2"
