@@ -327,13 +327,9 @@ static long long proc_rss(pid_t pid)
     return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
 }
 
-/* Ends an idle worker the gentle way: EOF on its command pipe (it frees its drivers and exits),
- * SIGKILL when it has not within a second. */
-static void proc_retire(job_ctx *ctx, job_proc *p)
+/* Waits (polling) until p has exited or the monotonic time until; marks it reaped. */
+static void reap_until(job_proc *p, double until)
 {
-    if (p->cmd_fd >= 0) close(p->cmd_fd);
-    p->cmd_fd = -1;
-    double until = job_now() + 1.0;
     while (!p->reaped && job_now() < until) {
         pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
         if (r == p->pid || (r < 0 && errno != EINTR)) {
@@ -343,6 +339,15 @@ static void proc_retire(job_ctx *ctx, job_proc *p)
         struct timespec ts = {0, 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+/* Ends an idle worker the gentle way: EOF on its command pipe (it frees its drivers and exits),
+ * SIGKILL when it has not within a second. */
+static void proc_retire(job_ctx *ctx, job_proc *p)
+{
+    if (p->cmd_fd >= 0) close(p->cmd_fd);
+    p->cmd_fd = -1;
+    reap_until(p, job_now() + 1.0);
     proc_destroy(ctx, p);
 }
 
@@ -384,15 +389,7 @@ static void pool_shutdown(job_ctx *ctx)
     double until = job_now() + 2.0;
     while (ctx->n_procs) {
         job_proc *p = ctx->procs[ctx->n_procs - 1];
-        while (!p->reaped && job_now() < until) {
-            pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
-            if (r == p->pid || (r < 0 && errno != EINTR)) {
-                p->reaped = 1;
-                break;
-            }
-            struct timespec ts = {0, 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        reap_until(p, until);
         proc_destroy(ctx, p);
     }
     free(ctx->procs);

@@ -134,6 +134,18 @@ static void add_learners(const char *fmt, ...)
     if (st != 201) fprintf(stderr, "fault matrix: adding learners %s -> %ld\n", json, st);
 }
 
+/* Adds n learners PREFIX00.. created 10 days ago (in the queue with --cool-off-days 5). */
+static void add_bulk(const char *prefix, int n)
+{
+    char json[8192] = "[";
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(json);
+        snprintf(json + l, sizeof json - l, "%s{\"username\": \"%s%02d\", \"days_ago\": 10}", i ? ", " : "", prefix, i);
+    }
+    strcat(json, "]");
+    add_learners("%s", json);
+}
+
 static void fault(const char *json)
 {
     long st = sim_http(&SIM, "POST", "/__sim/faults", NULL, json, NULL);
@@ -203,8 +215,9 @@ static int audit_count(row *r, const char *path, const char *phase, const char *
     return n;
 }
 
-/* retirectl processes whose command line names conf (workers are forks: same command line). */
-static int processes_of(const char *conf)
+/* retirectl processes whose command line names conf (workers are forks: same command line);
+ * kill_them: SIGKILL each. */
+static int processes_of(const char *conf, int kill_them)
 {
     DIR *d = opendir("/proc");
     if (!d) return 0;
@@ -231,18 +244,23 @@ static int processes_of(const char *conf)
         }
         const char *paren = strrchr(st, ')');
         int zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-        if (!zombie && strstr(buf, conf)) n++;
+        if (!zombie && strstr(buf, conf)) {
+            n++;
+            if (kill_them) kill((pid_t)atol(de->d_name), SIGKILL);
+        }
     }
     closedir(d);
     return n;
 }
 
-/* Waits (up to secs) until no process of conf is left; returns how many are left. */
+/* Waits (up to secs) until no process of conf is left; returns how many were left (and kills
+ * them, so a failing case leaves nothing behind). */
 static int wait_gone(const char *conf, double secs)
 {
     double until = now_s() + secs;
     int n;
-    while ((n = processes_of(conf)) > 0 && now_s() < until) sleep_s(0.1);
+    while ((n = processes_of(conf, 0)) > 0 && now_s() < until) sleep_s(0.1);
+    if (n) processes_of(conf, 1);
     return n;
 }
 
@@ -355,6 +373,15 @@ static row *new_row(const char *name)
     return r;
 }
 
+/* Starts a case: its row, a fresh audit log path and a config with the middle pipeline rows. */
+static row *case_begin(const char *name, const char *middle, char *audit, size_t audit_len, char **conf)
+{
+    row *r = new_row(name);
+    audit_path(audit, audit_len);
+    *conf = config_for(middle, audit, NULL);
+    return r;
+}
+
 /* Finishes the row: processes left, and its audit counts. */
 static void finish_row(row *r, const char *conf, const char *audit, int changes, int audited)
 {
@@ -370,10 +397,8 @@ static void finish_row(row *r, const char *conf, const char *audit, int changes,
  * "supervisor ... was lost after", appends its own audit end line. */
 static void case_kill_supervisor_in_step(void)
 {
-    row *r = new_row("kill -9 supervisor, in a step");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 supervisor, in a step", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_ks1\", \"days_ago\": 1}");
     const char *args[] = {"--config", conf, "retire", "fm_ks1", NULL};
     pid_t p = spawn("ks1", args);
@@ -391,10 +416,8 @@ static void case_kill_supervisor_in_step(void)
  * step_timeout_seconds and records ERRORED itself. */
 static void case_kill_supervisor_hang(void)
 {
-    row *r = new_row("kill -9 supervisor, hanging step");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(HANG), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 supervisor, hanging step", STEP(HANG), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_ks2\", \"days_ago\": 1}");
     const char *args[] = {"--config", conf, "retire", "fm_ks2", NULL};
     pid_t p = spawn("ks2", args);
@@ -414,10 +437,8 @@ static void case_kill_supervisor_hang(void)
 /* kill -9 of the supervisor while the start PATCH of a step is delayed at the LMS. */
 static void case_kill_supervisor_in_patch(void)
 {
-    row *r = new_row("kill -9 supervisor, in a PATCH");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 supervisor, in a PATCH", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_ks3\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_ks3\", \"actions\": [\"pass\", \"pass\", "
           "{\"latency_ms\": 1500}]}");
@@ -459,10 +480,8 @@ static int has_fd_on(pid_t pid, const char *path)
  * the step ran, the worker did not hold the audit log open (the supervisor did). */
 static void case_kill_worker_in_step(void)
 {
-    row *r = new_row("kill -9 worker, in a step");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 worker, in a step", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_kw1\", \"days_ago\": 1}");
     const char *args[] = {"--config", conf, "retire", "fm_kw1", NULL};
     pid_t p = spawn("kw1", args);
@@ -483,10 +502,8 @@ static void case_kill_worker_in_step(void)
  * was changed"; ERRORED with the reason (the late PATCH is then refused by the LMS). */
 static void case_kill_worker_in_patch(void)
 {
-    row *r = new_row("kill -9 worker, in a PATCH (D8)");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 worker, in a PATCH (D8)", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_kw2\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_kw2\", \"actions\": [\"pass\", \"pass\", "
           "{\"latency_ms\": 1500}]}");
@@ -511,10 +528,8 @@ static void case_kill_worker_in_patch(void)
  * changes anything; the first completes. */
 static void case_two_retires(void)
 {
-    row *r = new_row("two concurrent retires (D3)");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("two concurrent retires (D3)", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_two\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_two\", \"latency_ms\": 1500, \"times\": 1}");
     const char *args[] = {"--config", conf, "retire", "fm_two", NULL};
@@ -542,10 +557,8 @@ static void case_two_retires(void)
  * completes untouched. */
 static void case_resume_while_running(void)
 {
-    row *r = new_row("resume while a retire runs (B3)");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("resume while a retire runs (B3)", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_b3\", \"days_ago\": 1}");
     const char *args[] = {"--config", conf, "retire", "fm_b3", NULL};
     pid_t a = spawn("b3_a", args);
@@ -563,10 +576,8 @@ static void case_resume_while_running(void)
  * resumed with it. */
 static void case_fresh_working_state(void)
 {
-    row *r = new_row("resume of a fresh working state");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("resume of a fresh working state", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_fresh\", \"days_ago\": 1}");
     char *tok = sim_token(&SIM);
     sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
@@ -590,10 +601,8 @@ static void case_fresh_working_state(void)
  * keeps its retries, the step is done, the learner stays in its end state, exit 130. */
 static void case_cancel_during_retry(void)
 {
-    row *r = new_row("SIGTERM, PATCH retried (D14)");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("SIGTERM, PATCH retried (D14)", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_cancel\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"update_retirement_status\", \"username\": \"fm_cancel\", \"actions\": [\"pass\", \"pass\", "
           "\"pass\", 503, 503, \"pass\"]}");
@@ -612,10 +621,8 @@ static void case_cancel_during_retry(void)
  * bracketed rerun that crashes records ERRORED with the reason. */
 static void case_reruns(void)
 {
-    row *r = new_row("rerun crash/hang/bracketed");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(CRASH), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("rerun crash/hang/bracketed", STEP(CRASH), audit, sizeof audit, &conf);
     add_learners("[{\"username\": \"fm_rr1\", \"days_ago\": 1}, {\"username\": \"fm_rr2\", \"days_ago\": 1}, {\"username\": \"fm_rr3\", \"days_ago\": 1, "
                  "\"state\": \"FORUMS_COMPLETE\"}]");
     /* CRASH.retire is a step of conf (bracketed) but not of conf_slow (just called) */
@@ -642,19 +649,11 @@ static void case_reruns(void)
  * audit item, the others stay PENDING. */
 static void case_retire_all_crash(void)
 {
-    row *r = new_row("retire --all -j 8, crashing driver");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(CRASH), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("retire --all -j 8, crashing driver", STEP(CRASH), audit, sizeof audit, &conf);
     /* the queue is every PENDING learner of the sim: only this case's 30 learners are PENDING
      * with a cool-off passed (the others were created today) */
-    char json[8192] = "[";
-    for (int i = 0; i < 30; i++) {
-        size_t l = strlen(json);
-        snprintf(json + l, sizeof json - l, "%s{\"username\": \"fm_all%02d\", \"days_ago\": 10}", i ? ", " : "", i);
-    }
-    strcat(json, "]");
-    add_learners("%s", json);
+    add_bulk("fm_all", 30);
     const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "8", "--cool-off-days", "5", NULL};
     int st = run("all_crash", args);
     int errored = 0, pending = 0;
@@ -690,17 +689,9 @@ static void case_retire_all_crash(void)
  * learner completes. */
 static void case_retire_all_leak(void)
 {
-    row *r = new_row("retire --all -j 2, leaking driver");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(LEAK), audit, NULL);
-    char json[8192] = "[";
-    for (int i = 0; i < 16; i++) {
-        size_t l = strlen(json);
-        snprintf(json + l, sizeof json - l, "%s{\"username\": \"fm_leak%02d\", \"days_ago\": 10}", i ? ", " : "", i);
-    }
-    strcat(json, "]");
-    add_learners("%s", json);
+    char audit[1024], *conf;
+    row *r = case_begin("retire --all -j 2, leaking driver", STEP(LEAK), audit, sizeof audit, &conf);
+    add_bulk("fm_leak", 16);
     const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "2", "--cool-off-days", "5",
                           "--worker-max-rss-mib", "150", NULL};
     int st = run("all_leak", args);
@@ -726,10 +717,8 @@ static void case_retire_all_leak(void)
  * an earlier crash is repaired on the next open. */
 static void case_audit_full(void)
 {
-    row *r = new_row("audit log: full disk, torn line");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("audit log: full disk, torn line", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("[{\"username\": \"fm_disk\", \"days_ago\": 1}, {\"username\": \"fm_torn\", \"days_ago\": 1}]");
     /* 3,900 bytes of whole lines under a 4,096-byte limit: the start line fits, the end does not */
     FILE *f = fopen(audit, "w");
@@ -776,10 +765,8 @@ static void case_audit_full(void)
  * fm_nul (another learner) is never touched. */
 static void case_nul_username(void)
 {
-    row *r = new_row("NUL in a queue username (D19)");
-    char audit[1024];
-    audit_path(audit, sizeof audit);
-    char *conf = config_for(STEP(SLOW), audit, NULL);
+    char audit[1024], *conf;
+    row *r = case_begin("NUL in a queue username (D19)", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("{\"username\": \"fm_nul\", \"days_ago\": 1}");
     fault("{\"endpoint\": \"retirement_queue\", \"times\": 1, \"actions\": [{\"status\": 200, \"content_type\": "
           "\"application/json\", \"body\": \"[{\\\"original_username\\\": \\\"fm_nul\\\\u0000_other\\\"}]\"}]}");
