@@ -639,6 +639,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         if (rc) return rc;
     }
     const char *start_state = NULL, *last_state = state;
+    const char *last_ran = NULL; /* start state of the last step this job completed */
     for (size_t i = 0; i < c->n_steps; i++) {
         const cfg_step *st = &c->steps[i];
         start_state = st->start_state;
@@ -647,6 +648,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
             emit_step(wk, (int)i, st, "skipped", -1, NULL);
             continue;
         }
+        if (g_cancel && job_orphaned() && last_ran) return stop_orphaned(wk, last_ran, last_state);
         if (g_cancel) {
             char msg[1024];
             snprintf(msg, sizeof msg, "Retirement of %s cancelled %s before state %s; the learner stays in %s", u,
@@ -704,6 +706,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
             return rc;
         }
         last_state = st->end_state;
+        last_ran = st->start_state;
         emit_step(wk, (int)i, st, "done", ms, sb_str(&end_msg));
         sb_free(&end_msg);
         ev_emit_log(&wk->w, "info", "Progressing to state %s", st->end_state);

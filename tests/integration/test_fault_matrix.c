@@ -134,13 +134,15 @@ static void add_learners(const char *fmt, ...)
     if (st != 201) fprintf(stderr, "fault matrix: adding learners %s -> %ld\n", json, st);
 }
 
-/* Adds n learners PREFIX00.. created 10 days ago (in the queue with --cool-off-days 5). */
-static void add_bulk(const char *prefix, int n)
+/* Adds n learners PREFIX00.. created days_ago days ago (each bulk case picks its own with
+ * --cool-off-days, so learners another case left PENDING are not in its queue). */
+static void add_bulk(const char *prefix, int n, int days_ago)
 {
     char json[8192] = "[";
     for (int i = 0; i < n; i++) {
         size_t l = strlen(json);
-        snprintf(json + l, sizeof json - l, "%s{\"username\": \"%s%02d\", \"days_ago\": 10}", i ? ", " : "", prefix, i);
+        snprintf(json + l, sizeof json - l, "%s{\"username\": \"%s%02d\", \"days_ago\": %d}", i ? ", " : "", prefix, i,
+                 days_ago);
     }
     strcat(json, "]");
     add_learners("%s", json);
@@ -412,6 +414,36 @@ static void case_kill_supervisor_in_step(void)
     free(conf);
 }
 
+/* kill -9 of `retire --all -j 4` while four learners are in a step: each worker finishes its
+ * step, records ERRORED with the reason and its own audit end line; the rest stay PENDING. */
+static void case_kill_retire_all(void)
+{
+    char audit[1024], *conf;
+    row *r = case_begin("kill -9 retire --all -j 4", STEP(SLOW), audit, sizeof audit, &conf);
+    add_bulk("fm_ka", 8, 6);
+    const char *args[] = {"--config", conf, "retire", "--all", "-j", "4", "--cool-off-days", "5", NULL};
+    pid_t p = spawn("kill_all", args);
+    wait_state("fm_ka03", "RETIRING_SLOW", 10);
+    wait_state("fm_ka00", "RETIRING_SLOW", 10);
+    kill(p, SIGKILL);
+    reap(p, 5);
+    wait_gone(conf, 15);
+    int errored = 0;
+    for (int i = 0; i < 8; i++) {
+        char u[32], *st;
+        snprintf(u, sizeof u, "fm_ka%02d", i);
+        learner(u, &st, NULL);
+        int was_running = !strcmp(st, "ERRORED");
+        errored += was_running;
+        check_learner(r, u, was_running ? "ERRORED" : "PENDING", was_running ? "was lost after RETIRING_SLOW" : NULL);
+        free(st);
+    }
+    r->extra_ok = errored >= 1 && errored <= 4; /* the learners in flight at the kill */
+    snprintf(r->note, sizeof r->note, "%d in flight recorded ERRORED by their workers, %d untouched", errored, 8 - errored);
+    finish_row(r, conf, audit, errored, audit_count(NULL, audit, "end", "errored"));
+    free(conf);
+}
+
 /* kill -9 of the supervisor while a step hangs: the worker's watchdog stops it at
  * step_timeout_seconds and records ERRORED itself. */
 static void case_kill_supervisor_hang(void)
@@ -653,8 +685,8 @@ static void case_retire_all_crash(void)
     row *r = case_begin("retire --all -j 8, crashing driver", STEP(CRASH), audit, sizeof audit, &conf);
     /* the queue is every PENDING learner of the sim: only this case's 30 learners are PENDING
      * with a cool-off passed (the others were created today) */
-    add_bulk("fm_all", 30);
-    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "8", "--cool-off-days", "5", NULL};
+    add_bulk("fm_all", 30, 10);
+    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "8", "--cool-off-days", "7", NULL};
     int st = run("all_crash", args);
     int errored = 0, pending = 0;
     for (int i = 0; i < 30; i++) {
@@ -691,8 +723,8 @@ static void case_retire_all_leak(void)
 {
     char audit[1024], *conf;
     row *r = case_begin("retire --all -j 2, leaking driver", STEP(LEAK), audit, sizeof audit, &conf);
-    add_bulk("fm_leak", 16);
-    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "2", "--cool-off-days", "5",
+    add_bulk("fm_leak", 16, 10);
+    const char *args[] = {"--config", conf, "--json", "retire", "--all", "-j", "2", "--cool-off-days", "7",
                           "--worker-max-rss-mib", "150", NULL};
     int st = run("all_leak", args);
     for (int i = 0; i < 16; i++) {
@@ -820,6 +852,7 @@ int main(void)
     case_kill_supervisor_in_step();
     case_kill_supervisor_hang();
     case_kill_supervisor_in_patch();
+    case_kill_retire_all();
     case_kill_worker_in_step();
     case_kill_worker_in_patch();
     case_cancel_during_retry();
