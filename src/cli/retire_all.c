@@ -400,7 +400,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
              * this host holds is left to it */
             int refused = 0;
             const char *why = NULL;
-            char whybuf[1024];
+            char whybuf[2800];
             if (job_has_control_chars(names[next])) {
                 refused = CLI_EXIT_BAD_LEARNER;
                 why = "bad learner record: the queue's original_username contains a control character; not retired";

@@ -607,11 +607,10 @@ static void synth_error_log(job *j, const char *text)
 }
 
 /* The worker died outside a driver call (e.g. during a step's start-state PATCH): re-read the
- * learner and say truly where it is; a learner left in a working state is recorded ERRORED with
- * the reason, since no one else will. */
+ * learner and say truly where it is; a learner this job touched is recorded ERRORED with the
+ * reason, since no one else will (never for a dry run or a non-pipeline rerun). */
 static void conclude_outside_step(job *j, const char *why)
 {
-    const cfg *c = j->ctx->config;
     strbuf msg = STRBUF_INIT;
     sb_addf(&msg, "the worker retiring %s %s outside a driver call", j->username, why);
     if (j->last_ended) sb_addf(&msg, " after %s", j->last_ended);
@@ -630,14 +629,16 @@ static void conclude_outside_step(job *j, const char *why)
         /* a PATCH the worker sent just before it died may still land: once the learner was touched,
          * ERRORED is recorded now (a later state change to an earlier state is then refused) */
         int touched = j->steps_run > 0 || j->start_pending || (now && j->job_state && strcmp(now, j->job_state));
-        int state_kept = j->spec.action == JOB_RERUN && !j->spec.bracket_start;
-        if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action != JOB_RERUN) {
+        /* a dry run and a non-pipeline rerun never change the learner's state */
+        int state_kept = (j->spec.action == JOB_RERUN && !j->spec.bracket_start) || j->spec.action == JOB_PLAN ||
+                         j->spec.dry_run;
+        if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action == JOB_RETIRE && !j->spec.dry_run && touched) {
             sb_addf(&msg, "; the learner is %s at the LMS", now);
             set_str(&final_copy, now);
             final = final_copy;
             status = 0;
             outcome = "complete";
-        } else if (now && !state_kept && (touched || plan_is_working_state(now, c->steps, c->n_steps))) {
+        } else if (now && !state_kept && touched) {
             sb_addf(&msg, ", leaving the learner in %s%s", now,
                     j->start_pending ? " (the PATCH that starts the next step may have been in flight)" : "");
             lms_error pe;
