@@ -317,14 +317,17 @@ static job_proc *pool_take(job_ctx *ctx, const job_spec *spec)
 /* Resident memory of a process in bytes (from /proc/PID/statm), or -1. */
 static long long proc_rss(pid_t pid)
 {
-    char path[64];
+    char path[64], buf[128];
     snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
     long long size = 0, resident = -1;
-    if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
-    fclose(f);
-    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+    if (sscanf(buf, "%lld %lld", &size, &resident) != 2) return -1;
+    return resident * sysconf(_SC_PAGESIZE);
 }
 
 /* Waits (polling) until p has exited or the monotonic time until; marks it reaped. */
@@ -341,14 +344,32 @@ static void reap_until(job_proc *p, double until)
     }
 }
 
-/* Ends an idle worker the gentle way: EOF on its command pipe (it frees its drivers and exits),
- * SIGKILL when it has not within a second. */
-static void proc_retire(job_ctx *ctx, job_proc *p)
+/* Ends a worker the gentle way without waiting for it: EOF on its command pipe (it frees its
+ * drivers and exits); it stays in the list of live workers, marked retiring, until
+ * reap_retiring (or pool_shutdown) collects it. */
+static void proc_retire(job_proc *p)
 {
     if (p->cmd_fd >= 0) close(p->cmd_fd);
-    p->cmd_fd = -1;
-    reap_until(p, job_now() + 1.0);
-    proc_destroy(ctx, p);
+    if (p->ev_fd >= 0) close(p->ev_fd);
+    p->cmd_fd = p->ev_fd = -1;
+    p->retiring = 1;
+}
+
+/* Collects retired workers that have exited (never blocks). */
+static void reap_retiring(job_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_procs;) {
+        job_proc *p = ctx->procs[i];
+        if (p->retiring && !p->reaped) {
+            pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
+            if (r == p->pid || (r < 0 && errno == ECHILD)) p->reaped = 1;
+        }
+        if (p->retiring && p->reaped) {
+            proc_destroy(ctx, p); /* removes it from ctx->procs: look at index i again */
+            continue;
+        }
+        i++;
+    }
 }
 
 /* Returns a worker whose job ended with its result to the pool (or ends it). A worker that has
@@ -363,7 +384,7 @@ static void pool_release(job_ctx *ctx, job_proc *p, int reusable)
     long long rss = ctx->recycle_rss ? proc_rss(p->pid) : -1;
     if ((ctx->recycle_learners && p->learners >= ctx->recycle_learners) || (ctx->recycle_rss && rss > ctx->recycle_rss)) {
         ctx->recycled++;
-        proc_retire(ctx, p);
+        proc_retire(p);
         return;
     }
     job_proc **n = realloc(ctx->idle, (ctx->n_idle + 1) * sizeof *n);
@@ -448,6 +469,7 @@ job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, 
     j->exit_status = -1;
     j->timeout_used = ctx->step_timeout;
     j->started = job_now();
+    reap_retiring(ctx);
     /* an idle reusable worker if there is one (it keeps its connection and drivers), else a
      * fresh one; a learner is handed to exactly one worker */
     job_proc *p = ctx->reuse ? pool_take(ctx, &j->spec) : NULL;

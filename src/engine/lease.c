@@ -17,6 +17,8 @@
 #include "engine/shard.h"
 #include "engine/strbuf.h"
 
+#define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
+
 struct lease {
     int fd;
     uint64_t key; /* FNV-1a-64 of the username */
@@ -83,13 +85,18 @@ static void read_holder(int fd, lease_holder *h)
 /* Opens (creating it and its directories) the lease file. fd or -1 with err. */
 static int open_lease_file(const char *path, char *err, size_t err_len)
 {
-    char failed[1024];
-    if (audit_make_parent_dirs(path, failed, sizeof failed) != 0) {
-        snprintf(err, err_len, "cannot create the lease directory %s: %s; create it (mode 0700) or set XDG_STATE_HOME",
-                 failed, strerror(errno));
-        return -1;
-    }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* first lease under this state directory: make the folders, then try again */
+        char failed[1024];
+        if (audit_make_parent_dirs(path, failed, sizeof failed) != 0) {
+            snprintf(err, err_len,
+                     "cannot create the lease directory %s: %s; create it (mode 0700) or set XDG_STATE_HOME", failed,
+                     strerror(errno));
+            return -1;
+        }
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
     if (fd < 0)
         snprintf(err, err_len, "cannot open the lease file %s: %s; fix its permissions or set XDG_STATE_HOME", path,
                  strerror(errno));
@@ -99,8 +106,8 @@ static int open_lease_file(const char *path, char *err, size_t err_len)
 /* Writes this process's holder line into the (locked) file. */
 static void write_holder(int fd, const char *command)
 {
-    char host[256] = "";
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    static char host[256];
+    if (!host[0] && gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -115,12 +122,16 @@ static void write_holder(int fd, const char *command)
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!text) return;
-    if (ftruncate(fd, 0) == 0) {
-        size_t len = strlen(text);
-        text[len] = '\n'; /* replaces the terminator: written with its length below */
-        ssize_t w = pwrite(fd, text, len + 1, 0);
-        (void)w; /* the holder text is informative only; the lock is what counts */
-    }
+    /* one fixed-size record, padded with spaces: rewriting it never changes the file's size
+     * (no truncation, no metadata update per learner) */
+    char rec[LEASE_RECORD];
+    size_t len = strlen(text);
+    if (len > sizeof rec - 1) len = sizeof rec - 1;
+    memset(rec, ' ', sizeof rec);
+    memcpy(rec, text, len);
+    rec[sizeof rec - 1] = '\n';
+    ssize_t w = pwrite(fd, rec, sizeof rec, 0);
+    (void)w; /* the holder text is informative only; the lock is what counts */
     free(text);
 }
 
@@ -170,12 +181,8 @@ void lease_release(lease *l)
         g_held[i] = g_held[--g_n_held];
         break;
     }
-    if (l->fd >= 0) {
-        if (ftruncate(l->fd, 0) != 0) {
-            /* only the holder text is left behind; the lock goes with the descriptor */
-        }
-        close(l->fd);
-    }
+    /* the holder text stays behind: only a held lock's text is ever read (lease_peek) */
+    if (l->fd >= 0) close(l->fd);
     free(l);
 }
 

@@ -9,7 +9,7 @@
  * where <state dir> is $XDG_STATE_HOME/retirectl (an absolute XDG_STATE_HOME), else
  * ~/.local/state/retirectl (lease_state_dir), and the hex digits are FNV-1a-64 of the
  * username as given (the file name carries no personal data). Directories are created 0700,
- * files 0600. The file holds one JSON line describing the holder:
+ * files 0600. The file holds one JSON line describing the holder (padded with spaces to 512 bytes):
  *
  *     {"pid":1234,"command":"retirectl retire","host":"ops-1","since":"2026-12-03T08:50:01Z","since_epoch":1796288...}
  *
