@@ -406,7 +406,8 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
                 why = "bad learner record: the queue's original_username contains a control character; not retired";
             } else {
                 lease_holder h;
-                int lr = lease_acquire(NULL, names[next], "retirectl retire --all", &slots[s].held, &h, err, sizeof err);
+                int lr = lease_acquire(NULL, cfg_string(ctx.config, "base_urls.lms"), names[next], "retirectl retire --all",
+                                       &slots[s].held, &h, err, sizeof err);
                 if (lr != 0) {
                     refused = lr > 0 ? CLI_EXIT_WORKING_STATE : CLI_EXIT_SETUP;
                     char who[640];

@@ -310,7 +310,7 @@ static int finish(worker *wk, const char *outcome, int status, const char *messa
 {
     if (!wk->job_emitted) flush_held(wk);
     /* the learner's lease goes with the supervisor's descriptor once this result is read */
-    lease_close_inherited(NULL);
+    lease_close_inherited(NULL, NULL);
     job_orphan_record(outcome, status, message, final_state);
     ev_emit_result(&wk->w, outcome, status, message, final_state);
     return status;
@@ -955,7 +955,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     /* the supervisor alone writes the audit log (an orphaned worker reopens it for its end line);
      * only this learner's lease stays held through the inherited descriptor */
     audit_close_inherited();
-    lease_close_inherited(spec->username);
+    lease_close_inherited(cfg_string(ctx->config, "base_urls.lms"), spec->username);
     job_orphan_arm(ctx, supervisor, &g_cancel);
     /* stdout belongs to the supervisor's event stream: a driver's printf goes to stderr */
     dup2(STDERR_FILENO, STDOUT_FILENO);

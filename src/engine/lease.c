@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,32 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
-#include "engine/shard.h"
 #include "engine/strbuf.h"
 
 #define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 
 struct lease {
     int fd;
-    uint64_t key; /* FNV-1a-64 of the username */
+    uint64_t key; /* lease_hash of the learner */
 };
+
+/* FNV-1a-64 of the LMS root URL (trailing slashes ignored), a 0x1f separator and the username:
+ * a learner is one username at one LMS, so two LMSes (or two simulators) never share a lease. */
+static uint64_t lease_hash(const char *lms, const char *username)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t n = lms ? strlen(lms) : 0;
+    while (n > 0 && lms[n - 1] == '/') n--;
+    for (size_t i = 0; i <= n; i++) {
+        h ^= i < n ? (unsigned char)lms[i] : 0x1fu;
+        h *= 0x100000001b3ULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)username; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
 
 /* Every lease this process holds (lease_close_inherited walks it in a forked child). */
 static lease **g_held;
@@ -44,8 +62,8 @@ char *lease_state_dir(char *err, size_t err_len)
     return sb_take(&sb);
 }
 
-/* "<dir>/leases/<hex>.lock" for username (malloc'd), or NULL with err. */
-static char *lease_path(const char *state_dir, const char *username, char *err, size_t err_len)
+/* "<dir>/leases/<hex>.lock" for the learner (malloc'd), or NULL with err. */
+static char *lease_path(const char *state_dir, const char *lms, const char *username, char *err, size_t err_len)
 {
     char *own = NULL;
     if (!state_dir) {
@@ -54,7 +72,7 @@ static char *lease_path(const char *state_dir, const char *username, char *err, 
         state_dir = own;
     }
     strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s/leases/%016llx.lock", state_dir, (unsigned long long)shard_hash(username));
+    sb_addf(&sb, "%s/leases/%016llx.lock", state_dir, (unsigned long long)lease_hash(lms, username));
     free(own);
     return sb_take(&sb);
 }
@@ -135,12 +153,12 @@ static void write_holder(int fd, const char *command)
     free(text);
 }
 
-int lease_acquire(const char *state_dir, const char *username, const char *command, lease **out,
+int lease_acquire(const char *state_dir, const char *lms, const char *username, const char *command, lease **out,
                   lease_holder *holder, char *err, size_t err_len)
 {
     *out = NULL;
     if (holder) memset(holder, 0, sizeof *holder);
-    char *path = lease_path(state_dir, username, err, err_len);
+    char *path = lease_path(state_dir, lms, username, err, err_len);
     if (!path) return -1;
     int fd = open_lease_file(path, err, err_len);
     free(path);
@@ -166,7 +184,7 @@ int lease_acquire(const char *state_dir, const char *username, const char *comma
     }
     g_held = n;
     l->fd = fd;
-    l->key = shard_hash(username);
+    l->key = lease_hash(lms, username);
     g_held[g_n_held++] = l;
     write_holder(fd, command);
     *out = l;
@@ -186,10 +204,11 @@ void lease_release(lease *l)
     free(l);
 }
 
-int lease_peek(const char *state_dir, const char *username, lease_holder *holder, char *err, size_t err_len)
+int lease_peek(const char *state_dir, const char *lms, const char *username, lease_holder *holder, char *err,
+               size_t err_len)
 {
     memset(holder, 0, sizeof *holder);
-    char *path = lease_path(state_dir, username, err, err_len);
+    char *path = lease_path(state_dir, lms, username, err, err_len);
     if (!path) return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -221,9 +240,9 @@ void lease_describe(const lease_holder *h, char *buf, size_t len)
              h->host[0] ? h->host : "?", h->since[0] ? h->since : "an unknown time");
 }
 
-void lease_close_inherited(const char *keep_username)
+void lease_close_inherited(const char *lms, const char *keep_username)
 {
-    uint64_t keep = keep_username ? shard_hash(keep_username) : 0;
+    uint64_t keep = keep_username ? lease_hash(lms, keep_username) : 0;
     for (size_t i = 0; i < g_n_held; i++) {
         if (keep_username && g_held[i]->key == keep) continue;
         if (g_held[i]->fd >= 0) close(g_held[i]->fd);

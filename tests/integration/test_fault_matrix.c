@@ -570,10 +570,12 @@ static void case_two_retires(void)
     /* until the first one holds the lease (a build without leases: 0.5 s, its PATCH still pending) */
     char state_dir[1100];
     snprintf(state_dir, sizeof state_dir, "%s/retirectl", STATE);
+    char lms[128];
+    snprintf(lms, sizeof lms, "%s/", SIM.base_url); /* as base_urls.lms in the config */
     double until = now_s() + 0.5;
     lease_holder h;
     char err[256];
-    while (now_s() < until && lease_peek(state_dir, "fm_two", &h, err, sizeof err) != 1) sleep_s(0.01);
+    while (now_s() < until && lease_peek(state_dir, lms, "fm_two", &h, err, sizeof err) != 1) sleep_s(0.01);
     sleep_s(0.2);
     int sb = run("two_b", args);
     int sa = reap(a, 30);

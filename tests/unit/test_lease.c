@@ -17,6 +17,8 @@
 
 #include "engine/lease.h"
 
+#define LMS "https://lms.example.invalid/"
+
 static char dir[256];
 
 static int setup(void **state)
@@ -34,7 +36,7 @@ static int child_try(const char *u)
         lease *l = NULL;
         lease_holder h;
         char err[256];
-        int rc = lease_acquire(dir, u, "child", &l, &h, err, sizeof err);
+        int rc = lease_acquire(dir, LMS, u, "child", &l, &h, err, sizeof err);
         _exit(rc == 0 ? 0 : rc == 1 ? 1 : 2);
     }
     int st = 0;
@@ -48,11 +50,11 @@ static void test_exclusive_and_holder(void **state)
     lease *l = NULL;
     lease_holder h;
     char err[256];
-    assert_int_equal(lease_acquire(dir, "jane", "retirectl retire", &l, &h, err, sizeof err), 0);
+    assert_int_equal(lease_acquire(dir, LMS, "jane", "retirectl retire", &l, &h, err, sizeof err), 0);
     assert_non_null(l);
     assert_int_equal(child_try("jane"), 1); /* another process is refused */
     assert_int_equal(child_try("bob"), 0);  /* another learner is free */
-    assert_int_equal(lease_peek(dir, "jane", &h, err, sizeof err), 1);
+    assert_int_equal(lease_peek(dir, LMS, "jane", &h, err, sizeof err), 1);
     assert_int_equal(h.pid, (long)getpid());
     assert_int_equal(h.alive, 1);
     assert_string_equal(h.command, "retirectl retire");
@@ -61,9 +63,9 @@ static void test_exclusive_and_holder(void **state)
     lease_describe(&h, text, sizeof text);
     assert_non_null(strstr(text, "(retirectl retire)"));
     lease_release(l);
-    assert_int_equal(lease_peek(dir, "jane", &h, err, sizeof err), 0);
+    assert_int_equal(lease_peek(dir, LMS, "jane", &h, err, sizeof err), 0);
     assert_int_equal(child_try("jane"), 0);
-    assert_int_equal(lease_peek(dir, "nobody-ever", &h, err, sizeof err), 0);
+    assert_int_equal(lease_peek(dir, LMS, "nobody-ever", &h, err, sizeof err), 0);
 }
 
 static void test_released_when_holder_killed(void **state)
@@ -75,7 +77,7 @@ static void test_released_when_holder_killed(void **state)
     if (p == 0) {
         lease *l = NULL;
         char err[256];
-        if (lease_acquire(dir, "kim", "holder", &l, NULL, err, sizeof err) != 0) _exit(2);
+        if (lease_acquire(dir, LMS, "kim", "holder", &l, NULL, err, sizeof err) != 0) _exit(2);
         ssize_t w = write(ready[1], "x", 1);
         (void)w;
         for (;;) pause();
@@ -84,11 +86,11 @@ static void test_released_when_holder_killed(void **state)
     assert_int_equal(read(ready[0], &c, 1), 1);
     lease_holder h;
     char err[256];
-    assert_int_equal(lease_peek(dir, "kim", &h, err, sizeof err), 1);
+    assert_int_equal(lease_peek(dir, LMS, "kim", &h, err, sizeof err), 1);
     assert_int_equal(h.pid, (long)p);
     kill(p, SIGKILL);
     waitpid(p, NULL, 0);
-    assert_int_equal(lease_peek(dir, "kim", &h, err, sizeof err), 0); /* no stale lease */
+    assert_int_equal(lease_peek(dir, LMS, "kim", &h, err, sizeof err), 0); /* no stale lease */
     close(ready[0]);
     close(ready[1]);
 }
@@ -98,14 +100,14 @@ static void test_child_closes_inherited(void **state)
     (void)state;
     lease *a = NULL, *b = NULL;
     char err[256];
-    assert_int_equal(lease_acquire(dir, "ann", "x", &a, NULL, err, sizeof err), 0);
-    assert_int_equal(lease_acquire(dir, "ben", "x", &b, NULL, err, sizeof err), 0);
+    assert_int_equal(lease_acquire(dir, LMS, "ann", "x", &a, NULL, err, sizeof err), 0);
+    assert_int_equal(lease_acquire(dir, LMS, "ben", "x", &b, NULL, err, sizeof err), 0);
     int go[2], done[2];
     assert_int_equal(pipe(go), 0);
     assert_int_equal(pipe(done), 0);
     pid_t p = fork();
     if (p == 0) {
-        lease_close_inherited("ann"); /* a worker for ann keeps only ann's */
+        lease_close_inherited(LMS, "ann"); /* a worker for ann keeps only ann's */
         ssize_t w = write(done[1], "x", 1);
         char c;
         w = read(go[0], &c, 1);
@@ -117,11 +119,25 @@ static void test_child_closes_inherited(void **state)
     lease_release(a);
     lease_release(b);
     lease_holder h;
-    assert_int_equal(lease_peek(dir, "ann", &h, err, sizeof err), 1); /* still held by the child */
-    assert_int_equal(lease_peek(dir, "ben", &h, err, sizeof err), 0); /* closed in the child */
+    assert_int_equal(lease_peek(dir, LMS, "ann", &h, err, sizeof err), 1); /* still held by the child */
+    assert_int_equal(lease_peek(dir, LMS, "ben", &h, err, sizeof err), 0); /* closed in the child */
     assert_int_equal(write(go[1], "x", 1), 1);
     waitpid(p, NULL, 0);
-    assert_int_equal(lease_peek(dir, "ann", &h, err, sizeof err), 0);
+    assert_int_equal(lease_peek(dir, LMS, "ann", &h, err, sizeof err), 0);
+}
+
+static void test_one_learner_per_lms(void **state)
+{
+    (void)state;
+    lease *l = NULL, *m = NULL;
+    char err[256];
+    assert_int_equal(lease_acquire(dir, LMS, "sam", "x", &l, NULL, err, sizeof err), 0);
+    /* the same LMS written without its trailing slash is the same learner */
+    assert_int_equal(lease_acquire(dir, "https://lms.example.invalid", "sam", "x", &m, NULL, err, sizeof err), 1);
+    /* the same username at another LMS is another learner */
+    assert_int_equal(lease_acquire(dir, "https://other.example.invalid/", "sam", "x", &m, NULL, err, sizeof err), 0);
+    lease_release(m);
+    lease_release(l);
 }
 
 static void test_state_dir(void **state)
@@ -190,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_exclusive_and_holder),
         cmocka_unit_test(test_released_when_holder_killed),
         cmocka_unit_test(test_child_closes_inherited),
+        cmocka_unit_test(test_one_learner_per_lms),
         cmocka_unit_test(test_state_dir),
         cmocka_unit_test(test_fresh_working_state),
     };
