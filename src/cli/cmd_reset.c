@@ -305,7 +305,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         lease *held = NULL;
         lease_holder h;
         char why[1024] = "";
-        int lr = lease_acquire(NULL, username, "retirectl reset", &held, &h, why, sizeof why);
+        int lr = lease_acquire(NULL, cfg_string(config, "base_urls.lms"), username, "retirectl reset", &held, &h, why, sizeof why);
         double age = 0;
         if (lr > 0) {
             char who[640];

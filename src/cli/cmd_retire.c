@@ -33,6 +33,8 @@ static void usage(FILE *out)
           "\n"
           "Output: one line per step on stdout; the upstream log lines on stderr, prefixed\n"
           "'Learner Retirement: '. Ctrl-C lets the step in flight finish, then stops.\n"
+          "One job per learner: while another retirectl on this host works on the learner, nothing is\n"
+          "done and the exit status is 253, naming its pid, command, host and start time.\n"
           "Exit status: 0 done, 255 setup failed, 254 learner in an end state, 253 in a working state,\n"
           "252 error while retiring (learner ERRORED), 251 learner not found or bad record,\n"
           "250 unknown state, 249 bad or missing config, 130 cancelled.\n",

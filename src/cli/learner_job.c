@@ -179,7 +179,7 @@ int cli_take_lease(const cfg *config, const char *username, const char *command,
 {
     char err[1024] = "";
     lease_holder h;
-    int rc = lease_acquire(NULL, username, command, out, &h, err, sizeof err);
+    int rc = lease_acquire(NULL, cfg_string(config, "base_urls.lms"), username, command, out, &h, err, sizeof err);
     if (rc < 0) {
         cli_error(config, "%s; nothing was done for %s", err, username);
         return CLI_EXIT_SETUP;

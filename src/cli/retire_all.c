@@ -401,13 +401,14 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
              * this host holds is left to it */
             int refused = 0;
             const char *why = NULL;
-            char whybuf[1024];
+            char whybuf[2800];
             if (job_has_control_chars(names[next])) {
                 refused = CLI_EXIT_BAD_LEARNER;
                 why = "bad learner record: the queue's original_username contains a control character; not retired";
             } else {
                 lease_holder h;
-                int lr = lease_acquire(NULL, names[next], "retirectl retire --all", &slots[s].held, &h, err, sizeof err);
+                int lr = lease_acquire(NULL, cfg_string(ctx.config, "base_urls.lms"), names[next], "retirectl retire --all",
+                                       &slots[s].held, &h, err, sizeof err);
                 if (lr != 0) {
                     refused = lr > 0 ? CLI_EXIT_WORKING_STATE : CLI_EXIT_SETUP;
                     char who[640];

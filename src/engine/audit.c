@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -127,8 +128,9 @@ int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len)
 }
 
 /* A log whose last line was cut (a crash or a full disk mid-write) would glue the next record to
- * it: truncate the file back to just after its last newline. 0, or -1 with err. */
-static int repair_tail(int fd, const char *path, char *err, size_t err_len)
+ * it: truncate the file back to just after its last newline. 0, or -1 with err. Called with the
+ * file locked (repair_tail). */
+static int repair_tail_locked(int fd, const char *path, char *err, size_t err_len)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size == 0) return 0;
@@ -154,6 +156,16 @@ static int repair_tail(int fd, const char *path, char *err, size_t err_len)
         return -1;
     }
     return 0;
+}
+
+/* repair_tail_locked under the file's lock (writers take it for each line). */
+static int repair_tail(int fd, const char *path, char *err, size_t err_len)
+{
+    while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    int rc = repair_tail_locked(fd, path, err, err_len);
+    flock(fd, LOCK_UN);
+    return rc;
 }
 
 int audit_open_path(const char *path, const char *operator_name, audit_log **out, char *err,
@@ -337,6 +349,10 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     free(text);
     const char *p = sb_str(&line);
     size_t left = line.len;
+    /* other retirectl processes append to the same log: the lock makes "the line I began" and
+     * "the size before it" exact, and keeps a repair (repair_tail) from cutting a line mid-write */
+    while (flock(a->fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
     struct stat before;
     int sized = fstat(a->fd, &before) == 0;
     while (left) {
@@ -344,12 +360,9 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
         if (w < 0) {
             if (errno == EINTR) continue;
             int werr = errno;
-            /* a line is whole or absent: cut a partial write back off (unless another process
-             * appended meanwhile, then the repair on the next open does it) */
-            struct stat after;
-            if (sized && left < line.len && fstat(a->fd, &after) == 0 &&
-                after.st_size == before.st_size + (off_t)(line.len - left) && ftruncate(a->fd, before.st_size) != 0)
-                werr = errno;
+            /* a line is whole or absent: cut a partial write back off */
+            if (sized && left < line.len && ftruncate(a->fd, before.st_size) != 0) werr = errno;
+            flock(a->fd, LOCK_UN);
             snprintf(err, err_len, "cannot write the audit log %s: %s; free space or fix the file, then retry",
                      a->path, strerror(werr));
             sb_free(&line);
@@ -358,6 +371,7 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
         p += w;
         left -= (size_t)w;
     }
+    flock(a->fd, LOCK_UN);
     sb_free(&line);
     a->dirty = 1;
     if (strcmp(phase, "item") == 0 && mono_now() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;

@@ -7,8 +7,10 @@
  *
  * File: config key `audit_log` if set, else $XDG_STATE_HOME/retirectl/audit.jsonl, else
  * ~/.local/state/retirectl/audit.jsonl. Missing directories are created mode 0700; the file
- * is created mode 0600, opened O_WRONLY|O_APPEND, every line is one write(2) followed by
- * fsync(2). An existing file that is group/world-accessible is refused (names the path and
+ * is created mode 0600, opened O_RDWR|O_APPEND, every line is one write(2) (under an flock(2)
+ * of the file, as other retirectl processes append too) followed by fsync(2). A line is whole or
+ * absent: a short write (full disk) is truncated back off, and a file whose last line was cut is
+ * truncated back to its last newline when opened. An existing file that is group/world-accessible is refused (names the path and
  * says `chmod 600`).
  *
  * Line fields (absent when unknown/empty):

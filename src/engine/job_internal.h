@@ -22,6 +22,7 @@ typedef struct job_proc {
     int reaped;
     int wait_status;
     int learners; /* learners handed to it so far */
+    int retiring; /* recycled: told to exit, not yet reaped (job_supervisor.c reap_retiring) */
 } job_proc;
 
 struct job_ctx {

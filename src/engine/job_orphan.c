@@ -161,12 +161,13 @@ void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile int *cancel_flag)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_orphan_signal;
+    sa.sa_flags = SA_RESTART; /* a driver's blocking read or write is not cut short by it */
     sigemptyset(&sa.sa_mask);
     sigaction(ORPHAN_SIGNAL, &sa, NULL);
     if (g_wake[0] >= 0) {
         pthread_attr_t at;
         pthread_attr_init(&at);
-        pthread_attr_setstacksize(&at, 1024 * 1024);
+        pthread_attr_setstacksize(&at, 4 * 1024 * 1024); /* TLS and HTTP in take_over (more under ASan) */
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         sigset_t all, old;
         sigfillset(&all);

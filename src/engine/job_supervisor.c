@@ -318,23 +318,22 @@ static job_proc *pool_take(job_ctx *ctx, const job_spec *spec)
 /* Resident memory of a process in bytes (from /proc/PID/statm), or -1. */
 static long long proc_rss(pid_t pid)
 {
-    char path[64];
+    char path[64], buf[128];
     snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
     long long size = 0, resident = -1;
-    if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
-    fclose(f);
-    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+    if (sscanf(buf, "%lld %lld", &size, &resident) != 2) return -1;
+    return resident * sysconf(_SC_PAGESIZE);
 }
 
-/* Ends an idle worker the gentle way: EOF on its command pipe (it frees its drivers and exits),
- * SIGKILL when it has not within a second. */
-static void proc_retire(job_ctx *ctx, job_proc *p)
+/* Waits (polling) until p has exited or the monotonic time until; marks it reaped. */
+static void reap_until(job_proc *p, double until)
 {
-    if (p->cmd_fd >= 0) close(p->cmd_fd);
-    p->cmd_fd = -1;
-    double until = job_now() + 1.0;
     while (!p->reaped && job_now() < until) {
         pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
         if (r == p->pid || (r < 0 && errno != EINTR)) {
@@ -344,7 +343,34 @@ static void proc_retire(job_ctx *ctx, job_proc *p)
         struct timespec ts = {0, 1000000L};
         nanosleep(&ts, NULL);
     }
-    proc_destroy(ctx, p);
+}
+
+/* Ends a worker the gentle way without waiting for it: EOF on its command pipe (it frees its
+ * drivers and exits); it stays in the list of live workers, marked retiring, until
+ * reap_retiring (or pool_shutdown) collects it. */
+static void proc_retire(job_proc *p)
+{
+    if (p->cmd_fd >= 0) close(p->cmd_fd);
+    if (p->ev_fd >= 0) close(p->ev_fd);
+    p->cmd_fd = p->ev_fd = -1;
+    p->retiring = 1;
+}
+
+/* Collects retired workers that have exited (never blocks). */
+static void reap_retiring(job_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_procs;) {
+        job_proc *p = ctx->procs[i];
+        if (p->retiring && !p->reaped) {
+            pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
+            if (r == p->pid || (r < 0 && errno == ECHILD)) p->reaped = 1;
+        }
+        if (p->retiring && p->reaped) {
+            proc_destroy(ctx, p); /* removes it from ctx->procs: look at index i again */
+            continue;
+        }
+        i++;
+    }
 }
 
 /* Returns a worker whose job ended with its result to the pool (or ends it). A worker that has
@@ -359,7 +385,7 @@ static void pool_release(job_ctx *ctx, job_proc *p, int reusable)
     long long rss = ctx->recycle_rss ? proc_rss(p->pid) : -1;
     if ((ctx->recycle_learners && p->learners >= ctx->recycle_learners) || (ctx->recycle_rss && rss > ctx->recycle_rss)) {
         ctx->recycled++;
-        proc_retire(ctx, p);
+        proc_retire(p);
         return;
     }
     job_proc **n = realloc(ctx->idle, (ctx->n_idle + 1) * sizeof *n);
@@ -385,15 +411,7 @@ static void pool_shutdown(job_ctx *ctx)
     double until = job_now() + 2.0;
     while (ctx->n_procs) {
         job_proc *p = ctx->procs[ctx->n_procs - 1];
-        while (!p->reaped && job_now() < until) {
-            pid_t r = waitpid(p->pid, &p->wait_status, WNOHANG);
-            if (r == p->pid || (r < 0 && errno != EINTR)) {
-                p->reaped = 1;
-                break;
-            }
-            struct timespec ts = {0, 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        reap_until(p, until);
         proc_destroy(ctx, p);
     }
     free(ctx->procs);
@@ -452,6 +470,7 @@ job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, 
     j->exit_status = -1;
     j->timeout_used = ctx->step_timeout;
     j->started = job_now();
+    reap_retiring(ctx);
     /* an idle reusable worker if there is one (it keeps its connection and drivers), else a
      * fresh one; a learner is handed to exactly one worker */
     job_proc *p = ctx->reuse ? pool_take(ctx, &j->spec) : NULL;
@@ -613,11 +632,10 @@ static void synth_error_log(job *j, const char *text)
 }
 
 /* The worker died outside a driver call (e.g. during a step's start-state PATCH): re-read the
- * learner and say truly where it is; a learner left in a working state is recorded ERRORED with
- * the reason, since no one else will. */
+ * learner and say truly where it is; a learner this job touched is recorded ERRORED with the
+ * reason, since no one else will (never for a dry run or a non-pipeline rerun). */
 static void conclude_outside_step(job *j, const char *why)
 {
-    const cfg *c = j->ctx->config;
     strbuf msg = STRBUF_INIT;
     sb_addf(&msg, "the worker retiring %s %s outside a driver call", j->username, why);
     if (j->last_ended) sb_addf(&msg, " after %s", j->last_ended);
@@ -636,14 +654,16 @@ static void conclude_outside_step(job *j, const char *why)
         /* a PATCH the worker sent just before it died may still land: once the learner was touched,
          * ERRORED is recorded now (a later state change to an earlier state is then refused) */
         int touched = j->steps_run > 0 || j->start_pending || (now && j->job_state && strcmp(now, j->job_state));
-        int state_kept = j->spec.action == JOB_RERUN && !j->spec.bracket_start;
-        if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action != JOB_RERUN) {
+        /* a dry run and a non-pipeline rerun never change the learner's state */
+        int state_kept = (j->spec.action == JOB_RERUN && !j->spec.bracket_start) || j->spec.action == JOB_PLAN ||
+                         j->spec.dry_run;
+        if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action == JOB_RETIRE && !j->spec.dry_run && touched) {
             sb_addf(&msg, "; the learner is %s at the LMS", now);
             set_str(&final_copy, now);
             final = final_copy;
             status = 0;
             outcome = "complete";
-        } else if (now && !state_kept && (touched || plan_is_working_state(now, c->steps, c->n_steps))) {
+        } else if (now && !state_kept && touched) {
             sb_addf(&msg, ", leaving the learner in %s%s", now,
                     j->start_pending ? " (the PATCH that starts the next step may have been in flight)" : "");
             lms_error pe;

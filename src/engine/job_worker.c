@@ -341,7 +341,7 @@ static int finish(worker *wk, const char *outcome, int status, const char *messa
 {
     if (!wk->job_emitted) flush_held(wk);
     /* the learner's lease goes with the supervisor's descriptor once this result is read */
-    lease_close_inherited(NULL);
+    lease_close_inherited(NULL, NULL);
     job_orphan_record(outcome, status, message, final_state);
     ev_emit_result(&wk->w, outcome, status, message, final_state);
     return status;
@@ -687,6 +687,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         if (rc) return rc;
     }
     const char *start_state = NULL, *last_state = state;
+    const char *last_ran = NULL; /* start state of the last step this job completed */
     for (size_t i = 0; i < c->n_steps; i++) {
         const cfg_step *st = &c->steps[i];
         start_state = st->start_state;
@@ -695,6 +696,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
             emit_step(wk, (int)i, st, "skipped", -1, NULL);
             continue;
         }
+        if (g_cancel && job_orphaned() && last_ran) return stop_orphaned(wk, last_ran, last_state);
         if (g_cancel) {
             char msg[1024];
             snprintf(msg, sizeof msg, "Retirement of %s cancelled %s before state %s; the learner stays in %s", u,
@@ -756,6 +758,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
             return rc;
         }
         last_state = st->end_state;
+        last_ran = st->start_state;
         emit_step(wk, (int)i, st, "done", ms, sb_str(&end_msg));
         sb_free(&end_msg);
         ev_emit_log(&wk->w, "info", "Progressing to state %s", st->end_state);
@@ -1018,7 +1021,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     /* the supervisor alone writes the audit log (an orphaned worker reopens it for its end line);
      * only this learner's lease stays held through the inherited descriptor */
     audit_close_inherited();
-    lease_close_inherited(spec->username);
+    lease_close_inherited(cfg_string(ctx->config, "base_urls.lms"), spec->username);
     job_orphan_arm(ctx, supervisor, &g_cancel);
     /* stdout belongs to the supervisor's event stream: a driver's printf goes to stderr */
     dup2(STDERR_FILENO, STDOUT_FILENO);

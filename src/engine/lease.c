@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,32 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
-#include "engine/shard.h"
 #include "engine/strbuf.h"
+
+#define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 
 struct lease {
     int fd;
-    uint64_t key; /* FNV-1a-64 of the username */
+    uint64_t key; /* lease_hash of the learner */
 };
+
+/* FNV-1a-64 of the LMS root URL (trailing slashes ignored), a 0x1f separator and the username:
+ * a learner is one username at one LMS, so two LMSes (or two simulators) never share a lease. */
+static uint64_t lease_hash(const char *lms, const char *username)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t n = lms ? strlen(lms) : 0;
+    while (n > 0 && lms[n - 1] == '/') n--;
+    for (size_t i = 0; i <= n; i++) {
+        h ^= i < n ? (unsigned char)lms[i] : 0x1fu;
+        h *= 0x100000001b3ULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)username; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
 
 /* Every lease this process holds (lease_close_inherited walks it in a forked child). */
 static lease **g_held;
@@ -42,8 +62,8 @@ char *lease_state_dir(char *err, size_t err_len)
     return sb_take(&sb);
 }
 
-/* "<dir>/leases/<hex>.lock" for username (malloc'd), or NULL with err. */
-static char *lease_path(const char *state_dir, const char *username, char *err, size_t err_len)
+/* "<dir>/leases/<hex>.lock" for the learner (malloc'd), or NULL with err. */
+static char *lease_path(const char *state_dir, const char *lms, const char *username, char *err, size_t err_len)
 {
     char *own = NULL;
     if (!state_dir) {
@@ -52,7 +72,7 @@ static char *lease_path(const char *state_dir, const char *username, char *err, 
         state_dir = own;
     }
     strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s/leases/%016llx.lock", state_dir, (unsigned long long)shard_hash(username));
+    sb_addf(&sb, "%s/leases/%016llx.lock", state_dir, (unsigned long long)lease_hash(lms, username));
     free(own);
     return sb_take(&sb);
 }
@@ -83,13 +103,18 @@ static void read_holder(int fd, lease_holder *h)
 /* Opens (creating it and its directories) the lease file. fd or -1 with err. */
 static int open_lease_file(const char *path, char *err, size_t err_len)
 {
-    char failed[1024];
-    if (audit_make_parent_dirs(path, failed, sizeof failed) != 0) {
-        snprintf(err, err_len, "cannot create the lease directory %s: %s; create it (mode 0700) or set XDG_STATE_HOME",
-                 failed, strerror(errno));
-        return -1;
-    }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* first lease under this state directory: make the folders, then try again */
+        char failed[1024];
+        if (audit_make_parent_dirs(path, failed, sizeof failed) != 0) {
+            snprintf(err, err_len,
+                     "cannot create the lease directory %s: %s; create it (mode 0700) or set XDG_STATE_HOME", failed,
+                     strerror(errno));
+            return -1;
+        }
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
     if (fd < 0)
         snprintf(err, err_len, "cannot open the lease file %s: %s; fix its permissions or set XDG_STATE_HOME", path,
                  strerror(errno));
@@ -99,8 +124,8 @@ static int open_lease_file(const char *path, char *err, size_t err_len)
 /* Writes this process's holder line into the (locked) file. */
 static void write_holder(int fd, const char *command)
 {
-    char host[256] = "";
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    static char host[256];
+    if (!host[0] && gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -115,21 +140,25 @@ static void write_holder(int fd, const char *command)
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!text) return;
-    if (ftruncate(fd, 0) == 0) {
-        size_t len = strlen(text);
-        text[len] = '\n'; /* replaces the terminator: written with its length below */
-        ssize_t w = pwrite(fd, text, len + 1, 0);
-        (void)w; /* the holder text is informative only; the lock is what counts */
-    }
+    /* one fixed-size record, padded with spaces: rewriting it never changes the file's size
+     * (no truncation, no metadata update per learner) */
+    char rec[LEASE_RECORD];
+    size_t len = strlen(text);
+    if (len > sizeof rec - 1) len = sizeof rec - 1;
+    memset(rec, ' ', sizeof rec);
+    memcpy(rec, text, len);
+    rec[sizeof rec - 1] = '\n';
+    ssize_t w = pwrite(fd, rec, sizeof rec, 0);
+    (void)w; /* the holder text is informative only; the lock is what counts */
     free(text);
 }
 
-int lease_acquire(const char *state_dir, const char *username, const char *command, lease **out,
+int lease_acquire(const char *state_dir, const char *lms, const char *username, const char *command, lease **out,
                   lease_holder *holder, char *err, size_t err_len)
 {
     *out = NULL;
     if (holder) memset(holder, 0, sizeof *holder);
-    char *path = lease_path(state_dir, username, err, err_len);
+    char *path = lease_path(state_dir, lms, username, err, err_len);
     if (!path) return -1;
     int fd = open_lease_file(path, err, err_len);
     free(path);
@@ -155,7 +184,7 @@ int lease_acquire(const char *state_dir, const char *username, const char *comma
     }
     g_held = n;
     l->fd = fd;
-    l->key = shard_hash(username);
+    l->key = lease_hash(lms, username);
     g_held[g_n_held++] = l;
     write_holder(fd, command);
     *out = l;
@@ -170,19 +199,16 @@ void lease_release(lease *l)
         g_held[i] = g_held[--g_n_held];
         break;
     }
-    if (l->fd >= 0) {
-        if (ftruncate(l->fd, 0) != 0) {
-            /* only the holder text is left behind; the lock goes with the descriptor */
-        }
-        close(l->fd);
-    }
+    /* the holder text stays behind: only a held lock's text is ever read (lease_peek) */
+    if (l->fd >= 0) close(l->fd);
     free(l);
 }
 
-int lease_peek(const char *state_dir, const char *username, lease_holder *holder, char *err, size_t err_len)
+int lease_peek(const char *state_dir, const char *lms, const char *username, lease_holder *holder, char *err,
+               size_t err_len)
 {
     memset(holder, 0, sizeof *holder);
-    char *path = lease_path(state_dir, username, err, err_len);
+    char *path = lease_path(state_dir, lms, username, err, err_len);
     if (!path) return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -214,9 +240,9 @@ void lease_describe(const lease_holder *h, char *buf, size_t len)
              h->host[0] ? h->host : "?", h->since[0] ? h->since : "an unknown time");
 }
 
-void lease_close_inherited(const char *keep_username)
+void lease_close_inherited(const char *lms, const char *keep_username)
 {
-    uint64_t keep = keep_username ? shard_hash(keep_username) : 0;
+    uint64_t keep = keep_username ? lease_hash(lms, keep_username) : 0;
     for (size_t i = 0; i < g_n_held; i++) {
         if (keep_username && g_held[i]->key == keep) continue;
         if (g_held[i]->fd >= 0) close(g_held[i]->fd);

@@ -7,9 +7,10 @@
  *     <state dir>/leases/<16 hex digits>.lock
  *
  * where <state dir> is $XDG_STATE_HOME/retirectl (an absolute XDG_STATE_HOME), else
- * ~/.local/state/retirectl (lease_state_dir), and the hex digits are FNV-1a-64 of the
- * username as given (the file name carries no personal data). Directories are created 0700,
- * files 0600. The file holds one JSON line describing the holder:
+ * ~/.local/state/retirectl (lease_state_dir), and the hex digits are FNV-1a-64 of the LMS root
+ * URL (base_urls.lms, trailing slashes ignored) and the username as given: a learner is one
+ * username at one LMS (the file name carries no personal data). Directories are created 0700,
+ * files 0600. The file holds one JSON line describing the holder (padded with spaces to 512 bytes):
  *
  *     {"pid":1234,"command":"retirectl retire","host":"ops-1","since":"2026-12-03T08:50:01Z","since_epoch":1796288...}
  *
@@ -51,26 +52,28 @@ typedef struct lease_holder {
  * NULL with err when neither XDG_STATE_HOME nor HOME is set. */
 char *lease_state_dir(char *err, size_t err_len);
 
-/* Takes the lease of username (state_dir NULL: lease_state_dir()). command names the holder
- * in refusals. Returns 0 with *out (release with lease_release); 1 when another process holds
+/* Takes the lease of username at the LMS lms (base_urls.lms; state_dir NULL: lease_state_dir()).
+ * command names the holder in refusals. Returns 0 with *out (release with lease_release); 1 when another process holds
  * it (*holder filled, when holder is non-NULL); -1 with err (the directory or file cannot be
  * made: the caller must not go on). Never blocks. */
-int lease_acquire(const char *state_dir, const char *username, const char *command, lease **out,
+int lease_acquire(const char *state_dir, const char *lms, const char *username, const char *command, lease **out,
                   lease_holder *holder, char *err, size_t err_len);
 
 /* Releases and frees (NULL is fine). */
 void lease_release(lease *l);
 
-/* Who holds username's lease: 1 held (*holder filled), 0 free, -1 error (err filled). */
-int lease_peek(const char *state_dir, const char *username, lease_holder *holder, char *err, size_t err_len);
+/* Who holds the lease of username at lms (for the console: "running elsewhere"): 1 held
+ * (*holder filled), 0 free, -1 error (err filled). Never blocks, never takes it. */
+int lease_peek(const char *state_dir, const char *lms, const char *username, lease_holder *holder, char *err,
+               size_t err_len);
 
 /* One sentence naming the holder for a refusal, e.g. "pid 1234 (retirectl retire) on host ops-1
  * since 2026-12-03T08:50:01Z". */
 void lease_describe(const lease_holder *h, char *buf, size_t len);
 
 /* In a forked child: closes every lease descriptor this process inherited except the one for
- * keep_username (NULL: closes them all). The child must not call lease_release on them. */
-void lease_close_inherited(const char *keep_username);
+ * keep_username at lms (NULL: closes them all). The child must not call lease_release on them. */
+void lease_close_inherited(const char *lms, const char *keep_username);
 
 /* The cross-host rule: 1 when the learner record's current state is a working state of c's
  * pipeline and its `modified` (ISO 8601, UTC) is less than c's step_timeout_seconds (default
