@@ -117,6 +117,7 @@ int cli_open(cli_ctx *ctx, const cli_globals *g, const char *explicit_config, un
         cli_close(ctx);
         return CLI_EXIT_BAD_CONFIG;
     }
+    cli_config_warnings(ctx->config);
     if ((need & CLI_NEED_VALIDATE) && cfg_validate(ctx->config, err, sizeof err) != 0) {
         cli_error(ctx->config, "%s", err);
         cli_close(ctx);
@@ -209,6 +210,11 @@ int cli_parse_long(const char *opt, const char *value, long *out)
     }
     *out = v;
     return 0;
+}
+
+void cli_config_warnings(const cfg *config)
+{
+    if (config && config->file_warning) fprintf(stderr, "retirectl: warning: %s\n", config->file_warning);
 }
 
 void cli_print_scrubbed(const cfg *config, const char *text)
