@@ -328,6 +328,29 @@ static void test_proxy_rule(void **state)
     free(dir);
 }
 
+/* D15: no core dumps in the supervisor and the workers unless --allow-core-dumps. */
+static void test_no_core_dumps(void **state)
+{
+    (void)state;
+    char *config = start_leaky("selfcheck", "[{\"username\":\"u1\",\"days_ago\":11},{\"username\":\"u2\",\"days_ago\":11}]");
+    cmd_result r;
+    retire(config, &r, "u1");
+    assert_int_equal(r.status, 0);
+    char *resp = responses("u1");
+    if (!strstr(resp, "core=0 dumpable=0")) fail_msg("the worker may dump core:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    const char *argv[] = {bin(), "--allow-core-dumps", "--config", config, "retire", "u2", NULL};
+    const char *envv[] = {"RETIRECTL_DRIVER_PATH=", NULL};
+    assert_int_equal(run_command(&r, argv, envv, NULL, 120), 0);
+    assert_int_equal(r.status, 0);
+    resp = responses("u2");
+    if (!strstr(resp, "dumpable=1")) fail_msg("--allow-core-dumps did not allow them:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    free(config);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -340,6 +363,7 @@ int main(void)
         cmocka_unit_test_teardown(test_status_masks_echoed_token, teardown),
         cmocka_unit_test_teardown(test_endless_answer_is_capped, teardown),
         cmocka_unit_test_teardown(test_proxy_rule, teardown),
+        cmocka_unit_test_teardown(test_no_core_dumps, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
