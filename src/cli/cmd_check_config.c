@@ -124,6 +124,10 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
     }
     int failures = 0;
     check_line(&out, c, 1, "config file loads", path);
+    if (c->file_warning) {
+        check_line(&out, c, 0, "config file permissions", c->file_warning);
+        failures++;
+    }
     if (cfg_validate(c, err, sizeof err) != 0) {
         check_line(&out, c, 0, "settings and pipeline", err);
         failures++;

@@ -198,6 +198,7 @@ int cmd_drivers(int argc, char **argv, const cli_globals *g)
                 config = NULL;
                 status = 1;
             }
+            cli_config_warnings(config);
         }
     }
 

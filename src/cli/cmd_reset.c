@@ -210,6 +210,7 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         free(path);
         return RESET_EXIT_BAD_CONFIG;
     }
+    cli_config_warnings(config);
 
     /* the audit log must be writable before anything is changed */
     audit_log *audit = NULL;

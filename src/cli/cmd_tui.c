@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "engine/config.h"
 #include "ui/keys.h"
 #include "ui/ui.h"
@@ -56,6 +57,7 @@ int cmd_tui(int argc, char **argv, const cli_globals *g)
         free(path);
         return 249;
     }
+    cli_config_warnings(c);
     if (cfg_validate(c, err, sizeof err) != 0) {
         fprintf(stderr, "retirectl: %s\n", err);
         cfg_free(c);

@@ -118,6 +118,7 @@ int cli_open(cli_ctx *ctx, const cli_globals *g, const char *explicit_config, un
         cli_close(ctx);
         return CLI_EXIT_BAD_CONFIG;
     }
+    cli_config_warnings(ctx->config);
     if ((need & CLI_NEED_VALIDATE) && cfg_validate(ctx->config, err, sizeof err) != 0) {
         cli_error(ctx->config, "%s", err);
         cli_close(ctx);
@@ -260,6 +261,11 @@ const char *cli_env_default(const char *given, const char *env)
     if (given) return given;
     const char *v = getenv(env);
     return v && *v ? v : NULL;
+}
+
+void cli_config_warnings(const cfg *config)
+{
+    if (config && config->file_warning) fprintf(stderr, "retirectl: warning: %s\n", config->file_warning);
 }
 
 void cli_print_scrubbed(const cfg *config, const char *text)

@@ -100,6 +100,8 @@ const char *cli_inert_tmp(const char *text);
 
 /* Writes `text` to stdout with secrets of config scrubbed and control characters made inert. */
 void cli_print_scrubbed(const cfg *config, const char *text);
+/* Prints the config's load-time warning (file readable by others) to stderr, if any. */
+void cli_config_warnings(const cfg *config);
 
 /* How job events are shown (the callback of job_run / job_start for the CLI commands). */
 typedef struct cli_event_printer {

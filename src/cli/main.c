@@ -1,4 +1,5 @@
 /* retirectl: parses global options and dispatches to the subcommand (one file per command). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "cli/cli.h"
 #include "engine/job.h"
 #include "engine/strbuf.h"
+#include "engine/coredump.h"
 
 /* Commands are weak so a build lacking one still links and says so clearly. */
 #pragma weak cmd_tui
@@ -72,6 +74,8 @@ void cli_usage(FILE *out)
             "  --theme NAME        console theme (default, light, mono)\n"
             "  --read-only         console without any action that changes state\n"
             "  --operator NAME     who is acting, for the audit log (default: login name)\n"
+            "  --allow-core-dumps  let a crash write a core file (debugging only: it would hold the\n"
+            "                      config's secrets and the LMS token)\n"
             "  --version           print the version\n"
             "  --help              this help; `retirectl COMMAND --help` for a command\n"
             "\n"
@@ -99,6 +103,7 @@ int main(int argc, char **argv)
     cli_globals g;
     memset(&g, 0, sizeof g);
     g.argv0 = argv[0];
+    int allow_core_dumps = 0;
     const char *nc = getenv("NO_COLOR");
     g.no_color = nc && *nc;
     int i = 1;
@@ -128,6 +133,8 @@ int main(int argc, char **argv)
             g.no_color = 1;
         } else if (strcmp(argv[i], "--read-only") == 0) {
             g.read_only = 1;
+        } else if (strcmp(argv[i], "--allow-core-dumps") == 0) {
+            allow_core_dumps = 1;
         } else if (strcmp(argv[i], "--username") == 0 || strcmp(argv[i], "--config_file") == 0 ||
                    strncmp(argv[i], "--username=", 11) == 0 || strncmp(argv[i], "--config_file=", 14) == 0) {
             break; /* upstream spelling `retirectl --username U --config_file F`: treated as retire */
@@ -136,6 +143,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+
+    /* secrets live in this process and in every worker forked from it: no core files */
+    if (!allow_core_dumps && coredump_disable() != 0)
+        fprintf(stderr, "retirectl: warning: could not disable core dumps: %s\n", strerror(errno));
 
     const char *name;
     char **cmd_argv;

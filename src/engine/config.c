@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/strbuf.h"
 
@@ -295,6 +296,36 @@ int cfg_load_string(const char *text, const char *name, cfg **out, char *err, si
     return load_text(c, text ? text : "", text ? strlen(text) : 0, out, err, err_len);
 }
 
+/* Permission rules for a config that holds (or names through ${NAME}) secrets, on the file that
+ * was read (docs/configuration.md, "File permissions"): writable by group or others is refused
+ * (whoever can write it can point base_urls.lms at their own host and receive the secrets);
+ * readable by others is refused with `environment: production` and otherwise kept in
+ * c->file_warning, which every command prints and check-config reports as FAIL. 0 or -1. */
+static int check_file_mode(cfg *c, const struct stat *st, char *err, size_t err_len)
+{
+    if (!c->n_secrets || !S_ISREG(st->st_mode)) return 0;
+    unsigned mode = (unsigned)st->st_mode & 07777;
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        cfg_set_err(err, err_len,
+                "%s holds secrets but is writable by %s (mode %04o): whoever can write it can send the secrets "
+                "to a host of their choosing; run: chmod 600 %s",
+                c->path, (st->st_mode & S_IWOTH) ? "others" : "its group", mode, c->path);
+        return -1;
+    }
+    if (st->st_mode & S_IROTH) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "%s holds secrets but is readable by every user of this machine (mode %04o); run: chmod o-r %s",
+                 c->path, mode, c->path);
+        if (c->environment && !strcmp(c->environment, "production")) {
+            cfg_set_err(err, err_len, "%s (refused because environment is production).", text);
+            return -1;
+        }
+        c->file_warning = cfg_xstrdup(text);
+    }
+    return 0;
+}
+
 int cfg_load(const char *path, cfg **out, char *err, size_t err_len)
 {
     *out = NULL;
@@ -308,6 +339,8 @@ int cfg_load(const char *path, cfg **out, char *err, size_t err_len)
                 strerror(errno));
         return -1;
     }
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0) memset(&st, 0, sizeof st);
     strbuf sb = STRBUF_INIT;
     char buf[8192];
     size_t n;
@@ -323,6 +356,11 @@ int cfg_load(const char *path, cfg **out, char *err, size_t err_len)
     cfg *c = cfg_alloc(path);
     int rc = load_text(c, sb_str(&sb), sb.len, out, err, err_len);
     sb_free(&sb);
+    if (rc == 0 && check_file_mode(*out, &st, err, err_len) != 0) {
+        cfg_free(*out);
+        *out = NULL;
+        rc = -1;
+    }
     return rc;
 }
 
@@ -340,6 +378,7 @@ void cfg_free(cfg *c)
     free(c->steps);
     free(c->http.ca_bundle);
     free(c->http.proxy);
+    free(c->file_warning);
     for (size_t i = 0; i < c->n_extra_services; i++) {
         free(c->extra_services[i].name);
         free(c->extra_services[i].base_url);

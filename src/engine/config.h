@@ -56,6 +56,8 @@ typedef struct cfg {
     double history_days;        /* `history_days:`, default 0 (no limit) */
     char *console_theme;        /* `console.theme`, or NULL */
     double console_refresh_seconds; /* `console.refresh_seconds`, default 10 */
+    char *file_warning;         /* set by cfg_load when the file is readable by others and holds secrets:
+                                   every command prints it, check-config reports it as FAIL (or NULL) */
     struct cfg_priv *priv;      /* line/column side table; private to config.c */
 } cfg;
 
@@ -63,7 +65,8 @@ typedef struct cfg {
  * $XDG_CONFIG_HOME/retirectl/config.yml (or ~/.config/...). Returns a malloc'd path or NULL. */
 char *cfg_default_path(void);
 
-/* Loads and parses a YAML file. On failure returns -1 and writes a sentence naming the file,
+/* Loads and parses a YAML file. A file that holds secrets and is writable by group or others (or
+ * readable by others with environment: production) is refused; see file_warning. On failure returns -1 and writes a sentence naming the file,
  * line, column and key into err. *out is owned by the caller (cfg_free). Expands ${NAME}
  * from the environment (an unset variable is an error naming it). Does not validate the
  * pipeline against drivers: see cfg_validate. */

@@ -384,6 +384,31 @@ int ep_parse_text(ep_list *list, const char *path, const char *text)
     return (int)(list->n_problems - before);
 }
 
+/* ep_check_file_safe's rules on a file's status (path names it in err). */
+static int stat_safe(const struct stat *st, const char *path, const char *what, char *err, size_t err_len)
+{
+    if (!S_ISREG(st->st_mode)) {
+        snprintf(err, err_len, "%s %s is not a regular file; point to the file itself", what, path);
+        return -1;
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, err_len,
+                 "%s %s is writable by %s (mode %04o), so others could choose the code retirectl runs; "
+                 "run: chmod go-w %s",
+                 what, path, (st->st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st->st_mode & 07777),
+                 path);
+        return -1;
+    }
+    if (st->st_uid != 0 && st->st_uid != geteuid()) {
+        snprintf(err, err_len,
+                 "%s %s is owned by another user (uid %u; expected root or uid %u), who could change the code "
+                 "retirectl runs; run: chown root %s (or your own user)",
+                 what, path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
+        return -1;
+    }
+    return 0;
+}
+
 int ep_check_file_safe(const char *path, const char *what, char *err, size_t err_len)
 {
     struct stat st;
@@ -391,26 +416,92 @@ int ep_check_file_safe(const char *path, const char *what, char *err, size_t err
         snprintf(err, err_len, "%s %s cannot be read: %s; check the path", what, path, strerror(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, err_len, "%s %s is not a regular file; point to the file itself", what, path);
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return stat_safe(&st, path, what, err, err_len);
+}
+
+/* Owner root or the current user. */
+static int owner_trusted(uid_t uid)
+{
+    return uid == 0 || uid == geteuid();
+}
+
+/* Checks every folder above path (absolute), from "/" to the file's own folder. 0 or -1. */
+static int folders_trusted(const char *path, const char *what, const char *plugin, char *err, size_t err_len)
+{
+    size_t len = strlen(path);
+    const char *last = strrchr(path, '/');
+    size_t own_len = last && last != path ? (size_t)(last - path) : 1; /* the file's own folder */
+    char dir[PATH_MAX], next[PATH_MAX];
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && path[i] != '/') continue;
+        size_t dl = i == 0 ? 1 : i;
+        if (dl >= sizeof dir || (i > 0 && dl > own_len)) break;
+        memcpy(dir, path, dl);
+        dir[dl] = '\0';
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, err_len, "%s %s: folder %s cannot be checked (%s)", what, plugin, dir,
+                     errno ? strerror(errno) : "not a folder");
+            return -1;
+        }
+        if (!owner_trusted(st.st_uid)) {
+            snprintf(err, err_len,
+                     "%s %s: folder %s is owned by another user (uid %u), who could replace the plugin; keep plugins "
+                     "in folders owned by root or by you",
+                     what, plugin, dir, (unsigned)st.st_uid);
+            return -1;
+        }
+        if (!(st.st_mode & (S_IWGRP | S_IWOTH))) continue;
+        int own = dl == own_len;
+        if ((st.st_mode & S_ISVTX) && !own) {
+            /* sticky: others cannot rename or replace an entry they do not own */
+            const char *end = strchr(path + dl + 1, '/');
+            size_t nl = end ? (size_t)(end - path) : len;
+            struct stat nst;
+            if (nl < sizeof next) {
+                memcpy(next, path, nl);
+                next[nl] = '\0';
+                if (lstat(next, &nst) == 0 && S_ISDIR(nst.st_mode) && owner_trusted(nst.st_uid)) continue;
+            }
+        }
         snprintf(err, err_len,
-                 "%s %s is writable by %s (mode %04o), so others could choose the code retirectl runs; "
-                 "run: chmod go-w %s",
-                 what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777),
-                 path);
-        return -1;
-    }
-    if (st.st_uid != 0 && st.st_uid != geteuid()) {
-        snprintf(err, err_len,
-                 "%s %s is owned by another user (uid %u; expected root or uid %u), who could change the code "
-                 "retirectl runs; run: chown root %s (or your own user)",
-                 what, path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
+                 "%s %s: folder %s is writable by %s (mode %04o), so others could replace the plugin before it is "
+                 "loaded; move the plugin to a folder only root or you can write, or run: chmod go-w %s",
+                 what, plugin, dir, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+                 (unsigned)(st.st_mode & 07777), dir);
         return -1;
     }
     return 0;
+}
+
+int ep_open_trusted(const char *path, const char *what, char *err, size_t err_len)
+{
+    char abs[PATH_MAX], real[PATH_MAX];
+    if (path[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", path);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+        snprintf(abs, sizeof abs, "%s/%s", cwd, path);
+    }
+    if (folders_trusted(abs, what, path, err, err_len)) return -1;
+    if (!realpath(abs, real)) {
+        snprintf(err, err_len, "%s %s cannot be read: %s; check the path", what, path, strerror(errno));
+        return -1;
+    }
+    if (strcmp(real, abs) && folders_trusted(real, what, path, err, err_len)) return -1;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        snprintf(err, err_len, "%s %s (%s) cannot be opened: %s", what, path, real, strerror(errno));
+        return -1;
+    }
+    /* the same rules as for the path, checked on the file that is open (and will be loaded) */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || stat_safe(&st, path, what, err, err_len)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int ep_parse_file(ep_list *list, const char *path)

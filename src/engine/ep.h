@@ -42,4 +42,14 @@ void ep_list_free(ep_list *list);
  * with a sentence in err naming the file (`what` says which kind, e.g. "plugin") and the fix. */
 int ep_check_file_safe(const char *path, const char *what, char *err, size_t err_len);
 
+/* Opens a plugin for loading without a race (docs/writing-a-driver.md, "Plugin trust"): every
+ * folder on the path as given and on the path with symlinks resolved must be owned by root or
+ * the current user and not writable by group or others (a sticky folder such as /tmp is accepted
+ * only above the plugin's own folder, when the next entry is a real folder owned by root or the
+ * current user, which others cannot rename or replace); the final target is opened once
+ * (O_NOFOLLOW) and checked with ep_check_file_safe's rules on that open file. Load the returned
+ * descriptor's /proc/self/fd/N, so the file checked is the file loaded. Returns the fd
+ * (O_CLOEXEC; the caller closes it), or -1 with a sentence in err. */
+int ep_open_trusted(const char *path, const char *what, char *err, size_t err_len);
+
 #endif

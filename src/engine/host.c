@@ -96,6 +96,7 @@ static char *host_text(const host_impl *hi, size_t max, const char *fmt, va_list
     return clean;
 }
 
+static void h_log(const rd_host *h, rd_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void h_log(const rd_host *h, rd_log_level level, const char *fmt, ...)
 {
     host_impl *hi = impl_of(h);
@@ -108,6 +109,7 @@ static void h_log(const rd_host *h, rd_log_level level, const char *fmt, ...)
     free(text);
 }
 
+static void h_progress(const rd_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void h_progress(const rd_host *h, const char *fmt, ...)
 {
     host_impl *hi = impl_of(h);

@@ -381,6 +381,54 @@ int http_url_allowed(const cfg *config, const char *url, char *err, size_t n)
     return 0;
 }
 
+/* The proxy a request to url goes through: http.proxy when set ("" = none), else libcurl's
+ * variables (http_proxy for http://, https_proxy / HTTPS_PROXY for https://, then all_proxy /
+ * ALL_PROXY); *from names the source. "" when none. perform() hands the result to libcurl
+ * explicitly, so what is checked is what is used. */
+static const char *pick_proxy(const http_client *h, const char *url, const char **from)
+{
+    if (h->config->http.proxy) {
+        *from = "http.proxy";
+        return h->config->http.proxy;
+    }
+    int https = !strncasecmp(url, "https://", 8);
+    static const char *const http_vars[] = {"http_proxy", "all_proxy", "ALL_PROXY", NULL};
+    static const char *const https_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
+    for (const char *const *v = https ? https_vars : http_vars; *v; v++) {
+        const char *p = getenv(*v);
+        if (p && *p) {
+            *from = *v;
+            return p;
+        }
+    }
+    *from = "";
+    return "";
+}
+
+/* The plain-http rule for proxies: a request that would travel in clear to a proxy (a plain
+ * http:// target through an http:// or socks proxy) is refused unless the proxy is on loopback
+ * or http.allow_insecure_http is set. An https:// target is tunnelled (CONNECT): the proxy sees
+ * only host and port. 0, or -1 with err. */
+static int check_proxy(const http_client *h, const char *url, const char *proxy, const char *from, char *err,
+                       size_t n)
+{
+    if (!*proxy || !strncasecmp(url, "https://", 8) || h->config->http.allow_insecure_http) return 0;
+    strbuf p = STRBUF_INIT;
+    if (!strstr(proxy, "://")) sb_add(&p, "http://"); /* libcurl's default proxy scheme */
+    sb_add(&p, proxy);
+    char host[256];
+    int plain, https;
+    url_host(sb_str(&p), host, sizeof host, &plain, &https);
+    sb_free(&p);
+    if (https || host_is_loopback(host)) return 0;
+    set_err(err, n,
+            "refusing to send %s through the proxy %s (from %s): the request, with credentials, would reach a "
+            "host off this machine unencrypted; use an https:// proxy or one on loopback, unset %s, or set "
+            "http.allow_insecure_http: true in %s if this network is trusted.",
+            url, host, from, !strcmp(from, "http.proxy") ? "http.proxy" : from, h->config->path);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ client */
 
 /* Text of a config value that upstream would str(): a string, or an integer (`client_id: 12345`). */
@@ -594,6 +642,8 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     struct curl_slist *hdrs = NULL;
 
     curl_easy_setopt(c, CURLOPT_URL, req->url);
+    const char *proxy_from = NULL;
+    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by check_proxy */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -773,7 +823,9 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
         return -1;
     }
     char *url = token_url(h->lms_base);
-    if (check_url(h, url, err, err_len)) {
+    const char *proxy_from = NULL;
+    const char *proxy = pick_proxy(h, url, &proxy_from);
+    if (check_url(h, url, err, err_len) || check_proxy(h, url, proxy, proxy_from, err, err_len)) {
         free(url);
         return -1;
     }
@@ -905,8 +957,10 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
         return -1;
     }
     const char *method = req->method ? req->method : "GET";
-    char err[512];
-    if (check_url(h, req->url, err, sizeof err)) {
+    char err[768];
+    const char *proxy_from = NULL;
+    const char *proxy = pick_proxy(h, req->url, &proxy_from);
+    if (check_url(h, req->url, err, sizeof err) || check_proxy(h, req->url, proxy, proxy_from, err, sizeof err)) {
         scrub_into(h, req, resp->error, sizeof resp->error, err);
         logf_(h, req, RD_LOG_ERROR, "%s", err);
         return -1;

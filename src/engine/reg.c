@@ -31,6 +31,8 @@ typedef struct reg_item {
     char *load_error;     /* first problem, owned */
     int load_tried;
     void *handle;         /* dlopen handle of a loaded plugin */
+    int fd_plus1;         /* 1 + the descriptor it was loaded from, kept open while loaded: glibc knows
+                             the object by the name /proc/self/fd/N, which must not be reused */
 } reg_item;
 
 struct reg {
@@ -318,6 +320,7 @@ void reg_free(reg *r)
     for (size_t i = 0; i < r->n_items; i++) {
         reg_item *it = &r->items[i];
         if (it->handle) dlclose(it->handle);
+        if (it->fd_plus1) close(it->fd_plus1 - 1);
         free(it->name);
         free(it->source);
         free(it->file);
@@ -372,6 +375,15 @@ static char *check_descriptor(const reg_item *it, const rd_driver *d)
     return msg;
 }
 
+/* dlopen of the file open on fd (checked by ep_open_trusted): nothing can be swapped between the
+ * check and the load. */
+static void *dlopen_fd(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
 /* Loads one item if not tried yet; 0 when its driver is usable. */
 static int load_item(reg_item *it)
 {
@@ -385,6 +397,7 @@ static int load_item(reg_item *it)
     void *h = NULL;
     const rd_driver *d = NULL;
     char *msg;
+    int fd = -1;
     if (it->kind != KIND_PLUGIN) {
         set_errorf(it, "driver %s (%s) cannot be loaded", it->name, origin);
     } else if (stat(it->file, &st) != 0) {
@@ -392,11 +405,11 @@ static int load_item(reg_item *it)
                    "driver %s (%s): plugin %s does not exist (%s); build or install it, or fix the path in "
                    "%s:%d (paths are relative to the entry-point file)",
                    it->name, origin, it->file, strerror(errno), it->source, it->info.line);
-    } else if (ep_check_file_safe(it->file, "plugin", why, sizeof why) != 0) {
+    } else if ((fd = ep_open_trusted(it->file, "plugin", why, sizeof why)) < 0) {
         set_errorf(it, "driver %s (%s) is not loaded: %s", it->name, origin, why);
     } else {
         dlerror();
-        h = dlopen(it->file, RTLD_NOW | RTLD_LOCAL);
+        h = dlopen_fd(fd);
         if (!h) {
             const char *e = dlerror();
             set_errorf(it,
@@ -420,6 +433,8 @@ static int load_item(reg_item *it)
                 } else {
                     it->handle = h;
                     h = NULL;
+                    it->fd_plus1 = fd + 1;
+                    fd = -1;
                     it->info.driver = d;
                     sync_info(it);
                     rc = 0;
@@ -428,6 +443,7 @@ static int load_item(reg_item *it)
         }
     }
     if (h) dlclose(h);
+    if (fd >= 0) close(fd);
     free(origin);
     return rc;
 }
@@ -443,16 +459,21 @@ static void probe_item(reg_item *it)
     if (it->kind != KIND_PLUGIN || it->load_tried || it->load_error) return;
     struct stat st;
     char why[1024];
-    if (stat(it->file, &st) != 0 || ep_check_file_safe(it->file, "plugin", why, sizeof why) != 0)
+    int fd;
+    if (stat(it->file, &st) != 0 || (fd = ep_open_trusted(it->file, "plugin", why, sizeof why)) < 0)
         return; /* load_item reports these with the full sentence */
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
-    if (pid < 0) return; /* cannot probe: load_item will still try */
+    if (pid < 0) {
+        close(fd);
+        return; /* cannot probe: load_item will still try */
+    }
     if (pid == 0) {
-        void *h = dlopen(it->file, RTLD_NOW | RTLD_LOCAL);
+        void *h = dlopen_fd(fd);
         _exit(h ? 0 : 3);
     }
+    close(fd);
     int status = 0, waited_ms = 0;
     pid_t w;
     while ((w = waitpid(pid, &status, WNOHANG)) == 0 && waited_ms < REG_PROBE_TIMEOUT_MS) {

@@ -276,6 +276,81 @@ static void test_endless_answer_is_capped(void **state)
     free(config);
 }
 
+/* D16: a plain-http proxy off loopback is refused before anything is sent (the token POST with the
+ * client secret went to it in clear); one on loopback is used (positive control). */
+static void test_proxy_rule(void **state)
+{
+    (void)state;
+    char *config = start_leaky("leak", "{\"username\":\"victim\",\"days_ago\":11}");
+    cmd_result r;
+    const char *argv[] = {bin(), "--config", config, "status", "victim", NULL};
+    const char *env_far[] = {"http_proxy=http://10.255.255.1:9", NULL};
+    assert_int_equal(run_command(&r, argv, env_far, NULL, 60), 0);
+    assert_int_equal(r.status, 255);
+    if (!strstr(r.err, "through the proxy 10.255.255.1 (from http_proxy)")) fail_msg("status said:\n%s", r.err);
+    assert_absent("stderr", r.err, SIM_CLIENT_SECRET);
+    cmd_result_free(&r);
+
+    /* the same from http.proxy, with a host name (no DNS lookup needed to refuse) */
+    FILE *f = fopen(config, "a");
+    fputs("  proxy: proxy.example.com:3128\n", f); /* under the http: block written last */
+    fclose(f);
+    assert_int_equal(run_command(&r, argv, NULL, NULL, 60), 0);
+    assert_int_equal(r.status, 255);
+    if (!strstr(r.err, "through the proxy proxy.example.com (from http.proxy)")) fail_msg("status said:\n%s", r.err);
+    cmd_result_free(&r);
+    free(config);
+    sim_stop(&SIM);
+    SIM_UP = 0;
+
+    /* a proxy on loopback is allowed, and really used */
+    char *dir = make_temp_dir();
+    char caught[512];
+    snprintf(caught, sizeof caught, "%s/caught.txt", dir);
+    hostile h;
+    assert_int_equal(hostile_start(&h, "catch", caught), 0);
+    config = start_leaky("leak", "{\"username\":\"victim\",\"days_ago\":11}");
+    char env_near[128];
+    snprintf(env_near, sizeof env_near, "http_proxy=%s", h.base_url);
+    const char *envv[] = {env_near, NULL};
+    const char *argv2[] = {bin(), "--config", config, "status", "victim", NULL};
+    assert_int_equal(run_command(&r, argv2, envv, NULL, 60), 0);
+    hostile_stop(&h);
+    FILE *c = fopen(caught, "r");
+    if (!c) fail_msg("nothing reached the loopback proxy; status said:\n%s", r.err);
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, c));
+    fclose(c);
+    if (!strstr(line, "POST http://127.0.0.1:") || !strstr(line, "/oauth2/access_token"))
+        fail_msg("the loopback proxy did not get the token request: %s", line);
+    cmd_result_free(&r);
+    free(config);
+    free(dir);
+}
+
+/* D15: no core dumps in the supervisor and the workers unless --allow-core-dumps. */
+static void test_no_core_dumps(void **state)
+{
+    (void)state;
+    char *config = start_leaky("selfcheck", "[{\"username\":\"u1\",\"days_ago\":11},{\"username\":\"u2\",\"days_ago\":11}]");
+    cmd_result r;
+    retire(config, &r, "u1");
+    assert_int_equal(r.status, 0);
+    char *resp = responses("u1");
+    if (!strstr(resp, "core=0 dumpable=0")) fail_msg("the worker may dump core:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    const char *argv[] = {bin(), "--allow-core-dumps", "--config", config, "retire", "u2", NULL};
+    const char *envv[] = {"RETIRECTL_DRIVER_PATH=", NULL};
+    assert_int_equal(run_command(&r, argv, envv, NULL, 120), 0);
+    assert_int_equal(r.status, 0);
+    resp = responses("u2");
+    if (!strstr(resp, "dumpable=1")) fail_msg("--allow-core-dumps did not allow them:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    free(config);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -287,6 +362,8 @@ int main(void)
         cmocka_unit_test_teardown(test_long_response_says_cut, teardown),
         cmocka_unit_test_teardown(test_status_masks_echoed_token, teardown),
         cmocka_unit_test_teardown(test_endless_answer_is_capped, teardown),
+        cmocka_unit_test_teardown(test_proxy_rule, teardown),
+        cmocka_unit_test_teardown(test_no_core_dumps, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -450,6 +450,7 @@ char *write_temp_file(const char *name, const char *content)
         free(path);
         return NULL;
     }
+    fchmod(fileno(f), 0600); /* configs hold secrets: retirectl warns about files others can read */
     fputs(content, f);
     fclose(f);
     return path;

@@ -66,6 +66,7 @@ console:
 ${2:-}
 ${1:-}
 YAML
+  chmod 600 "$path" # it holds a secret: retirectl warns about (production: refuses) files others can read
   echo "$path"
 }
 

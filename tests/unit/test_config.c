@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/config.h"
@@ -167,6 +168,7 @@ static void test_additions(void **state)
                "audit_log: audit.jsonl\nhistory_days: 30\n",
           fp);
     fclose(fp);
+    assert_int_equal(chmod(path, 0600), 0);
     cfg *c = NULL;
     char err[1024] = "";
     assert_int_equal(cfg_load(path, &c, err, sizeof err), 0);

@@ -190,6 +190,79 @@ static void test_unsafe_plugin_file(void **state)
     free(dir);
 }
 
+/* Loads name from one entry-point line: NULL when it loads, else the error (malloc'd). */
+static char *try_load(const char *line, const char *name)
+{
+    char *ep = write_ep("drivers.cfg", line);
+    const char *files[] = {ep, NULL};
+    reg *r = reg_new(NULL, files);
+    char err[4096] = "";
+    const rd_driver *d = reg_load(r, name, err, sizeof err);
+    reg_free(r);
+    free(ep);
+    return d ? NULL : strdup(err);
+}
+
+/* D7: the folders above a plugin (as named and with symlinks resolved) must not be writable by
+ * group or others; a symlink in such a folder cannot redirect the load to another object. */
+static void test_plugin_folder_trust(void **state)
+{
+    (void)state;
+    setup_env();
+    char *dir = make_temp_dir(); /* 0700, under the sticky /tmp: trusted */
+    char ww[4200], good[4300], link[4300], trusted_link[4300], cmd[9000], line[4400];
+    snprintf(ww, sizeof ww, "%s/ww", dir);
+    assert_int_equal(mkdir(ww, 0755), 0);
+    snprintf(good, sizeof good, "%s/good.so", ww);
+    snprintf(cmd, sizeof cmd, "cp '%s/good.so' '%s'", RETIRECTL_TEST_PLUGIN_DIR, good);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(chmod(good, 0755), 0);
+    snprintf(line, sizeof line, "G = %s:retirectl_driver_good\n", good);
+    char *e = try_load(line, "G");
+    if (e) fail_msg("a plugin in a private folder under /tmp did not load: %s", e);
+
+    const mode_t bad[] = {0777, 01777, 0775};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(chmod(ww, bad[i]), 0);
+        e = try_load(line, "G");
+        assert_non_null(e);
+        if (!strstr(e, "folder ") || !strstr(e, "/ww is writable by") || !strstr(e, "chmod go-w"))
+            fail_msg("mode %04o: %s", (unsigned)bad[i], e);
+        free(e);
+    }
+    /* a symlink (as another user would plant) in the world-writable folder, pointing at a
+     * root-owned object elsewhere: refused, the object's constructor never runs */
+    assert_int_equal(chmod(ww, 0777), 0);
+    snprintf(link, sizeof link, "%s/bad.so", ww);
+    char target[4200];
+    snprintf(target, sizeof target, "%s/ctorcrash.so", RETIRECTL_TEST_PLUGIN_DIR);
+    assert_int_equal(symlink(target, link), 0);
+    snprintf(line, sizeof line, "B = %s:retirectl_driver_good\n", link);
+    e = try_load(line, "B");
+    assert_non_null(e);
+    assert_non_null(strstr(e, "is writable by everyone"));
+    assert_null(strstr(e, "crashed"));
+    free(e);
+    /* a symlink in a trusted folder to the plugin in the untrusted one: the resolved path is checked */
+    snprintf(trusted_link, sizeof trusted_link, "%s/via.so", dir);
+    assert_int_equal(symlink(good, trusted_link), 0);
+    snprintf(line, sizeof line, "V = %s:retirectl_driver_good\n", trusted_link);
+    e = try_load(line, "V");
+    assert_non_null(e);
+    assert_non_null(strstr(e, "/ww is writable by"));
+    free(e);
+    /* once the folder is fixed, the link loads */
+    assert_int_equal(chmod(ww, 0755), 0);
+    e = try_load(line, "V");
+    if (e) fail_msg("a symlink between trusted folders did not load: %s", e);
+    unlink(trusted_link);
+    unlink(link);
+    unlink(good);
+    rmdir(ww);
+    rmdir(dir);
+    free(dir);
+}
+
 static void test_duplicates_fatal_only_when_used(void **state)
 {
     (void)state;
@@ -450,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_wrong_abi_and_small_struct),
         cmocka_unit_test(test_missing_symbol_and_file),
         cmocka_unit_test(test_unsafe_plugin_file),
+        cmocka_unit_test(test_plugin_folder_trust),
         cmocka_unit_test(test_duplicates_fatal_only_when_used),
         cmocka_unit_test(test_unknown_driver_lists_searched_files),
         cmocka_unit_test(test_instantiate_reports_get_instance_failure),

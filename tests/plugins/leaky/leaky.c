@@ -7,9 +7,12 @@
  *               message holding that value
  *   echotoken   GETs {lms}/__sim/requests with the LMS token (the sim's log echoes tokens) and
  *               fails with the last 3000 bytes of the answer
+ *   selfcheck   succeeds with "core=<RLIMIT_CORE soft limit> dumpable=<PR_GET_DUMPABLE>" of the worker
  *   fetch       GETs the config's leaky_url through rd_host.http and fails with the error (or the
  *               size of the body) */
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "../testplugin.h"
 
@@ -99,7 +102,18 @@ static rd_status leaky_fetch(void *inst, const cJSON *learner, rd_call *call)
     return RD_FAILED;
 }
 
+static rd_status leaky_selfcheck(void *inst, const cJSON *learner, rd_call *call)
+{
+    (void)inst;
+    (void)learner;
+    struct rlimit rl;
+    getrlimit(RLIMIT_CORE, &rl);
+    rd_call_message(call, "core=%llu dumpable=%d", (unsigned long long)rl.rlim_cur, prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    return RD_OK;
+}
+
 static const rd_method leaky_methods[] = {
+    {"selfcheck", leaky_selfcheck, NULL},
     {"fetch", leaky_fetch, NULL},
     {"leak", leaky_leak, NULL},
     {"straddle", leaky_straddle, NULL},
