@@ -59,6 +59,7 @@ typedef struct hist_job {
     hist_step *steps;
     size_t n_steps;
     int stored;                         /* a row with this id is in the store (set by hist_save) */
+    int queued, owned;                  /* the job recorder's bookkeeping (job_history.c) */
 } hist_job;
 
 /* Zeroes j, sets a fresh random id, ids -1, fail_step -1. */

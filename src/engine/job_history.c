@@ -20,18 +20,18 @@
 /* Records kept in memory while the store is down; older ones are dropped (and counted). */
 #define MAX_PENDING 20000
 
-typedef struct rec_entry {
-    hist_job *hj;
-    int owned; /* the job ended: the recorder frees the record once written */
-} rec_entry;
+/* A running job's row is written once it has run this long (a lone job's at once): most jobs of
+ * a bulk run end sooner and are written once, finished. */
+#define RUNNING_ROW_AFTER_MS 1000
 
 struct job_recorder {
     const cfg *config;
     hist_settings settings;
     history *store;
     double retry_at;   /* monotonic; 0: try now */
-    rec_entry *pending;
+    hist_job **pending; /* queued records (hj->queued); hj->owned: the job ended, freed once written */
     size_t n_pending;
+    char *command, *operator_name, host[256]; /* the origin, scrubbed once */
     double last_flush;
     int running;       /* jobs begun and not ended */
     long long dropped; /* records lost (store down too long, or at exit) */
@@ -113,8 +113,16 @@ static int ensure_store(job_recorder *r, double now)
     return 0;
 }
 
-/* Writes every pending record in one transaction. force: try even while backing off. */
-static void flush(job_recorder *r, double now, int force)
+/* Frees a record the recorder owns. */
+static void drop(hist_job *hj)
+{
+    hist_job_clear(hj);
+    free(hj);
+}
+
+/* Writes the pending records in one transaction: every finished one, and running ones that have
+ * run RUNNING_ROW_AFTER_MS (all of them when all_running). force: try even while backing off. */
+static void flush_some(job_recorder *r, double now, int force, int all_running)
 {
     r->last_flush = now;
     if (!r->n_pending) return;
@@ -122,56 +130,65 @@ static void flush(job_recorder *r, double now, int force)
     if (ensure_store(r, now) != 0) return;
     hist_job **list = malloc(r->n_pending * sizeof *list);
     if (!list) return;
-    for (size_t i = 0; i < r->n_pending; i++) list[i] = r->pending[i].hj;
+    size_t n = 0, keep = 0;
+    long long old = hist_now_ms() - RUNNING_ROW_AFTER_MS;
+    for (size_t i = 0; i < r->n_pending; i++) {
+        hist_job *hj = r->pending[i];
+        if (hj->owned || all_running || hj->started_ms <= old) list[n++] = hj;
+        else r->pending[keep++] = hj; /* not yet: stays queued */
+    }
     char err[1024] = "";
-    int rc = hist_save(r->store, list, r->n_pending, err, sizeof err);
-    free(list);
+    int rc = n ? hist_save(r->store, list, n, err, sizeof err) : 0;
     if (rc != 0) {
+        for (size_t i = 0; i < n; i++) r->pending[keep++] = list[i];
+        r->n_pending = keep;
+        free(list);
         snprintf(r->last_error, sizeof r->last_error, "%s", err);
         warn(r, "history: could not record %zu job(s): %s; retirements go on and the audit log records them "
                 "(retrying in %.0f s)",
-             r->n_pending, err, RETRY_AFTER_S);
+             n, err, RETRY_AFTER_S);
         /* a broken connection is opened afresh next time */
         hist_close(r->store);
         r->store = NULL;
         r->retry_at = now + RETRY_AFTER_S;
         return;
     }
-    for (size_t i = 0; i < r->n_pending; i++) {
-        if (!r->pending[i].owned) continue;
+    r->n_pending = keep;
+    for (size_t i = 0; i < n; i++) {
+        list[i]->queued = 0;
+        if (!list[i]->owned) continue;
         r->written++;
-        hist_job_clear(r->pending[i].hj);
-        free(r->pending[i].hj);
+        drop(list[i]);
     }
-    r->n_pending = 0;
+    free(list);
+}
+
+static void flush(job_recorder *r, double now, int force)
+{
+    flush_some(r, now, force, 0);
 }
 
 /* Queues hj (once); owned: the recorder now owns it. */
 static void enqueue(job_recorder *r, hist_job *hj, int owned)
 {
-    for (size_t i = 0; i < r->n_pending; i++)
-        if (r->pending[i].hj == hj) {
-            r->pending[i].owned |= owned;
-            return;
-        }
+    hj->owned |= owned;
+    if (hj->queued) return;
     if (r->n_pending >= MAX_PENDING) {
         /* the store has been down for long: the oldest finished record goes */
         for (size_t i = 0; i < r->n_pending; i++) {
-            if (!r->pending[i].owned) continue;
-            hist_job_clear(r->pending[i].hj);
-            free(r->pending[i].hj);
+            if (!r->pending[i]->owned) continue;
+            drop(r->pending[i]);
             memmove(&r->pending[i], &r->pending[i + 1], (r->n_pending - i - 1) * sizeof *r->pending);
             r->n_pending--;
             r->dropped++;
             break;
         }
     }
-    rec_entry *n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
+    hist_job **n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
     if (!n) return;
     r->pending = n;
-    r->pending[r->n_pending].hj = hj;
-    r->pending[r->n_pending].owned = owned;
-    r->n_pending++;
+    r->pending[r->n_pending++] = hj;
+    hj->queued = 1;
 }
 
 /* text without the learner's username (and email-shaped text), malloc'd; NULL for NULL. */
@@ -180,18 +197,30 @@ static char *scrubbed(const job *j, const char *text, size_t max)
     return text ? reason_scrub(j->ctx->config, NULL, j->username, text, max) : NULL;
 }
 
-/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
-static void set_origin(const cfg *c, hist_job *hj, const char *username, const char *reason)
+/* text with the learner's username (when it occurs) scrubbed; base is already free of secrets and
+ * email-shaped text. malloc'd. */
+static char *without_user(const job_recorder *r, const char *base, const char *username)
 {
+    if (username && *username && strcasestr(base, username))
+        return reason_scrub(r->config, NULL, username, base, 1024);
+    return strdup(base);
+}
+
+/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
+static void set_origin(job_recorder *r, hist_job *hj, const char *username, const char *reason)
+{
+    if (!r->command) {
+        /* once per recorder: the login name reads utmp, and a bulk run has thousands of jobs */
+        r->command = reason_scrub(r->config, NULL, NULL, g_command ? g_command : hj->action ? hj->action : "", 1024);
+        r->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
+        gethostname(r->host, sizeof r->host - 1);
+    }
     free(hj->command);
-    hj->command = reason_scrub(c, NULL, username, g_command ? g_command : hj->action ? hj->action : "", 1024);
+    hj->command = without_user(r, r->command, username);
     free(hj->reason);
-    hj->reason = reason && *reason ? reason_scrub(c, NULL, username, reason, 1024) : NULL;
-    free(hj->operator_name);
-    hj->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    hist_set(&hj->host, host);
+    hj->reason = reason && *reason ? reason_scrub(r->config, NULL, username, reason, 1024) : NULL;
+    hist_set(&hj->operator_name, r->operator_name);
+    hist_set(&hj->host, r->host);
     hj->pid = (long long)getpid();
     if (!hj->started_ms) hj->started_ms = hist_now_ms();
 }
@@ -203,7 +232,7 @@ void job_recorder_add(job_recorder *r, hist_job *hj, const char *username, const
         free(hj);
         return;
     }
-    set_origin(r->config, hj, username, reason);
+    set_origin(r, hj, username, reason);
     if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
     enqueue(r, hj, 1);
     double now = job_now();
@@ -219,7 +248,7 @@ void job_history_begin(job *j, const job_spec *spec)
     if (!hj) return;
     hist_job_init(hj);
     hist_set(&hj->action, spec->label ? spec->label : spec->action == JOB_RERUN ? "rerun" : "retire");
-    set_origin(j->ctx->config, hj, j->username, spec->reason);
+    set_origin(r, hj, j->username, spec->reason);
     j->hist = hj;
     r->running++;
     /* its "running" row is written once the job event names the learner */
@@ -278,8 +307,8 @@ void job_history_event(job *j, const ev_event *ev)
         if (cJSON_IsNumber(rid)) hj->retirement_id = (long long)rid->valuedouble;
         hist_set(&hj->from_state, ev->current_state);
         enqueue(r, hj, 0);
-        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batch) */
-            flush(r, job_now(), 0);
+        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batches) */
+            flush_some(r, job_now(), 0, 1);
             return;
         }
         break;
@@ -349,16 +378,18 @@ void job_recorder_free(job_recorder *r)
     flush(r, job_now(), 1);
     long long lost = r->dropped;
     for (size_t i = 0; i < r->n_pending; i++) {
-        if (!r->pending[i].owned) continue; /* still owned by a live job */
+        r->pending[i]->queued = 0;
+        if (!r->pending[i]->owned) continue; /* still owned by a live job */
         lost++;
-        hist_job_clear(r->pending[i].hj);
-        free(r->pending[i].hj);
+        drop(r->pending[i]);
     }
     if (lost)
         warn(r, "history: %lld job(s) were NOT recorded in the history (%s); the retirements themselves ran and "
                 "the audit log has them",
              lost, r->last_error[0] ? r->last_error : "the store could not be written");
     free(r->pending);
+    free(r->command);
+    free(r->operator_name);
     hist_close(r->store);
     free(r);
 }

@@ -59,6 +59,9 @@ wait_for "running on $(hostname), pid $SLOW, for"
 wait_for "stuck: the job of $(hostname), pid $GONE is gone"
 ok "Stuck tab: a running job told apart from one whose process is gone"
 
+# a second signal stops the step in flight (the first lets it finish: a minute here)
+kill "$SLOW" 2>/dev/null || true
+sleep 0.3
 kill "$SLOW" 2>/dev/null || true
 wait "$SLOW" 2>/dev/null || true
 quit_console 0
