@@ -722,3 +722,119 @@ void hist_groups_free(hist_group *g, size_t n)
     }
     free(g);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* a job as JSON (the writer process's pipe) */
+
+/* Adds key: s when set. */
+static void j_str(cJSON *o, const char *key, const char *s)
+{
+    if (s) cJSON_AddStringToObject(o, key, s);
+}
+
+/* o[key] copied, or NULL. */
+static char *j_get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+/* o[key] as a number, or fallback. */
+static long long j_get_num(const cJSON *o, const char *key, long long fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : fallback;
+}
+
+cJSON *hist_job_to_json(const hist_job *j)
+{
+    cJSON *o = cJSON_CreateObject();
+    /* ids as text: a 63-bit id does not survive a double */
+    char id[32];
+    snprintf(id, sizeof id, "%lld", j->id);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddNumberToObject(o, "lms_user_id", (double)j->lms_user_id);
+    cJSON_AddNumberToObject(o, "retirement_id", (double)j->retirement_id);
+    j_str(o, "action", j->action);
+    j_str(o, "command", j->command);
+    j_str(o, "reason", j->reason);
+    j_str(o, "operator", j->operator_name);
+    j_str(o, "host", j->host);
+    cJSON_AddNumberToObject(o, "pid", (double)j->pid);
+    cJSON_AddNumberToObject(o, "started_ms", (double)j->started_ms);
+    cJSON_AddNumberToObject(o, "ended_ms", (double)j->ended_ms);
+    j_str(o, "outcome", j->outcome);
+    cJSON_AddNumberToObject(o, "exit_status", j->exit_status);
+    j_str(o, "from_state", j->from_state);
+    j_str(o, "final_state", j->final_state);
+    j_str(o, "message", j->message);
+    cJSON_AddNumberToObject(o, "fail_step", j->fail_step);
+    j_str(o, "fail_driver", j->fail_driver);
+    j_str(o, "fail_method", j->fail_method);
+    j_str(o, "fail_request", j->fail_request);
+    cJSON_AddNumberToObject(o, "fail_http_status", (double)j->fail_http_status);
+    j_str(o, "fail_server_text", j->fail_server_text);
+    j_str(o, "fail_transport", j->fail_transport);
+    cJSON_AddNumberToObject(o, "fail_attempts", j->fail_attempts);
+    cJSON_AddBoolToObject(o, "stored", j->stored);
+    cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+    for (size_t i = 0; i < j->n_steps; i++) {
+        const hist_step *s = &j->steps[i];
+        cJSON *so = cJSON_CreateObject();
+        cJSON_AddNumberToObject(so, "index", s->index);
+        j_str(so, "start_state", s->start_state);
+        j_str(so, "end_state", s->end_state);
+        j_str(so, "driver", s->driver);
+        j_str(so, "method", s->method);
+        j_str(so, "status", s->status);
+        cJSON_AddNumberToObject(so, "duration_ms", (double)s->duration_ms);
+        cJSON_AddNumberToObject(so, "attempts", s->attempts);
+        cJSON_AddItemToArray(steps, so);
+    }
+    return o;
+}
+
+int hist_job_from_json(const cJSON *o, hist_job *j)
+{
+    memset(j, 0, sizeof *j);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (!cJSON_IsObject(o) || !cJSON_IsString(id)) return -1;
+    j->id = atoll(id->valuestring);
+    j->lms_user_id = j_get_num(o, "lms_user_id", -1);
+    j->retirement_id = j_get_num(o, "retirement_id", -1);
+    j->action = j_get_str(o, "action");
+    j->command = j_get_str(o, "command");
+    j->reason = j_get_str(o, "reason");
+    j->operator_name = j_get_str(o, "operator");
+    j->host = j_get_str(o, "host");
+    j->pid = j_get_num(o, "pid", 0);
+    j->started_ms = j_get_num(o, "started_ms", 0);
+    j->ended_ms = j_get_num(o, "ended_ms", 0);
+    j->outcome = j_get_str(o, "outcome");
+    j->exit_status = (int)j_get_num(o, "exit_status", 0);
+    j->from_state = j_get_str(o, "from_state");
+    j->final_state = j_get_str(o, "final_state");
+    j->message = j_get_str(o, "message");
+    j->fail_step = (int)j_get_num(o, "fail_step", -1);
+    j->fail_driver = j_get_str(o, "fail_driver");
+    j->fail_method = j_get_str(o, "fail_method");
+    j->fail_request = j_get_str(o, "fail_request");
+    j->fail_http_status = (long)j_get_num(o, "fail_http_status", 0);
+    j->fail_server_text = j_get_str(o, "fail_server_text");
+    j->fail_transport = j_get_str(o, "fail_transport");
+    j->fail_attempts = (int)j_get_num(o, "fail_attempts", 0);
+    j->stored = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stored"));
+    const cJSON *st;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(o, "steps"))
+    {
+        hist_step *s = hist_job_step(j, (int)j_get_num(st, "index", 0));
+        s->start_state = j_get_str(st, "start_state");
+        s->end_state = j_get_str(st, "end_state");
+        s->driver = j_get_str(st, "driver");
+        s->method = j_get_str(st, "method");
+        s->status = j_get_str(st, "status");
+        s->duration_ms = j_get_num(st, "duration_ms", -1);
+        s->attempts = (int)j_get_num(st, "attempts", 0);
+    }
+    return 0;
+}

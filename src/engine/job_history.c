@@ -1,6 +1,7 @@
 /* job, the history recorder: the supervisor turns each job's events (docs/events.md) into one
- * history record (engine/history.h), written in batches. See job.h ("History") and
- * docs/history.md. The supervisor alone holds the history connection; workers never do. */
+ * history record (engine/history.h) and hands the records, in batches, to the history's writer
+ * process, the one process that talks to the store (a slow or unreachable store never holds the
+ * supervisor). See job.h ("History") and docs/history.md. Workers never see the store. */
 #include "engine/job_internal.h"
 
 #include <stdarg.h>
@@ -13,12 +14,10 @@
 #include "engine/pii.h"
 #include "engine/reason.h"
 
-/* Seconds between batch writes while jobs run; a lone job is written at its start and end. */
+/* Seconds between batches while jobs run; a lone job is sent at its start and end. */
 #define FLUSH_EVERY_S 0.25
-/* After a failed write or open, the store is tried again this much later. */
-#define RETRY_AFTER_S 30.0
-/* Records kept in memory while the store is down; older ones are dropped (and counted). */
-#define MAX_PENDING 20000
+/* How long the end of a command waits for the writer to write what it has. */
+#define FINISH_TIMEOUT_S 30.0
 
 /* A running job's row is written once it has run this long (a lone job's at once): most jobs of
  * a bulk run end sooner and are written once, finished. */
@@ -27,8 +26,8 @@
 struct job_recorder {
     const cfg *config;
     hist_settings settings;
-    history *store;
-    double retry_at;   /* monotonic; 0: try now */
+    hist_writer *writer;
+    int writer_failed; /* it could not be started: records are dropped (and counted) */
     hist_job **pending; /* queued records (hj->queued); hj->owned: the job ended, freed once written */
     size_t n_pending;
     char *command, *operator_name, host[256]; /* the origin, scrubbed once */
@@ -95,21 +94,29 @@ static job_recorder *recorder_of(job_ctx *ctx)
     return ctx->recorder;
 }
 
-/* Opens the store when it is not open and may be tried. 0 when open. */
-static int ensure_store(job_recorder *r, double now)
+/* A problem the writer reported (a store it cannot open or write). */
+static void writer_problem(void *user, const char *message)
 {
-    if (r->store) return 0;
-    if (r->retry_at && now < r->retry_at) return -1;
+    job_recorder *r = user;
+    snprintf(r->last_error, sizeof r->last_error, "%s", message);
+    warn(r, "%s%s; retirements go on and the audit log records them, but they are NOT in the history until it "
+            "can be written (tried again every 30 s)",
+         strncmp(message, "history", 7) == 0 ? "" : "history: ", message);
+}
+
+/* Starts the writer on first use. 0 when there is one. */
+static int ensure_writer(job_recorder *r)
+{
+    if (r->writer) return 0;
+    if (r->writer_failed) return -1;
     char err[1024] = "";
-    if (hist_open(r->config, &r->store, err, sizeof err) != 0) {
-        r->retry_at = now + RETRY_AFTER_S;
+    r->writer = hist_writer_start(r->config, err, sizeof err);
+    if (!r->writer) {
+        r->writer_failed = 1;
         snprintf(r->last_error, sizeof r->last_error, "%s", err);
-        warn(r, "history: %s; retirements go on and the audit log records them, but they are NOT in the history "
-                "until it can be written (retrying in %.0f s)",
-             err, RETRY_AFTER_S);
+        warn(r, "%s; retirements go on and the audit log records them, but they are NOT in the history", err);
         return -1;
     }
-    r->retry_at = 0;
     return 0;
 }
 
@@ -120,14 +127,14 @@ static void drop(hist_job *hj)
     free(hj);
 }
 
-/* Writes the pending records in one transaction: every finished one, and running ones that have
- * run RUNNING_ROW_AFTER_MS (all of them when all_running). force: try even while backing off. */
-static void flush_some(job_recorder *r, double now, int force, int all_running)
+/* Hands the writer the pending records: every finished one, and running ones that have run
+ * RUNNING_ROW_AFTER_MS (all of them when all_running); then reads what it reported. */
+static void flush_some(job_recorder *r, double now, int all_running)
 {
     r->last_flush = now;
+    if (r->writer) hist_writer_poll(r->writer, writer_problem, r);
     if (!r->n_pending) return;
-    if (force) r->retry_at = 0;
-    if (ensure_store(r, now) != 0) return;
+    int ok = ensure_writer(r) == 0;
     hist_job **list = malloc(r->n_pending * sizeof *list);
     if (!list) return;
     size_t n = 0, keep = 0;
@@ -137,35 +144,23 @@ static void flush_some(job_recorder *r, double now, int force, int all_running)
         if (hj->owned || all_running || hj->started_ms <= old) list[n++] = hj;
         else r->pending[keep++] = hj; /* not yet: stays queued */
     }
-    char err[1024] = "";
-    int rc = n ? hist_save(r->store, list, n, err, sizeof err) : 0;
-    if (rc != 0) {
-        for (size_t i = 0; i < n; i++) r->pending[keep++] = list[i];
-        r->n_pending = keep;
-        free(list);
-        snprintf(r->last_error, sizeof r->last_error, "%s", err);
-        warn(r, "history: could not record %zu job(s): %s; retirements go on and the audit log records them "
-                "(retrying in %.0f s)",
-             n, err, RETRY_AFTER_S);
-        /* a broken connection is opened afresh next time */
-        hist_close(r->store);
-        r->store = NULL;
-        r->retry_at = now + RETRY_AFTER_S;
-        return;
-    }
     r->n_pending = keep;
+    if (n && ok) hist_writer_send(r->writer, list, n);
     for (size_t i = 0; i < n; i++) {
         list[i]->queued = 0;
-        if (!list[i]->owned) continue;
-        r->written++;
+        if (!list[i]->owned) {
+            list[i]->stored = 1; /* its running row exists (or is on its way): the end replaces it */
+            continue;
+        }
+        if (!ok) r->dropped++;
         drop(list[i]);
     }
     free(list);
 }
 
-static void flush(job_recorder *r, double now, int force)
+static void flush(job_recorder *r, double now)
 {
-    flush_some(r, now, force, 0);
+    flush_some(r, now, 0);
 }
 
 /* Queues hj (once); owned: the recorder now owns it. */
@@ -173,17 +168,6 @@ static void enqueue(job_recorder *r, hist_job *hj, int owned)
 {
     hj->owned |= owned;
     if (hj->queued) return;
-    if (r->n_pending >= MAX_PENDING) {
-        /* the store has been down for long: the oldest finished record goes */
-        for (size_t i = 0; i < r->n_pending; i++) {
-            if (!r->pending[i]->owned) continue;
-            drop(r->pending[i]);
-            memmove(&r->pending[i], &r->pending[i + 1], (r->n_pending - i - 1) * sizeof *r->pending);
-            r->n_pending--;
-            r->dropped++;
-            break;
-        }
-    }
     hist_job **n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
     if (!n) return;
     r->pending = n;
@@ -236,7 +220,7 @@ void job_recorder_add(job_recorder *r, hist_job *hj, const char *username, const
     if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
     enqueue(r, hj, 1);
     double now = job_now();
-    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now, 0);
+    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now);
 }
 
 void job_history_begin(job *j, const job_spec *spec)
@@ -291,7 +275,7 @@ static void end_record(job *j, job_recorder *r)
     enqueue(r, hj, 1);
     if (r->running > 0) r->running--;
     double now = job_now();
-    if (r->running == 0 || now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+    if (r->running == 0 || now - r->last_flush >= FLUSH_EVERY_S) flush(r, now);
 }
 
 void job_history_event(job *j, const ev_event *ev)
@@ -308,7 +292,7 @@ void job_history_event(job *j, const ev_event *ev)
         hist_set(&hj->from_state, ev->current_state);
         enqueue(r, hj, 0);
         if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batches) */
-            flush_some(r, job_now(), 0, 1);
+            flush_some(r, job_now(), 1);
             return;
         }
         break;
@@ -347,7 +331,7 @@ void job_history_event(job *j, const ev_event *ev)
         break;
     }
     double now = job_now();
-    if (r->n_pending && now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+    if (r->n_pending && now - r->last_flush >= FLUSH_EVERY_S) flush(r, now);
 }
 
 void job_history_end(job *j)
@@ -362,8 +346,8 @@ int job_ctx_history_flush(job_ctx *ctx)
 {
     job_recorder *r = ctx->recorder;
     if (!r) return 0;
-    flush(r, job_now(), 1);
-    return r->n_pending ? -1 : 0;
+    flush(r, job_now());
+    return r->writer_failed ? -1 : 0;
 }
 
 void job_history_ctx_free(job_ctx *ctx)
@@ -375,7 +359,7 @@ void job_history_ctx_free(job_ctx *ctx)
 void job_recorder_free(job_recorder *r)
 {
     if (!r) return;
-    flush(r, job_now(), 1);
+    flush(r, job_now());
     long long lost = r->dropped;
     for (size_t i = 0; i < r->n_pending; i++) {
         r->pending[i]->queued = 0;
@@ -383,13 +367,19 @@ void job_recorder_free(job_recorder *r)
         lost++;
         drop(r->pending[i]);
     }
-    if (lost)
-        warn(r, "history: %lld job(s) were NOT recorded in the history (%s); the retirements themselves ran and "
-                "the audit log has them",
-             lost, r->last_error[0] ? r->last_error : "the store could not be written");
+    long long unwritten = r->writer ? hist_writer_finish(r->writer, FINISH_TIMEOUT_S, writer_problem, r) : 0;
+    if (unwritten < 0 || lost + unwritten > 0) {
+        char count[64];
+        if (unwritten < 0)
+            snprintf(count, sizeof count, "some jobs");
+        else
+            snprintf(count, sizeof count, "%lld job(s)", lost + unwritten);
+        warn(r, "history: %s were NOT recorded in the history (%s); the retirements themselves ran and the audit "
+                "log has them",
+             count, r->last_error[0] ? r->last_error : "the store could not be written");
+    }
     free(r->pending);
     free(r->command);
     free(r->operator_name);
-    hist_close(r->store);
     free(r);
 }
