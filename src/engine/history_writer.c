@@ -306,6 +306,7 @@ int hist_writer_send(hist_writer *w, hist_job *const *jobs, size_t n)
 /* Handles complete report lines in w->in. */
 static void handle_reports(hist_writer *w, void (*fn)(void *, const char *), void *user)
 {
+    if (!w->in.data) return;
     size_t start = 0;
     for (size_t i = 0; i < w->in.len; i++) {
         if (w->in.data[i] != '\n') continue;
@@ -320,7 +321,7 @@ static void handle_reports(hist_writer *w, void (*fn)(void *, const char *), voi
     }
     memmove(w->in.data, w->in.data + start, w->in.len - start);
     w->in.len -= start;
-    if (w->in.data) w->in.data[w->in.len] = '\0';
+    w->in.data[w->in.len] = '\0';
 }
 
 /* Reads what the writer reported (non-blocking). 1 at its end of output. */
