@@ -229,6 +229,57 @@ void hist_settings_of(const cfg *c, hist_settings *out)
     if (cfg_get(c, "history_days")) out->days = cfg_number(c, "history_days", out->days);
 }
 
+/* "FILE:LINE: " of a config key, into buf. */
+static const char *key_where(const cfg *c, const char *path, char *buf, size_t len)
+{
+    int line = cfg_line(c, path, NULL);
+    const char *file = c->path ? c->path : "config";
+    if (line > 0)
+        snprintf(buf, len, "%s:%d", file, line);
+    else
+        snprintf(buf, len, "%s", file);
+    return buf;
+}
+
+int hist_check_settings(const cfg *c, char *err, size_t err_len)
+{
+    if (!c) return 0;
+    char w[600];
+    const cJSON *hs = cfg_get(c, "history");
+    if (hs && !cJSON_IsObject(hs) && !cJSON_IsBool(hs) && !cJSON_IsNull(hs)) {
+        snprintf(err, err_len, "%s: key history must be a mapping (url:, enabled:, days:) or true/false",
+                 key_where(c, "history", w, sizeof w));
+        return -1;
+    }
+    const cJSON *url = cfg_get(c, "history.url");
+    if (url && !cJSON_IsNull(url) && !cJSON_IsString(url)) {
+        snprintf(err, err_len, "%s: key history.url must be a postgresql:// URL or a file path (a string)",
+                 key_where(c, "history.url", w, sizeof w));
+        return -1;
+    }
+    const cJSON *en = cfg_get(c, "history.enabled");
+    if (en && !cJSON_IsBool(en) && cfg_bool(c, "history.enabled", -1) == -1) {
+        snprintf(err, err_len, "%s: key history.enabled must be true or false", key_where(c, "history.enabled", w, sizeof w));
+        return -1;
+    }
+    const char *days[] = {"history_days", "history.days"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!cfg_get(c, days[i])) continue;
+        if (cfg_number(c, days[i], -1) < 0) {
+            snprintf(err, err_len, "%s: key %s must be a number of days (0 keeps everything)",
+                     key_where(c, days[i], w, sizeof w), days[i]);
+            return -1;
+        }
+    }
+    const cJSON *et = cfg_get(c, "lms.errored_text");
+    if (et && !(cJSON_IsString(et) && (strcmp(et->valuestring, "upstream") == 0 || strcmp(et->valuestring, "append") == 0))) {
+        snprintf(err, err_len, "%s: key lms.errored_text must be upstream (upstream's exact text) or append (add what "
+                 "the server said, the default)", key_where(c, "lms.errored_text", w, sizeof w));
+        return -1;
+    }
+    return 0;
+}
+
 /* $XDG_STATE_HOME/retirectl/history.db, else ~/.local/state/retirectl/history.db. malloc'd or NULL. */
 static char *default_path(void)
 {
@@ -347,6 +398,8 @@ int hist_open_url(const char *url, history **out, char *err, size_t err_len)
 
 int hist_open(const cfg *c, history **out, char *err, size_t err_len)
 {
+    *out = NULL;
+    if (hist_check_settings(c, err, err_len) != 0) return -1;
     hist_settings s;
     hist_settings_of(c, &s);
     char *url = NULL;

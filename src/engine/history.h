@@ -81,6 +81,9 @@ typedef struct hist_settings {
     double days;
 } hist_settings;
 void hist_settings_of(const cfg *c, hist_settings *out);
+/* Checks those keys and lms.errored_text ("upstream" or "append"): 0, or -1 with a sentence naming
+ * the file, line and key. hist_open calls it. */
+int hist_check_settings(const cfg *c, char *err, size_t err_len);
 
 /* Opens the store the config names (c may be NULL: the default file), creating and migrating
  * the schema, then prunes rows older than the retention. */

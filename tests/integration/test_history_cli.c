@@ -185,6 +185,28 @@ static void test_store_down_retirement_runs(void **state)
     rt_stop(&env);
 }
 
+/* A history key of the wrong kind is named with its file and line, never silently replaced. */
+static void test_bad_settings_named(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, "[{\"username\": \"ok_two\", \"state\": \"PENDING\", \"days_ago\": 10}]", LEGACY, NULL,
+             "history:\n  url: 5\nlms:\n  errored_text: upstrem\n");
+    cmd_result r;
+    rt_retirectl(&env, &r, "history", NULL);
+    rt_assert_status(&r, 255);
+    assert_non_null(strstr(r.err, "key history.url must be a postgresql:// URL or a file path"));
+    assert_non_null(strstr(r.err, ".yml:"));
+    cmd_result_free(&r);
+    /* the retirement still runs; the problem is said loudly */
+    rt_retirectl(&env, &r, "retire", "ok_two", NULL);
+    rt_assert_status(&r, 0);
+    assert_non_null(strstr(r.err, "WARNING: history"));
+    assert_non_null(strstr(r.err, "history.url"));
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 /* retire --all with failures, the grouped view, then a resume that clears one. */
 static void bulk_groups_on(const char *url)
 {
@@ -314,6 +336,7 @@ int main(void)
         cmocka_unit_test_teardown(test_reason_recorded_and_appended, rt_teardown),
         cmocka_unit_test_teardown(test_errored_text_upstream, rt_teardown),
         cmocka_unit_test_teardown(test_store_down_retirement_runs, rt_teardown),
+        cmocka_unit_test_teardown(test_bad_settings_named, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_sqlite, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_postgresql, pg_teardown),
     };
