@@ -125,9 +125,7 @@ static long long j_get_num(const cJSON *o, const char *key, long long fallback)
     return cJSON_IsNumber(v) ? (long long)v->valuedouble : fallback;
 }
 
-/* The steps as a JSON array: [{"index", "start_state", "end_state", "driver", "method", "status",
- * "duration_ms", "attempts"}]. */
-static cJSON *steps_json(const hist_job *j)
+cJSON *hist_steps_json(const hist_job *j)
 {
     cJSON *steps = cJSON_CreateArray();
     for (size_t i = 0; i < j->n_steps; i++) {
@@ -139,14 +137,14 @@ static cJSON *steps_json(const hist_job *j)
         j_str(so, "driver", s->driver);
         j_str(so, "method", s->method);
         j_str(so, "status", s->status);
-        cJSON_AddNumberToObject(so, "duration_ms", (double)s->duration_ms);
-        cJSON_AddNumberToObject(so, "attempts", s->attempts);
+        if (s->duration_ms >= 0) cJSON_AddNumberToObject(so, "duration_ms", (double)s->duration_ms);
+        if (s->attempts > 0) cJSON_AddNumberToObject(so, "attempts", s->attempts);
         cJSON_AddItemToArray(steps, so);
     }
     return steps;
 }
 
-/* Adds the steps of a JSON array made by steps_json to j. */
+/* Adds the steps of a JSON array made by hist_steps_json to j. */
 static void steps_from_json(const cJSON *a, hist_job *j)
 {
     const cJSON *st;
@@ -538,7 +536,7 @@ static void add_job_params(params *p, const hist_job *j)
     p_num(p, j->fail_attempts, j->fail_attempts > 0);
     char *steps = NULL;
     if (j->n_steps) {
-        cJSON *a = steps_json(j);
+        cJSON *a = hist_steps_json(j);
         steps = cJSON_PrintUnformatted(a);
         cJSON_Delete(a);
     }
@@ -785,7 +783,7 @@ cJSON *hist_job_to_json(const hist_job *j)
     j_str(o, "fail_transport", j->fail_transport);
     cJSON_AddNumberToObject(o, "fail_attempts", j->fail_attempts);
     cJSON_AddBoolToObject(o, "stored", j->stored);
-    cJSON_AddItemToObject(o, "steps", steps_json(j));
+    cJSON_AddItemToObject(o, "steps", hist_steps_json(j));
     return o;
 }
 
