@@ -2,6 +2,11 @@
  * Prints: time to the first complete frame (list loaded and drawn), key-to-redraw times while
  * scrolling and while filtering (median, p95, worst), and peak memory of the console and of its
  * fetch child. Targets (not asserted): first frame < 1 s, median key-to-redraw < 16 ms, < 150 MB.
+ * Usage: console_scale [LEARNERS (default 100000)] [FAILED (default 0)]: FAILED more learners in
+ * ERRORED, each with a failed job in the console's retirement history (SQLite under a temp
+ * XDG_STATE_HOME), so the first frame includes reading the history (docs/history.md); the Failed
+ * tab (REASON column) is then timed too. CONSOLE_SCALE_EMPTY_HISTORY=1: the same learners with an
+ * empty history, for comparison.
  * Key-to-redraw = from writing the key to the pty until the console finished writing the frame
  * (the console's RETIRECTL_UI_TRACE records each doupdate with CLOCK_MONOTONIC). */
 #include <errno.h>
@@ -17,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "engine/history.h"
 #include "simproc.h"
 
 static double now_ms(void)
@@ -108,18 +116,86 @@ static long vm_kb(pid_t pid, const char *field)
     return v;
 }
 
+/* A seed file of n ERRORED learners (user ids from 900001); malloc'd path. */
+static char *failed_seed(long n)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(root, "learners");
+    for (long i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "failed%06ld", i);
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "username", name);
+        cJSON_AddStringToObject(l, "state", "ERRORED");
+        cJSON_AddNumberToObject(l, "user_id", (double)(900001 + i));
+        cJSON_AddItemToArray(list, l);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    char *path = write_temp_file("failed.json", text);
+    free(text);
+    return path;
+}
+
+/* Writes a failed job for each of those learners into the default store under state_dir. */
+static int fill_history(const char *state_dir, long n)
+{
+    char path[1100], err[1024];
+    snprintf(path, sizeof path, "%s/retirectl/history.db", state_dir);
+    history *h = NULL;
+    if (hist_open_url(path, &h, err, sizeof err) != 0) {
+        fprintf(stderr, "console_scale: %s\n", err);
+        return -1;
+    }
+    enum { B = 500 };
+    hist_job jobs[B];
+    hist_job *ptr[B];
+    for (long done = 0; done < n;) {
+        long k = n - done < B ? n - done : B;
+        for (long i = 0; i < k; i++) {
+            hist_job *j = &jobs[i];
+            hist_job_init(j);
+            j->lms_user_id = 900001 + done + i;
+            hist_set(&j->action, "retire");
+            hist_set(&j->outcome, "errored");
+            j->started_ms = hist_now_ms() - 3600000;
+            j->ended_ms = j->started_ms + 800;
+            j->exit_status = 252;
+            j->fail_step = 0;
+            hist_set(&j->fail_driver, "LMS");
+            hist_set(&j->fail_method, "retirement_retire_forum");
+            j->fail_http_status = 403;
+            hist_set(&j->fail_server_text, "forum: permission denied");
+            ptr[i] = j;
+        }
+        int rc = hist_save(h, ptr, (size_t)k, err, sizeof err);
+        for (long i = 0; i < k; i++) hist_job_clear(&jobs[i]);
+        if (rc != 0) {
+            fprintf(stderr, "console_scale: %s\n", err);
+            hist_close(h);
+            return -1;
+        }
+        done += k;
+    }
+    hist_close(h);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long learners = argc > 1 ? atol(argv[1]) : 100000;
+    long failed = argc > 2 ? atol(argv[2]) : 0;
     char count[32];
     snprintf(count, sizeof count, "%ld", learners);
-    const char *args[] = {"--learners", count, NULL};
+    char *seed = failed > 0 ? failed_seed(failed) : NULL;
+    const char *args[] = {"--learners", count, seed ? "--seed" : NULL, seed, NULL};
     sim_proc sim;
     double ts = now_ms();
     if (sim_start(&sim, args) != 0) return 1;
     printf("retirectl-sim with %ld learners ready in %.0f ms\n", learners, now_ms() - ts);
-    char *cfg = sim_write_config(&sim, NULL, "console:\n  refresh_seconds: 3600\n");
+    char *config = sim_write_config(&sim, NULL, "console:\n  refresh_seconds: 3600\n");
     char *dir = make_temp_dir();
+    if (failed > 0 && !getenv("CONSOLE_SCALE_EMPTY_HISTORY") && fill_history(dir, failed) != 0) return 1;
     char trace_path[1024];
     snprintf(trace_path, sizeof trace_path, "%s/trace.txt", dir);
     FILE *tf = fopen(trace_path, "w");
@@ -137,8 +213,9 @@ int main(int argc, char **argv)
         setenv("TERM", "xterm-256color", 1);
         setenv("LC_ALL", "C.UTF-8", 1);
         setenv("RETIRECTL_UI_TRACE", trace_path, 1);
+        setenv("XDG_STATE_HOME", dir, 1);
         unsetenv("NO_COLOR");
-        execl(RETIRECTL_BIN, RETIRECTL_BIN, "--config", cfg, "tui", (char *)NULL);
+        execl(RETIRECTL_BIN, RETIRECTL_BIN, "--config", config, "tui", (char *)NULL);
         _exit(127);
     }
     frame f;
@@ -147,7 +224,14 @@ int main(int argc, char **argv)
         kill(pid, SIGTERM);
         return 1;
     }
-    printf("first complete frame               %.0f ms after start (%ld learners listed)\n", f.t - t_start, f.rows);
+    printf("first complete frame               %.0f ms after start (%ld learners listed%s)\n", f.t - t_start, f.rows,
+           failed > 0 ? ", history read" : "");
+    if (failed > 0) {
+        double l = key_latency("3", '3');
+        printf("Failed tab with REASON column      %.1f ms key-to-redraw (%ld failed learners with history)\n", l,
+               failed);
+        key_latency("1", '1');
+    }
 
     enum { N = 200 };
     double v[N];
@@ -226,9 +310,15 @@ int main(int argc, char **argv)
     printf("targets: first frame < 1000 ms, median key-to-redraw < 16 ms, console < 150 MB (not asserted)\n");
     fclose(trace_in);
     unlink(trace_path);
+    if (failed > 0) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) fprintf(stderr, "console_scale: could not remove %s\n", dir);
+        free(seed);
+    }
     rmdir(dir);
-    unlink(cfg);
-    free(cfg);
+    unlink(config);
+    free(config);
     free(dir);
     sim_stop(&sim);
     return 0;

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 
     printf("2. retire --all -j 8, %d learners, 4-step LMS pipeline, %d rounds (median)\n", learners, rounds);
     char *seed = seed_file(learners);
-    const char *args[] = {"--seed", seed, NULL};
+    const char *args[] = {"--seed", seed, "--legacy-mailings", NULL};
     sim_proc sim;
     if (sim_start(&sim, args) != 0) {
         fprintf(stderr, "history_cost: cannot start retirectl-sim\n");

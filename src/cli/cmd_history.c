@@ -182,6 +182,16 @@ static void print_table(const cfg *c, const hist_job *jobs, size_t n, int open)
     sb_free(&sb);
 }
 
+/* Prints a JSON value (secrets scrubbed) and frees it. */
+static void print_json(const cfg *c, cJSON *v)
+{
+    char *text = cJSON_Print(v);
+    cli_print_scrubbed(c, text);
+    fputc('\n', stdout);
+    free(text);
+    cJSON_Delete(v);
+}
+
 /* --failed --group. */
 static int print_groups(const cfg *c, history *h, long long since, int json)
 {
@@ -203,11 +213,7 @@ static int print_groups(const cfg *c, history *h, long long since, int json)
             cJSON_AddNumberToObject(o, "count", (double)g[i].count);
             cJSON_AddItemToArray(a, o);
         }
-        char *text = cJSON_Print(a);
-        cli_print_scrubbed(c, text);
-        fputc('\n', stdout);
-        free(text);
-        cJSON_Delete(a);
+        print_json(c, a);
     } else {
         strbuf sb = STRBUF_INIT;
         for (size_t i = 0; i < n; i++) {
@@ -276,11 +282,7 @@ int cmd_history(int argc, char **argv, const cli_globals *g)
         } else if (o.json) {
             cJSON *a = cJSON_CreateArray();
             for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(a, cli_hist_job_json(&jobs[i]));
-            char *text = cJSON_Print(a);
-            cli_print_scrubbed(c, text);
-            fputc('\n', stdout);
-            free(text);
-            cJSON_Delete(a);
+            print_json(c, a);
         } else {
             print_table(c, jobs, n, o.open);
             if (o.user_id >= 0 || o.retirement_id >= 0) {

@@ -72,20 +72,7 @@ cJSON *cli_hist_job_json(const hist_job *j)
     } else {
         cJSON_AddNullToObject(o, "failure");
     }
-    cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-    for (size_t i = 0; i < j->n_steps; i++) {
-        const hist_step *s = &j->steps[i];
-        cJSON *so = cJSON_CreateObject();
-        cJSON_AddNumberToObject(so, "index", s->index);
-        add_opt_str(so, "start_state", s->start_state);
-        add_opt_str(so, "end_state", s->end_state);
-        add_opt_str(so, "driver", s->driver);
-        add_opt_str(so, "method", s->method);
-        add_opt_str(so, "status", s->status);
-        add_opt_num(so, "duration_ms", s->duration_ms, s->duration_ms >= 0);
-        add_opt_num(so, "attempts", s->attempts, s->attempts > 0);
-        cJSON_AddItemToArray(steps, so);
-    }
+    cJSON_AddItemToObject(o, "steps", hist_steps_json(j));
     return o;
 }
 

@@ -103,6 +103,65 @@ char *hist_reason_short(const hist_job *j, char *buf, size_t len)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* a job as JSON (the writer process's pipe, and the steps column) */
+
+/* Adds key: s when set. */
+static void j_str(cJSON *o, const char *key, const char *s)
+{
+    if (s) cJSON_AddStringToObject(o, key, s);
+}
+
+/* o[key] copied, or NULL. */
+static char *j_get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+/* o[key] as a number, or fallback. */
+static long long j_get_num(const cJSON *o, const char *key, long long fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : fallback;
+}
+
+cJSON *hist_steps_json(const hist_job *j)
+{
+    cJSON *steps = cJSON_CreateArray();
+    for (size_t i = 0; i < j->n_steps; i++) {
+        const hist_step *s = &j->steps[i];
+        cJSON *so = cJSON_CreateObject();
+        cJSON_AddNumberToObject(so, "index", s->index);
+        j_str(so, "start_state", s->start_state);
+        j_str(so, "end_state", s->end_state);
+        j_str(so, "driver", s->driver);
+        j_str(so, "method", s->method);
+        j_str(so, "status", s->status);
+        if (s->duration_ms >= 0) cJSON_AddNumberToObject(so, "duration_ms", (double)s->duration_ms);
+        if (s->attempts > 0) cJSON_AddNumberToObject(so, "attempts", s->attempts);
+        cJSON_AddItemToArray(steps, so);
+    }
+    return steps;
+}
+
+/* Adds the steps of a JSON array made by hist_steps_json to j. */
+static void steps_from_json(const cJSON *a, hist_job *j)
+{
+    const cJSON *st;
+    cJSON_ArrayForEach(st, a)
+    {
+        hist_step *s = hist_job_step(j, (int)j_get_num(st, "index", 0));
+        hist_set(&s->start_state, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "start_state")));
+        hist_set(&s->end_state, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "end_state")));
+        hist_set(&s->driver, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "driver")));
+        hist_set(&s->method, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "method")));
+        hist_set(&s->status, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "status")));
+        s->duration_ms = j_get_num(st, "duration_ms", -1);
+        s->attempts = (int)j_get_num(st, "attempts", 0);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* time */
 
 long long hist_now_ms(void)
@@ -168,6 +227,57 @@ void hist_settings_of(const cfg *c, hist_settings *out)
     if (cfg_get(c, "history_days")) out->days = cfg_number(c, "history_days", out->days);
 }
 
+/* "FILE:LINE: " of a config key, into buf. */
+static const char *key_where(const cfg *c, const char *path, char *buf, size_t len)
+{
+    int line = cfg_line(c, path, NULL);
+    const char *file = c->path ? c->path : "config";
+    if (line > 0)
+        snprintf(buf, len, "%s:%d", file, line);
+    else
+        snprintf(buf, len, "%s", file);
+    return buf;
+}
+
+int hist_check_settings(const cfg *c, char *err, size_t err_len)
+{
+    if (!c) return 0;
+    char w[600];
+    const cJSON *hs = cfg_get(c, "history");
+    if (hs && !cJSON_IsObject(hs) && !cJSON_IsBool(hs) && !cJSON_IsNull(hs)) {
+        snprintf(err, err_len, "%s: key history must be a mapping (url:, enabled:, days:) or true/false",
+                 key_where(c, "history", w, sizeof w));
+        return -1;
+    }
+    const cJSON *url = cfg_get(c, "history.url");
+    if (url && !cJSON_IsNull(url) && !cJSON_IsString(url)) {
+        snprintf(err, err_len, "%s: key history.url must be a postgresql:// URL or a file path (a string)",
+                 key_where(c, "history.url", w, sizeof w));
+        return -1;
+    }
+    const cJSON *en = cfg_get(c, "history.enabled");
+    if (en && !cJSON_IsBool(en) && cfg_bool(c, "history.enabled", -1) == -1) {
+        snprintf(err, err_len, "%s: key history.enabled must be true or false", key_where(c, "history.enabled", w, sizeof w));
+        return -1;
+    }
+    const char *days[] = {"history_days", "history.days"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!cfg_get(c, days[i])) continue;
+        if (cfg_number(c, days[i], -1) < 0) {
+            snprintf(err, err_len, "%s: key %s must be a number of days (0 keeps everything)",
+                     key_where(c, days[i], w, sizeof w), days[i]);
+            return -1;
+        }
+    }
+    const cJSON *et = cfg_get(c, "lms.errored_text");
+    if (et && !(cJSON_IsString(et) && (strcmp(et->valuestring, "upstream") == 0 || strcmp(et->valuestring, "append") == 0))) {
+        snprintf(err, err_len, "%s: key lms.errored_text must be upstream (upstream's exact text) or append (add what "
+                 "the server said, the default)", key_where(c, "lms.errored_text", w, sizeof w));
+        return -1;
+    }
+    return 0;
+}
+
 /* $XDG_STATE_HOME/retirectl/history.db, else ~/.local/state/retirectl/history.db. malloc'd or NULL. */
 static char *default_path(void)
 {
@@ -186,20 +296,17 @@ static char *default_path(void)
 /* The schema, one entry per version: migrations[v - 1] takes a store from v - 1 to v. The same
  * SQL runs on SQLite and PostgreSQL. Never edit a released entry; add the next one. */
 static const char *const migrations[HIST_SCHEMA_VERSION] = {
-    /* 1: jobs and their steps */
+    /* 1: jobs, their steps as a JSON array (one row per job: a bulk run writes thousands) */
     "CREATE TABLE retirectl_jobs ("
     " id BIGINT PRIMARY KEY, lms_user_id BIGINT, retirement_id BIGINT, action TEXT NOT NULL,"
     " command TEXT, reason TEXT, operator TEXT, host TEXT, pid BIGINT,"
     " started_ms BIGINT NOT NULL, ended_ms BIGINT, outcome TEXT, exit_status INTEGER,"
     " from_state TEXT, final_state TEXT, message TEXT, fail_step INTEGER, fail_driver TEXT,"
     " fail_method TEXT, fail_request TEXT, fail_http_status INTEGER, fail_server_text TEXT,"
-    " fail_transport TEXT, fail_attempts INTEGER);"
+    " fail_transport TEXT, fail_attempts INTEGER, steps TEXT);"
     "CREATE INDEX retirectl_jobs_user ON retirectl_jobs (lms_user_id, started_ms);"
     "CREATE INDEX retirectl_jobs_retirement ON retirectl_jobs (retirement_id, started_ms);"
-    "CREATE INDEX retirectl_jobs_started ON retirectl_jobs (started_ms);"
-    "CREATE TABLE retirectl_steps ("
-    " job_id BIGINT NOT NULL, idx INTEGER NOT NULL, start_state TEXT, end_state TEXT, driver TEXT,"
-    " method TEXT, status TEXT, duration_ms BIGINT, attempts INTEGER, PRIMARY KEY (job_id, idx));",
+    "CREATE INDEX retirectl_jobs_started ON retirectl_jobs (started_ms);",
 };
 
 /* The version recorded in the store (0 for an empty one). */
@@ -289,6 +396,8 @@ int hist_open_url(const char *url, history **out, char *err, size_t err_len)
 
 int hist_open(const cfg *c, history **out, char *err, size_t err_len)
 {
+    *out = NULL;
+    if (hist_check_settings(c, err, err_len) != 0) return -1;
     hist_settings s;
     hist_settings_of(c, &s);
     char *url = NULL;
@@ -393,10 +502,8 @@ static int exec_in(history *h, const char *prefix, params *p, char *err, size_t 
 #define JOB_COLS                                                                                                  \
     "id, lms_user_id, retirement_id, action, command, reason, operator, host, pid, started_ms, ended_ms, outcome, " \
     "exit_status, from_state, final_state, message, fail_step, fail_driver, fail_method, fail_request, "          \
-    "fail_http_status, fail_server_text, fail_transport, fail_attempts"
-#define N_JOB_COLS 24
-#define STEP_COLS "job_id, idx, start_state, end_state, driver, method, status, duration_ms, attempts"
-#define N_STEP_COLS 9
+    "fail_http_status, fail_server_text, fail_transport, fail_attempts, steps"
+#define N_JOB_COLS 25
 /* rows per statement (well under SQLite's and PostgreSQL's parameter limits) */
 #define ROWS_PER_STATEMENT 200
 
@@ -427,6 +534,14 @@ static void add_job_params(params *p, const hist_job *j)
     p_add(p, j->fail_server_text);
     p_add(p, j->fail_transport);
     p_num(p, j->fail_attempts, j->fail_attempts > 0);
+    char *steps = NULL;
+    if (j->n_steps) {
+        cJSON *a = hist_steps_json(j);
+        steps = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+    }
+    p_add(p, steps);
+    free(steps);
 }
 
 int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err_len)
@@ -435,15 +550,13 @@ int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err
     if (h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len) != 0) return -1;
     params p = {0};
     /* replace rows written before (a job's "running" row) */
-    for (int table = 0; table < 2; table++) {
-        const char *del = table ? "DELETE FROM retirectl_jobs WHERE id IN" : "DELETE FROM retirectl_steps WHERE job_id IN";
-        for (size_t i = 0; i < n; i++) {
-            if (!jobs[i]->stored) continue;
-            p_num(&p, jobs[i]->id, 1);
-            if (p.n == ROWS_PER_STATEMENT * 4 && exec_in(h, del, &p, err, err_len) != 0) goto fail;
-        }
-        if (exec_in(h, del, &p, err, err_len) != 0) goto fail;
+    const char *del = "DELETE FROM retirectl_jobs WHERE id IN";
+    for (size_t i = 0; i < n; i++) {
+        if (!jobs[i]->stored) continue;
+        p_num(&p, jobs[i]->id, 1);
+        if (p.n == ROWS_PER_STATEMENT * 4 && exec_in(h, del, &p, err, err_len) != 0) goto fail;
     }
+    if (exec_in(h, del, &p, err, err_len) != 0) goto fail;
     const char *ins_job = "INSERT INTO retirectl_jobs (" JOB_COLS ") VALUES ";
     for (size_t i = 0; i < n; i++) {
         add_job_params(&p, jobs[i]);
@@ -451,25 +564,6 @@ int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err
             goto fail;
     }
     if (exec_rows(h, ins_job, N_JOB_COLS, &p, err, err_len) != 0) goto fail;
-    const char *ins_step = "INSERT INTO retirectl_steps (" STEP_COLS ") VALUES ";
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < jobs[i]->n_steps; k++) {
-            const hist_step *s = &jobs[i]->steps[k];
-            p_num(&p, jobs[i]->id, 1);
-            p_num(&p, s->index, 1);
-            p_add(&p, s->start_state);
-            p_add(&p, s->end_state);
-            p_add(&p, s->driver);
-            p_add(&p, s->method);
-            p_add(&p, s->status);
-            p_num(&p, s->duration_ms, s->duration_ms >= 0);
-            p_num(&p, s->attempts, s->attempts > 0);
-            if (p.n == ROWS_PER_STATEMENT * N_STEP_COLS &&
-                exec_rows(h, ins_step, N_STEP_COLS, &p, err, err_len) != 0)
-                goto fail;
-        }
-    }
-    if (exec_rows(h, ins_step, N_STEP_COLS, &p, err, err_len) != 0) goto fail;
     if (h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) != 0) goto fail;
     for (size_t i = 0; i < n; i++) jobs[i]->stored = 1;
     return 0;
@@ -485,29 +579,13 @@ int hist_prune(history *h, long long before_ms, long long *removed, char *err, s
     char b[32];
     snprintf(b, sizeof b, "%lld", before_ms);
     const char *p[] = {b};
+    /* by start (indexed): a job ends within hours of its start */
     hist_rows r;
-    const char *old = "FROM retirectl_jobs WHERE COALESCE(ended_ms, started_ms) < " NUM;
-    strbuf q = STRBUF_INIT;
-    sb_addf(&q, "SELECT COUNT(*) %s", old);
-    int rc = h->be->exec(h, sb_str(&q), p, 1, &r, err, err_len);
+    int rc = h->be->exec(h, "SELECT COUNT(*) FROM retirectl_jobs WHERE started_ms < " NUM, p, 1, &r, err, err_len);
     long long n = rc == 0 && r.n_rows && r.cells[0] ? atoll(r.cells[0]) : 0;
     if (rc == 0) hist_rows_free(&r);
-    if (rc == 0 && n > 0) {
-        sb_reset(&q);
-        sb_addf(&q, "DELETE FROM retirectl_steps WHERE job_id IN (SELECT id %s)", old);
-        strbuf d = STRBUF_INIT;
-        sb_addf(&d, "DELETE %s", old);
-        rc = h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len);
-        if (rc == 0) rc = h->be->exec(h, sb_str(&q), p, 1, NULL, err, err_len);
-        if (rc == 0) rc = h->be->exec(h, sb_str(&d), p, 1, NULL, err, err_len);
-        if (rc == 0) rc = h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len);
-        if (rc != 0) {
-            char e2[256];
-            h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
-        }
-        sb_free(&d);
-    }
-    sb_free(&q);
+    if (rc == 0 && n > 0)
+        rc = h->be->exec(h, "DELETE FROM retirectl_jobs WHERE started_ms < " NUM, p, 1, NULL, err, err_len);
     if (removed) *removed = rc == 0 ? n : 0;
     return rc;
 }
@@ -559,7 +637,7 @@ static char *dup_cell(const char *s)
 }
 
 /* Fills j from one row of JOB_COLS. */
-static void job_of_row(hist_job *j, char *const *c)
+static void job_of_row(hist_job *j, char *const *c, int with_steps)
 {
     memset(j, 0, sizeof *j);
     j->id = atoll(c[0]);
@@ -586,57 +664,12 @@ static void job_of_row(hist_job *j, char *const *c)
     j->fail_server_text = dup_cell(c[21]);
     j->fail_transport = dup_cell(c[22]);
     j->fail_attempts = (int)num_or(c[23], 0);
-    j->stored = 1;
-}
-
-/* Index of the job with this id in a list sorted by nothing in particular (linear; lists of
- * steps arrive ordered by job id, so the caller keeps the last hit). */
-static hist_job *find_job(hist_job *jobs, size_t n, long long id, size_t *hint)
-{
-    if (*hint < n && jobs[*hint].id == id) return &jobs[*hint];
-    for (size_t i = 0; i < n; i++)
-        if (jobs[i].id == id) {
-            *hint = i;
-            return &jobs[i];
-        }
-    return NULL;
-}
-
-/* Loads the steps of jobs[0..n) in chunks of ids. */
-static int load_steps(history *h, hist_job *jobs, size_t n, char *err, size_t err_len)
-{
-    size_t hint = 0;
-    for (size_t from = 0; from < n; from += ROWS_PER_STATEMENT * 2) {
-        size_t to = from + ROWS_PER_STATEMENT * 2 < n ? from + ROWS_PER_STATEMENT * 2 : n;
-        params p = {0};
-        strbuf sql = STRBUF_INIT;
-        sb_add(&sql, "SELECT " STEP_COLS " FROM retirectl_steps WHERE job_id IN (");
-        for (size_t i = from; i < to; i++) {
-            sb_add(&sql, i > from ? "," NUM : NUM);
-            p_num(&p, jobs[i].id, 1);
-        }
-        sb_add(&sql, ") ORDER BY job_id, idx");
-        hist_rows r;
-        int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p.v, p.n, &r, err, err_len);
-        sb_free(&sql);
-        p_free(&p);
-        if (rc != 0) return -1;
-        for (size_t i = 0; i < r.n_rows; i++) {
-            char **c = &r.cells[i * r.n_cols];
-            hist_job *j = find_job(jobs, n, atoll(c[0]), &hint);
-            if (!j) continue;
-            hist_step *s = hist_job_step(j, atoi(c[1]));
-            s->start_state = dup_cell(c[2]);
-            s->end_state = dup_cell(c[3]);
-            s->driver = dup_cell(c[4]);
-            s->method = dup_cell(c[5]);
-            s->status = dup_cell(c[6]);
-            s->duration_ms = num_or(c[7], -1);
-            s->attempts = (int)num_or(c[8], 0);
-        }
-        hist_rows_free(&r);
+    if (with_steps && c[24]) {
+        cJSON *a = cJSON_Parse(c[24]);
+        steps_from_json(a, j);
+        cJSON_Delete(a);
     }
-    return 0;
+    j->stored = 1;
 }
 
 int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_out, char *err, size_t err_len)
@@ -659,13 +692,9 @@ int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_ou
     if (rc != 0) return -1;
     hist_job *jobs = calloc(r.n_rows + 1, sizeof *jobs);
     if (!jobs) abort();
-    for (size_t i = 0; i < r.n_rows; i++) job_of_row(&jobs[i], &r.cells[i * r.n_cols]);
+    for (size_t i = 0; i < r.n_rows; i++) job_of_row(&jobs[i], &r.cells[i * r.n_cols], !q->no_steps);
     size_t n = r.n_rows;
     hist_rows_free(&r);
-    if (!q->no_steps && load_steps(h, jobs, n, err, err_len) != 0) {
-        hist_jobs_free(jobs, n);
-        return -1;
-    }
     *jobs_out = jobs;
     *n_out = n;
     return 0;
@@ -721,4 +750,73 @@ void hist_groups_free(hist_group *g, size_t n)
         free(g[i].method);
     }
     free(g);
+}
+
+cJSON *hist_job_to_json(const hist_job *j)
+{
+    cJSON *o = cJSON_CreateObject();
+    /* ids as text: a 63-bit id does not survive a double */
+    char id[32];
+    snprintf(id, sizeof id, "%lld", j->id);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddNumberToObject(o, "lms_user_id", (double)j->lms_user_id);
+    cJSON_AddNumberToObject(o, "retirement_id", (double)j->retirement_id);
+    j_str(o, "action", j->action);
+    j_str(o, "command", j->command);
+    j_str(o, "reason", j->reason);
+    j_str(o, "operator", j->operator_name);
+    j_str(o, "host", j->host);
+    cJSON_AddNumberToObject(o, "pid", (double)j->pid);
+    cJSON_AddNumberToObject(o, "started_ms", (double)j->started_ms);
+    cJSON_AddNumberToObject(o, "ended_ms", (double)j->ended_ms);
+    j_str(o, "outcome", j->outcome);
+    cJSON_AddNumberToObject(o, "exit_status", j->exit_status);
+    j_str(o, "from_state", j->from_state);
+    j_str(o, "final_state", j->final_state);
+    j_str(o, "message", j->message);
+    cJSON_AddNumberToObject(o, "fail_step", j->fail_step);
+    j_str(o, "fail_driver", j->fail_driver);
+    j_str(o, "fail_method", j->fail_method);
+    j_str(o, "fail_request", j->fail_request);
+    cJSON_AddNumberToObject(o, "fail_http_status", (double)j->fail_http_status);
+    j_str(o, "fail_server_text", j->fail_server_text);
+    j_str(o, "fail_transport", j->fail_transport);
+    cJSON_AddNumberToObject(o, "fail_attempts", j->fail_attempts);
+    cJSON_AddBoolToObject(o, "stored", j->stored);
+    cJSON_AddItemToObject(o, "steps", hist_steps_json(j));
+    return o;
+}
+
+int hist_job_from_json(const cJSON *o, hist_job *j)
+{
+    memset(j, 0, sizeof *j);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (!cJSON_IsObject(o) || !cJSON_IsString(id)) return -1;
+    j->id = atoll(id->valuestring);
+    j->lms_user_id = j_get_num(o, "lms_user_id", -1);
+    j->retirement_id = j_get_num(o, "retirement_id", -1);
+    j->action = j_get_str(o, "action");
+    j->command = j_get_str(o, "command");
+    j->reason = j_get_str(o, "reason");
+    j->operator_name = j_get_str(o, "operator");
+    j->host = j_get_str(o, "host");
+    j->pid = j_get_num(o, "pid", 0);
+    j->started_ms = j_get_num(o, "started_ms", 0);
+    j->ended_ms = j_get_num(o, "ended_ms", 0);
+    j->outcome = j_get_str(o, "outcome");
+    j->exit_status = (int)j_get_num(o, "exit_status", 0);
+    j->from_state = j_get_str(o, "from_state");
+    j->final_state = j_get_str(o, "final_state");
+    j->message = j_get_str(o, "message");
+    j->fail_step = (int)j_get_num(o, "fail_step", -1);
+    j->fail_driver = j_get_str(o, "fail_driver");
+    j->fail_method = j_get_str(o, "fail_method");
+    j->fail_request = j_get_str(o, "fail_request");
+    j->fail_http_status = (long)j_get_num(o, "fail_http_status", 0);
+    j->fail_server_text = j_get_str(o, "fail_server_text");
+    j->fail_transport = j_get_str(o, "fail_transport");
+    j->fail_attempts = (int)j_get_num(o, "fail_attempts", 0);
+    j->stored = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stored"));
+    steps_from_json(cJSON_GetObjectItemCaseSensitive(o, "steps"), j);
+    return 0;
 }

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "engine/config.h"
 
 /* The schema version this build writes (docs/history.md lists the migrations). */
@@ -59,6 +61,7 @@ typedef struct hist_job {
     hist_step *steps;
     size_t n_steps;
     int stored;                         /* a row with this id is in the store (set by hist_save) */
+    int queued, owned;                  /* the job recorder's bookkeeping (job_history.c) */
 } hist_job;
 
 /* Zeroes j, sets a fresh random id, ids -1, fail_step -1. */
@@ -78,6 +81,9 @@ typedef struct hist_settings {
     double days;
 } hist_settings;
 void hist_settings_of(const cfg *c, hist_settings *out);
+/* Checks those keys and lms.errored_text ("upstream" or "append"): 0, or -1 with a sentence naming
+ * the file, line and key. hist_open calls it. */
+int hist_check_settings(const cfg *c, char *err, size_t err_len);
 
 /* Opens the store the config names (c may be NULL: the default file), creating and migrating
  * the schema, then prunes rows older than the retention. */
@@ -123,6 +129,33 @@ typedef struct hist_group {
 } hist_group;
 int hist_failure_groups(history *h, long long since_ms, hist_group **groups, size_t *n, char *err, size_t err_len);
 void hist_groups_free(hist_group *g, size_t n);
+
+/* A job as one JSON object (every field, steps included) and back; for the writer process's
+ * pipe (history_writer.c). from_json fills a cleared job: 0, or -1 when o is not a job. */
+cJSON *hist_job_to_json(const hist_job *j);
+/* The steps as a JSON array: [{"index", "start_state", "end_state", "driver", "method", "status",
+ * "duration_ms", "attempts"}], members absent when unknown. Caller owns it. */
+cJSON *hist_steps_json(const hist_job *j);
+int hist_job_from_json(const cJSON *o, hist_job *j);
+
+/* The writer process: it alone holds the store's connection, so a slow or unreachable store
+ * never holds the process that supervises retirements. Started once (fork: call it before any
+ * thread); records are sent without blocking and written in batches; a store that is down is
+ * retried every 30 s while records wait (at most 20,000). Every problem comes back as a sentence
+ * through hist_writer_poll / hist_writer_finish. */
+typedef struct hist_writer hist_writer;
+/* Forks the writer for the config's store (c must stay valid: the child uses its copy). NULL with
+ * err when it cannot start. */
+hist_writer *hist_writer_start(const cfg *c, char *err, size_t err_len);
+/* Queues jobs for writing (serialised now; never blocks). 0, or -1 when the writer is gone. */
+int hist_writer_send(hist_writer *w, hist_job *const *jobs, size_t n);
+/* Sends what is queued and passes each problem the writer reported to fn. Never blocks. */
+void hist_writer_poll(hist_writer *w, void (*fn)(void *user, const char *message), void *user);
+/* Ends the writer: sends the rest, lets it write (waiting at most timeout_s), reports problems as
+ * hist_writer_poll does, frees w. Returns how many records were not written (0 when all were),
+ * -1 when that is unknown (the writer did not finish). */
+long long hist_writer_finish(hist_writer *w, double timeout_s, void (*fn)(void *user, const char *message),
+                             void *user);
 
 /* One line saying why a job failed, into buf: "403 forum: permission denied" (status and server
  * text), "403 Client Error: ..." (status and message when the server said nothing), "no answer:

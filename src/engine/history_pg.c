@@ -144,9 +144,12 @@ int hist_pg_open(history *h, const char *url, char *err, size_t err_len)
     h->be = &pg_backend;
     h->secret = url_password(url);
     h->where = url_masked(url, h->secret);
-    /* keywords in order: the URL (expanded) overrides our defaults */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {"3", "retirectl", url, NULL};
+    /* keywords in order: the URL (expanded) overrides our defaults. A server that stops answering
+     * must not hold a retirement's supervisor: connecting gives up after 3 s, a statement after
+     * 10 s, a connection whose packets go unacknowledged after 10 s. */
+    const char *keys[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle", "tcp_user_timeout",
+                          "options", "dbname", NULL};
+    const char *vals[] = {"3", "retirectl", "1", "5", "10000", "-c statement_timeout=10000", url, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     h->db = c;
     if (!c || PQstatus(c) != CONNECTION_OK) {

@@ -1,6 +1,7 @@
 /* job, the history recorder: the supervisor turns each job's events (docs/events.md) into one
- * history record (engine/history.h), written in batches. See job.h ("History") and
- * docs/history.md. The supervisor alone holds the history connection; workers never do. */
+ * history record (engine/history.h) and hands the records, in batches, to the history's writer
+ * process, the one process that talks to the store (a slow or unreachable store never holds the
+ * supervisor). See job.h ("History") and docs/history.md. Workers never see the store. */
 #include "engine/job_internal.h"
 
 #include <stdarg.h>
@@ -13,25 +14,23 @@
 #include "engine/pii.h"
 #include "engine/reason.h"
 
-/* Seconds between batch writes while jobs run; a lone job is written at its start and end. */
+/* Seconds between batches while jobs run; a lone job is sent at its start and end. */
 #define FLUSH_EVERY_S 0.25
-/* After a failed write or open, the store is tried again this much later. */
-#define RETRY_AFTER_S 30.0
-/* Records kept in memory while the store is down; older ones are dropped (and counted). */
-#define MAX_PENDING 20000
+/* How long the end of a command waits for the writer to write what it has. */
+#define FINISH_TIMEOUT_S 30.0
 
-typedef struct rec_entry {
-    hist_job *hj;
-    int owned; /* the job ended: the recorder frees the record once written */
-} rec_entry;
+/* A running job's row is written once it has run this long (a lone job's at once): most jobs of
+ * a bulk run end sooner and are written once, finished. */
+#define RUNNING_ROW_AFTER_MS 1000
 
 struct job_recorder {
     const cfg *config;
     hist_settings settings;
-    history *store;
-    double retry_at;   /* monotonic; 0: try now */
-    rec_entry *pending;
+    hist_writer *writer;
+    int writer_failed; /* it could not be started: records are dropped (and counted) */
+    hist_job **pending; /* queued records (hj->queued); hj->owned: the job ended, freed once written */
     size_t n_pending;
+    char *command, *operator_name, host[256]; /* the origin, scrubbed once */
     double last_flush;
     int running;       /* jobs begun and not ended */
     long long dropped; /* records lost (store down too long, or at exit) */
@@ -95,83 +94,85 @@ static job_recorder *recorder_of(job_ctx *ctx)
     return ctx->recorder;
 }
 
-/* Opens the store when it is not open and may be tried. 0 when open. */
-static int ensure_store(job_recorder *r, double now)
+/* A problem the writer reported (a store it cannot open or write). */
+static void writer_problem(void *user, const char *message)
 {
-    if (r->store) return 0;
-    if (r->retry_at && now < r->retry_at) return -1;
+    job_recorder *r = user;
+    snprintf(r->last_error, sizeof r->last_error, "%s", message);
+    warn(r, "%s%s; retirements go on and the audit log records them, but they are NOT in the history until it "
+            "can be written (tried again every 30 s)",
+         strncmp(message, "history", 7) == 0 ? "" : "history: ", message);
+}
+
+/* Starts the writer on first use. 0 when there is one. */
+static int ensure_writer(job_recorder *r)
+{
+    if (r->writer) return 0;
+    if (r->writer_failed) return -1;
     char err[1024] = "";
-    if (hist_open(r->config, &r->store, err, sizeof err) != 0) {
-        r->retry_at = now + RETRY_AFTER_S;
+    r->writer = hist_writer_start(r->config, err, sizeof err);
+    if (!r->writer) {
+        r->writer_failed = 1;
         snprintf(r->last_error, sizeof r->last_error, "%s", err);
-        warn(r, "history: %s; retirements go on and the audit log records them, but they are NOT in the history "
-                "until it can be written (retrying in %.0f s)",
-             err, RETRY_AFTER_S);
+        warn(r, "%s; retirements go on and the audit log records them, but they are NOT in the history", err);
         return -1;
     }
-    r->retry_at = 0;
     return 0;
 }
 
-/* Writes every pending record in one transaction. force: try even while backing off. */
-static void flush(job_recorder *r, double now, int force)
+/* Frees a record the recorder owns. */
+static void drop(hist_job *hj)
+{
+    hist_job_clear(hj);
+    free(hj);
+}
+
+/* Hands the writer the pending records: every finished one, and running ones that have run
+ * RUNNING_ROW_AFTER_MS (all of them when all_running); then reads what it reported. */
+static void flush_some(job_recorder *r, double now, int all_running)
 {
     r->last_flush = now;
+    if (r->writer) hist_writer_poll(r->writer, writer_problem, r);
     if (!r->n_pending) return;
-    if (force) r->retry_at = 0;
-    if (ensure_store(r, now) != 0) return;
+    int ok = ensure_writer(r) == 0;
     hist_job **list = malloc(r->n_pending * sizeof *list);
     if (!list) return;
-    for (size_t i = 0; i < r->n_pending; i++) list[i] = r->pending[i].hj;
-    char err[1024] = "";
-    int rc = hist_save(r->store, list, r->n_pending, err, sizeof err);
-    free(list);
-    if (rc != 0) {
-        snprintf(r->last_error, sizeof r->last_error, "%s", err);
-        warn(r, "history: could not record %zu job(s): %s; retirements go on and the audit log records them "
-                "(retrying in %.0f s)",
-             r->n_pending, err, RETRY_AFTER_S);
-        /* a broken connection is opened afresh next time */
-        hist_close(r->store);
-        r->store = NULL;
-        r->retry_at = now + RETRY_AFTER_S;
-        return;
-    }
+    size_t n = 0, keep = 0;
+    long long old = hist_now_ms() - RUNNING_ROW_AFTER_MS;
     for (size_t i = 0; i < r->n_pending; i++) {
-        if (!r->pending[i].owned) continue;
-        r->written++;
-        hist_job_clear(r->pending[i].hj);
-        free(r->pending[i].hj);
+        hist_job *hj = r->pending[i];
+        if (hj->owned || all_running || hj->started_ms <= old) list[n++] = hj;
+        else r->pending[keep++] = hj; /* not yet: stays queued */
     }
-    r->n_pending = 0;
+    r->n_pending = keep;
+    if (n && ok) hist_writer_send(r->writer, list, n);
+    for (size_t i = 0; i < n; i++) {
+        list[i]->queued = 0;
+        if (!list[i]->owned) {
+            list[i]->stored = 1; /* its running row exists (or is on its way): the end replaces it */
+            continue;
+        }
+        if (!ok) r->dropped++;
+        drop(list[i]);
+    }
+    free(list);
+}
+
+static void flush(job_recorder *r, double now)
+{
+    flush_some(r, now, 0);
 }
 
 /* Queues hj (once); owned: the recorder now owns it. */
 static void enqueue(job_recorder *r, hist_job *hj, int owned)
 {
-    for (size_t i = 0; i < r->n_pending; i++)
-        if (r->pending[i].hj == hj) {
-            r->pending[i].owned |= owned;
-            return;
-        }
-    if (r->n_pending >= MAX_PENDING) {
-        /* the store has been down for long: the oldest finished record goes */
-        for (size_t i = 0; i < r->n_pending; i++) {
-            if (!r->pending[i].owned) continue;
-            hist_job_clear(r->pending[i].hj);
-            free(r->pending[i].hj);
-            memmove(&r->pending[i], &r->pending[i + 1], (r->n_pending - i - 1) * sizeof *r->pending);
-            r->n_pending--;
-            r->dropped++;
-            break;
-        }
-    }
-    rec_entry *n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
+    hj->owned |= owned;
+    if (hj->queued) return;
+    hist_job **n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
     if (!n) return;
     r->pending = n;
-    r->pending[r->n_pending].hj = hj;
-    r->pending[r->n_pending].owned = owned;
-    r->n_pending++;
+    r->pending[r->n_pending++] = hj;
+    hj->queued = 1;
 }
 
 /* text without the learner's username (and email-shaped text), malloc'd; NULL for NULL. */
@@ -180,18 +181,30 @@ static char *scrubbed(const job *j, const char *text, size_t max)
     return text ? reason_scrub(j->ctx->config, NULL, j->username, text, max) : NULL;
 }
 
-/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
-static void set_origin(const cfg *c, hist_job *hj, const char *username, const char *reason)
+/* text with the learner's username (when it occurs) scrubbed; base is already free of secrets and
+ * email-shaped text. malloc'd. */
+static char *without_user(const job_recorder *r, const char *base, const char *username)
 {
+    if (username && *username && strcasestr(base, username))
+        return reason_scrub(r->config, NULL, username, base, 1024);
+    return strdup(base);
+}
+
+/* Fills who, where and with which command line (learner data scrubbed) a record was made. */
+static void set_origin(job_recorder *r, hist_job *hj, const char *username, const char *reason)
+{
+    if (!r->command) {
+        /* once per recorder: the login name reads utmp, and a bulk run has thousands of jobs */
+        r->command = reason_scrub(r->config, NULL, NULL, g_command ? g_command : hj->action ? hj->action : "", 1024);
+        r->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
+        gethostname(r->host, sizeof r->host - 1);
+    }
     free(hj->command);
-    hj->command = reason_scrub(c, NULL, username, g_command ? g_command : hj->action ? hj->action : "", 1024);
+    hj->command = without_user(r, r->command, username);
     free(hj->reason);
-    hj->reason = reason && *reason ? reason_scrub(c, NULL, username, reason, 1024) : NULL;
-    free(hj->operator_name);
-    hj->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    hist_set(&hj->host, host);
+    hj->reason = reason && *reason ? reason_scrub(r->config, NULL, username, reason, 1024) : NULL;
+    hist_set(&hj->operator_name, r->operator_name);
+    hist_set(&hj->host, r->host);
     hj->pid = (long long)getpid();
     if (!hj->started_ms) hj->started_ms = hist_now_ms();
 }
@@ -203,11 +216,11 @@ void job_recorder_add(job_recorder *r, hist_job *hj, const char *username, const
         free(hj);
         return;
     }
-    set_origin(r->config, hj, username, reason);
+    set_origin(r, hj, username, reason);
     if (!hj->ended_ms) hj->ended_ms = hist_now_ms();
     enqueue(r, hj, 1);
     double now = job_now();
-    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now, 0);
+    if (now - r->last_flush >= FLUSH_EVERY_S || r->n_pending >= 500) flush(r, now);
 }
 
 void job_history_begin(job *j, const job_spec *spec)
@@ -219,7 +232,7 @@ void job_history_begin(job *j, const job_spec *spec)
     if (!hj) return;
     hist_job_init(hj);
     hist_set(&hj->action, spec->label ? spec->label : spec->action == JOB_RERUN ? "rerun" : "retire");
-    set_origin(j->ctx->config, hj, j->username, spec->reason);
+    set_origin(r, hj, j->username, spec->reason);
     j->hist = hj;
     r->running++;
     /* its "running" row is written once the job event names the learner */
@@ -262,7 +275,7 @@ static void end_record(job *j, job_recorder *r)
     enqueue(r, hj, 1);
     if (r->running > 0) r->running--;
     double now = job_now();
-    if (r->running == 0 || now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+    if (r->running == 0 || now - r->last_flush >= FLUSH_EVERY_S) flush(r, now);
 }
 
 void job_history_event(job *j, const ev_event *ev)
@@ -278,8 +291,8 @@ void job_history_event(job *j, const ev_event *ev)
         if (cJSON_IsNumber(rid)) hj->retirement_id = (long long)rid->valuedouble;
         hist_set(&hj->from_state, ev->current_state);
         enqueue(r, hj, 0);
-        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batch) */
-            flush(r, job_now(), 0);
+        if (r->running == 1) { /* a lone job: its running row now (bulk runs: the next batches) */
+            flush_some(r, job_now(), 1);
             return;
         }
         break;
@@ -318,7 +331,7 @@ void job_history_event(job *j, const ev_event *ev)
         break;
     }
     double now = job_now();
-    if (r->n_pending && now - r->last_flush >= FLUSH_EVERY_S) flush(r, now, 0);
+    if (r->n_pending && now - r->last_flush >= FLUSH_EVERY_S) flush(r, now);
 }
 
 void job_history_end(job *j)
@@ -333,8 +346,8 @@ int job_ctx_history_flush(job_ctx *ctx)
 {
     job_recorder *r = ctx->recorder;
     if (!r) return 0;
-    flush(r, job_now(), 1);
-    return r->n_pending ? -1 : 0;
+    flush(r, job_now());
+    return r->writer_failed ? -1 : 0;
 }
 
 void job_history_ctx_free(job_ctx *ctx)
@@ -346,19 +359,27 @@ void job_history_ctx_free(job_ctx *ctx)
 void job_recorder_free(job_recorder *r)
 {
     if (!r) return;
-    flush(r, job_now(), 1);
+    flush(r, job_now());
     long long lost = r->dropped;
     for (size_t i = 0; i < r->n_pending; i++) {
-        if (!r->pending[i].owned) continue; /* still owned by a live job */
+        r->pending[i]->queued = 0;
+        if (!r->pending[i]->owned) continue; /* still owned by a live job */
         lost++;
-        hist_job_clear(r->pending[i].hj);
-        free(r->pending[i].hj);
+        drop(r->pending[i]);
     }
-    if (lost)
-        warn(r, "history: %lld job(s) were NOT recorded in the history (%s); the retirements themselves ran and "
-                "the audit log has them",
-             lost, r->last_error[0] ? r->last_error : "the store could not be written");
+    long long unwritten = r->writer ? hist_writer_finish(r->writer, FINISH_TIMEOUT_S, writer_problem, r) : 0;
+    if (unwritten < 0 || lost + unwritten > 0) {
+        char count[64];
+        if (unwritten < 0)
+            snprintf(count, sizeof count, "some jobs");
+        else
+            snprintf(count, sizeof count, "%lld job(s)", lost + unwritten);
+        warn(r, "history: %s were NOT recorded in the history (%s); the retirements themselves ran and the audit "
+                "log has them",
+             count, r->last_error[0] ? r->last_error : "the store could not be written");
+    }
     free(r->pending);
-    hist_close(r->store);
+    free(r->command);
+    free(r->operator_name);
     free(r);
 }

@@ -185,6 +185,75 @@ static void test_store_down_retirement_runs(void **state)
     rt_stop(&env);
 }
 
+/* The failure of a request that got no answer (transport error) and of a failed state PATCH are
+ * recorded too. */
+static void test_transport_and_patch_failures(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char db[1024], yaml[2048];
+    snprintf(db, sizeof db, "%s/history.db", dir);
+    history_yaml(yaml, sizeof yaml, db, NULL);
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"drop_me\", \"days_ago\": 10, \"user_id\": 8101},"
+             " {\"username\": \"patch_me\", \"days_ago\": 10, \"user_id\": 8102}]",
+             LEGACY, NULL, yaml);
+    rt_fault(&env, "{\"endpoint\": \"retire_forum\", \"username\": \"drop_me\", \"drop\": true}");
+    /* the end-state PATCH of the first step is refused */
+    rt_fault(&env, "{\"endpoint\": \"update_retirement_status\", \"username\": \"patch_me\", \"actions\": [0, "
+                   "{\"status\": 400, \"body\": {\"detail\": \"state change not allowed\"}}]}");
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "drop_me", NULL);
+    rt_assert_status(&r, 252);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "retire", "patch_me", NULL);
+    rt_assert_status(&r, 252);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "--user-id", "8101", "--json", NULL);
+    cJSON *a = cJSON_Parse(r.out);
+    cJSON *f = cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "failure");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(f, "http_status")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(f, "transport_error")));
+    assert_true(cJSON_GetObjectItem(f, "attempts")->valueint >= 2); /* retried before giving up */
+    assert_string_equal(cJSON_GetObjectItem(f, "request")->valuestring, "POST /api/discussion/v1/accounts/retire_forum/");
+    cJSON_Delete(a);
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "--user-id", "8102", "--json", NULL);
+    a = cJSON_Parse(r.out);
+    f = cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "failure");
+    assert_string_equal(cJSON_GetObjectItem(f, "request")->valuestring,
+                        "PATCH /api/user/v1/accounts/update_retirement_status/");
+    assert_int_equal(cJSON_GetObjectItem(f, "http_status")->valueint, 400);
+    assert_string_equal(cJSON_GetObjectItem(f, "server_text")->valuestring, "state change not allowed");
+    cJSON_Delete(a);
+    cmd_result_free(&r);
+    rt_stop(&env);
+    free(dir);
+}
+
+/* A history key of the wrong kind is named with its file and line, never silently replaced. */
+static void test_bad_settings_named(void **state)
+{
+    (void)state;
+    rt_env env;
+    rt_start(&env, "[{\"username\": \"ok_two\", \"state\": \"PENDING\", \"days_ago\": 10}]", LEGACY, NULL,
+             "history:\n  url: 5\nlms:\n  errored_text: upstrem\n");
+    cmd_result r;
+    rt_retirectl(&env, &r, "history", NULL);
+    rt_assert_status(&r, 255);
+    assert_non_null(strstr(r.err, "key history.url must be a postgresql:// URL or a file path"));
+    assert_non_null(strstr(r.err, ".yml:"));
+    cmd_result_free(&r);
+    /* the retirement still runs; the problem is said loudly */
+    rt_retirectl(&env, &r, "retire", "ok_two", NULL);
+    rt_assert_status(&r, 0);
+    assert_non_null(strstr(r.err, "WARNING: history"));
+    assert_non_null(strstr(r.err, "history.url"));
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 /* retire --all with failures, the grouped view, then a resume that clears one. */
 static void bulk_groups_on(const char *url)
 {
@@ -314,6 +383,8 @@ int main(void)
         cmocka_unit_test_teardown(test_reason_recorded_and_appended, rt_teardown),
         cmocka_unit_test_teardown(test_errored_text_upstream, rt_teardown),
         cmocka_unit_test_teardown(test_store_down_retirement_runs, rt_teardown),
+        cmocka_unit_test_teardown(test_bad_settings_named, rt_teardown),
+        cmocka_unit_test_teardown(test_transport_and_patch_failures, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_sqlite, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_postgresql, pg_teardown),
     };

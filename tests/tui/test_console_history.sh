@@ -42,6 +42,13 @@ keys 3
 wait_for "REASON"
 wait_for "403 forum: permission denied"
 ok "Failed tab: REASON column from the history after a fresh start"
+# at 80 columns the reason takes the place of AGE and CHANGED
+tmx resize-window -t tui -x 80 -y 24
+wait_gone "CHANGED"
+screen | grep -F "kim_fail" | grep -qF "403 forum: perm" || fail "no reason beside kim_fail at 80 columns"
+tmx resize-window -t tui -x 200 -y 30
+wait_for "CHANGED"
+ok "Failed tab at 80 columns: the reason replaces AGE and CHANGED"
 
 keys Enter
 wait_for "history.failure.server"
@@ -59,6 +66,9 @@ wait_for "running on $(hostname), pid $SLOW, for"
 wait_for "stuck: the job of $(hostname), pid $GONE is gone"
 ok "Stuck tab: a running job told apart from one whose process is gone"
 
+# a second signal stops the step in flight (the first lets it finish: a minute here)
+kill "$SLOW" 2>/dev/null || true
+sleep 0.3
 kill "$SLOW" 2>/dev/null || true
 wait "$SLOW" 2>/dev/null || true
 quit_console 0
