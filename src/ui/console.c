@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ui/fetch.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 
@@ -373,6 +374,7 @@ static void do_action(ui_action a)
 static void handle_key(int ch)
 {
     ui_con.last_key = ch;
+    ui_con.last_key_ms = ui_now_ms();
     if (ch == KEY_RESIZE) {
         ui_con.dirty = 1;
         return;
@@ -455,11 +457,32 @@ static void setup_config(void)
     ui_con.queue_states[ui_con.n_queue_states++] = "ERRORED";
     ui_con.queue_states[ui_con.n_queue_states++] = "ABORTED";
     ui_con.queue_states[ui_con.n_queue_states++] = "COMPLETE";
+    /* the fetch groups (console_feeds.c) */
+    for (int g = 0; g < FG_COUNT; g++) {
+        ui_con.group_states[g] = calloc(ui_con.n_queue_states + 1, sizeof(char *));
+        if (!ui_con.group_states[g]) abort();
+    }
+    for (size_t q = 0; q < ui_con.n_queue_states; q++) {
+        int g = ui_fetch_group_of(ui_con.queue_states[q]);
+        ui_con.group_states[g][ui_con.n_group_states[g]++] = ui_con.queue_states[q];
+    }
     ui_con.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (ui_con.refresh_s < 1) ui_con.refresh_s = 1;
     ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
-    ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
+    /* COMPLETE/ABORTED: only requests created in the last history_days are fetched (default 30;
+     * 0 fetches them all) */
+    ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 30));
+    if (ui_con.history_days > 0) {
+        time_t since = time(NULL) - (time_t)ui_con.history_days * 86400;
+        struct tm tm;
+        gmtime_r(&since, &tm);
+        strftime(ui_con.since, sizeof ui_con.since, "%Y-%m-%d", &tm);
+    }
+    ui_con.background_s = cfg_number(c, "console.background_refresh_seconds", 0);
+    if (ui_con.background_s <= 0) ui_con.background_s = ui_con.refresh_s * 6 > 60 ? ui_con.refresh_s * 6 : 60;
+    if (ui_con.background_s < ui_con.refresh_s) ui_con.background_s = ui_con.refresh_s;
+    ui_con.idle_s = cfg_number(c, "console.idle_seconds", 60);
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (ui_con.workers < 1) ui_con.workers = 1;
     ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);
@@ -518,6 +541,12 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     apply_theme();
     bkgdset(ui_con.attr[UR_NORMAL] | ' ');
 
+    if (ui_fetch_init(o->config, err, err_len) != 0) {
+        restore_terminal();
+        return -1;
+    }
+    ui_con.next_refresh_ms = 1e300;
+    ui_con.last_key_ms = ui_now_ms();
     ui_start_fetch();
     ui_start_drivers(); /* which pipeline steps cannot run: the retire dialog and a banner say so */
     ui_con.dirty = 1;
@@ -532,9 +561,14 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
         }
         if (ui_con.quit) break;
         double t = ui_now_ms();
-        if (ui_con.fetch_pid <= 0 && t >= ui_con.next_refresh_ms) {
-            ui_start_fetch();
-            if (ui_con.view == V_DETAIL && ui_con.detail) ui_start_status(ui_con.detail);
+        if (ui_con.fetch_pid <= 0) {
+            int forced = t >= ui_con.next_refresh_ms;
+            pid_t before = ui_con.fetch_pid;
+            ui_fetch_due();
+            /* the open record refreshes with the list when the operator looks at it */
+            if (ui_con.fetch_pid != before && (forced || t - ui_con.last_key_ms < ui_con.idle_s * 1000) &&
+                ui_con.view == V_DETAIL && ui_con.detail)
+                ui_start_status(ui_con.detail);
         }
         ui_run_queue();
         ui_reap_jobs();
@@ -568,7 +602,7 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
             if (j->out_fd >= 0) fds[n] = (struct pollfd){j->out_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 0;
             if (j->err_fd >= 0) fds[n] = (struct pollfd){j->err_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 1;
         }
-        double wait = ui_con.fetch_pid > 0 ? 1000 : ui_con.next_refresh_ms - ui_now_ms();
+        double wait = ui_con.fetch_pid > 0 ? 1000 : ui_fetch_next_due() - ui_now_ms();
         if (animate) wait = next_tick - ui_now_ms();
         if (ui_con.message_until > 0 && ui_con.message_until - ui_now_ms() < wait) wait = ui_con.message_until - ui_now_ms();
         if (wait < 0) wait = 0;
@@ -601,5 +635,6 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     if (ui_con.trace) fclose(ui_con.trace);
     ui_store_free(&ui_con.store);
     ui_store_free(&ui_con.next);
+    ui_fetch_done();
     return g_quit_signal ? 128 + (int)g_quit_signal : 0;
 }

@@ -29,6 +29,12 @@ typedef enum act_kind {
     ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_RERUN_STEP, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT
 } act_kind;
 
+/* The learner list is fetched in groups of states, each refreshed on its own clock: the groups
+ * the visible tab shows every console.refresh_seconds while the operator is active, the others
+ * (and all of them once the console is idle) every console.background_refresh_seconds. */
+enum { FG_PENDING, FG_PIPE, FG_ERRORED, FG_DONE, FG_COUNT };
+#define FG_ALL ((1u << FG_COUNT) - 1)
+
 typedef struct driver_row {
     char *name, *source, *version, *error, *method; /* method NULL: the driver's own row */
     int line, builtin;
@@ -102,6 +108,16 @@ typedef struct ui_console {
 
     ui_store store, next;
     int have_store;
+    int store_partial;       /* the first screenful only (a limited request); the rest is coming */
+    const char **group_states[FG_COUNT];
+    size_t n_group_states[FG_COUNT];
+    double group_at[FG_COUNT];  /* when each group was last fetched (monotonic ms; 0 never) */
+    unsigned fetch_groups;   /* groups the running fetch asked for */
+    int fetch_quick;         /* the running fetch is the first-screenful one */
+    char since[16];          /* COMPLETE/ABORTED created since (history_days), "" for all */
+    double background_s;     /* console.background_refresh_seconds */
+    double idle_s;           /* console.idle_seconds: no key for that long = idle */
+    double last_key_ms;
     pid_t fetch_pid;
     int fetch_fd;
     strbuf fetch_buf;
@@ -207,8 +223,14 @@ void ui_draw_help(void);
 
 /* ---------- console_feeds.c ---------- */
 
-/* Starts fetching the learner list (no-op while one runs). */
+/* Starts fetching every group of the learner list now (no-op while a fetch runs). */
 void ui_start_fetch(void);
+/* Starts fetching the groups that are due (see FG_*), if any and none runs. */
+void ui_fetch_due(void);
+/* When the next group falls due (monotonic ms), for the loop's poll timeout. */
+double ui_fetch_next_due(void);
+/* Which group a state's learners are fetched in. */
+int ui_fetch_group_of(const char *state);
 /* Starts fetching name's LMS record (replacing a fetch for another learner). */
 void ui_start_status(const char *name);
 /* Starts listing the drivers (no-op while one runs). */

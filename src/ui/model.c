@@ -199,6 +199,7 @@ int ui_store_feed_line(ui_store *s, char *line)
         s->complete = 1;
         return 0;
     }
+    if (line[0] == 'T' && line[1] == '\t') return 0; /* a token for the console (fetch.h), not a learner */
     return -1;
 }
 

@@ -25,6 +25,12 @@ static void tab_label(int t, int form, char *label, size_t size)
     size_t count = ui_con.have_store ? ui_con.store.n_rows[t] : 0, total = ui_con.have_store ? ui_con.store.total[t] : 0;
     int filtered = ui_con.filter[0] && count != total;
     const char *title = form >= 2 ? shortname[t] : ui_tab_title(t);
+    if (!ui_con.have_store || ui_con.store_partial) { /* still loading: a count would mislead */
+        if (form == 0) snprintf(label, size, " %d %s (…) ", t + 1, title);
+        else if (form < 3) snprintf(label, size, " %d %s … ", t + 1, title);
+        else snprintf(label, size, " %d:… ", t + 1);
+        return;
+    }
     if (form == 0 && filtered) snprintf(label, size, " %d %s %zu/%zu ", t + 1, title, count, total);
     else if (form == 0) snprintf(label, size, " %d %s (%zu) ", t + 1, title, total);
     else if (form < 3) snprintf(label, size, " %d %s %zu ", t + 1, title, filtered ? count : total);
