@@ -165,7 +165,7 @@ static void draw(void)
     doupdate();
     ui_con.frame_seq++;
     if (ui_con.trace) {
-        int complete = ui_con.have_store && !ui_con.next.n;
+        int complete = ui_con.have_store && !ui_con.store_partial && !ui_con.next.n;
         ui_tlog("frame %lu %.3f key %d complete %d rows %zu\n", ui_con.frame_seq, ui_now_ms(), ui_con.last_key, complete,
               ui_con.have_store ? ui_con.store.n : (size_t)0);
         ui_con.last_key = 0;
@@ -310,6 +310,10 @@ static void do_action(ui_action a)
         ui_con.filter_editing = 1;
         break;
     case UA_OPEN: {
+        if (ui_con.view == V_DRIVERS) {
+            ui_toggle_driver_error();
+            break;
+        }
         const ui_learner *l = ui_selected_learner();
         if (l) ui_open_detail(ui_store_name(&ui_con.store, l));
         break;

@@ -222,6 +222,7 @@ static void on_queue_done_impl(void)
 static void on_queue_done(void)
 {
     double t0 = ui_now_ms();
+    ui_tlog("fetched %.3f rows %zu groups %u\n", t0, ui_con.next.n, ui_con.fetch_groups);
     on_queue_done_impl();
     ui_tlog("swap %.3f ms %zu learners\n", ui_now_ms() - t0, ui_con.store.n);
 }

@@ -164,6 +164,7 @@ typedef struct ui_console {
     char log_search[256];
     int log_search_editing;
     size_t drv_sel, drv_top;
+    size_t drv_expanded;     /* drivers view row whose full error is shown, + 1 (0: none) */
     int help;
     int help_scroll;
     dialog dlg;
@@ -340,6 +341,10 @@ void ui_open_drivers(void);
 /* 1 with the reason in why when pipeline step's driver or method cannot load (from the drivers
  * list, fetched at start); 0 when it can, or while the list is not known yet. */
 int ui_step_cannot_run(size_t step, char *why, size_t why_size);
+/* 1 with "step N D.M: why" when a pipeline step cannot run (its driver does not load). */
+int ui_pipeline_problem(char *why, size_t why_size);
+/* Enter in the drivers view: shows or hides the selected row's full load error. */
+void ui_toggle_driver_error(void);
 void ui_draw_drivers(const ui_screen_layout *L);
 
 #endif

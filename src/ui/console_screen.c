@@ -165,6 +165,13 @@ void ui_draw_message(const ui_screen_layout *L)
         ui_put(y, 0, COLS, UR_FAILED, ui_con.fetch_error, 0);
         return;
     }
+    char why[800];
+    if (ui_con.view == V_LIST && ui_pipeline_problem(why, sizeof why)) { /* a banner until it is fixed */
+        char banner[900];
+        snprintf(banner, sizeof banner, "THE PIPELINE CANNOT RUN (d shows the drivers): %s", why);
+        ui_put(y, 0, COLS, UR_FAILED, banner, 0);
+        return;
+    }
     const char *hint;
     if (ui_con.view == V_LIST)
         hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"

@@ -61,12 +61,14 @@ void ui_draw_tabs(const ui_screen_layout *L)
     }
 }
 
-/* Width of the state column: the longest state name, at least 5. */
+/* Width of the state column: the longest state the console lists (the pipeline's, console.states
+ * and the dead ends), at least 5; from the configuration, so it does not jump when a refresh
+ * brings a state no learner was in before. */
 static int max_state_width(void)
 {
     int w = 5;
-    for (size_t i = 0; ui_con.have_store && i < ui_con.store.n_states; i++) {
-        int sw = ui_text_width(ui_con.store.states[i]);
+    for (size_t i = 0; i < ui_con.n_queue_states; i++) {
+        int sw = ui_text_width(ui_con.queue_states[i]);
         if (sw > w) w = sw;
     }
     return w;
@@ -110,7 +112,8 @@ void ui_draw_list(const ui_screen_layout *L)
     for (int c = 0; c < nc; c++) ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, cols[c].title, 1);
     size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;
     if (!ui_con.have_store || n == 0) {
-        const char *t = !ui_con.have_store ? (ui_con.fetch_error[0] ? ui_con.fetch_error : "loading learners...")
+        const char *t = !ui_con.have_store || ui_con.store_partial
+                            ? (ui_con.fetch_error[0] ? ui_con.fetch_error : "loading learners...")
                         : ui_con.filter[0] ? "no learner matches the filter" : "no learners in this tab";
         ui_put(L->list_top + 1, 2, COLS - 4, ui_con.fetch_error[0] && !ui_con.have_store ? UR_FAILED : UR_MUTED, t, 0);
         return;

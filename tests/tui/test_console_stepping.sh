@@ -28,7 +28,9 @@ open_console 150 40 -- --config "$CFG"
 wait_for "carol_ready"
 
 # ---- B1: x on the failed step reruns it; success offers to continue; the step is not called again
-keys 3 / ; type_text grace ; keys Enter Enter
+keys 3 / ; type_text grace ; keys Enter
+wait_for "3 Failed 1/2"
+keys Enter
 wait_for "Learner grace_errored"
 keys x
 wait_for "Rerun failed step 1 (LMS.retirement_retire_forum) for grace_errored?"
@@ -136,5 +138,17 @@ screen | grep -qF "5. run   PATCH RETIRING_NOTES" && fail "the retire dialog lis
 wait_for "it refuses this learner and changes"
 keys n
 ok "the retire dialog lists a step whose driver cannot load as fail"
+keys q
+wait_for "THE PIPELINE CANNOT RUN (d shows the drivers): step 5 MISSING.retire"
+keys d
+wait_for "THE PIPELINE CANNOT RUN: step 5 MISSING.retire"
+wait_for "P LMS "
+wait_for "LMS.retirement_retire_forum  <- pipeline step 1"
+screen | grep -qF "(paths are relative to the entry-point file)" && fail "the full error shows before Enter"
+keys G Enter
+wait_for "(paths are relative to the entry-point file)"
+keys Enter
+wait_gone "(paths are relative to the entry-point file)"
+ok "drivers view: pipeline marker, banner, Enter expands the full load error"
 quit_console 0
 echo "passed $PASSES checks"
