@@ -473,6 +473,7 @@ static void setup_config(void)
     ui_con.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (ui_con.refresh_s < 1) ui_con.refresh_s = 1;
     ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
+    ui_con.max_retry_s = c->http.max_retry_seconds > 0 ? c->http.max_retry_seconds : 600;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
     /* COMPLETE/ABORTED: only requests created in the last history_days are fetched (default 30;
      * 0 fetches them all) */

@@ -98,7 +98,8 @@ typedef struct ui_console {
     long cool_off_days;
     long history_days;       /* Complete tab: changed in that many days (0: all) */
     double refresh_s;
-    double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
+    double step_timeout_s;
+    double max_retry_s;      /* http.max_retry_seconds: a retrying request gives up after it */   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
     long max_bulk;           /* console.max_bulk: more marked learners need the typed count */
     int require_reason;      /* console.require_reason (default: true in production) */

@@ -71,6 +71,9 @@ keys r
 wait_for "Retire 1 learner?"
 keys y
 wait_for "retrying: attempt" 20
+# the retry line shows the remaining budget (http.max_retry_seconds 60)
+for i in $(seq 1 40); do screen | grep -qE 'retrying: attempt [0-9]+, next in [0-9.]+ s, gives up in (5[0-9]|60)s' && break; sleep 0.1; done
+screen | grep -qE 'retrying: attempt [0-9]+, next in [0-9.]+ s, gives up in (5[0-9]|60)s' || fail "the retry line does not show the remaining budget"
 keys c
 wait_for "Cancel the retire job for carol_ready?"
 wait_for "is being retried: cancelling stops the retries"
