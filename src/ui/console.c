@@ -109,6 +109,7 @@ const char *ui_selected_name(void)
 {
     if (ui_con.view == V_DETAIL && ui_con.detail) return ui_con.detail;
     if (ui_con.view == V_DRIVERS && ui_con.drivers_for) return ui_con.drivers_for;
+    if (ui_con.view == V_JOBS) return ui_jobs_row_learner(ui_con.lv_sel);
     const ui_learner *l = ui_selected_learner();
     return l ? ui_store_name(&ui_con.store, l) : NULL;
 }
@@ -119,6 +120,8 @@ unsigned ui_view_bit(void)
     case V_LIST: return UI_VIEW_LIST;
     case V_DETAIL: return UI_VIEW_DETAIL;
     case V_DRIVERS: return UI_VIEW_DRIVERS;
+    case V_JOBS: return UI_VIEW_JOBS;
+    case V_MESSAGES: return UI_VIEW_MESSAGES;
     default: return UI_VIEW_LOG;
     }
 }
@@ -143,10 +146,13 @@ static void draw(void)
             ui_fill_row(L.tabs_row, UR_TAB);
             char crumb[300];
             snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab),
-                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log" : "drivers");
+                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log"
+                     : ui_con.view == V_JOBS ? "jobs" : ui_con.view == V_MESSAGES ? "messages" : "drivers");
             ui_put(L.tabs_row, 0, COLS, UR_TAB, crumb, 0);
             if (ui_con.view == V_DETAIL) ui_draw_detail(&L);
             else if (ui_con.view == V_LOG) ui_draw_log(&L);
+            else if (ui_con.view == V_JOBS) ui_draw_jobs(&L);
+            else if (ui_con.view == V_MESSAGES) ui_draw_messages(&L);
             else ui_draw_drivers(&L);
         }
         ui_draw_message(&L);
@@ -184,6 +190,13 @@ static void move_sel(long delta)
         if (s < 0) s = 0;
         if (s >= (long)n) s = (long)n - 1;
         ui_con.sel[ui_con.tab] = (size_t)s;
+    } else if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) {
+        size_t n = ui_con.view == V_JOBS ? ui_jobs_rows() : ui_con.n_msgs;
+        if (!n) return;
+        long s = (long)ui_con.lv_sel + delta;
+        if (s < 0) s = 0;
+        if (s >= (long)n) s = (long)n - 1;
+        ui_con.lv_sel = (size_t)s;
     } else if (ui_con.view == V_LOG) {
         long s = (long)ui_con.log_top + delta;
         if (s < 0) s = 0;
@@ -260,7 +273,8 @@ static void do_action(ui_action a)
         ui_con.help_scroll = 0;
         break;
     case UA_BACK:
-        if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
+        if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) ui_con.view = ui_con.lists_back;
+        else if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
         else if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
         else if (ui_con.view == V_DETAIL) ui_con.view = V_LIST;
         else if (ui_con.filter[0]) ui_con.filter[0] = '\0', apply_filter();
@@ -301,6 +315,8 @@ static void do_action(ui_action a)
         ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
         break;
     case UA_SAVE: ui_log_save(); break;
+    case UA_JOBS: ui_open_list_view(V_JOBS); break;
+    case UA_MESSAGES: ui_open_list_view(V_MESSAGES); break;
     case UA_NEXT_TAB: ui_con.tab = (ui_tab)((ui_con.tab + 1) % UI_TAB_COUNT); break;
     case UA_PREV_TAB: ui_con.tab = (ui_tab)((ui_con.tab + UI_TAB_COUNT - 1) % UI_TAB_COUNT); break;
     case UA_TAB1: case UA_TAB2: case UA_TAB3: case UA_TAB4: case UA_TAB5:
@@ -312,6 +328,15 @@ static void do_action(ui_action a)
     case UA_OPEN: {
         if (ui_con.view == V_DRIVERS) {
             ui_toggle_driver_error();
+            break;
+        }
+        if (ui_con.view == V_JOBS) {
+            const char *n = ui_jobs_row_learner(ui_con.lv_sel);
+            if (n) {
+                char *name = ui_xstrdup(n);
+                ui_open_detail(name);
+                free(name);
+            }
             break;
         }
         const ui_learner *l = ui_selected_learner();

@@ -22,7 +22,7 @@
 #include "ui/theme.h"
 #include "ui/ui.h"
 
-typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG } view_t;
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG, V_JOBS, V_MESSAGES } view_t;
 /* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
  * continue the pipeline from the next step. */
 typedef enum act_kind {
@@ -172,6 +172,14 @@ typedef struct ui_console {
     picker pk;
     char message[512];
     ui_role message_role;
+    struct ui_message {
+        char *text;          /* sanitized */
+        ui_role role;
+        time_t at;
+    } *msgs;                 /* message history (M), oldest first */
+    size_t n_msgs;
+    view_t lists_back;       /* the view the jobs or messages view was opened from */
+    size_t lv_sel, lv_top;   /* selection in the jobs / messages view */
     double message_until;
     int dirty;
     int quit;
@@ -334,6 +342,18 @@ void ui_log_find(int dir);
 void ui_log_search_key(int ch);
 /* Writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
 void ui_log_save(void);
+
+/* ---------- view_jobs.c ---------- */
+
+/* Keeps a shown message in the history (the messages view). */
+void ui_msg_remember(ui_role role, const char *text);
+/* Opens the jobs (V_JOBS) or messages (V_MESSAGES) view. */
+void ui_open_list_view(view_t v);
+/* Rows of the jobs view, and the learner of row r (NULL when none). */
+size_t ui_jobs_rows(void);
+const char *ui_jobs_row_learner(size_t r);
+void ui_draw_jobs(const ui_screen_layout *L);
+void ui_draw_messages(const ui_screen_layout *L);
 
 /* ---------- view_drivers.c ---------- */
 

@@ -34,6 +34,7 @@ void ui_msg(ui_role role, const char *fmt, ...)
     ui_text_flatten(raw);
     char *clean = ui_text_sanitize(raw, (size_t)-1);
     snprintf(ui_con.message, sizeof ui_con.message, "%s", clean);
+    ui_msg_remember(role, clean);
     free(clean);
     ui_con.message_role = role;
     ui_con.message_until = ui_now_ms() + 8000;
@@ -116,7 +117,8 @@ void ui_draw_status(const ui_screen_layout *L)
         else snprintf(err, sizeof err, " LMS ERROR: retry in %.0fs ", left + 0.499);
     }
     int flags = (ui_con.o->read_only ? 11 : 0) + (plans ? 9 : 0) + (int)strlen(err) + 2;
-    const char *queued = ui_con.n_queue ? " +queued" : "";
+    char queued[48] = "";
+    if (ui_con.n_queue) snprintf(queued, sizeof queued, " +%zu queued", ui_con.n_queue);
     for (int form = 0; form < 3; form++) {
         if (form == 0) snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s ", ui_con.host, run, queued, when);
         else if (form == 1) snprintf(buf, sizeof buf, " jobs %zu%s | refreshed %s ", run, queued, when);
@@ -175,12 +177,17 @@ void ui_draw_message(const ui_screen_layout *L)
     const char *hint;
     if (ui_con.view == V_LIST)
         hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
-                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  q quit";
+                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  : command  J jobs  q quit";
     else if (ui_con.view == V_DETAIL)
         hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  L log  d drivers" :
                                 "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset";
     else if (ui_con.view == V_LOG)
         hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end";
+    else if (ui_con.view == V_JOBS)
+        hint = ui_con.o->read_only ? "? help  q back  Enter open learner  M messages"
+                                   : "? help  q back  Enter open learner  c cancel  M messages";
+    else if (ui_con.view == V_MESSAGES)
+        hint = "? help  q back  J jobs";
     else
         hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
     char buf[512];

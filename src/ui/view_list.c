@@ -133,6 +133,8 @@ void ui_draw_list(const ui_screen_layout *L)
         ui_job *j = ui_learner_job(name, 1);
         int away = !j && l->tab == UI_TAB_STUCK &&
                    ui_elsewhere_fresh(ui_pipe_step_of_start(&ui_con.pipe, state) >= 0, l->modified, ui_con.step_timeout_s, now);
+        int queued = 0; /* "+": waiting for a worker (the jobs view, J, shows its position) */
+        for (size_t q = 0; !j && q < ui_con.n_queue && !queued; q++) queued = !strcmp(ui_con.queue[q].learner, name);
         if (is_sel) ui_fill_row(y, UR_SELECTION);
         for (int c = 0; c < nc; c++) {
             char buf[64];
@@ -141,9 +143,10 @@ void ui_draw_list(const ui_screen_layout *L)
             switch (cols[c].id) {
             case UI_COL_MARK:
                 /* "~": a working state changed within step_timeout_seconds: running elsewhere */
-                text = l->marked ? "* " : j ? "> " : away ? "~ " : "  ";
+                text = l->marked ? "* " : j ? "> " : queued ? "+ " : away ? "~ " : "  ";
                 if (!is_sel && l->marked) role = UR_MARKED;
                 else if (!is_sel && (j || away)) role = UR_RUNNING;
+                else if (!is_sel && queued) role = UR_QUEUED;
                 break;
             case UI_COL_USERNAME:
                 text = name;
