@@ -920,6 +920,31 @@ int http_ensure_token(http_client *h, char *err, size_t err_len)
     return rc;
 }
 
+int http_token_get(http_client *h, char *out, size_t out_len, double *seconds_left)
+{
+    pthread_mutex_lock(&h->lock);
+    int rc = -1;
+    if (token_valid(h) && strlen(h->token) < out_len) {
+        memcpy(out, h->token, strlen(h->token) + 1);
+        *seconds_left = h->token_expiry ? h->token_expiry - now_mono() : -1;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
+void http_token_set(http_client *h, const char *token, double seconds_left)
+{
+    if (!token || !*token) return;
+    pthread_mutex_lock(&h->lock);
+    if (h->token) explicit_bzero(h->token, strlen(h->token));
+    free(h->token);
+    h->token = strdup(token);
+    if (!h->token) abort();
+    h->token_expiry = seconds_left >= 0 ? now_mono() + seconds_left : 0;
+    pthread_mutex_unlock(&h->lock);
+}
+
 int http_fetch_service_tokens(http_client *h, char *err, size_t err_len)
 {
     /* retire_one_learner's _setup_all_apis_or_exit: LmsApi, then one client (one token POST to

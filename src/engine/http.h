@@ -48,6 +48,12 @@ int http_ensure_token(http_client *h, char *err, size_t err_len);
  * one kept and shared. 0, or -1 with the same sentence as http_ensure_token (a failing IDA
  * token fetch is ERR_SETUP_FAILED upstream). Only retire (not queue/reset) does this. */
 int http_fetch_service_tokens(http_client *h, char *err, size_t err_len);
+/* The token held and its seconds of life left (-1: no expiry known), so a process tree can share
+ * one token (the console hands the token its fetch children got to later children). 0, or -1
+ * when none is held or out_len is too small. The token is a secret: never print or log it. */
+int http_token_get(http_client *h, char *out, size_t out_len, double *seconds_left);
+/* Adopts a token fetched by another process of the same tree (seconds_left < 0: no expiry). */
+void http_token_set(http_client *h, const char *token, double seconds_left);
 /* Number of token fetches this process made (for tests and the bench). */
 int http_token_fetches(const http_client *h);
 

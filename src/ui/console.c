@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/paths.h"
+#include "ui/fetch.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 
@@ -110,6 +111,7 @@ const char *ui_selected_name(void)
 {
     if (ui_con.view == V_DETAIL && ui_con.detail) return ui_con.detail;
     if (ui_con.view == V_DRIVERS && ui_con.drivers_for) return ui_con.drivers_for;
+    if (ui_con.view == V_JOBS) return ui_jobs_row_learner(ui_con.lv_sel);
     const ui_learner *l = ui_selected_learner();
     return l ? ui_store_name(&ui_con.store, l) : NULL;
 }
@@ -120,6 +122,8 @@ unsigned ui_view_bit(void)
     case V_LIST: return UI_VIEW_LIST;
     case V_DETAIL: return UI_VIEW_DETAIL;
     case V_DRIVERS: return UI_VIEW_DRIVERS;
+    case V_JOBS: return UI_VIEW_JOBS;
+    case V_MESSAGES: return UI_VIEW_MESSAGES;
     default: return UI_VIEW_LOG;
     }
 }
@@ -144,10 +148,13 @@ static void draw(void)
             ui_fill_row(L.tabs_row, UR_TAB);
             char crumb[300];
             snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab),
-                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log" : "drivers");
+                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log"
+                     : ui_con.view == V_JOBS ? "jobs" : ui_con.view == V_MESSAGES ? "messages" : "drivers");
             ui_put(L.tabs_row, 0, COLS, UR_TAB, crumb, 0);
             if (ui_con.view == V_DETAIL) ui_draw_detail(&L);
             else if (ui_con.view == V_LOG) ui_draw_log(&L);
+            else if (ui_con.view == V_JOBS) ui_draw_jobs(&L);
+            else if (ui_con.view == V_MESSAGES) ui_draw_messages(&L);
             else ui_draw_drivers(&L);
         }
         ui_draw_message(&L);
@@ -166,7 +173,7 @@ static void draw(void)
     doupdate();
     ui_con.frame_seq++;
     if (ui_con.trace) {
-        int complete = ui_con.have_store && !ui_con.next.n;
+        int complete = ui_con.have_store && !ui_con.store_partial && !ui_con.next.n;
         ui_tlog("frame %lu %.3f key %d complete %d rows %zu\n", ui_con.frame_seq, ui_now_ms(), ui_con.last_key, complete,
               ui_con.have_store ? ui_con.store.n : (size_t)0);
         ui_con.last_key = 0;
@@ -185,6 +192,13 @@ static void move_sel(long delta)
         if (s < 0) s = 0;
         if (s >= (long)n) s = (long)n - 1;
         ui_con.sel[ui_con.tab] = (size_t)s;
+    } else if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) {
+        size_t n = ui_con.view == V_JOBS ? ui_jobs_rows() : ui_con.n_msgs;
+        if (!n) return;
+        long s = (long)ui_con.lv_sel + delta;
+        if (s < 0) s = 0;
+        if (s >= (long)n) s = (long)n - 1;
+        ui_con.lv_sel = (size_t)s;
     } else if (ui_con.view == V_LOG) {
         long s = (long)ui_con.log_top + delta;
         if (s < 0) s = 0;
@@ -261,7 +275,8 @@ static void do_action(ui_action a)
         ui_con.help_scroll = 0;
         break;
     case UA_BACK:
-        if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
+        if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) ui_con.view = ui_con.lists_back;
+        else if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
         else if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
         else if (ui_con.view == V_DETAIL) ui_con.view = V_LIST;
         else if (ui_con.filter[0]) ui_con.filter[0] = '\0', apply_filter();
@@ -302,6 +317,8 @@ static void do_action(ui_action a)
         ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
         break;
     case UA_SAVE: ui_log_save(); break;
+    case UA_JOBS: ui_open_list_view(V_JOBS); break;
+    case UA_MESSAGES: ui_open_list_view(V_MESSAGES); break;
     case UA_NEXT_TAB: ui_con.tab = (ui_tab)((ui_con.tab + 1) % UI_TAB_COUNT); break;
     case UA_PREV_TAB: ui_con.tab = (ui_tab)((ui_con.tab + UI_TAB_COUNT - 1) % UI_TAB_COUNT); break;
     case UA_TAB1: case UA_TAB2: case UA_TAB3: case UA_TAB4: case UA_TAB5:
@@ -311,6 +328,19 @@ static void do_action(ui_action a)
         ui_con.filter_editing = 1;
         break;
     case UA_OPEN: {
+        if (ui_con.view == V_DRIVERS) {
+            ui_toggle_driver_error();
+            break;
+        }
+        if (ui_con.view == V_JOBS) {
+            const char *n = ui_jobs_row_learner(ui_con.lv_sel);
+            if (n) {
+                char *name = ui_xstrdup(n);
+                ui_open_detail(name);
+                free(name);
+            }
+            break;
+        }
         const ui_learner *l = ui_selected_learner();
         if (l) ui_open_detail(ui_store_name(&ui_con.store, l));
         break;
@@ -375,6 +405,7 @@ static void do_action(ui_action a)
 static void handle_key(int ch)
 {
     ui_con.last_key = ch;
+    ui_con.last_key_ms = ui_now_ms();
     if (ch == KEY_RESIZE) {
         ui_con.dirty = 1;
         return;
@@ -457,12 +488,34 @@ static void setup_config(void)
     ui_con.queue_states[ui_con.n_queue_states++] = "ERRORED";
     ui_con.queue_states[ui_con.n_queue_states++] = "ABORTED";
     ui_con.queue_states[ui_con.n_queue_states++] = "COMPLETE";
+    /* the fetch groups (console_feeds.c) */
+    for (int g = 0; g < FG_COUNT; g++) {
+        ui_con.group_states[g] = calloc(ui_con.n_queue_states + 1, sizeof(char *));
+        if (!ui_con.group_states[g]) abort();
+    }
+    for (size_t q = 0; q < ui_con.n_queue_states; q++) {
+        int g = ui_fetch_group_of(ui_con.queue_states[q]);
+        ui_con.group_states[g][ui_con.n_group_states[g]++] = ui_con.queue_states[q];
+    }
     ui_con.refresh_s = cfg_number(c, "console.refresh_seconds", 10);
     if (ui_con.refresh_s < 1) ui_con.refresh_s = 1;
     ui_con.step_timeout_s = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
+    ui_con.max_retry_s = c->http.max_retry_seconds > 0 ? c->http.max_retry_seconds : 600;
     ui_con.cool_off_days = (long)cfg_number(c, "console.cool_off_days", cfg_number(c, "cool_off_days", 7));
-    ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 0));
     ui_con.cleanup_cool_off_days = (long)cfg_number(c, "console.cleanup_cool_off_days", UI_CLEANUP_COOL_OFF_DAYS);
+    /* COMPLETE/ABORTED: only requests created in the last history_days are fetched (default 90, as the history's retention;
+     * 0 fetches them all) */
+    ui_con.history_days = (long)cfg_number(c, "console.history_days", cfg_number(c, "history_days", 90));
+    if (ui_con.history_days > 0) {
+        time_t since = time(NULL) - (time_t)ui_con.history_days * 86400;
+        struct tm tm;
+        gmtime_r(&since, &tm);
+        strftime(ui_con.since, sizeof ui_con.since, "%Y-%m-%d", &tm);
+    }
+    ui_con.background_s = cfg_number(c, "console.background_refresh_seconds", 0);
+    if (ui_con.background_s <= 0) ui_con.background_s = ui_con.refresh_s * 6 > 60 ? ui_con.refresh_s * 6 : 60;
+    if (ui_con.background_s < ui_con.refresh_s) ui_con.background_s = ui_con.refresh_s;
+    ui_con.idle_s = cfg_number(c, "console.idle_seconds", 60);
     ui_con.workers = (int)cfg_number(c, "console.workers", cfg_number(c, "workers", 4));
     if (ui_con.workers < 1) ui_con.workers = 1;
     ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);
@@ -518,6 +571,12 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     apply_theme();
     bkgdset(ui_con.attr[UR_NORMAL] | ' ');
 
+    if (ui_fetch_init(o->config, err, err_len) != 0) {
+        restore_terminal();
+        return -1;
+    }
+    ui_con.next_refresh_ms = 1e300;
+    ui_con.last_key_ms = ui_now_ms();
     ui_start_fetch();
     ui_start_drivers(); /* which pipeline steps cannot run: the retire dialog and a banner say so */
     ui_con.dirty = 1;
@@ -532,9 +591,14 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
         }
         if (ui_con.quit) break;
         double t = ui_now_ms();
-        if (ui_con.fetch_pid <= 0 && t >= ui_con.next_refresh_ms) {
-            ui_start_fetch();
-            if (ui_con.view == V_DETAIL && ui_con.detail) ui_start_status(ui_con.detail);
+        if (ui_con.fetch_pid <= 0) {
+            int forced = t >= ui_con.next_refresh_ms;
+            pid_t before = ui_con.fetch_pid;
+            ui_fetch_due();
+            /* the open record refreshes with the list when the operator looks at it */
+            if (ui_con.fetch_pid != before && (forced || t - ui_con.last_key_ms < ui_con.idle_s * 1000) &&
+                ui_con.view == V_DETAIL && ui_con.detail)
+                ui_start_status(ui_con.detail);
         }
         ui_run_queue();
         ui_reap_jobs();
@@ -568,7 +632,7 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
             if (j->out_fd >= 0) fds[n] = (struct pollfd){j->out_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 0;
             if (j->err_fd >= 0) fds[n] = (struct pollfd){j->err_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 1;
         }
-        double wait = ui_con.fetch_pid > 0 ? 1000 : ui_con.next_refresh_ms - ui_now_ms();
+        double wait = ui_con.fetch_pid > 0 ? 1000 : ui_fetch_next_due() - ui_now_ms();
         if (animate) wait = next_tick - ui_now_ms();
         if (ui_con.message_until > 0 && ui_con.message_until - ui_now_ms() < wait) wait = ui_con.message_until - ui_now_ms();
         if (wait < 0) wait = 0;
@@ -601,5 +665,6 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     if (ui_con.trace) fclose(ui_con.trace);
     ui_store_free(&ui_con.store);
     ui_store_free(&ui_con.next);
+    ui_fetch_done();
     return g_quit_signal ? 128 + (int)g_quit_signal : 0;
 }

@@ -15,12 +15,42 @@
 #include "ui/fetch.h"
 #include "ui/text.h"
 
-void ui_start_fetch(void)
+int ui_fetch_group_of(const char *state)
 {
-    if (ui_con.fetch_pid > 0) return;
+    if (!strcmp(state, "PENDING")) return FG_PENDING;
+    if (!strcmp(state, "ERRORED")) return FG_ERRORED;
+    if (!strcmp(state, "COMPLETE") || !strcmp(state, "ABORTED")) return FG_DONE;
+    return FG_PIPE;
+}
+
+/* Whether group g holds learners tab t shows. */
+static int group_feeds(int g, ui_tab t)
+{
+    switch (t) {
+    case UI_TAB_READY: return g == FG_PENDING || g == FG_PIPE;
+    case UI_TAB_PENDING: return g == FG_PENDING || g == FG_PIPE;
+    case UI_TAB_FAILED: return g == FG_ERRORED;
+    case UI_TAB_STUCK: return g == FG_PIPE;
+    default: return g == FG_DONE;
+    }
+}
+
+/* Starts a fetch of the groups in mask; limit > 0: only that many learners per request (the
+ * first screenful). */
+static void start_groups(unsigned mask, long limit)
+{
+    if (ui_con.fetch_pid > 0 || !mask) return;
+    ui_fetch_req reqs[FG_COUNT];
+    size_t n = 0;
+    for (int g = 0; g < FG_COUNT; g++) {
+        if (!(mask & (1u << g)) || !ui_con.n_group_states[g]) continue;
+        reqs[n] = (ui_fetch_req){ui_con.group_states[g], ui_con.n_group_states[g],
+                                 g == FG_DONE && ui_con.since[0] ? ui_con.since : NULL, limit};
+        n++;
+    }
     char err[512];
     int fd;
-    pid_t pid = ui_fetch_queue(ui_con.o->config, ui_con.queue_states, ui_con.n_queue_states, &fd, err, sizeof err);
+    pid_t pid = ui_fetch_requests(ui_con.o->config, reqs, n, &fd, err, sizeof err);
     if (pid < 0) {
         snprintf(ui_con.fetch_error, sizeof ui_con.fetch_error, "%s", err);
         ui_con.next_refresh_ms = ui_now_ms() + ui_con.refresh_s * 1000;
@@ -29,10 +59,56 @@ void ui_start_fetch(void)
     ui_con.fetch_pid = pid;
     ui_con.fetch_fd = fd;
     ui_con.fetch_started_ms = ui_now_ms();
+    ui_con.fetch_groups = mask;
+    ui_con.fetch_quick = limit > 0;
     sb_reset(&ui_con.fetch_buf);
     ui_store_free(&ui_con.next);
     ui_store_init(&ui_con.next);
+    ui_tlog("fetch start groups %u limit %ld\n", mask, limit);
     ui_con.dirty = 1;
+}
+
+void ui_start_fetch(void)
+{
+    /* before the first list: the visible tab's first screenful first, so it shows at once */
+    if (!ui_con.have_store && !ui_con.fetch_error[0]) {
+        unsigned mask = 0;
+        for (int g = 0; g < FG_COUNT; g++)
+            if (group_feeds(g, ui_con.tab)) mask |= 1u << g;
+        start_groups(mask, 200);
+        return;
+    }
+    start_groups(FG_ALL, 0);
+}
+
+void ui_fetch_due(void)
+{
+    if (ui_con.fetch_pid > 0) return;
+    double t = ui_now_ms();
+    if (t >= ui_con.next_refresh_ms) { /* asked for (F5, a job ended, a retry after an error) */
+        ui_start_fetch();
+        return;
+    }
+    if (ui_con.fetch_error[0]) return; /* the LMS failed: the next try is the one counted down */
+    int active = t - ui_con.last_key_ms < ui_con.idle_s * 1000;
+    unsigned mask = 0;
+    for (int g = 0; g < FG_COUNT; g++) {
+        double every = active && group_feeds(g, ui_con.tab) ? ui_con.refresh_s : ui_con.background_s;
+        if (t - ui_con.group_at[g] >= every * 1000) mask |= 1u << g;
+    }
+    start_groups(mask, 0);
+}
+
+/* When the next group falls due (monotonic ms), for the loop's poll timeout. */
+double ui_fetch_next_due(void)
+{
+    double t = ui_now_ms(), next = ui_con.next_refresh_ms;
+    int active = t - ui_con.last_key_ms < ui_con.idle_s * 1000;
+    for (int g = 0; g < FG_COUNT; g++) {
+        double every = active && group_feeds(g, ui_con.tab) ? ui_con.refresh_s : ui_con.background_s;
+        if (ui_con.group_at[g] + every * 1000 < next) next = ui_con.group_at[g] + every * 1000;
+    }
+    return next;
 }
 
 void ui_start_status(const char *name)
@@ -100,6 +176,20 @@ static void on_queue_done_impl(void)
         ui_store_free(&ui_con.next);
     } else {
         snprintf(ui_con.fetch_error, sizeof ui_con.fetch_error, "%s", ui_con.next.error);
+        /* the groups not fetched this time keep their learners from the shown list */
+        if (ui_con.have_store && (ui_con.fetch_groups != FG_ALL || ui_con.fetch_quick)) {
+            for (size_t i = 0; i < ui_con.store.n; i++) {
+                const ui_learner *o = &ui_con.store.v[i];
+                const char *st = ui_store_state(&ui_con.store, o->state);
+                if (ui_con.fetch_groups & (1u << ui_fetch_group_of(st))) continue;
+                ui_store_add(&ui_con.next, ui_store_name(&ui_con.store, o), st, ui_store_state(&ui_con.store, o->last_state),
+                             o->retirement_id, o->user_id, o->created, o->modified);
+            }
+        }
+        if (!ui_con.next.error[0])
+            for (int g = 0; g < FG_COUNT; g++)
+                if (ui_con.fetch_groups & (1u << g)) ui_con.group_at[g] = ui_con.fetch_quick ? 0 : ui_con.fetch_started_ms;
+        ui_con.store_partial = ui_con.fetch_quick;
         ui_store_classify(&ui_con.next, &ui_con.pipe, ui_con.cool_off_days, ui_con.history_days, time(NULL));
         ui_con.cleanup_due = ui_cleanup_due_count(&ui_con.next, ui_con.cleanup_cool_off_days, time(NULL));
         if (ui_con.have_store) ui_store_copy_marks(&ui_con.next, &ui_con.store);
@@ -120,8 +210,12 @@ static void on_queue_done_impl(void)
         ui_con.last_refresh_wall = time(NULL);
     }
     for (int t = 0; t < UI_TAB_COUNT; t++) free(keep[t]);
-    ui_con.next_refresh_ms = ui_con.refetch ? ui_now_ms() : ui_now_ms() + ui_con.refresh_s * 1000;
+    /* a forced refresh comes next after a job ended mid-fetch, the first screenful or an error */
+    ui_con.next_refresh_ms = ui_con.refetch || ui_con.fetch_quick ? ui_now_ms()
+                             : ui_con.fetch_error[0]              ? ui_now_ms() + ui_con.refresh_s * 1000
+                                                                  : 1e300;
     ui_con.refetch = 0;
+    ui_con.fetch_quick = 0;
     ui_con.dirty = 1;
     ui_redescribe_dialog();
 }
@@ -130,6 +224,7 @@ static void on_queue_done_impl(void)
 static void on_queue_done(void)
 {
     double t0 = ui_now_ms();
+    ui_tlog("fetched %.3f rows %zu groups %u\n", t0, ui_con.next.n, ui_con.fetch_groups);
     on_queue_done_impl();
     ui_tlog("swap %.3f ms %zu learners\n", ui_now_ms() - t0, ui_con.store.n);
 }
@@ -155,11 +250,12 @@ static void drain_lines(strbuf *buf, void (*fn)(char *line))
 /* One line of each protocol (fetch.h): learner list, LMS record, drivers. */
 static void queue_line(char *line)
 {
-    ui_store_feed_line(&ui_con.next, line);
+    if (!ui_fetch_take_token(line)) ui_store_feed_line(&ui_con.next, line);
 }
 
 static void status_line(char *line)
 {
+    if (ui_fetch_take_token(line)) return;
     if (line[0] == 'F' && line[1] == '\t') {
         char *f[2];
         if (ui_proto_split(line + 2, f, 2) != 2) return;

@@ -22,12 +22,18 @@
 #include "ui/theme.h"
 #include "ui/ui.h"
 
-typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG } view_t;
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG, V_JOBS, V_MESSAGES } view_t;
 /* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
  * continue the pipeline from the next step. */
 typedef enum act_kind {
     ACT_RETIRE, ACT_RESUME, ACT_RERUN, ACT_RERUN_STEP, ACT_PLAN, ACT_RESET, ACT_CANCEL, ACT_QUIT
 } act_kind;
+
+/* The learner list is fetched in groups of states, each refreshed on its own clock: the groups
+ * the visible tab shows every console.refresh_seconds while the operator is active, the others
+ * (and all of them once the console is idle) every console.background_refresh_seconds. */
+enum { FG_PENDING, FG_PIPE, FG_ERRORED, FG_DONE, FG_COUNT };
+#define FG_ALL ((1u << FG_COUNT) - 1)
 
 typedef struct driver_row {
     char *name, *source, *version, *error, *method; /* method NULL: the driver's own row */
@@ -94,7 +100,8 @@ typedef struct ui_console {
     long cleanup_cool_off_days; /* console.cleanup_cool_off_days: cleanup's window (ui/cleanup_due.h) */
     size_t cleanup_due;      /* COMPLETE learners of the shown list that cleanup would delete now */
     double refresh_s;
-    double step_timeout_s;   /* config step_timeout_seconds: a fresher working state may be running */
+    double step_timeout_s;
+    double max_retry_s;      /* http.max_retry_seconds: a retrying request gives up after it */   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
     long max_bulk;           /* console.max_bulk: more marked learners need the typed count */
     int require_reason;      /* console.require_reason (default: true in production) */
@@ -104,6 +111,16 @@ typedef struct ui_console {
 
     ui_store store, next;
     int have_store;
+    int store_partial;       /* the first screenful only (a limited request); the rest is coming */
+    const char **group_states[FG_COUNT];
+    size_t n_group_states[FG_COUNT];
+    double group_at[FG_COUNT];  /* when each group was last fetched (monotonic ms; 0 never) */
+    unsigned fetch_groups;   /* groups the running fetch asked for */
+    int fetch_quick;         /* the running fetch is the first-screenful one */
+    char since[16];          /* COMPLETE/ABORTED created since (history_days), "" for all */
+    double background_s;     /* console.background_refresh_seconds */
+    double idle_s;           /* console.idle_seconds: no key for that long = idle */
+    double last_key_ms;
     pid_t fetch_pid;
     int fetch_fd;
     strbuf fetch_buf;
@@ -150,12 +167,21 @@ typedef struct ui_console {
     char log_search[256];
     int log_search_editing;
     size_t drv_sel, drv_top;
+    size_t drv_expanded;     /* drivers view row whose full error is shown, + 1 (0: none) */
     int help;
     int help_scroll;
     dialog dlg;
     picker pk;
     char message[512];
     ui_role message_role;
+    struct ui_message {
+        char *text;          /* sanitized */
+        ui_role role;
+        time_t at;
+    } *msgs;                 /* message history (M), oldest first */
+    size_t n_msgs;
+    view_t lists_back;       /* the view the jobs or messages view was opened from */
+    size_t lv_sel, lv_top;   /* selection in the jobs / messages view */
     double message_until;
     int dirty;
     int quit;
@@ -209,8 +235,14 @@ void ui_draw_help(void);
 
 /* ---------- console_feeds.c ---------- */
 
-/* Starts fetching the learner list (no-op while one runs). */
+/* Starts fetching every group of the learner list now (no-op while a fetch runs). */
 void ui_start_fetch(void);
+/* Starts fetching the groups that are due (see FG_*), if any and none runs. */
+void ui_fetch_due(void);
+/* When the next group falls due (monotonic ms), for the loop's poll timeout. */
+double ui_fetch_next_due(void);
+/* Which group a state's learners are fetched in. */
+int ui_fetch_group_of(const char *state);
 /* Starts fetching name's LMS record (replacing a fetch for another learner). */
 void ui_start_status(const char *name);
 /* Starts listing the drivers (no-op while one runs). */
@@ -320,6 +352,18 @@ void ui_log_search_key(int ch);
 /* Writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
 void ui_log_save(void);
 
+/* ---------- view_jobs.c ---------- */
+
+/* Keeps a shown message in the history (the messages view). */
+void ui_msg_remember(ui_role role, const char *text);
+/* Opens the jobs (V_JOBS) or messages (V_MESSAGES) view. */
+void ui_open_list_view(view_t v);
+/* Rows of the jobs view, and the learner of row r (NULL when none). */
+size_t ui_jobs_rows(void);
+const char *ui_jobs_row_learner(size_t r);
+void ui_draw_jobs(const ui_screen_layout *L);
+void ui_draw_messages(const ui_screen_layout *L);
+
 /* ---------- view_drivers.c ---------- */
 
 /* Opens the drivers view (for the learner selected now). */
@@ -327,6 +371,10 @@ void ui_open_drivers(void);
 /* 1 with the reason in why when pipeline step's driver or method cannot load (from the drivers
  * list, fetched at start); 0 when it can, or while the list is not known yet. */
 int ui_step_cannot_run(size_t step, char *why, size_t why_size);
+/* 1 with "step N D.M: why" when a pipeline step cannot run (its driver does not load). */
+int ui_pipeline_problem(char *why, size_t why_size);
+/* Enter in the drivers view: shows or hides the selected row's full load error. */
+void ui_toggle_driver_error(void);
 void ui_draw_drivers(const ui_screen_layout *L);
 
 #endif

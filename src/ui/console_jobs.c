@@ -68,7 +68,8 @@ int ui_learner_elsewhere(const char *name, ui_elsewhere *w)
     for (size_t i = 0; i < ui_con.n_jobs && n_own < 256; i++)
         if (ui_con.jobs[i]->pid > 0) own[n_own++] = ui_con.jobs[i]->pid;
     ui_elsewhere_query q = {name, state && ui_pipe_step_of_start(&ui_con.pipe, state) >= 0,
-                            l ? l->modified : 0, ui_con.step_timeout_s, own, n_own, NULL};
+                            l ? l->modified : 0, ui_con.step_timeout_s, own, n_own, NULL,
+                            ui_con.o->config_path};
     return ui_elsewhere_find(&q, time(NULL), w);
 }
 

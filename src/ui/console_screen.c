@@ -34,6 +34,7 @@ void ui_msg(ui_role role, const char *fmt, ...)
     ui_text_flatten(raw);
     char *clean = ui_text_sanitize(raw, (size_t)-1);
     snprintf(ui_con.message, sizeof ui_con.message, "%s", clean);
+    ui_msg_remember(role, clean);
     free(clean);
     ui_con.message_role = role;
     ui_con.message_until = ui_now_ms() + 8000;
@@ -116,7 +117,8 @@ void ui_draw_status(const ui_screen_layout *L)
         else snprintf(err, sizeof err, " LMS ERROR: retry in %.0fs ", left + 0.499);
     }
     int flags = (ui_con.o->read_only ? 11 : 0) + (plans ? 9 : 0) + (int)strlen(err) + 2;
-    const char *queued = ui_con.n_queue ? " +queued" : "";
+    char queued[48] = "";
+    if (ui_con.n_queue) snprintf(queued, sizeof queued, " +%zu queued", ui_con.n_queue);
     char due[48] = ""; /* completed retirements `retirectl cleanup` would archive and delete */
     if (ui_con.cleanup_due) snprintf(due, sizeof due, "| %zu due for cleanup ", ui_con.cleanup_due);
     /* given up in this order as the width shrinks: the host, the word "refreshed", the cleanup count */
@@ -170,15 +172,27 @@ void ui_draw_message(const ui_screen_layout *L)
         ui_put(y, 0, COLS, UR_FAILED, ui_con.fetch_error, 0);
         return;
     }
+    char why[800];
+    if (ui_con.view == V_LIST && ui_pipeline_problem(why, sizeof why)) { /* a banner until it is fixed */
+        char banner[900];
+        snprintf(banner, sizeof banner, "THE PIPELINE CANNOT RUN (d shows the drivers): %s", why);
+        ui_put(y, 0, COLS, UR_FAILED, banner, 0);
+        return;
+    }
     const char *hint;
     if (ui_con.view == V_LIST)
         hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
-                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  q quit";
+                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  : command  J jobs  q quit";
     else if (ui_con.view == V_DETAIL)
         hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  L log  d drivers" :
                                 "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset";
     else if (ui_con.view == V_LOG)
         hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end";
+    else if (ui_con.view == V_JOBS)
+        hint = ui_con.o->read_only ? "? help  q back  Enter open learner  M messages"
+                                   : "? help  q back  Enter open learner  c cancel  M messages";
+    else if (ui_con.view == V_MESSAGES)
+        hint = "? help  q back  J jobs";
     else
         hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
     char buf[512];

@@ -73,6 +73,39 @@ static int names_learner(const char *argv, size_t n, const char *username)
     return acts && named && !strstr(argv + strlen(argv) + 1, "--dry-run");
 }
 
+/* The config file a retirectl command line names (--config F, --config=F, --config_file F,
+ * --config-file F), else its RETIREMENT_CONFIG_FILE; "" when neither (the default config). */
+static void config_of(const char *root, long pid, const char *argv, size_t n, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (const char *a = argv; a < argv + n; a += strlen(a) + 1) {
+        const char *next = a + strlen(a) + 1;
+        if (!strncmp(a, "--config=", 9)) snprintf(out, size, "%s", a + 9);
+        else if ((!strcmp(a, "--config") || !strcmp(a, "--config_file") || !strcmp(a, "--config-file")) && next < argv + n)
+            snprintf(out, size, "%s", next);
+        if (out[0]) break;
+    }
+    if (out[0] && out[0] != '/') { /* relative to that process's working directory */
+        char rel[2048];
+        snprintf(rel, sizeof rel, "%s", out);
+        snprintf(out, size, "%.200s/%ld/cwd/%.2000s", root, pid, rel);
+    }
+    if (out[0]) return;
+    char path[300], env[16384];
+    snprintf(path, sizeof path, "%s/%ld/environ", root, pid);
+    ssize_t len = slurp(path, env, sizeof env);
+    for (const char *e = env; len > 0 && e < env + len; e += strlen(e) + 1)
+        if (!strncmp(e, "RETIREMENT_CONFIG_FILE=", 23)) snprintf(out, size, "%s", e + 23);
+}
+
+/* Same file? (both resolved; an unresolvable path compares as text) */
+static int same_file(const char *a, const char *b)
+{
+    char ra[4096], rb[4096];
+    const char *x = realpath(a, ra) ? ra : a, *y = realpath(b, rb) ? rb : b;
+    return strcmp(x, y) == 0;
+}
+
 /* Looks for a live retirectl process on this host acting on the learner (not ours). */
 static int find_local(const ui_elsewhere_query *q, ui_elsewhere *out)
 {
@@ -90,6 +123,9 @@ static int find_local(const ui_elsewhere_query *q, ui_elsewhere *out)
         snprintf(path, sizeof path, "%s/%ld/cmdline", root, pid);
         ssize_t n = slurp(path, cmd, sizeof cmd);
         if (n <= 0 || !names_learner(cmd, (size_t)n, q->username)) continue;
+        char conf[4096];
+        config_of(root, pid, cmd, (size_t)n, conf, sizeof conf);
+        if (q->config_path && conf[0] && !same_file(conf, q->config_path)) continue;
         long pgid = 0;
         unsigned long long start = 0;
         if (proc_stat(root, pid, &pgid, &start) != 0) continue;

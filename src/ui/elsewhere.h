@@ -3,8 +3,8 @@
  * asks before every action and refuses with where and since when (docs/console.md).
  *
  * Evidence used today, strongest first:
- *   1. a live `retirectl` process on this host whose arguments name the learner (pid, command,
- *      start time), not one of this console's jobs;
+ *   1. a live `retirectl` process on this host whose arguments name the learner and that uses the
+ *      same config file (pid, command, start time), not one of this console's jobs;
  *   2. the LMS record: a working state changed less than step_timeout_seconds ago (a job on
  *      another host; its pid is unknown).
  * The lease module (src/engine/lease.h: host, pid, command, since of the job holding a learner)
@@ -34,6 +34,8 @@ typedef struct ui_elsewhere_query {
     const pid_t *own;         /* process groups of this console's jobs (their pids) */
     size_t n_own;
     const char *proc_root;    /* "/proc" (tests may point elsewhere) */
+    const char *config_path;  /* this console's config (absolute): a process with another config
+                                 file works on another LMS, or another's queue, and is not counted */
 } ui_elsewhere_query;
 
 /* Fills *out and returns 1 when the learner looks worked on elsewhere, else 0. now: epoch s. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -19,6 +20,30 @@
 #include "engine/strbuf.h"
 #include "ui/history_notes.h"
 #include "ui/model.h"
+
+/* The console's one HTTP client (ui_fetch_init): fetch children inherit it, and with it the
+ * token, so the LMS sees one token fetch per token lifetime, not one per refresh. */
+static http_client *shared;
+
+int ui_fetch_init(const cfg *c, char *err, size_t err_len)
+{
+    if (shared) return 0;
+    shared = http_client_new(c, err, err_len);
+    return shared ? 0 : -1;
+}
+
+void ui_fetch_done(void)
+{
+    http_client_free(shared);
+    shared = NULL;
+}
+
+/* The client a child uses: the shared one, else a new one (NULL with err). *own says to free it. */
+static http_client *child_client(const cfg *c, int *own, char *err, size_t err_len)
+{
+    *own = !shared;
+    return shared ? shared : http_client_new(c, err, err_len);
+}
 
 /* Writes tab-separated escaped fields and a newline. */
 static void put_fields(FILE *out, char tag, const char *const *f, size_t n)
@@ -37,6 +62,29 @@ static void put_error(FILE *out, const char *text)
 {
     const char *f[1] = {text};
     put_fields(out, 'E', f, 1);
+}
+
+/* When this child fetched a token (none was inherited, or it expired), hands it to the console
+ * on the private pipe (a T line, never shown or logged) so later children reuse it. */
+static void put_token(FILE *out, http_client *h, int fetches_before)
+{
+    if (!h || h != shared || http_token_fetches(h) == fetches_before) return;
+    char tok[4096], left[32];
+    double secs;
+    if (http_token_get(h, tok, sizeof tok, &secs) != 0) return;
+    snprintf(left, sizeof left, "%.0f", secs);
+    const char *f[2] = {tok, left};
+    put_fields(out, 'T', f, 2);
+    explicit_bzero(tok, sizeof tok);
+}
+
+int ui_fetch_take_token(char *line)
+{
+    if (line[0] != 'T' || line[1] != '\t') return 0;
+    char *f[2];
+    if (shared && ui_proto_split(line + 2, f, 2) == 2) http_token_set(shared, f[0], strtod(f[1], NULL));
+    explicit_bzero(line, strlen(line));
+    return 1;
 }
 
 /* Forks a child running fn(arg, out) with stdout of the pipe; returns pid, *fd the read end. */
@@ -134,12 +182,6 @@ long ui_fetch_emit_queue(const char *body, size_t len, void *out_file, char *err
     return count;
 }
 
-typedef struct queue_args {
-    const cfg *c;
-    const char *const *states;
-    size_t n_states;
-} queue_args;
-
 /* A stdio stream over a pipe that writes only whole lines, at most PIPE_BUF bytes per write(),
  * so several processes can share the pipe without interleaving lines. */
 typedef struct line_sink {
@@ -203,30 +245,14 @@ static int sink_close(void *cookie)
 }
 
 
-/* Fetches the queue of states[0..n) in one request and writes its L lines (or an E line) to out;
- * returns the count. */
-static long fetch_states(const cfg *c, const char *const *states, size_t n_states, FILE *out)
+/* GETs url (a learner list) and writes its L lines (or an E line) to out; returns the count. */
+static long fetch_list(http_client *h, const char *url, FILE *out)
 {
     char err[1024];
-    http_client *h = http_client_new(c, err, sizeof err);
-    if (!h) {
-        put_error(out, err);
-        return 0;
-    }
-    const char *lms = cfg_string(c, "base_urls.lms");
-    char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
-    strbuf url = STRBUF_INIT;
-    sb_addf(&url, "%s?cool_off_days=0", base);
-    for (size_t i = 0; i < n_states; i++) {
-        char *st = http_url_escape(states[i]);
-        sb_addf(&url, "&states=%s", st);
-        free(st);
-    }
-    free(base);
     rd_http_request req;
     memset(&req, 0, sizeof req);
     req.method = "GET";
-    req.url = sb_str(&url);
+    req.url = url;
     req.auth = RD_AUTH_LMS_JWT;
     req.retry = RD_RETRY_NONE; /* the console refreshes again soon; never hang on retries */
     rd_http_response resp;
@@ -238,7 +264,10 @@ static long fetch_states(const cfg *c, const char *const *states, size_t n_state
         /* a server may echo the Authorization header: scrub the whole body before cutting it */
         char *body = cfg_redact(http_config(h), resp.body ? resp.body : "");
         /* cause and what to do first: the message line is one row and cuts the end (the URL) */
-        if (resp.status == 0)
+        if (resp.status == 0 && strstr(resp.error, "access token") && strstr(resp.error, "client_id and client_secret"))
+            snprintf(msg, sizeof msg, "LMS refused the credentials: check client_id and client_secret (the "
+                     "retirement service user's OAuth application); retrying. %s", resp.error);
+        else if (resp.status == 0)
             snprintf(msg, sizeof msg, "LMS not reachable: check that it is up and base_urls.lms; retrying. %s (GET %s)",
                      resp.error[0] ? resp.error : "no answer", req.url);
         else if (resp.status == 401 || resp.status == 403)
@@ -259,43 +288,89 @@ static long fetch_states(const cfg *c, const char *const *states, size_t n_state
         }
     }
     http_response_free(&resp);
-    sb_free(&url);
-    http_client_free(h);
     return n;
 }
 
-/* Three requests in parallel processes: PENDING (usually most of the queue), the dead ends
- * (ERRORED, ABORTED, COMPLETE) and the pipeline's states, so a big list arrives in about the time
- * of its largest part while each refresh costs only three token fetches at the LMS (whose token
- * endpoint is rate-limited). Each process writes whole lines to the shared pipe; the D line comes
- * after all of them ended. */
+/* Fetches one request of a refresh (see ui_fetch_req) and writes its L lines (or E lines) to out. */
+static long fetch_req(http_client *h, const cfg *c, const ui_fetch_req *r, FILE *out)
+{
+    const char *lms = cfg_string(c, "base_urls.lms");
+    long n = 0;
+    if (!r->since) {
+        char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirement_queue");
+        strbuf url = STRBUF_INIT;
+        sb_addf(&url, "%s?cool_off_days=0", base);
+        if (r->limit > 0) sb_addf(&url, "&limit=%ld", r->limit);
+        for (size_t i = 0; i < r->n_states; i++) {
+            char *st = http_url_escape(r->states[i]);
+            sb_addf(&url, "&states=%s", st);
+            free(st);
+        }
+        free(base);
+        n = fetch_list(h, sb_str(&url), out);
+        sb_free(&url);
+        return n;
+    }
+    /* requests created since r->since (YYYY-MM-DD), one state at a time (the endpoint takes one) */
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    char *base = http_url_join(lms ? lms : "", "api/user/v1/accounts/retirements_by_status_and_date");
+    for (size_t i = 0; i < r->n_states; i++) {
+        strbuf url = STRBUF_INIT;
+        char *st = http_url_escape(r->states[i]);
+        sb_addf(&url, "%s?start_date=%s&end_date=%s&state=%s", base, r->since, today, st);
+        free(st);
+        n += fetch_list(h, sb_str(&url), out);
+        sb_free(&url);
+    }
+    free(base);
+    return n;
+}
+
+typedef struct queue_args {
+    const cfg *c;
+    const ui_fetch_req *reqs;
+    size_t n;
+} queue_args;
+
+/* The requests of a refresh in parallel processes, so a big list arrives in about the time of its
+ * largest part. The token is made sure of first, here, so every request process inherits it
+ * (one token for all, and none when the console already holds a valid one). Each process writes
+ * whole lines to the shared pipe; the D line comes after all of them ended. */
 static void queue_child(const void *arg, FILE *out)
 {
     const queue_args *a = arg;
+    char err[1024];
+    int own = 0;
+    http_client *h = child_client(a->c, &own, err, sizeof err);
+    if (!h) {
+        put_error(out, err);
+        fputs("D\t1\n", out);
+        return;
+    }
+    int before = http_token_fetches(h);
+    if (http_ensure_token(h, err, sizeof err) != 0) {
+        char msg[1400];
+        if (strstr(err, "client_id and client_secret"))
+            snprintf(msg, sizeof msg, "LMS refused the credentials: check client_id and client_secret (the retirement "
+                     "service user's OAuth application); retrying. %s", err);
+        else
+            snprintf(msg, sizeof msg, "LMS not reachable: check that it is up and base_urls.lms; retrying. %s", err);
+        put_error(out, msg);
+        fputs("D\t1\n", out);
+        if (own) http_client_free(h);
+        return;
+    }
+    put_token(out, h, before);
     fflush(out);
     int fd = fileno(out);
-    enum { G = 3 };
-    const char **groups[G];
-    size_t n[G] = {0, 0, 0};
-    for (int g = 0; g < G; g++) {
-        groups[g] = calloc(a->n_states + 1, sizeof *groups[g]);
-        if (!groups[g]) {
-            put_error(out, "out of memory listing the states to fetch");
-            fputs("D\t1\n", out);
-            return;
-        }
-    }
-    for (size_t i = 0; i < a->n_states; i++) {
-        const char *st = a->states[i];
-        int g = strcmp(st, "PENDING") == 0                                                        ? 0
-                : (!strcmp(st, "ERRORED") || !strcmp(st, "ABORTED") || !strcmp(st, "COMPLETE")) ? 1
-                                                                                                 : 2;
-        groups[g][n[g]++] = st;
-    }
-    pid_t pids[G] = {0, 0, 0};
+    pid_t pids[16];
     int failed = 0;
-    for (int g = 0; g < G; g++) {
-        if (!n[g]) continue;
+    size_t n = a->n < 16 ? a->n : 16;
+    for (size_t g = 0; g < n; g++) {
         pid_t pid = fork();
         if (pid == 0) {
             line_sink *k = calloc(1, sizeof *k);
@@ -305,7 +380,7 @@ static void queue_child(const void *arg, FILE *out)
             FILE *f = fopencookie(k, "w", io);
             if (!f) _exit(1);
             setvbuf(f, NULL, _IOFBF, 1 << 16);
-            fetch_states(a->c, groups[g], n[g], f);
+            fetch_req(h, a->c, &a->reqs[g], f);
             fclose(f);
             _exit(0);
         }
@@ -316,18 +391,23 @@ static void queue_child(const void *arg, FILE *out)
         }
         pids[g] = pid;
     }
-    for (int g = 0; g < G; g++) {
+    for (size_t g = 0; g < n; g++)
         if (pids[g] > 0) waitpid(pids[g], NULL, 0);
-        free(groups[g]);
-    }
     ui_hist_emit_notes(a->c, out, put_fields); /* the history's reasons and running jobs */
     fprintf(out, "D\t%d\n", failed);
+    if (own) http_client_free(h);
+}
+
+pid_t ui_fetch_requests(const cfg *c, const ui_fetch_req *reqs, size_t n, int *fd, char *err, size_t err_len)
+{
+    queue_args a = {c, reqs, n};
+    return spawn(queue_child, &a, fd, err, err_len);
 }
 
 pid_t ui_fetch_queue(const cfg *c, const char *const *states, size_t n_states, int *fd, char *err, size_t err_len)
 {
-    queue_args a = {c, states, n_states};
-    return spawn(queue_child, &a, fd, err, err_len);
+    ui_fetch_req r = {states, n_states, NULL, 0};
+    return ui_fetch_requests(c, &r, 1, fd, err, err_len);
 }
 
 typedef struct status_args {
@@ -362,12 +442,14 @@ static void status_child(const void *arg, FILE *out)
 {
     const status_args *a = arg;
     char err[1024];
-    http_client *h = http_client_new(a->c, err, sizeof err);
+    int own = 0;
+    http_client *h = child_client(a->c, &own, err, sizeof err);
     if (!h) {
         put_error(out, err);
         fputs("D\t0\n", out);
         return;
     }
+    int before = http_token_fetches(h);
     lms_client *l = lms_new(h, cfg_string(a->c, "base_urls.lms"));
     cJSON *learner = NULL;
     lms_error e;
@@ -381,7 +463,8 @@ static void status_child(const void *arg, FILE *out)
     }
     lms_error_clear(&e);
     if (l) lms_free(l);
-    http_client_free(h);
+    put_token(out, h, before);
+    if (own) http_client_free(h);
     fputs("D\t1\n", out);
 }
 

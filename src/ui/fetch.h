@@ -9,6 +9,9 @@
  *   P text                                                     a registry problem
  *   H user_id kind since text                                  a history note (history_notes.h)
  *   E text                                                     an error sentence
+ *   T token seconds_left                                       the LMS token a child fetched
+ *                                                              (for the console's shared client;
+ *                                                              never drawn or logged)
  *   D count                                                    done */
 #ifndef RETIRECTL_UI_FETCH_H
 #define RETIRECTL_UI_FETCH_H
@@ -18,8 +21,30 @@
 
 #include "engine/config.h"
 
-/* Lists learners in each of states (one retirement_queue request per state, cool_off_days=0).
- * Returns the child's pid and the read end in *fd, or -1 with err. */
+/* Sets up the console's one HTTP client (no network). Children forked afterwards use it and its
+ * token; a token a child fetches comes back as a T line for ui_fetch_take_token, so the console
+ * and all its fetch children share one token for its lifetime. Without it each child makes its
+ * own client. 0, or -1 with err. */
+int ui_fetch_init(const cfg *c, char *err, size_t err_len);
+void ui_fetch_done(void);
+/* Adopts the token of a "T\t..." line into the shared client (and wipes the line); returns 1
+ * when line was a T line, 0 otherwise. */
+int ui_fetch_take_token(char *line);
+
+/* One request of a refresh: the learners in states (one retirement_queue request,
+ * cool_off_days=0); with since ("YYYY-MM-DD") those whose request was created since then, one
+ * retirements_by_status_and_date request per state (COMPLETE and ABORTED for history_days). */
+typedef struct ui_fetch_req {
+    const char *const *states;
+    size_t n_states;
+    const char *since;
+    long limit;              /* > 0: at most that many learners (retirement_queue's limit) */
+} ui_fetch_req;
+
+/* Runs the n requests in parallel in a child; returns its pid and the read end in *fd, or -1
+ * with err. reqs must stay valid until the call returns (the child has a copy). */
+pid_t ui_fetch_requests(const cfg *c, const ui_fetch_req *reqs, size_t n, int *fd, char *err, size_t err_len);
+/* ui_fetch_requests with one request for states. */
 pid_t ui_fetch_queue(const cfg *c, const char *const *states, size_t n_states, int *fd, char *err, size_t err_len);
 /* One learner's retirement_status record, flattened to F lines. */
 pid_t ui_fetch_status(const cfg *c, const char *username, int *fd, char *err, size_t err_len);

@@ -196,6 +196,8 @@ static void on_step(ui_job *j, const cJSON *ev, double now_ms)
     else if (strcmp(status, "skipped") == 0) ns = UI_STEP_SKIPPED;
     else if (strcmp(status, "failed") == 0) ns = UI_STEP_FAILED;
     if (ns != UI_STEP_RUNNING || s->status != UI_STEP_RUNNING) s->since_ms = now_ms;
+    /* attempt 2 is a request's first retry: its retry budget (http.max_retry_seconds) starts about now */
+    if (ns == UI_STEP_RETRYING && (jnum(ev, "attempt", 0) <= 2 || !s->retry_first_ms)) s->retry_first_ms = now_ms;
     s->status = ns;
     s->elapsed_ms = (long)jnum(ev, "elapsed_ms", 0);
     s->attempt = (int)jnum(ev, "attempt", 0);

@@ -19,6 +19,7 @@ typedef struct ui_job_step {
     double since_ms;          /* monotonic time the status arrived (running: elapsed counts from here) */
     int attempt;
     long retry_in_ms;
+    double retry_first_ms;    /* when the request being retried first failed (its budget counts from here) */
     char *message;            /* done/failed/retrying message, or plan message */
     char *progress;
     char **requests;          /* preview: "METHOD URL body" lines */

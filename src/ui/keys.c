@@ -37,12 +37,17 @@ static const ui_key table[] = {
     {{'s'}, "s", UI_VIEW_LOG, UA_SAVE, 0, "save the log to $XDG_STATE_HOME/retirectl/logs/"},
     {{'L'}, "L", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_LOG, 0, "full-screen job log of the learner (follow, search, save)"},
     {{'\n', '\r', KEY_ENTER}, "Enter", UI_VIEW_LIST, UA_OPEN, 0, "open the learner's detail"},
+    {{'\n', '\r', KEY_ENTER}, "Enter", UI_VIEW_DRIVERS, UA_OPEN, 0, "show or hide the driver's full load error"},
+    {{'\n', '\r', KEY_ENTER}, "Enter", UI_VIEW_JOBS, UA_OPEN, 0, "open the job's learner"},
+    {{'J'}, "J", UI_VIEW_ALL & ~UI_VIEW_LOG, UA_JOBS, 0,
+     "jobs view: running, queued (with position), done and failed jobs of this session"},
+    {{'M'}, "M", UI_VIEW_ALL & ~UI_VIEW_LOG, UA_MESSAGES, 0, "message history of this session, newest first"},
     {{'d'}, "d", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_DRIVERS, 0,
      "drivers view: loaded drivers, source, methods, load errors"},
     {{KEY_F(5), CTRL('r')}, "F5, Ctrl-R", UI_VIEW_ALL, UA_REFRESH, 0, "refresh now (also every console.refresh_seconds)"},
     {{CTRL('l')}, "Ctrl-L", UI_VIEW_ALL, UA_REDRAW, 0, "redraw the screen"},
-    {{' '}, "Space", UI_VIEW_LIST, UA_MARK, 0, "mark or unmark the learner (actions apply to all marked)"},
-    {{'*'}, "*", UI_VIEW_LIST, UA_MARK_ALL, 0, "mark every learner shown, or unmark all"},
+    {{' '}, "Space", UI_VIEW_LIST, UA_MARK, 1, "mark or unmark the learner (actions apply to all marked)"},
+    {{'*'}, "*", UI_VIEW_LIST, UA_MARK_ALL, 1, "mark every learner shown, or unmark all"},
     {{'p'}, "p", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_PLAN, 0,
      "dry-run preview: every step's plan and the request it would send"},
     {{'r'}, "r", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_RETIRE, 1, "retire the learner (or the marked ones)"},
@@ -50,7 +55,7 @@ static const ui_key table[] = {
      "resume an ERRORED or stuck learner (or the marked ones)"},
     {{'x'}, "x", UI_VIEW_DETAIL | UI_VIEW_DRIVERS, UA_RERUN, 1,
      "rerun the selected step, or the selected driver method, for the learner"},
-    {{'c'}, "c", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_CANCEL, 1,
+    {{'c'}, "c", UI_VIEW_LIST | UI_VIEW_DETAIL | UI_VIEW_JOBS, UA_CANCEL, 1,
      "cancel the learner's running job (stops after the step in flight)"},
     {{'S'}, "S", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_RESET, 1, "reset the learner's state (forced state update)"},
 };
@@ -98,7 +103,7 @@ char *ui_keys_man_section(void)
                 "Keys marked (changes state) are hidden with \\fB\\-\\-read\\-only\\fR.\n");
     static const struct { unsigned view; const char *title; } views[] = {
         {UI_VIEW_LIST, "Learner list"}, {UI_VIEW_DETAIL, "Learner detail"}, {UI_VIEW_DRIVERS, "Drivers view"},
-        {UI_VIEW_LOG, "Job log (full screen)"}};
+        {UI_VIEW_LOG, "Job log (full screen)"}, {UI_VIEW_JOBS, "Jobs view"}, {UI_VIEW_MESSAGES, "Message history"}};
     for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
         sb_add(&sb, ".SS ");
         sb_add(&sb, views[v].title);

@@ -202,6 +202,7 @@ int ui_store_feed_line(ui_store *s, char *line)
         ui_hist_notes_done(&s->notes);
         return 0;
     }
+    if (line[0] == 'T' && line[1] == '\t') return 0; /* a token for the console (fetch.h), not a learner */
     return -1;
 }
 
@@ -366,4 +367,12 @@ void ui_format_age(int64_t seconds, char *out, size_t out_size)
     else if (seconds < 86400) snprintf(out, out_size, "%lldh", (long long)(seconds / 3600));
     else if (seconds < 86400LL * 365) snprintf(out, out_size, "%lldd", (long long)(seconds / 86400));
     else snprintf(out, out_size, "%lldy", (long long)(seconds / (86400LL * 365)));
+}
+
+void ui_format_duration(double seconds, char *out, size_t out_size)
+{
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s < 60) snprintf(out, out_size, "%lds", s);
+    else if (s < 3600) snprintf(out, out_size, "%ldm%02lds", s / 60, s % 60);
+    else snprintf(out, out_size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
 }

@@ -92,6 +92,8 @@ int ui_proto_split(char *line, char **f, int max);
 /* Parses an ISO-8601 UTC time ("2018-10-18T20:35:52.349757Z", "+00:00" accepted) to epoch
  * seconds; 0 when unparsable. */
 int64_t ui_parse_time(const char *s);
+/* "9m12s", "45s", "1h05m" for a countdown of seconds (negative shown as 0s). */
+void ui_format_duration(double seconds, char *out, size_t out_size);
 /* "5s", "12m", "3h", "4d", "2y" for a duration in seconds (negative shown as 0s). */
 void ui_format_age(int64_t seconds, char *out, size_t out_size);
 

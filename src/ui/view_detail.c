@@ -223,8 +223,11 @@ void ui_draw_detail(const ui_screen_layout *L)
                          js->progress ? ": " : "", js->progress ? js->progress : "");
             } else if (st == UI_STEP_RETRYING) {
                 double left = (js->retry_in_ms - (t - js->since_ms)) / 1000.0;
-                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.1f s: %s", js->attempt,
-                         left > 0 ? left : 0, js->message ? js->message : "");
+                char gives[32];
+                double budget = ui_con.max_retry_s - (t - js->retry_first_ms) / 1000.0;
+                ui_format_duration(budget > 0 ? budget : 0, gives, sizeof gives);
+                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.1f s, gives up in %s: %s", js->attempt,
+                         left > 0 ? left : 0, gives, js->message ? js->message : "");
             } else if (st == UI_STEP_DONE) {
                 snprintf(extra, sizeof extra, "done in %.1f s%s%s", js->elapsed_ms / 1000.0,
                          js->message && *js->message ? ": " : "", js->message ? js->message : "");

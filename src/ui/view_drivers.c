@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/text.h"
+
 void ui_open_drivers(void)
 {
     ui_con.drivers_back = ui_con.view;
@@ -36,43 +38,113 @@ int ui_step_cannot_run(size_t step, char *why, size_t why_size)
     return 1;
 }
 
+/* Pipeline steps (1-based, comma-separated) that use driver name (and method, when not NULL). */
+static void pipeline_steps(const char *name, const char *method, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < ui_con.pipe.n && used < size; i++)
+        if (!strcmp(ui_con.pipe.driver[i], name) && (!method || !strcmp(ui_con.pipe.method[i], method)))
+            used += (size_t)snprintf(out + used, size - used, "%s%zu", used ? "," : "", i + 1);
+}
+
+int ui_pipeline_problem(char *why, size_t why_size)
+{
+    for (size_t i = 0; i < ui_con.pipe.n; i++) {
+        char w[600];
+        if (ui_step_cannot_run(i, w, sizeof w)) {
+            snprintf(why, why_size, "step %zu %s.%s: %s", i + 1, ui_con.pipe.driver[i], ui_con.pipe.method[i], w);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ui_toggle_driver_error(void)
+{
+    ui_con.drv_expanded = ui_con.drv_expanded == ui_con.drv_sel + 1 ? 0 : ui_con.drv_sel + 1;
+    ui_con.dirty = 1;
+}
+
+/* One selectable row of the drivers view (i < n_drivers + n_problems): its text and colour;
+ * *error: the full text Enter expands (NULL when none). */
+static void driver_line(size_t i, char *line, size_t size, ui_role *role, const char **error)
+{
+    *role = UR_NORMAL;
+    *error = NULL;
+    char steps[200];
+    if (i < ui_con.n_drivers) {
+        const driver_row *d = &ui_con.drivers[i];
+        pipeline_steps(d->name, d->method, steps, sizeof steps);
+        if (d->method) {
+            snprintf(line, size, "      %s.%s%s%s", d->name, d->method, steps[0] ? "  <- pipeline step " : "", steps);
+            return;
+        }
+        if (d->builtin) snprintf(line, size, "%s %s %s  built-in", steps[0] ? "P" : " ", d->name, d->version);
+        else snprintf(line, size, "%s %s %s  %s:%d", steps[0] ? "P" : " ", d->name, d->version, d->source, d->line);
+        *role = d->error ? UR_FAILED : UR_HEADER;
+        if (d->error) {
+            size_t l = strlen(line);
+            snprintf(line + l, size - l, "  LOAD ERROR (Enter shows it all): %s", d->error);
+            *error = d->error;
+        }
+    } else {
+        snprintf(line, size, "  problem: %s", ui_con.problems[i - ui_con.n_drivers]);
+        *role = UR_WARNING;
+        *error = ui_con.problems[i - ui_con.n_drivers];
+    }
+}
+
 void ui_draw_drivers(const ui_screen_layout *L)
 {
     int top = L->header_row;
     char title[300];
-    snprintf(title, sizeof title, "Drivers%s%s  (x on a method reruns it for %s)", ui_con.drivers_pid > 0 ? " (loading...)" : "",
-             ui_con.n_problems ? "  problems below" : "", ui_con.drivers_for ? ui_con.drivers_for : "the selected learner");
+    snprintf(title, sizeof title, "Drivers%s%s  P: used by the pipeline%s%s", ui_con.drivers_pid > 0 ? " (loading...)" : "",
+             ui_con.n_problems ? "  problems below" : "",
+             ui_con.o->read_only ? "" : "  x on a method reruns it for ",
+             ui_con.o->read_only ? "" : ui_con.drivers_for ? ui_con.drivers_for : "the selected learner");
     ui_fill_row(top, UR_HEADER);
     ui_put(top, 0, COLS, UR_HEADER, title, 0);
     int rows = L->list_rows;
+    char why[800];
+    if (ui_pipeline_problem(why, sizeof why) && rows > 2) { /* a banner: the pipeline cannot run */
+        char banner[900];
+        snprintf(banner, sizeof banner, " THE PIPELINE CANNOT RUN: %s", why);
+        ui_fill_row(top + 1, UR_FAILED);
+        ui_put(top + 1, 0, COLS, UR_FAILED, banner, 0);
+        top++, rows--;
+    }
     size_t total = ui_con.n_drivers + ui_con.n_problems;
     if (ui_con.drv_sel >= total && total) ui_con.drv_sel = total - 1;
-    if (ui_con.drv_sel < ui_con.drv_top) ui_con.drv_top = ui_con.drv_sel;
-    if (ui_con.drv_sel >= ui_con.drv_top + (size_t)rows) ui_con.drv_top = ui_con.drv_sel - (size_t)rows + 1;
-    for (int r = 0; r < rows && ui_con.drv_top + (size_t)r < total; r++) {
-        size_t i = ui_con.drv_top + (size_t)r;
-        int y = top + 1 + r;
-        int sel = i == ui_con.drv_sel;
+    /* the expanded error's wrapped lines go under its row */
+    char **extra = NULL;
+    size_t n_extra = 0;
+    if (ui_con.drv_expanded && ui_con.drv_expanded - 1 < total) {
         char line[1400];
-        ui_role role = UR_NORMAL;
-        if (i < ui_con.n_drivers) {
-            const driver_row *d = &ui_con.drivers[i];
-            if (d->method) {
-                snprintf(line, sizeof line, "      %s.%s", d->name, d->method);
-            } else {
-                if (d->builtin) snprintf(line, sizeof line, "  %s %s  built-in", d->name, d->version);
-                else snprintf(line, sizeof line, "  %s %s  %s:%d", d->name, d->version, d->source, d->line);
-                role = d->error ? UR_FAILED : UR_HEADER;
-                if (d->error) {
-                    size_t l = strlen(line);
-                    snprintf(line + l, sizeof line - l, "  LOAD ERROR: %s", d->error);
-                }
-            }
-        } else {
-            snprintf(line, sizeof line, "  problem: %s", ui_con.problems[i - ui_con.n_drivers]);
-            role = UR_WARNING;
+        ui_role role;
+        const char *err;
+        driver_line(ui_con.drv_expanded - 1, line, sizeof line, &role, &err);
+        if (err) {
+            char *clean = ui_text_sanitize(err, (size_t)-1);
+            ui_text_flatten(clean);
+            n_extra = ui_wrap_text(clean, COLS - 8, &extra);
+            free(clean);
         }
-        ui_put(y, 0, COLS, sel ? UR_SELECTION : role, line, 1);
     }
+    size_t sel_extra = ui_con.drv_expanded && ui_con.drv_sel + 1 >= ui_con.drv_expanded ? n_extra : 0;
+    if (ui_con.drv_sel < ui_con.drv_top) ui_con.drv_top = ui_con.drv_sel;
+    if (ui_con.drv_sel + sel_extra >= ui_con.drv_top + (size_t)rows) ui_con.drv_top = ui_con.drv_sel + sel_extra - (size_t)rows + 1;
+    int y = top + 1;
+    for (size_t i = ui_con.drv_top; i < total && y < top + 1 + rows; i++) {
+        char line[1400];
+        ui_role role;
+        const char *err;
+        driver_line(i, line, sizeof line, &role, &err);
+        ui_put(y++, 0, COLS, i == ui_con.drv_sel ? UR_SELECTION : role, line, 1);
+        if (i + 1 == ui_con.drv_expanded)
+            for (size_t k = 0; k < n_extra && y < top + 1 + rows; k++) ui_put(y++, 6, COLS - 6, UR_FAILED, extra[k], 1);
+    }
+    for (size_t k = 0; k < n_extra; k++) free(extra[k]);
+    free(extra);
     if (!total && ui_con.drivers_pid <= 0) ui_put(top + 2, 2, COLS - 4, UR_MUTED, "no drivers found", 0);
 }

@@ -26,6 +26,12 @@ static void tab_label(int t, int form, char *label, size_t size)
     size_t count = ui_con.have_store ? ui_con.store.n_rows[t] : 0, total = ui_con.have_store ? ui_con.store.total[t] : 0;
     int filtered = ui_con.filter[0] && count != total;
     const char *title = form >= 2 ? shortname[t] : ui_tab_title(t);
+    if (!ui_con.have_store || ui_con.store_partial) { /* still loading: a count would mislead */
+        if (form == 0) snprintf(label, size, " %d %s (…) ", t + 1, title);
+        else if (form < 3) snprintf(label, size, " %d %s … ", t + 1, title);
+        else snprintf(label, size, " %d:… ", t + 1);
+        return;
+    }
     if (form == 0 && filtered) snprintf(label, size, " %d %s %zu/%zu ", t + 1, title, count, total);
     else if (form == 0) snprintf(label, size, " %d %s (%zu) ", t + 1, title, total);
     else if (form < 3) snprintf(label, size, " %d %s %zu ", t + 1, title, filtered ? count : total);
@@ -56,12 +62,14 @@ void ui_draw_tabs(const ui_screen_layout *L)
     }
 }
 
-/* Width of the state column: the longest state name, at least 5. */
+/* Width of the state column: the longest state the console lists (the pipeline's, console.states
+ * and the dead ends), at least 5; from the configuration, so it does not jump when a refresh
+ * brings a state no learner was in before. */
 static int max_state_width(void)
 {
     int w = 5;
-    for (size_t i = 0; ui_con.have_store && i < ui_con.store.n_states; i++) {
-        int sw = ui_text_width(ui_con.store.states[i]);
+    for (size_t i = 0; i < ui_con.n_queue_states; i++) {
+        int sw = ui_text_width(ui_con.queue_states[i]);
         if (sw > w) w = sw;
     }
     return w;
@@ -105,7 +113,8 @@ void ui_draw_list(const ui_screen_layout *L)
     for (int c = 0; c < nc; c++) ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, cols[c].title, 1);
     size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;
     if (!ui_con.have_store || n == 0) {
-        const char *t = !ui_con.have_store ? (ui_con.fetch_error[0] ? ui_con.fetch_error : "loading learners...")
+        const char *t = !ui_con.have_store || ui_con.store_partial
+                            ? (ui_con.fetch_error[0] ? ui_con.fetch_error : "loading learners...")
                         : ui_con.filter[0] ? "no learner matches the filter" : "no learners in this tab";
         ui_put(L->list_top + 1, 2, COLS - 4, ui_con.fetch_error[0] && !ui_con.have_store ? UR_FAILED : UR_MUTED, t, 0);
         return;
@@ -125,6 +134,8 @@ void ui_draw_list(const ui_screen_layout *L)
         ui_job *j = ui_learner_job(name, 1);
         int away = !j && l->tab == UI_TAB_STUCK &&
                    ui_elsewhere_fresh(ui_pipe_step_of_start(&ui_con.pipe, state) >= 0, l->modified, ui_con.step_timeout_s, now);
+        int queued = 0; /* "+": waiting for a worker (the jobs view, J, shows its position) */
+        for (size_t q = 0; !j && q < ui_con.n_queue && !queued; q++) queued = !strcmp(ui_con.queue[q].learner, name);
         if (is_sel) ui_fill_row(y, UR_SELECTION);
         for (int c = 0; c < nc; c++) {
             char buf[64];
@@ -134,11 +145,12 @@ void ui_draw_list(const ui_screen_layout *L)
             case UI_COL_MARK: {
                 /* "~": a working state changed within step_timeout_seconds: running elsewhere;
                  * "c": due for `retirectl cleanup` (Complete tab; the status bar has the count) */
-                int due = !l->marked && !j && !away && ui_con.tab == UI_TAB_COMPLETE &&
+                int due = !l->marked && !j && !queued && !away && ui_con.tab == UI_TAB_COMPLETE &&
                           ui_cleanup_due(&ui_con.store, l, ui_con.cleanup_cool_off_days, now);
-                text = l->marked ? "* " : j ? "> " : away ? "~ " : due ? "c " : "  ";
+                text = l->marked ? "* " : j ? "> " : queued ? "+ " : away ? "~ " : due ? "c " : "  ";
                 if (!is_sel && l->marked) role = UR_MARKED;
                 else if (!is_sel && (j || away)) role = UR_RUNNING;
+                else if (!is_sel && queued) role = UR_QUEUED;
                 else if (!is_sel && due) role = UR_MUTED;
                 break;
             }

@@ -145,8 +145,18 @@ keys Enter
 wait_for "Learner carol_ready"
 keys S
 wait_for "read-only console"
+screen | grep -qF "x rerun" && fail "read-only shows the x hint in the detail view"
+# B10: the drivers view offers no rerun; * answers like Space
+keys d
+wait_for "P: used by the pipeline"
+screen | grep -qF "x on a method" && fail "read-only drivers view offers x"
+keys q q
+wait_for "carol_ready"
+keys '*'
+wait_for "read-only console"
+screen | grep -qF "learners marked" && fail "* marked learners in read-only"
 quit_console 0
-ok "read-only hides and refuses state changes"
+ok "read-only hides and refuses state changes (x hints, *, Space)"
 
 # light theme by name, and an unknown theme is a clear error
 open_console 100 24 -- --theme light --config "$CFG"

@@ -222,12 +222,25 @@ keys r
 wait_for "Retire 2 learners?"
 wait_for "1 at a time (console.workers)"
 keys y
-wait_for "jobs 1 +queued" 5
+wait_for "jobs 1 +1 queued" 5
+# the jobs view: the running job with its step, the queued one with its position
+keys J
+wait_for "Jobs of this session: 1 running, 1 queued"
+screen | grep -qE '^queued +(alice_pending|bob\.cooloff) +retire +#1 of 1' || fail "the queued job is not listed with its position"
+screen | grep -qE '^running +(alice_pending|bob\.cooloff) +retire' || fail "the running job is not listed"
 for u in alice_pending bob.cooloff; do
   for i in $(seq 1 150); do [ "$(learner_state "$WCFG" $u)" = COMPLETE ] && break; sleep 0.1; done
   [ "$(learner_state "$WCFG" $u)" = COMPLETE ] || fail "$u not COMPLETE after the queued retire"
 done
-ok "marked learners run console.workers at a time"
-wait_gone "+queued"
+wait_for "Jobs of this session: 0 running, 0 queued, 2 done"
+screen | grep -qE '^complete +bob\.cooloff +retire +exit 0 ' || fail "a finished job is not listed with its outcome"
+ok "marked learners run console.workers at a time; the jobs view shows running, queued (#1 of 1), done"
+# the message history keeps every message, newest first
+keys M
+wait_for "Messages of this session, newest first"
+[ "$(screen | grep -cE '^[0-9:]{8}  retire (alice_pending|bob\.cooloff): complete')" = 2 ] || fail "the message history lacks a job's message"
+ok "the message history keeps both jobs' messages"
+keys q
+wait_gone "+1 queued"
 quit_console 0
 echo "passed $PASSES checks"

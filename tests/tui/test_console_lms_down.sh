@@ -32,7 +32,7 @@ wait_for "USERNAME"
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""
 wait_for "LMS ERROR" 15
 wait_for "LMS not reachable: check that it is up and base_urls.lms; retrying."
-[ "$(screen | sed -n 3p)" = "$before" ] || fail "the last good list was not kept while the LMS is down"
+[ "$(screen | sed -n 3p)" = "$before" ] || fail "the last good list was not kept while the LMS is down (before: $before; now: $(screen | sed -n 3p))"
 # the status bar says when it tries again (a refused connection fails too fast for the spinner)
 wait_for "LMS ERROR: retry in "
 # at 60x15 the status bar shortens its middle, never the error flag

@@ -28,7 +28,9 @@ open_console 150 40 -- --config "$CFG"
 wait_for "carol_ready"
 
 # ---- B1: x on the failed step reruns it; success offers to continue; the step is not called again
-keys 3 / ; type_text grace ; keys Enter Enter
+keys 3 / ; type_text grace ; keys Enter
+wait_for "3 Failed 1/2"
+keys Enter
 wait_for "Learner grace_errored"
 keys x
 wait_for "Rerun failed step 1 (LMS.retirement_retire_forum) for grace_errored?"
@@ -69,6 +71,9 @@ keys r
 wait_for "Retire 1 learner?"
 keys y
 wait_for "retrying: attempt" 20
+# the retry line shows the remaining budget (http.max_retry_seconds 60)
+for i in $(seq 1 40); do screen | grep -qE 'retrying: attempt [0-9]+, next in [0-9.]+ s, gives up in (5[0-9]|60)s' && break; sleep 0.1; done
+screen | grep -qE 'retrying: attempt [0-9]+, next in [0-9.]+ s, gives up in (5[0-9]|60)s' || fail "the retry line does not show the remaining budget"
 keys c
 wait_for "Cancel the retire job for carol_ready?"
 wait_for "is being retried: cancelling stops the retries"
@@ -136,5 +141,17 @@ screen | grep -qF "5. run   PATCH RETIRING_NOTES" && fail "the retire dialog lis
 wait_for "it refuses this learner and changes"
 keys n
 ok "the retire dialog lists a step whose driver cannot load as fail"
+keys q
+wait_for "THE PIPELINE CANNOT RUN (d shows the drivers): step 5 MISSING.retire"
+keys d
+wait_for "THE PIPELINE CANNOT RUN: step 5 MISSING.retire"
+wait_for "P LMS "
+wait_for "LMS.retirement_retire_forum  <- pipeline step 1"
+screen | grep -qF "(paths are relative to the entry-point file)" && fail "the full error shows before Enter"
+keys G Enter
+wait_for "(paths are relative to the entry-point file)"
+keys Enter
+wait_gone "(paths are relative to the entry-point file)"
+ok "drivers view: pipeline marker, banner, Enter expands the full load error"
 quit_console 0
 echo "passed $PASSES checks"

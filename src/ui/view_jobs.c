@@ -1,0 +1,141 @@
+/* The jobs view (J): this session's jobs (running with their step, queued with their position,
+ * done and failed with their final message), newest first; and the message history (M): every
+ * message the message line showed, newest first. */
+#include "ui/console_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/text.h"
+
+#define MSG_KEEP 500
+
+void ui_msg_remember(ui_role role, const char *text)
+{
+    if (ui_con.n_msgs == MSG_KEEP) {
+        free(ui_con.msgs[0].text);
+        memmove(ui_con.msgs, ui_con.msgs + 1, (MSG_KEEP - 1) * sizeof *ui_con.msgs);
+        ui_con.n_msgs--;
+    }
+    if (!ui_con.msgs) {
+        ui_con.msgs = calloc(MSG_KEEP, sizeof *ui_con.msgs);
+        if (!ui_con.msgs) abort();
+    }
+    ui_con.msgs[ui_con.n_msgs].text = ui_xstrdup(text);
+    ui_con.msgs[ui_con.n_msgs].role = role;
+    ui_con.msgs[ui_con.n_msgs].at = time(NULL);
+    ui_con.n_msgs++;
+}
+
+void ui_open_list_view(view_t v)
+{
+    if (ui_con.view != V_JOBS && ui_con.view != V_MESSAGES) ui_con.lists_back = ui_con.view;
+    ui_con.view = v;
+    ui_con.lv_sel = ui_con.lv_top = 0;
+    ui_con.dirty = 1;
+}
+
+/* Rows of the jobs view: queued actions first (in order), then jobs newest first. Row r < n_queue
+ * is queue[r]; else jobs[n_jobs - 1 - (r - n_queue)]. */
+size_t ui_jobs_rows(void)
+{
+    return ui_con.n_queue + ui_con.n_jobs;
+}
+
+const char *ui_jobs_row_learner(size_t r)
+{
+    if (r < ui_con.n_queue) return ui_con.queue[r].learner;
+    r -= ui_con.n_queue;
+    return r < ui_con.n_jobs ? ui_con.jobs[ui_con.n_jobs - 1 - r]->learner : NULL;
+}
+
+/* One job's line and colour. */
+static void job_line(const ui_job *j, char *line, size_t size, ui_role *role)
+{
+    const char *step = NULL;
+    for (size_t i = 0; i < j->n_steps; i++)
+        if (j->steps[i].status == UI_STEP_RUNNING || j->steps[i].status == UI_STEP_RETRYING) step = j->steps[i].start_state;
+    char *name = ui_text_sanitize(j->learner, (size_t)-1);
+    double secs = ((j->finished ? j->ended_ms : ui_now_ms()) - j->started_ms) / 1000.0;
+    if (!j->finished) {
+        snprintf(line, size, "running  %-30s %-34s pid %-7d %5.1f s%s%s", name, j->what, (int)j->pid, secs,
+                 step ? "  at " : "", step ? step : "");
+        *role = UR_RUNNING;
+    } else {
+        const char *msg = j->result_message ? j->result_message : "";
+        snprintf(line, size, "%-8s %-30s %-34s exit %-4d %5.1f s  %s", j->outcome, name, j->what, j->exit_status, secs,
+                 msg);
+        *role = !strcmp(j->outcome, "complete") || !strcmp(j->outcome, "planned") ? UR_DONE
+                : !strcmp(j->outcome, "cancelled") ? UR_RETRYING : UR_FAILED;
+    }
+    free(name);
+    ui_text_flatten(line);
+}
+
+/* Draws n rows produced by fn(r, line, size, role) with the selection lv_sel. */
+static void draw_rows(const ui_screen_layout *L, const char *title, size_t n,
+                      void (*fn)(size_t r, char *line, size_t size, ui_role *role))
+{
+    int top = L->header_row, rows = L->list_rows;
+    ui_fill_row(top, UR_HEADER);
+    ui_put(top, 0, COLS, UR_HEADER, title, 0);
+    if (ui_con.lv_sel >= n && n) ui_con.lv_sel = n - 1;
+    if (ui_con.lv_sel < ui_con.lv_top) ui_con.lv_top = ui_con.lv_sel;
+    if (ui_con.lv_sel >= ui_con.lv_top + (size_t)rows) ui_con.lv_top = ui_con.lv_sel - (size_t)rows + 1;
+    for (int k = 0; k < rows && ui_con.lv_top + (size_t)k < n; k++) {
+        size_t r = ui_con.lv_top + (size_t)k;
+        char line[1600];
+        ui_role role = UR_NORMAL;
+        fn(r, line, sizeof line, &role);
+        ui_put(top + 1 + k, 0, COLS, r == ui_con.lv_sel ? UR_SELECTION : role, line, 1);
+    }
+    if (!n) ui_put(top + 2, 2, COLS - 4, UR_MUTED, ui_con.view == V_JOBS ? "no jobs in this session yet" : "no messages yet", 0);
+}
+
+static void jobs_row(size_t r, char *line, size_t size, ui_role *role)
+{
+    if (r < ui_con.n_queue) {
+        char *name = ui_text_sanitize(ui_con.queue[r].learner, (size_t)-1);
+        const act_kind k = ui_con.queue[r].kind;
+        snprintf(line, size, "queued   %-30s %-34s #%zu of %zu (waiting for one of %d workers)", name,
+                 k == ACT_RESUME ? "resume" : "retire", r + 1, ui_con.n_queue, ui_con.workers);
+        free(name);
+        *role = UR_QUEUED;
+        return;
+    }
+    job_line(ui_con.jobs[ui_con.n_jobs - 1 - (r - ui_con.n_queue)], line, size, role);
+}
+
+static void msgs_row(size_t r, char *line, size_t size, ui_role *role)
+{
+    const struct ui_message *m = &ui_con.msgs[ui_con.n_msgs - 1 - r];
+    struct tm tm;
+    localtime_r(&m->at, &tm);
+    char when[16];
+    strftime(when, sizeof when, "%H:%M:%S", &tm);
+    snprintf(line, size, "%s  %s", when, m->text);
+    *role = m->role;
+}
+
+void ui_draw_jobs(const ui_screen_layout *L)
+{
+    size_t run = ui_running_jobs(), done = 0, failed = 0;
+    for (size_t i = 0; i < ui_con.n_jobs; i++)
+        if (ui_con.jobs[i]->finished) {
+            const char *o = ui_con.jobs[i]->outcome;
+            if (!strcmp(o, "complete") || !strcmp(o, "planned")) done++;
+            else failed++;
+        }
+    char title[300];
+    snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
+             "(Enter opens the learner)", run, ui_con.n_queue, done, failed);
+    draw_rows(L, title, ui_jobs_rows(), jobs_row);
+}
+
+void ui_draw_messages(const ui_screen_layout *L)
+{
+    char title[200];
+    snprintf(title, sizeof title, "Messages of this session, newest first (%zu)", ui_con.n_msgs);
+    draw_rows(L, title, ui_con.n_msgs, msgs_row);
+}
