@@ -207,7 +207,7 @@ static long sim_requests(const sim_proc *sim, const char *part)
  * costs the LMS, from the sim's request log and the console's trace ("fetched T rows N"). */
 static void idle_load(const sim_proc *sim, double window, const char *trace_path)
 {
-    char *cfg = sim_write_config(sim, NULL, "console:\n  idle_seconds: 10\n");
+    char *idle_cfg = sim_write_config(sim, NULL, "console:\n  idle_seconds: 10\n");
     FILE *tf = fopen(trace_path, "w");
     if (tf) fclose(tf);
     trace_in = fopen(trace_path, "r");
@@ -217,7 +217,7 @@ static void idle_load(const sim_proc *sim, double window, const char *trace_path
         setenv("TERM", "xterm-256color", 1);
         setenv("LC_ALL", "C.UTF-8", 1);
         setenv("RETIRECTL_UI_TRACE", trace_path, 1);
-        execl(RETIRECTL_BIN, RETIRECTL_BIN, "--config", cfg, "tui", (char *)NULL);
+        execl(RETIRECTL_BIN, RETIRECTL_BIN, "--config", idle_cfg, "tui", (char *)NULL);
         _exit(127);
     }
     frame f;
@@ -262,8 +262,8 @@ static void idle_load(const sim_proc *sim, double window, const char *trace_path
     int st = 0;
     for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++) drain(10);
     fclose(trace_in);
-    unlink(cfg);
-    free(cfg);
+    unlink(idle_cfg);
+    free(idle_cfg);
 }
 
 int main(int argc, char **argv)
