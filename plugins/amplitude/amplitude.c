@@ -148,13 +148,13 @@ static rd_status amplitude_delete_user(void *inst, const cJSON *learner, rd_call
     snprintf(auth, sizeof auth, "Authorization: Basic %s", a->basic);
     const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {a->api_key, a->secret_key, a->basic, NULL};
-    rd_http_request req = {.method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
-        rd_http_response resp;
-        memset(&resp, 0, sizeof resp);
+        rd_http_response resp = rd_http_response_new();
         if (host->http(host, &req, &resp) != 0) {
             rd_call_message(call, "Amplitude user deletion failed: no response from %s: %s", a->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
@@ -212,8 +212,8 @@ static rd_status amplitude_preview_delete_user(void *inst, const cJSON *learner,
 }
 
 static const rd_method amplitude_methods[] = {
-    {"delete_user", amplitude_delete_user, amplitude_preview_delete_user},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_user", amplitude_delete_user, amplitude_preview_delete_user),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_amplitude =

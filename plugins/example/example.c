@@ -282,8 +282,8 @@ static rd_status webhook_notify(void *inst, const cJSON *learner, rd_call *call)
     }
     const char *headers[3] = {"Content-Type: application/json", w->auth_header, NULL};
     const char *secrets[2] = {w->token, NULL};
-    rd_http_request req = {
-        .method = "POST",
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST",
         .url = w->url,
         .headers = headers,
         .body = body,
@@ -294,8 +294,7 @@ static rd_status webhook_notify(void *inst, const cJSON *learner, rd_call *call)
         .timeout_seconds = w->timeout_seconds,
     };
     h->progress(h, "POST %s", w->url);
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     int rc = h->http(h, &req, &resp);
     free(body);
     rd_status st;
@@ -339,8 +338,8 @@ static rd_status webhook_notify_preview(void *inst, const cJSON *learner, rd_cal
 }
 
 static const rd_method webhook_methods[] = {
-    {"notify", webhook_notify, webhook_notify_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("notify", webhook_notify, webhook_notify_preview),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_webhook =

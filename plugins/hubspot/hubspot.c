@@ -204,11 +204,11 @@ static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, s
     snprintf(htok, sizeof htok, "X-Amz-Security-Token: %s", has_session ? session : "");
     const char *headers[] = {hct, hdate, auth, has_session ? htok : NULL, NULL};
     const char *secrets[] = {secret, has_session ? session : NULL, NULL};
-    rd_http_request req = {.method = "POST", .url = h->ses_url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = h->ses_url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     int rc = -1;
     if (host->http(host, &req, &resp) != 0) {
         snprintf(why, why_len, "no response from %s: %s", h->ses_url, resp.error);
@@ -273,10 +273,10 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     const char *headers[] = {"content-type: application/json", auth, NULL};
     const char *secrets[] = {h->api_key, NULL};
     char *url = hubspot_lookup_url(h, email);
-    rd_http_request req = {.method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
                            .retry = RD_RETRY_NONE, .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     *perm = 0;
     vid_out[0] = '\0';
     if (host->http(host, &req, &resp) != 0) {
@@ -317,9 +317,10 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     vk_buf durl = {0};
     vk_buf_addf(&durl, "%s/contacts/v1/contact/vid/", h->api);
     vk_requote(&durl, vid_out);
-    rd_http_request dreq = {.method = "DELETE", .url = vk_buf_str(&durl), .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request dreq = {.struct_size = RD_SIZEOF(rd_http_request),
+                            .method = "DELETE", .url = vk_buf_str(&durl), .headers = headers, .auth = RD_AUTH_NONE,
                             .retry = RD_RETRY_NONE, .secret_values = secrets};
-    memset(&resp, 0, sizeof resp);
+    resp = rd_http_response_new();
     if (host->http(host, &dreq, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", h->api, resp.error);
         host->http_free(host, &resp);
@@ -365,11 +366,11 @@ static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *cal
     snprintf(url, sizeof url, "%s/crm/v3/objects/contacts/gdpr-delete", h->api);
     vk_buf body = {0};
     hubspot_v3_body(email, &body);
-    rd_http_request req = {.method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     *perm = 0;
     hs_pass r;
     if (host->http(host, &req, &resp) != 0) {
@@ -466,8 +467,8 @@ static rd_status hubspot_preview_delete_user(void *inst, const cJSON *learner, r
 }
 
 static const rd_method hubspot_methods[] = {
-    {"delete_user", hubspot_delete_user, hubspot_preview_delete_user},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_user", hubspot_delete_user, hubspot_preview_delete_user),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_hubspot =

@@ -1,5 +1,7 @@
 /* host: rd_host services over the engine's http client and config. See host.h. */
 #include "engine/host.h"
+#include "engine/hostsvc.h"
+#include "drivers/pyrepr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,9 +24,27 @@ static host_impl *impl_of(const rd_host *h)
     return (host_impl *)h->host_data;
 }
 
+/* The prefix of an ABI-2.0 rd_http_request / rd_http_response: the host needs at least this. */
+#define REQUEST_V2_SIZE (offsetof(rd_http_request, timeout_seconds) + sizeof(long))
+#define RESPONSE_V2_SIZE (offsetof(rd_http_response, error) + 512)
+
 static int h_http(const rd_host *h, const rd_http_request *req, rd_http_response *resp)
 {
-    return http_send(impl_of(h)->http, req, resp);
+    if (resp->struct_size < RESPONSE_V2_SIZE || req->struct_size < REQUEST_V2_SIZE) {
+        /* a plugin of this ABI has the whole 2.0 struct: the 2.0 prefix may be written */
+        uint32_t given = resp->struct_size < RESPONSE_V2_SIZE ? resp->struct_size : req->struct_size;
+        const char *which = resp->struct_size < RESPONSE_V2_SIZE ? "rd_http_response" : "rd_http_request";
+        memset(resp, 0, RESPONSE_V2_SIZE);
+        resp->struct_size = (uint32_t)RESPONSE_V2_SIZE;
+        snprintf(resp->error, sizeof resp->error,
+                 "driver %s sent no request: its %s has struct_size %u; start it from %s_new() (driver.h)",
+                 h->driver_name, which, (unsigned)given, which);
+        return -1;
+    }
+    uint32_t size = resp->struct_size;
+    int rc = http_send(impl_of(h)->http, req, resp);
+    resp->struct_size = size;
+    return rc;
 }
 
 static void h_http_free(const rd_host *h, rd_http_response *resp)
@@ -96,6 +116,64 @@ static void h_free(const rd_host *h, void *ptr)
     free(ptr);
 }
 
+static char *h_url_append(const rd_host *h, const char *base, const char *path)
+{
+    (void)h;
+    return hsvc_url_append(base, path);
+}
+
+static char *h_json_dumps(const rd_host *h, const cJSON *value, unsigned flags)
+{
+    (void)h;
+    return pyrepr_dumps(value, (flags & RD_JSON_SORT_KEYS) != 0);
+}
+
+static char *h_py_repr(const rd_host *h, const cJSON *value)
+{
+    (void)h;
+    return pyrepr_value(value);
+}
+
+static char *h_base64(const rd_host *h, const void *data, size_t len)
+{
+    (void)h;
+    return hsvc_base64(data, len);
+}
+
+static void h_sha256(const rd_host *h, const void *data, size_t len, unsigned char out[32])
+{
+    (void)h;
+    hsvc_sha256(data, len, out);
+}
+
+static void h_hmac_sha256(const rd_host *h, const void *key, size_t key_len, const void *data, size_t len,
+                          unsigned char out[32])
+{
+    (void)h;
+    hsvc_hmac_sha256(key, key_len, data, len, out);
+}
+
+static char *h_aws_sigv4(const rd_host *h, const rd_aws_sigv4 *req, char *err, size_t err_len)
+{
+    (void)h;
+    return hsvc_aws_sigv4(req, err, err_len);
+}
+
+void host_set_services(rd_host *h)
+{
+    h->struct_size = (uint32_t)sizeof(rd_host);
+    h->abi_version = RD_ABI_VERSION;
+    h->abi_minor = RD_ABI_MINOR;
+    h->free = h_free;
+    h->url_append = h_url_append;
+    h->json_dumps = h_json_dumps;
+    h->py_repr = h_py_repr;
+    h->base64 = h_base64;
+    h->sha256 = h_sha256;
+    h->hmac_sha256 = h_hmac_sha256;
+    h->aws_sigv4 = h_aws_sigv4;
+}
+
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag)
 {
@@ -109,8 +187,7 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     hi->user = user;
     hi->cancel_flag = cancel_flag;
     rd_host *h = &hi->pub;
-    h->struct_size = (uint32_t)sizeof(rd_host);
-    h->abi_version = RD_ABI_VERSION;
+    host_set_services(h);
     h->http = h_http;
     h->http_free = h_http_free;
     h->log = h_log;
@@ -121,7 +198,6 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     h->config_number = h_config_number;
     h->url_join = h_url_join;
     h->url_escape = h_url_escape;
-    h->free = h_free;
     h->driver_name = hi->name;
     h->host_data = hi;
     return h;
@@ -158,11 +234,24 @@ static void call_describe(rd_call *call, const char *method, const char *url, co
     host_describe(hc->requests, method, url, headers, body);
 }
 
+/* rd_call.vmessage: formats into the call's own buffer (any length). */
+static void call_vmessage(rd_call *call, const char *fmt, va_list ap)
+{
+    host_call *hc = (host_call *)call;
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    sb_free(&hc->message);
+    hc->message = sb;
+    call->message = sb_str(&hc->message);
+}
+
 void host_call_init(host_call *hc, const rd_host *host, int collect)
 {
     memset(hc, 0, sizeof *hc);
     hc->call.struct_size = (uint32_t)sizeof(rd_call);
     hc->call.host = host;
+    hc->call.message = "";
+    hc->call.vmessage = call_vmessage;
     hc->call.describe = call_describe;
     hc->call.host_data = hc;
     if (collect) hc->requests = cJSON_CreateArray();
@@ -172,4 +261,6 @@ void host_call_done(host_call *hc)
 {
     cJSON_Delete(hc->requests);
     hc->requests = NULL;
+    sb_free(&hc->message);
+    hc->call.message = "";
 }

@@ -11,6 +11,7 @@
 
 #include "engine/config.h"
 #include "engine/http.h"
+#include "engine/strbuf.h"
 #include "retirectl/driver.h"
 
 /* Receives a driver's log line (already formatted, not yet scrubbed). */
@@ -24,12 +25,17 @@ typedef void (*host_progress_fn)(void *user, const char *text);
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
 void host_free(rd_host *host);
+/* Sets struct_size, the ABI versions, free and the pure services of ABI 2.0 (url_append,
+ * json_dumps, py_repr, base64, sha256, hmac_sha256, aws_sigv4) on h; host_new calls it, and so
+ * does the mock host of retirectl/drivertest.h. */
+void host_set_services(rd_host *h);
 
 /* One call context; `requests` collects what a preview describes as a JSON array of
  * {"method","url","headers":[...],"body"} (secrets are scrubbed when events are written). */
 typedef struct host_call {
     rd_call call;
     cJSON *requests; /* owned; NULL unless collect was set */
+    strbuf message;  /* what call.message points into once the driver set one */
 } host_call;
 void host_call_init(host_call *hc, const rd_host *host, int collect);
 void host_call_done(host_call *hc);

@@ -533,7 +533,10 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         host_describe(hc.requests, "PATCH", update_url, hdrs, b1);
         free(b1);
         if (m->preview) {
+            /* names the preview if it crashes or hangs (the supervisor reads the phase) */
+            if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.%s preview", st->driver, st->method);
             m->preview(s->instance, learner, &hc.call);
+            if (wk->phase) wk->phase[0] = '\0';
         } else {
             rd_call_message(&hc.call, "driver %s has no preview for %s: it would be called with the learner",
                             st->driver, st->method);
@@ -559,8 +562,9 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
     free(override);
     char summary[512];
     if (failures) {
-        snprintf(summary, sizeof summary, "Dry run: %zu steps would run, %zu would be skipped, %d cannot run", p->n_run,
-                 p->n_skip, failures);
+        /* the plan counted the failing steps as runnable: each step is counted once here */
+        snprintf(summary, sizeof summary, "Dry run: %zu steps would run, %zu would be skipped, %d cannot run",
+                 p->n_run - (size_t)failures, p->n_skip, failures);
         return finish(wk, "planned", 255, summary, state);
     }
     snprintf(summary, sizeof summary, "Dry run: %zu steps would run, %zu would be skipped; nothing was changed",

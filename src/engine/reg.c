@@ -371,29 +371,50 @@ static char *check_descriptor(const reg_item *it, const rd_driver *d)
     const char *file = it->file ? it->file : "built-in";
     char *msg = NULL;
     if (d->abi_version != RD_ABI_VERSION) {
-        msg = fmt_alloc("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u; "
+        msg = fmt_alloc("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u%s; "
                         "rebuild it against this retirectl's retirectl/driver.h (pkg-config --cflags "
-                        "retirectl-driver)",
+                        "retirectl-driver)%s",
                         it->name, origin, file, it->symbol ? it->symbol : it->name, (unsigned)d->abi_version,
-                        (unsigned)RD_ABI_VERSION);
+                        (unsigned)RD_ABI_VERSION, d->abi_version < RD_ABI_VERSION ? ", which loads no older plugin" : "",
+                        d->abi_version < RD_ABI_VERSION
+                            ? ": write method tables with RD_METHOD(...) / RD_METHODS_END, start requests and "
+                              "responses from rd_http_request_new() / rd_http_response_new(), and read "
+                              "\"Moving from ABI 1\" in docs/writing-a-driver.md"
+                            : " or use a retirectl that has that ABI");
     } else if (d->struct_size < sizeof(rd_driver)) {
         msg = fmt_alloc("driver %s (%s, %s) has a descriptor of %u bytes, smaller than the %zu bytes of ABI %u; "
                         "rebuild it against this retirectl's retirectl/driver.h and use RD_DRIVER_INIT",
                         it->name, origin, file, (unsigned)d->struct_size, sizeof(rd_driver),
                         (unsigned)RD_ABI_VERSION);
+    } else if (d->host_minor_required > RD_ABI_MINOR) {
+        msg = fmt_alloc("driver %s (%s, %s) needs driver ABI %u.%u but this retirectl provides %u.%u; upgrade "
+                        "retirectl",
+                        it->name, origin, file, (unsigned)RD_ABI_VERSION, (unsigned)d->host_minor_required,
+                        (unsigned)RD_ABI_VERSION, (unsigned)RD_ABI_MINOR);
     } else if (!d->get_instance || !d->methods) {
         msg = fmt_alloc("driver %s (%s, %s) has no %s; a driver needs get_instance and a method table", it->name,
                         origin, file, !d->get_instance ? "get_instance function" : "method table");
+    } else if (d->methods[0].struct_size < sizeof(rd_method)) {
+        msg = fmt_alloc("driver %s (%s, %s): its method table entries have struct_size %u, not %zu; write them "
+                        "with RD_METHOD(name, run, preview) and end the table with RD_METHODS_END",
+                        it->name, origin, file, (unsigned)d->methods[0].struct_size, sizeof(rd_method));
     } else {
-        for (size_t i = 0; d->methods[i].name; i++) {
-            if (!d->methods[i].run) {
+        const rd_method *m;
+        for (size_t i = 0; (m = reg_method_at(d, i)) != NULL; i++) {
+            if (m->struct_size != d->methods[0].struct_size) {
+                msg = fmt_alloc("driver %s (%s, %s): method %s has struct_size %u, unlike the first entry; write "
+                                "every entry with RD_METHOD",
+                                it->name, origin, file, m->name, (unsigned)m->struct_size);
+                break;
+            }
+            if (!m->run) {
                 msg = fmt_alloc("driver %s (%s, %s): method %s has no run function; set rd_method.run",
-                                it->name, origin, file, d->methods[i].name);
+                                it->name, origin, file, m->name);
                 break;
             }
             if (i > 1000) {
-                msg = fmt_alloc("driver %s (%s, %s): the method table has no terminating {NULL} entry; end it "
-                                "with {NULL, NULL, NULL}",
+                msg = fmt_alloc("driver %s (%s, %s): the method table has no terminating entry; end it with "
+                                "RD_METHODS_END",
                                 it->name, origin, file);
                 break;
             }
@@ -401,6 +422,15 @@ static char *check_descriptor(const reg_item *it, const rd_driver *d)
     }
     free(origin);
     return msg;
+}
+
+const rd_method *reg_method_at(const rd_driver *d, size_t i)
+{
+    if (!d || !d->methods) return NULL;
+    size_t stride = d->methods[0].struct_size;
+    if (stride < sizeof(rd_method)) return NULL;
+    const rd_method *m = (const rd_method *)(const void *)((const char *)d->methods + i * stride);
+    return m->name ? m : NULL;
 }
 
 /* Loads one item if not tried yet; 0 when its driver is usable. */
@@ -555,9 +585,9 @@ const rd_driver *reg_load(reg *r, const char *name, char *err, size_t err_len)
 
 const rd_method *reg_method(const rd_driver *d, const char *name)
 {
-    if (!d || !d->methods || !name) return NULL;
-    for (size_t i = 0; d->methods[i].name; i++)
-        if (strcmp(d->methods[i].name, name) == 0) return &d->methods[i];
+    const rd_method *m;
+    for (size_t i = 0; name && (m = reg_method_at(d, i)) != NULL; i++)
+        if (strcmp(m->name, name) == 0) return m;
     return NULL;
 }
 
@@ -624,7 +654,8 @@ int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
         }
         if (!reg_method(d, s->method)) {
             sb_addf(&sb, "%s: driver %s has no method %s (it has:", where, s->driver, s->method);
-            for (size_t k = 0; d->methods[k].name; k++) sb_addf(&sb, " %s", d->methods[k].name);
+            const rd_method *m;
+            for (size_t k = 0; (m = reg_method_at(d, k)) != NULL; k++) sb_addf(&sb, " %s", m->name);
             sb_add(&sb, "); fix the method name in the pipeline or update the driver\n");
             problems++;
         }

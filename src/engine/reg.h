@@ -52,6 +52,9 @@ void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_ho
 const reg_driver_info *reg_find(const reg *r, const char *name);
 /* The method called name of a loaded driver, or NULL. */
 const rd_method *reg_method(const rd_driver *d, const char *name);
+/* Entry i of a checked driver's method table (stepping by the entries' struct_size), or NULL
+ * at the terminating entry: iterate with for (i = 0; (m = reg_method_at(d, i)); i++). */
+const rd_method *reg_method_at(const rd_driver *d, size_t i);
 
 /* reg_check_pipeline and reg_load_all first load each plugin once in a child process, so a
  * plugin whose initialisation code crashes, exits or hangs becomes a load error instead of
