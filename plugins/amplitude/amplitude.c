@@ -36,35 +36,16 @@ static void amplitude_destroy(void *inst)
     if (!a) return;
     free(a->api_key);
     free(a->secret_key);
-    free(a->basic);
+    if (a->basic) a->host->free(a->host, a->basic); /* from host->base64 */
     free(a->url);
     free(a);
-}
-
-/* malloc'd standard base64 of n bytes. */
-static char *amplitude_base64(const unsigned char *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc(4 * ((n + 2) / 3) + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n) v |= p[i + 2];
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* Builds an instance: amplitude_api_key required; no network. */
 static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     amplitude *a = calloc(1, sizeof *a);
     if (!a) {
         snprintf(err, err_len, "AMPLITUDE: out of memory");
@@ -83,7 +64,7 @@ static void *amplitude_get_instance(const cJSON *config, const rd_host *host, ch
     if (a->configured) {
         char *pair = NULL;
         if (asprintf(&pair, "%s:%s", a->api_key, a->secret_key) >= 0) {
-            a->basic = amplitude_base64((const unsigned char *)pair, strlen(pair));
+            a->basic = host->base64(host, pair, strlen(pair));
             free(pair);
         }
     }

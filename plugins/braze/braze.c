@@ -39,6 +39,7 @@ static void braze_destroy(void *inst)
 static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     braze *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, err_len, "BRAZE: out of memory");

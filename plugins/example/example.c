@@ -223,23 +223,6 @@ static void *webhook_get_instance(const cJSON *config, const rd_host *host, char
     return w;
 }
 
-/* Appends src to dst as the inside of a JSON string (no quotes). */
-static void json_escape_into(char *dst, size_t cap, const char *src)
-{
-    size_t o = strlen(dst);
-    for (const unsigned char *p = (const unsigned char *)src; *p && o + 7 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)*p;
-        } else if (*p < 0x20) {
-            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", *p);
-        } else {
-            dst[o++] = (char)*p;
-        }
-    }
-    dst[o] = '\0';
-}
-
 /* Builds the request body for learner (malloc'd), or NULL with the reason in call's message. */
 static char *build_body(const webhook *w, const cJSON *learner, rd_call *call)
 {
@@ -258,13 +241,16 @@ static char *build_body(const webhook *w, const cJSON *learner, rd_call *call)
     }
     char idtext[32];
     snprintf(idtext, sizeof idtext, "%.0f", id->valuedouble);
-    char esc[1024] = "";
-    json_escape_into(esc, sizeof esc, retired->valuestring);
+    /* the host writes the JSON string (json.dumps); the template has the quotes around it */
+    char *quoted = w->host->json_dumps(w->host, retired, 0);
+    size_t ql = quoted ? strlen(quoted) : 0;
+    if (ql >= 2) quoted[ql - 1] = '\0';
     char *a = replace_all(w->template, "\"{{lms_user_id}}\"", idtext);
     char *b = a ? replace_all(a, "{{lms_user_id}}", idtext) : NULL;
-    char *c = b ? replace_all(b, "{{retired_username}}", esc) : NULL;
+    char *c = b && ql >= 2 ? replace_all(b, "{{retired_username}}", quoted + 1) : NULL;
     free(a);
     free(b);
+    if (quoted) w->host->free(w->host, quoted);
     if (!c) rd_call_message(call, "%s: out of memory building the request", w->host->driver_name);
     return c;
 }

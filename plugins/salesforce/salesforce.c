@@ -75,6 +75,7 @@ static void salesforce_destroy(void *inst)
 static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     salesforce *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "SALESFORCE: out of memory");

@@ -50,6 +50,7 @@ static void segment_destroy(void *inst)
 static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     segment *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "SEGMENT: out of memory");

@@ -4,7 +4,8 @@
  *     refusing or crashing get_instance with the entry-point file:line and .so;
  *   - check-config lists the entry-point file problems that `drivers` lists;
  *   - plan names the driver and the preview that crashed, and its summary adds up;
- *   - no plugin code (ELF constructors included) runs in the retirectl process itself. */
+ *   - no plugin code (ELF constructors included) runs in the retirectl process itself;
+ *   - the C++ example plugin exports its descriptor and retires a learner. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -233,6 +234,40 @@ static void test_no_plugin_code_in_the_cli_process(void **state)
     free(dir);
 }
 
+/* The C++ example (plugins/example_cpp, built with -fvisibility=hidden) exports its descriptor
+ * through RD_EXPORT and retires a learner through a pipeline. */
+static void test_cpp_example_in_a_pipeline(void **state)
+{
+    (void)state;
+    char ep[4400], extra[1024];
+    snprintf(ep, sizeof ep, "ARCHIVE_CPP = %s/plugins/example_cpp/example_cpp.so:retirectl_driver_archive_cpp\n",
+             RETIRECTL_BUILD_DIR);
+    env_start("ARCHIVE_CPP", "forget_learner", ep, NULL);
+    snprintf(extra, sizeof extra, "archive_cpp:\n  base_url: %s/vendor/webhook/archive/\n  bearer_token: cpp-Tok3n-x\n",
+             E.sim.base_url);
+    FILE *f = fopen(E.config, "a");
+    assert_non_null(f);
+    fputs(extra, f);
+    fclose(f);
+    cmd_result r;
+    run(&r, "retire", "dave", NULL);
+    if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
+    assert_non_null(strstr(r.out, "ARCHIVE_CPP.forget_learner"));
+    assert_null(strstr(r.out, "cpp-Tok3n-x"));
+    cmd_result_free(&r);
+    char *log = NULL;
+    assert_int_equal(sim_http(&E.sim, "GET", "/__sim/requests?path=/vendor/webhook/archive/learners/", NULL, NULL, &log),
+                     200);
+    assert_non_null(strstr(log, "/forget"));
+    assert_non_null(strstr(log, "Bearer cpp-Tok3n-x"));
+    assert_null(strstr(log, "archive//learners")); /* url_append: exactly one slash */
+    free(log);
+    char *body = NULL;
+    assert_int_equal(sim_http(&E.sim, "GET", "/__sim/learners?username=dave", NULL, NULL, &body), 200);
+    assert_non_null(strstr(body, "\"COMPLETE\""));
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +276,7 @@ int main(void)
         cmocka_unit_test_teardown(test_plan_names_crashing_preview, teardown),
         cmocka_unit_test_teardown(test_plan_summary_adds_up, teardown),
         cmocka_unit_test_teardown(test_no_plugin_code_in_the_cli_process, teardown),
+        cmocka_unit_test_teardown(test_cpp_example_in_a_pipeline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,16 @@ static void test_hashes_and_base64(void **state)
     hsvc_hmac_sha256("key", 3, fox, strlen(fox), out);
     rd_hex(out, 32, hex);
     assert_string_equal(hex, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+    /* RFC 4231 test case 2, and case 6 (a key longer than the block) */
+    hsvc_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, out);
+    rd_hex(out, 32, hex);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    unsigned char key[131];
+    memset(key, 0xaa, sizeof key);
+    const char *data = "Test Using Larger Than Block-Size Key - Hash Key First";
+    hsvc_hmac_sha256(key, sizeof key, data, strlen(data), out);
+    rd_hex(out, 32, hex);
+    assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     char *b = hsvc_base64("api:secret\0\xff", 12);
     assert_string_equal(b, "YXBpOnNlY3JldAD/");
     free(b);
