@@ -18,6 +18,7 @@
 #pragma weak cmd_reset
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
+#pragma weak cmd_driver_run
 
 typedef int (*cmd_fn)(int, char **, const cli_globals *);
 
@@ -45,6 +46,7 @@ static const command *commands(size_t *n)
             {"reset", cmd_reset, "bulk forced state update (retirement_bulk_status_update.py)"},
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
+            {"driver-run", cmd_driver_run, "call one driver method on a learner file, without the LMS"},
         };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
