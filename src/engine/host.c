@@ -203,6 +203,11 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     return h;
 }
 
+void *host_user(const rd_host *host)
+{
+    return impl_of(host)->user;
+}
+
 void host_free(rd_host *host)
 {
     if (!host) return;

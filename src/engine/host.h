@@ -25,6 +25,9 @@ typedef void (*host_progress_fn)(void *user, const char *text);
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
 void host_free(rd_host *host);
+/* The user pointer given to host_new (for a replacement http function, as the mock host of
+ * retirectl/drivertest.h installs). */
+void *host_user(const rd_host *host);
 /* Sets struct_size, the ABI versions, free and the pure services of ABI 2.0 (url_append,
  * json_dumps, py_repr, base64, sha256, hmac_sha256, aws_sigv4) on h; host_new calls it, and so
  * does the mock host of retirectl/drivertest.h. */

@@ -1,6 +1,7 @@
 /* reg: the driver registry (see reg.h). */
 #include "engine/reg.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +24,12 @@
 #endif
 #ifndef RETIRECTL_BUILD_PLUGIN_DIR
 #define RETIRECTL_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef RETIRECTL_DROPIN_LIB_DIR
+#define RETIRECTL_DROPIN_LIB_DIR "/usr/local/lib/retirectl/drivers.d"
+#endif
+#ifndef RETIRECTL_DROPIN_ETC_DIR
+#define RETIRECTL_DROPIN_ETC_DIR "/etc/retirectl/drivers.d"
 #endif
 
 enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
@@ -183,6 +190,64 @@ static void parse_once(reg *r, ep_list *eps, const char *path)
     ep_parse_file(eps, key); /* the real path: messages name the file unambiguously */
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Parses every *.cfg file of a drop-in directory, in name order (absent is fine). */
+static void parse_dropin_dir(reg *r, ep_list *eps, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0) continue;
+        names = realloc(names, (n + 1) * sizeof *names);
+        if (!names) abort();
+        names[n++] = fmt_alloc("%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        parse_once(r, eps, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* The entry-point files every command reads before the config's own, in this order (documented
+ * in docs/writing-a-driver.md, "Where retirectl looks for drivers"):
+ *   1. the shipped plugins' file: <libdir>/retirectl/plugins/retirement_driver.cfg (the build
+ *      tree's plugins/retirement_driver.cfg when the program runs from the build tree);
+ *   2. <libdir>/retirectl/drivers.d/NAME.cfg: one file per driver package (a .deb installs here);
+ *   3. <sysconfdir>/retirectl/drivers.d/NAME.cfg (/etc/retirectl/drivers.d for a /usr install):
+ *      the administrator's;
+ *   4. $XDG_CONFIG_HOME/retirectl/drivers.d/NAME.cfg (~/.config when unset): the user's.
+ * Drop-in files are read in name order; 2 and 3 are skipped when running from the build tree.
+ * Then come the config's driver_entry_points, --driver-path and $RETIRECTL_DRIVER_PATH (reg_new).
+ * A name defined in two places is an error naming both, never an override. */
+static void parse_installed_entry_points(reg *r, ep_list *eps)
+{
+    char *sys = system_entry_point_file();
+    struct stat st;
+    if (stat(sys, &st) == 0) parse_once(r, eps, sys); /* absent when nothing is installed: fine */
+    free(sys);
+    if (!running_from_build_tree()) {
+        parse_dropin_dir(r, eps, RETIRECTL_DROPIN_LIB_DIR);
+        parse_dropin_dir(r, eps, RETIRECTL_DROPIN_ETC_DIR);
+    }
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    char *user = xdg && *xdg ? fmt_alloc("%s/retirectl/drivers.d", xdg)
+                 : home && *home ? fmt_alloc("%s/.config/retirectl/drivers.d", home)
+                                 : NULL;
+    if (user) parse_dropin_dir(r, eps, user);
+    free(user);
+}
+
 /* A file named in the config's driver_entry_points (node): parsed like the others, but a
  * missing one is reported at the config's file:line. */
 static void parse_config_listed(reg *r, ep_list *eps, const cfg *config, const cJSON *node, const char *path)
@@ -292,12 +357,9 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         sync_info(it);
     }
 
-    /* 3. entry-point files, in the order of DESIGN.md §3.2 */
+    /* 3. entry-point files: the installed ones and drop-in directories, then the config's */
     ep_list eps = {0};
-    char *sys = system_entry_point_file();
-    struct stat st;
-    if (stat(sys, &st) == 0) parse_once(r, &eps, sys); /* absent when nothing is installed: fine */
-    free(sys);
+    parse_installed_entry_points(r, &eps);
 
     const cJSON *dep = config && config->root ? cJSON_GetObjectItemCaseSensitive(config->root, "driver_entry_points")
                                               : NULL;

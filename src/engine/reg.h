@@ -28,7 +28,10 @@ typedef struct reg_driver_info {
 
 /* A registry with the built-ins and extra_services of config (may be NULL) and entry-point
  * files from: the install's plugins/retirement_driver.cfg (the build tree's instead when the
- * running program lies in the build tree; absent is fine), the config's
+ * running program lies in the build tree; absent is fine), the drop-in directories
+ * <libdir>/retirectl/drivers.d, <sysconfdir>/retirectl/drivers.d and
+ * $XDG_CONFIG_HOME/retirectl/drivers.d (*.cfg, in name order; reg.c
+ * parse_installed_entry_points has the one list), the config's
  * `driver_entry_points:` list, extra_files (--driver-path, NULL-terminated, may be NULL) and
  * $RETIRECTL_DRIVER_PATH (colon-separated). Never fails: problems are recorded. A name
  * defined twice (including a plugin or extra service named like a built-in) keeps its first
