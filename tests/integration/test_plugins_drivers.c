@@ -277,6 +277,48 @@ static void test_unsafe_entry_point_and_missing_config(void **state)
     cmd_result_free(&r);
 }
 
+/* A file in $XDG_CONFIG_HOME/retirectl/drivers.d registers its drivers like an installed
+ * package; a name it shares with a --driver-path file is still an error naming both. */
+static void test_user_drop_in_directory(void **state)
+{
+    (void)state;
+    char dir[1200], path[1300];
+    snprintf(dir, sizeof dir, "%s/retirectl", XDG);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/retirectl/drivers.d", XDG);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char *src = write_ep("good.cfg", "[retirement_driver]\nDROPPED = @/good.so:retirectl_driver_good\n");
+    snprintf(path, sizeof path, "%s/50-good.cfg", dir);
+    assert_int_equal(rename(src, path), 0);
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/README"); /* not *.cfg: ignored */
+    FILE *f = fopen(dir, "w");
+    fputs("DROPPED_NOT = x.so:y\n", f);
+    fclose(f);
+    cmd_result r;
+    const char *args[] = {"drivers", NULL};
+    run(&r, NULL, args);
+    if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
+    char want[1400];
+    snprintf(want, sizeof want, "source:  %s:2", path);
+    if (!strstr(r.out, "DROPPED 1.2.3 (plugin, ABI 2)") || !strstr(r.out, want))
+        fail_msg("the drop-in driver is not listed from %s:\n%s", path, r.out);
+    assert_null(strstr(r.out, "DROPPED_NOT"));
+    cmd_result_free(&r);
+    char *other = write_ep("other.cfg", "[retirement_driver]\nDROPPED = @/good.so:retirectl_driver_good\n");
+    const char *args2[] = {"--driver-path", other, "drivers", NULL};
+    run(&r, NULL, args2);
+    snprintf(want, sizeof want, "driver DROPPED is defined twice: %s:2", path);
+    if (!strstr(r.out, want) || !strstr(r.out, other)) fail_msg("no duplicate error naming both:\n%s", r.out);
+    cmd_result_free(&r);
+    unlink(path);
+    unlink(dir);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+    free(other);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -286,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_json_with_broken_plugins_not_in_a_pipeline),
         cmocka_unit_test(test_pipeline_decides_exit_status),
         cmocka_unit_test(test_unsafe_entry_point_and_missing_config),
+        cmocka_unit_test(test_user_drop_in_directory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(XDG);
