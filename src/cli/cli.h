@@ -31,5 +31,6 @@ int cmd_reset(int argc, char **argv, const cli_globals *g);
 int cmd_drivers(int argc, char **argv, const cli_globals *g);
 int cmd_check_config(int argc, char **argv, const cli_globals *g);
 int cmd_driver_run(int argc, char **argv, const cli_globals *g);
+int cmd_new_driver(int argc, char **argv, const cli_globals *g);
 
 #endif

@@ -19,6 +19,7 @@
 #pragma weak cmd_drivers
 #pragma weak cmd_check_config
 #pragma weak cmd_driver_run
+#pragma weak cmd_new_driver
 
 typedef int (*cmd_fn)(int, char **, const cli_globals *);
 
@@ -47,6 +48,7 @@ static const command *commands(size_t *n)
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
             {"driver-run", cmd_driver_run, "call one driver method on a learner file, without the LMS"},
+            {"new-driver", cmd_new_driver, "write a driver project (source, CMake, entry point, test, README)"},
         };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
     }
