@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev
           libcjson-dev libyaml-dev libcmocka-dev libmicrohttpd-dev tmux ca-certificates
-          libssl-dev libsqlite3-dev libpq-dev postgresql clang)
+          libssl-dev libsqlite3-dev libpq-dev postgresql clang curl)
 
 missing=()
 for p in "${packages[@]}"; do
