@@ -31,6 +31,15 @@
 #ifndef RETIRECTL_DROPIN_ETC_DIR
 #define RETIRECTL_DROPIN_ETC_DIR "/etc/retirectl/drivers.d"
 #endif
+#ifndef RETIRECTL_INSTALL_PREFIX
+#define RETIRECTL_INSTALL_PREFIX "/usr/local"
+#endif
+#ifndef RETIRECTL_PLUGIN_RELDIR
+#define RETIRECTL_PLUGIN_RELDIR "lib/retirectl/plugins"
+#endif
+#ifndef RETIRECTL_DROPIN_LIB_RELDIR
+#define RETIRECTL_DROPIN_LIB_RELDIR "lib/retirectl/drivers.d"
+#endif
 
 enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
 
@@ -167,13 +176,42 @@ static int running_from_build_tree(void)
     return strncmp(exe, plugin_dir, root_len) == 0 && exe[root_len] == '/';
 }
 
+/* The prefix a copied install runs from: when this program is <P>/bin/<name> and P is not the
+ * configured prefix (`cmake --install build --prefix P`), P, malloc'd; else NULL. */
+static char *relocated_prefix(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash || strcmp(slash, "/bin") != 0) return NULL;
+    *slash = '\0';
+    if (strcmp(exe, RETIRECTL_INSTALL_PREFIX) == 0) return NULL;
+    return xstrdup(exe);
+}
+
+/* One of the install's folders (plugins, drivers.d under libdir, or drivers.d under
+ * sysconfdir), following a relocated install; malloc'd. */
+static char *install_dir(const char *configured, const char *rel_to_prefix)
+{
+    char *p = relocated_prefix();
+    char *d = p ? fmt_alloc("%s/%s", p, rel_to_prefix) : xstrdup(configured);
+    free(p);
+    return d;
+}
+
 /* Returns the install's (or the build tree's) entry-point file path, malloc'd. */
 static char *system_entry_point_file(void)
 {
-    strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s/retirement_driver.cfg",
-            running_from_build_tree() ? RETIRECTL_BUILD_PLUGIN_DIR : RETIRECTL_SYSTEM_PLUGIN_DIR);
-    return sb_take(&sb);
+    char *dir = running_from_build_tree() ? xstrdup(RETIRECTL_BUILD_PLUGIN_DIR)
+                                          : install_dir(RETIRECTL_SYSTEM_PLUGIN_DIR, RETIRECTL_PLUGIN_RELDIR);
+    char *path = fmt_alloc("%s/retirement_driver.cfg", dir);
+    free(dir);
+    return path;
 }
 
 /* Parses one entry-point file into eps unless the same file (by real path) was parsed already. */
@@ -228,6 +266,8 @@ static void parse_dropin_dir(reg *r, ep_list *eps, const char *dir)
  *      the administrator's;
  *   4. $XDG_CONFIG_HOME/retirectl/drivers.d/NAME.cfg (~/.config when unset): the user's.
  * Drop-in files are read in name order; 2 and 3 are skipped when running from the build tree.
+ * A copy installed elsewhere (`cmake --install build --prefix P`, run as P/bin/retirectl) reads
+ * 1-3 under P (relocated_prefix).
  * Then come the config's driver_entry_points, --driver-path and $RETIRECTL_DRIVER_PATH (reg_new).
  * A name defined in two places is an error naming both, never an override. */
 static void parse_installed_entry_points(reg *r, ep_list *eps)
@@ -237,8 +277,12 @@ static void parse_installed_entry_points(reg *r, ep_list *eps)
     if (stat(sys, &st) == 0) parse_once(r, eps, sys); /* absent when nothing is installed: fine */
     free(sys);
     if (!running_from_build_tree()) {
-        parse_dropin_dir(r, eps, RETIRECTL_DROPIN_LIB_DIR);
-        parse_dropin_dir(r, eps, RETIRECTL_DROPIN_ETC_DIR);
+        char *lib = install_dir(RETIRECTL_DROPIN_LIB_DIR, RETIRECTL_DROPIN_LIB_RELDIR);
+        char *etc = install_dir(RETIRECTL_DROPIN_ETC_DIR, "etc/retirectl/drivers.d");
+        parse_dropin_dir(r, eps, lib);
+        parse_dropin_dir(r, eps, etc);
+        free(lib);
+        free(etc);
     }
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     char *user = xdg && *xdg ? fmt_alloc("%s/retirectl/drivers.d", xdg)

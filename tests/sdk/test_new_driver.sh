@@ -1,28 +1,16 @@
 #!/usr/bin/env bash
 # The scaffold, end to end, as a driver author would use it: install retirectl (this build) into a
-# private prefix, `retirectl new-driver ACME_ARCHIVE`, build the project against the installed
+# private prefix (sdk_env.sh), `retirectl new-driver ACME_ARCHIVE`, build the project against the installed
 # prefix with pkg-config, run its unit test (the mock host), `cmake --install` it (the .so into the
 # plugin folder, the entry-point file into drivers.d), try it with driver-run, then retire a
-# learner through it in a pipeline against retirectl-sim. Prints the time from new-driver to the
+# learner through it in a pipeline against retirectl-sim; the installed retirectl finds the
+# driver through the prefix's drivers.d alone. Prints the time from new-driver to the
 # learner's COMPLETE (a figure, not a pass/fail condition).
-set -euo pipefail
-export LC_ALL=C.UTF-8
-BUILD=${RETIRECTL_BUILD_DIR:?}
-RETIRECTL=${RETIRECTL_BIN:?}
 SIM=${RETIRECTL_SIM_BIN:?}
-T=$(mktemp -d)
 SIM_PID=
-cleanup() {
-  if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-cmake --install "$BUILD" --prefix "$T/prefix" >"$T/install.log" || fail "cmake --install of retirectl failed"
-export PKG_CONFIG_PATH="$T/prefix/lib/pkgconfig"
-export XDG_CONFIG_HOME="$T/xdg"
-mkdir -p "$XDG_CONFIG_HOME"
+on_exit() { if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi; }
+. "$(dirname "$0")/sdk_env.sh"
+RETIRECTL="$T/prefix/bin/retirectl" # the installed copy: it reads the prefix's drivers.d
 
 start=$(date +%s.%N)
 "$RETIRECTL" new-driver ACME_ARCHIVE "$T/acme" >"$T/new.out" || fail "new-driver failed: $(cat "$T/new.out")"
@@ -62,7 +50,6 @@ client_id: retirectl-test-client
 client_secret: sdk-S3cret-$$
 base_urls:
   lms: $URL/
-driver_entry_points: ['$EP']
 acme_archive:
   base_url: $URL/vendor/webhook/acme
   api_token: acme-T0ken-$$
