@@ -14,4 +14,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 cmake --install "$BUILD" --prefix "$T/prefix" >"$T/install.log" || fail "cmake --install of retirectl failed"
 export PKG_CONFIG_PATH="$T/prefix/lib/pkgconfig"
 export XDG_CONFIG_HOME="$T/xdg"
+# sanitizer build: the projects compiled here link the instrumented mock host library; CMake and
+# the compile checks read CFLAGS / CXXFLAGS / LDFLAGS
+if [ -n "${RETIRECTL_SDK_SANITIZE:-}" ]; then
+  export CFLAGS="$RETIRECTL_SDK_SANITIZE" CXXFLAGS="$RETIRECTL_SDK_SANITIZE" LDFLAGS="$RETIRECTL_SDK_SANITIZE"
+fi
 mkdir -p "$XDG_CONFIG_HOME"

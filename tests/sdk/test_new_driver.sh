@@ -20,7 +20,7 @@ done
 # a second run into the same folder refuses to overwrite
 if "$RETIRECTL" new-driver ACME_ARCHIVE "$T/acme" >/dev/null 2>&1; then fail "new-driver overwrote a project"; fi
 
-cmake -S "$T/acme" -B "$T/acme/build" -DCMAKE_C_FLAGS="-Werror" >"$T/configure.log" 2>&1 || fail "configure: $(cat "$T/configure.log")"
+cmake -S "$T/acme" -B "$T/acme/build" -DCMAKE_C_FLAGS="${CFLAGS:-} -Werror" >"$T/configure.log" 2>&1 || fail "configure: $(cat "$T/configure.log")"
 cmake --build "$T/acme/build" >"$T/build.log" 2>&1 || fail "build: $(cat "$T/build.log")"
 [ -f "$T/acme/build/acme_archive.so" ] || fail "no acme_archive.so (PREFIX \"\")"
 nm -D --defined-only "$T/acme/build/acme_archive.so" | grep -q " retirectl_driver_acme_archive$" || fail "descriptor not exported"

@@ -31,12 +31,12 @@ for b in "$T"/blocks/*; do
     step) cat "$b" >>"$T/steps.sh"; steps=$((steps + 1)) ;;
     file:*) cp "$b" "$W/${kind#file:}"; files=$((files + 1)) ;;
     compile:c)
-      cc -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared $(pkg-config --cflags retirectl-driver) \
+      cc ${CFLAGS:-} -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared $(pkg-config --cflags retirectl-driver) \
         -x c "$b" -o "$T/block.so" $(pkg-config --libs retirectl-driver) || fail "the C block $b does not compile"
       nm -D --defined-only "$T/block.so" | grep -q " retirectl_driver_" || fail "the C block $b exports no descriptor"
       compiled=$((compiled + 1)) ;;
     compile:c++)
-      c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Wold-style-cast -fPIC -fvisibility=hidden -shared \
+      c++ ${CXXFLAGS:-} -std=c++17 -Wall -Wextra -Werror -pedantic -Wold-style-cast -fPIC -fvisibility=hidden -shared \
         $(pkg-config --cflags retirectl-driver) -x c++ "$b" -o "$T/block.so" $(pkg-config --libs retirectl-driver) \
         || fail "the C++ block $b does not compile"
       nm -D --defined-only "$T/block.so" | grep -q " retirectl_driver_" || fail "the C++ block $b exports no descriptor"
