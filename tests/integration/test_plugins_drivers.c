@@ -290,6 +290,7 @@ static void test_user_drop_in_directory(void **state)
     char *src = write_ep("good.cfg", "[retirement_driver]\nDROPPED = @/good.so:retirectl_driver_good\n");
     snprintf(path, sizeof path, "%s/50-good.cfg", dir);
     assert_int_equal(rename(src, path), 0);
+    free(src);
     snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/README"); /* not *.cfg: ignored */
     FILE *f = fopen(dir, "w");
     fputs("DROPPED_NOT = x.so:y\n", f);
