@@ -709,7 +709,7 @@ void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_ho
     if (driver_out) *driver_out = NULL;
     const rd_driver *d = reg_load(r, name, err, err_len);
     if (!d) return NULL;
-    char perr[1024] = "";
+    char perr[4096] = ""; /* the driver's reason; longer text is cut */
     void *inst = d->get_instance(config, host, perr, sizeof perr);
     if (!inst) {
         const reg_item *it = find_item(r, name);
