@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev
           libcjson-dev libyaml-dev libcmocka-dev libmicrohttpd-dev tmux ca-certificates
-          libssl-dev libsqlite3-dev libpq-dev postgresql clang zlib1g-dev
+          libssl-dev libsqlite3-dev libpq-dev postgresql clang zlib1g-dev curl
           zsh debhelper dpkg-dev fakeroot lintian)
 
 missing=()

@@ -36,35 +36,16 @@ static void amplitude_destroy(void *inst)
     if (!a) return;
     free(a->api_key);
     free(a->secret_key);
-    free(a->basic);
+    if (a->basic) a->host->free(a->host, a->basic); /* from host->base64 */
     free(a->url);
     free(a);
-}
-
-/* malloc'd standard base64 of n bytes. */
-static char *amplitude_base64(const unsigned char *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc(4 * ((n + 2) / 3) + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n) v |= p[i + 2];
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* Builds an instance: amplitude_api_key required; no network. */
 static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     amplitude *a = calloc(1, sizeof *a);
     if (!a) {
         snprintf(err, err_len, "AMPLITUDE: out of memory");
@@ -83,7 +64,7 @@ static void *amplitude_get_instance(const cJSON *config, const rd_host *host, ch
     if (a->configured) {
         char *pair = NULL;
         if (asprintf(&pair, "%s:%s", a->api_key, a->secret_key) >= 0) {
-            a->basic = amplitude_base64((const unsigned char *)pair, strlen(pair));
+            a->basic = host->base64(host, pair, strlen(pair));
             free(pair);
         }
     }
@@ -148,13 +129,13 @@ static rd_status amplitude_delete_user(void *inst, const cJSON *learner, rd_call
     snprintf(auth, sizeof auth, "Authorization: Basic %s", a->basic);
     const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {a->api_key, a->secret_key, a->basic, NULL};
-    rd_http_request req = {.method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
-        rd_http_response resp;
-        memset(&resp, 0, sizeof resp);
+        rd_http_response resp = rd_http_response_new();
         if (host->http(host, &req, &resp) != 0) {
             rd_call_message(call, "Amplitude user deletion failed: no response from %s: %s", a->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
@@ -212,8 +193,8 @@ static rd_status amplitude_preview_delete_user(void *inst, const cJSON *learner,
 }
 
 static const rd_method amplitude_methods[] = {
-    {"delete_user", amplitude_delete_user, amplitude_preview_delete_user},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_user", amplitude_delete_user, amplitude_preview_delete_user),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_amplitude =

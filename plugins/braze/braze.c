@@ -42,6 +42,7 @@ static void braze_destroy(void *inst)
 static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     braze *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, err_len, "BRAZE: out of memory");
@@ -146,13 +147,13 @@ static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *ca
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", b->api_key);
     const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {b->api_key, NULL};
-    rd_http_request req = {.method = "POST", .url = b->url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = b->url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
-        rd_http_response resp;
-        memset(&resp, 0, sizeof resp);
+        rd_http_response resp = rd_http_response_new();
         if (host->http(host, &req, &resp) != 0) {
             /* Upstream does not retry connection errors: the exception fails the step. */
             rd_call_message(call, "Braze user deletion failed: no response from %s: %s", b->url, resp.error);
@@ -212,8 +213,8 @@ static rd_status braze_preview_delete_user(void *inst, const cJSON *learner, rd_
 }
 
 static const rd_method braze_methods[] = {
-    {"delete_user", braze_delete_user, braze_preview_delete_user},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_user", braze_delete_user, braze_preview_delete_user),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_braze =

@@ -223,23 +223,6 @@ static void *webhook_get_instance(const cJSON *config, const rd_host *host, char
     return w;
 }
 
-/* Appends src to dst as the inside of a JSON string (no quotes). */
-static void json_escape_into(char *dst, size_t cap, const char *src)
-{
-    size_t o = strlen(dst);
-    for (const unsigned char *p = (const unsigned char *)src; *p && o + 7 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)*p;
-        } else if (*p < 0x20) {
-            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", *p);
-        } else {
-            dst[o++] = (char)*p;
-        }
-    }
-    dst[o] = '\0';
-}
-
 /* Builds the request body for learner (malloc'd), or NULL with the reason in call's message. */
 static char *build_body(const webhook *w, const cJSON *learner, rd_call *call)
 {
@@ -258,13 +241,16 @@ static char *build_body(const webhook *w, const cJSON *learner, rd_call *call)
     }
     char idtext[32];
     snprintf(idtext, sizeof idtext, "%.0f", id->valuedouble);
-    char esc[1024] = "";
-    json_escape_into(esc, sizeof esc, retired->valuestring);
+    /* the host writes the JSON string (json.dumps); the template has the quotes around it */
+    char *quoted = w->host->json_dumps(w->host, retired, 0);
+    size_t ql = quoted ? strlen(quoted) : 0;
+    if (ql >= 2) quoted[ql - 1] = '\0';
     char *a = replace_all(w->template, "\"{{lms_user_id}}\"", idtext);
     char *b = a ? replace_all(a, "{{lms_user_id}}", idtext) : NULL;
-    char *c = b ? replace_all(b, "{{retired_username}}", esc) : NULL;
+    char *c = b && ql >= 2 ? replace_all(b, "{{retired_username}}", quoted + 1) : NULL;
     free(a);
     free(b);
+    if (quoted) w->host->free(w->host, quoted);
     if (!c) rd_call_message(call, "%s: out of memory building the request", w->host->driver_name);
     return c;
 }
@@ -282,8 +268,8 @@ static rd_status webhook_notify(void *inst, const cJSON *learner, rd_call *call)
     }
     const char *headers[3] = {"Content-Type: application/json", w->auth_header, NULL};
     const char *secrets[2] = {w->token, NULL};
-    rd_http_request req = {
-        .method = "POST",
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST",
         .url = w->url,
         .headers = headers,
         .body = body,
@@ -294,8 +280,7 @@ static rd_status webhook_notify(void *inst, const cJSON *learner, rd_call *call)
         .timeout_seconds = w->timeout_seconds,
     };
     h->progress(h, "POST %s", w->url);
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     int rc = h->http(h, &req, &resp);
     free(body);
     rd_status st;
@@ -339,8 +324,8 @@ static rd_status webhook_notify_preview(void *inst, const cJSON *learner, rd_cal
 }
 
 static const rd_method webhook_methods[] = {
-    {"notify", webhook_notify, webhook_notify_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("notify", webhook_notify, webhook_notify_preview),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_webhook =

@@ -15,7 +15,7 @@
  *   blocklists an unknown address); a 404 OBJECT_NOT_FOUND is "no such contact" (success),
  *   other 4xx but 429 fail at once, 429 and 5xx are retried as above; no alert (no vid).
  * SES alert (v1 mode, after a 200 delete): POST {ses}/ Action=SendEmail (SES v1 Query API)
- *   signed with AWS Signature V4 (computed here: vendorkit/sha256.h), From hubspot_from_address,
+ *   signed with AWS Signature V4 (by the host: host->aws_sigv4), From hubspot_from_address,
  *   To hubspot_alert_email, Subject "Alert: Hubspot Deletion", body
  *   'Learner with the VID "<vid>" has been deleted from Hubspot.'; retried on any failure up to
  *   MAX_EMAIL_TRIES (default 10) attempts. Credentials: AWS_ACCESS_KEY_ID,
@@ -30,7 +30,6 @@
  * https://api.hubapi.com), hubspot_gdpr_delete (bool), hubspot_ses_url (default
  * https://email.<region>.amazonaws.com).
  */
-#include "../vendorkit/sha256.h"
 #include "../vendorkit/vendorkit.h"
 
 #define HUBSPOT_API "https://api.hubapi.com"
@@ -68,6 +67,7 @@ static void hubspot_destroy(void *inst)
 static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     hubspot *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, err_len, "HUBSPOT: out of memory");
@@ -149,39 +149,6 @@ static void hubspot_ses_body(const hubspot *h, const char *vid, vk_buf *out)
     vk_buf_add(out, "&Message.Body.Text.Charset=UTF-8");
 }
 
-/* host[:port] of an absolute URL into buf. */
-static void hubspot_url_host(const char *url, char *buf, size_t len)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t n = strcspn(p, "/?#");
-    if (n >= len) n = len - 1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-}
-
-/* Appends the SigV4 canonical URI of an absolute URL: its path ("/" when empty) as sent, URI-encoded
- * once more except '/' (AWS double-encodes the path for every service but S3). */
-static void hubspot_canonical_path(const char *url, vk_buf *out)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    p += strcspn(p, "/?#");
-    size_t n = *p == '/' ? strcspn(p, "?#") : 0;
-    if (n == 0) {
-        vk_buf_add(out, "/");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '/') {
-            vk_buf_add(out, "/");
-        } else {
-            char one[2] = {p[i], '\0'};
-            vk_quote_aws(out, one);
-        }
-    }
-}
-
 /* Sends the alert once; 0 on a 2xx, else -1 with a reason in why. */
 static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, size_t why_len)
 {
@@ -196,47 +163,48 @@ static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, s
     const char *region = vk_truthy(h->region) ? h->region : "us-east-1";
     vk_buf body = {0};
     hubspot_ses_body(h, vid, &body);
-    char hostport[256];
-    hubspot_url_host(h->ses_url, hostport, sizeof hostport);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    char amzdate[32], datestamp[16];
+    char amzdate[32];
     strftime(amzdate, sizeof amzdate, "%Y%m%dT%H%M%SZ", &tm);
-    strftime(datestamp, sizeof datestamp, "%Y%m%d", &tm);
-    unsigned char digest[32];
-    char payload_hash[65], creq_hash[65], sig[65];
-    vk_sha256_of(vk_buf_str(&body), body.len, digest);
-    vk_hex(digest, 32, payload_hash);
     const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
     int has_session = vk_truthy(session);
-    const char *signed_headers = has_session ? "content-type;host;x-amz-date;x-amz-security-token"
-                                             : "content-type;host;x-amz-date";
-    vk_buf creq = {0};
-    vk_buf_add(&creq, "POST\n");
-    hubspot_canonical_path(h->ses_url, &creq); /* the path of hubspot_ses_url, not always "/" */
-    vk_buf_addf(&creq, "\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", ctype, hostport, amzdate);
-    if (has_session) vk_buf_addf(&creq, "x-amz-security-token:%s\n", session);
-    vk_buf_addf(&creq, "\n%s\n%s", signed_headers, payload_hash);
-    vk_sha256_of(vk_buf_str(&creq), creq.len, digest);
-    vk_hex(digest, 32, creq_hash);
-    vk_buf sts = {0};
-    vk_buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/ses/aws4_request\n%s", amzdate, datestamp, region, creq_hash);
-    vk_sigv4_signature(secret, datestamp, region, "ses", vk_buf_str(&sts), sig);
-    char auth[1024], hdate[64], hct[128], htok[4096];
-    snprintf(auth, sizeof auth,
-             "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/ses/aws4_request, SignedHeaders=%s, Signature=%s",
-             akid, datestamp, region, signed_headers, sig);
+    char hdate[64], hct[128], htok[4096];
     snprintf(hdate, sizeof hdate, "X-Amz-Date: %s", amzdate);
     snprintf(hct, sizeof hct, "Content-Type: %s", ctype);
     snprintf(htok, sizeof htok, "X-Amz-Security-Token: %s", has_session ? session : "");
+    const char *signed_headers[] = {hct, hdate, has_session ? htok : NULL, NULL};
+    /* the host signs (AWS Signature V4 over libcrypto): host, path and every header above */
+    rd_aws_sigv4 sreq;
+    memset(&sreq, 0, sizeof sreq);
+    sreq.struct_size = RD_SIZEOF(rd_aws_sigv4);
+    sreq.method = "POST";
+    sreq.url = h->ses_url;
+    sreq.headers = signed_headers;
+    sreq.body = vk_buf_str(&body);
+    sreq.body_len = body.len;
+    sreq.access_key_id = akid;
+    sreq.secret_access_key = secret;
+    sreq.session_token = has_session ? session : NULL;
+    sreq.region = region;
+    sreq.service = "ses";
+    sreq.amz_date = amzdate;
+    char *signature = host->aws_sigv4(host, &sreq, why, why_len);
+    if (!signature) {
+        vk_buf_free(&body);
+        return -1;
+    }
+    char auth[1024];
+    snprintf(auth, sizeof auth, "Authorization: %s", signature);
+    host->free(host, signature);
     const char *headers[] = {hct, hdate, auth, has_session ? htok : NULL, NULL};
     const char *secrets[] = {secret, has_session ? session : NULL, NULL};
-    rd_http_request req = {.method = "POST", .url = h->ses_url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = h->ses_url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     int rc = -1;
     if (host->http(host, &req, &resp) != 0) {
         snprintf(why, why_len, "no response from %s: %s", h->ses_url, resp.error);
@@ -252,8 +220,6 @@ static int hubspot_ses_send_once(const hubspot *h, const char *vid, char *why, s
     }
     host->http_free(host, &resp);
     vk_buf_free(&body);
-    vk_buf_free(&creq);
-    vk_buf_free(&sts);
     return rc;
 }
 
@@ -314,10 +280,10 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     const char *headers[] = {"content-type: application/json", auth, NULL};
     const char *secrets[] = {h->api_key, NULL};
     char *url = hubspot_lookup_url(h, email);
-    rd_http_request req = {.method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
                            .retry = RD_RETRY_NONE, .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     vid_out[0] = '\0';
     if (host->http(host, &req, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", h->api, resp.error);
@@ -357,9 +323,10 @@ static hs_pass hubspot_v1_pass(const hubspot *h, const char *email, char *vid_ou
     vk_buf durl = {0};
     vk_buf_addf(&durl, "%s/contacts/v1/contact/vid/", h->api);
     vk_requote(&durl, vid_out);
-    rd_http_request dreq = {.method = "DELETE", .url = vk_buf_str(&durl), .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request dreq = {.struct_size = RD_SIZEOF(rd_http_request),
+                            .method = "DELETE", .url = vk_buf_str(&durl), .headers = headers, .auth = RD_AUTH_NONE,
                             .retry = RD_RETRY_NONE, .secret_values = secrets};
-    memset(&resp, 0, sizeof resp);
+    resp = rd_http_response_new();
     if (host->http(host, &dreq, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", h->api, resp.error);
         host->http_free(host, &resp);
@@ -407,11 +374,11 @@ static hs_pass hubspot_v3_pass(const hubspot *h, const char *email, rd_call *cal
     snprintf(url, sizeof url, "%s/crm/v3/objects/contacts/gdpr-delete", h->api);
     vk_buf body = {0};
     hubspot_v3_body(email, &body);
-    rd_http_request req = {.method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     hs_pass r;
     if (host->http(host, &req, &resp) != 0) {
         rd_call_message(call, "Hubspot request failed: no response from %s: %s", url, resp.error);
@@ -516,8 +483,8 @@ static rd_status hubspot_preview_delete_user(void *inst, const cJSON *learner, r
 }
 
 static const rd_method hubspot_methods[] = {
-    {"delete_user", hubspot_delete_user, hubspot_preview_delete_user},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_user", hubspot_delete_user, hubspot_preview_delete_user),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_hubspot =

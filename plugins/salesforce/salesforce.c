@@ -79,6 +79,7 @@ static void salesforce_destroy(void *inst)
 static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     salesforce *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "SALESFORCE: out of memory");
@@ -205,7 +206,7 @@ static int sf_send(const salesforce *s, const rd_http_request *req, rd_http_resp
 {
     const rd_host *host = s->host;
     for (int attempt = 1;; attempt++) {
-        memset(resp, 0, sizeof *resp);
+        *resp = rd_http_response_new();
         if (host->http(host, req, resp) == 0) return 0;
         rd_call_message(call, "Salesforce %s failed: no response from %s: %s", what, req->url, resp->error);
         host->http_free(host, resp);
@@ -272,9 +273,10 @@ static cJSON *sf_query(const salesforce *s, const char *soql, rd_call *call)
     sf_rest_headers(s, auth, sizeof auth, headers);
     char *url = sf_query_url(s->rest_base, soql);
     const char *secrets[] = {s->session, NULL};
-    rd_http_request req = {.method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
                            .retry = RD_RETRY_NONE, .secret_values = secrets};
-    rd_http_response resp;
+    rd_http_response resp = rd_http_response_new();
     if (sf_send(s, &req, &resp, "query", call) != 0) {
         free(url);
         return NULL;
@@ -335,10 +337,11 @@ static int sf_login_soap(salesforce *s, rd_call *call)
     snprintf(url, sizeof url, "%s/services/Soap/u/%s", s->login_url, s->version);
     const char *headers[] = {"content-type: text/xml", "charset: UTF-8", "SOAPAction: login", NULL};
     const char *secrets[] = {s->password, s->token, NULL};
-    rd_http_request req = {.method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&env),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&env),
                            .body_len = env.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
+    rd_http_response resp = rd_http_response_new();
     int rc = sf_send(s, &req, &resp, "login", call);
     vk_buf_free(&env);
     if (rc != 0) return -1;
@@ -401,10 +404,11 @@ static int sf_login_oauth(salesforce *s, rd_call *call)
     snprintf(url, sizeof url, "%s/services/oauth2/token", s->login_url);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     const char *secrets[] = {s->client_secret, NULL};
-    rd_http_request req = {.method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&form),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&form),
                            .body_len = form.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
+    rd_http_response resp = rd_http_response_new();
     int rc = sf_send(s, &req, &resp, "OAuth token request", call);
     vk_buf_free(&form);
     if (rc != 0) return -1;
@@ -549,10 +553,11 @@ static rd_status salesforce_retire_learner(void *inst, const cJSON *learner, rd_
     char *url = NULL;
     if (asprintf(&url, "%ssobjects/Task/", s->rest_base) < 0) url = NULL;
     const char *secrets[] = {s->session, NULL};
-    rd_http_request req = {.method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = secrets};
-    rd_http_response resp;
+    rd_http_response resp = rd_http_response_new();
     if (!url || sf_send(s, &req, &resp, "Task creation", call) != 0) {
         free(url);
         vk_buf_free(&body);
@@ -652,8 +657,8 @@ static rd_status salesforce_preview_retire_learner(void *inst, const cJSON *lear
 }
 
 static const rd_method salesforce_methods[] = {
-    {"retire_learner", salesforce_retire_learner, salesforce_preview_retire_learner},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", salesforce_retire_learner, salesforce_preview_retire_learner),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_salesforce =

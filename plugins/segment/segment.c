@@ -52,6 +52,7 @@ static void segment_destroy(void *inst)
 static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
     segment *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "SEGMENT: out of memory");
@@ -297,13 +298,13 @@ static rd_status segment_send(segment *s, const cJSON *params, rd_call *call)
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "None");
     const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {s->token, NULL};
-    rd_http_request req = {.method = "POST", .url = s->url, .headers = headers, .body = vk_buf_str(&body),
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
+                           .method = "POST", .url = s->url, .headers = headers, .body = vk_buf_str(&body),
                            .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
                            .secret_values = s->token ? secrets : NULL};
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
-        rd_http_response resp;
-        memset(&resp, 0, sizeof resp);
+        rd_http_response resp = rd_http_response_new();
         double wait = -1;
         if (host->http(host, &req, &resp) != 0) {
             int timeout = strstr(resp.error, "imed out") || strstr(resp.error, "imeout");
@@ -460,9 +461,9 @@ static rd_status segment_preview_unsuppress_learner(void *inst, const cJSON *lea
 }
 
 static const rd_method segment_methods[] = {
-    {"delete_and_suppress_learner", segment_delete_and_suppress_learner, segment_preview_delete_and_suppress_learner},
-    {"unsuppress_learner", segment_unsuppress_learner, segment_preview_unsuppress_learner},
-    {NULL, NULL, NULL},
+    RD_METHOD("delete_and_suppress_learner", segment_delete_and_suppress_learner, segment_preview_delete_and_suppress_learner),
+    RD_METHOD("unsuppress_learner", segment_unsuppress_learner, segment_preview_unsuppress_learner),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_segment =

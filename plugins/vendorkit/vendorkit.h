@@ -6,10 +6,9 @@
  *
  * What is here:
  *   - vk_buf: a growable string (owner frees with vk_buf_free);
- *   - vk_dumps: cJSON -> text exactly as Python's json.dumps() writes it (", " and ": "
- *     separators, ensure_ascii), so request bodies match what the upstream scripts sent;
- *   - vk_pyrepr / vk_pybytes_repr: Python repr() of a JSON value / of a UTF-8 byte string,
- *     for the error messages upstream builds with str.format() over dicts and bytes;
+ *   - vk_dumps / vk_pyrepr: cJSON -> text exactly as Python's json.dumps() / repr() write it,
+ *     through the host's json_dumps / py_repr (driver.h), so request bodies and error texts
+ *     match what the upstream scripts sent; vk_pybytes_repr: repr() of a UTF-8 byte string;
  *   - upstream retry helpers: attempt counts from RETRY_*_MAX_ATTEMPTS environment variables,
  *     full-jitter exponential / constant waits (the `backoff` library's defaults) that stop
  *     early when the operator cancels;
@@ -89,177 +88,35 @@ static inline void vk_buf_free(vk_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------ */
+/* ---- Python json.dumps and repr, by the host ------------------------------------------ */
 
-/* Decodes one UTF-8 code point at s (n bytes left); returns its length, or 0 if invalid. */
-static inline size_t vk_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+/* The host whose services (json_dumps, py_repr) the helpers below use. They are pure functions
+ * of the host ABI, so any host of the process serves; each plugin's get_instance calls
+ * vk_use_host(host) once. (A static in this header: one per plugin .so.) */
+static const rd_host *vk_host_;
+static inline void vk_use_host(const rd_host *host) { vk_host_ = host; }
+
+/* Appends a malloc'd text from the host and frees it (or a marker when there is no host). */
+static inline void vk_buf_take_host_text(vk_buf *b, char *text)
 {
-    if (n == 0) return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
+    if (!text) {
+        vk_buf_add(b, "<no host: call vk_use_host(host) in get_instance>");
+        return;
     }
-    size_t len;
-    unsigned c;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2;
-        c = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3;
-        c = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4;
-        c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return len;
-}
-
-/* ---- Python json.dumps ------------------------------------------------------------ */
-
-/* Appends s as a JSON string literal with ensure_ascii=True (Python's default). */
-static inline void vk_dumps_string(vk_buf *b, const char *s)
-{
-    vk_buf_add(b, "\"");
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    while (n > 0) {
-        unsigned cp = 0;
-        size_t l = vk_utf8_decode(p, n, &cp);
-        if (l == 0) { /* invalid byte: Python would not have it; emit U+FFFD */
-            cp = 0xFFFD;
-            l = 1;
-        }
-        switch (cp) {
-        case '"': vk_buf_add(b, "\\\""); break;
-        case '\\': vk_buf_add(b, "\\\\"); break;
-        case '\n': vk_buf_add(b, "\\n"); break;
-        case '\r': vk_buf_add(b, "\\r"); break;
-        case '\t': vk_buf_add(b, "\\t"); break;
-        case '\b': vk_buf_add(b, "\\b"); break;
-        case '\f': vk_buf_add(b, "\\f"); break;
-        default:
-            if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
-                vk_buf_addf(b, "\\u%04x", cp);
-            } else if (cp >= 0x10000) {
-                unsigned v = cp - 0x10000;
-                vk_buf_addf(b, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
-            } else {
-                char c = (char)cp;
-                vk_buf_addn(b, &c, 1);
-            }
-        }
-        p += l;
-        n -= l;
-    }
-    vk_buf_add(b, "\"");
-}
-
-/* Appends a number the way Python prints an int (or a float's repr when not integral). */
-static inline void vk_number(vk_buf *b, double d)
-{
-    if (d == (double)(long long)d && d > -1e17 && d < 1e17) {
-        vk_buf_addf(b, "%lld", (long long)d);
-    } else {
-        vk_buf_addf(b, "%.17g", d);
-    }
-}
-
-/* ---- Python repr ------------------------------------------------------------------ */
-
-/* Appends Python's repr() of a str (text is UTF-8). */
-static inline void vk_pyrepr_string(vk_buf *b, const char *s)
-{
-    char q = (strchr(s, '\'') && !strchr(s, '"')) ? '"' : '\'';
-    vk_buf_addn(b, &q, 1);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    while (n > 0) {
-        unsigned cp = 0;
-        size_t l = vk_utf8_decode(p, n, &cp);
-        if (l == 0) {
-            vk_buf_addf(b, "\\udc%02x", *p);
-            p++;
-            n--;
-            continue;
-        }
-        if (cp == (unsigned)q || cp == '\\') {
-            vk_buf_addf(b, "\\%c", (char)cp);
-        } else if (cp == '\n') {
-            vk_buf_add(b, "\\n");
-        } else if (cp == '\r') {
-            vk_buf_add(b, "\\r");
-        } else if (cp == '\t') {
-            vk_buf_add(b, "\\t");
-        } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
-            vk_buf_addf(b, "\\x%02x", cp);
-        } else {
-            vk_buf_addn(b, (const char *)p, l);
-        }
-        p += l;
-        n -= l;
-    }
-    vk_buf_addn(b, &q, 1);
-}
-
-/* How vk_render spells JSON values: json.dumps or Python repr. */
-typedef struct vk_style {
-    const char *null_text, *true_text, *false_text;
-    void (*string)(vk_buf *b, const char *s);
-} vk_style;
-
-/* Appends v in style st: containers with ", " and ": " separators, leaves as st spells them. */
-static inline void vk_render(vk_buf *b, const cJSON *v, const vk_style *st)
-{
-    if (!v || cJSON_IsNull(v)) {
-        vk_buf_add(b, st->null_text);
-    } else if (cJSON_IsTrue(v)) {
-        vk_buf_add(b, st->true_text);
-    } else if (cJSON_IsFalse(v)) {
-        vk_buf_add(b, st->false_text);
-    } else if (cJSON_IsNumber(v)) {
-        vk_number(b, v->valuedouble);
-    } else if (cJSON_IsString(v)) {
-        st->string(b, v->valuestring);
-    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-        int is_object = cJSON_IsObject(v);
-        vk_buf_add(b, is_object ? "{" : "[");
-        const cJSON *c;
-        int first = 1;
-        cJSON_ArrayForEach(c, v) {
-            if (!first) vk_buf_add(b, ", ");
-            first = 0;
-            if (is_object) {
-                st->string(b, c->string ? c->string : "");
-                vk_buf_add(b, ": ");
-            }
-            vk_render(b, c, st);
-        }
-        vk_buf_add(b, is_object ? "}" : "]");
-    } else {
-        vk_buf_add(b, st->null_text);
-    }
+    vk_buf_add(b, text);
+    vk_host_->free(vk_host_, text);
 }
 
 /* Appends v serialised like Python json.dumps(v) (separators ", " and ": "). */
 static inline void vk_dumps(vk_buf *b, const cJSON *v)
 {
-    static const vk_style json_style = {"null", "true", "false", vk_dumps_string};
-    vk_render(b, v, &json_style);
+    vk_buf_take_host_text(b, vk_host_ ? vk_host_->json_dumps(vk_host_, v, 0) : NULL);
 }
 
 /* Appends Python's repr() of the value json.loads() would give for v. */
 static inline void vk_pyrepr(vk_buf *b, const cJSON *v)
 {
-    static const vk_style repr_style = {"None", "True", "False", vk_pyrepr_string};
-    vk_render(b, v, &repr_style);
+    vk_buf_take_host_text(b, vk_host_ ? vk_host_->py_repr(vk_host_, v) : NULL);
 }
 
 /* Appends Python's repr() of s.encode('utf-8') (a bytes object: b'...'). */

@@ -7,8 +7,9 @@
  * it), as AWS computes it. Fault endpoint: ses_send. */
 #include "vendor.h"
 
-#include "../../plugins/vendorkit/sha256.h"
-
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,30 @@ static int ses_auth_part(const char *auth, const char *key, char *buf, size_t le
     return 0;
 }
 
+/* Lower-case hex of SHA-256 (libcrypto) of n bytes into out[65]. */
+static void ses_sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char d[32];
+    SHA256(p, n, d);
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The signature AWS computes: HMAC chain over date, region, service, "aws4_request", then sts.
+ * Written here independently of the drivers' signer, so the emulator checks it. */
+static void ses_signature(const char *secret, const char *date, const char *region, const char *sts, char out[65])
+{
+    char kinit[256];
+    snprintf(kinit, sizeof kinit, "AWS4%s", secret);
+    unsigned char k[32], sig[32];
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), kinit, (int)strlen(kinit), (const unsigned char *)date, strlen(date), k, &n);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)region, strlen(region), k, &n);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)"ses", 3, k, &n);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)"aws4_request", 12, k, &n);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)sts, strlen(sts), sig, &n);
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", sig[i]);
+}
+
 int vsim_ses_route(sim_server *s, const sim_request *req, const char *sub, sim_response *resp)
 {
     (void)sub; /* any path under /vendor/ses: SES answers on its endpoint's root, a proxy may add a path */
@@ -105,17 +130,14 @@ int vsim_ses_route(sim_server *s, const sim_request *req, const char *sub, sim_r
         off += (size_t)snprintf(creq + off, sizeof creq - off, "%s:%s\n", h, v);
         if (off >= sizeof creq) return ses_error(resp, 400, "Sender", "InvalidParameterValue", "headers too long");
     }
-    unsigned char digest[32];
     char payload_hash[65], creq_hash[65], want[65];
-    vk_sha256_of(req->body, req->body_len, digest);
-    vk_hex(digest, 32, payload_hash);
+    ses_sha256_hex(req->body, req->body_len, payload_hash);
     off += (size_t)snprintf(creq + off, sizeof creq - off, "\n%s\n%s", signed_headers, payload_hash);
     if (off >= sizeof creq) return ses_error(resp, 400, "Sender", "InvalidParameterValue", "headers too long");
-    vk_sha256_of(creq, strlen(creq), digest);
-    vk_hex(digest, 32, creq_hash);
+    ses_sha256_hex(creq, strlen(creq), creq_hash);
     char sts[1024];
     snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/ses/aws4_request\n%s", amzdate, date, region, creq_hash);
-    vk_sigv4_signature(vsim_opt(s, "aws_secret_access_key", "sim-aws-secret"), date, region, "ses", sts, want);
+    ses_signature(vsim_opt(s, "aws_secret_access_key", "sim-aws-secret"), date, region, sts, want);
     if (strcmp(want, sig) != 0)
         return ses_error(resp, 403, "Sender", "SignatureDoesNotMatch",
                          "The request signature we calculated does not match the signature you provided. Check your "

@@ -46,5 +46,7 @@ const cli_command *cli_commands(size_t *n);
 /* Prints `retirectl --help` (global options and the command table) to out. */
 void cli_usage(FILE *out);
 int cmd_history(int argc, char **argv, const cli_globals *g);
+int cmd_driver_run(int argc, char **argv, const cli_globals *g);
+int cmd_new_driver(int argc, char **argv, const cli_globals *g);
 
 #endif

@@ -1,5 +1,6 @@
 /* `retirectl check-config`: loads the config, validates it, loads every driver the pipeline
- * uses and fetches a token, printing each check with ok/FAIL and what to do. */
+ * uses, lists entry-point file problems, builds each pipeline driver's instance in a child
+ * process and fetches a token, printing each check with ok/FAIL and what to do. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,10 @@ static void usage(FILE *out)
           "\n"
           "Checks, in order: the config file loads (YAML, ${NAME} variables), the keys every command\n"
           "needs and each pipeline step's service URL/keys (cfg validation), every driver the pipeline\n"
-          "names loads and has the method, and the LMS gives a token for client_id/client_secret.\n"
+          "names loads and has the method, the entry-point files have no problem (syntax, a name\n"
+          "defined twice), every pipeline driver builds its instance from this config (get_instance,\n"
+          "each in its own child process, as a run would), and the LMS gives a token for\n"
+          "client_id/client_secret.\n"
           "Prints one line per check (ok / FAIL with what to do). Secrets are never printed.\n"
           "  --json   one JSON document instead: {\"config\": FILE, \"ok\": true|false,\n"
           "           \"checks\": [{\"check\": NAME, \"ok\": true|false, \"detail\": TEXT}, ...]}\n"
@@ -171,6 +175,22 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         }
         s3_client_free(s3);
     }
+    strbuf found = STRBUF_INIT;
+    if (cli_entry_point_problems(c, g, &found)) {
+        check_line(&out, c, 0, "entry-point files", sb_str(&found));
+        failures++;
+    } else {
+        check_line(&out, c, 1, "entry-point files", "no syntax error and no name defined twice");
+    }
+    sb_reset(&found);
+    if (cli_check_driver_instances(c, g, &found)) {
+        check_line(&out, c, 0, "driver instances", sb_str(&found));
+        failures++;
+    } else {
+        check_line(&out, c, 1, "driver instances",
+                   "every pipeline driver that loads accepted the config (get_instance, in a child process)");
+    }
+    sb_free(&found);
     http_client *h = http_client_new(c, err, sizeof err);
     if (!h) {
         check_line(&out, c, 0, "LMS client", err);

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/config.h"
+#include "engine/isolate.h"
 #include "engine/reg.h"
 #include "engine/strbuf.h"
 
@@ -24,7 +25,8 @@ static void usage(FILE *out)
           "plugins of the retirement_driver entry-point files (the install's, driver_entry_points of\n"
           "the config, --driver-path, RETIRECTL_DRIVER_PATH), with the file and line each comes from,\n"
           "its .so, version, ABI, methods (\"preview\" marks a dry-run) and load error. Every plugin is\n"
-          "loaded to find out. Exit status 1 when a driver the config's pipeline uses has a problem.\n",
+          "loaded to find out, in a child process: no plugin code runs in this one. Exit status 1 when\n"
+          "a driver the config's pipeline uses has a problem.\n",
           out);
 }
 
@@ -64,6 +66,7 @@ static cJSON *to_json(const reg *r, const cfg *c, const char *config_path, const
     else
         cJSON_AddNullToObject(root, "config");
     cJSON_AddNumberToObject(root, "host_abi", RD_ABI_VERSION);
+    cJSON_AddNumberToObject(root, "host_abi_minor", RD_ABI_MINOR);
     cJSON *files = cJSON_AddArrayToObject(root, "entry_point_files");
     for (size_t i = 0; i < reg_searched_count(r); i++) cJSON_AddItemToArray(files, cJSON_CreateString(reg_searched(r, i)));
     cJSON *drivers = cJSON_AddArrayToObject(root, "drivers");
@@ -86,11 +89,12 @@ static cJSON *to_json(const reg *r, const cfg *c, const char *config_path, const
         if (drv && drv->description) cJSON_AddStringToObject(o, "description", drv->description);
         else cJSON_AddNullToObject(o, "description");
         cJSON *methods = cJSON_AddArrayToObject(o, "methods");
-        for (size_t k = 0; drv && drv->methods && drv->methods[k].name; k++) {
+        const rd_method *dm;
+        for (size_t k = 0; (dm = reg_method_at(drv, k)) != NULL; k++) {
             cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "name", drv->methods[k].name);
-            cJSON_AddBoolToObject(m, "preview", drv->methods[k].preview != NULL);
-            cJSON_AddBoolToObject(m, "used_by_pipeline", pipeline_uses(c, d->name, drv->methods[k].name));
+            cJSON_AddStringToObject(m, "name", dm->name);
+            cJSON_AddBoolToObject(m, "preview", dm->preview != NULL);
+            cJSON_AddBoolToObject(m, "used_by_pipeline", pipeline_uses(c, d->name, dm->name));
             cJSON_AddItemToArray(methods, m);
         }
         cJSON_AddBoolToObject(o, "used_by_pipeline", pipeline_uses(c, d->name, NULL));
@@ -129,10 +133,11 @@ static void to_text(strbuf *sb, const reg *r, const cfg *c, const char *config_p
         }
         if (d->file) sb_addf(sb, "  file:    %s (symbol %s)\n", d->file, d->symbol ? d->symbol : "?");
         if (drv && drv->description && *drv->description) sb_addf(sb, "  about:   %s\n", drv->description);
+        const rd_method *dm;
         if (drv && drv->methods) {
-            for (size_t k = 0; drv->methods[k].name; k++) {
-                sb_addf(sb, "  %s %s", k ? "        " : "methods:", drv->methods[k].name);
-                int prev = drv->methods[k].preview != NULL, used = pipeline_uses(c, d->name, drv->methods[k].name);
+            for (size_t k = 0; (dm = reg_method_at(drv, k)) != NULL; k++) {
+                sb_addf(sb, "  %s %s", k ? "        " : "methods:", dm->name);
+                int prev = dm->preview != NULL, used = pipeline_uses(c, d->name, dm->name);
                 if (prev || used)
                     sb_addf(sb, " [%s%s%s]", prev ? "preview" : "", prev && used ? ", " : "", used ? "in pipeline" : "");
                 sb_add(sb, "\n");
@@ -163,6 +168,37 @@ static void to_text(strbuf *sb, const reg *r, const cfg *c, const char *config_p
         sb_addf(sb, "; pipeline: %s\n", n_pipeline_problems ? "PROBLEMS (see above)" : "every driver and method found");
     else
         sb_add(sb, "\n");
+}
+
+/* What the inspecting child needs. */
+typedef struct drivers_job {
+    const cfg *config;
+    const char *shown_path;
+    const char *const *driver_paths;
+    int json;
+} drivers_job;
+
+/* Runs in a child process (iso_run): loads every plugin and writes the listing, so no plugin
+ * code, constructors included, ever runs in the CLI process. Returns 1 when the pipeline's
+ * drivers have a problem. */
+static int drivers_child(void *arg, strbuf *out)
+{
+    const drivers_job *jb = arg;
+    reg *r = reg_new(jb->config, jb->driver_paths);
+    reg_load_all(r);
+    char pipeline_problems[16384] = "";
+    int n_pp = jb->config ? reg_check_pipeline(r, jb->config, pipeline_problems, sizeof pipeline_problems) : 0;
+    if (jb->json) {
+        cJSON *doc = to_json(r, jb->config, jb->shown_path, pipeline_problems);
+        char *text = cJSON_Print(doc);
+        sb_addf(out, "%s\n", text);
+        free(text);
+        cJSON_Delete(doc);
+    } else {
+        to_text(out, r, jb->config, jb->shown_path, pipeline_problems, n_pp);
+    }
+    reg_free(r);
+    return n_pp > 0 ? 1 : 0;
 }
 
 int cmd_drivers(int argc, char **argv, const cli_globals *g)
@@ -202,29 +238,20 @@ int cmd_drivers(int argc, char **argv, const cli_globals *g)
         }
     }
 
-    reg *r = reg_new(config, g->driver_paths);
-    reg_load_all(r);
-    char pipeline_problems[16384] = "";
-    int n_pp = config ? reg_check_pipeline(r, config, pipeline_problems, sizeof pipeline_problems) : 0;
-    if (n_pp > 0) status = 1;
-
-    const char *shown_path = config ? path : NULL;
-    if (json) {
-        cJSON *doc = to_json(r, config, shown_path, pipeline_problems);
-        char *text = cJSON_Print(doc);
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "%s\n", text);
-        cli_print_scrubbed(config, sb_str(&sb));
-        sb_free(&sb);
-        free(text);
-        cJSON_Delete(doc);
-    } else {
-        strbuf sb = STRBUF_INIT;
-        to_text(&sb, r, config, shown_path, pipeline_problems, n_pp);
-        cli_print_scrubbed(config, sb_str(&sb));
-        sb_free(&sb);
+    drivers_job job = {config, config ? path : NULL, g->driver_paths, json};
+    strbuf text = STRBUF_INIT;
+    iso_result res;
+    if (iso_run(drivers_child, &job, 0, &text, &res) != 0 || !res.exited || res.status > 1) {
+        cli_error(config,
+                  "listing the drivers %s: a plugin broke the inspection outside the checks that catch this; "
+                  "run `retirectl drivers` with fewer entry-point files to find it",
+                  res.why[0] ? res.why : "failed");
+        status = 1;
+    } else if (res.status) {
+        status = 1;
     }
-    reg_free(r);
+    cli_print_scrubbed(config, sb_str(&text));
+    sb_free(&text);
     if (config) cfg_free(config);
     free(path);
     return status;

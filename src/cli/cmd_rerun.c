@@ -154,7 +154,8 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     }
     if (info->builtin && info->driver && !reg_method(info->driver, method)) {
         char list[1024] = "";
-        for (const rd_method *m = info->driver->methods; m && m->name; m++) {
+        const rd_method *m;
+        for (size_t k = 0; (m = reg_method_at(info->driver, k)) != NULL; k++) {
             size_t l = strlen(list);
             snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", m->name);
         }

@@ -71,6 +71,7 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
     memset(&pr, 0, sizeof pr);
     pr.events = events;
     pr.log_prefix = "Learner Retirement: ";
+    pr.dry_run = dry_run;
     char *shown_path = cli_config_path(g, config_file);
     if (!events)
         fprintf(stderr, "Learner Retirement: Starting learner retirement for %s using config file %s\n",

@@ -1,5 +1,6 @@
 /* Shared helpers of the CLI commands: see common.h. */
 #include "cli/common.h"
+#include "engine/isolate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -386,7 +387,9 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
         p->running[0] = '\0';
         printf("  result: %s (exit %d)%s%s\n", ev->outcome ? ev->outcome : "?", ev->exit_status,
                ev->final_state ? ", learner in " : "", ev->final_state ? ev->final_state : "");
-        if (ev->outcome && strcmp(ev->outcome, "planned") == 0 && ev->message) {
+        /* a plan's summary, or why a plan stopped (a retirement's reason is already on stderr) */
+        if (ev->outcome && ev->message && *ev->message &&
+            (strcmp(ev->outcome, "planned") == 0 || (p->dry_run && strcmp(ev->outcome, "complete") != 0))) {
             char *shown = cli_inert(ev->message);
             printf("  %s\n", shown ? shown : "");
             free(shown);
@@ -434,55 +437,43 @@ void cli_install_cancel_handlers(volatile int *counter)
 
 /* ---- pipeline driver check (check-config, retire --all --dry-run) ---- */
 
+/* What the checking child needs. */
+typedef struct pipeline_check {
+    const cfg *c;
+    const cli_globals *g;
+} pipeline_check;
+
+/* Runs in a child (iso_run): loads the pipeline's drivers and checks their methods. */
+static int pipeline_check_child(void *arg, strbuf *out)
+{
+    const pipeline_check *pc = arg;
+    char text[8192] = "";
+    reg *r = reg_new(pc->c, pc->g ? pc->g->driver_paths : NULL);
+    int n = reg_check_pipeline(r, pc->c, text, sizeof text);
+    sb_add(out, text);
+    reg_free(r);
+    return n > 100 ? 100 : n;
+}
+
 int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len)
 {
-    int p[2];
-    if (pipe(p) != 0) {
-        snprintf(err, err_len, "cannot create a pipe: %s", strerror(errno));
-        return 1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, err_len, "cannot fork: %s", strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        return 1;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        char text[8192] = "";
-        reg *r = reg_new(c, g ? g->driver_paths : NULL);
-        int n = reg_check_pipeline(r, c, text, sizeof text);
-        size_t len = strlen(text), off = 0;
-        while (off < len) {
-            ssize_t w = write(p[1], text + off, len - off);
-            if (w <= 0) break;
-            off += (size_t)w;
-        }
-        _exit(n > 100 ? 100 : n);
-    }
-    close(p[1]);
-    size_t len = 0;
-    for (;;) {
-        if (len + 1 >= err_len) break;
-        ssize_t rd = read(p[0], err + len, err_len - 1 - len);
-        if (rd < 0 && errno == EINTR) continue;
-        if (rd <= 0) break;
-        len += (size_t)rd;
-    }
-    err[len] = '\0';
-    close(p[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(st)) {
+    pipeline_check pc = {c, g};
+    strbuf text = STRBUF_INIT;
+    iso_result res;
+    int n;
+    if (iso_run(pipeline_check_child, &pc, 0, &text, &res) != 0) {
+        snprintf(err, err_len, "%s", res.why);
+        n = 1;
+    } else if (!res.exited) {
         snprintf(err, err_len,
-                 "loading the pipeline's drivers crashed (signal %d): a plugin is broken; `retirectl drivers` "
-                 "shows which, fix or remove it",
-                 WTERMSIG(st));
-        return 1;
+                 "loading the pipeline's drivers %s: a plugin is broken; `retirectl drivers` shows which, fix or "
+                 "remove it",
+                 res.why);
+        n = 1;
+    } else {
+        snprintf(err, err_len, "%s", sb_str(&text));
+        n = res.status;
     }
-    return WEXITSTATUS(st);
+    sb_free(&text);
+    return n;
 }

@@ -12,6 +12,7 @@
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
+#include "engine/strbuf.h"
 
 /* Exit statuses of retire_one_learner.py (spec §9.1) as process exit statuses. */
 #define CLI_EXIT_OK 0
@@ -88,6 +89,16 @@ const char *cli_env_default(const char *given, const char *env);
  * problem (config file:line, step, what to do) in err. g may be NULL. */
 int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len);
 
+/* check_instances.c. Appends to out, one line each, every problem of the entry-point files
+ * (syntax errors, duplicate names: what `retirectl drivers` lists) without loading any plugin;
+ * returns how many. */
+int cli_entry_point_problems(const cfg *c, const cli_globals *g, strbuf *out);
+/* Builds an instance of every driver the pipeline names, as a run would (get_instance with the
+ * whole config), each in its own child process; appends one line per refusal, crash or hang,
+ * naming the driver's entry-point file:line and .so. Drivers that do not load are skipped
+ * (cli_check_pipeline_drivers reports them). Returns the number of problems. */
+int cli_check_driver_instances(const cfg *c, const cli_globals *g, strbuf *out);
+
 /* A malloc'd copy of text safe to show on a terminal: C0 control characters other than line
  * feed and tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte CSI) become
  * \u00NN (still a valid escape inside a JSON string), so a hostile username or server message
@@ -108,6 +119,7 @@ typedef struct cli_event_printer {
     int events;            /* 1: print the JSON lines on stdout as they come (--events) */
     const char *log_prefix; /* prefix of log lines on stderr, e.g. "Learner Retirement: " */
     int show_debug;        /* also print debug log lines */
+    int dry_run;           /* a plan: the result's message is printed even when it stopped early */
     /* collected for the audit log (steps run, in order) */
     char *step_driver[64], *step_method[64], *step_status[64];
     size_t n_steps;

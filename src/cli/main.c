@@ -25,6 +25,8 @@
 #pragma weak cmd_check_config
 #pragma weak cmd_completion
 #pragma weak cmd_history
+#pragma weak cmd_driver_run
+#pragma weak cmd_new_driver
 
 typedef cli_command command;
 
@@ -49,6 +51,8 @@ const cli_command *cli_commands(size_t *n)
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
             {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
             {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
+            {"driver-run", cmd_driver_run, "call one driver method on a learner file, without the LMS"},
+            {"new-driver", cmd_new_driver, "write a driver project (source, CMake, entry point, test, README)"},
         };
         _Static_assert(sizeof all / sizeof all[0] <= sizeof table / sizeof table[0], "grow the command table");
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];

@@ -159,17 +159,17 @@ static rd_status lms_proctoring_backend_preview(void *in, const cJSON *l, rd_cal
 }
 
 static const rd_method lms_methods[] = {
-    {"retirement_deactivate_logout", lms_deactivate_logout_run, lms_deactivate_logout_preview},
-    {"retirement_retire_forum", lms_retire_forum_run, lms_retire_forum_preview},
-    {"retirement_retire_mailings", lms_retire_mailings_run, lms_retire_mailings_preview},
-    {"retirement_unenroll", lms_unenroll_run, lms_unenroll_preview},
-    {"retirement_retire_notes", lms_retire_notes_run, lms_retire_notes_preview},
-    {"retirement_lms_retire_misc", lms_retire_misc_run, lms_retire_misc_preview},
-    {"retirement_lms_retire", lms_retire_run, lms_retire_preview},
-    {"retirement_partner_queue", lms_partner_queue_run, lms_partner_queue_preview},
-    {"retirement_retire_proctoring_data", lms_proctoring_run, lms_proctoring_preview},
-    {"retirement_retire_proctoring_backend_data", lms_proctoring_backend_run, lms_proctoring_backend_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retirement_deactivate_logout", lms_deactivate_logout_run, lms_deactivate_logout_preview),
+    RD_METHOD("retirement_retire_forum", lms_retire_forum_run, lms_retire_forum_preview),
+    RD_METHOD("retirement_retire_mailings", lms_retire_mailings_run, lms_retire_mailings_preview),
+    RD_METHOD("retirement_unenroll", lms_unenroll_run, lms_unenroll_preview),
+    RD_METHOD("retirement_retire_notes", lms_retire_notes_run, lms_retire_notes_preview),
+    RD_METHOD("retirement_lms_retire_misc", lms_retire_misc_run, lms_retire_misc_preview),
+    RD_METHOD("retirement_lms_retire", lms_retire_run, lms_retire_preview),
+    RD_METHOD("retirement_partner_queue", lms_partner_queue_run, lms_partner_queue_preview),
+    RD_METHOD("retirement_retire_proctoring_data", lms_proctoring_run, lms_proctoring_preview),
+    RD_METHOD("retirement_retire_proctoring_backend_data", lms_proctoring_backend_run, lms_proctoring_backend_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_lms = RD_DRIVER_INIT("LMS", RETIRECTL_VERSION,
@@ -226,9 +226,9 @@ static rd_status ecom_tracking_preview(void *in, const cJSON *l, rd_call *c)
 }
 
 static const rd_method ecommerce_methods[] = {
-    {"retire_learner", ecom_retire_run, ecom_retire_preview},
-    {"get_tracking_key", ecom_tracking_run, ecom_tracking_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", ecom_retire_run, ecom_retire_preview),
+    RD_METHOD("get_tracking_key", ecom_tracking_run, ecom_tracking_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_ecommerce = RD_DRIVER_INIT("ECOMMERCE", RETIRECTL_VERSION,
@@ -240,8 +240,8 @@ const rd_driver rd_builtin_ecommerce = RD_DRIVER_INIT("ECOMMERCE", RETIRECTL_VER
 LMS_USERNAME_METHOD(cred_retire, "POST", "user/retire", DRV_404_FAILS, NULL, NOTE_404_FAILS)
 
 static const rd_method credentials_methods[] = {
-    {"retire_learner", cred_retire_run, cred_retire_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", cred_retire_run, cred_retire_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_credentials = RD_DRIVER_INIT("CREDENTIALS", RETIRECTL_VERSION,
@@ -272,8 +272,8 @@ static rd_status demographics_preview(void *in, const cJSON *l, rd_call *c)
 }
 
 static const rd_method demographics_methods[] = {
-    {"retire_learner", demographics_run, demographics_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", demographics_run, demographics_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_demographics = RD_DRIVER_INIT("DEMOGRAPHICS", RETIRECTL_VERSION,
@@ -310,8 +310,8 @@ static rd_status license_manager_preview(void *in, const cJSON *l, rd_call *c)
 }
 
 static const rd_method license_manager_methods[] = {
-    {"retire_learner", license_manager_run, license_manager_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", license_manager_run, license_manager_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_license_manager = RD_DRIVER_INIT("LICENSE_MANAGER", RETIRECTL_VERSION,
@@ -341,8 +341,8 @@ static rd_status generic_preview(void *in, const cJSON *l, rd_call *c)
 }
 
 static const rd_method generic_methods[] = {
-    {"retire_learner", generic_run, generic_preview},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire_learner", generic_run, generic_preview),
+    RD_METHODS_END,
 };
 
 const rd_driver rd_builtin_generic = RD_DRIVER_INIT("GENERIC", RETIRECTL_VERSION,

@@ -143,16 +143,14 @@ rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, co
         rd_call_message(call, "could not build the URL from %s and %s", in->base_url, path);
         return RD_CONFIG;
     }
-    rd_http_request req;
-    memset(&req, 0, sizeof req);
+    rd_http_request req = rd_http_request_new(NULL, NULL);
     req.method = method;
     req.url = url;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.auth = RD_AUTH_LMS_JWT;
     req.retry = RD_RETRY_UPSTREAM;
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     rd_status st;
     if (h->http(h, &req, &resp) != 0 || resp.status == 0) {
         rd_call_message(call, "%s %s: %s", method, url, resp.error[0] ? resp.error : "no answer");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/drv_common.h" /* drv_json_str: a str as json.dumps writes it */
 #include "engine/strbuf.h"
 
 typedef struct parser {
@@ -756,5 +757,94 @@ char *pyrepr_http_error(long status, const char *url)
     strbuf sb = STRBUF_INIT;
     sb_addf(&sb, "%ld %s Error: %s for url: %s", status, status >= 500 ? "Server" : "Client", pyrepr_reason(status),
             url ? url : "");
+    return sb_take(&sb);
+}
+
+/* ---- json.dumps / repr of cJSON values (the host services of driver.h) ---- */
+
+/* Appends a number as Python prints the value json.loads gives: an int when integral (cJSON
+ * keeps no int/float distinction), else the float's repr; json: inf/nan as json.dumps spells them. */
+static void value_number(strbuf *sb, double d, int json)
+{
+    if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0) {
+        sb_addf(sb, "%.0f", d);
+    } else if (json && (isinf(d) || isnan(d))) {
+        sb_add(sb, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    } else {
+        repr_float(sb, d);
+    }
+}
+
+/* Appends Python's repr of a str. */
+static void repr_string(strbuf *sb, const char *s)
+{
+    char *r = pyrepr_str(s);
+    sb_add(sb, r ? r : "''");
+    free(r);
+}
+
+/* Orders object members by key, as sort_keys=True does. */
+static int cmp_members(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+}
+
+/* Appends v as json.dumps (json) or repr (otherwise) writes the value json.loads gives. */
+static void render_value(strbuf *sb, const cJSON *v, int json, int sort_keys, int depth)
+{
+    if (!v || cJSON_IsNull(v) || depth > 200) {
+        sb_add(sb, json ? "null" : "None");
+    } else if (cJSON_IsTrue(v)) {
+        sb_add(sb, json ? "true" : "True");
+    } else if (cJSON_IsFalse(v)) {
+        sb_add(sb, json ? "false" : "False");
+    } else if (cJSON_IsNumber(v)) {
+        value_number(sb, v->valuedouble, json);
+    } else if (cJSON_IsString(v)) {
+        if (json)
+            drv_json_str(sb, v->valuestring);
+        else
+            repr_string(sb, v->valuestring);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        int obj = cJSON_IsObject(v);
+        size_t n = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v) n++;
+        const cJSON **items = malloc((n ? n : 1) * sizeof *items);
+        if (!items) return;
+        n = 0;
+        cJSON_ArrayForEach(c, v) items[n++] = c;
+        if (obj && sort_keys) qsort(items, n, sizeof *items, cmp_members);
+        sb_addc(sb, obj ? '{' : '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i) sb_add(sb, ", ");
+            if (obj) {
+                if (json)
+                    drv_json_str(sb, items[i]->string ? items[i]->string : "");
+                else
+                    repr_string(sb, items[i]->string ? items[i]->string : "");
+                sb_add(sb, ": ");
+            }
+            render_value(sb, items[i], json, sort_keys, depth + 1);
+        }
+        sb_addc(sb, obj ? '}' : ']');
+        free(items);
+    } else {
+        sb_add(sb, json ? "null" : "None");
+    }
+}
+
+char *pyrepr_dumps(const cJSON *v, int sort_keys)
+{
+    strbuf sb = STRBUF_INIT;
+    render_value(&sb, v, 1, sort_keys, 0);
+    return sb_take(&sb);
+}
+
+char *pyrepr_value(const cJSON *v)
+{
+    strbuf sb = STRBUF_INIT;
+    render_value(&sb, v, 0, 0, 0);
     return sb_take(&sb);
 }

@@ -7,6 +7,7 @@
 #define RETIRECTL_PYREPR_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 
 /* Python str() of the value encoded by JSON text (len bytes; 0 = strlen): the repr of dicts,
  * lists, numbers, True/False/None, and the text itself for a top-level string. NULL when the
@@ -23,5 +24,12 @@ const char *pyrepr_reason(long status);
 /* requests' HTTPError text: "<code> Client Error: <Reason> for url: <url>" (4xx) or
  * "<code> Server Error: <Reason> for url: <url>" (5xx). */
 char *pyrepr_http_error(long status, const char *url);
+
+/* Python json.dumps(value) of the value json.loads gives for v: separators ", " and ": ",
+ * ensure_ascii, integral numbers as ints, others as float repr, NaN/Infinity as Python
+ * writes them; sort_keys as json.dumps(sort_keys=True). */
+char *pyrepr_dumps(const cJSON *v, int sort_keys);
+/* Python repr() of the value json.loads gives for v ({'a': 1, 'b': None}, 'text', 1.5). */
+char *pyrepr_value(const cJSON *v);
 
 #endif

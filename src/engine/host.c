@@ -1,5 +1,7 @@
 /* host: rd_host services over the engine's http client and config. See host.h. */
 #include "engine/host.h"
+#include "engine/hostsvc.h"
+#include "drivers/pyrepr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,9 +72,26 @@ static void note_failure(rd_host *h, const rd_http_request *req, const rd_http_r
     f->attempts = resp->attempts;
 }
 
+/* The prefix of an ABI-2.0 rd_http_request / rd_http_response: the host needs at least this. */
+#define REQUEST_V2_SIZE (offsetof(rd_http_request, timeout_seconds) + sizeof(long))
+#define RESPONSE_V2_SIZE (offsetof(rd_http_response, error) + 512)
+
 static int h_http(const rd_host *h, const rd_http_request *req, rd_http_response *resp)
 {
+    if (resp->struct_size < RESPONSE_V2_SIZE || req->struct_size < REQUEST_V2_SIZE) {
+        /* a plugin of this ABI has the whole 2.0 struct: the 2.0 prefix may be written */
+        uint32_t given = resp->struct_size < RESPONSE_V2_SIZE ? resp->struct_size : req->struct_size;
+        const char *which = resp->struct_size < RESPONSE_V2_SIZE ? "rd_http_response" : "rd_http_request";
+        memset(resp, 0, RESPONSE_V2_SIZE);
+        resp->struct_size = (uint32_t)RESPONSE_V2_SIZE;
+        snprintf(resp->error, sizeof resp->error,
+                 "driver %s sent no request: its %s has struct_size %u; start it from %s_new() (driver.h)",
+                 h->driver_name, which, (unsigned)given, which);
+        return -1;
+    }
+    uint32_t size = resp->struct_size;
     int rc = http_send(impl_of(h)->http, req, resp);
+    resp->struct_size = size;
     note_failure((rd_host *)h, req, resp, rc);
     return rc;
 }
@@ -161,6 +180,64 @@ static void h_free(const rd_host *h, void *ptr)
     free(ptr);
 }
 
+static char *h_url_append(const rd_host *h, const char *base, const char *path)
+{
+    (void)h;
+    return hsvc_url_append(base, path);
+}
+
+static char *h_json_dumps(const rd_host *h, const cJSON *value, unsigned flags)
+{
+    (void)h;
+    return pyrepr_dumps(value, (flags & RD_JSON_SORT_KEYS) != 0);
+}
+
+static char *h_py_repr(const rd_host *h, const cJSON *value)
+{
+    (void)h;
+    return pyrepr_value(value);
+}
+
+static char *h_base64(const rd_host *h, const void *data, size_t len)
+{
+    (void)h;
+    return hsvc_base64(data, len);
+}
+
+static void h_sha256(const rd_host *h, const void *data, size_t len, unsigned char out[32])
+{
+    (void)h;
+    hsvc_sha256(data, len, out);
+}
+
+static void h_hmac_sha256(const rd_host *h, const void *key, size_t key_len, const void *data, size_t len,
+                          unsigned char out[32])
+{
+    (void)h;
+    hsvc_hmac_sha256(key, key_len, data, len, out);
+}
+
+static char *h_aws_sigv4(const rd_host *h, const rd_aws_sigv4 *req, char *err, size_t err_len)
+{
+    (void)h;
+    return hsvc_aws_sigv4(req, err, err_len);
+}
+
+void host_set_services(rd_host *h)
+{
+    h->struct_size = (uint32_t)sizeof(rd_host);
+    h->abi_version = RD_ABI_VERSION;
+    h->abi_minor = RD_ABI_MINOR;
+    h->free = h_free;
+    h->url_append = h_url_append;
+    h->json_dumps = h_json_dumps;
+    h->py_repr = h_py_repr;
+    h->base64 = h_base64;
+    h->sha256 = h_sha256;
+    h->hmac_sha256 = h_hmac_sha256;
+    h->aws_sigv4 = h_aws_sigv4;
+}
+
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag)
 {
@@ -174,8 +251,7 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     hi->user = user;
     hi->cancel_flag = cancel_flag;
     rd_host *h = &hi->pub;
-    h->struct_size = (uint32_t)sizeof(rd_host);
-    h->abi_version = RD_ABI_VERSION;
+    host_set_services(h);
     h->http = h_http;
     h->http_free = h_http_free;
     h->log = h_log;
@@ -186,10 +262,14 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     h->config_number = h_config_number;
     h->url_join = h_url_join;
     h->url_escape = h_url_escape;
-    h->free = h_free;
     h->driver_name = hi->name;
     h->host_data = hi;
     return h;
+}
+
+void *host_user(const rd_host *host)
+{
+    return impl_of(host)->user;
 }
 
 void host_free(rd_host *host)
@@ -224,11 +304,24 @@ static void call_describe(rd_call *call, const char *method, const char *url, co
     host_describe(hc->requests, method, url, headers, body);
 }
 
+/* rd_call.vmessage: formats into the call's own buffer (any length). */
+static void call_vmessage(rd_call *call, const char *fmt, va_list ap)
+{
+    host_call *hc = (host_call *)call;
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    sb_free(&hc->message);
+    hc->message = sb;
+    call->message = sb_str(&hc->message);
+}
+
 void host_call_init(host_call *hc, const rd_host *host, int collect)
 {
     memset(hc, 0, sizeof *hc);
     hc->call.struct_size = (uint32_t)sizeof(rd_call);
     hc->call.host = host;
+    hc->call.message = "";
+    hc->call.vmessage = call_vmessage;
     hc->call.describe = call_describe;
     hc->call.host_data = hc;
     if (collect) hc->requests = cJSON_CreateArray();
@@ -238,29 +331,16 @@ void host_call_done(host_call *hc)
 {
     cJSON_Delete(hc->requests);
     hc->requests = NULL;
+    sb_free(&hc->message);
+    hc->call.message = "";
 }
 
 void host_call_settle(host_call *hc, const cfg *config)
 {
-    char *msg = hc->call.message;
-    size_t cap = sizeof hc->call.message;
-    int cut = strlen(msg) + 1 >= cap;
-    char *clean = cfg_redact_cut(config, msg, cut);
-    if (!cut) {
-        snprintf(msg, cap, "%s", clean);
-        free(clean);
-        return;
-    }
-    char marker[96];
-    snprintf(marker, sizeof marker, " " CFG_CUT_PREFIX "driver message full at %zu bytes; the rest was cut]", cap - 1);
-    /* room for the marker and for one more mask at the new end (cutting scrubbed text is safe) */
-    size_t keep = strlen(clean);
-    size_t room = cap - 1 - strlen(marker) - strlen("********");
-    if (keep > room) keep = room;
-    while (keep > 0 && ((unsigned char)clean[keep] & 0xC0) == 0x80) keep--;
-    clean[keep] = '\0';
-    char *tail = cfg_redact_cut(config, clean, 1);
-    snprintf(msg, cap, "%s%s", tail, marker);
-    free(tail);
+    if (!hc->message.len) return; /* no message set: call.message is the static "" */
+    char *clean = cfg_redact(config, sb_str(&hc->message));
+    sb_reset(&hc->message);
+    sb_add(&hc->message, clean);
     free(clean);
+    hc->call.message = sb_str(&hc->message);
 }

@@ -11,6 +11,7 @@
 
 #include "engine/config.h"
 #include "engine/http.h"
+#include "engine/strbuf.h"
 #include "retirectl/driver.h"
 
 /* Receives a driver's log line (formatted and scrubbed, at most 8 KiB with a cut marker). */
@@ -24,6 +25,13 @@ typedef void (*host_progress_fn)(void *user, const char *text);
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
 void host_free(rd_host *host);
+/* The user pointer given to host_new (for a replacement http function, as the mock host of
+ * retirectl/drivertest.h installs). */
+void *host_user(const rd_host *host);
+/* Sets struct_size, the ABI versions, free and the pure services of ABI 2.0 (url_append,
+ * json_dumps, py_repr, base64, sha256, hmac_sha256, aws_sigv4) on h; host_new calls it, and so
+ * does the mock host of retirectl/drivertest.h. */
+void host_set_services(rd_host *h);
 
 /* The last request of a host that failed (status 0 or >= 400) since host_failure_reset, kept so
  * the job worker can say what the server answered (reason.h). A later 2xx answer clears it.
@@ -47,12 +55,12 @@ void host_failure_reset(rd_host *host);
 typedef struct host_call {
     rd_call call;
     cJSON *requests; /* owned; NULL unless collect was set */
+    strbuf message;  /* what call.message points into once the driver set one */
 } host_call;
 void host_call_init(host_call *hc, const rd_host *host, int collect);
 void host_call_done(host_call *hc);
-/* Call after the driver method returns: scrubs the message in place. A message that fills the
- * fixed buffer was cut by the driver: a secret's beginning left at the cut is masked too, and
- * the text ends in a "… [driver message full at N bytes; the rest was cut]" marker. */
+/* Call after the driver method returns: scrubs the message (of any length, ABI 2) in place;
+ * text recorded at the LMS is cut later, after scrubbing, with a "… [N bytes cut]" marker. */
 void host_call_settle(host_call *hc, const cfg *config);
 
 /* Describes a request into a collector directly (used by the engine's own previews of the

@@ -622,6 +622,12 @@ static void signal_name(int sig, char *buf, size_t len)
         snprintf(buf, len, "signal %d", sig);
 }
 
+/* Non-zero for a plan / dry run (nothing is changed at the LMS). */
+static int is_dry_run(const job *j)
+{
+    return j->spec.action == JOB_PLAN || j->spec.dry_run;
+}
+
 /* Emits an error log line. */
 static void synth_error_log(job *j, const char *text)
 {
@@ -637,7 +643,8 @@ static void synth_error_log(job *j, const char *text)
 static void conclude_outside_step(job *j, const char *why)
 {
     strbuf msg = STRBUF_INIT;
-    sb_addf(&msg, "the worker retiring %s %s outside a driver call", j->username, why);
+    sb_addf(&msg, "the worker %s %s %s outside a driver call", is_dry_run(j) ? "planning" : "retiring",
+            j->username, why);
     if (j->last_ended) sb_addf(&msg, " after %s", j->last_ended);
     cJSON *learner = NULL;
     lms_error e;
@@ -772,9 +779,15 @@ static void conclude_without_result(job *j)
         cJSON *lo = cJSON_CreateObject();
         cJSON_AddStringToObject(lo, "level", "error");
         strbuf t = STRBUF_INIT;
-        sb_addf(&t, "Unexpected error occurred!\n%s while the drivers were being started for %s; the learner is "
-                    "untouched (no state change happened): fix the driver, then run the retirement again",
-                sb_str(&msg), j->username);
+        if (is_dry_run(j))
+            sb_addf(&t, "Unexpected error occurred!\n%s during the dry run for %s; nothing was sent and the learner "
+                        "is untouched: fix the driver (reproduce it with `retirectl driver-run DRIVER.METHOD "
+                        "--learner FILE --dry-run`), then run the plan again",
+                    sb_str(&msg), j->username);
+        else
+            sb_addf(&t, "Unexpected error occurred!\n%s while the drivers were being started for %s; the learner "
+                        "is untouched (no state change happened): fix the driver, then run the retirement again",
+                    sb_str(&msg), j->username);
         cJSON_AddStringToObject(lo, "text", sb_str(&t));
         sb_free(&t);
         synth(j, "log", lo);

@@ -622,8 +622,11 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         host_describe(hc.requests, "PATCH", update_url, hdrs, b1);
         free(b1);
         if (m->preview) {
+            /* names the preview if it crashes or hangs (the supervisor reads the phase) */
+            if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.%s preview", st->driver, st->method);
             m->preview(s->instance, learner, &hc.call);
             host_call_settle(&hc, wk->ctx->config);
+            if (wk->phase) wk->phase[0] = '\0';
         } else {
             rd_call_message(&hc.call, "driver %s has no preview for %s: it would be called with the learner",
                             st->driver, st->method);

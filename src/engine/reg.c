@@ -1,6 +1,7 @@
 /* reg: the driver registry (see reg.h). */
 #include "engine/reg.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -154,6 +155,75 @@ static void parse_once(reg *r, ep_list *eps, const char *path)
     ep_parse_file(eps, key); /* the real path: messages name the file unambiguously */
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Parses every *.cfg file of a drop-in directory, in name order (absent is fine). */
+static void parse_dropin_dir(reg *r, ep_list *eps, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0) continue;
+        names = realloc(names, (n + 1) * sizeof *names);
+        if (!names) abort();
+        names[n++] = sb_fmt("%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        parse_once(r, eps, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* The entry-point files every command reads before the config's own, in this order (documented
+ * in docs/writing-a-driver.md, "Where retirectl looks for drivers"):
+ *   1. the shipped plugins' file: <libdir>/retirectl/plugins/retirement_driver.cfg (the build
+ *      tree's plugins/retirement_driver.cfg when the program runs from the build tree);
+ *   2. <libdir>/retirectl/drivers.d/NAME.cfg: one file per driver package (a .deb installs here);
+ *   3. <sysconfdir>/retirectl/drivers.d/NAME.cfg (/etc/retirectl/drivers.d for a /usr install):
+ *      the administrator's;
+ *   4. $XDG_CONFIG_HOME/retirectl/drivers.d/NAME.cfg (~/.config when unset): the user's.
+ * Drop-in files are read in name order; 2 and 3 are skipped when running from the build tree.
+ * A copy installed elsewhere (`cmake --install build --prefix P`, run as P/bin/retirectl) reads
+ * 1-3 under P (paths.h finds them from the program's own folder).
+ * Then come the config's driver_entry_points, --driver-path and $RETIRECTL_DRIVER_PATH (reg_new).
+ * A name defined in two places is an error naming both, never an override. */
+static void parse_installed_entry_points(reg *r, ep_list *eps)
+{
+    char *sys = system_entry_point_file();
+    struct stat st;
+    if (sys && stat(sys, &st) == 0) parse_once(r, eps, sys); /* absent when nothing is installed: fine */
+    free(sys);
+    char *build = paths_build_root();
+    if (!build) { /* the build tree has no drop-in folders (paths.h) */
+        char *libdir = paths_lib_dir(), *etcdir = paths_sysconf_dir();
+        char *lib = libdir ? sb_fmt("%s/drivers.d", libdir) : NULL;
+        char *etc = etcdir ? sb_fmt("%s/drivers.d", etcdir) : NULL;
+        if (lib) parse_dropin_dir(r, eps, lib);
+        if (etc) parse_dropin_dir(r, eps, etc);
+        free(lib);
+        free(etc);
+        free(libdir);
+        free(etcdir);
+    }
+    free(build);
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    char *user = xdg && *xdg ? sb_fmt("%s/retirectl/drivers.d", xdg)
+                 : home && *home ? sb_fmt("%s/.config/retirectl/drivers.d", home)
+                                 : NULL;
+    if (user) parse_dropin_dir(r, eps, user);
+    free(user);
+}
+
 /* A file named in the config's driver_entry_points (node): parsed like the others, but a
  * missing one is reported at the config's file:line. */
 static void parse_config_listed(reg *r, ep_list *eps, const cfg *config, const cJSON *node, const char *path)
@@ -263,12 +333,9 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         sync_info(it);
     }
 
-    /* 3. entry-point files, in the order of DESIGN.md §3.2 */
+    /* 3. entry-point files: the installed ones and drop-in directories, then the config's */
     ep_list eps = {0};
-    char *sys = system_entry_point_file();
-    struct stat st;
-    if (sys && stat(sys, &st) == 0) parse_once(r, &eps, sys); /* absent when nothing is installed: fine */
-    free(sys);
+    parse_installed_entry_points(r, &eps);
 
     const cJSON *dep = config && config->root ? cJSON_GetObjectItemCaseSensitive(config->root, "driver_entry_points")
                                               : NULL;
@@ -343,29 +410,50 @@ static char *check_descriptor(const reg_item *it, const rd_driver *d)
     const char *file = it->file ? it->file : "built-in";
     char *msg = NULL;
     if (d->abi_version != RD_ABI_VERSION) {
-        msg = sb_fmt("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u; "
+        msg = sb_fmt("driver %s (%s, %s:%s) was built for driver ABI %u but this retirectl uses ABI %u%s; "
                         "rebuild it against this retirectl's retirectl/driver.h (pkg-config --cflags "
-                        "retirectl-driver)",
+                        "retirectl-driver)%s",
                         it->name, origin, file, it->symbol ? it->symbol : it->name, (unsigned)d->abi_version,
-                        (unsigned)RD_ABI_VERSION);
+                        (unsigned)RD_ABI_VERSION, d->abi_version < RD_ABI_VERSION ? ", which loads no older plugin" : "",
+                        d->abi_version < RD_ABI_VERSION
+                            ? ": write method tables with RD_METHOD(...) / RD_METHODS_END, start requests and "
+                              "responses from rd_http_request_new() / rd_http_response_new(), and read "
+                              "\"Moving from ABI 1\" in docs/writing-a-driver.md"
+                            : " or use a retirectl that has that ABI");
     } else if (d->struct_size < sizeof(rd_driver)) {
         msg = sb_fmt("driver %s (%s, %s) has a descriptor of %u bytes, smaller than the %zu bytes of ABI %u; "
                         "rebuild it against this retirectl's retirectl/driver.h and use RD_DRIVER_INIT",
                         it->name, origin, file, (unsigned)d->struct_size, sizeof(rd_driver),
                         (unsigned)RD_ABI_VERSION);
+    } else if (d->host_minor_required > RD_ABI_MINOR) {
+        msg = sb_fmt("driver %s (%s, %s) needs driver ABI %u.%u but this retirectl provides %u.%u; upgrade "
+                        "retirectl",
+                        it->name, origin, file, (unsigned)RD_ABI_VERSION, (unsigned)d->host_minor_required,
+                        (unsigned)RD_ABI_VERSION, (unsigned)RD_ABI_MINOR);
     } else if (!d->get_instance || !d->methods) {
         msg = sb_fmt("driver %s (%s, %s) has no %s; a driver needs get_instance and a method table", it->name,
                         origin, file, !d->get_instance ? "get_instance function" : "method table");
+    } else if (d->methods[0].struct_size < sizeof(rd_method)) {
+        msg = sb_fmt("driver %s (%s, %s): its method table entries have struct_size %u, not %zu; write them "
+                        "with RD_METHOD(name, run, preview) and end the table with RD_METHODS_END",
+                        it->name, origin, file, (unsigned)d->methods[0].struct_size, sizeof(rd_method));
     } else {
-        for (size_t i = 0; d->methods[i].name; i++) {
-            if (!d->methods[i].run) {
+        const rd_method *m;
+        for (size_t i = 0; (m = reg_method_at(d, i)) != NULL; i++) {
+            if (m->struct_size != d->methods[0].struct_size) {
+                msg = sb_fmt("driver %s (%s, %s): method %s has struct_size %u, unlike the first entry; write "
+                                "every entry with RD_METHOD",
+                                it->name, origin, file, m->name, (unsigned)m->struct_size);
+                break;
+            }
+            if (!m->run) {
                 msg = sb_fmt("driver %s (%s, %s): method %s has no run function; set rd_method.run",
-                                it->name, origin, file, d->methods[i].name);
+                                it->name, origin, file, m->name);
                 break;
             }
             if (i > 1000) {
-                msg = sb_fmt("driver %s (%s, %s): the method table has no terminating {NULL} entry; end it "
-                                "with {NULL, NULL, NULL}",
+                msg = sb_fmt("driver %s (%s, %s): the method table has no terminating entry; end it with "
+                                "RD_METHODS_END",
                                 it->name, origin, file);
                 break;
             }
@@ -382,6 +470,15 @@ static void *dlopen_fd(int fd)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
+const rd_method *reg_method_at(const rd_driver *d, size_t i)
+{
+    if (!d || !d->methods) return NULL;
+    size_t stride = d->methods[0].struct_size;
+    if (stride < sizeof(rd_method)) return NULL;
+    const rd_method *m = (const rd_method *)(const void *)((const char *)d->methods + i * stride);
+    return m->name ? m : NULL;
 }
 
 /* Loads one item if not tried yet; 0 when its driver is usable. */
@@ -545,9 +642,9 @@ const rd_driver *reg_load(reg *r, const char *name, char *err, size_t err_len)
 
 const rd_method *reg_method(const rd_driver *d, const char *name)
 {
-    if (!d || !d->methods || !name) return NULL;
-    for (size_t i = 0; d->methods[i].name; i++)
-        if (strcmp(d->methods[i].name, name) == 0) return &d->methods[i];
+    const rd_method *m;
+    for (size_t i = 0; name && (m = reg_method_at(d, i)) != NULL; i++)
+        if (strcmp(m->name, name) == 0) return m;
     return NULL;
 }
 
@@ -563,7 +660,7 @@ void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_ho
     if (driver_out) *driver_out = NULL;
     const rd_driver *d = reg_load(r, name, err, err_len);
     if (!d) return NULL;
-    char perr[1024] = "";
+    char perr[4096] = ""; /* the driver's reason; longer text is cut */
     void *inst = d->get_instance(config, host, perr, sizeof perr);
     if (!inst) {
         const reg_item *it = find_item(r, name);
@@ -614,7 +711,8 @@ int reg_check_pipeline(reg *r, const cfg *config, char *err, size_t err_len)
         }
         if (!reg_method(d, s->method)) {
             sb_addf(&sb, "%s: driver %s has no method %s (it has:", where, s->driver, s->method);
-            for (size_t k = 0; d->methods[k].name; k++) sb_addf(&sb, " %s", d->methods[k].name);
+            const rd_method *m;
+            for (size_t k = 0; (m = reg_method_at(d, k)) != NULL; k++) sb_addf(&sb, " %s", m->name);
             sb_add(&sb, "); fix the method name in the pipeline or update the driver\n");
             problems++;
         }

@@ -28,7 +28,10 @@ typedef struct reg_driver_info {
 
 /* A registry with the built-ins and extra_services of config (may be NULL) and entry-point
  * files from: the install's plugins/retirement_driver.cfg (paths_plugin_dir: the build tree's when the
- * running program lies in the build tree; absent is fine), the config's
+ * running program lies in the build tree; absent is fine), the drop-in directories
+ * <libdir>/retirectl/drivers.d, <sysconfdir>/retirectl/drivers.d and
+ * $XDG_CONFIG_HOME/retirectl/drivers.d (*.cfg, in name order; reg.c
+ * parse_installed_entry_points has the one list), the config's
  * `driver_entry_points:` list, extra_files (--driver-path, NULL-terminated, may be NULL) and
  * $RETIRECTL_DRIVER_PATH (colon-separated). Never fails: problems are recorded. A name
  * defined twice (including a plugin or extra service named like a built-in) keeps its first
@@ -52,6 +55,9 @@ void *reg_instantiate(reg *r, const char *name, const cJSON *config, const rd_ho
 const reg_driver_info *reg_find(const reg *r, const char *name);
 /* The method called name of a loaded driver, or NULL. */
 const rd_method *reg_method(const rd_driver *d, const char *name);
+/* Entry i of a checked driver's method table (stepping by the entries' struct_size), or NULL
+ * at the terminating entry: iterate with for (i = 0; (m = reg_method_at(d, i)); i++). */
+const rd_method *reg_method_at(const rd_driver *d, size_t i);
 
 /* reg_check_pipeline and reg_load_all first load each plugin once in a child process, so a
  * plugin whose initialisation code crashes, exits or hangs becomes a load error instead of

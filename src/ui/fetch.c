@@ -493,9 +493,9 @@ static void drivers_child(const void *arg, FILE *out)
     for (size_t i = 0; i < n; i++) {
         const reg_driver_info *d = reg_info(r, i);
         strbuf methods = STRBUF_INIT;
-        if (d->driver && d->driver->methods)
-            for (const rd_method *m = d->driver->methods; m->name; m++)
-                sb_addf(&methods, "%s%s", methods.len ? "," : "", m->name);
+        const rd_method *m;
+        for (size_t k = 0; (m = reg_method_at(d->driver, k)) != NULL; k++)
+            sb_addf(&methods, "%s%s", methods.len ? "," : "", m->name);
         char line[16];
         snprintf(line, sizeof line, "%d", d->line);
         const char *f[7] = {d->name, d->source ? d->source : (d->builtin ? "built-in" : ""), line,

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "retirectl/driver.h"
 #include "simproc.h"
 
 #ifndef RETIRECTL_TEST_PLUGIN_DIR
@@ -88,9 +89,9 @@ static void test_without_config_lists_builtins_and_shipped_plugins(void **state)
     run(&r, NULL, args);
     if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
     assert_non_null(strstr(r.out, "Config: none (the pipeline is not checked)"));
-    assert_non_null(strstr(r.out, "LMS " RETIRECTL_VERSION " (built-in, ABI 1)"));
+    assert_non_null(strstr(r.out, "LMS " RETIRECTL_VERSION " (built-in, ABI 2)"));
     assert_non_null(strstr(r.out, "retirement_retire_forum [preview]"));
-    assert_non_null(strstr(r.out, "WEBHOOK 1.0.0 (plugin, ABI 1)"));
+    assert_non_null(strstr(r.out, "WEBHOOK 1.0.0 (plugin, ABI 2)"));
     char want[4200];
     snprintf(want, sizeof want, "file:    %s/plugins/example/example.so (symbol retirectl_driver_webhook)",
              RETIRECTL_BUILD_DIR);
@@ -121,7 +122,8 @@ static void test_json_with_broken_plugins_not_in_a_pipeline(void **state)
     cJSON *doc = cJSON_Parse(r.out);
     assert_non_null(doc);
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "config")));
-    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(doc, "host_abi")->valuedouble, 1);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(doc, "host_abi")->valuedouble, 2);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(doc, "host_abi_minor")->valuedouble, RD_ABI_MINOR);
 
     const cJSON *good2 = driver(doc, "GOOD2");
     assert_non_null(good2);
@@ -130,7 +132,7 @@ static void test_json_with_broken_plugins_not_in_a_pipeline(void **state)
     assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(good2, "line")->valuedouble, 8);
     assert_non_null(str(good2, "version"));
     assert_string_equal(str(good2, "version"), "1.2.3");
-    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(good2, "abi")->valuedouble, 1);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(good2, "abi")->valuedouble, 2);
     assert_string_equal(str(good2, "symbol"), "retirectl_driver_good");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(good2, "load_error")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(good2, "used_by_pipeline")));
@@ -206,9 +208,9 @@ static void test_pipeline_decides_exit_status(void **state)
     const char *args[] = {"--config", config, "drivers", NULL};
     run(&r, NULL, args);
     if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
-    assert_non_null(strstr(r.out, "GOOD 1.2.3 (plugin, ABI 1)  [used by the pipeline]"));
+    assert_non_null(strstr(r.out, "GOOD 1.2.3 (plugin, ABI 2)  [used by the pipeline]"));
     assert_non_null(strstr(r.out, "retire [preview, in pipeline]"));
-    assert_non_null(strstr(r.out, "MOCK_SERVICE " RETIRECTL_VERSION " (extra_services, ABI 1)  [used by the pipeline]"));
+    assert_non_null(strstr(r.out, "MOCK_SERVICE " RETIRECTL_VERSION " (extra_services, ABI 2)  [used by the pipeline]"));
     assert_non_null(strstr(r.out, "pipeline: every driver and method found"));
     assert_null(strstr(r.out, "Sup3r-S3cret-drivers"));
     cmd_result_free(&r);
@@ -275,6 +277,49 @@ static void test_unsafe_entry_point_and_missing_config(void **state)
     cmd_result_free(&r);
 }
 
+/* A file in $XDG_CONFIG_HOME/retirectl/drivers.d registers its drivers like an installed
+ * package; a name it shares with a --driver-path file is still an error naming both. */
+static void test_user_drop_in_directory(void **state)
+{
+    (void)state;
+    char dir[1200], path[1300];
+    snprintf(dir, sizeof dir, "%s/retirectl", XDG);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/retirectl/drivers.d", XDG);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char *src = write_ep("good.cfg", "[retirement_driver]\nDROPPED = @/good.so:retirectl_driver_good\n");
+    snprintf(path, sizeof path, "%s/50-good.cfg", dir);
+    assert_int_equal(rename(src, path), 0);
+    free(src);
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/README"); /* not *.cfg: ignored */
+    FILE *f = fopen(dir, "w");
+    fputs("DROPPED_NOT = x.so:y\n", f);
+    fclose(f);
+    cmd_result r;
+    const char *args[] = {"drivers", NULL};
+    run(&r, NULL, args);
+    if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
+    char want[1400];
+    snprintf(want, sizeof want, "source:  %s:2", path);
+    if (!strstr(r.out, "DROPPED 1.2.3 (plugin, ABI 2)") || !strstr(r.out, want))
+        fail_msg("the drop-in driver is not listed from %s:\n%s", path, r.out);
+    assert_null(strstr(r.out, "DROPPED_NOT"));
+    cmd_result_free(&r);
+    char *other = write_ep("other.cfg", "[retirement_driver]\nDROPPED = @/good.so:retirectl_driver_good\n");
+    const char *args2[] = {"--driver-path", other, "drivers", NULL};
+    run(&r, NULL, args2);
+    snprintf(want, sizeof want, "driver DROPPED is defined twice: %s:2", path);
+    if (!strstr(r.out, want) || !strstr(r.out, other)) fail_msg("no duplicate error naming both:\n%s", r.out);
+    cmd_result_free(&r);
+    unlink(path);
+    unlink(dir);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+    free(other);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -284,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_json_with_broken_plugins_not_in_a_pipeline),
         cmocka_unit_test(test_pipeline_decides_exit_status),
         cmocka_unit_test(test_unsafe_entry_point_and_missing_config),
+        cmocka_unit_test(test_user_drop_in_directory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(XDG);

@@ -340,7 +340,7 @@ static void test_unloadable_driver_and_missing_method(void **state)
     char want[4200];
     snprintf(want, sizeof want, "source:  %s:2", e.ep);
     assert_non_null(strstr(r.out, want));
-    assert_non_null(strstr(r.out, "was built for driver ABI 99 but this retirectl uses ABI 1"));
+    assert_non_null(strstr(r.out, "was built for driver ABI 99 but this retirectl uses ABI 2"));
     assert_non_null(strstr(r.out, "The pipeline cannot run (1 problem)"));
     cmd_result_free(&r);
     env_stop(&e);

@@ -182,7 +182,7 @@ static void test_secret_cut_at_a_boundary(void **state)
     assert_absent("the LMS record", resp, prefix);
     assert_absent("the events", r.out, prefix);
     assert_absent("stderr", r.err, prefix);
-    assert_non_null(strstr(resp, "driver message full at 4095 bytes; the rest was cut]"));
+    if (!strstr(resp, "********")) fail_msg("the key is not masked in the LMS record:\n%.5000s", resp);
     if (!strstr(r.out, "bytes cut]")) fail_msg("no cut marker in the events:\n%.3000s", r.out); /* the 8 KiB log line */
     free(resp);
     cmd_result_free(&r);

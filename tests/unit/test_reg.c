@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/host.h"
 #include "engine/reg.h"
 #include "engine/strbuf.h"
 #include "simproc.h"
@@ -116,12 +117,23 @@ static void test_wrong_abi_and_small_struct(void **state)
     char *ep;
     char *e = load_error_of("WRONGABI = @/wrongabi.so:retirectl_driver_wrongabi\n", "WRONGABI", &ep);
     assert_non_null(strstr(e, "driver ABI 99"));
-    assert_non_null(strstr(e, "uses ABI 1"));
+    assert_non_null(strstr(e, "uses ABI 2"));
     assert_non_null(strstr(e, ep));
     assert_non_null(strstr(e, ":2"));
     assert_non_null(strstr(e, "rebuild"));
     free(e);
     free(ep);
+    /* a plugin built against ABI 1 is refused with how to rebuild */
+    e = load_error_of("OLD = @/wrongabi.so:retirectl_driver_abi1\n", "OLD", NULL);
+    assert_non_null(strstr(e, "was built for driver ABI 1 but this retirectl uses ABI 2, which loads no older plugin"));
+    assert_non_null(strstr(e, "pkg-config --cflags retirectl-driver"));
+    assert_non_null(strstr(e, "RD_METHOD(...)"));
+    assert_non_null(strstr(e, "Moving from ABI 1"));
+    free(e);
+    /* a plugin needing a newer minor revision of ABI 2 */
+    e = load_error_of("NEWER = @/wrongabi.so:retirectl_driver_newer\n", "NEWER", NULL);
+    assert_non_null(strstr(e, "needs driver ABI 2.99 but this retirectl provides 2.0; upgrade retirectl"));
+    free(e);
     e = load_error_of("SMALL = @/wrongabi.so:retirectl_driver_small\n", "SMALL", NULL);
     assert_non_null(strstr(e, "descriptor of 16 bytes"));
     free(e);
@@ -349,12 +361,12 @@ static void test_instantiate_reports_get_instance_failure(void **state)
     /* and a run through the instance works */
     inst = reg_instantiate(r, "GOOD", config, fake_host("GOOD"), &d, err, sizeof err);
     assert_non_null(inst);
-    rd_call call;
-    memset(&call, 0, sizeof call);
-    call.struct_size = sizeof call;
+    host_call hc;
+    host_call_init(&hc, fake_host("GOOD"), 0);
     cJSON *learner = cJSON_Parse("{\"original_username\":\"jane\"}");
-    assert_int_equal(reg_method(d, "notfound")->run(inst, learner, &call), RD_NOT_FOUND);
-    assert_string_equal(call.message, "nothing to delete for jane");
+    assert_int_equal(reg_method(d, "notfound")->run(inst, learner, &hc.call), RD_NOT_FOUND);
+    assert_string_equal(hc.call.message, "nothing to delete for jane");
+    host_call_done(&hc);
     d->destroy(inst);
     cJSON_Delete(learner);
     cJSON_Delete(config);

@@ -11,7 +11,7 @@ static rd_status abort_retire(void *inst, const cJSON *learner, rd_call *call)
     abort();
 }
 
-static const rd_method abort_methods[] = {{"retire", abort_retire, NULL}, {NULL, NULL, NULL}};
+static const rd_method abort_methods[] = {RD_METHOD("retire", abort_retire, NULL), RD_METHODS_END};
 
 RD_EXPORT const rd_driver retirectl_driver_abort =
     RD_DRIVER_INIT("ABORT", "0.0.1", "aborts in retire", tp_get_instance, tp_destroy, abort_methods);

@@ -18,7 +18,7 @@ static rd_status ctorcrash_retire(void *inst, const cJSON *learner, rd_call *cal
     return tp_ok(inst, learner, call, "retire");
 }
 
-static const rd_method ctorcrash_methods[] = {{"retire", ctorcrash_retire, NULL}, {NULL, NULL, NULL}};
+static const rd_method ctorcrash_methods[] = {RD_METHOD("retire", ctorcrash_retire, NULL), RD_METHODS_END};
 
 RD_EXPORT const rd_driver retirectl_driver_ctorcrash =
     RD_DRIVER_INIT("CTORCRASH", "0.0.1", "crashes when loaded", tp_get_instance, tp_destroy, ctorcrash_methods);

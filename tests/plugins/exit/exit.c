@@ -17,9 +17,9 @@ static rd_status exit_retire7(void *inst, const cJSON *learner, rd_call *call)
 }
 
 static const rd_method exit_methods[] = {
-    {"retire", exit_retire, NULL},
-    {"retire7", exit_retire7, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire", exit_retire, NULL),
+    RD_METHOD("retire7", exit_retire7, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_exit =

@@ -23,7 +23,7 @@ static rd_status gic_retire(void *inst, const cJSON *learner, rd_call *call)
     return tp_ok(inst, learner, call, "retire");
 }
 
-static const rd_method gic_methods[] = {{"retire", gic_retire, NULL}, {NULL, NULL, NULL}};
+static const rd_method gic_methods[] = {RD_METHOD("retire", gic_retire, NULL), RD_METHODS_END};
 
 RD_EXPORT const rd_driver retirectl_driver_getinstcrash =
     RD_DRIVER_INIT("GETINSTCRASH", "0.0.1", "get_instance segfaults", gic_get_instance, tp_destroy, gic_methods);

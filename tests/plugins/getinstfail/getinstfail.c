@@ -17,7 +17,7 @@ static rd_status gif_retire(void *inst, const cJSON *learner, rd_call *call)
     return tp_ok(inst, learner, call, "retire");
 }
 
-static const rd_method gif_methods[] = {{"retire", gif_retire, NULL}, {NULL, NULL, NULL}};
+static const rd_method gif_methods[] = {RD_METHOD("retire", gif_retire, NULL), RD_METHODS_END};
 
 RD_EXPORT const rd_driver retirectl_driver_getinstfail =
     RD_DRIVER_INIT("GETINSTFAIL", "0.0.1", "get_instance fails", gif_get_instance, tp_destroy, gif_methods);

@@ -44,11 +44,11 @@ static rd_status good_config_echo(void *inst, const cJSON *learner, rd_call *cal
 }
 
 static const rd_method good_methods[] = {
-    {"retire", good_retire, good_preview},
-    {"notfound", good_notfound, NULL},
-    {"fail", good_fail, NULL},
-    {"config_echo", good_config_echo, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire", good_retire, good_preview),
+    RD_METHOD("notfound", good_notfound, NULL),
+    RD_METHOD("fail", good_fail, NULL),
+    RD_METHOD("config_echo", good_config_echo, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_good =

@@ -23,9 +23,9 @@ static rd_status hang_retire_stubborn(void *inst, const cJSON *learner, rd_call 
 }
 
 static const rd_method hang_methods[] = {
-    {"retire", hang_retire, NULL},
-    {"retire_stubborn", hang_retire_stubborn, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire", hang_retire, NULL),
+    RD_METHOD("retire_stubborn", hang_retire_stubborn, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_hang =

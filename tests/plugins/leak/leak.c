@@ -19,8 +19,8 @@ static rd_status leak_retire(void *inst, const cJSON *learner, rd_call *call)
 }
 
 static const rd_method leak_methods[] = {
-    {"retire", leak_retire, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire", leak_retire, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_leak =

@@ -1,7 +1,7 @@
 /* Test plugin "leaky": a driver that puts secrets in everything it hands back, to test the
  * outbound scrubber (what is recorded at the LMS and printed is scrubbed whole, before any cut).
  *   leak        fails with a message holding client_secret and braze_api_key (config secrets)
- *   straddle    succeeds with a message that the 4 KiB message buffer cuts inside braze_api_key,
+ *   straddle    succeeds with a message whose braze_api_key starts 12 bytes before 4 KiB (ABI 1's cut),
  *               and logs a line of 8 KiB + braze_api_key
  *   values      sends a request with secret_values {"PLUGIN-ONLY-SECRET-77aa"} and fails with a
  *               message holding that value
@@ -40,7 +40,7 @@ static rd_status leaky_straddle(void *inst, const cJSON *learner, rd_call *call)
     tp_instance *t = inst;
     (void)learner;
     const char *bk = t->host->config_string(t->host, "braze_api_key");
-    size_t cut = sizeof call->message - 1 - 12; /* 12 characters of the key fit */
+    size_t cut = 4096 - 1 - 12; /* ABI 1's 4 KiB message buffer would have kept 12 characters of the key */
     static char pad[16384];
     memset(pad, 'p', sizeof pad - 1);
     t->host->log(t->host, RD_LOG_INFO, "%.*s%s", 8192 - 4, pad, bk ? bk : "");
@@ -113,13 +113,13 @@ static rd_status leaky_selfcheck(void *inst, const cJSON *learner, rd_call *call
 }
 
 static const rd_method leaky_methods[] = {
-    {"selfcheck", leaky_selfcheck, NULL},
-    {"fetch", leaky_fetch, NULL},
-    {"leak", leaky_leak, NULL},
-    {"straddle", leaky_straddle, NULL},
-    {"values", leaky_values, NULL},
-    {"echotoken", leaky_echotoken, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("selfcheck", leaky_selfcheck, NULL),
+    RD_METHOD("fetch", leaky_fetch, NULL),
+    RD_METHOD("leak", leaky_leak, NULL),
+    RD_METHOD("straddle", leaky_straddle, NULL),
+    RD_METHOD("values", leaky_values, NULL),
+    RD_METHOD("echotoken", leaky_echotoken, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_leaky =

@@ -18,8 +18,8 @@ static rd_status slow_retire(void *inst, const cJSON *learner, rd_call *call)
 }
 
 static const rd_method slow_methods[] = {
-    {"retire", slow_retire, NULL},
-    {NULL, NULL, NULL},
+    RD_METHOD("retire", slow_retire, NULL),
+    RD_METHODS_END,
 };
 
 RD_EXPORT const rd_driver retirectl_driver_slow =

@@ -1,0 +1,10 @@
+# Writes a C header holding the `retirectl new-driver` templates (this folder) as string literals.
+include(${CMAKE_CURRENT_LIST_DIR}/../../../scripts/to_c_string.cmake)
+set(all "/* Generated from src/cli/new_driver/ by embed.cmake; do not edit. */\n")
+foreach(t driver.c CMakeLists.txt entry.cfg test.c README.md)
+  string(REPLACE "." "_" var "tpl_${t}")
+  to_c_string(${DIR}/${t}.in ${var} text)
+  string(APPEND all "${text}")
+endforeach()
+file(WRITE ${OUT}.tmp "${all}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
