@@ -24,7 +24,10 @@ int ui_layout_columns(int width, int state_width, ui_column *cols)
 
 int ui_layout_columns_fit(int width, int state_width, int user_width, ui_column *cols)
 {
-    if (user_width < UI_USER_MAX) user_width = UI_USER_MAX;
+    /* the floor keeps columns still across refreshes; a narrow terminal gets a lower one (a
+     * quarter of the width) so columns right of the name, such as REASON, keep their room */
+    int floor_width = width / 4 < UI_USER_MAX ? width / 4 : UI_USER_MAX;
+    if (user_width < floor_width) user_width = floor_width;
     if (user_width > UI_USER_CAP) user_width = UI_USER_CAP;
     static const char *const titles[UI_COL_COUNT] = {"", "USERNAME", "STATE", "STEP", "AGE", "CHANGED"};
     if (state_width < 5) state_width = 5;

@@ -57,10 +57,9 @@ static rd_status leaky_values(void *inst, const cJSON *learner, rd_call *call)
     snprintf(url, sizeof url, "%.*s/__sim/config", lms_len(lms), lms ? lms : "");
     const char *secrets[] = {"PLUGIN-ONLY-SECRET-77aa", NULL};
     const char *headers[] = {"X-Api-Key: PLUGIN-ONLY-SECRET-77aa", NULL};
-    rd_http_request req = {.method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request), .method = "GET", .url = url, .headers = headers, .auth = RD_AUTH_NONE,
                            .retry = RD_RETRY_NONE, .secret_values = secrets};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_response resp = rd_http_response_new();
     t->host->http(t->host, &req, &resp);
     t->host->http_free(t->host, &resp);
     rd_call_message(call, "vendor said: bad key PLUGIN-ONLY-SECRET-77aa");
@@ -74,9 +73,8 @@ static rd_status leaky_echotoken(void *inst, const cJSON *learner, rd_call *call
     const char *lms = t->host->config_string(t->host, "base_urls.lms");
     char url[512];
     snprintf(url, sizeof url, "%.*s/__sim/requests?path=retirement_status", lms_len(lms), lms ? lms : "");
-    rd_http_request req = {.method = "GET", .url = url, .auth = RD_AUTH_LMS_JWT, .retry = RD_RETRY_NONE};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request), .method = "GET", .url = url, .auth = RD_AUTH_LMS_JWT, .retry = RD_RETRY_NONE};
+    rd_http_response resp = rd_http_response_new();
     t->host->http(t->host, &req, &resp);
     const char *b = resp.body ? resp.body : "";
     size_t n = strlen(b);
@@ -90,9 +88,8 @@ static rd_status leaky_fetch(void *inst, const cJSON *learner, rd_call *call)
     tp_instance *t = inst;
     (void)learner;
     const char *url = t->host->config_string(t->host, "leaky_url");
-    rd_http_request req = {.method = "GET", .url = url, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE};
-    rd_http_response resp;
-    memset(&resp, 0, sizeof resp);
+    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request), .method = "GET", .url = url, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE};
+    rd_http_response resp = rd_http_response_new();
     int rc = t->host->http(t->host, &req, &resp);
     if (rc != 0 || resp.status == 0)
         rd_call_message(call, "fetch failed: %s", resp.error);
