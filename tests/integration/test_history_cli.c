@@ -78,6 +78,11 @@ static void test_reason_recorded_and_appended(void **state)
     if (!strstr(resp, want)) fail_msg("ERRORED text missing '%s' in:\n%s", want, resp);
     free(resp);
     /* the history has the full failure record */
+    rt_retirectl(&env, &r, "check-config", NULL);
+    rt_assert_status(&r, 0);
+    if (!strstr(r.out, "history") || !strstr(r.out, "sqlite ") || !strstr(r.out, "schema version 1"))
+        fail_msg("check-config:\n%s", r.out);
+    cmd_result_free(&r);
     rt_retirectl(&env, &r, "history", "--user-id", "7001", "--json", NULL);
     rt_assert_status(&r, 0);
     cJSON *a = cJSON_Parse(r.out);
@@ -244,6 +249,10 @@ static void test_bad_settings_named(void **state)
     rt_assert_status(&r, 255);
     assert_non_null(strstr(r.err, "key history.url must be a postgresql:// URL or a file path"));
     assert_non_null(strstr(r.err, ".yml:"));
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "check-config", NULL);
+    rt_assert_status(&r, 249);
+    assert_non_null(strstr(r.out, "history.url must be"));
     cmd_result_free(&r);
     /* the retirement still runs; the problem is said loudly */
     rt_retirectl(&env, &r, "retire", "ok_two", NULL);
