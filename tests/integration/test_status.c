@@ -83,7 +83,9 @@ static void test_check_config(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok")));
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "config")->valuestring, wrong);
     cJSON *checks = cJSON_GetObjectItemCaseSensitive(doc, "checks");
-    assert_int_equal(cJSON_GetArraySize(checks), 4);
+    assert_int_equal(cJSON_GetArraySize(checks), 5); /* the fifth: the history store (docs/history.md) */
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(checks, 4), "check")->valuestring,
+                        "history");
     cJSON *tok = cJSON_GetArrayItem(checks, 3);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(tok, "check")->valuestring, "LMS token");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tok, "ok")));
