@@ -237,6 +237,43 @@ static void test_transport_and_patch_failures(void **state)
     free(dir);
 }
 
+/* A refusal whose upstream message prints the learner's whole record keeps none of its personal
+ * data in the history. */
+static void test_refusal_record_scrubbed(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char db[1024], yaml[2048];
+    snprintf(db, sizeof db, "%s/history.db", dir);
+    history_yaml(yaml, sizeof yaml, db, NULL);
+    rt_env env;
+    rt_start(&env,
+             "[{\"username\": \"odd_state\", \"state\": \"RETIRING_CREDENTIALS\", \"name\": \"Odd Personname\","
+             " \"email\": \"odd.private@example.org\", \"user_id\": 8201}]",
+             LEGACY, NULL, yaml);
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "odd_state", NULL);
+    rt_assert_status(&r, 250);
+    assert_non_null(strstr(r.err, "Odd Personname")); /* upstream prints the record */
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "--user-id", "8201", "--json", NULL);
+    cJSON *a = cJSON_Parse(r.out);
+    cJSON *j = cJSON_GetArrayItem(a, 0);
+    assert_string_equal(cJSON_GetObjectItem(j, "outcome")->valuestring, "refused");
+    const char *m = cJSON_GetObjectItem(j, "message")->valuestring;
+    assert_non_null(strstr(m, "Unknown learner retirement state for learner: "));
+    assert_null(strstr(m, "Personname"));
+    assert_null(strstr(m, "odd.private"));
+    assert_null(strstr(m, "odd_state"));
+    cJSON_Delete(a);
+    cmd_result_free(&r);
+    assert_file_lacks(db, "Personname");
+    assert_file_lacks(db, "odd.private");
+    assert_file_lacks(db, "odd_state");
+    rt_stop(&env);
+    free(dir);
+}
+
 /* A history key of the wrong kind is named with its file and line, never silently replaced. */
 static void test_bad_settings_named(void **state)
 {
@@ -393,6 +430,7 @@ int main(void)
         cmocka_unit_test_teardown(test_errored_text_upstream, rt_teardown),
         cmocka_unit_test_teardown(test_store_down_retirement_runs, rt_teardown),
         cmocka_unit_test_teardown(test_bad_settings_named, rt_teardown),
+        cmocka_unit_test_teardown(test_refusal_record_scrubbed, rt_teardown),
         cmocka_unit_test_teardown(test_transport_and_patch_failures, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_sqlite, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_postgresql, pg_teardown),
