@@ -54,15 +54,24 @@ static void history_yaml(char *buf, size_t len, const char *url, const char *mor
     snprintf(buf, len, "history:\n  url: \"%s\"\n%s", url, more ? more : "");
 }
 
+/* Starts a sim with learners (JSON array text) and a config whose history is a SQLite file in a
+ * fresh folder (its path into db), plus more YAML (may be NULL). Returns the folder (malloc'd). */
+static char *start_with_history(rt_env *env, const char *learners, const char *more, char *db, size_t db_len)
+{
+    char *dir = make_temp_dir();
+    char yaml[2048];
+    snprintf(db, db_len, "%s/history.db", dir);
+    history_yaml(yaml, sizeof yaml, db, more);
+    rt_start(env, learners, LEGACY, NULL, yaml);
+    return dir;
+}
+
 static void test_reason_recorded_and_appended(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/h/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, NULL);
     rt_env env;
-    rt_start(&env, "[" KIM "]", LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[" KIM "]", NULL, db, sizeof db);
     rt_fault(&env, FORUM_403);
     cmd_result r;
     rt_retirectl(&env, &r, "retire", "kim_fail", "--reason", "GDPR-4711 from kim_fail", NULL);
@@ -131,12 +140,9 @@ static void test_reason_recorded_and_appended(void **state)
 static void test_errored_text_upstream(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, "lms:\n  errored_text: upstream\n");
     rt_env env;
-    rt_start(&env, "[" KIM "]", LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[" KIM "]", "lms:\n  errored_text: upstream\n", db, sizeof db);
     rt_fault(&env, FORUM_403);
     cmd_result r;
     rt_retirectl(&env, &r, "retire", "kim_fail", NULL);
@@ -195,15 +201,10 @@ static void test_store_down_retirement_runs(void **state)
 static void test_transport_and_patch_failures(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, NULL);
     rt_env env;
-    rt_start(&env,
-             "[{\"username\": \"drop_me\", \"days_ago\": 10, \"user_id\": 8101},"
-             " {\"username\": \"patch_me\", \"days_ago\": 10, \"user_id\": 8102}]",
-             LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[{\"username\": \"drop_me\", \"days_ago\": 10, \"user_id\": 8101},"
+             " {\"username\": \"patch_me\", \"days_ago\": 10, \"user_id\": 8102}]", NULL, db, sizeof db);
     rt_fault(&env, "{\"endpoint\": \"retire_forum\", \"username\": \"drop_me\", \"drop\": true}");
     /* the end-state PATCH of the first step is refused */
     rt_fault(&env, "{\"endpoint\": \"update_retirement_status\", \"username\": \"patch_me\", \"actions\": [0, "
@@ -242,15 +243,10 @@ static void test_transport_and_patch_failures(void **state)
 static void test_refusal_record_scrubbed(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, NULL);
     rt_env env;
-    rt_start(&env,
-             "[{\"username\": \"odd_state\", \"state\": \"RETIRING_CREDENTIALS\", \"name\": \"Odd Personname\","
-             " \"email\": \"odd.private@example.org\", \"user_id\": 8201}]",
-             LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[{\"username\": \"odd_state\", \"state\": \"RETIRING_CREDENTIALS\", \"name\": \"Odd Personname\","
+             " \"email\": \"odd.private@example.org\", \"user_id\": 8201}]", NULL, db, sizeof db);
     cmd_result r;
     rt_retirectl(&env, &r, "retire", "odd_state", NULL);
     rt_assert_status(&r, 250);
