@@ -210,13 +210,18 @@ cJSON *ev_step_object(int index, const char *start_state, const char *end_state,
     return o;
 }
 
-int ev_emit_result(ev_writer *w, const char *outcome, int exit_status, const char *message,
-                   const char *final_state)
+cJSON *ev_result_object(const char *outcome, int exit_status, const char *message, const char *final_state)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "outcome", outcome);
     cJSON_AddNumberToObject(o, "exit_status", exit_status);
     cJSON_AddStringToObject(o, "message", message ? message : "");
     if (final_state) cJSON_AddStringToObject(o, "final_state", final_state);
-    return ev_emit(w, "result", o);
+    return o;
+}
+
+int ev_emit_result(ev_writer *w, const char *outcome, int exit_status, const char *message,
+                   const char *final_state)
+{
+    return ev_emit(w, "result", ev_result_object(outcome, exit_status, message, final_state));
 }

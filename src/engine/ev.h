@@ -73,6 +73,8 @@ int ev_emit_log(ev_writer *w, const char *level, const char *fmt, ...) __attribu
 /* Builds the common step/preview fields: index, start_state, end_state, driver, method. */
 cJSON *ev_step_object(int index, const char *start_state, const char *end_state, const char *driver,
                       const char *method);
+/* The members of a `result` event (for a writer that adds more); caller owns it. */
+cJSON *ev_result_object(const char *outcome, int exit_status, const char *message, const char *final_state);
 /* `result` event. final_state may be NULL. */
 int ev_emit_result(ev_writer *w, const char *outcome, int exit_status, const char *message,
                    const char *final_state);

@@ -323,7 +323,10 @@ void job_history_event(job *j, const ev_event *ev)
         hj->exit_status = ev->exit_status;
         hist_set(&hj->final_state, ev->final_state);
         free(hj->message);
-        hj->message = scrubbed(j, ev->message, HIST_SERVER_TEXT_MAX);
+        /* the worker's copy without the learner's data when it differs; scrubbed again here */
+        hj->message = scrubbed(j, member_str(ev->json, "history_message") ? member_str(ev->json, "history_message")
+                                                                        : ev->message,
+                               HIST_SERVER_TEXT_MAX);
         hj->ended_ms = hist_now_ms();
         end_record(j, r);
         return;

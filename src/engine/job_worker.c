@@ -16,6 +16,7 @@
 #include "drivers/drv_common.h"
 #include "drivers/pyrepr.h"
 #include "engine/audit.h"
+#include "engine/history.h"
 #include "engine/host.h"
 #include "engine/lease.h"
 #include "engine/plan.h"
@@ -343,7 +344,13 @@ static int finish(worker *wk, const char *outcome, int status, const char *messa
     /* the learner's lease goes with the supervisor's descriptor once this result is read */
     lease_close_inherited(NULL, NULL);
     job_orphan_record(outcome, status, message, final_state);
-    ev_emit_result(&wk->w, outcome, status, message, final_state);
+    cJSON *o = ev_result_object(outcome, status, message, final_state);
+    /* what the history keeps: without the learner's username, email and name (the record's repr
+     * in a refusal, a vendor's text) */
+    char *kept = reason_scrub(wk->ctx->config, wk->learner, wk->spec->username, message, HIST_SERVER_TEXT_MAX);
+    if (message && strcmp(kept, message) != 0) cJSON_AddStringToObject(o, "history_message", kept);
+    free(kept);
+    ev_emit(&wk->w, "result", o);
     return status;
 }
 
@@ -422,7 +429,9 @@ static int refuse_record(worker *wk, cJSON *learner, int status, const char *pre
     sb_addf(&sb, "%s%s", prefix, r);
     emit_job_event(wk, learner, NULL, NULL, NULL);
     ev_emit_log(&wk->w, "error", "%s", sb_str(&sb));
+    wk->learner = learner; /* the history's copy of the message leaves out its personal data */
     int rc = finish(wk, "refused", status, sb_str(&sb), NULL);
+    wk->learner = NULL;
     sb_free(&sb);
     free(r);
     cJSON_Delete(learner);

@@ -54,15 +54,24 @@ static void history_yaml(char *buf, size_t len, const char *url, const char *mor
     snprintf(buf, len, "history:\n  url: \"%s\"\n%s", url, more ? more : "");
 }
 
+/* Starts a sim with learners (JSON array text) and a config whose history is a SQLite file in a
+ * fresh folder (its path into db), plus more YAML (may be NULL). Returns the folder (malloc'd). */
+static char *start_with_history(rt_env *env, const char *learners, const char *more, char *db, size_t db_len)
+{
+    char *dir = make_temp_dir();
+    char yaml[2048];
+    snprintf(db, db_len, "%s/history.db", dir);
+    history_yaml(yaml, sizeof yaml, db, more);
+    rt_start(env, learners, LEGACY, NULL, yaml);
+    return dir;
+}
+
 static void test_reason_recorded_and_appended(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/h/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, NULL);
     rt_env env;
-    rt_start(&env, "[" KIM "]", LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[" KIM "]", NULL, db, sizeof db);
     rt_fault(&env, FORUM_403);
     cmd_result r;
     rt_retirectl(&env, &r, "retire", "kim_fail", "--reason", "GDPR-4711 from kim_fail", NULL);
@@ -78,6 +87,11 @@ static void test_reason_recorded_and_appended(void **state)
     if (!strstr(resp, want)) fail_msg("ERRORED text missing '%s' in:\n%s", want, resp);
     free(resp);
     /* the history has the full failure record */
+    rt_retirectl(&env, &r, "check-config", NULL);
+    rt_assert_status(&r, 0);
+    if (!strstr(r.out, "history") || !strstr(r.out, "sqlite ") || !strstr(r.out, "schema version 1"))
+        fail_msg("check-config:\n%s", r.out);
+    cmd_result_free(&r);
     rt_retirectl(&env, &r, "history", "--user-id", "7001", "--json", NULL);
     rt_assert_status(&r, 0);
     cJSON *a = cJSON_Parse(r.out);
@@ -126,12 +140,9 @@ static void test_reason_recorded_and_appended(void **state)
 static void test_errored_text_upstream(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, "lms:\n  errored_text: upstream\n");
     rt_env env;
-    rt_start(&env, "[" KIM "]", LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[" KIM "]", "lms:\n  errored_text: upstream\n", db, sizeof db);
     rt_fault(&env, FORUM_403);
     cmd_result r;
     rt_retirectl(&env, &r, "retire", "kim_fail", NULL);
@@ -190,15 +201,10 @@ static void test_store_down_retirement_runs(void **state)
 static void test_transport_and_patch_failures(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char db[1024], yaml[2048];
-    snprintf(db, sizeof db, "%s/history.db", dir);
-    history_yaml(yaml, sizeof yaml, db, NULL);
     rt_env env;
-    rt_start(&env,
-             "[{\"username\": \"drop_me\", \"days_ago\": 10, \"user_id\": 8101},"
-             " {\"username\": \"patch_me\", \"days_ago\": 10, \"user_id\": 8102}]",
-             LEGACY, NULL, yaml);
+    char db[1024];
+    char *dir = start_with_history(&env, "[{\"username\": \"drop_me\", \"days_ago\": 10, \"user_id\": 8101},"
+             " {\"username\": \"patch_me\", \"days_ago\": 10, \"user_id\": 8102}]", NULL, db, sizeof db);
     rt_fault(&env, "{\"endpoint\": \"retire_forum\", \"username\": \"drop_me\", \"drop\": true}");
     /* the end-state PATCH of the first step is refused */
     rt_fault(&env, "{\"endpoint\": \"update_retirement_status\", \"username\": \"patch_me\", \"actions\": [0, "
@@ -232,6 +238,38 @@ static void test_transport_and_patch_failures(void **state)
     free(dir);
 }
 
+/* A refusal whose upstream message prints the learner's whole record keeps none of its personal
+ * data in the history. */
+static void test_refusal_record_scrubbed(void **state)
+{
+    (void)state;
+    rt_env env;
+    char db[1024];
+    char *dir = start_with_history(&env, "[{\"username\": \"odd_state\", \"state\": \"RETIRING_CREDENTIALS\", \"name\": \"Odd Personname\","
+             " \"email\": \"odd.private@example.org\", \"user_id\": 8201}]", NULL, db, sizeof db);
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "odd_state", NULL);
+    rt_assert_status(&r, 250);
+    assert_non_null(strstr(r.err, "Odd Personname")); /* upstream prints the record */
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "history", "--user-id", "8201", "--json", NULL);
+    cJSON *a = cJSON_Parse(r.out);
+    cJSON *j = cJSON_GetArrayItem(a, 0);
+    assert_string_equal(cJSON_GetObjectItem(j, "outcome")->valuestring, "refused");
+    const char *m = cJSON_GetObjectItem(j, "message")->valuestring;
+    assert_non_null(strstr(m, "Unknown learner retirement state for learner: "));
+    assert_null(strstr(m, "Personname"));
+    assert_null(strstr(m, "odd.private"));
+    assert_null(strstr(m, "odd_state"));
+    cJSON_Delete(a);
+    cmd_result_free(&r);
+    assert_file_lacks(db, "Personname");
+    assert_file_lacks(db, "odd.private");
+    assert_file_lacks(db, "odd_state");
+    rt_stop(&env);
+    free(dir);
+}
+
 /* A history key of the wrong kind is named with its file and line, never silently replaced. */
 static void test_bad_settings_named(void **state)
 {
@@ -244,6 +282,10 @@ static void test_bad_settings_named(void **state)
     rt_assert_status(&r, 255);
     assert_non_null(strstr(r.err, "key history.url must be a postgresql:// URL or a file path"));
     assert_non_null(strstr(r.err, ".yml:"));
+    cmd_result_free(&r);
+    rt_retirectl(&env, &r, "check-config", NULL);
+    rt_assert_status(&r, 249);
+    assert_non_null(strstr(r.out, "history.url must be"));
     cmd_result_free(&r);
     /* the retirement still runs; the problem is said loudly */
     rt_retirectl(&env, &r, "retire", "ok_two", NULL);
@@ -384,6 +426,7 @@ int main(void)
         cmocka_unit_test_teardown(test_errored_text_upstream, rt_teardown),
         cmocka_unit_test_teardown(test_store_down_retirement_runs, rt_teardown),
         cmocka_unit_test_teardown(test_bad_settings_named, rt_teardown),
+        cmocka_unit_test_teardown(test_refusal_record_scrubbed, rt_teardown),
         cmocka_unit_test_teardown(test_transport_and_patch_failures, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_sqlite, rt_teardown),
         cmocka_unit_test_teardown(test_bulk_groups_postgresql, pg_teardown),

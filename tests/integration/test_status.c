@@ -83,8 +83,10 @@ static void test_check_config(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok")));
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "config")->valuestring, wrong);
     cJSON *checks = cJSON_GetObjectItemCaseSensitive(doc, "checks");
-    /* config, settings, drivers, entry-point files, driver instances, LMS token */
-    assert_int_equal(cJSON_GetArraySize(checks), 6);
+    /* config, settings, drivers, entry-point files, driver instances, LMS token, history store */
+    assert_int_equal(cJSON_GetArraySize(checks), 7);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(checks, 6), "check")->valuestring,
+                        "history");
     cJSON *tok = cJSON_GetArrayItem(checks, 5);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(tok, "check")->valuestring, "LMS token");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tok, "ok")));
