@@ -30,8 +30,15 @@
  *
  * Cancellation (job_cancel, e.g. on SIGINT/SIGTERM of the CLI): the worker lets the step in
  * flight finish (its end state is recorded), logs that it was cancelled and stops with outcome
- * `cancelled` and exit status JOB_EXIT_CANCELLED. A second job_cancel kills the worker and
- * records ERRORED ("... cancelled by the operator") if a step was in flight.
+ * `cancelled` and exit status JOB_EXIT_CANCELLED. The PATCHes that record the learner's state
+ * keep their full retry policy; only a driver's own retry waits are cut short (that step fails:
+ * ERRORED). A second job_cancel kills the worker and records ERRORED if a step was in flight.
+ *
+ * Supervisor death (docs/operators.md): a worker notices at once (PR_SET_PDEATHSIG, job_orphan.c),
+ * finishes the step in flight, records ERRORED with "supervisor ... was lost after STEP" (or, for
+ * a hanging step, stops it at step_timeout_seconds itself), appends its own audit end line when
+ * job_ctx_set_audit was called, and exits. A worker death outside a driver call is concluded by
+ * the supervisor from the learner's state read back from the LMS.
  *
  * Workers are forked, not exec'd: no threads may be running in the supervisor when job_start
  * is called (curses and poll loops are fine). The worker closes no descriptors of the
