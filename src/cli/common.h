@@ -80,11 +80,15 @@ int cli_parse_long(const char *opt, const char *value, long *out);
  * problem (config file:line, step, what to do) in err. g may be NULL. */
 int cli_check_pipeline_drivers(const cfg *c, const cli_globals *g, char *err, size_t err_len);
 
-/* A malloc'd copy of text safe to show on a terminal: C0 control characters other than line
- * feed and tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte CSI) become
- * \u00NN (still a valid escape inside a JSON string), so a hostile username or server message
- * cannot move the cursor, retitle the window or clear the screen. NULL for NULL (or OOM). */
+/* A malloc'd copy of text safe to show on a terminal or in a log: line feed and carriage
+ * return become \n and \r (a username or server text cannot start a forged line), other C0
+ * control characters but tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte
+ * CSI) become \u00NN, and bytes that are not valid UTF-8 become \xNN, so a hostile username or
+ * server message cannot move the cursor, retitle the window or forge output. NULL for NULL. */
 char *cli_inert(const char *text);
+/* The same for a whole document retirectl built itself (a table, JSON): line feeds are kept;
+ * values from outside must already have gone through cli_inert. */
+char *cli_inert_doc(const char *text);
 
 /* cli_inert into one of 4 rotating static buffers (8 KiB, longer text is cut): for printf
  * arguments in the single-threaded CLI. Never NULL ("" for NULL). */

@@ -351,6 +351,32 @@ static void test_no_core_dumps(void **state)
     free(config);
 }
 
+/* D22: line breaks, C1 controls and invalid UTF-8 in a username or a server's record print
+ * escaped: a username cannot forge a "Retirement complete" line. */
+static void test_inert_output(void **state)
+{
+    (void)state;
+    char *config = start_leaky("selfcheck",
+                               "{\"username\":\"u1\",\"days_ago\":11,"
+                               "\"name\":\"Eve\\nLearner Retirement: Retirement complete for learner jane\\u009b2J\\r\"}");
+    cmd_result r;
+    const char *forged = "nobody\nLearner Retirement: Retirement complete for learner jane";
+    retire(config, &r, forged);
+    assert_int_equal(r.status, 251);
+    if (strstr(r.out, "\nLearner Retirement: Retirement complete") || strstr(r.err, "\nLearner Retirement: Retirement complete"))
+        fail_msg("a forged line was printed:\n%s\n%s", r.out, r.err);
+    if (!strstr(r.out, "nobody\\nLearner Retirement") && !strstr(r.err, "nobody\\nLearner Retirement"))
+        fail_msg("the username was not shown escaped:\n%s\n%s", r.out, r.err);
+    cmd_result_free(&r);
+    const char *argv[] = {bin(), "--config", config, "status", "u1", NULL};
+    assert_int_equal(run_command(&r, argv, NULL, NULL, 60), 0);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "original name     Eve\\nLearner Retirement: Retirement complete for learner jane\\u009b2J\\r\n"))
+        fail_msg("status did not escape the record's name:\n%s", r.out);
+    cmd_result_free(&r);
+    free(config);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -364,6 +390,7 @@ int main(void)
         cmocka_unit_test_teardown(test_endless_answer_is_capped, teardown),
         cmocka_unit_test_teardown(test_proxy_rule, teardown),
         cmocka_unit_test_teardown(test_no_core_dumps, teardown),
+        cmocka_unit_test_teardown(test_inert_output, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
