@@ -252,6 +252,23 @@ int cli_parse_long(const char *opt, const char *value, long *out)
     return 0;
 }
 
+char *cli_scope_text(const cfg *c, const char *driver)
+{
+    const cJSON *list = cfg_driver_scope(c, driver);
+    strbuf sb = STRBUF_INIT;
+    if (!list) {
+        sb_add(&sb, "the whole config (not in driver_config_scope)");
+        return sb_take(&sb);
+    }
+    sb_add(&sb, "only ");
+    const cJSON *k;
+    int n = 0;
+    cJSON_ArrayForEach(k, list) sb_addf(&sb, "%s%s", n++ ? ", " : "", k->valuestring);
+    if (!n) sb_add(&sb, "nothing");
+    sb_add(&sb, " (driver_config_scope)");
+    return sb_take(&sb);
+}
+
 void cli_config_warnings(const cfg *config)
 {
     if (config && config->file_warning) fprintf(stderr, "retirectl: warning: %s\n", config->file_warning);

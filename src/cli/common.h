@@ -96,6 +96,9 @@ const char *cli_inert_tmp(const char *text);
 
 /* Writes `text` to stdout with secrets of config scrubbed and control characters made inert. */
 void cli_print_scrubbed(const cfg *config, const char *text);
+/* What part of the config a driver sees, for drivers and check-config: "only a, b
+ * (driver_config_scope)" or "the whole config". malloc'd. */
+char *cli_scope_text(const cfg *c, const char *driver);
 /* Prints the config's load-time warning (file readable by others) to stderr, if any. */
 void cli_config_warnings(const cfg *config);
 

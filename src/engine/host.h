@@ -24,6 +24,9 @@ typedef void (*host_progress_fn)(void *user, const char *text);
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
 void host_free(rd_host *host);
+/* The config to hand to the driver's get_instance: the whole config, or only the keys its
+ * driver_config_scope entry lists (owned by the host; lives as long as it). */
+const cJSON *host_config_root(const rd_host *host);
 
 /* One call context; `requests` collects what a preview describes as a JSON array of
  * {"method","url","headers":[...],"body"} (secrets are scrubbed when events are written). */
