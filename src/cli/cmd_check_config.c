@@ -166,6 +166,18 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
         check_line(&out, c, 1, "settings and pipeline", d);
     }
+    const cJSON *scope = cfg_get(c, "driver_config_scope");
+    if (cJSON_IsObject(scope)) {
+        strbuf sb = STRBUF_INIT;
+        for (const cJSON *d = scope->child; d; d = d->next) {
+            char *t = cli_scope_text(c, d->string);
+            sb_addf(&sb, "%s%s sees %s", sb.len ? "; " : "", d->string, t);
+            free(t);
+        }
+        sb_add(&sb, sb.len ? "; every other driver sees the whole config" : "no driver is scoped");
+        check_line(&out, c, 1, "driver config scope", sb_str(&sb));
+        sb_free(&sb);
+    }
     char *short_keys = cfg_short_secrets(c);
     if (short_keys) {
         strbuf sb = STRBUF_INIT;

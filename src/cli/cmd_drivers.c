@@ -76,6 +76,8 @@ static cJSON *to_json(const reg *r, const cfg *c, const char *config_path, const
         cJSON_AddStringToObject(o, "name", d->name);
         cJSON_AddStringToObject(o, "kind", d->kind);
         cJSON_AddBoolToObject(o, "builtin", d->builtin);
+        const cJSON *scope = cfg_driver_scope(c, d->name); /* driver_config_scope; null: whole config */
+        cJSON_AddItemToObject(o, "config_scope", scope ? cJSON_Duplicate(scope, 1) : cJSON_CreateNull());
         cJSON_AddStringToObject(o, "source", d->source);
         if (d->line)
             cJSON_AddNumberToObject(o, "line", d->line);
@@ -134,6 +136,11 @@ static void to_text(strbuf *sb, const reg *r, const cfg *c, const char *config_p
         if (d->file) sb_addf(sb, "  file:    %s (symbol %s)\n", d->file, d->symbol ? d->symbol : "?");
         if (drv && drv->description && *drv->description) sb_addf(sb, "  about:   %s\n", drv->description);
         const rd_method *dm;
+        if (c) {
+            char *scope = cli_scope_text(c, d->name);
+            sb_addf(sb, "  config:  %s\n", scope);
+            free(scope);
+        }
         if (drv && drv->methods) {
             for (size_t k = 0; (dm = reg_method_at(drv, k)) != NULL; k++) {
                 sb_addf(sb, "  %s %s", k ? "        " : "methods:", dm->name);

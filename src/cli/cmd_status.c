@@ -35,6 +35,14 @@ static const char *str_at(const cJSON *o, const char *a, const char *b)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A text field of the learner record made inert for the text view (server data: no raw line
+ * breaks, controls or invalid UTF-8); "" when absent. */
+static const char *shown_at(const cJSON *o, const char *a, const char *b)
+{
+    const char *v = str_at(o, a, b);
+    return cli_inert_tmp(v ? v : "");
+}
+
 static double num_at(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -181,19 +189,19 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
         cJSON_Delete(out);
     } else {
         strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "Learner %s\n", username);
+        sb_addf(&sb, "Learner %s\n", cli_inert_tmp(username));
         sb_addf(&sb, "  retirement id     %.0f\n", num_at(learner, "id", NULL));
         sb_addf(&sb, "  LMS user id       %.0f\n", num_at(learner, "user", "id"));
-        sb_addf(&sb, "  username (now)    %s\n", str_at(learner, "user", "username") ? str_at(learner, "user", "username") : "");
-        sb_addf(&sb, "  original username %s\n", str_at(learner, "original_username", NULL) ? str_at(learner, "original_username", NULL) : "");
-        sb_addf(&sb, "  original email    %s\n", str_at(learner, "original_email", NULL) ? str_at(learner, "original_email", NULL) : "");
-        sb_addf(&sb, "  original name     %s\n", str_at(learner, "original_name", NULL) ? str_at(learner, "original_name", NULL) : "");
-        sb_addf(&sb, "  retired username  %s\n", str_at(learner, "retired_username", NULL) ? str_at(learner, "retired_username", NULL) : "");
-        sb_addf(&sb, "  retired email     %s\n", str_at(learner, "retired_email", NULL) ? str_at(learner, "retired_email", NULL) : "");
-        sb_addf(&sb, "  current state     %s\n", state ? state : "(missing)");
-        sb_addf(&sb, "  last state        %s\n", last ? last : "(missing)");
-        sb_addf(&sb, "  requested         %s\n", str_at(learner, "created", NULL) ? str_at(learner, "created", NULL) : "");
-        sb_addf(&sb, "  last change       %s\n", str_at(learner, "modified", NULL) ? str_at(learner, "modified", NULL) : "");
+        sb_addf(&sb, "  username (now)    %s\n", shown_at(learner, "user", "username"));
+        sb_addf(&sb, "  original username %s\n", shown_at(learner, "original_username", NULL));
+        sb_addf(&sb, "  original email    %s\n", shown_at(learner, "original_email", NULL));
+        sb_addf(&sb, "  original name     %s\n", shown_at(learner, "original_name", NULL));
+        sb_addf(&sb, "  retired username  %s\n", shown_at(learner, "retired_username", NULL));
+        sb_addf(&sb, "  retired email     %s\n", shown_at(learner, "retired_email", NULL));
+        sb_addf(&sb, "  current state     %s\n", state ? cli_inert_tmp(state) : "(missing)");
+        sb_addf(&sb, "  last state        %s\n", last ? cli_inert_tmp(last) : "(missing)");
+        sb_addf(&sb, "  requested         %s\n", shown_at(learner, "created", NULL));
+        sb_addf(&sb, "  last change       %s\n", shown_at(learner, "modified", NULL));
         const cJSON *steps = cJSON_GetObjectItemCaseSensitive(pos, "steps");
         sb_addf(&sb, "Pipeline (%.0f of %.0f steps done)\n", num_at(pos, "steps_done", NULL), num_at(pos, "steps_total", NULL));
         const cJSON *s;

@@ -27,28 +27,68 @@ char *cli_config_path(const cli_globals *g, const char *explicit_path)
     return p;
 }
 
-char *cli_inert(const char *text)
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when the byte there starts none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return len;
+}
+
+/* cli_inert / cli_inert_doc. */
+static char *inert(const char *text, int keep_lf)
 {
     if (!text) return NULL;
     size_t n = strlen(text);
     char *out = malloc(n * 6 + 1);
     if (!out) return NULL;
     size_t o = 0;
+    const unsigned char *t = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if ((ch < 0x20 && ch != '\n' && ch != '\t')) {
+        unsigned char ch = t[i];
+        if (ch == '\n' && keep_lf) {
+            out[o++] = '\n';
+        } else if (ch == '\n' || ch == '\r') {
+            out[o++] = '\\';
+            out[o++] = ch == '\n' ? 'n' : 'r';
+        } else if (ch < 0x20 && ch != '\t') {
             o += (size_t)sprintf(out + o, "\\x%02x", ch);
         } else if (ch == 0x7f) {
             o += (size_t)sprintf(out + o, "\\u007f");
-        } else if (ch == 0xc2 && i + 1 < n && (unsigned char)text[i + 1] >= 0x80 && (unsigned char)text[i + 1] <= 0x9f) {
-            o += (size_t)sprintf(out + o, "\\u%04x", (unsigned char)text[i + 1]);
-            i++;
-        } else {
+        } else if (ch < 0x80) {
             out[o++] = (char)ch;
+        } else {
+            size_t len = utf8_len(t + i, n - i);
+            if (!len) {
+                o += (size_t)sprintf(out + o, "\\x%02x", ch);
+            } else if (ch == 0xc2 && t[i + 1] <= 0x9f) {
+                o += (size_t)sprintf(out + o, "\\u%04x", t[i + 1]); /* C1 control */
+                i++;
+            } else {
+                memcpy(out + o, t + i, len);
+                o += len;
+                i += len - 1;
+            }
         }
     }
     out[o] = '\0';
     return out;
+}
+
+char *cli_inert(const char *text)
+{
+    return inert(text, 0);
+}
+
+char *cli_inert_doc(const char *text)
+{
+    return inert(text, 1);
 }
 
 const char *cli_inert_tmp(const char *text)
@@ -264,6 +304,23 @@ const char *cli_env_default(const char *given, const char *env)
     return v && *v ? v : NULL;
 }
 
+char *cli_scope_text(const cfg *c, const char *driver)
+{
+    const cJSON *list = cfg_driver_scope(c, driver);
+    strbuf sb = STRBUF_INIT;
+    if (!list) {
+        sb_add(&sb, "the whole config (not in driver_config_scope)");
+        return sb_take(&sb);
+    }
+    sb_add(&sb, "only ");
+    const cJSON *k;
+    int n = 0;
+    cJSON_ArrayForEach(k, list) sb_addf(&sb, "%s%s", n++ ? ", " : "", k->valuestring);
+    if (!n) sb_add(&sb, "nothing");
+    sb_add(&sb, " (driver_config_scope)");
+    return sb_take(&sb);
+}
+
 void cli_config_warnings(const cfg *config)
 {
     if (config && config->file_warning) fprintf(stderr, "retirectl: warning: %s\n", config->file_warning);
@@ -272,7 +329,7 @@ void cli_config_warnings(const cfg *config)
 void cli_print_scrubbed(const cfg *config, const char *text)
 {
     char *clean = cfg_redact(config, text); /* also without a config: the learned token */
-    char *shown = cli_inert(clean ? clean : text);
+    char *shown = cli_inert_doc(clean ? clean : text);
     fputs(shown ? shown : (clean ? clean : text), stdout);
     free(shown);
     free(clean);

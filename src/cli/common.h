@@ -99,11 +99,15 @@ int cli_entry_point_problems(const cfg *c, const cli_globals *g, strbuf *out);
  * (cli_check_pipeline_drivers reports them). Returns the number of problems. */
 int cli_check_driver_instances(const cfg *c, const cli_globals *g, strbuf *out);
 
-/* A malloc'd copy of text safe to show on a terminal: C0 control characters other than line
- * feed and tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte CSI) become
- * \u00NN (still a valid escape inside a JSON string), so a hostile username or server message
- * cannot move the cursor, retitle the window or clear the screen. NULL for NULL (or OOM). */
+/* A malloc'd copy of text safe to show on a terminal or in a log: line feed and carriage
+ * return become \n and \r (a username or server text cannot start a forged line), other C0
+ * control characters but tab become \xNN, DEL and C1 controls (U+0080-U+009F, e.g. the one-byte
+ * CSI) become \u00NN, and bytes that are not valid UTF-8 become \xNN, so a hostile username or
+ * server message cannot move the cursor, retitle the window or forge output. NULL for NULL. */
 char *cli_inert(const char *text);
+/* The same for a whole document retirectl built itself (a table, JSON): line feeds are kept;
+ * values from outside must already have gone through cli_inert. */
+char *cli_inert_doc(const char *text);
 
 /* cli_inert into one of 4 rotating static buffers (8 KiB, longer text is cut): for printf
  * arguments in the single-threaded CLI. Never NULL ("" for NULL). */
@@ -111,6 +115,9 @@ const char *cli_inert_tmp(const char *text);
 
 /* Writes `text` to stdout with secrets of config scrubbed and control characters made inert. */
 void cli_print_scrubbed(const cfg *config, const char *text);
+/* What part of the config a driver sees, for drivers and check-config: "only a, b
+ * (driver_config_scope)" or "the whole config". malloc'd. */
+char *cli_scope_text(const cfg *c, const char *driver);
 /* Prints the config's load-time warning (file readable by others) to stderr, if any. */
 void cli_config_warnings(const cfg *config);
 

@@ -122,6 +122,26 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         want_number(c, "console.refresh_seconds", 10, 0.1, &c->console_refresh_seconds, err, err_len))
         return -1;
 
+    /* driver_config_scope: DRIVER: [top-level keys] */
+    const cJSON *scope = cfg_get(c, "driver_config_scope");
+    if (scope && !cJSON_IsNull(scope)) {
+        if (!cJSON_IsObject(scope)) {
+            cfg_set_err(err, err_len, "%s: key driver_config_scope must map driver names to lists of top-level keys, "
+                        "e.g. BRAZE: [braze_api_key, braze_instance].", cfg_where(c, scope, w, sizeof w));
+            return -1;
+        }
+        for (const cJSON *d = scope->child; d; d = d->next) {
+            int ok = cJSON_IsArray(d);
+            for (const cJSON *k = ok ? d->child : NULL; k; k = k->next)
+                if (!cJSON_IsString(k)) ok = 0;
+            if (!ok) {
+                cfg_set_err(err, err_len, "%s: key driver_config_scope.%s must be a list of top-level key names, "
+                            "e.g. [braze_api_key, braze_instance].", cfg_where(c, d, w, sizeof w), d->string);
+                return -1;
+            }
+        }
+    }
+
     /* driver_entry_points: a list of files (a single string is accepted as a list of one) */
     const cJSON *ep = cfg_get(c, "driver_entry_points");
     if (ep && !cJSON_IsNull(ep)) {
@@ -457,4 +477,38 @@ double cfg_number(const cfg *c, const char *path, double fallback)
         if (end && !*end) return v;
     }
     return fallback;
+}
+
+const cJSON *cfg_driver_scope(const cfg *c, const char *driver)
+{
+    const cJSON *scope = c && driver ? cfg_get(c, "driver_config_scope") : NULL;
+    const cJSON *list = cJSON_IsObject(scope) ? cJSON_GetObjectItemCaseSensitive(scope, driver) : NULL;
+    return cJSON_IsArray(list) ? list : NULL;
+}
+
+/* Non-zero when key is in the scope list. */
+static int scope_has(const cJSON *list, const char *key, size_t key_len)
+{
+    for (const cJSON *k = list->child; k; k = k->next)
+        if (cJSON_IsString(k) && strlen(k->valuestring) == key_len && !strncmp(k->valuestring, key, key_len)) return 1;
+    return 0;
+}
+
+cJSON *cfg_scoped_root(const cfg *c, const char *driver)
+{
+    const cJSON *list = cfg_driver_scope(c, driver);
+    if (!list) return NULL;
+    cJSON *out = cJSON_CreateObject();
+    for (const cJSON *kv = c->root->child; kv; kv = kv->next)
+        if (kv->string && scope_has(list, kv->string, strlen(kv->string)))
+            cJSON_AddItemToObject(out, kv->string, cJSON_Duplicate(kv, 1));
+    return out;
+}
+
+int cfg_scope_allows(const cfg *c, const char *driver, const char *path)
+{
+    const cJSON *list = cfg_driver_scope(c, driver);
+    if (!list) return 1;
+    if (!path) return 0;
+    return scope_has(list, path, strcspn(path, ".["));
 }

@@ -99,6 +99,15 @@ const char *cfg_string(const cfg *c, const char *path);
 int cfg_bool(const cfg *c, const char *path, int fallback);
 double cfg_number(const cfg *c, const char *path, double fallback);
 
+/* driver_config_scope (docs/configuration.md): the top-level keys a driver may see, as a cJSON
+ * array of strings owned by the cfg, or NULL when the driver is not scoped (it sees everything). */
+const cJSON *cfg_driver_scope(const cfg *c, const char *driver);
+/* The config a scoped driver gets: a deep copy of the root with only its listed top-level keys
+ * (caller frees with cJSON_Delete); NULL when the driver is not scoped. */
+cJSON *cfg_scoped_root(const cfg *c, const char *driver);
+/* Non-zero when a dotted path ("braze_api_key", "base_urls.lms") is visible to the driver. */
+int cfg_scope_allows(const cfg *c, const char *driver, const char *path);
+
 /* Non-zero when a key name looks secret (*secret*, *password*, *token*, *_key, case-insensitive). */
 int cfg_key_is_secret(const char *key);
 /* The one scrubber (docs/configuration.md, "Secrets"): returns a malloc'd copy of text with every

@@ -20,6 +20,7 @@ typedef struct host_impl {
     void *user;
     volatile int *cancel_flag;
     host_failure failure;
+    cJSON *scoped_root; /* driver_config_scope: the part of the config this driver sees, or NULL */
 } host_impl;
 
 static host_impl *impl_of(const rd_host *h)
@@ -147,19 +148,34 @@ static int h_cancelled(const rd_host *h)
     return hi->cancel_flag ? *hi->cancel_flag != 0 : 0;
 }
 
+/* Non-zero when the driver may see the config key at path (driver_config_scope). */
+static int visible(const host_impl *hi, const char *path)
+{
+    return cfg_scope_allows(hi->config, hi->name, path);
+}
+
 static const char *h_config_string(const rd_host *h, const char *path)
 {
-    return cfg_string(impl_of(h)->config, path);
+    const host_impl *hi = impl_of(h);
+    return visible(hi, path) ? cfg_string(hi->config, path) : NULL;
 }
 
 static int h_config_bool(const rd_host *h, const char *path, int fallback)
 {
-    return cfg_bool(impl_of(h)->config, path, fallback);
+    const host_impl *hi = impl_of(h);
+    return visible(hi, path) ? cfg_bool(hi->config, path, fallback) : fallback;
 }
 
 static double h_config_number(const rd_host *h, const char *path, double fallback)
 {
-    return cfg_number(impl_of(h)->config, path, fallback);
+    const host_impl *hi = impl_of(h);
+    return visible(hi, path) ? cfg_number(hi->config, path, fallback) : fallback;
+}
+
+const cJSON *host_config_root(const rd_host *host)
+{
+    const host_impl *hi = impl_of(host);
+    return hi->scoped_root ? hi->scoped_root : hi->config->root;
 }
 
 static char *h_url_join(const rd_host *h, const char *base, const char *path)
@@ -250,6 +266,7 @@ rd_host *host_new(const cfg *config, http_client *http, const char *driver_name,
     hi->progress_fn = progress_fn;
     hi->user = user;
     hi->cancel_flag = cancel_flag;
+    hi->scoped_root = cfg_scoped_root(config, hi->name);
     rd_host *h = &hi->pub;
     host_set_services(h);
     h->http = h_http;
@@ -277,6 +294,7 @@ void host_free(rd_host *host)
     if (!host) return;
     host_impl *hi = impl_of(host);
     host_failure_reset(host);
+    cJSON_Delete(hi->scoped_root);
     free(hi->name);
     free(hi);
 }

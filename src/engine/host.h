@@ -49,6 +49,9 @@ typedef struct host_failure {
 /* The failure, or NULL when none was seen. */
 const host_failure *host_last_failure(const rd_host *host);
 void host_failure_reset(rd_host *host);
+/* The config to hand to the driver's get_instance: the whole config, or only the keys its
+ * driver_config_scope entry lists (owned by the host; lives as long as it). */
+const cJSON *host_config_root(const rd_host *host);
 
 /* One call context; `requests` collects what a preview describes as a JSON array of
  * {"method","url","headers":[...],"body"} (secrets are scrubbed when events are written). */

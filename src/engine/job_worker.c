@@ -243,7 +243,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     (void)reg_load(wk->ctx->registry, name, err, sizeof err); /* the error, if any, comes again below */
     err[0] = '\0';
     if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.get_instance", name);
-    s->instance = reg_instantiate(wk->ctx->registry, name, wk->ctx->config->root, s->host, &s->driver, err, sizeof err);
+    s->instance = reg_instantiate(wk->ctx->registry, name, host_config_root(s->host), s->host, &s->driver, err, sizeof err);
     if (wk->phase) wk->phase[0] = '\0';
     if (!s->instance) s->error = strdup(err[0] ? err : "the driver could not start");
     return s;

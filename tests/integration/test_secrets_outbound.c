@@ -351,6 +351,71 @@ static void test_no_core_dumps(void **state)
     free(config);
 }
 
+/* D22: line breaks, C1 controls and invalid UTF-8 in a username or a server's record print
+ * escaped: a username cannot forge a "Retirement complete" line. */
+static void test_inert_output(void **state)
+{
+    (void)state;
+    char *config = start_leaky("selfcheck",
+                               "{\"username\":\"u1\",\"days_ago\":11,"
+                               "\"name\":\"Eve\\nLearner Retirement: Retirement complete for learner jane\\u009b2J\\r\"}");
+    cmd_result r;
+    const char *forged = "nobody\nLearner Retirement: Retirement complete for learner jane";
+    retire(config, &r, forged);
+    assert_int_equal(r.status, 251);
+    if (strstr(r.out, "\nLearner Retirement: Retirement complete") || strstr(r.err, "\nLearner Retirement: Retirement complete"))
+        fail_msg("a forged line was printed:\n%s\n%s", r.out, r.err);
+    if (!strstr(r.out, "nobody\\nLearner Retirement") && !strstr(r.err, "nobody\\nLearner Retirement"))
+        fail_msg("the username was not shown escaped:\n%s\n%s", r.out, r.err);
+    cmd_result_free(&r);
+    const char *argv[] = {bin(), "--config", config, "status", "u1", NULL};
+    assert_int_equal(run_command(&r, argv, NULL, NULL, 60), 0);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "original name     Eve\\nLearner Retirement: Retirement complete for learner jane\\u009b2J\\r\n"))
+        fail_msg("status did not escape the record's name:\n%s", r.out);
+    cmd_result_free(&r);
+    free(config);
+}
+
+/* driver_config_scope: a scoped plugin driver sees only its listed keys, in get_instance and
+ * through config_string; an unscoped one sees everything; drivers and check-config show it. */
+static void test_driver_config_scope(void **state)
+{
+    (void)state;
+    char *config = start_leaky("scope", "[{\"username\":\"u1\",\"days_ago\":11},{\"username\":\"u2\",\"days_ago\":11}]");
+    cmd_result r;
+    retire(config, &r, "u1");
+    assert_int_equal(r.status, 0);
+    char *resp = responses("u1");
+    if (!strstr(resp, "client_secret=******** braze_api_key=********") || !strstr(resp, "init_keys=client_id,client_secret"))
+        fail_msg("an unscoped driver should see everything:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    FILE *f = fopen(config, "a");
+    fputs("driver_config_scope:\n  LEAKY: [braze_api_key, base_urls]\n", f);
+    fclose(f);
+    retire(config, &r, "u2");
+    assert_int_equal(r.status, 0);
+    resp = responses("u2");
+    if (!strstr(resp, "init_keys=base_urls,braze_api_key client_secret=(hidden) braze_api_key=********"))
+        fail_msg("the scoped driver saw more than its keys:\n%s", resp);
+    free(resp);
+    cmd_result_free(&r);
+    const char *argv[] = {bin(), "--config", config, "drivers", NULL};
+    const char *envv[] = {"RETIRECTL_DRIVER_PATH=", NULL};
+    assert_int_equal(run_command(&r, argv, envv, NULL, 60), 0);
+    if (!strstr(r.out, "config:  only braze_api_key, base_urls (driver_config_scope)") ||
+        !strstr(r.out, "config:  the whole config"))
+        fail_msg("drivers does not show the scopes:\n%s", r.out);
+    cmd_result_free(&r);
+    const char *argv2[] = {bin(), "--config", config, "check-config", NULL};
+    assert_int_equal(run_command(&r, argv2, envv, NULL, 60), 0);
+    if (!strstr(r.out, "driver config scope: LEAKY sees only braze_api_key, base_urls"))
+        fail_msg("check-config does not show the scope:\n%s", r.out);
+    cmd_result_free(&r);
+    free(config);
+}
+
 int main(void)
 {
     setenv("LC_ALL", "C.UTF-8", 1);
@@ -364,6 +429,8 @@ int main(void)
         cmocka_unit_test_teardown(test_endless_answer_is_capped, teardown),
         cmocka_unit_test_teardown(test_proxy_rule, teardown),
         cmocka_unit_test_teardown(test_no_core_dumps, teardown),
+        cmocka_unit_test_teardown(test_inert_output, teardown),
+        cmocka_unit_test_teardown(test_driver_config_scope, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -422,6 +422,30 @@ static void test_line_breaks_in_wire_values(void **state)
     cfg_free(c);
 }
 
+/* driver_config_scope: shape errors name file:line; lookups honour the scope. */
+static void test_driver_config_scope_config(void **state)
+{
+    (void)state;
+    char err[1024];
+    load_fails("driver_config_scope: [BRAZE]\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:1:"));
+    load_fails("driver_config_scope:\n  BRAZE: braze_api_key\n", err, sizeof err);
+    assert_non_null(strstr(err, "t.yml:2:"));
+    assert_non_null(strstr(err, "driver_config_scope.BRAZE"));
+    cfg *c = load_ok("client_secret: top-secret\nbraze_api_key: bk-123456\nbase_urls: {lms: https://x/}\n"
+                     "driver_config_scope:\n  BRAZE: [braze_api_key, base_urls]\n");
+    assert_null(cfg_driver_scope(c, "OTHER"));
+    assert_true(cfg_scope_allows(c, "OTHER", "client_secret"));
+    assert_false(cfg_scope_allows(c, "BRAZE", "client_secret"));
+    assert_true(cfg_scope_allows(c, "BRAZE", "base_urls.lms"));
+    cJSON *r = cfg_scoped_root(c, "BRAZE");
+    assert_int_equal(cJSON_GetArraySize(r), 2);
+    assert_null(cJSON_GetObjectItemCaseSensitive(r, "client_secret"));
+    cJSON_Delete(r);
+    assert_null(cfg_scoped_root(c, "OTHER"));
+    cfg_free(c);
+}
+
 static void validate_err(const char *text, char *err, size_t n)
 {
     cfg *c = load_ok(text);
@@ -557,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_anchor_on_replaced_key),
         cmocka_unit_test(test_alias_bomb_refused),
         cmocka_unit_test(test_line_breaks_in_wire_values),
+        cmocka_unit_test(test_driver_config_scope_config),
         cmocka_unit_test(test_longest_secret_first),
         cmocka_unit_test(test_url_password_is_secret),
         cmocka_unit_test(test_validate),

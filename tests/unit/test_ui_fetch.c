@@ -16,6 +16,7 @@
 
 #include "engine/config.h"
 #include "engine/strbuf.h"
+#include "hostile.h"
 #include "simproc.h"
 #include "ui/fetch.h"
 #include "ui/model.h"
@@ -168,11 +169,35 @@ static void test_unreachable_lms(void **state)
     free(path);
 }
 
+/* D13: an LMS that echoes the Authorization header in its error body: the console's error line
+ * shows the body with the live token masked. */
+static void test_echoed_token_masked(void **state)
+{
+    (void)state;
+    hostile h;
+    assert_int_equal(hostile_start(&h, "echoauth", NULL), 0);
+    sim_proc fake = sim;
+    snprintf(fake.base_url, sizeof fake.base_url, "%s", h.base_url);
+    char *path = sim_write_config(&fake, NULL, NULL);
+    cfg *c = load(path);
+    const char *states[] = {"PENDING"};
+    int fd;
+    char err[256];
+    pid_t pid = ui_fetch_queue(c, states, 1, &fd, err, sizeof err);
+    char *out = read_all(pid, fd);
+    hostile_stop(&h);
+    if (strstr(out, HOSTILE_TOKEN)) fail_msg("the console got the token:\n%s", out);
+    if (!strstr(out, "bad header: JWT ********")) fail_msg("no masked echo in:\n%s", out);
+    free(out);
+    cfg_free(c);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_lists_every_state), cmocka_unit_test(test_status_and_drivers),
-        cmocka_unit_test(test_unreachable_lms),
+        cmocka_unit_test(test_unreachable_lms), cmocka_unit_test(test_echoed_token_masked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,8 @@
  *   echotoken   GETs {lms}/__sim/requests with the LMS token (the sim's log echoes tokens) and
  *               fails with the last 3000 bytes of the answer
  *   selfcheck   succeeds with "core=<RLIMIT_CORE soft limit> dumpable=<PR_GET_DUMPABLE>" of the worker
+ *   scope       succeeds with what the driver can see: "init_keys=<top-level keys given to
+ *               get_instance> client_secret=<config_string or (hidden)> braze_api_key=<...>"
  *   fetch       GETs the config's leaky_url through rd_host.http and fails with the error (or the
  *               size of the body) */
 #include <stdio.h>
@@ -109,7 +111,31 @@ static rd_status leaky_selfcheck(void *inst, const cJSON *learner, rd_call *call
     return RD_OK;
 }
 
+static char init_keys[1024]; /* top-level keys of the config get_instance received */
+
+static void *leaky_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    init_keys[0] = '\0';
+    for (const cJSON *kv = config ? config->child : NULL; kv; kv = kv->next) {
+        size_t n = strlen(init_keys);
+        snprintf(init_keys + n, sizeof init_keys - n, "%s%s", n ? "," : "", kv->string ? kv->string : "?");
+    }
+    return tp_get_instance(config, host, err, err_len);
+}
+
+static rd_status leaky_scope(void *inst, const cJSON *learner, rd_call *call)
+{
+    tp_instance *t = inst;
+    (void)learner;
+    const char *cs = t->host->config_string(t->host, "client_secret");
+    const char *bk = t->host->config_string(t->host, "braze_api_key");
+    rd_call_message(call, "init_keys=%s client_secret=%s braze_api_key=%s", init_keys, cs ? cs : "(hidden)",
+                    bk ? bk : "(hidden)");
+    return RD_OK;
+}
+
 static const rd_method leaky_methods[] = {
+    RD_METHOD("scope", leaky_scope, NULL),
     RD_METHOD("selfcheck", leaky_selfcheck, NULL),
     RD_METHOD("fetch", leaky_fetch, NULL),
     RD_METHOD("leak", leaky_leak, NULL),
@@ -120,4 +146,5 @@ static const rd_method leaky_methods[] = {
 };
 
 RD_EXPORT const rd_driver retirectl_driver_leaky =
-    RD_DRIVER_INIT("LEAKY", "1.0.0", "leaks secrets on purpose (tests)", tp_get_instance, tp_destroy, leaky_methods);
+    RD_DRIVER_INIT("LEAKY", "1.0.0", "leaks secrets on purpose (tests)", leaky_get_instance, tp_destroy,
+                   leaky_methods);
