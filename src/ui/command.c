@@ -114,8 +114,7 @@ static void run(const char *line)
     if (l) select_learner(l);
     if (!strcmp(verb, "history")) {
         ui_open_list_view(V_JOBS);
-        ui_msg(UR_MUTED, "jobs of this session; %s's are marked by name (the retirement history store adds older ones)",
-               arg);
+        ui_con.jobs_for = ui_xstrdup(arg);
         return;
     }
     ui_open_detail(arg);

@@ -183,6 +183,7 @@ typedef struct ui_console {
     } *msgs;                 /* message history (M), oldest first */
     size_t n_msgs;
     view_t lists_back;       /* the view the jobs or messages view was opened from */
+    char *jobs_for;          /* the jobs view shows only this learner's jobs (:history), or NULL */
     size_t lv_sel, lv_top;   /* selection in the jobs / messages view */
     double message_until;
     int dirty;
