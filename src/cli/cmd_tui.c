@@ -23,8 +23,10 @@ static void tui_usage(FILE *out)
             "\n"
             "  --print-keys-man   print the man page KEYS section generated from the key table\n"
             "\n"
-            "Config additions read here: environment (production asks to type the username),\n"
-            "console.theme, console.refresh_seconds (10), console.cool_off_days (7), console.workers (4).\n");
+            "Config additions read here: environment (production asks to type the username or user id),\n"
+            "console.theme, console.refresh_seconds (10), console.background_refresh_seconds (60),\n"
+            "console.idle_seconds (60), console.cool_off_days (7), console.workers (4), console.max_bulk (300),\n"
+            "console.require_reason (true in production), console.history_days (30). See docs/console.md.\n");
 }
 
 int cmd_tui(int argc, char **argv, const cli_globals *g)

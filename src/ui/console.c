@@ -162,8 +162,8 @@ static void draw(void)
         if (ui_con.pk.active) ui_draw_picker();
         if (ui_con.dlg.active) ui_draw_dialog();
     }
-    if ((ui_con.filter_editing || ui_con.log_search_editing) && !L.too_small) {
-        const char *typed = ui_con.filter_editing ? ui_con.filter : ui_con.log_search;
+    if ((ui_con.filter_editing || ui_con.log_search_editing || ui_con.cmd_editing) && !L.too_small) {
+        const char *typed = ui_con.filter_editing ? ui_con.filter : ui_con.cmd_editing ? ui_con.cmd : ui_con.log_search;
         curs_set(1);
         move(L.message_row, 1 + ui_text_width(typed) < COLS ? 1 + ui_text_width(typed) : COLS - 1);
     } else {
@@ -310,8 +310,16 @@ static void do_action(ui_action a)
         break;
     case UA_LOG: ui_open_log(); break;
     case UA_SEARCH: ui_con.log_search_editing = 1, ui_con.log_search[0] = '\0'; break;
-    case UA_NEXT_MATCH: ui_log_find(1); break;
-    case UA_PREV_MATCH: ui_log_find(-1); break;
+    case UA_NEXT_MATCH:
+    case UA_PREV_MATCH:
+        if (ui_con.view == V_LOG) ui_log_find(a == UA_NEXT_MATCH ? 1 : -1);
+        else ui_list_next_match(a == UA_NEXT_MATCH ? 1 : -1);
+        break;
+    case UA_SORT: ui_list_sort(ui_con.last_key == 'O'); break;
+    case UA_COMMAND:
+        ui_con.cmd_editing = 1;
+        ui_con.cmd[0] = '\0';
+        break;
     case UA_FOLLOW:
         ui_con.log_follow = !ui_con.log_follow;
         ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
@@ -432,6 +440,11 @@ static void handle_key(int ch)
     }
     if (ui_con.log_search_editing) {
         ui_log_search_key(ch);
+        return;
+    }
+    if (ui_con.cmd_editing) {
+        ui_command_key(ch);
+        if (ui_con.cmd_quit) ui_con.cmd_quit = 0, do_action(UA_QUIT_ALL);
         return;
     }
     unsigned view = ui_view_bit();

@@ -198,7 +198,10 @@ static void on_queue_done_impl(void)
         ui_store_init(&ui_con.next);
         ui_con.have_store = 1;
         ui_con.store_from_ms = ui_con.fetch_started_ms;
-        ui_store_filter(&ui_con.store, ui_con.filter);
+        if (ui_con.sort != UI_SORT_DEFAULT || ui_con.sort_desc)
+            ui_store_sort(&ui_con.store, ui_con.sort, ui_con.sort_desc, ui_con.filter);
+        else
+            ui_store_filter(&ui_con.store, ui_con.filter);
         for (int t = 0; t < UI_TAB_COUNT; t++) {
             if (!keep[t]) continue;
             for (size_t i = 0; i < ui_con.store.n_rows[t]; i++)

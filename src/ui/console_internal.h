@@ -157,6 +157,10 @@ typedef struct ui_console {
     size_t sel[UI_TAB_COUNT], top[UI_TAB_COUNT];
     char filter[256];
     int filter_editing;
+    char cmd[300];           /* the : command line being typed */
+    int cmd_editing, cmd_quit;
+    ui_sort sort;            /* list order (o cycles, O reverses) */
+    int sort_desc;
     char *detail;
     int detail_sel;
     int log_scroll;          /* detail log panel: screen rows up from the bottom */
@@ -181,6 +185,7 @@ typedef struct ui_console {
     } *msgs;                 /* message history (M), oldest first */
     size_t n_msgs;
     view_t lists_back;       /* the view the jobs or messages view was opened from */
+    char *jobs_for;          /* the jobs view shows only this learner's jobs (:history), or NULL */
     size_t lv_sel, lv_top;   /* selection in the jobs / messages view */
     double message_until;
     int dirty;
@@ -308,7 +313,17 @@ void ui_draw_picker(void);
 void ui_handle_dialog_key(int ch);
 void ui_handle_picker_key(int ch);
 
+/* ---------- command.c ---------- */
+
+/* A key while the : command line is typed (Enter runs it, Tab completes, Esc closes). */
+void ui_command_key(int ch);
+
 /* ---------- view_list.c ---------- */
+
+/* n / N in the list: the next (dir 1) or previous (-1) learner matching the filter, across tabs. */
+void ui_list_next_match(int dir);
+/* o / O: the next sort column, or the other direction. */
+void ui_list_sort(int reverse);
 
 /* The selected learner of the list, or NULL. */
 const ui_learner *ui_selected_learner(void);

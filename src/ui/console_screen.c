@@ -158,9 +158,10 @@ void ui_draw_message(const ui_screen_layout *L)
     int y = L->message_row;
     move(y, 0);
     clrtoeol();
-    if (ui_con.filter_editing || ui_con.log_search_editing) {
-        char buf[300];
-        snprintf(buf, sizeof buf, "/%s", ui_con.filter_editing ? ui_con.filter : ui_con.log_search);
+    if (ui_con.filter_editing || ui_con.log_search_editing || ui_con.cmd_editing) {
+        char buf[400];
+        snprintf(buf, sizeof buf, "%c%s", ui_con.cmd_editing ? ':' : '/',
+                 ui_con.filter_editing ? ui_con.filter : ui_con.cmd_editing ? ui_con.cmd : ui_con.log_search);
         ui_put(y, 0, COLS - 1, UR_DIALOG, buf, 0);
         return;
     }

@@ -64,13 +64,14 @@ static int names_learner(const char *argv, size_t n, const char *username)
     const char *base = strrchr(argv, '/');
     base = base ? base + 1 : argv;
     if (strncmp(base, "retirectl", 9) != 0 || strncmp(base, "retirectl-sim", 13) == 0) return 0;
-    int acts = 0, named = 0;
+    int acts = 0, named = 0, dry = 0;
     for (const char *a = argv + strlen(argv) + 1; a < argv + n; a += strlen(a) + 1) {
         if (!strcmp(a, "retire") || !strcmp(a, "resume") || !strcmp(a, "rerun")) acts = 1;
         else if (!strcmp(a, username)) named = 1;
         else if (!strncmp(a, "--username=", 11) && !strcmp(a + 11, username)) named = acts = 1;
+        else if (!strcmp(a, "--dry-run")) dry = 1;
     }
-    return acts && named && !strstr(argv + strlen(argv) + 1, "--dry-run");
+    return acts && named && !dry;
 }
 
 /* The config file a retirectl command line names (--config F, --config=F, --config_file F,

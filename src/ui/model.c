@@ -295,6 +295,51 @@ void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, lo
     ui_store_filter(s, NULL);
 }
 
+typedef struct sort_ctx {
+    const ui_store *s;
+    ui_sort key;
+    int desc;
+} sort_ctx;
+
+/* Compares two learner indices by the context's key (ties: retirement id). */
+static int by_key(const void *a, const void *b, void *ctx)
+{
+    const sort_ctx *c = ctx;
+    const ui_learner *x = &c->s->v[*(const uint32_t *)a], *y = &c->s->v[*(const uint32_t *)b];
+    int r = 0;
+    switch (c->key) {
+    case UI_SORT_NAME: r = strcasecmp(c->s->arena + x->name, c->s->arena + y->name); break;
+    case UI_SORT_STATE: r = strcmp(ui_store_state(c->s, x->state), ui_store_state(c->s, y->state)); break;
+    case UI_SORT_AGE: r = (x->created > y->created) - (x->created < y->created); break; /* oldest request first */
+    case UI_SORT_CHANGED: r = (x->modified < y->modified) - (x->modified > y->modified); break; /* newest first */
+    default: break;
+    }
+    if (!r) r = (x->retirement_id > y->retirement_id) - (x->retirement_id < y->retirement_id);
+    return c->desc ? -r : r;
+}
+
+void ui_store_sort(ui_store *s, ui_sort key, int desc, const char *filter)
+{
+    sort_ctx c = {s, key, desc};
+    for (int t = 0; t < UI_TAB_COUNT; t++) {
+        if (!s->all[t]) continue;
+        if (key == UI_SORT_DEFAULT && !desc)
+            qsort_r(s->all[t], s->total[t], sizeof(uint32_t), t == UI_TAB_COMPLETE ? by_modified_desc : by_id, s);
+        else if (key == UI_SORT_DEFAULT)
+            c.key = t == UI_TAB_COMPLETE ? UI_SORT_CHANGED : UI_SORT_DEFAULT,
+            qsort_r(s->all[t], s->total[t], sizeof(uint32_t), by_key, &c), c.key = key;
+        else
+            qsort_r(s->all[t], s->total[t], sizeof(uint32_t), by_key, &c);
+    }
+    ui_store_filter(s, filter);
+}
+
+const char *ui_sort_column(ui_sort key)
+{
+    static const char *const cols[UI_SORT_COUNT] = {NULL, "USERNAME", "STATE", "AGE", "CHANGED"};
+    return key > 0 && key < UI_SORT_COUNT ? cols[key] : NULL;
+}
+
 void ui_store_filter(ui_store *s, const char *filter)
 {
     int any = filter && *filter;

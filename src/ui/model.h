@@ -69,6 +69,13 @@ ui_learner *ui_store_find(const ui_store *s, const char *name);
  * (the others are in no tab). */
 void ui_store_classify(ui_store *s, const ui_pipeline *p, long cool_off_days, long history_days, time_t now);
 void ui_store_filter(ui_store *s, const char *filter);
+/* Sort orders of the list (the o key cycles them): by retirement id (newest change first in the
+ * Complete tab), username, state, request age, last change. */
+typedef enum ui_sort { UI_SORT_DEFAULT = 0, UI_SORT_NAME, UI_SORT_STATE, UI_SORT_AGE, UI_SORT_CHANGED, UI_SORT_COUNT } ui_sort;
+/* Sorts every tab by key (descending when desc), then applies filter again. */
+void ui_store_sort(ui_store *s, ui_sort key, int desc, const char *filter);
+/* The column title a sort key sorts ("USERNAME", ...), or NULL for the default order. */
+const char *ui_sort_column(ui_sort key);
 /* Copies marks from old to s by username. */
 void ui_store_copy_marks(ui_store *s, const ui_store *old);
 size_t ui_store_marked(const ui_store *s);

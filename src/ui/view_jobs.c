@@ -30,24 +30,46 @@ void ui_msg_remember(ui_role role, const char *text)
 
 void ui_open_list_view(view_t v)
 {
+    free(ui_con.jobs_for);
+    ui_con.jobs_for = NULL;
     if (ui_con.view != V_JOBS && ui_con.view != V_MESSAGES) ui_con.lists_back = ui_con.view;
     ui_con.view = v;
     ui_con.lv_sel = ui_con.lv_top = 0;
     ui_con.dirty = 1;
 }
 
-/* Rows of the jobs view: queued actions first (in order), then jobs newest first. Row r < n_queue
- * is queue[r]; else jobs[n_jobs - 1 - (r - n_queue)]. */
+/* Whether the jobs view shows learner's rows (all, or only jobs_for's after :history USER). */
+static int shown(const char *learner)
+{
+    return !ui_con.jobs_for || !strcmp(ui_con.jobs_for, learner);
+}
+
+/* Rows of the jobs view: queued actions first (in order), then jobs newest first; *queue_index
+ * or *job gets the row's item. Returns 0 when r is past the end. */
+static int jobs_row_item(size_t r, size_t *queue_index, const ui_job **job)
+{
+    *job = NULL;
+    for (size_t i = 0; i < ui_con.n_queue; i++)
+        if (shown(ui_con.queue[i].learner) && r-- == 0) return *queue_index = i, 1;
+    for (size_t i = ui_con.n_jobs; i-- > 0;)
+        if (shown(ui_con.jobs[i]->learner) && r-- == 0) return *job = ui_con.jobs[i], 1;
+    return 0;
+}
+
 size_t ui_jobs_rows(void)
 {
-    return ui_con.n_queue + ui_con.n_jobs;
+    size_t n = 0;
+    for (size_t i = 0; i < ui_con.n_queue; i++) n += shown(ui_con.queue[i].learner);
+    for (size_t i = 0; i < ui_con.n_jobs; i++) n += shown(ui_con.jobs[i]->learner);
+    return n;
 }
 
 const char *ui_jobs_row_learner(size_t r)
 {
-    if (r < ui_con.n_queue) return ui_con.queue[r].learner;
-    r -= ui_con.n_queue;
-    return r < ui_con.n_jobs ? ui_con.jobs[ui_con.n_jobs - 1 - r]->learner : NULL;
+    size_t q;
+    const ui_job *j;
+    if (!jobs_row_item(r, &q, &j)) return NULL;
+    return j ? j->learner : ui_con.queue[q].learner;
 }
 
 /* One job's line and colour. */
@@ -95,16 +117,22 @@ static void draw_rows(const ui_screen_layout *L, const char *title, size_t n,
 
 static void jobs_row(size_t r, char *line, size_t size, ui_role *role)
 {
-    if (r < ui_con.n_queue) {
-        char *name = ui_text_sanitize(ui_con.queue[r].learner, (size_t)-1);
-        const act_kind k = ui_con.queue[r].kind;
+    size_t q = 0;
+    const ui_job *j;
+    if (!jobs_row_item(r, &q, &j)) {
+        line[0] = '\0';
+        return;
+    }
+    if (!j) {
+        char *name = ui_text_sanitize(ui_con.queue[q].learner, (size_t)-1);
+        const act_kind k = ui_con.queue[q].kind;
         snprintf(line, size, "queued   %-30s %-34s #%zu of %zu (waiting for one of %d workers)", name,
-                 k == ACT_RESUME ? "resume" : "retire", r + 1, ui_con.n_queue, ui_con.workers);
+                 k == ACT_RESUME ? "resume" : "retire", q + 1, ui_con.n_queue, ui_con.workers);
         free(name);
         *role = UR_QUEUED;
         return;
     }
-    job_line(ui_con.jobs[ui_con.n_jobs - 1 - (r - ui_con.n_queue)], line, size, role);
+    job_line(j, line, size, role);
 }
 
 static void msgs_row(size_t r, char *line, size_t size, ui_role *role)
@@ -127,9 +155,13 @@ void ui_draw_jobs(const ui_screen_layout *L)
             if (!strcmp(o, "complete") || !strcmp(o, "planned")) done++;
             else failed++;
         }
-    char title[300];
-    snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
-             "(Enter opens the learner)", run, ui_con.n_queue, done, failed);
+    char title[600];
+    if (ui_con.jobs_for)
+        snprintf(title, sizeof title, "Jobs of this session for %s (the retirement history store adds older ones)  "
+                 "(Enter opens the learner, J shows all)", ui_con.jobs_for);
+    else
+        snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
+                 "(Enter opens the learner)", run, ui_con.n_queue, done, failed);
     draw_rows(L, title, ui_jobs_rows(), jobs_row);
 }
 

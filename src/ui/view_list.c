@@ -110,7 +110,13 @@ void ui_draw_list(const ui_screen_layout *L)
     ui_column cols[UI_COL_COUNT];
     int nc = ui_layout_columns_fit(COLS, max_state_width(), widest_shown_name(L), cols);
     ui_fill_row(L->header_row, UR_HEADER);
-    for (int c = 0; c < nc; c++) ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, cols[c].title, 1);
+    const char *sorted = ui_sort_column(ui_con.sort);
+    for (int c = 0; c < nc; c++) {
+        char t[64];
+        snprintf(t, sizeof t, "%s%s", cols[c].title,
+                 sorted && !strcmp(sorted, cols[c].title) ? (ui_con.sort_desc ? " v" : " ^") : "");
+        ui_put(L->header_row, cols[c].x, cols[c].width, UR_HEADER, t, 1);
+    }
     size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;
     if (!ui_con.have_store || n == 0) {
         const char *t = !ui_con.have_store || ui_con.store_partial
@@ -184,4 +190,42 @@ void ui_draw_list(const ui_screen_layout *L)
         }
     }
     ui_draw_history_column(L, cols, nc, *top, rows);
+}
+
+void ui_list_next_match(int dir)
+{
+    if (!ui_con.have_store) return;
+    if (!ui_con.filter[0]) {
+        ui_msg(UR_WARNING, "no filter: / then the text to match, then n and N move between matches");
+        return;
+    }
+    int t = ui_con.tab;
+    long s = (long)ui_con.sel[t] + dir;
+    for (int k = 0; k <= UI_TAB_COUNT; k++) {
+        if (s >= 0 && s < (long)ui_con.store.n_rows[t]) {
+            ui_con.tab = (ui_tab)t;
+            ui_con.sel[t] = (size_t)s;
+            size_t before = 0, all = 0;
+            for (int u = 0; u < UI_TAB_COUNT; u++) {
+                if (u < t) before += ui_con.store.n_rows[u];
+                all += ui_con.store.n_rows[u];
+            }
+            ui_msg(UR_MUTED, "match %zu of %zu for \"%s\" (tab %s)", before + (size_t)s + 1, all, ui_con.filter,
+                   ui_tab_title((ui_tab)t));
+            return;
+        }
+        t = (t + (dir > 0 ? 1 : UI_TAB_COUNT - 1)) % UI_TAB_COUNT; /* on to the next tab with matches */
+        s = dir > 0 ? 0 : (long)ui_con.store.n_rows[t] - 1;
+    }
+    ui_msg(UR_WARNING, "no learner matches \"%s\"", ui_con.filter);
+}
+
+void ui_list_sort(int reverse)
+{
+    if (reverse) ui_con.sort_desc = !ui_con.sort_desc;
+    else ui_con.sort = (ui_sort)((ui_con.sort + 1) % UI_SORT_COUNT), ui_con.sort_desc = 0;
+    if (ui_con.have_store) ui_store_sort(&ui_con.store, ui_con.sort, ui_con.sort_desc, ui_con.filter);
+    const char *col = ui_sort_column(ui_con.sort);
+    ui_msg(UR_MUTED, "sorted by %s%s (o: next column, O: reverse)", col ? col : "retirement id",
+           ui_con.sort_desc ? ", reversed" : "");
 }

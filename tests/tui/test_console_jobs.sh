@@ -240,6 +240,11 @@ keys M
 wait_for "Messages of this session, newest first"
 [ "$(screen | grep -cE '^[0-9:]{8}  retire (alice_pending|bob\.cooloff): complete')" = 2 ] || fail "the message history lacks a job's message"
 ok "the message history keeps both jobs' messages"
+keys q : ; type_text "history bob" ; keys Tab Enter
+wait_for "Jobs of this session for bob.cooloff"
+screen | grep -qE '^complete +bob\.cooloff' || fail ":history does not list bob.cooloff's job"
+screen | grep -qE '^complete +alice_pending' && fail ":history lists another learner's job"
+ok ":history USER lists that learner's jobs"
 keys q
 wait_gone "+1 queued"
 quit_console 0

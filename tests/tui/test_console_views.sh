@@ -27,6 +27,43 @@ col="$(awk -v h="$hdr" 'BEGIN{print index(h, "STATE")}')"
 screen | grep -qE 'xxx… +PENDING' || fail "the long username is not cut with an ellipsis before its state"
 ok "a very long username is cut; STATE stays at column $col"
 
+# ---- keys operators know: the : command line with completion, n/N, sorting, q closes views
+keys :
+type_text sta ; keys Tab
+wait_for ":status"
+type_text zha ; keys Tab
+wait_for ":status zhang_wei"
+keys Enter
+wait_for "Learner zhang_wei"
+keys q
+wait_for "USERNAME"
+screen | grep -qF "Learner zhang_wei" && fail "q did not close the detail view"
+keys : ; type_text "goto 9" ; keys Enter
+wait_for "grace_errored: retirement id 9, user id 10009"
+screen | head -1 | grep -qF "3 Failed" || fail ":goto did not switch to the Failed tab"
+keys : ; type_text "bogus" ; keys Enter
+wait_for "unknown command :bogus"
+ok ": command line: status with Tab completion, goto ID, unknown commands named"
+keys 1 / ; type_text "_" ; keys Enter
+keys n
+wait_for "match 2 of"
+keys N
+wait_for "match 1 of"
+ok "n / N move between filter matches"
+keys Escape
+keys o
+wait_for "sorted by USERNAME"
+wait_for "USERNAME ^"
+first="$(screen | sed -n 3p | awk '{print $1}')"
+[ "$first" = carol_ready ] || fail "sorted by username the first Ready learner is $first"
+keys O
+wait_for "USERNAME v"
+first="$(screen | sed -n 3p | awk '{print $1}')"
+[ "$first" = zhang_wei ] || fail "reversed the first Ready learner is $first"
+keys o o o o
+wait_for "sorted by retirement id"
+ok "o sorts by column, O reverses"
+
 # ---- B11: while the job runs, the header says the state of the running step
 keys / ; type_text carol ; keys Enter Enter
 wait_for "Learner carol_ready"
