@@ -16,8 +16,8 @@
  * Life cycle (all calls happen in a job worker process, never in the console):
  *   1. the host dlopen()s the file, finds the symbol, checks `abi_version` exactly and
  *      `struct_size` (at least the size this header declares for that ABI);
- *   2. `get_instance(config, host, err, err_len)` gets the WHOLE configuration (as the
- *      decision record says) and returns an instance, or NULL with a sentence in `err`;
+ *   2. `get_instance(config, host, err, err_len)` gets the WHOLE configuration (docs/architecture.md
+ *      §5) and returns an instance, or NULL with a sentence in `err`;
  *   3. per pipeline step the host calls `method->run(instance, learner, call)`;
  *      for a dry-run it calls `method->preview` instead, which must not send anything;
  *   4. `destroy(instance)` before the worker exits.

@@ -77,7 +77,7 @@ static int value_missing(const cfg *c, const char *path)
     return 0;
 }
 
-/* Config keys each built-in/vendor driver needs (spec §8 table; LICENSE_MANAGER deliberately
+/* Config keys each built-in/vendor driver needs (docs/lms-api.md §8 table; LICENSE_MANAGER deliberately
  * added: upstream only fails at run time). */
 static const struct {
     const char *driver;

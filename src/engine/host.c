@@ -16,7 +16,7 @@ typedef struct host_impl {
     host_log_fn log_fn;
     host_progress_fn progress_fn;
     void *user;
-    volatile int *cancel_flag;
+    volatile sig_atomic_t *cancel_flag;
     host_failure failure;
 } host_impl;
 
@@ -160,7 +160,7 @@ static void h_free(const rd_host *h, void *ptr)
 }
 
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
-                  host_progress_fn progress_fn, void *user, volatile int *cancel_flag)
+                  host_progress_fn progress_fn, void *user, volatile sig_atomic_t *cancel_flag)
 {
     host_impl *hi = calloc(1, sizeof *hi);
     if (!hi) return NULL;

@@ -22,7 +22,7 @@ typedef void (*host_progress_fn)(void *user, const char *text);
  * copied; log/progress may be NULL (then dropped); cancel_flag may be NULL. Free with
  * host_free. */
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
-                  host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
+                  host_progress_fn progress_fn, void *user, volatile sig_atomic_t *cancel_flag);
 void host_free(rd_host *host);
 
 /* The last request of a host that failed (status 0 or >= 400) since host_failure_reset, kept so

@@ -1,5 +1,5 @@
-/* lms: the LMS retirement endpoints (spec §5) on top of http; see lms.h.
- * Every call uses the shared LMS JWT and the upstream retry policy (spec §7.3: every LmsApi
+/* lms: the LMS retirement endpoints (docs/lms-api.md §5) on top of http; see lms.h.
+ * Every call uses the shared LMS JWT and the upstream retry policy (docs/lms-api.md §7.3: every LmsApi
  * retirement method is decorated with it). Request bodies are rendered as Python's json.dumps
  * does and query strings as requests' urlencode(doseq=True), so the wire matches upstream. */
 #include "engine/lms.h"

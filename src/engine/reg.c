@@ -261,7 +261,7 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         sync_info(it);
     }
 
-    /* 3. entry-point files, in the order of DESIGN.md §3.2 */
+    /* 3. entry-point files, in the order of docs/architecture.md §4 */
     ep_list eps = {0};
     char *sys = system_entry_point_file();
     struct stat st;
