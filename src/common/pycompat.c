@@ -236,7 +236,7 @@ static void add_repr(pybuf *b, const uint32_t *cp, size_t n)
         else if (c == '\t') pb_add(b, "\\t");
         else if (c == '\n') pb_add(b, "\\n");
         else if (c == '\r') pb_add(b, "\\r");
-        else if (c < 0x80 ? (c < 0x20 || c == 0x7f) : !py_isprintable(c)) {
+        else if (!py_isprintable(c)) {
             if (c < 0x100) pb_addf(b, "\\x%02x", (unsigned)c);
             else if (c < 0x10000) pb_addf(b, "\\u%04x", (unsigned)c);
             else pb_addf(b, "\\U%08x", (unsigned)c);
