@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -179,12 +180,37 @@ static void test_review_probe(void **state)
     cJSON_Delete(v);
 }
 
+/* The checked-in table is what scripts/gen-unicode-printable.py writes, when this machine's
+ * python3 has the same Unicode version (skipped otherwise: the fixture tests still hold). */
+static void test_table_is_generated(void **state)
+{
+    (void)state;
+    char cmd[8192], version[64] = "";
+    FILE *p = popen("python3 -c 'import unicodedata; print(unicodedata.unidata_version)' 2>/dev/null", "r");
+    if (p) {
+        if (!fgets(version, sizeof version, p)) version[0] = '\0';
+        pclose(p);
+    }
+    version[strcspn(version, "\n")] = '\0';
+    if (strcmp(version, py_unicode_version) != 0) skip();
+    char tmp[] = "/tmp/retirectl-printable-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "python3 '%s/scripts/gen-unicode-printable.py' '%s' && cmp -s '%s' '%s/src/common/unicode_printable.c'",
+             RETIRECTL_SOURCE_DIR, tmp, tmp, RETIRECTL_SOURCE_DIR);
+    int rc = system(cmd);
+    unlink(tmp);
+    if (rc != 0) fail_msg("src/common/unicode_printable.c differs from what scripts/gen-unicode-printable.py writes; rerun it");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review_probe),   cmocka_unit_test(test_float_repr),
         cmocka_unit_test(test_repr_codepoints), cmocka_unit_test(test_repr_strings),
         cmocka_unit_test(test_json_dumps),     cmocka_unit_test(test_str_of_json),
+        cmocka_unit_test(test_table_is_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
