@@ -4,7 +4,7 @@
  *
  * Pipeline method: retire_learner (learner field original_email).
  * Login (lazily, on the first call, not at setup: a bad login fails only the Salesforce step
- * of the learner being retired instead of every run, docs/vendors.md, "SALESFORCE"):
+ * of the learner being retired instead of every run; see docs/vendors.md, "SALESFORCE"):
  *   salesforce_auth: soap (default, upstream): SOAP partner login()
  *     POST {login}/services/Soap/u/{ver} with salesforce_user and
  *     salesforce_password + salesforce_token; the REST host is serverUrl's host minus "-api".
