@@ -1,4 +1,4 @@
-/* retirectl-sim LMS and IDA endpoints (spec §4-§6): OAuth2 token, JWT auth, the retirement API with
+/* retirectl-sim LMS and IDA endpoints (docs/lms-api.md §4-§6): OAuth2 token, JWT auth, the retirement API with
  * the exact status codes and bodies of the LMS, and the ecommerce/credentials/demographics/license
  * manager retirement endpoints under their path prefixes. */
 #include "internal.h"
@@ -233,7 +233,7 @@ static void row_str(const sim_server *s, const sim_learner *l, sbuf *b)
 
 enum { RA_OK = 0, RA_DOES_NOT_EXIST = 1, RA_STATE_ERROR = 2 };
 
-/* UserRetirementStatus.get_retirement_for_retirement_action(username) (spec §3.3). */
+/* UserRetirementStatus.get_retirement_for_retirement_action(username) (docs/lms-api.md §3.3). */
 static int retirement_action_locked(sim_server *s, const char *username, sim_learner **out, sbuf *msg)
 {
     sim_learner *l = username ? store_find_orig_locked(s, username) : NULL;
@@ -307,7 +307,7 @@ static void bad_request(sim_response *resp, const char *msg) { sim_respond_json_
 
 /* ---- LMS endpoints ---- */
 
-/* GET retirement_queue (spec §5.1) */
+/* GET retirement_queue (docs/lms-api.md §5.1) */
 static void h_queue(ctx *c)
 {
     sim_server *s = c->s;
@@ -406,7 +406,7 @@ out:
     cJSON_Delete(states);
 }
 
-/* GET retirements_by_status_and_date (spec §5.2) */
+/* GET retirements_by_status_and_date (docs/lms-api.md §5.2) */
 static void h_by_status_and_date(ctx *c)
 {
     sim_server *s = c->s;
@@ -470,7 +470,7 @@ out:
     free(msg.d);
 }
 
-/* GET {username}/retirement_status (spec §5.3) */
+/* GET {username}/retirement_status (docs/lms-api.md §5.3) */
 static void h_status(ctx *c)
 {
     pthread_mutex_lock(&c->s->mu);
@@ -480,7 +480,7 @@ static void h_status(ctx *c)
     pthread_mutex_unlock(&c->s->mu);
 }
 
-/* PATCH update_retirement_status (spec §3.2, §5.4) */
+/* PATCH update_retirement_status (docs/lms-api.md §3.2, §5.4) */
 static void h_update(ctx *c)
 {
     sim_server *s = c->s;
@@ -541,7 +541,7 @@ out:
     free(msg.d);
 }
 
-/* POST deactivate_logout (spec §5.5): 403 for the service user, or the test hook. */
+/* POST deactivate_logout (docs/lms-api.md §5.5): 403 for the service user, or the test hook. */
 static void h_deactivate(ctx *c)
 {
     sim_server *s = c->s;
@@ -572,7 +572,7 @@ static int username_key_or_500(ctx *c)
     return 1;
 }
 
-/* POST api/discussion/v1/accounts/retire_forum (spec §5.6) */
+/* POST api/discussion/v1/accounts/retire_forum (docs/lms-api.md §5.6) */
 static void h_forum(ctx *c)
 {
     if (!username_key_or_500(c)) return;
@@ -593,7 +593,7 @@ static void h_forum(ctx *c)
     free(msg.d);
 }
 
-/* POST retire_mailings, legacy LMS only (spec §5.7) */
+/* POST retire_mailings, legacy LMS only (docs/lms-api.md §5.7) */
 static void h_mailings(ctx *c)
 {
     if (!username_key_or_500(c)) return;
@@ -613,7 +613,7 @@ static void h_mailings(ctx *c)
     free(msg.d);
 }
 
-/* POST api/enrollment/v1/unenroll (spec §5.8) */
+/* POST api/enrollment/v1/unenroll (docs/lms-api.md §5.8) */
 static void h_unenroll(ctx *c)
 {
     if (!need_data(c)) return;
@@ -643,7 +643,7 @@ static void h_unenroll(ctx *c)
     free(msg.d);
 }
 
-/* POST api/edxnotes/v1/retire_user (spec §5.9) */
+/* POST api/edxnotes/v1/retire_user (docs/lms-api.md §5.9) */
 static void h_notes(ctx *c)
 {
     if (!username_key_or_500(c)) return;
@@ -664,7 +664,7 @@ static void h_notes(ctx *c)
     free(msg.d);
 }
 
-/* POST retire_misc (spec §5.10) and retire (spec §5.11). */
+/* POST retire_misc (docs/lms-api.md §5.10) and retire (docs/lms-api.md §5.11). */
 static void h_misc_or_retire(ctx *c, int final)
 {
     if (!need_data(c) || !require_username(c)) return;
@@ -697,7 +697,7 @@ static void h_misc_or_retire(ctx *c, int final)
 static void h_misc(ctx *c) { h_misc_or_retire(c, 0); }
 static void h_retire(ctx *c) { h_misc_or_retire(c, 1); }
 
-/* PUT retirement_partner_report (spec §5.12) / POST (spec §5.13) */
+/* PUT retirement_partner_report (docs/lms-api.md §5.12) / POST (docs/lms-api.md §5.13) */
 static void h_partner(ctx *c)
 {
     sim_server *s = c->s;
@@ -755,7 +755,7 @@ static void h_partner(ctx *c)
     sim_respond_json(c->resp, 200, a);
 }
 
-/* POST retirement_partner_report_cleanup (spec §5.14): body is a bare list. */
+/* POST retirement_partner_report_cleanup (docs/lms-api.md §5.14): body is a bare list. */
 static void h_partner_cleanup(ctx *c)
 {
     sim_server *s = c->s;
@@ -813,7 +813,7 @@ static void h_partner_cleanup(ctx *c)
     cJSON_Delete(names);
 }
 
-/* POST api/edx_proctoring/v1/retire_user/{id} (spec §5.15) */
+/* POST api/edx_proctoring/v1/retire_user/{id} (docs/lms-api.md §5.15) */
 static void h_proctoring(ctx *c)
 {
     pthread_mutex_lock(&c->s->mu);
@@ -823,7 +823,7 @@ static void h_proctoring(ctx *c)
     sim_respond_empty(c->resp, 204);
 }
 
-/* POST api/edx_proctoring/v1/retire_backend_user/{id} (spec §5.16) */
+/* POST api/edx_proctoring/v1/retire_backend_user/{id} (docs/lms-api.md §5.16) */
 static void h_proctoring_backend(ctx *c)
 {
     pthread_mutex_lock(&c->s->mu);
@@ -836,7 +836,7 @@ static void h_proctoring_backend(ctx *c)
     sim_respond_json(c->resp, ok ? 200 : 500, o);
 }
 
-/* POST retirement_cleanup (spec §5.17) */
+/* POST retirement_cleanup (docs/lms-api.md §5.17) */
 static void h_cleanup(ctx *c)
 {
     sim_server *s = c->s;
@@ -881,7 +881,7 @@ static void h_cleanup(ctx *c)
     free(rows);
 }
 
-/* POST cancel_retirement (spec §5.19) */
+/* POST cancel_retirement (docs/lms-api.md §5.19) */
 static void h_cancel(ctx *c)
 {
     sim_server *s = c->s;
@@ -918,7 +918,7 @@ static void h_cancel(ctx *c)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* POST replace_usernames (spec §5.18): {"username_mappings": [{"current": "desired"}, ...]}. */
+/* POST replace_usernames (docs/lms-api.md §5.18): {"username_mappings": [{"current": "desired"}, ...]}. */
 static void h_replace_usernames(ctx *c)
 {
     sim_server *s = c->s;
@@ -975,7 +975,7 @@ static void h_replace_usernames(ctx *c)
     sim_respond_json(c->resp, 200, out);
 }
 
-/* ---- IDA endpoints (spec §6) ---- */
+/* ---- IDA endpoints (docs/lms-api.md §6) ---- */
 
 static void ecommerce_ids(cJSON *o, const sim_learner *l)
 {

@@ -94,7 +94,7 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
  * (the LMS did the work, the client never hears of it). Returns 1 when it did. */
 int sim_fault_after(sim_response *resp);
 
-/* A copy of the learner's retirement-status object (spec §2.5) looked up by original, current or
+/* A copy of the learner's retirement-status object (docs/lms-api.md §2.5) looked up by original, current or
  * retired username; NULL when unknown. Caller frees. */
 cJSON *sim_learner_status(sim_server *s, const char *username);
 /* Same, by LMS user id (user.id). */

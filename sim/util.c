@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/pycompat.h"
+
 void sb_add(sbuf *b, const char *p, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
@@ -353,56 +355,20 @@ int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen)
     return 0;
 }
 
-void sim_py_repr_str(sbuf *b, const char *s)
+/* Appends a Python text made by common/pycompat.c (malloc'd) and frees it. */
+static void add_py(sbuf *b, char *text)
 {
-    int has_sq = strchr(s, '\'') != NULL, has_dq = strchr(s, '"') != NULL;
-    char q = (has_sq && !has_dq) ? '"' : '\'';
-    sb_add(b, &q, 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\\') sb_puts(b, "\\\\");
-        else if (*p == (unsigned char)q) { sb_add(b, "\\", 1); sb_add(b, &q, 1); }
-        else if (*p == '\n') sb_puts(b, "\\n");
-        else if (*p == '\r') sb_puts(b, "\\r");
-        else if (*p == '\t') sb_puts(b, "\\t");
-        else if (*p < 0x20 || *p == 0x7f) sb_printf(b, "\\x%02x", *p);
-        else sb_add(b, (const char *)p, 1);
-    }
-    sb_add(b, &q, 1);
+    if (!text) abort(); /* out of memory, as sb_add does */
+    sb_puts(b, text);
+    free(text);
 }
 
-/* Appends Python repr() of a JSON value. */
-static void py_repr_json(sbuf *b, const cJSON *v)
-{
-    if (cJSON_IsString(v)) sim_py_repr_str(b, v->valuestring);
-    else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-        int obj = cJSON_IsObject(v);
-        sb_puts(b, obj ? "{" : "[");
-        const cJSON *c;
-        int first = 1;
-        cJSON_ArrayForEach(c, v) {
-            if (!first) sb_puts(b, ", ");
-            first = 0;
-            if (obj) {
-                sim_py_repr_str(b, c->string);
-                sb_puts(b, ": ");
-            }
-            py_repr_json(b, c);
-        }
-        sb_puts(b, obj ? "}" : "]");
-    } else sim_py_str_json(b, v);
-}
+void sim_py_repr_str(sbuf *b, const char *s) { add_py(b, py_repr_str(s)); }
 
 void sim_py_str_json(sbuf *b, const cJSON *v)
 {
-    if (!v || cJSON_IsNull(v)) sb_puts(b, "None");
-    else if (cJSON_IsTrue(v)) sb_puts(b, "True");
-    else if (cJSON_IsFalse(v)) sb_puts(b, "False");
-    else if (cJSON_IsString(v)) sb_puts(b, v->valuestring);
-    else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == (double)(long long)d && d < 1e17 && d > -1e17) sb_printf(b, "%lld", (long long)d);
-        else sb_printf(b, "%.17g", d);
-    } else py_repr_json(b, v);
+    if (cJSON_IsString(v)) sb_puts(b, v->valuestring);
+    else add_py(b, py_repr_json(v));
 }
 
 int sim_py_truthy(const cJSON *v)

@@ -19,8 +19,8 @@
  *   1. the host dlopen()s the file, finds the symbol, checks the major `abi_version` exactly,
  *      `struct_size` (at least the size this header declares for that ABI) and
  *      `host_minor_required` (at most the host's RD_ABI_MINOR);
- *   2. `get_instance(config, host, err, err_len)` gets the WHOLE configuration (as the
- *      decision record says) and returns an instance, or NULL with a sentence in `err`;
+ *   2. `get_instance(config, host, err, err_len)` gets the WHOLE configuration (docs/architecture.md
+ *      §5) and returns an instance, or NULL with a sentence in `err`;
  *   3. per pipeline step the host calls `method->run(instance, learner, call)`;
  *      for a dry-run it calls `method->preview` instead, which must not send anything;
  *   4. `destroy(instance)` before the worker exits.

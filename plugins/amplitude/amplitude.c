@@ -1,5 +1,5 @@
 /*
- * AMPLITUDE driver: asks Amplitude to delete the learner's data (spec thirdparty-drivers.md §4).
+ * AMPLITUDE driver: asks Amplitude to delete the learner's data (docs/vendors.md, "AMPLITUDE").
  *
  * Pipeline method: delete_user. One POST {api}/api/2/deletions/users, HTTP Basic
  * api_key:secret_key, body {"user_ids": [<user.id>], "ignore_invalid_id": "true",

@@ -1,5 +1,5 @@
 /*
- * BRAZE driver: deletes the learner's Braze user (spec thirdparty-drivers.md §3).
+ * BRAZE driver: deletes the learner's Braze user (docs/vendors.md, "BRAZE").
  *
  * Pipeline method: delete_user. One POST {rest}/users/delete with
  * {"external_ids": [<user.id>]} and `Authorization: Bearer <braze_api_key>`.

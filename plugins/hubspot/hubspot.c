@@ -1,6 +1,6 @@
 /*
  * HUBSPOT driver: deletes the learner's HubSpot contact and e-mails an alert through AWS SES
- * (spec thirdparty-drivers.md §5).
+ * (docs/vendors.md, "HUBSPOT").
  *
  * Pipeline method: delete_user (learner field original_email).
  * Default (upstream, legacy v1 contacts API):

@@ -1,10 +1,10 @@
 /*
  * SALESFORCE driver: opens a manual-work Task for a human to retire the learner's Leads
- * (spec thirdparty-drivers.md §6). Nothing is deleted automatically.
+ * (docs/vendors.md, "SALESFORCE"). Nothing is deleted automatically.
  *
  * Pipeline method: retire_learner (learner field original_email).
  * Login (lazily, on the first call, not at setup: a bad login fails only the Salesforce step
- * of the learner being retired instead of every run, as the spec recommends):
+ * of the learner being retired instead of every run; see docs/vendors.md, "SALESFORCE"):
  *   salesforce_auth: soap (default, upstream): SOAP partner login()
  *     POST {login}/services/Soap/u/{ver} with salesforce_user and
  *     salesforce_password + salesforce_token; the REST host is serverUrl's host minus "-api".

@@ -1,6 +1,6 @@
 /*
  * SEGMENT driver: queues a "suppress with delete" regulation for the learner's ids
- * (spec thirdparty-drivers.md §7).
+ * (docs/vendors.md, "SEGMENT").
  *
  * Pipeline method: delete_and_suppress_learner. Values sent: str(user.id),
  * original_username, and str(ecommerce_segment_id) whenever that key is present (a null

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/pycompat.h"
+
 const char *vsim_opt(sim_server *s, const char *name, const char *fallback)
 {
     const char *v = sim_option(s, name);
@@ -72,7 +74,7 @@ char *vsim_scalar_text(const cJSON *v)
         if (v->valuedouble == (double)(long long)v->valuedouble)
             snprintf(tmp, sizeof tmp, "%lld", (long long)v->valuedouble);
         else
-            snprintf(tmp, sizeof tmp, "%.17g", v->valuedouble);
+            py_float_repr(v->valuedouble, tmp); /* Python's str(float) */
         return strdup(tmp);
     }
     if (cJSON_IsTrue(v)) return strdup("True");

@@ -34,7 +34,7 @@
 #define DEFAULT_BATCH_DELAY 10 /* upstream's DELAY between batches, seconds */
 #define NOT_ALL_COMPLETE "Not all usernames exist in the COMPLETE state."
 
-static volatile int cleanup_cancel;
+static volatile sig_atomic_t cleanup_cancel;
 
 static void usage(FILE *out)
 {

@@ -1,5 +1,5 @@
 /* `retirectl queue`: the learners waiting for retirement, as get_learners_to_retire.py asks
- * the LMS for them (spec §9.2): table, JSON, or the Jenkins property files it writes. */
+ * the LMS for them (docs/lms-api.md §9.2): table, JSON, or the Jenkins property files it writes. */
 #include <ctype.h>
 #include <dirent.h>
 #include <limits.h>

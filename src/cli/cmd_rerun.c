@@ -26,7 +26,7 @@
 #include "engine/lease.h"
 #include "engine/plan.h"
 
-static volatile int rerun_cancel;
+static volatile sig_atomic_t rerun_cancel;
 
 static void usage(FILE *out)
 {

@@ -1,5 +1,5 @@
 /* `retirectl reset`: bulk forced state update, retirement_bulk_status_update.py parity
- * (spec §9.3, §12.4), plus --dry-run. Exit statuses: 0 done, 2 bad dates/usage,
+ * (docs/lms-api.md §9.3, §12.4), plus --dry-run. Exit statuses: 0 done, 2 bad dates/usage,
  * 255 no config, 254 bad config or neither/both of --new-state/--rewind-state (checked AFTER
  * the fetch, as upstream), 253 fetch error or a learner skipped because it is being worked on
  * (one job per learner: engine/lease.h), 252 update error, 251 LMS setup failed. */

@@ -1,7 +1,7 @@
 /* `retirectl resume USER`: put an ERRORED learner (its last_state is the working state that
  * failed) or one stuck in a working state back to the state just before that step (the
  * previous row's end state, or PENDING) with a forced update that says who resumed it and
- * why, then retire it as retire_one_learner.py would (special_cases.rst, spec §11).
+ * why, then retire it as retire_one_learner.py would (docs/lms-api.md §11).
  *
  * Exit statuses: those of `retire` for the retirement itself (0, 252, ...); refusals:
  * 254 COMPLETE/ABORTED, 250 unknown state, 251 learner not found, 1 nothing to resume
@@ -25,7 +25,7 @@
 
 #define RESUME_EXIT_NOTHING 1
 
-static volatile int resume_cancel;
+static volatile sig_atomic_t resume_cancel;
 
 static void usage(FILE *out)
 {

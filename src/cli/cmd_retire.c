@@ -1,4 +1,4 @@
-/* `retirectl retire USER`: retire one learner exactly as retire_one_learner.py (spec §9.1),
+/* `retirectl retire USER`: retire one learner exactly as retire_one_learner.py (docs/lms-api.md §9.1),
  * in a supervised worker process; `--dry-run` is `plan`; `--all` is ops' retire_all_main. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,7 +123,7 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         cli_error(ctx.config, "Unexpected error occurred!\n%s", err);
         status = CLI_EXIT_SETUP;
     } else {
-        static volatile int cancel;
+        static volatile sig_atomic_t cancel;
         cancel = 0;
         cli_install_cancel_handlers(&cancel);
         job_spec spec;

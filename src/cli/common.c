@@ -471,7 +471,7 @@ void cli_event_printer_free(cli_event_printer *p)
     p->current_state = p->final_state = NULL;
 }
 
-static volatile int *g_cancel_counter;
+static volatile sig_atomic_t *g_cancel_counter;
 
 static void on_cancel_signal(int sig)
 {
@@ -479,7 +479,7 @@ static void on_cancel_signal(int sig)
     if (g_cancel_counter) (*g_cancel_counter)++;
 }
 
-void cli_install_cancel_handlers(volatile int *counter)
+void cli_install_cancel_handlers(volatile sig_atomic_t *counter)
 {
     g_cancel_counter = counter;
     struct sigaction sa;

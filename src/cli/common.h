@@ -5,6 +5,7 @@
 #define RETIRECTL_CLI_COMMON_H
 
 #include <stdarg.h>
+#include <signal.h> /* sig_atomic_t: cancel flags set by signal handlers */
 #include <stddef.h>
 
 #include "cli/cli.h"
@@ -14,7 +15,7 @@
 #include "engine/reg.h"
 #include "engine/strbuf.h"
 
-/* Exit statuses of retire_one_learner.py (spec §9.1) as process exit statuses. */
+/* Exit statuses of retire_one_learner.py (docs/lms-api.md §9.1) as process exit statuses. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_SETUP 255         /* ERR_SETUP_FAILED (-1) */
 #define CLI_EXIT_END_STATE 254     /* ERR_USER_AT_END_STATE (-2) */
@@ -149,6 +150,6 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
                    const char *reason);
 
 /* Installs SIGINT/SIGTERM handlers that increment *counter (for job_run's cancel flag). */
-void cli_install_cancel_handlers(volatile int *counter);
+void cli_install_cancel_handlers(volatile sig_atomic_t *counter);
 
 #endif

@@ -39,7 +39,7 @@ int retire_all_main(int argc, char **argv, const cli_globals *g);
 #define ALL_SETUP_STREAK 10 /* consecutive learners failing before any step: stop the run */
 #define ALL_EXIT_BREAKER 248 /* the circuit breaker stopped starting learners */
 
-static volatile int all_cancel;
+static volatile sig_atomic_t all_cancel;
 
 static void on_signal(int sig)
 {

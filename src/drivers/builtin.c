@@ -1,6 +1,6 @@
 /* The built-in drivers (LMS, ECOMMERCE, CREDENTIALS, DEMOGRAPHICS, LICENSE_MANAGER, generic
  * extra services), written against the plugin ABI: every request, body and 404 rule as the
- * upstream LmsApi / EcommerceApi / ... classes (spec §5, §6, §12.5). */
+ * upstream LmsApi / EcommerceApi / ... classes (docs/lms-api.md §5, §6, §12.5). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 
 #include "retirectl/driver.h"
 
-extern const rd_driver rd_builtin_lms;             /* LMS: spec §5.5-§5.17 */
+extern const rd_driver rd_builtin_lms;             /* LMS: docs/lms-api.md §5.5-§5.17 */
 extern const rd_driver rd_builtin_ecommerce;       /* ECOMMERCE: retire_learner, get_tracking_key */
 extern const rd_driver rd_builtin_credentials;     /* CREDENTIALS: retire_learner */
 extern const rd_driver rd_builtin_demographics;    /* DEMOGRAPHICS: retire_learner (404 = success) */

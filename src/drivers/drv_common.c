@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pycompat.h"
 #include "drivers/pyrepr.h"
 
 /* Sets a long text as the call's message; when it does not fit it says so with
@@ -51,62 +52,12 @@ void drv_instance_free(void *instance)
     free(in);
 }
 
-/* Decodes one UTF-8 sequence (invalid bytes -> U+FFFD). */
-static unsigned long utf8_next(const unsigned char **s)
-{
-    const unsigned char *p = *s;
-    unsigned long c = *p++;
-    int extra = 0;
-    if (c >= 0xf0 && c < 0xf8) {
-        c &= 0x07;
-        extra = 3;
-    } else if (c >= 0xe0 && c < 0xf0) {
-        c &= 0x0f;
-        extra = 2;
-    } else if (c >= 0xc0 && c < 0xe0) {
-        c &= 0x1f;
-        extra = 1;
-    } else if (c >= 0x80) {
-        *s = p;
-        return 0xfffd;
-    }
-    for (int k = 0; k < extra; k++) {
-        if ((*p & 0xc0) != 0x80) {
-            *s = p;
-            return 0xfffd;
-        }
-        c = (c << 6) | (*p++ & 0x3f);
-    }
-    *s = p;
-    return c;
-}
-
 void drv_json_str(strbuf *sb, const char *s)
 {
-    sb_addc(sb, '"');
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned long c = utf8_next(&p);
-        switch (c) {
-        case '"': sb_add(sb, "\\\""); break;
-        case '\\': sb_add(sb, "\\\\"); break;
-        case '\n': sb_add(sb, "\\n"); break;
-        case '\r': sb_add(sb, "\\r"); break;
-        case '\t': sb_add(sb, "\\t"); break;
-        case '\b': sb_add(sb, "\\b"); break;
-        case '\f': sb_add(sb, "\\f"); break;
-        default:
-            if (c >= 0x20 && c <= 0x7e) {
-                sb_addc(sb, (char)c);
-            } else if (c < 0x10000) {
-                sb_addf(sb, "\\u%04lx", c);
-            } else {
-                unsigned long v = c - 0x10000;
-                sb_addf(sb, "\\u%04lx\\u%04lx", 0xd800 | (v >> 10), 0xdc00 | (v & 0x3ff));
-            }
-        }
-    }
-    sb_addc(sb, '"');
+    char *q = py_json_quote(s); /* common/pycompat.c */
+    if (!q) abort();            /* out of memory, as strbuf does */
+    sb_add(sb, q);
+    free(q);
 }
 
 /* The reason phrase of the response's status line, or the standard one. */

@@ -1,7 +1,7 @@
 /* drv_common (prefix drv_): what the built-in drivers share, written against the driver ABI
  * only (plus pyrepr for the texts): an upstream-style API call through host->http with the
  * LMS JWT and the upstream retry policy, turning the answer into the rd_status and the text
- * the upstream scripts record (spec §7.1, §7.2), request bodies encoded exactly as Python's
+ * the upstream scripts record (docs/lms-api.md §7.1, §7.2), request bodies encoded exactly as Python's
  * json.dumps (", " / ": " separators, ASCII-only), and previews. */
 #ifndef RETIRECTL_DRV_COMMON_H
 #define RETIRECTL_DRV_COMMON_H

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "drivers/drv_common.h" /* drv_json_str: a str as json.dumps writes it */
+#include "common/pycompat.h"
 #include "engine/strbuf.h"
 
 typedef struct parser {
@@ -22,125 +23,15 @@ static void skip_ws(parser *ps)
     while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
 }
 
-/* Non-zero when Python's str.isprintable() is false for code point c (approximation that
- * covers controls, separators other than space, format characters, surrogates and private use). */
-static int py_unprintable(uint32_t c)
-{
-    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return 1;
-    if (c == 0xa0 || c == 0xad || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
-        (c >= 0x205f && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0x3000 || c == 0xfeff ||
-        (c >= 0xfff9 && c <= 0xfffb) || (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd || c == 0x70f ||
-        c == 0x180e || c == 0x8e2 || c == 0x110bd || c == 0x110cd || (c >= 0x1bca0 && c <= 0x1bca3) ||
-        (c >= 0x1d173 && c <= 0x1d17a) || c == 0xe0001 || (c >= 0xe0020 && c <= 0xe007f))
-        return 1;
-    if (c >= 0xd800 && c <= 0xdfff) return 1;
-    if ((c >= 0xe000 && c <= 0xf8ff) || c >= 0xf0000) return 1;
-    if (c == 0xfffe || c == 0xffff) return 1;
-    return 0;
-}
-
-/* Appends code point c as UTF-8. */
-static void put_utf8(strbuf *sb, uint32_t c)
-{
-    char b[4];
-    if (c < 0x80) {
-        sb_addc(sb, (char)c);
-    } else if (c < 0x800) {
-        b[0] = (char)(0xc0 | (c >> 6));
-        b[1] = (char)(0x80 | (c & 0x3f));
-        sb_addn(sb, b, 2);
-    } else if (c < 0x10000) {
-        b[0] = (char)(0xe0 | (c >> 12));
-        b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        b[2] = (char)(0x80 | (c & 0x3f));
-        sb_addn(sb, b, 3);
-    } else {
-        b[0] = (char)(0xf0 | (c >> 18));
-        b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-        b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-        b[3] = (char)(0x80 | (c & 0x3f));
-        sb_addn(sb, b, 4);
-    }
-}
-
-/* Python repr of a sequence of code points. */
+/* Python repr of a sequence of code points (common/pycompat.c). */
 static void repr_codepoints(strbuf *sb, const uint32_t *cp, size_t n)
 {
-    int has_single = 0, has_double = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (cp[i] == '\'') has_single = 1;
-        if (cp[i] == '"') has_double = 1;
-    }
-    char q = (has_single && !has_double) ? '"' : '\'';
-    sb_addc(sb, q);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = cp[i];
-        if (c == (uint32_t)q || c == '\\') {
-            sb_addc(sb, '\\');
-            sb_addc(sb, (char)c);
-        } else if (c == '\t') {
-            sb_add(sb, "\\t");
-        } else if (c == '\n') {
-            sb_add(sb, "\\n");
-        } else if (c == '\r') {
-            sb_add(sb, "\\r");
-        } else if (py_unprintable(c)) {
-            if (c < 0x100)
-                sb_addf(sb, "\\x%02x", c);
-            else if (c < 0x10000)
-                sb_addf(sb, "\\u%04x", c);
-            else
-                sb_addf(sb, "\\U%08x", c);
-        } else {
-            put_utf8(sb, c);
-        }
-    }
-    sb_addc(sb, q);
+    char *r = py_repr_codepoints(cp, n);
+    if (r) sb_add(sb, r);
+    free(r);
 }
 
-/* Decodes one UTF-8 sequence at *s (invalid bytes become U+FFFD, as errors='replace'). */
-static uint32_t next_utf8(const unsigned char **s, const unsigned char *end)
-{
-    const unsigned char *p = *s;
-    uint32_t c = *p++;
-    int extra = 0;
-    if (c >= 0xf0 && c < 0xf8) {
-        c &= 0x07;
-        extra = 3;
-    } else if (c >= 0xe0) {
-        c &= 0x0f;
-        extra = 2;
-    } else if (c >= 0xc0) {
-        c &= 0x1f;
-        extra = 1;
-    } else if (c >= 0x80) {
-        *s = p;
-        return 0xfffd;
-    }
-    for (int k = 0; k < extra; k++) {
-        if (p >= end || (*p & 0xc0) != 0x80) {
-            *s = p;
-            return 0xfffd;
-        }
-        c = (c << 6) | (*p++ & 0x3f);
-    }
-    *s = p;
-    return c;
-}
-
-char *pyrepr_str(const char *s)
-{
-    size_t n = strlen(s);
-    uint32_t *cp = malloc((n + 1) * sizeof *cp);
-    if (!cp) return NULL;
-    size_t k = 0;
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) cp[k++] = next_utf8(&p, end);
-    strbuf sb = STRBUF_INIT;
-    repr_codepoints(&sb, cp, k);
-    free(cp);
-    return sb_take(&sb);
-}
+char *pyrepr_str(const char *s) { return py_repr_str(s); }
 
 static int hexval(char c)
 {
@@ -203,7 +94,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
             }
         } else {
             const unsigned char *u = (const unsigned char *)ps->p;
-            c = next_utf8(&u, (const unsigned char *)ps->end);
+            c = py_utf8_next(&u, (const unsigned char *)ps->end);
             ps->p = (const char *)u;
         }
         if (n + 1 >= cap) {
@@ -224,62 +115,11 @@ fail:
     return -1;
 }
 
-/* Appends Python's repr of a float. */
+/* Appends Python's repr of a float (common/pycompat.c). */
 static void repr_float(strbuf *sb, double v)
 {
-    if (isinf(v)) {
-        sb_add(sb, v > 0 ? "inf" : "-inf");
-        return;
-    }
-    if (isnan(v)) {
-        sb_add(sb, "nan");
-        return;
-    }
-    char buf[64];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    /* buf = [-]d.ddde[+-]XX : split digits and exponent */
-    char digits[32];
-    size_t nd = 0;
-    const char *p = buf;
-    int neg = 0;
-    if (*p == '-') {
-        neg = 1;
-        p++;
-    }
-    for (; *p && *p != 'e'; p++)
-        if (isdigit((unsigned char)*p)) digits[nd++] = *p;
-    digits[nd] = '\0';
-    int exp10 = atoi(p + 1);
-    while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = '\0';
-    int decpt = exp10 + 1;
-    if (neg) sb_addc(sb, '-');
-    if (decpt > -4 && decpt <= 16) {
-        if (decpt <= 0) {
-            sb_add(sb, "0.");
-            for (int k = 0; k < -decpt; k++) sb_addc(sb, '0');
-            sb_add(sb, digits);
-        } else if ((size_t)decpt >= nd) {
-            sb_add(sb, digits);
-            for (size_t k = nd; k < (size_t)decpt; k++) sb_addc(sb, '0');
-            sb_add(sb, ".0");
-        } else {
-            sb_addn(sb, digits, (size_t)decpt);
-            sb_addc(sb, '.');
-            sb_add(sb, digits + decpt);
-        }
-    } else {
-        sb_addc(sb, digits[0]);
-        if (nd > 1) {
-            sb_addc(sb, '.');
-            sb_add(sb, digits + 1);
-        }
-        int e = decpt - 1;
-        sb_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    }
+    char buf[PY_FLOAT_REPR_MAX];
+    sb_add(sb, py_float_repr(v, buf));
 }
 
 static int parse_value(parser *ps, strbuf *sb);
@@ -511,7 +351,10 @@ char *pyrepr_json(const char *json, size_t len)
             free(cp);
             return NULL;
         }
-        for (size_t i = 0; i < n; i++) put_utf8(&sb, cp[i]);
+        for (size_t i = 0; i < n; i++) {
+            char u[4];
+            sb_addn(&sb, u, py_utf8_put(cp[i], u));
+        }
         free(cp);
         if (!sb.data) sb_add(&sb, "");
         return sb_take(&sb);

@@ -1,5 +1,5 @@
 /* pyrepr (prefix pyrepr_): what Python's str() prints for the value json.loads() gives, so
- * the texts recorded at the LMS match the upstream scripts byte for byte (spec §7.2, §9.1):
+ * the texts recorded at the LMS match the upstream scripts byte for byte (docs/lms-api.md §7.2, §9.1):
  * {'id': 1, 'ok': True, 'x': None}, ['edX', 'MITx'], strings quoted and escaped as Python's
  * repr does, ints as written, floats in Python's shortest round-trip form. Also the requests
  * library's HTTPError text. Pure functions; results are malloc'd (caller frees). */

@@ -39,7 +39,7 @@ char *archive_timestamp(const char *iso);
  * libcrypto fails. */
 int archive_hash(const char *secret, const char *value, char out[65]);
 
-/* Appends one line per learner (status objects of retirements_by_status_and_date, spec §2.5)
+/* Appends one line per learner (status objects of retirements_by_status_and_date, docs/lms-api.md §2.5)
  * to a malloc'd text (*out, *out_len; the caller frees). secret is used by ARCHIVE_HASHED
  * only. Returns 0, or -1 with err naming the retirement id and the missing key. */
 int archive_lines(const cJSON *learners, archive_fields fields, const char *secret, char **out, size_t *out_len,

@@ -1,5 +1,5 @@
 /* config (prefix cfg_): the operator's YAML configuration, loaded with libyaml into a cJSON
- * tree, with upstream keys unchanged (spec §8) and the additions of DESIGN.md §3.4.
+ * tree, with upstream keys unchanged (docs/lms-api.md §8) and retirectl's additions (docs/configuration.md).
  * Secret-looking keys (*secret*, *password*, *token*, *_key) are remembered so that their
  * values can be scrubbed from every text the engine prints, logs or records. */
 #ifndef RETIRECTL_CONFIG_H
@@ -76,7 +76,7 @@ int cfg_load_string(const char *text, const char *name, cfg **out, char *err, si
 void cfg_free(cfg *c);
 
 /* Checks what every command needs: client_id, client_secret, base_urls.lms, pipeline rows of
- * four strings, and for each step whose driver needs a base URL or key (spec §8 setup
+ * four strings, and for each step whose driver needs a base URL or key (docs/lms-api.md §8 setup
  * validation) that it is present: "Service URL is not configured, but required for state
  * [...]". Returns 0 or -1 with the first problem in err (file and line named). */
 int cfg_validate(const cfg *c, char *err, size_t err_len);

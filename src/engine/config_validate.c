@@ -7,52 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pycompat.h"
 #include "engine/strbuf.h"
 
-/* Appends Python's repr() of a str. */
-static void py_repr_str(strbuf *sb, const char *s)
+/* Appends a Python repr made by common/pycompat.c (malloc'd) and frees it. */
+static void add_py(strbuf *sb, char *repr)
 {
-    char q = (strchr(s, '\'') && !strchr(s, '"')) ? '"' : '\'';
-    sb_addc(sb, q);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\\') sb_add(sb, "\\\\");
-        else if (*p == (unsigned char)q) { sb_addc(sb, '\\'); sb_addc(sb, (char)q); }
-        else if (*p == '\n') sb_add(sb, "\\n");
-        else if (*p == '\r') sb_add(sb, "\\r");
-        else if (*p == '\t') sb_add(sb, "\\t");
-        else if (*p < 0x20 || *p == 0x7f) sb_addf(sb, "\\x%02x", *p);
-        else sb_addc(sb, (char)*p);
-    }
-    sb_addc(sb, q);
-}
-
-/* Appends Python's repr() of a JSON value as PyYAML would have loaded it. */
-static void py_repr_json(strbuf *sb, const cJSON *v)
-{
-    if (cJSON_IsString(v)) py_repr_str(sb, v->valuestring);
-    else if (cJSON_IsNull(v)) sb_add(sb, "None");
-    else if (cJSON_IsBool(v)) sb_add(sb, cJSON_IsTrue(v) ? "True" : "False");
-    else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 1e15) sb_addf(sb, "%.0f", d);
-        else sb_addf(sb, "%.17g", d);
-    } else if (cJSON_IsArray(v)) {
-        sb_addc(sb, '[');
-        for (const cJSON *e = v->child; e; e = e->next) {
-            py_repr_json(sb, e);
-            if (e->next) sb_add(sb, ", ");
-        }
-        sb_addc(sb, ']');
-    } else if (cJSON_IsObject(v)) {
-        sb_addc(sb, '{');
-        for (const cJSON *e = v->child; e; e = e->next) {
-            py_repr_str(sb, e->string);
-            sb_add(sb, ": ");
-            py_repr_json(sb, e);
-            if (e->next) sb_add(sb, ", ");
-        }
-        sb_addc(sb, '}');
-    }
+    if (!repr) abort(); /* out of memory, as strbuf does */
+    sb_add(sb, repr);
+    free(repr);
 }
 
 char *cfg_step_repr(const cfg_step *s)
@@ -61,7 +24,7 @@ char *cfg_step_repr(const cfg_step *s)
     sb_addc(&sb, '[');
     const char *f[4] = {s->start_state, s->end_state, s->driver, s->method};
     for (int k = 0; k < 4; k++) {
-        py_repr_str(&sb, f[k] ? f[k] : "");
+        add_py(&sb, py_repr_str(f[k] ? f[k] : ""));
         if (k < 3) sb_add(&sb, ", ");
     }
     sb_addc(&sb, ']');
@@ -77,7 +40,7 @@ static int value_missing(const cfg *c, const char *path)
     return 0;
 }
 
-/* Config keys each built-in/vendor driver needs (spec §8 table; LICENSE_MANAGER deliberately
+/* Config keys each built-in/vendor driver needs (docs/lms-api.md §8 table; LICENSE_MANAGER deliberately
  * added: upstream only fails at run time). */
 static const struct {
     const char *driver;
@@ -267,7 +230,7 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
         for (const cJSON *e = row->child; e; e = e->next, k++) {
             if (!cJSON_IsString(e) || !*e->valuestring) {
                 strbuf got = STRBUF_INIT;
-                py_repr_json(&got, e);
+                add_py(&got, py_repr_json(e));
                 cfg_set_err(err, err_len,
                         "%s: retirement_pipeline row %zu item %d must be a non-empty name; got %s%s.",
                         cfg_where(c, e, w, sizeof w), idx + 1, k + 1, sb_str(&got),

@@ -18,7 +18,7 @@ typedef struct host_impl {
     host_log_fn log_fn;
     host_progress_fn progress_fn;
     void *user;
-    volatile int *cancel_flag;
+    volatile sig_atomic_t *cancel_flag;
     host_failure failure;
     cJSON *scoped_root; /* driver_config_scope: the part of the config this driver sees, or NULL */
 } host_impl;
@@ -255,7 +255,7 @@ void host_set_services(rd_host *h)
 }
 
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
-                  host_progress_fn progress_fn, void *user, volatile int *cancel_flag)
+                  host_progress_fn progress_fn, void *user, volatile sig_atomic_t *cancel_flag)
 {
     host_impl *hi = calloc(1, sizeof *hi);
     if (!hi) return NULL;

@@ -23,7 +23,7 @@ typedef void (*host_progress_fn)(void *user, const char *text);
  * copied; log/progress may be NULL (then dropped); cancel_flag may be NULL. Free with
  * host_free. */
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
-                  host_progress_fn progress_fn, void *user, volatile int *cancel_flag);
+                  host_progress_fn progress_fn, void *user, volatile sig_atomic_t *cancel_flag);
 void host_free(rd_host *host);
 /* The user pointer given to host_new (for a replacement http function, as the mock host of
  * retirectl/drivertest.h installs). */

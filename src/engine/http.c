@@ -4,7 +4,7 @@
  * consecutive requests to the LMS ride one keep-alive connection. A mutex serialises use of
  * the handle and of the token.
  *
- * Retry policy for RD_RETRY_UPSTREAM (spec §7.3, upstream's two nested backoff layers):
+ * Retry policy for RD_RETRY_UPSTREAM (docs/lms-api.md §7.3, upstream's two nested backoff layers):
  *   - a connection failure (refused, reset, DNS, dropped without an answer, connect timeout) or
  *     a 5xx other than 504: wait a full-jitter exponential delay (uniform in [0, 1], [0, 2],
  *     [0, 4] ... s) and try again, as long as the time since the first attempt is below
@@ -55,7 +55,7 @@ struct http_client {
     int token_fetches;
     http_log_fn log;
     void *log_user;
-    volatile int *cancel;
+    volatile sig_atomic_t *cancel;
     double backoff_scale;
     unsigned long long rng;
     pid_t owner_pid; /* process that created curl; a forked child gets a fresh handle */
@@ -512,7 +512,7 @@ void http_set_log(http_client *h, http_log_fn fn, void *user)
     h->log_user = user;
 }
 
-void http_set_cancel_flag(http_client *h, volatile int *flag) { h->cancel = flag; }
+void http_set_cancel_flag(http_client *h, volatile sig_atomic_t *flag) { h->cancel = flag; }
 
 int http_token_fetches(const http_client *h) { return h ? h->token_fetches : 0; }
 

@@ -1,6 +1,6 @@
 /* http (prefix http_): the engine's libcurl client. Builds URLs as upstream does, fetches and
  * shares the LMS JWT (one per process, refreshed once on 401 or after expires_in), applies
- * the upstream retry policy (spec §7.3) with configurable caps, timeouts on every request,
+ * the upstream retry policy (docs/lms-api.md §7.3) with configurable caps, timeouts on every request,
  * TLS verification, plain-http refusal for non-loopback hosts, secret scrubbing, and a request
  * log callback. The request/response types are the plugin ABI's (include/retirectl/driver.h).
  *
@@ -14,6 +14,7 @@
 #ifndef RETIRECTL_HTTP_H
 #define RETIRECTL_HTTP_H
 
+#include <signal.h> /* sig_atomic_t: cancel flags set by signal handlers */
 #include <stddef.h>
 #include "engine/config.h"
 #include "retirectl/driver.h"
@@ -31,7 +32,7 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len);
 void http_client_free(http_client *h);
 void http_set_log(http_client *h, http_log_fn fn, void *user);
 /* A flag the caller sets to stop retry waits early (e.g. on SIGTERM or a cancel key). */
-void http_set_cancel_flag(http_client *h, volatile int *flag);
+void http_set_cancel_flag(http_client *h, volatile sig_atomic_t *flag);
 
 /* The URL rule every request follows: http:// or https:// with a host, and plain http only to a
  * loopback host unless the config's http.allow_insecure_http is true. 0, or -1 with err saying
@@ -39,9 +40,9 @@ void http_set_cancel_flag(http_client *h, volatile int *flag);
 int http_url_allowed(const cfg *config, const char *url, char *err, size_t err_len);
 
 /* Fetches a token now if none is held or it has expired (POST {lms}/oauth2/access_token as
- * spec §4). Returns 0, or -1 with a sentence (URL and status, never the secret) in err. */
+ * docs/lms-api.md §4). Returns 0, or -1 with a sentence (URL and status, never the secret) in err. */
 int http_ensure_token(http_client *h, char *err, size_t err_len);
-/* Upstream parity (spec §9.1 step 1, §4): retire_one_learner.py builds one API client per IDA,
+/* Upstream parity (docs/lms-api.md §9.1 step 1, §4): retire_one_learner.py builds one API client per IDA,
  * each fetching its own LMS token at construction, after the LMS client's. Call after
  * http_ensure_token to send those extra token POSTs: one per non-empty base_urls.ecommerce,
  * .credentials, .demographics, .license_manager (in that order). The last token fetched is the

@@ -1,12 +1,12 @@
 /* job (prefix job_): retire (or dry-run, or rerun one method for) one learner in a worker
- * process, supervised from the calling process (DESIGN.md §2).
+ * process, supervised from the calling process (docs/architecture.md §3).
  *
  * The supervisor (the CLI, `retire --all -j N`, the console) owns a job_ctx: config, one
  * http client whose LMS token is fetched BEFORE any worker is forked (every worker inherits
  * it: one token per process tree), the driver registry (plugins are dlopen()ed only in
  * workers) and an lms client it uses to record ERRORED itself when a worker dies.
  *
- * job_start() forks a worker that runs the steps exactly as retire_one_learner.py (spec §9.1)
+ * job_start() forks a worker that runs the steps exactly as retire_one_learner.py (docs/lms-api.md §9.1)
  * and writes JSON-lines events (docs/events.md) to a pipe. The supervisor multiplexes any
  * number of jobs with poll():
  *
@@ -47,6 +47,7 @@
 #ifndef RETIRECTL_JOB_H
 #define RETIRECTL_JOB_H
 
+#include <signal.h> /* sig_atomic_t: cancel flags set by signal handlers */
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -198,7 +199,7 @@ void job_recorder_free(job_recorder *r);
 /* Starts one job and runs the poll loop until it is done, honouring *cancel_flag (set by a
  * signal handler; may be NULL): the first time it becomes non-zero job_cancel is called,
  * and again when it exceeds 1. Returns the exit status, or 255 with err when it cannot start. */
-int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile int *cancel_flag, char *err,
+int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile sig_atomic_t *cancel_flag, char *err,
             size_t err_len);
 
 #endif

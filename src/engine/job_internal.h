@@ -108,7 +108,7 @@ __attribute__((noreturn)) void job_worker_main(job_ctx *ctx, const job_spec *spe
  * it what is in flight (job_orphan_step_end never returns when the watchdog took the step
  * over: it records ERRORED and ends the process); job_orphan_record appends the worker's own
  * audit end line when the supervisor is gone. */
-void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile int *cancel_flag);
+void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile sig_atomic_t *cancel_flag);
 int job_orphaned(void);
 pid_t job_orphan_supervisor(void);
 void job_orphan_learner(const char *username, const char *label, long user_id, long retirement_id);

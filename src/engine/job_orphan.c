@@ -26,7 +26,7 @@
 enum { STEP_NONE = 0, STEP_RUNNING = 1, STEP_TAKEN = 2 };
 
 static volatile sig_atomic_t g_orphan;
-static volatile int *g_cancel_flag;
+static volatile sig_atomic_t *g_cancel_flag;
 static int g_wake[2] = {-1, -1};
 static pid_t g_supervisor;
 static job_ctx *g_ctx;
@@ -151,7 +151,7 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
-void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile int *cancel_flag)
+void job_orphan_arm(job_ctx *ctx, pid_t supervisor, volatile sig_atomic_t *cancel_flag)
 {
     g_ctx = ctx;
     g_supervisor = supervisor;

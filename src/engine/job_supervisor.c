@@ -935,7 +935,7 @@ void job_free(job *j)
     free(j);
 }
 
-int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile int *cancel_flag, char *err,
+int job_run(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, volatile sig_atomic_t *cancel_flag, char *err,
             size_t err_len)
 {
     job *j = job_start(ctx, spec, fn, user, err, err_len);

@@ -22,7 +22,7 @@
 #include "engine/plan.h"
 #include "engine/reason.h"
 
-static volatile int g_cancel; /* set by SIGINT/SIGTERM in the worker */
+static volatile sig_atomic_t g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
 static void worker_on_signal(int sig)
 {

@@ -1,5 +1,5 @@
-/* lms: the LMS retirement endpoints (spec §5) on top of http; see lms.h.
- * Every call uses the shared LMS JWT and the upstream retry policy (spec §7.3: every LmsApi
+/* lms: the LMS retirement endpoints (docs/lms-api.md §5) on top of http; see lms.h.
+ * Every call uses the shared LMS JWT and the upstream retry policy (docs/lms-api.md §7.3: every LmsApi
  * retirement method is decorated with it). Request bodies are rendered as Python's json.dumps
  * does and query strings as requests' urlencode(doseq=True), so the wire matches upstream. */
 #include "engine/lms.h"
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pycompat.h"
 #include "drivers/drv_common.h"
 #include "engine/strbuf.h"
 
@@ -57,43 +58,11 @@ int lms_last_attempts(const lms_client *l) { return l ? l->last_attempts : 0; }
 
 /* ------------------------------------------------------------------ Python-style JSON */
 
-/* json.dumps of a value: ", " / ": " separators, strings as drv_json_str (ensure_ascii). */
-static void dumps(strbuf *sb, const cJSON *v)
-{
-    if (!v || cJSON_IsNull(v)) sb_add(sb, "null");
-    else if (cJSON_IsTrue(v)) sb_add(sb, "true");
-    else if (cJSON_IsFalse(v)) sb_add(sb, "false");
-    else if (cJSON_IsString(v)) drv_json_str(sb, v->valuestring);
-    else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == (double)(long long)d && d < 9e15 && d > -9e15) sb_addf(sb, "%lld", (long long)d);
-        else sb_addf(sb, "%.17g", d);
-    } else if (cJSON_IsArray(v)) {
-        sb_addc(sb, '[');
-        for (const cJSON *e = v->child; e; e = e->next) {
-            dumps(sb, e);
-            if (e->next) sb_add(sb, ", ");
-        }
-        sb_addc(sb, ']');
-    } else if (cJSON_IsObject(v)) {
-        sb_addc(sb, '{');
-        for (const cJSON *e = v->child; e; e = e->next) {
-            drv_json_str(sb, e->string ? e->string : "");
-            sb_add(sb, ": ");
-            dumps(sb, e);
-            if (e->next) sb_add(sb, ", ");
-        }
-        sb_addc(sb, '}');
-    } else if (cJSON_IsRaw(v)) {
-        sb_add(sb, v->valuestring);
-    }
-}
-
 char *lms_json_dumps(const cJSON *value)
 {
-    strbuf sb = STRBUF_INIT;
-    dumps(&sb, value);
-    return sb_take(&sb);
+    char *s = py_json_dumps(value); /* Python's json.dumps, common/pycompat.c */
+    if (!s) abort();                /* out of memory, as sb_take would */
+    return s;
 }
 
 /* ------------------------------------------------------------------ query strings */

@@ -1,4 +1,4 @@
-/* lms (prefix lms_): the LMS retirement endpoints the scripts use (spec §5), on top of http.
+/* lms (prefix lms_): the LMS retirement endpoints the scripts use (docs/lms-api.md §5), on top of http.
  * Every call returns 0 on a 2xx answer and -1 otherwise, filling an lms_error that names the
  * URL, the status and the server's message; the caller owns any cJSON it receives. */
 #ifndef RETIRECTL_LMS_H
@@ -21,7 +21,7 @@ typedef struct lms_client lms_client;
 lms_client *lms_new(http_client *http, const char *base_url);
 void lms_free(lms_client *l);
 
-/* GET api/user/v1/accounts/{username}/retirement_status/ -> one status object (§2.5). */
+/* GET api/user/v1/accounts/{username}/retirement_status/ -> one status object (docs/lms-api.md §2.5). */
 int lms_get_status(lms_client *l, const char *username, cJSON **learner, lms_error *e);
 /* PATCH api/user/v1/accounts/update_retirement_status/ {username,new_state,response[,force:true]}.
  * response goes through the outbound scrubber (cfg_redact: config secrets, the live token, plugins'
@@ -39,7 +39,7 @@ int lms_by_status_and_date(lms_client *l, const char *state, const char *start_d
 int lms_cleanup(lms_client *l, const char *const *usernames, size_t n, lms_error *e);
 
 /* ---- added by engine-a (additive) ---- */
-/* POST api/user/v1/accounts/cancel_retirement/ {"retirement_id": id} (spec §5.19; PENDING only). */
+/* POST api/user/v1/accounts/cancel_retirement/ {"retirement_id": id} (docs/lms-api.md §5.19; PENDING only). */
 int lms_cancel_retirement(lms_client *l, long retirement_id, lms_error *e);
 /* Any LMS API call: method, path relative to base_urls.lms (joined as upstream: trailing slash),
  * optional query string (without '?', already encoded) and JSON body (NULL: none), with the LMS

@@ -1,5 +1,5 @@
 /* plan (prefix plan_): a PURE function from a learner's current state name and the pipeline
- * rows to what retire_one_learner.py would do (spec §3.4, §9.1): refuse (unknown state 250,
+ * rows to what retire_one_learner.py would do (docs/lms-api.md §3.4, §9.1): refuse (unknown state 250,
  * end state 254, working state 253, checked in upstream order) or run/skip each step
  * (skip when all_states.index(start) < all_states.index(current)).
  * all_states = PENDING + start/end of every row + ERRORED, ABORTED, COMPLETE. No I/O. */

@@ -333,7 +333,8 @@ reg *reg_new(const cfg *config, const char *const *extra_files)
         sync_info(it);
     }
 
-    /* 3. entry-point files: the installed ones and drop-in directories, then the config's */
+    /* 3. entry-point files: the installed ones and drop-in directories, then the config's
+     * (docs/architecture.md §4) */
     ep_list eps = {0};
     parse_installed_entry_points(r, &eps);
 

@@ -1,6 +1,6 @@
 /* reg (prefix reg_): the driver registry. Knows every driver by name: the built-ins of
  * src/drivers, one generic-driver entry per `extra_services` item, and the plugins named in
- * entry-point files (searched in the order of DESIGN.md §3.2). Plugins are dlopen()ed lazily,
+ * entry-point files (searched in the order of docs/architecture.md §4). Plugins are dlopen()ed lazily,
  * only when a command needs them; every problem is kept with its file and line and reported
  * only for drivers the caller asks for (or by `retirectl drivers`). */
 #ifndef RETIRECTL_REG_H

@@ -1,5 +1,5 @@
-/* Integration tests of `retirectl cleanup` (retirement_archive_and_cleanup.py parity, spec
- * §9.4/§12.6) against retirectl-sim and a real S3 API: s3rver from build-tools/node_modules
+/* Integration tests of `retirectl cleanup` (retirement_archive_and_cleanup.py parity,
+ * docs/lms-api.md §9.4, §12.6) against retirectl-sim and a real S3 API: s3rver from build-tools/node_modules
  * (installed by scripts/deps.sh), behind tests/support/s3proxy.js, which records each request's
  * headers (s3rver keeps no server-side-encryption header), checks its SigV4 signature with node's
  * crypto and injects S3 errors on demand. */

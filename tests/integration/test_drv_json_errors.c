@@ -1,5 +1,5 @@
 /* A step answering 2xx with a body that is not JSON: upstream's response.json() raises
- * JSONDecodeError, the learner is set to ERRORED with that exception's text (spec §7.1, §9.1
+ * JSONDecodeError, the learner is set to ERRORED with that exception's text (docs/lms-api.md §7.1, §9.1
  * step 6), e.g. "Expecting value: line 1 column 1 (char 0)". retirectl must record the same
  * text, for an HTML/plain page and for a truncated JSON body. */
 #include "retire_support.h"

@@ -1,6 +1,6 @@
 /* Integration tests of src/engine/http.c against the real retirectl-sim over loopback with the
  * real libcurl: token fetch and its form body, token sharing, 401 refresh, token expiry,
- * the spec §7.3 retry policy (500/500/OK, 504 once, 504 twice, 400, connection refused),
+ * the docs/lms-api.md §7.3 retry policy (500/500/OK, 504 once, 504 twice, 400, connection refused),
  * timeouts, cancel, plain-http refusal, and that no secret reaches a log line or error.
  * Waits are shrunk with RETIRECTL_TEST_BACKOFF_SCALE=0.01. */
 #include <stdarg.h>
@@ -477,7 +477,7 @@ static void test_cancel_stops_waits(void **state)
     (void)state;
     fixture f;
     fixture_open(&f, NULL);
-    volatile int cancel = 1;
+    volatile sig_atomic_t cancel = 1;
     http_set_cancel_flag(f.h, &cancel);
     char *url = url_of(STATUS_PATH);
     sim_ok("POST", "/__sim/faults", "{\"path\": \"retirement_status\", \"status\": 500}");

@@ -1,6 +1,6 @@
 /* Integration tests of `retirectl reset` against retirectl-sim: the scenarios of
- * test_retirement_bulk_status_update.py (spec §12.4) with the exit statuses, messages and
- * requests of retirement_bulk_status_update.py (spec §9.3), plus --dry-run and bad dates. */
+ * test_retirement_bulk_status_update.py (docs/lms-api.md §12.4) with the exit statuses, messages and
+ * requests of retirement_bulk_status_update.py (docs/lms-api.md §9.3), plus --dry-run and bad dates. */
 #include "test_ops_support.h"
 
 #define RESET_MSG "Force updated via retirement_bulk_status_update script"
@@ -251,7 +251,7 @@ static void test_bad_dates_and_dry_run(void **state)
     cmd_result_free(&r);
 }
 
-/* Upstream parity for omitted options (spec §9.3): a missing date crashes the click callback
+/* Upstream parity for omitted options (docs/lms-api.md §9.3): a missing date crashes the click callback
  * (strptime(None) raises TypeError, uncaught: exit 1, nothing sent); a missing --initial_state
  * is sent as no `state` parameter at all (requests drops None), the LMS answers 400
  * "Missing required parameter: 'state'" and the script exits ERR_FETCHING (253). */

@@ -1,4 +1,4 @@
-/* `retirectl queue` against retirectl-sim: get_learners_to_retire.py parity (spec §9.2, §12.3):
+/* `retirectl queue` against retirectl-sim: get_learners_to_retire.py parity (docs/lms-api.md §9.2, §12.3):
  * the states asked for, cool-off, batch size and threshold, the Jenkins property files and the
  * exit statuses; plus the table/JSON formats and --shard. */
 #include <dirent.h>
@@ -219,7 +219,7 @@ static void test_no_config(void **state)
     cmd_result_free(&r);
 }
 
-/* A negative --cool_off_days is click's int, sent as is (spec §9.2, §5.1): the LMS answers 400
+/* A negative --cool_off_days is click's int, sent as is (docs/lms-api.md §9.2, §5.1): the LMS answers 400
  * "Invalid argument for cool_off_days, must be greater than 0." and the uncaught error exits 1
  * with no directory written. */
 static void test_negative_cool_off_sent(void **state)

@@ -1,4 +1,4 @@
-/* `retirectl retire` against retirectl-sim: the retire_one_learner.py scenarios of spec §12.2,
+/* `retirectl retire` against retirectl-sim: the retire_one_learner.py scenarios of docs/lms-api.md §12.2,
  * exit statuses, the exact texts written into the LMS state updates, step skipping, and the
  * upstream spellings (--username/--config_file, RETIREMENT_* environment variables). */
 #include "retire_support.h"

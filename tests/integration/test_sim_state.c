@@ -1,5 +1,5 @@
 /* retirectl-sim against the LMS's own state-machine, queue, by-status-and-date and retrieve tests
- * (spec §3.2, §5.1-§5.4, §12.7), over loopback with libcurl. */
+ * (docs/lms-api.md §3.2, §5.1-§5.4, §12.7), over loopback with libcurl. */
 #include "test_sim_common.h"
 
 #include <time.h>

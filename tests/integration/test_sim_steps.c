@@ -1,4 +1,4 @@
-/* retirectl-sim per-step endpoints (spec §3.3, §5.5-§5.19) and IDA endpoints (§6): each endpoint's own
+/* retirectl-sim per-step endpoints (docs/lms-api.md §3.3, §5.5-§5.19) and IDA endpoints (§6): each endpoint's own
  * status for a non-working state, partner report locking, retirement cleanup rules, cancel. */
 #include "test_sim_common.h"
 

@@ -4,7 +4,7 @@
  * build tree's plugins/retirement_driver.cfg. Each test checks what the vendor received (the
  * sim's request log and /__sim/vendor state), the learner's state and the message recorded at
  * the LMS, and that no secret appears in retirectl's output. Cases follow the upstream tests
- * listed in spec thirdparty-drivers.md (§3-§7) plus outages, retries and the modern-API modes. */
+ * listed per vendor in docs/vendors.md plus outages, retries and the modern-API modes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

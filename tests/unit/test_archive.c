@@ -14,7 +14,7 @@
 
 #include "engine/archive.h"
 
-/* The spec's example status object (§2.5), with a non-ASCII name. */
+/* The example status object of docs/lms-api.md §2.5, with a non-ASCII name. */
 static const char *LEARNER =
     "{\"id\": 46, \"user\": {\"id\": 5213599, \"username\": \"retired__user_88ad\", \"email\": \"r@retired.invalid\","
     " \"profile\": {\"id\": 2842382, \"name\": \"\"}},"

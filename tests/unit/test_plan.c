@@ -1,4 +1,4 @@
-/* plan: the pure run/skip/refuse decision of retire_one_learner.py (spec §3.4, §9.1). */
+/* plan: the pure run/skip/refuse decision of retire_one_learner.py (docs/lms-api.md §3.4, §9.1). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,7 +116,7 @@ static void test_empty_pipeline(void **state)
 
 /* Upstream adds 1 to the learner's state index after each step it runs and compares every later
  * start state's FIRST index in all_states against that running value. With a state name reused
- * by a later row, that row is skipped after earlier rows ran (spec §9.1 step 4). */
+ * by a later row, that row is skipped after earlier rows ran (docs/lms-api.md §9.1 step 4). */
 static void test_reused_state_running_index(void **state)
 {
     (void)state;

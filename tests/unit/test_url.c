@@ -1,4 +1,4 @@
-/* Unit tests of http_url_join (upstream's urljoin(base + "/", path.strip("/") + "/"), spec §1.1;
+/* Unit tests of http_url_join (upstream's urljoin(base + "/", path.strip("/") + "/"), docs/lms-api.md §1.1;
  * expected values produced with CPython's urllib.parse.urljoin) and http_url_escape. */
 #include <stdarg.h>
 #include <stddef.h>

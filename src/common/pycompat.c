@@ -1,0 +1,362 @@
+/* pycompat: CPython-exact repr(), str.isprintable() and json.dumps(); see pycompat.h. */
+#include "common/pycompat.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing output string; `failed` once an allocation failed (the result is then NULL). */
+typedef struct pybuf {
+    char *s;
+    size_t n, cap;
+    int failed;
+} pybuf;
+
+static void pb_addn(pybuf *b, const char *s, size_t n)
+{
+    if (b->failed) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void pb_add(pybuf *b, const char *s) { pb_addn(b, s, strlen(s)); }
+
+static void pb_addf(pybuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pb_addf(pybuf *b, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    pb_add(b, tmp);
+}
+
+/* The finished string (malloc'd), or NULL if memory ran out. */
+static char *pb_take(pybuf *b)
+{
+    if (b->failed) {
+        free(b->s);
+        return NULL;
+    }
+    if (!b->s) return strdup("");
+    return b->s;
+}
+
+/* ------------------------------------------------------------------ floats */
+
+/* Reads digits d (nd of them, d[0] != '0') times 10^(exp10 - nd + 1) back as a double. */
+static double digits_value(const char *d, size_t nd, int exp10)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%c.%se%d", d[0], nd > 1 ? d + 1 : "0", exp10);
+    return strtod(buf, NULL);
+}
+
+/* Adds k (+1 or -1) to the last of nd digits (no carry out of the first digit is needed for
+ * the callers: a carry returns 0). Returns 1 when the result is a valid digit string. */
+static int bump_last_digit(char *d, size_t nd, int k)
+{
+    for (size_t i = nd; i-- > 0;) {
+        int v = d[i] - '0' + k;
+        if (v >= 0 && v <= 9) {
+            d[i] = (char)('0' + v);
+            return d[0] != '0';
+        }
+        d[i] = k > 0 ? '0' : '9';
+    }
+    return 0;
+}
+
+/* The shortest digit string that reads back as v (v finite, > 0), like David Gay's mode 0 that
+ * CPython uses: the correctly rounded p-digit string for the smallest p that round-trips, or,
+ * where the rounding interval is lopsided (powers of two), a neighbouring p-digit string that
+ * does. Writes digits (no trailing zeros) and the decimal exponent of the first digit. */
+static void shortest_digits(double v, char digits[20], int *exp10)
+{
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+        char d[20];
+        size_t nd = 0;
+        const char *s = buf;
+        for (; *s && *s != 'e'; s++)
+            if (*s >= '0' && *s <= '9') d[nd++] = *s;
+        d[nd] = '\0';
+        int e = atoi(s + 1);
+        int found = strtod(buf, NULL) == v;
+        if (!found && p > 1) {
+            /* the nearest p-digit neighbour on the other side of v may still read back as v */
+            char up[20], down[20];
+            memcpy(up, d, nd + 1);
+            memcpy(down, d, nd + 1);
+            int up_ok = bump_last_digit(up, nd, +1) && digits_value(up, nd, e) == v;
+            int down_ok = bump_last_digit(down, nd, -1) && digits_value(down, nd, e) == v;
+            if (up_ok || down_ok) {
+                found = 1;
+                memcpy(d, up_ok ? up : down, nd + 1);
+            }
+        }
+        if (found || p == 17) {
+            while (nd > 1 && d[nd - 1] == '0') d[--nd] = '\0';
+            memcpy(digits, d, nd + 1);
+            *exp10 = e;
+            return;
+        }
+    }
+}
+
+char *py_float_repr(double v, char out[PY_FLOAT_REPR_MAX])
+{
+    if (isnan(v)) return strcpy(out, "nan");
+    if (isinf(v)) return strcpy(out, v > 0 ? "inf" : "-inf");
+    if (v == 0) return strcpy(out, signbit(v) ? "-0.0" : "0.0");
+    char d[20];
+    int e;
+    shortest_digits(fabs(v), d, &e);
+    size_t nd = strlen(d);
+    char *o = out;
+    if (v < 0) *o++ = '-';
+    if (e >= -4 && e < 16) {
+        if (e < 0) {
+            o += sprintf(o, "0.");
+            for (int k = 0; k < -e - 1; k++) *o++ = '0';
+            o += sprintf(o, "%s", d);
+        } else if ((size_t)e + 1 >= nd) {
+            o += sprintf(o, "%s", d);
+            for (size_t k = nd; k < (size_t)e + 1; k++) *o++ = '0';
+            o += sprintf(o, ".0");
+        } else {
+            o += sprintf(o, "%.*s.%s", e + 1, d, d + e + 1);
+        }
+    } else {
+        *o++ = d[0];
+        if (nd > 1) o += sprintf(o, ".%s", d + 1);
+        o += sprintf(o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+    *o = '\0';
+    return out;
+}
+
+/* A JSON number the way Python prints the value json.loads made of it (see pycompat.h). */
+static void add_number(pybuf *b, double d, int json)
+{
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+        pb_addf(b, "%.0f", d == 0 ? 0.0 : d);
+    } else if (json && (isnan(d) || isinf(d))) {
+        pb_add(b, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    } else {
+        char f[PY_FLOAT_REPR_MAX];
+        pb_add(b, py_float_repr(d, f));
+    }
+}
+
+/* ------------------------------------------------------------------ strings */
+
+uint32_t py_utf8_next(const unsigned char **s, const unsigned char *end)
+{
+    const unsigned char *p = *s;
+    uint32_t c = *p++;
+    int extra = 0;
+    if (c >= 0xf0 && c < 0xf8) {
+        c &= 0x07;
+        extra = 3;
+    } else if (c >= 0xe0 && c < 0xf0) {
+        c &= 0x0f;
+        extra = 2;
+    } else if (c >= 0xc0 && c < 0xe0) {
+        c &= 0x1f;
+        extra = 1;
+    } else if (c >= 0x80) {
+        *s = p;
+        return 0xfffd;
+    }
+    for (int k = 0; k < extra; k++) {
+        if (p >= end || (*p & 0xc0) != 0x80) {
+            *s = p;
+            return 0xfffd;
+        }
+        c = (c << 6) | (*p++ & 0x3f);
+    }
+    *s = p;
+    return c;
+}
+
+size_t py_utf8_put(uint32_t c, char out[4])
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xc0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xe0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+/* Python repr() of code points, appended. */
+static void add_repr(pybuf *b, const uint32_t *cp, size_t n)
+{
+    int single = 0, dbl = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cp[i] == '\'') single = 1;
+        if (cp[i] == '"') dbl = 1;
+    }
+    char q = (single && !dbl) ? '"' : '\'';
+    pb_addn(b, &q, 1);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        if (c == (uint32_t)q || c == '\\') pb_addf(b, "\\%c", (char)c);
+        else if (c == '\t') pb_add(b, "\\t");
+        else if (c == '\n') pb_add(b, "\\n");
+        else if (c == '\r') pb_add(b, "\\r");
+        else if (!py_isprintable(c)) {
+            if (c < 0x100) pb_addf(b, "\\x%02x", (unsigned)c);
+            else if (c < 0x10000) pb_addf(b, "\\u%04x", (unsigned)c);
+            else pb_addf(b, "\\U%08x", (unsigned)c);
+        } else {
+            char u[4];
+            pb_addn(b, u, py_utf8_put(c, u));
+        }
+    }
+    pb_addn(b, &q, 1);
+}
+
+/* Appends the repr of a UTF-8 string. */
+static void add_repr_utf8(pybuf *b, const char *s)
+{
+    size_t len = strlen(s);
+    uint32_t *cp = malloc((len + 1) * sizeof *cp);
+    if (!cp) {
+        b->failed = 1;
+        return;
+    }
+    size_t n = 0;
+    const unsigned char *end = (const unsigned char *)s + len;
+    for (const unsigned char *p = (const unsigned char *)s; p < end;) cp[n++] = py_utf8_next(&p, end);
+    add_repr(b, cp, n);
+    free(cp);
+}
+
+char *py_repr_codepoints(const uint32_t *cp, size_t n)
+{
+    pybuf b = {0};
+    add_repr(&b, cp, n);
+    return pb_take(&b);
+}
+
+char *py_repr_str(const char *utf8)
+{
+    pybuf b = {0};
+    add_repr_utf8(&b, utf8 ? utf8 : "");
+    return pb_take(&b);
+}
+
+/* Appends json.dumps of a string (ensure_ascii). */
+static void add_json_str(pybuf *b, const char *s)
+{
+    pb_add(b, "\"");
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
+    for (const unsigned char *p = (const unsigned char *)s; p < end;) {
+        uint32_t c = py_utf8_next(&p, end);
+        switch (c) {
+        case '"': pb_add(b, "\\\""); break;
+        case '\\': pb_add(b, "\\\\"); break;
+        case '\n': pb_add(b, "\\n"); break;
+        case '\r': pb_add(b, "\\r"); break;
+        case '\t': pb_add(b, "\\t"); break;
+        case '\b': pb_add(b, "\\b"); break;
+        case '\f': pb_add(b, "\\f"); break;
+        default:
+            if (c >= 0x20 && c <= 0x7e) {
+                char ch = (char)c;
+                pb_addn(b, &ch, 1);
+            } else if (c < 0x10000) {
+                pb_addf(b, "\\u%04x", (unsigned)c);
+            } else {
+                uint32_t v = c - 0x10000;
+                pb_addf(b, "\\u%04x\\u%04x", (unsigned)(0xd800 | (v >> 10)), (unsigned)(0xdc00 | (v & 0x3ff)));
+            }
+        }
+    }
+    pb_add(b, "\"");
+}
+
+char *py_json_quote(const char *utf8)
+{
+    pybuf b = {0};
+    add_json_str(&b, utf8 ? utf8 : "");
+    return pb_take(&b);
+}
+
+/* ------------------------------------------------------------------ JSON values */
+
+/* Appends json.dumps(v) (json != 0) or Python repr of the loaded value (json == 0). */
+static void add_value(pybuf *b, const cJSON *v, int json)
+{
+    if (!v || cJSON_IsNull(v)) {
+        pb_add(b, json ? "null" : "None");
+    } else if (cJSON_IsBool(v)) {
+        pb_add(b, cJSON_IsTrue(v) ? (json ? "true" : "True") : (json ? "false" : "False"));
+    } else if (cJSON_IsNumber(v)) {
+        add_number(b, v->valuedouble, json);
+    } else if (cJSON_IsString(v)) {
+        if (json) add_json_str(b, v->valuestring);
+        else add_repr_utf8(b, v->valuestring);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        int obj = cJSON_IsObject(v);
+        pb_add(b, obj ? "{" : "[");
+        for (const cJSON *e = v->child; e; e = e->next) {
+            if (obj) {
+                if (json) add_json_str(b, e->string ? e->string : "");
+                else add_repr_utf8(b, e->string ? e->string : "");
+                pb_add(b, ": ");
+            }
+            add_value(b, e, json);
+            if (e->next) pb_add(b, ", ");
+        }
+        pb_add(b, obj ? "}" : "]");
+    } else if (cJSON_IsRaw(v) && v->valuestring) {
+        pb_add(b, v->valuestring);
+    }
+}
+
+char *py_json_dumps(const cJSON *value)
+{
+    pybuf b = {0};
+    add_value(&b, value, 1);
+    return pb_take(&b);
+}
+
+char *py_repr_json(const cJSON *value)
+{
+    pybuf b = {0};
+    add_value(&b, value, 0);
+    return pb_take(&b);
+}
