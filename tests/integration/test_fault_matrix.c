@@ -54,6 +54,7 @@ static char *DIR_;     /* temp dir of the run */
 static char *EP;       /* entry-point file naming the test plugins */
 static char STATE[1024]; /* XDG_STATE_HOME for every retirectl run (leases) */
 static int case_no;
+static int step_timeout = 3; /* step_timeout_seconds of the configs written next */
 
 /* One case's counts (the table row). */
 typedef struct row {
@@ -102,7 +103,7 @@ static char *config_for(const char *middle, const char *audit, const char *extra
     snprintf(pipeline, sizeof pipeline, STEP_FORUMS "%s" STEP_LMS, middle);
     snprintf(more, sizeof more,
              "driver_entry_points: ['%s']\n"
-             "step_timeout_seconds: 3\n"
+             "step_timeout_seconds: %d\n"
              "testplugin_sleep_seconds: 2\n"
              "testplugin_leak_mib: 40\n"
              "audit_log: %s\n"
@@ -110,7 +111,7 @@ static char *config_for(const char *middle, const char *audit, const char *extra
              "  max_retry_seconds: 3\n"
              "  gateway_timeout_wait_seconds: 0\n"
              "%s",
-             EP, audit, extra ? extra : "");
+             EP, step_timeout, audit, extra ? extra : "");
     char *path = sim_write_config(&SIM, pipeline, more);
     chmod(path, 0600);
     return path;
@@ -637,7 +638,9 @@ static void case_resume_while_running(void)
 static void case_fresh_working_state(void)
 {
     char audit[1024], *conf;
+    step_timeout = 60; /* the freshness window: wide enough for a slow machine */
     row *r = case_begin("resume of a fresh working state", STEP(SLOW), audit, sizeof audit, &conf);
+    step_timeout = 3;
     add_learners("{\"username\": \"fm_fresh\", \"days_ago\": 1}");
     char *tok = sim_token(&SIM);
     sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
@@ -822,6 +825,49 @@ static void case_audit_full(void)
     free(conf);
 }
 
+/* reset of learners in a working state: one changed just now (it may be running elsewhere) is
+ * skipped and named without --force (exit 253) while the stale one is moved; --force moves it. */
+static void case_reset_fresh(void)
+{
+    char audit[1024], *conf;
+    step_timeout = 60; /* the freshness window: wide enough for a slow machine */
+    row *r = case_begin("reset of a fresh working state", STEP(SLOW), audit, sizeof audit, &conf);
+    step_timeout = 3;
+    add_learners("[{\"username\": \"fm_rs_old\", \"days_ago\": 1, \"state\": \"RETIRING_SLOW\"}, "
+                 "{\"username\": \"fm_rs_new\", \"days_ago\": 1, \"state\": \"FORUMS_COMPLETE\"}]");
+    char *tok = sim_token(&SIM);
+    sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
+             "{\"username\": \"fm_rs_new\", \"new_state\": \"RETIRING_SLOW\", \"response\": \"elsewhere\", "
+             "\"force\": true}",
+             NULL);
+    free(tok);
+    char from[16], to[16];
+    time_t now = time(NULL), before = now - 3 * 86400;
+    struct tm tm;
+    strftime(from, sizeof from, "%Y-%m-%d", gmtime_r(&before, &tm));
+    strftime(to, sizeof to, "%Y-%m-%d", gmtime_r(&now, &tm));
+    const char *a1[] = {"--config", conf, "reset", "--initial-state", "RETIRING_SLOW", "--new-state", "FORUMS_COMPLETE",
+                        "--start-date", from, "--end-date", to, NULL};
+    int s1 = run("reset_1", a1);
+    char *st;
+    learner("fm_rs_new", &st, NULL);
+    int kept = !strcmp(st, "RETIRING_SLOW");
+    free(st);
+    char *err = output("reset_1", "err");
+    int named = strstr(err, "skipped fm_rs_new") != NULL;
+    free(err);
+    const char *a2[] = {"--config", conf, "reset", "--initial-state", "RETIRING_SLOW", "--new-state", "FORUMS_COMPLETE",
+                        "--start-date", from, "--end-date", to, "--force", NULL};
+    int s2 = run("reset_2", a2);
+    check_learner(r, "fm_rs_old", "FORUMS_COMPLETE", "Force updated via retirement_bulk_status_update script");
+    check_learner(r, "fm_rs_new", "FORUMS_COMPLETE", "Force updated via retirement_bulk_status_update script");
+    r->extra_ok = s1 == 253 && kept && named && s2 == 0;
+    snprintf(r->note, sizeof r->note, "without --force exit %d (fresh one kept: %s), with it exit %d", s1,
+             kept ? "yes" : "no", s2);
+    finish_row(r, conf, audit, 2, audit_count(NULL, audit, "item", "updated"));
+    free(conf);
+}
+
 /* A NUL in a queue username (D19): "fm_nul\u0000_other" is refused as a bad record (251), and
  * fm_nul (another learner) is never touched. */
 static void case_nul_username(void)
@@ -890,6 +936,7 @@ int main(void)
     case_retire_all_crash();
     case_audit_full();
     case_nul_username();
+    case_reset_fresh();
 
     printf("%-36s %8s %6s %6s %8s %5s %4s %5s  %s\n", "case", "learners", "known", "reason", "audited", "torn",
            "left", "result", "note");
