@@ -47,7 +47,32 @@ typedef struct retire_watch {
     long user_id, retirement_id;
     char outcome[32];
     char *message; /* the result message (secret-free) */
+    /* the audit start line, written by the gate once the learner's ids are known */
+    audit_log *audit;
+    audit_entry *ae;
+    const cfg *config;
+    const char *username;
+    int began;       /* the start line is written */
+    int gate_failed; /* it could not be: the job was stopped before any change */
 } retire_watch;
+
+/* The gate (job_ctx_set_gate): the learner was read, nothing is changed yet; the audit start
+ * line is written now, with user_id and retirement_id. -1 stops the job when it cannot be. */
+static int retire_gate(void *user, job *j)
+{
+    retire_watch *w = user;
+    if (w->began || !w->audit) return 0;
+    w->ae->user_id = job_lms_user_id(j) > 0 ? job_lms_user_id(j) : -1;
+    w->ae->retirement_id = job_retirement_id(j) > 0 ? job_retirement_id(j) : -1;
+    char err[2048];
+    if (audit_begin(w->audit, w->ae, err, sizeof err) != 0) {
+        cli_error(w->config, "%s; nothing was done for %s", err, w->username);
+        w->gate_failed = 1;
+        return -1;
+    }
+    w->began = 1;
+    return 0;
+}
 
 /* Prints like cli_print_event and keeps the learner ids, outcome and reason of the result. */
 static void on_retire_event(void *user, job *j, const ev_event *ev, const char *line)
@@ -106,13 +131,11 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         audit_entry_init(&ae, "retire");
         ae.reason = reason;
         ae.pii = pii;
-        if (audit_begin(audit, &ae, err, sizeof err) != 0) {
-            cli_error(ctx.config, "%s; nothing was done for %s", err, username);
-            audit_close(audit);
-            lease_release(held);
-            cli_close(&ctx);
-            return CLI_EXIT_SETUP;
-        }
+        /* the start line is written by retire_gate, once the worker has read the learner */
+        watch.audit = audit;
+        watch.ae = &ae;
+        watch.config = ctx.config;
+        watch.username = username;
     }
     job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
     int status;
@@ -131,14 +154,19 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
         spec.username = username;
         spec.action = dry_run ? JOB_PLAN : JOB_RETIRE;
         spec.dry_run = dry_run;
-        if (audit) job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+        if (audit) {
+            job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+            job_ctx_set_gate(jc, retire_gate, &watch);
+        }
         spec.reason = reason;
         watch.pr = pr;
         status = job_run(jc, &spec, on_retire_event, &watch, &cancel, err, sizeof err);
         pr = watch.pr;
         if (err[0] && status == 255 && !pr.final_state && !pr.current_state) cli_error(ctx.config, "%s", err);
     }
-    if (audit) {
+    if (audit && !watch.began && !watch.gate_failed && audit_begin(audit, &ae, err, sizeof err) == 0)
+        watch.began = 1; /* the job ended before reading the learner (set-up): start and end still pair */
+    if (audit && watch.began) {
         audit_step steps[64];
         for (size_t i = 0; i < pr.n_steps; i++) {
             steps[i].driver = pr.step_driver[i];
@@ -162,8 +190,8 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
                       "end line is missing; record it by hand",
                       err, ae.outcome, status);
         }
-        audit_close(audit);
     }
+    audit_close(audit);
     lease_release(held);
     free(watch.message);
     job_ctx_free(jc);

@@ -128,6 +128,13 @@ int job_ctx_workers_recycled(const job_ctx *ctx);
  * line for the learner in hand (docs/operators.md). Workers never hold the log open otherwise. */
 void job_ctx_set_audit(job_ctx *ctx, const char *operator_name, const char *reason);
 
+/* The gate: fn is called in the supervisor when a job's `job` event arrives (the learner was
+ * read, ids known: job_lms_user_id), before the worker changes anything; the worker waits for
+ * the answer. 0 lets it go on; -1 stops it: the job ends `refused`, exit 255, nothing changed
+ * (e.g. the audit start line could not be written). Set before the first job_start. */
+typedef int (*job_gate_fn)(void *user, job *j);
+void job_ctx_set_gate(job_ctx *ctx, job_gate_fn fn, void *user);
+
 /* Non-zero when s holds a control character (bytes 1..31 or 127): such a username from the LMS
  * is a bad record (exit 251), never retired (a NUL arrives as U+0001, see lms.c). */
 int job_has_control_chars(const char *s);

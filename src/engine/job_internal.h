@@ -23,6 +23,7 @@ typedef struct job_proc {
     int wait_status;
     int learners; /* learners handed to it so far */
     int retiring; /* recycled: told to exit, not yet reaped (job_supervisor.c reap_retiring) */
+    int gate_fd;  /* write end of the gate pipe (job_ctx_set_gate), or -1 */
 } job_proc;
 
 struct job_ctx {
@@ -43,6 +44,10 @@ struct job_ctx {
     int recycle_learners;
     long long recycle_rss;
     int recycled; /* workers replaced so far */
+    /* job_ctx_set_gate: answered for every `job` event before the worker may change anything */
+    job_gate_fn gate_fn;
+    void *gate_user;
+    int child_gate_fd; /* in a worker only: read end of its gate pipe (-1: no gate) */
     /* job_ctx_set_audit: an orphaned worker appends its own audit end line */
     int audit_on;
     char *audit_operator, *audit_reason;

@@ -32,6 +32,7 @@ job_ctx *job_ctx_new_with(const cfg *config, http_client *http, lms_client *lms,
         return NULL;
     }
     ctx->config = config;
+    ctx->child_gate_fd = -1;
     ctx->step_timeout = config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900;
     if (http) {
         ctx->http = http;
@@ -127,6 +128,12 @@ void job_ctx_set_recycle(job_ctx *ctx, int max_learners, long long max_rss_bytes
 
 int job_ctx_workers_recycled(const job_ctx *ctx) { return ctx->recycled; }
 
+void job_ctx_set_gate(job_ctx *ctx, job_gate_fn fn, void *user)
+{
+    ctx->gate_fn = fn;
+    ctx->gate_user = user;
+}
+
 void job_ctx_set_audit(job_ctx *ctx, const char *operator_name, const char *reason)
 {
     free(ctx->audit_operator);
@@ -182,6 +189,7 @@ static void proc_destroy(job_ctx *ctx, job_proc *p)
     list_remove(ctx->idle, &ctx->n_idle, p);
     if (p->cmd_fd >= 0) close(p->cmd_fd);
     if (p->ev_fd >= 0) close(p->ev_fd);
+    if (p->gate_fd >= 0) close(p->gate_fd);
     if (!p->reaped && p->pid > 0) {
         kill(p->pid, SIGKILL);
         while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
@@ -199,15 +207,16 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
         snprintf(err, err_len, "out of memory");
         return NULL;
     }
-    p->ev_fd = p->cmd_fd = -1;
+    p->ev_fd = p->cmd_fd = p->gate_fd = -1;
     void *ph = mmap(NULL, JOB_PHASE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     p->phase = ph == MAP_FAILED ? NULL : ph;
-    int ev[2] = {-1, -1}, cmd[2] = {-1, -1};
-    if (pipe2(ev, O_CLOEXEC) != 0 || (ctx->reuse && pipe2(cmd, O_CLOEXEC) != 0)) {
+    int ev[2] = {-1, -1}, cmd[2] = {-1, -1}, gate[2] = {-1, -1};
+    if (pipe2(ev, O_CLOEXEC) != 0 || (ctx->reuse && pipe2(cmd, O_CLOEXEC) != 0) ||
+        (ctx->gate_fn && pipe2(gate, O_CLOEXEC) != 0)) {
         snprintf(err, err_len, "cannot create a pipe for the job of %s: %s", spec->username, strerror(errno));
-        if (ev[0] >= 0) {
-            close(ev[0]);
-            close(ev[1]);
+        for (int k = 0; k < 2; k++) {
+            if (ev[k] >= 0) close(ev[k]);
+            if (cmd[k] >= 0) close(cmd[k]);
         }
         if (p->phase) munmap(p->phase, JOB_PHASE_LEN);
         free(p);
@@ -215,10 +224,11 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     }
     /* the other workers' pipes, which the child must not keep open */
     size_t n_close = 0;
-    int *close_fds = calloc(2 * ctx->n_procs + 1, sizeof *close_fds);
+    int *close_fds = calloc(3 * ctx->n_procs + 1, sizeof *close_fds);
     for (size_t i = 0; close_fds && i < ctx->n_procs; i++) {
         close_fds[n_close++] = ctx->procs[i]->ev_fd;
         close_fds[n_close++] = ctx->procs[i]->cmd_fd;
+        close_fds[n_close++] = ctx->procs[i]->gate_fd;
     }
     fflush(stdout);
     fflush(stderr);
@@ -228,9 +238,9 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
         snprintf(err, err_len, "cannot start a worker for %s: %s", spec->username, strerror(errno));
         close(ev[0]);
         close(ev[1]);
-        if (cmd[0] >= 0) {
-            close(cmd[0]);
-            close(cmd[1]);
+        for (int k = 0; k < 2; k++) {
+            if (cmd[k] >= 0) close(cmd[k]);
+            if (gate[k] >= 0) close(gate[k]);
         }
         free(close_fds);
         if (p->phase) munmap(p->phase, JOB_PHASE_LEN);
@@ -240,11 +250,15 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     if (pid == 0) {
         close(ev[0]);
         if (cmd[1] >= 0) close(cmd[1]);
+        if (gate[1] >= 0) close(gate[1]);
+        ctx->child_gate_fd = gate[0]; /* this process's copy of the ctx only */
         job_worker_main(ctx, spec, ev[1], cmd[0], p->phase, close_fds, n_close, supervisor);
     }
     free(close_fds);
     close(ev[1]);
     if (cmd[0] >= 0) close(cmd[0]);
+    if (gate[0] >= 0) close(gate[0]);
+    p->gate_fd = gate[1];
     p->pid = pid;
     p->ev_fd = ev[0];
     p->cmd_fd = cmd[1];
@@ -516,6 +530,13 @@ static void dispatch_line(job *j, const char *line)
         if (cJSON_IsNumber(uid)) j->lms_user_id = (long)uid->valuedouble;
         if (cJSON_IsNumber(rid)) j->retirement_id = (long)rid->valuedouble;
         set_str(&j->job_state, ev.current_state);
+        if (j->ctx->gate_fn && j->proc && j->proc->gate_fd >= 0) {
+            /* the worker waits for this answer before it changes anything */
+            int go = j->ctx->gate_fn(j->ctx->gate_user, j) == 0;
+            if (write_all_nosigpipe(j->proc->gate_fd, go ? "g" : "x") != 0) {
+                /* the worker is gone: its death is concluded as usual */
+            }
+        }
         break;
     }
     case EV_LOG:

@@ -40,6 +40,7 @@ typedef struct worker {
     cJSON *learner;
     char *lms_base;
     int job_emitted;       /* the `job` event went out: log lines flow directly */
+    int gate_refused;      /* the supervisor answered the job event with "stop" (job_ctx_set_gate) */
     cJSON *held;           /* log events held until then ([level, text] pairs) */
     cJSON *failure;        /* what the last failed request was and what the server said (reason.h) */
 } worker;
@@ -65,6 +66,8 @@ static char *errored_text(worker *wk, const char *msg)
 {
     return reason_errored_text(wk->ctx->config, msg, wk->failure);
 }
+
+static int finish(worker *wk, const char *outcome, int status, const char *message, const char *final_state);
 
 /* Writes a log event, or holds it until the job event (so `job` comes first). */
 static void worker_log(worker *wk, const char *level, const char *text)
@@ -335,6 +338,27 @@ static void emit_job_event(worker *wk, const cJSON *learner, const char *state, 
     }
     ev_emit(&wk->w, "job", o);
     flush_held(wk);
+    /* with a gate, the supervisor answers every job event before anything may change */
+    int gfd = wk->ctx->child_gate_fd;
+    wk->gate_refused = 0;
+    if (gfd >= 0) {
+        char answer = 0;
+        ssize_t n;
+        while ((n = read(gfd, &answer, 1)) < 0 && errno == EINTR) {
+        }
+        wk->gate_refused = n != 1 || answer != 'g';
+    }
+}
+
+/* After the job event: stops the job when the supervisor said so (nothing changed yet). 0 to go
+ * on, else the exit status. */
+static int gate_stop(worker *wk, const char *state)
+{
+    if (!wk->gate_refused) return 0;
+    const char *msg = "retirectl's supervisor stopped the job before any change (its audit log could not be "
+                      "written, or it is gone); nothing was done";
+    ev_emit_log(&wk->w, "error", "%s", msg);
+    return finish(wk, "refused", 255, msg, state);
 }
 
 /* Ends the worker: result event and exit status. */
@@ -694,6 +718,8 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         }
     }
     emit_job_event(wk, learner, state, p, NULL);
+    int gs = gate_stop(wk, state);
+    if (gs) return gs;
     if (cfg_bool(c, "fetch_ecommerce_segment_id", 0)) {
         int rc = fetch_segment_id(wk, dc, learner, 0);
         if (rc) return rc;
@@ -838,6 +864,8 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
         host_call_done(&hc);
         return finish(wk, "planned", 0, "Dry run: nothing was changed", state);
     }
+    int gs = gate_stop(wk, state);
+    if (gs) return gs;
     char *perr = NULL;
     const char *final = state;
     if (sp->bracket_start) {

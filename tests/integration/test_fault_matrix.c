@@ -54,6 +54,7 @@ static char *DIR_;     /* temp dir of the run */
 static char *EP;       /* entry-point file naming the test plugins */
 static char STATE[1024]; /* XDG_STATE_HOME for every retirectl run (leases) */
 static int case_no;
+static int step_timeout = 3; /* step_timeout_seconds of the configs written next */
 
 /* One case's counts (the table row). */
 typedef struct row {
@@ -102,7 +103,7 @@ static char *config_for(const char *middle, const char *audit, const char *extra
     snprintf(pipeline, sizeof pipeline, STEP_FORUMS "%s" STEP_LMS, middle);
     snprintf(more, sizeof more,
              "driver_entry_points: ['%s']\n"
-             "step_timeout_seconds: 3\n"
+             "step_timeout_seconds: %d\n"
              "testplugin_sleep_seconds: 2\n"
              "testplugin_leak_mib: 40\n"
              "audit_log: %s\n"
@@ -110,7 +111,7 @@ static char *config_for(const char *middle, const char *audit, const char *extra
              "  max_retry_seconds: 3\n"
              "  gateway_timeout_wait_seconds: 0\n"
              "%s",
-             EP, audit, extra ? extra : "");
+             EP, step_timeout, audit, extra ? extra : "");
     char *path = sim_write_config(&SIM, pipeline, more);
     chmod(path, 0600);
     return path;
@@ -215,6 +216,25 @@ static int audit_count(row *r, const char *path, const char *phase, const char *
     }
     fclose(f);
     if (r) r->bad_lines = bad;
+    return n;
+}
+
+/* Lines of the audit log with this phase that carry both user_id and retirement_id (D10). */
+static int audit_with_ids(const char *path, const char *phase)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[65536];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *p = cJSON_GetObjectItem(o, "phase");
+        if (cJSON_IsString(p) && !strcmp(p->valuestring, phase) && cJSON_IsNumber(cJSON_GetObjectItem(o, "user_id")) &&
+            cJSON_IsNumber(cJSON_GetObjectItem(o, "retirement_id")))
+            n++;
+        cJSON_Delete(o);
+    }
+    fclose(f);
     return n;
 }
 
@@ -585,7 +605,9 @@ static void case_two_retires(void)
     int sa = reap(a, 30);
     check_learner(r, "fm_two", "COMPLETE", "Learner retirement complete.");
     char *eb = output("two_b", "err");
-    r->extra_ok = sa == 0 && sb == 253 && strstr(eb, "is being worked on by pid") != NULL;
+    /* D10: the retire's start and end lines name the learner by its ids */
+    r->extra_ok = sa == 0 && sb == 253 && strstr(eb, "is being worked on by pid") != NULL &&
+                  audit_with_ids(audit, "start") == 1 && audit_with_ids(audit, "end") == 1;
     snprintf(r->note, sizeof r->note, "first exit %d, second exit %d", sa, sb);
     free(eb);
     finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "complete"));
@@ -616,7 +638,9 @@ static void case_resume_while_running(void)
 static void case_fresh_working_state(void)
 {
     char audit[1024], *conf;
+    step_timeout = 60; /* the freshness window: wide enough for a slow machine */
     row *r = case_begin("resume of a fresh working state", STEP(SLOW), audit, sizeof audit, &conf);
+    step_timeout = 3;
     add_learners("{\"username\": \"fm_fresh\", \"days_ago\": 1}");
     char *tok = sim_token(&SIM);
     sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
@@ -759,9 +783,10 @@ static void case_audit_full(void)
     char audit[1024], *conf;
     row *r = case_begin("audit log: full disk, torn line", STEP(SLOW), audit, sizeof audit, &conf);
     add_learners("[{\"username\": \"fm_disk\", \"days_ago\": 1}, {\"username\": \"fm_torn\", \"days_ago\": 1}]");
-    /* 3,900 bytes of whole lines under a 4,096-byte limit: the start line fits, the end does not */
+    /* 3,774 bytes of whole lines under a 4,096-byte limit: the start line (about 150 bytes) fits,
+     * the end line (about 400) does not */
     FILE *f = fopen(audit, "w");
-    for (int i = 0; i < 39; i++) fprintf(f, "{\"phase\":\"item\",\"action\":\"x\",\"pad\":\"%063d\"}\n", i);
+    for (int i = 0; i < 37; i++) fprintf(f, "{\"phase\":\"item\",\"action\":\"x\",\"pad\":\"%063d\"}\n", i);
     fclose(f);
     chmod(audit, 0600);
     char cmd[4096];
@@ -797,6 +822,49 @@ static void case_audit_full(void)
     /* changes: two retirements; lines recorded for them: the torn one's start+end, the full one's
      * start (its end could not be written, and said so) */
     finish_row(r, conf, audit, 2, audit_count(NULL, audit, "end", "complete") + audit_count(NULL, audit, "start", NULL) - 1);
+    free(conf);
+}
+
+/* reset of learners in a working state: one changed just now (it may be running elsewhere) is
+ * skipped and named without --force (exit 253) while the stale one is moved; --force moves it. */
+static void case_reset_fresh(void)
+{
+    char audit[1024], *conf;
+    step_timeout = 60; /* the freshness window: wide enough for a slow machine */
+    row *r = case_begin("reset of a fresh working state", STEP(SLOW), audit, sizeof audit, &conf);
+    step_timeout = 3;
+    add_learners("[{\"username\": \"fm_rs_old\", \"days_ago\": 1, \"state\": \"RETIRING_SLOW\"}, "
+                 "{\"username\": \"fm_rs_new\", \"days_ago\": 1, \"state\": \"FORUMS_COMPLETE\"}]");
+    char *tok = sim_token(&SIM);
+    sim_http(&SIM, "PATCH", "/api/user/v1/accounts/update_retirement_status/", tok,
+             "{\"username\": \"fm_rs_new\", \"new_state\": \"RETIRING_SLOW\", \"response\": \"elsewhere\", "
+             "\"force\": true}",
+             NULL);
+    free(tok);
+    char from[16], to[16];
+    time_t now = time(NULL), before = now - 3 * 86400;
+    struct tm tm;
+    strftime(from, sizeof from, "%Y-%m-%d", gmtime_r(&before, &tm));
+    strftime(to, sizeof to, "%Y-%m-%d", gmtime_r(&now, &tm));
+    const char *a1[] = {"--config", conf, "reset", "--initial-state", "RETIRING_SLOW", "--new-state", "FORUMS_COMPLETE",
+                        "--start-date", from, "--end-date", to, NULL};
+    int s1 = run("reset_1", a1);
+    char *st;
+    learner("fm_rs_new", &st, NULL);
+    int kept = !strcmp(st, "RETIRING_SLOW");
+    free(st);
+    char *err = output("reset_1", "err");
+    int named = strstr(err, "skipped fm_rs_new") != NULL;
+    free(err);
+    const char *a2[] = {"--config", conf, "reset", "--initial-state", "RETIRING_SLOW", "--new-state", "FORUMS_COMPLETE",
+                        "--start-date", from, "--end-date", to, "--force", NULL};
+    int s2 = run("reset_2", a2);
+    check_learner(r, "fm_rs_old", "FORUMS_COMPLETE", "Force updated via retirement_bulk_status_update script");
+    check_learner(r, "fm_rs_new", "FORUMS_COMPLETE", "Force updated via retirement_bulk_status_update script");
+    r->extra_ok = s1 == 253 && kept && named && s2 == 0;
+    snprintf(r->note, sizeof r->note, "without --force exit %d (fresh one kept: %s), with it exit %d", s1,
+             kept ? "yes" : "no", s2);
+    finish_row(r, conf, audit, 2, audit_count(NULL, audit, "item", "updated"));
     free(conf);
 }
 
@@ -868,6 +936,7 @@ int main(void)
     case_retire_all_crash();
     case_audit_full();
     case_nul_username();
+    case_reset_fresh();
 
     printf("%-36s %8s %6s %6s %8s %5s %4s %5s  %s\n", "case", "learners", "known", "reason", "audited", "torn",
            "left", "result", "note");
