@@ -165,7 +165,7 @@ static inline void vk_dumps_string(vk_buf *b, const char *s)
 /* Appends a number the way Python prints an int (or a float's repr when not integral). */
 static inline void vk_number(vk_buf *b, double d)
 {
-    if (d == (double)(long long)d && d > -1e17 && d < 1e17) {
+    if (d > -1e17 && d < 1e17 && d == (double)(long long)d) { /* range first: casting inf is undefined */
         vk_buf_addf(b, "%lld", (long long)d);
     } else {
         vk_buf_addf(b, "%.17g", d);
