@@ -78,6 +78,7 @@ static unsigned long utf8_next(const unsigned char **s)
         c = (c << 6) | (*p++ & 0x3f);
     }
     *s = p;
+    if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0xfffd; /* not a character: no lone surrogate escapes */
     return c;
 }
 

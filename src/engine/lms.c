@@ -5,6 +5,7 @@
 #include "engine/lms.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,9 @@ static void dumps(strbuf *sb, const cJSON *v)
     else if (cJSON_IsString(v)) drv_json_str(sb, v->valuestring);
     else if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d < 9e15 && d > -9e15) sb_addf(sb, "%lld", (long long)d);
+        if (isnan(d)) sb_add(sb, "NaN"); /* what json.dumps writes */
+        else if (isinf(d)) sb_add(sb, d > 0 ? "Infinity" : "-Infinity");
+        else if (d < 9e15 && d > -9e15 && d == (double)(long long)d) sb_addf(sb, "%lld", (long long)d); /* range first */
         else sb_addf(sb, "%.17g", d);
     } else if (cJSON_IsArray(v)) {
         sb_addc(sb, '[');
