@@ -182,6 +182,7 @@ static size_t cut_secret_tail(const cfg *c, const char *text, size_t len)
     const char **order = mask_order(c, &n);
     for (size_t i = 0; i < n; i++) {
         size_t sl = strlen(order[i]);
+        if (sl <= CFG_MIN_SECRET_LEN) continue; /* no shorter beginning of it is masked */
         for (size_t k = sl - 1; k >= CFG_MIN_SECRET_LEN && k > best; k--)
             if (k <= len && !memcmp(text + len - k, order[i], k)) {
                 best = k;

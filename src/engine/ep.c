@@ -476,13 +476,12 @@ static int folders_trusted(const char *path, const char *what, const char *plugi
 
 int ep_open_trusted(const char *path, const char *what, char *err, size_t err_len)
 {
-    char abs[PATH_MAX], real[PATH_MAX];
-    if (path[0] == '/') {
-        snprintf(abs, sizeof abs, "%s", path);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-        snprintf(abs, sizeof abs, "%s/%s", cwd, path);
+    char abs[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX] = "";
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+    int n = snprintf(abs, sizeof abs, "%s%s%s", cwd, *cwd ? "/" : "", path);
+    if (n < 0 || (size_t)n >= sizeof abs) {
+        snprintf(err, err_len, "%s %s: the path is too long", what, path);
+        return -1;
     }
     if (folders_trusted(abs, what, path, err, err_len)) return -1;
     if (!realpath(abs, real)) {

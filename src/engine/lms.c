@@ -5,6 +5,7 @@
 #include "engine/lms.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

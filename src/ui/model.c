@@ -385,6 +385,10 @@ int64_t ui_parse_time(const char *s)
     double sec = 0;
     int n = sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec);
     if (n < 3) return 0;
+    /* server text: out-of-range parts (a year of -2^31, seconds "-inf") would overflow the casts */
+    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24 || mi < 0 || mi > 59 ||
+        !(sec >= 0 && sec < 62))
+        return 0;
     tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
     tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = (int)sec;
     time_t t = timegm(&tm);

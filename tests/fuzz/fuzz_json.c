@@ -16,10 +16,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536) return 0;
-    const char *body = (const char *)data;
+    /* pyrepr_json's len 0 means "NUL-terminated" (response bodies always are): pass the copy */
+    char *text = fuzz_text(data, size);
+    const char *body = text;
     free(pyrepr_json(body, size));
     free(pyrepr_json_error(body, size));
-    char *text = fuzz_text(data, size);
     ev_event e;
     if (ev_parse(text, &e) == 0) ev_event_free(&e);
     job_spec spec;
