@@ -447,6 +447,55 @@ static char *scalar_text(const cfg *c, const char *path)
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* RETIRECTL_TOKEN_FD=N: a pipe from the parent (the console, docs/console.md) holding
+ * "TOKEN\tSECONDS_LEFT\n", the LMS token it already holds. Read once per process (the fd is
+ * then closed and the variable unset); every client of the process and of its forked workers
+ * starts with that token, so a console's jobs do not fetch one while the console's is valid. */
+static char *inherited_token;
+static double inherited_expiry; /* monotonic seconds; 0: no expiry */
+static pthread_once_t inherit_once = PTHREAD_ONCE_INIT;
+
+static void read_inherited_token(void)
+{
+    const char *v = getenv("RETIRECTL_TOKEN_FD");
+    if (!v || !*v) return;
+    int fd = atoi(v);
+    unsetenv("RETIRECTL_TOKEN_FD");
+    if (fd < 3) return;
+    char buf[8192];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+        if (n == sizeof buf - 1) break;
+    }
+    close(fd);
+    buf[n] = '\0';
+    char *tab = strchr(buf, '\t');
+    if (tab && tab > buf) {
+        *tab = '\0';
+        double left = strtod(tab + 1, NULL);
+        if (left < 0 || left > 30) { /* a token about to expire is not worth taking */
+            inherited_token = strdup(buf);
+            if (!inherited_token) abort();
+            inherited_expiry = left < 0 ? 0 : now_mono() + left;
+        }
+    }
+    explicit_bzero(buf, sizeof buf);
+}
+
+/* Starts h with the token inherited from the parent, if any and still valid. */
+static void inherit_token(http_client *h)
+{
+    pthread_once(&inherit_once, read_inherited_token);
+    if (!inherited_token || (inherited_expiry && now_mono() >= inherited_expiry)) return;
+    h->token = strdup(inherited_token);
+    if (!h->token) abort();
+    h->token_expiry = inherited_expiry;
+}
+
 http_client *http_client_new(const cfg *config, char *err, size_t err_len)
 {
     if (!config) {
@@ -487,6 +536,7 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
     h->rng = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
              ((unsigned long long)getpid() << 40) ^ (unsigned long long)(uintptr_t)h;
     if (!h->rng) h->rng = 88172645463325252ULL;
+    inherit_token(h);
     return h;
 }
 

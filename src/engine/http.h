@@ -27,7 +27,8 @@ typedef void (*http_log_fn)(void *user, rd_log_level level, const char *line);
 
 /* Creates a client for the config's LMS (base_urls.lms, client_id, client_secret) and http
  * settings. Does not contact the network. NULL with err on bad settings. The config must
- * outlive the client. */
+ * outlive the client. In a process started with RETIRECTL_TOKEN_FD=N every client starts with
+ * the token its parent wrote to that pipe ("TOKEN\tSECONDS_LEFT\n"; see http.c). */
 http_client *http_client_new(const cfg *config, char *err, size_t err_len);
 void http_client_free(http_client *h);
 void http_set_log(http_client *h, http_log_fn fn, void *user);

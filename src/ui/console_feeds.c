@@ -253,12 +253,16 @@ static void drain_lines(strbuf *buf, void (*fn)(char *line))
 /* One line of each protocol (fetch.h): learner list, LMS record, drivers. */
 static void queue_line(char *line)
 {
-    if (!ui_fetch_take_token(line)) ui_store_feed_line(&ui_con.next, line);
+    if (ui_fetch_take_token(line)) ui_tlog("token adopted from the list fetch\n");
+    else ui_store_feed_line(&ui_con.next, line);
 }
 
 static void status_line(char *line)
 {
-    if (ui_fetch_take_token(line)) return;
+    if (ui_fetch_take_token(line)) {
+        ui_tlog("token adopted from the record fetch\n");
+        return;
+    }
     if (line[0] == 'F' && line[1] == '\t') {
         char *f[2];
         if (ui_proto_split(line + 2, f, 2) != 2) return;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ui/elsewhere.h"
+#include "ui/fetch.h"
 
 ui_learner *ui_find_learner(const char *name)
 {
@@ -113,14 +114,20 @@ static pid_t spawn_job(ui_job *j, const char *const *args)
     for (size_t i = 0; args[i] && n < 62; i++) argv[n++] = args[i];
     argv[n] = NULL;
     int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return -1;
+    int token_fd = ui_fetch_token_pipe(); /* the job reuses the console's LMS token */
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        if (token_fd >= 0) close(token_fd);
+        return -1;
+    }
     if (pipe2(err, O_CLOEXEC) != 0) {
         close(out[0]), close(out[1]);
+        if (token_fd >= 0) close(token_fd);
         return -1;
     }
     pid_t pid = fork();
     if (pid < 0) {
         close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+        if (token_fd >= 0) close(token_fd);
         return -1;
     }
     if (pid == 0) {
@@ -136,6 +143,12 @@ static pid_t spawn_job(ui_job *j, const char *const *args)
         dup2(err[1], STDERR_FILENO);
         unsetenv("COLUMNS");
         unsetenv("LINES");
+        unsetenv("RETIRECTL_TOKEN_FD");
+        if (token_fd >= 0 && fcntl(token_fd, F_SETFD, 0) == 0) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", token_fd);
+            setenv("RETIRECTL_TOKEN_FD", v, 1);
+        }
         execv(argv[0], (char *const *)argv);
         const char text[] = "cannot start the retirectl binary for this job\n";
         ssize_t w = write(STDERR_FILENO, text, sizeof text - 1);
@@ -144,6 +157,7 @@ static pid_t spawn_job(ui_job *j, const char *const *args)
     }
     close(out[1]);
     close(err[1]);
+    if (token_fd >= 0) close(token_fd);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
     j->pid = pid;

@@ -78,6 +78,25 @@ static void put_token(FILE *out, http_client *h, int fetches_before)
     explicit_bzero(tok, sizeof tok);
 }
 
+int ui_fetch_token_pipe(void)
+{
+    char tok[4096], line[4200];
+    double secs;
+    if (!shared || http_token_get(shared, tok, sizeof tok, &secs) != 0) return -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return -1;
+    int n = snprintf(line, sizeof line, "%s\t%.0f\n", tok, secs);
+    explicit_bzero(tok, sizeof tok);
+    ssize_t w = n > 0 && (size_t)n < sizeof line ? write(p[1], line, (size_t)n) : -1;
+    explicit_bzero(line, sizeof line);
+    close(p[1]);
+    if (w != n) {
+        close(p[0]);
+        return -1;
+    }
+    return p[0];
+}
+
 int ui_fetch_take_token(char *line)
 {
     if (line[0] != 'T' || line[1] != '\t') return 0;

@@ -27,6 +27,9 @@
  * own client. 0, or -1 with err. */
 int ui_fetch_init(const cfg *c, char *err, size_t err_len);
 void ui_fetch_done(void);
+/* A pipe holding the shared client's token for a job (RETIRECTL_TOKEN_FD, see engine/http.h):
+ * the read end (close-on-exec: the job's child clears it), or -1 when no valid token is held. */
+int ui_fetch_token_pipe(void);
 /* Adopts the token of a "T\t..." line into the shared client (and wipes the line); returns 1
  * when line was a T line, 0 otherwise. */
 int ui_fetch_take_token(char *line);

@@ -161,6 +161,44 @@ static void test_rerun_pipeline_method(void **state)
     cmd_result_free(&r);
 }
 
+/* rerun --advance: only for the step an ERRORED learner failed at; success leaves the learner at
+ * the step's end state, so retire continues from the next step without calling it again. */
+static void test_rerun_advance(void **state)
+{
+    (void)state;
+    ops_reset();
+    ops_add("{\"username\": \"adv_fail\", \"state\": \"ERRORED\", \"last_state\": \"RETIRING_FORUMS\"}");
+    /* not the failed step: refused, nothing sent */
+    cmd_result r = ops_run("rerun", "adv_fail", "LMS.retirement_unenroll", "--advance", "--yes");
+    if (r.status != 2) ops_show(&r);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--advance continues the pipeline only after rerunning the step"));
+    cJSON *log = ops_requests();
+    assert_int_equal(ops_count(log, "PATCH", NULL, NULL), 0);
+    cJSON_Delete(log);
+    cmd_result_free(&r);
+    /* the failed step: bracketed, and left at FORUMS_COMPLETE */
+    r = ops_run("rerun", "adv_fail", "LMS.retirement_retire_forum", "--advance", "--yes");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(ops_state("adv_fail", "current_state"), "FORUMS_COMPLETE");
+    cmd_result_free(&r);
+    /* retire goes on from step 2: the forum is not called again */
+    r = ops_run("retire", "adv_fail");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(ops_state("adv_fail", "current_state"), "COMPLETE");
+    log = ops_requests();
+    assert_int_equal(ops_count(log, "POST", "retire_forum", "adv_fail"), 1);
+    cJSON_Delete(log);
+    cmd_result_free(&r);
+    /* a learner that is not ERRORED: refused */
+    ops_add("{\"username\": \"adv_done\", \"state\": \"COMPLETE\", \"last_state\": \"LMS_COMPLETE\"}");
+    r = ops_run("rerun", "adv_done", "LMS.retirement_retire_forum", "--advance", "--yes");
+    assert_int_equal(r.status, 2);
+    cmd_result_free(&r);
+}
+
 /* Rerun of a method that is not a pipeline step: just called, state untouched. */
 static void test_rerun_non_pipeline_method(void **state)
 {
@@ -280,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_resume_stuck),
         cmocka_unit_test(test_resume_refusals),
         cmocka_unit_test(test_rerun_pipeline_method),
+        cmocka_unit_test(test_rerun_advance),
         cmocka_unit_test(test_rerun_non_pipeline_method),
         cmocka_unit_test(test_audit_unwritable_stops_action),
         cmocka_unit_test(test_confirmation_on_terminal),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Light on the LMS (docs/console.md): one token for the console and all its fetch children, the
+# Light on the LMS (docs/console.md): one token for the console, its fetch children and its jobs, the
 # visible tab refreshed every refresh_seconds while the operator is active and everything every
 # background_refresh_seconds when idle, COMPLETE/ABORTED only for history_days.
 source "$(dirname "$0")/lib.sh"
@@ -48,6 +48,20 @@ keys Enter
 wait_for "current_state.state_name"
 [ "$(count access_token)" = "$tokens0" ] || fail "opening the record fetched another token"
 ok "the record fetch reuses the console's token"
+# a job the console starts gets the console's token too (RETIRECTL_TOKEN_FD)
+who="$(screen | sed -n 's/^Learner //p' | head -1)"
+keys r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "Pipeline: retire job complete" 30
+# (counted before learner_state: that runs `retirectl status`, which fetches its own token)
+tokens_after="$(count access_token)"
+[ "$(learner_state "$CFG" "$who")" = COMPLETE ] || fail "the retire of $who did not complete"
+if [ "$tokens_after" != "$tokens0" ]; then
+  curl -s "$SIM_URL/__sim/requests" | python3 -c 'import json,sys; [print(r["seq"], r["method"], r["path"][:50], r["status"]) for r in json.load(sys.stdin)]' | tail -25 >&2
+  fail "the retire job fetched $((tokens_after - tokens0)) token(s) of its own"
+fi
+ok "a job started by the console reuses its token"
 quit_console 0
 
 # B6: a wrong client_secret (401 from the token endpoint) says what to check first
