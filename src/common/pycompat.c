@@ -193,6 +193,9 @@ uint32_t py_utf8_next(const unsigned char **s, const unsigned char *end)
         c = (c << 6) | (*p++ & 0x3f);
     }
     *s = p;
+    /* not a character (beyond U+10FFFF, or a UTF-16 surrogate): U+FFFD, so json.dumps stays
+     * valid JSON (a fuzz find, kept in tests/fuzz/regressions/pyrepr) */
+    if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0xfffd;
     return c;
 }
 
