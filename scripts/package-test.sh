@@ -98,6 +98,7 @@ for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.out" 2>/dev/null && 
 url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.out" | head -1)"
 [ -n "$url" ] || fail "the installed retirectl-sim did not start: $(cat "$work/sim.err")"
 cfg="$work/config.yml"
+(umask 077 && : >"$cfg") # it holds a secret: retirectl refuses a config others can read (configuration.md)
 cat >"$cfg" <<YAML
 client_id: retirectl-test-client
 client_secret: s3cret-test-value-9f2c

@@ -9,6 +9,7 @@
 #include "engine/job.h"
 #include "engine/strbuf.h"
 #include "engine/coredump.h"
+#include "retirectl/driver.h"
 
 /* Commands are weak so a build lacking one still links and says so clearly. */
 #pragma weak cmd_tui
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
             cli_usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("retirectl %s (driver ABI %u)\n", RETIRECTL_VERSION, 1u);
+            printf("retirectl %s (driver ABI %u.%u)\n", RETIRECTL_VERSION, (unsigned)RD_ABI_VERSION, (unsigned)RD_ABI_MINOR);
             return 0;
         } else if ((v = option_value(argc, argv, &i, "--config"))) {
             g.config_path = v;
