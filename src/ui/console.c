@@ -538,6 +538,7 @@ static void setup_config(void)
     ui_con.production = c->environment && strcasecmp(c->environment, "production") == 0;
     ui_con.require_reason = cfg_bool(c, "console.require_reason", ui_con.production);
     const char *lms = cfg_string(c, "base_urls.lms");
+    snprintf(ui_con.lms, sizeof ui_con.lms, "%s", lms ? lms : "");
     const char *h = lms ? strstr(lms, "://") : NULL;
     h = h ? h + 3 : lms ? lms : "no LMS";
     snprintf(ui_con.host, sizeof ui_con.host, "%s", h);

@@ -108,6 +108,7 @@ typedef struct ui_console {
     int production;
     char env[64];
     char host[256];
+    char lms[1024];          /* base_urls.lms as configured: the key of the learners' leases */
 
     ui_store store, next;
     int have_store;
@@ -274,6 +275,8 @@ ui_job *ui_learner_job(const char *learner, int running_only);
 int ui_refuse_busy(const char *learner);
 /* Whether name is worked on by a process other than this console's jobs (elsewhere.h). */
 int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
+/* Is learner name's lease held by a process that is not one of this console's jobs? (visible rows) */
+int ui_learner_leased(const char *name);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial

@@ -93,7 +93,12 @@ keys / ; type_text jose ; keys Enter
 keys u
 wait_for "jose_nunez is running elsewhere: host $(hostname), pid $BG, since" 5
 screen | grep -qF "Resume 1 learner?" && fail "a resume dialog opened for a learner worked on elsewhere"
-ok "a learner whose job runs elsewhere (pid $BG) is refused with where and since when"
+# the holder comes from the learner's lease (src/engine/lease.h): its command as the CLI names it
+screen | grep -qF "ago): retirectl retire" || fail "the refusal does not name the lease holder's command (retirectl retire)"
+screen | grep -qF -- "--events" && fail "the refusal shows the process scan's command line, not the lease holder"
+keys x
+wait_for "jose_nunez is running elsewhere: host $(hostname), pid $BG" 5
+ok "a learner whose lease another process holds (pid $BG) is refused with host, pid, command and since"
 wait "$BG" || true
 keys Escape
 
