@@ -277,6 +277,8 @@ int ui_refuse_busy(const char *learner);
 int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
 /* Is learner name's lease held by a process that is not one of this console's jobs? (visible rows) */
 int ui_learner_leased(const char *name);
+/* Who holds learner name's lease on this host, this console's own jobs included (Stuck tab's JOB). */
+int ui_learner_lease_holder(const char *name, ui_elsewhere *w);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial

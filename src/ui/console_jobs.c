@@ -60,14 +60,15 @@ ui_job *ui_learner_job(const char *learner, int running_only)
     return NULL;
 }
 
-/* Asks ui/elsewhere.h about learner name: lease_only skips the process scan and the LMS rule. */
-static int elsewhere(const char *name, int lease_only, ui_elsewhere *w)
+/* Asks ui/elsewhere.h about learner name: lease_only skips the process scan and the LMS rule;
+ * with_own also counts this console's own jobs. */
+static int elsewhere(const char *name, int lease_only, int with_own, ui_elsewhere *w)
 {
     const ui_learner *l = ui_find_learner(name);
     const char *state = ui_learner_state(name);
     pid_t own[256];
     size_t n_own = 0;
-    for (size_t i = 0; i < ui_con.n_jobs && n_own < 256; i++)
+    for (size_t i = 0; !with_own && i < ui_con.n_jobs && n_own < 256; i++)
         if (ui_con.jobs[i]->pid > 0) own[n_own++] = ui_con.jobs[i]->pid;
     ui_elsewhere_query q = {name, state && ui_pipe_step_of_start(&ui_con.pipe, state) >= 0,
                             l ? l->modified : 0, ui_con.step_timeout_s, own, n_own, NULL,
@@ -75,13 +76,15 @@ static int elsewhere(const char *name, int lease_only, ui_elsewhere *w)
     return lease_only ? ui_elsewhere_lease(&q, w) : ui_elsewhere_find(&q, time(NULL), w);
 }
 
-int ui_learner_elsewhere(const char *name, ui_elsewhere *w) { return elsewhere(name, 0, w); }
+int ui_learner_elsewhere(const char *name, ui_elsewhere *w) { return elsewhere(name, 0, 0, w); }
 
 int ui_learner_leased(const char *name)
 {
     ui_elsewhere w;
-    return elsewhere(name, 1, &w);
+    return elsewhere(name, 1, 0, &w);
 }
+
+int ui_learner_lease_holder(const char *name, ui_elsewhere *w) { return elsewhere(name, 1, 1, w); }
 
 int ui_refuse_busy(const char *learner)
 {

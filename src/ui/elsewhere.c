@@ -177,6 +177,7 @@ int ui_elsewhere_lease(const ui_elsewhere_query *q, ui_elsewhere *out)
     snprintf(out->command, sizeof out->command, "%s%s", h.command[0] ? h.command : "unknown command",
              h.pid > 0 && !h.alive ? " (that process has ended; its worker is finishing the step in flight)" : "");
     out->since = h.since_epoch;
+    out->ended = h.pid > 0 && !h.alive;
     return out->found = 1;
 }
 

@@ -24,6 +24,7 @@ typedef struct ui_elsewhere {
     char host[128];           /* host name, or "" when unknown */
     char command[256];        /* raw command line (sanitize before drawing), or "" */
     int64_t since;            /* epoch seconds the job (or the state) started; 0 unknown */
+    int ended;                /* the lease holder's pid has ended: its orphaned worker holds the learner */
 } ui_elsewhere;
 
 /* What the caller knows about the learner and about its own jobs. */
