@@ -111,6 +111,10 @@ wait_for "lena_busy" 10
 screen | grep -qE '^~ +lena_busy' || fail "the list does not mark lena_busy as running elsewhere (~)"
 keys u
 wait_for "lena_busy is running elsewhere: its working state changed at" 5
+# cross-host evidence only: the dialog offers --force, typed (tests/tui/test_console_force.sh)
+wait_for "Type \`force lena_busy\` to run it with --force"
+keys Escape
+wait_for "cancelled: nothing was changed"
 keys Enter
 wait_for "Learner lena_busy"
 wait_for "[>] 3. RETIRING_ENROLLMENTS" 5
