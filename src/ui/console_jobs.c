@@ -64,8 +64,8 @@ ui_job *ui_learner_job(const char *learner, int running_only)
  * with_own also counts this console's own jobs. */
 static int elsewhere(const char *name, int lease_only, int with_own, ui_elsewhere *w)
 {
-    const ui_learner *l = ui_find_learner(name);
-    const char *state = ui_learner_state(name);
+    const ui_learner *l = lease_only ? NULL : ui_find_learner(name);
+    const char *state = lease_only ? NULL : ui_learner_state(name);
     pid_t own[256];
     size_t n_own = 0;
     for (size_t i = 0; !with_own && i < ui_con.n_jobs && n_own < 256; i++)
