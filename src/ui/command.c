@@ -120,7 +120,11 @@ static void run(const char *line)
     ui_open_detail(arg);
     if (!strcmp(verb, "retire") || !strcmp(verb, "resume")) {
         if (ui_con.o->read_only) ui_msg(UR_WARNING, "read-only console: actions that change state are disabled");
-        else if (!ui_refuse_busy(arg)) ui_ask_retire(!strcmp(verb, "resume"));
+        else {
+            int busy = ui_refuse_busy_ex(arg, !strcmp(verb, "resume"));
+            ui_con.force_next = busy == 2;
+            if (busy != 1) ui_ask_retire(!strcmp(verb, "resume"));
+        }
     }
 }
 

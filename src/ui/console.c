@@ -378,7 +378,7 @@ static void do_action(ui_action a)
         if (!n) { ui_msg(UR_WARNING, "no learner selected"); break; }
         if (ui_learner_job(n, 1)) { ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n); break; }
         char *name = ui_xstrdup(n);
-        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL);
+        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL, 0);
         if (ui_con.view != V_DETAIL) ui_open_detail(name);
         ui_con.log_scroll = 0;
         free(name);
@@ -387,8 +387,11 @@ static void do_action(ui_action a)
     case UA_RETIRE:
     case UA_RESUME: {
         const char *n = ui_selected_name();
-        if (n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store)) && ui_refuse_busy(n))
-            break;
+        int busy = n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store))
+                       ? ui_refuse_busy_ex(n, a == UA_RESUME)
+                       : 0;
+        if (busy == 1) break;
+        ui_con.force_next = busy == 2; /* one learner, cross-host evidence only: the dialog offers --force */
         ui_ask_retire(a == UA_RESUME);
         break;
     }
@@ -538,6 +541,7 @@ static void setup_config(void)
     ui_con.production = c->environment && strcasecmp(c->environment, "production") == 0;
     ui_con.require_reason = cfg_bool(c, "console.require_reason", ui_con.production);
     const char *lms = cfg_string(c, "base_urls.lms");
+    snprintf(ui_con.lms, sizeof ui_con.lms, "%s", lms ? lms : "");
     const char *h = lms ? strstr(lms, "://") : NULL;
     h = h ? h + 3 : lms ? lms : "no LMS";
     snprintf(ui_con.host, sizeof ui_con.host, "%s", h);

@@ -69,6 +69,7 @@ typedef struct dialog {
     char *arg3;              /* reset: date */
     pid_t cancel_pid;
     int scroll;
+    int force;               /* confirming runs the action with --force: typed `force NAME` (ui_open_dialog) */
 } dialog;
 
 enum { DLG_FOCUS_CONFIRM = 0, DLG_FOCUS_REASON = 1 };
@@ -108,6 +109,8 @@ typedef struct ui_console {
     int production;
     char env[64];
     char host[256];
+    int force_next;          /* the next ui_ask_retire's one learner may be forced (ui_refuse_busy_ex said 2) */
+    char lms[1024];          /* base_urls.lms as configured: the key of the learners' leases */
 
     ui_store store, next;
     int have_store;
@@ -272,14 +275,22 @@ ui_job *ui_learner_job(const char *learner, int running_only);
 /* Refuses (with a message naming where and since when, and returns 1) when a job for learner
  * runs here or elsewhere (ui_running_elsewhere); 0 when the learner is free. */
 int ui_refuse_busy(const char *learner);
+/* As ui_refuse_busy, but when the only evidence is the cross-host one (a working state changed
+ * within step_timeout_seconds, pid unknown) and allow_force: no message, returns 2 (the caller's
+ * dialog then offers --force, typed: see ui_open_dialog and dialog.force). */
+int ui_refuse_busy_ex(const char *learner, int allow_force);
 /* Whether name is worked on by a process other than this console's jobs (elsewhere.h). */
 int ui_learner_elsewhere(const char *name, ui_elsewhere *w);
+/* Is learner name's lease held by a process that is not one of this console's jobs? (visible rows) */
+int ui_learner_leased(const char *name);
+/* Who holds learner name's lease on this host, this console's own jobs included (Stuck tab's JOB). */
+int ui_learner_lease_holder(const char *name, ui_elsewhere *w);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
- * state and date). */
+ * state and date). force: pass --force (resume, rerun, reset of a fresh working state). */
 void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
-                     const char *reason);
+                     const char *reason, int force);
 /* Queues an action; ui_run_queue starts at most console.workers at a time. reason: the
  * operator's reason/ticket (audit log), or NULL/"" for the default text. */
 void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason);
@@ -305,6 +316,9 @@ void ui_ask_rerun(const char *learner, const char *driver, const char *method);
 /* After a failed step reran well (rerun --advance): asks whether to continue learner's pipeline
  * from the step after step (a retire dialog), or says how when another dialog is open. */
 void ui_offer_continue(const char *learner, int step);
+/* After the CLI refused job j (exit 253) because the learner's working state changed within
+ * step_timeout_seconds: explains it and offers to run it again with --force (typed confirmation). */
+void ui_offer_force(const ui_job *j, const char *why);
 void ui_ask_cancel(void);
 /* Opens the picker of states to reset the selected learner to. */
 void ui_ask_reset_pick(void);

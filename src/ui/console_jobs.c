@@ -60,21 +60,35 @@ ui_job *ui_learner_job(const char *learner, int running_only)
     return NULL;
 }
 
-int ui_learner_elsewhere(const char *name, ui_elsewhere *w)
+/* Asks ui/elsewhere.h about learner name: lease_only skips the process scan and the LMS rule;
+ * with_own also counts this console's own jobs. */
+static int elsewhere(const char *name, int lease_only, int with_own, ui_elsewhere *w)
 {
-    const ui_learner *l = ui_find_learner(name);
-    const char *state = ui_learner_state(name);
+    const ui_learner *l = lease_only ? NULL : ui_find_learner(name);
+    const char *state = lease_only ? NULL : ui_learner_state(name);
     pid_t own[256];
     size_t n_own = 0;
-    for (size_t i = 0; i < ui_con.n_jobs && n_own < 256; i++)
+    for (size_t i = 0; !with_own && i < ui_con.n_jobs && n_own < 256; i++)
         if (ui_con.jobs[i]->pid > 0) own[n_own++] = ui_con.jobs[i]->pid;
     ui_elsewhere_query q = {name, state && ui_pipe_step_of_start(&ui_con.pipe, state) >= 0,
                             l ? l->modified : 0, ui_con.step_timeout_s, own, n_own, NULL,
-                            ui_con.o->config_path};
-    return ui_elsewhere_find(&q, time(NULL), w);
+                            ui_con.o->config_path, ui_con.lms, NULL};
+    return lease_only ? ui_elsewhere_lease(&q, w) : ui_elsewhere_find(&q, time(NULL), w);
 }
 
-int ui_refuse_busy(const char *learner)
+int ui_learner_elsewhere(const char *name, ui_elsewhere *w) { return elsewhere(name, 0, 0, w); }
+
+int ui_learner_leased(const char *name)
+{
+    ui_elsewhere w;
+    return elsewhere(name, 1, 0, &w);
+}
+
+int ui_learner_lease_holder(const char *name, ui_elsewhere *w) { return elsewhere(name, 1, 1, w); }
+
+int ui_refuse_busy(const char *learner) { return ui_refuse_busy_ex(learner, 0); }
+
+int ui_refuse_busy_ex(const char *learner, int allow_force)
 {
     ui_job *j = ui_learner_job(learner, 1);
     if (j) {
@@ -84,6 +98,7 @@ int ui_refuse_busy(const char *learner)
     }
     ui_elsewhere w;
     if (ui_learner_elsewhere(learner, &w)) {
+        if (allow_force && !w.pid) return 2; /* cross-host evidence only: the dialog offers --force */
         char d[700];
         ui_elsewhere_describe(&w, time(NULL), d, sizeof d);
         ui_msg(UR_FAILED, "%s is %s. Refused: nothing was done; wait for that job to end", learner, d);
@@ -203,7 +218,7 @@ static const char *reason_text(const char *reason, const char *fallback, char *b
 }
 
 void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
-                     const char *reason)
+                     const char *reason, int force)
 {
     char why[400];
     const char *args[24];
@@ -249,8 +264,12 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     default:
         return;
     }
+    if (force && kind != ACT_PLAN) args[n++] = "--force";
     args[n] = NULL;
     ui_job *j = ui_job_new(learner, action, what);
+    j->act = (int)kind, j->forced = force && kind != ACT_PLAN;
+    const char *keep[4] = {arg, arg2, arg3, reason};
+    for (int i = 0; i < 4; i++) j->act_arg[i] = keep[i] ? ui_xstrdup(keep[i]) : NULL;
     if (kind == ACT_PLAN) j->dry_run = 1;
     j->offer_continue = kind == ACT_RERUN_STEP;
     if (spawn_job(j, args) < 0) {
@@ -286,7 +305,7 @@ void ui_run_queue(void)
         if (ui_refuse_busy(a.learner)) {
             /* the message says why; nothing is started for it */
         } else {
-            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason);
+            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason, 0);
             running++;
         }
         free(a.learner);
@@ -314,6 +333,20 @@ void ui_on_job_readable(ui_job *j, int stream)
     ui_con.dirty = 1;
 }
 
+/* The CLI's refusal of a working state changed within step_timeout_seconds (exit 253: a job on
+ * another host may run it; --force overrides), as its stderr said; NULL for any other ending. */
+static const char *fresh_refusal(const ui_job *j)
+{
+    if (j->forced || j->exit_status != 253 || j->dry_run || (j->act != ACT_RESUME && j->act != ACT_RERUN &&
+                                                              j->act != ACT_RERUN_STEP))
+        return NULL; /* (reset moves a whole batch: --force there is for the CLI, docs/console.md) */
+    for (size_t i = 0; i < j->n_log; i++) {
+        const char *line = ui_job_log_line(j, i);
+        if (line && strstr(line, "on another host") && strstr(line, "--force")) return line;
+    }
+    return NULL;
+}
+
 void ui_reap_jobs(void)
 {
     for (size_t i = 0; i < ui_con.n_jobs; i++) {
@@ -328,7 +361,11 @@ void ui_reap_jobs(void)
             for (size_t k = 0; k < j->n_steps && !j->dry_run; k++)
                 if (j->steps[k].status == UI_STEP_FAILED) failed_at = j->steps[k].start_state;
             /* what happened and what to do first (the line is cut at the edge), then the reason */
-            if (strcmp(j->outcome, "errored") == 0 && failed_at)
+            const char *fresh = fresh_refusal(j);
+            if (fresh) {
+                ui_msg(UR_FAILED, "%s %s refused (exit 253), nothing changed: %s", j->what, j->learner, fresh);
+                ui_offer_force(j, fresh);
+            } else if (strcmp(j->outcome, "errored") == 0 && failed_at)
                 ui_msg(UR_FAILED, "%s %s failed at %s, now in Failed: Enter shows the step, u resumes. %s", j->what, j->learner,
                     failed_at, j->result_message ? j->result_message : "");
             else if (strcmp(j->outcome, "errored") == 0)

@@ -95,8 +95,11 @@ static void describe_retire(const char *name, int resume)
     if (ui_learner_elsewhere(name, &w)) {
         char d[700];
         ui_elsewhere_describe(&w, time(NULL), d, sizeof d);
-        ui_dlg_line("  %s is %s; it is skipped.", name, d);
-        return;
+        if (!ui_con.dlg.force || w.pid) {
+            ui_dlg_line("  %s is %s; it is skipped.", name, d);
+            return;
+        }
+        ui_dlg_line("  %s is %s; --force runs it anyway.", name, d);
     }
     int from = 0; /* first step that runs */
     int k;
@@ -157,6 +160,19 @@ void ui_open_dialog(act_kind kind, const char *title)
             if (l && l->user_id) snprintf(ui_con.dlg.expect_alt, sizeof ui_con.dlg.expect_alt, "%u", l->user_id);
         } else
             snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "%zu", n);
+    }
+    if (ui_con.dlg.force && n == 1) { /* an explicit, typed confirmation that passes --force */
+        ui_con.dlg.typed = 1;
+        snprintf(ui_con.dlg.expect, sizeof ui_con.dlg.expect, "force %s", ui_con.dlg.learners[0]);
+        ui_con.dlg.expect_alt[0] = '\0';
+        ui_dlg_line("FORCE: %s's working state changed less than step_timeout_seconds (%g s) ago, so a job on another "
+                    "host may be working on it now; the CLI refuses it (exit 253) without --force. Confirming passes "
+                    "--force: do it only after checking that no other host runs it (its state has stopped changing). "
+                    "A job on this host (the learner's lease) still refuses it.", ui_con.dlg.learners[0],
+                    ui_con.step_timeout_s);
+        ui_dlg_line("Type `force %s` to run it with --force, or Esc.", ui_con.dlg.learners[0]);
+    } else {
+        ui_con.dlg.force = 0;
     }
     ui_con.dlg.asks_reason = changes;
     ui_con.dlg.reason_required = changes && ui_con.require_reason;
@@ -223,12 +239,15 @@ static void describe_retire_dialog(int resume)
 
 void ui_ask_retire(int resume)
 {
+    int force = ui_con.force_next && resume;
+    ui_con.force_next = 0;
     ui_dialog_clear();
     if (!collect_targets()) {
         ui_msg(UR_WARNING, "no learner selected");
         return;
     }
     size_t n = ui_con.dlg.n_learners;
+    ui_con.dlg.force = force && n == 1;
     const char *no = n == 1 ? refusal(ui_learner_state(ui_con.dlg.learners[0]), resume) : NULL;
     if (no) {
         ui_msg(UR_WARNING, "%s %s", ui_con.dlg.learners[0], no);
@@ -244,7 +263,7 @@ void ui_ask_retire(int resume)
 /* After a refresh, an open retire/resume dialog describes the new states (what will happen now). */
 void ui_redescribe_dialog(void)
 {
-    if (!ui_con.dlg.active || (ui_con.dlg.kind != ACT_RETIRE && ui_con.dlg.kind != ACT_RESUME)) return;
+    if (!ui_con.dlg.active || ui_con.dlg.force || (ui_con.dlg.kind != ACT_RETIRE && ui_con.dlg.kind != ACT_RESUME)) return;
     for (size_t i = ui_con.dlg.n_keep; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
     ui_con.dlg.n_lines = ui_con.dlg.n_keep;
     describe_retire_dialog(ui_con.dlg.kind == ACT_RESUME);
@@ -274,7 +293,9 @@ void ui_ask_rerun(const char *learner, const char *driver, const char *method)
         ui_msg(UR_WARNING, "open a learner first (Enter), then pick the step or driver method to rerun");
         return;
     }
-    if (ui_refuse_busy(learner)) return;
+    int busy = ui_refuse_busy_ex(learner, 1);
+    if (busy == 1) return;
+    ui_con.dlg.force = busy == 2;
     dlg_add_learner(learner);
     char dm[256];
     snprintf(dm, sizeof dm, "%s.%s", driver, method);
@@ -329,6 +350,23 @@ void ui_offer_continue(const char *learner, int step)
     else
         snprintf(title, sizeof title, "Finish the retirement of %s?", learner);
     ui_open_dialog(ACT_RETIRE, title);
+}
+
+void ui_offer_force(const ui_job *j, const char *why)
+{
+    if (ui_con.dlg.active || ui_con.pk.active) return; /* the message line has said why */
+    ui_dialog_clear();
+    dlg_add_learner(j->learner);
+    ui_dlg_line("The CLI refused the %s of %s (exit 253); nothing was changed:", j->what, j->learner);
+    ui_dlg_line("  %s", why);
+    ui_dlg_line("Runs `retirectl %s %s ... --yes --force --events` if you confirm.", j->action, j->learner);
+    ui_con.dlg.arg = j->act_arg[0] ? ui_xstrdup(j->act_arg[0]) : NULL;
+    ui_con.dlg.force = 1;
+    char title[300];
+    snprintf(title, sizeof title, "Force the %s of %s?", j->what, j->learner);
+    ui_open_dialog((act_kind)j->act, title);
+    if (j->act_arg[3]) snprintf(ui_con.dlg.reason, sizeof ui_con.dlg.reason, "%s", j->act_arg[3]);
+    ui_con.dlg.focus = DLG_FOCUS_CONFIRM;
 }
 
 void ui_ask_cancel(void)
@@ -482,6 +520,10 @@ static void confirm_dialog(void)
     switch (d.kind) {
     case ACT_RETIRE:
     case ACT_RESUME:
+        if (d.force) { /* one learner the operator forces: started now, past the console's own check */
+            ui_start_action(d.learners[0], d.kind, NULL, NULL, NULL, d.reason, 1);
+            break;
+        }
         for (size_t i = 0; i < d.n_learners; i++) ui_queue_action(d.learners[i], d.kind, NULL, d.reason);
         if (ui_con.have_store)
             for (size_t i = 0; i < ui_con.store.n; i++) ui_con.store.v[i].marked = 0;
@@ -491,10 +533,10 @@ static void confirm_dialog(void)
         break;
     case ACT_RERUN:
     case ACT_RERUN_STEP:
-        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL, d.reason);
+        ui_start_action(d.learners[0], d.kind, d.arg, NULL, NULL, d.reason, d.force);
         break;
     case ACT_RESET:
-        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3, d.reason);
+        ui_start_action(d.learners[0], ACT_RESET, d.arg, d.arg2, d.arg3, d.reason, d.force);
         break;
     case ACT_CANCEL:
         for (size_t i = 0; i < ui_con.n_jobs; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/lease.h"
 #include "ui/model.h"
 
 int ui_elsewhere_fresh(int working, int64_t modified, double step_timeout_s, time_t now)
@@ -152,11 +153,39 @@ static int find_local(const ui_elsewhere_query *q, ui_elsewhere *out)
     return 1;
 }
 
+/* Is pid (or its process group) one of this console's jobs? */
+static int is_own(const ui_elsewhere_query *q, const char *root, long pid)
+{
+    long pgid = 0;
+    unsigned long long start = 0;
+    if (proc_stat(root, pid, &pgid, &start) != 0) pgid = 0;
+    for (size_t i = 0; i < q->n_own; i++)
+        if ((long)q->own[i] == pid || (pgid > 0 && (long)q->own[i] == pgid)) return 1;
+    return 0;
+}
+
+int ui_elsewhere_lease(const ui_elsewhere_query *q, ui_elsewhere *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!q->username || !*q->username || !q->lms || !*q->lms) return 0;
+    lease_holder h;
+    char err[512];
+    if (lease_peek(q->state_dir, q->lms, q->username, &h, err, sizeof err) != 1) return 0;
+    if (h.pid > 0 && is_own(q, q->proc_root ? q->proc_root : "/proc", h.pid)) return 0;
+    out->pid = h.pid;
+    snprintf(out->host, sizeof out->host, "%.127s", h.host[0] ? h.host : "this host");
+    snprintf(out->command, sizeof out->command, "%s%s", h.command[0] ? h.command : "unknown command",
+             h.pid > 0 && !h.alive ? " (that process has ended; its worker is finishing the step in flight)" : "");
+    out->since = h.since_epoch;
+    out->ended = h.pid > 0 && !h.alive;
+    return out->found = 1;
+}
+
 int ui_elsewhere_find(const ui_elsewhere_query *q, time_t now, ui_elsewhere *out)
 {
     memset(out, 0, sizeof *out);
     if (!q->username || !*q->username) return 0;
-    /* the lease (src/engine/lease.h) goes here first, when it exists: host, pid, command, since */
+    if (ui_elsewhere_lease(q, out)) return out->found = 1;
     if (find_local(q, out)) return out->found = 1;
     if (ui_elsewhere_fresh(q->working, q->modified, q->step_timeout_s, now)) {
         out->since = q->modified;

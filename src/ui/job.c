@@ -59,6 +59,7 @@ void ui_job_free(ui_job *j)
     free(j->log);
     free(j->learner), free(j->what), free(j->current_state), free(j->result_message), free(j->final_state);
     free(j->partial[0]), free(j->partial[1]);
+    for (int i = 0; i < 4; i++) free(j->act_arg[i]);
     free(j);
 }
 

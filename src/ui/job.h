@@ -50,6 +50,9 @@ typedef struct ui_job {
     int wait_status;
     double started_ms, ended_ms;
     char *partial[2];         /* incomplete line per stream */
+    int act;                  /* the console's act_kind, to start it again with --force */
+    char *act_arg[4];         /* its arg, arg2, arg3 and reason (owned, NULL when none) */
+    int forced;               /* started with --force */
 } ui_job;
 
 #define UI_JOB_LOG_MAX 2000

@@ -1,6 +1,8 @@
 /* The history's column of the list view: REASON on the Failed tab (the current failure from the
  * retirement history, e.g. "403 forum: permission denied") and JOB on the Stuck tab ("running on
- * HOST, pid N, for 2m" apart from "stuck: the job of HOST, pid N is gone"). See history_notes.h. */
+ * HOST, pid N, for 2m" apart from "stuck: the job of HOST, pid N is gone"). See history_notes.h.
+ * On the Stuck tab a learner whose lease (src/engine/lease.h) is held on this host is running,
+ * named by the lease's holder; otherwise the history's open job row and its pid check decide. */
 #include "ui/console_internal.h"
 
 #include <stdio.h>
@@ -29,6 +31,15 @@ void ui_draw_history_column(const ui_screen_layout *L, const ui_column *cols, in
     for (size_t r = 0; r < rows && top + r < n; r++) {
         const ui_learner *l = &ui_con.store.v[ui_con.store.rows[tab][top + r]];
         const ui_hist_note *note = ui_hist_note_of(&ui_con.store.notes, l->user_id, kinds);
+        ui_elsewhere held;
+        char where[400];
+        ui_hist_note lease_note;
+        if (tab == UI_TAB_STUCK && ui_learner_lease_holder(ui_store_name(&ui_con.store, l), &held)) {
+            snprintf(where, sizeof where, "%s, pid %ld%s", held.host, held.pid,
+                     held.ended ? " (ended; its worker finishes the step)" : "");
+            lease_note = (ui_hist_note){l->user_id, 'R', held.since, where};
+            note = &lease_note;
+        }
         char buf[700];
         const char *text = note ? ui_hist_note_text(note, now, buf, sizeof buf) : "";
         int is_sel = top + r == ui_con.sel[tab];

@@ -138,8 +138,10 @@ void ui_draw_list(const ui_screen_layout *L)
         int is_sel = *top + r == *sel;
         const char *name = ui_store_name(&ui_con.store, l), *state = ui_store_state(&ui_con.store, l->state);
         ui_job *j = ui_learner_job(name, 1);
-        int away = !j && l->tab == UI_TAB_STUCK &&
-                   ui_elsewhere_fresh(ui_pipe_step_of_start(&ui_con.pipe, state) >= 0, l->modified, ui_con.step_timeout_s, now);
+        int away = !j && ((l->tab == UI_TAB_STUCK &&
+                           ui_elsewhere_fresh(ui_pipe_step_of_start(&ui_con.pipe, state) >= 0, l->modified,
+                                              ui_con.step_timeout_s, now)) ||
+                          ui_learner_leased(name)); /* visible rows only: a flock try each */
         int queued = 0; /* "+": waiting for a worker (the jobs view, J, shows its position) */
         for (size_t q = 0; !j && q < ui_con.n_queue && !queued; q++) queued = !strcmp(ui_con.queue[q].learner, name);
         if (is_sel) ui_fill_row(y, UR_SELECTION);
@@ -149,7 +151,8 @@ void ui_draw_list(const ui_screen_layout *L)
             ui_role role = is_sel ? UR_SELECTION : UR_NORMAL;
             switch (cols[c].id) {
             case UI_COL_MARK: {
-                /* "~": a working state changed within step_timeout_seconds: running elsewhere;
+                /* "~": running elsewhere (its lease held by another process, or a working state
+                 * changed within step_timeout_seconds);
                  * "c": due for `retirectl cleanup` (Complete tab; the status bar has the count) */
                 int due = !l->marked && !j && !queued && !away && ui_con.tab == UI_TAB_COMPLETE &&
                           ui_cleanup_due(&ui_con.store, l, ui_con.cleanup_cool_off_days, now);

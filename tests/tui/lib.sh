@@ -6,6 +6,9 @@ export LC_ALL=C.UTF-8
 
 TUI_SOCK="retirectl-tui-$$-$RANDOM"
 TUI_WORK="$(mktemp -d "${TMPDIR:-/tmp}/retirectl-tui.XXXXXX")"
+# a private state dir (history, audit log, leases): the demo learners' user ids are the same in
+# every test, so a shared history would grow each learner's history.jobs from run to run
+export XDG_STATE_HOME="$TUI_WORK/state"
 SIM_PID=""
 SIM_URL=""
 PASSES=0

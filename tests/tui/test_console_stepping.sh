@@ -93,7 +93,12 @@ keys / ; type_text jose ; keys Enter
 keys u
 wait_for "jose_nunez is running elsewhere: host $(hostname), pid $BG, since" 5
 screen | grep -qF "Resume 1 learner?" && fail "a resume dialog opened for a learner worked on elsewhere"
-ok "a learner whose job runs elsewhere (pid $BG) is refused with where and since when"
+# the holder comes from the learner's lease (src/engine/lease.h): its command as the CLI names it
+screen | grep -qF "ago): retirectl retire" || fail "the refusal does not name the lease holder's command (retirectl retire)"
+screen | grep -qF -- "--events" && fail "the refusal shows the process scan's command line, not the lease holder"
+keys x
+wait_for "jose_nunez is running elsewhere: host $(hostname), pid $BG" 5
+ok "a learner whose lease another process holds (pid $BG) is refused with host, pid, command and since"
 wait "$BG" || true
 keys Escape
 
@@ -106,6 +111,10 @@ wait_for "lena_busy" 10
 screen | grep -qE '^~ +lena_busy' || fail "the list does not mark lena_busy as running elsewhere (~)"
 keys u
 wait_for "lena_busy is running elsewhere: its working state changed at" 5
+# cross-host evidence only: the dialog offers --force, typed (tests/tui/test_console_force.sh)
+wait_for "Type \`force lena_busy\` to run it with --force"
+keys Escape
+wait_for "cancelled: nothing was changed"
 keys Enter
 wait_for "Learner lena_busy"
 wait_for "[>] 3. RETIRING_ENROLLMENTS" 5

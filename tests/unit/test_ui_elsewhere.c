@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "simproc.h"
+#include "engine/lease.h"
 #include "ui/elsewhere.h"
 
 static char *root;
@@ -65,7 +67,7 @@ static void test_local_process(void **state)
     (void)state;
     ui_elsewhere w;
     /* nobody: not found (and not fresh) */
-    ui_elsewhere_query q = {"kim", 1, 0, 900, NULL, 0, root, "/etc/retirectl.yml"};
+    ui_elsewhere_query q = {"kim", 1, 0, 900, NULL, 0, root, "/etc/retirectl.yml", NULL, NULL};
     assert_int_equal(ui_elsewhere_find(&q, 1800000000, &w), 0);
     /* a dry-run, a status and the sim do not count; nor another learner, nor another config */
     proc(100, 100, 500, "/usr/bin/retirectl|--config|/etc/retirectl.yml|retire|kim|--dry-run");
@@ -97,7 +99,7 @@ static void test_fresh_working_state(void **state)
 {
     (void)state;
     ui_elsewhere w;
-    ui_elsewhere_query q = {"nobody_runs_this", 1, 1000, 900, NULL, 0, root, NULL};
+    ui_elsewhere_query q = {"nobody_runs_this", 1, 1000, 900, NULL, 0, root, NULL, NULL, NULL};
     assert_int_equal(ui_elsewhere_find(&q, 1000 + 899, &w), 1); /* changed 899 s ago: maybe running */
     assert_int_equal(w.pid, 0);
     assert_int_equal(w.since, 1000);
@@ -108,6 +110,43 @@ static void test_fresh_working_state(void **state)
     q.working = 0;
     assert_int_equal(ui_elsewhere_find(&q, 1000 + 10, &w), 0); /* not a working state */
     assert_int_equal(ui_elsewhere_fresh(1, 0, 900, 5000), 0);    /* modified unknown */
+}
+
+/* The lease comes first: its holder's host, pid, command and since; a lease held by one of our
+ * own jobs, or another LMS's lease of the same username, does not count. */
+static void test_lease_holder(void **state)
+{
+    (void)state;
+    char leases[1024], err[512];
+    snprintf(leases, sizeof leases, "%s/state", root);
+    lease *l = NULL;
+    assert_int_equal(lease_acquire(leases, "http://lms.test/", "lee", "retirectl resume", &l, NULL, err, sizeof err), 0);
+    ui_elsewhere w;
+    /* not a working state, no process names lee: only the lease says it is running */
+    ui_elsewhere_query q = {"lee", 0, 0, 900, NULL, 0, root, NULL, "http://lms.test", leases};
+    assert_int_equal(ui_elsewhere_find(&q, time(NULL), &w), 1);
+    assert_int_equal(w.pid, (long)getpid());
+    assert_string_equal(w.command, "retirectl resume");
+    char host[256] = "";
+    gethostname(host, sizeof host);
+    assert_string_equal(w.host, host);
+    assert_true(w.since > 0 && w.since <= time(NULL));
+    assert_int_equal(ui_elsewhere_lease(&q, &w), 1);
+    char text[1024];
+    ui_elsewhere_describe(&w, time(NULL), text, sizeof text);
+    assert_non_null(strstr(text, "retirectl resume"));
+    /* another LMS: another lease */
+    q.lms = "http://other.test";
+    assert_int_equal(ui_elsewhere_find(&q, time(NULL), &w), 0);
+    /* our own job holds it */
+    q.lms = "http://lms.test";
+    pid_t own[1] = {getpid()};
+    q.own = own, q.n_own = 1;
+    assert_int_equal(ui_elsewhere_find(&q, time(NULL), &w), 0);
+    q.own = NULL, q.n_own = 0;
+    /* released: free again */
+    lease_release(l);
+    assert_int_equal(ui_elsewhere_find(&q, time(NULL), &w), 0);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -126,6 +165,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_local_process), cmocka_unit_test(test_fresh_working_state)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_local_process), cmocka_unit_test(test_fresh_working_state),
+                                       cmocka_unit_test(test_lease_holder)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
