@@ -123,12 +123,13 @@ void ui_draw_status(const ui_screen_layout *L)
     if (ui_con.cleanup_due) snprintf(due, sizeof due, "| %zu due for cleanup ", ui_con.cleanup_due);
     /* given up in this order as the width shrinks: the host, the word "refreshed", the cleanup count */
     for (int form = 0; form < 4; form++) {
+        int n; /* a longer text is cut to buf: the status bar is cut to the screen anyway */
         if (form == 0)
-            snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s %s", ui_con.host, run, queued, when, due);
-        else if (form == 1) snprintf(buf, sizeof buf, " jobs %zu%s | refreshed %s %s", run, queued, when, due);
-        else if (form == 2) snprintf(buf, sizeof buf, " jobs %zu%s | %s %s", run, queued, when, due);
-        else snprintf(buf, sizeof buf, " jobs %zu%s | %s ", run, queued, when);
-        if (x + ui_text_width(buf) + flags <= COLS) break;
+            n = snprintf(buf, sizeof buf, " %s | jobs %zu%s | refreshed %s %s", ui_con.host, run, queued, when, due);
+        else if (form == 1) n = snprintf(buf, sizeof buf, " jobs %zu%s | refreshed %s %s", run, queued, when, due);
+        else if (form == 2) n = snprintf(buf, sizeof buf, " jobs %zu%s | %s %s", run, queued, when, due);
+        else n = snprintf(buf, sizeof buf, " jobs %zu%s | %s ", run, queued, when);
+        if (n >= 0 && x + ui_text_width(buf) + flags <= COLS) break;
     }
     w = ui_text_width(buf);
     ui_put(L->status_row, x, COLS - x, UR_STATUS, buf, 0);
