@@ -8,20 +8,6 @@
 #include "common/pycompat.h"
 #include "drivers/pyrepr.h"
 
-/* Sets a long text as the call's message; when it does not fit it says so with
- * "… [N bytes cut]" (the host scrubs it, including a secret's beginning left before the marker). */
-static void drv_message_text(rd_call *call, const char *text)
-{
-    size_t len = strlen(text), cap = sizeof call->message - 1;
-    if (len <= cap) {
-        rd_call_message(call, "%s", text);
-        return;
-    }
-    size_t keep = cap - 64; /* room for the marker and a mask */
-    while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80) keep--;
-    rd_call_message(call, "%.*s\xe2\x80\xa6 [%zu bytes cut]", (int)keep, text, len - keep);
-}
-
 drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const char *driver_name, char *err,
                                size_t err_len)
 {
@@ -123,7 +109,7 @@ rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, co
                 free(jerr);
                 st = RD_FAILED;
             } else {
-                drv_message_text(call, repr);
+                rd_call_message(call, "%s", repr); /* any length (ABI 2); cut, after scrubbing, only where it is recorded at the LMS (lms.h) */
                 free(repr);
                 if (json_out) *json_out = cJSON_ParseWithLength(resp.body, resp.body_len);
                 st = RD_OK;
