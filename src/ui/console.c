@@ -246,6 +246,36 @@ static void handle_filter_key(int ch)
     apply_filter();
 }
 
+/* The jobs and queued actions the open quit dialog describes (see describe_quit). */
+static size_t quit_said_running, quit_said_queued;
+
+/* Writes the quit dialog's lines for the jobs running and queued now. */
+static void describe_quit(void)
+{
+    size_t running = ui_running_jobs();
+    for (size_t i = 0; i < ui_con.dlg.n_lines; i++) free(ui_con.dlg.lines[i]);
+    ui_con.dlg.n_lines = 0;
+    if (running) {
+        ui_dlg_line("%zu job%s still running. They are not stopped: each finishes in the background", running,
+                    running == 1 ? " is" : "s are");
+        ui_dlg_line("and records its result at the LMS; its output is no longer shown.");
+    }
+    if (ui_con.n_queue)
+        ui_dlg_line("%zu queued action%s (waiting for a worker) will NOT start.", ui_con.n_queue,
+                    ui_con.n_queue == 1 ? "" : "s");
+    if (!running && !ui_con.n_queue) ui_dlg_line("All jobs have finished: quitting now leaves nothing behind.");
+    quit_said_running = running, quit_said_queued = ui_con.n_queue;
+    ui_con.dirty = 1;
+}
+
+/* An open quit dialog keeps telling the truth as jobs end while it is shown. */
+static void redescribe_quit(void)
+{
+    if (ui_con.dlg.active && ui_con.dlg.kind == ACT_QUIT &&
+        (ui_running_jobs() != quit_said_running || ui_con.n_queue != quit_said_queued))
+        describe_quit();
+}
+
 /* Runs an action of the key map (keys.h) in the current view. */
 static void do_action(ui_action a)
 {
@@ -257,14 +287,7 @@ static void do_action(ui_action a)
     case UA_QUIT_ALL:
         if (ui_running_jobs() || ui_con.n_queue) {
             ui_dialog_clear();
-            if (ui_running_jobs()) {
-                ui_dlg_line("%zu job%s still running. They are not stopped: each finishes in the background",
-                         ui_running_jobs(), ui_running_jobs() == 1 ? " is" : "s are");
-                ui_dlg_line("and records its result at the LMS; its output is no longer shown.");
-            }
-            if (ui_con.n_queue)
-                ui_dlg_line("%zu queued action%s (waiting for a worker) will NOT start.", ui_con.n_queue,
-                         ui_con.n_queue == 1 ? "" : "s");
+            describe_quit();
             ui_open_dialog(ACT_QUIT, "Quit the console?");
         } else {
             ui_con.quit = 1;
@@ -619,6 +642,7 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
         }
         ui_run_queue();
         ui_reap_jobs();
+        redescribe_quit();
         int animate = ui_running_jobs() || ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0;
         if (animate && t >= next_tick) {
             ui_con.spin++;

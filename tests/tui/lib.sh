@@ -122,8 +122,11 @@ learner_state() {
   "$RETIRECTL_BIN" --config "$1" status "$2" 2>/dev/null | sed -n 's/^  current state *//p'
 }
 
-# quit_console: q, then checks the exit status and that the terminal was restored (icanon, echo).
+# quit_console: waits until no job runs, q, then checks the exit status and that the terminal was restored (icanon, echo).
 quit_console() {
+  # the console asks before quitting while jobs run (a bulk retire may still be going): wait for them
+  local i
+  for i in $(seq 1 1800); do screen | grep -qE 'jobs [1-9][0-9]*|[0-9]+ queued' || break; sleep 0.05; done
   keys Q
   wait_for "MODES-END" 10
   screen | grep -qF "EXIT STATUS ${1:-0}" || fail "console exit status: $(screen | grep 'EXIT STATUS')"

@@ -248,4 +248,25 @@ ok ":history USER lists that learner's jobs"
 keys q
 wait_gone "+1 queued"
 quit_console 0
+
+# the quit dialog says what is running while it is open, and says so when the last job has ended
+curl -s -X POST "$SIM_URL/__sim/learners" -H 'Content-Type: application/json' \
+  -d '{"username":"quinn_slow","state":"PENDING","days_ago":30}' >/dev/null
+curl -s -X POST "$SIM_URL/__sim/faults" -H 'Content-Type: application/json' \
+  -d '{"endpoint": "retire_forum", "username": "quinn_slow", "latency_ms": 2500}' >/dev/null
+open_console 120 30 -- --config "$CFG"
+wait_for "quinn_slow"
+keys / ; type_text quinn_slow ; keys Enter r
+wait_for "Retire 1 learner?"
+keys y
+wait_for "jobs 1 |" 5
+keys Q
+wait_for "Quit the console?"
+wait_for "1 job is still running. They are not stopped"
+wait_for "All jobs have finished: quitting now leaves nothing behind." 30
+screen | grep -qF "1 job is still running" && fail "the quit dialog still says a job runs after it ended"
+[ "$(learner_state "$CFG" quinn_slow)" = COMPLETE ] || fail "quinn_slow did not finish while the quit dialog was open"
+keys y
+expect_restored 0
+ok "the open quit dialog follows the jobs: it says when the last one has finished"
 echo "passed $PASSES checks"
