@@ -170,7 +170,7 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     }
     if ((status = cli_take_lease(ctx.config, username, "retirectl rerun", events, &held)) != 0) goto out;
     if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, o.force)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, username, o.force, o.events)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     if (!current) {
         cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);

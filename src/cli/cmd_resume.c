@@ -140,7 +140,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
 
     if ((status = cli_take_lease(ctx.config, username, "retirectl resume", events, &held)) != 0) goto out;
     if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, o.force)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, username, o.force, o.events)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     const char *last = cli_learner_state(learner, "last_state");
     const cfg_step *rows = ctx.config->steps;

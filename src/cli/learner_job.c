@@ -175,6 +175,21 @@ int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry
     return 0;
 }
 
+/* Says why username was refused (exit 253) on stderr and, with --events, as a `result` event. */
+static void refuse_working(const cfg *config, const char *username, const char *message, int events)
+{
+    cli_error(config, "%s", message);
+    if (!events) return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "outcome", "refused");
+    cJSON_AddNumberToObject(o, "exit_status", CLI_EXIT_WORKING_STATE);
+    cJSON_AddStringToObject(o, "message", message);
+    char *line = ev_format(config, "result", username, o);
+    if (line) fputs(line, stdout);
+    fflush(stdout);
+    free(line);
+}
+
 int cli_take_lease(const cfg *config, const char *username, const char *command, int events, struct lease **out)
 {
     char err[1024] = "";
@@ -192,30 +207,23 @@ int cli_take_lease(const cfg *config, const char *username, const char *command,
             "%s is being worked on by %s; one job per learner, so nothing was done. Wait for it to finish "
             "(`retirectl status %s` shows its progress)",
             username, who, username);
-    cli_error(config, "%s", sb_str(&msg));
-    if (events) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "outcome", "refused");
-        cJSON_AddNumberToObject(o, "exit_status", CLI_EXIT_WORKING_STATE);
-        cJSON_AddStringToObject(o, "message", sb_str(&msg));
-        char *line = ev_format(config, "result", username, o);
-        if (line) fputs(line, stdout);
-        fflush(stdout);
-        free(line);
-    }
+    refuse_working(config, username, sb_str(&msg), events);
     sb_free(&msg);
     return CLI_EXIT_WORKING_STATE;
 }
 
-int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force)
+int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force, int events)
 {
     double age = 0;
     if (force || !lease_fresh_working_state(learner, config, &age)) return 0;
-    cli_error(config,
-              "%s is in the working state %s, changed %.0f s ago (less than step_timeout_seconds, %g s): a retirement "
-              "may be running for it on another host. Nothing was done; check the other hosts, wait, or pass --force "
-              "if you are sure nothing is running.",
-              username, cli_learner_state(learner, "current_state"), age < 0 ? 0 : age,
-              config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900);
+    strbuf msg = STRBUF_INIT;
+    sb_addf(&msg,
+            "%s is in the working state %s, changed %.0f s ago (less than step_timeout_seconds, %g s): a retirement "
+            "may be running for it on another host. Nothing was done; check the other hosts, wait, or pass --force "
+            "if you are sure nothing is running.",
+            username, cli_learner_state(learner, "current_state"), age < 0 ? 0 : age,
+            config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900);
+    refuse_working(config, username, sb_str(&msg), events);
+    sb_free(&msg);
     return CLI_EXIT_WORKING_STATE;
 }

@@ -71,8 +71,9 @@ struct lease;
 int cli_take_lease(const cfg *config, const char *username, const char *command, int events, struct lease **out);
 /* The cross-host rule for resume, rerun and reset: 0, or CLI_EXIT_WORKING_STATE after saying
  * that the learner is in a working state changed less than step_timeout_seconds ago (it may be
- * running on another host) and that --force overrides. force skips the check. */
-int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force);
+ * running on another host) and that --force overrides (with events also as a `result` event).
+ * force skips the check. */
+int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force, int events);
 
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);

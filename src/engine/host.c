@@ -323,7 +323,7 @@ static void call_describe(rd_call *call, const char *method, const char *url, co
 }
 
 /* rd_call.vmessage: formats into the call's own buffer (any length). */
-static void call_vmessage(rd_call *call, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void call_vmessage(rd_call *call, const char *fmt, va_list ap)
 {
     host_call *hc = (host_call *)call;
     strbuf sb = STRBUF_INIT;

@@ -652,10 +652,17 @@ static void case_fresh_working_state(void)
     char *err = output("fresh_1", "err");
     int said = strstr(err, "may be running for it on another host") != NULL;
     free(err);
+    /* with --events the refusal is also the job's `result` event, as the lease refusal is */
+    const char *a1e[] = {"--config", conf, "resume", "fm_fresh", "--yes", "--events", NULL};
+    int s1e = run("fresh_1e", a1e);
+    char *out = output("fresh_1e", "out");
+    int evented = strstr(out, "\"event\":\"result\"") && strstr(out, "\"outcome\":\"refused\"") &&
+                  strstr(out, "\"exit_status\":253");
+    free(out);
     const char *a2[] = {"--config", conf, "resume", "fm_fresh", "--yes", "--force", NULL};
     int s2 = run("fresh_2", a2);
     check_learner(r, "fm_fresh", "COMPLETE", "Resumed by");
-    r->extra_ok = s1 == 253 && said && s2 == 0;
+    r->extra_ok = s1 == 253 && said && s1e == 253 && evented && s2 == 0;
     finish_row(r, conf, audit, 1, audit_count(NULL, audit, "end", "complete"));
     free(conf);
 }
