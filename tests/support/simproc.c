@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,7 +74,35 @@ static void simproc_on_signal(int sig)
     raise(sig);
 }
 
-/* atexit: stops the sims a test left running (SIGTERM, then SIGKILL after 2 s) and reaps them. */
+/* Temp directories made by make_temp_dir in this process: removed at exit (see simproc.h). */
+static char **simproc_dirs;
+static size_t simproc_n_dirs;
+static pid_t simproc_dirs_owner; /* a forked child never removes its parent's directories */
+
+/* nftw callback: removes one entry of a temp tree (children first: FTW_DEPTH). */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Removes the temp directories unless RETIRECTL_KEEP_TEST_DIRS asks to keep them for a look. */
+static void simproc_remove_dirs(void)
+{
+    const char *keep = getenv("RETIRECTL_KEEP_TEST_DIRS");
+    if (simproc_dirs_owner != getpid()) return;
+    for (size_t i = 0; i < simproc_n_dirs; i++) {
+        if (!(keep && *keep)) nftw(simproc_dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(simproc_dirs[i]);
+    }
+    free(simproc_dirs);
+    simproc_dirs = NULL;
+    simproc_n_dirs = 0;
+}
+
+/* atexit: stops the sims a test left running (SIGTERM, then SIGKILL after 2 s) and reaps them,
+ * then removes the temp directories. */
 static void simproc_at_exit(void)
 {
     if (simproc_owner != getpid()) return;
@@ -100,6 +129,7 @@ static void simproc_at_exit(void)
         waitpid(d, NULL, 0);
         simproc_slots[i].drain = 0;
     }
+    simproc_remove_dirs();
 }
 
 /* Installs the atexit hook and the signal handlers once per process; a signal that already
@@ -434,6 +464,18 @@ char *make_temp_dir(void)
 {
     char tmpl[] = "/tmp/retirectl-test-XXXXXX";
     if (!mkdtemp(tmpl)) return NULL;
+    simproc_install_cleanup();
+    if (simproc_dirs_owner != getpid()) { /* a forked child keeps its own list */
+        simproc_dirs = NULL, simproc_n_dirs = 0;
+        simproc_dirs_owner = getpid();
+    }
+    char **grown = realloc(simproc_dirs, (simproc_n_dirs + 1) * sizeof *grown);
+    char *kept = strdup(tmpl);
+    if (grown && kept) simproc_dirs = grown, simproc_dirs[simproc_n_dirs++] = kept;
+    else {
+        if (grown) simproc_dirs = grown;
+        free(kept);
+    }
     return strdup(tmpl);
 }
 

@@ -45,7 +45,9 @@ void cmd_result_free(cmd_result *r);
 
 /* Writes content to a new file in a fresh temp directory and returns its malloc'd path. */
 char *write_temp_file(const char *name, const char *content);
-/* A fresh temp directory (malloc'd path). */
+/* A fresh temp directory (malloc'd path). It and everything in it are removed when the test
+ * process exits normally (a failed cmocka test included); set RETIRECTL_KEEP_TEST_DIRS=1 to keep
+ * them for a look. */
 char *make_temp_dir(void);
 
 /* Writes a retirectl config for this sim into a temp file; pipeline_yaml is the YAML text of the
