@@ -1,11 +1,13 @@
 /* Private to the console (src/ui/console*.c, dialogs.c, view_*.c): the one console state and
  * the functions its files share. Not part of the ui module's interface (that is ui.h).
  * Everything here runs on the console's single thread; curses is initialised by ui_run.
- * Files: console.c (setup, poll loop, key and action dispatch), console_screen.c (drawing
- * primitives, status bar, message line, help), console_feeds.c (the fetch children: list,
- * record, drivers), console_jobs.c (the jobs the console starts, and what they know about
- * learners' states), dialogs.c (confirmations and the reset picker), view_list.c,
- * view_detail.c, view_drivers.c (one view each). */
+ * Files: console.c (setup, poll loop, the view table and key dispatch through it),
+ * console_screen.c (drawing primitives, status bar, message line, help), console_feeds.c (the
+ * fetch children: list, record, drivers), console_jobs.c (the jobs the console starts, and what
+ * they know about learners' states), dialogs.c (confirmations and the reset picker), command.c
+ * (the : command line), view_list.c, view_detail.c, view_log.c, view_jobs.c (jobs and
+ * messages), view_drivers.c (one view each, each defining its ui_view_ops entry), panel.h (the
+ * list widget every scrolling list uses). See docs/architecture.md, "Console views and lists". */
 #ifndef RETIRECTL_UI_CONSOLE_INTERNAL_H
 #define RETIRECTL_UI_CONSOLE_INTERNAL_H
 
