@@ -49,8 +49,8 @@ static void select_learner(const ui_learner *l)
         for (size_t i = 0; i < ui_con.store.n_rows[l->tab]; i++)
             if (ui_con.store.rows[l->tab][i] == idx) {
                 ui_con.tab = (ui_tab)l->tab;
-                ui_con.sel[l->tab] = i;
-                ui_con.view = V_LIST;
+                ui_con.list[l->tab].sel = i;
+                ui_view_enter(V_LIST);
                 return;
             }
         ui_con.filter[0] = '\0'; /* hidden by the filter: clear it and look again */

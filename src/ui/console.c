@@ -107,25 +107,41 @@ static void apply_theme(void)
     }
 }
 
+/* ---------- the view table ---------- */
+
+/* One entry per view (view_t); each is defined in its view_*.c file. */
+static const ui_view_ops *const view_table[V_COUNT] = {
+    [V_LIST] = &ui_list_view, [V_DETAIL] = &ui_detail_view, [V_DRIVERS] = &ui_drivers_view,
+    [V_LOG] = &ui_log_view,   [V_JOBS] = &ui_jobs_view,     [V_MESSAGES] = &ui_messages_view,
+};
+
+const ui_view_ops *ui_view_of(view_t v)
+{
+    return view_table[v];
+}
+
+const ui_view_ops *ui_view(void)
+{
+    return view_table[ui_con.view];
+}
+
+void ui_view_enter(view_t v)
+{
+    view_t from = ui_con.view;
+    ui_con.view = v;
+    if (view_table[v]->open) view_table[v]->open(from);
+    ui_con.dirty = 1;
+}
+
 const char *ui_selected_name(void)
 {
-    if (ui_con.view == V_DETAIL && ui_con.detail) return ui_con.detail;
-    if (ui_con.view == V_DRIVERS && ui_con.drivers_for) return ui_con.drivers_for;
-    if (ui_con.view == V_JOBS) return ui_jobs_row_learner(ui_con.lv_sel);
-    const ui_learner *l = ui_selected_learner();
-    return l ? ui_store_name(&ui_con.store, l) : NULL;
+    const ui_view_ops *v = ui_view();
+    return v->selected ? v->selected() : ui_list_selected_name();
 }
 
 unsigned ui_view_bit(void)
 {
-    switch (ui_con.view) {
-    case V_LIST: return UI_VIEW_LIST;
-    case V_DETAIL: return UI_VIEW_DETAIL;
-    case V_DRIVERS: return UI_VIEW_DRIVERS;
-    case V_JOBS: return UI_VIEW_JOBS;
-    case V_MESSAGES: return UI_VIEW_MESSAGES;
-    default: return UI_VIEW_LOG;
-    }
+    return ui_view()->key_bit;
 }
 
 /* ---------- drawing and keys ---------- */
@@ -134,6 +150,7 @@ unsigned ui_view_bit(void)
 static void draw(void)
 {
     ui_screen_layout L = ui_layout_screen(LINES, COLS);
+    const ui_view_ops *v = ui_view();
     erase();
     if (L.too_small) {
         ui_put(0, 0, COLS, UR_WARNING, "too small: resize", 0);
@@ -141,22 +158,13 @@ static void draw(void)
     } else if (ui_con.help) {
         ui_draw_help();
     } else {
-        if (ui_con.view == V_LIST) {
-            ui_draw_tabs(&L);
-            ui_draw_list(&L);
-        } else {
+        if (v->title) { /* a crumb: the tab, then the view */
             ui_fill_row(L.tabs_row, UR_TAB);
             char crumb[300];
-            snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab),
-                     ui_con.view == V_DETAIL ? "learner" : ui_con.view == V_LOG ? "job log"
-                     : ui_con.view == V_JOBS ? "jobs" : ui_con.view == V_MESSAGES ? "messages" : "drivers");
+            snprintf(crumb, sizeof crumb, " %s > %s", ui_tab_title(ui_con.tab), v->title);
             ui_put(L.tabs_row, 0, COLS, UR_TAB, crumb, 0);
-            if (ui_con.view == V_DETAIL) ui_draw_detail(&L);
-            else if (ui_con.view == V_LOG) ui_draw_log(&L);
-            else if (ui_con.view == V_JOBS) ui_draw_jobs(&L);
-            else if (ui_con.view == V_MESSAGES) ui_draw_messages(&L);
-            else ui_draw_drivers(&L);
         }
+        v->draw(&L);
         ui_draw_message(&L);
         ui_draw_status(&L);
         if (ui_con.pk.active) ui_draw_picker();
@@ -180,70 +188,6 @@ static void draw(void)
         if (complete && !ui_con.traced_complete) ui_con.traced_complete = 1;
     }
     ui_con.dirty = 0;
-}
-
-/* Moves the selection of the current view by delta rows (clamped). */
-static void move_sel(long delta)
-{
-    if (ui_con.view == V_LIST) {
-        size_t n = ui_con.have_store ? ui_con.store.n_rows[ui_con.tab] : 0;
-        if (!n) return;
-        long s = (long)ui_con.sel[ui_con.tab] + delta;
-        if (s < 0) s = 0;
-        if (s >= (long)n) s = (long)n - 1;
-        ui_con.sel[ui_con.tab] = (size_t)s;
-    } else if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) {
-        size_t n = ui_con.view == V_JOBS ? ui_jobs_rows() : ui_con.n_msgs;
-        if (!n) return;
-        long s = (long)ui_con.lv_sel + delta;
-        if (s < 0) s = 0;
-        if (s >= (long)n) s = (long)n - 1;
-        ui_con.lv_sel = (size_t)s;
-    } else if (ui_con.view == V_LOG) {
-        long s = (long)ui_con.log_top + delta;
-        if (s < 0) s = 0;
-        if (s > ui_con.log_max_top) s = ui_con.log_max_top;
-        ui_con.log_top = (int)s;
-        ui_con.log_follow = s >= ui_con.log_max_top && delta > 0;
-    } else if (ui_con.view == V_DETAIL) {
-        long s = ui_con.detail_sel + delta;
-        if (s < 0) s = 0;
-        if (s >= (long)ui_con.pipe.n) s = (long)ui_con.pipe.n - 1;
-        ui_con.detail_sel = (int)(s < 0 ? 0 : s);
-    } else {
-        size_t n = ui_con.n_drivers + ui_con.n_problems;
-        if (!n) return;
-        long s = (long)ui_con.drv_sel + delta;
-        if (s < 0) s = 0;
-        if (s >= (long)n) s = (long)n - 1;
-        ui_con.drv_sel = (size_t)s;
-    }
-}
-
-/* Applies ui_con.filter to the list; every tab's selection goes back to the top. */
-static void apply_filter(void)
-{
-    if (!ui_con.have_store) return;
-    ui_store_filter(&ui_con.store, ui_con.filter);
-    for (int t = 0; t < UI_TAB_COUNT; t++) ui_con.sel[t] = ui_con.top[t] = 0;
-}
-
-/* A key while the / filter is being typed. */
-static void handle_filter_key(int ch)
-{
-    if (ch == 27) {
-        ui_con.filter[0] = '\0';
-        ui_con.filter_editing = 0;
-    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-        ui_con.filter_editing = 0;
-        return;
-    } else if (ch == KEY_UP || ch == KEY_DOWN) {
-        move_sel(ch == KEY_UP ? -1 : 1);
-        return;
-    } else if (!ui_edit_field(ui_con.filter, sizeof ui_con.filter, ch)) {
-        return;
-    }
-    apply_filter();
 }
 
 /* The jobs and queued actions the open quit dialog describes (see describe_quit). */
@@ -276,12 +220,38 @@ static void redescribe_quit(void)
         describe_quit();
 }
 
-/* Runs an action of the key map (keys.h) in the current view. */
-static void do_action(ui_action a)
+void ui_plan_selected(int show)
 {
-    ui_screen_layout L = ui_layout_screen(LINES, COLS);
-    long page = L.list_rows > 1 ? L.list_rows - 1 : 1;
-    int log_page = ui_con.detail_log_page > 2 ? ui_con.detail_log_page - 1 : 1;
+    const char *n = ui_selected_name();
+    if (!n) {
+        ui_msg(UR_WARNING, "no learner selected");
+        return;
+    }
+    if (ui_learner_job(n, 1)) {
+        ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n);
+        return;
+    }
+    char *name = ui_xstrdup(n);
+    ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL, 0);
+    if (show) ui_open_detail(name);
+    ui_con.log_scroll = 0;
+    free(name);
+}
+
+/* r, u: ask before retiring or resuming (one busy learner is refused, or offered --force). */
+static void retire_selected(int resume)
+{
+    const char *n = ui_selected_name();
+    int busy = n && !ui_marked_bulk() ? ui_refuse_busy_ex(n, resume) : 0;
+    if (busy == 1) return;
+    ui_con.force_next = busy == 2; /* one learner, cross-host evidence only: the dialog offers --force */
+    ui_ask_retire(resume);
+}
+
+/* The actions every view shares (the key table says in which views a key works). */
+static void common_action(ui_action a)
+{
+    const ui_view_ops *v = ui_view();
     switch (a) {
     case UA_QUIT:
     case UA_QUIT_ALL:
@@ -298,140 +268,40 @@ static void do_action(ui_action a)
         ui_con.help_scroll = 0;
         break;
     case UA_BACK:
-        if (ui_con.view == V_JOBS || ui_con.view == V_MESSAGES) ui_con.view = ui_con.lists_back;
-        else if (ui_con.view == V_LOG) ui_con.view = ui_con.log_back;
-        else if (ui_con.view == V_DRIVERS) ui_con.view = ui_con.drivers_back;
-        else if (ui_con.view == V_DETAIL) ui_con.view = V_LIST;
-        else if (ui_con.filter[0]) ui_con.filter[0] = '\0', apply_filter();
+        if (v->close) v->close();
         break;
-    case UA_REDRAW:
-        clearok(curscr, TRUE);
-        break;
+    case UA_REDRAW: clearok(curscr, TRUE); break;
     case UA_REFRESH:
         ui_start_fetch();
-        if (ui_con.view == V_DETAIL && ui_con.detail) ui_start_status(ui_con.detail);
-        if (ui_con.view == V_DRIVERS) ui_start_drivers();
-        break;
-    case UA_UP: move_sel(-1); break;
-    case UA_DOWN: move_sel(1); break;
-    case UA_PAGE_UP:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll += log_page;
-        else move_sel(-(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page));
-        break;
-    case UA_PAGE_DOWN:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll = ui_con.log_scroll > log_page ? ui_con.log_scroll - log_page : 0;
-        else move_sel(ui_con.view == V_LOG ? (long)(ui_con.log_page > 1 ? ui_con.log_page - 1 : 1) : page);
-        break;
-    case UA_HOME: /* the detail log panel: its first row (the draw clamps) */
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll = 1 << 30;
-        else move_sel(-(1L << 40));
-        break;
-    case UA_END:
-        if (ui_con.view == V_DETAIL) ui_con.log_scroll = 0;
-        else move_sel(1L << 40);
-        if (ui_con.view == V_LOG) ui_con.log_follow = 1;
+        if (v->reload) v->reload();
         break;
     case UA_LOG: ui_open_log(); break;
-    case UA_SEARCH: ui_con.log_search_editing = 1, ui_con.log_search[0] = '\0'; break;
-    case UA_NEXT_MATCH:
-    case UA_PREV_MATCH:
-        if (ui_con.view == V_LOG) ui_log_find(a == UA_NEXT_MATCH ? 1 : -1);
-        else ui_list_next_match(a == UA_NEXT_MATCH ? 1 : -1);
-        break;
-    case UA_SORT: ui_list_sort(ui_con.last_key == 'O'); break;
     case UA_COMMAND:
         ui_con.cmd_editing = 1;
         ui_con.cmd[0] = '\0';
         break;
-    case UA_FOLLOW:
-        ui_con.log_follow = !ui_con.log_follow;
-        ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
-        break;
-    case UA_SAVE: ui_log_save(); break;
     case UA_JOBS: ui_open_list_view(V_JOBS); break;
     case UA_MESSAGES: ui_open_list_view(V_MESSAGES); break;
-    case UA_NEXT_TAB: ui_con.tab = (ui_tab)((ui_con.tab + 1) % UI_TAB_COUNT); break;
-    case UA_PREV_TAB: ui_con.tab = (ui_tab)((ui_con.tab + UI_TAB_COUNT - 1) % UI_TAB_COUNT); break;
-    case UA_TAB1: case UA_TAB2: case UA_TAB3: case UA_TAB4: case UA_TAB5:
-        ui_con.tab = (ui_tab)(a - UA_TAB1);
-        break;
-    case UA_FILTER:
-        ui_con.filter_editing = 1;
-        break;
-    case UA_OPEN: {
-        if (ui_con.view == V_DRIVERS) {
-            ui_toggle_driver_error();
-            break;
-        }
-        if (ui_con.view == V_JOBS) {
-            const char *n = ui_jobs_row_learner(ui_con.lv_sel);
-            if (n) {
-                char *name = ui_xstrdup(n);
-                ui_open_detail(name);
-                free(name);
-            }
-            break;
-        }
-        const ui_learner *l = ui_selected_learner();
-        if (l) ui_open_detail(ui_store_name(&ui_con.store, l));
-        break;
-    }
     case UA_DRIVERS: ui_open_drivers(); break;
-    case UA_MARK: {
-        const ui_learner *l = ui_selected_learner();
-        if (l) {
-            ui_learner *m = &ui_con.store.v[l - ui_con.store.v];
-            m->marked = !m->marked;
-            move_sel(1);
-        }
-        break;
-    }
-    case UA_MARK_ALL: {
-        if (!ui_con.have_store) break;
-        if (ui_store_marked(&ui_con.store)) {
-            for (size_t i = 0; i < ui_con.store.n; i++) ui_con.store.v[i].marked = 0;
-        } else {
-            for (size_t i = 0; i < ui_con.store.n_rows[ui_con.tab]; i++) ui_con.store.v[ui_con.store.rows[ui_con.tab][i]].marked = 1;
-        }
-        ui_msg(UR_MARKED, "%zu learners marked", ui_store_marked(&ui_con.store));
-        break;
-    }
-    case UA_PLAN: {
-        const char *n = ui_selected_name();
-        if (!n) { ui_msg(UR_WARNING, "no learner selected"); break; }
-        if (ui_learner_job(n, 1)) { ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n); break; }
-        char *name = ui_xstrdup(n);
-        ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL, 0);
-        if (ui_con.view != V_DETAIL) ui_open_detail(name);
-        ui_con.log_scroll = 0;
-        free(name);
-        break;
-    }
+    case UA_PLAN: ui_plan_selected(1); break;
     case UA_RETIRE:
-    case UA_RESUME: {
-        const char *n = ui_selected_name();
-        int busy = n && !(ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store))
-                       ? ui_refuse_busy_ex(n, a == UA_RESUME)
-                       : 0;
-        if (busy == 1) break;
-        ui_con.force_next = busy == 2; /* one learner, cross-host evidence only: the dialog offers --force */
-        ui_ask_retire(a == UA_RESUME);
-        break;
-    }
-    case UA_RERUN:
-        if (ui_con.view == V_DETAIL) {
-            if (ui_con.detail_sel < (int)ui_con.pipe.n)
-                ui_ask_rerun(ui_con.detail, ui_con.pipe.driver[ui_con.detail_sel], ui_con.pipe.method[ui_con.detail_sel]);
-        } else if (ui_con.view == V_DRIVERS) {
-            if (ui_con.drv_sel < ui_con.n_drivers && ui_con.drivers[ui_con.drv_sel].method)
-                ui_ask_rerun(ui_con.drivers_for, ui_con.drivers[ui_con.drv_sel].name, ui_con.drivers[ui_con.drv_sel].method);
-            else ui_msg(UR_WARNING, "pick a method line (indented) to rerun");
-        }
-        break;
+    case UA_RESUME: retire_selected(a == UA_RESUME); break;
     case UA_CANCEL: ui_ask_cancel(); break;
     case UA_RESET: ui_ask_reset_pick(); break;
     default: break;
     }
+}
+
+/* Runs an action of the key map (keys.h): the current view's own way, else its panel's moving
+ * keys, else the common actions. */
+static void do_action(ui_action a)
+{
+    const ui_view_ops *v = ui_view();
+    ui_screen_layout L = ui_layout_screen(LINES, COLS);
+    long page = L.list_rows > 1 ? L.list_rows - 1 : 1;
+    size_t n = 0;
+    ui_panel *p = v->panel ? v->panel(&n) : NULL;
+    if (!(v->key && v->key(a, page)) && !(p && ui_panel_key(p, n, a, page))) common_action(a);
     ui_con.dirty = 1;
 }
 
@@ -460,7 +330,7 @@ static void handle_key(int ch)
         return;
     }
     if (ui_con.filter_editing) {
-        handle_filter_key(ch);
+        ui_list_filter_key(ch);
         ui_con.dirty = 1;
         return;
     }
@@ -572,11 +442,14 @@ static void setup_config(void)
     if (slash) *slash = '\0';
 }
 
-int ui_run(const ui_options *o, char *err, size_t err_len)
+/* Theme, config and terminal: everything before the first turn of the loop. Returns -1 with
+ * err set (and the terminal restored) when the console cannot start. */
+static int start_console(const ui_options *o, char *err, size_t err_len)
 {
     memset(&ui_con, 0, sizeof ui_con);
     ui_con.o = o;
     ui_con.fetch_fd = ui_con.status_fd = ui_con.drivers_fd = -1;
+    for (int t = 0; t < UI_TAB_COUNT; t++) ui_con.list[t].fill = 1;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         snprintf(err, err_len, "the console needs a terminal on stdin and stdout (for scripts use retirectl queue, "
                                "status or retire)");
@@ -620,77 +493,84 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     ui_start_fetch();
     ui_start_drivers(); /* which pipeline steps cannot run: the retire dialog and a banner say so */
     ui_con.dirty = 1;
-    double next_tick = ui_now_ms();
-    while (!ui_con.quit && !g_quit_signal) {
-        /* keys first (also picks up KEY_RESIZE after SIGWINCH) */
-        int ch, got = 0;
-        while ((ch = getch()) != ERR && got < 256) {
-            handle_key(ch);
-            got++;
-            if (ui_con.quit) break;
-        }
-        if (ui_con.quit) break;
-        double t = ui_now_ms();
-        if (ui_con.fetch_pid <= 0) {
-            int forced = t >= ui_con.next_refresh_ms;
-            pid_t before = ui_con.fetch_pid;
-            ui_fetch_due();
-            /* the open record refreshes with the list when the operator looks at it */
-            if (ui_con.fetch_pid != before && (forced || t - ui_con.last_key_ms < ui_con.idle_s * 1000) &&
-                ui_con.view == V_DETAIL && ui_con.detail)
-                ui_start_status(ui_con.detail);
-        }
-        ui_run_queue();
-        ui_reap_jobs();
-        redescribe_quit();
-        int animate = ui_running_jobs() || ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0;
-        if (animate && t >= next_tick) {
-            ui_con.spin++;
-            ui_con.dirty = 1;
-            next_tick = t + 250;
-        }
-        if (ui_con.fetch_error[0]) { /* the status bar counts down to the next try */
-            static long shown_left = -1;
-            long left = ui_con.fetch_pid > 0 ? -1 : (long)((ui_con.next_refresh_ms - t) / 1000.0 + 0.499);
-            if (left != shown_left) shown_left = left, ui_con.dirty = 1;
-        }
-        if (ui_con.message[0] && t >= ui_con.message_until && ui_con.message_until > 0) {
-            ui_con.message_until = 0;
-            ui_con.dirty = 1;
-        }
-        if (ui_con.dirty) draw();
+    return 0;
+}
 
-        struct pollfd fds[3 + 2 * 256 + 1];
-        ui_job *owner[3 + 2 * 256 + 1];
-        int stream[3 + 2 * 256 + 1];
-        nfds_t n = 0;
-        fds[n] = (struct pollfd){STDIN_FILENO, POLLIN, 0}, owner[n] = NULL, stream[n++] = -1;
-        if (ui_con.fetch_fd >= 0) fds[n] = (struct pollfd){ui_con.fetch_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -2;
-        if (ui_con.status_fd >= 0) fds[n] = (struct pollfd){ui_con.status_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -3;
-        if (ui_con.drivers_fd >= 0) fds[n] = (struct pollfd){ui_con.drivers_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -4;
-        for (size_t i = 0; i < ui_con.n_jobs && n + 2 < sizeof fds / sizeof fds[0]; i++) {
-            ui_job *j = ui_con.jobs[i];
-            if (j->out_fd >= 0) fds[n] = (struct pollfd){j->out_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 0;
-            if (j->err_fd >= 0) fds[n] = (struct pollfd){j->err_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 1;
-        }
-        double wait = ui_con.fetch_pid > 0 ? 1000 : ui_fetch_next_due() - ui_now_ms();
-        if (animate) wait = next_tick - ui_now_ms();
-        if (ui_con.message_until > 0 && ui_con.message_until - ui_now_ms() < wait) wait = ui_con.message_until - ui_now_ms();
-        if (wait < 0) wait = 0;
-        if (wait > 1000) wait = 1000;
-        int pr = poll(fds, n, (int)wait);
-        if (pr < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (nfds_t i = 1; i < n; i++) {
-            if (!fds[i].revents) continue;
-            if (stream[i] == -2) ui_on_fetch_readable();
-            else if (stream[i] == -3) ui_on_status_readable();
-            else if (stream[i] == -4) ui_on_drivers_readable();
-            else ui_on_job_readable(owner[i], stream[i]);
-        }
+/* The loop's timers at time t: due fetches (the watched view follows the list), queued actions,
+ * ended jobs, the spinner, the error countdown and the message line's expiry. Returns whether
+ * something animates (the loop then wakes for *next_tick). */
+static int run_timers(double t, double *next_tick)
+{
+    if (ui_con.fetch_pid <= 0) {
+        int forced = t >= ui_con.next_refresh_ms;
+        pid_t before = ui_con.fetch_pid;
+        ui_fetch_due();
+        /* the open record refreshes with the list when the operator looks at it */
+        const ui_view_ops *v = ui_view();
+        if (ui_con.fetch_pid != before && (forced || t - ui_con.last_key_ms < ui_con.idle_s * 1000) &&
+            v->reload_with_list && v->reload)
+            v->reload();
     }
+    ui_run_queue();
+    ui_reap_jobs();
+    redescribe_quit();
+    int animate = ui_running_jobs() || ui_con.fetch_pid > 0 || ui_con.status_pid > 0 || ui_con.drivers_pid > 0;
+    if (animate && t >= *next_tick) {
+        ui_con.spin++;
+        ui_con.dirty = 1;
+        *next_tick = t + 250;
+    }
+    if (ui_con.fetch_error[0]) { /* the status bar counts down to the next try */
+        static long shown_left = -1;
+        long left = ui_con.fetch_pid > 0 ? -1 : (long)((ui_con.next_refresh_ms - t) / 1000.0 + 0.499);
+        if (left != shown_left) shown_left = left, ui_con.dirty = 1;
+    }
+    if (ui_con.message[0] && t >= ui_con.message_until && ui_con.message_until > 0) {
+        ui_con.message_until = 0;
+        ui_con.dirty = 1;
+    }
+    return animate;
+}
+
+#define MAX_POLL (3 + 2 * 256 + 1)
+
+/* Waits (at most a second; less when something animates or a message expires) for the terminal,
+ * the fetch children and the jobs, and reads what they wrote. Returns -1 when poll failed. */
+static int wait_and_read(int animate, double next_tick)
+{
+    struct pollfd fds[MAX_POLL];
+    ui_job *owner[MAX_POLL];
+    int stream[MAX_POLL];
+    nfds_t n = 0;
+    fds[n] = (struct pollfd){STDIN_FILENO, POLLIN, 0}, owner[n] = NULL, stream[n++] = -1;
+    if (ui_con.fetch_fd >= 0) fds[n] = (struct pollfd){ui_con.fetch_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -2;
+    if (ui_con.status_fd >= 0) fds[n] = (struct pollfd){ui_con.status_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -3;
+    if (ui_con.drivers_fd >= 0) fds[n] = (struct pollfd){ui_con.drivers_fd, POLLIN, 0}, owner[n] = NULL, stream[n++] = -4;
+    for (size_t i = 0; i < ui_con.n_jobs && n + 2 < MAX_POLL; i++) {
+        ui_job *j = ui_con.jobs[i];
+        if (j->out_fd >= 0) fds[n] = (struct pollfd){j->out_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 0;
+        if (j->err_fd >= 0) fds[n] = (struct pollfd){j->err_fd, POLLIN, 0}, owner[n] = j, stream[n++] = 1;
+    }
+    double wait = ui_con.fetch_pid > 0 ? 1000 : ui_fetch_next_due() - ui_now_ms();
+    if (animate) wait = next_tick - ui_now_ms();
+    if (ui_con.message_until > 0 && ui_con.message_until - ui_now_ms() < wait) wait = ui_con.message_until - ui_now_ms();
+    if (wait < 0) wait = 0;
+    if (wait > 1000) wait = 1000;
+    int pr = poll(fds, n, (int)wait);
+    if (pr < 0) return errno == EINTR ? 0 : -1;
+    for (nfds_t i = 1; i < n; i++) {
+        if (!fds[i].revents) continue;
+        if (stream[i] == -2) ui_on_fetch_readable();
+        else if (stream[i] == -3) ui_on_status_readable();
+        else if (stream[i] == -4) ui_on_drivers_readable();
+        else ui_on_job_readable(owner[i], stream[i]);
+    }
+    return 0;
+}
+
+/* After the loop: the terminal back, what keeps running said, the fetch children stopped. */
+static void stop_console(void)
+{
     restore_terminal();
     if (g_quit_signal) {
         /* jobs are in their own process group and keep running; say so */
@@ -707,5 +587,25 @@ int ui_run(const ui_options *o, char *err, size_t err_len)
     ui_store_free(&ui_con.store);
     ui_store_free(&ui_con.next);
     ui_fetch_done();
+}
+
+int ui_run(const ui_options *o, char *err, size_t err_len)
+{
+    if (start_console(o, err, err_len) != 0) return -1;
+    double next_tick = ui_now_ms();
+    while (!ui_con.quit && !g_quit_signal) {
+        /* keys first (also picks up KEY_RESIZE after SIGWINCH) */
+        int ch, got = 0;
+        while ((ch = getch()) != ERR && got < 256) {
+            handle_key(ch);
+            got++;
+            if (ui_con.quit) break;
+        }
+        if (ui_con.quit) break;
+        int animate = run_timers(ui_now_ms(), &next_tick);
+        if (ui_con.dirty) draw();
+        if (wait_and_read(animate, next_tick) != 0) break;
+    }
+    stop_console();
     return g_quit_signal ? 128 + (int)g_quit_signal : 0;
 }

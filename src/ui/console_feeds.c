@@ -168,8 +168,8 @@ static void on_queue_done_impl(void)
     char *keep[UI_TAB_COUNT] = {0};
     if (ui_con.have_store)
         for (int t = 0; t < UI_TAB_COUNT; t++)
-            if (ui_con.store.n_rows[t] && ui_con.sel[t] < ui_con.store.n_rows[t])
-                keep[t] = ui_xstrdup(ui_store_name(&ui_con.store, &ui_con.store.v[ui_con.store.rows[t][ui_con.sel[t]]]));
+            if (ui_con.store.n_rows[t] && ui_con.list[t].sel < ui_con.store.n_rows[t])
+                keep[t] = ui_xstrdup(ui_store_name(&ui_con.store, &ui_con.store.v[ui_con.store.rows[t][ui_con.list[t].sel]]));
     if (ui_con.next.error[0] && ui_con.next.n == 0 && ui_con.have_store) {
         /* a failed refresh keeps the last good list */
         snprintf(ui_con.fetch_error, sizeof ui_con.fetch_error, "%s", ui_con.next.error);
@@ -206,7 +206,7 @@ static void on_queue_done_impl(void)
             if (!keep[t]) continue;
             for (size_t i = 0; i < ui_con.store.n_rows[t]; i++)
                 if (strcmp(ui_store_name(&ui_con.store, &ui_con.store.v[ui_con.store.rows[t][i]]), keep[t]) == 0) {
-                    ui_con.sel[t] = i;
+                    ui_con.list[t].sel = i;
                     break;
                 }
         }

@@ -1,11 +1,13 @@
 /* Private to the console (src/ui/console*.c, dialogs.c, view_*.c): the one console state and
  * the functions its files share. Not part of the ui module's interface (that is ui.h).
  * Everything here runs on the console's single thread; curses is initialised by ui_run.
- * Files: console.c (setup, poll loop, key and action dispatch), console_screen.c (drawing
- * primitives, status bar, message line, help), console_feeds.c (the fetch children: list,
- * record, drivers), console_jobs.c (the jobs the console starts, and what they know about
- * learners' states), dialogs.c (confirmations and the reset picker), view_list.c,
- * view_detail.c, view_drivers.c (one view each). */
+ * Files: console.c (setup, poll loop, the view table and key dispatch through it),
+ * console_screen.c (drawing primitives, status bar, message line, help), console_feeds.c (the
+ * fetch children: list, record, drivers), console_jobs.c (the jobs the console starts, and what
+ * they know about learners' states), dialogs.c (confirmations and the reset picker), command.c
+ * (the : command line), view_list.c, view_detail.c, view_log.c, view_jobs.c (jobs and
+ * messages), view_drivers.c (one view each, each defining its ui_view_ops entry), panel.h (the
+ * list widget every scrolling list uses). See docs/architecture.md, "Console views and lists". */
 #ifndef RETIRECTL_UI_CONSOLE_INTERNAL_H
 #define RETIRECTL_UI_CONSOLE_INTERNAL_H
 
@@ -19,10 +21,39 @@
 #include "ui/job.h"
 #include "ui/layout.h"
 #include "ui/model.h"
+#include "ui/panel.h"
 #include "ui/theme.h"
 #include "ui/ui.h"
 
-typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG, V_JOBS, V_MESSAGES } view_t;
+typedef enum view_t { V_LIST, V_DETAIL, V_DRIVERS, V_LOG, V_JOBS, V_MESSAGES, V_COUNT } view_t;
+
+/* What a view does, one entry per view (as tig's view_ops): the console dispatches drawing,
+ * keys, opening and closing through the current view's entry instead of switching on the view.
+ * Each view_*.c file defines its own; console.c holds the table (ui_view). */
+typedef struct ui_view_ops {
+    const char *title;       /* the crumb after the tab's name ("learner"); NULL: draw paints the tabs row */
+    unsigned key_bit;        /* the view's UI_VIEW_* bit in the key table (keys.h) */
+    const char *hint;        /* the status bar's key hints, and with --read-only */
+    const char *hint_read_only;
+    void (*draw)(const ui_screen_layout *L);
+    /* Runs key action a the view's own way (page: rows a page moves); returns 0 to leave it to
+     * the view's panel (the moving keys) and then to the console's common actions. */
+    int (*key)(ui_action a, long page);
+    /* The view became the current one, opened from view `from` (NULL: nothing to set up). */
+    void (*open)(view_t from);
+    /* Esc, q: back to the view it was opened from (NULL: the view is never closed). */
+    void (*close)(void);
+    /* The view's list widget and its number of rows (NULL: it has none). */
+    ui_panel *(*panel)(size_t *n);
+    /* The learner the next action applies to, or NULL (NULL hook: the list's selection). */
+    const char *(*selected)(void);
+    /* F5: fetch again what the view shows besides the list (NULL: nothing more). */
+    void (*reload)(void);
+    int reload_with_list;    /* reload also when the list is fetched on its clock, while watched */
+    int acts_on_marks;       /* r and u apply to the marked learners (the list) */
+    int pipeline_banner;     /* the message line says when the pipeline cannot run */
+} ui_view_ops;
+
 /* ACT_RERUN_STEP: rerun the step an ERRORED learner failed at (rerun --advance), then offer to
  * continue the pipeline from the next step. */
 typedef enum act_kind {
@@ -79,7 +110,8 @@ typedef struct picker {
     char title[160];
     char **labels;           /* sanitized */
     char **values;
-    size_t n, sel;
+    size_t n;
+    ui_panel panel;          /* the selected state */
     char *learner;
 } picker;
 
@@ -157,7 +189,7 @@ typedef struct ui_console {
     view_t view;
     view_t drivers_back;
     ui_tab tab;
-    size_t sel[UI_TAB_COUNT], top[UI_TAB_COUNT];
+    ui_panel list[UI_TAB_COUNT]; /* each tab's selection and scroll */
     char filter[256];
     int filter_editing;
     char cmd[300];           /* the : command line being typed */
@@ -165,7 +197,7 @@ typedef struct ui_console {
     ui_sort sort;            /* list order (o cycles, O reverses) */
     int sort_desc;
     char *detail;
-    int detail_sel;
+    ui_panel steps;          /* the detail view's selected pipeline step */
     int log_scroll;          /* detail log panel: screen rows up from the bottom */
     int detail_log_page;     /* rows of the detail log panel (last drawn) */
     char *log_for;           /* full-screen log view: whose job log */
@@ -173,7 +205,7 @@ typedef struct ui_console {
     int log_top, log_follow, log_match, log_page, log_max_top; /* rows; match -1 none */
     char log_search[256];
     int log_search_editing;
-    size_t drv_sel, drv_top;
+    ui_panel drv;            /* the drivers view's rows (drivers, then problems) */
     size_t drv_expanded;     /* drivers view row whose full error is shown, + 1 (0: none) */
     int help;
     int help_scroll;
@@ -189,7 +221,7 @@ typedef struct ui_console {
     size_t n_msgs;
     view_t lists_back;       /* the view the jobs or messages view was opened from */
     char *jobs_for;          /* the jobs view shows only this learner's jobs (:history), or NULL */
-    size_t lv_sel, lv_top;   /* selection in the jobs / messages view */
+    ui_panel jobs_panel, msgs_panel; /* the jobs and messages views */
     double message_until;
     int dirty;
     int quit;
@@ -208,11 +240,26 @@ extern ui_console ui_con;
 
 /* ---------- console.c ---------- */
 
+/* The current view's entry of the view table. */
+const ui_view_ops *ui_view(void);
+/* Makes v the current view (its open hook runs, told the view it was opened from). */
+void ui_view_enter(view_t v);
+
 /* The learner the next action applies to: the open record, the drivers view's learner, else the
  * list selection; NULL when there is none. Borrowed. */
 const char *ui_selected_name(void);
 /* The key table's view bit (keys.h) of the current view. */
 unsigned ui_view_bit(void);
+/* p: dry-runs the selected learner's pipeline (a plan job); show: open its detail view. */
+void ui_plan_selected(int show);
+/* The view table's entry of view v. */
+const ui_view_ops *ui_view_of(view_t v);
+/* The number of marked learners r and u apply to: 0 unless the current view acts on the marks
+ * (the list) and some are marked. */
+size_t ui_marked_bulk(void);
+
+/* The views' entries of the view table (each in its view_*.c file). */
+extern const ui_view_ops ui_list_view, ui_detail_view, ui_drivers_view, ui_log_view, ui_jobs_view, ui_messages_view;
 
 /* ---------- console_screen.c ---------- */
 
@@ -334,15 +381,11 @@ void ui_command_key(int ch);
 
 /* ---------- view_list.c ---------- */
 
-/* n / N in the list: the next (dir 1) or previous (-1) learner matching the filter, across tabs. */
-void ui_list_next_match(int dir);
-/* o / O: the next sort column, or the other direction. */
-void ui_list_sort(int reverse);
-
-/* The selected learner of the list, or NULL. */
+/* The selected learner of the list, or NULL; and its username (borrowed), or NULL. */
 const ui_learner *ui_selected_learner(void);
-void ui_draw_tabs(const ui_screen_layout *L);
-void ui_draw_list(const ui_screen_layout *L);
+const char *ui_list_selected_name(void);
+/* A key while the / filter is typed (Enter keeps it, Esc clears it, Up and Down move). */
+void ui_list_filter_key(int ch);
 /* ---------- view_history.c ---------- */
 /* The REASON (Failed tab) / JOB (Stuck tab) column from the retirement history, right of the
  * list's columns (over AGE and CHANGED when the terminal is narrow), for the rows top.. shown. */
@@ -355,7 +398,6 @@ const char *ui_history_failure_note(const char *name);
 
 /* Opens name's record: its pipeline, LMS record fields and job log. */
 void ui_open_detail(const char *name);
-void ui_draw_detail(const ui_screen_layout *L);
 
 /* ---------- view_log.c ---------- */
 
@@ -374,12 +416,7 @@ void ui_log_rows_free(ui_log_rows *r);
 int ui_draw_log_panel(int y, int h, int w, const ui_job *j, int *from_bottom);
 /* Opens the full-screen log of the selected learner's job (following it). */
 void ui_open_log(void);
-void ui_draw_log(const ui_screen_layout *L);
-/* Next (1) / previous (-1) search match in the log view. */
-void ui_log_find(int dir);
 void ui_log_search_key(int ch);
-/* Writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
-void ui_log_save(void);
 
 /* ---------- view_jobs.c ---------- */
 
@@ -390,8 +427,6 @@ void ui_open_list_view(view_t v);
 /* Rows of the jobs view, and the learner of row r (NULL when none). */
 size_t ui_jobs_rows(void);
 const char *ui_jobs_row_learner(size_t r);
-void ui_draw_jobs(const ui_screen_layout *L);
-void ui_draw_messages(const ui_screen_layout *L);
 
 /* ---------- view_drivers.c ---------- */
 
@@ -402,8 +437,6 @@ void ui_open_drivers(void);
 int ui_step_cannot_run(size_t step, char *why, size_t why_size);
 /* 1 with "step N D.M: why" when a pipeline step cannot run (its driver does not load). */
 int ui_pipeline_problem(char *why, size_t why_size);
-/* Enter in the drivers view: shows or hides the selected row's full load error. */
-void ui_toggle_driver_error(void);
-void ui_draw_drivers(const ui_screen_layout *L);
+
 
 #endif

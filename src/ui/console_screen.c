@@ -175,28 +175,13 @@ void ui_draw_message(const ui_screen_layout *L)
         return;
     }
     char why[800];
-    if (ui_con.view == V_LIST && ui_pipeline_problem(why, sizeof why)) { /* a banner until it is fixed */
+    if (ui_view()->pipeline_banner && ui_pipeline_problem(why, sizeof why)) { /* a banner until it is fixed */
         char banner[900];
         snprintf(banner, sizeof banner, "THE PIPELINE CANNOT RUN (d shows the drivers): %s", why);
         ui_put(y, 0, COLS, UR_FAILED, banner, 0);
         return;
     }
-    const char *hint;
-    if (ui_con.view == V_LIST)
-        hint = ui_con.o->read_only ? "? help  Enter open  / filter  p dry-run  d drivers  q quit"
-                              : "? help  Enter open  r retire  u resume  p dry-run  Space mark  S reset  / filter  : command  J jobs  q quit";
-    else if (ui_con.view == V_DETAIL)
-        hint = ui_con.o->read_only ? "? help  Esc back  p dry-run  L log  d drivers" :
-                                "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset";
-    else if (ui_con.view == V_LOG)
-        hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end";
-    else if (ui_con.view == V_JOBS)
-        hint = ui_con.o->read_only ? "? help  q back  Enter open learner  M messages"
-                                   : "? help  q back  Enter open learner  c cancel  M messages";
-    else if (ui_con.view == V_MESSAGES)
-        hint = "? help  q back  J jobs";
-    else
-        hint = ui_con.o->read_only ? "? help  Esc back" : "? help  Esc back  x rerun method";
+    const char *hint = ui_con.o->read_only ? ui_view()->hint_read_only : ui_view()->hint;
     char buf[512];
     if (ui_con.filter[0]) snprintf(buf, sizeof buf, "[filter: %s]", ui_con.filter);
     else buf[0] = '\0';

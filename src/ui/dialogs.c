@@ -185,7 +185,7 @@ void ui_open_dialog(act_kind kind, const char *title)
 /* Targets of an action: the marked learners in the list (if any), else the selected one. */
 static size_t collect_targets(void)
 {
-    if (ui_con.view == V_LIST && ui_con.have_store && ui_store_marked(&ui_con.store) > 0) {
+    if (ui_marked_bulk()) {
         for (size_t i = 0; i < ui_con.store.n; i++)
             if (ui_con.store.v[i].marked) dlg_add_learner(ui_store_name(&ui_con.store, &ui_con.store.v[i]));
     } else {
@@ -619,6 +619,15 @@ void ui_draw_dialog(void)
     if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, on_reason ? UR_MUTED : ui_con.dlg.typed ? UR_WARNING : UR_DIALOG, prompt, 1);
 }
 
+/* One state of the reset picker (ctx: its x and width). */
+static int picker_row(void *ctx, size_t r, int y, int left, int sel)
+{
+    const int *box = ctx;
+    (void)left;
+    ui_put(y, box[0], box[1], sel ? UR_SELECTION : UR_NORMAL, ui_con.pk.labels[r], 1);
+    return 1;
+}
+
 void ui_draw_picker(void)
 {
     int w = COLS - 4 > 90 ? 90 : COLS - 4;
@@ -628,12 +637,9 @@ void ui_draw_picker(void)
     int y0, x0;
     ui_draw_box(h, w, &y0, &x0, UR_DIALOG);
     ui_put(y0, x0 + 2, w - 4, UR_DIALOG, ui_con.pk.title, 0);
-    int avail = h - 3;
-    size_t first = ui_con.pk.sel >= (size_t)avail && avail > 0 ? ui_con.pk.sel - (size_t)avail + 1 : 0;
-    for (int r = 0; r < avail && first + (size_t)r < ui_con.pk.n; r++) {
-        size_t i = first + (size_t)r;
-        ui_put(y0 + 1 + r, x0 + 1, w - 2, i == ui_con.pk.sel ? UR_SELECTION : UR_NORMAL, ui_con.pk.labels[i], 1);
-    }
+    int box[2] = {x0 + 1, w - 2};
+    ui_con.pk.panel.top = 0; /* the selection stays on the last row shown when below the first screenful */
+    ui_panel_draw(&ui_con.pk.panel, ui_con.pk.n, y0 + 1, h - 3, picker_row, box);
     if (h >= 3) ui_put(y0 + h - 2, x0 + 1, w - 2, UR_MUTED, "Enter choose, Esc back", 1);
 }
 
@@ -701,13 +707,11 @@ void ui_handle_picker_key(int ch)
 {
     if (ch == 27 || ch == 'q') {
         ui_con.pk.active = 0;
-    } else if (ch == KEY_UP || ch == 'k') {
-        if (ui_con.pk.sel) ui_con.pk.sel--;
-    } else if (ch == KEY_DOWN || ch == 'j') {
-        if (ui_con.pk.sel + 1 < ui_con.pk.n) ui_con.pk.sel++;
+    } else if (ch == KEY_UP || ch == 'k' || ch == KEY_DOWN || ch == 'j') {
+        ui_panel_move(&ui_con.pk.panel, ui_con.pk.n, ch == KEY_UP || ch == 'k' ? -1 : 1);
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         ui_con.pk.active = 0;
-        ask_reset(ui_con.pk.learner, ui_con.pk.values[ui_con.pk.sel]);
+        ask_reset(ui_con.pk.learner, ui_con.pk.values[ui_con.pk.panel.sel]);
     }
     ui_con.dirty = 1;
 }

@@ -1,4 +1,5 @@
-/* The detail view of one learner: pipeline steps, LMS record fields and the job log. */
+/* The detail view of one learner: pipeline steps (a panel, panel.h), LMS record fields and the
+ * job log panel. Its entry of the view table is ui_detail_view. */
 #include "ui/console_internal.h"
 
 #include <stdio.h>
@@ -9,10 +10,18 @@
 
 void ui_open_detail(const char *name)
 {
+    char *copy = ui_xstrdup(name); /* name may be the record shown now */
     free(ui_con.detail);
-    ui_con.detail = ui_xstrdup(name);
-    ui_con.view = V_DETAIL;
-    ui_con.detail_sel = 0;
+    ui_con.detail = copy;
+    ui_view_enter(V_DETAIL);
+}
+
+/* The open hook: the record's fetch starts, the step to act on is selected. */
+static void open_detail(view_t from)
+{
+    (void)from;
+    const char *name = ui_con.detail;
+    ui_panel_reset(&ui_con.steps);
     ui_con.log_scroll = 0;
     for (size_t i = 0; i < ui_con.n_fields; i++) free(ui_con.fields[i].key), free(ui_con.fields[i].value);
     ui_con.n_fields = 0;
@@ -21,8 +30,7 @@ void ui_open_detail(const char *name)
     const char *state = ui_learner_state(name);
     int k = state ? ui_pipe_step_of_start(&ui_con.pipe, state) : -1;
     if (k < 0 && state) k = ui_pipe_step_of_start(&ui_con.pipe, ui_learner_last_state(name));
-    if (k >= 0) ui_con.detail_sel = k;
-    ui_con.dirty = 1;
+    if (k >= 0) ui_con.steps.sel = (size_t)k;
 }
 
 /* "running elsewhere: ..." for the open learner, or "" (the process scan runs at most once a second). */
@@ -136,24 +144,106 @@ static void step_label(char *line, size_t size, const char *icon, size_t i, int 
         snprintf(line, size, "%s %*zu. %s", icon, nd, i + 1, ui_con.pipe.start[i]);
 }
 
-void ui_draw_detail(const ui_screen_layout *L)
+/* The text after step i's label in the job's pipeline: how the step went or goes; and its status. */
+static ui_step_status job_step_text(const ui_job *j, size_t i, double t, char *extra, size_t size)
 {
-    const char *name = ui_con.detail;
+    const ui_job_step *js = &j->steps[i];
+    ui_step_status st = js->status;
+    if (j->dry_run) {
+        snprintf(extra, size, "plan: %s%s%s", js->plan[0] ? js->plan : "?", js->message ? " - " : "",
+                 js->message ? js->message : "");
+        if (js->n_requests) {
+            size_t el = strlen(extra);
+            snprintf(extra + el, size - el, "  => %s%s", js->requests[0], js->n_requests > 1 ? " ..." : "");
+        }
+        return strcmp(js->plan, "fail") == 0 ? UI_STEP_FAILED : strcmp(js->plan, "skip") == 0 ? UI_STEP_SKIPPED : UI_STEP_PENDING;
+    }
+    if (st == UI_STEP_RUNNING) {
+        snprintf(extra, size, "running %.1f s%s%s", (t - js->since_ms) / 1000.0, js->progress ? ": " : "",
+                 js->progress ? js->progress : "");
+    } else if (st == UI_STEP_RETRYING) {
+        double left = (js->retry_in_ms - (t - js->since_ms)) / 1000.0;
+        char gives[32];
+        double budget = ui_con.max_retry_s - (t - js->retry_first_ms) / 1000.0;
+        ui_format_duration(budget > 0 ? budget : 0, gives, sizeof gives);
+        snprintf(extra, size, "retrying: attempt %d, next in %.1f s, gives up in %s: %s", js->attempt, left > 0 ? left : 0,
+                 gives, js->message ? js->message : "");
+    } else if (st == UI_STEP_DONE) {
+        snprintf(extra, size, "done in %.1f s%s%s", js->elapsed_ms / 1000.0, js->message && *js->message ? ": " : "",
+                 js->message ? js->message : "");
+    } else if (st == UI_STEP_FAILED) {
+        snprintf(extra, size, "FAILED: %s", js->message ? js->message : "(no message)");
+    } else if (st == UI_STEP_SKIPPED) {
+        snprintf(extra, size, "skipped (completed in a previous run)");
+    } else {
+        snprintf(extra, size, "pending");
+    }
+    return st;
+}
+
+/* What the step rows of one drawing share. */
+typedef struct steps_ctx {
+    const ui_job *job;       /* the job whose pipeline is shown, or NULL: from the state */
+    const char *state, *last;
+    int form, label_w, width;
+    double now_ms;
+} steps_ctx;
+
+/* Paints pipeline step r at y (a panel row callback; ctx: steps_ctx). */
+static int step_row(void *vctx, size_t i, int y, int left, int is_sel)
+{
+    const steps_ctx *c = vctx;
+    (void)left;
+    char extra[600] = "";
+    ui_step_status st;
+    if (c->job && i < c->job->n_steps) {
+        st = job_step_text(c->job, i, c->now_ms, extra, sizeof extra);
+    } else {
+        const char *note = "";
+        st = derived_status(i, c->state, c->last, &note);
+        snprintf(extra, sizeof extra, "%s%s%s", ui_step_status_name(st), *note ? ": " : "", note);
+    }
+    ui_text_flatten(extra); /* "with response:\n<Response [204]>" reads on one row */
+    char line[900];
+    step_label(line, sizeof line, status_icon(st), i, c->form);
+    int lw = c->label_w;
+    ui_put(y, 0, lw - 1, is_sel ? UR_SELECTION : status_role(st), line, 1);
+    ui_put(y, lw - 1, 1, is_sel ? UR_SELECTION : UR_NORMAL, " ", 1);
+    ui_put(y, lw, c->width - lw, is_sel ? UR_SELECTION : status_role(st), extra, 1);
+    return 1;
+}
+
+/* The step labels' form: the widest that fits in three fifths of width (start -> end state,
+ * driver.method at 150 columns; driver.method; the state alone), so a label is not cut while
+ * the status has room to spare. Sets *label_w to the labels' column width. */
+static int step_label_form(int width, int *label_w)
+{
+    int cap = width * 3 / 5;
+    int form = width >= 150 ? 0 : 1;
+    for (;; form++) {
+        *label_w = 0;
+        for (size_t i = 0; i < ui_con.pipe.n; i++) {
+            char line[900];
+            step_label(line, sizeof line, "[ ]", i, form);
+            int w = ui_text_width(line) + 2;
+            if (w > *label_w) *label_w = w;
+        }
+        if (*label_w <= cap || form == 2) break;
+    }
+    if (*label_w > cap) *label_w = cap;
+    return form;
+}
+
+/* The learner's heading rows: its name, then its state, step and ids. */
+static void draw_heading(int top, int rows, const char *name, const char *state, const char *last, int live)
+{
     const ui_learner *l = ui_find_learner(name);
-    const char *state = ui_learner_state(name);
-    const char *last = ui_learner_last_state(name);
-    ui_job *j = ui_learner_job(name, 0);
-    int live = live_state(j, &state, &last); /* the header follows the live pipeline */
-    int area_rows = L->list_rows + 1; /* header row + list rows */
-    int top = L->header_row;
-    ui_detail_layout D = ui_layout_detail(area_rows, COLS, (int)ui_con.pipe.n, (int)ui_con.n_fields);
-    /* header */
     strbuf sb = STRBUF_INIT;
     sb_addf(&sb, "Learner %s", name);
     ui_fill_row(top, UR_HEADER);
     ui_put(top, 0, COLS, UR_HEADER, sb_str(&sb), 0);
     sb_reset(&sb);
-    if (D.header_rows > 1) {
+    if (rows > 1) {
         if (l) {
             int a, b;
             ui_pipe_position(&ui_con.pipe, state, last, &a, &b);
@@ -167,115 +257,126 @@ void ui_draw_detail(const ui_screen_layout *L)
         ui_put(top + 1, 0, COLS, UR_NORMAL, sb_str(&sb), 1);
     }
     sb_free(&sb);
-    /* pipeline */
+}
+
+/* The pipeline: its title, then one row per step (the steps panel) at y, rows high, width wide. */
+static void draw_pipeline(int y, int rows, int width, const ui_job *j, const char *state, const char *last)
+{
     int use_job = j && j->n_steps > 0 && (strcmp(j->action, "retire") == 0 || strcmp(j->action, "resume") == 0 ||
                                           strcmp(j->action, "plan") == 0);
-    int pw = D.fields_width ? D.fields_x - 1 : COLS;
-    int py = top + D.pipe_top;
     char title[200];
     if (use_job)
-        snprintf(title, sizeof title, "Pipeline: %s job %s%s", j->what,
-                 j->finished ? j->outcome : "running", j->dry_run ? "  [DRY-RUN: nothing is changed]" : "");
+        snprintf(title, sizeof title, "Pipeline: %s job %s%s", j->what, j->finished ? j->outcome : "running",
+                 j->dry_run ? "  [DRY-RUN: nothing is changed]" : "");
     else
         snprintf(title, sizeof title, "Pipeline (from the learner's state)");
-    ui_put(py, 0, pw, use_job && j->dry_run ? UR_DRY_RUN : UR_HEADER, title, 1);
-    int steps_rows = D.pipe_rows - 1;
-    if (ui_con.detail_sel >= (int)ui_con.pipe.n) ui_con.detail_sel = ui_con.pipe.n ? (int)ui_con.pipe.n - 1 : 0;
-    int first = 0;
-    if (steps_rows > 0 && ui_con.detail_sel >= steps_rows) first = ui_con.detail_sel - steps_rows + 1;
-    double t = ui_now_ms();
-    /* the step labels in the widest form that fits in three fifths of the width (start ->
-     * end state, driver.method at 150 columns; driver.method; the state alone), so a label is not
-     * cut while the status has room to spare */
-    int cap = pw * 3 / 5;
-    int form = pw >= 150 ? 0 : 1, label_w = 0;
-    for (;; form++) {
-        label_w = 0;
-        for (size_t i = 0; i < ui_con.pipe.n; i++) {
-            char line[900];
-            step_label(line, sizeof line, "[ ]", i, form);
-            int w = ui_text_width(line) + 2;
-            if (w > label_w) label_w = w;
-        }
-        if (label_w <= cap || form == 2) break;
-    }
-    if (label_w > cap) label_w = cap;
-    for (int r = 0; r < steps_rows && first + r < (int)ui_con.pipe.n; r++) {
-        size_t i = (size_t)(first + r);
-        const char *note = "";
-        ui_step_status st;
-        const ui_job_step *js = use_job && i < j->n_steps ? &j->steps[i] : NULL;
-        char extra[600] = "";
-        if (js) {
-            st = js->status;
-            if (j->dry_run) {
-                snprintf(extra, sizeof extra, "plan: %s%s%s", js->plan[0] ? js->plan : "?",
-                         js->message ? " - " : "", js->message ? js->message : "");
-                if (js->n_requests) {
-                    size_t el = strlen(extra);
-                    snprintf(extra + el, sizeof extra - el, "  => %s%s", js->requests[0],
-                             js->n_requests > 1 ? " ..." : "");
-                }
-                st = strcmp(js->plan, "fail") == 0 ? UI_STEP_FAILED
-                     : strcmp(js->plan, "skip") == 0 ? UI_STEP_SKIPPED : UI_STEP_PENDING;
-            } else if (st == UI_STEP_RUNNING) {
-                snprintf(extra, sizeof extra, "running %.1f s%s%s", (t - js->since_ms) / 1000.0,
-                         js->progress ? ": " : "", js->progress ? js->progress : "");
-            } else if (st == UI_STEP_RETRYING) {
-                double left = (js->retry_in_ms - (t - js->since_ms)) / 1000.0;
-                char gives[32];
-                double budget = ui_con.max_retry_s - (t - js->retry_first_ms) / 1000.0;
-                ui_format_duration(budget > 0 ? budget : 0, gives, sizeof gives);
-                snprintf(extra, sizeof extra, "retrying: attempt %d, next in %.1f s, gives up in %s: %s", js->attempt,
-                         left > 0 ? left : 0, gives, js->message ? js->message : "");
-            } else if (st == UI_STEP_DONE) {
-                snprintf(extra, sizeof extra, "done in %.1f s%s%s", js->elapsed_ms / 1000.0,
-                         js->message && *js->message ? ": " : "", js->message ? js->message : "");
-            } else if (st == UI_STEP_FAILED) {
-                snprintf(extra, sizeof extra, "FAILED: %s", js->message ? js->message : "(no message)");
-            } else if (st == UI_STEP_SKIPPED) {
-                snprintf(extra, sizeof extra, "skipped (completed in a previous run)");
-            } else {
-                snprintf(extra, sizeof extra, "pending");
-            }
-        } else {
-            st = derived_status(i, state, last, &note);
-            snprintf(extra, sizeof extra, "%s%s%s", ui_step_status_name(st), *note ? ": " : "", note);
-            if (st == UI_STEP_RUNNING) st = UI_STEP_RUNNING;
-        }
-        ui_text_flatten(extra); /* "with response:\n<Response [204]>" reads on one row */
-        char line[900];
-        step_label(line, sizeof line, status_icon(st), i, form);
-        int y = py + 1 + r;
-        int is_sel = (int)i == ui_con.detail_sel;
-        int lw = label_w;
-        ui_put(y, 0, lw - 1, is_sel ? UR_SELECTION : status_role(st), line, 1);
-        ui_put(y, lw - 1, 1, is_sel ? UR_SELECTION : UR_NORMAL, " ", 1);
-        ui_put(y, lw, pw - lw, is_sel ? UR_SELECTION : status_role(st), extra, 1);
-    }
-    /* record fields */
-    if (D.fields_rows > 0) {
-        int fx = D.fields_width ? D.fields_x : 0, fw = D.fields_width ? D.fields_width : COLS;
-        int fy = top + D.fields_top;
-        ui_put(fy, fx, fw, UR_HEADER, ui_con.status_pid > 0 ? "Record (loading...)" : "Record", 1);
-        if (ui_con.status_error[0]) ui_put(fy + 1, fx, fw, UR_FAILED, ui_con.status_error, 1);
-        int k = 0;
-        for (int r = ui_con.status_error[0] ? 2 : 1; r < D.fields_rows && k < (int)ui_con.n_fields; r++, k++) {
-            char line[1200];
-            snprintf(line, sizeof line, "%s: %s", ui_con.fields[k].key, ui_con.fields[k].value);
-            ui_put(fy + r, fx, fw, UR_NORMAL, line, 1);
-        }
-    }
-    /* job log */
-    if (D.log_rows > 0) {
-        int ly = top + D.log_top;
-        int lw = D.fields_width ? D.fields_x - 1 : COLS;
-        char lt[200];
-        if (j) snprintf(lt, sizeof lt, "Job log: %s (%s)%s", j->what, j->finished ? j->outcome : "running",
-                        ui_con.log_scroll ? "  [scrolled: End returns, L full screen]" : "  (L full screen)");
-        else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
-        ui_put(ly, 0, lw, UR_HEADER, lt, 1);
-        ui_con.detail_log_page = D.log_rows - 1;
-        if (j) ui_draw_log_panel(ly + 1, D.log_rows - 1, lw, j, &ui_con.log_scroll);
+    ui_put(y, 0, width, use_job && j->dry_run ? UR_DRY_RUN : UR_HEADER, title, 1);
+    steps_ctx c = {use_job ? j : NULL, state, last, 0, 0, width, ui_now_ms()};
+    c.form = step_label_form(width, &c.label_w);
+    ui_con.steps.top = 0; /* the selection stays on the last row shown when below the first screenful */
+    ui_panel_draw(&ui_con.steps, ui_con.pipe.n, y + 1, rows - 1, step_row, &c);
+}
+
+/* The LMS record's fields at x, y, rows high, width wide. */
+static void draw_fields(int y, int x, int rows, int width)
+{
+    ui_put(y, x, width, UR_HEADER, ui_con.status_pid > 0 ? "Record (loading...)" : "Record", 1);
+    if (ui_con.status_error[0]) ui_put(y + 1, x, width, UR_FAILED, ui_con.status_error, 1);
+    int k = 0;
+    for (int r = ui_con.status_error[0] ? 2 : 1; r < rows && k < (int)ui_con.n_fields; r++, k++) {
+        char line[1200];
+        snprintf(line, sizeof line, "%s: %s", ui_con.fields[k].key, ui_con.fields[k].value);
+        ui_put(y + r, x, width, UR_NORMAL, line, 1);
     }
 }
+
+/* The job log panel at y, rows high (title included), width wide. */
+static void draw_job_log(int y, int rows, int width, const ui_job *j)
+{
+    char lt[200];
+    if (j) snprintf(lt, sizeof lt, "Job log: %s (%s)%s", j->what, j->finished ? j->outcome : "running",
+                    ui_con.log_scroll ? "  [scrolled: End returns, L full screen]" : "  (L full screen)");
+    else snprintf(lt, sizeof lt, "Job log: no job for this learner in this session");
+    ui_put(y, 0, width, UR_HEADER, lt, 1);
+    ui_con.detail_log_page = rows - 1;
+    if (j) ui_draw_log_panel(y + 1, rows - 1, width, j, &ui_con.log_scroll);
+}
+
+/* The detail view: heading, pipeline, record fields and job log, as ui_layout_detail places them. */
+static void draw_detail(const ui_screen_layout *L)
+{
+    const char *name = ui_con.detail;
+    const char *state = ui_learner_state(name);
+    const char *last = ui_learner_last_state(name);
+    ui_job *j = ui_learner_job(name, 0);
+    int live = live_state(j, &state, &last); /* the header follows the live pipeline */
+    int top = L->header_row;
+    ui_detail_layout D = ui_layout_detail(L->list_rows + 1 /* header row + list rows */, COLS, (int)ui_con.pipe.n,
+                                          (int)ui_con.n_fields);
+    draw_heading(top, D.header_rows, name, state, last, live);
+    int pw = D.fields_width ? D.fields_x - 1 : COLS;
+    draw_pipeline(top + D.pipe_top, D.pipe_rows, pw, j, state, last);
+    if (D.fields_rows > 0)
+        draw_fields(top + D.fields_top, D.fields_width ? D.fields_x : 0, D.fields_rows,
+                    D.fields_width ? D.fields_width : COLS);
+    if (D.log_rows > 0) draw_job_log(top + D.log_top, D.log_rows, D.fields_width ? D.fields_x - 1 : COLS, j);
+}
+
+/* The detail view's own keys: x reruns the selected step; the paging keys scroll the job log. */
+static int detail_key(ui_action a, long page)
+{
+    (void)page;
+    int log_page = ui_con.detail_log_page > 2 ? ui_con.detail_log_page - 1 : 1;
+    switch (a) {
+    case UA_PAGE_UP: ui_con.log_scroll += log_page; return 1;
+    case UA_PAGE_DOWN: ui_con.log_scroll = ui_con.log_scroll > log_page ? ui_con.log_scroll - log_page : 0; return 1;
+    case UA_HOME: ui_con.log_scroll = 1 << 30; return 1; /* the log panel's first row (the draw clamps) */
+    case UA_END: ui_con.log_scroll = 0; return 1;
+    case UA_PLAN: ui_plan_selected(0); return 1; /* shown here already */
+    case UA_RERUN:
+        if (ui_con.steps.sel < ui_con.pipe.n)
+            ui_ask_rerun(ui_con.detail, ui_con.pipe.driver[ui_con.steps.sel], ui_con.pipe.method[ui_con.steps.sel]);
+        return 1;
+    default: return 0;
+    }
+}
+
+/* The pipeline steps: Up and Down select the step x reruns. */
+static ui_panel *detail_panel(size_t *n)
+{
+    *n = ui_con.pipe.n;
+    return &ui_con.steps;
+}
+
+/* Esc: back to the list. */
+static void close_detail(void)
+{
+    ui_con.view = V_LIST;
+}
+
+/* The open learner, else the list's selection. */
+static const char *detail_selected(void)
+{
+    return ui_con.detail ? ui_con.detail : ui_list_selected_name();
+}
+
+/* F5, and the list's clock while watched: fetch the record again. */
+static void refresh_detail(void)
+{
+    if (ui_con.detail) ui_start_status(ui_con.detail);
+}
+
+const ui_view_ops ui_detail_view = {
+    .title = "learner",
+    .key_bit = UI_VIEW_DETAIL,
+    .hint = "? help  Esc back  r retire  u resume  x rerun step  p dry-run  L log  c cancel  S reset",
+    .hint_read_only = "? help  Esc back  p dry-run  L log  d drivers",
+    .draw = draw_detail,
+    .key = detail_key,
+    .open = open_detail,
+    .close = close_detail,
+    .panel = detail_panel,
+    .selected = detail_selected,
+    .reload = refresh_detail,
+    .reload_with_list = 1,
+};

@@ -1,4 +1,6 @@
-/* The drivers view: built-in and plugin drivers with their methods, and load problems. */
+/* The drivers view: built-in and plugin drivers with their methods, and load problems; a panel
+ * (panel.h) whose selected row can show its full load error. Its entry of the view table is
+ * ui_drivers_view. */
 #include "ui/console_internal.h"
 
 #include <stdio.h>
@@ -9,14 +11,19 @@
 
 void ui_open_drivers(void)
 {
-    ui_con.drivers_back = ui_con.view;
-    free(ui_con.drivers_for);
     const char *n = ui_selected_name();
-    ui_con.drivers_for = n ? ui_xstrdup(n) : NULL;
-    ui_con.view = V_DRIVERS;
-    ui_con.drv_sel = ui_con.drv_top = 0;
+    char *copy = n ? ui_xstrdup(n) : NULL;
+    free(ui_con.drivers_for);
+    ui_con.drivers_for = copy;
+    ui_view_enter(V_DRIVERS);
+}
+
+/* The open hook: from the top, listing the drivers again; Esc goes back to `from`. */
+static void open_drivers(view_t from)
+{
+    ui_con.drivers_back = from;
+    ui_panel_reset(&ui_con.drv);
     ui_start_drivers();
-    ui_con.dirty = 1;
 }
 
 int ui_step_cannot_run(size_t step, char *why, size_t why_size)
@@ -60,10 +67,10 @@ int ui_pipeline_problem(char *why, size_t why_size)
     return 0;
 }
 
-void ui_toggle_driver_error(void)
+/* Enter: shows or hides the selected row's full load error. */
+static void toggle_driver_error(void)
 {
-    ui_con.drv_expanded = ui_con.drv_expanded == ui_con.drv_sel + 1 ? 0 : ui_con.drv_sel + 1;
-    ui_con.dirty = 1;
+    ui_con.drv_expanded = ui_con.drv_expanded == ui_con.drv.sel + 1 ? 0 : ui_con.drv.sel + 1;
 }
 
 /* One selectable row of the drivers view (i < n_drivers + n_problems): its text and colour;
@@ -95,7 +102,29 @@ static void driver_line(size_t i, char *line, size_t size, ui_role *role, const 
     }
 }
 
-void ui_draw_drivers(const ui_screen_layout *L)
+/* The expanded error's wrapped lines, which go under its row. */
+typedef struct drivers_ctx {
+    char **extra;
+    size_t n_extra;
+} drivers_ctx;
+
+/* Paints drivers-view row i at y, and under it the expanded error (a panel row callback). */
+static int paint_driver_row(void *vctx, size_t i, int y, int left, int sel)
+{
+    const drivers_ctx *c = vctx;
+    char line[1400];
+    ui_role role;
+    const char *err;
+    driver_line(i, line, sizeof line, &role, &err);
+    ui_put(y, 0, COLS, sel ? UR_SELECTION : role, line, 1);
+    int used = 1;
+    if (i + 1 == ui_con.drv_expanded)
+        for (size_t k = 0; k < c->n_extra && used < left; k++) ui_put(y + used++, 6, COLS - 6, UR_FAILED, c->extra[k], 1);
+    return used;
+}
+
+/* The drivers view: a title, a banner when the pipeline cannot run, then the rows. */
+static void draw_drivers(const ui_screen_layout *L)
 {
     int top = L->header_row;
     char title[300];
@@ -115,10 +144,7 @@ void ui_draw_drivers(const ui_screen_layout *L)
         top++, rows--;
     }
     size_t total = ui_con.n_drivers + ui_con.n_problems;
-    if (ui_con.drv_sel >= total && total) ui_con.drv_sel = total - 1;
-    /* the expanded error's wrapped lines go under its row */
-    char **extra = NULL;
-    size_t n_extra = 0;
+    drivers_ctx c = {NULL, 0};
     if (ui_con.drv_expanded && ui_con.drv_expanded - 1 < total) {
         char line[1400];
         ui_role role;
@@ -127,24 +153,63 @@ void ui_draw_drivers(const ui_screen_layout *L)
         if (err) {
             char *clean = ui_text_sanitize(err, (size_t)-1);
             ui_text_flatten(clean);
-            n_extra = ui_wrap_text(clean, COLS - 8, &extra);
+            c.n_extra = ui_wrap_text(clean, COLS - 8, &c.extra);
             free(clean);
         }
     }
-    size_t sel_extra = ui_con.drv_expanded && ui_con.drv_sel + 1 >= ui_con.drv_expanded ? n_extra : 0;
-    if (ui_con.drv_sel < ui_con.drv_top) ui_con.drv_top = ui_con.drv_sel;
-    if (ui_con.drv_sel + sel_extra >= ui_con.drv_top + (size_t)rows) ui_con.drv_top = ui_con.drv_sel + sel_extra - (size_t)rows + 1;
-    int y = top + 1;
-    for (size_t i = ui_con.drv_top; i < total && y < top + 1 + rows; i++) {
-        char line[1400];
-        ui_role role;
-        const char *err;
-        driver_line(i, line, sizeof line, &role, &err);
-        ui_put(y++, 0, COLS, i == ui_con.drv_sel ? UR_SELECTION : role, line, 1);
-        if (i + 1 == ui_con.drv_expanded)
-            for (size_t k = 0; k < n_extra && y < top + 1 + rows; k++) ui_put(y++, 6, COLS - 6, UR_FAILED, extra[k], 1);
-    }
-    for (size_t k = 0; k < n_extra; k++) free(extra[k]);
-    free(extra);
+    if (ui_con.drv.sel >= total && total) ui_con.drv.sel = total - 1;
+    size_t sel_extra = ui_con.drv_expanded && ui_con.drv.sel + 1 >= ui_con.drv_expanded ? c.n_extra : 0;
+    if (rows > 0) ui_panel_scroll(&ui_con.drv, total, (size_t)rows, sel_extra); /* the selection's error in view too */
+    ui_panel_draw(&ui_con.drv, total, top + 1, rows, paint_driver_row, &c);
+    for (size_t k = 0; k < c.n_extra; k++) free(c.extra[k]);
+    free(c.extra);
     if (!total && ui_con.drivers_pid <= 0) ui_put(top + 2, 2, COLS - 4, UR_MUTED, "no drivers found", 0);
 }
+
+/* The drivers view's own keys: Enter expands an error, x reruns the selected method. */
+static int drivers_key(ui_action a, long page)
+{
+    (void)page;
+    if (a == UA_OPEN) {
+        toggle_driver_error();
+    } else if (a == UA_RERUN) {
+        const driver_row *d = ui_con.drv.sel < ui_con.n_drivers ? &ui_con.drivers[ui_con.drv.sel] : NULL;
+        if (d && d->method) ui_ask_rerun(ui_con.drivers_for, d->name, d->method);
+        else ui_msg(UR_WARNING, "pick a method line (indented) to rerun");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static ui_panel *drivers_panel(size_t *n)
+{
+    *n = ui_con.n_drivers + ui_con.n_problems;
+    return &ui_con.drv;
+}
+
+/* Esc: back to the view the drivers were opened from. */
+static void close_drivers(void)
+{
+    ui_con.view = ui_con.drivers_back;
+}
+
+/* The learner x reruns a method for, else the list's selection. */
+static const char *drivers_selected(void)
+{
+    return ui_con.drivers_for ? ui_con.drivers_for : ui_list_selected_name();
+}
+
+const ui_view_ops ui_drivers_view = {
+    .title = "drivers",
+    .key_bit = UI_VIEW_DRIVERS,
+    .hint = "? help  Esc back  x rerun method",
+    .hint_read_only = "? help  Esc back",
+    .draw = draw_drivers,
+    .key = drivers_key,
+    .open = open_drivers,
+    .close = close_drivers,
+    .panel = drivers_panel,
+    .selected = drivers_selected,
+    .reload = ui_start_drivers,
+};

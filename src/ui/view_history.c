@@ -42,7 +42,7 @@ void ui_draw_history_column(const ui_screen_layout *L, const ui_column *cols, in
         }
         char buf[700];
         const char *text = note ? ui_hist_note_text(note, now, buf, sizeof buf) : "";
-        int is_sel = top + r == ui_con.sel[tab];
+        int is_sel = top + r == ui_con.list[tab].sel;
         ui_role role = is_sel ? UR_SELECTION : !note ? UR_NORMAL : note->kind == 'R' ? UR_RUNNING : UR_FAILED;
         ui_put(L->list_top + (int)r, x, w, role, text, 1);
     }

@@ -1,6 +1,7 @@
 /* The jobs view (J): this session's jobs (running with their step, queued with their position,
  * done and failed with their final message), newest first; and the message history (M): every
- * message the message line showed, newest first. */
+ * message the message line showed, newest first. Both are panels (panel.h); their entries of the
+ * view table are ui_jobs_view and ui_messages_view. */
 #include "ui/console_internal.h"
 
 #include <stdio.h>
@@ -32,10 +33,26 @@ void ui_open_list_view(view_t v)
 {
     free(ui_con.jobs_for);
     ui_con.jobs_for = NULL;
-    if (ui_con.view != V_JOBS && ui_con.view != V_MESSAGES) ui_con.lists_back = ui_con.view;
-    ui_con.view = v;
-    ui_con.lv_sel = ui_con.lv_top = 0;
-    ui_con.dirty = 1;
+    ui_view_enter(v);
+}
+
+/* The open hooks: from the top; Esc goes back to the view J or M was first pressed in. */
+static void open_jobs(view_t from)
+{
+    if (from != V_JOBS && from != V_MESSAGES) ui_con.lists_back = from;
+    ui_panel_reset(&ui_con.jobs_panel);
+}
+
+static void open_messages(view_t from)
+{
+    if (from != V_JOBS && from != V_MESSAGES) ui_con.lists_back = from;
+    ui_panel_reset(&ui_con.msgs_panel);
+}
+
+/* Esc, q: back to where J or M was pressed. */
+static void close_rows(void)
+{
+    ui_con.view = ui_con.lists_back;
 }
 
 /* Whether the jobs view shows learner's rows (all, or only jobs_for's after :history USER). */
@@ -95,24 +112,30 @@ static void job_line(const ui_job *j, char *line, size_t size, ui_role *role)
     ui_text_flatten(line);
 }
 
-/* Draws n rows produced by fn(r, line, size, role) with the selection lv_sel. */
-static void draw_rows(const ui_screen_layout *L, const char *title, size_t n,
-                      void (*fn)(size_t r, char *line, size_t size, ui_role *role))
+/* A row producer: row r's text and colour. */
+typedef void (*row_text_fn)(size_t r, char *line, size_t size, ui_role *role);
+
+/* Paints row r from the row producer in ctx (a panel row callback). */
+static int text_row(void *ctx, size_t r, int y, int left, int sel)
 {
-    int top = L->header_row, rows = L->list_rows;
+    row_text_fn fn = *(row_text_fn *)ctx;
+    (void)left;
+    char line[1600];
+    ui_role role = UR_NORMAL;
+    fn(r, line, sizeof line, &role);
+    ui_put(y, 0, COLS, sel ? UR_SELECTION : role, line, 1);
+    return 1;
+}
+
+/* Draws the title, then panel p's n rows produced by fn (empty: what to say when there are none). */
+static void draw_rows(const ui_screen_layout *L, const char *title, ui_panel *p, size_t n, row_text_fn fn,
+                      const char *empty)
+{
+    int top = L->header_row;
     ui_fill_row(top, UR_HEADER);
     ui_put(top, 0, COLS, UR_HEADER, title, 0);
-    if (ui_con.lv_sel >= n && n) ui_con.lv_sel = n - 1;
-    if (ui_con.lv_sel < ui_con.lv_top) ui_con.lv_top = ui_con.lv_sel;
-    if (ui_con.lv_sel >= ui_con.lv_top + (size_t)rows) ui_con.lv_top = ui_con.lv_sel - (size_t)rows + 1;
-    for (int k = 0; k < rows && ui_con.lv_top + (size_t)k < n; k++) {
-        size_t r = ui_con.lv_top + (size_t)k;
-        char line[1600];
-        ui_role role = UR_NORMAL;
-        fn(r, line, sizeof line, &role);
-        ui_put(top + 1 + k, 0, COLS, r == ui_con.lv_sel ? UR_SELECTION : role, line, 1);
-    }
-    if (!n) ui_put(top + 2, 2, COLS - 4, UR_MUTED, ui_con.view == V_JOBS ? "no jobs in this session yet" : "no messages yet", 0);
+    ui_panel_draw(p, n, top + 1, L->list_rows, text_row, &fn);
+    if (!n) ui_put(top + 2, 2, COLS - 4, UR_MUTED, empty, 0);
 }
 
 static void jobs_row(size_t r, char *line, size_t size, ui_role *role)
@@ -146,7 +169,8 @@ static void msgs_row(size_t r, char *line, size_t size, ui_role *role)
     *role = m->role;
 }
 
-void ui_draw_jobs(const ui_screen_layout *L)
+/* The jobs view: counts in the title, then queued actions and jobs. */
+static void draw_jobs(const ui_screen_layout *L)
 {
     size_t run = ui_running_jobs(), done = 0, failed = 0;
     for (size_t i = 0; i < ui_con.n_jobs; i++)
@@ -162,12 +186,65 @@ void ui_draw_jobs(const ui_screen_layout *L)
     else
         snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
                  "(Enter opens the learner)", run, ui_con.n_queue, done, failed);
-    draw_rows(L, title, ui_jobs_rows(), jobs_row);
+    draw_rows(L, title, &ui_con.jobs_panel, ui_jobs_rows(), jobs_row, "no jobs in this session yet");
 }
 
-void ui_draw_messages(const ui_screen_layout *L)
+/* The messages view. */
+static void draw_messages(const ui_screen_layout *L)
 {
     char title[200];
     snprintf(title, sizeof title, "Messages of this session, newest first (%zu)", ui_con.n_msgs);
-    draw_rows(L, title, ui_con.n_msgs, msgs_row);
+    draw_rows(L, title, &ui_con.msgs_panel, ui_con.n_msgs, msgs_row, "no messages yet");
 }
+
+/* Enter in the jobs view: opens the row's learner. */
+static int jobs_key(ui_action a, long page)
+{
+    (void)page;
+    if (a != UA_OPEN) return 0;
+    const char *n = ui_jobs_row_learner(ui_con.jobs_panel.sel);
+    if (n) ui_open_detail(n);
+    return 1;
+}
+
+static ui_panel *jobs_panel(size_t *n)
+{
+    *n = ui_jobs_rows();
+    return &ui_con.jobs_panel;
+}
+
+/* The selected row's learner (c cancels its job). */
+static const char *jobs_selected(void)
+{
+    return ui_jobs_row_learner(ui_con.jobs_panel.sel);
+}
+
+static ui_panel *msgs_panel(size_t *n)
+{
+    *n = ui_con.n_msgs;
+    return &ui_con.msgs_panel;
+}
+
+const ui_view_ops ui_jobs_view = {
+    .title = "jobs",
+    .key_bit = UI_VIEW_JOBS,
+    .hint = "? help  q back  Enter open learner  c cancel  M messages",
+    .hint_read_only = "? help  q back  Enter open learner  M messages",
+    .draw = draw_jobs,
+    .key = jobs_key,
+    .open = open_jobs,
+    .close = close_rows,
+    .panel = jobs_panel,
+    .selected = jobs_selected,
+};
+
+const ui_view_ops ui_messages_view = {
+    .title = "messages",
+    .key_bit = UI_VIEW_MESSAGES,
+    .hint = "? help  q back  J jobs",
+    .hint_read_only = "? help  q back  J jobs",
+    .draw = draw_messages,
+    .open = open_messages,
+    .close = close_rows,
+    .panel = msgs_panel,
+};

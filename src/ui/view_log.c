@@ -1,6 +1,7 @@
 /* Job logs: the log panel of the detail view and the full-screen log view (L), which follows a
  * running job, searches (/, n, N) and saves the log to a file (s). Both scroll by screen rows:
- * every kept log line is wrapped to the width first, so the first line is always reachable. */
+ * every kept log line is wrapped to the width first, so the first line is always reachable.
+ * The full-screen view's entry of the view table is ui_log_view. */
 #include "ui/console_internal.h"
 
 #include <errno.h>
@@ -80,14 +81,19 @@ void ui_open_log(void)
                name ? name : "the selection");
         return;
     }
+    char *copy = ui_xstrdup(name);
     free(ui_con.log_for);
-    ui_con.log_for = ui_xstrdup(name);
-    ui_con.log_back = ui_con.view;
-    ui_con.view = V_LOG;
+    ui_con.log_for = copy;
+    ui_view_enter(V_LOG);
+}
+
+/* The open hook: at the end, following; Esc goes back to `from`. */
+static void open_log(view_t from)
+{
+    ui_con.log_back = from;
     ui_con.log_top = 0;
     ui_con.log_follow = 1;
     ui_con.log_match = -1;
-    ui_con.dirty = 1;
 }
 
 /* The job the log view shows. */
@@ -96,7 +102,8 @@ static const ui_job *log_job(void)
     return ui_con.log_for ? ui_learner_job(ui_con.log_for, 0) : NULL;
 }
 
-void ui_draw_log(const ui_screen_layout *L)
+/* The full-screen log: a title with the rows shown, then the rows (matches marked). */
+static void draw_log(const ui_screen_layout *L)
 {
     const ui_job *j = log_job();
     int top = L->header_row, h = L->list_rows;
@@ -124,8 +131,14 @@ void ui_draw_log(const ui_screen_layout *L)
     ui_log_rows_free(&r);
 }
 
+/* The search's filter hook (panel.h): whether wrapped log row r holds the search text. */
+static int row_matches(void *rows, size_t r)
+{
+    return strcasestr(((ui_log_rows *)rows)->text[r], ui_con.log_search) != NULL;
+}
+
 /* Moves to the next (dir 1) or previous (-1) row matching the search; says so when none. */
-void ui_log_find(int dir)
+static void log_find(int dir)
 {
     if (!ui_con.log_search[0]) {
         ui_msg(UR_WARNING, "no search yet: / then the text to find");
@@ -134,13 +147,9 @@ void ui_log_find(int dir)
     ui_log_rows r;
     ui_log_rows_build(log_job(), COLS, &r);
     int n = (int)r.n, start = ui_con.log_match >= 0 ? ui_con.log_match : dir > 0 ? ui_con.log_top - 1 : ui_con.log_top + ui_con.log_page;
-    int found = -1, total = 0, index = 0;
-    for (int k = 1; k <= n && found < 0; k++) {
-        int i = ((start + dir * k) % n + n) % n;
-        if (strcasestr(r.text[i], ui_con.log_search)) found = i;
-    }
+    int found = (int)ui_panel_find(r.n, start, dir, row_matches, &r), total = 0, index = 0;
     for (int i = 0; i < n; i++)
-        if (strcasestr(r.text[i], ui_con.log_search)) total++, index += found >= 0 && i <= found;
+        if (row_matches(&r, (size_t)i)) total++, index += found >= 0 && i <= found;
     ui_log_rows_free(&r);
     if (found < 0) {
         ui_msg(UR_WARNING, "not found in the log: %s", ui_con.log_search);
@@ -164,7 +173,7 @@ void ui_log_search_key(int ch)
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
         ui_con.log_search_editing = 0;
         ui_con.log_match = -1;
-        ui_log_find(1);
+        log_find(1);
     } else {
         ui_edit_field(ui_con.log_search, sizeof ui_con.log_search, ch);
     }
@@ -189,7 +198,8 @@ static int log_dir(char *out, size_t size)
     return 0;
 }
 
-void ui_log_save(void)
+/* s: writes the log to $XDG_STATE_HOME/retirectl/logs/ACTION-LEARNER-TIME.log (0600). */
+static void log_save(void)
 {
     const ui_job *j = log_job();
     if (!j) return;
@@ -220,3 +230,54 @@ void ui_log_save(void)
     if (bad) ui_msg(UR_FAILED, "writing %s failed: %s", path, strerror(errno));
     else ui_msg(UR_DONE, "log saved (%zu lines) to %s", j->n_log, path);
 }
+
+/* Scrolls the log by delta rows; at the end going down, it follows again. */
+static void log_move(long delta)
+{
+    long s = (long)ui_con.log_top + delta;
+    if (s < 0) s = 0;
+    if (s > ui_con.log_max_top) s = ui_con.log_max_top;
+    ui_con.log_top = (int)s;
+    ui_con.log_follow = s >= ui_con.log_max_top && delta > 0;
+}
+
+/* The log view's own keys: scrolling by rows, search, follow and save. */
+static int log_key(ui_action a, long page)
+{
+    (void)page;
+    long log_page = ui_con.log_page > 1 ? ui_con.log_page - 1 : 1, far = 1L << 40;
+    switch (a) {
+    case UA_UP: log_move(-1); return 1;
+    case UA_DOWN: log_move(1); return 1;
+    case UA_PAGE_UP: log_move(-log_page); return 1;
+    case UA_PAGE_DOWN: log_move(log_page); return 1;
+    case UA_HOME: log_move(-far); return 1;
+    case UA_END: log_move(far), ui_con.log_follow = 1; return 1;
+    case UA_SEARCH: ui_con.log_search_editing = 1, ui_con.log_search[0] = '\0'; return 1;
+    case UA_NEXT_MATCH:
+    case UA_PREV_MATCH: log_find(a == UA_NEXT_MATCH ? 1 : -1); return 1;
+    case UA_FOLLOW:
+        ui_con.log_follow = !ui_con.log_follow;
+        ui_msg(UR_MUTED, ui_con.log_follow ? "following the log: new lines scroll in" : "not following the log");
+        return 1;
+    case UA_SAVE: log_save(); return 1;
+    default: return 0;
+    }
+}
+
+/* Esc, q: back to the view the log was opened from. */
+static void close_log(void)
+{
+    ui_con.view = ui_con.log_back;
+}
+
+const ui_view_ops ui_log_view = {
+    .title = "job log",
+    .key_bit = UI_VIEW_LOG,
+    .hint = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end",
+    .hint_read_only = "? help  q back  / search  n next  N previous  f follow  s save  g top  G end",
+    .draw = draw_log,
+    .key = log_key,
+    .open = open_log,
+    .close = close_log,
+};
