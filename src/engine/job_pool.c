@@ -150,6 +150,16 @@ void *job_pool_queued_item(const job_pool *p, size_t i)
     return i < p->q_len ? p->queue[p->q_head + i] : NULL;
 }
 
+void *job_pool_running_item(const job_pool *p, size_t i)
+{
+    return i < p->n_run ? p->run[i]->item : NULL;
+}
+
+void job_pool_set_limit(job_pool *p, int max_running)
+{
+    if (max_running >= 1) p->o.max_running = max_running;
+}
+
 /* The pool's event hook: remembers the failed step's DRIVER.method for the breaker, then
  * passes the event on to the caller. */
 static void on_job_event(void *user, job *j, const ev_event *ev, const char *line)

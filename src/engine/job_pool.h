@@ -144,5 +144,9 @@ job_pool_counts job_pool_get_counts(const job_pool *p);
 job_pool_breaker job_pool_get_breaker(const job_pool *p);
 /* The i-th queued item in start order (NULL past the end). */
 void *job_pool_queued_item(const job_pool *p, size_t i);
+/* The i-th running item in start order (NULL past the end). */
+void *job_pool_running_item(const job_pool *p, size_t i);
+/* Changes the concurrency limit (>= 1; items already running are not stopped). */
+void job_pool_set_limit(job_pool *p, int max_running);
 
 #endif
