@@ -5,6 +5,10 @@
  * A learner is handed to exactly one worker: the queue is fetched once, de-duplicated and
  * walked in order. --shard I/N keeps only this machine's stable share (engine/shard.h).
  *
+ * The learners are scheduled by the engine's job pool (engine/job_pool.h: the -j limit, worker
+ * reuse and recycling, the breakers, the counts); this file is what is particular to the
+ * command: options, the queue, leases, what is printed, the audit log and the exit status.
+ *
  * Every learner is leased first (engine/lease.h): one held by another retirectl on this host is
  * not started (counted failed, exit 253 in its audit item). The circuit breaker stops starting
  * learners after --max-consecutive-failures failures in a row of the same DRIVER.method, and
