@@ -372,7 +372,7 @@ static int start_learner(void *user, job_pool *p, void **item, char *why, size_t
 {
     all_run *run = user;
     learner_run *lr = calloc(1, sizeof *lr);
-    if (!lr) return snprintf(why, why_len, "out of memory"), CLI_EXIT_SETUP;
+    if (!lr) abort(); /* out of memory */
     lr->learner = (size_t)((char **)*item - run->names);
     *item = lr;
     const char *name = run->names[lr->learner];
