@@ -44,7 +44,7 @@ struct job_pool {
     int caller_stopped;
 };
 
-/* A malloc'd copy of s (NULL stays NULL; "" on out of memory is not worth failing a result). */
+/* A malloc'd copy of s, or NULL (s NULL, or out of memory: the result then has no text). */
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
