@@ -5,6 +5,10 @@
  * A learner is handed to exactly one worker: the queue is fetched once, de-duplicated and
  * walked in order. --shard I/N keeps only this machine's stable share (engine/shard.h).
  *
+ * The learners are scheduled by the engine's job pool (engine/job_pool.h: the -j limit, worker
+ * reuse and recycling, the breakers, the counts); this file is what is particular to the
+ * command: options, the queue, leases, what is printed, the audit log and the exit status.
+ *
  * Every learner is leased first (engine/lease.h): one held by another retirectl on this host is
  * not started (counted failed, exit 253 in its audit item). The circuit breaker stops starting
  * learners after --max-consecutive-failures failures in a row of the same DRIVER.method, and
@@ -28,6 +32,7 @@
 #include "cli/common.h"
 #include "engine/audit.h"
 #include "engine/job.h"
+#include "engine/job_pool.h"
 #include "engine/lease.h"
 #include "engine/plan.h"
 #include "engine/shard.h"
@@ -87,16 +92,6 @@ static void usage(FILE *out)
             ALL_MAX_JOBS);
 }
 
-/* One worker slot. */
-typedef struct slot {
-    job *j;
-    lease *held;           /* the learner's lease while its job runs */
-    size_t learner;        /* index in the work list */
-    audit_step steps[64];
-    char *owned[64 * 3];
-    size_t n_steps, n_owned;
-} slot;
-
 /* A malloc'd copy of a job message on one line: each line break (the upstream "Unexpected
  * error occurred!\n<why>" form) becomes ": " so a FAILED line stays one line. NULL on OOM. */
 static char *one_line(const char *msg)
@@ -142,52 +137,80 @@ static void print_json_failure(const cfg *c, size_t queued, int exit_status)
     cJSON_Delete(o);
 }
 
-static void slot_clear(slot *s)
+/* The options of one run. */
+typedef struct all_opts {
+    long jobs, cool_off, max_learners, max_failures, worker_learners, worker_rss_mib;
+    const char *shard_text, *config_file, *reason;
+    int force_large, events, dry_run;
+    shard_spec shard;
+    char shard_buf[32];
+} all_opts;
+
+/* One learner being retired: its lease and the steps its events reported (for the audit). */
+typedef struct learner_run {
+    size_t learner;        /* index in the work list */
+    lease *held;           /* the learner's lease while its job runs */
+    audit_step steps[64];
+    char *owned[64 * 3];
+    size_t n_steps, n_owned;
+} learner_run;
+
+/* The state of one run: what the pool's callbacks and the result handler share. */
+typedef struct all_run {
+    cli_ctx *ctx;
+    const cli_globals *g;
+    const all_opts *o;
+    job_ctx *jc;
+    job_pool *pool;
+    audit_log *audit;
+    const char *shard_label; /* ae.shard of the item lines */
+    char **names;
+    size_t n_names, total_queue;
+    char **failures;
+    size_t n_failures;
+    int tty, audit_broken;
+    int summary_printed; /* the run got as far as retiring: its summary is printed */
+} all_run;
+
+static void learner_run_free(learner_run *lr)
 {
-    lease_release(s->held);
-    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
-    memset(s, 0, sizeof *s);
+    if (!lr) return;
+    lease_release(lr->held);
+    for (size_t i = 0; i < lr->n_owned; i++) free(lr->owned[i]);
+    free(lr);
 }
 
-static const char *keep(slot *s, const char *text)
+static const char *keep(learner_run *lr, const char *text)
 {
-    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
-    return s->owned[s->n_owned++] = strdup(text);
-}
-
-/* Event callback: user is the slot. Records finished steps; prints raw events with --events. */
-static void on_event(void *user, job *j, const ev_event *ev, const char *line)
-{
-    (void)j;
-    slot *s = user;
-    if (ev->kind == EV_STEP && ev->status &&
-        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed")) &&
-        s->n_steps < sizeof s->steps / sizeof s->steps[0]) {
-        s->steps[s->n_steps].driver = keep(s, ev->driver);
-        s->steps[s->n_steps].method = keep(s, ev->method);
-        s->steps[s->n_steps].status = keep(s, ev->status);
-        s->n_steps++;
-    }
-    (void)line;
+    if (!text || lr->n_owned >= sizeof lr->owned / sizeof lr->owned[0]) return NULL;
+    return lr->owned[lr->n_owned++] = strdup(text);
 }
 
 static int print_events;
 
-/* Wraps on_event to print the raw line first when --events is on. */
-static void on_event_print(void *user, job *j, const ev_event *ev, const char *line)
+/* Event callback: user is the learner_run. Prints raw events with --events; records finished
+ * steps. */
+static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
+    (void)j;
+    learner_run *lr = user;
     if (print_events) {
         fputs(line, stdout);
         fflush(stdout);
     }
-    on_event(user, j, ev, line);
+    if (ev->kind == EV_STEP && ev->status &&
+        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed")) &&
+        lr->n_steps < sizeof lr->steps / sizeof lr->steps[0]) {
+        lr->steps[lr->n_steps].driver = keep(lr, ev->driver);
+        lr->steps[lr->n_steps].method = keep(lr, ev->method);
+        lr->steps[lr->n_steps].status = keep(lr, ev->status);
+        lr->n_steps++;
+    }
 }
 
-int retire_all_main(int argc, char **argv, const cli_globals *g)
+/* Parses argv into o. -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, all_opts *o)
 {
-    long jobs = 1, cool_off = 7, max_learners = 300, max_failures = 5, worker_learners = 100, worker_rss_mib = 512;
-    const char *shard_text = NULL, *config_file = NULL, *reason = NULL;
-    int force_large = 0, events = 0, dry_run = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
@@ -197,32 +220,32 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         } else if (cli_opt_flag(argv[i], "--all")) {
             continue;
         } else if (!strncmp(argv[i], "-j", 2) && argv[i][2]) {
-            if (cli_parse_long("-j", argv[i] + 2, &jobs)) return CLI_EXIT_USAGE;
+            if (cli_parse_long("-j", argv[i] + 2, &o->jobs)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "-j", &missing)) ||
                    (v = cli_opt_value(argc, argv, &i, "--jobs", &missing))) {
-            if (cli_parse_long("--jobs", v, &jobs)) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--jobs", v, &o->jobs)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
-            if (cli_parse_long("--cool-off-days", v, &cool_off)) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--cool-off-days", v, &o->cool_off)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--max-learners", &missing))) {
-            if (cli_parse_long("--max-learners", v, &max_learners)) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--max-learners", v, &o->max_learners)) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--max-consecutive-failures", &missing))) {
-            if (cli_parse_long("--max-consecutive-failures", v, &max_failures) || max_failures < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--max-consecutive-failures", v, &o->max_failures) || o->max_failures < 0) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-learners", &missing))) {
-            if (cli_parse_long("--worker-max-learners", v, &worker_learners) || worker_learners < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--worker-max-learners", v, &o->worker_learners) || o->worker_learners < 0) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-rss-mib", &missing))) {
-            if (cli_parse_long("--worker-max-rss-mib", v, &worker_rss_mib) || worker_rss_mib < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_long("--worker-max-rss-mib", v, &o->worker_rss_mib) || o->worker_rss_mib < 0) return CLI_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
-            shard_text = v;
+            o->shard_text = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            config_file = v;
+            o->config_file = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            reason = v;
+            o->reason = v;
         } else if (cli_opt_flag(argv[i], "--force-large")) {
-            force_large = 1;
+            o->force_large = 1;
         } else if (cli_opt_flag(argv[i], "--events")) {
-            events = 1;
+            o->events = 1;
         } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            dry_run = 1;
+            o->dry_run = 1;
         } else {
             if (!missing)
                 fprintf(stderr, "retirectl retire --all: %s '%s'%s (see retirectl retire --all --help)\n",
@@ -232,70 +255,57 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
         }
         if (missing) return CLI_EXIT_USAGE;
     }
-    if (jobs < 1 || jobs > ALL_MAX_JOBS) {
-        fprintf(stderr, "retirectl retire --all: -j must be 1..%d, not %ld\n", ALL_MAX_JOBS, jobs);
+    return -1;
+}
+
+/* Checks -j and --shard after parsing. -1 to go on, else the exit status. */
+static int check_opts(all_opts *o)
+{
+    if (o->jobs < 1 || o->jobs > ALL_MAX_JOBS) {
+        fprintf(stderr, "retirectl retire --all: -j must be 1..%d, not %ld\n", ALL_MAX_JOBS, o->jobs);
         return CLI_EXIT_USAGE;
     }
-    shard_spec shard = {0, 1};
     char err[2048] = "";
-    if (shard_text && shard_parse(shard_text, &shard, err, sizeof err) != 0) {
+    if (o->shard_text && shard_parse(o->shard_text, &o->shard, err, sizeof err) != 0) {
         fprintf(stderr, "retirectl retire --all: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    print_events = events;
+    shard_format(&o->shard, o->shard_buf, sizeof o->shard_buf);
+    return -1;
+}
 
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) {
-        if (!events && g && g->json) print_json_failure(NULL, 0, rc);
-        return rc;
-    }
-    int status = 0, summary_printed = 0;
-    cJSON *queue = NULL;
-    char **names = NULL;
-    size_t n_names = 0;
-    audit_log *audit = NULL;
-    slot *slots = NULL;
-    job_ctx *jc = job_ctx_new_with(ctx.config, ctx.http, ctx.lms, ctx.registry, err, sizeof err);
-    if (!jc || job_ctx_prepare(jc, err, sizeof err) != 0) {
-        cli_error(ctx.config, "Unexpected error occurred! %s", err);
-        status = CLI_EXIT_SETUP;
-        goto out;
-    }
-
-    /* one debug event per HTTP request is most of a bulk run's event traffic: keep info and up
-     * unless the caller wants the full stream */
-    if (!events) job_ctx_set_http_log_level(jc, RD_LOG_INFO);
-    /* a worker retires learner after learner (its connection and drivers stay); one that
-     * crashes or times out fails only the learner in flight and a fresh one takes the rest */
-    job_ctx_set_reuse_workers(jc, 1);
-    /* ...and is replaced after a number of learners or past a memory size (a leaking driver) */
-    job_ctx_set_recycle(jc, (int)worker_learners, (long long)worker_rss_mib * 1024 * 1024);
-
-    /* the queue: PENDING + every end state, as get_learners_to_retire.py asks */
-    size_t n_states = ctx.config->n_steps + 1;
+/* Reads the queue (PENDING + every end state, as get_learners_to_retire.py asks) into *out. 0,
+ * or the exit status after saying why. */
+static int fetch_queue(cli_ctx *ctx, long cool_off, cJSON **out)
+{
+    size_t n_states = ctx->config->n_steps + 1;
     const char **states = calloc(n_states, sizeof *states);
+    if (!states) return CLI_EXIT_SETUP;
     states[0] = PLAN_START_STATE;
-    for (size_t i = 0; i < ctx.config->n_steps; i++) states[i + 1] = ctx.config->steps[i].end_state;
+    for (size_t i = 0; i < ctx->config->n_steps; i++) states[i + 1] = ctx->config->steps[i].end_state;
     lms_error le;
     memset(&le, 0, sizeof le);
-    int qrc = lms_queue(ctx.lms, states, n_states, cool_off, 0, &queue, &le);
+    int qrc = lms_queue(ctx->lms, states, n_states, cool_off, 0, out, &le);
     free(states);
-    if (qrc != 0 || !cJSON_IsArray(queue)) {
-        cli_error(ctx.config, "Unexpected error fetching the retirement queue: %s",
+    if (qrc != 0 || !cJSON_IsArray(*out)) {
+        cli_error(ctx->config, "Unexpected error fetching the retirement queue: %s",
                   qrc ? le.message : "the answer is not a JSON list");
         lms_error_clear(&le);
-        status = CLI_EXIT_SETUP;
-        goto out;
+        return CLI_EXIT_SETUP;
     }
+    return 0;
+}
 
-    /* this shard's learners, each once, in queue order (an open-addressing set on the FNV
-     * hash finds repeats in O(1), so a queue of 100,000 stays fast) */
-    size_t total_queue = (size_t)cJSON_GetArraySize(queue);
-    names = calloc(total_queue + 1, sizeof *names);
+/* This shard's learners of queue, each once, in queue order, into run->names (an
+ * open-addressing set on the FNV hash finds repeats in O(1), so a queue of 100,000 stays fast). */
+static void pick_names(all_run *run, const cJSON *queue)
+{
+    run->total_queue = (size_t)cJSON_GetArraySize(queue);
+    run->names = calloc(run->total_queue + 1, sizeof *run->names);
     size_t set_cap = 16;
-    while (set_cap < 2 * total_queue + 2) set_cap *= 2;
+    while (set_cap < 2 * run->total_queue + 2) set_cap *= 2;
     char **set = calloc(set_cap, sizeof *set);
+    if (!run->names || !set) abort(); /* out of memory */
     const cJSON *item;
     size_t no_name = 0;
     cJSON_ArrayForEach(item, queue)
@@ -305,368 +315,432 @@ int retire_all_main(int argc, char **argv, const cli_globals *g)
             no_name++;
             continue;
         }
-        if (!shard_contains(&shard, u->valuestring)) continue;
+        if (!shard_contains(&run->o->shard, u->valuestring)) continue;
         size_t h = (size_t)shard_hash(u->valuestring) & (set_cap - 1);
         while (set[h] && strcmp(set[h], u->valuestring)) h = (h + 1) & (set_cap - 1);
         if (set[h]) continue; /* listed twice: one worker only */
-        set[h] = names[n_names++] = strdup(u->valuestring);
+        set[h] = run->names[run->n_names++] = strdup(u->valuestring);
     }
     free(set);
-    cJSON_Delete(queue); /* a smaller supervisor forks faster */
-    queue = NULL;
-    if (no_name) cli_error(ctx.config, "%zu queue entries have no original_username and were skipped", no_name);
-    char shard_buf[32];
-    shard_format(&shard, shard_buf, sizeof shard_buf);
-    if ((long)n_names > max_learners && !force_large) {
-        cli_error(ctx.config,
+    if (no_name) cli_error(run->ctx->config, "%zu queue entries have no original_username and were skipped", no_name);
+}
+
+/* The checks before anything runs: too many learners, --dry-run, an empty queue. -1 to go on,
+ * else the exit status. */
+static int before_run(all_run *run)
+{
+    const all_opts *o = run->o;
+    const char *sb = o->shard_buf;
+    if ((long)run->n_names > o->max_learners && !o->force_large) {
+        cli_error(run->ctx->config,
                   "Too many learners to retire! Expected %ld or fewer, got %zu! (queue of %zu%s%s). Nothing was "
                   "done; check the queue, then raise --max-learners or pass --force-large.",
-                  max_learners, n_names, total_queue, shard.count > 1 ? ", shard " : "",
-                  shard.count > 1 ? shard_buf : "");
-        status = CLI_EXIT_SETUP;
-        goto out;
+                  o->max_learners, run->n_names, run->total_queue, o->shard.count > 1 ? ", shard " : "",
+                  o->shard.count > 1 ? sb : "");
+        return CLI_EXIT_SETUP;
     }
-    if (dry_run) {
-        for (size_t k = 0; k < n_names; k++) printf("%s\n", names[k]);
+    if (o->dry_run) {
+        for (size_t k = 0; k < run->n_names; k++) printf("%s\n", run->names[k]);
         /* a pipeline that cannot run would refuse every learner: say so now, as plan does for one */
         char problems[8192] = "";
-        int n_problems = n_names ? cli_check_pipeline_drivers(ctx.config, g, problems, sizeof problems) : 0;
+        int n_problems = run->n_names ? cli_check_pipeline_drivers(run->ctx->config, run->g, problems, sizeof problems) : 0;
         if (n_problems) {
             size_t pl = strlen(problems);
             while (pl > 0 && problems[pl - 1] == '\n') problems[--pl] = '\0';
-            cli_error(ctx.config,
+            cli_error(run->ctx->config,
                       "%zu learner%s queued (queue %zu, shard %s), but the pipeline cannot run (%d problem%s), so "
                       "each would be refused:\n%s\nNothing was done; fix the pipeline (`retirectl check-config`).",
-                      n_names, n_names == 1 ? "" : "s", total_queue, shard_buf, n_problems, n_problems == 1 ? "" : "s",
-                      problems);
-            status = CLI_EXIT_SETUP;
-            goto out;
+                      run->n_names, run->n_names == 1 ? "" : "s", run->total_queue, sb, n_problems,
+                      n_problems == 1 ? "" : "s", problems);
+            return CLI_EXIT_SETUP;
         }
-        fprintf(stderr, "%zu learner%s would be retired (queue %zu, shard %s); nothing was done.\n", n_names,
-                n_names == 1 ? "" : "s", total_queue, shard_buf);
-        goto out;
+        fprintf(stderr, "%zu learner%s would be retired (queue %zu, shard %s); nothing was done.\n", run->n_names,
+                run->n_names == 1 ? "" : "s", run->total_queue, sb);
+        return 0;
     }
-    if (n_names == 0) {
-        if (!events) printf("No learners to retire (queue %zu, shard %s).\n", total_queue, shard_buf);
-        goto out;
+    if (run->n_names == 0) {
+        if (!o->events) printf("No learners to retire (queue %zu, shard %s).\n", run->total_queue, sb);
+        return 0;
     }
+    return -1;
+}
 
-    audit_count counts[4] = {{"queued", (long long)n_names}, {"complete", 0}, {"failed", 0}, {"not_started", 0}};
+/* The pool's start callback: *item is &names[k]. A bad record (control characters) is never
+ * retired, a learner another retirectl on this host holds is left to it; else its job starts.
+ * *item becomes the learner_run. */
+static int start_learner(void *user, job_pool *p, void **item, char *why, size_t why_len)
+{
+    all_run *run = user;
+    learner_run *lr = calloc(1, sizeof *lr);
+    if (!lr) abort(); /* out of memory */
+    lr->learner = (size_t)((char **)*item - run->names);
+    *item = lr;
+    const char *name = run->names[lr->learner];
+    if (job_has_control_chars(name)) {
+        snprintf(why, why_len, "bad learner record: the queue's original_username contains a control character; not retired");
+        return CLI_EXIT_BAD_LEARNER;
+    }
+    lease_holder h;
+    char err[2048] = "";
+    int rc = lease_acquire(NULL, cfg_string(run->ctx->config, "base_urls.lms"), name, "retirectl retire --all", &lr->held,
+                           &h, err, sizeof err);
+    if (rc != 0) {
+        char who[640];
+        lease_describe(&h, who, sizeof who);
+        snprintf(why, why_len, "%s%s", rc > 0 ? "being worked on by " : "", rc > 0 ? who : err);
+        return rc > 0 ? CLI_EXIT_WORKING_STATE : CLI_EXIT_SETUP;
+    }
+    job_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.username = name;
+    spec.action = JOB_RETIRE;
+    spec.label = "retire";
+    spec.reason = run->o->reason;
+    if (!job_pool_run_job(p, &spec, on_event, lr, err, sizeof err)) {
+        snprintf(why, why_len, "could not start a worker: %s", err);
+        return CLI_EXIT_SETUP;
+    }
+    return 0;
+}
+
+/* Writes it to the audit log; a failure stops starting learners (said when loud). */
+static void audit_write(all_run *run, const audit_entry *it, int loud)
+{
+    char err[2048];
+    if (audit_item(run->audit, it, err, sizeof err) == 0 || run->audit_broken) return;
+    run->audit_broken = 1;
+    job_pool_stop(run->pool);
+    if (loud) cli_error(run->ctx->config, "%s; no new learner is started", err);
+}
+
+/* A learner that was not started: say why, count it failed, write its audit item. */
+static void on_refused(all_run *run, const job_pool_result *r, const char *name)
+{
+    char *shown = cli_inert(name);
+    cli_error(run->ctx->config, "not started: %s: %s", shown ? shown : name, r->why ? r->why : "");
+    free(shown);
+    run->failures[run->n_failures++] = strdup(name);
+    audit_entry it;
+    audit_entry_init(&it, "retire");
+    const char *pii[] = {name, NULL};
+    it.pii = pii;
+    it.outcome = r->exit_status == CLI_EXIT_SETUP ? "not_started" : "refused";
+    it.exit_status = r->exit_status;
+    it.detail = r->why;
+    audit_write(run, &it, 0);
+}
+
+/* Says that a breaker tripped on this result (the pool stopped starting learners). */
+static void say_tripped(all_run *run, const job_pool_result *r)
+{
+    const cfg *c = run->ctx->config;
+    char *last = one_line(r->message);
+    if (r->tripped_setup)
+        cli_error(c,
+                  "%d learners in a row failed before any step (last: %s); the LMS looks unreachable, "
+                  "refuses the credentials, or the pipeline cannot run (`retirectl check-config` "
+                  "says which). No new learner is started; fix it and run again.",
+                  ALL_SETUP_STREAK, last ? last : r->message);
+    if (r->tripped_breaker) {
+        job_pool_breaker b = job_pool_get_breaker(run->pool);
+        cli_error(c,
+                  "circuit breaker: %d learners in a row failed in %s (last reason: %s). No new learner "
+                  "is started; fix the driver or its service, then `retirectl resume` the failed ones "
+                  "and run again.",
+                  b.streak, b.key, last ? last : "");
+    }
+    free(last);
+}
+
+/* A learner whose job ended: the breakers' messages, a FAILED line, its audit item. */
+static void on_ended(all_run *run, const job_pool_result *r, const learner_run *lr, const char *name)
+{
+    say_tripped(run, r);
+    int st = r->exit_status;
+    if (st != 0) {
+        run->failures[run->n_failures++] = strdup(name);
+        if (!run->o->events) {
+            char *line = one_line(r->message);
+            char *msg = cli_inert(line ? line : r->message);
+            char *shown_name = cli_inert(name);
+            fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", run->tty ? "\r\033[K" : "", shown_name ? shown_name : name,
+                    st, job_outcome(r->j), msg ? msg : "");
+            free(shown_name);
+            free(msg);
+            free(line);
+        }
+    }
+    audit_entry it;
+    audit_entry_init(&it, "retire");
+    const char *pii[] = {name, NULL};
+    it.pii = pii;
+    it.user_id = job_lms_user_id(r->j) > 0 ? job_lms_user_id(r->j) : -1;
+    it.retirement_id = job_retirement_id(r->j) > 0 ? job_retirement_id(r->j) : -1;
+    it.steps = lr->steps;
+    it.n_steps = lr->n_steps;
+    it.outcome = job_outcome(r->j);
+    it.exit_status = st;
+    it.shard = run->shard_label;
+    audit_write(run, &it, 1);
+}
+
+/* Handles every result the pool has. */
+static void read_results(all_run *run)
+{
+    job_pool_result r;
+    while (job_pool_read(run->pool, &r)) {
+        learner_run *lr = r.item;
+        const char *name = run->names[lr->learner];
+        if (r.started) on_ended(run, &r, lr, name);
+        else on_refused(run, &r, name);
+        learner_run_free(lr);
+    }
+}
+
+/* Cancels the jobs on the first and second signal, saying so. */
+static void on_cancel(all_run *run, int *cancel_seen)
+{
+    if (!all_cancel || *cancel_seen >= all_cancel || *cancel_seen >= 2) return;
+    (*cancel_seen)++;
+    job_pool_cancel(run->pool);
+    size_t active = job_pool_get_counts(run->pool).running;
+    if (!run->o->events)
+        fprintf(stderr, "%sretirectl: stopping: %zu learner%s in flight finish their step%s\n", run->tty ? "\r\033[K" : "",
+                active, active == 1 ? "" : "s", *cancel_seen == 1 ? " (signal again to stop them now)" : "");
+}
+
+/* Runs the pool until every learner ended or no more may start; the progress line on a
+ * terminal. Returns the seconds it took. */
+static double run_pool(all_run *run)
+{
+    int cancel_seen = 0;
+    double t0 = job_now(), last_draw = 0;
+    char err[2048];
+    for (size_t k = 0; k < run->n_names; k++) job_pool_add(run->pool, &run->names[k]);
+    while (!job_pool_idle(run->pool)) {
+        int waited = 0;
+        int ready = job_pool_wait(run->pool, 250, &waited);
+        if (ready < 0 && errno != EINTR) cli_error(run->ctx->config, "poll failed: %s", strerror(errno));
+        if (ready == 0 && waited >= 100 && audit_sync(run->audit, err, sizeof err) != 0 && !run->audit_broken) {
+            run->audit_broken = 1; /* idle: flush item lines written since the last fsync */
+            job_pool_stop(run->pool);
+            cli_error(run->ctx->config, "%s; no new learner is started", err);
+        }
+        read_results(run);
+        on_cancel(run, &cancel_seen);
+        job_pool_counts c = job_pool_get_counts(run->pool);
+        double now = job_now();
+        if (run->tty && (now - last_draw >= 0.2 || c.running == 0)) {
+            double el = now - t0;
+            fprintf(stderr, "\r\033[Kdone %zu / failed %zu / remaining %zu / %.1f learners/s", c.done, c.failed,
+                    run->n_names - c.done - c.failed, el > 0 ? (double)(c.done + c.failed) / el : 0.0);
+            fflush(stderr);
+            last_draw = now;
+        }
+    }
+    if (run->tty) fputs("\r\033[K", stderr);
+    return job_now() - t0;
+}
+
+/* --json: one object for scripts (Jenkins, Kubernetes): counts and who did not complete. */
+static void print_summary_json(const all_run *run, double elapsed, int final_status)
+{
+    job_pool_counts c = job_pool_get_counts(run->pool);
+    size_t not_started = run->n_names - c.done - c.failed;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "queued", (double)run->n_names);
+    cJSON_AddNumberToObject(o, "complete", (double)c.done);
+    cJSON_AddNumberToObject(o, "failed", (double)c.failed);
+    cJSON_AddNumberToObject(o, "not_started", (double)not_started);
+    cJSON_AddNumberToObject(o, "jobs", (double)run->o->jobs);
+    cJSON_AddStringToObject(o, "shard", run->o->shard_buf);
+    cJSON_AddNumberToObject(o, "seconds", elapsed);
+    cJSON_AddNumberToObject(o, "workers_recycled", job_ctx_workers_recycled(run->jc));
+    if (job_pool_stopped(run->pool) == JOB_POOL_STOP_BREAKER) {
+        job_pool_breaker br = job_pool_get_breaker(run->pool);
+        char *reason = one_line(br.message);
+        cJSON *b = cJSON_AddObjectToObject(o, "circuit_breaker");
+        cJSON_AddStringToObject(b, "step", br.key);
+        cJSON_AddNumberToObject(b, "consecutive_failures", br.streak);
+        cJSON_AddStringToObject(b, "last_reason", reason ? reason : "");
+        cJSON_AddNumberToObject(b, "not_started", (double)not_started);
+        free(reason);
+    }
+    cJSON *fl = cJSON_AddArrayToObject(o, "failed_learners");
+    for (size_t k = 0; k < run->n_failures; k++) cJSON_AddItemToArray(fl, cJSON_CreateString(run->failures[k]));
+    cJSON_AddNumberToObject(o, "exit_status", final_status);
+    char *text = cJSON_PrintUnformatted(o);
+    cli_print_scrubbed(run->ctx->config, text);
+    fputc('\n', stdout);
+    free(text);
+    cJSON_Delete(o);
+}
+
+/* The summary for people: counts, the breaker, who failed and what to do. */
+static void print_summary_text(const all_run *run, double elapsed)
+{
+    job_pool_counts c = job_pool_get_counts(run->pool);
+    size_t n = run->n_names, not_started = n - c.done - c.failed;
+    const all_opts *o = run->o;
+    printf("Retired %zu of %zu learner%s in %.1f s (%.1f learners/s, -j %ld%s%s): %zu complete, %zu failed", c.done, n,
+           n == 1 ? "" : "s", elapsed, elapsed > 0 ? (double)(c.done + c.failed) / elapsed : 0.0, o->jobs,
+           o->shard.count > 1 ? ", shard " : "", o->shard.count > 1 ? o->shard_buf : "", c.done, c.failed);
+    if (not_started) printf(", %zu not started", not_started);
+    printf(".\n");
+    if (job_pool_stopped(run->pool) == JOB_POOL_STOP_BREAKER) {
+        job_pool_breaker br = job_pool_get_breaker(run->pool);
+        char *reason = one_line(br.message);
+        char *shown = cli_inert(reason ? reason : "");
+        printf("Stopped by the circuit breaker: %d learners in a row failed in %s; %zu not started. Last reason: %s\n",
+               br.streak, br.key, not_started, shown ? shown : "");
+        free(shown);
+        free(reason);
+    }
+    for (size_t k = 0; k < run->n_failures; k++) {
+        char *shown = cli_inert(run->failures[k]);
+        printf("  failed: %s\n", shown ? shown : run->failures[k]);
+        free(shown);
+    }
+    if (run->n_failures) printf("See `retirectl status USER` for each; `retirectl resume USER` once fixed.\n");
+}
+
+/* The audit log's end line of the run: counts, outcome and why it stopped early. */
+static void write_audit_end(all_run *run, audit_entry *ae, audit_count *counts, int status)
+{
+    job_pool_counts c = job_pool_get_counts(run->pool);
+    job_pool_stop_kind stop = job_pool_stopped(run->pool);
+    size_t not_started = run->n_names - c.done - c.failed;
+    counts[1].value = (long long)c.done;
+    counts[2].value = (long long)c.failed;
+    counts[3].value = (long long)not_started;
+    ae->n_counts = 4;
+    ae->outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : stop == JOB_POOL_STOP_BREAKER ? "stopped" : "failed";
+    ae->exit_status = status;
+    char detail[1200];
+    if (stop == JOB_POOL_STOP_BREAKER) {
+        job_pool_breaker br = job_pool_get_breaker(run->pool);
+        char *reason = one_line(br.message);
+        snprintf(detail, sizeof detail, "circuit breaker: %d learners in a row failed in %s; %zu not started; last reason: %s",
+                 br.streak, br.key, not_started, reason ? reason : "");
+        free(reason);
+        ae->detail = detail;
+    } else if (stop == JOB_POOL_STOP_SETUP) {
+        ae->detail = "stopped early: learners kept failing before any step (LMS unreachable?)";
+    } else if (run->audit_broken) {
+        ae->detail = "stopped early: the audit log could not be written";
+    }
+    char err[2048];
+    if (audit_end(run->audit, ae, err, sizeof err) != 0) cli_error(run->ctx->config, "%s", err);
+}
+
+/* Retires the learners of run->names with the pool: audit begin/end, signals, the summary.
+ * Returns the exit status. */
+static int retire_learners(all_run *run)
+{
+    const all_opts *o = run->o;
+    audit_count counts[4] = {{"queued", (long long)run->n_names}, {"complete", 0}, {"failed", 0}, {"not_started", 0}};
     audit_entry ae;
     audit_entry_init(&ae, "retire-all");
-    ae.reason = reason;
-    ae.shard = shard.count > 1 ? shard_buf : NULL;
+    ae.reason = o->reason;
+    ae.shard = run->shard_label = o->shard.count > 1 ? o->shard_buf : NULL;
     ae.counts = counts;
     ae.n_counts = 1;
-    if (audit_open(ctx.config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
-        audit_begin(audit, &ae, err, sizeof err) != 0) {
-        cli_error(ctx.config, "%s", err);
-        status = CLI_EXIT_SETUP;
-        goto out;
+    char err[2048];
+    const char *op = run->g ? run->g->operator_name : NULL;
+    if (audit_open(run->ctx->config, op, &run->audit, err, sizeof err) != 0 ||
+        audit_begin(run->audit, &ae, err, sizeof err) != 0) {
+        cli_error(run->ctx->config, "%s", err);
+        return CLI_EXIT_SETUP;
     }
-    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
-
+    job_ctx_set_audit(run->jc, op, o->reason);
+    run->summary_printed = 1;
+    job_pool_opts po = {.max_running = (int)o->jobs, .start = start_learner, .user = run,
+                        .breaker_failures = (int)o->max_failures, .setup_failures = ALL_SETUP_STREAK,
+                        .setup_status = CLI_EXIT_SETUP, .jc = run->jc, .reuse_workers = 1,
+                        .recycle_learners = (int)o->worker_learners,
+                        .recycle_rss_bytes = (long long)o->worker_rss_mib * 1024 * 1024};
+    run->pool = job_pool_new(&po);
+    run->failures = calloc(run->n_names, sizeof *run->failures);
+    if (!run->pool || !run->failures) abort(); /* out of memory */
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-run */
-
-    int tty = !events && isatty(STDERR_FILENO);
-    size_t n_slots = (size_t)jobs < n_names ? (size_t)jobs : n_names;
-    slots = calloc(n_slots, sizeof *slots);
-    size_t next = 0, active = 0, done = 0, failed = 0;
-    int cancel_seen = 0, audit_broken = 0, breaker = 0, setup_streak = 0, fail_streak = 0, tripped = 0;
-    char fail_key[600] = "";
-    char *fail_reason = NULL;
-    char **failures = calloc(n_names, sizeof *failures);
-    size_t n_failures = 0;
-    double t0 = job_now(), last_draw = 0;
-    struct pollfd *pfd = calloc(n_slots, sizeof *pfd);
-
-    while (active > 0 || (next < n_names && !all_cancel && !audit_broken && !breaker && !tripped)) {
-        /* fill free slots */
-        for (size_t s = 0; s < n_slots && next < n_names && !all_cancel && !audit_broken && !breaker && !tripped; s++) {
-            if (slots[s].j) continue;
-            job_spec spec;
-            memset(&spec, 0, sizeof spec);
-            spec.username = names[next];
-            spec.action = JOB_RETIRE;
-            spec.label = "retire";
-            spec.reason = reason;
-            slot_clear(&slots[s]);
-            slots[s].learner = next;
-            /* a bad record (control characters) is never retired; a learner another retirectl on
-             * this host holds is left to it */
-            int refused = 0;
-            const char *why = NULL;
-            char whybuf[2800];
-            if (job_has_control_chars(names[next])) {
-                refused = CLI_EXIT_BAD_LEARNER;
-                why = "bad learner record: the queue's original_username contains a control character; not retired";
-            } else {
-                lease_holder h;
-                int lr = lease_acquire(NULL, cfg_string(ctx.config, "base_urls.lms"), names[next], "retirectl retire --all",
-                                       &slots[s].held, &h, err, sizeof err);
-                if (lr != 0) {
-                    refused = lr > 0 ? CLI_EXIT_WORKING_STATE : CLI_EXIT_SETUP;
-                    char who[640];
-                    lease_describe(&h, who, sizeof who);
-                    snprintf(whybuf, sizeof whybuf, "%s%s", lr > 0 ? "being worked on by " : "", lr > 0 ? who : err);
-                    why = whybuf;
-                }
-            }
-            if (!refused) {
-                slots[s].j = job_start(jc, &spec, on_event_print, &slots[s], err, sizeof err);
-                if (!slots[s].j) {
-                    refused = CLI_EXIT_SETUP;
-                    snprintf(whybuf, sizeof whybuf, "could not start a worker: %s", err);
-                    why = whybuf;
-                }
-            }
-            if (refused) {
-                char *shown = cli_inert(names[next]);
-                cli_error(ctx.config, "not started: %s: %s", shown ? shown : names[next], why);
-                free(shown);
-                failures[n_failures++] = strdup(names[next]);
-                failed++;
-                audit_entry it;
-                audit_entry_init(&it, "retire");
-                const char *pii[] = {names[next], NULL};
-                it.pii = pii;
-                it.outcome = refused == CLI_EXIT_SETUP ? "not_started" : "refused";
-                it.exit_status = refused;
-                it.detail = why;
-                if (audit_item(audit, &it, err, sizeof err) != 0) audit_broken = 1;
-                slot_clear(&slots[s]);
-            } else {
-                active++;
-            }
-            next++;
-        }
-        if (all_cancel && cancel_seen < all_cancel && cancel_seen < 2) {
-            cancel_seen++;
-            for (size_t s = 0; s < n_slots; s++)
-                if (slots[s].j) job_cancel(slots[s].j);
-            if (!events)
-                fprintf(stderr, "%sretirectl: stopping: %zu learner%s in flight finish their step%s\n",
-                        tty ? "\r\033[K" : "", active, active == 1 ? "" : "s",
-                        cancel_seen == 1 ? " (signal again to stop them now)" : "");
-        }
-        if (!active) break;
-        int timeout = 250;
-        nfds_t np = 0;
-        size_t map[ALL_MAX_JOBS];
-        for (size_t s = 0; s < n_slots; s++) {
-            if (!slots[s].j) continue;
-            int t = job_poll_timeout_ms(slots[s].j);
-            int fd = job_fd(slots[s].j);
-            if (fd < 0 && t > 1) t = 1; /* its worker is exiting: reap it (and refill the slot) soon */
-            if (t >= 0 && t < timeout) timeout = t;
-            if (fd >= 0) {
-                pfd[np].fd = fd;
-                pfd[np].events = POLLIN;
-                pfd[np].revents = 0;
-                map[np] = s;
-                np++;
-            }
-        }
-        int ready = np ? poll(pfd, np, timeout) : 0;
-        if (ready < 0 && errno != EINTR) {
-            cli_error(ctx.config, "poll failed: %s", strerror(errno));
-        } else if (!np && timeout > 0) {
-            usleep((useconds_t)timeout * 1000u);
-        }
-        if (ready == 0 && timeout >= 100 && audit_sync(audit, err, sizeof err) != 0 && !audit_broken) {
-            audit_broken = 1; /* idle: flush item lines written since the last fsync */
-            cli_error(ctx.config, "%s; no new learner is started", err);
-        }
-        for (nfds_t p = 0; p < np; p++)
-            if (pfd[p].revents) job_on_readable(slots[map[p]].j);
-        double now = job_now();
-        for (size_t s = 0; s < n_slots; s++) {
-            slot *sl = &slots[s];
-            if (!sl->j) continue;
-            job_tick(sl->j, now);
-            if (!job_done(sl->j)) continue;
-            int st = job_exit_status(sl->j);
-            const char *name = names[sl->learner];
-            if (st == CLI_EXIT_SETUP) {
-                /* could not even read the learner: if it keeps happening the LMS is down or the
-                 * credentials are wrong; stop starting learners instead of walking the queue */
-                if (++setup_streak == ALL_SETUP_STREAK && !breaker) {
-                    breaker = 1;
-                    char *last = one_line(job_message(sl->j));
-                    cli_error(ctx.config,
-                              "%d learners in a row failed before any step (last: %s); the LMS looks unreachable, "
-                              "refuses the credentials, or the pipeline cannot run (`retirectl check-config` "
-                              "says which). No new learner is started; fix it and run again.",
-                              ALL_SETUP_STREAK, last ? last : job_message(sl->j));
-                    free(last);
-                }
-            } else {
-                setup_streak = 0;
-            }
-            /* the circuit breaker: the same DRIVER.method failing for learner after learner is a
-             * broken driver or service, not a bad learner; stop before it ERRORs the whole queue */
-            const audit_step *fs = NULL;
-            for (size_t k = 0; k < sl->n_steps; k++)
-                if (sl->steps[k].status && !strcmp(sl->steps[k].status, "failed")) fs = &sl->steps[k];
-            if (st == 0) {
-                fail_streak = 0;
-            } else if (fs && fs->driver && fs->method) {
-                char key[sizeof fail_key];
-                snprintf(key, sizeof key, "%s.%s", fs->driver, fs->method);
-                fail_streak = strcmp(key, fail_key) == 0 ? fail_streak + 1 : 1;
-                snprintf(fail_key, sizeof fail_key, "%s", key);
-                free(fail_reason);
-                fail_reason = one_line(job_message(sl->j));
-                if (max_failures > 0 && fail_streak >= max_failures && !tripped) {
-                    tripped = 1;
-                    cli_error(ctx.config,
-                              "circuit breaker: %d learners in a row failed in %s (last reason: %s). No new learner "
-                              "is started; fix the driver or its service, then `retirectl resume` the failed ones "
-                              "and run again.",
-                              fail_streak, fail_key, fail_reason ? fail_reason : "");
-                }
-            }
-            if (st == 0) {
-                done++;
-            } else {
-                failed++;
-                failures[n_failures++] = strdup(name);
-                if (!events) {
-                    char *line = one_line(job_message(sl->j));
-                    char *msg = cli_inert(line ? line : job_message(sl->j));
-                    char *shown_name = cli_inert(name);
-                    fprintf(stderr, "%sFAILED %s (exit %d, %s): %s\n", tty ? "\r\033[K" : "",
-                            shown_name ? shown_name : name, st, job_outcome(sl->j), msg ? msg : "");
-                    free(shown_name);
-                    free(msg);
-                    free(line);
-                }
-            }
-            audit_entry it;
-            audit_entry_init(&it, "retire");
-            const char *pii[] = {name, NULL};
-            it.pii = pii;
-            it.user_id = job_lms_user_id(sl->j) > 0 ? job_lms_user_id(sl->j) : -1;
-            it.retirement_id = job_retirement_id(sl->j) > 0 ? job_retirement_id(sl->j) : -1;
-            it.steps = sl->steps;
-            it.n_steps = sl->n_steps;
-            it.outcome = job_outcome(sl->j);
-            it.exit_status = st;
-            it.shard = ae.shard;
-            if (audit_item(audit, &it, err, sizeof err) != 0 && !audit_broken) {
-                audit_broken = 1;
-                cli_error(ctx.config, "%s; no new learner is started", err);
-            }
-            job_free(sl->j);
-            slot_clear(sl);
-            active--;
-        }
-        if (tty && (now - last_draw >= 0.2 || active == 0)) {
-            double el = now - t0;
-            fprintf(stderr, "\r\033[Kdone %zu / failed %zu / remaining %zu / %.1f learners/s", done, failed,
-                    n_names - done - failed, el > 0 ? (double)(done + failed) / el : 0.0);
-            fflush(stderr);
-            last_draw = now;
-        }
-    }
-    if (tty) fputs("\r\033[K", stderr);
+    run->tty = !o->events && isatty(STDERR_FILENO);
+    double elapsed = run_pool(run);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
-    double elapsed = job_now() - t0;
-    size_t not_started = n_names - done - failed;
-    int final_status = all_cancel ? ALL_EXIT_CANCELLED
-                       : tripped ? ALL_EXIT_BREAKER
-                       : (failed || not_started || audit_broken) ? CLI_EXIT_RETIRING
-                                                                 : 0;
-    summary_printed = 1;
-    if (!events && g && g->json) {
-        /* one JSON object for scripts (Jenkins, Kubernetes): counts and who did not complete */
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "queued", (double)n_names);
-        cJSON_AddNumberToObject(o, "complete", (double)done);
-        cJSON_AddNumberToObject(o, "failed", (double)failed);
-        cJSON_AddNumberToObject(o, "not_started", (double)not_started);
-        cJSON_AddNumberToObject(o, "jobs", (double)jobs);
-        cJSON_AddStringToObject(o, "shard", shard_buf);
-        cJSON_AddNumberToObject(o, "seconds", elapsed);
-        cJSON_AddNumberToObject(o, "workers_recycled", job_ctx_workers_recycled(jc));
-        if (tripped) {
-            cJSON *b = cJSON_AddObjectToObject(o, "circuit_breaker");
-            cJSON_AddStringToObject(b, "step", fail_key);
-            cJSON_AddNumberToObject(b, "consecutive_failures", fail_streak);
-            cJSON_AddStringToObject(b, "last_reason", fail_reason ? fail_reason : "");
-            cJSON_AddNumberToObject(b, "not_started", (double)not_started);
-        }
-        cJSON *fl = cJSON_AddArrayToObject(o, "failed_learners");
-        for (size_t k = 0; k < n_failures; k++) cJSON_AddItemToArray(fl, cJSON_CreateString(failures[k]));
-        cJSON_AddNumberToObject(o, "exit_status", final_status);
-        char *text = cJSON_PrintUnformatted(o);
-        cli_print_scrubbed(ctx.config, text);
-        fputc('\n', stdout);
-        free(text);
-        cJSON_Delete(o);
-    } else if (!events) {
-        printf("Retired %zu of %zu learner%s in %.1f s (%.1f learners/s, -j %ld%s%s): %zu complete, %zu failed",
-               done, n_names, n_names == 1 ? "" : "s", elapsed, elapsed > 0 ? (double)(done + failed) / elapsed : 0.0,
-               jobs, shard.count > 1 ? ", shard " : "", shard.count > 1 ? shard_buf : "", done, failed);
-        if (not_started) printf(", %zu not started", not_started);
-        printf(".\n");
-        if (tripped) {
-            char *shown = cli_inert(fail_reason ? fail_reason : "");
-            printf("Stopped by the circuit breaker: %d learners in a row failed in %s; %zu not started. Last reason: "
-                   "%s\n",
-                   fail_streak, fail_key, not_started, shown ? shown : "");
-            free(shown);
-        }
-        for (size_t k = 0; k < n_failures; k++) {
-            char *shown = cli_inert(failures[k]);
-            printf("  failed: %s\n", shown ? shown : failures[k]);
-            free(shown);
-        }
-        if (n_failures) printf("See `retirectl status USER` for each; `retirectl resume USER` once fixed.\n");
-    }
-    for (size_t k = 0; k < n_failures; k++) free(failures[k]);
-    free(failures);
-    free(pfd);
-    status = final_status;
-    counts[1].value = (long long)done;
-    counts[2].value = (long long)failed;
-    counts[3].value = (long long)not_started;
-    ae.n_counts = 4;
-    ae.outcome = status == 0 ? "complete" : all_cancel ? "cancelled" : tripped ? "stopped" : "failed";
-    ae.exit_status = status;
-    char breaker_detail[1200];
-    if (tripped) {
-        snprintf(breaker_detail, sizeof breaker_detail,
-                 "circuit breaker: %d learners in a row failed in %s; %zu not started; last reason: %s", fail_streak,
-                 fail_key, not_started, fail_reason ? fail_reason : "");
-        ae.detail = breaker_detail;
-    } else if (breaker) ae.detail = "stopped early: learners kept failing before any step (LMS unreachable?)";
-    else if (audit_broken) ae.detail = "stopped early: the audit log could not be written";
-    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
-    free(fail_reason);
+    job_pool_counts c = job_pool_get_counts(run->pool);
+    size_t not_started = run->n_names - c.done - c.failed;
+    int status = all_cancel ? ALL_EXIT_CANCELLED
+                 : job_pool_stopped(run->pool) == JOB_POOL_STOP_BREAKER ? ALL_EXIT_BREAKER
+                 : (c.failed || not_started || run->audit_broken) ? CLI_EXIT_RETIRING
+                                                                  : 0;
+    if (!o->events && run->g && run->g->json) print_summary_json(run, elapsed, status);
+    else if (!o->events) print_summary_text(run, elapsed);
+    write_audit_end(run, &ae, counts, status);
+    return status;
+}
 
-out:
-    /* --json: a failure before any learner ran still gives the one object scripts parse */
-    if (!summary_printed && status != 0 && !dry_run && !events && g && g->json) print_json_failure(ctx.config, n_names, status);
-    if (slots) {
-        for (size_t s = 0; s < (size_t)jobs && s < n_names; s++) {
-            if (slots[s].j) job_free(slots[s].j);
-            slot_clear(&slots[s]);
-        }
-        free(slots);
+/* Frees what a run holds (the pool ends any job still running). */
+static void run_free(all_run *run)
+{
+    job_pool_free(run->pool);
+    audit_close(run->audit);
+    for (size_t k = 0; k < run->n_failures; k++) free(run->failures[k]);
+    free(run->failures);
+    for (size_t k = 0; run->names && k < run->n_names; k++) free(run->names[k]);
+    free(run->names);
+    if (run->jc) job_ctx_free(run->jc);
+}
+
+/* Sets up the job context and the work list, then retires. Returns the exit status. */
+static int run_all(all_run *run)
+{
+    char err[2048] = "";
+    cli_ctx *ctx = run->ctx;
+    run->jc = job_ctx_new_with(ctx->config, ctx->http, ctx->lms, ctx->registry, err, sizeof err);
+    if (!run->jc || job_ctx_prepare(run->jc, err, sizeof err) != 0) {
+        cli_error(ctx->config, "Unexpected error occurred! %s", err);
+        return CLI_EXIT_SETUP;
     }
-    audit_close(audit);
-    for (size_t k = 0; names && k < n_names; k++) free(names[k]);
-    free(names);
-    cJSON_Delete(queue);
-    if (jc) job_ctx_free(jc);
+    /* one debug event per HTTP request is most of a bulk run's event traffic: keep info and up
+     * unless the caller wants the full stream */
+    if (!run->o->events) job_ctx_set_http_log_level(run->jc, RD_LOG_INFO);
+    cJSON *queue = NULL;
+    int rc = fetch_queue(ctx, run->o->cool_off, &queue);
+    if (rc == 0) pick_names(run, queue);
+    cJSON_Delete(queue); /* a smaller supervisor forks faster */
+    if (rc) return rc;
+    rc = before_run(run);
+    if (rc >= 0) return rc;
+    return retire_learners(run);
+}
+
+int retire_all_main(int argc, char **argv, const cli_globals *g)
+{
+    all_opts o = {.jobs = 1, .cool_off = 7, .max_learners = 300, .max_failures = 5, .worker_learners = 100,
+                  .worker_rss_mib = 512, .shard = {0, 1}};
+    int rc = parse_args(argc, argv, &o);
+    if (rc < 0) rc = check_opts(&o);
+    if (rc >= 0) return rc;
+    print_events = o.events;
+
+    cli_ctx ctx;
+    rc = cli_open(&ctx, g, o.config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
+    if (rc) {
+        if (!o.events && g && g->json) print_json_failure(NULL, 0, rc);
+        return rc;
+    }
+    all_run run = {.ctx = &ctx, .g = g, .o = &o};
+    int status = run_all(&run);
+    /* --json: a failure before any learner ran still gives the one object scripts parse */
+    if (!run.summary_printed && status != 0 && !o.dry_run && !o.events && g && g->json)
+        print_json_failure(ctx.config, run.n_names, status);
+    run_free(&run);
     cli_close(&ctx);
     return status;
 }

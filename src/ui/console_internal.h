@@ -76,6 +76,7 @@ typedef struct queued_action {
     act_kind kind;
     char *arg;
     char *reason;            /* the operator's reason/ticket, or NULL */
+    unsigned long pool_id;   /* its item in the job pool that schedules the queue (console_jobs.c) */
 } queued_action;
 
 typedef struct dialog {

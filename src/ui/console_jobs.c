@@ -1,18 +1,93 @@
 /* The `retirectl ... --events` jobs the console starts (a batch queue of at most
- * console.workers), and the learner states they know better than the last fetched list. */
+ * console.workers, scheduled by the engine's job pool), and the learner states they know better
+ * than the last fetched list. */
 #include "ui/console_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/job_pool.h"
 #include "ui/elsewhere.h"
 #include "ui/fetch.h"
+
+/* The pool that schedules the console's jobs, console.workers at a time (engine/job_pool.h).
+ * Its items are caller-run: a queued action is its queued_action's pool_id (ui_con.queue keeps
+ * the action itself, in the same order, for the views), a running one is its ui_job. Every job
+ * the console starts counts against the limit, marked bulk or not. */
+static job_pool *pool;
+static unsigned long last_pool_id;
+
+static int start_queued(void *user, job_pool *p, void **item, char *why, size_t why_len);
+
+static void pool_free_at_exit(void)
+{
+    job_pool_free(pool);
+    pool = NULL;
+}
+
+/* The pool, made at first use; its limit follows console.workers. */
+static job_pool *jobs_pool(void)
+{
+    if (!pool) {
+        job_pool_opts o = {.max_running = ui_con.workers > 0 ? ui_con.workers : 1, .start = start_queued};
+        pool = job_pool_new(&o);
+        if (!pool) abort(); /* out of memory */
+        atexit(pool_free_at_exit);
+    }
+    job_pool_set_limit(pool, ui_con.workers);
+    return pool;
+}
+
+/* Ends job j in the pool if it runs there (its exit status, failed step and message count). */
+static void pool_end(const ui_job *j)
+{
+    if (!pool) return;
+    int st = j->exit_status >= 0 ? j->exit_status
+             : (!strcmp(j->outcome, "complete") || !strcmp(j->outcome, "planned")) ? 0
+                                                                                   : 1;
+    char key[300] = "";
+    for (size_t k = 0; k < j->n_steps; k++)
+        if (j->steps[k].status == UI_STEP_FAILED && j->steps[k].driver && j->steps[k].method)
+            snprintf(key, sizeof key, "%s.%s", j->steps[k].driver, j->steps[k].method);
+    job_pool_finish(pool, j, st, key[0] ? key : NULL, j->result_message);
+}
+
+/* Ends in the pool the jobs that finished (result event) or exited since the last call, and
+ * drops its results (ui_reap_jobs reports each job). */
+static void pool_sync(void)
+{
+    job_pool *p = jobs_pool();
+    for (size_t i = 0;;) {
+        const ui_job *j = job_pool_running_item(p, i);
+        if (!j) break;
+        if (j->finished || j->exited) pool_end(j);
+        else i++;
+    }
+    job_pool_result r;
+    while (job_pool_read(p, &r)) {}
+}
+
+/* Drops from the pool the queued actions removed from ui_con.queue elsewhere (the jobs view's
+ * cancel); both keep the same order. */
+static void pool_reconcile(void)
+{
+    job_pool *p = jobs_pool();
+    if (job_pool_get_counts(p).queued == ui_con.n_queue) return;
+    size_t q = 0;
+    for (size_t i = 0;;) {
+        void *it = job_pool_queued_item(p, i);
+        if (!it) break;
+        if (q < ui_con.n_queue && ui_con.queue[q].pool_id == (uintptr_t)it) q++, i++;
+        else job_pool_remove_queued(p, it);
+    }
+}
 
 ui_learner *ui_find_learner(const char *name)
 {
@@ -108,12 +183,11 @@ int ui_refuse_busy_ex(const char *learner, int allow_force)
 }
 
 /* Jobs still working: no result event yet and the process not reaped (a job that reported its
- * result is only exiting). */
+ * result is only exiting): the pool's running count. */
 size_t ui_running_jobs(void)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < ui_con.n_jobs; i++) n += !ui_con.jobs[i]->exited && !ui_con.jobs[i]->finished;
-    return n;
+    pool_sync();
+    return job_pool_get_counts(pool).running;
 }
 
 /* argv for a job: exe --config F [--driver-path X]... [--operator N] args... */
@@ -202,13 +276,13 @@ static void add_job(ui_job *j)
         size_t k;
         for (k = 0; k < ui_con.n_jobs && !ui_con.jobs[k]->exited; k++) {}
         if (k == ui_con.n_jobs) break;
+        pool_end(ui_con.jobs[k]); /* (the pool never keeps a freed job) */
         ui_job_free(ui_con.jobs[k]);
         memmove(ui_con.jobs + k, ui_con.jobs + k + 1, (ui_con.n_jobs - k - 1) * sizeof *ui_con.jobs);
         ui_con.n_jobs--;
     }
 }
 
-/* Starts one job now. */
 /* The --reason text of a console action: the operator's words, else what happened. */
 static const char *reason_text(const char *reason, const char *fallback, char *buf, size_t size)
 {
@@ -217,8 +291,9 @@ static const char *reason_text(const char *reason, const char *fallback, char *b
     return buf;
 }
 
-void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
-                     const char *reason, int force)
+/* Starts one job now and records it; NULL when kind is unknown. */
+static ui_job *start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                            const char *reason, int force)
 {
     char why[400];
     const char *args[24];
@@ -262,7 +337,7 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
         snprintf(what, sizeof what, "reset to %s", arg);
         break;
     default:
-        return;
+        return NULL;
     }
     if (force && kind != ACT_PLAN) args[n++] = "--force";
     args[n] = NULL;
@@ -280,38 +355,67 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     }
     add_job(j);
     ui_con.dirty = 1;
+    return j;
 }
 
-/* Queues an action; the batch runner starts at most `workers` at a time. */
+void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,
+                     const char *reason, int force)
+{
+    ui_job *j = start_action(learner, kind, arg, arg2, arg3, reason, force);
+    if (j && job_pool_add_running(jobs_pool(), j) != 0) abort(); /* out of memory */
+}
+
+/* Queues an action; the pool starts at most `workers` at a time. */
 void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason)
 {
+    pool_reconcile();
     queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
     if (!nq) abort();
     ui_con.queue = nq;
-    ui_con.queue[ui_con.n_queue].learner = ui_xstrdup(learner);
-    ui_con.queue[ui_con.n_queue].kind = kind;
-    ui_con.queue[ui_con.n_queue].arg = arg ? ui_xstrdup(arg) : NULL;
-    ui_con.queue[ui_con.n_queue].reason = reason && *reason ? ui_xstrdup(reason) : NULL;
+    queued_action *a = &ui_con.queue[ui_con.n_queue];
+    a->learner = ui_xstrdup(learner);
+    a->kind = kind;
+    a->arg = arg ? ui_xstrdup(arg) : NULL;
+    a->reason = reason && *reason ? ui_xstrdup(reason) : NULL;
+    a->pool_id = ++last_pool_id;
     ui_con.n_queue++;
+    if (job_pool_add(jobs_pool(), (void *)(uintptr_t)a->pool_id) != 0) abort(); /* out of memory */
+}
+
+/* The pool's start callback: *item is the pool_id of the queue's first action. It leaves the
+ * queue; a learner busy elsewhere is refused (the message says why), else its job starts and
+ * *item becomes the ui_job. */
+static int start_queued(void *user, job_pool *p, void **item, char *why, size_t why_len)
+{
+    (void)user, (void)p;
+    size_t k = 0;
+    while (k < ui_con.n_queue && ui_con.queue[k].pool_id != (uintptr_t)*item) k++;
+    if (k == ui_con.n_queue) return snprintf(why, why_len, "no longer queued"), 1;
+    queued_action a = ui_con.queue[k];
+    memmove(ui_con.queue + k, ui_con.queue + k + 1, (ui_con.n_queue - k - 1) * sizeof *ui_con.queue);
+    ui_con.n_queue--;
+    int rc = 0;
+    ui_job *j = NULL;
+    if (ui_refuse_busy(a.learner) || !(j = start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason, 0))) {
+        snprintf(why, why_len, "busy: not started");
+        rc = 253;
+    } else {
+        *item = j;
+    }
+    free(a.learner);
+    free(a.arg);
+    free(a.reason);
+    return rc;
 }
 
 void ui_run_queue(void)
 {
-    size_t running = ui_running_jobs();
-    while (ui_con.n_queue && running < (size_t)ui_con.workers) {
-        queued_action a = ui_con.queue[0];
-        memmove(ui_con.queue, ui_con.queue + 1, (ui_con.n_queue - 1) * sizeof *ui_con.queue);
-        ui_con.n_queue--;
-        if (ui_refuse_busy(a.learner)) {
-            /* the message says why; nothing is started for it */
-        } else {
-            ui_start_action(a.learner, a.kind, a.arg, NULL, NULL, a.reason, 0);
-            running++;
-        }
-        free(a.learner);
-        free(a.arg);
-        free(a.reason);
-    }
+    pool_reconcile();
+    pool_sync();
+    job_pool *p = jobs_pool();
+    job_pool_perform(p, NULL, 0);
+    job_pool_result r;
+    while (job_pool_read(p, &r)) {} /* refusals: ui_refuse_busy said why */
 }
 
 void ui_on_job_readable(ui_job *j, int stream)
@@ -356,6 +460,7 @@ void ui_reap_jobs(void)
         pid_t r = waitpid(j->pid, &st, WNOHANG);
         if (r == j->pid) {
             ui_job_exited(j, st, ui_now_ms());
+            pool_end(j);
             ui_con.dirty = 1;
             const char *failed_at = NULL;
             for (size_t k = 0; k < j->n_steps && !j->dry_run; k++)
