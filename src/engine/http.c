@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "engine/strbuf.h"
+#include "engine/urlrule.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"
@@ -310,77 +311,6 @@ static char *token_url(const char *lms)
     return sb_take(&sb);
 }
 
-/* Host of a URL (lower-cased, brackets of IPv6 removed) and whether the scheme is plain http. */
-static void url_host(const char *url, char *host, size_t n, int *plain_http, int *https)
-{
-    *plain_http = !strncasecmp(url, "http://", 7);
-    *https = !strncasecmp(url, "https://", 8);
-    host[0] = '\0';
-    const char *sep = strstr(url, "://");
-    if (!sep) return;
-    const char *p = sep + 3;
-    size_t len = strcspn(p, "/?#");
-    const char *at = memchr(p, '@', len);
-    if (at) { /* userinfo */
-        len -= (size_t)(at + 1 - p);
-        p = at + 1;
-    }
-    if (*p == '[') {
-        const char *close = memchr(p, ']', len);
-        len = close ? (size_t)(close - p - 1) : len - 1;
-        p++;
-    } else {
-        const char *colon = memchr(p, ':', len);
-        if (colon) len = (size_t)(colon - p);
-    }
-    if (len >= n) len = n - 1;
-    for (size_t i = 0; i < len; i++) host[i] = (char)tolower((unsigned char)p[i]);
-    host[len] = '\0';
-}
-
-static int host_is_loopback(const char *host)
-{
-    if (!strcmp(host, "localhost") || !strcmp(host, "localhost.") || !strcmp(host, "::1")) return 1;
-    if (!strncmp(host, "127.", 4)) {
-        int a, b, c, d;
-        char tail;
-        if (sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b >= 0 && b < 256 &&
-            c >= 0 && c < 256 && d >= 0 && d < 256)
-            return 1;
-    }
-    return 0;
-}
-
-/* Refuses URLs we must not send to. 0 = fine, -1 with err. */
-static int check_url(const http_client *h, const char *url, char *err, size_t n)
-{
-    return http_url_allowed(h->config, url, err, n);
-}
-
-int http_url_allowed(const cfg *config, const char *url, char *err, size_t n)
-{
-    char host[256];
-    int plain, https;
-    url_host(url, host, sizeof host, &plain, &https);
-    if (!plain && !https) {
-        set_err(err, n, "refusing to send to %s: only http:// and https:// URLs are supported; check the URL in %s.",
-                url, config->path);
-        return -1;
-    }
-    if (!*host) {
-        set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, config->path);
-        return -1;
-    }
-    if (plain && !host_is_loopback(host) && !config->http.allow_insecure_http) {
-        set_err(err, n,
-                "refusing plain http:// to %s (%s): credentials and learner data would travel unencrypted; use "
-                "https://, or set http.allow_insecure_http: true in %s if this network is trusted.",
-                host, url, config->path);
-        return -1;
-    }
-    return 0;
-}
-
 /* The proxy a request to url goes through: http.proxy when set ("" = none), else libcurl's
  * variables (http_proxy for http://, https_proxy / HTTPS_PROXY for https://, then all_proxy /
  * ALL_PROXY); *from names the source. "" when none. perform() hands the result to libcurl
@@ -403,30 +333,6 @@ static const char *pick_proxy(const http_client *h, const char *url, const char 
     }
     *from = "";
     return "";
-}
-
-/* The plain-http rule for proxies: a request that would travel in clear to a proxy (a plain
- * http:// target through an http:// or socks proxy) is refused unless the proxy is on loopback
- * or http.allow_insecure_http is set. An https:// target is tunnelled (CONNECT): the proxy sees
- * only host and port. 0, or -1 with err. */
-static int check_proxy(const http_client *h, const char *url, const char *proxy, const char *from, char *err,
-                       size_t n)
-{
-    if (!*proxy || !strncasecmp(url, "https://", 8) || h->config->http.allow_insecure_http) return 0;
-    strbuf p = STRBUF_INIT;
-    if (!strstr(proxy, "://")) sb_add(&p, "http://"); /* libcurl's default proxy scheme */
-    sb_add(&p, proxy);
-    char host[256];
-    int plain, https;
-    url_host(sb_str(&p), host, sizeof host, &plain, &https);
-    sb_free(&p);
-    if (https || host_is_loopback(host)) return 0;
-    set_err(err, n,
-            "refusing to send %s through the proxy %s (from %s): the request, with credentials, would reach a "
-            "host off this machine unencrypted; use an https:// proxy or one on loopback, unset %s, or set "
-            "http.allow_insecure_http: true in %s if this network is trusted.",
-            url, host, from, !strcmp(from, "http.proxy") ? "http.proxy" : from, h->config->path);
-    return -1;
 }
 
 /* ------------------------------------------------------------------ client */
@@ -693,7 +599,7 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
 
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     const char *proxy_from = NULL;
-    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by check_proxy */
+    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -875,7 +781,8 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     char *url = token_url(h->lms_base);
     const char *proxy_from = NULL;
     const char *proxy = pick_proxy(h, url, &proxy_from);
-    if (check_url(h, url, err, err_len) || check_proxy(h, url, proxy, proxy_from, err, err_len)) {
+    if (url_rule_check(h->config, url, err, err_len) ||
+        url_rule_check_proxy(h->config, url, proxy, proxy_from, err, err_len)) {
         free(url);
         return -1;
     }
@@ -1035,7 +942,8 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     char err[768];
     const char *proxy_from = NULL;
     const char *proxy = pick_proxy(h, req->url, &proxy_from);
-    if (check_url(h, req->url, err, sizeof err) || check_proxy(h, req->url, proxy, proxy_from, err, sizeof err)) {
+    if (url_rule_check(h->config, req->url, err, sizeof err) ||
+        url_rule_check_proxy(h->config, req->url, proxy, proxy_from, err, sizeof err)) {
         scrub_into(h, req, resp->error, sizeof resp->error, err);
         logf_(h, req, RD_LOG_ERROR, "%s", err);
         return -1;
