@@ -577,26 +577,23 @@ static void reason_phrase(const char *headers, long status, char *out, size_t n)
 
 typedef enum { OUT_ANSWER, OUT_CONNECT_FAIL, OUT_TIMEOUT, OUT_TLS, OUT_OTHER } outcome;
 
-/* Performs one attempt. Fills resp (status/body/headers/error). Returns the outcome class. */
-static outcome perform(http_client *h, const rd_http_request *req, const char *auth_header, int is_token,
-                       rd_http_response *resp)
+/* A forked child (job worker) must not use the parent's cached connections: both would talk on
+ * one socket. The old handle is abandoned, not cleaned up, because cleanup could write (TLS
+ * close_notify) on the socket the parent still uses. */
+static void own_handle(http_client *h)
 {
-    if (getpid() != h->owner_pid) {
-        /* A forked child (job worker) must not use the parent's cached connections: both would
-         * talk on one socket. The old handle is abandoned, not cleaned up, because cleanup could
-         * write (TLS close_notify) on the socket the parent still uses. */
-        CURL *fresh = curl_easy_init();
-        if (fresh) {
-            h->curl = fresh;
-            h->owner_pid = getpid();
-        }
+    if (getpid() == h->owner_pid) return;
+    CURL *fresh = curl_easy_init();
+    if (fresh) {
+        h->curl = fresh;
+        h->owner_pid = getpid();
     }
-    CURL *c = h->curl;
-    curl_easy_reset(c);
-    const cfg_http *hc = &h->config->http;
-    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)hc->max_response_bytes, 0};
-    struct curl_slist *hdrs = NULL;
+}
 
+/* URL, proxy, TLS, body and header sinks, size cap and timeouts of one attempt. */
+static void set_transfer(const http_client *h, CURL *c, const rd_http_request *req, int is_token, xfer *x)
+{
+    const cfg_http *hc = &h->config->http;
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     const char *proxy_from = NULL;
     curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
@@ -607,9 +604,9 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (hc->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca_bundle);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)hc->max_response_bytes); /* by Content-Length */
     if (is_token) {
@@ -622,8 +619,11 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(hc->connect_timeout_seconds * 1000.0));
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(total * 1000.0));
     }
+}
 
-    const char *method = req->method ? req->method : "GET";
+/* The method and body: POST fields for anything but GET, HEAD and a body-less DELETE. */
+static void set_method(CURL *c, const char *method, const rd_http_request *req)
+{
     size_t blen = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
     if (!strcmp(method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -637,7 +637,13 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         }
     }
+}
 
+/* The request's headers, with ours: auth_header replaces the caller's Authorization (and
+ * implies a JSON Content-type), no implicit form type, our User-Agent, no Expect. */
+static struct curl_slist *request_headers(const rd_http_request *req, const char *auth_header)
+{
+    struct curl_slist *hdrs = NULL;
     int has_ctype = 0, has_ua = 0;
     if (req->headers)
         for (const char *const *p = req->headers; *p; p++) {
@@ -653,7 +659,68 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     }
     if (!has_ctype) hdrs = curl_slist_append(hdrs, "Content-Type:"); /* no implicit form type */
     if (!has_ua) hdrs = curl_slist_append(hdrs, "User-Agent: retirectl/" RETIRECTL_VERSION);
-    hdrs = curl_slist_append(hdrs, "Expect:");
+    return curl_slist_append(hdrs, "Expect:");
+}
+
+/* The outcome class of a failed transfer, with a sentence (method, URL, what to do) in msg.
+ * sent: bytes of request sent (0: the connection was never made). */
+static outcome classify_failure(const http_client *h, const rd_http_request *req, const char *method, CURLcode rc,
+                                const char *detail, long sent, int is_token, strbuf *msg)
+{
+    const cfg_http *hc = &h->config->http;
+    switch (rc) {
+    case CURLE_FILESIZE_EXCEEDED:
+        sb_addf(msg,
+                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
+                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
+                "sends answers this large",
+                method, req->url, hc->max_response_bytes, h->config->path);
+        return OUT_OTHER;
+    case CURLE_OPERATION_TIMEDOUT:
+        if (sent == 0) {
+            sb_addf(msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
+                    is_token ? TOKEN_CONNECT_MS / 1000.0 : hc->connect_timeout_seconds, detail);
+            return OUT_CONNECT_FAIL;
+        }
+        sb_addf(msg,
+                "%s %s: no complete answer within the time limit (%s); the server may still have acted on "
+                "it; raise http.timeout_seconds if the service is slow",
+                method, req->url, detail);
+        return OUT_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        sb_addf(msg, "%s %s: connection failed (%s)", method, req->url, detail);
+        return OUT_CONNECT_FAIL;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        sb_addf(msg, "%s %s: TLS failure (%s); check the server certificate or http.ca_bundle", method, req->url,
+                detail);
+        return OUT_TLS;
+    default:
+        sb_addf(msg, "%s %s: request failed (%s)", method, req->url, detail);
+        return OUT_OTHER;
+    }
+}
+
+/* Performs one attempt. Fills resp (status/body/headers/error). Returns the outcome class. */
+static outcome perform(http_client *h, const rd_http_request *req, const char *auth_header, int is_token,
+                       rd_http_response *resp)
+{
+    own_handle(h);
+    CURL *c = h->curl;
+    curl_easy_reset(c);
+    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)h->config->http.max_response_bytes, 0};
+    set_transfer(h, c, req, is_token, &x);
+    const char *method = req->method ? req->method : "GET";
+    set_method(c, method, req);
+    struct curl_slist *hdrs = request_headers(req, auth_header);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
     char ebuf[CURL_ERROR_SIZE] = "";
@@ -679,58 +746,12 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
         resp->retry_after_seconds = parse_retry_after(resp->headers);
         return OUT_ANSWER;
     }
-    const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(rc);
     long sent = 0; /* bytes of request sent: 0 means the connection was never made (a reused
                       keep-alive connection reports a connect time of 0, so that cannot tell) */
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
-    outcome o;
+    if (x.too_big) rc = CURLE_FILESIZE_EXCEEDED;
     strbuf msg = STRBUF_INIT;
-    if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) rc = CURLE_FILESIZE_EXCEEDED;
-    switch (rc) {
-    case CURLE_FILESIZE_EXCEEDED:
-        sb_addf(&msg,
-                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
-                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
-                "sends answers this large",
-                method, req->url, hc->max_response_bytes, h->config->path);
-        o = OUT_OTHER;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        if (sent == 0) {
-            sb_addf(&msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
-                    is_token ? TOKEN_CONNECT_MS / 1000.0 : hc->connect_timeout_seconds, detail);
-            o = OUT_CONNECT_FAIL;
-        } else {
-            sb_addf(&msg,
-                    "%s %s: no complete answer within the time limit (%s); the server may still have acted on "
-                    "it; raise http.timeout_seconds if the service is slow",
-                    method, req->url, detail);
-            o = OUT_TIMEOUT;
-        }
-        break;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-        sb_addf(&msg, "%s %s: connection failed (%s)", method, req->url, detail);
-        o = OUT_CONNECT_FAIL;
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        sb_addf(&msg, "%s %s: TLS failure (%s); check the server certificate or http.ca_bundle", method,
-                req->url, detail);
-        o = OUT_TLS;
-        break;
-    default:
-        sb_addf(&msg, "%s %s: request failed (%s)", method, req->url, detail);
-        o = OUT_OTHER;
-        break;
-    }
+    outcome o = classify_failure(h, req, method, rc, ebuf[0] ? ebuf : curl_easy_strerror(rc), sent, is_token, &msg);
     scrub_into(h, req, resp->error, sizeof resp->error, sb_str(&msg));
     sb_free(&msg);
     return o;
