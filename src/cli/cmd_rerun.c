@@ -253,13 +253,8 @@ static int run_rerun(cli_ctx *ctx, const cli_globals *g, job_ctx *jc, const reru
     status = job_run(jc, &spec, on_event, steps, &rerun_cancel, err, sizeof err);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx->config, "%s", err);
 
-    ae.steps = steps->steps;
-    ae.n_steps = steps->n;
-    ae.exit_status = status;
     ae.to_state = row ? (status == 0 ? after : PLAN_ERROR_STATE) : NULL;
-    ae.outcome = steps->outcome[0] ? steps->outcome : "errored"; /* the job's own word, as printed */
-    ae.detail = status ? steps->result : NULL;
-    if (audit_end(*audit, &ae, err, sizeof err) != 0) cli_error(ctx->config, "%s", err);
+    cli_audit_job_end(ctx->config, *audit, &ae, steps, status);
     return status;
 }
 

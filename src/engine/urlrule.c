@@ -5,11 +5,11 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "engine/config_internal.h"
 #include "engine/strbuf.h"
 
 /* A URL as libcurl will connect to it: lower-case scheme and host (percent-decoded, IPv4
@@ -18,16 +18,6 @@ typedef struct {
     char scheme[16];
     char host[256];
 } url_parts;
-
-static void set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
 
 /* Copies a libcurl part lower-cased into out (cut to n) and frees it. */
 static void take_part(char *part, char *out, size_t n)
@@ -80,21 +70,21 @@ int url_rule_check(const cfg *config, const char *url, char *err, size_t n)
     CURLUcode rc = parse_url(url, 0, &p);
     int web = !strcmp(p.scheme, "http") || !strcmp(p.scheme, "https");
     if ((*p.scheme && !web) || rc == CURLUE_UNSUPPORTED_SCHEME || rc == CURLUE_BAD_SCHEME) {
-        set_err(err, n, "refusing to send to %s: only http:// and https:// URLs are supported; check the URL in %s.",
+        cfg_set_err(err, n, "refusing to send to %s: only http:// and https:// URLs are supported; check the URL in %s.",
                 url, config->path);
         return -1;
     }
     if (rc == CURLUE_NO_HOST || (rc == CURLUE_OK && !*p.host)) {
-        set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, config->path);
+        cfg_set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, config->path);
         return -1;
     }
     if (rc != CURLUE_OK) {
-        set_err(err, n, "refusing to send to %s: it is not a URL libcurl can use (%s); check the URL in %s.", url,
+        cfg_set_err(err, n, "refusing to send to %s: it is not a URL libcurl can use (%s); check the URL in %s.", url,
                 curl_url_strerror(rc), config->path);
         return -1;
     }
     if (!strcmp(p.scheme, "http") && !url_host_is_loopback(p.host) && !config->http.allow_insecure_http) {
-        set_err(err, n,
+        cfg_set_err(err, n,
                 "refusing plain http:// to %s (%s): credentials and learner data would travel unencrypted; use "
                 "https://, or set http.allow_insecure_http: true in %s if this network is trusted.",
                 p.host, url, config->path);
@@ -117,7 +107,7 @@ int url_rule_check_proxy(const cfg *config, const char *url, const char *proxy, 
     CURLUcode rc = parse_url(sb_str(&s), CURLU_NON_SUPPORT_SCHEME, &p);
     sb_free(&s);
     if (rc == CURLUE_OK && (!strcmp(p.scheme, "https") || url_host_is_loopback(p.host))) return 0;
-    set_err(err, n,
+    cfg_set_err(err, n,
             "refusing to send %s through the proxy %s (from %s): the request, with credentials, would reach a "
             "host off this machine unencrypted; use an https:// proxy or one on loopback, unset %s, or set "
             "http.allow_insecure_http: true in %s if this network is trusted.",
