@@ -322,6 +322,135 @@ static void control_add_learners(sim_server *s, const sim_request *req, sim_resp
     }
 }
 
+/* GET /__sim/health: ok, and the numbers of learners, states and requests. */
+static void control_health(sim_server *s, sim_response *resp)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "ok");
+    pthread_mutex_lock(&s->mu);
+    cJSON_AddNumberToObject(o, "learners", (double)s->n_learners);
+    cJSON_AddNumberToObject(o, "states", s->n_states);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->log_mu);
+    cJSON_AddNumberToObject(o, "requests", (double)(s->log_next - 1));
+    pthread_mutex_unlock(&s->log_mu);
+    sim_respond_json(resp, 200, o);
+}
+
+/* GET /__sim/learners[?username=NAME]: one learner or all of them. */
+static void control_learners_get(sim_server *s, const sim_request *req, sim_response *resp)
+{
+    char *u = sim_request_query(req, "username");
+    pthread_mutex_lock(&s->mu);
+    if (u) {
+        sim_learner *l = store_find_any_locked(s, u);
+        if (l) sim_respond_json(resp, 200, store_dump_json_locked(s, l));
+        else respond_error(resp, 404, "no learner with that username");
+    } else {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; i < s->n_learners; i++) cJSON_AddItemToArray(a, store_dump_json_locked(s, s->L[i]));
+        sim_respond_json(resp, 200, a);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(u);
+}
+
+/* PATCH /__sim/learners?username=NAME: changes fields of one learner. */
+static void control_learners_patch(sim_server *s, const sim_request *req, sim_response *resp)
+{
+    char *u = sim_request_query(req, "username");
+    cJSON *j = sim_request_json(req);
+    char err[400];
+    pthread_mutex_lock(&s->mu);
+    sim_learner *l = u ? store_find_any_locked(s, u) : NULL;
+    if (!u) respond_error(resp, 400, "PATCH /__sim/learners needs ?username=NAME");
+    else if (!l) respond_error(resp, 404, "no learner with that username");
+    else if (store_patch_locked(s, l, j, err, sizeof err)) respond_error(resp, 400, err);
+    else sim_respond_json(resp, 200, store_dump_json_locked(s, l));
+    pthread_mutex_unlock(&s->mu);
+    cJSON_Delete(j);
+    free(u);
+}
+
+/* Empties the request log (what GET /__sim/requests lists starts after this). */
+static void clear_request_log(sim_server *s)
+{
+    pthread_mutex_lock(&s->log_mu);
+    s->log_base = s->log_next - 1;
+    pthread_mutex_unlock(&s->log_mu);
+}
+
+/* POST /__sim/reset: learners, settings, faults, request log and vendors as at startup. */
+static void control_reset(sim_server *s, sim_response *resp)
+{
+    char err[512];
+    pthread_mutex_lock(&s->mu);
+    int rc = store_rebuild_locked(s, err, sizeof err);
+    s->token_lifetime = s->startup_token_lifetime;
+    s->legacy_mailings = s->startup_legacy_mailings;
+    s->deactivate_hook = 0;
+    pthread_mutex_unlock(&s->mu);
+    faults_clear(s);
+    if (s->fault_file) faults_add_json(s, s->fault_file, err, sizeof err);
+    clear_request_log(s);
+    if (sim_vendor_reset) sim_vendor_reset(s);
+    if (rc) respond_error(resp, 500, err);
+    else sim_respond_empty(resp, 204);
+}
+
+/* POST /__sim/faults: adds rules. */
+static void control_faults_post(sim_server *s, const sim_request *req, sim_response *resp)
+{
+    cJSON *j = sim_request_json(req);
+    char err[512];
+    if (!j) respond_error(resp, 400, "POST /__sim/faults needs a JSON rule, a list of rules or {\"rules\": [...]}");
+    else if (faults_add_json(s, j, err, sizeof err)) respond_error(resp, 400, err);
+    else sim_respond_json(resp, 201, faults_json(s));
+    cJSON_Delete(j);
+}
+
+/* GET or POST /__sim/config: the runtime settings, changed by a POSTed object. */
+static void control_config(sim_server *s, const sim_request *req, sim_response *resp, int post)
+{
+    cJSON *j = post ? sim_request_json(req) : NULL;
+    if (post && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        respond_error(resp, 400, "POST /__sim/config needs a JSON object, e.g. {\"token_lifetime\": 2, \"legacy_mailings\": true}");
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    const cJSON *v;
+    const char *bad = NULL;
+    cJSON *c;
+    cJSON_ArrayForEach(c, j) {
+        if (strcmp(c->string, "token_lifetime") && strcmp(c->string, "legacy_mailings") &&
+            strcmp(c->string, "deactivate_logout_hook"))
+            bad = c->string;
+    }
+    if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "token_lifetime"))) {
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0) s->token_lifetime = (long)v->valuedouble;
+        else bad = "token_lifetime";
+    }
+    if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "legacy_mailings"))) s->legacy_mailings = sim_py_truthy(v);
+    if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "deactivate_logout_hook"))) s->deactivate_hook = sim_py_truthy(v);
+    cJSON *out = config_json_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    char msg[300];
+    if (bad)
+        snprintf(msg, sizeof msg,
+                 "config key %.64s is unknown or has a bad value (token_lifetime: seconds >= 0; "
+                 "legacy_mailings, deactivate_logout_hook: bool)",
+                 bad);
+    cJSON_Delete(j);
+    if (bad) {
+        cJSON_Delete(out);
+        respond_error(resp, 400, msg);
+    } else {
+        sim_respond_json(resp, 200, out);
+    }
+}
+
+/* The /__sim/ control endpoints (docs/sim.md). */
 static void control_route(sim_server *s, const sim_request *req, sim_response *resp)
 {
     const char *p = req->path + strlen("/__sim/");
@@ -332,16 +461,7 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
     int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
 
     if (!strcmp(name, "health") && get) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "status", "ok");
-        pthread_mutex_lock(&s->mu);
-        cJSON_AddNumberToObject(o, "learners", (double)s->n_learners);
-        cJSON_AddNumberToObject(o, "states", s->n_states);
-        pthread_mutex_unlock(&s->mu);
-        pthread_mutex_lock(&s->log_mu);
-        cJSON_AddNumberToObject(o, "requests", (double)(s->log_next - 1));
-        pthread_mutex_unlock(&s->log_mu);
-        sim_respond_json(resp, 200, o);
+        control_health(s, resp);
     } else if (!strcmp(name, "requests") && get) {
         char *since = sim_request_query(req, "since"), *pf = sim_request_query(req, "path");
         long long n = 0;
@@ -350,108 +470,29 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
         free(since);
         free(pf);
     } else if (!strcmp(name, "requests") && del) {
-        pthread_mutex_lock(&s->log_mu);
-        s->log_base = s->log_next - 1;
-        pthread_mutex_unlock(&s->log_mu);
+        clear_request_log(s);
         sim_respond_empty(resp, 204);
     } else if (!strcmp(name, "learners") && get) {
-        char *u = sim_request_query(req, "username");
-        pthread_mutex_lock(&s->mu);
-        if (u) {
-            sim_learner *l = store_find_any_locked(s, u);
-            if (l) sim_respond_json(resp, 200, store_dump_json_locked(s, l));
-            else respond_error(resp, 404, "no learner with that username");
-        } else {
-            cJSON *a = cJSON_CreateArray();
-            for (size_t i = 0; i < s->n_learners; i++) cJSON_AddItemToArray(a, store_dump_json_locked(s, s->L[i]));
-            sim_respond_json(resp, 200, a);
-        }
-        pthread_mutex_unlock(&s->mu);
-        free(u);
+        control_learners_get(s, req, resp);
     } else if (!strcmp(name, "learners") && post) {
         control_add_learners(s, req, resp);
     } else if (!strcmp(name, "learners") && !strcmp(m, "PATCH")) {
-        char *u = sim_request_query(req, "username");
-        cJSON *j = sim_request_json(req);
-        char err[400];
-        pthread_mutex_lock(&s->mu);
-        sim_learner *l = u ? store_find_any_locked(s, u) : NULL;
-        if (!u) respond_error(resp, 400, "PATCH /__sim/learners needs ?username=NAME");
-        else if (!l) respond_error(resp, 404, "no learner with that username");
-        else if (store_patch_locked(s, l, j, err, sizeof err)) respond_error(resp, 400, err);
-        else sim_respond_json(resp, 200, store_dump_json_locked(s, l));
-        pthread_mutex_unlock(&s->mu);
-        cJSON_Delete(j);
-        free(u);
+        control_learners_patch(s, req, resp);
     } else if (!strcmp(name, "states") && get) {
         pthread_mutex_lock(&s->mu);
         sim_respond_json(resp, 200, store_states_json_locked(s));
         pthread_mutex_unlock(&s->mu);
     } else if (!strcmp(name, "reset") && post) {
-        char err[512];
-        pthread_mutex_lock(&s->mu);
-        int rc = store_rebuild_locked(s, err, sizeof err);
-        s->token_lifetime = s->startup_token_lifetime;
-        s->legacy_mailings = s->startup_legacy_mailings;
-        s->deactivate_hook = 0;
-        pthread_mutex_unlock(&s->mu);
-        faults_clear(s);
-        if (s->fault_file) faults_add_json(s, s->fault_file, err, sizeof err);
-        pthread_mutex_lock(&s->log_mu);
-        s->log_base = s->log_next - 1;
-        pthread_mutex_unlock(&s->log_mu);
-        if (sim_vendor_reset) sim_vendor_reset(s);
-        if (rc) respond_error(resp, 500, err);
-        else sim_respond_empty(resp, 204);
+        control_reset(s, resp);
     } else if (!strcmp(name, "faults") && get) {
         sim_respond_json(resp, 200, faults_json(s));
     } else if (!strcmp(name, "faults") && post) {
-        cJSON *j = sim_request_json(req);
-        char err[512];
-        if (!j) respond_error(resp, 400, "POST /__sim/faults needs a JSON rule, a list of rules or {\"rules\": [...]}");
-        else if (faults_add_json(s, j, err, sizeof err)) respond_error(resp, 400, err);
-        else sim_respond_json(resp, 201, faults_json(s));
-        cJSON_Delete(j);
+        control_faults_post(s, req, resp);
     } else if (!strcmp(name, "faults") && del) {
         faults_clear(s);
         sim_respond_empty(resp, 204);
     } else if (!strcmp(name, "config") && (get || post)) {
-        cJSON *j = post ? sim_request_json(req) : NULL;
-        if (post && !cJSON_IsObject(j)) {
-            cJSON_Delete(j);
-            respond_error(resp, 400, "POST /__sim/config needs a JSON object, e.g. {\"token_lifetime\": 2, \"legacy_mailings\": true}");
-            return;
-        }
-        pthread_mutex_lock(&s->mu);
-        const cJSON *v;
-        const char *bad = NULL;
-        cJSON *c;
-        cJSON_ArrayForEach(c, j) {
-            if (strcmp(c->string, "token_lifetime") && strcmp(c->string, "legacy_mailings") &&
-                strcmp(c->string, "deactivate_logout_hook"))
-                bad = c->string;
-        }
-        if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "token_lifetime"))) {
-            if (cJSON_IsNumber(v) && v->valuedouble >= 0) s->token_lifetime = (long)v->valuedouble;
-            else bad = "token_lifetime";
-        }
-        if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "legacy_mailings"))) s->legacy_mailings = sim_py_truthy(v);
-        if (!bad && (v = cJSON_GetObjectItemCaseSensitive(j, "deactivate_logout_hook"))) s->deactivate_hook = sim_py_truthy(v);
-        cJSON *out = config_json_locked(s);
-        pthread_mutex_unlock(&s->mu);
-        char msg[300];
-        if (bad)
-            snprintf(msg, sizeof msg,
-                     "config key %.64s is unknown or has a bad value (token_lifetime: seconds >= 0; "
-                     "legacy_mailings, deactivate_logout_hook: bool)",
-                     bad);
-        cJSON_Delete(j);
-        if (bad) {
-            cJSON_Delete(out);
-            respond_error(resp, 400, msg);
-        } else {
-            sim_respond_json(resp, 200, out);
-        }
+        control_config(s, req, resp, post);
     } else if (!strcmp(name, "tokens/expire") && post) {
         pthread_mutex_lock(&s->mu);
         s->token_cutoff_ms = sim_now_us() / 1000 + 1;

@@ -60,10 +60,17 @@ static long parse_count(const char *v)
     return (long)n;
 }
 
-int main(int argc, char **argv)
+/* Options of the command line that are used after parsing (the rest go straight into the server). */
+typedef struct {
+    long port, log_cap;
+    const char *states_csv, *pipeline, *faults_file;
+    const char *seeds[32];
+    int n_seeds;
+} sim_args;
+
+/* The server's defaults before the command line. */
+static void server_init(sim_server *s)
 {
-    static sim_server srv;
-    sim_server *s = &srv;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->fault_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
@@ -72,11 +79,24 @@ int main(int argc, char **argv)
     s->salt = strdup("retirectl-sim-salt");
     s->token_lifetime = 3600;
     s->random_seed = 1;
-    long port = 0, log_cap = 100000;
-    const char *states_csv = NULL, *pipeline = NULL, *faults_file = NULL;
-    const char *seeds[32];
-    int n_seeds = 0;
+}
 
+/* --set NAME=VALUE: one more named option for the vendors. 0, or the exit status. */
+static int add_set_option(sim_server *s, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) return bad_usage("--set %s: expected NAME=VALUE", arg);
+    s->opt_names = realloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
+    s->opt_values = realloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
+    s->opt_names[s->n_opts] = strndup(arg, (size_t)(eq - arg));
+    s->opt_values[s->n_opts] = strdup(eq + 1);
+    s->n_opts++;
+    return 0;
+}
+
+/* Reads the command line into s and a. -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, sim_server *s, sim_args *a)
+{
     enum { O_PORT = 1000, O_CID, O_CSEC, O_TLIFE, O_STATES, O_PIPE, O_SEED, O_LEARNERS, O_RSEED, O_DEMO, O_FAULTS,
            O_LEGACY, O_SALT, O_LOG, O_SET, O_HELP };
     static const struct option opts[] = {
@@ -103,8 +123,8 @@ int main(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case O_PORT:
-            port = parse_count(optarg);
-            if (port < 0 || port > 65535) return bad_usage("--port %s: expected a port number 0-65535", optarg);
+            a->port = parse_count(optarg);
+            if (a->port < 0 || a->port > 65535) return bad_usage("--port %s: expected a port number 0-65535", optarg);
             break;
         case O_CID: free(s->client_id); s->client_id = strdup(optarg); break;
         case O_CSEC: free(s->client_secret); s->client_secret = strdup(optarg); break;
@@ -112,11 +132,11 @@ int main(int argc, char **argv)
             s->token_lifetime = parse_count(optarg);
             if (s->token_lifetime < 0) return bad_usage("--token-lifetime %s: expected a number of seconds >= 0", optarg);
             break;
-        case O_STATES: states_csv = optarg; break;
-        case O_PIPE: pipeline = optarg; break;
+        case O_STATES: a->states_csv = optarg; break;
+        case O_PIPE: a->pipeline = optarg; break;
         case O_SEED:
-            if (n_seeds == 32) return bad_usage("too many --seed files (at most 32)%s", "");
-            seeds[n_seeds++] = optarg;
+            if (a->n_seeds == 32) return bad_usage("too many --seed files (at most 32)%s", "");
+            a->seeds[a->n_seeds++] = optarg;
             break;
         case O_LEARNERS:
             s->gen_count = parse_count(optarg);
@@ -129,23 +149,16 @@ int main(int argc, char **argv)
             break;
         }
         case O_DEMO: s->demo = 1; break;
-        case O_FAULTS: faults_file = optarg; break;
+        case O_FAULTS: a->faults_file = optarg; break;
         case O_LEGACY: s->legacy_mailings = 1; break;
         case O_SALT: free(s->salt); s->salt = strdup(optarg); break;
         case O_LOG:
-            log_cap = parse_count(optarg);
-            if (log_cap < 1) return bad_usage("--request-log %s: expected a count >= 1", optarg);
+            a->log_cap = parse_count(optarg);
+            if (a->log_cap < 1) return bad_usage("--request-log %s: expected a count >= 1", optarg);
             break;
-        case O_SET: {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) return bad_usage("--set %s: expected NAME=VALUE", optarg);
-            s->opt_names = realloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
-            s->opt_values = realloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
-            s->opt_names[s->n_opts] = strndup(optarg, (size_t)(eq - optarg));
-            s->opt_values[s->n_opts] = strdup(eq + 1);
-            s->n_opts++;
+        case O_SET:
+            if (add_set_option(s, optarg)) return 2;
             break;
-        }
         case O_HELP: usage(stdout); return 0;
         default:
             if (optopt) {
@@ -156,31 +169,47 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) return bad_usage("unexpected argument %s (all options start with --)", argv[optind]);
-    if (states_csv && pipeline) return bad_usage("--states and --pipeline-config both give the state table; use one%s", "");
+    if (a->states_csv && a->pipeline)
+        return bad_usage("--states and --pipeline-config both give the state table; use one%s", "");
+    return -1;
+}
 
+/* The state table, seeds and faults the command line names. 0, or the exit status. */
+static int load_tables(sim_server *s, const sim_args *a)
+{
     char err[1024];
-    if (states_csv) {
-        if (store_states_from_csv(s, states_csv, err, sizeof err)) return bad_usage("--states: %s", err);
-    } else if (pipeline) {
-        if (store_states_from_pipeline_yaml(s, pipeline, err, sizeof err)) return bad_usage("--pipeline-config: %s", err);
+    if (a->states_csv) {
+        if (store_states_from_csv(s, a->states_csv, err, sizeof err)) return bad_usage("--states: %s", err);
+    } else if (a->pipeline) {
+        if (store_states_from_pipeline_yaml(s, a->pipeline, err, sizeof err))
+            return bad_usage("--pipeline-config: %s", err);
     } else {
         store_default_states(s);
     }
-    for (int i = 0; i < n_seeds; i++)
-        if (store_load_seed_file(s, seeds[i], err, sizeof err)) return bad_usage("--seed: %s", err);
+    for (int i = 0; i < a->n_seeds; i++)
+        if (store_load_seed_file(s, a->seeds[i], err, sizeof err)) return bad_usage("--seed: %s", err);
     if (store_rebuild_locked(s, err, sizeof err)) return bad_usage("%s", err);
-    if (faults_file && faults_load_file(s, faults_file, err, sizeof err)) return bad_usage("--faults: %s", err);
+    if (a->faults_file && faults_load_file(s, a->faults_file, err, sizeof err))
+        return bad_usage("--faults: %s", err);
     s->startup_token_lifetime = s->token_lifetime;
     s->startup_legacy_mailings = s->legacy_mailings;
+    return 0;
+}
 
+/* The key tokens are signed with: random, or time and pid when /dev/urandom cannot be read. */
+static void make_token_key(sim_server *s)
+{
     int fd = open("/dev/urandom", O_RDONLY);
     if (fd < 0 || read(fd, s->token_key, sizeof s->token_key) != (ssize_t)sizeof s->token_key) {
         uint64_t t = (uint64_t)sim_now_us() ^ (uint64_t)getpid() << 32;
         memcpy(s->token_key, &t, sizeof t);
     }
     if (fd >= 0) close(fd);
-    http_log_init(s, (size_t)log_cap);
+}
 
+/* Serves on port (0: any free one) until SIGTERM, SIGINT or SIGHUP, then stops. The exit status. */
+static int serve(sim_server *s, long port)
+{
     /* Signals are taken by sigwait in this thread only. */
     sigset_t set;
     sigemptyset(&set);
@@ -190,6 +219,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char err[1024];
     if (sim_vendor_reset) sim_vendor_reset(s);
     if (http_start(s, (int)port, err, sizeof err)) {
         fprintf(stderr, "retirectl-sim: %s\n", err);
@@ -206,4 +236,18 @@ int main(int argc, char **argv)
     pthread_mutex_unlock(&s->mu);
     faults_clear(s);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static sim_server srv;
+    sim_server *s = &srv;
+    server_init(s);
+    sim_args a = {.port = 0, .log_cap = 100000};
+    int rc = parse_args(argc, argv, s, &a);
+    if (rc >= 0) return rc;
+    if ((rc = load_tables(s, &a)) != 0) return rc;
+    make_token_key(s);
+    http_log_init(s, (size_t)a.log_cap);
+    return serve(s, a.port);
 }

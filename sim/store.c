@@ -457,81 +457,88 @@ static int default_last_state(const sim_server *s, int cur)
     return cur > 0 ? cur - 1 : 0;
 }
 
-sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now_us, char *err, size_t errlen)
+/* A seed's state and last_state: "state" is a string, null or "" (no retirement row) or absent
+ * (PENDING); last_state defaults by state. 0, or -1 with err naming the learner. */
+static int spec_states(const sim_server *s, const cJSON *spec, const char *username, int *has_row, int *cur,
+                       int *last, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(spec)) {
-        snprintf(err, errlen, "a learner must be a JSON object");
-        return NULL;
-    }
-    const char *username = spec_str(spec, "username");
-    if (!username || !*username) {
-        snprintf(err, errlen, "a learner needs a non-empty string \"username\"");
-        return NULL;
-    }
-    if (store_find_orig_locked(s, username)) {
-        snprintf(err, errlen, "learner %s already exists (usernames are unique)", username);
-        return NULL;
-    }
-    /* state: string, null (no retirement row) or absent (PENDING) */
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(spec, "state");
-    int has_row = 1, cur = 0;
-    if (st && (cJSON_IsNull(st) || (cJSON_IsString(st) && !st->valuestring[0]))) has_row = 0;
+    *has_row = 1;
+    *cur = 0;
+    if (st && (cJSON_IsNull(st) || (cJSON_IsString(st) && !st->valuestring[0]))) *has_row = 0;
     else if (st) {
-        cur = cJSON_IsString(st) ? store_state_index(s, st->valuestring) : -1;
-        if (cur < 0) {
+        *cur = cJSON_IsString(st) ? store_state_index(s, st->valuestring) : -1;
+        if (*cur < 0) {
             snprintf(err, errlen, "learner %s: state %s is not in the state table (GET /__sim/states lists it)",
                      username, cJSON_IsString(st) ? st->valuestring : "(not a string)");
-            return NULL;
+            return -1;
         }
     }
-    int last = has_row ? default_last_state(s, cur) : 0;
+    *last = *has_row ? default_last_state(s, *cur) : 0;
     const char *ls = spec_str(spec, "last_state");
     if (ls) {
-        last = store_state_index(s, ls);
-        if (last < 0) {
+        *last = store_state_index(s, ls);
+        if (*last < 0) {
             snprintf(err, errlen, "learner %s: last_state %s is not in the state table", username, ls);
-            return NULL;
+            return -1;
         }
     }
-    int64_t created = now_us - (int64_t)10 * 86400 * 1000000;
+    return 0;
+}
+
+/* A seed's creation time: "created" (ISO date or days ago) or "days_ago", else 10 days before
+ * now. 0, or -1 with err. */
+static int spec_created(const cJSON *spec, const char *username, int64_t now_us, int64_t *created, char *err,
+                        size_t errlen)
+{
+    *created = now_us - (int64_t)10 * 86400 * 1000000;
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(spec, "created");
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(spec, "days_ago");
-    if (cJSON_IsNumber(da)) created = now_us - (int64_t)(da->valuedouble * 86400.0 * 1e6);
-    if (cJSON_IsNumber(cr)) created = now_us - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(da)) *created = now_us - (int64_t)(da->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(cr)) *created = now_us - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
     else if (cJSON_IsString(cr)) {
-        if (sim_parse_iso(cr->valuestring, &created)) {
+        if (sim_parse_iso(cr->valuestring, created)) {
             snprintf(err, errlen,
                      "learner %s: created \"%s\" is not an ISO date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.ffffff]Z) "
                      "nor a number of days ago",
                      username, cr->valuestring);
-            return NULL;
+            return -1;
         }
     } else if (cr && !cJSON_IsNull(cr)) {
         snprintf(err, errlen, "learner %s: created must be an ISO date string or a number of days ago", username);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+/* Checks a seed's user_id (unused; 0 when not given) and that orgs and enrollments are lists.
+ * 0, or -1 with err. */
+static int spec_ids_and_lists(sim_server *s, const cJSON *spec, const char *username, long *user_id, char *err,
+                              size_t errlen)
+{
     const cJSON *uidv = cJSON_GetObjectItemCaseSensitive(spec, "user_id");
-    long user_id = cJSON_IsNumber(uidv) ? (long)uidv->valuedouble : 0;
-    if (user_id && store_find_uid_locked(s, user_id)) {
-        snprintf(err, errlen, "learner %s: user_id %ld is already used by another learner", username, user_id);
-        return NULL;
+    *user_id = cJSON_IsNumber(uidv) ? (long)uidv->valuedouble : 0;
+    if (*user_id && store_find_uid_locked(s, *user_id)) {
+        snprintf(err, errlen, "learner %s: user_id %ld is already used by another learner", username, *user_id);
+        return -1;
     }
     const cJSON *orgs = cJSON_GetObjectItemCaseSensitive(spec, "orgs");
     const cJSON *enr = cJSON_GetObjectItemCaseSensitive(spec, "enrollments");
     if (orgs && !cJSON_IsArray(orgs)) {
         snprintf(err, errlen, "learner %s: orgs must be a list of org strings", username);
-        return NULL;
+        return -1;
     }
     if (enr && !cJSON_IsArray(enr)) {
         snprintf(err, errlen, "learner %s: enrollments must be a list of course ids", username);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
 
-    sim_learner *l = calloc(1, sizeof *l);
-    if (!l) abort();
-    size_t idx = s->n_learners;
-    l->has_row = has_row;
-    l->rid = has_row ? s->next_rid++ : 0;
+/* Ids, original and retired names and emails, and whether the account is already retired. */
+static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, const char *username, size_t idx,
+                          long user_id)
+{
     l->user_id = user_id ? user_id : 10000 + (long)idx + 1;
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(spec, "profile_id");
     l->profile_id = cJSON_IsNumber(pid) ? (long)pid->valuedouble : 20000 + (long)idx + 1;
@@ -551,62 +558,73 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     const char *rn = spec_str(spec, "retired_username"), *re = spec_str(spec, "retired_email");
     if (rn) free(l->retired_username), l->retired_username = strdup(rn);
     if (re) free(l->retired_email), l->retired_email = strdup(re);
-    int retired = spec_bool(spec, "retired", has_row && !strcmp(s->states[cur].name, "COMPLETE"));
+    int retired = spec_bool(spec, "retired", l->has_row && !strcmp(s->states[l->cur].name, "COMPLETE"));
     l->username = strdup(retired ? l->retired_username : l->orig_username);
-    l->email = strdup(has_row ? l->retired_email : l->orig_email);
+    l->email = strdup(l->has_row ? l->retired_email : l->orig_email);
     l->profile_name = strdup(retired ? "" : l->orig_name);
     l->is_active = spec_bool(spec, "is_active", !retired);
     l->lms_retired = retired;
-    l->cur = cur;
-    l->last = last;
-    l->created_us = created;
-    const char *mod = spec_str(spec, "modified");
-    l->modified_us = created + 1234;
-    if (mod && sim_parse_iso(mod, &l->modified_us)) l->modified_us = created + 1234;
+}
+
+/* The retirement row's responses log as the driver writes it, along the seed's "history" states
+ * (when given, the last move also sets last_state unless the seed has one). */
+static void fill_history(sim_server *s, sim_learner *l, const cJSON *spec, const cJSON *hist)
+{
+    sb_puts(&l->responses, "Created in state ");
+    store_state_str(s, 0, &l->responses);
+    sb_puts(&l->responses, " by create_retirement");
+    const char *error = spec_str(spec, "error");
+    int n = cJSON_GetArraySize(hist);
+    for (int i = 1; i < n; i++) {
+        const cJSON *a = cJSON_GetArrayItem(hist, i - 1), *b = cJSON_GetArrayItem(hist, i);
+        int ia = cJSON_IsString(a) ? store_state_index(s, a->valuestring) : -1;
+        int ib = cJSON_IsString(b) ? store_state_index(s, b->valuestring) : -1;
+        if (ia < 0 || ib < 0) continue;
+        const char *bn = s->states[ib].name;
+        size_t bl = strlen(bn);
+        sb_puts(&l->responses, "\n Moved from ");
+        store_state_str(s, ia, &l->responses);
+        sb_puts(&l->responses, " to ");
+        store_state_str(s, ib, &l->responses);
+        sb_puts(&l->responses, ":\n");
+        if (!strcmp(bn, "ERRORED")) sb_puts(&l->responses, error ? error : "Error");
+        else if (!strcmp(bn, "COMPLETE")) sb_puts(&l->responses, "Learner retirement complete.");
+        else if (bl > 9 && !strcmp(bn + bl - 9, "_COMPLETE"))
+            sb_printf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
+        else sb_printf(&l->responses, "Starting: %s", bn);
+        sb_puts(&l->responses, "\n");
+        if (i == n - 1 && !spec_str(spec, "last_state")) l->last = ia;
+    }
+}
+
+/* The responses log of a learner with a retirement row: from "history", else one seeded move. */
+static void fill_responses(sim_server *s, sim_learner *l, const cJSON *spec)
+{
+    if (!l->has_row) return;
     const cJSON *hist = cJSON_GetObjectItemCaseSensitive(spec, "history");
-    if (has_row && cJSON_IsArray(hist) && cJSON_GetArraySize(hist) >= 2) {
-        /* a responses log as the driver writes it, along the given states */
+    if (cJSON_IsArray(hist) && cJSON_GetArraySize(hist) >= 2) {
+        fill_history(s, l, spec, hist);
+    } else {
         sb_puts(&l->responses, "Created in state ");
         store_state_str(s, 0, &l->responses);
         sb_puts(&l->responses, " by create_retirement");
-        const char *error = spec_str(spec, "error");
-        int n = cJSON_GetArraySize(hist);
-        for (int i = 1; i < n; i++) {
-            const cJSON *a = cJSON_GetArrayItem(hist, i - 1), *b = cJSON_GetArrayItem(hist, i);
-            int ia = cJSON_IsString(a) ? store_state_index(s, a->valuestring) : -1;
-            int ib = cJSON_IsString(b) ? store_state_index(s, b->valuestring) : -1;
-            if (ia < 0 || ib < 0) continue;
-            const char *bn = s->states[ib].name;
-            size_t bl = strlen(bn);
+        if (l->cur != 0) {
             sb_puts(&l->responses, "\n Moved from ");
-            store_state_str(s, ia, &l->responses);
+            store_state_str(s, l->last, &l->responses);
             sb_puts(&l->responses, " to ");
-            store_state_str(s, ib, &l->responses);
-            sb_puts(&l->responses, ":\n");
-            if (!strcmp(bn, "ERRORED")) sb_puts(&l->responses, error ? error : "Error");
-            else if (!strcmp(bn, "COMPLETE")) sb_puts(&l->responses, "Learner retirement complete.");
-            else if (bl > 9 && !strcmp(bn + bl - 9, "_COMPLETE"))
-                sb_printf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
-            else sb_printf(&l->responses, "Starting: %s", bn);
-            sb_puts(&l->responses, "\n");
-            if (i == n - 1 && !ls) l->last = ia;
-        }
-        const char *resp = spec_str(spec, "responses");
-        if (resp) sb_puts(&l->responses, resp);
-    } else if (has_row) {
-        sb_puts(&l->responses, "Created in state ");
-        store_state_str(s, 0, &l->responses);
-        sb_puts(&l->responses, " by create_retirement");
-        if (cur != 0) {
-            sb_puts(&l->responses, "\n Moved from ");
-            store_state_str(s, last, &l->responses);
-            sb_puts(&l->responses, " to ");
-            store_state_str(s, cur, &l->responses);
+            store_state_str(s, l->cur, &l->responses);
             sb_puts(&l->responses, ":\nSeeded by retirectl-sim\n");
         }
-        const char *resp = spec_str(spec, "responses");
-        if (resp) sb_puts(&l->responses, resp);
     }
+    const char *resp = spec_str(spec, "responses");
+    if (resp) sb_puts(&l->responses, resp);
+}
+
+/* The learner's orgs: "orgs", then the org of each enrollment's course id not yet listed. */
+static void fill_orgs(sim_learner *l, const cJSON *spec)
+{
+    const cJSON *orgs = cJSON_GetObjectItemCaseSensitive(spec, "orgs");
+    const cJSON *enr = cJSON_GetObjectItemCaseSensitive(spec, "enrollments");
     l->orgs = cJSON_CreateArray();
     const cJSON *c;
     if (orgs) cJSON_ArrayForEach(c, orgs) {
@@ -625,6 +643,11 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
             cJSON_ArrayForEach(o, l->orgs) dup |= !strcmp(o->valuestring, org);
             if (*org && strcmp(org, "outdated_entry") && !dup) cJSON_AddItemToArray(l->orgs, cJSON_CreateString(org));
         }
+}
+
+/* What the other services know of the learner (forum, notes, IDAs, proctoring, partner report). */
+static void fill_services(sim_server *s, sim_learner *l, const cJSON *spec, size_t idx)
+{
     l->enrollments_active = spec_bool(spec, "enrollments_active", cJSON_GetArraySize(l->orgs) > 0);
     l->forum_known = spec_bool(spec, "forum", 1);
     l->notes_ok = spec_bool(spec, "notes", 1);
@@ -643,7 +666,11 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
         l->partner_id = s->next_partner_id++;
         l->partner_created_us = l->modified_us;
     }
+}
 
+/* Appends l to the store at index idx and to the three lookup maps. */
+static void store_append(sim_server *s, sim_learner *l, size_t idx)
+{
     if (s->n_learners == s->cap_learners) {
         s->cap_learners = s->cap_learners ? s->cap_learners * 2 : 256;
         s->L = realloc(s->L, s->cap_learners * sizeof *s->L);
@@ -653,6 +680,47 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     map_put(&s->by_orig, l->orig_username, (int)idx);
     map_put(&s->by_retired, l->retired_username, (int)idx);
     map_put(&s->by_uid, l->uid_key, (int)idx);
+}
+
+sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now_us, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(spec)) {
+        snprintf(err, errlen, "a learner must be a JSON object");
+        return NULL;
+    }
+    const char *username = spec_str(spec, "username");
+    if (!username || !*username) {
+        snprintf(err, errlen, "a learner needs a non-empty string \"username\"");
+        return NULL;
+    }
+    if (store_find_orig_locked(s, username)) {
+        snprintf(err, errlen, "learner %s already exists (usernames are unique)", username);
+        return NULL;
+    }
+    int has_row, cur, last;
+    int64_t created;
+    long user_id;
+    if (spec_states(s, spec, username, &has_row, &cur, &last, err, errlen) != 0 ||
+        spec_created(spec, username, now_us, &created, err, errlen) != 0 ||
+        spec_ids_and_lists(s, spec, username, &user_id, err, errlen) != 0)
+        return NULL;
+
+    sim_learner *l = calloc(1, sizeof *l);
+    if (!l) abort();
+    size_t idx = s->n_learners;
+    l->has_row = has_row;
+    l->rid = has_row ? s->next_rid++ : 0;
+    l->cur = cur;
+    l->last = last;
+    fill_identity(s, l, spec, username, idx, user_id);
+    l->created_us = created;
+    const char *mod = spec_str(spec, "modified");
+    l->modified_us = created + 1234;
+    if (mod && sim_parse_iso(mod, &l->modified_us)) l->modified_us = created + 1234;
+    fill_responses(s, l, spec);
+    fill_orgs(l, spec);
+    fill_services(s, l, spec, idx);
+    store_append(s, l, idx);
     return l;
 }
 

@@ -112,11 +112,140 @@ static int check_history(checks_out *out, const cfg *c)
     return 0;
 }
 
-int cmd_check_config(int argc, char **argv, const cli_globals *g)
+/* The file's permissions and cfg_validate (settings and pipeline). Failures. */
+static int check_settings(checks_out *out, const cfg *c)
 {
-    const char *config_file = NULL;
+    int failures = 0;
+    if (c->file_warning) {
+        check_line(out, c, 0, "config file permissions", c->file_warning);
+        failures++;
+    }
+    char err[8192] = "";
+    if (cfg_validate(c, err, sizeof err) != 0) {
+        check_line(out, c, 0, "settings and pipeline", err);
+        failures++;
+    } else {
+        char d[128];
+        snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
+        check_line(out, c, 1, "settings and pipeline", d);
+    }
+    return failures;
+}
+
+/* What each scoped driver sees, and a warning for secrets too short to be masked (never failures). */
+static void check_scope_and_secrets(checks_out *out, const cfg *c)
+{
+    const cJSON *scope = cfg_get(c, "driver_config_scope");
+    if (cJSON_IsObject(scope)) {
+        strbuf sb = STRBUF_INIT;
+        for (const cJSON *d = scope->child; d; d = d->next) {
+            char *t = cli_scope_text(c, d->string);
+            sb_addf(&sb, "%s%s sees %s", sb.len ? "; " : "", d->string, t);
+            free(t);
+        }
+        sb_add(&sb, sb.len ? "; every other driver sees the whole config" : "no driver is scoped");
+        check_line(out, c, 1, "driver config scope", sb_str(&sb));
+        sb_free(&sb);
+    }
+    char *short_keys = cfg_short_secrets(c);
+    if (short_keys) {
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "%s: too short to be masked in output (under %d characters); use the real secret", short_keys,
+                CFG_MIN_SECRET_LEN);
+        check_line(out, c, CHECK_WARN, "secret values", sb_str(&sb));
+        sb_free(&sb);
+        free(short_keys);
+    }
+}
+
+/* Every driver the pipeline names loads and has its method. Failures. */
+static int check_drivers(checks_out *out, const cfg *c, const cli_globals *g)
+{
+    char err[8192] = "";
+    if (cli_check_pipeline_drivers(c, g, err, sizeof err)) {
+        check_line(out, c, 0, "drivers", err);
+        return 1;
+    }
+    check_line(out, c, 1, "drivers", "every driver the pipeline names loads and has its method");
+    return 0;
+}
+
+/* The entry-point files, and each pipeline driver's get_instance on the config. Failures. */
+static int check_plugins(checks_out *out, const cfg *c, const cli_globals *g)
+{
+    int failures = 0;
+    strbuf found = STRBUF_INIT;
+    if (cli_entry_point_problems(c, g, &found)) {
+        check_line(out, c, 0, "entry-point files", sb_str(&found));
+        failures++;
+    } else {
+        check_line(out, c, 1, "entry-point files", "no syntax error and no name defined twice");
+    }
+    sb_reset(&found);
+    if (cli_check_driver_instances(c, g, &found)) {
+        check_line(out, c, 0, "driver instances", sb_str(&found));
+        failures++;
+    } else {
+        check_line(out, c, 1, "driver instances",
+                   "every pipeline driver that loads accepted the config (get_instance, in a child process)");
+    }
+    sb_free(&found);
+    return failures;
+}
+
+/* s3_archive, when set (only `retirectl cleanup` needs it): fields, credentials and URL. Failures. */
+static int check_archive(checks_out *out, const cfg *c)
+{
+    if (!cfg_get(c, "s3_archive")) return 0;
+    archive_fields fields;
+    const char *secret = NULL;
+    s3_client *s3 = NULL;
+    char err[8192] = "";
+    int failures = 0;
+    if (archive_settings(c, &fields, &secret, err, sizeof err) != 0 || s3_client_new(c, 1, &s3, err, sizeof err) != 0) {
+        check_line(out, c, 0, "archive (s3_archive, for cleanup)", err);
+        failures++;
+    } else {
+        char d[512];
+        char *url = s3_object_url(s3, "raw/");
+        snprintf(d, sizeof d, "%s, fields %s, encryption %s", url, archive_fields_name(fields),
+                 cfg_string(c, "s3_archive.sse") ? cfg_string(c, "s3_archive.sse") : "the bucket's default");
+        check_line(out, c, 1, "archive (s3_archive, for cleanup)", d);
+        free(url);
+    }
+    s3_client_free(s3);
+    return failures;
+}
+
+/* An LMS token fetched with the config's client id and secret. Failures. */
+static int check_token(checks_out *out, const cfg *c)
+{
+    char err[8192] = "";
+    http_client *h = http_client_new(c, err, sizeof err);
+    if (!h) {
+        check_line(out, c, 0, "LMS client", err);
+        return 1;
+    }
+    int failures = 0;
+    err[0] = '\0';
+    if (http_ensure_token(h, err, sizeof err) != 0) {
+        check_line(out, c, 0, "LMS token", err);
+        failures++;
+    } else {
+        const char *lms = cfg_string(c, "base_urls.lms");
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "fetched from %s for client_id %s", lms ? lms : "?", cfg_string(c, "client_id") ? cfg_string(c, "client_id") : "?");
+        check_line(out, c, 1, "LMS token", sb_str(&sb));
+        sb_free(&sb);
+    }
+    http_client_free(h);
+    return failures;
+}
+
+/* Reads the command line. -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, checks_out *out, const char **config_file)
+{
     int missing = 0;
-    checks_out out = {g ? g->json : 0, NULL};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -124,9 +253,9 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
                    (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            config_file = v;
+            *config_file = v;
         } else if (strcmp(argv[i], "--json") == 0) {
-            out.json = 1;
+            out->json = 1;
         } else if (missing) {
             return CLI_EXIT_USAGE;
         } else {
@@ -134,7 +263,15 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
             return CLI_EXIT_USAGE;
         }
     }
-    if (missing) return CLI_EXIT_USAGE;
+    return missing ? CLI_EXIT_USAGE : -1;
+}
+
+int cmd_check_config(int argc, char **argv, const cli_globals *g)
+{
+    const char *config_file = NULL;
+    checks_out out = {g ? g->json : 0, NULL};
+    int rc = parse_args(argc, argv, &out, &config_file);
+    if (rc >= 0) return rc;
     if (out.json) out.checks = cJSON_CreateArray();
     char *path = cli_config_path(g, config_file);
     if (!path) {
@@ -152,101 +289,13 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
         free(path);
         return CLI_EXIT_BAD_CONFIG;
     }
-    int failures = 0;
     check_line(&out, c, 1, "config file loads", path);
-    if (c->file_warning) {
-        check_line(&out, c, 0, "config file permissions", c->file_warning);
-        failures++;
-    }
-    if (cfg_validate(c, err, sizeof err) != 0) {
-        check_line(&out, c, 0, "settings and pipeline", err);
-        failures++;
-    } else {
-        char d[128];
-        snprintf(d, sizeof d, "%zu pipeline step(s), every service URL and key present", c->n_steps);
-        check_line(&out, c, 1, "settings and pipeline", d);
-    }
-    const cJSON *scope = cfg_get(c, "driver_config_scope");
-    if (cJSON_IsObject(scope)) {
-        strbuf sb = STRBUF_INIT;
-        for (const cJSON *d = scope->child; d; d = d->next) {
-            char *t = cli_scope_text(c, d->string);
-            sb_addf(&sb, "%s%s sees %s", sb.len ? "; " : "", d->string, t);
-            free(t);
-        }
-        sb_add(&sb, sb.len ? "; every other driver sees the whole config" : "no driver is scoped");
-        check_line(&out, c, 1, "driver config scope", sb_str(&sb));
-        sb_free(&sb);
-    }
-    char *short_keys = cfg_short_secrets(c);
-    if (short_keys) {
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "%s: too short to be masked in output (under %d characters); use the real secret", short_keys,
-                CFG_MIN_SECRET_LEN);
-        check_line(&out, c, CHECK_WARN, "secret values", sb_str(&sb));
-        sb_free(&sb);
-        free(short_keys);
-    }
-    err[0] = '\0';
-    int problems = cli_check_pipeline_drivers(c, g, err, sizeof err);
-    if (problems) {
-        check_line(&out, c, 0, "drivers", err);
-        failures++;
-    } else {
-        check_line(&out, c, 1, "drivers", "every driver the pipeline names loads and has its method");
-    }
-    if (cfg_get(c, "s3_archive")) { /* only `retirectl cleanup` needs it */
-        archive_fields fields;
-        const char *secret = NULL;
-        s3_client *s3 = NULL;
-        err[0] = '\0';
-        if (archive_settings(c, &fields, &secret, err, sizeof err) != 0 || s3_client_new(c, 1, &s3, err, sizeof err) != 0) {
-            check_line(&out, c, 0, "archive (s3_archive, for cleanup)", err);
-            failures++;
-        } else {
-            char d[512];
-            char *url = s3_object_url(s3, "raw/");
-            snprintf(d, sizeof d, "%s, fields %s, encryption %s", url, archive_fields_name(fields),
-                     cfg_string(c, "s3_archive.sse") ? cfg_string(c, "s3_archive.sse") : "the bucket's default");
-            check_line(&out, c, 1, "archive (s3_archive, for cleanup)", d);
-            free(url);
-        }
-        s3_client_free(s3);
-    }
-    strbuf found = STRBUF_INIT;
-    if (cli_entry_point_problems(c, g, &found)) {
-        check_line(&out, c, 0, "entry-point files", sb_str(&found));
-        failures++;
-    } else {
-        check_line(&out, c, 1, "entry-point files", "no syntax error and no name defined twice");
-    }
-    sb_reset(&found);
-    if (cli_check_driver_instances(c, g, &found)) {
-        check_line(&out, c, 0, "driver instances", sb_str(&found));
-        failures++;
-    } else {
-        check_line(&out, c, 1, "driver instances",
-                   "every pipeline driver that loads accepted the config (get_instance, in a child process)");
-    }
-    sb_free(&found);
-    http_client *h = http_client_new(c, err, sizeof err);
-    if (!h) {
-        check_line(&out, c, 0, "LMS client", err);
-        failures++;
-    } else {
-        err[0] = '\0';
-        if (http_ensure_token(h, err, sizeof err) != 0) {
-            check_line(&out, c, 0, "LMS token", err);
-            failures++;
-        } else {
-            const char *lms = cfg_string(c, "base_urls.lms");
-            strbuf sb = STRBUF_INIT;
-            sb_addf(&sb, "fetched from %s for client_id %s", lms ? lms : "?", cfg_string(c, "client_id") ? cfg_string(c, "client_id") : "?");
-            check_line(&out, c, 1, "LMS token", sb_str(&sb));
-            sb_free(&sb);
-        }
-        http_client_free(h);
-    }
+    int failures = check_settings(&out, c);
+    check_scope_and_secrets(&out, c);
+    failures += check_drivers(&out, c, g);
+    failures += check_archive(&out, c);
+    failures += check_plugins(&out, c, g);
+    failures += check_token(&out, c);
     failures += check_history(&out, c);
     checks_finish(&out, path, failures);
     cfg_free(c);

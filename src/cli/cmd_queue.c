@@ -172,180 +172,234 @@ static const char *rec_str(const cJSON *o, const char *a, const char *b)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-int cmd_queue(int argc, char **argv, const cli_globals *g)
+/* The command line of `retirectl queue`. */
+typedef struct {
+    long cool_off, limit, threshold, batch;
+    const char *states_arg, *format, *output_dir, *config_file;
+    shard_spec shard;
+} queue_opts;
+
+/* Reads one option at argv[*i] into o. -1 to go on, else the exit status (0 after --help). */
+static int parse_option(int argc, char **argv, int *i, queue_opts *o, const char **shard_arg)
 {
-    long cool_off = 7, limit = -1, threshold = 300, batch = 200;
-    const char *states_arg = NULL, *format = NULL, *output_dir = "./jenkins_props", *shard_arg = NULL,
-               *config_file = NULL;
+    const char *v;
     int missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
-            /* any integer, as click's int: a negative one is sent and the LMS refuses it (exit 1) */
-            char *end = NULL;
-            errno = 0;
-            cool_off = strtol(v, &end, 10);
-            if (errno || end == v || *end) {
-                fprintf(stderr, "retirectl: --cool-off-days needs a whole number, not '%s'\n", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((v = cli_opt_value(argc, argv, &i, "--limit", &missing))) {
-            if (cli_parse_long("--limit", v, &limit)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--user-count-error-threshold", &missing))) {
-            if (cli_parse_long("--user-count-error-threshold", v, &threshold)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--max-user-batch-size", &missing))) {
-            if (cli_parse_long("--max-user-batch-size", v, &batch)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--states", &missing))) {
-            states_arg = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--format", &missing))) {
-            format = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--output-dir", &missing))) {
-            output_dir = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
-            shard_arg = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            config_file = v;
-        } else if (cli_opt_flag(argv[i], "--json")) {
-            format = "json";
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else {
-            fprintf(stderr, "retirectl queue: unknown option '%s' (see retirectl queue --help)\n", argv[i]);
+    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    } else if ((v = cli_opt_value(argc, argv, i, "--cool-off-days", &missing))) {
+        /* any integer, as click's int: a negative one is sent and the LMS refuses it (exit 1) */
+        char *end = NULL;
+        errno = 0;
+        o->cool_off = strtol(v, &end, 10);
+        if (errno || end == v || *end) {
+            fprintf(stderr, "retirectl: --cool-off-days needs a whole number, not '%s'\n", v);
             return CLI_EXIT_USAGE;
         }
-    }
-    if (missing) return CLI_EXIT_USAGE;
-    if (!format) format = (g && g->json) ? "json" : "table";
-    if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "jenkins")) {
-        fprintf(stderr, "retirectl queue: --format must be table, json or jenkins, not '%s'\n", format);
+    } else if ((v = cli_opt_value(argc, argv, i, "--limit", &missing))) {
+        if (cli_parse_long("--limit", v, &o->limit)) return CLI_EXIT_USAGE;
+    } else if ((v = cli_opt_value(argc, argv, i, "--user-count-error-threshold", &missing))) {
+        if (cli_parse_long("--user-count-error-threshold", v, &o->threshold)) return CLI_EXIT_USAGE;
+    } else if ((v = cli_opt_value(argc, argv, i, "--max-user-batch-size", &missing))) {
+        if (cli_parse_long("--max-user-batch-size", v, &o->batch)) return CLI_EXIT_USAGE;
+    } else if ((v = cli_opt_value(argc, argv, i, "--states", &missing))) {
+        o->states_arg = v;
+    } else if ((v = cli_opt_value(argc, argv, i, "--format", &missing))) {
+        o->format = v;
+    } else if ((v = cli_opt_value(argc, argv, i, "--output-dir", &missing))) {
+        o->output_dir = v;
+    } else if ((v = cli_opt_value(argc, argv, i, "--shard", &missing))) {
+        *shard_arg = v;
+    } else if ((v = cli_opt_value(argc, argv, i, "--config_file", &missing)) ||
+               (v = cli_opt_value(argc, argv, i, "--config", &missing))) {
+        o->config_file = v;
+    } else if (cli_opt_flag(argv[*i], "--json")) {
+        o->format = "json";
+    } else if (missing) {
+        return CLI_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "retirectl queue: unknown option '%s' (see retirectl queue --help)\n", argv[*i]);
         return CLI_EXIT_USAGE;
     }
-    shard_spec shard = {0, 1};
-    if (shard_arg) {
-        char err[512];
-        if (shard_parse(shard_arg, &shard, err, sizeof err) != 0) {
-            fprintf(stderr, "retirectl queue: %s\n", err);
-            return CLI_EXIT_USAGE;
-        }
+    return missing ? CLI_EXIT_USAGE : -1;
+}
+
+/* Reads the command line into o (defaults first). -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, const cli_globals *g, queue_opts *o)
+{
+    *o = (queue_opts){.cool_off = 7, .limit = -1, .threshold = 300, .batch = 200, .output_dir = "./jenkins_props",
+                      .shard = {0, 1}};
+    const char *shard_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        int rc = parse_option(argc, argv, &i, o, &shard_arg);
+        if (rc >= 0) return rc;
     }
-    char *path = cli_config_path(g, config_file);
+    if (!o->format) o->format = (g && g->json) ? "json" : "table";
+    if (strcmp(o->format, "table") && strcmp(o->format, "json") && strcmp(o->format, "jenkins")) {
+        fprintf(stderr, "retirectl queue: --format must be table, json or jenkins, not '%s'\n", o->format);
+        return CLI_EXIT_USAGE;
+    }
+    char err[512];
+    if (shard_arg && shard_parse(shard_arg, &o->shard, err, sizeof err) != 0) {
+        fprintf(stderr, "retirectl queue: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* The states asked for: --states split at commas (in *copy, to free), else PENDING and the end
+ * state of every pipeline row (duplicates kept, as upstream). A calloc'd array. */
+static const char **queue_states(const queue_opts *o, const cfg *config, size_t *n, char **copy)
+{
+    const char **states;
+    *n = 0;
+    *copy = NULL;
+    if (o->states_arg) {
+        *copy = strdup(o->states_arg);
+        states = calloc(strlen(o->states_arg) + 2, sizeof *states);
+        for (char *save = NULL, *t = strtok_r(*copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (*t) states[(*n)++] = t;
+        return states;
+    }
+    states = calloc(config->n_steps + 2, sizeof *states);
+    states[(*n)++] = "PENDING";
+    for (size_t i = 0; i < config->n_steps; i++) states[(*n)++] = config->steps[i].end_state;
+    return states;
+}
+
+/* The learners of the queue, sliced to the batch size (upstream), then this shard's; NULL after
+ * saying why the queue could not be read. */
+static cJSON *fetch_queue(const cli_ctx *ctx, const queue_opts *o)
+{
+    size_t n_states;
+    char *states_copy;
+    const char **states = queue_states(o, ctx->config, &n_states, &states_copy);
+    long ask = o->limit >= 0 ? o->limit : o->batch;
+    cJSON *arr = NULL;
+    lms_error e;
+    int rc = lms_queue(ctx->lms, states, n_states, o->cool_off, ask > 0 ? ask : 0, &arr, &e);
+    free(states);
+    free(states_copy);
+    if (rc != 0) {
+        cli_error(ctx->config, "could not read the retirement queue: %s", e.message);
+        lms_error_clear(&e);
+        return NULL;
+    }
+    lms_error_clear(&e);
+    cJSON *list = cJSON_CreateArray();
+    int k = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (o->batch > 0 && k >= o->batch) break;
+        k++;
+        const char *u = rec_str(it, "original_username", NULL);
+        if (!shard_contains(&o->shard, u)) continue;
+        cJSON_AddItemToArray(list, cJSON_Duplicate(it, 1));
+    }
+    cJSON_Delete(arr);
+    return list;
+}
+
+/* --format table: one line per learner, then the count. */
+static void print_table(const cJSON *list)
+{
+    printf("%-6s %-32s %-24s %-28s %s\n", "ID", "USERNAME", "STATE", "REQUESTED", "LAST CHANGE");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        char *user = cli_inert(rec_str(it, "original_username", NULL));
+        char *st = cli_inert(rec_str(it, "current_state", "state_name"));
+        printf("%-6.0f %-32s %-24s %-28s %s\n", cJSON_IsNumber(id) ? id->valuedouble : 0.0, user ? user : "",
+               st ? st : "", rec_str(it, "created", NULL), rec_str(it, "modified", NULL));
+        free(user);
+        free(st);
+    }
+    printf("%d learner(s)\n", cJSON_GetArraySize(list));
+}
+
+/* --format jenkins: the output directory recreated with one learner_retire_<lower-cased
+ * username> properties file per learner. 0, or 1 after naming what could not be written. */
+static int write_jenkins(const cfg *config, const cJSON *list, const char *output_dir)
+{
+    if (remove_tree(output_dir) != 0 || make_dirs(output_dir) != 0) {
+        cli_error(config, "cannot recreate the output directory %s: %s", output_dir, strerror(errno));
+        return 1;
+    }
+    int rc = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        const char *u = rec_str(it, "original_username", NULL);
+        char *low = py_lower(u);
+        /* a '/' would leave the directory: encode it */
+        strbuf name = STRBUF_INIT;
+        for (const char *p = low; *p; p++) {
+            if (*p == '/')
+                sb_add(&name, "%2F");
+            else
+                sb_addc(&name, *p);
+        }
+        strbuf fp = STRBUF_INIT;
+        sb_addf(&fp, "%s/learner_retire_%s", output_dir, sb_str(&name));
+        FILE *f = fopen(sb_str(&fp), "w");
+        if (!f || fprintf(f, "RETIREMENT_USERNAME=%s\n", u) < 0 || fclose(f) != 0) {
+            cli_error(config, "cannot write %s: %s", sb_str(&fp), strerror(errno));
+            rc = 1;
+        }
+        sb_free(&fp);
+        sb_free(&name);
+        free(low);
+    }
+    if (!rc) fprintf(stderr, "Wrote %d learner file(s) to %s\n", cJSON_GetArraySize(list), output_dir);
+    return rc;
+}
+
+int cmd_queue(int argc, char **argv, const cli_globals *g)
+{
+    queue_opts o;
+    int rc = parse_options(argc, argv, g, &o);
+    if (rc >= 0) return rc;
+    char *path = cli_config_path(g, o.config_file);
     if (!path) {
         fprintf(stderr, "A config file is required.\n");
         return CLI_EXIT_SETUP;
     }
     free(path);
     cli_ctx ctx;
-    int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS);
+    rc = cli_open(&ctx, g, o.config_file, CLI_NEED_LMS);
     if (rc) return rc == CLI_EXIT_BAD_CONFIG ? 1 : rc; /* upstream: config errors are uncaught (exit 1) */
 
     /* upstream reads config['retirement_pipeline']: a config without the key is a KeyError
      * (exit 1, nothing asked); an empty list asks for PENDING only */
-    if (!states_arg && !cfg_get(ctx.config, "retirement_pipeline")) {
+    if (!o.states_arg && !cfg_get(ctx.config, "retirement_pipeline")) {
         cli_error(ctx.config, "%s has no retirement_pipeline; add the pipeline (or give --states).",
                   ctx.config_path ? ctx.config_path : "the config");
         cli_close(&ctx);
         return 1;
     }
-    /* states: PENDING + the end state of every pipeline row (duplicates kept, as upstream) */
-    const char **states = NULL;
-    size_t n_states = 0;
-    char *states_copy = NULL;
-    if (states_arg) {
-        states_copy = strdup(states_arg);
-        states = calloc(strlen(states_arg) + 2, sizeof *states);
-        for (char *save = NULL, *t = strtok_r(states_copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            if (*t) states[n_states++] = t;
-    } else {
-        states = calloc(ctx.config->n_steps + 2, sizeof *states);
-        states[n_states++] = "PENDING";
-        for (size_t i = 0; i < ctx.config->n_steps; i++) states[n_states++] = ctx.config->steps[i].end_state;
-    }
-    long ask = limit >= 0 ? limit : batch;
-    cJSON *arr = NULL;
-    lms_error e;
-    if (lms_queue(ctx.lms, states, n_states, cool_off, ask > 0 ? ask : 0, &arr, &e) != 0) {
-        cli_error(ctx.config, "could not read the retirement queue: %s", e.message);
-        lms_error_clear(&e);
-        free(states);
-        free(states_copy);
+    cJSON *list = fetch_queue(&ctx, &o);
+    if (!list) {
         cli_close(&ctx);
         return 1;
     }
-    lms_error_clear(&e);
-    /* slice to the batch size (upstream), then keep this shard's learners */
-    cJSON *list = cJSON_CreateArray();
-    int k = 0;
-    cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
-        if (batch > 0 && k >= batch) break;
-        k++;
-        const char *u = rec_str(it, "original_username", NULL);
-        if (!shard_contains(&shard, u)) continue;
-        cJSON_AddItemToArray(list, cJSON_Duplicate(it, 1));
-    }
-    cJSON_Delete(arr);
     int n = cJSON_GetArraySize(list);
-    if (n > threshold) {
-        printf("Too many learners to retire! Expected %ld or fewer, got %d!\n", threshold, n);
+    if (n > o.threshold) {
+        printf("Too many learners to retire! Expected %ld or fewer, got %d!\n", o.threshold, n);
         fflush(stdout);
         rc = CLI_EXIT_SETUP;
-    } else if (!strcmp(format, "json")) {
+    } else if (!strcmp(o.format, "json")) {
         char *text = cJSON_Print(list);
         cli_print_scrubbed(ctx.config, text);
         fputc('\n', stdout);
         free(text);
-    } else if (!strcmp(format, "table")) {
-        printf("%-6s %-32s %-24s %-28s %s\n", "ID", "USERNAME", "STATE", "REQUESTED", "LAST CHANGE");
-        cJSON_ArrayForEach(it, list)
-        {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-            char *user = cli_inert(rec_str(it, "original_username", NULL));
-            char *st = cli_inert(rec_str(it, "current_state", "state_name"));
-            printf("%-6.0f %-32s %-24s %-28s %s\n", cJSON_IsNumber(id) ? id->valuedouble : 0.0, user ? user : "",
-                   st ? st : "", rec_str(it, "created", NULL), rec_str(it, "modified", NULL));
-            free(user);
-            free(st);
-        }
-        printf("%d learner(s)\n", n);
+    } else if (!strcmp(o.format, "table")) {
+        print_table(list);
     } else {
-        if (remove_tree(output_dir) != 0 || make_dirs(output_dir) != 0) {
-            cli_error(ctx.config, "cannot recreate the output directory %s: %s", output_dir, strerror(errno));
-            rc = 1;
-        } else {
-            cJSON_ArrayForEach(it, list)
-            {
-                const char *u = rec_str(it, "original_username", NULL);
-                char *low = py_lower(u);
-                /* a '/' would leave the directory: encode it */
-                strbuf name = STRBUF_INIT;
-                for (const char *p = low; *p; p++) {
-                    if (*p == '/')
-                        sb_add(&name, "%2F");
-                    else
-                        sb_addc(&name, *p);
-                }
-                strbuf fp = STRBUF_INIT;
-                sb_addf(&fp, "%s/learner_retire_%s", output_dir, sb_str(&name));
-                FILE *f = fopen(sb_str(&fp), "w");
-                if (!f || fprintf(f, "RETIREMENT_USERNAME=%s\n", u) < 0 || fclose(f) != 0) {
-                    cli_error(ctx.config, "cannot write %s: %s", sb_str(&fp), strerror(errno));
-                    rc = 1;
-                }
-                sb_free(&fp);
-                sb_free(&name);
-                free(low);
-            }
-            if (!rc) fprintf(stderr, "Wrote %d learner file(s) to %s\n", n, output_dir);
-        }
+        rc = write_jenkins(ctx.config, list, o.output_dir);
     }
     cJSON_Delete(list);
-    free(states);
-    free(states_copy);
     cli_close(&ctx);
     return rc;
 }

@@ -77,28 +77,35 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
     fflush(stdout);
 }
 
-int cmd_rerun(int argc, char **argv, const cli_globals *g)
+/* The command line of `retirectl rerun`. */
+typedef struct {
+    const char *username;
+    char driver[256], method[256];
+    cli_operator_opts o;
+    int advance, events;
+} rerun_args;
+
+/* Reads the command line into a. -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, const cli_globals *g, rerun_args *a)
 {
-    const char *username = NULL, *target = NULL;
-    cli_operator_opts o = {NULL, NULL, 0, 0, 0};
-    int advance = 0;
+    const char *target = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         }
         if (!strcmp(argv[i], "--advance")) {
-            advance = 1;
+            a->advance = 1;
             continue;
         }
-        int r = cli_operator_opt(argc, argv, &i, "rerun", &o);
+        int r = cli_operator_opt(argc, argv, &i, "rerun", &a->o);
         if (r < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if (argv[i][0] == '-') {
             fprintf(stderr, "retirectl rerun: unknown option '%s' (see retirectl rerun --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
-        } else if (!username) {
-            username = argv[i];
+        } else if (!a->username) {
+            a->username = argv[i];
         } else if (!target) {
             target = argv[i];
         } else {
@@ -106,113 +113,97 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
             return CLI_EXIT_USAGE;
         }
     }
-    const char *reason = o.reason, *config_file = o.config_file;
-    int yes = o.yes, events = o.events || (g && g->json); /* --json means the events, as for retire */
+    a->events = a->o.events || (g && g->json); /* --json means the events, as for retire */
     const char *dot = target ? strrchr(target, '.') : NULL;
-    if (!username || !*username || !dot || dot == target || !dot[1]) {
+    if (!a->username || !*a->username || !dot || dot == target || !dot[1]) {
         fprintf(stderr, "retirectl rerun: usage: retirectl rerun USER DRIVER.METHOD (e.g. LMS.retirement_retire_forum)\n");
         return CLI_EXIT_USAGE;
     }
-    char driver[256], method[256];
-    snprintf(driver, sizeof driver, "%.*s", (int)(dot - target), target);
-    snprintf(method, sizeof method, "%s", dot + 1);
+    snprintf(a->driver, sizeof a->driver, "%.*s", (int)(dot - target), target);
+    snprintf(a->method, sizeof a->method, "%s", dot + 1);
+    return -1;
+}
 
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, config_file, CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    char err[2048] = "";
-    int status = 0;
-    cJSON *learner = NULL;
-    audit_log *audit = NULL;
-    lease *held = NULL;
-    cli_step_log steps;
-    memset(&steps, 0, sizeof steps);
-    steps.events = events;
-    job_ctx *jc = NULL;
-
-    /* the driver must exist before anything else happens; a built-in's method is checked here,
-     * a plugin's in the worker (plugins are loaded only in worker processes, never here) */
+/* The driver must exist before anything else happens; a built-in's method is checked here, a
+ * plugin's in the worker (plugins are loaded only in worker processes, never here). 0, or the
+ * exit status after naming the drivers or methods there are. */
+static int check_driver(const cli_ctx *ctx, const char *driver, const char *method)
+{
     const reg_driver_info *info = NULL;
-    for (size_t i = 0; i < reg_count(ctx.registry); i++) {
-        const reg_driver_info *ri = reg_info(ctx.registry, i);
+    for (size_t i = 0; i < reg_count(ctx->registry); i++) {
+        const reg_driver_info *ri = reg_info(ctx->registry, i);
         if (ri && ri->name && !strcmp(ri->name, driver)) {
             info = ri;
             break;
         }
     }
+    char list[1024] = "";
     if (!info) {
-        char list[1024] = "";
-        for (size_t i = 0; i < reg_count(ctx.registry); i++) {
-            const reg_driver_info *ri = reg_info(ctx.registry, i);
+        for (size_t i = 0; i < reg_count(ctx->registry); i++) {
+            const reg_driver_info *ri = reg_info(ctx->registry, i);
             size_t l = strlen(list);
             if (ri && ri->name) snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", ri->name);
         }
-        cli_error(ctx.config, "cannot run %s.%s: no driver is called %s; the drivers are: %s (see `retirectl drivers`)",
+        cli_error(ctx->config, "cannot run %s.%s: no driver is called %s; the drivers are: %s (see `retirectl drivers`)",
                   driver, method, driver, list);
-        status = CLI_EXIT_USAGE;
-        goto out;
+        return CLI_EXIT_USAGE;
     }
     if (info->builtin && info->driver && !reg_method(info->driver, method)) {
-        char list[1024] = "";
         const rd_method *m;
         for (size_t k = 0; (m = reg_method_at(info->driver, k)) != NULL; k++) {
             size_t l = strlen(list);
             snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", m->name);
         }
-        cli_error(ctx.config, "driver %s has no method %s; its methods are: %s", driver, method, list);
-        status = CLI_EXIT_USAGE;
-        goto out;
+        cli_error(ctx->config, "driver %s has no method %s; its methods are: %s", driver, method, list);
+        return CLI_EXIT_USAGE;
     }
+    return 0;
+}
 
-    if (!(jc = cli_job_ctx_open(&ctx))) {
-        status = CLI_EXIT_SETUP;
-        goto out;
+/* The pipeline row that calls driver.method, or NULL. */
+static const cfg_step *pipeline_row(const cfg *config, const char *driver, const char *method)
+{
+    for (size_t i = 0; i < config->n_steps; i++) {
+        const cfg_step *s = &config->steps[i];
+        if (s->driver && s->method && !strcmp(s->driver, driver) && !strcmp(s->method, method)) return s;
     }
-    if ((status = cli_take_lease(ctx.config, username, "retirectl rerun", events, &held)) != 0) goto out;
-    if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, o.force, o.events)) != 0) goto out;
-    const char *current = cli_learner_state(learner, "current_state");
-    if (!current) {
-        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
-        status = CLI_EXIT_BAD_LEARNER;
-        goto out;
-    }
+    return NULL;
+}
 
-    /* a pipeline step? */
-    const cfg_step *row = NULL;
-    for (size_t i = 0; i < ctx.config->n_steps; i++) {
-        const cfg_step *s = &ctx.config->steps[i];
-        if (s->driver && s->method && !strcmp(s->driver, driver) && !strcmp(s->method, method)) {
-            row = s;
-            break;
-        }
-    }
-    if (row && plan_is_working_state(current, ctx.config->steps, ctx.config->n_steps)) {
-        cli_error(ctx.config,
+/* Refuses a pipeline step for a learner in a working state, and --advance for anything but the
+ * step an ERRORED learner failed at. 0, or the exit status after saying why. */
+static int check_state(const cli_ctx *ctx, const rerun_args *a, const cJSON *learner, const char *current,
+                       const cfg_step *row)
+{
+    const char *username = a->username;
+    if (row && plan_is_working_state(current, ctx->config->steps, ctx->config->n_steps)) {
+        cli_error(ctx->config,
                   "%s is in the working state %s: a retirement may be running for it right now. If it is stuck, "
                   "use `retirectl resume %s` instead; nothing was done.",
                   username, current, username);
-        status = CLI_EXIT_WORKING_STATE;
-        goto out;
+        return CLI_EXIT_WORKING_STATE;
     }
-
-    if (advance) {
-        const char *last = cli_learner_state(learner, "last_state");
-        if (!row || strcmp(current, PLAN_ERROR_STATE) != 0 || !last || strcmp(last, row->start_state) != 0) {
-            cli_error(ctx.config,
-                      "--advance continues the pipeline only after rerunning the step an ERRORED learner failed at; "
-                      "%s is %s (last state %s) and %s.%s %s; nothing was done. Use `retirectl resume %s`, or rerun "
-                      "without --advance.",
-                      username, current, last && *last ? last : "-", driver, method,
-                      row ? "is not the step it failed at" : "is not a pipeline step", username);
-            status = CLI_EXIT_USAGE;
-            goto out;
-        }
+    if (!a->advance) return 0;
+    const char *last = cli_learner_state(learner, "last_state");
+    if (!row || strcmp(current, PLAN_ERROR_STATE) != 0 || !last || strcmp(last, row->start_state) != 0) {
+        cli_error(ctx->config,
+                  "--advance continues the pipeline only after rerunning the step an ERRORED learner failed at; "
+                  "%s is %s (last state %s) and %s.%s %s; nothing was done. Use `retirectl resume %s`, or rerun "
+                  "without --advance.",
+                  username, current, last && *last ? last : "-", a->driver, a->method,
+                  row ? "is not the step it failed at" : "is not a pipeline step", username);
+        return CLI_EXIT_USAGE;
     }
-    const char *after = row && advance ? row->end_state : current; /* the state success leaves */
+    return 0;
+}
 
+/* Asks the operator (or takes --yes) whether to go ahead, saying what will happen. */
+static int confirm(const cli_ctx *ctx, const rerun_args *a, const char *current, const cfg_step *row,
+                   const char *after)
+{
     char question[1024];
-    if (row && advance)
+    const char *driver = a->driver, *method = a->method, *username = a->username;
+    if (row && a->advance)
         snprintf(question, sizeof question,
                  "Rerun %s.%s for %s: move %s -> %s, run it, then %s (ERRORED if it fails), ready to continue with "
                  "`retirectl retire %s`?", driver, method, username, current, row->start_state, after, username);
@@ -223,46 +214,89 @@ int cmd_rerun(int argc, char **argv, const cli_globals *g)
     else
         snprintf(question, sizeof question, "Run %s.%s for %s (no pipeline step: the state %s is left alone)?",
                  driver, method, username, current);
-    if (!cli_confirm(ctx.config, question, username, yes)) {
-        status = CLI_EXIT_USAGE;
-        goto out;
-    }
+    return cli_confirm(ctx->config, question, username, a->o.yes);
+}
 
+/* Runs the method as a job (bracketed when row is set, after: the state success leaves) with
+ * the audit begin and end lines around it. The exit status. */
+static int run_rerun(cli_ctx *ctx, const cli_globals *g, job_ctx *jc, const rerun_args *a, const cJSON *learner,
+                     const char *current, const cfg_step *row, const char *after, cli_step_log *steps,
+                     audit_log **audit)
+{
     const char *pii[7];
     audit_entry ae;
     audit_entry_init(&ae, "rerun");
-    ae.reason = reason;
-    cli_audit_learner(&ae, learner, username, pii);
-    ae.driver = driver;
-    ae.method = method;
+    ae.reason = a->o.reason;
+    cli_audit_learner(&ae, learner, a->username, pii);
+    ae.driver = a->driver;
+    ae.method = a->method;
     ae.from_state = current;
     ae.to_state = row ? after : NULL;
-    if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
+    int status = cli_audit_start(ctx, g, &ae, audit);
+    if (status != 0) return status;
 
     cli_install_cancel_handlers(&rerun_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
-    spec.username = username;
+    spec.username = a->username;
     spec.action = JOB_RERUN;
     spec.label = "rerun";
-    spec.reason = reason;
-    spec.driver = driver;
-    spec.method = method;
+    spec.reason = a->o.reason;
+    spec.driver = a->driver;
+    spec.method = a->method;
     if (row) {
         spec.bracket_start = row->start_state;
         spec.bracket_end = after;
     }
-    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
-    status = job_run(jc, &spec, on_event, &steps, &rerun_cancel, err, sizeof err);
-    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, a->o.reason);
+    char err[2048] = "";
+    status = job_run(jc, &spec, on_event, steps, &rerun_cancel, err, sizeof err);
+    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx->config, "%s", err);
 
-    ae.steps = steps.steps;
-    ae.n_steps = steps.n;
-    ae.exit_status = status;
     ae.to_state = row ? (status == 0 ? after : PLAN_ERROR_STATE) : NULL;
-    ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
-    ae.detail = status ? steps.result : NULL;
-    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+    cli_audit_job_end(ctx->config, *audit, &ae, steps, status);
+    return status;
+}
+
+int cmd_rerun(int argc, char **argv, const cli_globals *g)
+{
+    rerun_args a;
+    memset(&a, 0, sizeof a);
+    int status = parse_args(argc, argv, g, &a);
+    if (status >= 0) return status;
+    cli_ctx ctx;
+    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_LMS | CLI_NEED_REG);
+    if (rc) return rc;
+    cJSON *learner = NULL;
+    audit_log *audit = NULL;
+    lease *held = NULL;
+    cli_step_log steps;
+    memset(&steps, 0, sizeof steps);
+    steps.events = a.events;
+    job_ctx *jc = NULL;
+
+    if ((status = check_driver(&ctx, a.driver, a.method)) != 0) goto out;
+    if (!(jc = cli_job_ctx_open(&ctx))) {
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+    if ((status = cli_take_lease(ctx.config, a.username, "retirectl rerun", a.events, &held)) != 0) goto out;
+    if ((status = cli_fetch_learner(&ctx, a.username, &learner)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, a.username, a.o.force, a.events)) != 0) goto out;
+    const char *current = cli_learner_state(learner, "current_state");
+    if (!current) {
+        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", a.username);
+        status = CLI_EXIT_BAD_LEARNER;
+        goto out;
+    }
+    const cfg_step *row = pipeline_row(ctx.config, a.driver, a.method); /* a pipeline step? */
+    if ((status = check_state(&ctx, &a, learner, current, row)) != 0) goto out;
+    const char *after = row && a.advance ? row->end_state : current; /* the state success leaves */
+    if (!confirm(&ctx, &a, current, row, after)) {
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+    status = run_rerun(&ctx, g, jc, &a, learner, current, row, after, &steps, &audit);
 
 out:
     lease_release(held);

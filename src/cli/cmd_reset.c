@@ -120,11 +120,16 @@ static int finish_audit(audit_log *audit, audit_entry *e, const cfg *config, con
     return status;
 }
 
-int cmd_reset(int argc, char **argv, const cli_globals *g)
+/* The command line of `retirectl reset`, after the environment defaults. */
+typedef struct {
+    const char *initial, *new_state, *start, *end, *config_file, *reason;
+    int rewind, dry_run, force;
+    char start_d[32], end_d[32]; /* the dates checked, YYYY-MM-DD */
+} reset_opts;
+
+/* Reads the options into o. -1 to go on, else the exit status (0 after --help). */
+static int parse_options(int argc, char **argv, reset_opts *o)
 {
-    const char *initial = NULL, *new_state = NULL, *start = NULL, *end = NULL, *config_file = NULL,
-               *reason = NULL;
-    int rewind = 0, dry_run = 0, force = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
@@ -132,44 +137,48 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
             usage(stdout);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--initial-state", &missing))) {
-            initial = v;
+            o->initial = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--new-state", &missing))) {
-            new_state = v;
+            o->new_state = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--start-date", &missing))) {
-            start = v;
+            o->start = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--end-date", &missing))) {
-            end = v;
+            o->end = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            config_file = v;
+            o->config_file = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            reason = v;
+            o->reason = v;
         } else if (cli_opt_flag(argv[i], "--rewind-state")) {
-            rewind = 1;
+            o->rewind = 1;
         } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            dry_run = 1;
+            o->dry_run = 1;
         } else if (cli_opt_flag(argv[i], "--force")) {
-            force = 1;
+            o->force = 1;
         } else {
             if (!missing) fprintf(stderr, "retirectl reset: unknown option '%s' (see retirectl reset --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
         if (missing) return CLI_EXIT_USAGE;
     }
-    initial = cli_env_default(initial, "RETIREMENT_INITIAL_STATE");
-    new_state = cli_env_default(new_state, "RETIREMENT_NEW_STATE");
-    start = cli_env_default(start, "RETIREMENT_START_DATE");
-    end = cli_env_default(end, "RETIREMENT_END_DATE");
-    config_file = cli_env_default(config_file, "RETIREMENT_CONFIG_FILE");
-    if (!rewind) {
+    o->initial = cli_env_default(o->initial, "RETIREMENT_INITIAL_STATE");
+    o->new_state = cli_env_default(o->new_state, "RETIREMENT_NEW_STATE");
+    o->start = cli_env_default(o->start, "RETIREMENT_START_DATE");
+    o->end = cli_env_default(o->end, "RETIREMENT_END_DATE");
+    o->config_file = cli_env_default(o->config_file, "RETIREMENT_CONFIG_FILE");
+    if (!o->rewind) {
         const char *r = getenv("RETIREMENT_REWIND_STATE");
-        rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);
+        o->rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);
     }
+    return -1;
+}
 
-    /* dates are checked while the options are parsed, before anything else (click callbacks) */
-    char start_d[32], end_d[32];
+/* Checks both dates into o->start_d/end_d, as click's callbacks do while the options are
+ * parsed, before anything else. -1 to go on, else the exit status. */
+static int check_dates(reset_opts *o)
+{
     const char *which[2] = {"--start-date", "--end-date"};
-    const char *vals[2] = {start, end};
-    char *outs[2] = {start_d, end_d};
+    const char *vals[2] = {o->start, o->end};
+    char *outs[2] = {o->start_d, o->end_d};
     for (int k = 0; k < 2; k++) {
         if (!vals[k]) {
             /* upstream: the click callback runs strptime(None), whose TypeError is uncaught: exit 1 */
@@ -184,56 +193,254 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
             return CLI_EXIT_USAGE;
         }
     }
-    /* No --initial-state: upstream sends the fetch without a `state` parameter (requests drops
-     * None); the LMS answers 400 "Missing required parameter: 'state'" and the run ends with
-     * ERR_FETCHING (253). Kept as is so the requests and the exit status match. */
+    return -1;
+}
 
-    /* upstream logs this first, before the config is checked (None when no --config_file) */
-    printf("Starting bulk update script: Config: %s\n", config_file     ? config_file
+/* Logs the start as upstream does (before the config is checked) and loads the config. -1 to
+ * go on with *path and *config set, else the exit status. */
+static int load_config(const reset_opts *o, const cli_globals *g, char **path, cfg **config)
+{
+    printf("Starting bulk update script: Config: %s\n", o->config_file     ? o->config_file
                                                          : g && g->config_path ? g->config_path
                                                                                : "None");
     fflush(stdout);
-    char *path = cli_config_path(g, config_file);
+    *path = cli_config_path(g, o->config_file);
     /* only the XDG default, and it does not exist: nothing was passed in */
-    if (path && !config_file && !(g && g->config_path) && access(path, F_OK) != 0) {
-        free(path);
-        path = NULL;
+    if (*path && !o->config_file && !(g && g->config_path) && access(*path, F_OK) != 0) {
+        free(*path);
+        *path = NULL;
     }
-    if (!path) {
+    if (!*path) {
         cli_error(NULL, "No config file passed in.");
         return RESET_EXIT_NO_CONFIG;
     }
     char err[2048] = "";
-    cfg *config = NULL;
-    if (cfg_load(path, &config, err, sizeof err) != 0) {
-        cli_error(NULL, "Failed to read config file %s: %s", path, err);
-        free(path);
+    if (cfg_load(*path, config, err, sizeof err) != 0) {
+        cli_error(NULL, "Failed to read config file %s: %s", *path, err);
+        free(*path);
+        *path = NULL;
         return RESET_EXIT_BAD_CONFIG;
     }
-    cli_config_warnings(config);
+    cli_config_warnings(*config);
+    return -1;
+}
 
-    /* the audit log must be writable before anything is changed */
+/* One reset run: what every learner's update needs. */
+typedef struct {
+    const reset_opts *o;
+    const cfg *config;
+    lms_client *lms;
+    audit_log *audit;
+    job_recorder *hist;
+    long long updated, skipped;
+} reset_run;
+
+/* Why username must not be moved now (held by another retirectl here, or, without --force, in
+ * a fresh working state), in why; 0 when it may be moved, with *held the lease to release. */
+static int lease_learner(const reset_run *r, const cJSON *learner, const char *username, const char *current,
+                         lease **held, char *why, size_t why_len)
+{
+    lease_holder h;
+    int lr = lease_acquire(NULL, cfg_string(r->config, "base_urls.lms"), username, "retirectl reset", held, &h, why,
+                           why_len);
+    double age = 0;
+    if (lr > 0) {
+        char who[640];
+        lease_describe(&h, who, sizeof who);
+        snprintf(why, why_len, "being worked on by %s", who);
+    } else if (lr == 0 && !r->o->force && lease_fresh_working_state(learner, r->config, &age)) {
+        snprintf(why, why_len,
+                 "in the working state %s, changed %.0f s ago: it may be running on another host (--force moves it "
+                 "anyway)",
+                 current ? current : "?", age < 0 ? 0 : age);
+        lr = 1;
+    }
+    return lr;
+}
+
+/* Moves one learner (or, with --dry-run, says it would). 0 to go on with the next learner,
+ * else the exit status that stops the run. */
+static int reset_learner(reset_run *r, const cJSON *learner)
+{
+    const reset_opts *o = r->o;
+    char err[2048] = "";
+    const char *username = str_of(learner, "original_username");
+    const char *target = o->rewind ? state_name(learner, "last_state") : o->new_state;
+    const char *current = state_name(learner, "current_state");
+    if (o->dry_run) {
+        printf("would move %s (user id %lld) from %s to %s\n", username ? username : "(no original_username)",
+               user_id_of(learner), current ? current : o->initial, target ? target : "(no last_state)");
+        return 0;
+    }
+    audit_entry item;
+    audit_entry_init(&item, "reset");
+    item.reason = o->reason;
+    item.user_id = user_id_of(learner);
+    item.retirement_id = id_of(learner, "id");
+    item.from_state = current ? current : o->initial;
+    item.to_state = target;
+    const char *pii[] = {username ? username : "", str_of(learner, "original_email"),
+                         str_of(learner, "original_name"), NULL};
+    if (!pii[1]) pii[1] = "";
+    if (!pii[2]) pii[2] = "";
+    item.pii = pii;
+    if (!username || !target) {
+        cli_error(r->config,
+                  "Unexpected error occurred updating users! Learner with retirement id %lld has no %s.",
+                  item.retirement_id, !username ? "original_username" : "last_state.state_name");
+        item.outcome = "failed";
+        item.exit_status = RESET_EXIT_UPDATING;
+        audit_item(r->audit, &item, err, sizeof err);
+        return RESET_EXIT_UPDATING;
+    }
+    /* one job per learner: never move a learner another job is working on */
+    lease *held = NULL;
+    char why[1024] = "";
+    if (lease_learner(r, learner, username, current, &held, why, sizeof why) != 0) {
+        cli_error(r->config, "skipped %s: %s", username, why);
+        lease_release(held);
+        item.outcome = "refused";
+        item.detail = why;
+        item.exit_status = CLI_EXIT_WORKING_STATE;
+        audit_item(r->audit, &item, err, sizeof err);
+        r->skipped++;
+        return 0;
+    }
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    int urc = lms_update_state(r->lms, username, target, RESET_MESSAGE, 1, &le);
+    lease_release(held);
+    cli_hist_reset_item(r->hist, r->config, learner, item.from_state, target, urc != 0 ? &le : NULL, o->reason);
+    if (urc != 0) {
+        cli_error(r->config, "Unexpected error occurred updating users! %s", le.message);
+        item.outcome = "failed";
+        item.detail = le.message;
+        item.exit_status = RESET_EXIT_UPDATING;
+        audit_item(r->audit, &item, err, sizeof err);
+        lms_error_clear(&le);
+        return RESET_EXIT_UPDATING;
+    }
+    item.outcome = "updated";
+    r->updated++;
+    if (audit_item(r->audit, &item, err, sizeof err) != 0) {
+        /* the update was made; stop before the next one since it could not be recorded */
+        cli_error(r->config, "%s; stopping after %lld updates", err, r->updated);
+        return RESET_EXIT_UPDATING;
+    }
+    return 0;
+}
+
+/* Prints how the run ended and returns its exit status (status: the first error's, or 0). */
+static int report_end(const reset_run *r, int status, long long total)
+{
+    if (r->o->dry_run) {
+        printf("Dry run: %lld learner%s in %s would be updated; nothing was sent.\n", total, total == 1 ? "" : "s",
+               r->o->initial ? r->o->initial : "None");
+        return 0;
+    }
+    if (status == 0 && r->skipped) {
+        fprintf(stderr, "retirectl: %lld learner%s skipped (being worked on); the other %lld were updated.\n",
+                r->skipped, r->skipped == 1 ? "" : "s", r->updated);
+        return RESET_EXIT_FETCHING;
+    }
+    if (status == 0) {
+        printf("Bulk update complete\n");
+        fflush(stdout);
+    } else {
+        fprintf(stderr, "retirectl: %lld of %lld learners were updated before the error.\n", r->updated, total);
+    }
+    return status;
+}
+
+/* Opens the audit log and writes the run's begin line (not for --dry-run): it must be
+ * writable before anything is changed. 0, or -1 after saying why. */
+static int begin_audit(const reset_opts *o, const cfg *config, const cli_globals *g, audit_log **audit,
+                       audit_entry *ae, char *detail, size_t detail_len)
+{
+    audit_entry_init(ae, "reset");
+    ae->reason = o->reason;
+    ae->from_state = o->initial;
+    ae->to_state = o->rewind && !o->new_state ? "(last_state)" : o->new_state;
+    snprintf(detail, detail_len, "created %s..%s", o->start_d, o->end_d);
+    ae->detail = detail;
+    if (o->dry_run) return 0;
+    char err[2048] = "";
+    if (audit_open(config, g ? g->operator_name : NULL, audit, err, sizeof err) != 0 ||
+        audit_begin(*audit, ae, err, sizeof err) != 0) {
+        cli_error(config, "%s", err);
+        audit_close(*audit);
+        *audit = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Fetches the learners to move and updates each; the LMS client is set up. Returns the exit
+ * status after the audit end line. */
+static int run_updates(reset_run *r, audit_entry *ae)
+{
+    const reset_opts *o = r->o;
+    printf("Fetching users in state %s created from %s to %s\n", o->initial ? o->initial : "None", o->start_d,
+           o->end_d);
+    fflush(stdout);
+    cJSON *learners = NULL;
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    if (lms_by_status_and_date(r->lms, o->initial, o->start_d, o->end_d, &learners, &le) != 0 ||
+        !cJSON_IsArray(learners)) {
+        cli_error(r->config, "Unexpected error occurred fetching users to update! %s", le.message);
+        lms_error_clear(&le);
+        cJSON_Delete(learners);
+        return finish_audit(r->audit, ae, r->config, "failed", RESET_EXIT_FETCHING, 0, -1);
+    }
+    long long total = cJSON_GetArraySize(learners);
+    if ((o->new_state && *o->new_state && o->rewind) || (!(o->new_state && *o->new_state) && !o->rewind)) {
+        cli_error(r->config,
+                  "You must specify either the boolean rewind_state or a new state to set learners to.");
+        cJSON_Delete(learners);
+        return finish_audit(r->audit, ae, r->config, "refused", RESET_EXIT_BAD_CONFIG, 0, total);
+    }
+    printf("%s %lld learners to %s\n", o->dry_run ? "Would update" : "Updating", total,
+           o->rewind ? "None" : o->new_state); /* upstream logs the new_state option: None when rewinding */
+    fflush(stdout);
+    r->hist = o->dry_run ? NULL : job_recorder_new(r->config, NULL, NULL); /* docs/history.md */
+    int status = 0;
+    const cJSON *learner;
+    cJSON_ArrayForEach(learner, learners)
+    {
+        if ((status = reset_learner(r, learner)) != 0) break;
+    }
+    job_recorder_free(r->hist);
+    r->hist = NULL;
+    cJSON_Delete(learners);
+    status = report_end(r, status, total);
+    if (o->dry_run) return status;
+    return finish_audit(r->audit, ae, r->config, status == 0 ? "ok" : "failed", status, r->updated, total);
+}
+
+int cmd_reset(int argc, char **argv, const cli_globals *g)
+{
+    reset_opts o;
+    memset(&o, 0, sizeof o);
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0) return status;
+    if ((status = check_dates(&o)) >= 0) return status;
+    /* No --initial-state: upstream sends the fetch without a `state` parameter (requests drops
+     * None); the LMS answers 400 "Missing required parameter: 'state'" and the run ends with
+     * ERR_FETCHING (253). Kept as is so the requests and the exit status match. */
+    char *path = NULL;
+    cfg *config = NULL;
+    if ((status = load_config(&o, g, &path, &config)) >= 0) return status;
+
     audit_log *audit = NULL;
     audit_entry ae;
-    audit_entry_init(&ae, "reset");
-    ae.reason = reason;
-    ae.from_state = initial;
-    ae.to_state = rewind && !new_state ? "(last_state)" : new_state;
     char detail[128];
-    snprintf(detail, sizeof detail, "created %s..%s", start_d, end_d);
-    ae.detail = detail;
-    if (!dry_run) {
-        if (audit_open(config, g ? g->operator_name : NULL, &audit, err, sizeof err) != 0 ||
-            audit_begin(audit, &ae, err, sizeof err) != 0) {
-            cli_error(config, "%s", err);
-            audit_close(audit);
-            cfg_free(config);
-            free(path);
-            return RESET_EXIT_SETUP;
-        }
+    if (begin_audit(&o, config, g, &audit, &ae, detail, sizeof detail) != 0) {
+        cfg_free(config);
+        free(path);
+        return RESET_EXIT_SETUP;
     }
-
-    int status = 0;
+    char err[2048] = "";
     http_client *http = http_client_new(config, err, sizeof err);
     lms_client *lms = NULL;
     const char *base = cfg_string(config, "base_urls.lms");
@@ -241,139 +448,11 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
         if (!base) snprintf(err, sizeof err, "base_urls.lms is missing in %s", path);
         cli_error(config, "Unexpected error occurred! %s", err);
         status = finish_audit(audit, &ae, config, "failed", RESET_EXIT_SETUP, 0, -1);
-        goto out;
-    }
-
-    printf("Fetching users in state %s created from %s to %s\n", initial ? initial : "None", start_d, end_d);
-    fflush(stdout);
-    cJSON *learners = NULL;
-    lms_error le;
-    memset(&le, 0, sizeof le);
-    if (lms_by_status_and_date(lms, initial, start_d, end_d, &learners, &le) != 0 || !cJSON_IsArray(learners)) {
-        cli_error(config, "Unexpected error occurred fetching users to update! %s", le.message);
-        lms_error_clear(&le);
-        cJSON_Delete(learners);
-        status = finish_audit(audit, &ae, config, "failed", RESET_EXIT_FETCHING, 0, -1);
-        goto out;
-    }
-    long long total = cJSON_GetArraySize(learners);
-
-    if ((new_state && *new_state && rewind) || (!(new_state && *new_state) && !rewind)) {
-        cli_error(config, "You must specify either the boolean rewind_state or a new state to set learners to.");
-        cJSON_Delete(learners);
-        status = finish_audit(audit, &ae, config, "refused", RESET_EXIT_BAD_CONFIG, 0, total);
-        goto out;
-    }
-
-    printf("%s %lld learners to %s\n", dry_run ? "Would update" : "Updating", total,
-           rewind ? "None" : new_state); /* upstream logs the new_state option: None when rewinding */
-    fflush(stdout);
-    long long updated = 0, skipped = 0;
-    job_recorder *hist = dry_run ? NULL : job_recorder_new(config, NULL, NULL); /* docs/history.md */
-    const cJSON *learner;
-    cJSON_ArrayForEach(learner, learners)
-    {
-        const char *username = str_of(learner, "original_username");
-        const char *target = rewind ? state_name(learner, "last_state") : new_state;
-        const char *current = state_name(learner, "current_state");
-        if (dry_run) {
-            printf("would move %s (user id %lld) from %s to %s\n", username ? username : "(no original_username)",
-                   user_id_of(learner), current ? current : initial, target ? target : "(no last_state)");
-            continue;
-        }
-        audit_entry item;
-        audit_entry_init(&item, "reset");
-        item.reason = reason;
-        item.user_id = user_id_of(learner);
-        item.retirement_id = id_of(learner, "id");
-        item.from_state = current ? current : initial;
-        item.to_state = target;
-        const char *pii[] = {username ? username : "", str_of(learner, "original_email"),
-                             str_of(learner, "original_name"), NULL};
-        if (!pii[1]) pii[1] = "";
-        if (!pii[2]) pii[2] = "";
-        item.pii = pii;
-        if (!username || !target) {
-            cli_error(config, "Unexpected error occurred updating users! Learner with retirement id %lld has no %s.",
-                      item.retirement_id, !username ? "original_username" : "last_state.state_name");
-            item.outcome = "failed";
-            item.exit_status = RESET_EXIT_UPDATING;
-            audit_item(audit, &item, err, sizeof err);
-            status = RESET_EXIT_UPDATING;
-            break;
-        }
-        /* one job per learner: never move a learner another job is working on */
-        lease *held = NULL;
-        lease_holder h;
-        char why[1024] = "";
-        int lr = lease_acquire(NULL, cfg_string(config, "base_urls.lms"), username, "retirectl reset", &held, &h, why, sizeof why);
-        double age = 0;
-        if (lr > 0) {
-            char who[640];
-            lease_describe(&h, who, sizeof who);
-            snprintf(why, sizeof why, "being worked on by %s", who);
-        } else if (lr == 0 && !force && lease_fresh_working_state(learner, config, &age)) {
-            snprintf(why, sizeof why,
-                     "in the working state %s, changed %.0f s ago: it may be running on another host (--force moves it "
-                     "anyway)",
-                     current ? current : "?", age < 0 ? 0 : age);
-            lr = 1;
-        }
-        if (lr != 0) {
-            cli_error(config, "skipped %s: %s", username, why);
-            lease_release(held);
-            item.outcome = "refused";
-            item.detail = why;
-            item.exit_status = CLI_EXIT_WORKING_STATE;
-            audit_item(audit, &item, err, sizeof err);
-            skipped++;
-            continue;
-        }
-        int urc = lms_update_state(lms, username, target, RESET_MESSAGE, 1, &le);
-        lease_release(held);
-        cli_hist_reset_item(hist, config, learner, item.from_state, target, urc != 0 ? &le : NULL, reason);
-        if (urc != 0) {
-            cli_error(config, "Unexpected error occurred updating users! %s", le.message);
-            item.outcome = "failed";
-            item.detail = le.message;
-            item.exit_status = RESET_EXIT_UPDATING;
-            audit_item(audit, &item, err, sizeof err);
-            lms_error_clear(&le);
-            status = RESET_EXIT_UPDATING;
-            break;
-        }
-        item.outcome = "updated";
-        if (audit_item(audit, &item, err, sizeof err) != 0) {
-            /* the update was made; stop before the next one since it could not be recorded */
-            cli_error(config, "%s; stopping after %lld updates", err, updated + 1);
-            updated++;
-            status = RESET_EXIT_UPDATING;
-            break;
-        }
-        updated++;
-    }
-    job_recorder_free(hist);
-    cJSON_Delete(learners);
-    if (dry_run) {
-        printf("Dry run: %lld learner%s in %s would be updated; nothing was sent.\n", total, total == 1 ? "" : "s",
-               initial ? initial : "None");
-        status = 0;
-        goto out;
-    }
-    if (status == 0 && skipped) {
-        fprintf(stderr, "retirectl: %lld learner%s skipped (being worked on); the other %lld were updated.\n", skipped,
-                skipped == 1 ? "" : "s", updated);
-        status = RESET_EXIT_FETCHING;
-    } else if (status == 0) {
-        printf("Bulk update complete\n");
-        fflush(stdout);
     } else {
-        fprintf(stderr, "retirectl: %lld of %lld learners were updated before the error.\n", updated, total);
+        reset_run r = {.o = &o, .config = config, .lms = lms, .audit = audit};
+        status = run_updates(&r, &ae);
     }
-    status = finish_audit(audit, &ae, config, status == 0 ? "ok" : "failed", status, updated, total);
-
-out:
-    if (dry_run) audit_close(audit);
+    if (o.dry_run) audit_close(audit);
     if (lms) lms_free(lms);
     if (http) http_client_free(http);
     cfg_free(config);

@@ -84,10 +84,16 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
     }
 }
 
-int cmd_resume(int argc, char **argv, const cli_globals *g)
+/* The command line of `retirectl resume`. */
+typedef struct {
+    const char *username;
+    cli_operator_opts o;
+    int events;
+} resume_args;
+
+/* Reads the command line into a. -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, const cli_globals *g, resume_args *a)
 {
-    const char *username = NULL;
-    cli_operator_opts o = {NULL, NULL, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
@@ -95,100 +101,172 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
             usage(stdout);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            username = v;
+            a->username = v;
             continue;
         } else if (missing) {
             fprintf(stderr, "Try 'retirectl resume --help'.\n");
             return CLI_EXIT_USAGE;
         }
-        int r = cli_operator_opt(argc, argv, &i, "resume", &o);
+        int r = cli_operator_opt(argc, argv, &i, "resume", &a->o);
         if (r < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if (argv[i][0] == '-') {
             fprintf(stderr, "retirectl resume: unknown option '%s' (see retirectl resume --help)\n", argv[i]);
             return CLI_EXIT_USAGE;
-        } else if (!username) {
-            username = argv[i];
+        } else if (!a->username) {
+            a->username = argv[i];
         } else {
-            fprintf(stderr, "retirectl resume: one learner at a time (got '%s' and '%s')\n", username, argv[i]);
+            fprintf(stderr, "retirectl resume: one learner at a time (got '%s' and '%s')\n", a->username, argv[i]);
             return CLI_EXIT_USAGE;
         }
     }
-    const char *reason = o.reason, *config_file = o.config_file;
-    int yes = o.yes, events = o.events || (g && g->json); /* --json means the events, as for retire */
-    if (!username || !*username) {
+    a->events = a->o.events || (g && g->json); /* --json means the events, as for retire */
+    if (!a->username || !*a->username) {
         fprintf(stderr, "retirectl resume: which learner? usage: retirectl resume USER [--reason TEXT] [--yes]\n");
         return CLI_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* Which step failed or is stuck: *failed_state is the learner's last state when ERRORED, its
+ * current state when stuck in a working state. 0, or the exit status after saying why there is
+ * nothing to resume. */
+static int find_failed_state(const cli_ctx *ctx, const char *username, const char *current, const char *last,
+                             const char **failed_state)
+{
+    const cfg_step *rows = ctx->config->steps;
+    size_t n_rows = ctx->config->n_steps;
+    if (!strcmp(current, PLAN_ERROR_STATE)) {
+        *failed_state = last;
+        return 0;
+    }
+    if (plan_is_working_state(current, rows, n_rows)) {
+        *failed_state = current;
+        return 0;
+    }
+    if (!strcmp(current, PLAN_COMPLETE_STATE) || !strcmp(current, PLAN_ABORTED_STATE)) {
+        cli_error(ctx->config, "%s is in %s: there is nothing to resume (an ended retirement is not restarted; "
+                               "use `retirectl reset` to move it on purpose)", username, current);
+        return CLI_EXIT_END_STATE;
+    }
+    if (plan_state_index(current, rows, n_rows) < 0) {
+        cli_error(ctx->config, "%s is in %s, a state the configured retirement_pipeline does not know; check the "
+                               "config's pipeline against the LMS", username, current);
+        return CLI_EXIT_UNKNOWN_STATE;
+    }
+    cli_error(ctx->config, "%s is in %s: nothing to resume; use `retirectl retire %s` to continue", username,
+              current, username);
+    return RESUME_EXIT_NOTHING;
+}
+
+/* The state to put the learner back to, or NULL after saying the pipeline does not know
+ * failed_state. */
+static const char *resume_target(const cli_ctx *ctx, const char *username, const char *failed_state)
+{
+    const cfg_step *rows = ctx->config->steps;
+    size_t n_rows = ctx->config->n_steps;
+    int k = plan_step_of_working_state(failed_state, rows, n_rows);
+    if (k >= 0) return k == 0 ? PLAN_START_STATE : rows[k - 1].end_state;
+    if (failed_state && (!strcmp(failed_state, PLAN_START_STATE) ||
+                         (plan_state_index(failed_state, rows, n_rows) > 0 && !plan_is_end_state(failed_state))))
+        return failed_state; /* ERRORED from PENDING or from a step's end state: go back to where it was */
+    cli_error(ctx->config,
+              "%s is ERRORED and its previous state is %s, which is not a step of the configured "
+              "retirement_pipeline; cannot tell which step to retry. Use `retirectl reset --new-state` "
+              "to choose the state, then `retirectl retire`.",
+              username, failed_state ? failed_state : "(none)");
+    return NULL;
+}
+
+/* Moves the learner back to target (forced), with the operator and reason in the LMS's
+ * response text. 0, or the exit status after the audit end line. */
+static int move_back(const cli_ctx *ctx, audit_log *audit, audit_entry *ae, const resume_args *a,
+                     const char *current, const char *failed_state, const char *target)
+{
+    const char *reason = a->o.reason;
+    char message[1536];
+    if (failed_state != current) {
+        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s (failed in %s): %s",
+                 audit_operator(audit), current, failed_state, reason && *reason ? reason : "no reason given");
+    } else {
+        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s: %s", audit_operator(audit),
+                 current, reason && *reason ? reason : "no reason given");
+    }
+    lms_error le;
+    memset(&le, 0, sizeof le);
+    if (lms_update_state(ctx->lms, a->username, target, message, 1, &le) != 0) {
+        cli_error(ctx->config, "could not move %s to %s: %s; the learner stays in %s", a->username, target,
+                  le.message, current);
+        ae->outcome = "failed";
+        ae->detail = le.message;
+        ae->exit_status = CLI_EXIT_SETUP;
+        char err[2048] = "";
+        audit_end(audit, ae, err, sizeof err);
+        lms_error_clear(&le);
+        return CLI_EXIT_SETUP;
+    }
+    if (!a->events) printf("%s: moved %s -> %s; retiring from there\n", a->username, current, target);
+    return 0;
+}
+
+/* Retires the learner from where it now is, as a job, and writes the audit end line. The exit
+ * status. */
+static int run_retire(const cli_ctx *ctx, const cli_globals *g, job_ctx *jc, const resume_args *a,
+                      audit_log *audit, audit_entry *ae, cli_step_log *steps)
+{
+    cli_install_cancel_handlers(&resume_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
+    job_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.username = a->username;
+    spec.action = JOB_RETIRE;
+    spec.label = "resume";
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, a->o.reason);
+    spec.reason = a->o.reason;
+    char err[2048] = "";
+    int status = job_run(jc, &spec, on_event, steps, &resume_cancel, err, sizeof err);
+    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx->config, "%s", err);
+
+    cli_audit_job_end(ctx->config, audit, ae, steps, status);
+    return status;
+}
+
+int cmd_resume(int argc, char **argv, const cli_globals *g)
+{
+    resume_args a;
+    memset(&a, 0, sizeof a);
+    int status = parse_args(argc, argv, g, &a);
+    if (status >= 0) return status;
+    const char *username = a.username;
 
     cli_ctx ctx;
-    int rc = cli_open(&ctx, g, config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
+    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
     if (rc) return rc;
-    char err[2048] = "";
-    int status = 0;
     cJSON *learner = NULL;
     audit_log *audit = NULL;
     lease *held = NULL;
     cli_step_log steps;
     memset(&steps, 0, sizeof steps);
-    steps.events = events;
+    steps.events = a.events;
     job_ctx *jc = cli_job_ctx_open(&ctx);
     if (!jc) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
 
-    if ((status = cli_take_lease(ctx.config, username, "retirectl resume", events, &held)) != 0) goto out;
+    if ((status = cli_take_lease(ctx.config, username, "retirectl resume", a.events, &held)) != 0) goto out;
     if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, o.force, o.events)) != 0) goto out;
+    if ((status = cli_check_fresh(ctx.config, learner, username, a.o.force, a.events)) != 0) goto out;
     const char *current = cli_learner_state(learner, "current_state");
     const char *last = cli_learner_state(learner, "last_state");
-    const cfg_step *rows = ctx.config->steps;
-    size_t n_rows = ctx.config->n_steps;
     if (!current) {
         cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
         status = CLI_EXIT_BAD_LEARNER;
         goto out;
     }
-
-    /* which step failed or is stuck */
     const char *failed_state = NULL;
-    if (!strcmp(current, PLAN_ERROR_STATE)) {
-        failed_state = last;
-    } else if (plan_is_working_state(current, rows, n_rows)) {
-        failed_state = current;
-    } else if (!strcmp(current, PLAN_COMPLETE_STATE) || !strcmp(current, PLAN_ABORTED_STATE)) {
-        cli_error(ctx.config, "%s is in %s: there is nothing to resume (an ended retirement is not restarted; "
-                              "use `retirectl reset` to move it on purpose)", username, current);
-        status = CLI_EXIT_END_STATE;
-        goto out;
-    } else if (plan_state_index(current, rows, n_rows) < 0) {
-        cli_error(ctx.config, "%s is in %s, a state the configured retirement_pipeline does not know; check the "
-                              "config's pipeline against the LMS", username, current);
-        status = CLI_EXIT_UNKNOWN_STATE;
-        goto out;
-    } else {
-        cli_error(ctx.config, "%s is in %s: nothing to resume; use `retirectl retire %s` to continue", username,
-                  current, username);
-        status = RESUME_EXIT_NOTHING;
-        goto out;
-    }
-
-    /* the state to put the learner back to */
-    const char *target = NULL;
-    int k = plan_step_of_working_state(failed_state, rows, n_rows);
-    if (k >= 0) {
-        target = k == 0 ? PLAN_START_STATE : rows[k - 1].end_state;
-    } else if (failed_state && (!strcmp(failed_state, PLAN_START_STATE) ||
-                                (plan_state_index(failed_state, rows, n_rows) > 0 && !plan_is_end_state(failed_state)))) {
-        /* ERRORED from PENDING or from a step's end state: go back to where it was */
-        target = failed_state;
-    } else {
-        cli_error(ctx.config,
-                  "%s is ERRORED and its previous state is %s, which is not a step of the configured "
-                  "retirement_pipeline; cannot tell which step to retry. Use `retirectl reset --new-state` "
-                  "to choose the state, then `retirectl retire`.",
-                  username, failed_state ? failed_state : "(none)");
+    if ((status = find_failed_state(&ctx, username, current, last, &failed_state)) != 0) goto out;
+    const char *target = resume_target(&ctx, username, failed_state);
+    if (!target) {
         status = CLI_EXIT_UNKNOWN_STATE;
         goto out;
     }
@@ -201,7 +279,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         snprintf(question, sizeof question, "Resume %s: stuck in %s -> %s, then retire from there?", username,
                  current, target);
     }
-    if (!cli_confirm(ctx.config, question, username, yes)) {
+    if (!cli_confirm(ctx.config, question, username, a.o.yes)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
@@ -210,52 +288,13 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     const char *pii[7];
     audit_entry ae;
     audit_entry_init(&ae, "resume");
-    ae.reason = reason;
+    ae.reason = a.o.reason;
     cli_audit_learner(&ae, learner, username, pii);
     ae.from_state = current;
     ae.to_state = target;
     if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
-
-    char message[1536];
-    if (failed_state != current) {
-        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s (failed in %s): %s",
-                 audit_operator(audit), current, failed_state, reason && *reason ? reason : "no reason given");
-    } else {
-        snprintf(message, sizeof message, "Resumed by %s with retirectl resume from %s: %s", audit_operator(audit),
-                 current, reason && *reason ? reason : "no reason given");
-    }
-    lms_error le;
-    memset(&le, 0, sizeof le);
-    if (lms_update_state(ctx.lms, username, target, message, 1, &le) != 0) {
-        cli_error(ctx.config, "could not move %s to %s: %s; the learner stays in %s", username, target, le.message,
-                  current);
-        ae.outcome = "failed";
-        ae.detail = le.message;
-        ae.exit_status = CLI_EXIT_SETUP;
-        audit_end(audit, &ae, err, sizeof err);
-        lms_error_clear(&le);
-        status = CLI_EXIT_SETUP;
-        goto out;
-    }
-    if (!events) printf("%s: moved %s -> %s; retiring from there\n", username, current, target);
-
-    cli_install_cancel_handlers(&resume_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
-    job_spec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.username = username;
-    spec.action = JOB_RETIRE;
-    spec.label = "resume";
-    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
-    spec.reason = reason;
-    status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
-    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
-
-    ae.steps = steps.steps;
-    ae.n_steps = steps.n;
-    ae.exit_status = status;
-    ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
-    ae.detail = status ? steps.result : NULL;
-    if (audit_end(audit, &ae, err, sizeof err) != 0) cli_error(ctx.config, "%s", err);
+    if ((status = move_back(&ctx, audit, &ae, &a, current, failed_state, target)) != 0) goto out;
+    status = run_retire(&ctx, g, jc, &a, audit, &ae, &steps);
 
 out:
     lease_release(held);

@@ -175,6 +175,17 @@ int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry
     return 0;
 }
 
+void cli_audit_job_end(const cfg *config, audit_log *audit, audit_entry *ae, const cli_step_log *steps, int status)
+{
+    char err[2048] = "";
+    ae->steps = steps->steps;
+    ae->n_steps = steps->n;
+    ae->exit_status = status;
+    ae->outcome = steps->outcome[0] ? steps->outcome : "errored";
+    ae->detail = status ? steps->result : NULL;
+    if (audit_end(audit, ae, err, sizeof err) != 0) cli_error(config, "%s", err);
+}
+
 /* Says why username was refused (exit 253) on stderr and, with --events, as a `result` event. */
 static void refuse_working(const cfg *config, const char *username, const char *message, int events)
 {

@@ -62,6 +62,9 @@ void cli_audit_learner(audit_entry *ae, const cJSON *learner, const char *userna
 /* audit_open + audit_begin for the command's config and operator: 0, or CLI_EXIT_SETUP after
  * saying why (nothing may be done then). */
 int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry *ae, audit_log **audit);
+/* Writes the audit end line of a job the command ran (status: its exit status): the steps, the
+ * job's own outcome word as printed, and its result message when it failed. */
+void cli_audit_job_end(const cfg *config, audit_log *audit, audit_entry *ae, const cli_step_log *steps, int status);
 
 struct lease;
 /* Takes the learner's lease (one job per learner, engine/lease.h) for command (e.g. "retirectl

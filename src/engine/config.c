@@ -96,9 +96,10 @@ static int want_mapping(cfg *c, const char *path, char *err, size_t err_len)
     return -1;
 }
 
-static int load_sections(cfg *c, char *err, size_t err_len)
+/* The scalar settings: http.*, environment, step_timeout_seconds, audit_log, history_days,
+ * console.*. */
+static int load_scalars(cfg *c, char *err, size_t err_len)
 {
-    char w[512];
     if (want_mapping(c, "base_urls", err, err_len) || want_mapping(c, "http", err, err_len) ||
         want_mapping(c, "console", err, err_len))
         return -1;
@@ -122,7 +123,13 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         want_number(c, "console.refresh_seconds", 10, 0.1, &c->console_refresh_seconds, err, err_len))
         return -1;
 
-    /* driver_config_scope: DRIVER: [top-level keys] */
+    return 0;
+}
+
+/* driver_config_scope: DRIVER: [top-level keys] */
+static int load_scope(cfg *c, char *err, size_t err_len)
+{
+    char w[512];
     const cJSON *scope = cfg_get(c, "driver_config_scope");
     if (scope && !cJSON_IsNull(scope)) {
         if (!cJSON_IsObject(scope)) {
@@ -142,7 +149,13 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         }
     }
 
-    /* driver_entry_points: a list of files (a single string is accepted as a list of one) */
+    return 0;
+}
+
+/* driver_entry_points: a list of files (a single string is accepted as a list of one) */
+static int load_entry_points(cfg *c, char *err, size_t err_len)
+{
+    char w[512];
     const cJSON *ep = cfg_get(c, "driver_entry_points");
     if (ep && !cJSON_IsNull(ep)) {
         if (cJSON_IsString(ep)) {
@@ -172,7 +185,41 @@ static int load_sections(cfg *c, char *err, size_t err_len)
         }
     }
 
-    /* extra_services: list of {name, base_url, retirement_url_path} */
+    return 0;
+}
+
+/* Reads extra_services[idx] (name, base_url or service_base_url, retirement_url_path) into
+ * vals (to free), checking the name is not used twice. 0, or -1 with err. */
+static int extra_service_row(cfg *c, const cJSON *it, size_t idx, char *vals[3], char *err, size_t err_len)
+{
+    char w[512];
+    static const char *const fields[] = {"name", "base_url", "retirement_url_path"};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, fields[k]);
+        if (!v && k == 1) v = cJSON_GetObjectItemCaseSensitive(it, "service_base_url");
+        if (!cJSON_IsString(v) || !*v->valuestring) {
+            cfg_set_err(err, err_len, "%s: extra_services[%zu] needs %s (text)%s; add it.",
+                    cfg_where(c, v ? v : it, w, sizeof w), idx, fields[k],
+                    k == 0 ? ", the name the pipeline uses as DRIVER" : "");
+            for (int j = 0; j < k; j++) free(vals[j]);
+            return -1;
+        }
+        vals[k] = cfg_xstrdup(v->valuestring);
+    }
+    for (size_t j = 0; j < c->n_extra_services; j++)
+        if (!strcmp(c->extra_services[j].name, vals[0])) {
+            cfg_set_err(err, err_len, "%s: extra_services[%zu]: the name %s is used twice; rename one.",
+                    cfg_where(c, it, w, sizeof w), idx, vals[0]);
+            for (int k = 0; k < 3; k++) free(vals[k]);
+            return -1;
+        }
+    return 0;
+}
+
+/* extra_services: list of {name, base_url, retirement_url_path} */
+static int load_extra_services(cfg *c, char *err, size_t err_len)
+{
+    char w[512];
     const cJSON *ex = cfg_get(c, "extra_services");
     if (ex && !cJSON_IsNull(ex)) {
         if (!cJSON_IsArray(ex)) {
@@ -193,33 +240,19 @@ static int load_sections(cfg *c, char *err, size_t err_len)
                         cfg_where(c, it, w, sizeof w), idx);
                 return -1;
             }
-            static const char *const fields[] = {"name", "base_url", "retirement_url_path"};
             char *vals[3] = {NULL, NULL, NULL};
-            for (int k = 0; k < 3; k++) {
-                const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, fields[k]);
-                if (!v && k == 1) v = cJSON_GetObjectItemCaseSensitive(it, "service_base_url");
-                if (!cJSON_IsString(v) || !*v->valuestring) {
-                    cfg_set_err(err, err_len, "%s: extra_services[%zu] needs %s (text)%s; add it.",
-                            cfg_where(c, v ? v : it, w, sizeof w), idx, fields[k],
-                            k == 0 ? ", the name the pipeline uses as DRIVER" : "");
-                    for (int j = 0; j < k; j++) free(vals[j]);
-                    return -1;
-                }
-                vals[k] = cfg_xstrdup(v->valuestring);
-            }
-            for (size_t j = 0; j < c->n_extra_services; j++)
-                if (!strcmp(c->extra_services[j].name, vals[0])) {
-                    cfg_set_err(err, err_len, "%s: extra_services[%zu]: the name %s is used twice; rename one.",
-                            cfg_where(c, it, w, sizeof w), idx, vals[0]);
-                    for (int k = 0; k < 3; k++) free(vals[k]);
-                    return -1;
-                }
+            if (extra_service_row(c, it, idx, vals, err, err_len) != 0) return -1;
             c->extra_services[c->n_extra_services++] = (cfg_extra_service){vals[0], vals[1], vals[2]};
         }
     }
 
-    /* retirement_pipeline rows (checked by cfg_validate; here every row is recorded, with "" for
-     * elements that are not text so that indices stay aligned with the file) */
+    return 0;
+}
+
+/* retirement_pipeline rows (checked by cfg_validate; here every row is recorded, with "" for
+ * elements that are not text so that indices stay aligned with the file) */
+static void load_pipeline(cfg *c)
+{
     const cJSON *pl = cfg_get(c, "retirement_pipeline");
     if (cJSON_IsArray(pl)) {
         size_t n = (size_t)cJSON_GetArraySize(pl);
@@ -236,6 +269,14 @@ static int load_sections(cfg *c, char *err, size_t err_len)
             s->line = cfg_node_line(c, row, NULL);
         }
     }
+}
+
+static int load_sections(cfg *c, char *err, size_t err_len)
+{
+    if (load_scalars(c, err, err_len) || load_scope(c, err, err_len) || load_entry_points(c, err, err_len) ||
+        load_extra_services(c, err, err_len))
+        return -1;
+    load_pipeline(c);
     return 0;
 }
 

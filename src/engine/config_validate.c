@@ -174,6 +174,111 @@ static int validate_salesforce_oauth(const cfg *c, const cfg_step *s, char *err,
     return -1;
 }
 
+/* Every row of retirement_pipeline (a list) is a list of 4 non-empty names. 0, or -1 with err. */
+static int validate_rows(const cfg *c, const cJSON *pl, char *err, size_t err_len)
+{
+    char w[512];
+    size_t idx = 0;
+    for (const cJSON *row = pl->child; row; row = row->next, idx++) {
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 4) {
+            char found[64];
+            if (cJSON_IsArray(row)) snprintf(found, sizeof found, "a list of %d items", cJSON_GetArraySize(row));
+            else snprintf(found, sizeof found, "a single value");
+            cfg_set_err(err, err_len,
+                    "%s: retirement_pipeline row %zu must be a list of 4 items [start_state, end_state, DRIVER, "
+                    "method]; found %s.",
+                    cfg_where(c, row, w, sizeof w), idx + 1, found);
+            return -1;
+        }
+        int k = 0;
+        for (const cJSON *e = row->child; e; e = e->next, k++) {
+            if (!cJSON_IsString(e) || !*e->valuestring) {
+                strbuf got = STRBUF_INIT;
+                add_py(&got, py_repr_json(e));
+                cfg_set_err(err, err_len,
+                        "%s: retirement_pipeline row %zu item %d must be a non-empty name; got %s%s.",
+                        cfg_where(c, e, w, sizeof w), idx + 1, k + 1, sb_str(&got),
+                        cJSON_IsString(e) ? "" : " (YAML read it as a boolean, number or null: put it in quotes)");
+                sb_free(&got);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* One pipeline row's needs: the keys its driver requires (with their alternatives), Salesforce's
+ * OAuth settings, and http(s) base URLs. 0, or -1 with err. */
+static int validate_step(const cfg *c, const cfg_step *s, char *err, size_t err_len)
+{
+    char w[512];
+    const char *missing = NULL;
+    for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0] && !missing; d++) {
+        if (strcmp(required_keys[d].driver, s->driver)) continue;
+        for (int k = 0; k < 5 && required_keys[d].keys[k] && !missing; k++)
+            if (value_missing(c, required_keys[d].keys[k]) &&
+                (!key_alternative(required_keys[d].keys[k]) ||
+                 value_missing(c, key_alternative(required_keys[d].keys[k]))))
+                missing = required_keys[d].keys[k];
+    }
+    char *repr = cfg_step_repr(s);
+    if (missing) {
+        cfg_set_err(err, err_len,
+                "Service URL is not configured, but required for state %s (%s:%d: driver %s needs %s%s%s%s; add it "
+                "to the config%s).",
+                repr, c->path, s->line, s->driver, missing, key_alternative(missing) ? " (or " : "",
+                key_alternative(missing) ? key_alternative(missing) : "", key_alternative(missing) ? ")" : "",
+                !strcmp(s->driver, "LICENSE_MANAGER")
+                    ? "; retirectl checks this before starting, upstream would fail at run time"
+                    : "");
+        free(repr);
+        return -1;
+    }
+    free(repr);
+    if (!strcmp(s->driver, "SALESFORCE") && validate_salesforce_oauth(c, s, err, err_len)) return -1;
+    /* a base URL the step will use must be an http(s) URL (upstream fails at run time with
+     * "Invalid URL ... No scheme supplied", after the learner was moved into the step) */
+    for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0]; d++) {
+        if (strcmp(required_keys[d].driver, s->driver)) continue;
+        for (int k = 0; k < 5 && required_keys[d].keys[k]; k++) {
+            const char *key = required_keys[d].keys[k];
+            if (strncmp(key, "base_urls.", 10)) continue;
+            const cJSON *u = cfg_get(c, key);
+            if (!cJSON_IsString(u) || !strncmp(u->valuestring, "http://", 7) ||
+                !strncmp(u->valuestring, "https://", 8))
+                continue;
+            cfg_set_err(err, err_len,
+                    "%s: key %s must be an http:// or https:// URL (got \"%s\"); driver %s of the pipeline row at "
+                    "line %d uses it.",
+                    cfg_where(c, u, w, sizeof w), key, u->valuestring, s->driver, s->line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every extra service's base_url is an http(s) URL. 0, or -1 with err. */
+static int validate_extra_services(const cfg *c, char *err, size_t err_len)
+{
+    char w[512];
+    for (size_t i = 0; i < c->n_extra_services; i++) {
+        const char *u = c->extra_services[i].base_url;
+        if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+            char path[64];
+            snprintf(path, sizeof path, "extra_services.%zu.base_url", i);
+            const cJSON *n = cfg_get(c, path);
+            if (!n) {
+                snprintf(path, sizeof path, "extra_services.%zu.service_base_url", i);
+                n = cfg_get(c, path);
+            }
+            cfg_set_err(err, err_len, "%s: extra_services[%zu] (%s): base_url must be an http:// or https:// URL (got \"%s\").",
+                    cfg_where(c, n, w, sizeof w), i, c->extra_services[i].name, u);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cfg_validate(const cfg *c, char *err, size_t err_len)
 {
     char w[512];
@@ -214,91 +319,9 @@ int cfg_validate(const cfg *c, char *err, size_t err_len)
                 cfg_where(c, pl, w, sizeof w));
         return -1;
     }
-    size_t idx = 0;
-    for (const cJSON *row = pl ? pl->child : NULL; row; row = row->next, idx++) {
-        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 4) {
-            char found[64];
-            if (cJSON_IsArray(row)) snprintf(found, sizeof found, "a list of %d items", cJSON_GetArraySize(row));
-            else snprintf(found, sizeof found, "a single value");
-            cfg_set_err(err, err_len,
-                    "%s: retirement_pipeline row %zu must be a list of 4 items [start_state, end_state, DRIVER, "
-                    "method]; found %s.",
-                    cfg_where(c, row, w, sizeof w), idx + 1, found);
-            return -1;
-        }
-        int k = 0;
-        for (const cJSON *e = row->child; e; e = e->next, k++) {
-            if (!cJSON_IsString(e) || !*e->valuestring) {
-                strbuf got = STRBUF_INIT;
-                add_py(&got, py_repr_json(e));
-                cfg_set_err(err, err_len,
-                        "%s: retirement_pipeline row %zu item %d must be a non-empty name; got %s%s.",
-                        cfg_where(c, e, w, sizeof w), idx + 1, k + 1, sb_str(&got),
-                        cJSON_IsString(e) ? "" : " (YAML read it as a boolean, number or null: put it in quotes)");
-                sb_free(&got);
-                return -1;
-            }
-        }
-    }
-    for (size_t i = 0; i < c->n_steps; i++) {
-        const cfg_step *s = &c->steps[i];
-        const char *missing = NULL;
-        for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0] && !missing; d++) {
-            if (strcmp(required_keys[d].driver, s->driver)) continue;
-            for (int k = 0; k < 5 && required_keys[d].keys[k] && !missing; k++)
-                if (value_missing(c, required_keys[d].keys[k]) &&
-                    (!key_alternative(required_keys[d].keys[k]) ||
-                     value_missing(c, key_alternative(required_keys[d].keys[k]))))
-                    missing = required_keys[d].keys[k];
-        }
-        char *repr = cfg_step_repr(s);
-        if (missing) {
-            cfg_set_err(err, err_len,
-                    "Service URL is not configured, but required for state %s (%s:%d: driver %s needs %s%s%s%s; add it "
-                    "to the config%s).",
-                    repr, c->path, s->line, s->driver, missing, key_alternative(missing) ? " (or " : "",
-                    key_alternative(missing) ? key_alternative(missing) : "", key_alternative(missing) ? ")" : "",
-                    !strcmp(s->driver, "LICENSE_MANAGER")
-                        ? "; retirectl checks this before starting, upstream would fail at run time"
-                        : "");
-            free(repr);
-            return -1;
-        }
-        free(repr);
-        if (!strcmp(s->driver, "SALESFORCE") && validate_salesforce_oauth(c, s, err, err_len)) return -1;
-        /* a base URL the step will use must be an http(s) URL (upstream fails at run time with
-         * "Invalid URL ... No scheme supplied", after the learner was moved into the step) */
-        for (size_t d = 0; d < sizeof required_keys / sizeof required_keys[0]; d++) {
-            if (strcmp(required_keys[d].driver, s->driver)) continue;
-            for (int k = 0; k < 5 && required_keys[d].keys[k]; k++) {
-                const char *key = required_keys[d].keys[k];
-                if (strncmp(key, "base_urls.", 10)) continue;
-                const cJSON *u = cfg_get(c, key);
-                if (!cJSON_IsString(u) || !strncmp(u->valuestring, "http://", 7) ||
-                    !strncmp(u->valuestring, "https://", 8))
-                    continue;
-                cfg_set_err(err, err_len,
-                        "%s: key %s must be an http:// or https:// URL (got \"%s\"); driver %s of the pipeline row at "
-                        "line %d uses it.",
-                        cfg_where(c, u, w, sizeof w), key, u->valuestring, s->driver, s->line);
-                return -1;
-            }
-        }
-    }
-    for (size_t i = 0; i < c->n_extra_services; i++) {
-        const char *u = c->extra_services[i].base_url;
-        if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
-            char path[64];
-            snprintf(path, sizeof path, "extra_services.%zu.base_url", i);
-            const cJSON *n = cfg_get(c, path);
-            if (!n) {
-                snprintf(path, sizeof path, "extra_services.%zu.service_base_url", i);
-                n = cfg_get(c, path);
-            }
-            cfg_set_err(err, err_len, "%s: extra_services[%zu] (%s): base_url must be an http:// or https:// URL (got \"%s\").",
-                    cfg_where(c, n, w, sizeof w), i, c->extra_services[i].name, u);
-            return -1;
-        }
-    }
+    if (validate_rows(c, pl, err, err_len)) return -1;
+    for (size_t i = 0; i < c->n_steps; i++)
+        if (validate_step(c, &c->steps[i], err, err_len)) return -1;
+    if (validate_extra_services(c, err, err_len)) return -1;
     return 0;
 }

@@ -202,180 +202,183 @@ static size_t indent_of(const char *s)
     return n;
 }
 
+/* The state of one file's parse, line by line. */
+typedef struct {
+    ep_list *list;
+    const char *path;
+    enum ep_mode mode;
+    int in_block;         /* setup.cfg: inside the `retirement_driver =` value */
+    size_t key_indent;    /* indentation of the key line owning the current value */
+    char *pending_name;   /* an entry whose value continues on the next, more indented line */
+    int pending_line;
+    size_t pending_indent;
+    int line_no;
+    int saw_group;
+} ep_parser;
+
+/* Reports the pending `NAME =` that got no value and forgets it. */
+static void flush_pending(ep_parser *ps)
+{
+    if (!ps->pending_name) return;
+    add_problem(ps->list, ps->path, ps->pending_line, ps->pending_name,
+                "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
+                ps->path, ps->pending_line, ps->pending_name, ps->pending_name);
+    free(ps->pending_name);
+    ps->pending_name = NULL;
+}
+
+/* A section header line ([options.entry_points], [retirement_driver] or another). */
+static void section_header(ep_parser *ps, char *body)
+{
+    size_t bl = strlen(body);
+    ps->in_block = 0;
+    if (body[bl - 1] != ']') {
+        add_problem(ps->list, ps->path, ps->line_no, NULL,
+                    "%s:%d: section header '%s' has no closing ']'; write it as [options.entry_points] "
+                    "or [retirement_driver]",
+                    ps->path, ps->line_no, body);
+        ps->mode = MODE_OTHER;
+        return;
+    }
+    body[bl - 1] = '\0';
+    char *sec = trim(body + 1);
+    if (strcmp(sec, "options.entry_points") == 0) {
+        ps->mode = MODE_SETUP_CFG;
+    } else if (strcmp(sec, "retirement_driver") == 0) {
+        ps->mode = MODE_ENTRY_POINTS_TXT;
+        ps->saw_group = 1;
+    } else {
+        ps->mode = MODE_OTHER;
+    }
+}
+
+/* A `NAME = file.so:symbol` line of the retirement_driver group (in_setup_cfg: an indented line
+ * of setup.cfg's value); `NAME =` alone waits for a continuation line. */
+static void driver_line(ep_parser *ps, size_t ind, char *body, int in_setup_cfg)
+{
+    char *name, *value;
+    if (split_entry(body, &name, &value) != 0) {
+        add_problem(ps->list, ps->path, ps->line_no, NULL, "%s:%d: '%s' is not NAME = file.so:symbol%s", ps->path,
+                    ps->line_no, body,
+                    in_setup_cfg ? " (an entry of the retirement_driver group needs a name, '=', the shared object "
+                                   "and ':symbol')"
+                                 : "");
+        return;
+    }
+    if (!*trim(value)) {
+        ps->pending_name = xstrdup(name);
+        ps->pending_line = ps->line_no;
+        ps->pending_indent = ind;
+        return;
+    }
+    add_entry(ps->list, ps->path, ps->line_no, name, value);
+}
+
+/* A key line of [options.entry_points] (`group = ...` or `group: ...`): an entry-point group,
+ * possibly `retirement_driver = NAME = file:sym` on one line. */
+static void setup_cfg_key(ep_parser *ps, size_t ind, char *body)
+{
+    char *name, *value;
+    char *eq = strchr(body, '=');
+    char *colon = strchr(body, ':');
+    if (colon && (!eq || colon < eq)) { /* `group: value` (configparser allows ':') */
+        *colon = '\0';
+        name = trim(body);
+        value = colon + 1;
+    } else if (!eq) {
+        add_problem(ps->list, ps->path, ps->line_no, NULL,
+                    "%s:%d: '%s' is not 'group = ...'; in [options.entry_points] write "
+                    "'retirement_driver =' followed by indented NAME = file.so:symbol lines",
+                    ps->path, ps->line_no, body);
+        ps->in_block = 0;
+        return;
+    } else {
+        split_entry(body, &name, &value);
+    }
+    ps->in_block = strcmp(name, "retirement_driver") == 0;
+    ps->key_indent = ind;
+    if (!ps->in_block) return;
+    ps->saw_group = 1;
+    value = trim(value);
+    if (!*value) return;
+    char *n2, *v2;
+    if (split_entry(value, &n2, &v2) == 0)
+        add_entry(ps->list, ps->path, ps->line_no, n2, v2);
+    else
+        add_problem(ps->list, ps->path, ps->line_no, NULL, "%s:%d: '%s' is not NAME = file.so:symbol", ps->path,
+                    ps->line_no, value);
+}
+
+/* One line of content (not blank, not a comment), indented ind, by the section it is in. */
+static void content_line(ep_parser *ps, size_t ind, char *body)
+{
+    /* a continuation line completing `NAME =` */
+    if (ps->pending_name) {
+        if (ind > ps->pending_indent && !strchr(body, '=')) {
+            add_entry(ps->list, ps->path, ps->pending_line, ps->pending_name, body);
+            free(ps->pending_name);
+            ps->pending_name = NULL;
+            return;
+        }
+        flush_pending(ps);
+    }
+    if (ind == 0 && body[0] == '[') {
+        section_header(ps, body);
+        return;
+    }
+    switch (ps->mode) {
+    case MODE_NONE:
+        add_problem(ps->list, ps->path, ps->line_no, NULL,
+                    "%s:%d: '%s' comes before any section; start the file with [options.entry_points] "
+                    "(setup.cfg style) or [retirement_driver] (entry_points.txt style)",
+                    ps->path, ps->line_no, body);
+        ps->mode = MODE_OTHER; /* one problem is enough for a headerless file */
+        break;
+    case MODE_OTHER:
+        break;
+    case MODE_SETUP_CFG:
+        if (ind == 0)
+            setup_cfg_key(ps, ind, body);
+        else if (ps->in_block && ind > ps->key_indent)
+            driver_line(ps, ind, body, 1);
+        break;
+    case MODE_ENTRY_POINTS_TXT:
+        if (ind > 0) {
+            add_problem(ps->list, ps->path, ps->line_no, NULL,
+                        "%s:%d: indented line '%s' continues nothing; in [retirement_driver] each line is "
+                        "NAME = file.so:symbol starting in the first column",
+                        ps->path, ps->line_no, body);
+            break;
+        }
+        driver_line(ps, ind, body, 0);
+        break;
+    }
+}
+
 int ep_parse_text(ep_list *list, const char *path, const char *text)
 {
     size_t before = list->n_problems;
-    enum ep_mode mode = MODE_NONE;
-    int in_block = 0;         /* setup.cfg: inside the `retirement_driver =` value */
-    size_t key_indent = 0;    /* indentation of the key line owning the current value */
-    /* an entry whose value continues on the next, more indented line */
-    char *pending_name = NULL;
-    int pending_line = 0;
-    size_t pending_indent = 0;
-    int line_no = 0;
-    int saw_group = 0;
-
+    ep_parser ps = {.list = list, .path = path, .mode = MODE_NONE};
     const char *p = text ? text : "";
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         char *raw = xstrndup(p, len);
         p += len + (nl ? 1 : 0);
-        line_no++;
+        ps.line_no++;
         size_t rl = strlen(raw);
         while (rl && (raw[rl - 1] == '\r' || raw[rl - 1] == ' ' || raw[rl - 1] == '\t')) raw[--rl] = '\0';
         size_t ind = indent_of(raw);
         char *body = raw + ind;
-        if (!*body || *body == '#' || *body == ';') { /* blank line or full-line comment */
-            free(raw);
-            continue;
-        }
-        cut_inline_comment(body);
-        body = trim(body);
-        if (!*body) {
-            free(raw);
-            continue;
-        }
-
-        /* a continuation line completing `NAME =` */
-        if (pending_name) {
-            if (ind > pending_indent && !strchr(body, '=')) {
-                add_entry(list, path, pending_line, pending_name, body);
-                free(pending_name);
-                pending_name = NULL;
-                free(raw);
-                continue;
-            }
-            add_problem(list, path, pending_line, pending_name,
-                        "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
-                        path, pending_line, pending_name, pending_name);
-            free(pending_name);
-            pending_name = NULL;
-        }
-
-        if (ind == 0 && body[0] == '[') {
-            size_t bl = strlen(body);
-            if (body[bl - 1] != ']') {
-                add_problem(list, path, line_no, NULL,
-                            "%s:%d: section header '%s' has no closing ']'; write it as [options.entry_points] "
-                            "or [retirement_driver]",
-                            path, line_no, body);
-                mode = MODE_OTHER;
-                in_block = 0;
-                free(raw);
-                continue;
-            }
-            body[bl - 1] = '\0';
-            char *sec = trim(body + 1);
-            if (strcmp(sec, "options.entry_points") == 0)
-                mode = MODE_SETUP_CFG;
-            else if (strcmp(sec, "retirement_driver") == 0) {
-                mode = MODE_ENTRY_POINTS_TXT;
-                saw_group = 1;
-            } else
-                mode = MODE_OTHER;
-            in_block = 0;
-            free(raw);
-            continue;
-        }
-
-        switch (mode) {
-        case MODE_NONE:
-            add_problem(list, path, line_no, NULL,
-                        "%s:%d: '%s' comes before any section; start the file with [options.entry_points] "
-                        "(setup.cfg style) or [retirement_driver] (entry_points.txt style)",
-                        path, line_no, body);
-            mode = MODE_OTHER; /* one problem is enough for a headerless file */
-            break;
-        case MODE_OTHER:
-            break;
-        case MODE_SETUP_CFG:
-            if (ind == 0) {
-                /* a key of [options.entry_points]: an entry-point group */
-                char *name, *value;
-                char *eq = strchr(body, '=');
-                char *colon = strchr(body, ':');
-                if (!eq || (colon && colon < eq)) {
-                    if (colon && (!eq || colon < eq)) { /* `group: value` (configparser allows ':') */
-                        *colon = '\0';
-                        name = trim(body);
-                        value = colon + 1;
-                    } else {
-                        add_problem(list, path, line_no, NULL,
-                                    "%s:%d: '%s' is not 'group = ...'; in [options.entry_points] write "
-                                    "'retirement_driver =' followed by indented NAME = file.so:symbol lines",
-                                    path, line_no, body);
-                        in_block = 0;
-                        break;
-                    }
-                } else {
-                    split_entry(body, &name, &value);
-                }
-                in_block = strcmp(name, "retirement_driver") == 0;
-                key_indent = ind;
-                if (in_block) {
-                    saw_group = 1;
-                    value = trim(value);
-                    if (*value) { /* `retirement_driver = NAME = file:sym` on the key line */
-                        char *n2, *v2;
-                        if (split_entry(value, &n2, &v2) == 0)
-                            add_entry(list, path, line_no, n2, v2);
-                        else
-                            add_problem(list, path, line_no, NULL,
-                                        "%s:%d: '%s' is not NAME = file.so:symbol", path, line_no, value);
-                    }
-                }
-            } else if (in_block && ind > key_indent) {
-                char *name, *value;
-                if (split_entry(body, &name, &value) != 0) {
-                    add_problem(list, path, line_no, NULL,
-                                "%s:%d: '%s' is not NAME = file.so:symbol (an entry of the retirement_driver "
-                                "group needs a name, '=', the shared object and ':symbol')",
-                                path, line_no, body);
-                    break;
-                }
-                if (!*trim(value)) {
-                    pending_name = xstrdup(name);
-                    pending_line = line_no;
-                    pending_indent = ind;
-                    break;
-                }
-                add_entry(list, path, line_no, name, value);
-            }
-            break;
-        case MODE_ENTRY_POINTS_TXT: {
-            char *name, *value;
-            if (ind > 0) {
-                add_problem(list, path, line_no, NULL,
-                            "%s:%d: indented line '%s' continues nothing; in [retirement_driver] each line is "
-                            "NAME = file.so:symbol starting in the first column",
-                            path, line_no, body);
-                break;
-            }
-            if (split_entry(body, &name, &value) != 0) {
-                add_problem(list, path, line_no, NULL,
-                            "%s:%d: '%s' is not NAME = file.so:symbol", path, line_no, body);
-                break;
-            }
-            if (!*trim(value)) {
-                pending_name = xstrdup(name);
-                pending_line = line_no;
-                pending_indent = ind;
-                break;
-            }
-            add_entry(list, path, line_no, name, value);
-            break;
-        }
+        if (*body && *body != '#' && *body != ';') { /* not a blank line or full-line comment */
+            cut_inline_comment(body);
+            body = trim(body);
+            if (*body) content_line(&ps, ind, body);
         }
         free(raw);
     }
-    if (pending_name) {
-        add_problem(list, path, pending_line, pending_name,
-                    "%s:%d: driver %s has no value; write it as %s = relative/path/driver.so:exported_symbol",
-                    path, pending_line, pending_name, pending_name);
-        free(pending_name);
-    }
-    if (!saw_group && list->n_problems == before) {
+    flush_pending(&ps);
+    if (!ps.saw_group && list->n_problems == before) {
         add_problem(list, path, 0, NULL,
                     "%s: no retirement_driver group found; add [options.entry_points] with "
                     "'retirement_driver =' or a [retirement_driver] section",

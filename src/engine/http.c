@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "engine/strbuf.h"
+#include "engine/urlrule.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"
@@ -310,77 +311,6 @@ static char *token_url(const char *lms)
     return sb_take(&sb);
 }
 
-/* Host of a URL (lower-cased, brackets of IPv6 removed) and whether the scheme is plain http. */
-static void url_host(const char *url, char *host, size_t n, int *plain_http, int *https)
-{
-    *plain_http = !strncasecmp(url, "http://", 7);
-    *https = !strncasecmp(url, "https://", 8);
-    host[0] = '\0';
-    const char *sep = strstr(url, "://");
-    if (!sep) return;
-    const char *p = sep + 3;
-    size_t len = strcspn(p, "/?#");
-    const char *at = memchr(p, '@', len);
-    if (at) { /* userinfo */
-        len -= (size_t)(at + 1 - p);
-        p = at + 1;
-    }
-    if (*p == '[') {
-        const char *close = memchr(p, ']', len);
-        len = close ? (size_t)(close - p - 1) : len - 1;
-        p++;
-    } else {
-        const char *colon = memchr(p, ':', len);
-        if (colon) len = (size_t)(colon - p);
-    }
-    if (len >= n) len = n - 1;
-    for (size_t i = 0; i < len; i++) host[i] = (char)tolower((unsigned char)p[i]);
-    host[len] = '\0';
-}
-
-static int host_is_loopback(const char *host)
-{
-    if (!strcmp(host, "localhost") || !strcmp(host, "localhost.") || !strcmp(host, "::1")) return 1;
-    if (!strncmp(host, "127.", 4)) {
-        int a, b, c, d;
-        char tail;
-        if (sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b >= 0 && b < 256 &&
-            c >= 0 && c < 256 && d >= 0 && d < 256)
-            return 1;
-    }
-    return 0;
-}
-
-/* Refuses URLs we must not send to. 0 = fine, -1 with err. */
-static int check_url(const http_client *h, const char *url, char *err, size_t n)
-{
-    return http_url_allowed(h->config, url, err, n);
-}
-
-int http_url_allowed(const cfg *config, const char *url, char *err, size_t n)
-{
-    char host[256];
-    int plain, https;
-    url_host(url, host, sizeof host, &plain, &https);
-    if (!plain && !https) {
-        set_err(err, n, "refusing to send to %s: only http:// and https:// URLs are supported; check the URL in %s.",
-                url, config->path);
-        return -1;
-    }
-    if (!*host) {
-        set_err(err, n, "refusing to send to %s: the URL has no host; check the URL in %s.", url, config->path);
-        return -1;
-    }
-    if (plain && !host_is_loopback(host) && !config->http.allow_insecure_http) {
-        set_err(err, n,
-                "refusing plain http:// to %s (%s): credentials and learner data would travel unencrypted; use "
-                "https://, or set http.allow_insecure_http: true in %s if this network is trusted.",
-                host, url, config->path);
-        return -1;
-    }
-    return 0;
-}
-
 /* The proxy a request to url goes through: http.proxy when set ("" = none), else libcurl's
  * variables (http_proxy for http://, https_proxy / HTTPS_PROXY for https://, then all_proxy /
  * ALL_PROXY); *from names the source. "" when none. perform() hands the result to libcurl
@@ -403,30 +333,6 @@ static const char *pick_proxy(const http_client *h, const char *url, const char 
     }
     *from = "";
     return "";
-}
-
-/* The plain-http rule for proxies: a request that would travel in clear to a proxy (a plain
- * http:// target through an http:// or socks proxy) is refused unless the proxy is on loopback
- * or http.allow_insecure_http is set. An https:// target is tunnelled (CONNECT): the proxy sees
- * only host and port. 0, or -1 with err. */
-static int check_proxy(const http_client *h, const char *url, const char *proxy, const char *from, char *err,
-                       size_t n)
-{
-    if (!*proxy || !strncasecmp(url, "https://", 8) || h->config->http.allow_insecure_http) return 0;
-    strbuf p = STRBUF_INIT;
-    if (!strstr(proxy, "://")) sb_add(&p, "http://"); /* libcurl's default proxy scheme */
-    sb_add(&p, proxy);
-    char host[256];
-    int plain, https;
-    url_host(sb_str(&p), host, sizeof host, &plain, &https);
-    sb_free(&p);
-    if (https || host_is_loopback(host)) return 0;
-    set_err(err, n,
-            "refusing to send %s through the proxy %s (from %s): the request, with credentials, would reach a "
-            "host off this machine unencrypted; use an https:// proxy or one on loopback, unset %s, or set "
-            "http.allow_insecure_http: true in %s if this network is trusted.",
-            url, host, from, !strcmp(from, "http.proxy") ? "http.proxy" : from, h->config->path);
-    return -1;
 }
 
 /* ------------------------------------------------------------------ client */
@@ -671,29 +577,26 @@ static void reason_phrase(const char *headers, long status, char *out, size_t n)
 
 typedef enum { OUT_ANSWER, OUT_CONNECT_FAIL, OUT_TIMEOUT, OUT_TLS, OUT_OTHER } outcome;
 
-/* Performs one attempt. Fills resp (status/body/headers/error). Returns the outcome class. */
-static outcome perform(http_client *h, const rd_http_request *req, const char *auth_header, int is_token,
-                       rd_http_response *resp)
+/* A forked child (job worker) must not use the parent's cached connections: both would talk on
+ * one socket. The old handle is abandoned, not cleaned up, because cleanup could write (TLS
+ * close_notify) on the socket the parent still uses. */
+static void own_handle(http_client *h)
 {
-    if (getpid() != h->owner_pid) {
-        /* A forked child (job worker) must not use the parent's cached connections: both would
-         * talk on one socket. The old handle is abandoned, not cleaned up, because cleanup could
-         * write (TLS close_notify) on the socket the parent still uses. */
-        CURL *fresh = curl_easy_init();
-        if (fresh) {
-            h->curl = fresh;
-            h->owner_pid = getpid();
-        }
+    if (getpid() == h->owner_pid) return;
+    CURL *fresh = curl_easy_init();
+    if (fresh) {
+        h->curl = fresh;
+        h->owner_pid = getpid();
     }
-    CURL *c = h->curl;
-    curl_easy_reset(c);
-    const cfg_http *hc = &h->config->http;
-    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)hc->max_response_bytes, 0};
-    struct curl_slist *hdrs = NULL;
+}
 
+/* URL, proxy, TLS, body and header sinks, size cap and timeouts of one attempt. */
+static void set_transfer(const http_client *h, CURL *c, const rd_http_request *req, int is_token, xfer *x)
+{
+    const cfg_http *hc = &h->config->http;
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     const char *proxy_from = NULL;
-    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by check_proxy */
+    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -701,9 +604,9 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (hc->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca_bundle);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)hc->max_response_bytes); /* by Content-Length */
     if (is_token) {
@@ -716,8 +619,11 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(hc->connect_timeout_seconds * 1000.0));
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(total * 1000.0));
     }
+}
 
-    const char *method = req->method ? req->method : "GET";
+/* The method and body: POST fields for anything but GET, HEAD and a body-less DELETE. */
+static void set_method(CURL *c, const char *method, const rd_http_request *req)
+{
     size_t blen = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
     if (!strcmp(method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -731,7 +637,13 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         }
     }
+}
 
+/* The request's headers, with ours: auth_header replaces the caller's Authorization (and
+ * implies a JSON Content-type), no implicit form type, our User-Agent, no Expect. */
+static struct curl_slist *request_headers(const rd_http_request *req, const char *auth_header)
+{
+    struct curl_slist *hdrs = NULL;
     int has_ctype = 0, has_ua = 0;
     if (req->headers)
         for (const char *const *p = req->headers; *p; p++) {
@@ -747,7 +659,68 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
     }
     if (!has_ctype) hdrs = curl_slist_append(hdrs, "Content-Type:"); /* no implicit form type */
     if (!has_ua) hdrs = curl_slist_append(hdrs, "User-Agent: retirectl/" RETIRECTL_VERSION);
-    hdrs = curl_slist_append(hdrs, "Expect:");
+    return curl_slist_append(hdrs, "Expect:");
+}
+
+/* The outcome class of a failed transfer, with a sentence (method, URL, what to do) in msg.
+ * sent: bytes of request sent (0: the connection was never made). */
+static outcome classify_failure(const http_client *h, const rd_http_request *req, const char *method, CURLcode rc,
+                                const char *detail, long sent, int is_token, strbuf *msg)
+{
+    const cfg_http *hc = &h->config->http;
+    switch (rc) {
+    case CURLE_FILESIZE_EXCEEDED:
+        sb_addf(msg,
+                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
+                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
+                "sends answers this large",
+                method, req->url, hc->max_response_bytes, h->config->path);
+        return OUT_OTHER;
+    case CURLE_OPERATION_TIMEDOUT:
+        if (sent == 0) {
+            sb_addf(msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
+                    is_token ? TOKEN_CONNECT_MS / 1000.0 : hc->connect_timeout_seconds, detail);
+            return OUT_CONNECT_FAIL;
+        }
+        sb_addf(msg,
+                "%s %s: no complete answer within the time limit (%s); the server may still have acted on "
+                "it; raise http.timeout_seconds if the service is slow",
+                method, req->url, detail);
+        return OUT_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        sb_addf(msg, "%s %s: connection failed (%s)", method, req->url, detail);
+        return OUT_CONNECT_FAIL;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        sb_addf(msg, "%s %s: TLS failure (%s); check the server certificate or http.ca_bundle", method, req->url,
+                detail);
+        return OUT_TLS;
+    default:
+        sb_addf(msg, "%s %s: request failed (%s)", method, req->url, detail);
+        return OUT_OTHER;
+    }
+}
+
+/* Performs one attempt. Fills resp (status/body/headers/error). Returns the outcome class. */
+static outcome perform(http_client *h, const rd_http_request *req, const char *auth_header, int is_token,
+                       rd_http_response *resp)
+{
+    own_handle(h);
+    CURL *c = h->curl;
+    curl_easy_reset(c);
+    xfer x = {STRBUF_INIT, STRBUF_INIT, (size_t)h->config->http.max_response_bytes, 0};
+    set_transfer(h, c, req, is_token, &x);
+    const char *method = req->method ? req->method : "GET";
+    set_method(c, method, req);
+    struct curl_slist *hdrs = request_headers(req, auth_header);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
     char ebuf[CURL_ERROR_SIZE] = "";
@@ -773,58 +746,12 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
         resp->retry_after_seconds = parse_retry_after(resp->headers);
         return OUT_ANSWER;
     }
-    const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(rc);
     long sent = 0; /* bytes of request sent: 0 means the connection was never made (a reused
                       keep-alive connection reports a connect time of 0, so that cannot tell) */
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
-    outcome o;
+    if (x.too_big) rc = CURLE_FILESIZE_EXCEEDED;
     strbuf msg = STRBUF_INIT;
-    if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) rc = CURLE_FILESIZE_EXCEEDED;
-    switch (rc) {
-    case CURLE_FILESIZE_EXCEEDED:
-        sb_addf(&msg,
-                "%s %s: the answer is larger than http.max_response_bytes (%.0f bytes); the request failed and "
-                "the rest of the answer was not read; raise http.max_response_bytes in %s if the service really "
-                "sends answers this large",
-                method, req->url, hc->max_response_bytes, h->config->path);
-        o = OUT_OTHER;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        if (sent == 0) {
-            sb_addf(&msg, "%s %s: could not connect within %.2f s (%s)", method, req->url,
-                    is_token ? TOKEN_CONNECT_MS / 1000.0 : hc->connect_timeout_seconds, detail);
-            o = OUT_CONNECT_FAIL;
-        } else {
-            sb_addf(&msg,
-                    "%s %s: no complete answer within the time limit (%s); the server may still have acted on "
-                    "it; raise http.timeout_seconds if the service is slow",
-                    method, req->url, detail);
-            o = OUT_TIMEOUT;
-        }
-        break;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-        sb_addf(&msg, "%s %s: connection failed (%s)", method, req->url, detail);
-        o = OUT_CONNECT_FAIL;
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        sb_addf(&msg, "%s %s: TLS failure (%s); check the server certificate or http.ca_bundle", method,
-                req->url, detail);
-        o = OUT_TLS;
-        break;
-    default:
-        sb_addf(&msg, "%s %s: request failed (%s)", method, req->url, detail);
-        o = OUT_OTHER;
-        break;
-    }
+    outcome o = classify_failure(h, req, method, rc, ebuf[0] ? ebuf : curl_easy_strerror(rc), sent, is_token, &msg);
     scrub_into(h, req, resp->error, sizeof resp->error, sb_str(&msg));
     sb_free(&msg);
     return o;
@@ -875,7 +802,8 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     char *url = token_url(h->lms_base);
     const char *proxy_from = NULL;
     const char *proxy = pick_proxy(h, url, &proxy_from);
-    if (check_url(h, url, err, err_len) || check_proxy(h, url, proxy, proxy_from, err, err_len)) {
+    if (url_rule_check(h->config, url, err, err_len) ||
+        url_rule_check_proxy(h->config, url, proxy, proxy_from, err, err_len)) {
         free(url);
         return -1;
     }
@@ -1035,7 +963,8 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     char err[768];
     const char *proxy_from = NULL;
     const char *proxy = pick_proxy(h, req->url, &proxy_from);
-    if (check_url(h, req->url, err, sizeof err) || check_proxy(h, req->url, proxy, proxy_from, err, sizeof err)) {
+    if (url_rule_check(h->config, req->url, err, sizeof err) ||
+        url_rule_check_proxy(h->config, req->url, proxy, proxy_from, err, sizeof err)) {
         scrub_into(h, req, resp->error, sizeof resp->error, err);
         logf_(h, req, RD_LOG_ERROR, "%s", err);
         return -1;

@@ -35,10 +35,6 @@ void http_set_log(http_client *h, http_log_fn fn, void *user);
 /* A flag the caller sets to stop retry waits early (e.g. on SIGTERM or a cancel key). */
 void http_set_cancel_flag(http_client *h, volatile sig_atomic_t *flag);
 
-/* The URL rule every request follows: http:// or https:// with a host, and plain http only to a
- * loopback host unless the config's http.allow_insecure_http is true. 0, or -1 with err saying
- * what to change in which file. */
-int http_url_allowed(const cfg *config, const char *url, char *err, size_t err_len);
 
 /* Fetches a token now if none is held or it has expired (POST {lms}/oauth2/access_token as
  * docs/lms-api.md §4). Returns 0, or -1 with a sentence (URL and status, never the secret) in err. */

@@ -15,6 +15,7 @@
 
 #include "engine/http.h"
 #include "engine/strbuf.h"
+#include "engine/urlrule.h"
 
 struct s3_client {
     const cfg *config;
@@ -101,7 +102,7 @@ static int check_settings(s3_client *s, const cfg *c, char *err, size_t n)
     if (s->endpoint) {
         size_t len = strlen(s->endpoint);
         while (len && s->endpoint[len - 1] == '/') s->endpoint[--len] = '\0';
-        if (http_url_allowed(c, s->endpoint, err, n) != 0) return -1;
+        if (url_rule_check(c, s->endpoint, err, n) != 0) return -1;
     }
     s->max_retry_seconds = cfg_number(c, "s3_archive.max_retry_seconds", 120);
     if (!(s->max_retry_seconds >= 0)) {
