@@ -93,7 +93,7 @@ static void pg_close(history *h)
 }
 
 /* A session-wide advisory lock number for schema migrations ("rtctl" in ASCII). */
-static const hist_backend pg_backend = {"postgresql", pg_exec,
+static const hist_backend pg_backend = {"postgresql", pg_exec, 200,
                                         "BEGIN; SELECT pg_advisory_xact_lock(521359287404)", pg_close};
 
 /* The password of a postgresql:// URL (user:PASSWORD@host), malloc'd, or NULL. */
