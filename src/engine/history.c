@@ -413,6 +413,8 @@ void hist_close(history *h)
 {
     if (!h) return;
     if (h->be && h->be->close) h->be->close(h);
+    free(h->insert_sql);
+    free(h->delete_sql);
     free(h->where);
     free(h->secret);
     free(h);
@@ -463,30 +465,31 @@ static void p_free(params *p)
  * NUM placeholders, for "IN (...)"). */
 static char *batch_sql(const char *prefix, size_t n, size_t n_cols, int one_list)
 {
-    strbuf sql = STRBUF_INIT;
-    sb_add(&sql, prefix);
+    strbuf group = STRBUF_INIT, sql = STRBUF_INIT;
     if (one_list) {
-        sb_add(&sql, " (");
-        for (size_t i = 0; i < n; i++) sb_add(&sql, i ? "," NUM : NUM);
-        sb_add(&sql, ")");
-        return sb_take(&sql);
+        sb_add(&group, "," NUM);
+    } else {
+        sb_add(&group, ",(?");
+        for (size_t c = 1; c < n_cols; c++) sb_addn(&group, ",?", 2);
+        sb_addc(&group, ')');
     }
-    for (size_t r = 0; r < n; r++) {
-        sb_add(&sql, r ? ",(" : "(");
-        for (size_t c = 0; c < n_cols; c++) sb_add(&sql, c ? ",?" : "?");
-        sb_add(&sql, ")");
-    }
+    sb_add(&sql, prefix);
+    sb_add(&sql, one_list ? " (" : " ");
+    for (size_t r = 0; r < n; r++) sb_addn(&sql, group.data + (r ? 0 : 1), group.len - (r ? 0 : 1));
+    if (one_list) sb_addc(&sql, ')');
+    sb_free(&group);
     return sb_take(&sql);
 }
 
-/* Runs a statement over n groups of values (n_cols each; see batch_sql); full_sql is the text
- * for n == per (built once per save: SQLite then finds it prepared). */
-static int exec_batch(history *h, const char *prefix, const char *full_sql, size_t per, size_t n, size_t n_cols,
+/* Runs a statement over n groups of values (n_cols each; see batch_sql). The text for a full
+ * group of per is built once per store and kept in *full (SQLite then finds it prepared). */
+static int exec_batch(history *h, const char *prefix, char **full, size_t per, size_t n, size_t n_cols,
                       int one_list, const char **values, char *err, size_t err_len)
 {
     if (!n) return 0;
+    if (n == per && !*full) *full = batch_sql(prefix, per, n_cols, one_list);
     char *part = n == per ? NULL : batch_sql(prefix, n, n_cols, one_list);
-    int rc = h->be->exec(h, part ? part : full_sql, values, n * n_cols, NULL, err, err_len);
+    int rc = h->be->exec(h, part ? part : *full, values, n * n_cols, NULL, err, err_len);
     free(part);
     return rc;
 }
@@ -500,25 +503,21 @@ int hist_save_rows(history *h, hist_row *const *rows, size_t n, char *err, size_
     if (!vals) abort();
     /* replace rows written before (a job's "running" row) */
     const char *del = "DELETE FROM retirectl_jobs WHERE id IN";
-    char *del_sql = batch_sql(del, per, 1, 1);
     size_t k = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!rows[i]->stored) continue;
         vals[k++] = rows[i]->v[0];
-        if (k == per) rc = exec_batch(h, del, del_sql, per, k, 1, 1, vals, err, err_len), k = 0;
+        if (k == per) rc = exec_batch(h, del, &h->delete_sql, per, k, 1, 1, vals, err, err_len), k = 0;
     }
-    if (rc == 0) rc = exec_batch(h, del, del_sql, per, k, 1, 1, vals, err, err_len);
-    const char *ins = "INSERT INTO retirectl_jobs (" HIST_JOB_COLS ") VALUES ";
-    char *ins_sql = batch_sql(ins, per, HIST_N_COLS, 0);
+    if (rc == 0) rc = exec_batch(h, del, &h->delete_sql, per, k, 1, 1, vals, err, err_len);
+    const char *ins = "INSERT INTO retirectl_jobs (" HIST_JOB_COLS ") VALUES";
     k = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         memcpy(vals + k * HIST_N_COLS, rows[i]->v, sizeof rows[i]->v);
-        if (++k == per) rc = exec_batch(h, ins, ins_sql, per, k, HIST_N_COLS, 0, vals, err, err_len), k = 0;
+        if (++k == per) rc = exec_batch(h, ins, &h->insert_sql, per, k, HIST_N_COLS, 0, vals, err, err_len), k = 0;
     }
-    if (rc == 0) rc = exec_batch(h, ins, ins_sql, per, k, HIST_N_COLS, 0, vals, err, err_len);
-    free(del_sql);
-    free(ins_sql);
+    if (rc == 0) rc = exec_batch(h, ins, &h->insert_sql, per, k, HIST_N_COLS, 0, vals, err, err_len);
     free(vals);
     if (rc == 0 && h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) == 0) return 0;
     char e2[256];

@@ -34,6 +34,7 @@ struct history {
     void *db;
     char *where;  /* for messages (no password) */
     char *secret; /* a password to scrub from the back end's messages, or NULL */
+    char *insert_sql, *delete_sql; /* hist_save_rows's full-batch statements, built on first use */
 };
 
 /* The columns of retirectl_jobs, in the order of a hist_row's values. */

@@ -34,12 +34,37 @@ static void add_field(strbuf *sb, const char *s)
     sb_addn(sb, s, n + 1);
 }
 
+/* v in decimal into b (>= 21 bytes), NUL-terminated; its length. (printf is the costliest part
+ * of a record otherwise.) */
+static size_t decimal(long long v, char *b)
+{
+    char tmp[24];
+    size_t k = 0, n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) b[n++] = '-';
+    while (k) b[n++] = tmp[--k];
+    b[n] = '\0';
+    return n;
+}
+
 /* A number field, or NULL when absent. */
 static void add_num(strbuf *sb, long long v, int present)
 {
-    char b[32];
-    if (present) snprintf(b, sizeof b, "%lld", v);
+    char b[24];
+    if (present) decimal(v, b);
     add_field(sb, present ? b : NULL);
+}
+
+/* Appends key (a literal with its quotes and colon) and v. */
+static void add_json_num(strbuf *sb, const char *key, long long v)
+{
+    char b[24];
+    sb_add(sb, key);
+    sb_addn(sb, b, decimal(v, b));
 }
 
 /* s as a JSON string (quoted, escaped as cJSON prints it). */
@@ -63,13 +88,11 @@ static void add_json_string(strbuf *sb, const char *s)
     sb_addc(sb, '"');
 }
 
-/* Adds ,"key":"s" when s is set. */
+/* Adds key (a literal: ,"name":) and s as a JSON string, when s is set. */
 static void add_json_member(strbuf *sb, const char *key, const char *s)
 {
     if (!s) return;
-    sb_add(sb, ",\"");
     sb_add(sb, key);
-    sb_add(sb, "\":");
     add_json_string(sb, s);
 }
 
@@ -79,14 +102,14 @@ static void add_steps_text(strbuf *sb, const hist_job *j)
     sb_addc(sb, '[');
     for (size_t i = 0; i < j->n_steps; i++) {
         const hist_step *s = &j->steps[i];
-        sb_addf(sb, "%s{\"index\":%d", i ? "," : "", s->index);
-        add_json_member(sb, "start_state", s->start_state);
-        add_json_member(sb, "end_state", s->end_state);
-        add_json_member(sb, "driver", s->driver);
-        add_json_member(sb, "method", s->method);
-        add_json_member(sb, "status", s->status);
-        if (s->duration_ms >= 0) sb_addf(sb, ",\"duration_ms\":%lld", s->duration_ms);
-        if (s->attempts > 0) sb_addf(sb, ",\"attempts\":%d", s->attempts);
+        add_json_num(sb, i ? ",{\"index\":" : "{\"index\":", s->index);
+        add_json_member(sb, ",\"start_state\":", s->start_state);
+        add_json_member(sb, ",\"end_state\":", s->end_state);
+        add_json_member(sb, ",\"driver\":", s->driver);
+        add_json_member(sb, ",\"method\":", s->method);
+        add_json_member(sb, ",\"status\":", s->status);
+        if (s->duration_ms >= 0) add_json_num(sb, ",\"duration_ms\":", s->duration_ms);
+        if (s->attempts > 0) add_json_num(sb, ",\"attempts\":", s->attempts);
         sb_addc(sb, '}');
     }
     sb_addc(sb, ']');
