@@ -10,7 +10,8 @@
  *    (off, sqlite, postgresql, off, ...): the median learners/s of each, the median of the paired
  *    ratios to "off" (round by round), and CPU ms per learner of retirectl (getrusage of the
  *    children: supervisor, workers, history writer), of the sim and of the PostgreSQL server
- *    (/proc), which mean something on a loaded machine where wall time does not.
+ *    (/proc), which mean something on a loaded machine where wall time does not; and the paired
+ *    ratio of CPU per learner (off / on), the throughput ratio when the cores are the limit.
  *    HISTORY_COST_PIN_PG=1: a remote-like server, pinned to CPU 1 while the rest runs on CPU 0.
  * Prints figures; asserts nothing about time.
  *
@@ -298,6 +299,16 @@ static void bulk_rounds(const sim_proc *sim, const pg_proc *pg, char *const *con
             if (runs[k][r].rate > 0 && runs[0][r].rate > 0)
                 printf(" %.0f%%", 100.0 * runs[k][r].rate / runs[0][r].rate);
         printf(")\n");
+        /* on a machine whose cores are busy, throughput follows the CPU each learner costs */
+        n = 0;
+        for (int r = 0; r < rounds; r++) {
+            double off = runs[0][r].cpu_retirectl + runs[0][r].cpu_sim;
+            double on = runs[k][r].cpu_retirectl + runs[k][r].cpu_sim + runs[k][r].cpu_pg;
+            if (runs[k][r].rate > 0 && runs[0][r].rate > 0 && on > 0) v[n++] = 100.0 * off / on;
+        }
+        if (n)
+            printf("        CPU of off / CPU of this (all processes on this machine), paired rounds: median %.1f%%\n",
+                   median(v, n));
     }
     free(v);
     for (int k = 0; k < MODES; k++) free(runs[k]);
