@@ -178,7 +178,8 @@ long hist_row_decode(const char *data, size_t len, hist_row **out)
     if (!r->frame) abort();
     memcpy(r->frame, data + 4, body);
     size_t at = 1;
-    r->stored = body > 0 && r->frame[0] == 1;
+    if (body < at) goto bad; /* not even the stored flag */
+    r->stored = r->frame[0] == 1;
     for (size_t c = 0; c < HIST_N_COLS; c++) {
         if (body - at < 4) goto bad;
         uint32_t n = get_u32(r->frame + at);

@@ -130,6 +130,11 @@ static void test_partial_damaged_and_consecutive_frames(void **state)
     uint32_t short_len = 12;
     memcpy(bad, &short_len, sizeof short_len);
     assert_int_equal(hist_row_decode(bad, one, &r), -1);
+    /* an empty frame */
+    uint32_t zero = 0;
+    memcpy(bad, &zero, sizeof zero);
+    assert_int_equal(hist_row_decode(bad, one, &r), -1);
+    assert_null(r);
     free(bad);
     sb_free(&sb);
     free_job(j);
