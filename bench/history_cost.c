@@ -6,15 +6,23 @@
  *    writes (100 finished jobs per transaction), per job. SQLite, and PostgreSQL when its
  *    binaries are installed (a private server, tests/support/pgproc.c).
  * 2. `retirectl retire --all -j 8` against retirectl-sim (4-step LMS pipeline, LEARNERS PENDING
- *    learners) with the history off, on SQLite and on PostgreSQL, ROUNDS rounds interleaved;
- *    the median learners/s of each and the ratio to "off".
+ *    learners) with the history off, on SQLite and on PostgreSQL, ROUNDS rounds interleaved
+ *    (off, sqlite, postgresql, off, ...): the median learners/s of each, the median of the paired
+ *    ratios to "off" (round by round), and CPU ms per learner of retirectl (getrusage of the
+ *    children: supervisor, workers, history writer), of the sim and of the PostgreSQL server
+ *    (/proc), which mean something on a loaded machine where wall time does not; and the paired
+ *    ratio of CPU per learner (off / on), the throughput ratio when the cores are the limit.
+ *    HISTORY_COST_PIN_PG=1: a remote-like server, pinned to CPU 1 while the rest runs on CPU 0.
  * Prints figures; asserts nothing about time.
  *
  * Usage: history_cost [LEARNERS (default 2000)] [ROUNDS (default 3)] [JOBS (default 2000)] */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -150,10 +158,75 @@ static char *seed_file(int n)
     return path;
 }
 
-/* One `retire --all -j 8` run; learners per second, or -1. */
-static double bulk_run(const sim_proc *sim, const char *config, int learners)
+/* CPU seconds (user + sys) of pid and of its children it has reaped, from /proc; 0 if gone. */
+static double proc_cpu_s(pid_t pid)
 {
-    if (sim_http(sim, "POST", "/__sim/reset", NULL, "{}", NULL) / 100 != 2) return -1;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long v[4] = {0, 0, 0, 0};
+    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                     &v[3]) != 4)
+        return 0;
+    return (double)(v[0] + v[1] + v[2] + v[3]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of pid's whole tree as it stands (live descendants, and what each has reaped). */
+static double tree_cpu_s(pid_t pid)
+{
+    double total = proc_cpu_s(pid);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return total;
+    int child;
+    while (fscanf(f, "%d", &child) == 1) total += tree_cpu_s((pid_t)child);
+    fclose(f);
+    return total;
+}
+
+/* Pins pid's whole tree (and, through fork, what it starts later) to one CPU. */
+static void pin_tree(pid_t pid, int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(pid, sizeof set, &set);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    int child;
+    while (fscanf(f, "%d", &child) == 1) pin_tree((pid_t)child, cpu);
+    fclose(f);
+}
+
+/* user + sys seconds of the children this process has waited for */
+static double children_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* What one run cost: learners per second (-1: failed), and CPU seconds of retirectl (the
+ * supervisor, its workers and the history writer), of the sim and of the PostgreSQL server. */
+typedef struct run_cost {
+    double rate, cpu_retirectl, cpu_sim, cpu_pg;
+} run_cost;
+
+/* One `retire --all -j 8` run. */
+static run_cost bulk_run(const sim_proc *sim, const pg_proc *pg, const char *config, int learners)
+{
+    run_cost c = {-1, 0, 0, 0};
+    if (sim_http(sim, "POST", "/__sim/reset", NULL, "{}", NULL) / 100 != 2) return c;
     const char *bin = getenv("RETIRECTL_BIN");
     if (!bin || !*bin) bin = RETIRECTL_BIN;
     char maxl[16];
@@ -161,13 +234,84 @@ static double bulk_run(const sim_proc *sim, const char *config, int learners)
     const char *cmd[] = {bin, "--config", config, "retire", "--all", "-j", "8", "--cool-off-days", "0",
                          "--max-learners", maxl, NULL};
     cmd_result r;
+    double cpu0 = children_cpu_s(), sim0 = proc_cpu_s(sim->pid), pg0 = pg ? tree_cpu_s(pg->pid) : 0;
     double t0 = now_s();
-    if (run_command(&r, cmd, NULL, NULL, 3600) != 0) return -1;
+    if (run_command(&r, cmd, NULL, NULL, 3600) != 0) return c;
     double el = now_s() - t0;
+    c.cpu_retirectl = children_cpu_s() - cpu0;
+    c.cpu_sim = proc_cpu_s(sim->pid) - sim0;
+    if (pg) {
+        struct timespec ts = {0, 100000000L}; /* the server reaps the writer's backend */
+        nanosleep(&ts, NULL);
+        c.cpu_pg = tree_cpu_s(pg->pid) - pg0;
+    }
     int ok = r.status == 0 && !strstr(r.err ? r.err : "", "WARNING: history");
     if (!ok) fprintf(stderr, "history_cost: retire --all exited %d:\n%s", r.status, r.err ? r.err : "");
     cmd_result_free(&r);
-    return ok && el > 0 ? learners / el : -1;
+    c.rate = ok && el > 0 ? learners / el : -1;
+    return c;
+}
+
+/* The median of n values (sorts them). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+enum { MODES = 3 };
+static const char *const mode_label[MODES] = {"off", "sqlite", "postgresql"};
+
+/* Part 2: ROUNDS rounds of (off, sqlite, postgresql), each mode's figures and the median of the
+ * paired ratios (round r's rate over round r's "off"), which a loaded machine skews less than a
+ * ratio of medians. */
+static void bulk_rounds(const sim_proc *sim, const pg_proc *pg, char *const *configs, int learners, int rounds)
+{
+    run_cost *runs[MODES];
+    for (int k = 0; k < MODES; k++) runs[k] = calloc((size_t)rounds, sizeof(run_cost));
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < MODES; k++)
+            if (configs[k]) runs[k][r] = bulk_run(sim, k == 2 ? pg : NULL, configs[k], learners);
+    double *v = calloc((size_t)rounds, sizeof *v);
+    for (int k = 0; k < MODES; k++) {
+        if (!configs[k]) continue;
+        printf("history %-10s", mode_label[k]);
+        for (int r = 0; r < rounds; r++) v[r] = runs[k][r].rate;
+        printf(" %7.1f learners/s (median; rounds:", median(v, rounds));
+        for (int r = 0; r < rounds; r++) printf(" %.0f", runs[k][r].rate);
+        printf(")\n");
+        for (int r = 0; r < rounds; r++) v[r] = runs[k][r].cpu_retirectl * 1000.0 / learners;
+        double ret = median(v, rounds);
+        for (int r = 0; r < rounds; r++) v[r] = runs[k][r].cpu_sim * 1000.0 / learners;
+        double simc = median(v, rounds);
+        for (int r = 0; r < rounds; r++) v[r] = runs[k][r].cpu_pg * 1000.0 / learners;
+        double pgc = median(v, rounds);
+        printf("        CPU ms per learner (median): retirectl %.3f, sim %.3f", ret, simc);
+        if (k == 2) printf(", PostgreSQL server %.3f", pgc);
+        printf(", total %.3f\n", ret + simc + pgc);
+        if (k == 0) continue;
+        int n = 0;
+        for (int r = 0; r < rounds; r++)
+            if (runs[k][r].rate > 0 && runs[0][r].rate > 0) v[n++] = 100.0 * runs[k][r].rate / runs[0][r].rate;
+        if (!n) continue;
+        printf("        throughput vs off, paired rounds: median %.1f%% (target >= 90%%; rounds:", median(v, n));
+        for (int r = 0; r < rounds; r++)
+            if (runs[k][r].rate > 0 && runs[0][r].rate > 0)
+                printf(" %.0f%%", 100.0 * runs[k][r].rate / runs[0][r].rate);
+        printf(")\n");
+        /* on a machine whose cores are busy, throughput follows the CPU each learner costs */
+        n = 0;
+        for (int r = 0; r < rounds; r++) {
+            double off = runs[0][r].cpu_retirectl + runs[0][r].cpu_sim;
+            double on = runs[k][r].cpu_retirectl + runs[k][r].cpu_sim + runs[k][r].cpu_pg;
+            if (runs[k][r].rate > 0 && runs[0][r].rate > 0 && on > 0) v[n++] = 100.0 * off / on;
+        }
+        if (n)
+            printf("        CPU of off / CPU of this (all processes on this machine), paired rounds: median %.1f%%\n",
+                   median(v, n));
+    }
+    free(v);
+    for (int k = 0; k < MODES; k++) free(runs[k]);
 }
 
 int main(int argc, char **argv)
@@ -190,7 +334,16 @@ int main(int argc, char **argv)
     recording_cost("sqlite", db, jobs);
     if (have_pg) recording_cost("postgresql", pg.url, jobs);
 
-    printf("2. retire --all -j 8, %d learners, 4-step LMS pipeline, %d rounds (median)\n", learners, rounds);
+    int pin = getenv("HISTORY_COST_PIN_PG") && *getenv("HISTORY_COST_PIN_PG") == '1';
+    if (pin && have_pg) {
+        /* remote-like: the server on CPU 1, the bench (so the sim and retirectl) on CPU 0 */
+        pin_tree(pg.pid, 1);
+        pin_tree(getpid(), 0);
+    }
+    printf("2. retire --all -j 8, %d learners, 4-step LMS pipeline, %d rounds of (off, sqlite, postgresql)%s\n",
+           learners, rounds,
+           pin && have_pg ? "; REMOTE-LIKE: PostgreSQL server pinned to CPU 1, retirectl and the sim to CPU 0"
+                          : "");
     char *seed = seed_file(learners);
     const char *args[] = {"--seed", seed, "--legacy-mailings", NULL};
     sim_proc sim;
@@ -198,9 +351,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "history_cost: cannot start retirectl-sim\n");
         return 1;
     }
-    const char *labels[3] = {"off", "sqlite", "postgresql"};
-    char *configs[3] = {NULL, NULL, NULL};
-    for (int k = 0; k < 3; k++) {
+    char *configs[MODES] = {NULL, NULL, NULL};
+    for (int k = 0; k < MODES; k++) {
         if (k == 2 && !have_pg) continue;
         char extra[2048];
         if (k == 0)
@@ -210,28 +362,10 @@ int main(int argc, char **argv)
                      k == 1 ? dir : pg.url, k == 1 ? "/bulk.db" : "");
         configs[k] = sim_write_config(&sim, NULL, extra);
     }
-    double *rates[3];
-    for (int k = 0; k < 3; k++) rates[k] = calloc((size_t)rounds, sizeof(double));
-    for (int r = 0; r < rounds; r++)
-        for (int k = 0; k < 3; k++)
-            if (configs[k]) rates[k][r] = bulk_run(&sim, configs[k], learners);
-    double med[3] = {0, 0, 0};
-    for (int k = 0; k < 3; k++) {
-        if (!configs[k]) continue;
-        qsort(rates[k], (size_t)rounds, sizeof(double), cmp_double);
-        med[k] = rates[k][rounds / 2];
-        printf("history %-11s %8.1f learners/s (rounds:", labels[k], med[k]);
-        for (int r = 0; r < rounds; r++) printf(" %.1f", rates[k][r]);
-        printf(")");
-        if (k > 0 && med[0] > 0) printf("  = %.1f%% of off (target >= 90%%)", 100.0 * med[k] / med[0]);
-        printf("\n");
-    }
+    bulk_rounds(&sim, have_pg ? &pg : NULL, configs, learners, rounds);
     sim_stop(&sim);
     if (have_pg) pg_stop(&pg);
-    for (int k = 0; k < 3; k++) {
-        free(configs[k]);
-        free(rates[k]);
-    }
+    for (int k = 0; k < MODES; k++) free(configs[k]);
     free(seed);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -103,19 +103,12 @@ char *hist_reason_short(const hist_job *j, char *buf, size_t len)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* a job as JSON (the writer process's pipe, and the steps column) */
+/* the steps column as JSON */
 
 /* Adds key: s when set. */
 static void j_str(cJSON *o, const char *key, const char *s)
 {
     if (s) cJSON_AddStringToObject(o, key, s);
-}
-
-/* o[key] copied, or NULL. */
-static char *j_get_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
 }
 
 /* o[key] as a number, or fallback. */
@@ -420,6 +413,8 @@ void hist_close(history *h)
 {
     if (!h) return;
     if (h->be && h->be->close) h->be->close(h);
+    free(h->insert_sql);
+    free(h->delete_sql);
     free(h->where);
     free(h->secret);
     free(h);
@@ -466,112 +461,82 @@ static void p_free(params *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Runs prefix + n_rows groups of n_cols placeholders with p's values, then clears p. */
-static int exec_rows(history *h, const char *prefix, size_t n_cols, params *p, char *err, size_t err_len)
+/* prefix, then n groups "(?,?,...)" of n_cols placeholders each (one_list: a single group of n
+ * NUM placeholders, for "IN (...)"). */
+static char *batch_sql(const char *prefix, size_t n, size_t n_cols, int one_list)
 {
-    size_t n_rows = p->n / n_cols;
-    if (!n_rows) return 0;
-    strbuf sql = STRBUF_INIT;
-    sb_add(&sql, prefix);
-    for (size_t r = 0; r < n_rows; r++) {
-        sb_add(&sql, r ? ",(" : "(");
-        for (size_t c = 0; c < n_cols; c++) sb_add(&sql, c ? ",?" : "?");
-        sb_add(&sql, ")");
+    strbuf group = STRBUF_INIT, sql = STRBUF_INIT;
+    if (one_list) {
+        sb_add(&group, "," NUM);
+    } else {
+        sb_add(&group, ",(?");
+        for (size_t c = 1; c < n_cols; c++) sb_addn(&group, ",?", 2);
+        sb_addc(&group, ')');
     }
-    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p->v, p->n, NULL, err, err_len);
-    sb_free(&sql);
-    p_free(p);
+    sb_add(&sql, prefix);
+    sb_add(&sql, one_list ? " (" : " ");
+    for (size_t r = 0; r < n; r++) sb_addn(&sql, group.data + (r ? 0 : 1), group.len - (r ? 0 : 1));
+    if (one_list) sb_addc(&sql, ')');
+    sb_free(&group);
+    return sb_take(&sql);
+}
+
+/* Runs a statement over n groups of values (n_cols each; see batch_sql). The text for a full
+ * group of per is built once per store and kept in *full (SQLite then finds it prepared). */
+static int exec_batch(history *h, const char *prefix, char **full, size_t per, size_t n, size_t n_cols,
+                      int one_list, const char **values, char *err, size_t err_len)
+{
+    if (!n) return 0;
+    if (n == per && !*full) *full = batch_sql(prefix, per, n_cols, one_list);
+    char *part = n == per ? NULL : batch_sql(prefix, n, n_cols, one_list);
+    int rc = h->be->exec(h, part ? part : *full, values, n * n_cols, NULL, err, err_len);
+    free(part);
     return rc;
 }
 
-/* Runs prefix + "(?,?,...)" over the ids in p (one column), then clears p. */
-static int exec_in(history *h, const char *prefix, params *p, char *err, size_t err_len)
+int hist_save_rows(history *h, hist_row *const *rows, size_t n, char *err, size_t err_len)
 {
-    if (!p->n) return 0;
-    strbuf sql = STRBUF_INIT;
-    sb_add(&sql, prefix);
-    sb_add(&sql, " (");
-    for (size_t i = 0; i < p->n; i++) sb_add(&sql, i ? "," NUM : NUM);
-    sb_add(&sql, ")");
-    int rc = h->be->exec(h, sb_str(&sql), (const char *const *)p->v, p->n, NULL, err, err_len);
-    sb_free(&sql);
-    p_free(p);
-    return rc;
-}
-
-#define JOB_COLS                                                                                                  \
-    "id, lms_user_id, retirement_id, action, command, reason, operator, host, pid, started_ms, ended_ms, outcome, " \
-    "exit_status, from_state, final_state, message, fail_step, fail_driver, fail_method, fail_request, "          \
-    "fail_http_status, fail_server_text, fail_transport, fail_attempts, steps"
-#define N_JOB_COLS 25
-/* rows per statement (well under SQLite's and PostgreSQL's parameter limits) */
-#define ROWS_PER_STATEMENT 200
-
-static void add_job_params(params *p, const hist_job *j)
-{
-    int ended = j->outcome != NULL;
-    p_num(p, j->id, 1);
-    p_num(p, j->lms_user_id, j->lms_user_id >= 0);
-    p_num(p, j->retirement_id, j->retirement_id >= 0);
-    p_add(p, j->action ? j->action : "?");
-    p_add(p, j->command);
-    p_add(p, j->reason);
-    p_add(p, j->operator_name);
-    p_add(p, j->host);
-    p_num(p, j->pid, j->pid > 0);
-    p_num(p, j->started_ms, 1);
-    p_num(p, j->ended_ms, ended && j->ended_ms > 0);
-    p_add(p, j->outcome);
-    p_num(p, j->exit_status, ended);
-    p_add(p, j->from_state);
-    p_add(p, j->final_state);
-    p_add(p, j->message);
-    p_num(p, j->fail_step, j->fail_step >= 0);
-    p_add(p, j->fail_driver);
-    p_add(p, j->fail_method);
-    p_add(p, j->fail_request);
-    p_num(p, j->fail_http_status, j->fail_http_status > 0);
-    p_add(p, j->fail_server_text);
-    p_add(p, j->fail_transport);
-    p_num(p, j->fail_attempts, j->fail_attempts > 0);
-    char *steps = NULL;
-    if (j->n_steps) {
-        cJSON *a = hist_steps_json(j);
-        steps = cJSON_PrintUnformatted(a);
-        cJSON_Delete(a);
+    if (!n) return 0;
+    size_t per = h->be->rows_per_statement ? h->be->rows_per_statement : 1;
+    if (h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len) != 0) return -1;
+    const char **vals = malloc(per * HIST_N_COLS * sizeof *vals);
+    if (!vals) abort();
+    /* replace rows written before (a job's "running" row) */
+    const char *del = "DELETE FROM retirectl_jobs WHERE id IN";
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!rows[i]->stored) continue;
+        vals[k++] = rows[i]->v[0];
+        if (k == per) rc = exec_batch(h, del, &h->delete_sql, per, k, 1, 1, vals, err, err_len), k = 0;
     }
-    p_add(p, steps);
-    free(steps);
+    if (rc == 0) rc = exec_batch(h, del, &h->delete_sql, per, k, 1, 1, vals, err, err_len);
+    const char *ins = "INSERT INTO retirectl_jobs (" HIST_JOB_COLS ") VALUES";
+    k = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        memcpy(vals + k * HIST_N_COLS, rows[i]->v, sizeof rows[i]->v);
+        if (++k == per) rc = exec_batch(h, ins, &h->insert_sql, per, k, HIST_N_COLS, 0, vals, err, err_len), k = 0;
+    }
+    if (rc == 0) rc = exec_batch(h, ins, &h->insert_sql, per, k, HIST_N_COLS, 0, vals, err, err_len);
+    free(vals);
+    if (rc == 0 && h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) == 0) return 0;
+    char e2[256];
+    h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
+    return -1;
 }
 
 int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err_len)
 {
-    if (!n) return 0;
-    if (h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len) != 0) return -1;
-    params p = {0};
-    /* replace rows written before (a job's "running" row) */
-    const char *del = "DELETE FROM retirectl_jobs WHERE id IN";
+    hist_row **rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows) abort();
+    for (size_t i = 0; i < n; i++) rows[i] = hist_row_of(jobs[i]);
+    int rc = hist_save_rows(h, rows, n, err, err_len);
     for (size_t i = 0; i < n; i++) {
-        if (!jobs[i]->stored) continue;
-        p_num(&p, jobs[i]->id, 1);
-        if (p.n == ROWS_PER_STATEMENT * 4 && exec_in(h, del, &p, err, err_len) != 0) goto fail;
+        if (rc == 0) jobs[i]->stored = 1;
+        hist_row_free(rows[i]);
     }
-    if (exec_in(h, del, &p, err, err_len) != 0) goto fail;
-    const char *ins_job = "INSERT INTO retirectl_jobs (" JOB_COLS ") VALUES ";
-    for (size_t i = 0; i < n; i++) {
-        add_job_params(&p, jobs[i]);
-        if (p.n == ROWS_PER_STATEMENT * N_JOB_COLS && exec_rows(h, ins_job, N_JOB_COLS, &p, err, err_len) != 0)
-            goto fail;
-    }
-    if (exec_rows(h, ins_job, N_JOB_COLS, &p, err, err_len) != 0) goto fail;
-    if (h->be->exec(h, "COMMIT", NULL, 0, NULL, err, err_len) != 0) goto fail;
-    for (size_t i = 0; i < n; i++) jobs[i]->stored = 1;
-    return 0;
-fail:;
-    p_free(&p);
-    char e2[256];
-    h->be->exec(h, "ROLLBACK", NULL, 0, NULL, e2, sizeof e2);
-    return -1;
+    free(rows);
+    return rc;
 }
 
 int hist_prune(history *h, long long before_ms, long long *removed, char *err, size_t err_len)
@@ -636,7 +601,7 @@ static char *dup_cell(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Fills j from one row of JOB_COLS. */
+/* Fills j from one row of HIST_JOB_COLS. */
 static void job_of_row(hist_job *j, char *const *c, int with_steps)
 {
     memset(j, 0, sizeof *j);
@@ -678,7 +643,7 @@ int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_ou
     *n_out = 0;
     strbuf sql = STRBUF_INIT;
     params p = {0};
-    sb_add(&sql, "SELECT " JOB_COLS " FROM retirectl_jobs j");
+    sb_add(&sql, "SELECT " HIST_JOB_COLS " FROM retirectl_jobs j");
     where_of(q, &sql, &p);
     sb_add(&sql, " ORDER BY j.started_ms DESC, j.id DESC");
     if (q->limit) {
@@ -750,73 +715,4 @@ void hist_groups_free(hist_group *g, size_t n)
         free(g[i].method);
     }
     free(g);
-}
-
-cJSON *hist_job_to_json(const hist_job *j)
-{
-    cJSON *o = cJSON_CreateObject();
-    /* ids as text: a 63-bit id does not survive a double */
-    char id[32];
-    snprintf(id, sizeof id, "%lld", j->id);
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddNumberToObject(o, "lms_user_id", (double)j->lms_user_id);
-    cJSON_AddNumberToObject(o, "retirement_id", (double)j->retirement_id);
-    j_str(o, "action", j->action);
-    j_str(o, "command", j->command);
-    j_str(o, "reason", j->reason);
-    j_str(o, "operator", j->operator_name);
-    j_str(o, "host", j->host);
-    cJSON_AddNumberToObject(o, "pid", (double)j->pid);
-    cJSON_AddNumberToObject(o, "started_ms", (double)j->started_ms);
-    cJSON_AddNumberToObject(o, "ended_ms", (double)j->ended_ms);
-    j_str(o, "outcome", j->outcome);
-    cJSON_AddNumberToObject(o, "exit_status", j->exit_status);
-    j_str(o, "from_state", j->from_state);
-    j_str(o, "final_state", j->final_state);
-    j_str(o, "message", j->message);
-    cJSON_AddNumberToObject(o, "fail_step", j->fail_step);
-    j_str(o, "fail_driver", j->fail_driver);
-    j_str(o, "fail_method", j->fail_method);
-    j_str(o, "fail_request", j->fail_request);
-    cJSON_AddNumberToObject(o, "fail_http_status", (double)j->fail_http_status);
-    j_str(o, "fail_server_text", j->fail_server_text);
-    j_str(o, "fail_transport", j->fail_transport);
-    cJSON_AddNumberToObject(o, "fail_attempts", j->fail_attempts);
-    cJSON_AddBoolToObject(o, "stored", j->stored);
-    cJSON_AddItemToObject(o, "steps", hist_steps_json(j));
-    return o;
-}
-
-int hist_job_from_json(const cJSON *o, hist_job *j)
-{
-    memset(j, 0, sizeof *j);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (!cJSON_IsObject(o) || !cJSON_IsString(id)) return -1;
-    j->id = atoll(id->valuestring);
-    j->lms_user_id = j_get_num(o, "lms_user_id", -1);
-    j->retirement_id = j_get_num(o, "retirement_id", -1);
-    j->action = j_get_str(o, "action");
-    j->command = j_get_str(o, "command");
-    j->reason = j_get_str(o, "reason");
-    j->operator_name = j_get_str(o, "operator");
-    j->host = j_get_str(o, "host");
-    j->pid = j_get_num(o, "pid", 0);
-    j->started_ms = j_get_num(o, "started_ms", 0);
-    j->ended_ms = j_get_num(o, "ended_ms", 0);
-    j->outcome = j_get_str(o, "outcome");
-    j->exit_status = (int)j_get_num(o, "exit_status", 0);
-    j->from_state = j_get_str(o, "from_state");
-    j->final_state = j_get_str(o, "final_state");
-    j->message = j_get_str(o, "message");
-    j->fail_step = (int)j_get_num(o, "fail_step", -1);
-    j->fail_driver = j_get_str(o, "fail_driver");
-    j->fail_method = j_get_str(o, "fail_method");
-    j->fail_request = j_get_str(o, "fail_request");
-    j->fail_http_status = (long)j_get_num(o, "fail_http_status", 0);
-    j->fail_server_text = j_get_str(o, "fail_server_text");
-    j->fail_transport = j_get_str(o, "fail_transport");
-    j->fail_attempts = (int)j_get_num(o, "fail_attempts", 0);
-    j->stored = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stored"));
-    steps_from_json(cJSON_GetObjectItemCaseSensitive(o, "steps"), j);
-    return 0;
 }

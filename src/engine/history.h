@@ -130,13 +130,9 @@ typedef struct hist_group {
 int hist_failure_groups(history *h, long long since_ms, hist_group **groups, size_t *n, char *err, size_t err_len);
 void hist_groups_free(hist_group *g, size_t n);
 
-/* A job as one JSON object (every field, steps included) and back; for the writer process's
- * pipe (history_writer.c). from_json fills a cleared job: 0, or -1 when o is not a job. */
-cJSON *hist_job_to_json(const hist_job *j);
 /* The steps as a JSON array: [{"index", "start_state", "end_state", "driver", "method", "status",
  * "duration_ms", "attempts"}], members absent when unknown. Caller owns it. */
 cJSON *hist_steps_json(const hist_job *j);
-int hist_job_from_json(const cJSON *o, hist_job *j);
 
 /* The writer process: it alone holds the store's connection, so a slow or unreachable store
  * never holds the process that supervises retirements. Started once (fork: call it before any

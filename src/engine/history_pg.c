@@ -33,19 +33,31 @@ static void pg_error(const history *h, const char *msg, char *err, size_t err_le
     scrub_secret(h, err);
 }
 
-/* sql with each '?' outside quotes replaced by $n. malloc'd. */
+/* sql with each '?' outside quotes replaced by $n. malloc'd. Written directly: a batch's
+ * INSERT has thousands of placeholders. */
 static char *number_params(const char *sql)
 {
-    strbuf sb = STRBUF_INIT;
+    size_t marks = 0, len = strlen(sql);
+    for (const char *p = sql; *p; p++) marks += *p == '?';
+    char *out = malloc(len + marks * 11 + 1);
+    if (!out) abort();
+    char *o = out;
     int n = 0, quoted = 0;
     for (const char *p = sql; *p; p++) {
         if (*p == '\'') quoted = !quoted;
-        if (*p == '?' && !quoted)
-            sb_addf(&sb, "$%d", ++n);
-        else
-            sb_addc(&sb, *p);
+        if (*p != '?' || quoted) {
+            *o++ = *p;
+            continue;
+        }
+        /* $n, digits written backwards then reversed */
+        char digits[12];
+        int k = 0;
+        for (unsigned v = (unsigned)++n; v; v /= 10) digits[k++] = (char)('0' + v % 10);
+        *o++ = '$';
+        while (k) *o++ = digits[--k];
     }
-    return sb_take(&sb);
+    *o = '\0';
+    return out;
 }
 
 static int pg_exec(history *h, const char *sql, const char *const *params, size_t n_params, hist_rows *rows,
@@ -93,7 +105,7 @@ static void pg_close(history *h)
 }
 
 /* A session-wide advisory lock number for schema migrations ("rtctl" in ASCII). */
-static const hist_backend pg_backend = {"postgresql", pg_exec,
+static const hist_backend pg_backend = {"postgresql", pg_exec, 200,
                                         "BEGIN; SELECT pg_advisory_xact_lock(521359287404)", pg_close};
 
 /* The password of a postgresql:// URL (user:PASSWORD@host), malloc'd, or NULL. */

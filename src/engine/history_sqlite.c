@@ -31,10 +31,60 @@ static int make_parents(const char *path)
     return 0;
 }
 
+/* Write statements kept prepared: a bulk run's writer runs the same INSERT thousands of times,
+ * and compiling it costs more than running it. */
+#define SQ_CACHE 4
+typedef struct sq_store {
+    sqlite3 *db;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[SQ_CACHE];
+    size_t next; /* the entry replaced next */
+} sq_store;
+
+/* sql prepared: from the cache when keep (then *kept = 1), else fresh (the caller finalizes). */
+static sqlite3_stmt *sq_prepare(sq_store *s, const char *sql, int keep, int *kept)
+{
+    *kept = 0;
+    sqlite3_stmt *st = NULL;
+    if (keep)
+        for (size_t i = 0; i < SQ_CACHE; i++)
+            if (s->cache[i].sql && strcmp(s->cache[i].sql, sql) == 0) {
+                *kept = 1;
+                return s->cache[i].st;
+            }
+    if (sqlite3_prepare_v3(s->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    char *copy = keep ? strdup(sql) : NULL;
+    if (!copy) return st;
+    size_t at = s->next++ % SQ_CACHE;
+    sqlite3_finalize(s->cache[at].st);
+    free(s->cache[at].sql);
+    s->cache[at].sql = copy;
+    s->cache[at].st = st;
+    *kept = 1;
+    return st;
+}
+
+/* Done with st: a kept statement is reset for its next use, another finalized. */
+static void sq_release(sqlite3_stmt *st, int kept)
+{
+    if (!kept) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 static int sq_exec(history *h, const char *sql, const char *const *params, size_t n_params, hist_rows *rows,
                    char *err, size_t err_len)
 {
-    sqlite3 *db = h->db;
+    sq_store *s = h->db;
+    sqlite3 *db = s->db;
     if (rows) memset(rows, 0, sizeof *rows);
     if (n_params == 0 && !rows) {
         char *msg = NULL;
@@ -45,8 +95,9 @@ static int sq_exec(history *h, const char *sql, const char *const *params, size_
         }
         return 0;
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    int kept;
+    sqlite3_stmt *st = sq_prepare(s, sql, rows == NULL, &kept);
+    if (!st) {
         snprintf(err, err_len, "history %s: %s", h->where, sqlite3_errmsg(db));
         return -1;
     }
@@ -55,7 +106,7 @@ static int sq_exec(history *h, const char *sql, const char *const *params, size_
                            : sqlite3_bind_null(st, (int)i + 1);
         if (rc != SQLITE_OK) {
             snprintf(err, err_len, "history %s: %s", h->where, sqlite3_errmsg(db));
-            sqlite3_finalize(st);
+            sq_release(st, kept);
             return -1;
         }
     }
@@ -80,21 +131,28 @@ static int sq_exec(history *h, const char *sql, const char *const *params, size_
     }
     if (rc != SQLITE_DONE) {
         snprintf(err, err_len, "history %s: %s", h->where, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
+        sq_release(st, kept);
         if (rows) hist_rows_free(rows);
         return -1;
     }
-    sqlite3_finalize(st);
+    sq_release(st, kept);
     return 0;
 }
 
 static void sq_close(history *h)
 {
-    if (h->db) sqlite3_close(h->db);
+    sq_store *s = h->db;
+    if (!s) return;
+    for (size_t i = 0; i < SQ_CACHE; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    if (s->db) sqlite3_close(s->db);
+    free(s);
     h->db = NULL;
 }
 
-static const hist_backend sqlite_backend = {"sqlite", sq_exec, "BEGIN IMMEDIATE", sq_close};
+static const hist_backend sqlite_backend = {"sqlite", sq_exec, 1, "BEGIN IMMEDIATE", sq_close};
 
 int hist_sqlite_open(history *h, const char *path, char *err, size_t err_len)
 {
@@ -128,7 +186,10 @@ int hist_sqlite_open(history *h, const char *path, char *err, size_t err_len)
         if (db) sqlite3_close(db);
         return -1;
     }
-    h->db = db;
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->db = db;
+    h->db = s;
     sqlite3_busy_timeout(db, 10000);
     /* WAL: readers (consoles) never block the writer; NORMAL sync is durable across a crash of
      * the process (the OS keeps the log) */

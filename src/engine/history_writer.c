@@ -1,5 +1,6 @@
 /* history, the writer process: the one process that talks to the store while retirements run
- * (see history.h). The supervisor sends one JSON line per record over a socket pair (a socket,
+ * (see history.h). The supervisor sends each record as one frame of its row's values
+ * (history_row.c: no JSON to print or parse on either side) over a socket pair (a socket,
  * so job workers forked later neutralise their inherited copy like any socket); the writer
  * answers with "E <sentence>" for each problem and "L <n>" (records it could not write) before
  * it exits at end of input. */
@@ -54,7 +55,7 @@ typedef struct wstate {
     int fd;
     history *store;
     double retry_at;
-    hist_job **pending;
+    hist_row **pending;
     size_t n, cap;
     long long lost;
 } wstate;
@@ -77,18 +78,12 @@ static void report(wstate *w, char tag, const char *text)
     sb_free(&sb);
 }
 
-static void free_job(hist_job *j)
-{
-    hist_job_clear(j);
-    free(j);
-}
-
-/* Orders by id, then arrival (kept in queued while a record waits here). */
+/* Orders by id, then arrival. */
 static int by_id(const void *a, const void *b)
 {
-    const hist_job *x = *(hist_job *const *)a, *y = *(hist_job *const *)b;
+    const hist_row *x = *(hist_row *const *)a, *y = *(hist_row *const *)b;
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
-    return x->queued < y->queued ? -1 : x->queued > y->queued; /* queued holds the arrival number */
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* Keeps only the latest record of each job (a running row and then the finished one). */
@@ -100,7 +95,7 @@ static void dedupe(wstate *w)
     for (size_t i = 0; i < w->n; i++) {
         if (k && w->pending[k - 1]->id == w->pending[i]->id) {
             int stored = w->pending[k - 1]->stored || w->pending[i]->stored;
-            free_job(w->pending[k - 1]);
+            hist_row_free(w->pending[k - 1]);
             w->pending[k - 1] = w->pending[i];
             w->pending[k - 1]->stored = stored;
         } else {
@@ -129,45 +124,53 @@ static void write_pending(wstate *w, int force)
     size_t done = 0;
     while (done < w->n) {
         size_t k = w->n - done < WRITER_BATCH ? w->n - done : WRITER_BATCH;
-        if (hist_save(w->store, w->pending + done, k, err, sizeof err) != 0) {
+        if (hist_save_rows(w->store, w->pending + done, k, err, sizeof err) != 0) {
             report(w, 'E', err);
             hist_close(w->store);
             w->store = NULL;
             w->retry_at = now + WRITER_RETRY_S;
             break;
         }
-        for (size_t i = done; i < done + k; i++) free_job(w->pending[i]);
+        for (size_t i = done; i < done + k; i++) hist_row_free(w->pending[i]);
         done += k;
     }
     memmove(w->pending, w->pending + done, (w->n - done) * sizeof *w->pending);
     w->n -= done;
 }
 
-/* Parses one line into a pending record. */
-static void take_line(wstate *w, const char *line, int *arrival)
+/* Queues one record (the oldest goes when WRITER_MAX_PENDING are waiting). */
+static void take_row(wstate *w, hist_row *r, long long *arrival)
 {
-    cJSON *o = cJSON_Parse(line);
-    hist_job *j = calloc(1, sizeof *j);
-    if (!j || hist_job_from_json(o, j) != 0) {
-        cJSON_Delete(o);
-        free(j);
-        return;
-    }
-    cJSON_Delete(o);
-    j->queued = ++*arrival;
+    r->order = ++*arrival;
     if (w->n >= WRITER_MAX_PENDING) {
-        free_job(w->pending[0]);
+        hist_row_free(w->pending[0]);
         memmove(w->pending, w->pending + 1, (w->n - 1) * sizeof *w->pending);
         w->n--;
         w->lost++;
     }
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 256;
-        hist_job **p = realloc(w->pending, w->cap * sizeof *p);
+        hist_row **p = realloc(w->pending, w->cap * sizeof *p);
         if (!p) abort();
         w->pending = p;
     }
-    w->pending[w->n++] = j;
+    w->pending[w->n++] = r;
+}
+
+/* Queues the complete frames at the start of buf and drops them from it. -1 on a malformed
+ * frame (the stream cannot be followed after it). */
+static int take_frames(wstate *w, strbuf *buf, long long *arrival)
+{
+    size_t start = 0;
+    long used;
+    hist_row *r;
+    while ((used = hist_row_decode(buf->data + start, buf->len - start, &r)) > 0) {
+        take_row(w, r, arrival);
+        start += (size_t)used;
+    }
+    memmove(buf->data, buf->data + start, buf->len - start);
+    buf->len -= start;
+    return used < 0 ? -1 : 0;
 }
 
 __attribute__((noreturn)) static void writer_main(const cfg *c, int fd)
@@ -194,7 +197,8 @@ __attribute__((noreturn)) static void writer_main(const cfg *c, int fd)
     w.config = c;
     w.fd = fd;
     strbuf buf = STRBUF_INIT;
-    int arrival = 0, eof = 0;
+    long long arrival = 0;
+    int eof = 0;
     char chunk[65536];
     while (!eof) {
         /* write when nothing more is waiting, or a batch is full */
@@ -210,17 +214,13 @@ __attribute__((noreturn)) static void writer_main(const cfg *c, int fd)
                 eof = 1;
             } else {
                 sb_addn(&buf, chunk, (size_t)k);
-                size_t start = 0;
-                for (size_t i = 0; i < buf.len; i++) {
-                    if (buf.data[i] != '\n') continue;
-                    buf.data[i] = '\0';
-                    take_line(&w, buf.data + start, &arrival);
-                    start = i + 1;
+                if (take_frames(&w, &buf, &arrival) != 0) {
+                    report(&w, 'E', "history: the writer received a malformed record; the rest of this run is NOT "
+                                    "recorded");
+                    eof = 1;
+                } else if (w.n < WRITER_BATCH) {
+                    continue; /* more may be coming: batch it */
                 }
-                memmove(buf.data, buf.data + start, buf.len - start);
-                buf.len -= start;
-                buf.data[buf.len] = '\0';
-                if (w.n < WRITER_BATCH) continue; /* more may be coming: batch it */
             }
         }
         write_pending(&w, 0);
@@ -292,13 +292,7 @@ int hist_writer_send(hist_writer *w, hist_job *const *jobs, size_t n)
             w->lost++;
             continue;
         }
-        cJSON *o = hist_job_to_json(jobs[i]);
-        char *line = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (!line) continue;
-        sb_add(&w->out, line);
-        sb_addc(&w->out, '\n');
-        free(line);
+        hist_row_encode(jobs[i], &w->out);
     }
     return push(w);
 }
