@@ -215,13 +215,13 @@ int faults_load_file(sim_server *s, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open faults file %s: %s", path, strerror(errno));
         return -1;
     }
-    sbuf b = {0};
+    strbuf b = {0};
     char buf[8192];
     size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_add(&b, buf, r);
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_addn(&b, buf, r);
     fclose(f);
-    cJSON *j = cJSON_Parse(b.d ? b.d : "");
-    free(b.d);
+    cJSON *j = cJSON_Parse(b.data ? b.data : "");
+    free(b.data);
     if (!j) {
         snprintf(err, errlen, "faults file %s is not valid JSON", path);
         return -1;

@@ -468,7 +468,7 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
 
 typedef struct req_ctx {
     char *raw_uri;
-    sbuf body;
+    strbuf body;
     int started;
 } req_ctx;
 
@@ -489,7 +489,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls, 
     req_ctx *c = *con_cls;
     if (!c) return;
     free(c->raw_uri);
-    free(c->body.d);
+    free(c->body.data);
     free(c);
     *con_cls = NULL;
 }
@@ -509,11 +509,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         if (c->body.len + *upload_data_size > 64u * 1024 * 1024) return MHD_NO;
-        sb_add(&c->body, upload_data, *upload_data_size);
+        sb_addn(&c->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!c->body.d) sb_add(&c->body, "", 0);
+    if (!c->body.data) sb_addn(&c->body, "", 0);
 
     const char *q = strchr(c->raw_uri, '?');
     size_t rawlen = q ? (size_t)(q - c->raw_uri) : strlen(c->raw_uri);
@@ -524,7 +524,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .path = path,
         .raw_path = raw_path,
         .query = q ? q + 1 : "",
-        .body = c->body.d,
+        .body = c->body.data,
         .body_len = c->body.len,
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),

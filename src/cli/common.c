@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
 {

@@ -13,7 +13,7 @@
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Exit statuses of retire_one_learner.py (docs/lms-api.md §9.1) as process exit statuses. */
 #define CLI_EXIT_OK 0

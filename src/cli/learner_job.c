@@ -9,7 +9,7 @@
 
 #include "cli/common.h"
 #include "engine/ev.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "engine/job.h"
 #include "engine/lease.h"
 #include "engine/lms.h"

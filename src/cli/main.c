@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "engine/job.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "engine/coredump.h"
 #include "retirectl/driver.h"
 

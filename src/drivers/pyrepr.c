@@ -11,7 +11,7 @@
 
 #include "drivers/drv_common.h" /* drv_json_str: a str as json.dumps writes it */
 #include "common/pycompat.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 typedef struct parser {
     const char *p, *end;

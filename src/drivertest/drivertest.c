@@ -11,7 +11,7 @@
 #include "engine/config.h"
 #include "engine/host.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define RDT_API __attribute__((visibility("default")))
 

@@ -12,7 +12,7 @@
 
 #include "engine/config.h"
 #include "engine/lms.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static const char *const FIELD_NAMES[] = {"full", "hashed", "ids"};
 

@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/pii.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 struct audit_log {
     int fd;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 void cfg_set_err(char *err, size_t err_len, const char *fmt, ...)
 {

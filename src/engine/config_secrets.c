@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 int cfg_key_is_secret(const char *key)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/pycompat.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Appends a Python repr made by common/pycompat.c (malloc'd) and frees it. */
 static void add_py(strbuf *sb, char *repr)

@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* ------------------------------------------------------------------ line side table */
 

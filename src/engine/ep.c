@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define EP_MAX_FILE_BYTES (1024 * 1024)
 

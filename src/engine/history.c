@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* jobs in memory */

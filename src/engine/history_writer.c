@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Records the writer keeps while the store is down; the oldest go first (counted as lost). */
 #define WRITER_MAX_PENDING 20000

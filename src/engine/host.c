@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 typedef struct host_impl {
     rd_host pub; /* first: rd_host* and host_impl* are the same address */

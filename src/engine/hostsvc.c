@@ -10,7 +10,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 void hsvc_sha256(const void *data, size_t len, unsigned char out[32])
 {

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"

@@ -15,7 +15,7 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 

@@ -12,7 +12,7 @@
 
 #include "common/pycompat.h"
 #include "drivers/drv_common.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 struct lms_client {
     http_client *http;

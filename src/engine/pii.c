@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Replaces every case-insensitive occurrence of needle in *s by repl (s is malloc'd). */
 void pii_replace_all(char **s, const char *needle, const char *repl)

@@ -8,7 +8,7 @@
 #include "engine/history.h"
 #include "engine/http.h"
 #include "engine/pii.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Body keys that carry an explanation, most specific first (DRF, OAuth, edX APIs). */
 static const char *const reason_keys[] = {"detail", "developer_message", "error_description", "message",

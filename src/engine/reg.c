@@ -18,7 +18,7 @@
 #include "drivers/builtin.h"
 #include "engine/ep.h"
 #include "engine/paths.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
 

@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 
 #include "engine/http.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 struct s3_client {
     const cfg *config;

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "ui/elsewhere.h"
 #include "ui/job.h"
 #include "ui/layout.h"

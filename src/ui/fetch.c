@@ -17,7 +17,7 @@
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "ui/history_notes.h"
 #include "ui/model.h"
 

@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "ui/text.h"
 
 static char *dupstr(const char *s)
