@@ -1,5 +1,6 @@
 /* retirectl-sim fault injection: rules from --faults FILE and POST /__sim/faults (format in docs/sim.md). */
 #include "internal.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -116,8 +117,7 @@ static fault_rule *parse_rule(const cJSON *j, char *err, size_t errlen)
         snprintf(err, errlen, "a fault rule must be a JSON object");
         return NULL;
     }
-    fault_rule *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    fault_rule *r = xcalloc(1, sizeof *r);
     r->endpoint = opt_strdup(j, "endpoint");
     r->path = opt_strdup(j, "path");
     r->username = opt_strdup(j, "username");
@@ -197,8 +197,7 @@ int faults_add_json(sim_server *s, const cJSON *json, char *err, size_t errlen)
         tmp[n++] = r;
     }
     pthread_mutex_lock(&s->fault_mu);
-    fault_rule **nf = realloc(s->faults, (s->n_faults + (size_t)n) * sizeof *nf);
-    if (!nf) abort();
+    fault_rule **nf = xrealloc(s->faults, (s->n_faults + (size_t)n) * sizeof *nf);
     s->faults = nf;
     for (int i = 0; i < n; i++) s->faults[s->n_faults++] = tmp[i];
     pthread_mutex_unlock(&s->fault_mu);

@@ -2,6 +2,7 @@
  * the exact status codes and bodies of the LMS, and the ecommerce/credentials/demographics/license
  * manager retirement endpoints under their path prefixes. */
 #include "internal.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -42,8 +43,7 @@ static char *opaque_token(void)
 {
     static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     uint64_t x = (uint64_t)sim_now_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
-    char *t = malloc(31);
-    if (!t) abort();
+    char *t = xmalloc(31);
     for (int i = 0; i < 30; i++) {
         x ^= x << 13;
         x ^= x >> 7;

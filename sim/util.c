@@ -311,7 +311,6 @@ int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen)
 /* Appends a Python text made by common/pycompat.c (malloc'd) and frees it. */
 static void add_py(strbuf *b, char *text)
 {
-    if (!text) abort(); /* out of memory, as sb_add does */
     sb_add(b, text);
     free(text);
 }

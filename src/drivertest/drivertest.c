@@ -12,6 +12,7 @@
 #include "engine/host.h"
 #include "engine/reg.h"
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define RDT_API __attribute__((visibility("default")))
 
@@ -57,15 +58,13 @@ struct rdt_host {
 /* Appends p to a growable array of n items of size sz (aborts on OOM). */
 static void *grow(void *arr, size_t n, size_t sz)
 {
-    void *p = realloc(arr, (n + 1) * sz);
-    if (!p) abort();
+    void *p = xrealloc(arr, (n + 1) * sz);
     return p;
 }
 
 static char *dup_or_empty(const char *s)
 {
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
+    char *d = xstrdup(s ? s : "");
     return d;
 }
 
@@ -74,8 +73,7 @@ static char **dup_headers(const char *const *h, const char *extra)
 {
     size_t n = 0;
     while (h && h[n]) n++;
-    char **out = calloc(n + 2, sizeof *out);
-    if (!out) abort();
+    char **out = xcalloc(n + 2, sizeof *out);
     for (size_t i = 0; i < n; i++) out[i] = dup_or_empty(h[i]);
     if (extra) out[n] = dup_or_empty(extra);
     return out;
@@ -111,8 +109,7 @@ static captured *capture(rdt_host *t, const rd_http_request *req)
     c->method = dup_or_empty(req->method);
     c->url = dup_or_empty(req->url);
     size_t len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
-    c->body = malloc(len + 1);
-    if (!c->body) abort();
+    c->body = xmalloc(len + 1);
     if (len) memcpy(c->body, req->body, len);
     c->body[len] = '\0';
     c->headers = dup_headers(req->headers, req->auth == RD_AUTH_LMS_JWT ? "Authorization: JWT drivertest-token" : NULL);
@@ -183,8 +180,7 @@ static void mock_http_free(const rd_host *h, rd_http_response *resp)
 
 RDT_API rdt_host *rdt_host_new(const char *driver_name, const char *config_text)
 {
-    rdt_host *t = calloc(1, sizeof *t);
-    if (!t) abort();
+    rdt_host *t = xcalloc(1, sizeof *t);
     char err[2048];
     if (cfg_load_string(config_text && *config_text ? config_text : "{}\n", "drivertest config", &t->config, err,
                         sizeof err) != 0) {

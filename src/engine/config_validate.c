@@ -13,7 +13,6 @@
 /* Appends a Python repr made by common/pycompat.c (malloc'd) and frees it. */
 static void add_py(strbuf *sb, char *repr)
 {
-    if (!repr) abort(); /* out of memory, as strbuf does */
     sb_add(sb, repr);
     free(repr);
 }

@@ -21,6 +21,7 @@
 #include "engine/lease.h"
 #include "engine/plan.h"
 #include "engine/reason.h"
+#include "common/xalloc.h"
 
 static volatile sig_atomic_t g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -234,8 +235,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->slots[i].name, name) == 0) return &c->slots[i];
-    drv_slot *ns = realloc(c->slots, (c->n + 1) * sizeof *ns);
-    if (!ns) abort();
+    drv_slot *ns = xrealloc(c->slots, (c->n + 1) * sizeof *ns);
     c->slots = ns;
     drv_slot *s = &c->slots[c->n++];
     memset(s, 0, sizeof *s);

@@ -13,6 +13,7 @@
 #include "common/pycompat.h"
 #include "drivers/drv_common.h"
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 
 struct lms_client {
     http_client *http;
@@ -40,11 +41,9 @@ static void error_init(lms_error *e)
 lms_client *lms_new(http_client *http, const char *base_url)
 {
     if (!http || !base_url || !*base_url) return NULL;
-    lms_client *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    lms_client *l = xcalloc(1, sizeof *l);
     l->http = http;
-    l->base = strdup(base_url);
-    if (!l->base) abort();
+    l->base = xstrdup(base_url);
     return l;
 }
 
@@ -61,9 +60,7 @@ int lms_last_attempts(const lms_client *l) { return l ? l->last_attempts : 0; }
 
 char *lms_json_dumps(const cJSON *value)
 {
-    char *s = py_json_dumps(value); /* Python's json.dumps, common/pycompat.c */
-    if (!s) abort();                /* out of memory, as sb_take would */
-    return s;
+    return py_json_dumps(value); /* Python's json.dumps, common/pycompat.c */
 }
 
 /* ------------------------------------------------------------------ query strings */
@@ -182,8 +179,7 @@ static void fill_error(lms_client *l, lms_error *e, const char *method, const ch
     free(e->body);
     e->body = NULL;
     if (r->body && r->body_len) {
-        e->body = malloc(r->body_len + 1);
-        if (!e->body) abort();
+        e->body = xmalloc(r->body_len + 1);
         memcpy(e->body, r->body, r->body_len);
         e->body[r->body_len] = '\0';
     }

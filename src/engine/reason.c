@@ -9,6 +9,7 @@
 #include "engine/http.h"
 #include "engine/pii.h"
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* Body keys that carry an explanation, most specific first (DRF, OAuth, edX APIs). */
 static const char *const reason_keys[] = {"detail", "developer_message", "error_description", "message",
@@ -117,8 +118,7 @@ static const char *str_at(const cJSON *learner, const char *a, const char *b, co
 
 char *reason_scrub(const cfg *c, const cJSON *learner, const char *username, const char *text, size_t max)
 {
-    char *s = c ? cfg_redact(c, text ? text : "") : strdup(text ? text : "");
-    if (!s) abort();
+    char *s = c ? cfg_redact(c, text ? text : "") : xstrdup(text);
     const char *list[48];
     char *owned[48];
     size_t n = 0, n_owned = 0;

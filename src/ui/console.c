@@ -366,7 +366,7 @@ static void do_action(ui_action a)
         if (ui_con.view == V_JOBS) {
             const char *n = ui_jobs_row_learner(ui_con.lv_sel);
             if (n) {
-                char *name = ui_xstrdup(n);
+                char *name = xstrdup(n);
                 ui_open_detail(name);
                 free(name);
             }
@@ -400,7 +400,7 @@ static void do_action(ui_action a)
         const char *n = ui_selected_name();
         if (!n) { ui_msg(UR_WARNING, "no learner selected"); break; }
         if (ui_learner_job(n, 1)) { ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n); break; }
-        char *name = ui_xstrdup(n);
+        char *name = xstrdup(n);
         ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL, 0);
         if (ui_con.view != V_DETAIL) ui_open_detail(name);
         ui_con.log_scroll = 0;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 #include "ui/elsewhere.h"
 #include "ui/job.h"
 #include "ui/layout.h"
@@ -218,8 +219,6 @@ unsigned ui_view_bit(void);
 
 /* Monotonic clock in milliseconds. */
 double ui_now_ms(void);
-/* strdup that aborts when out of memory (NULL copies as ""). */
-char *ui_xstrdup(const char *s);
 /* Edits a typed text field with key ch: Backspace deletes a character (UTF-8 aware), printable
  * bytes append (size includes the NUL). Returns 1 when ch was an edit. */
 int ui_edit_field(char *text, size_t size, int ch);

@@ -17,13 +17,6 @@ double ui_now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-char *ui_xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
 void ui_msg(ui_role role, const char *fmt, ...)
 {
     va_list ap;

@@ -10,29 +10,22 @@
 #include <cjson/cJSON.h>
 
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 #include "ui/text.h"
-
-static char *dupstr(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
 
 static void set_str(char **dst, const char *s)
 {
     free(*dst);
-    *dst = s ? dupstr(s) : NULL;
+    *dst = s ? xstrdup(s) : NULL;
 }
 
 ui_job *ui_job_new(const char *learner, const char *action, const char *what)
 {
-    ui_job *j = calloc(1, sizeof *j);
-    if (!j) abort();
+    ui_job *j = xcalloc(1, sizeof *j);
     j->out_fd = j->err_fd = -1;
-    j->learner = dupstr(learner);
+    j->learner = xstrdup(learner);
     snprintf(j->action, sizeof j->action, "%s", action ? action : "");
-    j->what = dupstr(what ? what : action);
+    j->what = xstrdup(what ? what : action);
     j->exit_status = -1;
     return j;
 }
@@ -76,15 +69,13 @@ void ui_job_log(ui_job *j, const char *level, const char *text)
             if (*p || first) log_one(j, first ? level : "", p);
             return;
         }
-        char *part = strndup(p, (size_t)(nl - p));
-        if (!part) abort();
+        char *part = xstrndup(p, (size_t)(nl - p));
         size_t len = strlen(part);
         if (len && part[len - 1] == '\r') part[len - 1] = '\0';
         if (*part || first) {
             if (first) log_one(j, level, part);
             else {
-                char *ind = malloc(strlen(part) + 3);
-                if (!ind) abort();
+                char *ind = xmalloc(strlen(part) + 3);
                 sprintf(ind, "  %s", part);
                 log_one(j, "", ind);
                 free(ind);
@@ -99,8 +90,7 @@ void ui_job_log(ui_job *j, const char *level, const char *text)
 static void log_one(ui_job *j, const char *level, const char *text)
 {
     if (!j->log) {
-        j->log = calloc(UI_JOB_LOG_MAX, sizeof *j->log);
-        if (!j->log) abort();
+        j->log = xcalloc(UI_JOB_LOG_MAX, sizeof *j->log);
     }
     strbuf sb = STRBUF_INIT;
     if (level && *level && strcmp(level, "info") != 0) sb_addf(&sb, "[%s] ", level);
@@ -149,8 +139,7 @@ static ui_job_step *step_for(ui_job *j, const cJSON *ev)
     if (idx < 0 || idx > 10000) return NULL;
     size_t i = (size_t)idx;
     if (i >= j->n_steps) {
-        ui_job_step *ns = realloc(j->steps, (i + 1) * sizeof *ns);
-        if (!ns) abort();
+        ui_job_step *ns = xrealloc(j->steps, (i + 1) * sizeof *ns);
         memset(ns + j->n_steps, 0, (i + 1 - j->n_steps) * sizeof *ns);
         j->steps = ns;
         j->n_steps = i + 1;
@@ -229,8 +218,7 @@ static void on_preview(ui_job *j, const cJSON *ev)
         const char *m = jstr(r, "method"), *u = jstr(r, "url"), *b = jstr(r, "body");
         sb_addf(&sb, "%s %s", m ? m : "?", u ? u : "?");
         if (b && *b) sb_addf(&sb, " %s", b);
-        char **nr = realloc(s->requests, (s->n_requests + 1) * sizeof *nr);
-        if (!nr) abort();
+        char **nr = xrealloc(s->requests, (s->n_requests + 1) * sizeof *nr);
         s->requests = nr;
         s->requests[s->n_requests++] = ui_text_sanitize(sb_str(&sb), (size_t)-1);
         sb_free(&sb);
@@ -306,7 +294,7 @@ void ui_job_feed(ui_job *j, int stream, const char *data, size_t n, double now_m
         if (strlen(p) > (1u << 20)) { /* a line without end: log what we have */
             ui_job_line(j, stream, p, now_ms);
         } else {
-            j->partial[stream] = dupstr(p);
+            j->partial[stream] = xstrdup(p);
         }
     }
     free(buf);

@@ -10,7 +10,7 @@
 void ui_open_detail(const char *name)
 {
     free(ui_con.detail);
-    ui_con.detail = ui_xstrdup(name);
+    ui_con.detail = xstrdup(name);
     ui_con.view = V_DETAIL;
     ui_con.detail_sel = 0;
     ui_con.log_scroll = 0;

@@ -12,7 +12,7 @@ void ui_open_drivers(void)
     ui_con.drivers_back = ui_con.view;
     free(ui_con.drivers_for);
     const char *n = ui_selected_name();
-    ui_con.drivers_for = n ? ui_xstrdup(n) : NULL;
+    ui_con.drivers_for = n ? xstrdup(n) : NULL;
     ui_con.view = V_DRIVERS;
     ui_con.drv_sel = ui_con.drv_top = 0;
     ui_start_drivers();

@@ -81,7 +81,7 @@ void ui_open_log(void)
         return;
     }
     free(ui_con.log_for);
-    ui_con.log_for = ui_xstrdup(name);
+    ui_con.log_for = xstrdup(name);
     ui_con.log_back = ui_con.view;
     ui_con.view = V_LOG;
     ui_con.log_top = 0;
