@@ -1,6 +1,7 @@
 /* retirectl-sim HTTP layer: libmicrohttpd glue, sim.h request/response helpers, the request log,
  * the /__sim/ control endpoints and the top-level dispatch (control, vendor hook, LMS/IDA routes). */
 #include "internal.h"
+#include "common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -199,7 +200,7 @@ static void log_append(sim_server *s, const sim_request *req, int status)
         ptrs[i] = w;
         w += lens[i] + 1;
     }
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     pthread_mutex_lock(&s->log_mu);
     log_entry *e = &s->log[(s->log_next - 1) % s->log_cap];
     char *old = e->block;
@@ -292,7 +293,7 @@ static void control_add_learners(sim_server *s, const sim_request *req, sim_resp
     char err[512] = "";
     int failed = 0;
     pthread_mutex_lock(&s->mu);
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (cJSON_IsArray(list)) {
         cJSON *c;
         int i = 0;
@@ -454,7 +455,7 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
         }
     } else if (!strcmp(name, "tokens/expire") && post) {
         pthread_mutex_lock(&s->mu);
-        s->token_cutoff_ms = sim_now_us() / 1000 + 1;
+        s->token_cutoff_ms = clk_wall_us() / 1000 + 1;
         pthread_mutex_unlock(&s->mu);
         sim_respond_empty(resp, 204);
     } else if (!strcmp(name, "vendor") && get) {

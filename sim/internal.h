@@ -17,7 +17,6 @@
 void sim_sha1(const void *data, size_t len, unsigned char out[20]);
 void sim_sha1_hex(const void *data, size_t len, char out[41]);
 
-int64_t sim_now_us(void);
 /* "2018-10-18T20:35:52.349757Z" (microseconds only when non-zero), as DRF renders. */
 void sim_fmt_iso(int64_t us, char out[40]);
 /* "2018-10-18 20:35:52.349757+00:00", as Python's str(datetime) in UTC. */

@@ -3,6 +3,7 @@
  * manager retirement endpoints under their path prefixes. */
 #include "internal.h"
 #include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -24,11 +25,11 @@ static void token_mac(const sim_server *s, const char *payload, size_t n, char o
 char *lms_issue_token(sim_server *s, long lifetime, int64_t *expires_ms)
 {
     static __thread uint64_t rs;
-    if (!rs) rs = (uint64_t)sim_now_us() ^ ((uint64_t)(uintptr_t)&rs << 16) ^ 0x9E3779B97F4A7C15ULL;
+    if (!rs) rs = (uint64_t)clk_wall_us() ^ ((uint64_t)(uintptr_t)&rs << 16) ^ 0x9E3779B97F4A7C15ULL;
     rs ^= rs << 13;
     rs ^= rs >> 7;
     rs ^= rs << 17;
-    int64_t now_ms = sim_now_us() / 1000;
+    int64_t now_ms = clk_wall_us() / 1000;
     int64_t exp = now_ms + (int64_t)lifetime * 1000;
     char tok[64];
     snprintf(tok, sizeof tok, "%016llx%012llx%012llx", (unsigned long long)rs, (unsigned long long)now_ms & 0xffffffffffffULL,
@@ -42,7 +43,7 @@ char *lms_issue_token(sim_server *s, long lifetime, int64_t *expires_ms)
 static char *opaque_token(void)
 {
     static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    uint64_t x = (uint64_t)sim_now_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
+    uint64_t x = (uint64_t)clk_wall_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
     char *t = xmalloc(31);
     for (int i = 0; i < 30; i++) {
         x ^= x << 13;
@@ -69,7 +70,7 @@ static int token_check(sim_server *s, const char *tok)
     int64_t issued = (int64_t)strtoull(f, NULL, 16);
     memcpy(f, tok + 28, 12);
     int64_t exp = (int64_t)strtoull(f, NULL, 16);
-    int64_t now_ms = sim_now_us() / 1000;
+    int64_t now_ms = clk_wall_us() / 1000;
     int64_t cutoff = __atomic_load_n(&s->token_cutoff_ms, __ATOMIC_RELAXED);
     if (issued < cutoff || now_ms >= exp) return 1;
     return 0;
@@ -265,7 +266,7 @@ static void start_retirement_locked(sim_server *s, sim_learner *l)
     l->has_row = 1;
     l->rid = s->next_rid++;
     l->cur = l->last = 0;
-    l->created_us = l->modified_us = sim_now_us();
+    l->created_us = l->modified_us = clk_wall_us();
     l->responses.len = 0;
     sb_add(&l->responses, "Created in state ");
     store_state_str(s, 0, &l->responses);
@@ -384,7 +385,7 @@ static void h_queue(ctx *c)
         http_server_error(c->resp);
         goto out;
     }
-    int64_t earliest = sim_now_us() - (int64_t)days * 86400 * 1000000;
+    int64_t earliest = clk_wall_us() - (int64_t)days * 86400 * 1000000;
     sim_learner **hits = malloc((s->n_learners + 1) * sizeof *hits);
     size_t nh = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
@@ -433,7 +434,7 @@ static void h_by_status_and_date(ctx *c)
         bad_request(c->resp, msg.data);
         goto out;
     }
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (start > now || end > now || start > end) {
         bad_request(c->resp, "Dates must be today or earlier, and start must be earlier than end.");
         goto out;
@@ -533,7 +534,7 @@ static void h_update(ctx *c)
     sb_add(&l->responses, ":\n");
     sim_py_str_json(&l->responses, data_get(c, "response"));
     sb_add(&l->responses, "\n");
-    l->modified_us = sim_now_us();
+    l->modified_us = clk_wall_us();
     sim_respond_empty(c->resp, 204);
 out:
     pthread_mutex_unlock(&s->mu);
@@ -715,7 +716,7 @@ static void h_partner(ctx *c)
                 l->partner_row = 1;
                 l->partner_processing = 0;
                 l->partner_id = s->next_partner_id++;
-                l->partner_created_us = sim_now_us();
+                l->partner_created_us = clk_wall_us();
             }
             sim_respond_empty(c->resp, 204);
         }
@@ -950,7 +951,7 @@ static void h_replace_usernames(ctx *c)
             for (size_t i = 0; i < s->n_learners && !taken; i++) taken = !strcmp(s->L[i]->username, nu.data);
             if (!taken) break;
             nu.len = 0;
-            sb_addf(&nu, "%s%04x", desired.data, (unsigned)(((uint64_t)sim_now_us() * 2654435761u + (uint64_t)tries) >> 7) & 0xffffu);
+            sb_addf(&nu, "%s%04x", desired.data, (unsigned)(((uint64_t)clk_wall_us() * 2654435761u + (uint64_t)tries) >> 7) & 0xffffu);
         }
         for (size_t i = 0; i < s->n_learners; i++) {
             sim_learner *l = s->L[i];

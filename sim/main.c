@@ -1,5 +1,6 @@
 /* retirectl-sim: command line, startup and shutdown. */
 #include "internal.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,7 +176,7 @@ int main(int argc, char **argv)
 
     int fd = open("/dev/urandom", O_RDONLY);
     if (fd < 0 || read(fd, s->token_key, sizeof s->token_key) != (ssize_t)sizeof s->token_key) {
-        uint64_t t = (uint64_t)sim_now_us() ^ (uint64_t)getpid() << 32;
+        uint64_t t = (uint64_t)clk_wall_us() ^ (uint64_t)getpid() << 32;
         memcpy(s->token_key, &t, sizeof t);
     }
     if (fd >= 0) close(fd);

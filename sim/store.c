@@ -1,6 +1,7 @@
 /* retirectl-sim store: the retirement state table, learners (users + UserRetirementStatus rows),
  * lookups and their JSON forms. Callers hold s->mu (see internal.h). */
 #include "internal.h"
+#include "common/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -688,8 +689,8 @@ int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *
     }
     int64_t created = l->created_us;
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(patch, "created"), *da = cJSON_GetObjectItemCaseSensitive(patch, "days_ago");
-    if (cJSON_IsNumber(da)) created = sim_now_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
-    if (cJSON_IsNumber(cr)) created = sim_now_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(da)) created = clk_wall_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(cr)) created = clk_wall_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
     else if (cr && (!cJSON_IsString(cr) || sim_parse_iso(cr->valuestring, &created))) {
         snprintf(err, errlen, "created must be an ISO date or a number of days ago");
         return -1;
@@ -906,7 +907,7 @@ int store_rebuild_locked(sim_server *s, char *err, size_t errlen)
     s->renamed = 0;
     s->next_rid = 1;
     s->next_partner_id = 1;
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (s->demo && add_demo_locked(s, now, err, errlen)) return -1;
     if (s->seed_specs) {
         cJSON *c;

@@ -85,13 +85,6 @@ void sim_sha1_hex(const void *data, size_t len, char out[41])
 
 /* ---- time ---- */
 
-int64_t sim_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Splits microseconds since the epoch into a UTC tm and the microsecond part. */
 static void split_us(int64_t us, struct tm *tm, long *frac)
 {

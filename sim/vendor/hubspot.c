@@ -9,6 +9,7 @@
  * sim-hubspot-token), else 401 with HubSpot's error shape. Fault endpoints: hubspot_lookup,
  * hubspot_delete, hubspot_gdpr_delete. */
 #include "vendor.h"
+#include "common/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -103,7 +104,7 @@ static int hs_rate_limited(sim_server *s, sim_response *resp)
     snprintf(v, sizeof v, "%ld", remaining > 0 ? remaining : 0);
     sim_response_add_header(resp, "X-HubSpot-RateLimit-Remaining", v);
     if (ok) return 0;
-    int64_t wait_ms = reset_ms - vsim_now_ms();
+    int64_t wait_ms = reset_ms - clk_wall_ms();
     snprintf(v, sizeof v, "%ld", (long)((wait_ms > 0 ? wait_ms : 0) + 999) / 1000);
     sim_response_add_header(resp, "Retry-After", v);
     cJSON *o = cJSON_CreateObject();

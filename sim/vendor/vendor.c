@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/pycompat.h"
+#include "common/clock.h"
 
 const char *vsim_opt(sim_server *s, const char *name, const char *fallback)
 {
@@ -84,16 +85,9 @@ char *vsim_scalar_text(const cJSON *v)
 
 static pthread_mutex_t window_mu = PTHREAD_MUTEX_INITIALIZER;
 
-int64_t vsim_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int vsim_window_take(vsim_window *w, long limit, int64_t window_ms, long *remaining, int64_t *reset_ms)
 {
-    int64_t now = vsim_now_ms();
+    int64_t now = clk_wall_ms();
     if (window_ms < 1) window_ms = 1;
     pthread_mutex_lock(&window_mu);
     if (now - w->start_ms >= window_ms) {

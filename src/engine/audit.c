@@ -18,6 +18,7 @@
 
 #include "engine/pii.h"
 #include "common/strbuf.h"
+#include "common/clock.h"
 
 struct audit_log {
     int fd;
@@ -34,14 +35,6 @@ struct audit_log {
 static audit_log **g_open;
 static size_t g_n_open;
 
-/* Monotonic seconds. */
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* fsync with the error sentence; clears the dirty flag. */
 static int do_sync(audit_log *a, char *err, size_t err_len)
 {
@@ -51,7 +44,7 @@ static int do_sync(audit_log *a, char *err, size_t err_len)
         return -1;
     }
     a->dirty = 0;
-    a->last_sync = mono_now();
+    a->last_sync = clk_mono_s();
     return 0;
 }
 
@@ -278,18 +271,6 @@ static void add_str(cJSON *o, const audit_log *a, const audit_entry *e, const ch
     free(s);
 }
 
-/* Formats the current UTC time as ISO 8601 with milliseconds. */
-static void now_iso(char *buf, size_t len)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%.20s.%03uZ", base, (unsigned)((tv.tv_usec / 1000) % 1000));
-}
-
 /* Builds and writes one line with fsync. */
 static int write_line(audit_log *a, const audit_entry *e, const char *phase, char *err, size_t err_len)
 {
@@ -303,7 +284,7 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     }
     cJSON *o = cJSON_CreateObject();
     char ts[48];
-    now_iso(ts, sizeof ts);
+    clk_iso_now(ts, sizeof ts);
     cJSON_AddStringToObject(o, "time", ts);
     cJSON_AddStringToObject(o, "phase", phase);
     add_str(o, a, e, "operator", a->operator_name);
@@ -374,7 +355,7 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     flock(a->fd, LOCK_UN);
     sb_free(&line);
     a->dirty = 1;
-    if (strcmp(phase, "item") == 0 && mono_now() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;
+    if (strcmp(phase, "item") == 0 && clk_mono_s() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;
     return do_sync(a, err, err_len);
 }
 

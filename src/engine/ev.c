@@ -1,5 +1,6 @@
 /* ev: JSON-lines job events (docs/events.md). See ev.h. */
 #include "engine/ev.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -33,14 +34,7 @@ const char *ev_level_name(int level)
 
 char *ev_time_now(char *buf, size_t len)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
-    return buf;
+    return clk_iso_now(buf, len);
 }
 
 /* Returns the string member or NULL. */

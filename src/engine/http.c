@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/strbuf.h"
+#include "common/clock.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"
@@ -72,13 +73,6 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-}
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double rand01(http_client *h)
@@ -480,7 +474,7 @@ static void read_inherited_token(void)
         if (left < 0 || left > 30) { /* a token about to expire is not worth taking */
             inherited_token = strdup(buf);
             if (!inherited_token) abort();
-            inherited_expiry = left < 0 ? 0 : now_mono() + left;
+            inherited_expiry = left < 0 ? 0 : clk_mono_s() + left;
         }
     }
     explicit_bzero(buf, sizeof buf);
@@ -490,7 +484,7 @@ static void read_inherited_token(void)
 static void inherit_token(http_client *h)
 {
     pthread_once(&inherit_once, read_inherited_token);
-    if (!inherited_token || (inherited_expiry && now_mono() >= inherited_expiry)) return;
+    if (!inherited_token || (inherited_expiry && clk_mono_s() >= inherited_expiry)) return;
     h->token = strdup(inherited_token);
     if (!h->token) abort();
     h->token_expiry = inherited_expiry;
@@ -833,10 +827,10 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
 /* Sleeps up to secs, in slices, stopping early on cancel. Returns -1 when cancelled. */
 static int wait_seconds(http_client *h, double secs)
 {
-    double end = now_mono() + secs;
+    double end = clk_mono_s() + secs;
     for (;;) {
         if (h->cancel && *h->cancel) return -1;
-        double left = end - now_mono();
+        double left = end - clk_mono_s();
         if (left <= 0) return 0;
         double slice = left < 0.05 ? left : 0.05;
         struct timespec ts = {(time_t)slice, (long)((slice - (double)(time_t)slice) * 1e9)};
@@ -893,7 +887,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     rd_http_response resp;
     memset(&resp, 0, sizeof resp);
     h->token_fetches++;
-    double t0 = now_mono();
+    double t0 = clk_mono_s();
     outcome o = perform(h, &req, NULL, 1, &resp);
     int rc = -1;
     if (o != OUT_ANSWER) {
@@ -906,7 +900,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
         logf_(h, &req, RD_LOG_ERROR, "POST %s -> no answer (token fetch): %s", url, resp.error);
         goto out;
     }
-    logf_(h, &req, RD_LOG_DEBUG, "POST %s -> %ld (token fetch, %.0f ms)", url, resp.status, (now_mono() - t0) * 1e3);
+    logf_(h, &req, RD_LOG_DEBUG, "POST %s -> %ld (token fetch, %.0f ms)", url, resp.status, (clk_mono_s() - t0) * 1e3);
     if (resp.status < 200 || resp.status >= 300) {
         char reason[128];
         reason_phrase(resp.headers, resp.status, reason, sizeof reason);
@@ -959,7 +953,7 @@ out:
 
 static int token_valid(const http_client *h)
 {
-    return h->token && (h->token_expiry == 0 || now_mono() < h->token_expiry);
+    return h->token && (h->token_expiry == 0 || clk_mono_s() < h->token_expiry);
 }
 
 int http_ensure_token(http_client *h, char *err, size_t err_len)
@@ -976,7 +970,7 @@ int http_token_get(http_client *h, char *out, size_t out_len, double *seconds_le
     int rc = -1;
     if (token_valid(h) && strlen(h->token) < out_len) {
         memcpy(out, h->token, strlen(h->token) + 1);
-        *seconds_left = h->token_expiry ? h->token_expiry - now_mono() : -1;
+        *seconds_left = h->token_expiry ? h->token_expiry - clk_mono_s() : -1;
         rc = 0;
     }
     pthread_mutex_unlock(&h->lock);
@@ -991,7 +985,7 @@ void http_token_set(http_client *h, const char *token, double seconds_left)
     free(h->token);
     h->token = strdup(token);
     if (!h->token) abort();
-    h->token_expiry = seconds_left >= 0 ? now_mono() + seconds_left : 0;
+    h->token_expiry = seconds_left >= 0 ? clk_mono_s() + seconds_left : 0;
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -1043,7 +1037,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     const int upstream = req->retry == RD_RETRY_UPSTREAM;
     const double budget = h->config->http.max_retry_seconds;
     const double gw_wait = h->config->http.gateway_timeout_wait_seconds;
-    double start = now_mono();
+    double start = clk_mono_s();
     int tries = 0, refreshed = 0, backoff_n = 0;
     long prev_status = -1;
 
@@ -1058,13 +1052,13 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
             }
             sb_addf(&auth, "Authorization: JWT %s", h->token);
         }
-        double t0 = now_mono();
+        double t0 = clk_mono_s();
         outcome o = perform(h, req, auth.len ? sb_str(&auth) : NULL, 0, resp);
         if (auth.data) explicit_bzero(auth.data, auth.len);
         sb_free(&auth);
         tries++;
         resp->attempts = tries;
-        double ms = (now_mono() - t0) * 1e3;
+        double ms = (clk_mono_s() - t0) * 1e3;
         if (o == OUT_ANSWER)
             logf_(h, req, RD_LOG_DEBUG, "%s %s -> %ld (attempt %d, %.0f ms)", method, req->url, resp->status, tries,
                   ms);
@@ -1085,7 +1079,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
         if (!upstream) return o == OUT_ANSWER ? 0 : -1;
 
         double wait = -1;
-        double elapsed = now_mono() - start;
+        double elapsed = clk_mono_s() - start;
         char why[96];
         if (o == OUT_ANSWER && resp->status == 504) {
             if (prev_status == 504) { /* second consecutive 504: give up */

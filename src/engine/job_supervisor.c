@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/plan.h"
+#include "common/clock.h"
 
 static void pool_shutdown(job_ctx *ctx);
 
@@ -152,9 +153,7 @@ int job_has_control_chars(const char *s)
 
 double job_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clk_mono_s();
 }
 
 /* ------------------------------------------------------------------------------------------ */

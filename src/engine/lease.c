@@ -16,6 +16,7 @@
 #include "engine/audit.h"
 #include "engine/plan.h"
 #include "common/strbuf.h"
+#include "common/clock.h"
 
 #define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 
@@ -276,9 +277,7 @@ int lease_fresh_working_state(const cJSON *learner, const cfg *c, double *age_se
     if (!plan_is_working_state(sn->valuestring, c->steps, c->n_steps)) return 0;
     double modified;
     if (parse_utc(mod->valuestring, &modified) != 0) return 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double age = (double)ts.tv_sec + ts.tv_nsec / 1e9 - modified;
+    double age = (double)clk_wall_us() / 1e6 - modified;
     if (age_seconds) *age_seconds = age;
     double window = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     return age < window;

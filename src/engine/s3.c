@@ -15,6 +15,7 @@
 
 #include "engine/http.h"
 #include "common/strbuf.h"
+#include "common/clock.h"
 
 struct s3_client {
     const cfg *config;
@@ -357,13 +358,6 @@ static int retryable(CURLcode rc, long status, const char *code)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
     if (s <= 0) return;
@@ -395,7 +389,7 @@ static int with_retries(s3_client *s, const char *method, const char *url, const
         } else {
             snprintf(r->message, sizeof r->message, "%s %s (%s) failed: %s", method, uri, url, curl_easy_strerror(rc));
         }
-        double elapsed = now_s() - t0;
+        double elapsed = clk_mono_s() - t0;
         if (!retryable(rc, status, code) || elapsed >= s->max_retry_seconds) return -1;
         /* exponential backoff with full jitter, as the backoff library's expo + full_jitter */
         double cap = pow(2.0, (double)(*tries - 1));
@@ -422,7 +416,7 @@ int s3_put_object(s3_client *s, const char *key, const void *body, size_t len, c
     s3_object_uri(s, key, uri, sizeof uri);
     char *url = s3_object_url(s, key);
     answer a = {STRBUF_INIT, "", -1};
-    double t0 = now_s();
+    double t0 = clk_mono_s();
     int tries = 0, rc = with_retries(s, "PUT", url, uri, body, len, content_type, t0, &a, r, &tries);
     r->attempts = tries;
     if (rc == 0) {
