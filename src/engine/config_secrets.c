@@ -10,6 +10,7 @@
 
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "common/urlencode.h"
 
 int cfg_key_is_secret(const char *key)
 {
@@ -40,12 +41,7 @@ static void list_add_forms(char ***list, size_t *n, const char *value)
     if (!value || strlen(value) < CFG_MIN_SECRET_LEN) return;
     list_add(list, n, value);
     strbuf enc = STRBUF_INIT;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-            sb_addc(&enc, (char)*p);
-        else
-            sb_addf(&enc, "%%%02X", *p);
-    }
+    url_encode_add(&enc, value, strlen(value), "", 0);
     list_add(list, n, sb_str(&enc));
     cJSON *s = cJSON_CreateString(value);
     char *printed = cJSON_PrintUnformatted(s);

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "common/strbuf.h"
+#include "common/urlencode.h"
 
 void hsvc_sha256(const void *data, size_t len, unsigned char out[32])
 {
@@ -42,18 +43,6 @@ char *hsvc_url_append(const char *base, const char *path)
     sb_addc(&sb, '/');
     sb_add(&sb, p);
     return sb_take(&sb);
-}
-
-/* Appends s percent-encoded per RFC 3986 (unreserved characters stay; keep_slash keeps '/'). */
-static void aws_quote(strbuf *sb, const char *s, size_t n, int keep_slash)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
-            sb_addc(sb, (char)c);
-        else
-            sb_addf(sb, "%%%02X", c);
-    }
 }
 
 /* Lower-case hex SHA-256 of len bytes into out[65]. */
@@ -178,7 +167,7 @@ char *hsvc_aws_sigv4(const rd_aws_sigv4 *r, char *err, size_t err_len)
     qsort(hs, k, sizeof *hs, cmp_header);
     strbuf creq = STRBUF_INIT, signed_headers = STRBUF_INIT;
     sb_addf(&creq, "%s\n", r->method);
-    aws_quote(&creq, path, strlen(path), 1);
+    url_encode_add(&creq, path, strlen(path), "/", 0);
     sb_add(&creq, "\n");
     canonical_query(&creq, query);
     sb_add(&creq, "\n");

@@ -38,6 +38,8 @@
 
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/http_reason.h"
+#include "common/urlencode.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"
@@ -118,38 +120,22 @@ static void scrub_into(const http_client *h, const rd_http_request *req, char *d
     free(clean);
 }
 
-static int is_unreserved(unsigned char ch)
-{
-    return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
-char *http_url_escape(const char *segment)
+/* One path segment percent-encoded (unreserved characters and those in keep stay); "." and
+ * ".." are encoded whole, since URL resolution would remove them as dot-segments. */
+static char *escape_segment(const char *segment, const char *keep)
 {
     strbuf sb = STRBUF_INIT;
     const char *s = segment ? segment : "";
-    /* "." and ".." would be removed as dot-segments by URL resolution: encode them */
-    int all_dots = *s && strspn(s, ".") == strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (is_unreserved(*p) && !(all_dots && *p == '.'))
-            sb_addc(&sb, (char)*p);
-        else
-            sb_addf(&sb, "%%%02X", *p);
-    }
+    if (*s && strspn(s, ".") == strlen(s))
+        for (const char *p = s; *p; p++) sb_add(&sb, "%2E");
+    else
+        url_encode_add(&sb, s, strlen(s), keep, 0);
     return sb_take(&sb);
 }
 
-char *http_url_escape_pchar(const char *segment)
-{
-    strbuf sb = STRBUF_INIT;
-    const char *s = segment ? segment : "";
-    int all_dots = *s && strspn(s, ".") == strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int keep = *p && (is_unreserved(*p) || strchr("!$&'()*+,;=:@", *p));
-        if (keep && !(all_dots && *p == '.')) sb_addc(&sb, (char)*p);
-        else sb_addf(&sb, "%%%02X", *p);
-    }
-    return sb_take(&sb);
-}
+char *http_url_escape(const char *segment) { return escape_segment(segment, ""); }
+
+char *http_url_escape_pchar(const char *segment) { return escape_segment(segment, "!$&'()*+,;=:@"); }
 
 /* Splits "scheme://netloc/path?query#frag" into a malloc'd "scheme://netloc" prefix and the path
  * (query and fragment dropped). Returns 0, or -1 when there is no "scheme://". */
@@ -634,35 +620,6 @@ static double parse_retry_after(const char *headers)
     return out;
 }
 
-/* The reason phrase of the status line ("Internal Server Error"), or a standard one. */
-static void reason_phrase(const char *headers, long status, char *out, size_t n)
-{
-    out[0] = '\0';
-    if (headers && !strncmp(headers, "HTTP/", 5)) {
-        const char *sp = strchr(headers, ' ');
-        if (sp) sp = strchr(sp + 1, ' ');
-        if (sp) {
-            sp++;
-            size_t len = strcspn(sp, "\r\n");
-            if (len >= n) len = n - 1;
-            memcpy(out, sp, len);
-            out[len] = '\0';
-        }
-    }
-    if (out[0]) return;
-    static const struct { long code; const char *text; } table[] = {
-        {200, "OK"}, {201, "Created"}, {204, "No Content"}, {400, "Bad Request"}, {401, "Unauthorized"},
-        {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {409, "Conflict"},
-        {429, "Too Many Requests"}, {500, "Internal Server Error"}, {502, "Bad Gateway"},
-        {503, "Service Unavailable"}, {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].code == status) {
-            snprintf(out, n, "%s", table[i].text);
-            return;
-        }
-}
-
 typedef enum { OUT_ANSWER, OUT_CONNECT_FAIL, OUT_TIMEOUT, OUT_TLS, OUT_OTHER } outcome;
 
 /* Performs one attempt. Fills resp (status/body/headers/error). Returns the outcome class. */
@@ -840,19 +797,6 @@ static int wait_seconds(http_client *h, double secs)
 
 /* ------------------------------------------------------------------ token */
 
-static void form_add(strbuf *sb, const char *key, const char *value)
-{
-    if (sb->len) sb_addc(sb, '&');
-    sb_add(sb, key);
-    sb_addc(sb, '=');
-    /* application/x-www-form-urlencoded as Python's urlencode (quote_plus) */
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (isalnum(*p) || *p == '_' || *p == '.' || *p == '-' || *p == '~') sb_addc(sb, (char)*p);
-        else if (*p == ' ') sb_addc(sb, '+');
-        else sb_addf(sb, "%%%02X", *p);
-    }
-}
-
 /* Fetches a new token (lock held). */
 static int fetch_token(http_client *h, char *err, size_t err_len)
 {
@@ -874,10 +818,10 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
         return -1;
     }
     strbuf form = STRBUF_INIT;
-    form_add(&form, "grant_type", "client_credentials");
-    form_add(&form, "client_id", h->client_id);
-    form_add(&form, "client_secret", h->client_secret);
-    form_add(&form, "token_type", "jwt");
+    url_form_add(&form, "grant_type", "client_credentials");
+    url_form_add(&form, "client_id", h->client_id);
+    url_form_add(&form, "client_secret", h->client_secret);
+    url_form_add(&form, "token_type", "jwt");
     const char *headers[] = {"User-Agent: " TOKEN_USER_AGENT, "Content-Type: application/x-www-form-urlencoded",
                              "Accept: */*", NULL};
     const char *secrets[] = {sb_str(&form), NULL};
@@ -903,7 +847,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     logf_(h, &req, RD_LOG_DEBUG, "POST %s -> %ld (token fetch, %.0f ms)", url, resp.status, (clk_mono_s() - t0) * 1e3);
     if (resp.status < 200 || resp.status >= 300) {
         char reason[128];
-        reason_phrase(resp.headers, resp.status, reason, sizeof reason);
+        http_reason_from_headers(resp.headers, resp.status, reason, sizeof reason);
         strbuf sb = STRBUF_INIT;
         sb_addf(&sb,
                 "API Error: %ld %s Error: %s for url: %s with status code: %ld fetching access token: %s; %s",

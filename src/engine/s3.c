@@ -16,6 +16,7 @@
 #include "engine/http.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/urlencode.h"
 
 struct s3_client {
     const cfg *config;
@@ -204,10 +205,7 @@ char *s3_object_url(const s3_client *s, const char *key)
         sb_addf(&sb, "https://%s.s3.%s.amazonaws.com/", s->bucket, s->region);
     }
     /* keys are ours (raw/YYYY/MM/retirement_archive_....json.gz); escape anything else anyway */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        if (isalnum(*p) || strchr("-_.~/", *p)) sb_addc(&sb, (char)*p);
-        else sb_addf(&sb, "%%%02X", *p);
-    }
+    url_encode_add(&sb, key, strlen(key), "/", 0);
     return sb_take(&sb);
 }
 
