@@ -250,8 +250,8 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     status = job_run(jc, &spec, on_event, &steps, &resume_cancel, err, sizeof err);
     if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx.config, "%s", err);
 
-    ae.steps = steps.steps;
-    ae.n_steps = steps.n;
+    ae.steps = steps.steps.v;
+    ae.n_steps = steps.steps.n;
     ae.exit_status = status;
     ae.outcome = steps.outcome[0] ? steps.outcome : "errored"; /* the job's own word, as printed */
     ae.detail = status ? steps.result : NULL;

@@ -342,25 +342,6 @@ void cli_print_scrubbed(const cfg *config, const char *text)
 #include "engine/ev.h"
 #include "engine/job.h"
 
-/* Keeps at most 64 steps for the audit log. */
-static void note_step(cli_event_printer *p, const ev_event *ev)
-{
-    for (size_t i = 0; i < p->n_steps; i++) {
-        /* replace the entry of the same step (failed after running etc.) */
-        if (p->step_driver[i] && ev->driver && ev->method && strcmp(p->step_driver[i], ev->driver) == 0 &&
-            strcmp(p->step_method[i], ev->method) == 0) {
-            free(p->step_status[i]);
-            p->step_status[i] = strdup(ev->status);
-            return;
-        }
-    }
-    if (p->n_steps >= 64) return;
-    p->step_driver[p->n_steps] = strdup(ev->driver ? ev->driver : "");
-    p->step_method[p->n_steps] = strdup(ev->method ? ev->method : "");
-    p->step_status[p->n_steps] = strdup(ev->status);
-    p->n_steps++;
-}
-
 void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line)
 {
     (void)j;
@@ -373,9 +354,7 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
         free(p->final_state);
         p->final_state = strdup(ev->final_state);
     }
-    if (ev->kind == EV_STEP && ev->status &&
-        (!strcmp(ev->status, "done") || !strcmp(ev->status, "failed") || !strcmp(ev->status, "skipped")))
-        note_step(p, ev);
+    audit_steps_note(&p->steps, ev, 1);
     if (p->events) {
         fputs(line, stdout);
         fflush(stdout);
@@ -460,12 +439,7 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
 
 void cli_event_printer_free(cli_event_printer *p)
 {
-    for (size_t i = 0; i < p->n_steps; i++) {
-        free(p->step_driver[i]);
-        free(p->step_method[i]);
-        free(p->step_status[i]);
-    }
-    p->n_steps = 0;
+    audit_steps_free(&p->steps);
     free(p->current_state);
     free(p->final_state);
     p->current_state = p->final_state = NULL;

@@ -14,13 +14,6 @@
 #include "engine/lease.h"
 #include "engine/lms.h"
 
-/* Keeps a copy of text for the log's lifetime (NULL when full). */
-static const char *keep(cli_step_log *s, const char *text)
-{
-    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
-    return s->owned[s->n_owned++] = strdup(text);
-}
-
 int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int with_skipped)
 {
     if (s->events && line) {
@@ -32,23 +25,12 @@ int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int
         snprintf(s->outcome, sizeof s->outcome, "%s", ev->outcome ? ev->outcome : "");
         return 0;
     }
-    if (ev->kind != EV_STEP || !ev->status) return 0;
-    if (strcmp(ev->status, "done") != 0 && strcmp(ev->status, "failed") != 0 &&
-        !(with_skipped && !strcmp(ev->status, "skipped")))
-        return 0;
-    if (s->n < sizeof s->steps / sizeof s->steps[0]) {
-        s->steps[s->n].driver = keep(s, ev->driver);
-        s->steps[s->n].method = keep(s, ev->method);
-        s->steps[s->n].status = keep(s, ev->status);
-        s->n++;
-    }
-    return 1;
+    return audit_steps_note(&s->steps, ev, with_skipped);
 }
 
 void cli_step_log_free(cli_step_log *s)
 {
-    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
-    s->n_owned = s->n = 0;
+    audit_steps_free(&s->steps);
 }
 
 int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o)

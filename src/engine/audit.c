@@ -16,9 +16,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/ev.h"
 #include "engine/pii.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 struct audit_log {
     int fd;
@@ -413,4 +415,46 @@ void audit_close(audit_log *a)
     free(a->path);
     free(a->operator_name);
     free(a);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the steps of an action, from its job events */
+
+/* Equal strings, NULL equal only to NULL. */
+static int same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+int audit_steps_note(audit_steps *s, const ev_event *ev, int with_skipped)
+{
+    if (ev->kind != EV_STEP || !ev->status) return 0;
+    if (strcmp(ev->status, "done") != 0 && strcmp(ev->status, "failed") != 0 &&
+        !(with_skipped && strcmp(ev->status, "skipped") == 0))
+        return 0;
+    audit_step *last = s->n ? &s->v[s->n - 1] : NULL;
+    if (last && ev->index >= 0 && s->last_index == ev->index && same_text(last->driver, ev->driver) &&
+        same_text(last->method, ev->method)) {
+        free((char *)last->status);
+        last->status = xstrdup(ev->status);
+        return 1;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n].driver = ev->driver ? xstrdup(ev->driver) : NULL;
+    s->v[s->n].method = ev->method ? xstrdup(ev->method) : NULL;
+    s->v[s->n].status = xstrdup(ev->status);
+    s->n++;
+    s->last_index = ev->index;
+    return 1;
+}
+
+void audit_steps_free(audit_steps *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free((char *)s->v[i].driver);
+        free((char *)s->v[i].method);
+        free((char *)s->v[i].status);
+    }
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }
