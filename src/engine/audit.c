@@ -425,10 +425,9 @@ static int same_text(const char *a, const char *b) { return a == b || (a && b &&
 
 int audit_steps_note(audit_steps *s, const ev_event *ev, int with_skipped)
 {
-    if (ev->kind != EV_STEP || !ev->status) return 0;
-    if (strcmp(ev->status, "done") != 0 && strcmp(ev->status, "failed") != 0 &&
-        !(with_skipped && strcmp(ev->status, "skipped") == 0))
-        return 0;
+    ev_step_status st = ev->step_status;
+    int final = st == EV_STATUS_DONE || st == EV_STATUS_FAILED || (with_skipped && st == EV_STATUS_SKIPPED);
+    if (ev->kind != EV_STEP || !final) return 0;
     audit_step *last = s->n ? &s->v[s->n - 1] : NULL;
     if (last && ev->index >= 0 && s->last_index == ev->index && same_text(last->driver, ev->driver) &&
         same_text(last->method, ev->method)) {

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,7 @@ char *ev_time_now(char *buf, size_t len)
     return clk_iso_now(buf, len);
 }
 
-/* Returns the string member or NULL. */
-static const char *str_of(const cJSON *o, const char *key)
+const char *ev_str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -51,39 +51,68 @@ static double num_of(const cJSON *o, const char *key, double fallback)
     return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
+/* The numeric member as an int, -1 when absent or out of range. */
+static int int_of(const cJSON *o, const char *key)
+{
+    double d = num_of(o, key, -1);
+    return d >= INT_MIN && d <= INT_MAX ? (int)d : -1;
+}
+
+/* The numeric member as a long, -1 when absent or out of range. */
+static long long_of(const cJSON *o, const char *key)
+{
+    double d = num_of(o, key, -1);
+    return d >= (double)LONG_MIN && d < (double)LONG_MAX ? (long)d : -1;
+}
+
+ev_step_status ev_step_status_of(const char *status)
+{
+    static const char *const words[] = {"running", "retrying", "done", "skipped", "failed"};
+    for (size_t i = 0; status && i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(status, words[i]) == 0) return (ev_step_status)(EV_STATUS_RUNNING + i);
+    return EV_STATUS_NONE;
+}
+
+void ev_read_fields(const cJSON *j, ev_event *e)
+{
+    memset(e, 0, sizeof *e);
+    e->event = ev_str(j, "event");
+    e->kind = ev_kind_of(e->event);
+    e->time = ev_str(j, "time");
+    e->learner = ev_str(j, "learner");
+    e->action = ev_str(j, "action");
+    e->current_state = ev_str(j, "current_state");
+    e->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dry_run"));
+    e->index = int_of(j, "index");
+    e->start_state = ev_str(j, "start_state");
+    e->end_state = ev_str(j, "end_state");
+    e->driver = ev_str(j, "driver");
+    e->method = ev_str(j, "method");
+    e->status = ev_str(j, "status");
+    e->step_status = ev_step_status_of(e->status);
+    e->plan = ev_str(j, "plan");
+    e->message = ev_str(j, "message");
+    e->progress = ev_str(j, "progress");
+    e->elapsed_ms = long_of(j, "elapsed_ms");
+    e->attempt = int_of(j, "attempt");
+    e->retry_in_ms = long_of(j, "retry_in_ms");
+    e->level = ev_str(j, "level");
+    e->text = ev_str(j, "text");
+    e->outcome = ev_str(j, "outcome");
+    e->exit_status = int_of(j, "exit_status");
+    e->final_state = ev_str(j, "final_state");
+}
+
 int ev_parse(const char *line, ev_event *e)
 {
     memset(e, 0, sizeof *e);
     cJSON *j = cJSON_Parse(line);
-    if (!cJSON_IsObject(j) || !str_of(j, "event")) {
+    if (!cJSON_IsObject(j) || !ev_str(j, "event")) {
         cJSON_Delete(j);
         return -1;
     }
+    ev_read_fields(j, e);
     e->json = j;
-    e->event = str_of(j, "event");
-    e->kind = ev_kind_of(e->event);
-    e->time = str_of(j, "time");
-    e->learner = str_of(j, "learner");
-    e->action = str_of(j, "action");
-    e->current_state = str_of(j, "current_state");
-    e->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dry_run"));
-    e->index = (int)num_of(j, "index", -1);
-    e->start_state = str_of(j, "start_state");
-    e->end_state = str_of(j, "end_state");
-    e->driver = str_of(j, "driver");
-    e->method = str_of(j, "method");
-    e->status = str_of(j, "status");
-    e->plan = str_of(j, "plan");
-    e->message = str_of(j, "message");
-    e->progress = str_of(j, "progress");
-    e->elapsed_ms = (long)num_of(j, "elapsed_ms", -1);
-    e->attempt = (int)num_of(j, "attempt", -1);
-    e->retry_in_ms = (long)num_of(j, "retry_in_ms", -1);
-    e->level = str_of(j, "level");
-    e->text = str_of(j, "text");
-    e->outcome = str_of(j, "outcome");
-    e->exit_status = (int)num_of(j, "exit_status", -1);
-    e->final_state = str_of(j, "final_state");
     return 0;
 }
 
