@@ -1,6 +1,7 @@
 /* ev: JSON-lines job events (docs/events.md). See ev.h. */
 #include "engine/ev.h"
 #include "common/clock.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,30 +39,17 @@ char *ev_time_now(char *buf, size_t len)
     return clk_iso_now(buf, len);
 }
 
-const char *ev_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Returns the numeric member or fallback. */
-static double num_of(const cJSON *o, const char *key, double fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
-}
-
 /* The numeric member as an int, -1 when absent or out of range. */
 static int int_of(const cJSON *o, const char *key)
 {
-    double d = num_of(o, key, -1);
+    double d = json_num(o, key, -1);
     return d >= INT_MIN && d <= INT_MAX ? (int)d : -1;
 }
 
 /* The numeric member as a long, -1 when absent or out of range. */
 static long long_of(const cJSON *o, const char *key)
 {
-    double d = num_of(o, key, -1);
+    double d = json_num(o, key, -1);
     return d >= (double)LONG_MIN && d < (double)LONG_MAX ? (long)d : -1;
 }
 
@@ -76,38 +64,38 @@ ev_step_status ev_step_status_of(const char *status)
 void ev_read_fields(const cJSON *j, ev_event *e)
 {
     memset(e, 0, sizeof *e);
-    e->event = ev_str(j, "event");
+    e->event = json_str(j, "event");
     e->kind = ev_kind_of(e->event);
-    e->time = ev_str(j, "time");
-    e->learner = ev_str(j, "learner");
-    e->action = ev_str(j, "action");
-    e->current_state = ev_str(j, "current_state");
+    e->time = json_str(j, "time");
+    e->learner = json_str(j, "learner");
+    e->action = json_str(j, "action");
+    e->current_state = json_str(j, "current_state");
     e->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dry_run"));
     e->index = int_of(j, "index");
-    e->start_state = ev_str(j, "start_state");
-    e->end_state = ev_str(j, "end_state");
-    e->driver = ev_str(j, "driver");
-    e->method = ev_str(j, "method");
-    e->status = ev_str(j, "status");
+    e->start_state = json_str(j, "start_state");
+    e->end_state = json_str(j, "end_state");
+    e->driver = json_str(j, "driver");
+    e->method = json_str(j, "method");
+    e->status = json_str(j, "status");
     e->step_status = ev_step_status_of(e->status);
-    e->plan = ev_str(j, "plan");
-    e->message = ev_str(j, "message");
-    e->progress = ev_str(j, "progress");
+    e->plan = json_str(j, "plan");
+    e->message = json_str(j, "message");
+    e->progress = json_str(j, "progress");
     e->elapsed_ms = long_of(j, "elapsed_ms");
     e->attempt = int_of(j, "attempt");
     e->retry_in_ms = long_of(j, "retry_in_ms");
-    e->level = ev_str(j, "level");
-    e->text = ev_str(j, "text");
-    e->outcome = ev_str(j, "outcome");
+    e->level = json_str(j, "level");
+    e->text = json_str(j, "text");
+    e->outcome = json_str(j, "outcome");
     e->exit_status = int_of(j, "exit_status");
-    e->final_state = ev_str(j, "final_state");
+    e->final_state = json_str(j, "final_state");
 }
 
 int ev_parse(const char *line, ev_event *e)
 {
     memset(e, 0, sizeof *e);
     cJSON *j = cJSON_Parse(line);
-    if (!cJSON_IsObject(j) || !ev_str(j, "event")) {
+    if (!cJSON_IsObject(j) || !json_str(j, "event")) {
         cJSON_Delete(j);
         return -1;
     }

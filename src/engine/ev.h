@@ -64,9 +64,6 @@ void ev_read_fields(const cJSON *o, ev_event *out);
 ev_kind ev_kind_of(const char *event);
 /* Maps "running" etc. to the step status (EV_STATUS_NONE for NULL or another word). */
 ev_step_status ev_step_status_of(const char *status);
-/* The string member key of o, or NULL (for members ev_event has no field for, e.g. a
- * preview's requests). */
-const char *ev_str(const cJSON *o, const char *key);
 
 /* Current UTC time as "2026-11-28T10:00:00.000Z" into buf (>= 32 bytes); returns buf. */
 char *ev_time_now(char *buf, size_t len);

@@ -13,6 +13,7 @@
 #include "engine/history.h"
 #include "engine/pii.h"
 #include "engine/reason.h"
+#include "common/json.h"
 
 /* Seconds between batches while jobs run; a lone job is sent at its start and end. */
 #define FLUSH_EVERY_S 0.25
@@ -238,13 +239,6 @@ void job_history_begin(job *j, const job_spec *spec)
     /* its "running" row is written once the job event names the learner */
 }
 
-/* The string member of o, or NULL. */
-static const char *member_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* A failed step: what failed, and the failure object the worker attached (reason.h). */
 static void note_failed_step(hist_job *hj, const ev_event *ev)
 {
@@ -253,9 +247,9 @@ static void note_failed_step(hist_job *hj, const ev_event *ev)
     hist_set(&hj->fail_method, ev->method);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(ev->json, "failure");
     if (!cJSON_IsObject(f)) return;
-    hist_set(&hj->fail_request, member_str(f, "request"));
-    hist_set(&hj->fail_server_text, member_str(f, "server_text"));
-    hist_set(&hj->fail_transport, member_str(f, "transport_error"));
+    hist_set(&hj->fail_request, json_str(f, "request"));
+    hist_set(&hj->fail_server_text, json_str(f, "server_text"));
+    hist_set(&hj->fail_transport, json_str(f, "transport_error"));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(f, "http_status");
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(f, "attempts");
     if (cJSON_IsNumber(st)) hj->fail_http_status = (long)st->valuedouble;
@@ -324,7 +318,7 @@ void job_history_event(job *j, const ev_event *ev)
         hist_set(&hj->final_state, ev->final_state);
         free(hj->message);
         /* the worker's copy without the learner's data when it differs; scrubbed again here */
-        hj->message = scrubbed(j, member_str(ev->json, "history_message") ? member_str(ev->json, "history_message")
+        hj->message = scrubbed(j, json_str(ev->json, "history_message") ? json_str(ev->json, "history_message")
                                                                         : ev->message,
                                HIST_SERVER_TEXT_MAX);
         hj->ended_ms = hist_now_ms();

@@ -22,6 +22,7 @@
 #include "engine/plan.h"
 #include "engine/reason.h"
 #include "common/xalloc.h"
+#include "common/json.h"
 
 static volatile sig_atomic_t g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -1130,13 +1131,6 @@ char *job_spec_encode(const job_spec *spec)
     return sb_take(&sb);
 }
 
-/* The string member name of o, or NULL. */
-static const char *opt_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int job_spec_decode(const char *line, job_spec *out, void **holder)
 {
     cJSON *o = cJSON_Parse(line);
@@ -1144,7 +1138,7 @@ int job_spec_decode(const char *line, job_spec *out, void **holder)
     *holder = o;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "action");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "dry_run");
-    out->username = opt_str(o, "username");
+    out->username = json_str(o, "username");
     if (!o || !out->username || !cJSON_IsNumber(a) || !cJSON_IsNumber(d)) {
         cJSON_Delete(o);
         *holder = NULL;
@@ -1152,10 +1146,10 @@ int job_spec_decode(const char *line, job_spec *out, void **holder)
     }
     out->action = (job_action)a->valueint;
     out->dry_run = d->valueint;
-    out->label = opt_str(o, "label");
-    out->driver = opt_str(o, "driver");
-    out->method = opt_str(o, "method");
-    out->bracket_start = opt_str(o, "bracket_start");
-    out->bracket_end = opt_str(o, "bracket_end");
+    out->label = json_str(o, "label");
+    out->driver = json_str(o, "driver");
+    out->method = json_str(o, "method");
+    out->bracket_start = json_str(o, "bracket_start");
+    out->bracket_end = json_str(o, "bracket_end");
     return 0;
 }

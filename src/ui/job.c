@@ -13,6 +13,7 @@
 #include "common/xalloc.h"
 #include "engine/ev.h"
 #include "ui/text.h"
+#include "common/json.h"
 
 static void set_str(char **dst, const char *s)
 {
@@ -211,7 +212,7 @@ static void on_preview(ui_job *j, const ev_event *ev)
     const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev->json, "requests"), *r;
     cJSON_ArrayForEach(r, reqs) {
         strbuf sb = STRBUF_INIT;
-        const char *m = ev_str(r, "method"), *u = ev_str(r, "url"), *b = ev_str(r, "body");
+        const char *m = json_str(r, "method"), *u = json_str(r, "url"), *b = json_str(r, "body");
         sb_addf(&sb, "%s %s", m ? m : "?", u ? u : "?");
         if (b && *b) sb_addf(&sb, " %s", b);
         char **nr = xrealloc(s->requests, (s->n_requests + 1) * sizeof *nr);
