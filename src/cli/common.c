@@ -341,6 +341,7 @@ void cli_print_scrubbed(const cfg *config, const char *text)
 
 #include "engine/ev.h"
 #include "engine/job.h"
+#include "common/signals.h"
 
 void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line)
 {
@@ -456,14 +457,7 @@ static void on_cancel_signal(int sig)
 void cli_install_cancel_handlers(volatile sig_atomic_t *counter)
 {
     g_cancel_counter = counter;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_cancel_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* a closed stdout (e.g. `| head`) must not kill the supervisor while a worker runs */
-    signal(SIGPIPE, SIG_IGN);
+    sig_catch_cancel(on_cancel_signal, NULL, NULL); /* also: a closed stdout (`| head`) is not fatal */
 }
 
 /* ---- pipeline driver check (check-config, retire --all --dry-run) ---- */

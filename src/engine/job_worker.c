@@ -23,6 +23,7 @@
 #include "engine/reason.h"
 #include "common/xalloc.h"
 #include "common/json.h"
+#include "common/signals.h"
 
 static volatile sig_atomic_t g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -1039,13 +1040,7 @@ static int worker_one(worker *wk, drv_cache *dc, int fd)
 void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, char *phase, const int *close_fds,
                      size_t n_close, pid_t supervisor)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = worker_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sig_catch_cancel(worker_on_signal, NULL, NULL);
     /* a crash must kill the worker (the supervisor reports it), whatever the parent installed */
     signal(SIGSEGV, SIG_DFL);
     signal(SIGBUS, SIG_DFL);

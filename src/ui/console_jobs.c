@@ -269,7 +269,7 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
     ui_job *j = ui_job_new(learner, action, what);
     j->act = (int)kind, j->forced = force && kind != ACT_PLAN;
     const char *keep[4] = {arg, arg2, arg3, reason};
-    for (int i = 0; i < 4; i++) j->act_arg[i] = keep[i] ? xstrdup(keep[i]) : NULL;
+    for (int i = 0; i < 4; i++) j->act_arg[i] = keep[i] ? ui_xstrdup(keep[i]) : NULL;
     if (kind == ACT_PLAN) j->dry_run = 1;
     j->offer_continue = kind == ACT_RERUN_STEP;
     if (spawn_job(j, args) < 0) {
@@ -288,10 +288,10 @@ void ui_queue_action(const char *learner, act_kind kind, const char *arg, const 
     queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
     if (!nq) abort();
     ui_con.queue = nq;
-    ui_con.queue[ui_con.n_queue].learner = xstrdup(learner);
+    ui_con.queue[ui_con.n_queue].learner = ui_xstrdup(learner);
     ui_con.queue[ui_con.n_queue].kind = kind;
-    ui_con.queue[ui_con.n_queue].arg = arg ? xstrdup(arg) : NULL;
-    ui_con.queue[ui_con.n_queue].reason = reason && *reason ? xstrdup(reason) : NULL;
+    ui_con.queue[ui_con.n_queue].arg = arg ? ui_xstrdup(arg) : NULL;
+    ui_con.queue[ui_con.n_queue].reason = reason && *reason ? ui_xstrdup(reason) : NULL;
     ui_con.n_queue++;
 }
 
