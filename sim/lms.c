@@ -36,7 +36,7 @@ char *lms_issue_token(sim_server *s, long lifetime, int64_t *expires_ms)
              (unsigned long long)exp & 0xffffffffffffULL);
     token_mac(s, tok, 40, tok + 40);
     if (expires_ms) *expires_ms = exp;
-    return strdup(tok);
+    return xstrdup(tok);
 }
 
 /* A DOT-style opaque access token (30 alphanumerics), malloc'd. */
@@ -272,7 +272,7 @@ static void start_retirement_locked(sim_server *s, sim_learner *l)
     store_state_str(s, 0, &l->responses);
     sb_add(&l->responses, " by create_retirement");
     free(l->email);
-    l->email = strdup(l->retired_email);
+    l->email = xstrdup(l->retired_email);
 }
 
 static int cmp_rid(const void *a, const void *b)
@@ -294,7 +294,7 @@ static cJSON *query_all(const sim_request *req, const char *key)
         while (eq < j && s[eq] != '=') eq++;
         char *k = sim_url_decode(s + i, eq - i, 1);
         if (!strcmp(k, key)) {
-            char *v = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : strdup("");
+            char *v = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : xstrdup("");
             cJSON_AddItemToArray(a, cJSON_CreateString(v));
             free(v);
         }
@@ -336,7 +336,7 @@ static void h_queue(ctx *c)
         goto out;
     }
     pthread_mutex_lock(&s->mu);
-    char *want = calloc((size_t)s->n_states, 1);
+    char *want = xcalloc((size_t)s->n_states, 1);
     int found = 0;
     const cJSON *st;
     cJSON_ArrayForEach(st, states) {
@@ -386,7 +386,7 @@ static void h_queue(ctx *c)
         goto out;
     }
     int64_t earliest = clk_wall_us() - (int64_t)days * 86400 * 1000000;
-    sim_learner **hits = malloc((s->n_learners + 1) * sizeof *hits);
+    sim_learner **hits = xmalloc((s->n_learners + 1) * sizeof *hits);
     size_t nh = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -452,7 +452,7 @@ static void h_by_status_and_date(ctx *c)
         bad_request(c->resp, "Unknown retirement state.");
         goto out;
     }
-    sim_learner **hits = malloc((s->n_learners + 1) * sizeof *hits);
+    sim_learner **hits = xmalloc((s->n_learners + 1) * sizeof *hits);
     size_t nh = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -681,11 +681,11 @@ static void h_misc_or_retire(ctx *c, int final)
         sim_respond_empty(c->resp, 204);
     } else {
         free(l->username);
-        l->username = strdup(l->retired_username);
+        l->username = xstrdup(l->retired_username);
         free(l->email);
-        l->email = strdup(l->retired_email);
+        l->email = xstrdup(l->retired_email);
         free(l->profile_name);
-        l->profile_name = strdup("");
+        l->profile_name = xstrdup("");
         l->is_active = 0;
         l->lms_retired++;
         sim_respond_empty(c->resp, 204);
@@ -726,7 +726,7 @@ static void h_partner(ctx *c)
         return;
     }
     pthread_mutex_lock(&s->mu);
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t n = 0;
     for (size_t i = 0; i < s->n_learners; i++)
         if (s->L[i]->partner_row && !s->L[i]->partner_processing) rows[n++] = s->L[i];
@@ -783,7 +783,7 @@ static void h_partner_cleanup(ctx *c)
         return;
     }
     pthread_mutex_lock(&s->mu);
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -858,7 +858,7 @@ static void h_cleanup(ctx *c)
     int n = cJSON_GetArraySize(names);
     pthread_mutex_lock(&s->mu);
     int complete = store_state_index(s, "COMPLETE");
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -911,7 +911,7 @@ static void h_cancel(ctx *c)
     } else {
         l->has_row = 0;
         free(l->email);
-        l->email = strdup(l->orig_email);
+        l->email = xstrdup(l->orig_email);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddTrueToObject(o, "success");
         sim_respond_json(c->resp, 200, o);
@@ -957,11 +957,11 @@ static void h_replace_usernames(ctx *c)
             sim_learner *l = s->L[i];
             if (!strcmp(l->username, cur)) {
                 free(l->username);
-                l->username = strdup(nu.data);
+                l->username = xstrdup(nu.data);
             }
             if (!strcmp(l->orig_username, cur)) { /* UserRetirementStatus + partner reporting rows */
                 free(l->orig_username);
-                l->orig_username = strdup(nu.data);
+                l->orig_username = xstrdup(nu.data);
             }
         }
         cJSON *pair = cJSON_CreateObject();
@@ -1190,7 +1190,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
     if (!is_json && !is_form) {
         char msg[200];
         snprintf(msg, sizeof msg, "Unsupported media type \"%.*s\" in request.", (int)(ctl > 100 ? 100 : ctl), ct);
-        *err = strdup(msg);
+        *err = xstrdup(msg);
         return NULL;
     }
     if (is_form) {
@@ -1202,7 +1202,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
             size_t eq = k;
             while (eq < j && b[eq] != '=') eq++;
             char *key = sim_url_decode(b + k, eq - k, 1);
-            char *val = eq < j ? sim_url_decode(b + eq + 1, j - eq - 1, 1) : strdup("");
+            char *val = eq < j ? sim_url_decode(b + eq + 1, j - eq - 1, 1) : xstrdup("");
             cJSON_DeleteItemFromObjectCaseSensitive(o, key);
             cJSON_AddStringToObject(o, key, val);
             free(key);
@@ -1222,7 +1222,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
         }
         char msg[160];
         snprintf(msg, sizeof msg, "JSON parse error - Expecting value: line %d column %d (char %zu)", line, col, off);
-        *err = strdup(msg);
+        *err = xstrdup(msg);
     }
     return j;
 }
@@ -1231,11 +1231,11 @@ static cJSON *parse_data(const sim_request *req, char **err)
  * original username of the learner named by lms_user_id or a numeric path id. */
 static char *fault_username(sim_server *s, const route *r, const char *arg, const cJSON *data)
 {
-    if (arg && r->arg_kind == 1) return strdup(arg);
+    if (arg && r->arg_kind == 1) return xstrdup(arg);
     const char *keys[] = {"username", "original_username"};
     for (int i = 0; i < 2; i++) {
         const cJSON *v = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, keys[i]) : NULL;
-        if (cJSON_IsString(v)) return strdup(v->valuestring);
+        if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     }
     long uid = -1;
     const cJSON *v = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "lms_user_id") : NULL;
@@ -1244,7 +1244,7 @@ static char *fault_username(sim_server *s, const route *r, const char *arg, cons
     if (uid < 0) return NULL;
     pthread_mutex_lock(&s->mu);
     sim_learner *l = store_find_uid_locked(s, uid);
-    char *u = l ? strdup(l->orig_username) : NULL;
+    char *u = l ? xstrdup(l->orig_username) : NULL;
     pthread_mutex_unlock(&s->mu);
     return u;
 }
@@ -1266,7 +1266,7 @@ static int method_allowed(const char *methods, const char *m)
 int lms_route(sim_server *s, const sim_request *req, sim_response *resp)
 {
     size_t rl = strlen(req->raw_path);
-    char *norm = strdup(req->raw_path);
+    char *norm = xstrdup(req->raw_path);
     if (rl > 1 && norm[rl - 1] == '/') norm[rl - 1] = '\0';
 
     if (!strcmp(norm, "/oauth2/access_token")) {

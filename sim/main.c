@@ -1,6 +1,7 @@
 /* retirectl-sim: command line, startup and shutdown. */
 #include "internal.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,9 +69,9 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->fault_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
-    s->client_id = strdup(DEFAULT_CLIENT_ID);
-    s->client_secret = strdup(DEFAULT_CLIENT_SECRET);
-    s->salt = strdup("retirectl-sim-salt");
+    s->client_id = xstrdup(DEFAULT_CLIENT_ID);
+    s->client_secret = xstrdup(DEFAULT_CLIENT_SECRET);
+    s->salt = xstrdup("retirectl-sim-salt");
     s->token_lifetime = 3600;
     s->random_seed = 1;
     long port = 0, log_cap = 100000;
@@ -107,8 +108,8 @@ int main(int argc, char **argv)
             port = parse_count(optarg);
             if (port < 0 || port > 65535) return bad_usage("--port %s: expected a port number 0-65535", optarg);
             break;
-        case O_CID: free(s->client_id); s->client_id = strdup(optarg); break;
-        case O_CSEC: free(s->client_secret); s->client_secret = strdup(optarg); break;
+        case O_CID: free(s->client_id); s->client_id = xstrdup(optarg); break;
+        case O_CSEC: free(s->client_secret); s->client_secret = xstrdup(optarg); break;
         case O_TLIFE:
             s->token_lifetime = parse_count(optarg);
             if (s->token_lifetime < 0) return bad_usage("--token-lifetime %s: expected a number of seconds >= 0", optarg);
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
         case O_DEMO: s->demo = 1; break;
         case O_FAULTS: faults_file = optarg; break;
         case O_LEGACY: s->legacy_mailings = 1; break;
-        case O_SALT: free(s->salt); s->salt = strdup(optarg); break;
+        case O_SALT: free(s->salt); s->salt = xstrdup(optarg); break;
         case O_LOG:
             log_cap = parse_count(optarg);
             if (log_cap < 1) return bad_usage("--request-log %s: expected a count >= 1", optarg);
@@ -140,10 +141,10 @@ int main(int argc, char **argv)
         case O_SET: {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) return bad_usage("--set %s: expected NAME=VALUE", optarg);
-            s->opt_names = realloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
-            s->opt_values = realloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
-            s->opt_names[s->n_opts] = strndup(optarg, (size_t)(eq - optarg));
-            s->opt_values[s->n_opts] = strdup(eq + 1);
+            s->opt_names = xrealloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
+            s->opt_values = xrealloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
+            s->opt_names[s->n_opts] = xstrndup(optarg, (size_t)(eq - optarg));
+            s->opt_values[s->n_opts] = xstrdup(eq + 1);
             s->n_opts++;
             break;
         }

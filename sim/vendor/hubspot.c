@@ -10,6 +10,7 @@
  * hubspot_delete, hubspot_gdpr_delete. */
 #include "vendor.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -208,7 +209,7 @@ int vsim_hubspot_route(sim_server *s, const sim_request *req, const char *sub, s
         const char *email = NULL;
         const cJSON *c;
         cJSON_ArrayForEach(c, hs_known) if ((long)c->valuedouble == strtol(id->valuestring, NULL, 10)) email = c->string;
-        char *e = email ? strdup(email) : NULL;
+        char *e = email ? xstrdup(email) : NULL;
         pthread_mutex_unlock(&hs_mu);
         if (!e || !hs_exists(s, e)) {
             free(e);

@@ -10,14 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/signals.h"
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
 {
-    if (explicit_path && *explicit_path) return strdup(explicit_path);
-    if (g && g->config_path && *g->config_path) return strdup(g->config_path);
+    if (explicit_path && *explicit_path) return xstrdup(explicit_path);
+    if (g && g->config_path && *g->config_path) return xstrdup(g->config_path);
     const char *env = getenv("RETIREMENT_CONFIG_FILE");
-    if (env && *env) return strdup(env);
+    if (env && *env) return xstrdup(env);
     /* the XDG default counts only when the file is there */
     char *p = cfg_default_path();
     if (p && access(p, F_OK) != 0) {
@@ -46,7 +48,7 @@ static char *inert(const char *text, int keep_lf)
 {
     if (!text) return NULL;
     size_t n = strlen(text);
-    char *out = malloc(n * 6 + 1);
+    char *out = xmalloc(n * 6 + 1);
     if (!out) return NULL;
     size_t o = 0;
     const unsigned char *t = (const unsigned char *)text;
@@ -341,7 +343,6 @@ void cli_print_scrubbed(const cfg *config, const char *text)
 
 #include "engine/ev.h"
 #include "engine/job.h"
-#include "common/signals.h"
 
 void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line)
 {
@@ -349,11 +350,11 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
     cli_event_printer *p = user;
     if (ev->kind == EV_JOB && ev->current_state) {
         free(p->current_state);
-        p->current_state = strdup(ev->current_state);
+        p->current_state = xstrdup(ev->current_state);
     }
     if (ev->kind == EV_RESULT && ev->final_state) {
         free(p->final_state);
-        p->final_state = strdup(ev->final_state);
+        p->final_state = xstrdup(ev->final_state);
     }
     audit_steps_note(&p->steps, ev, 1);
     if (p->events) {

@@ -8,6 +8,7 @@
 #include "common/pycompat.h"
 #include "drivers/pyrepr.h"
 #include "common/http_reason.h"
+#include "common/xalloc.h"
 
 drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const char *driver_name, char *err,
                                size_t err_len)
@@ -20,13 +21,13 @@ drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const 
                  driver_name, base_key, driver_name);
         return NULL;
     }
-    drv_instance *in = calloc(1, sizeof *in);
+    drv_instance *in = xcalloc(1, sizeof *in);
     if (!in) {
         snprintf(err, err_len, "%s: out of memory", driver_name);
         return NULL;
     }
     in->host = host;
-    in->base_url = strdup(base);
+    in->base_url = xstrdup(base);
     return in;
 }
 

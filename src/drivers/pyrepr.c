@@ -13,6 +13,7 @@
 #include "common/pycompat.h"
 #include "common/strbuf.h"
 #include "common/http_reason.h"
+#include "common/xalloc.h"
 
 typedef struct parser {
     const char *p, *end;
@@ -48,7 +49,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
     if (ps->p >= ps->end || *ps->p != '"') return -1;
     ps->p++;
     size_t cap = 16, n = 0;
-    uint32_t *cp = malloc(cap * sizeof *cp);
+    uint32_t *cp = xmalloc(cap * sizeof *cp);
     if (!cp) return -1;
     while (ps->p < ps->end && *ps->p != '"') {
         uint32_t c;
@@ -100,7 +101,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
         }
         if (n + 1 >= cap) {
             cap *= 2;
-            uint32_t *np = realloc(cp, cap * sizeof *cp);
+            uint32_t *np = xrealloc(cp, cap * sizeof *cp);
             if (!np) goto fail;
             cp = np;
         }
@@ -158,7 +159,7 @@ static int parse_number(parser *ps, strbuf *sb)
             sb_addn(sb, start, n);
         return 0;
     }
-    char *tmp = strndup(start, n);
+    char *tmp = xstrndup(start, n);
     if (!tmp) return -1;
     double v = strtod(tmp, NULL);
     free(tmp);
@@ -214,7 +215,7 @@ static int parse_object(parser *ps, strbuf *sb)
         } else {
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
-                member *nm = realloc(m, cap * sizeof *m);
+                member *nm = xrealloc(m, cap * sizeof *m);
                 if (!nm) {
                     free(key);
                     sb_free(&v);
@@ -592,7 +593,7 @@ static void render_value(strbuf *sb, const cJSON *v, int json, int sort_keys, in
         size_t n = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, v) n++;
-        const cJSON **items = malloc((n ? n : 1) * sizeof *items);
+        const cJSON **items = xmalloc((n ? n : 1) * sizeof *items);
         if (!items) return;
         n = 0;
         cJSON_ArrayForEach(c, v) items[n++] = c;

@@ -70,7 +70,7 @@ static char *expand_home(const char *p)
             return sb_take(&sb);
         }
     }
-    return strdup(p);
+    return xstrdup(p);
 }
 
 char *audit_default_path(const cfg *c, char *err, size_t err_len)
@@ -98,7 +98,7 @@ char *audit_default_path(const cfg *c, char *err, size_t err_len)
 
 int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len)
 {
-    char *copy = strdup(path);
+    char *copy = xstrdup(path);
     if (!copy) return -1;
     for (char *p = copy + 1; *p; p++) {
         if (*p != '/') continue;
@@ -214,20 +214,20 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         close(fd);
         return -1;
     }
-    audit_log *a = calloc(1, sizeof *a);
+    audit_log *a = xcalloc(1, sizeof *a);
     if (!a) {
         close(fd);
         snprintf(err, err_len, "out of memory opening the audit log %s", path);
         return -1;
     }
     a->fd = fd;
-    audit_log **reg = realloc(g_open, (g_n_open + 1) * sizeof *reg);
+    audit_log **reg = xrealloc(g_open, (g_n_open + 1) * sizeof *reg);
     if (reg) {
         g_open = reg;
         g_open[g_n_open++] = a;
     }
-    a->path = strdup(path);
-    a->operator_name = operator_name && *operator_name ? strdup(operator_name) : pii_login_name();
+    a->path = xstrdup(path);
+    a->operator_name = operator_name && *operator_name ? xstrdup(operator_name) : pii_login_name();
     if (gethostname(a->host, sizeof a->host - 1) != 0) a->host[0] = '\0';
     *out = a;
     return 0;
@@ -240,9 +240,9 @@ int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *e
     int rc = audit_open_path(path, operator_name, out, err, err_len);
     free(path);
     if (rc == 0 && c && c->n_secrets) {
-        (*out)->secrets = calloc(c->n_secrets, sizeof(char *));
+        (*out)->secrets = xcalloc(c->n_secrets, sizeof(char *));
         for (size_t i = 0; (*out)->secrets && i < c->n_secrets; i++) {
-            if (c->secrets[i] && c->secrets[i][0]) (*out)->secrets[(*out)->n_secrets++] = strdup(c->secrets[i]);
+            if (c->secrets[i] && c->secrets[i][0]) (*out)->secrets[(*out)->n_secrets++] = xstrdup(c->secrets[i]);
         }
     }
     return rc;
@@ -251,7 +251,7 @@ int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *e
 /* A malloc'd copy of text with PII, email-shaped text and secrets replaced. */
 static char *scrub(const audit_log *a, const audit_entry *e, const char *text)
 {
-    char *s = strdup(text ? text : "");
+    char *s = xstrdup(text ? text : "");
     if (!s) return NULL;
     for (size_t i = 0; i < a->n_secrets; i++) pii_replace_all(&s, a->secrets[i], "********");
     if (e->pii) {

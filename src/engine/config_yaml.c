@@ -256,7 +256,7 @@ static char *expand_env(loader *L, const char *s, int line, int col, const char 
                 sb_free(&out);
                 return NULL;
             }
-            char *var = strndup(name, (size_t)(q - name));
+            char *var = xstrndup(name, (size_t)(q - name));
             const char *val = getenv(var);
             if (!val) {
                 cfg_set_err(L->err, L->err_len,

@@ -2,6 +2,7 @@
 #include "engine/ev.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -154,7 +155,7 @@ char *ev_format(const cfg *config, const char *event, const char *learner, cJSON
     cJSON_Delete(out);
     if (!text) return NULL;
     size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
+    char *line = xrealloc(text, n + 2);
     if (!line) {
         free(text);
         return NULL;
@@ -168,7 +169,7 @@ void ev_writer_init(ev_writer *w, int fd, const cfg *config, const char *learner
 {
     w->fd = fd;
     w->config = config;
-    w->learner = strdup(learner ? learner : "");
+    w->learner = xstrdup(learner ? learner : "");
 }
 
 void ev_writer_done(ev_writer *w)

@@ -170,7 +170,7 @@ static char *lms_error_text(worker *wk, const lms_error *e, const char *path)
         free(url);
         return t;
     }
-    return strdup(e->message[0] ? e->message : "no answer from the LMS");
+    return xstrdup(e->message[0] ? e->message : "no answer from the LMS");
 }
 
 /* Python json.dumps of {"username": u, "new_state": s, "response": r[, "force": true]}. */
@@ -216,7 +216,7 @@ static char *learner_repr(const cJSON *learner)
     char *json = cJSON_PrintUnformatted(learner);
     char *r = json ? pyrepr_json(json, 0) : NULL;
     free(json);
-    return r ? r : strdup("{}");
+    return r ? r : xstrdup("{}");
 }
 
 typedef struct drv_slot {
@@ -250,7 +250,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.get_instance", name);
     s->instance = reg_instantiate(wk->ctx->registry, name, host_config_root(s->host), s->host, &s->driver, err, sizeof err);
     if (wk->phase) wk->phase[0] = '\0';
-    if (!s->instance) s->error = strdup(err[0] ? err : "the driver could not start");
+    if (!s->instance) s->error = xstrdup(err[0] ? err : "the driver could not start");
     return s;
 }
 
@@ -589,7 +589,7 @@ static int refuse(worker *wk, const cJSON *learner, const char *state, const pla
         free(r);
         msg = sb_take(&sb);
     } else {
-        msg = strdup(p->message);
+        msg = xstrdup(p->message);
     }
     emit_job_event(wk, learner, state, NULL, NULL);
     ev_emit_log(&wk->w, "error", "%s", msg);
@@ -602,8 +602,8 @@ static int refuse(worker *wk, const cJSON *learner, const char *state, const pla
 static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *state, const plan *p)
 {
     const cfg *c = wk->ctx->config;
-    const char **override = calloc(c->n_steps + 1, sizeof *override);
-    char **fail_msg = calloc(c->n_steps + 1, sizeof *fail_msg);
+    const char **override = xcalloc(c->n_steps + 1, sizeof *override);
+    char **fail_msg = xcalloc(c->n_steps + 1, sizeof *fail_msg);
     int failures = 0;
     for (size_t i = 0; i < c->n_steps; i++) {
         if (p->actions[i] != PLAN_RUN) continue;
@@ -611,7 +611,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         char msg[4096];
         if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             override[i] = "fail";
-            fail_msg[i] = strdup(msg);
+            fail_msg[i] = xstrdup(msg);
             failures++;
         }
     }
@@ -1070,7 +1070,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     wk.phase = phase;
     wk.step_index = -1;
     const char *base = cfg_string(ctx->config, "base_urls.lms");
-    wk.lms_base = base ? strdup(base) : NULL;
+    wk.lms_base = base ? xstrdup(base) : NULL;
     http_set_log(ctx->http, worker_http_log, &wk);
     http_set_cancel_flag(ctx->http, &g_cancel);
 

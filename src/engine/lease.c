@@ -17,6 +17,7 @@
 #include "engine/plan.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 #define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 
@@ -175,8 +176,8 @@ int lease_acquire(const char *state_dir, const char *lms, const char *username, 
         close(fd);
         return -1;
     }
-    lease *l = calloc(1, sizeof *l);
-    lease **n = l ? realloc(g_held, (g_n_held + 1) * sizeof *n) : NULL;
+    lease *l = xcalloc(1, sizeof *l);
+    lease **n = l ? xrealloc(g_held, (g_n_held + 1) * sizeof *n) : NULL;
     if (!n) {
         free(l);
         close(fd);

@@ -66,7 +66,7 @@ static int looks_html(const char *s, size_t len)
 /* A JSON value as text: a string's own text, anything else compact JSON. malloc'd. */
 static char *value_text(const cJSON *v)
 {
-    if (cJSON_IsString(v)) return strdup(v->valuestring);
+    if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     return cJSON_PrintUnformatted(v);
 }
 

@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 #include "common/clock.h"
 #include "common/urlencode.h"
+#include "common/xalloc.h"
 
 struct s3_client {
     const cfg *config;
@@ -35,10 +36,10 @@ static char *setting(const cfg *c, const char *key, const char *const *envs)
     char path[96];
     snprintf(path, sizeof path, "s3_archive.%s", key);
     const char *v = cfg_string(c, path);
-    if (v && *v) return strdup(v);
+    if (v && *v) return xstrdup(v);
     for (; envs && *envs; envs++) {
         const char *e = getenv(*envs);
-        if (e && *e) return strdup(e);
+        if (e && *e) return xstrdup(e);
     }
     return NULL;
 }
@@ -117,7 +118,7 @@ static int check_settings(s3_client *s, const cfg *c, char *err, size_t n)
 int s3_client_new(const cfg *c, int need_credentials, s3_client **out, char *err, size_t err_len)
 {
     *out = NULL;
-    s3_client *s = calloc(1, sizeof *s);
+    s3_client *s = xcalloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "out of memory");
         return -1;
@@ -130,7 +131,7 @@ int s3_client_new(const cfg *c, int need_credentials, s3_client **out, char *err
     static const char *const token_env[] = {"AWS_SESSION_TOKEN", NULL};
     s->bucket = setting(c, "bucket_name", NULL);
     s->region = setting(c, "region", region_env);
-    if (!s->region) s->region = strdup("us-east-1");
+    if (!s->region) s->region = xstrdup("us-east-1");
     s->endpoint = setting(c, "endpoint_url", endpoint_env);
     s->sse = setting(c, "sse", NULL);
     s->kms_key_id = setting(c, "sse_kms_key_id", NULL);
