@@ -41,6 +41,13 @@ char *xstrdup(const char *s)
     return d;
 }
 
+void xstr_set(char **dst, const char *s)
+{
+    char *copy = s ? xstrdup(s) : NULL; /* before the free: s may point into *dst */
+    free(*dst);
+    *dst = copy;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

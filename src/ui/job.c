@@ -15,12 +15,6 @@
 #include "ui/text.h"
 #include "common/json.h"
 
-static void set_str(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = s ? xstrdup(s) : NULL;
-}
-
 ui_job *ui_job_new(const char *learner, const char *action, const char *what)
 {
     ui_job *j = xcalloc(1, sizeof *j);
@@ -147,10 +141,10 @@ static ui_job_step *step_for(ui_job *j, const ev_event *ev)
         j->n_steps = i + 1;
     }
     ui_job_step *s = &j->steps[i];
-    if (ev->start_state) set_str(&s->start_state, ev->start_state);
-    if (ev->end_state) set_str(&s->end_state, ev->end_state);
-    if (ev->driver) set_str(&s->driver, ev->driver);
-    if (ev->method) set_str(&s->method, ev->method);
+    if (ev->start_state) xstr_set(&s->start_state, ev->start_state);
+    if (ev->end_state) xstr_set(&s->end_state, ev->end_state);
+    if (ev->driver) xstr_set(&s->driver, ev->driver);
+    if (ev->method) xstr_set(&s->method, ev->method);
     return s;
 }
 
@@ -158,7 +152,7 @@ static void on_job(ui_job *j, const ev_event *ev)
 {
     if (ev->action) snprintf(j->action, sizeof j->action, "%s", ev->action);
     j->dry_run = ev->dry_run || strcmp(j->action, "plan") == 0;
-    set_str(&j->current_state, ev->current_state);
+    xstr_set(&j->current_state, ev->current_state);
     free_steps(j);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(ev->json, "steps"), *st;
     cJSON_ArrayForEach(st, steps) {
@@ -168,7 +162,7 @@ static void on_job(ui_job *j, const ev_event *ev)
         if (!s) continue;
         snprintf(s->plan, sizeof s->plan, "%s", row.plan ? row.plan : "");
         if (row.plan && strcmp(row.plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
-        if (row.message) set_str(&s->message, row.message);
+        if (row.message) xstr_set(&s->message, row.message);
     }
     ui_job_log(j, "info", j->dry_run ? "dry-run started: nothing will be changed" : "job started");
 }
@@ -178,7 +172,7 @@ static void on_step(ui_job *j, const ev_event *ev, double now_ms)
     ui_job_step *s = step_for(j, ev);
     if (!s) return;
     const char *status = ev->status, *msg = ev->message;
-    if (ev->progress) set_str(&s->progress, ev->progress);
+    if (ev->progress) xstr_set(&s->progress, ev->progress);
     if (!status) return;
     ui_step_status ns = status_of(ev->step_status, s->status);
     if (ns != UI_STEP_RUNNING || s->status != UI_STEP_RUNNING) s->since_ms = now_ms;
@@ -189,7 +183,7 @@ static void on_step(ui_job *j, const ev_event *ev, double now_ms)
     s->elapsed_ms = ev->elapsed_ms > 0 ? ev->elapsed_ms : 0;
     s->attempt = ev->attempt > 0 ? ev->attempt : 0;
     s->retry_in_ms = ev->retry_in_ms > 0 ? ev->retry_in_ms : 0;
-    if (msg) set_str(&s->message, msg);
+    if (msg) xstr_set(&s->message, msg);
     if (ns != UI_STEP_RUNNING) free(s->progress), s->progress = NULL;
     strbuf sb = STRBUF_INIT;
     sb_addf(&sb, "step %s %s.%s: %s", s->start_state ? s->start_state : "?", s->driver ? s->driver : "?",
@@ -207,7 +201,7 @@ static void on_preview(ui_job *j, const ev_event *ev)
     if (!s) return;
     const char *plan = ev->plan, *msg = ev->message;
     if (plan) snprintf(s->plan, sizeof s->plan, "%s", plan);
-    if (msg) set_str(&s->message, msg);
+    if (msg) xstr_set(&s->message, msg);
     if (plan && strcmp(plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
     const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev->json, "requests"), *r;
     cJSON_ArrayForEach(r, reqs) {
@@ -237,8 +231,8 @@ static void on_result(ui_job *j, const ev_event *ev, double now_ms)
 {
     snprintf(j->outcome, sizeof j->outcome, "%s", ev->outcome ? ev->outcome : "?");
     j->exit_status = ev->exit_status;
-    set_str(&j->result_message, ev->message);
-    set_str(&j->final_state, ev->final_state);
+    xstr_set(&j->result_message, ev->message);
+    xstr_set(&j->final_state, ev->final_state);
     j->finished = 1;
     j->ended_ms = now_ms;
     strbuf sb = STRBUF_INIT;
@@ -325,7 +319,7 @@ void ui_job_exited(ui_job *j, int wait_status, double now_ms)
             snprintf(msg, sizeof msg, "the job process finished (exit status 0)");
         else
             snprintf(msg, sizeof msg, "the job process ended with exit status %d without a result event", status);
-        set_str(&j->result_message, msg);
+        xstr_set(&j->result_message, msg);
         ui_job_log(j, status == 0 ? "info" : "error", msg);
     }
 }

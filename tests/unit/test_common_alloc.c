@@ -82,6 +82,13 @@ static void test_xalloc_copies(void **state)
     z[1023] = 5;
     free(z);
     free(xmalloc(0)); /* a zero-size request still gives a pointer that can be freed */
+    char *owned = NULL;
+    xstr_set(&owned, "first");
+    assert_string_equal(owned, "first");
+    xstr_set(&owned, owned + 2); /* a part of itself */
+    assert_string_equal(owned, "rst");
+    xstr_set(&owned, NULL);
+    assert_null(owned);
 }
 
 /* Runs fn in a child with stderr captured; returns the wait status and fills out. */
