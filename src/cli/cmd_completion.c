@@ -12,7 +12,7 @@
 #include "cli/completion.h"
 #include "engine/paths.h"
 #include "engine/reg.h"
-#include "common/strbuf.h"
+#include "engine/strbuf.h"
 
 static void usage(FILE *out)
 {

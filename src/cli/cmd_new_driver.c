@@ -13,7 +13,7 @@
 #include "cli/common.h"
 #include "cli/new_driver_templates.h"
 #include "drivers/builtin.h"
-#include "common/strbuf.h"
+#include "engine/strbuf.h"
 
 static void usage(FILE *out)
 {

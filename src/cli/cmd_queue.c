@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/shard.h"
-#include "common/strbuf.h"
+#include "engine/strbuf.h"
 
 static void usage(FILE *out)
 {
