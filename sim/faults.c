@@ -1,5 +1,6 @@
 /* retirectl-sim fault injection: rules from --faults FILE and POST /__sim/faults (format in docs/sim.md). */
 #include "internal.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -82,9 +83,9 @@ static int parse_action(const cJSON *j, fault_action *a, char *err, size_t errle
         a->status = (int)v->valuedouble;
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "body")))
-        a->body = cJSON_IsString(v) ? strdup(v->valuestring) : cJSON_PrintUnformatted(v);
+        a->body = cJSON_IsString(v) ? xstrdup(v->valuestring) : cJSON_PrintUnformatted(v);
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "content_type")) && cJSON_IsString(v))
-        a->content_type = strdup(v->valuestring);
+        a->content_type = xstrdup(v->valuestring);
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "latency_ms"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 600000) {
             snprintf(err, errlen, "fault action \"latency_ms\" must be a number of milliseconds (0-600000)");
@@ -106,7 +107,7 @@ static int parse_action(const cJSON *j, fault_action *a, char *err, size_t errle
 static char *opt_strdup(const cJSON *j, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+    return cJSON_IsString(v) && v->valuestring[0] ? xstrdup(v->valuestring) : NULL;
 }
 
 /* Parses one rule object. */
@@ -116,8 +117,7 @@ static fault_rule *parse_rule(const cJSON *j, char *err, size_t errlen)
         snprintf(err, errlen, "a fault rule must be a JSON object");
         return NULL;
     }
-    fault_rule *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    fault_rule *r = xcalloc(1, sizeof *r);
     r->endpoint = opt_strdup(j, "endpoint");
     r->path = opt_strdup(j, "path");
     r->username = opt_strdup(j, "username");
@@ -133,7 +133,7 @@ static fault_rule *parse_rule(const cJSON *j, char *err, size_t errlen)
         }
         r->n_actions = cJSON_GetArraySize(acts);
         r->seq = 1;
-        r->actions = calloc((size_t)r->n_actions, sizeof *r->actions);
+        r->actions = xcalloc((size_t)r->n_actions, sizeof *r->actions);
         int i = 0;
         const cJSON *a;
         cJSON_ArrayForEach(a, acts) {
@@ -145,7 +145,7 @@ static fault_rule *parse_rule(const cJSON *j, char *err, size_t errlen)
         }
     } else {
         r->n_actions = 1;
-        r->actions = calloc(1, sizeof *r->actions);
+        r->actions = xcalloc(1, sizeof *r->actions);
         if (parse_action(j, &r->actions[0], err, errlen)) {
             rule_free(r);
             return NULL;
@@ -197,8 +197,7 @@ int faults_add_json(sim_server *s, const cJSON *json, char *err, size_t errlen)
         tmp[n++] = r;
     }
     pthread_mutex_lock(&s->fault_mu);
-    fault_rule **nf = realloc(s->faults, (s->n_faults + (size_t)n) * sizeof *nf);
-    if (!nf) abort();
+    fault_rule **nf = xrealloc(s->faults, (s->n_faults + (size_t)n) * sizeof *nf);
     s->faults = nf;
     for (int i = 0; i < n; i++) s->faults[s->n_faults++] = tmp[i];
     pthread_mutex_unlock(&s->fault_mu);
@@ -215,13 +214,13 @@ int faults_load_file(sim_server *s, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open faults file %s: %s", path, strerror(errno));
         return -1;
     }
-    sbuf b = {0};
+    strbuf b = {0};
     char buf[8192];
     size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_add(&b, buf, r);
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_addn(&b, buf, r);
     fclose(f);
-    cJSON *j = cJSON_Parse(b.d ? b.d : "");
-    free(b.d);
+    cJSON *j = cJSON_Parse(b.data ? b.data : "");
+    free(b.data);
     if (!j) {
         snprintf(err, errlen, "faults file %s is not valid JSON", path);
         return -1;
@@ -301,7 +300,7 @@ static const char *intern_content_type(const char *ct)
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < n_types && !found; i++)
         if (strcmp(types[i], ct) == 0) found = types[i];
-    if (!found && n_types < sizeof types / sizeof types[0] && (types[n_types] = strdup(ct))) found = types[n_types++];
+    if (!found && n_types < sizeof types / sizeof types[0] && (types[n_types] = xstrdup(ct))) found = types[n_types++];
     pthread_mutex_unlock(&mu);
     return found;
 }
@@ -372,8 +371,8 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
             act = r->actions[0];
             if (r->times > 0) r->times--;
         }
-        act.body = act.body ? strdup(act.body) : NULL;
-        act.content_type = act.content_type ? strdup(act.content_type) : NULL;
+        act.body = act.body ? xstrdup(act.body) : NULL;
+        act.content_type = act.content_type ? xstrdup(act.content_type) : NULL;
     }
     pthread_mutex_unlock(&s->fault_mu);
     if (!found) return 0;
@@ -385,7 +384,7 @@ int sim_fault_check(sim_server *s, const char *endpoint, const sim_request *req,
         }
     }
     if (act.after) {
-        pending_after = malloc(sizeof *pending_after);
+        pending_after = xmalloc(sizeof *pending_after);
         *pending_after = act; /* owns body and content_type now */
         return 0;
     }

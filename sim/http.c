@@ -1,6 +1,7 @@
 /* retirectl-sim HTTP layer: libmicrohttpd glue, sim.h request/response helpers, the request log,
  * the /__sim/ control endpoints and the top-level dispatch (control, vendor hook, LMS/IDA routes). */
 #include "internal.h"
+#include "common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -199,7 +200,7 @@ static void log_append(sim_server *s, const sim_request *req, int status)
         ptrs[i] = w;
         w += lens[i] + 1;
     }
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     pthread_mutex_lock(&s->log_mu);
     log_entry *e = &s->log[(s->log_next - 1) % s->log_cap];
     char *old = e->block;
@@ -292,7 +293,7 @@ static void control_add_learners(sim_server *s, const sim_request *req, sim_resp
     char err[512] = "";
     int failed = 0;
     pthread_mutex_lock(&s->mu);
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (cJSON_IsArray(list)) {
         cJSON *c;
         int i = 0;
@@ -495,7 +496,7 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
         control_config(s, req, resp, post);
     } else if (!strcmp(name, "tokens/expire") && post) {
         pthread_mutex_lock(&s->mu);
-        s->token_cutoff_ms = sim_now_us() / 1000 + 1;
+        s->token_cutoff_ms = clk_wall_us() / 1000 + 1;
         pthread_mutex_unlock(&s->mu);
         sim_respond_empty(resp, 204);
     } else if (!strcmp(name, "vendor") && get) {
@@ -509,7 +510,7 @@ static void control_route(sim_server *s, const sim_request *req, sim_response *r
 
 typedef struct req_ctx {
     char *raw_uri;
-    sbuf body;
+    strbuf body;
     int started;
 } req_ctx;
 
@@ -530,7 +531,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls, 
     req_ctx *c = *con_cls;
     if (!c) return;
     free(c->raw_uri);
-    free(c->body.d);
+    free(c->body.data);
     free(c);
     *con_cls = NULL;
 }
@@ -550,11 +551,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         if (c->body.len + *upload_data_size > 64u * 1024 * 1024) return MHD_NO;
-        sb_add(&c->body, upload_data, *upload_data_size);
+        sb_addn(&c->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!c->body.d) sb_add(&c->body, "", 0);
+    if (!c->body.data) sb_addn(&c->body, "", 0);
 
     const char *q = strchr(c->raw_uri, '?');
     size_t rawlen = q ? (size_t)(q - c->raw_uri) : strlen(c->raw_uri);
@@ -565,7 +566,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .path = path,
         .raw_path = raw_path,
         .query = q ? q + 1 : "",
-        .body = c->body.d,
+        .body = c->body.data,
         .body_len = c->body.len,
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),

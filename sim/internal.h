@@ -10,22 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- small utilities (util.c) ---- */
+#include "common/strbuf.h"
 
-typedef struct sbuf {
-    char *d;
-    size_t len, cap;
-} sbuf;
-void sb_add(sbuf *b, const char *p, size_t n);
-void sb_puts(sbuf *b, const char *p);
-void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Returns the buffer's string (never NULL) and hands ownership to the caller. */
-char *sb_take(sbuf *b);
+/* ---- small utilities (util.c; the string buffer is common/strbuf.h) ---- */
 
 void sim_sha1(const void *data, size_t len, unsigned char out[20]);
 void sim_sha1_hex(const void *data, size_t len, char out[41]);
 
-int64_t sim_now_us(void);
 /* "2018-10-18T20:35:52.349757Z" (microseconds only when non-zero), as DRF renders. */
 void sim_fmt_iso(int64_t us, char out[40]);
 /* "2018-10-18 20:35:52.349757+00:00", as Python's str(datetime) in UTC. */
@@ -37,9 +28,9 @@ int sim_py_int(const char *s, long long *out);
 /* Python datetime.strptime(s, '%Y-%m-%d'): 0 ok (*us = midnight UTC), else -1 with the ValueError text. */
 int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen);
 /* Appends Python repr() of a str to b. */
-void sim_py_repr_str(sbuf *b, const char *s);
+void sim_py_repr_str(strbuf *b, const char *s);
 /* Python str() of a JSON value (str for strings, True/False/None, repr for lists/dicts). */
-void sim_py_str_json(sbuf *b, const cJSON *v);
+void sim_py_str_json(strbuf *b, const cJSON *v);
 /* Python truthiness of a JSON value. */
 int sim_py_truthy(const cJSON *v);
 
@@ -59,7 +50,7 @@ typedef struct sim_learner {
     char uid_key[24];
     int cur, last; /* indexes into s->states */
     int64_t created_us, modified_us;
-    sbuf responses;
+    strbuf responses;
     cJSON *orgs;         /* array of org strings (all enrollments) */
     int enrollments_active;
     /* partner reporting row */
@@ -154,7 +145,7 @@ cJSON *store_status_json_locked(const sim_server *s, const sim_learner *l);
 cJSON *store_dump_json_locked(const sim_server *s, const sim_learner *l);
 cJSON *store_states_json_locked(const sim_server *s);
 /* "PENDING (step 1)" */
-void store_state_str(const sim_server *s, int idx, sbuf *b);
+void store_state_str(const sim_server *s, int idx, strbuf *b);
 void store_free_learners_locked(sim_server *s);
 
 /* ---- faults (faults.c) ---- */

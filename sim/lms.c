@@ -2,6 +2,8 @@
  * the exact status codes and bodies of the LMS, and the ecommerce/credentials/demographics/license
  * manager retirement endpoints under their path prefixes. */
 #include "internal.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -23,27 +25,26 @@ static void token_mac(const sim_server *s, const char *payload, size_t n, char o
 char *lms_issue_token(sim_server *s, long lifetime, int64_t *expires_ms)
 {
     static __thread uint64_t rs;
-    if (!rs) rs = (uint64_t)sim_now_us() ^ ((uint64_t)(uintptr_t)&rs << 16) ^ 0x9E3779B97F4A7C15ULL;
+    if (!rs) rs = (uint64_t)clk_wall_us() ^ ((uint64_t)(uintptr_t)&rs << 16) ^ 0x9E3779B97F4A7C15ULL;
     rs ^= rs << 13;
     rs ^= rs >> 7;
     rs ^= rs << 17;
-    int64_t now_ms = sim_now_us() / 1000;
+    int64_t now_ms = clk_wall_us() / 1000;
     int64_t exp = now_ms + (int64_t)lifetime * 1000;
     char tok[64];
     snprintf(tok, sizeof tok, "%016llx%012llx%012llx", (unsigned long long)rs, (unsigned long long)now_ms & 0xffffffffffffULL,
              (unsigned long long)exp & 0xffffffffffffULL);
     token_mac(s, tok, 40, tok + 40);
     if (expires_ms) *expires_ms = exp;
-    return strdup(tok);
+    return xstrdup(tok);
 }
 
 /* A DOT-style opaque access token (30 alphanumerics), malloc'd. */
 static char *opaque_token(void)
 {
     static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    uint64_t x = (uint64_t)sim_now_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
-    char *t = malloc(31);
-    if (!t) abort();
+    uint64_t x = (uint64_t)clk_wall_us() * 6364136223846793005ULL + (uint64_t)(uintptr_t)&x;
+    char *t = xmalloc(31);
     for (int i = 0; i < 30; i++) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -69,7 +70,7 @@ static int token_check(sim_server *s, const char *tok)
     int64_t issued = (int64_t)strtoull(f, NULL, 16);
     memcpy(f, tok + 28, 12);
     int64_t exp = (int64_t)strtoull(f, NULL, 16);
-    int64_t now_ms = sim_now_us() / 1000;
+    int64_t now_ms = clk_wall_us() / 1000;
     int64_t cutoff = __atomic_load_n(&s->token_cutoff_ms, __ATOMIC_RELAXED);
     if (issued < cutoff || now_ms >= exp) return 1;
     return 0;
@@ -191,7 +192,7 @@ static char *data_username(const ctx *c, const char *key)
 {
     const cJSON *v = data_get(c, key);
     if (!v || cJSON_IsNull(v)) return NULL;
-    sbuf b = {0};
+    strbuf b = {0};
     sim_py_str_json(&b, v);
     return sb_take(&b);
 }
@@ -222,30 +223,30 @@ static int require_username(ctx *c)
 }
 
 /* str(UserRetirementStatus) */
-static void row_str(const sim_server *s, const sim_learner *l, sbuf *b)
+static void row_str(const sim_server *s, const sim_learner *l, strbuf *b)
 {
     char py[48];
     sim_fmt_py(l->modified_us, py);
-    sb_printf(b, "User: %ld State: ", l->user_id);
+    sb_addf(b, "User: %ld State: ", l->user_id);
     store_state_str(s, l->cur, b);
-    sb_printf(b, " Last Updated: %s", py);
+    sb_addf(b, " Last Updated: %s", py);
 }
 
 enum { RA_OK = 0, RA_DOES_NOT_EXIST = 1, RA_STATE_ERROR = 2 };
 
 /* UserRetirementStatus.get_retirement_for_retirement_action(username) (docs/lms-api.md §3.3). */
-static int retirement_action_locked(sim_server *s, const char *username, sim_learner **out, sbuf *msg)
+static int retirement_action_locked(sim_server *s, const char *username, sim_learner **out, strbuf *msg)
 {
     sim_learner *l = username ? store_find_orig_locked(s, username) : NULL;
     if (!l || !l->has_row) {
-        if (username) sb_printf(msg, "%s does not have an exact match in UserRetirementStatus. 0 similar rows found.", username);
+        if (username) sb_addf(msg, "%s does not have an exact match in UserRetirementStatus. 0 similar rows found.", username);
         return RA_DOES_NOT_EXIST;
     }
     const sim_state *st = &s->states[l->cur];
     size_t nl = strlen(st->name);
     if (st->required || (nl >= 9 && !strcmp(st->name + nl - 9, "_COMPLETE"))) {
         row_str(s, l, msg);
-        sb_printf(msg, " is in %s, not a valid state to perform retirement actions on.", st->name);
+        sb_addf(msg, " is in %s, not a valid state to perform retirement actions on.", st->name);
         return RA_STATE_ERROR;
     }
     *out = l;
@@ -265,13 +266,13 @@ static void start_retirement_locked(sim_server *s, sim_learner *l)
     l->has_row = 1;
     l->rid = s->next_rid++;
     l->cur = l->last = 0;
-    l->created_us = l->modified_us = sim_now_us();
+    l->created_us = l->modified_us = clk_wall_us();
     l->responses.len = 0;
-    sb_puts(&l->responses, "Created in state ");
+    sb_add(&l->responses, "Created in state ");
     store_state_str(s, 0, &l->responses);
-    sb_puts(&l->responses, " by create_retirement");
+    sb_add(&l->responses, " by create_retirement");
     free(l->email);
-    l->email = strdup(l->retired_email);
+    l->email = xstrdup(l->retired_email);
 }
 
 static int cmp_rid(const void *a, const void *b)
@@ -293,7 +294,7 @@ static cJSON *query_all(const sim_request *req, const char *key)
         while (eq < j && s[eq] != '=') eq++;
         char *k = sim_url_decode(s + i, eq - i, 1);
         if (!strcmp(k, key)) {
-            char *v = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : strdup("");
+            char *v = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : xstrdup("");
             cJSON_AddItemToArray(a, cJSON_CreateString(v));
             free(v);
         }
@@ -314,7 +315,7 @@ static void h_queue(ctx *c)
     char *cod = sim_request_query(c->req, "cool_off_days");
     char *limit = NULL;
     cJSON *states = NULL;
-    sbuf msg = {0};
+    strbuf msg = {0};
     long long days = 0, lim = -1;
     if (!cod) {
         bad_request(c->resp, "Missing required parameter: 'cool_off_days'");
@@ -335,7 +336,7 @@ static void h_queue(ctx *c)
         goto out;
     }
     pthread_mutex_lock(&s->mu);
-    char *want = calloc((size_t)s->n_states, 1);
+    char *want = xcalloc((size_t)s->n_states, 1);
     int found = 0;
     const cJSON *st;
     cJSON_ArrayForEach(st, states) {
@@ -346,20 +347,20 @@ static void h_queue(ctx *c)
         }
     }
     if (found != n) {
-        sb_puts(&msg, "Unknown state. Requested: ");
+        sb_add(&msg, "Unknown state. Requested: ");
         sim_py_str_json(&msg, states);
-        sb_puts(&msg, " Found: [");
+        sb_add(&msg, " Found: [");
         int first = 1;
         for (int i = 0; i < s->n_states; i++)
             if (want[i]) {
-                if (!first) sb_puts(&msg, ", ");
+                if (!first) sb_add(&msg, ", ");
                 first = 0;
                 sim_py_repr_str(&msg, s->states[i].name);
             }
-        sb_puts(&msg, "]");
+        sb_add(&msg, "]");
         pthread_mutex_unlock(&s->mu);
         free(want);
-        bad_request(c->resp, msg.d);
+        bad_request(c->resp, msg.data);
         goto out;
     }
     limit = sim_request_query(c->req, "limit");
@@ -367,8 +368,8 @@ static void h_queue(ctx *c)
         if (sim_py_int(limit, &lim)) {
             pthread_mutex_unlock(&s->mu);
             free(want);
-            sb_printf(&msg, "Limit could not be parsed: %s, please ensure this is an integer", limit);
-            bad_request(c->resp, msg.d);
+            sb_addf(&msg, "Limit could not be parsed: %s, please ensure this is an integer", limit);
+            bad_request(c->resp, msg.data);
             goto out;
         }
         if (lim < 0) {
@@ -384,8 +385,8 @@ static void h_queue(ctx *c)
         http_server_error(c->resp);
         goto out;
     }
-    int64_t earliest = sim_now_us() - (int64_t)days * 86400 * 1000000;
-    sim_learner **hits = malloc((s->n_learners + 1) * sizeof *hits);
+    int64_t earliest = clk_wall_us() - (int64_t)days * 86400 * 1000000;
+    sim_learner **hits = xmalloc((s->n_learners + 1) * sizeof *hits);
     size_t nh = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -402,7 +403,7 @@ static void h_queue(ctx *c)
 out:
     free(cod);
     free(limit);
-    free(msg.d);
+    free(msg.data);
     cJSON_Delete(states);
 }
 
@@ -412,15 +413,15 @@ static void h_by_status_and_date(ctx *c)
     sim_server *s = c->s;
     char *sd = sim_request_query(c->req, "start_date"), *ed = NULL, *state = NULL;
     char err[300];
-    sbuf msg = {0};
+    strbuf msg = {0};
     int64_t start, end;
     if (!sd) {
         bad_request(c->resp, "Missing required parameter: 'start_date'");
         goto out;
     }
     if (sim_py_strptime_ymd(sd, &start, err, sizeof err)) {
-        sb_printf(&msg, "Invalid start or end date: %s", err);
-        bad_request(c->resp, msg.d);
+        sb_addf(&msg, "Invalid start or end date: %s", err);
+        bad_request(c->resp, msg.data);
         goto out;
     }
     ed = sim_request_query(c->req, "end_date");
@@ -429,11 +430,11 @@ static void h_by_status_and_date(ctx *c)
         goto out;
     }
     if (sim_py_strptime_ymd(ed, &end, err, sizeof err)) {
-        sb_printf(&msg, "Invalid start or end date: %s", err);
-        bad_request(c->resp, msg.d);
+        sb_addf(&msg, "Invalid start or end date: %s", err);
+        bad_request(c->resp, msg.data);
         goto out;
     }
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (start > now || end > now || start > end) {
         bad_request(c->resp, "Dates must be today or earlier, and start must be earlier than end.");
         goto out;
@@ -451,7 +452,7 @@ static void h_by_status_and_date(ctx *c)
         bad_request(c->resp, "Unknown retirement state.");
         goto out;
     }
-    sim_learner **hits = malloc((s->n_learners + 1) * sizeof *hits);
+    sim_learner **hits = xmalloc((s->n_learners + 1) * sizeof *hits);
     size_t nh = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -467,7 +468,7 @@ out:
     free(sd);
     free(ed);
     free(state);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* GET {username}/retirement_status (docs/lms-api.md §5.3) */
@@ -486,7 +487,7 @@ static void h_update(ctx *c)
     sim_server *s = c->s;
     if (!need_data(c) || !require_username(c)) return;
     char *username = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     pthread_mutex_lock(&s->mu);
     sim_learner *l = store_find_orig_locked(s, username);
     if (!l || !l->has_row) {
@@ -496,16 +497,16 @@ static void h_update(ctx *c)
     static const char *const req_keys[] = {"username", "new_state", "response"};
     for (int i = 0; i < 3; i++)
         if (!data_get(c, req_keys[i])) {
-            sb_printf(&msg, "RetirementStatus: Required key %s missing from update", req_keys[i]);
-            bad_request(c->resp, msg.d);
+            sb_addf(&msg, "RetirementStatus: Required key %s missing from update", req_keys[i]);
+            bad_request(c->resp, msg.data);
             goto out;
         }
     const cJSON *k;
     cJSON_ArrayForEach(k, c->data) {
         if (strcmp(k->string, "username") && strcmp(k->string, "new_state") && strcmp(k->string, "response") &&
             strcmp(k->string, "force")) {
-            sb_printf(&msg, "RetirementStatus: Unknown key %s in update", k->string);
-            bad_request(c->resp, msg.d);
+            sb_addf(&msg, "RetirementStatus: Unknown key %s in update", k->string);
+            bad_request(c->resp, msg.data);
             goto out;
         }
     }
@@ -514,9 +515,9 @@ static void h_update(ctx *c)
     int ni = cJSON_IsString(ns) ? store_state_index(s, ns->valuestring) : -1;
     if (!force && (ni < 0 || ni <= l->cur)) {
         sim_py_str_json(&msg, ns);
-        sb_puts(&msg, " does not exist or is an eariler state than current state ");
+        sb_add(&msg, " does not exist or is an eariler state than current state ");
         store_state_str(s, l->cur, &msg);
-        bad_request(c->resp, msg.d);
+        bad_request(c->resp, msg.data);
         goto out;
     }
     if (ni < 0) {
@@ -526,19 +527,19 @@ static void h_update(ctx *c)
     int old = l->cur;
     l->last = old;
     l->cur = ni;
-    sb_puts(&l->responses, "\n Moved from ");
+    sb_add(&l->responses, "\n Moved from ");
     store_state_str(s, old, &l->responses);
-    sb_puts(&l->responses, " to ");
+    sb_add(&l->responses, " to ");
     store_state_str(s, ni, &l->responses);
-    sb_puts(&l->responses, ":\n");
+    sb_add(&l->responses, ":\n");
     sim_py_str_json(&l->responses, data_get(c, "response"));
-    sb_puts(&l->responses, "\n");
-    l->modified_us = sim_now_us();
+    sb_add(&l->responses, "\n");
+    l->modified_us = clk_wall_us();
     sim_respond_empty(c->resp, 204);
 out:
     pthread_mutex_unlock(&s->mu);
     free(username);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* POST deactivate_logout (docs/lms-api.md §5.5): 403 for the service user, or the test hook. */
@@ -577,12 +578,12 @@ static void h_forum(ctx *c)
 {
     if (!username_key_or_500(c)) return;
     char *u = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     sim_learner *l = NULL;
     pthread_mutex_lock(&c->s->mu);
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_empty(c->resp, 404);
-    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.d);
+    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.data);
     else if (!l->forum_known) sim_respond_empty(c->resp, 404);
     else {
         l->forum_retired++;
@@ -590,7 +591,7 @@ static void h_forum(ctx *c)
     }
     pthread_mutex_unlock(&c->s->mu);
     free(u);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* POST retire_mailings, legacy LMS only (docs/lms-api.md §5.7) */
@@ -598,19 +599,19 @@ static void h_mailings(ctx *c)
 {
     if (!username_key_or_500(c)) return;
     char *u = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     sim_learner *l = NULL;
     pthread_mutex_lock(&c->s->mu);
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_empty(c->resp, 404);
-    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.d);
+    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.data);
     else {
         l->mailings_retired++;
         sim_respond_empty(c->resp, 204);
     }
     pthread_mutex_unlock(&c->s->mu);
     free(u);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* POST api/enrollment/v1/unenroll (docs/lms-api.md §5.8) */
@@ -626,12 +627,12 @@ static void h_unenroll(ctx *c)
         return;
     }
     char *u = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     sim_learner *l = NULL;
     pthread_mutex_lock(&c->s->mu);
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_json_string(c->resp, 404, "No retirement request status for username.");
-    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.d);
+    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 500, msg.data);
     else if (!l->enrollments_active || strcmp(l->username, u)) /* enrollments are found by current username */
         sim_respond_empty(c->resp, 204);
     else {
@@ -640,7 +641,7 @@ static void h_unenroll(ctx *c)
     }
     pthread_mutex_unlock(&c->s->mu);
     free(u);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* POST api/edxnotes/v1/retire_user (docs/lms-api.md §5.9) */
@@ -648,12 +649,12 @@ static void h_notes(ctx *c)
 {
     if (!username_key_or_500(c)) return;
     char *u = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     sim_learner *l = NULL;
     pthread_mutex_lock(&c->s->mu);
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_empty(c->resp, 404);
-    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 405, msg.d);
+    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 405, msg.data);
     else if (!l->notes_ok) sim_respond_json_string(c->resp, 500, "EdxNotes Service is unavailable. Please try again in a few minutes.");
     else {
         l->notes_retired++;
@@ -661,7 +662,7 @@ static void h_notes(ctx *c)
     }
     pthread_mutex_unlock(&c->s->mu);
     free(u);
-    free(msg.d);
+    free(msg.data);
 }
 
 /* POST retire_misc (docs/lms-api.md §5.10) and retire (docs/lms-api.md §5.11). */
@@ -669,29 +670,29 @@ static void h_misc_or_retire(ctx *c, int final)
 {
     if (!need_data(c) || !require_username(c)) return;
     char *u = data_username(c, "username");
-    sbuf msg = {0};
+    strbuf msg = {0};
     sim_learner *l = NULL;
     pthread_mutex_lock(&c->s->mu);
     int rc = retirement_action_locked(c->s, u, &l, &msg);
     if (rc == RA_DOES_NOT_EXIST) sim_respond_empty(c->resp, 404);
-    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 400, msg.d);
+    else if (rc == RA_STATE_ERROR) sim_respond_json_string(c->resp, 400, msg.data);
     else if (!final) {
         l->misc_retired++;
         sim_respond_empty(c->resp, 204);
     } else {
         free(l->username);
-        l->username = strdup(l->retired_username);
+        l->username = xstrdup(l->retired_username);
         free(l->email);
-        l->email = strdup(l->retired_email);
+        l->email = xstrdup(l->retired_email);
         free(l->profile_name);
-        l->profile_name = strdup("");
+        l->profile_name = xstrdup("");
         l->is_active = 0;
         l->lms_retired++;
         sim_respond_empty(c->resp, 204);
     }
     pthread_mutex_unlock(&c->s->mu);
     free(u);
-    free(msg.d);
+    free(msg.data);
 }
 
 static void h_misc(ctx *c) { h_misc_or_retire(c, 0); }
@@ -704,7 +705,7 @@ static void h_partner(ctx *c)
     if (!strcmp(c->req->method, "PUT")) {
         if (!need_data(c) || !require_username(c)) return;
         char *u = data_username(c, "username");
-        sbuf msg = {0};
+        strbuf msg = {0};
         sim_learner *l = NULL;
         pthread_mutex_lock(&s->mu);
         int rc = retirement_action_locked(s, u, &l, &msg);
@@ -715,17 +716,17 @@ static void h_partner(ctx *c)
                 l->partner_row = 1;
                 l->partner_processing = 0;
                 l->partner_id = s->next_partner_id++;
-                l->partner_created_us = sim_now_us();
+                l->partner_created_us = clk_wall_us();
             }
             sim_respond_empty(c->resp, 204);
         }
         pthread_mutex_unlock(&s->mu);
         free(u);
-        free(msg.d);
+        free(msg.data);
         return;
     }
     pthread_mutex_lock(&s->mu);
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t n = 0;
     for (size_t i = 0; i < s->n_learners; i++)
         if (s->L[i]->partner_row && !s->L[i]->partner_processing) rows[n++] = s->L[i];
@@ -782,7 +783,7 @@ static void h_partner_cleanup(ctx *c)
         return;
     }
     pthread_mutex_lock(&s->mu);
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -796,14 +797,14 @@ static void h_partner_cleanup(ctx *c)
         }
     }
     if ((size_t)n != m) {
-        sbuf msg = {0};
-        sb_printf(&msg, "%d original_usernames given, %zu found!\nGiven usernames:\n", n, m);
+        strbuf msg = {0};
+        sb_addf(&msg, "%d original_usernames given, %zu found!\nGiven usernames:\n", n, m);
         sim_py_str_json(&msg, names);
-        sb_puts(&msg, "\nFound UserRetirementReportingStatuses:\n");
-        for (size_t i = 0; i < m; i++) sb_printf(&msg, "%s%s", i ? ", " : "", rows[i]->orig_username);
+        sb_add(&msg, "\nFound UserRetirementReportingStatuses:\n");
+        for (size_t i = 0; i < m; i++) sb_addf(&msg, "%s%s", i ? ", " : "", rows[i]->orig_username);
         pthread_mutex_unlock(&s->mu);
-        bad_request(c->resp, msg.d);
-        free(msg.d);
+        bad_request(c->resp, msg.data);
+        free(msg.data);
     } else {
         for (size_t i = 0; i < m; i++) rows[i]->partner_row = rows[i]->partner_processing = 0;
         pthread_mutex_unlock(&s->mu);
@@ -857,7 +858,7 @@ static void h_cleanup(ctx *c)
     int n = cJSON_GetArraySize(names);
     pthread_mutex_lock(&s->mu);
     int complete = store_state_index(s, "COMPLETE");
-    sim_learner **rows = malloc((s->n_learners + 1) * sizeof *rows);
+    sim_learner **rows = xmalloc((s->n_learners + 1) * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < s->n_learners; i++) {
         sim_learner *l = s->L[i];
@@ -900,17 +901,17 @@ static void h_cancel(ctx *c)
         if (s->L[i]->has_row && s->L[i]->rid == id) l = s->L[i];
     if (!l) respond_msg(c->resp, 400, "message", "Retirement does not exist!");
     else if (l->cur != 0) {
-        sbuf msg = {0};
-        sb_printf(&msg,
+        strbuf msg = {0};
+        sb_addf(&msg,
                   "Retirement requests can only be cancelled for users in the PENDING state. Current request state "
                   "for '%s': %s",
                   l->orig_username, s->states[l->cur].name);
-        respond_msg(c->resp, 400, "message", msg.d);
-        free(msg.d);
+        respond_msg(c->resp, 400, "message", msg.data);
+        free(msg.data);
     } else {
         l->has_row = 0;
         free(l->email);
-        l->email = strdup(l->orig_email);
+        l->email = xstrdup(l->orig_email);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddTrueToObject(o, "success");
         sim_respond_json(c->resp, 200, o);
@@ -940,34 +941,34 @@ static void h_replace_usernames(ctx *c)
     pthread_mutex_lock(&s->mu);
     cJSON_ArrayForEach(m, maps) {
         const char *cur = m->child->string;
-        sbuf desired = {0};
+        strbuf desired = {0};
         sim_py_str_json(&desired, m->child);
         /* a taken desired name gets a random 4-hex suffix (SOCIAL_AUTH_UUID_LENGTH) */
-        sbuf nu = {0};
-        sb_puts(&nu, desired.d);
+        strbuf nu = {0};
+        sb_add(&nu, desired.data);
         for (int tries = 0; tries < 100; tries++) {
             int taken = 0;
-            for (size_t i = 0; i < s->n_learners && !taken; i++) taken = !strcmp(s->L[i]->username, nu.d);
+            for (size_t i = 0; i < s->n_learners && !taken; i++) taken = !strcmp(s->L[i]->username, nu.data);
             if (!taken) break;
             nu.len = 0;
-            sb_printf(&nu, "%s%04x", desired.d, (unsigned)(((uint64_t)sim_now_us() * 2654435761u + (uint64_t)tries) >> 7) & 0xffffu);
+            sb_addf(&nu, "%s%04x", desired.data, (unsigned)(((uint64_t)clk_wall_us() * 2654435761u + (uint64_t)tries) >> 7) & 0xffffu);
         }
         for (size_t i = 0; i < s->n_learners; i++) {
             sim_learner *l = s->L[i];
             if (!strcmp(l->username, cur)) {
                 free(l->username);
-                l->username = strdup(nu.d);
+                l->username = xstrdup(nu.data);
             }
             if (!strcmp(l->orig_username, cur)) { /* UserRetirementStatus + partner reporting rows */
                 free(l->orig_username);
-                l->orig_username = strdup(nu.d);
+                l->orig_username = xstrdup(nu.data);
             }
         }
         cJSON *pair = cJSON_CreateObject();
-        cJSON_AddStringToObject(pair, cur, nu.d);
+        cJSON_AddStringToObject(pair, cur, nu.data);
         cJSON_AddItemToArray(ok, pair);
-        free(desired.d);
-        free(nu.d);
+        free(desired.data);
+        free(nu.data);
     }
     store_reindex_locked(s);
     s->renamed = 1;
@@ -1189,7 +1190,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
     if (!is_json && !is_form) {
         char msg[200];
         snprintf(msg, sizeof msg, "Unsupported media type \"%.*s\" in request.", (int)(ctl > 100 ? 100 : ctl), ct);
-        *err = strdup(msg);
+        *err = xstrdup(msg);
         return NULL;
     }
     if (is_form) {
@@ -1201,7 +1202,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
             size_t eq = k;
             while (eq < j && b[eq] != '=') eq++;
             char *key = sim_url_decode(b + k, eq - k, 1);
-            char *val = eq < j ? sim_url_decode(b + eq + 1, j - eq - 1, 1) : strdup("");
+            char *val = eq < j ? sim_url_decode(b + eq + 1, j - eq - 1, 1) : xstrdup("");
             cJSON_DeleteItemFromObjectCaseSensitive(o, key);
             cJSON_AddStringToObject(o, key, val);
             free(key);
@@ -1221,7 +1222,7 @@ static cJSON *parse_data(const sim_request *req, char **err)
         }
         char msg[160];
         snprintf(msg, sizeof msg, "JSON parse error - Expecting value: line %d column %d (char %zu)", line, col, off);
-        *err = strdup(msg);
+        *err = xstrdup(msg);
     }
     return j;
 }
@@ -1230,11 +1231,11 @@ static cJSON *parse_data(const sim_request *req, char **err)
  * original username of the learner named by lms_user_id or a numeric path id. */
 static char *fault_username(sim_server *s, const route *r, const char *arg, const cJSON *data)
 {
-    if (arg && r->arg_kind == 1) return strdup(arg);
+    if (arg && r->arg_kind == 1) return xstrdup(arg);
     const char *keys[] = {"username", "original_username"};
     for (int i = 0; i < 2; i++) {
         const cJSON *v = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, keys[i]) : NULL;
-        if (cJSON_IsString(v)) return strdup(v->valuestring);
+        if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     }
     long uid = -1;
     const cJSON *v = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "lms_user_id") : NULL;
@@ -1243,7 +1244,7 @@ static char *fault_username(sim_server *s, const route *r, const char *arg, cons
     if (uid < 0) return NULL;
     pthread_mutex_lock(&s->mu);
     sim_learner *l = store_find_uid_locked(s, uid);
-    char *u = l ? strdup(l->orig_username) : NULL;
+    char *u = l ? xstrdup(l->orig_username) : NULL;
     pthread_mutex_unlock(&s->mu);
     return u;
 }
@@ -1265,7 +1266,7 @@ static int method_allowed(const char *methods, const char *m)
 int lms_route(sim_server *s, const sim_request *req, sim_response *resp)
 {
     size_t rl = strlen(req->raw_path);
-    char *norm = strdup(req->raw_path);
+    char *norm = xstrdup(req->raw_path);
     if (rl > 1 && norm[rl - 1] == '/') norm[rl - 1] = '\0';
 
     if (!strcmp(norm, "/oauth2/access_token")) {

@@ -1,5 +1,7 @@
 /* retirectl-sim: command line, startup and shutdown. */
 #include "internal.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,9 +76,9 @@ static void server_init(sim_server *s)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->fault_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
-    s->client_id = strdup(DEFAULT_CLIENT_ID);
-    s->client_secret = strdup(DEFAULT_CLIENT_SECRET);
-    s->salt = strdup("retirectl-sim-salt");
+    s->client_id = xstrdup(DEFAULT_CLIENT_ID);
+    s->client_secret = xstrdup(DEFAULT_CLIENT_SECRET);
+    s->salt = xstrdup("retirectl-sim-salt");
     s->token_lifetime = 3600;
     s->random_seed = 1;
 }
@@ -86,10 +88,10 @@ static int add_set_option(sim_server *s, const char *arg)
 {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg) return bad_usage("--set %s: expected NAME=VALUE", arg);
-    s->opt_names = realloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
-    s->opt_values = realloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
-    s->opt_names[s->n_opts] = strndup(arg, (size_t)(eq - arg));
-    s->opt_values[s->n_opts] = strdup(eq + 1);
+    s->opt_names = xrealloc(s->opt_names, (size_t)(s->n_opts + 1) * sizeof(char *));
+    s->opt_values = xrealloc(s->opt_values, (size_t)(s->n_opts + 1) * sizeof(char *));
+    s->opt_names[s->n_opts] = xstrndup(arg, (size_t)(eq - arg));
+    s->opt_values[s->n_opts] = xstrdup(eq + 1);
     s->n_opts++;
     return 0;
 }
@@ -126,8 +128,8 @@ static int parse_args(int argc, char **argv, sim_server *s, sim_args *a)
             a->port = parse_count(optarg);
             if (a->port < 0 || a->port > 65535) return bad_usage("--port %s: expected a port number 0-65535", optarg);
             break;
-        case O_CID: free(s->client_id); s->client_id = strdup(optarg); break;
-        case O_CSEC: free(s->client_secret); s->client_secret = strdup(optarg); break;
+        case O_CID: free(s->client_id); s->client_id = xstrdup(optarg); break;
+        case O_CSEC: free(s->client_secret); s->client_secret = xstrdup(optarg); break;
         case O_TLIFE:
             s->token_lifetime = parse_count(optarg);
             if (s->token_lifetime < 0) return bad_usage("--token-lifetime %s: expected a number of seconds >= 0", optarg);
@@ -151,7 +153,7 @@ static int parse_args(int argc, char **argv, sim_server *s, sim_args *a)
         case O_DEMO: s->demo = 1; break;
         case O_FAULTS: a->faults_file = optarg; break;
         case O_LEGACY: s->legacy_mailings = 1; break;
-        case O_SALT: free(s->salt); s->salt = strdup(optarg); break;
+        case O_SALT: free(s->salt); s->salt = xstrdup(optarg); break;
         case O_LOG:
             a->log_cap = parse_count(optarg);
             if (a->log_cap < 1) return bad_usage("--request-log %s: expected a count >= 1", optarg);
@@ -201,7 +203,7 @@ static void make_token_key(sim_server *s)
 {
     int fd = open("/dev/urandom", O_RDONLY);
     if (fd < 0 || read(fd, s->token_key, sizeof s->token_key) != (ssize_t)sizeof s->token_key) {
-        uint64_t t = (uint64_t)sim_now_us() ^ (uint64_t)getpid() << 32;
+        uint64_t t = (uint64_t)clk_wall_us() ^ (uint64_t)getpid() << 32;
         memcpy(s->token_key, &t, sizeof t);
     }
     if (fd >= 0) close(fd);

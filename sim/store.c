@@ -1,6 +1,7 @@
 /* retirectl-sim store: the retirement state table, learners (users + UserRetirementStatus rows),
  * lookups and their JSON forms. Callers hold s->mu (see internal.h). */
 #include "internal.h"
+#include "common/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,9 +304,9 @@ int store_state_index(const sim_server *s, const char *name)
     return -1;
 }
 
-void store_state_str(const sim_server *s, int idx, sbuf *b)
+void store_state_str(const sim_server *s, int idx, strbuf *b)
 {
-    sb_printf(b, "%s (step %d)", s->states[idx].name, s->states[idx].order);
+    sb_addf(b, "%s (step %d)", s->states[idx].name, s->states[idx].order);
 }
 
 /* ---- learners ---- */
@@ -326,30 +327,30 @@ static char *py_lower(const char *in)
 
 void store_retired_values(const sim_server *s, const char *username, const char *email, char **ru, char **re)
 {
-    sbuf b = {0};
+    strbuf b = {0};
     char hex[41];
     if (ru) {
         char *lu = py_lower(username);
-        sb_puts(&b, s->salt);
-        sb_puts(&b, lu);
-        sim_sha1_hex(b.d, b.len, hex);
+        sb_add(&b, s->salt);
+        sb_add(&b, lu);
+        sim_sha1_hex(b.data, b.len, hex);
         free(lu);
         b.len = 0;
-        sb_printf(&b, "retired__user_%s", hex);
-        *ru = strdup(b.d);
+        sb_addf(&b, "retired__user_%s", hex);
+        *ru = strdup(b.data);
         b.len = 0;
     }
     if (re) {
         char *le = py_lower(email);
-        sb_puts(&b, s->salt);
-        sb_puts(&b, le);
-        sim_sha1_hex(b.d, b.len, hex);
+        sb_add(&b, s->salt);
+        sb_add(&b, le);
+        sim_sha1_hex(b.data, b.len, hex);
         free(le);
         b.len = 0;
-        sb_printf(&b, "retired__user_%s@retired.invalid", hex);
-        *re = strdup(b.d);
+        sb_addf(&b, "retired__user_%s@retired.invalid", hex);
+        *re = strdup(b.data);
     }
-    free(b.d);
+    free(b.data);
 }
 
 static void learner_free(sim_learner *l)
@@ -363,7 +364,7 @@ static void learner_free(sim_learner *l)
     free(l->orig_name);
     free(l->retired_username);
     free(l->retired_email);
-    free(l->responses.d);
+    free(l->responses.data);
     cJSON_Delete(l->orgs);
     cJSON_Delete(l->proctoring_backends);
     free(l);
@@ -547,9 +548,9 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
     const char *email = spec_str(spec, "email");
     if (email) l->orig_email = strdup(email);
     else {
-        sbuf b = {0};
-        for (const char *p = username; *p; p++) sb_add(&b, (*p == ' ' || *p == '@') ? "_" : p, 1);
-        sb_puts(&b, "@example.invalid");
+        strbuf b = {0};
+        for (const char *p = username; *p; p++) sb_addn(&b, (*p == ' ' || *p == '@') ? "_" : p, 1);
+        sb_add(&b, "@example.invalid");
         l->orig_email = sb_take(&b);
     }
     const char *name = spec_str(spec, "name");
@@ -570,9 +571,9 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
  * (when given, the last move also sets last_state unless the seed has one). */
 static void fill_history(sim_server *s, sim_learner *l, const cJSON *spec, const cJSON *hist)
 {
-    sb_puts(&l->responses, "Created in state ");
+    sb_add(&l->responses, "Created in state ");
     store_state_str(s, 0, &l->responses);
-    sb_puts(&l->responses, " by create_retirement");
+    sb_add(&l->responses, " by create_retirement");
     const char *error = spec_str(spec, "error");
     int n = cJSON_GetArraySize(hist);
     for (int i = 1; i < n; i++) {
@@ -582,17 +583,17 @@ static void fill_history(sim_server *s, sim_learner *l, const cJSON *spec, const
         if (ia < 0 || ib < 0) continue;
         const char *bn = s->states[ib].name;
         size_t bl = strlen(bn);
-        sb_puts(&l->responses, "\n Moved from ");
+        sb_add(&l->responses, "\n Moved from ");
         store_state_str(s, ia, &l->responses);
-        sb_puts(&l->responses, " to ");
+        sb_add(&l->responses, " to ");
         store_state_str(s, ib, &l->responses);
-        sb_puts(&l->responses, ":\n");
-        if (!strcmp(bn, "ERRORED")) sb_puts(&l->responses, error ? error : "Error");
-        else if (!strcmp(bn, "COMPLETE")) sb_puts(&l->responses, "Learner retirement complete.");
+        sb_add(&l->responses, ":\n");
+        if (!strcmp(bn, "ERRORED")) sb_add(&l->responses, error ? error : "Error");
+        else if (!strcmp(bn, "COMPLETE")) sb_add(&l->responses, "Learner retirement complete.");
         else if (bl > 9 && !strcmp(bn + bl - 9, "_COMPLETE"))
-            sb_printf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
-        else sb_printf(&l->responses, "Starting: %s", bn);
-        sb_puts(&l->responses, "\n");
+            sb_addf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
+        else sb_addf(&l->responses, "Starting: %s", bn);
+        sb_add(&l->responses, "\n");
         if (i == n - 1 && !spec_str(spec, "last_state")) l->last = ia;
     }
 }
@@ -605,19 +606,19 @@ static void fill_responses(sim_server *s, sim_learner *l, const cJSON *spec)
     if (cJSON_IsArray(hist) && cJSON_GetArraySize(hist) >= 2) {
         fill_history(s, l, spec, hist);
     } else {
-        sb_puts(&l->responses, "Created in state ");
+        sb_add(&l->responses, "Created in state ");
         store_state_str(s, 0, &l->responses);
-        sb_puts(&l->responses, " by create_retirement");
+        sb_add(&l->responses, " by create_retirement");
         if (l->cur != 0) {
-            sb_puts(&l->responses, "\n Moved from ");
+            sb_add(&l->responses, "\n Moved from ");
             store_state_str(s, l->last, &l->responses);
-            sb_puts(&l->responses, " to ");
+            sb_add(&l->responses, " to ");
             store_state_str(s, l->cur, &l->responses);
-            sb_puts(&l->responses, ":\nSeeded by retirectl-sim\n");
+            sb_add(&l->responses, ":\nSeeded by retirectl-sim\n");
         }
     }
     const char *resp = spec_str(spec, "responses");
-    if (resp) sb_puts(&l->responses, resp);
+    if (resp) sb_add(&l->responses, resp);
 }
 
 /* The learner's orgs: "orgs", then the org of each enrollment's course id not yet listed. */
@@ -756,8 +757,8 @@ int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *
     }
     int64_t created = l->created_us;
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(patch, "created"), *da = cJSON_GetObjectItemCaseSensitive(patch, "days_ago");
-    if (cJSON_IsNumber(da)) created = sim_now_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
-    if (cJSON_IsNumber(cr)) created = sim_now_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(da)) created = clk_wall_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
+    if (cJSON_IsNumber(cr)) created = clk_wall_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
     else if (cr && (!cJSON_IsString(cr) || sim_parse_iso(cr->valuestring, &created))) {
         snprintf(err, errlen, "created must be an ISO date or a number of days ago");
         return -1;
@@ -799,22 +800,22 @@ int store_load_seed_file(sim_server *s, const char *path, char *err, size_t errl
         snprintf(err, errlen, "cannot open seed file %s: %s", path, strerror(errno));
         return -1;
     }
-    sbuf b = {0};
+    strbuf b = {0};
     char buf[65536];
     size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_add(&b, buf, r);
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0) sb_addn(&b, buf, r);
     fclose(f);
-    cJSON *doc = cJSON_Parse(b.d ? b.d : "");
+    cJSON *doc = cJSON_Parse(b.data ? b.data : "");
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
-        size_t off = at && b.d && at >= b.d ? (size_t)(at - b.d) : 0;
+        size_t off = at && b.data && at >= b.data ? (size_t)(at - b.data) : 0;
         int line = 1;
-        for (size_t i = 0; i < off && b.d; i++) line += b.d[i] == '\n';
+        for (size_t i = 0; i < off && b.data; i++) line += b.data[i] == '\n';
         snprintf(err, errlen, "seed file %s: invalid JSON near line %d", path, line);
-        free(b.d);
+        free(b.data);
         return -1;
     }
-    free(b.d);
+    free(b.data);
     cJSON *list = doc;
     if (cJSON_IsObject(doc)) {
         const char *salt = spec_str(doc, "salt");
@@ -974,7 +975,7 @@ int store_rebuild_locked(sim_server *s, char *err, size_t errlen)
     s->renamed = 0;
     s->next_rid = 1;
     s->next_partner_id = 1;
-    int64_t now = sim_now_us();
+    int64_t now = clk_wall_us();
     if (s->demo && add_demo_locked(s, now, err, errlen)) return -1;
     if (s->seed_specs) {
         cJSON *c;
@@ -1034,7 +1035,7 @@ cJSON *store_dump_json_locked(const sim_server *s, const sim_learner *l)
     cJSON *o;
     if (l->has_row) {
         o = store_status_json_locked(s, l);
-        cJSON_AddStringToObject(o, "responses", l->responses.d ? l->responses.d : "");
+        cJSON_AddStringToObject(o, "responses", l->responses.data ? l->responses.data : "");
     } else {
         o = cJSON_CreateObject();
         cJSON_AddNullToObject(o, "id");

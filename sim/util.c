@@ -1,4 +1,4 @@
-/* retirectl-sim utilities: string buffer, SHA-1, time formatting, Python-compatible parsing/repr. */
+/* retirectl-sim utilities: SHA-1, time formatting, Python-compatible parsing/repr. */
 #include "internal.h"
 
 #include <ctype.h>
@@ -8,53 +8,6 @@
 #include <time.h>
 
 #include "common/pycompat.h"
-
-void sb_add(sbuf *b, const char *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->len + n + 1) nc *= 2;
-        char *d = realloc(b->d, nc);
-        if (!d) abort();
-        b->d = d;
-        b->cap = nc;
-    }
-    if (n) memcpy(b->d + b->len, p, n);
-    b->len += n;
-    b->d[b->len] = '\0';
-}
-
-void sb_puts(sbuf *b, const char *p) { sb_add(b, p, strlen(p)); }
-
-void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof tmp) {
-        sb_add(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) abort();
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_add(b, big, (size_t)n);
-    free(big);
-}
-
-char *sb_take(sbuf *b)
-{
-    if (!b->d) sb_add(b, "", 0);
-    char *d = b->d;
-    b->d = NULL;
-    b->len = b->cap = 0;
-    return d;
-}
 
 /* ---- SHA-1 (FIPS 180-4) ---- */
 
@@ -131,13 +84,6 @@ void sim_sha1_hex(const void *data, size_t len, char out[41])
 }
 
 /* ---- time ---- */
-
-int64_t sim_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Splits microseconds since the epoch into a UTC tm and the microsecond part. */
 static void split_us(int64_t us, struct tm *tm, long *frac)
@@ -331,12 +277,12 @@ int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen)
         }
     }
     if (used < 0) {
-        sbuf b = {0};
-        sb_puts(&b, "time data ");
+        strbuf b = {0};
+        sb_add(&b, "time data ");
         sim_py_repr_str(&b, s);
-        sb_puts(&b, " does not match format '%Y-%m-%d'");
-        snprintf(err, errlen, "%s", b.d);
-        free(b.d);
+        sb_add(&b, " does not match format '%Y-%m-%d'");
+        snprintf(err, errlen, "%s", b.data);
+        free(b.data);
         return -1;
     }
     if (s[used]) {
@@ -356,18 +302,17 @@ int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen)
 }
 
 /* Appends a Python text made by common/pycompat.c (malloc'd) and frees it. */
-static void add_py(sbuf *b, char *text)
+static void add_py(strbuf *b, char *text)
 {
-    if (!text) abort(); /* out of memory, as sb_add does */
-    sb_puts(b, text);
+    sb_add(b, text);
     free(text);
 }
 
-void sim_py_repr_str(sbuf *b, const char *s) { add_py(b, py_repr_str(s)); }
+void sim_py_repr_str(strbuf *b, const char *s) { add_py(b, py_repr_str(s)); }
 
-void sim_py_str_json(sbuf *b, const cJSON *v)
+void sim_py_str_json(strbuf *b, const cJSON *v)
 {
-    if (cJSON_IsString(v)) sb_puts(b, v->valuestring);
+    if (cJSON_IsString(v)) sb_add(b, v->valuestring);
     else add_py(b, py_repr_json(v));
 }
 

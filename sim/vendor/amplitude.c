@@ -5,6 +5,7 @@
  * [{"day", "status": "staging", "user_ids", "amplitude_ids", "app"}]. Fault endpoint:
  * amplitude_delete (learner matched by user id). */
 #include "vendor.h"
+#include "common/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ cJSON *vsim_amplitude_dump(void)
 static char *amp_b64_decode(const char *in)
 {
     size_t n = strlen(in);
-    char *out = malloc(n + 1);
+    char *out = xmalloc(n + 1);
     if (!out) return NULL;
     size_t o = 0;
     unsigned v = 0;

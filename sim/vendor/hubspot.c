@@ -9,6 +9,8 @@
  * sim-hubspot-token), else 401 with HubSpot's error shape. Fault endpoints: hubspot_lookup,
  * hubspot_delete, hubspot_gdpr_delete. */
 #include "vendor.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -103,7 +105,7 @@ static int hs_rate_limited(sim_server *s, sim_response *resp)
     snprintf(v, sizeof v, "%ld", remaining > 0 ? remaining : 0);
     sim_response_add_header(resp, "X-HubSpot-RateLimit-Remaining", v);
     if (ok) return 0;
-    int64_t wait_ms = reset_ms - vsim_now_ms();
+    int64_t wait_ms = reset_ms - clk_wall_ms();
     snprintf(v, sizeof v, "%ld", (long)((wait_ms > 0 ? wait_ms : 0) + 999) / 1000);
     sim_response_add_header(resp, "Retry-After", v);
     cJSON *o = cJSON_CreateObject();
@@ -207,7 +209,7 @@ int vsim_hubspot_route(sim_server *s, const sim_request *req, const char *sub, s
         const char *email = NULL;
         const cJSON *c;
         cJSON_ArrayForEach(c, hs_known) if ((long)c->valuedouble == strtol(id->valuestring, NULL, 10)) email = c->string;
-        char *e = email ? strdup(email) : NULL;
+        char *e = email ? xstrdup(email) : NULL;
         pthread_mutex_unlock(&hs_mu);
         if (!e || !hs_exists(s, e)) {
             free(e);

@@ -12,6 +12,7 @@
  * shapes (SOAP fault; JSON array of {message, errorCode}). Fault endpoints: salesforce_login,
  * salesforce_oauth, salesforce_query, salesforce_task. */
 #include "vendor.h"
+#include "common/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -72,7 +73,7 @@ static char *sf_xml_text(const char *xml, const char *tag)
     a++;
     const char *z = strstr(a, close);
     if (!z) return NULL;
-    char *out = malloc((size_t)(z - a) + 1);
+    char *out = xmalloc((size_t)(z - a) + 1);
     size_t o = 0;
     for (const char *p = a; p < z; p++) {
         static const struct {
@@ -181,7 +182,7 @@ static char *sf_soql_literal(const char *p)
 {
     if (*p != '\'') return NULL;
     p++;
-    char *out = malloc(strlen(p) + 1);
+    char *out = xmalloc(strlen(p) + 1);
     size_t o = 0;
     for (; *p && *p != '\''; p++) {
         if (*p == '\\') {
@@ -254,7 +255,7 @@ static int sf_query(sim_server *s, const sim_request *req, sim_response *resp)
     int n = 0;
     if (is_user) {
         const char *users = vsim_opt(s, "salesforce_users", "retirement-admin@example.com");
-        char *copy = strdup(users);
+        char *copy = xstrdup(users);
         int i = 0;
         for (char *save = NULL, *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save), i++) {
             if (strcmp(u, lit) == 0) {

@@ -19,6 +19,7 @@
  * {"errors": [{"type", "message"}]}. Fault endpoints: segment_regulate, segment_public_regulate,
  * segment_status (learner matched by the first value when it is a user id). */
 #include "vendor.h"
+#include "common/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -204,7 +205,7 @@ static int seg_rate_limited(sim_server *s, sim_response *resp)
         if (vsim_opt_has(s, "segment_public_rate_body", "plain")) {
             seg_pub_error(resp, 429, "RequestError", "Too many requests");
         } else {
-            int64_t wait = reset_ms - vsim_now_ms();
+            int64_t wait = reset_ms - clk_wall_ms();
             cJSON *o = cJSON_CreateObject();
             cJSON *e = cJSON_CreateObject();
             cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "errors"), e);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/urlencode.h"
+
 static pthread_mutex_t ses_mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *ses_sent; /* array of {region, source, to, subject, body} */
 
@@ -115,12 +117,11 @@ int vsim_ses_route(sim_server *s, const sim_request *req, const char *sub, sim_r
     size_t off = 0;
     off += (size_t)snprintf(creq + off, sizeof creq - off, "POST\n");
     /* canonical URI: the path as received, URI-encoded once more except '/' (non-S3 SigV4) */
-    for (const unsigned char *p = (const unsigned char *)req->raw_path; *p && off + 4 < sizeof creq; p++) {
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr("-_.~/", *p))
-            creq[off++] = (char)*p;
-        else
-            off += (size_t)snprintf(creq + off, sizeof creq - off, "%%%02X", *p);
-    }
+    strbuf uri = STRBUF_INIT;
+    url_encode_add(&uri, req->raw_path, strlen(req->raw_path), "/", 0);
+    off += (size_t)snprintf(creq + off, sizeof creq - off, "%s", sb_str(&uri));
+    sb_free(&uri);
+    if (off >= sizeof creq) return ses_error(resp, 400, "Sender", "InvalidParameterValue", "path too long");
     off += (size_t)snprintf(creq + off, sizeof creq - off, "\n\n");
     char names[256];
     snprintf(names, sizeof names, "%s", signed_headers);

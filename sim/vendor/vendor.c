@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "common/pycompat.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 const char *vsim_opt(sim_server *s, const char *name, const char *fallback)
 {
@@ -51,7 +53,7 @@ char *vsim_username_for_id(sim_server *s, const cJSON *id)
     cJSON *st = sim_learner_status_by_user_id(s, uid);
     if (!st) return NULL;
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(st, "original_username");
-    char *r = cJSON_IsString(u) ? strdup(u->valuestring) : NULL;
+    char *r = cJSON_IsString(u) ? xstrdup(u->valuestring) : NULL;
     cJSON_Delete(st);
     return r;
 }
@@ -69,31 +71,24 @@ unsigned long vsim_hash(const char *text)
 char *vsim_scalar_text(const cJSON *v)
 {
     char tmp[64];
-    if (cJSON_IsString(v)) return strdup(v->valuestring);
+    if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
         if (v->valuedouble == (double)(long long)v->valuedouble)
             snprintf(tmp, sizeof tmp, "%lld", (long long)v->valuedouble);
         else
             py_float_repr(v->valuedouble, tmp); /* Python's str(float) */
-        return strdup(tmp);
+        return xstrdup(tmp);
     }
-    if (cJSON_IsTrue(v)) return strdup("True");
-    if (cJSON_IsFalse(v)) return strdup("False");
-    return strdup("None");
+    if (cJSON_IsTrue(v)) return xstrdup("True");
+    if (cJSON_IsFalse(v)) return xstrdup("False");
+    return xstrdup("None");
 }
 
 static pthread_mutex_t window_mu = PTHREAD_MUTEX_INITIALIZER;
 
-int64_t vsim_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int vsim_window_take(vsim_window *w, long limit, int64_t window_ms, long *remaining, int64_t *reset_ms)
 {
-    int64_t now = vsim_now_ms();
+    int64_t now = clk_wall_ms();
     if (window_ms < 1) window_ms = 1;
     pthread_mutex_lock(&window_mu);
     if (now - w->start_ms >= window_ms) {

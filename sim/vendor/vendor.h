@@ -53,8 +53,6 @@ unsigned long vsim_hash(const char *text);
 /* Python-like str() of a JSON scalar into a malloc'd string. */
 char *vsim_scalar_text(const cJSON *v);
 
-/* Wall-clock epoch milliseconds. */
-int64_t vsim_now_ms(void);
 /* A fixed rate-limit window (Braze per minute, Segment per window, HubSpot per 10 s). */
 typedef struct vsim_window {
     int64_t start_ms; /* epoch milliseconds the current window began */

@@ -167,14 +167,8 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
     if (audit && !watch.began && !watch.gate_failed && audit_begin(audit, &ae, err, sizeof err) == 0)
         watch.began = 1; /* the job ended before reading the learner (set-up): start and end still pair */
     if (audit && watch.began) {
-        audit_step steps[64];
-        for (size_t i = 0; i < pr.n_steps; i++) {
-            steps[i].driver = pr.step_driver[i];
-            steps[i].method = pr.step_method[i];
-            steps[i].status = pr.step_status[i];
-        }
-        ae.steps = steps;
-        ae.n_steps = pr.n_steps;
+        ae.steps = pr.steps.v;
+        ae.n_steps = pr.steps.n;
         ae.from_state = pr.current_state;
         ae.to_state = pr.final_state;
         ae.exit_status = status;

@@ -10,14 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/signals.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
 {
-    if (explicit_path && *explicit_path) return strdup(explicit_path);
-    if (g && g->config_path && *g->config_path) return strdup(g->config_path);
+    if (explicit_path && *explicit_path) return xstrdup(explicit_path);
+    if (g && g->config_path && *g->config_path) return xstrdup(g->config_path);
     const char *env = getenv("RETIREMENT_CONFIG_FILE");
-    if (env && *env) return strdup(env);
+    if (env && *env) return xstrdup(env);
     /* the XDG default counts only when the file is there */
     char *p = cfg_default_path();
     if (p && access(p, F_OK) != 0) {
@@ -46,7 +48,7 @@ static char *inert(const char *text, int keep_lf)
 {
     if (!text) return NULL;
     size_t n = strlen(text);
-    char *out = malloc(n * 6 + 1);
+    char *out = xmalloc(n * 6 + 1);
     if (!out) return NULL;
     size_t o = 0;
     const unsigned char *t = (const unsigned char *)text;
@@ -342,40 +344,19 @@ void cli_print_scrubbed(const cfg *config, const char *text)
 #include "engine/ev.h"
 #include "engine/job.h"
 
-/* Keeps at most 64 steps for the audit log. */
-static void note_step(cli_event_printer *p, const ev_event *ev)
-{
-    for (size_t i = 0; i < p->n_steps; i++) {
-        /* replace the entry of the same step (failed after running etc.) */
-        if (p->step_driver[i] && ev->driver && ev->method && strcmp(p->step_driver[i], ev->driver) == 0 &&
-            strcmp(p->step_method[i], ev->method) == 0) {
-            free(p->step_status[i]);
-            p->step_status[i] = strdup(ev->status);
-            return;
-        }
-    }
-    if (p->n_steps >= 64) return;
-    p->step_driver[p->n_steps] = strdup(ev->driver ? ev->driver : "");
-    p->step_method[p->n_steps] = strdup(ev->method ? ev->method : "");
-    p->step_status[p->n_steps] = strdup(ev->status);
-    p->n_steps++;
-}
-
 void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const char *line)
 {
     (void)j;
     cli_event_printer *p = user;
     if (ev->kind == EV_JOB && ev->current_state) {
         free(p->current_state);
-        p->current_state = strdup(ev->current_state);
+        p->current_state = xstrdup(ev->current_state);
     }
     if (ev->kind == EV_RESULT && ev->final_state) {
         free(p->final_state);
-        p->final_state = strdup(ev->final_state);
+        p->final_state = xstrdup(ev->final_state);
     }
-    if (ev->kind == EV_STEP && ev->status &&
-        (!strcmp(ev->status, "done") || !strcmp(ev->status, "failed") || !strcmp(ev->status, "skipped")))
-        note_step(p, ev);
+    audit_steps_note(&p->steps, ev, 1);
     if (p->events) {
         fputs(line, stdout);
         fflush(stdout);
@@ -460,12 +441,7 @@ void cli_print_event(void *user, struct job *j, const struct ev_event *ev, const
 
 void cli_event_printer_free(cli_event_printer *p)
 {
-    for (size_t i = 0; i < p->n_steps; i++) {
-        free(p->step_driver[i]);
-        free(p->step_method[i]);
-        free(p->step_status[i]);
-    }
-    p->n_steps = 0;
+    audit_steps_free(&p->steps);
     free(p->current_state);
     free(p->final_state);
     p->current_state = p->final_state = NULL;
@@ -482,14 +458,7 @@ static void on_cancel_signal(int sig)
 void cli_install_cancel_handlers(volatile sig_atomic_t *counter)
 {
     g_cancel_counter = counter;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_cancel_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* a closed stdout (e.g. `| head`) must not kill the supervisor while a worker runs */
-    signal(SIGPIPE, SIG_IGN);
+    sig_catch_cancel(on_cancel_signal, NULL, NULL); /* also: a closed stdout (`| head`) is not fatal */
 }
 
 /* ---- pipeline driver check (check-config, retire --all --dry-run) ---- */

@@ -9,11 +9,12 @@
 #include <stddef.h>
 
 #include "cli/cli.h"
+#include "engine/audit.h"
 #include "engine/config.h"
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Exit statuses of retire_one_learner.py (docs/lms-api.md §9.1) as process exit statuses. */
 #define CLI_EXIT_OK 0
@@ -129,8 +130,7 @@ typedef struct cli_event_printer {
     int show_debug;        /* also print debug log lines */
     int dry_run;           /* a plan: the result's message is printed even when it stopped early */
     /* collected for the audit log (steps run, in order) */
-    char *step_driver[64], *step_method[64], *step_status[64];
-    size_t n_steps;
+    audit_steps steps;
     char running[320];     /* the step-in-flight line shown on a terminal, or "" */
     char *current_state;   /* from the job event */
     char *final_state;     /* from the result event */

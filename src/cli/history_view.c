@@ -9,6 +9,7 @@
 #include "engine/job.h"
 #include "engine/lms.h"
 #include "engine/reason.h"
+#include "common/xalloc.h"
 
 int cli_hist_open(const cfg *c, history **h)
 {
@@ -125,7 +126,7 @@ void cli_hist_reset_item(struct job_recorder *r, const cfg *c, const cJSON *lear
                          const struct lms_error *le, const char *reason)
 {
     if (!r) return;
-    hist_job *hj = calloc(1, sizeof *hj);
+    hist_job *hj = xcalloc(1, sizeof *hj);
     if (!hj) return;
     hist_job_init(hj);
     hist_set(&hj->action, "reset");

@@ -8,7 +8,7 @@
 
 #include "engine/config.h"
 #include "engine/history.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Opens the config's history store (c may be NULL: the default file): 0, or -1 after saying why
  * on stderr. */

@@ -9,17 +9,10 @@
 
 #include "cli/common.h"
 #include "engine/ev.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "engine/job.h"
 #include "engine/lease.h"
 #include "engine/lms.h"
-
-/* Keeps a copy of text for the log's lifetime (NULL when full). */
-static const char *keep(cli_step_log *s, const char *text)
-{
-    if (!text || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) return NULL;
-    return s->owned[s->n_owned++] = strdup(text);
-}
 
 int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int with_skipped)
 {
@@ -32,23 +25,12 @@ int cli_step_log_note(cli_step_log *s, const ev_event *ev, const char *line, int
         snprintf(s->outcome, sizeof s->outcome, "%s", ev->outcome ? ev->outcome : "");
         return 0;
     }
-    if (ev->kind != EV_STEP || !ev->status) return 0;
-    if (strcmp(ev->status, "done") != 0 && strcmp(ev->status, "failed") != 0 &&
-        !(with_skipped && !strcmp(ev->status, "skipped")))
-        return 0;
-    if (s->n < sizeof s->steps / sizeof s->steps[0]) {
-        s->steps[s->n].driver = keep(s, ev->driver);
-        s->steps[s->n].method = keep(s, ev->method);
-        s->steps[s->n].status = keep(s, ev->status);
-        s->n++;
-    }
-    return 1;
+    return audit_steps_note(&s->steps, ev, with_skipped);
 }
 
 void cli_step_log_free(cli_step_log *s)
 {
-    for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
-    s->n_owned = s->n = 0;
+    audit_steps_free(&s->steps);
 }
 
 int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o)
@@ -178,8 +160,8 @@ int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry
 void cli_audit_job_end(const cfg *config, audit_log *audit, audit_entry *ae, const cli_step_log *steps, int status)
 {
     char err[2048] = "";
-    ae->steps = steps->steps;
-    ae->n_steps = steps->n;
+    ae->steps = steps->steps.v;
+    ae->n_steps = steps->steps.n;
     ae->exit_status = status;
     ae->outcome = steps->outcome[0] ? steps->outcome : "errored";
     ae->detail = status ? steps->result : NULL;

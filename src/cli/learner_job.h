@@ -13,11 +13,9 @@
 #include "engine/config.h"
 #include "engine/ev.h"
 
-/* Steps seen in a job's events. The strings of steps[] are owned (cli_step_log_free). */
+/* Steps seen in a job's events (cli_step_log_free). */
 typedef struct cli_step_log {
-    audit_step steps[128];
-    char *owned[128 * 3];
-    size_t n, n_owned;
+    audit_steps steps;
     int events;         /* the caller prints raw events */
     char result[1024];  /* the result event's message */
     char outcome[32];   /* the result event's outcome word (for the audit log: the same word) */

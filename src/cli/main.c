@@ -7,9 +7,10 @@
 
 #include "cli/cli.h"
 #include "engine/job.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "engine/coredump.h"
 #include "retirectl/driver.h"
+#include "common/xalloc.h"
 
 /* Commands are weak so a build lacking one still links and says so clearly. */
 #pragma weak cmd_tui
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
         /* upstream spelling: every remaining argument belongs to `retire` */
         name = retire_name;
         cmd_argc = argc - i + 1;
-        cmd_argv = calloc((size_t)cmd_argc + 1, sizeof *cmd_argv);
+        cmd_argv = xcalloc((size_t)cmd_argc + 1, sizeof *cmd_argv);
         cmd_argv[0] = retire_name;
         for (int k = i; k < argc; k++) cmd_argv[k - i + 1] = argv[k];
     } else {

@@ -7,55 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing output string; `failed` once an allocation failed (the result is then NULL). */
-typedef struct pybuf {
-    char *s;
-    size_t n, cap;
-    int failed;
-} pybuf;
-
-static void pb_addn(pybuf *b, const char *s, size_t n)
-{
-    if (b->failed) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->failed = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void pb_add(pybuf *b, const char *s) { pb_addn(b, s, strlen(s)); }
-
-static void pb_addf(pybuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pb_addf(pybuf *b, const char *fmt, ...)
-{
-    char tmp[64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    pb_add(b, tmp);
-}
-
-/* The finished string (malloc'd), or NULL if memory ran out. */
-static char *pb_take(pybuf *b)
-{
-    if (b->failed) {
-        free(b->s);
-        return NULL;
-    }
-    if (!b->s) return strdup("");
-    return b->s;
-}
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* ------------------------------------------------------------------ floats */
 
@@ -153,15 +106,15 @@ char *py_float_repr(double v, char out[PY_FLOAT_REPR_MAX])
 }
 
 /* A JSON number the way Python prints the value json.loads made of it (see pycompat.h). */
-static void add_number(pybuf *b, double d, int json)
+static void add_number(strbuf *b, double d, int json)
 {
     if (d == floor(d) && fabs(d) < 9007199254740992.0) {
-        pb_addf(b, "%.0f", d == 0 ? 0.0 : d);
+        sb_addf(b, "%.0f", d == 0 ? 0.0 : d);
     } else if (json && (isnan(d) || isinf(d))) {
-        pb_add(b, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+        sb_add(b, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
     } else {
         char f[PY_FLOAT_REPR_MAX];
-        pb_add(b, py_float_repr(d, f));
+        sb_add(b, py_float_repr(d, f));
     }
 }
 
@@ -224,7 +177,7 @@ size_t py_utf8_put(uint32_t c, char out[4])
 }
 
 /* Python repr() of code points, appended. */
-static void add_repr(pybuf *b, const uint32_t *cp, size_t n)
+static void add_repr(strbuf *b, const uint32_t *cp, size_t n)
 {
     int single = 0, dbl = 0;
     for (size_t i = 0; i < n; i++) {
@@ -232,34 +185,30 @@ static void add_repr(pybuf *b, const uint32_t *cp, size_t n)
         if (cp[i] == '"') dbl = 1;
     }
     char q = (single && !dbl) ? '"' : '\'';
-    pb_addn(b, &q, 1);
+    sb_addn(b, &q, 1);
     for (size_t i = 0; i < n; i++) {
         uint32_t c = cp[i];
-        if (c == (uint32_t)q || c == '\\') pb_addf(b, "\\%c", (char)c);
-        else if (c == '\t') pb_add(b, "\\t");
-        else if (c == '\n') pb_add(b, "\\n");
-        else if (c == '\r') pb_add(b, "\\r");
+        if (c == (uint32_t)q || c == '\\') sb_addf(b, "\\%c", (char)c);
+        else if (c == '\t') sb_add(b, "\\t");
+        else if (c == '\n') sb_add(b, "\\n");
+        else if (c == '\r') sb_add(b, "\\r");
         else if (!py_isprintable(c)) {
-            if (c < 0x100) pb_addf(b, "\\x%02x", (unsigned)c);
-            else if (c < 0x10000) pb_addf(b, "\\u%04x", (unsigned)c);
-            else pb_addf(b, "\\U%08x", (unsigned)c);
+            if (c < 0x100) sb_addf(b, "\\x%02x", (unsigned)c);
+            else if (c < 0x10000) sb_addf(b, "\\u%04x", (unsigned)c);
+            else sb_addf(b, "\\U%08x", (unsigned)c);
         } else {
             char u[4];
-            pb_addn(b, u, py_utf8_put(c, u));
+            sb_addn(b, u, py_utf8_put(c, u));
         }
     }
-    pb_addn(b, &q, 1);
+    sb_addn(b, &q, 1);
 }
 
 /* Appends the repr of a UTF-8 string. */
-static void add_repr_utf8(pybuf *b, const char *s)
+static void add_repr_utf8(strbuf *b, const char *s)
 {
     size_t len = strlen(s);
-    uint32_t *cp = malloc((len + 1) * sizeof *cp);
-    if (!cp) {
-        b->failed = 1;
-        return;
-    }
+    uint32_t *cp = xmalloc((len + 1) * sizeof *cp);
     size_t n = 0;
     const unsigned char *end = (const unsigned char *)s + len;
     for (const unsigned char *p = (const unsigned char *)s; p < end;) cp[n++] = py_utf8_next(&p, end);
@@ -269,64 +218,64 @@ static void add_repr_utf8(pybuf *b, const char *s)
 
 char *py_repr_codepoints(const uint32_t *cp, size_t n)
 {
-    pybuf b = {0};
+    strbuf b = STRBUF_INIT;
     add_repr(&b, cp, n);
-    return pb_take(&b);
+    return sb_take(&b);
 }
 
 char *py_repr_str(const char *utf8)
 {
-    pybuf b = {0};
+    strbuf b = STRBUF_INIT;
     add_repr_utf8(&b, utf8 ? utf8 : "");
-    return pb_take(&b);
+    return sb_take(&b);
 }
 
 /* Appends json.dumps of a string (ensure_ascii). */
-static void add_json_str(pybuf *b, const char *s)
+static void add_json_str(strbuf *b, const char *s)
 {
-    pb_add(b, "\"");
+    sb_add(b, "\"");
     const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; p < end;) {
         uint32_t c = py_utf8_next(&p, end);
         switch (c) {
-        case '"': pb_add(b, "\\\""); break;
-        case '\\': pb_add(b, "\\\\"); break;
-        case '\n': pb_add(b, "\\n"); break;
-        case '\r': pb_add(b, "\\r"); break;
-        case '\t': pb_add(b, "\\t"); break;
-        case '\b': pb_add(b, "\\b"); break;
-        case '\f': pb_add(b, "\\f"); break;
+        case '"': sb_add(b, "\\\""); break;
+        case '\\': sb_add(b, "\\\\"); break;
+        case '\n': sb_add(b, "\\n"); break;
+        case '\r': sb_add(b, "\\r"); break;
+        case '\t': sb_add(b, "\\t"); break;
+        case '\b': sb_add(b, "\\b"); break;
+        case '\f': sb_add(b, "\\f"); break;
         default:
             if (c >= 0x20 && c <= 0x7e) {
                 char ch = (char)c;
-                pb_addn(b, &ch, 1);
+                sb_addn(b, &ch, 1);
             } else if (c < 0x10000) {
-                pb_addf(b, "\\u%04x", (unsigned)c);
+                sb_addf(b, "\\u%04x", (unsigned)c);
             } else {
                 uint32_t v = c - 0x10000;
-                pb_addf(b, "\\u%04x\\u%04x", (unsigned)(0xd800 | (v >> 10)), (unsigned)(0xdc00 | (v & 0x3ff)));
+                sb_addf(b, "\\u%04x\\u%04x", (unsigned)(0xd800 | (v >> 10)), (unsigned)(0xdc00 | (v & 0x3ff)));
             }
         }
     }
-    pb_add(b, "\"");
+    sb_add(b, "\"");
 }
 
 char *py_json_quote(const char *utf8)
 {
-    pybuf b = {0};
+    strbuf b = STRBUF_INIT;
     add_json_str(&b, utf8 ? utf8 : "");
-    return pb_take(&b);
+    return sb_take(&b);
 }
 
 /* ------------------------------------------------------------------ JSON values */
 
 /* Appends json.dumps(v) (json != 0) or Python repr of the loaded value (json == 0). */
-static void add_value(pybuf *b, const cJSON *v, int json)
+static void add_value(strbuf *b, const cJSON *v, int json)
 {
     if (!v || cJSON_IsNull(v)) {
-        pb_add(b, json ? "null" : "None");
+        sb_add(b, json ? "null" : "None");
     } else if (cJSON_IsBool(v)) {
-        pb_add(b, cJSON_IsTrue(v) ? (json ? "true" : "True") : (json ? "false" : "False"));
+        sb_add(b, cJSON_IsTrue(v) ? (json ? "true" : "True") : (json ? "false" : "False"));
     } else if (cJSON_IsNumber(v)) {
         add_number(b, v->valuedouble, json);
     } else if (cJSON_IsString(v)) {
@@ -334,32 +283,32 @@ static void add_value(pybuf *b, const cJSON *v, int json)
         else add_repr_utf8(b, v->valuestring);
     } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
         int obj = cJSON_IsObject(v);
-        pb_add(b, obj ? "{" : "[");
+        sb_add(b, obj ? "{" : "[");
         for (const cJSON *e = v->child; e; e = e->next) {
             if (obj) {
                 if (json) add_json_str(b, e->string ? e->string : "");
                 else add_repr_utf8(b, e->string ? e->string : "");
-                pb_add(b, ": ");
+                sb_add(b, ": ");
             }
             add_value(b, e, json);
-            if (e->next) pb_add(b, ", ");
+            if (e->next) sb_add(b, ", ");
         }
-        pb_add(b, obj ? "}" : "]");
+        sb_add(b, obj ? "}" : "]");
     } else if (cJSON_IsRaw(v) && v->valuestring) {
-        pb_add(b, v->valuestring);
+        sb_add(b, v->valuestring);
     }
 }
 
 char *py_json_dumps(const cJSON *value)
 {
-    pybuf b = {0};
+    strbuf b = STRBUF_INIT;
     add_value(&b, value, 1);
-    return pb_take(&b);
+    return sb_take(&b);
 }
 
 char *py_repr_json(const cJSON *value)
 {
-    pybuf b = {0};
+    strbuf b = STRBUF_INIT;
     add_value(&b, value, 0);
-    return pb_take(&b);
+    return sb_take(&b);
 }

@@ -4,7 +4,7 @@
  * Shared by the engine, the drivers and the simulator; depends on libc and cJSON only (no
  * engine code). Checked against outputs recorded from Python (tests/fixtures/pycompat.tsv,
  * written by scripts/gen-pycompat-fixture.py). Results that are strings are malloc'd (caller
- * frees) and NULL only when memory runs out. */
+ * frees) and never NULL (out of memory follows common/xalloc.h). */
 #ifndef RETIRECTL_PYCOMPAT_H
 #define RETIRECTL_PYCOMPAT_H
 

@@ -7,6 +7,7 @@
 
 #include "drivers/builtin.h"
 #include "drivers/drv_common.h"
+#include "common/xalloc.h"
 
 /* ---- instances ---- */
 
@@ -63,11 +64,11 @@ static void *generic_get_instance(const cJSON *config, const rd_host *host, char
             snprintf(err, err_len, "extra_services entry '%s' has no retirement_url_path; add it", name);
             return NULL;
         }
-        drv_instance *in = calloc(1, sizeof *in);
+        drv_instance *in = xcalloc(1, sizeof *in);
         if (!in) return NULL;
         in->host = host;
-        in->base_url = strdup(base->valuestring);
-        in->path = strdup(path->valuestring);
+        in->base_url = xstrdup(base->valuestring);
+        in->path = xstrdup(path->valuestring);
         return in;
     }
     snprintf(err, err_len, "no extra_services entry named '%s' in the config; add {name: %s, base_url: ..., "

@@ -7,6 +7,8 @@
 
 #include "common/pycompat.h"
 #include "drivers/pyrepr.h"
+#include "common/http_reason.h"
+#include "common/xalloc.h"
 
 drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const char *driver_name, char *err,
                                size_t err_len)
@@ -19,13 +21,13 @@ drv_instance *drv_instance_new(const rd_host *host, const char *base_key, const 
                  driver_name, base_key, driver_name);
         return NULL;
     }
-    drv_instance *in = calloc(1, sizeof *in);
+    drv_instance *in = xcalloc(1, sizeof *in);
     if (!in) {
         snprintf(err, err_len, "%s: out of memory", driver_name);
         return NULL;
     }
     in->host = host;
-    in->base_url = strdup(base);
+    in->base_url = xstrdup(base);
     return in;
 }
 
@@ -41,33 +43,8 @@ void drv_instance_free(void *instance)
 void drv_json_str(strbuf *sb, const char *s)
 {
     char *q = py_json_quote(s); /* common/pycompat.c */
-    if (!q) abort();            /* out of memory, as strbuf does */
     sb_add(sb, q);
     free(q);
-}
-
-/* The reason phrase of the response's status line, or the standard one. */
-static void reason_of(const rd_http_response *resp, char *out, size_t len)
-{
-    out[0] = '\0';
-    if (resp->headers) {
-        /* the final response's status line: last "HTTP/" line that starts a header block */
-        const char *line = NULL;
-        for (const char *p = resp->headers; (p = strstr(p, "HTTP/")) != NULL; p++)
-            if (p == resp->headers || p[-1] == '\n') line = p;
-        if (line) {
-            const char *sp = strchr(line, ' ');
-            if (sp) sp = strchr(sp + 1, ' ');
-            if (sp) {
-                sp++;
-                size_t n = strcspn(sp, "\r\n");
-                if (n >= len) n = len - 1;
-                memcpy(out, sp, n);
-                out[n] = '\0';
-            }
-        }
-    }
-    if (!out[0]) snprintf(out, len, "%s", pyrepr_reason(resp->status));
 }
 
 rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, const char *path, const char *body,
@@ -121,7 +98,7 @@ rd_status drv_call(rd_call *call, const drv_instance *in, const char *method, co
         st = RD_NOT_FOUND;
     } else if (resp.status >= 400 && resp.status < 600) {
         char reason[128];
-        reason_of(&resp, reason, sizeof reason);
+        http_reason_from_headers(resp.headers, resp.status, reason, sizeof reason);
         rd_call_message(call, "%ld %s Error: %s for url: %s", resp.status, resp.status >= 500 ? "Server" : "Client",
                         reason, url);
         st = resp.status >= 500 ? RD_RETRYABLE : RD_FAILED;

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "retirectl/driver.h"
 
 /* A driver instance of the built-ins: the host and the service's base URL. */

@@ -11,7 +11,9 @@
 
 #include "drivers/drv_common.h" /* drv_json_str: a str as json.dumps writes it */
 #include "common/pycompat.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/http_reason.h"
+#include "common/xalloc.h"
 
 typedef struct parser {
     const char *p, *end;
@@ -47,7 +49,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
     if (ps->p >= ps->end || *ps->p != '"') return -1;
     ps->p++;
     size_t cap = 16, n = 0;
-    uint32_t *cp = malloc(cap * sizeof *cp);
+    uint32_t *cp = xmalloc(cap * sizeof *cp);
     if (!cp) return -1;
     while (ps->p < ps->end && *ps->p != '"') {
         uint32_t c;
@@ -99,7 +101,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
         }
         if (n + 1 >= cap) {
             cap *= 2;
-            uint32_t *np = realloc(cp, cap * sizeof *cp);
+            uint32_t *np = xrealloc(cp, cap * sizeof *cp);
             if (!np) goto fail;
             cp = np;
         }
@@ -157,7 +159,7 @@ static int parse_number(parser *ps, strbuf *sb)
             sb_addn(sb, start, n);
         return 0;
     }
-    char *tmp = strndup(start, n);
+    char *tmp = xstrndup(start, n);
     if (!tmp) return -1;
     double v = strtod(tmp, NULL);
     free(tmp);
@@ -213,7 +215,7 @@ static int parse_object(parser *ps, strbuf *sb)
         } else {
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
-                member *nm = realloc(m, cap * sizeof *m);
+                member *nm = xrealloc(m, cap * sizeof *m);
                 if (!nm) {
                     free(key);
                     sb_free(&v);
@@ -532,73 +534,10 @@ char *pyrepr_json_error(const char *json, size_t len)
     return sb_take(&sb);
 }
 
-const char *pyrepr_reason(long status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Requested Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a teapot";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Entity";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 506: return "Variant Also Negotiates";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    case 510: return "Not Extended";
-    case 511: return "Network Authentication Required";
-    default: return "";
-    }
-}
-
 char *pyrepr_http_error(long status, const char *url)
 {
     strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%ld %s Error: %s for url: %s", status, status >= 500 ? "Server" : "Client", pyrepr_reason(status),
+    sb_addf(&sb, "%ld %s Error: %s for url: %s", status, status >= 500 ? "Server" : "Client", http_reason_phrase(status),
             url ? url : "");
     return sb_take(&sb);
 }
@@ -654,7 +593,7 @@ static void render_value(strbuf *sb, const cJSON *v, int json, int sort_keys, in
         size_t n = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, v) n++;
-        const cJSON **items = malloc((n ? n : 1) * sizeof *items);
+        const cJSON **items = xmalloc((n ? n : 1) * sizeof *items);
         if (!items) return;
         n = 0;
         cJSON_ArrayForEach(c, v) items[n++] = c;

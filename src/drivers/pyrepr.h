@@ -19,8 +19,6 @@ char *pyrepr_json(const char *json, size_t len);
 char *pyrepr_json_error(const char *json, size_t len);
 /* Python repr of a UTF-8 string (with quotes). */
 char *pyrepr_str(const char *s);
-/* Standard HTTP reason phrase ("Not Found"), "" when unknown. */
-const char *pyrepr_reason(long status);
 /* requests' HTTPError text: "<code> Client Error: <Reason> for url: <url>" (4xx) or
  * "<code> Server Error: <Reason> for url: <url>" (5xx). */
 char *pyrepr_http_error(long status, const char *url);

@@ -11,7 +11,8 @@
 #include "engine/config.h"
 #include "engine/host.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define RDT_API __attribute__((visibility("default")))
 
@@ -57,16 +58,8 @@ struct rdt_host {
 /* Appends p to a growable array of n items of size sz (aborts on OOM). */
 static void *grow(void *arr, size_t n, size_t sz)
 {
-    void *p = realloc(arr, (n + 1) * sz);
-    if (!p) abort();
+    void *p = xrealloc(arr, (n + 1) * sz);
     return p;
-}
-
-static char *dup_or_empty(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
 }
 
 /* A NULL-terminated copy of a header list (extra appended when non-NULL). */
@@ -74,10 +67,9 @@ static char **dup_headers(const char *const *h, const char *extra)
 {
     size_t n = 0;
     while (h && h[n]) n++;
-    char **out = calloc(n + 2, sizeof *out);
-    if (!out) abort();
-    for (size_t i = 0; i < n; i++) out[i] = dup_or_empty(h[i]);
-    if (extra) out[n] = dup_or_empty(extra);
+    char **out = xcalloc(n + 2, sizeof *out);
+    for (size_t i = 0; i < n; i++) out[i] = xstrdup(h[i]);
+    if (extra) out[n] = xstrdup(extra);
     return out;
 }
 
@@ -108,11 +100,10 @@ static captured *capture(rdt_host *t, const rd_http_request *req)
     t->reqs = grow(t->reqs, t->n_reqs, sizeof *t->reqs);
     captured *c = &t->reqs[t->n_reqs++];
     memset(c, 0, sizeof *c);
-    c->method = dup_or_empty(req->method);
-    c->url = dup_or_empty(req->url);
+    c->method = xstrdup(req->method);
+    c->url = xstrdup(req->url);
     size_t len = req->body ? (req->body_len ? req->body_len : strlen(req->body)) : 0;
-    c->body = malloc(len + 1);
-    if (!c->body) abort();
+    c->body = xmalloc(len + 1);
     if (len) memcpy(c->body, req->body, len);
     c->body[len] = '\0';
     c->headers = dup_headers(req->headers, req->auth == RD_AUTH_LMS_JWT ? "Authorization: JWT drivertest-token" : NULL);
@@ -156,7 +147,7 @@ static int mock_http(const rd_host *h, const rd_http_request *req, rd_http_respo
             return -1;
         }
         resp->status = k->status;
-        resp->body = dup_or_empty(k->body);
+        resp->body = xstrdup(k->body);
         resp->body_len = strlen(resp->body);
         strbuf hb = STRBUF_INIT;
         sb_addf(&hb, "HTTP/1.1 %ld drivertest\r\n", k->status);
@@ -183,8 +174,7 @@ static void mock_http_free(const rd_host *h, rd_http_response *resp)
 
 RDT_API rdt_host *rdt_host_new(const char *driver_name, const char *config_text)
 {
-    rdt_host *t = calloc(1, sizeof *t);
-    if (!t) abort();
+    rdt_host *t = xcalloc(1, sizeof *t);
     char err[2048];
     if (cfg_load_string(config_text && *config_text ? config_text : "{}\n", "drivertest config", &t->config, err,
                         sizeof err) != 0) {
@@ -195,7 +185,7 @@ RDT_API rdt_host *rdt_host_new(const char *driver_name, const char *config_text)
     if (!t->host) abort();
     t->host->http = mock_http;
     t->host->http_free = mock_http_free;
-    t->message = dup_or_empty("");
+    t->message = xstrdup("");
     return t;
 }
 
@@ -207,7 +197,7 @@ RDT_API void *rdt_instance(rdt_host *t, const rd_driver *d)
     char err[4096] = "";
     void *inst = d->get_instance(t->config->root, t->host, err, sizeof err);
     free(t->message);
-    t->message = dup_or_empty(err);
+    t->message = xstrdup(err);
     if (inst) {
         t->instances = grow(t->instances, t->n_instances, sizeof *t->instances);
         t->instances[t->n_instances++] = (made){d, inst};
@@ -221,9 +211,9 @@ RDT_API void rdt_respond_full(rdt_host *t, const char *method, const char *url_c
     t->canned = grow(t->canned, t->n_canned, sizeof *t->canned);
     canned *k = &t->canned[t->n_canned++];
     memset(k, 0, sizeof *k);
-    k->method = dup_or_empty(method);
-    k->url_contains = dup_or_empty(url_contains);
-    k->body = dup_or_empty(body);
+    k->method = xstrdup(method);
+    k->url_contains = xstrdup(url_contains);
+    k->body = xstrdup(body);
     k->headers = dup_headers(headers, NULL);
     k->status = status;
     k->times = times;
@@ -237,7 +227,7 @@ RDT_API void rdt_respond(rdt_host *t, const char *method, const char *url_contai
 RDT_API void rdt_respond_no_answer(rdt_host *t, const char *method, const char *url_contains, const char *error)
 {
     rdt_respond_full(t, method, url_contains, 0, "", NULL, 1);
-    t->canned[t->n_canned - 1].error = dup_or_empty(error ? error : "drivertest: connection refused");
+    t->canned[t->n_canned - 1].error = xstrdup(error ? error : "drivertest: connection refused");
 }
 
 /* Calls run or preview of method with a fresh call context. */
@@ -257,7 +247,7 @@ static rd_status call_method(rdt_host *t, void *instance, const char *method, co
     host_call_init(&hc, t->host, preview);
     rd_status st = preview ? m->preview(instance, learner, &hc.call) : m->run(instance, learner, &hc.call);
     free(t->message);
-    t->message = dup_or_empty(hc.call.message);
+    t->message = xstrdup(hc.call.message);
     cJSON_Delete(t->described);
     t->described = hc.requests;
     hc.requests = NULL;
@@ -400,7 +390,7 @@ RDT_API void rdt_reset(rdt_host *t)
     }
     t->n_canned = 0;
     free(t->message);
-    t->message = dup_or_empty("");
+    t->message = xstrdup("");
     cJSON_Delete(t->described);
     t->described = NULL;
 }

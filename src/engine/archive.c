@@ -12,7 +12,8 @@
 
 #include "engine/config.h"
 #include "engine/lms.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static const char *const FIELD_NAMES[] = {"full", "hashed", "ids"};
 
@@ -57,7 +58,7 @@ int archive_settings(const cfg *c, archive_fields *fields, const char **secret, 
 
 char *archive_timestamp(const char *iso)
 {
-    char *s = strdup(iso ? iso : "");
+    char *s = xstrdup(iso ? iso : "");
     if (!s) return NULL;
     for (char *p = s; *p; p++)
         if (*p == 'T') *p = ' ';
@@ -204,13 +205,13 @@ int archive_gzip(const char *data, size_t len, const char *name, time_t mtime, u
     }
     gz_header h;
     memset(&h, 0, sizeof h);
-    char *fname = strdup(name ? name : "");
+    char *fname = xstrdup(name ? name : "");
     h.name = (Bytef *)fname;
     h.time = (uLong)mtime;
     h.os = 255; /* "unknown", as Python writes */
     deflateSetHeader(&z, &h);
     uLong bound = deflateBound(&z, (uLong)len) + 64 + (name ? strlen(name) : 0);
-    unsigned char *buf = malloc(bound);
+    unsigned char *buf = xmalloc(bound);
     if (!buf || !fname) {
         deflateEnd(&z);
         free(buf);

@@ -16,8 +16,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/ev.h"
 #include "engine/pii.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 struct audit_log {
     int fd;
@@ -34,14 +37,6 @@ struct audit_log {
 static audit_log **g_open;
 static size_t g_n_open;
 
-/* Monotonic seconds. */
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* fsync with the error sentence; clears the dirty flag. */
 static int do_sync(audit_log *a, char *err, size_t err_len)
 {
@@ -51,7 +46,7 @@ static int do_sync(audit_log *a, char *err, size_t err_len)
         return -1;
     }
     a->dirty = 0;
-    a->last_sync = mono_now();
+    a->last_sync = clk_mono_s();
     return 0;
 }
 
@@ -75,7 +70,7 @@ static char *expand_home(const char *p)
             return sb_take(&sb);
         }
     }
-    return strdup(p);
+    return xstrdup(p);
 }
 
 char *audit_default_path(const cfg *c, char *err, size_t err_len)
@@ -103,7 +98,7 @@ char *audit_default_path(const cfg *c, char *err, size_t err_len)
 
 int audit_make_parent_dirs(const char *path, char *failed, size_t failed_len)
 {
-    char *copy = strdup(path);
+    char *copy = xstrdup(path);
     if (!copy) return -1;
     for (char *p = copy + 1; *p; p++) {
         if (*p != '/') continue;
@@ -219,20 +214,20 @@ int audit_open_path(const char *path, const char *operator_name, audit_log **out
         close(fd);
         return -1;
     }
-    audit_log *a = calloc(1, sizeof *a);
+    audit_log *a = xcalloc(1, sizeof *a);
     if (!a) {
         close(fd);
         snprintf(err, err_len, "out of memory opening the audit log %s", path);
         return -1;
     }
     a->fd = fd;
-    audit_log **reg = realloc(g_open, (g_n_open + 1) * sizeof *reg);
+    audit_log **reg = xrealloc(g_open, (g_n_open + 1) * sizeof *reg);
     if (reg) {
         g_open = reg;
         g_open[g_n_open++] = a;
     }
-    a->path = strdup(path);
-    a->operator_name = operator_name && *operator_name ? strdup(operator_name) : pii_login_name();
+    a->path = xstrdup(path);
+    a->operator_name = operator_name && *operator_name ? xstrdup(operator_name) : pii_login_name();
     if (gethostname(a->host, sizeof a->host - 1) != 0) a->host[0] = '\0';
     *out = a;
     return 0;
@@ -245,9 +240,9 @@ int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *e
     int rc = audit_open_path(path, operator_name, out, err, err_len);
     free(path);
     if (rc == 0 && c && c->n_secrets) {
-        (*out)->secrets = calloc(c->n_secrets, sizeof(char *));
+        (*out)->secrets = xcalloc(c->n_secrets, sizeof(char *));
         for (size_t i = 0; (*out)->secrets && i < c->n_secrets; i++) {
-            if (c->secrets[i] && c->secrets[i][0]) (*out)->secrets[(*out)->n_secrets++] = strdup(c->secrets[i]);
+            if (c->secrets[i] && c->secrets[i][0]) (*out)->secrets[(*out)->n_secrets++] = xstrdup(c->secrets[i]);
         }
     }
     return rc;
@@ -256,7 +251,7 @@ int audit_open(const cfg *c, const char *operator_name, audit_log **out, char *e
 /* A malloc'd copy of text with PII, email-shaped text and secrets replaced. */
 static char *scrub(const audit_log *a, const audit_entry *e, const char *text)
 {
-    char *s = strdup(text ? text : "");
+    char *s = xstrdup(text ? text : "");
     if (!s) return NULL;
     for (size_t i = 0; i < a->n_secrets; i++) pii_replace_all(&s, a->secrets[i], "********");
     if (e->pii) {
@@ -278,18 +273,6 @@ static void add_str(cJSON *o, const audit_log *a, const audit_entry *e, const ch
     free(s);
 }
 
-/* Formats the current UTC time as ISO 8601 with milliseconds. */
-static void now_iso(char *buf, size_t len)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%.20s.%03uZ", base, (unsigned)((tv.tv_usec / 1000) % 1000));
-}
-
 /* Builds and writes one line with fsync. */
 static int write_line(audit_log *a, const audit_entry *e, const char *phase, char *err, size_t err_len)
 {
@@ -303,7 +286,7 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     }
     cJSON *o = cJSON_CreateObject();
     char ts[48];
-    now_iso(ts, sizeof ts);
+    clk_iso_now(ts, sizeof ts);
     cJSON_AddStringToObject(o, "time", ts);
     cJSON_AddStringToObject(o, "phase", phase);
     add_str(o, a, e, "operator", a->operator_name);
@@ -374,7 +357,7 @@ static int write_line(audit_log *a, const audit_entry *e, const char *phase, cha
     flock(a->fd, LOCK_UN);
     sb_free(&line);
     a->dirty = 1;
-    if (strcmp(phase, "item") == 0 && mono_now() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;
+    if (strcmp(phase, "item") == 0 && clk_mono_s() - a->last_sync < AUDIT_ITEM_SYNC_MS / 1000.0) return 0;
     return do_sync(a, err, err_len);
 }
 
@@ -432,4 +415,45 @@ void audit_close(audit_log *a)
     free(a->path);
     free(a->operator_name);
     free(a);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the steps of an action, from its job events */
+
+/* Equal strings, NULL equal only to NULL. */
+static int same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+int audit_steps_note(audit_steps *s, const ev_event *ev, int with_skipped)
+{
+    ev_step_status st = ev->step_status;
+    int final = st == EV_STATUS_DONE || st == EV_STATUS_FAILED || (with_skipped && st == EV_STATUS_SKIPPED);
+    if (ev->kind != EV_STEP || !final) return 0;
+    audit_step *last = s->n ? &s->v[s->n - 1] : NULL;
+    if (last && ev->index >= 0 && s->last_index == ev->index && same_text(last->driver, ev->driver) &&
+        same_text(last->method, ev->method)) {
+        free((char *)last->status);
+        last->status = xstrdup(ev->status);
+        return 1;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n].driver = ev->driver ? xstrdup(ev->driver) : NULL;
+    s->v[s->n].method = ev->method ? xstrdup(ev->method) : NULL;
+    s->v[s->n].status = xstrdup(ev->status);
+    s->n++;
+    s->last_index = ev->index;
+    return 1;
+}
+
+void audit_steps_free(audit_steps *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free((char *)s->v[i].driver);
+        free((char *)s->v[i].method);
+        free((char *)s->v[i].status);
+    }
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }

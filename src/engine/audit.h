@@ -38,6 +38,21 @@ typedef struct audit_step {
     const char *status;
 } audit_step;
 
+/* The steps an action ran, collected from its job events (audit_steps_note): owned copies,
+ * no limit; pass v and n as audit_entry.steps / n_steps. Zero-initialise; audit_steps_free. */
+typedef struct audit_steps {
+    audit_step *v;
+    size_t n, cap;
+    int last_index; /* the index of v[n - 1]'s event */
+} audit_steps;
+
+struct ev_event;
+/* Records ev when it ends a step: status "done" or "failed", and "skipped" when with_skipped.
+ * A second final status of the same step (same index, driver and method: a worker that died
+ * after its step) replaces the first. Returns 1 when ev ended a step, else 0. */
+int audit_steps_note(audit_steps *s, const struct ev_event *ev, int with_skipped);
+void audit_steps_free(audit_steps *s);
+
 /* A named count for bulk actions ("done", "failed", "updated", ...). */
 typedef struct audit_count {
     const char *name;

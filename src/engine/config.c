@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 void cfg_set_err(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -20,13 +21,6 @@ void cfg_set_err(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-}
-
-char *cfg_xstrdup(const char *s)
-{
-    char *p = strdup(s ? s : "");
-    if (!p) abort();
-    return p;
 }
 
 /* ------------------------------------------------------------------ typed sections */
@@ -67,7 +61,7 @@ static int want_string(cfg *c, const char *path, char **out, int resolve, char *
         cfg_set_err(err, err_len, "%s: key %s must be text; put the value in quotes.", cfg_where(c, n, w, sizeof w), path);
         return -1;
     }
-    *out = resolve ? cfg_resolve_path(c, n->valuestring) : cfg_xstrdup(n->valuestring);
+    *out = resolve ? cfg_resolve_path(c, n->valuestring) : xstrdup(n->valuestring);
     return 0;
 }
 
@@ -159,14 +153,12 @@ static int load_entry_points(cfg *c, char *err, size_t err_len)
     const cJSON *ep = cfg_get(c, "driver_entry_points");
     if (ep && !cJSON_IsNull(ep)) {
         if (cJSON_IsString(ep)) {
-            c->driver_entry_points = calloc(1, sizeof(char *));
-            if (!c->driver_entry_points) abort();
+            c->driver_entry_points = xcalloc(1, sizeof(char *));
             c->driver_entry_points[0] = cfg_resolve_path(c, ep->valuestring);
             c->n_driver_entry_points = 1;
         } else if (cJSON_IsArray(ep)) {
             size_t n = (size_t)cJSON_GetArraySize(ep);
-            c->driver_entry_points = calloc(n ? n : 1, sizeof(char *));
-            if (!c->driver_entry_points) abort();
+            c->driver_entry_points = xcalloc(n ? n : 1, sizeof(char *));
             for (const cJSON *it = ep->child; it; it = it->next) {
                 if (!cJSON_IsString(it) || !*it->valuestring) {
                     cfg_set_err(err, err_len,
@@ -204,7 +196,7 @@ static int extra_service_row(cfg *c, const cJSON *it, size_t idx, char *vals[3],
             for (int j = 0; j < k; j++) free(vals[j]);
             return -1;
         }
-        vals[k] = cfg_xstrdup(v->valuestring);
+        vals[k] = xstrdup(v->valuestring);
     }
     for (size_t j = 0; j < c->n_extra_services; j++)
         if (!strcmp(c->extra_services[j].name, vals[0])) {
@@ -230,8 +222,7 @@ static int load_extra_services(cfg *c, char *err, size_t err_len)
             return -1;
         }
         size_t n = (size_t)cJSON_GetArraySize(ex);
-        c->extra_services = calloc(n ? n : 1, sizeof *c->extra_services);
-        if (!c->extra_services) abort();
+        c->extra_services = xcalloc(n ? n : 1, sizeof *c->extra_services);
         size_t idx = 0;
         for (const cJSON *it = ex->child; it; it = it->next, idx++) {
             if (!cJSON_IsObject(it)) {
@@ -256,14 +247,13 @@ static void load_pipeline(cfg *c)
     const cJSON *pl = cfg_get(c, "retirement_pipeline");
     if (cJSON_IsArray(pl)) {
         size_t n = (size_t)cJSON_GetArraySize(pl);
-        c->steps = calloc(n ? n : 1, sizeof *c->steps);
-        if (!c->steps) abort();
+        c->steps = xcalloc(n ? n : 1, sizeof *c->steps);
         for (const cJSON *row = pl->child; row; row = row->next) {
             cfg_step *s = &c->steps[c->n_steps++];
             char **fields[4] = {&s->start_state, &s->end_state, &s->driver, &s->method};
             const cJSON *e = cJSON_IsArray(row) ? row->child : NULL;
             for (int k = 0; k < 4; k++) {
-                *fields[k] = cfg_xstrdup(cJSON_IsString(e) ? e->valuestring : "");
+                *fields[k] = xstrdup(cJSON_IsString(e) ? e->valuestring : "");
                 if (e) e = e->next;
             }
             s->line = cfg_node_line(c, row, NULL);
@@ -285,7 +275,7 @@ static int load_sections(cfg *c, char *err, size_t err_len)
 char *cfg_default_path(void)
 {
     const char *env = getenv("RETIREMENT_CONFIG_FILE");
-    if (env && *env) return cfg_xstrdup(env);
+    if (env && *env) return xstrdup(env);
     strbuf sb = STRBUF_INIT;
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
@@ -301,7 +291,7 @@ char *cfg_default_path(void)
 char *cfg_resolve_path(const cfg *c, const char *path)
 {
     if (!path) return NULL;
-    if (path[0] == '/' || !c || !c->dir || !strcmp(c->dir, ".")) return cfg_xstrdup(path);
+    if (path[0] == '/' || !c || !c->dir || !strcmp(c->dir, ".")) return xstrdup(path);
     strbuf sb = STRBUF_INIT;
     sb_addf(&sb, "%s/%s", c->dir, path);
     return sb_take(&sb);
@@ -309,14 +299,11 @@ char *cfg_resolve_path(const cfg *c, const char *path)
 
 static cfg *cfg_alloc(const char *name)
 {
-    cfg *c = calloc(1, sizeof *c);
-    if (!c) abort();
-    c->priv = calloc(1, sizeof *c->priv);
-    if (!c->priv) abort();
-    c->path = cfg_xstrdup(name);
+    cfg *c = xcalloc(1, sizeof *c);
+    c->priv = xcalloc(1, sizeof *c->priv);
+    c->path = xstrdup(name);
     const char *slash = strrchr(name, '/');
-    c->dir = slash ? strndup(name, (size_t)(slash - name) ? (size_t)(slash - name) : 1) : cfg_xstrdup(".");
-    if (!c->dir) abort();
+    c->dir = slash ? xstrndup(name, (size_t)(slash - name) ? (size_t)(slash - name) : 1) : xstrdup(".");
     return c;
 }
 
@@ -353,7 +340,7 @@ int cfg_load_string(const char *text, const char *name, cfg **out, char *err, si
     *out = NULL;
     cfg *c = cfg_alloc(name ? name : "<string>");
     free(c->dir);
-    c->dir = cfg_xstrdup(".");
+    c->dir = xstrdup(".");
     return load_text(c, text ? text : "", text ? strlen(text) : 0, out, err, err_len);
 }
 
@@ -382,7 +369,7 @@ static int check_file_mode(cfg *c, const struct stat *st, char *err, size_t err_
             cfg_set_err(err, err_len, "%s (refused because environment is production).", text);
             return -1;
         }
-        c->file_warning = cfg_xstrdup(text);
+        c->file_warning = xstrdup(text);
     }
     return 0;
 }
@@ -473,8 +460,7 @@ const cJSON *cfg_get(const cfg *c, const char *path)
             node = cJSON_GetArrayItem(node, (int)idx);
             p = end + 1;
         } else {
-            char *part = strndup(p, n);
-            if (!part) abort();
+            char *part = xstrndup(p, n);
             if (cJSON_IsArray(node)) {
                 char *end = NULL;
                 long idx = strtol(part, &end, 10);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "engine/config.h"
+#include "common/xalloc.h"
 
 /* What a secret value is replaced with. */
 #define CFG_MASK "********"
@@ -28,8 +29,6 @@ struct cfg_priv {
 
 /* snprintf into err (nothing when err is NULL or err_len 0). */
 void cfg_set_err(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* strdup that aborts when out of memory (NULL copies as ""). */
-char *cfg_xstrdup(const char *s);
 
 /* config_yaml.c */
 

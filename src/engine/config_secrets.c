@@ -8,14 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "common/urlencode.h"
 
 int cfg_key_is_secret(const char *key)
 {
     if (!key) return 0;
     size_t n = strlen(key);
-    char *low = malloc(n + 1);
-    if (!low) abort();
+    char *low = xmalloc(n + 1);
     for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)key[i]);
     int secret = strstr(low, "secret") || strstr(low, "password") || strstr(low, "token") ||
                  (n >= 4 && strcmp(low + n - 4, "_key") == 0);
@@ -29,9 +30,8 @@ static void list_add(char ***list, size_t *n, const char *value)
     if (!value || !*value) return;
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*list)[i], value)) return;
-    *list = realloc(*list, (*n + 1) * sizeof **list);
-    if (!*list) abort();
-    (*list)[(*n)++] = cfg_xstrdup(value);
+    *list = xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = xstrdup(value);
 }
 
 /* Adds value and the forms it takes in a URL-encoded form body and in JSON text to a list.
@@ -41,12 +41,7 @@ static void list_add_forms(char ***list, size_t *n, const char *value)
     if (!value || strlen(value) < CFG_MIN_SECRET_LEN) return;
     list_add(list, n, value);
     strbuf enc = STRBUF_INIT;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-            sb_addc(&enc, (char)*p);
-        else
-            sb_addf(&enc, "%%%02X", *p);
-    }
+    url_encode_add(&enc, value, strlen(value), "", 0);
     list_add(list, n, sb_str(&enc));
     cJSON *s = cJSON_CreateString(value);
     char *printed = cJSON_PrintUnformatted(s);
@@ -106,8 +101,7 @@ static void url_password_secret(cfg *c, const char *s)
     if (!at) return;
     const char *colon = memchr(auth, ':', (size_t)(at - auth));
     if (!colon || colon + 1 >= at) return;
-    char *pw = strndup(colon + 1, (size_t)(at - colon - 1));
-    if (!pw) abort();
+    char *pw = xstrndup(colon + 1, (size_t)(at - colon - 1));
     cfg_add_secret_forms(c, pw);
     free(pw);
 }
@@ -138,8 +132,7 @@ static const char **mask_order(const cfg *c, size_t *n)
 {
     size_t nc = c ? c->n_secrets : 0;
     *n = nc + n_learned;
-    const char **order = malloc((*n + 1) * sizeof *order);
-    if (!order) abort();
+    const char **order = xmalloc((*n + 1) * sizeof *order);
     for (size_t i = 0; i < nc; i++) order[i] = c->secrets[i];
     for (size_t i = 0; i < n_learned; i++) order[nc + i] = learned[i];
     qsort(order, *n, sizeof *order, by_length_desc);
@@ -152,7 +145,7 @@ char *cfg_redact(const cfg *c, const char *text)
     pthread_mutex_lock(&learned_lock);
     size_t n;
     const char **order = mask_order(c, &n);
-    char *cur = cfg_xstrdup(text);
+    char *cur = xstrdup(text);
     for (size_t i = 0; i < n; i++) {
         const char *sec = order[i];
         size_t sl = strlen(sec);

@@ -8,12 +8,11 @@
 #include <string.h>
 
 #include "common/pycompat.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Appends a Python repr made by common/pycompat.c (malloc'd) and frees it. */
 static void add_py(strbuf *sb, char *repr)
 {
-    if (!repr) abort(); /* out of memory, as strbuf does */
     sb_add(sb, repr);
     free(repr);
 }

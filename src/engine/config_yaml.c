@@ -22,7 +22,8 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* ------------------------------------------------------------------ line side table */
 
@@ -31,8 +32,7 @@ void cfg_add_mark(cfg *c, const cJSON *node, int line, int col)
     struct cfg_priv *p = c->priv;
     if (p->n_marks == p->cap_marks) {
         p->cap_marks = p->cap_marks ? p->cap_marks * 2 : 64;
-        p->marks = realloc(p->marks, p->cap_marks * sizeof *p->marks);
-        if (!p->marks) abort();
+        p->marks = xrealloc(p->marks, p->cap_marks * sizeof *p->marks);
     }
     p->marks[p->n_marks++] = (cfg_mark){node, line, col};
 }
@@ -99,7 +99,7 @@ static void compile_res(void) { pthread_once(&re_once, compile_res_once); }
 /* Copies s without '_' characters. */
 static char *strip_underscores(const char *s)
 {
-    char *o = cfg_xstrdup(s), *w = o;
+    char *o = xstrdup(s), *w = o;
     for (const char *r = s; *r; r++)
         if (*r != '_') *w++ = *r;
     *w = '\0';
@@ -110,7 +110,7 @@ static char *strip_underscores(const char *s)
 static double sexagesimal(const char *s)
 {
     double v = 0;
-    char *copy = cfg_xstrdup(s), *save = NULL;
+    char *copy = xstrdup(s), *save = NULL;
     for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) v = v * 60 + strtod(tok, NULL);
     free(copy);
     return v;
@@ -234,7 +234,7 @@ typedef struct loader {
 /* Expands ${NAME}; returns a malloc'd string or NULL with err set. */
 static char *expand_env(loader *L, const char *s, int line, int col, const char *path)
 {
-    if (!strchr(s, '$')) return cfg_xstrdup(s);
+    if (!strchr(s, '$')) return xstrdup(s);
     strbuf out = STRBUF_INIT;
     for (const char *p = s; *p;) {
         if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
@@ -256,7 +256,7 @@ static char *expand_env(loader *L, const char *s, int line, int col, const char 
                 sb_free(&out);
                 return NULL;
             }
-            char *var = strndup(name, (size_t)(q - name));
+            char *var = xstrndup(name, (size_t)(q - name));
             const char *val = getenv(var);
             if (!val) {
                 cfg_set_err(L->err, L->err_len,
@@ -338,11 +338,10 @@ static size_t count_nodes(const cJSON *node)
  * frees the tree's node cannot leave an alias reading freed memory. */
 static void register_anchor(loader *L, const char *name, const cJSON *node)
 {
-    L->anchors = realloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
-    if (!L->anchors) abort();
-    L->anchors[L->n_anchors].name = cfg_xstrdup(name);
+    L->anchors = xrealloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
+    L->anchors[L->n_anchors].name = xstrdup(name);
     L->anchors[L->n_anchors].node = cJSON_Duplicate(node, 1);
-    if (!L->anchors[L->n_anchors].node) abort();
+    if (!L->anchors[L->n_anchors].node) xalloc_die(sizeof(cJSON));
     L->anchors[L->n_anchors].nodes = count_nodes(node);
     L->n_anchors++;
 }
@@ -374,8 +373,7 @@ static int attach(loader *L, cJSON *value, int line, int col, int is_merge_src)
                 cJSON_Delete(value);
                 return -1;
             }
-            f->merges = realloc(f->merges, (f->n_merges + 1) * sizeof *f->merges);
-            if (!f->merges) abort();
+            f->merges = xrealloc(f->merges, (f->n_merges + 1) * sizeof *f->merges);
             f->merges[f->n_merges++] = value;
             f->merge_line = f->key_line;
             f->merge_col = f->key_col;
@@ -480,13 +478,13 @@ static int handle_scalar(loader *L, const yaml_event_t *ev)
             cfg_set_err(L->err, L->err_len, "%s:%d:%d: a key contains a NUL character; remove it.", c->path, line, col);
             return -1;
         }
-        f->key = cfg_xstrdup(text);
+        f->key = xstrdup(text);
         f->key_line = line;
         f->key_col = col;
         return 0;
     }
     char *path = f ? child_path(f, f->is_map ? f->key : "", f->is_map ? 0 : (size_t)cJSON_GetArraySize(f->node))
-                   : cfg_xstrdup("");
+                   : xstrdup("");
     int secret = f && (f->secret || (f->is_map && cfg_key_is_secret(f->key)));
     cJSON *value = NULL;
     scalar_kind kind = SC_STR;
@@ -571,9 +569,9 @@ static int push_collection(loader *L, const yaml_event_t *ev, int is_map)
                              parent->is_map ? 0 : (size_t)cJSON_GetArraySize(parent->node));
         f->secret = parent->secret || (parent->is_map && cfg_key_is_secret(parent->key));
     } else {
-        f->path = cfg_xstrdup("");
+        f->path = xstrdup("");
     }
-    f->anchor = anchor ? cfg_xstrdup(anchor) : NULL;
+    f->anchor = anchor ? xstrdup(anchor) : NULL;
     f->start_line = line;
     f->start_col = col;
     return 0;
@@ -619,7 +617,7 @@ static int handle_alias(loader *L, const yaml_event_t *ev)
                     line, col, name);
             return -1;
         }
-        f->key = cfg_xstrdup(target->valuestring);
+        f->key = xstrdup(target->valuestring);
         f->key_line = line;
         f->key_col = col;
         return 0;

@@ -12,27 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define EP_MAX_FILE_BYTES (1024 * 1024)
 
 /* Section kinds the parser cares about. */
 enum ep_mode { MODE_NONE, MODE_SETUP_CFG, MODE_ENTRY_POINTS_TXT, MODE_OTHER };
-
-/* Returns a malloc'd copy of s (aborting on out-of-memory like the rest of the engine's helpers). */
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = strndup(s, n);
-    if (!d) abort();
-    return d;
-}
 
 /* Appends a problem (message built printf-style) to list. */
 static void add_problem(ep_list *list, const char *source, int line, const char *name, const char *fmt, ...)

@@ -1,7 +1,11 @@
 /* ev: JSON-lines job events (docs/events.md). See ev.h. */
 #include "engine/ev.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,63 +37,71 @@ const char *ev_level_name(int level)
 
 char *ev_time_now(char *buf, size_t len)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
-    return buf;
+    return clk_iso_now(buf, len);
 }
 
-/* Returns the string member or NULL. */
-static const char *str_of(const cJSON *o, const char *key)
+/* The numeric member as an int, -1 when absent or out of range. */
+static int int_of(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    double d = json_num(o, key, -1);
+    return d >= INT_MIN && d <= INT_MAX ? (int)d : -1;
 }
 
-/* Returns the numeric member or fallback. */
-static double num_of(const cJSON *o, const char *key, double fallback)
+/* The numeric member as a long, -1 when absent or out of range. */
+static long long_of(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+    double d = json_num(o, key, -1);
+    return d >= (double)LONG_MIN && d < (double)LONG_MAX ? (long)d : -1;
+}
+
+ev_step_status ev_step_status_of(const char *status)
+{
+    static const char *const words[] = {"running", "retrying", "done", "skipped", "failed"};
+    for (size_t i = 0; status && i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(status, words[i]) == 0) return (ev_step_status)(EV_STATUS_RUNNING + i);
+    return EV_STATUS_NONE;
+}
+
+void ev_read_fields(const cJSON *j, ev_event *e)
+{
+    memset(e, 0, sizeof *e);
+    e->event = json_str(j, "event");
+    e->kind = ev_kind_of(e->event);
+    e->time = json_str(j, "time");
+    e->learner = json_str(j, "learner");
+    e->action = json_str(j, "action");
+    e->current_state = json_str(j, "current_state");
+    e->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dry_run"));
+    e->index = int_of(j, "index");
+    e->start_state = json_str(j, "start_state");
+    e->end_state = json_str(j, "end_state");
+    e->driver = json_str(j, "driver");
+    e->method = json_str(j, "method");
+    e->status = json_str(j, "status");
+    e->step_status = ev_step_status_of(e->status);
+    e->plan = json_str(j, "plan");
+    e->message = json_str(j, "message");
+    e->progress = json_str(j, "progress");
+    e->elapsed_ms = long_of(j, "elapsed_ms");
+    e->attempt = int_of(j, "attempt");
+    e->retry_in_ms = long_of(j, "retry_in_ms");
+    e->level = json_str(j, "level");
+    e->text = json_str(j, "text");
+    e->outcome = json_str(j, "outcome");
+    e->exit_status = int_of(j, "exit_status");
+    e->final_state = json_str(j, "final_state");
 }
 
 int ev_parse(const char *line, ev_event *e)
 {
     memset(e, 0, sizeof *e);
     cJSON *j = cJSON_Parse(line);
-    if (!cJSON_IsObject(j) || !str_of(j, "event")) {
+    if (!cJSON_IsObject(j) || !json_str(j, "event")) {
         cJSON_Delete(j);
         return -1;
     }
+    ev_read_fields(j, e);
     e->json = j;
-    e->event = str_of(j, "event");
-    e->kind = ev_kind_of(e->event);
-    e->time = str_of(j, "time");
-    e->learner = str_of(j, "learner");
-    e->action = str_of(j, "action");
-    e->current_state = str_of(j, "current_state");
-    e->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dry_run"));
-    e->index = (int)num_of(j, "index", -1);
-    e->start_state = str_of(j, "start_state");
-    e->end_state = str_of(j, "end_state");
-    e->driver = str_of(j, "driver");
-    e->method = str_of(j, "method");
-    e->status = str_of(j, "status");
-    e->plan = str_of(j, "plan");
-    e->message = str_of(j, "message");
-    e->progress = str_of(j, "progress");
-    e->elapsed_ms = (long)num_of(j, "elapsed_ms", -1);
-    e->attempt = (int)num_of(j, "attempt", -1);
-    e->retry_in_ms = (long)num_of(j, "retry_in_ms", -1);
-    e->level = str_of(j, "level");
-    e->text = str_of(j, "text");
-    e->outcome = str_of(j, "outcome");
-    e->exit_status = (int)num_of(j, "exit_status", -1);
-    e->final_state = str_of(j, "final_state");
     return 0;
 }
 
@@ -143,7 +155,7 @@ char *ev_format(const cfg *config, const char *event, const char *learner, cJSON
     cJSON_Delete(out);
     if (!text) return NULL;
     size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
+    char *line = xrealloc(text, n + 2);
     if (!line) {
         free(text);
         return NULL;
@@ -157,7 +169,7 @@ void ev_writer_init(ev_writer *w, int fd, const cfg *config, const char *learner
 {
     w->fd = fd;
     w->config = config;
-    w->learner = strdup(learner ? learner : "");
+    w->learner = xstrdup(learner ? learner : "");
 }
 
 void ev_writer_done(ev_writer *w)

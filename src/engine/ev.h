@@ -11,6 +11,15 @@
 #include "engine/config.h"
 
 typedef enum ev_kind { EV_UNKNOWN = 0, EV_JOB, EV_STEP, EV_PREVIEW, EV_LOG, EV_RESULT } ev_kind;
+/* A step event's status word. */
+typedef enum ev_step_status {
+    EV_STATUS_NONE = 0, /* absent or not one of these */
+    EV_STATUS_RUNNING,
+    EV_STATUS_RETRYING,
+    EV_STATUS_DONE,
+    EV_STATUS_SKIPPED,
+    EV_STATUS_FAILED
+} ev_step_status;
 
 /* A parsed event. Every string points into `json` (owned by the event; ev_event_free). Absent
  * fields are NULL / -1. */
@@ -28,6 +37,7 @@ typedef struct ev_event {
     int index;
     const char *start_state, *end_state, *driver, *method;
     const char *status;      /* step: running|retrying|done|skipped|failed */
+    ev_step_status step_status; /* status as the enum */
     const char *plan;        /* preview: run|skip|fail */
     const char *message;     /* step, preview, result */
     const char *progress;
@@ -47,8 +57,13 @@ typedef struct ev_event {
  * string `event` (then *out is zeroed). Free with ev_event_free. */
 int ev_parse(const char *line, ev_event *out);
 void ev_event_free(ev_event *e);
+/* Reads the event fields of object o (e.g. one entry of a job event's `steps`) into *out,
+ * which borrows o's strings and owns nothing (out->json is NULL; do not ev_event_free). */
+void ev_read_fields(const cJSON *o, ev_event *out);
 /* Maps "step" etc. to the kind. */
 ev_kind ev_kind_of(const char *event);
+/* Maps "running" etc. to the step status (EV_STATUS_NONE for NULL or another word). */
+ev_step_status ev_step_status_of(const char *status);
 
 /* Current UTC time as "2026-11-28T10:00:00.000Z" into buf (>= 32 bytes); returns buf. */
 char *ev_time_now(char *buf, size_t len);

@@ -8,7 +8,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* jobs in memory */
@@ -159,9 +160,7 @@ static void steps_from_json(const cJSON *a, hist_job *j)
 
 long long hist_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clk_wall_ms();
 }
 
 int hist_parse_date(const char *text, long long *ms)

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
 
 /* Records the writer keeps while the store is down; the oldest go first (counted as lost). */
 #define WRITER_MAX_PENDING 20000
@@ -39,13 +40,6 @@ struct hist_writer {
     long long lost; /* dropped here, or reported lost by the writer */
     int final_report; /* the writer's "L" line arrived */
 };
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* the child */
@@ -109,7 +103,7 @@ static void dedupe(wstate *w)
 static void write_pending(wstate *w, int force)
 {
     if (!w->n) return;
-    double now = mono_s();
+    double now = clk_mono_s();
     char err[2048] = "";
     if (!w->store) {
         if (!force && now < w->retry_at) return;
@@ -203,7 +197,7 @@ __attribute__((noreturn)) static void writer_main(const cfg *c, int fd)
     while (!eof) {
         /* write when nothing more is waiting, or a batch is full */
         struct pollfd p = {fd, POLLIN, 0};
-        double wait_s = w.store || mono_s() >= w.retry_at ? 0 : w.retry_at - mono_s();
+        double wait_s = w.store || clk_mono_s() >= w.retry_at ? 0 : w.retry_at - clk_mono_s();
         int timeout = w.n ? (int)ceil(wait_s * 1000.0) : -1;
         int r = poll(&p, 1, timeout);
         if (r < 0 && errno == EINTR) continue;
@@ -351,11 +345,11 @@ long long hist_writer_finish(hist_writer *w, double timeout_s, void (*fn)(void *
                              void *user)
 {
     if (!w) return 0;
-    double until = mono_s() + timeout_s;
+    double until = clk_mono_s() + timeout_s;
     int sent_all = 0;
     if (w->fd >= 0) {
         /* the rest, waiting for the socket as needed */
-        while (w->out.len > w->out_off && mono_s() < until) {
+        while (w->out.len > w->out_off && clk_mono_s() < until) {
             if (push(w) != 0) break;
             if (w->out.len <= w->out_off) break;
             struct pollfd p = {w->fd, POLLOUT, 0};
@@ -364,9 +358,9 @@ long long hist_writer_finish(hist_writer *w, double timeout_s, void (*fn)(void *
         }
         sent_all = w->out.len <= w->out_off;
         shutdown(w->fd, SHUT_WR); /* end of input: the writer writes the rest and reports */
-        while (mono_s() < until) {
+        while (clk_mono_s() < until) {
             struct pollfd p = {w->fd, POLLIN, 0};
-            double left = until - mono_s();
+            double left = until - clk_mono_s();
             poll(&p, 1, left > 0 ? (int)ceil(left * 1000.0) : 0);
             if (read_reports(w, fn, user)) break;
         }
@@ -376,7 +370,7 @@ long long hist_writer_finish(hist_writer *w, double timeout_s, void (*fn)(void *
     int st;
     pid_t r;
     /* its end of the socket closes as it exits: give it until the deadline to be reaped */
-    while ((r = waitpid(w->pid, &st, WNOHANG)) == 0 && mono_s() < until) {
+    while ((r = waitpid(w->pid, &st, WNOHANG)) == 0 && clk_mono_s() < until) {
         struct timespec ts = {0, 2000000L};
         nanosleep(&ts, NULL);
     }

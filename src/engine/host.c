@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 typedef struct host_impl {
     rd_host pub; /* first: rd_host* and host_impl* are the same address */
@@ -56,12 +57,12 @@ static void note_failure(rd_host *h, const rd_http_request *req, const rd_http_r
     host_failure_reset(h);
     host_failure *f = &impl_of(h)->failure;
     f->set = 1;
-    f->method = strdup(req->method ? req->method : "?");
-    f->url = strdup(req->url ? req->url : "");
+    f->method = xstrdup(req->method ? req->method : "?");
+    f->url = xstrdup(req->url ? req->url : "");
     f->status = resp->status;
     if (resp->body && resp->body_len) {
         f->body_len = resp->body_len < HOST_FAILURE_BODY_MAX ? resp->body_len : HOST_FAILURE_BODY_MAX;
-        f->body = malloc(f->body_len + 1);
+        f->body = xmalloc(f->body_len + 1);
         if (f->body) {
             memcpy(f->body, resp->body, f->body_len);
             f->body[f->body_len] = '\0';
@@ -69,7 +70,7 @@ static void note_failure(rd_host *h, const rd_http_request *req, const rd_http_r
             f->body_len = 0;
         }
     }
-    if (resp->error[0]) f->error = strdup(resp->error);
+    if (resp->error[0]) f->error = xstrdup(resp->error);
     f->attempts = resp->attempts;
 }
 
@@ -257,11 +258,11 @@ void host_set_services(rd_host *h)
 rd_host *host_new(const cfg *config, http_client *http, const char *driver_name, host_log_fn log_fn,
                   host_progress_fn progress_fn, void *user, volatile sig_atomic_t *cancel_flag)
 {
-    host_impl *hi = calloc(1, sizeof *hi);
+    host_impl *hi = xcalloc(1, sizeof *hi);
     if (!hi) return NULL;
     hi->config = config;
     hi->http = http;
-    hi->name = strdup(driver_name ? driver_name : "");
+    hi->name = xstrdup(driver_name ? driver_name : "");
     hi->log_fn = log_fn;
     hi->progress_fn = progress_fn;
     hi->user = user;

@@ -11,7 +11,7 @@
 
 #include "engine/config.h"
 #include "engine/http.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "retirectl/driver.h"
 
 /* Receives a driver's log line (formatted and scrubbed, at most 8 KiB with a cut marker). */

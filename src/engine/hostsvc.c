@@ -10,7 +10,9 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/urlencode.h"
+#include "common/xalloc.h"
 
 void hsvc_sha256(const void *data, size_t len, unsigned char out[32])
 {
@@ -25,7 +27,7 @@ void hsvc_hmac_sha256(const void *key, size_t key_len, const void *data, size_t 
 
 char *hsvc_base64(const void *data, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
     if (!out) return NULL;
     EVP_EncodeBlock((unsigned char *)out, data ? data : (const void *)"", (int)len);
     return out;
@@ -42,18 +44,6 @@ char *hsvc_url_append(const char *base, const char *path)
     sb_addc(&sb, '/');
     sb_add(&sb, p);
     return sb_take(&sb);
-}
-
-/* Appends s percent-encoded per RFC 3986 (unreserved characters stay; keep_slash keeps '/'). */
-static void aws_quote(strbuf *sb, const char *s, size_t n, int keep_slash)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
-            sb_addc(sb, (char)c);
-        else
-            sb_addf(sb, "%%%02X", c);
-    }
 }
 
 /* Lower-case hex SHA-256 of len bytes into out[65]. */
@@ -85,7 +75,7 @@ static int canon_of(const char *line, canon_header *h)
 {
     const char *colon = strchr(line, ':');
     if (!colon) return -1;
-    h->name = strndup(line, (size_t)(colon - line));
+    h->name = xstrndup(line, (size_t)(colon - line));
     for (char *c = h->name; *c; c++) *c = (char)tolower((unsigned char)*c);
     strbuf v = STRBUF_INIT;
     const char *p = colon + 1;
@@ -111,12 +101,12 @@ static int split_url(const char *url, char **host, char **path, char **query)
     if (!p) return -1;
     p += 3;
     size_t hl = strcspn(p, "/?#");
-    *host = strndup(p, hl);
+    *host = xstrndup(p, hl);
     p += hl;
     size_t pl = strcspn(p, "?#");
-    *path = pl ? strndup(p, pl) : strdup("/");
+    *path = pl ? xstrndup(p, pl) : xstrdup("/");
     p += pl;
-    *query = *p == '?' ? strndup(p + 1, strcspn(p + 1, "#")) : strdup("");
+    *query = *p == '?' ? xstrndup(p + 1, strcspn(p + 1, "#")) : xstrdup("");
     /* the default port is not part of the Host header */
     size_t n = strlen(*host);
     if (strncmp(url, "https://", 8) == 0 && n > 4 && strcmp(*host + n - 4, ":443") == 0) (*host)[n - 4] = '\0';
@@ -128,10 +118,10 @@ static int split_url(const char *url, char **host, char **path, char **query)
 static void canonical_query(strbuf *sb, const char *query)
 {
     size_t n = 0, cap = 8;
-    char **pairs = malloc(cap * sizeof *pairs);
-    char *copy = strdup(query), *save = NULL;
+    char **pairs = xmalloc(cap * sizeof *pairs);
+    char *copy = xstrdup(query), *save = NULL;
     for (char *t = strtok_r(copy, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
-        if (n == cap) pairs = realloc(pairs, (cap *= 2) * sizeof *pairs);
+        if (n == cap) pairs = xrealloc(pairs, (cap *= 2) * sizeof *pairs);
         strbuf w = STRBUF_INIT;
         sb_addf(&w, "%s%s", t, strchr(t, '=') ? "" : "="); /* "a" is signed as "a=" */
         pairs[n++] = sb_take(&w);
@@ -161,10 +151,10 @@ char *hsvc_aws_sigv4(const rd_aws_sigv4 *r, char *err, size_t err_len)
     }
     size_t nh = 1;
     for (size_t i = 0; r->headers && r->headers[i]; i++) nh++;
-    canon_header *hs = calloc(nh, sizeof *hs);
+    canon_header *hs = xcalloc(nh, sizeof *hs);
     size_t k = 0;
-    hs[k].name = strdup("host");
-    hs[k++].value = strdup(host);
+    hs[k].name = xstrdup("host");
+    hs[k++].value = xstrdup(host);
     for (size_t i = 0; r->headers && r->headers[i]; i++) {
         canon_header h;
         if (canon_of(r->headers[i], &h) != 0) continue;
@@ -178,7 +168,7 @@ char *hsvc_aws_sigv4(const rd_aws_sigv4 *r, char *err, size_t err_len)
     qsort(hs, k, sizeof *hs, cmp_header);
     strbuf creq = STRBUF_INIT, signed_headers = STRBUF_INIT;
     sb_addf(&creq, "%s\n", r->method);
-    aws_quote(&creq, path, strlen(path), 1);
+    url_encode_add(&creq, path, strlen(path), "/", 0);
     sb_add(&creq, "\n");
     canonical_query(&creq, query);
     sb_add(&creq, "\n");

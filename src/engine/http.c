@@ -36,7 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
+#include "common/http_reason.h"
+#include "common/urlencode.h"
 #include "engine/urlrule.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
@@ -73,13 +76,6 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-}
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double rand01(http_client *h)
@@ -125,38 +121,22 @@ static void scrub_into(const http_client *h, const rd_http_request *req, char *d
     free(clean);
 }
 
-static int is_unreserved(unsigned char ch)
-{
-    return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
-char *http_url_escape(const char *segment)
+/* One path segment percent-encoded (unreserved characters and those in keep stay); "." and
+ * ".." are encoded whole, since URL resolution would remove them as dot-segments. */
+static char *escape_segment(const char *segment, const char *keep)
 {
     strbuf sb = STRBUF_INIT;
     const char *s = segment ? segment : "";
-    /* "." and ".." would be removed as dot-segments by URL resolution: encode them */
-    int all_dots = *s && strspn(s, ".") == strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (is_unreserved(*p) && !(all_dots && *p == '.'))
-            sb_addc(&sb, (char)*p);
-        else
-            sb_addf(&sb, "%%%02X", *p);
-    }
+    if (*s && strspn(s, ".") == strlen(s))
+        for (const char *p = s; *p; p++) sb_add(&sb, "%2E");
+    else
+        url_encode_add(&sb, s, strlen(s), keep, 0);
     return sb_take(&sb);
 }
 
-char *http_url_escape_pchar(const char *segment)
-{
-    strbuf sb = STRBUF_INIT;
-    const char *s = segment ? segment : "";
-    int all_dots = *s && strspn(s, ".") == strlen(s);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int keep = *p && (is_unreserved(*p) || strchr("!$&'()*+,;=:@", *p));
-        if (keep && !(all_dots && *p == '.')) sb_addc(&sb, (char)*p);
-        else sb_addf(&sb, "%%%02X", *p);
-    }
-    return sb_take(&sb);
-}
+char *http_url_escape(const char *segment) { return escape_segment(segment, ""); }
+
+char *http_url_escape_pchar(const char *segment) { return escape_segment(segment, "!$&'()*+,;=:@"); }
 
 /* Splits "scheme://netloc/path?query#frag" into a malloc'd "scheme://netloc" prefix and the path
  * (query and fragment dropped). Returns 0, or -1 when there is no "scheme://". */
@@ -386,7 +366,7 @@ static void read_inherited_token(void)
         if (left < 0 || left > 30) { /* a token about to expire is not worth taking */
             inherited_token = strdup(buf);
             if (!inherited_token) abort();
-            inherited_expiry = left < 0 ? 0 : now_mono() + left;
+            inherited_expiry = left < 0 ? 0 : clk_mono_s() + left;
         }
     }
     explicit_bzero(buf, sizeof buf);
@@ -396,7 +376,7 @@ static void read_inherited_token(void)
 static void inherit_token(http_client *h)
 {
     pthread_once(&inherit_once, read_inherited_token);
-    if (!inherited_token || (inherited_expiry && now_mono() >= inherited_expiry)) return;
+    if (!inherited_token || (inherited_expiry && clk_mono_s() >= inherited_expiry)) return;
     h->token = strdup(inherited_token);
     if (!h->token) abort();
     h->token_expiry = inherited_expiry;
@@ -544,35 +524,6 @@ static double parse_retry_after(const char *headers)
     }
     free(v);
     return out;
-}
-
-/* The reason phrase of the status line ("Internal Server Error"), or a standard one. */
-static void reason_phrase(const char *headers, long status, char *out, size_t n)
-{
-    out[0] = '\0';
-    if (headers && !strncmp(headers, "HTTP/", 5)) {
-        const char *sp = strchr(headers, ' ');
-        if (sp) sp = strchr(sp + 1, ' ');
-        if (sp) {
-            sp++;
-            size_t len = strcspn(sp, "\r\n");
-            if (len >= n) len = n - 1;
-            memcpy(out, sp, len);
-            out[len] = '\0';
-        }
-    }
-    if (out[0]) return;
-    static const struct { long code; const char *text; } table[] = {
-        {200, "OK"}, {201, "Created"}, {204, "No Content"}, {400, "Bad Request"}, {401, "Unauthorized"},
-        {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {409, "Conflict"},
-        {429, "Too Many Requests"}, {500, "Internal Server Error"}, {502, "Bad Gateway"},
-        {503, "Service Unavailable"}, {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].code == status) {
-            snprintf(out, n, "%s", table[i].text);
-            return;
-        }
 }
 
 typedef enum { OUT_ANSWER, OUT_CONNECT_FAIL, OUT_TIMEOUT, OUT_TLS, OUT_OTHER } outcome;
@@ -760,10 +711,10 @@ static outcome perform(http_client *h, const rd_http_request *req, const char *a
 /* Sleeps up to secs, in slices, stopping early on cancel. Returns -1 when cancelled. */
 static int wait_seconds(http_client *h, double secs)
 {
-    double end = now_mono() + secs;
+    double end = clk_mono_s() + secs;
     for (;;) {
         if (h->cancel && *h->cancel) return -1;
-        double left = end - now_mono();
+        double left = end - clk_mono_s();
         if (left <= 0) return 0;
         double slice = left < 0.05 ? left : 0.05;
         struct timespec ts = {(time_t)slice, (long)((slice - (double)(time_t)slice) * 1e9)};
@@ -772,19 +723,6 @@ static int wait_seconds(http_client *h, double secs)
 }
 
 /* ------------------------------------------------------------------ token */
-
-static void form_add(strbuf *sb, const char *key, const char *value)
-{
-    if (sb->len) sb_addc(sb, '&');
-    sb_add(sb, key);
-    sb_addc(sb, '=');
-    /* application/x-www-form-urlencoded as Python's urlencode (quote_plus) */
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (isalnum(*p) || *p == '_' || *p == '.' || *p == '-' || *p == '~') sb_addc(sb, (char)*p);
-        else if (*p == ' ') sb_addc(sb, '+');
-        else sb_addf(sb, "%%%02X", *p);
-    }
-}
 
 /* Fetches a new token (lock held). */
 static int fetch_token(http_client *h, char *err, size_t err_len)
@@ -808,10 +746,10 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
         return -1;
     }
     strbuf form = STRBUF_INIT;
-    form_add(&form, "grant_type", "client_credentials");
-    form_add(&form, "client_id", h->client_id);
-    form_add(&form, "client_secret", h->client_secret);
-    form_add(&form, "token_type", "jwt");
+    url_form_add(&form, "grant_type", "client_credentials");
+    url_form_add(&form, "client_id", h->client_id);
+    url_form_add(&form, "client_secret", h->client_secret);
+    url_form_add(&form, "token_type", "jwt");
     const char *headers[] = {"User-Agent: " TOKEN_USER_AGENT, "Content-Type: application/x-www-form-urlencoded",
                              "Accept: */*", NULL};
     const char *secrets[] = {sb_str(&form), NULL};
@@ -821,7 +759,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     rd_http_response resp;
     memset(&resp, 0, sizeof resp);
     h->token_fetches++;
-    double t0 = now_mono();
+    double t0 = clk_mono_s();
     outcome o = perform(h, &req, NULL, 1, &resp);
     int rc = -1;
     if (o != OUT_ANSWER) {
@@ -834,10 +772,10 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
         logf_(h, &req, RD_LOG_ERROR, "POST %s -> no answer (token fetch): %s", url, resp.error);
         goto out;
     }
-    logf_(h, &req, RD_LOG_DEBUG, "POST %s -> %ld (token fetch, %.0f ms)", url, resp.status, (now_mono() - t0) * 1e3);
+    logf_(h, &req, RD_LOG_DEBUG, "POST %s -> %ld (token fetch, %.0f ms)", url, resp.status, (clk_mono_s() - t0) * 1e3);
     if (resp.status < 200 || resp.status >= 300) {
         char reason[128];
-        reason_phrase(resp.headers, resp.status, reason, sizeof reason);
+        http_reason_from_headers(resp.headers, resp.status, reason, sizeof reason);
         strbuf sb = STRBUF_INIT;
         sb_addf(&sb,
                 "API Error: %ld %s Error: %s for url: %s with status code: %ld fetching access token: %s; %s",
@@ -887,7 +825,7 @@ out:
 
 static int token_valid(const http_client *h)
 {
-    return h->token && (h->token_expiry == 0 || now_mono() < h->token_expiry);
+    return h->token && (h->token_expiry == 0 || clk_mono_s() < h->token_expiry);
 }
 
 int http_ensure_token(http_client *h, char *err, size_t err_len)
@@ -904,7 +842,7 @@ int http_token_get(http_client *h, char *out, size_t out_len, double *seconds_le
     int rc = -1;
     if (token_valid(h) && strlen(h->token) < out_len) {
         memcpy(out, h->token, strlen(h->token) + 1);
-        *seconds_left = h->token_expiry ? h->token_expiry - now_mono() : -1;
+        *seconds_left = h->token_expiry ? h->token_expiry - clk_mono_s() : -1;
         rc = 0;
     }
     pthread_mutex_unlock(&h->lock);
@@ -919,7 +857,7 @@ void http_token_set(http_client *h, const char *token, double seconds_left)
     free(h->token);
     h->token = strdup(token);
     if (!h->token) abort();
-    h->token_expiry = seconds_left >= 0 ? now_mono() + seconds_left : 0;
+    h->token_expiry = seconds_left >= 0 ? clk_mono_s() + seconds_left : 0;
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -972,7 +910,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     const int upstream = req->retry == RD_RETRY_UPSTREAM;
     const double budget = h->config->http.max_retry_seconds;
     const double gw_wait = h->config->http.gateway_timeout_wait_seconds;
-    double start = now_mono();
+    double start = clk_mono_s();
     int tries = 0, refreshed = 0, backoff_n = 0;
     long prev_status = -1;
 
@@ -987,13 +925,13 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
             }
             sb_addf(&auth, "Authorization: JWT %s", h->token);
         }
-        double t0 = now_mono();
+        double t0 = clk_mono_s();
         outcome o = perform(h, req, auth.len ? sb_str(&auth) : NULL, 0, resp);
         if (auth.data) explicit_bzero(auth.data, auth.len);
         sb_free(&auth);
         tries++;
         resp->attempts = tries;
-        double ms = (now_mono() - t0) * 1e3;
+        double ms = (clk_mono_s() - t0) * 1e3;
         if (o == OUT_ANSWER)
             logf_(h, req, RD_LOG_DEBUG, "%s %s -> %ld (attempt %d, %.0f ms)", method, req->url, resp->status, tries,
                   ms);
@@ -1014,7 +952,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
         if (!upstream) return o == OUT_ANSWER ? 0 : -1;
 
         double wait = -1;
-        double elapsed = now_mono() - start;
+        double elapsed = clk_mono_s() - start;
         char why[96];
         if (o == OUT_ANSWER && resp->status == 504) {
             if (prev_status == 504) { /* second consecutive 504: give up */

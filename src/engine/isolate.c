@@ -1,5 +1,6 @@
 /* isolate: run a function in a child process (see isolate.h). */
 #include "engine/isolate.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -9,14 +10,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Milliseconds of a monotonic clock. */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Writes all of buf to fd (the child's end of the pipe). */
 static void write_all(int fd, const char *buf, size_t len)
@@ -59,12 +52,12 @@ int iso_run(iso_fn fn, void *arg, int timeout_ms, strbuf *out, iso_result *res)
         _exit(st < 0 ? 125 : st > 125 ? 125 : st);
     }
     close(p[1]);
-    long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    long long deadline = timeout_ms > 0 ? (long long)clk_mono_ms() + timeout_ms : 0;
     char buf[8192];
     for (;;) {
         int wait_ms = -1;
         if (deadline) {
-            long long left = deadline - now_ms();
+            long long left = deadline - (long long)clk_mono_ms();
             if (left <= 0) {
                 kill(pid, SIGKILL);
                 res->timed_out = 1;

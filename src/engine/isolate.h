@@ -4,7 +4,7 @@
 #ifndef RETIRECTL_ISOLATE_H
 #define RETIRECTL_ISOLATE_H
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* The child's work: appends its text to out and returns its exit status (0..125). */
 typedef int (*iso_fn)(void *arg, strbuf *out);

@@ -13,6 +13,8 @@
 #include "engine/history.h"
 #include "engine/pii.h"
 #include "engine/reason.h"
+#include "common/json.h"
+#include "common/xalloc.h"
 
 /* Seconds between batches while jobs run; a lone job is sent at its start and end. */
 #define FLUSH_EVERY_S 0.25
@@ -78,7 +80,7 @@ job_recorder *job_recorder_new(const cfg *config, job_history_warn_fn fn, void *
     hist_settings s;
     hist_settings_of(config, &s);
     if (!s.enabled) return NULL;
-    job_recorder *r = calloc(1, sizeof *r);
+    job_recorder *r = xcalloc(1, sizeof *r);
     if (!r) return NULL;
     r->config = config;
     r->settings = s;
@@ -135,7 +137,7 @@ static void flush_some(job_recorder *r, double now, int all_running)
     if (r->writer) hist_writer_poll(r->writer, writer_problem, r);
     if (!r->n_pending) return;
     int ok = ensure_writer(r) == 0;
-    hist_job **list = malloc(r->n_pending * sizeof *list);
+    hist_job **list = xmalloc(r->n_pending * sizeof *list);
     if (!list) return;
     size_t n = 0, keep = 0;
     long long old = hist_now_ms() - RUNNING_ROW_AFTER_MS;
@@ -168,7 +170,7 @@ static void enqueue(job_recorder *r, hist_job *hj, int owned)
 {
     hj->owned |= owned;
     if (hj->queued) return;
-    hist_job **n = realloc(r->pending, (r->n_pending + 1) * sizeof *n);
+    hist_job **n = xrealloc(r->pending, (r->n_pending + 1) * sizeof *n);
     if (!n) return;
     r->pending = n;
     r->pending[r->n_pending++] = hj;
@@ -187,7 +189,7 @@ static char *without_user(const job_recorder *r, const char *base, const char *u
 {
     if (username && *username && strcasestr(base, username))
         return reason_scrub(r->config, NULL, username, base, 1024);
-    return strdup(base);
+    return xstrdup(base);
 }
 
 /* Fills who, where and with which command line (learner data scrubbed) a record was made. */
@@ -196,7 +198,7 @@ static void set_origin(job_recorder *r, hist_job *hj, const char *username, cons
     if (!r->command) {
         /* once per recorder: the login name reads utmp, and a bulk run has thousands of jobs */
         r->command = reason_scrub(r->config, NULL, NULL, g_command ? g_command : hj->action ? hj->action : "", 1024);
-        r->operator_name = g_operator ? strdup(g_operator) : pii_login_name();
+        r->operator_name = g_operator ? xstrdup(g_operator) : pii_login_name();
         gethostname(r->host, sizeof r->host - 1);
     }
     free(hj->command);
@@ -228,7 +230,7 @@ void job_history_begin(job *j, const job_spec *spec)
     if (spec->action == JOB_PLAN || spec->dry_run) return;
     job_recorder *r = recorder_of(j->ctx);
     if (!r) return;
-    hist_job *hj = calloc(1, sizeof *hj);
+    hist_job *hj = xcalloc(1, sizeof *hj);
     if (!hj) return;
     hist_job_init(hj);
     hist_set(&hj->action, spec->label ? spec->label : spec->action == JOB_RERUN ? "rerun" : "retire");
@@ -236,13 +238,6 @@ void job_history_begin(job *j, const job_spec *spec)
     j->hist = hj;
     r->running++;
     /* its "running" row is written once the job event names the learner */
-}
-
-/* The string member of o, or NULL. */
-static const char *member_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* A failed step: what failed, and the failure object the worker attached (reason.h). */
@@ -253,9 +248,9 @@ static void note_failed_step(hist_job *hj, const ev_event *ev)
     hist_set(&hj->fail_method, ev->method);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(ev->json, "failure");
     if (!cJSON_IsObject(f)) return;
-    hist_set(&hj->fail_request, member_str(f, "request"));
-    hist_set(&hj->fail_server_text, member_str(f, "server_text"));
-    hist_set(&hj->fail_transport, member_str(f, "transport_error"));
+    hist_set(&hj->fail_request, json_str(f, "request"));
+    hist_set(&hj->fail_server_text, json_str(f, "server_text"));
+    hist_set(&hj->fail_transport, json_str(f, "transport_error"));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(f, "http_status");
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(f, "attempts");
     if (cJSON_IsNumber(st)) hj->fail_http_status = (long)st->valuedouble;
@@ -324,7 +319,7 @@ void job_history_event(job *j, const ev_event *ev)
         hist_set(&hj->final_state, ev->final_state);
         free(hj->message);
         /* the worker's copy without the learner's data when it differs; scrubbed again here */
-        hj->message = scrubbed(j, member_str(ev->json, "history_message") ? member_str(ev->json, "history_message")
+        hj->message = scrubbed(j, json_str(ev->json, "history_message") ? json_str(ev->json, "history_message")
                                                                         : ev->message,
                                HIST_SERVER_TEXT_MAX);
         hj->ended_ms = hist_now_ms();

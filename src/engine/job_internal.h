@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "engine/job.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Size of the phase buffer a worker shares with its supervisor. */
 #define JOB_PHASE_LEN 256

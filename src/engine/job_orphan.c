@@ -19,7 +19,7 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define ORPHAN_SIGNAL SIGUSR1
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "engine/plan.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 static void pool_shutdown(job_ctx *ctx);
 
@@ -152,9 +154,7 @@ int job_has_control_chars(const char *s)
 
 double job_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clk_mono_s();
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -442,12 +442,6 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static void set_str(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = dup_or_null(s);
-}
-
 job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, char *err, size_t err_len)
 {
     if (!spec || !spec->username) {
@@ -529,7 +523,7 @@ static void dispatch_line(job *j, const char *line)
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev.json, "retirement_id");
         if (cJSON_IsNumber(uid)) j->lms_user_id = (long)uid->valuedouble;
         if (cJSON_IsNumber(rid)) j->retirement_id = (long)rid->valuedouble;
-        set_str(&j->job_state, ev.current_state);
+        xstr_set(&j->job_state, ev.current_state);
         if (j->ctx->gate_fn && j->proc && j->proc->gate_fd >= 0) {
             /* the worker waits for this answer before it changes anything */
             int go = j->ctx->gate_fn(j->ctx->gate_user, j) == 0;
@@ -551,17 +545,17 @@ static void dispatch_line(job *j, const char *line)
                 j->seen_step = 1;
                 j->step_index = ev.index;
                 j->step_started = job_now();
-                set_str(&j->step_start, ev.start_state);
-                set_str(&j->step_end, ev.end_state);
-                set_str(&j->step_driver, ev.driver);
-                set_str(&j->step_method, ev.method);
+                xstr_set(&j->step_start, ev.start_state);
+                xstr_set(&j->step_end, ev.end_state);
+                xstr_set(&j->step_driver, ev.driver);
+                xstr_set(&j->step_method, ev.method);
             }
         } else if (ev.status && strcmp(ev.status, "retrying") == 0) {
             /* still in the step */
         } else if (ev.status) {
             if (strcmp(ev.status, "done") == 0 || strcmp(ev.status, "failed") == 0) {
                 j->steps_run++;
-                set_str(&j->last_ended, ev.start_state);
+                xstr_set(&j->last_ended, ev.start_state);
             }
             if (strcmp(ev.status, "skipped") == 0) j->steps_skipped++;
             j->in_step = 0;
@@ -570,8 +564,8 @@ static void dispatch_line(job *j, const char *line)
     case EV_RESULT:
         j->got_result = 1;
         j->exit_status = ev.exit_status;
-        set_str(&j->outcome, ev.outcome);
-        set_str(&j->message, ev.message);
+        xstr_set(&j->outcome, ev.outcome);
+        xstr_set(&j->message, ev.message);
         break;
     default:
         break;
@@ -687,7 +681,7 @@ static void conclude_outside_step(job *j, const char *why)
                          j->spec.dry_run;
         if (now && !strcmp(now, PLAN_COMPLETE_STATE) && j->spec.action == JOB_RETIRE && !j->spec.dry_run && touched) {
             sb_addf(&msg, "; the learner is %s at the LMS", now);
-            set_str(&final_copy, now);
+            xstr_set(&final_copy, now);
             final = final_copy;
             status = 0;
             outcome = "complete";
@@ -704,18 +698,18 @@ static void conclude_outside_step(job *j, const char *why)
                 sb_addf(&t, "Critical error attempting to change learner state to ERRORED: %s", pe.message);
                 synth_error_log(j, sb_str(&t));
                 sb_free(&t);
-                set_str(&final_copy, now);
+                xstr_set(&final_copy, now);
                 final = final_copy;
             }
             lms_error_clear(&pe);
         } else if (now && j->job_state && !strcmp(now, j->job_state) && j->steps_run == 0) {
             sb_addf(&msg, "; no state was changed by it (the learner is in %s)", now);
-            set_str(&final_copy, now);
+            xstr_set(&final_copy, now);
             final = final_copy;
         } else if (now) {
             sb_addf(&msg, "; the learner is in %s at the LMS (%d step%s ran)", now, j->steps_run,
                     j->steps_run == 1 ? "" : "s");
-            set_str(&final_copy, now);
+            xstr_set(&final_copy, now);
             final = final_copy;
         }
     }

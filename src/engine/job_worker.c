@@ -21,6 +21,9 @@
 #include "engine/lease.h"
 #include "engine/plan.h"
 #include "engine/reason.h"
+#include "common/xalloc.h"
+#include "common/json.h"
+#include "common/signals.h"
 
 static volatile sig_atomic_t g_cancel; /* set by SIGINT/SIGTERM in the worker */
 
@@ -167,7 +170,7 @@ static char *lms_error_text(worker *wk, const lms_error *e, const char *path)
         free(url);
         return t;
     }
-    return strdup(e->message[0] ? e->message : "no answer from the LMS");
+    return xstrdup(e->message[0] ? e->message : "no answer from the LMS");
 }
 
 /* Python json.dumps of {"username": u, "new_state": s, "response": r[, "force": true]}. */
@@ -213,7 +216,7 @@ static char *learner_repr(const cJSON *learner)
     char *json = cJSON_PrintUnformatted(learner);
     char *r = json ? pyrepr_json(json, 0) : NULL;
     free(json);
-    return r ? r : strdup("{}");
+    return r ? r : xstrdup("{}");
 }
 
 typedef struct drv_slot {
@@ -234,8 +237,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->slots[i].name, name) == 0) return &c->slots[i];
-    drv_slot *ns = realloc(c->slots, (c->n + 1) * sizeof *ns);
-    if (!ns) abort();
+    drv_slot *ns = xrealloc(c->slots, (c->n + 1) * sizeof *ns);
     c->slots = ns;
     drv_slot *s = &c->slots[c->n++];
     memset(s, 0, sizeof *s);
@@ -248,7 +250,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     if (wk->phase) snprintf(wk->phase, JOB_PHASE_LEN, "%s.get_instance", name);
     s->instance = reg_instantiate(wk->ctx->registry, name, host_config_root(s->host), s->host, &s->driver, err, sizeof err);
     if (wk->phase) wk->phase[0] = '\0';
-    if (!s->instance) s->error = strdup(err[0] ? err : "the driver could not start");
+    if (!s->instance) s->error = xstrdup(err[0] ? err : "the driver could not start");
     return s;
 }
 
@@ -587,7 +589,7 @@ static int refuse(worker *wk, const cJSON *learner, const char *state, const pla
         free(r);
         msg = sb_take(&sb);
     } else {
-        msg = strdup(p->message);
+        msg = xstrdup(p->message);
     }
     emit_job_event(wk, learner, state, NULL, NULL);
     ev_emit_log(&wk->w, "error", "%s", msg);
@@ -600,8 +602,8 @@ static int refuse(worker *wk, const cJSON *learner, const char *state, const pla
 static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *state, const plan *p)
 {
     const cfg *c = wk->ctx->config;
-    const char **override = calloc(c->n_steps + 1, sizeof *override);
-    char **fail_msg = calloc(c->n_steps + 1, sizeof *fail_msg);
+    const char **override = xcalloc(c->n_steps + 1, sizeof *override);
+    char **fail_msg = xcalloc(c->n_steps + 1, sizeof *fail_msg);
     int failures = 0;
     for (size_t i = 0; i < c->n_steps; i++) {
         if (p->actions[i] != PLAN_RUN) continue;
@@ -609,7 +611,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
         char msg[4096];
         if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             override[i] = "fail";
-            fail_msg[i] = strdup(msg);
+            fail_msg[i] = xstrdup(msg);
             failures++;
         }
     }
@@ -1038,13 +1040,7 @@ static int worker_one(worker *wk, drv_cache *dc, int fd)
 void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, char *phase, const int *close_fds,
                      size_t n_close, pid_t supervisor)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = worker_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sig_catch_cancel(worker_on_signal, NULL, NULL);
     /* a crash must kill the worker (the supervisor reports it), whatever the parent installed */
     signal(SIGSEGV, SIG_DFL);
     signal(SIGBUS, SIG_DFL);
@@ -1074,7 +1070,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     wk.phase = phase;
     wk.step_index = -1;
     const char *base = cfg_string(ctx->config, "base_urls.lms");
-    wk.lms_base = base ? strdup(base) : NULL;
+    wk.lms_base = base ? xstrdup(base) : NULL;
     http_set_log(ctx->http, worker_http_log, &wk);
     http_set_cancel_flag(ctx->http, &g_cancel);
 
@@ -1130,13 +1126,6 @@ char *job_spec_encode(const job_spec *spec)
     return sb_take(&sb);
 }
 
-/* The string member name of o, or NULL. */
-static const char *opt_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int job_spec_decode(const char *line, job_spec *out, void **holder)
 {
     cJSON *o = cJSON_Parse(line);
@@ -1144,7 +1133,7 @@ int job_spec_decode(const char *line, job_spec *out, void **holder)
     *holder = o;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "action");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "dry_run");
-    out->username = opt_str(o, "username");
+    out->username = json_str(o, "username");
     if (!o || !out->username || !cJSON_IsNumber(a) || !cJSON_IsNumber(d)) {
         cJSON_Delete(o);
         *holder = NULL;
@@ -1152,10 +1141,10 @@ int job_spec_decode(const char *line, job_spec *out, void **holder)
     }
     out->action = (job_action)a->valueint;
     out->dry_run = d->valueint;
-    out->label = opt_str(o, "label");
-    out->driver = opt_str(o, "driver");
-    out->method = opt_str(o, "method");
-    out->bracket_start = opt_str(o, "bracket_start");
-    out->bracket_end = opt_str(o, "bracket_end");
+    out->label = json_str(o, "label");
+    out->driver = json_str(o, "driver");
+    out->method = json_str(o, "method");
+    out->bracket_start = json_str(o, "bracket_start");
+    out->bracket_end = json_str(o, "bracket_end");
     return 0;
 }

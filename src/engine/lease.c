@@ -15,7 +15,9 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 #define LEASE_RECORD 512 /* bytes of the holder record (JSON padded with spaces, then "\n") */
 
@@ -174,8 +176,8 @@ int lease_acquire(const char *state_dir, const char *lms, const char *username, 
         close(fd);
         return -1;
     }
-    lease *l = calloc(1, sizeof *l);
-    lease **n = l ? realloc(g_held, (g_n_held + 1) * sizeof *n) : NULL;
+    lease *l = xcalloc(1, sizeof *l);
+    lease **n = l ? xrealloc(g_held, (g_n_held + 1) * sizeof *n) : NULL;
     if (!n) {
         free(l);
         close(fd);
@@ -276,9 +278,7 @@ int lease_fresh_working_state(const cJSON *learner, const cfg *c, double *age_se
     if (!plan_is_working_state(sn->valuestring, c->steps, c->n_steps)) return 0;
     double modified;
     if (parse_utc(mod->valuestring, &modified) != 0) return 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double age = (double)ts.tv_sec + ts.tv_nsec / 1e9 - modified;
+    double age = (double)clk_wall_us() / 1e6 - modified;
     if (age_seconds) *age_seconds = age;
     double window = c->step_timeout_seconds > 0 ? c->step_timeout_seconds : 900;
     return age < window;

@@ -12,7 +12,10 @@
 
 #include "common/pycompat.h"
 #include "drivers/drv_common.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "common/http_reason.h"
+#include "common/urlencode.h"
 
 struct lms_client {
     http_client *http;
@@ -40,11 +43,9 @@ static void error_init(lms_error *e)
 lms_client *lms_new(http_client *http, const char *base_url)
 {
     if (!http || !base_url || !*base_url) return NULL;
-    lms_client *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    lms_client *l = xcalloc(1, sizeof *l);
     l->http = http;
-    l->base = strdup(base_url);
-    if (!l->base) abort();
+    l->base = xstrdup(base_url);
     return l;
 }
 
@@ -61,27 +62,10 @@ int lms_last_attempts(const lms_client *l) { return l ? l->last_attempts : 0; }
 
 char *lms_json_dumps(const cJSON *value)
 {
-    char *s = py_json_dumps(value); /* Python's json.dumps, common/pycompat.c */
-    if (!s) abort();                /* out of memory, as sb_take would */
-    return s;
+    return py_json_dumps(value); /* Python's json.dumps, common/pycompat.c */
 }
 
 /* ------------------------------------------------------------------ query strings */
-
-/* requests' urlencode: quote_plus (space -> '+', unreserved kept). */
-static void query_add(strbuf *sb, const char *key, const char *value)
-{
-    if (sb->len) sb_addc(sb, '&');
-    const char *parts[2] = {key, value};
-    for (int k = 0; k < 2; k++) {
-        for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) {
-            if (isalnum(*p) || *p == '_' || *p == '.' || *p == '-' || *p == '~') sb_addc(sb, (char)*p);
-            else if (*p == ' ') sb_addc(sb, '+');
-            else sb_addf(sb, "%%%02X", *p);
-        }
-        if (k == 0) sb_addc(sb, '=');
-    }
-}
 
 /* ------------------------------------------------------------------ calls */
 
@@ -135,24 +119,6 @@ static void server_message(const char *body, size_t len, strbuf *out)
     if (len > n) sb_add(out, "...");
 }
 
-static const char *reason(long status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-    }
-}
-
 static void fill_error(lms_client *l, lms_error *e, const char *method, const char *url, const rd_http_response *r,
                        const char *extra)
 {
@@ -168,7 +134,7 @@ static void fill_error(lms_client *l, lms_error *e, const char *method, const ch
         sb_addf(&sb, "%s %s answered %ld but %s", method, url, r->status, extra);
     } else {
         sb_addf(&sb, "%s %s answered %ld", method, url, r->status);
-        const char *rs = reason(r->status);
+        const char *rs = http_reason_phrase(r->status);
         if (*rs) sb_addf(&sb, " %s", rs);
         sb_add(&sb, ": ");
         server_message(r->body, r->body_len, &sb);
@@ -182,8 +148,7 @@ static void fill_error(lms_client *l, lms_error *e, const char *method, const ch
     free(e->body);
     e->body = NULL;
     if (r->body && r->body_len) {
-        e->body = malloc(r->body_len + 1);
-        if (!e->body) abort();
+        e->body = xmalloc(r->body_len + 1);
         memcpy(e->body, r->body, r->body_len);
         e->body[r->body_len] = '\0';
     }
@@ -296,11 +261,11 @@ int lms_queue(lms_client *l, const char *const *states, size_t n_states, long co
     strbuf q = STRBUF_INIT;
     char num[32];
     snprintf(num, sizeof num, "%ld", cool_off_days);
-    query_add(&q, "cool_off_days", num);
-    for (size_t i = 0; i < n_states; i++) query_add(&q, "states", states[i]);
+    url_form_add(&q, "cool_off_days", num);
+    for (size_t i = 0; i < n_states; i++) url_form_add(&q, "states", states[i]);
     if (limit > 0) {
         snprintf(num, sizeof num, "%ld", limit);
-        query_add(&q, "limit", num);
+        url_form_add(&q, "limit", num);
     }
     int rc = call_expect(l, "GET", "api/user/v1/accounts/retirement_queue", sb_str(&q), cJSON_Array, array, e);
     sb_free(&q);
@@ -312,9 +277,9 @@ int lms_by_status_and_date(lms_client *l, const char *state, const char *start_d
 {
     *array = NULL;
     strbuf q = STRBUF_INIT;
-    query_add(&q, "start_date", start_date ? start_date : "");
-    query_add(&q, "end_date", end_date ? end_date : "");
-    if (state) query_add(&q, "state", state); /* NULL: omitted, as requests drops a None param */
+    url_form_add(&q, "start_date", start_date ? start_date : "");
+    url_form_add(&q, "end_date", end_date ? end_date : "");
+    if (state) url_form_add(&q, "state", state); /* NULL: omitted, as requests drops a None param */
     int rc = call_expect(l, "GET", "api/user/v1/accounts/retirements_by_status_and_date", sb_str(&q), cJSON_Array,
                          array, e);
     sb_free(&q);

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Relative to the program's folder; set by CMake from GNUInstallDirs (src/engine/CMakeLists.txt). */
 #ifndef RETIRECTL_REL_LIBDIR

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* Replaces every case-insensitive occurrence of needle in *s by repl (s is malloc'd). */
 void pii_replace_all(char **s, const char *needle, const char *repl)
@@ -68,12 +69,12 @@ void pii_scrub_emails(char **s)
 char *pii_login_name(void)
 {
     char buf[256];
-    if (getlogin_r(buf, sizeof buf) == 0 && buf[0]) return strdup(buf);
+    if (getlogin_r(buf, sizeof buf) == 0 && buf[0]) return xstrdup(buf);
     const char *u = getenv("USER");
     if (!u || !*u) u = getenv("LOGNAME");
-    if (u && *u) return strdup(u);
+    if (u && *u) return xstrdup(u);
     struct passwd *pw = getpwuid(getuid());
-    if (pw && pw->pw_name) return strdup(pw->pw_name);
+    if (pw && pw->pw_name) return xstrdup(pw->pw_name);
     snprintf(buf, sizeof buf, "uid %u", (unsigned)getuid());
-    return strdup(buf);
+    return xstrdup(buf);
 }

@@ -1,5 +1,6 @@
 /* plan: the pure run/skip/refuse decision of retire_one_learner.py. See plan.h. */
 #include "engine/plan.h"
+#include "common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ int plan_make(const char *current_state, const cfg_step *steps, size_t n_steps, 
         snprintf(p->message, sizeof p->message, "User is already in a working state! %s", current_state);
         return 0;
     }
-    p->actions = calloc(n_steps ? n_steps : 1, sizeof *p->actions);
+    p->actions = xcalloc(n_steps ? n_steps : 1, sizeof *p->actions);
     if (!p->actions) return -1;
     /* Upstream compares each start state's first index in all_states with the learner's index,
      * which it increments by one after every step it runs (only differs when a state name is

@@ -8,7 +8,8 @@
 #include "engine/history.h"
 #include "engine/http.h"
 #include "engine/pii.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* Body keys that carry an explanation, most specific first (DRF, OAuth, edX APIs). */
 static const char *const reason_keys[] = {"detail", "developer_message", "error_description", "message",
@@ -65,7 +66,7 @@ static int looks_html(const char *s, size_t len)
 /* A JSON value as text: a string's own text, anything else compact JSON. malloc'd. */
 static char *value_text(const cJSON *v)
 {
-    if (cJSON_IsString(v)) return strdup(v->valuestring);
+    if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     return cJSON_PrintUnformatted(v);
 }
 
@@ -117,8 +118,7 @@ static const char *str_at(const cJSON *learner, const char *a, const char *b, co
 
 char *reason_scrub(const cfg *c, const cJSON *learner, const char *username, const char *text, size_t max)
 {
-    char *s = c ? cfg_redact(c, text ? text : "") : strdup(text ? text : "");
-    if (!s) abort();
+    char *s = c ? cfg_redact(c, text ? text : "") : xstrdup(text);
     const char *list[48];
     char *owned[48];
     size_t n = 0, n_owned = 0;

@@ -18,7 +18,8 @@
 #include "drivers/builtin.h"
 #include "engine/ep.h"
 #include "engine/paths.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 enum item_kind { KIND_BUILTIN, KIND_EXTRA, KIND_PLUGIN, KIND_BROKEN };
 
@@ -46,18 +47,10 @@ struct reg {
     char *config_path;
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
 /* Appends a problem not tied to one driver. */
 static void add_problem(reg *r, const char *msg)
 {
-    char **p = realloc(r->problems, (r->n_problems + 1) * sizeof *p);
-    if (!p) abort();
+    char **p = xrealloc(r->problems, (r->n_problems + 1) * sizeof *p);
     r->problems = p;
     r->problems[r->n_problems++] = xstrdup(msg);
 }
@@ -95,8 +88,7 @@ static reg_item *find_item(const reg *r, const char *name)
 /* Adds an item; returns it (the items array may move: do not keep earlier pointers). */
 static reg_item *add_item(reg *r, enum item_kind kind, const char *name, const char *source, int line)
 {
-    reg_item *items = realloc(r->items, (r->n_items + 1) * sizeof *items);
-    if (!items) abort();
+    reg_item *items = xrealloc(r->items, (r->n_items + 1) * sizeof *items);
     r->items = items;
     reg_item *it = &items[r->n_items++];
     memset(it, 0, sizeof *it);
@@ -148,8 +140,7 @@ static void parse_once(reg *r, ep_list *eps, const char *path)
     const char *key = realpath(path, real) ? real : path;
     for (size_t i = 0; i < r->n_searched; i++)
         if (strcmp(r->searched[i], key) == 0) return;
-    char **s = realloc(r->searched, (r->n_searched + 1) * sizeof *s);
-    if (!s) abort();
+    char **s = xrealloc(r->searched, (r->n_searched + 1) * sizeof *s);
     r->searched = s;
     r->searched[r->n_searched++] = xstrdup(key);
     ep_parse_file(eps, key); /* the real path: messages name the file unambiguously */
@@ -171,8 +162,7 @@ static void parse_dropin_dir(reg *r, ep_list *eps, const char *dir)
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0) continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        if (!names) abort();
+        names = xrealloc(names, (n + 1) * sizeof *names);
         names[n++] = sb_fmt("%s/%s", dir, e->d_name);
     }
     closedir(d);
@@ -294,8 +284,7 @@ static void register_entry_points(reg *r, const ep_list *eps)
 
 reg *reg_new(const cfg *config, const char *const *extra_files)
 {
-    reg *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    reg *r = xcalloc(1, sizeof *r);
     r->config_path = config && config->path ? xstrdup(config->path) : NULL;
     char *msg;
 

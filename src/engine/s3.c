@@ -14,7 +14,10 @@
 #include <openssl/evp.h>
 
 #include "engine/http.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/clock.h"
+#include "common/urlencode.h"
+#include "common/xalloc.h"
 #include "engine/urlrule.h"
 
 struct s3_client {
@@ -34,10 +37,10 @@ static char *setting(const cfg *c, const char *key, const char *const *envs)
     char path[96];
     snprintf(path, sizeof path, "s3_archive.%s", key);
     const char *v = cfg_string(c, path);
-    if (v && *v) return strdup(v);
+    if (v && *v) return xstrdup(v);
     for (; envs && *envs; envs++) {
         const char *e = getenv(*envs);
-        if (e && *e) return strdup(e);
+        if (e && *e) return xstrdup(e);
     }
     return NULL;
 }
@@ -116,7 +119,7 @@ static int check_settings(s3_client *s, const cfg *c, char *err, size_t n)
 int s3_client_new(const cfg *c, int need_credentials, s3_client **out, char *err, size_t err_len)
 {
     *out = NULL;
-    s3_client *s = calloc(1, sizeof *s);
+    s3_client *s = xcalloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "out of memory");
         return -1;
@@ -129,7 +132,7 @@ int s3_client_new(const cfg *c, int need_credentials, s3_client **out, char *err
     static const char *const token_env[] = {"AWS_SESSION_TOKEN", NULL};
     s->bucket = setting(c, "bucket_name", NULL);
     s->region = setting(c, "region", region_env);
-    if (!s->region) s->region = strdup("us-east-1");
+    if (!s->region) s->region = xstrdup("us-east-1");
     s->endpoint = setting(c, "endpoint_url", endpoint_env);
     s->sse = setting(c, "sse", NULL);
     s->kms_key_id = setting(c, "sse_kms_key_id", NULL);
@@ -204,10 +207,7 @@ char *s3_object_url(const s3_client *s, const char *key)
         sb_addf(&sb, "https://%s.s3.%s.amazonaws.com/", s->bucket, s->region);
     }
     /* keys are ours (raw/YYYY/MM/retirement_archive_....json.gz); escape anything else anyway */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        if (isalnum(*p) || strchr("-_.~/", *p)) sb_addc(&sb, (char)*p);
-        else sb_addf(&sb, "%%%02X", *p);
-    }
+    url_encode_add(&sb, key, strlen(key), "/", 0);
     return sb_take(&sb);
 }
 
@@ -358,13 +358,6 @@ static int retryable(CURLcode rc, long status, const char *code)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
     if (s <= 0) return;
@@ -396,7 +389,7 @@ static int with_retries(s3_client *s, const char *method, const char *url, const
         } else {
             snprintf(r->message, sizeof r->message, "%s %s (%s) failed: %s", method, uri, url, curl_easy_strerror(rc));
         }
-        double elapsed = now_s() - t0;
+        double elapsed = clk_mono_s() - t0;
         if (!retryable(rc, status, code) || elapsed >= s->max_retry_seconds) return -1;
         /* exponential backoff with full jitter, as the backoff library's expo + full_jitter */
         double cap = pow(2.0, (double)(*tries - 1));
@@ -423,7 +416,7 @@ int s3_put_object(s3_client *s, const char *key, const void *body, size_t len, c
     s3_object_uri(s, key, uri, sizeof uri);
     char *url = s3_object_url(s, key);
     answer a = {STRBUF_INIT, "", -1};
-    double t0 = now_s();
+    double t0 = clk_mono_s();
     int tries = 0, rc = with_retries(s, "PUT", url, uri, body, len, content_type, t0, &a, r, &tries);
     r->attempts = tries;
     if (rc == 0) {

@@ -114,7 +114,7 @@ static void run(const char *line)
     if (l) select_learner(l);
     if (!strcmp(verb, "history")) {
         ui_open_list_view(V_JOBS);
-        ui_con.jobs_for = ui_xstrdup(arg);
+        ui_con.jobs_for = xstrdup(arg);
         return;
     }
     ui_open_detail(arg);

@@ -231,7 +231,7 @@ void ui_plan_selected(int show)
         ui_msg(UR_WARNING, "a job for %s is running; wait or cancel it (c)", n);
         return;
     }
-    char *name = ui_xstrdup(n);
+    char *name = xstrdup(n);
     ui_start_action(name, ACT_PLAN, NULL, NULL, NULL, NULL, 0);
     if (show) ui_open_detail(name);
     ui_con.log_scroll = 0;

@@ -14,6 +14,7 @@
 
 #include "ui/fetch.h"
 #include "ui/text.h"
+#include "common/xalloc.h"
 
 int ui_fetch_group_of(const char *state)
 {
@@ -131,7 +132,7 @@ void ui_start_status(const char *name)
     ui_con.status_pid = pid;
     ui_con.status_fd = fd;
     free(ui_con.status_for);
-    ui_con.status_for = ui_xstrdup(name);
+    ui_con.status_for = xstrdup(name);
     sb_reset(&ui_con.status_buf);
     for (size_t i = 0; i < ui_con.n_fields_next; i++) free(ui_con.fields_next[i].key), free(ui_con.fields_next[i].value);
     ui_con.n_fields_next = 0;
@@ -169,7 +170,7 @@ static void on_queue_done_impl(void)
     if (ui_con.have_store)
         for (int t = 0; t < UI_TAB_COUNT; t++)
             if (ui_con.store.n_rows[t] && ui_con.list[t].sel < ui_con.store.n_rows[t])
-                keep[t] = ui_xstrdup(ui_store_name(&ui_con.store, &ui_con.store.v[ui_con.store.rows[t][ui_con.list[t].sel]]));
+                keep[t] = xstrdup(ui_store_name(&ui_con.store, &ui_con.store.v[ui_con.store.rows[t][ui_con.list[t].sel]]));
     if (ui_con.next.error[0] && ui_con.next.n == 0 && ui_con.have_store) {
         /* a failed refresh keeps the last good list */
         snprintf(ui_con.fetch_error, sizeof ui_con.fetch_error, "%s", ui_con.next.error);
@@ -266,8 +267,7 @@ static void status_line(char *line)
     if (line[0] == 'F' && line[1] == '\t') {
         char *f[2];
         if (ui_proto_split(line + 2, f, 2) != 2) return;
-        field *nf = realloc(ui_con.fields_next, (ui_con.n_fields_next + 1) * sizeof *nf);
-        if (!nf) abort();
+        field *nf = xrealloc(ui_con.fields_next, (ui_con.n_fields_next + 1) * sizeof *nf);
         ui_con.fields_next = nf;
         ui_con.fields_next[ui_con.n_fields_next].key = ui_text_sanitize(f[0], (size_t)-1);
         ui_con.fields_next[ui_con.n_fields_next].value = ui_text_sanitize(f[1], (size_t)-1);
@@ -286,30 +286,28 @@ static void drivers_line(char *line)
         size_t nm = 0;
         for (char *p = f[5]; *p; p++) nm += *p == ',';
         nm += *f[5] ? 1 : 0;
-        driver_row *nd = realloc(ui_con.drivers, (ui_con.n_drivers + 1 + nm) * sizeof *nd);
-        if (!nd) abort();
+        driver_row *nd = xrealloc(ui_con.drivers, (ui_con.n_drivers + 1 + nm) * sizeof *nd);
         ui_con.drivers = nd;
         driver_row *d = &ui_con.drivers[ui_con.n_drivers++];
-        d->name = ui_xstrdup(f[0]);
-        d->source = ui_xstrdup(f[1]);
+        d->name = xstrdup(f[0]);
+        d->source = xstrdup(f[1]);
         d->line = atoi(f[2]);
-        d->version = ui_xstrdup(f[3]);
+        d->version = xstrdup(f[3]);
         d->builtin = atoi(f[4]);
-        d->error = *f[6] ? ui_xstrdup(f[6]) : NULL;
+        d->error = *f[6] ? xstrdup(f[6]) : NULL;
         d->method = NULL;
         char *save = NULL;
         for (char *m = strtok_r(f[5], ",", &save); m; m = strtok_r(NULL, ",", &save)) {
             driver_row *r = &ui_con.drivers[ui_con.n_drivers++];
             memset(r, 0, sizeof *r);
-            r->name = ui_xstrdup(f[0]);
-            r->method = ui_xstrdup(m);
+            r->name = xstrdup(f[0]);
+            r->method = xstrdup(m);
         }
     } else if ((line[0] == 'P' || line[0] == 'E') && line[1] == '\t') {
         ui_proto_unescape(line + 2);
-        char **np = realloc(ui_con.problems, (ui_con.n_problems + 1) * sizeof *np);
-        if (!np) abort();
+        char **np = xrealloc(ui_con.problems, (ui_con.n_problems + 1) * sizeof *np);
         ui_con.problems = np;
-        ui_con.problems[ui_con.n_problems++] = ui_xstrdup(line + 2);
+        ui_con.problems[ui_con.n_problems++] = xstrdup(line + 2);
     }
 }
 

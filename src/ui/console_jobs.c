@@ -344,7 +344,7 @@ static ui_job *start_action(const char *learner, act_kind kind, const char *arg,
     ui_job *j = ui_job_new(learner, action, what);
     j->act = (int)kind, j->forced = force && kind != ACT_PLAN;
     const char *keep[4] = {arg, arg2, arg3, reason};
-    for (int i = 0; i < 4; i++) j->act_arg[i] = keep[i] ? ui_xstrdup(keep[i]) : NULL;
+    for (int i = 0; i < 4; i++) j->act_arg[i] = keep[i] ? xstrdup(keep[i]) : NULL;
     if (kind == ACT_PLAN) j->dry_run = 1;
     j->offer_continue = kind == ACT_RERUN_STEP;
     if (spawn_job(j, args) < 0) {
@@ -373,10 +373,10 @@ void ui_queue_action(const char *learner, act_kind kind, const char *arg, const 
     if (!nq) abort();
     ui_con.queue = nq;
     queued_action *a = &ui_con.queue[ui_con.n_queue];
-    a->learner = ui_xstrdup(learner);
+    a->learner = xstrdup(learner);
     a->kind = kind;
-    a->arg = arg ? ui_xstrdup(arg) : NULL;
-    a->reason = reason && *reason ? ui_xstrdup(reason) : NULL;
+    a->arg = arg ? xstrdup(arg) : NULL;
+    a->reason = reason && *reason ? xstrdup(reason) : NULL;
     a->pool_id = ++last_pool_id;
     ui_con.n_queue++;
     if (job_pool_add(jobs_pool(), (void *)(uintptr_t)a->pool_id) != 0) abort(); /* out of memory */

@@ -9,19 +9,11 @@
 
 #include "ui/keys.h"
 #include "ui/text.h"
+#include "common/clock.h"
 
 double ui_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-char *ui_xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
+    return clk_mono_ms();
 }
 
 void ui_msg(ui_role role, const char *fmt, ...)

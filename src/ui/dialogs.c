@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ui/text.h"
+#include "common/xalloc.h"
 
 void ui_dialog_clear(void)
 {
@@ -28,8 +29,7 @@ void ui_dlg_line(const char *fmt, ...)
     strbuf sb = STRBUF_INIT;
     sb_vaddf(&sb, fmt, ap);
     va_end(ap);
-    char **nl = realloc(ui_con.dlg.lines, (ui_con.dlg.n_lines + 1) * sizeof *nl);
-    if (!nl) abort();
+    char **nl = xrealloc(ui_con.dlg.lines, (ui_con.dlg.n_lines + 1) * sizeof *nl);
     ui_con.dlg.lines = nl;
     ui_con.dlg.lines[ui_con.dlg.n_lines++] = ui_text_sanitize(sb_str(&sb), (size_t)-1);
     sb_free(&sb);
@@ -38,10 +38,9 @@ void ui_dlg_line(const char *fmt, ...)
 /* Adds a learner the dialog acts on. */
 static void dlg_add_learner(const char *name)
 {
-    char **nl = realloc(ui_con.dlg.learners, (ui_con.dlg.n_learners + 1) * sizeof *nl);
-    if (!nl) abort();
+    char **nl = xrealloc(ui_con.dlg.learners, (ui_con.dlg.n_learners + 1) * sizeof *nl);
     ui_con.dlg.learners = nl;
-    ui_con.dlg.learners[ui_con.dlg.n_learners++] = ui_xstrdup(name);
+    ui_con.dlg.learners[ui_con.dlg.n_learners++] = xstrdup(name);
 }
 
 /* Why retire (or resume) would refuse a learner in state, or NULL when it would run. */
@@ -299,7 +298,7 @@ void ui_ask_rerun(const char *learner, const char *driver, const char *method)
     dlg_add_learner(learner);
     char dm[256];
     snprintf(dm, sizeof dm, "%s.%s", driver, method);
-    ui_con.dlg.arg = ui_xstrdup(dm);
+    ui_con.dlg.arg = xstrdup(dm);
     int step = pipe_step_of_method(driver, method);
     const char *state = ui_learner_state(learner);
     int failed = failed_step(learner);
@@ -360,7 +359,7 @@ void ui_offer_force(const ui_job *j, const char *why)
     ui_dlg_line("The CLI refused the %s of %s (exit 253); nothing was changed:", j->what, j->learner);
     ui_dlg_line("  %s", why);
     ui_dlg_line("Runs `retirectl %s %s ... --yes --force --events` if you confirm.", j->action, j->learner);
-    ui_con.dlg.arg = j->act_arg[0] ? ui_xstrdup(j->act_arg[0]) : NULL;
+    ui_con.dlg.arg = j->act_arg[0] ? xstrdup(j->act_arg[0]) : NULL;
     ui_con.dlg.force = 1;
     char title[300];
     snprintf(title, sizeof title, "Force the %s of %s?", j->what, j->learner);
@@ -432,9 +431,8 @@ void ui_ask_reset_pick(void)
     free(ui_con.pk.labels), free(ui_con.pk.values), free(ui_con.pk.learner);
     memset(&ui_con.pk, 0, sizeof ui_con.pk);
     size_t cap = ui_con.pipe.n + 4;
-    ui_con.pk.labels = calloc(cap, sizeof(char *));
-    ui_con.pk.values = calloc(cap, sizeof(char *));
-    if (!ui_con.pk.labels || !ui_con.pk.values) abort();
+    ui_con.pk.labels = xcalloc(cap, sizeof(char *));
+    ui_con.pk.values = xcalloc(cap, sizeof(char *));
     char label[300];
 #define PICK(value, ...)                                                                                     \
     do {                                                                                                     \
@@ -443,7 +441,7 @@ void ui_ask_reset_pick(void)
         if (seen_ || strcmp(value, state) == 0) break;                                                       \
         snprintf(label, sizeof label, __VA_ARGS__);                                                          \
         ui_con.pk.labels[ui_con.pk.n] = ui_text_sanitize(label, (size_t)-1);                                           \
-        ui_con.pk.values[ui_con.pk.n] = ui_xstrdup(value);                                                                \
+        ui_con.pk.values[ui_con.pk.n] = xstrdup(value);                                                                \
         ui_con.pk.n++;                                                                                            \
     } while (0)
     if (last && *last && strcmp(last, state) != 0) PICK(last, "%s  (rewind to the last state)", last);
@@ -462,7 +460,7 @@ void ui_ask_reset_pick(void)
         return;
     }
 #undef PICK
-    ui_con.pk.learner = ui_xstrdup(name);
+    ui_con.pk.learner = xstrdup(name);
     ui_con.pk.active = 1;
     snprintf(ui_con.pk.title, sizeof ui_con.pk.title, "Reset %.60s (now %.60s) to:", name, state);
     ui_con.dirty = 1;
@@ -485,9 +483,9 @@ static void ask_reset(const char *learner, const char *new_state)
     gmtime_r(&created, &tm);
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
     dlg_add_learner(learner);
-    ui_con.dlg.arg = ui_xstrdup(new_state);
-    ui_con.dlg.arg2 = ui_xstrdup(state);
-    ui_con.dlg.arg3 = ui_xstrdup(date);
+    ui_con.dlg.arg = xstrdup(new_state);
+    ui_con.dlg.arg2 = xstrdup(state);
+    ui_con.dlg.arg3 = xstrdup(date);
     ui_dlg_line("Forced state update of %s: %s -> %s.", learner, state, new_state);
     ui_dlg_line("Runs `retirectl reset --initial-state %s --new-state %s --start-date %s --end-date %s`,", state, new_state,
              date, date);
@@ -575,8 +573,7 @@ void ui_draw_dialog(void)
     for (size_t i = 0; i < ui_con.dlg.n_lines; i++) {
         char **pieces;
         size_t np = ui_wrap_text(ui_con.dlg.lines[i], w - 2, &pieces);
-        char **grown = realloc(wrapped, (nw + np) * sizeof *wrapped);
-        if (!grown) abort();
+        char **grown = xrealloc(wrapped, (nw + np) * sizeof *wrapped);
         wrapped = grown;
         memcpy(wrapped + nw, pieces, np * sizeof *pieces);
         nw += np;

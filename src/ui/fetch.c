@@ -17,9 +17,10 @@
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "ui/history_notes.h"
 #include "ui/model.h"
+#include "common/xalloc.h"
 
 /* The console's one HTTP client (ui_fetch_init): fetch children inherit it, and with it the
  * token, so the LMS sees one token fetch per token lifetime, not one per refresh. */
@@ -245,7 +246,7 @@ static ssize_t sink_write(void *cookie, const char *data, size_t n)
     line_sink *k = cookie;
     if (k->len + n > k->cap) {
         while (k->len + n > k->cap) k->cap = k->cap ? k->cap * 2 : 8192;
-        char *p = realloc(k->pend, k->cap);
+        char *p = xrealloc(k->pend, k->cap);
         if (!p) return -1;
         k->pend = p;
     }
@@ -392,7 +393,7 @@ static void queue_child(const void *arg, FILE *out)
     for (size_t g = 0; g < n; g++) {
         pid_t pid = fork();
         if (pid == 0) {
-            line_sink *k = calloc(1, sizeof *k);
+            line_sink *k = xcalloc(1, sizeof *k);
             if (!k) _exit(1);
             k->fd = fd;
             cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};

@@ -10,6 +10,7 @@
 
 #include "engine/history.h"
 #include "ui/model.h"
+#include "common/xalloc.h"
 
 /* Opens the config's store; NULL (with err) when off or unreadable. */
 static history *open_store(const cfg *c, char *err, size_t err_len)
@@ -165,16 +166,14 @@ int ui_hist_notes_feed(ui_hist_notes *ns, char *line)
     if (line[0] != 'H' || line[1] != '\t' || ui_proto_split(line + 2, f, 4) != 4 || !f[1][0]) return -1;
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? ns->cap * 2 : 256;
-        ui_hist_note *v = realloc(ns->v, ns->cap * sizeof *v);
-        if (!v) abort();
+        ui_hist_note *v = xrealloc(ns->v, ns->cap * sizeof *v);
         ns->v = v;
     }
     ui_hist_note *n = &ns->v[ns->n];
     n->user_id = (uint32_t)strtoul(f[0], NULL, 10);
     n->kind = f[1][0];
     n->since = strtoll(f[2], NULL, 10);
-    n->text = strdup(f[3]);
-    if (!n->text) abort();
+    n->text = xstrdup(f[3]);
     ns->n++;
     return 0;
 }

@@ -9,30 +9,19 @@
 
 #include <cjson/cJSON.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "engine/ev.h"
 #include "ui/text.h"
-
-static char *dupstr(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) abort();
-    return d;
-}
-
-static void set_str(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = s ? dupstr(s) : NULL;
-}
+#include "common/json.h"
 
 ui_job *ui_job_new(const char *learner, const char *action, const char *what)
 {
-    ui_job *j = calloc(1, sizeof *j);
-    if (!j) abort();
+    ui_job *j = xcalloc(1, sizeof *j);
     j->out_fd = j->err_fd = -1;
-    j->learner = dupstr(learner);
+    j->learner = xstrdup(learner);
     snprintf(j->action, sizeof j->action, "%s", action ? action : "");
-    j->what = dupstr(what ? what : action);
+    j->what = xstrdup(what ? what : action);
     j->exit_status = -1;
     return j;
 }
@@ -76,15 +65,13 @@ void ui_job_log(ui_job *j, const char *level, const char *text)
             if (*p || first) log_one(j, first ? level : "", p);
             return;
         }
-        char *part = strndup(p, (size_t)(nl - p));
-        if (!part) abort();
+        char *part = xstrndup(p, (size_t)(nl - p));
         size_t len = strlen(part);
         if (len && part[len - 1] == '\r') part[len - 1] = '\0';
         if (*part || first) {
             if (first) log_one(j, level, part);
             else {
-                char *ind = malloc(strlen(part) + 3);
-                if (!ind) abort();
+                char *ind = xmalloc(strlen(part) + 3);
                 sprintf(ind, "  %s", part);
                 log_one(j, "", ind);
                 free(ind);
@@ -99,8 +86,7 @@ void ui_job_log(ui_job *j, const char *level, const char *text)
 static void log_one(ui_job *j, const char *level, const char *text)
 {
     if (!j->log) {
-        j->log = calloc(UI_JOB_LOG_MAX, sizeof *j->log);
-        if (!j->log) abort();
+        j->log = xcalloc(UI_JOB_LOG_MAX, sizeof *j->log);
     }
     strbuf sb = STRBUF_INIT;
     if (level && *level && strcmp(level, "info") != 0) sb_addf(&sb, "[%s] ", level);
@@ -130,80 +116,74 @@ const char *ui_step_status_name(ui_step_status s)
     return (s >= 0 && s <= UI_STEP_FAILED) ? names[s] : "?";
 }
 
-static const char *jstr(const cJSON *o, const char *k)
+/* The console's status of a step event's status word. */
+static ui_step_status status_of(ev_step_status st, ui_step_status unchanged)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k, double fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+    switch (st) {
+    case EV_STATUS_RUNNING: return UI_STEP_RUNNING;
+    case EV_STATUS_RETRYING: return UI_STEP_RETRYING;
+    case EV_STATUS_DONE: return UI_STEP_DONE;
+    case EV_STATUS_SKIPPED: return UI_STEP_SKIPPED;
+    case EV_STATUS_FAILED: return UI_STEP_FAILED;
+    default: return unchanged;
+    }
 }
 
 /* Finds the step of an event by index (growing the list if the job event was missed). */
-static ui_job_step *step_for(ui_job *j, const cJSON *ev)
+static ui_job_step *step_for(ui_job *j, const ev_event *ev)
 {
-    double idx = jnum(ev, "index", -1);
-    if (idx < 0 || idx > 10000) return NULL;
-    size_t i = (size_t)idx;
+    if (ev->index < 0 || ev->index > 10000) return NULL;
+    size_t i = (size_t)ev->index;
     if (i >= j->n_steps) {
-        ui_job_step *ns = realloc(j->steps, (i + 1) * sizeof *ns);
-        if (!ns) abort();
+        ui_job_step *ns = xrealloc(j->steps, (i + 1) * sizeof *ns);
         memset(ns + j->n_steps, 0, (i + 1 - j->n_steps) * sizeof *ns);
         j->steps = ns;
         j->n_steps = i + 1;
     }
     ui_job_step *s = &j->steps[i];
-    const char *v;
-    if ((v = jstr(ev, "start_state"))) set_str(&s->start_state, v);
-    if ((v = jstr(ev, "end_state"))) set_str(&s->end_state, v);
-    if ((v = jstr(ev, "driver"))) set_str(&s->driver, v);
-    if ((v = jstr(ev, "method"))) set_str(&s->method, v);
+    if (ev->start_state) xstr_set(&s->start_state, ev->start_state);
+    if (ev->end_state) xstr_set(&s->end_state, ev->end_state);
+    if (ev->driver) xstr_set(&s->driver, ev->driver);
+    if (ev->method) xstr_set(&s->method, ev->method);
     return s;
 }
 
-static void on_job(ui_job *j, const cJSON *ev)
+static void on_job(ui_job *j, const ev_event *ev)
 {
-    const char *v;
-    if ((v = jstr(ev, "action"))) snprintf(j->action, sizeof j->action, "%s", v);
-    j->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "dry_run")) || strcmp(j->action, "plan") == 0;
-    set_str(&j->current_state, jstr(ev, "current_state"));
+    if (ev->action) snprintf(j->action, sizeof j->action, "%s", ev->action);
+    j->dry_run = ev->dry_run || strcmp(j->action, "plan") == 0;
+    xstr_set(&j->current_state, ev->current_state);
     free_steps(j);
-    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(ev, "steps"), *st;
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(ev->json, "steps"), *st;
     cJSON_ArrayForEach(st, steps) {
-        ui_job_step *s = step_for(j, st);
+        ev_event row;
+        ev_read_fields(st, &row);
+        ui_job_step *s = step_for(j, &row);
         if (!s) continue;
-        const char *plan = jstr(st, "plan");
-        snprintf(s->plan, sizeof s->plan, "%s", plan ? plan : "");
-        if (plan && strcmp(plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
-        if ((v = jstr(st, "message"))) set_str(&s->message, v);
+        snprintf(s->plan, sizeof s->plan, "%s", row.plan ? row.plan : "");
+        if (row.plan && strcmp(row.plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
+        if (row.message) xstr_set(&s->message, row.message);
     }
     ui_job_log(j, "info", j->dry_run ? "dry-run started: nothing will be changed" : "job started");
 }
 
-static void on_step(ui_job *j, const cJSON *ev, double now_ms)
+static void on_step(ui_job *j, const ev_event *ev, double now_ms)
 {
     ui_job_step *s = step_for(j, ev);
     if (!s) return;
-    const char *status = jstr(ev, "status"), *msg = jstr(ev, "message"), *prog = jstr(ev, "progress");
-    if (prog) set_str(&s->progress, prog);
+    const char *status = ev->status, *msg = ev->message;
+    if (ev->progress) xstr_set(&s->progress, ev->progress);
     if (!status) return;
-    ui_step_status ns = s->status;
-    if (strcmp(status, "running") == 0) ns = UI_STEP_RUNNING;
-    else if (strcmp(status, "retrying") == 0) ns = UI_STEP_RETRYING;
-    else if (strcmp(status, "done") == 0) ns = UI_STEP_DONE;
-    else if (strcmp(status, "skipped") == 0) ns = UI_STEP_SKIPPED;
-    else if (strcmp(status, "failed") == 0) ns = UI_STEP_FAILED;
+    ui_step_status ns = status_of(ev->step_status, s->status);
     if (ns != UI_STEP_RUNNING || s->status != UI_STEP_RUNNING) s->since_ms = now_ms;
     /* attempt 2 is a request's first retry: its retry budget (http.max_retry_seconds) starts about now */
-    if (ns == UI_STEP_RETRYING && (jnum(ev, "attempt", 0) <= 2 || !s->retry_first_ms)) s->retry_first_ms = now_ms;
+    if (ns == UI_STEP_RETRYING && (ev->attempt <= 2 || !s->retry_first_ms)) s->retry_first_ms = now_ms;
     s->status = ns;
-    s->elapsed_ms = (long)jnum(ev, "elapsed_ms", 0);
-    s->attempt = (int)jnum(ev, "attempt", 0);
-    s->retry_in_ms = (long)jnum(ev, "retry_in_ms", 0);
-    if (msg) set_str(&s->message, msg);
+    /* absent numbers (-1 in ev_event) count as 0 */
+    s->elapsed_ms = ev->elapsed_ms > 0 ? ev->elapsed_ms : 0;
+    s->attempt = ev->attempt > 0 ? ev->attempt : 0;
+    s->retry_in_ms = ev->retry_in_ms > 0 ? ev->retry_in_ms : 0;
+    if (msg) xstr_set(&s->message, msg);
     if (ns != UI_STEP_RUNNING) free(s->progress), s->progress = NULL;
     strbuf sb = STRBUF_INIT;
     sb_addf(&sb, "step %s %s.%s: %s", s->start_state ? s->start_state : "?", s->driver ? s->driver : "?",
@@ -215,22 +195,21 @@ static void on_step(ui_job *j, const cJSON *ev, double now_ms)
     sb_free(&sb);
 }
 
-static void on_preview(ui_job *j, const cJSON *ev)
+static void on_preview(ui_job *j, const ev_event *ev)
 {
     ui_job_step *s = step_for(j, ev);
     if (!s) return;
-    const char *plan = jstr(ev, "plan"), *msg = jstr(ev, "message");
+    const char *plan = ev->plan, *msg = ev->message;
     if (plan) snprintf(s->plan, sizeof s->plan, "%s", plan);
-    if (msg) set_str(&s->message, msg);
+    if (msg) xstr_set(&s->message, msg);
     if (plan && strcmp(plan, "skip") == 0) s->status = UI_STEP_SKIPPED;
-    const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev, "requests"), *r;
+    const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(ev->json, "requests"), *r;
     cJSON_ArrayForEach(r, reqs) {
         strbuf sb = STRBUF_INIT;
-        const char *m = jstr(r, "method"), *u = jstr(r, "url"), *b = jstr(r, "body");
+        const char *m = json_str(r, "method"), *u = json_str(r, "url"), *b = json_str(r, "body");
         sb_addf(&sb, "%s %s", m ? m : "?", u ? u : "?");
         if (b && *b) sb_addf(&sb, " %s", b);
-        char **nr = realloc(s->requests, (s->n_requests + 1) * sizeof *nr);
-        if (!nr) abort();
+        char **nr = xrealloc(s->requests, (s->n_requests + 1) * sizeof *nr);
         s->requests = nr;
         s->requests[s->n_requests++] = ui_text_sanitize(sb_str(&sb), (size_t)-1);
         sb_free(&sb);
@@ -248,13 +227,12 @@ static void on_preview(ui_job *j, const cJSON *ev)
     sb_free(&sb);
 }
 
-static void on_result(ui_job *j, const cJSON *ev, double now_ms)
+static void on_result(ui_job *j, const ev_event *ev, double now_ms)
 {
-    const char *o = jstr(ev, "outcome");
-    snprintf(j->outcome, sizeof j->outcome, "%s", o ? o : "?");
-    j->exit_status = (int)jnum(ev, "exit_status", -1);
-    set_str(&j->result_message, jstr(ev, "message"));
-    set_str(&j->final_state, jstr(ev, "final_state"));
+    snprintf(j->outcome, sizeof j->outcome, "%s", ev->outcome ? ev->outcome : "?");
+    j->exit_status = ev->exit_status;
+    xstr_set(&j->result_message, ev->message);
+    xstr_set(&j->final_state, ev->final_state);
     j->finished = 1;
     j->ended_ms = now_ms;
     strbuf sb = STRBUF_INIT;
@@ -272,20 +250,20 @@ void ui_job_line(ui_job *j, int stream, const char *line, double now_ms)
         ui_job_log(j, "stderr", line);
         return;
     }
-    cJSON *ev = line[0] == '{' ? cJSON_Parse(line) : NULL;
-    const char *kind = ev ? jstr(ev, "event") : NULL;
-    if (!kind) {
+    ev_event ev;
+    if (line[0] != '{' || ev_parse(line, &ev) != 0) {
         ui_job_log(j, "", line); /* plain text output (e.g. reset) */
-        cJSON_Delete(ev);
         return;
     }
-    if (strcmp(kind, "job") == 0) on_job(j, ev);
-    else if (strcmp(kind, "step") == 0) on_step(j, ev, now_ms);
-    else if (strcmp(kind, "preview") == 0) on_preview(j, ev);
-    else if (strcmp(kind, "result") == 0) on_result(j, ev, now_ms);
-    else if (strcmp(kind, "log") == 0) ui_job_log(j, jstr(ev, "level"), jstr(ev, "text"));
-    /* unknown events are ignored, as docs/events.md asks */
-    cJSON_Delete(ev);
+    switch (ev.kind) {
+    case EV_JOB: on_job(j, &ev); break;
+    case EV_STEP: on_step(j, &ev, now_ms); break;
+    case EV_PREVIEW: on_preview(j, &ev); break;
+    case EV_RESULT: on_result(j, &ev, now_ms); break;
+    case EV_LOG: ui_job_log(j, ev.level, ev.text); break;
+    default: break; /* unknown events are ignored, as docs/events.md asks */
+    }
+    ev_event_free(&ev);
 }
 
 void ui_job_feed(ui_job *j, int stream, const char *data, size_t n, double now_ms)
@@ -306,7 +284,7 @@ void ui_job_feed(ui_job *j, int stream, const char *data, size_t n, double now_m
         if (strlen(p) > (1u << 20)) { /* a line without end: log what we have */
             ui_job_line(j, stream, p, now_ms);
         } else {
-            j->partial[stream] = dupstr(p);
+            j->partial[stream] = xstrdup(p);
         }
     }
     free(buf);
@@ -341,7 +319,7 @@ void ui_job_exited(ui_job *j, int wait_status, double now_ms)
             snprintf(msg, sizeof msg, "the job process finished (exit status 0)");
         else
             snprintf(msg, sizeof msg, "the job process ended with exit status %d without a result event", status);
-        set_str(&j->result_message, msg);
+        xstr_set(&j->result_message, msg);
         ui_job_log(j, status == 0 ? "info" : "error", msg);
     }
 }

@@ -4,7 +4,7 @@
 #include <curses.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define CTRL(c) ((c) & 0x1f)
 #define ESC_KEY 27

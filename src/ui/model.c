@@ -1,22 +1,12 @@
 /* The compact learner list (see model.h). */
 #include "ui/model.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Allocation that cannot fail quietly: the console has nothing sensible to do without memory. */
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("retirectl: out of memory in the console's learner list\n", stderr);
-        abort();
-    }
-    return q;
-}
 
 void ui_store_init(ui_store *s)
 {
@@ -45,8 +35,7 @@ static uint16_t intern(ui_store *s, const char *state)
         s->cap_states = s->cap_states ? s->cap_states * 2 : 32;
         s->states = xrealloc(s->states, s->cap_states * sizeof *s->states);
     }
-    s->states[s->n_states] = strdup(state);
-    if (!s->states[s->n_states]) abort();
+    s->states[s->n_states] = xstrdup(state);
     return (uint16_t)s->n_states++;
 }
 
@@ -69,8 +58,7 @@ static void hash_grow(ui_store *s)
 {
     free(s->hash);
     s->hash_cap = s->hash_cap ? s->hash_cap * 2 : 1024;
-    s->hash = calloc(s->hash_cap, sizeof *s->hash);
-    if (!s->hash) abort();
+    s->hash = xcalloc(s->hash_cap, sizeof *s->hash);
     for (size_t i = 0; i < s->n; i++) hash_insert(s, i);
 }
 

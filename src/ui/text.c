@@ -6,7 +6,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 int ui_text_decode(const unsigned char *s, size_t n, unsigned *cp)
 {

@@ -1,5 +1,6 @@
 /* Theme files and the compiled-in themes (see theme.h). */
 #include "ui/theme.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -110,7 +111,7 @@ static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
-    char *buf = malloc(65537);
+    char *buf = xmalloc(65537);
     size_t n = buf ? fread(buf, 1, 65536, f) : 0;
     fclose(f);
     if (!buf) return NULL;

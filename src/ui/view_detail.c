@@ -10,7 +10,7 @@
 
 void ui_open_detail(const char *name)
 {
-    char *copy = ui_xstrdup(name); /* name may be the record shown now */
+    char *copy = xstrdup(name); /* name may be the record shown now */
     free(ui_con.detail);
     ui_con.detail = copy;
     ui_view_enter(V_DETAIL);

@@ -12,7 +12,7 @@
 void ui_open_drivers(void)
 {
     const char *n = ui_selected_name();
-    char *copy = n ? ui_xstrdup(n) : NULL;
+    char *copy = n ? xstrdup(n) : NULL;
     free(ui_con.drivers_for);
     ui_con.drivers_for = copy;
     ui_view_enter(V_DRIVERS);

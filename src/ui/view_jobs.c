@@ -23,7 +23,7 @@ void ui_msg_remember(ui_role role, const char *text)
         ui_con.msgs = calloc(MSG_KEEP, sizeof *ui_con.msgs);
         if (!ui_con.msgs) abort();
     }
-    ui_con.msgs[ui_con.n_msgs].text = ui_xstrdup(text);
+    ui_con.msgs[ui_con.n_msgs].text = xstrdup(text);
     ui_con.msgs[ui_con.n_msgs].role = role;
     ui_con.msgs[ui_con.n_msgs].at = time(NULL);
     ui_con.n_msgs++;

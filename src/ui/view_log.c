@@ -81,7 +81,7 @@ void ui_open_log(void)
                name ? name : "the selection");
         return;
     }
-    char *copy = ui_xstrdup(name);
+    char *copy = xstrdup(name);
     free(ui_con.log_for);
     ui_con.log_for = copy;
     ui_view_enter(V_LOG);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "engine/http.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void check(const char *base, const char *user)
 {

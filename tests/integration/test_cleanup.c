@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 typedef struct node_proc {
     pid_t pid;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 #define BASE "client_id: cid\nclient_secret: top-secret-value\nbase_urls:\n  lms: https://lms.example.com/\n"
 

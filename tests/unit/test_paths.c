@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "engine/paths.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Child mode: prints every paths_* value as key=value ("-" for NULL). */
 static int print_paths(void)

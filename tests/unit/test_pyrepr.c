@@ -12,6 +12,7 @@
 
 #include "drivers/drv_common.h"
 #include "drivers/pyrepr.h"
+#include "common/http_reason.h"
 
 static void expect(const char *json, const char *want)
 {
@@ -78,7 +79,7 @@ static void test_http_error_text(void **state)
     t = pyrepr_http_error(405, "u");
     assert_string_equal(t, "405 Client Error: Method Not Allowed for url: u");
     free(t);
-    assert_string_equal(pyrepr_reason(504), "Gateway Timeout");
+    assert_string_equal(http_reason_phrase(504), "Gateway Timeout");
 }
 
 static void test_json_dumps_strings(void **state)

@@ -16,7 +16,7 @@
 
 #include "engine/host.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "simproc.h"
 
 #ifndef RETIRECTL_TEST_PLUGIN_DIR

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 #include "hostile.h"
 #include "simproc.h"
 #include "ui/fetch.h"

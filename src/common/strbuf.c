@@ -1,9 +1,11 @@
-/* strbuf: a growable string; see strbuf.h. Allocation failure aborts (nothing sane to do). */
-#include "engine/strbuf.h"
+/* strbuf: a growable string; see strbuf.h. Allocation goes through xalloc (out of memory aborts). */
+#include "common/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/xalloc.h"
 
 /* Makes room for n more bytes plus the terminator. */
 static void sb_grow(strbuf *sb, size_t n)
@@ -11,16 +13,14 @@ static void sb_grow(strbuf *sb, size_t n)
     if (sb->len + n + 1 <= sb->cap) return;
     size_t cap = sb->cap ? sb->cap : 64;
     while (cap < sb->len + n + 1) cap *= 2;
-    char *p = realloc(sb->data, cap);
-    if (!p) abort();
-    sb->data = p;
+    sb->data = xrealloc(sb->data, cap);
     sb->cap = cap;
 }
 
 void sb_addn(strbuf *sb, const char *s, size_t n)
 {
     sb_grow(sb, n);
-    memcpy(sb->data + sb->len, s, n);
+    if (n) memcpy(sb->data + sb->len, s, n);
     sb->len += n;
     sb->data[sb->len] = '\0';
 }
@@ -63,8 +63,7 @@ const char *sb_str(const strbuf *sb) { return sb->data ? sb->data : ""; }
 
 char *sb_take(strbuf *sb)
 {
-    char *s = sb->data ? sb->data : strdup("");
-    if (!s) abort();
+    char *s = sb->data ? sb->data : xstrdup("");
     sb->data = NULL;
     sb->len = sb->cap = 0;
     return s;
