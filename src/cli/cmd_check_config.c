@@ -13,7 +13,7 @@
 #include "engine/archive.h"
 #include "engine/s3.h"
 #include "engine/history.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

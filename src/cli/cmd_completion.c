@@ -12,7 +12,7 @@
 #include "cli/completion.h"
 #include "engine/paths.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

@@ -15,7 +15,7 @@
 #include "engine/config.h"
 #include "engine/isolate.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/shard.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Replaces the password (if any) in a copy of text by ********. */
 static void scrub_secret(const history *h, char *text)

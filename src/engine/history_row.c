@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* A field's length when it is SQL NULL. */
 #define NULL_FIELD UINT32_MAX
