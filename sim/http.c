@@ -2,6 +2,7 @@
  * the /__sim/ control endpoints and the top-level dispatch (control, vendor hook, LMS/IDA routes). */
 #include "internal.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,8 +26,7 @@ static int hexval(int c)
 
 char *sim_url_decode(const char *src, size_t len, int plus_is_space)
 {
-    char *o = malloc(len + 1);
-    if (!o) abort();
+    char *o = xmalloc(len + 1);
     size_t k = 0;
     for (size_t i = 0; i < len; i++) {
         if (src[i] == '%' && i + 2 < len && hexval(src[i + 1]) >= 0 && hexval(src[i + 2]) >= 0) {
@@ -52,7 +52,7 @@ static char *urlenc_last(const char *s, size_t len, const char *key)
         char *k = sim_url_decode(s + i, eq - i, 1);
         if (!strcmp(k, key)) {
             free(found);
-            found = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : strdup("");
+            found = eq < j ? sim_url_decode(s + eq + 1, j - eq - 1, 1) : xstrdup("");
         }
         free(k);
         i = j + 1;
@@ -112,7 +112,7 @@ void sim_respond_text(sim_response *resp, int status, const char *content_type, 
 {
     resp_clear_body(resp);
     resp->status = status;
-    resp->body = strdup(body ? body : "");
+    resp->body = xstrdup(body ? body : "");
     resp->body_len = strlen(resp->body);
     resp->content_type = content_type ? content_type : "application/json";
 }
@@ -126,8 +126,8 @@ void sim_respond_empty(sim_response *resp, int status)
 void sim_response_add_header(sim_response *resp, const char *name, const char *value)
 {
     if (resp->n_headers >= SIM_MAX_EXTRA_HEADERS) return;
-    resp->header_name[resp->n_headers] = strdup(name);
-    resp->header_value[resp->n_headers] = strdup(value);
+    resp->header_name[resp->n_headers] = xstrdup(name);
+    resp->header_value[resp->n_headers] = xstrdup(value);
     resp->n_headers++;
 }
 
@@ -168,8 +168,7 @@ struct log_entry {
 
 void http_log_init(sim_server *s, size_t cap)
 {
-    s->log = calloc(cap, sizeof *s->log);
-    if (!s->log) abort();
+    s->log = xcalloc(cap, sizeof *s->log);
     s->log_cap = cap;
     s->log_next = 1;
 }
@@ -185,8 +184,7 @@ static void log_append(sim_server *s, const sim_request *req, int status)
         if (i == 4 && lens[i] > LOG_BODY_MAX) lens[i] = LOG_BODY_MAX;
         total += lens[i] + 1;
     }
-    char *block = malloc(total);
-    if (!block) return;
+    char *block = xmalloc(total);
     const char *ptrs[7];
     char *w = block;
     for (int i = 0; i < 7; i++) {
@@ -518,8 +516,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
     (void)cls;
     (void)con;
-    req_ctx *c = calloc(1, sizeof *c);
-    if (c) c->raw_uri = strdup(uri ? uri : "/");
+    req_ctx *c = xcalloc(1, sizeof *c);
+    c->raw_uri = xstrdup(uri ? uri : "/");
     return c;
 }
 
@@ -559,7 +557,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     const char *q = strchr(c->raw_uri, '?');
     size_t rawlen = q ? (size_t)(q - c->raw_uri) : strlen(c->raw_uri);
-    char *raw_path = strndup(c->raw_uri, rawlen);
+    char *raw_path = xstrndup(c->raw_uri, rawlen);
     char *path = sim_url_decode(raw_path, rawlen, 0);
     sim_request req = {
         .method = method,

@@ -2,6 +2,7 @@
  * lookups and their JSON forms. Callers hold s->mu (see internal.h). */
 #include "internal.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,9 +35,8 @@ static void map_grow(sim_map *m)
     sim_map old = *m;
     m->cap = old.cap ? old.cap * 2 : 1024;
     m->n = 0;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->vals = calloc(m->cap, sizeof *m->vals);
-    if (!m->keys || !m->vals) abort();
+    m->keys = xcalloc(m->cap, sizeof *m->keys);
+    m->vals = xcalloc(m->cap, sizeof *m->vals);
     for (size_t i = 0; i < old.cap; i++)
         if (old.keys[i]) map_put(m, old.keys[i], old.vals[i]);
     free(old.keys);
@@ -82,11 +82,10 @@ static void free_states(sim_server *s)
 static void set_states(sim_server *s, const char *const *names, const int *orders, int n)
 {
     free_states(s);
-    s->states = calloc((size_t)n, sizeof *s->states);
-    if (!s->states) abort();
+    s->states = xcalloc((size_t)n, sizeof *s->states);
     for (int i = 0; i < n; i++) {
         sim_state *st = &s->states[i];
-        st->name = strdup(names[i]);
+        st->name = xstrdup(names[i]);
         st->order = orders[i];
         st->id = i + 1;
         st->dead_end = !strcmp(names[i], "ERRORED") || !strcmp(names[i], "ABORTED") || !strcmp(names[i], "COMPLETE");
@@ -148,8 +147,7 @@ int store_set_states_list(sim_server *s, const char *const *names, int n, char *
                 return -1;
             }
     }
-    int *orders = malloc(sizeof(int) * (size_t)n);
-    if (!orders) abort();
+    int *orders = xmalloc(sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++) orders[i] = 1 + 10 * i;
     set_states(s, names, orders, n);
     free(orders);
@@ -158,7 +156,7 @@ int store_set_states_list(sim_server *s, const char *const *names, int n, char *
 
 int store_states_from_csv(sim_server *s, const char *csv, char *err, size_t errlen)
 {
-    char *copy = strdup(csv);
+    char *copy = xstrdup(csv);
     const char *names[512];
     int n = 0;
     char *save = NULL;
@@ -228,7 +226,7 @@ static cJSON *yaml_file_to_json(const char *path, char *err, size_t errlen)
             } else if (!pending_key) {
                 /* a mapping key */
                 is_key = 1;
-                pending_key = strdup(cJSON_IsString(node) ? node->valuestring : "");
+                pending_key = xstrdup(cJSON_IsString(node) ? node->valuestring : "");
                 cJSON_Delete(node);
                 node = NULL;
             } else {
@@ -268,7 +266,7 @@ int store_states_from_pipeline_yaml(sim_server *s, const char *path, char *err, 
         goto out;
     }
     int n = cJSON_GetArraySize(pipe);
-    const char **names = calloc((size_t)(2 * n + 4), sizeof *names);
+    const char **names = xcalloc((size_t)(2 * n + 4), sizeof *names);
     int k = 0;
     names[k++] = "PENDING";
     for (int i = 0; i < n; i++) {
@@ -314,7 +312,7 @@ void store_state_str(const sim_server *s, int idx, strbuf *b)
 /* Python-ish lower(): ASCII and Latin-1 capitals (UTF-8 C3 80..C3 9E except C3 97). */
 static char *py_lower(const char *in)
 {
-    char *o = strdup(in);
+    char *o = xstrdup(in);
     for (unsigned char *p = (unsigned char *)o; *p; p++) {
         if (*p >= 'A' && *p <= 'Z') *p = (unsigned char)(*p + 32);
         else if (*p == 0xC3 && p[1] >= 0x80 && p[1] <= 0x9E && p[1] != 0x97) {
@@ -337,7 +335,7 @@ void store_retired_values(const sim_server *s, const char *username, const char 
         free(lu);
         b.len = 0;
         sb_addf(&b, "retired__user_%s", hex);
-        *ru = strdup(b.data);
+        *ru = xstrdup(b.data);
         b.len = 0;
     }
     if (re) {
@@ -348,7 +346,7 @@ void store_retired_values(const sim_server *s, const char *username, const char 
         free(le);
         b.len = 0;
         sb_addf(&b, "retired__user_%s@retired.invalid", hex);
-        *re = strdup(b.data);
+        *re = xstrdup(b.data);
     }
     free(b.data);
 }
@@ -544,9 +542,9 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(spec, "profile_id");
     l->profile_id = cJSON_IsNumber(pid) ? (long)pid->valuedouble : 20000 + (long)idx + 1;
     snprintf(l->uid_key, sizeof l->uid_key, "%ld", l->user_id);
-    l->orig_username = strdup(username);
+    l->orig_username = xstrdup(username);
     const char *email = spec_str(spec, "email");
-    if (email) l->orig_email = strdup(email);
+    if (email) l->orig_email = xstrdup(email);
     else {
         strbuf b = {0};
         for (const char *p = username; *p; p++) sb_addn(&b, (*p == ' ' || *p == '@') ? "_" : p, 1);
@@ -554,15 +552,15 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
         l->orig_email = sb_take(&b);
     }
     const char *name = spec_str(spec, "name");
-    l->orig_name = strdup(name ? name : "");
+    l->orig_name = xstrdup(name ? name : "");
     store_retired_values(s, l->orig_username, l->orig_email, &l->retired_username, &l->retired_email);
     const char *rn = spec_str(spec, "retired_username"), *re = spec_str(spec, "retired_email");
-    if (rn) free(l->retired_username), l->retired_username = strdup(rn);
-    if (re) free(l->retired_email), l->retired_email = strdup(re);
+    if (rn) free(l->retired_username), l->retired_username = xstrdup(rn);
+    if (re) free(l->retired_email), l->retired_email = xstrdup(re);
     int retired = spec_bool(spec, "retired", l->has_row && !strcmp(s->states[l->cur].name, "COMPLETE"));
-    l->username = strdup(retired ? l->retired_username : l->orig_username);
-    l->email = strdup(l->has_row ? l->retired_email : l->orig_email);
-    l->profile_name = strdup(retired ? "" : l->orig_name);
+    l->username = xstrdup(retired ? l->retired_username : l->orig_username);
+    l->email = xstrdup(l->has_row ? l->retired_email : l->orig_email);
+    l->profile_name = xstrdup(retired ? "" : l->orig_name);
     l->is_active = spec_bool(spec, "is_active", !retired);
     l->lms_retired = retired;
 }
@@ -674,8 +672,7 @@ static void store_append(sim_server *s, sim_learner *l, size_t idx)
 {
     if (s->n_learners == s->cap_learners) {
         s->cap_learners = s->cap_learners ? s->cap_learners * 2 : 256;
-        s->L = realloc(s->L, s->cap_learners * sizeof *s->L);
-        if (!s->L) abort();
+        s->L = xrealloc(s->L, s->cap_learners * sizeof *s->L);
     }
     s->L[s->n_learners++] = l;
     map_put(&s->by_orig, l->orig_username, (int)idx);
@@ -706,8 +703,7 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
         spec_ids_and_lists(s, spec, username, &user_id, err, errlen) != 0)
         return NULL;
 
-    sim_learner *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    sim_learner *l = xcalloc(1, sizeof *l);
     size_t idx = s->n_learners;
     l->has_row = has_row;
     l->rid = has_row ? s->next_rid++ : 0;
@@ -821,7 +817,7 @@ int store_load_seed_file(sim_server *s, const char *path, char *err, size_t errl
         const char *salt = spec_str(doc, "salt");
         if (salt) {
             free(s->salt);
-            s->salt = strdup(salt);
+            s->salt = xstrdup(salt);
         }
         list = cJSON_GetObjectItemCaseSensitive(doc, "learners");
     }

@@ -13,7 +13,8 @@
 #include "engine/archive.h"
 #include "engine/s3.h"
 #include "engine/history.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static void usage(FILE *out)
 {
@@ -46,8 +47,7 @@ typedef struct {
  * the detail are dropped so a multi-line error does not leave a blank line. */
 static void check_line(checks_out *out, const cfg *c, int ok, const char *what, const char *detail)
 {
-    char *d = strdup(detail ? detail : "");
-    if (!d) return;
+    char *d = xstrdup(detail ? detail : "");
     size_t n = strlen(d);
     while (n > 0 && (d[n - 1] == '\n' || d[n - 1] == ' ')) d[--n] = '\0';
     char *clean = c ? cfg_redact(c, d) : NULL;

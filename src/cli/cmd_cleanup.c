@@ -20,6 +20,7 @@
 #include "engine/archive.h"
 #include "engine/audit.h"
 #include "engine/s3.h"
+#include "common/xalloc.h"
 
 #define CLEANUP_EXIT_NO_CONFIG 255
 #define CLEANUP_EXIT_BAD_CONFIG 254
@@ -126,7 +127,7 @@ typedef struct run {
 static const char **batch_usernames(const cJSON *batch, size_t *n, long long *bad_id)
 {
     size_t count = (size_t)cJSON_GetArraySize(batch);
-    const char **names = calloc(count + 1, sizeof *names);
+    const char **names = xcalloc(count + 1, sizeof *names);
     size_t i = 0;
     const cJSON *l;
     cJSON_ArrayForEach(l, batch)

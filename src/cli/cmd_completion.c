@@ -12,7 +12,8 @@
 #include "cli/completion.h"
 #include "engine/paths.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static void usage(FILE *out)
 {
@@ -34,7 +35,7 @@ static char *capture(int (*fn)(int, char **, const cli_globals *), char **argv, 
 {
     int fds[2];
     fflush(stdout);
-    if (pipe(fds) != 0) return strdup("");
+    if (pipe(fds) != 0) return xstrdup("");
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
@@ -84,8 +85,7 @@ static void scan_command(cmdspec *s, const cli_command *c, const cli_globals *g)
 /* Builds the model from the command table (commands not in this build are left out). */
 static completion_model *build_model(const cli_globals *g)
 {
-    completion_model *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    completion_model *m = xcalloc(1, sizeof *m);
     FILE *mem;
     char *text = NULL;
     size_t len = 0;
@@ -132,8 +132,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 /* Appends name (malloc'd, ownership passes) to the array *names of *n. */
 static void push_name(char ***names, size_t *n, char *name)
 {
-    char **grown = realloc(*names, (*n + 1) * sizeof **names);
-    if (!grown) abort();
+    char **grown = xrealloc(*names, (*n + 1) * sizeof **names);
     *names = grown;
     (*names)[(*n)++] = name;
 }

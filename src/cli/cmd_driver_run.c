@@ -16,6 +16,7 @@
 #include "engine/http.h"
 #include "engine/isolate.h"
 #include "engine/reg.h"
+#include "common/xalloc.h"
 
 static void usage(FILE *out)
 {
@@ -248,7 +249,7 @@ int cmd_driver_run(int argc, char **argv, const cli_globals *g)
         free(path);
         return CLI_EXIT_USAGE;
     }
-    char *driver = strndup(target, (size_t)(dot - target));
+    char *driver = xstrndup(target, (size_t)(dot - target));
     run_job jb = {config, g, driver, dot + 1, learner, dry_run};
     strbuf text = STRBUF_INIT;
     iso_result res;

@@ -15,7 +15,8 @@
 #include "engine/config.h"
 #include "engine/isolate.h"
 #include "engine/reg.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static void usage(FILE *out)
 {
@@ -48,7 +49,7 @@ static cJSON *lines_array(const char *text)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (n) {
-            char *line = strndup(p, n);
+            char *line = xstrndup(p, n);
             cJSON_AddItemToArray(arr, cJSON_CreateString(line));
             free(line);
         }

@@ -9,7 +9,7 @@
 #include "cli/common.h"
 #include "cli/history_view.h"
 #include "engine/history.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

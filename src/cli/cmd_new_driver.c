@@ -13,7 +13,7 @@
 #include "cli/common.h"
 #include "cli/new_driver_templates.h"
 #include "drivers/builtin.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

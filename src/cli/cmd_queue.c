@@ -16,7 +16,8 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/shard.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static void usage(FILE *out)
 {
@@ -68,7 +69,7 @@ static char *py_lower(const char *s)
     locale_t old = loc ? uselocale(loc) : (locale_t)0;
     size_t n = strlen(s);
     /* decode first (code point, or -1 for an invalid byte), so sigma can look both ways */
-    wchar_t *cps = calloc(n + 1, sizeof *cps);
+    wchar_t *cps = xcalloc(n + 1, sizeof *cps);
     size_t ncp = 0;
     mbstate_t st;
     memset(&st, 0, sizeof st);
@@ -150,7 +151,7 @@ static int remove_tree(const char *path)
 /* os.makedirs(path). */
 static int make_dirs(const char *path)
 {
-    char *copy = strdup(path);
+    char *copy = xstrdup(path);
     for (char *p = copy + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
@@ -255,13 +256,13 @@ static const char **queue_states(const queue_opts *o, const cfg *config, size_t 
     *n = 0;
     *copy = NULL;
     if (o->states_arg) {
-        *copy = strdup(o->states_arg);
-        states = calloc(strlen(o->states_arg) + 2, sizeof *states);
+        *copy = xstrdup(o->states_arg);
+        states = xcalloc(strlen(o->states_arg) + 2, sizeof *states);
         for (char *save = NULL, *t = strtok_r(*copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
             if (*t) states[(*n)++] = t;
         return states;
     }
-    states = calloc(config->n_steps + 2, sizeof *states);
+    states = xcalloc(config->n_steps + 2, sizeof *states);
     states[(*n)++] = "PENDING";
     for (size_t i = 0; i < config->n_steps; i++) states[(*n)++] = config->steps[i].end_state;
     return states;

@@ -11,6 +11,7 @@
 #include "engine/audit.h"
 #include "engine/job.h"
 #include "engine/lease.h"
+#include "common/xalloc.h"
 
 /* Implemented by "ops" in src/cli/retire_all.c; weak so a build without it still links. */
 int retire_all_main(int argc, char **argv, const cli_globals *g) __attribute__((weak));
@@ -84,7 +85,7 @@ static void on_retire_event(void *user, job *j, const ev_event *ev, const char *
     w->retirement_id = job_retirement_id(j);
     snprintf(w->outcome, sizeof w->outcome, "%s", job_outcome(j));
     free(w->message);
-    w->message = strdup(job_message(j));
+    w->message = xstrdup(job_message(j));
 }
 
 int cli_retire_one(const cli_globals *g, const char *username, const char *config_file, int dry_run, int events,

@@ -9,7 +9,7 @@
 #include "cli/history_view.h"
 #include "cli/learner_args.h"
 #include "engine/plan.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 static void usage(FILE *out)
 {

@@ -11,6 +11,7 @@
 #include "engine/config.h"
 #include "ui/keys.h"
 #include "ui/ui.h"
+#include "common/xalloc.h"
 
 static void tui_usage(FILE *out)
 {
@@ -46,7 +47,7 @@ int cmd_tui(int argc, char **argv, const cli_globals *g)
         }
     }
     setlocale(LC_ALL, "");
-    char *path = g->config_path ? strdup(g->config_path) : cfg_default_path();
+    char *path = g->config_path ? xstrdup(g->config_path) : cfg_default_path();
     if (!path) {
         fprintf(stderr, "retirectl: no configuration: pass --config FILE, set RETIREMENT_CONFIG_FILE, or create "
                         "$XDG_CONFIG_HOME/retirectl/config.yml (or try `retirectl demo`)\n");

@@ -30,6 +30,8 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/signals.h"
+#include "common/xalloc.h"
 #include "engine/audit.h"
 #include "engine/job.h"
 #include "engine/job_pool.h"
@@ -93,13 +95,12 @@ static void usage(FILE *out)
 }
 
 /* A malloc'd copy of a job message on one line: each line break (the upstream "Unexpected
- * error occurred!\n<why>" form) becomes ": " so a FAILED line stays one line. NULL on OOM. */
+ * error occurred!\n<why>" form) becomes ": " so a FAILED line stays one line. NULL for NULL. */
 static char *one_line(const char *msg)
 {
     if (!msg) return NULL;
     size_t n = strlen(msg);
-    char *out = malloc(2 * n + 1);
-    if (!out) return NULL;
+    char *out = xmalloc(2 * n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (msg[i] == '\n') {
@@ -150,9 +151,7 @@ typedef struct all_opts {
 typedef struct learner_run {
     size_t learner;        /* index in the work list */
     lease *held;           /* the learner's lease while its job runs */
-    audit_step steps[64];
-    char *owned[64 * 3];
-    size_t n_steps, n_owned;
+    audit_steps steps;
 } learner_run;
 
 /* The state of one run: what the pool's callbacks and the result handler share. */
@@ -176,14 +175,8 @@ static void learner_run_free(learner_run *lr)
 {
     if (!lr) return;
     lease_release(lr->held);
-    for (size_t i = 0; i < lr->n_owned; i++) free(lr->owned[i]);
+    audit_steps_free(&lr->steps);
     free(lr);
-}
-
-static const char *keep(learner_run *lr, const char *text)
-{
-    if (!text || lr->n_owned >= sizeof lr->owned / sizeof lr->owned[0]) return NULL;
-    return lr->owned[lr->n_owned++] = strdup(text);
 }
 
 static int print_events;
@@ -198,14 +191,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
         fputs(line, stdout);
         fflush(stdout);
     }
-    if (ev->kind == EV_STEP && ev->status &&
-        (!strcmp(ev->status, "done") || !strcmp(ev->status, "skipped") || !strcmp(ev->status, "failed")) &&
-        lr->n_steps < sizeof lr->steps / sizeof lr->steps[0]) {
-        lr->steps[lr->n_steps].driver = keep(lr, ev->driver);
-        lr->steps[lr->n_steps].method = keep(lr, ev->method);
-        lr->steps[lr->n_steps].status = keep(lr, ev->status);
-        lr->n_steps++;
-    }
+    audit_steps_note(&lr->steps, ev, 1);
 }
 
 /* Parses argv into o. -1 to go on, else the exit status (0 after --help). */
@@ -279,8 +265,7 @@ static int check_opts(all_opts *o)
 static int fetch_queue(cli_ctx *ctx, long cool_off, cJSON **out)
 {
     size_t n_states = ctx->config->n_steps + 1;
-    const char **states = calloc(n_states, sizeof *states);
-    if (!states) return CLI_EXIT_SETUP;
+    const char **states = xcalloc(n_states, sizeof *states);
     states[0] = PLAN_START_STATE;
     for (size_t i = 0; i < ctx->config->n_steps; i++) states[i + 1] = ctx->config->steps[i].end_state;
     lms_error le;
@@ -301,11 +286,10 @@ static int fetch_queue(cli_ctx *ctx, long cool_off, cJSON **out)
 static void pick_names(all_run *run, const cJSON *queue)
 {
     run->total_queue = (size_t)cJSON_GetArraySize(queue);
-    run->names = calloc(run->total_queue + 1, sizeof *run->names);
+    run->names = xcalloc(run->total_queue + 1, sizeof *run->names);
     size_t set_cap = 16;
     while (set_cap < 2 * run->total_queue + 2) set_cap *= 2;
-    char **set = calloc(set_cap, sizeof *set);
-    if (!run->names || !set) abort(); /* out of memory */
+    char **set = xcalloc(set_cap, sizeof *set);
     const cJSON *item;
     size_t no_name = 0;
     cJSON_ArrayForEach(item, queue)
@@ -319,7 +303,7 @@ static void pick_names(all_run *run, const cJSON *queue)
         size_t h = (size_t)shard_hash(u->valuestring) & (set_cap - 1);
         while (set[h] && strcmp(set[h], u->valuestring)) h = (h + 1) & (set_cap - 1);
         if (set[h]) continue; /* listed twice: one worker only */
-        set[h] = run->names[run->n_names++] = strdup(u->valuestring);
+        set[h] = run->names[run->n_names++] = xstrdup(u->valuestring);
     }
     free(set);
     if (no_name) cli_error(run->ctx->config, "%zu queue entries have no original_username and were skipped", no_name);
@@ -371,8 +355,7 @@ static int before_run(all_run *run)
 static int start_learner(void *user, job_pool *p, void **item, char *why, size_t why_len)
 {
     all_run *run = user;
-    learner_run *lr = calloc(1, sizeof *lr);
-    if (!lr) abort(); /* out of memory */
+    learner_run *lr = xcalloc(1, sizeof *lr);
     lr->learner = (size_t)((char **)*item - run->names);
     *item = lr;
     const char *name = run->names[lr->learner];
@@ -419,7 +402,7 @@ static void on_refused(all_run *run, const job_pool_result *r, const char *name)
     char *shown = cli_inert(name);
     cli_error(run->ctx->config, "not started: %s: %s", shown ? shown : name, r->why ? r->why : "");
     free(shown);
-    run->failures[run->n_failures++] = strdup(name);
+    run->failures[run->n_failures++] = xstrdup(name);
     audit_entry it;
     audit_entry_init(&it, "retire");
     const char *pii[] = {name, NULL};
@@ -458,7 +441,7 @@ static void on_ended(all_run *run, const job_pool_result *r, const learner_run *
     say_tripped(run, r);
     int st = r->exit_status;
     if (st != 0) {
-        run->failures[run->n_failures++] = strdup(name);
+        run->failures[run->n_failures++] = xstrdup(name);
         if (!run->o->events) {
             char *line = one_line(r->message);
             char *msg = cli_inert(line ? line : r->message);
@@ -476,8 +459,8 @@ static void on_ended(all_run *run, const job_pool_result *r, const learner_run *
     it.pii = pii;
     it.user_id = job_lms_user_id(r->j) > 0 ? job_lms_user_id(r->j) : -1;
     it.retirement_id = job_retirement_id(r->j) > 0 ? job_retirement_id(r->j) : -1;
-    it.steps = lr->steps;
-    it.n_steps = lr->n_steps;
+    it.steps = lr->steps.v;
+    it.n_steps = lr->steps.n;
     it.outcome = job_outcome(r->j);
     it.exit_status = st;
     it.shard = run->shard_label;
@@ -660,14 +643,10 @@ static int retire_learners(all_run *run)
                         .recycle_learners = (int)o->worker_learners,
                         .recycle_rss_bytes = (long long)o->worker_rss_mib * 1024 * 1024};
     run->pool = job_pool_new(&po);
-    run->failures = calloc(run->n_names, sizeof *run->failures);
-    if (!run->pool || !run->failures) abort(); /* out of memory */
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout (| head) must not kill the supervisor mid-run */
+    run->failures = xcalloc(run->n_names, sizeof *run->failures);
+    if (!run->pool) abort(); /* only for bad options: -j was checked to be 1..ALL_MAX_JOBS */
+    struct sigaction old_int, old_term;
+    sig_catch_cancel(on_signal, &old_int, &old_term); /* also: a closed stdout (| head) is not fatal */
     run->tty = !o->events && isatty(STDERR_FILENO);
     double elapsed = run_pool(run);
     sigaction(SIGINT, &old_int, NULL);

@@ -41,9 +41,14 @@ char *xstrdup(const char *s)
     return d;
 }
 
+char *xstrdup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
 void xstr_set(char **dst, const char *s)
 {
-    char *copy = s ? xstrdup(s) : NULL; /* before the free: s may point into *dst */
+    char *copy = xstrdup_or_null(s); /* before the free: s may point into *dst */
     free(*dst);
     *dst = copy;
 }

@@ -14,6 +14,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* A copy of s; NULL is copied as "" (callers keep optional strings as owned ""). */
 char *xstrdup(const char *s);
+/* A copy of s, or NULL when s is NULL (optional strings that keep "absent" apart from ""). */
+char *xstrdup_or_null(const char *s);
 /* Replaces the owned string *dst by a copy of s (NULL when s is NULL), freeing the old one. */
 void xstr_set(char **dst, const char *s);
 /* A copy of at most n bytes of s, NUL-terminated. */

@@ -25,8 +25,7 @@ static void add_problem(ep_list *list, const char *source, int line, const char 
     __attribute__((format(printf, 5, 6)));
 static void add_problem(ep_list *list, const char *source, int line, const char *name, const char *fmt, ...)
 {
-    ep_problem *p = realloc(list->problems, (list->n_problems + 1) * sizeof *p);
-    if (!p) abort();
+    ep_problem *p = xrealloc(list->problems, (list->n_problems + 1) * sizeof *p);
     list->problems = p;
     strbuf sb = STRBUF_INIT;
     va_list ap;
@@ -158,8 +157,7 @@ static void add_entry(ep_list *list, const char *path, int line, const char *nam
                     name, dup->source, dup->line, path, line);
         return;
     }
-    ep_entry *e = realloc(list->entries, (list->n_entries + 1) * sizeof *e);
-    if (!e) abort();
+    ep_entry *e = xrealloc(list->entries, (list->n_entries + 1) * sizeof *e);
     list->entries = e;
     e[list->n_entries].name = xstrdup(name);
     e[list->n_entries].file = resolve_path(path, file);
@@ -520,8 +518,7 @@ int ep_parse_file(ep_list *list, const char *path)
                     strerror(errno));
         return (int)(list->n_problems - before);
     }
-    char *text = malloc((size_t)st.st_size + 1);
-    if (!text) abort();
+    char *text = xmalloc((size_t)st.st_size + 1);
     size_t n = fread(text, 1, (size_t)st.st_size, f);
     fclose(f);
     text[n] = '\0';

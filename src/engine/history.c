@@ -10,15 +10,14 @@
 
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* jobs in memory */
 
 void hist_set(char **dst, const char *s)
 {
-    char *c = s ? strdup(s) : NULL;
-    free(*dst);
-    *dst = c;
+    xstr_set(dst, s);
 }
 
 void hist_job_init(hist_job *j)
@@ -65,8 +64,7 @@ hist_step *hist_job_step(hist_job *j, int index)
         if (j->steps[i].index == index) return &j->steps[i];
         if (j->steps[i].index > index && at == j->n_steps) at = i;
     }
-    hist_step *n = realloc(j->steps, (j->n_steps + 1) * sizeof *n);
-    if (!n) abort();
+    hist_step *n = xrealloc(j->steps, (j->n_steps + 1) * sizeof *n);
     j->steps = n;
     memmove(&j->steps[at + 1], &j->steps[at], (j->n_steps - at) * sizeof *n);
     j->n_steps++;
@@ -360,13 +358,12 @@ static int is_pg_url(const char *url)
 int hist_open_url(const char *url, history **out, char *err, size_t err_len)
 {
     *out = NULL;
-    history *h = calloc(1, sizeof *h);
-    if (!h) abort();
+    history *h = xcalloc(1, sizeof *h);
     int rc;
     if (url && is_pg_url(url)) {
         rc = hist_pg_open(h, url, err, err_len);
     } else {
-        char *path = url ? strdup(url) : default_path();
+        char *path = url ? xstrdup(url) : default_path();
         if (!path) {
             snprintf(err, err_len,
                      "history: neither XDG_STATE_HOME nor HOME is set, so there is no default history file; set "
@@ -393,7 +390,7 @@ int hist_open(const cfg *c, history **out, char *err, size_t err_len)
     hist_settings s;
     hist_settings_of(c, &s);
     char *url = NULL;
-    if (s.url) url = is_pg_url(s.url) || !c ? strdup(s.url) : cfg_resolve_path(c, s.url);
+    if (s.url) url = is_pg_url(s.url) || !c ? xstrdup(s.url) : cfg_resolve_path(c, s.url);
     int rc = hist_open_url(url, out, err, err_len);
     free(url);
     if (rc != 0) return -1;
@@ -439,11 +436,10 @@ static void p_add(params *p, const char *s)
 {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 64;
-        char **n = realloc(p->v, p->cap * sizeof *n);
-        if (!n) abort();
+        char **n = xrealloc(p->v, p->cap * sizeof *n);
         p->v = n;
     }
-    p->v[p->n++] = s ? strdup(s) : NULL;
+    p->v[p->n++] = xstrdup_or_null(s);
 }
 
 static void p_num(params *p, long long v, int present)
@@ -498,8 +494,7 @@ int hist_save_rows(history *h, hist_row *const *rows, size_t n, char *err, size_
     if (!n) return 0;
     size_t per = h->be->rows_per_statement ? h->be->rows_per_statement : 1;
     if (h->be->exec(h, "BEGIN", NULL, 0, NULL, err, err_len) != 0) return -1;
-    const char **vals = malloc(per * HIST_N_COLS * sizeof *vals);
-    if (!vals) abort();
+    const char **vals = xmalloc(per * HIST_N_COLS * sizeof *vals);
     /* replace rows written before (a job's "running" row) */
     const char *del = "DELETE FROM retirectl_jobs WHERE id IN";
     size_t k = 0;
@@ -526,8 +521,7 @@ int hist_save_rows(history *h, hist_row *const *rows, size_t n, char *err, size_
 
 int hist_save(history *h, hist_job *const *jobs, size_t n, char *err, size_t err_len)
 {
-    hist_row **rows = calloc(n ? n : 1, sizeof *rows);
-    if (!rows) abort();
+    hist_row **rows = xcalloc(n ? n : 1, sizeof *rows);
     for (size_t i = 0; i < n; i++) rows[i] = hist_row_of(jobs[i]);
     int rc = hist_save_rows(h, rows, n, err, err_len);
     for (size_t i = 0; i < n; i++) {
@@ -595,11 +589,6 @@ static long long num_or(const char *s, long long fallback)
     return s ? atoll(s) : fallback;
 }
 
-static char *dup_cell(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* Fills j from one row of HIST_JOB_COLS. */
 static void job_of_row(hist_job *j, char *const *c, int with_steps)
 {
@@ -607,26 +596,26 @@ static void job_of_row(hist_job *j, char *const *c, int with_steps)
     j->id = atoll(c[0]);
     j->lms_user_id = num_or(c[1], -1);
     j->retirement_id = num_or(c[2], -1);
-    j->action = dup_cell(c[3]);
-    j->command = dup_cell(c[4]);
-    j->reason = dup_cell(c[5]);
-    j->operator_name = dup_cell(c[6]);
-    j->host = dup_cell(c[7]);
+    j->action = xstrdup_or_null(c[3]);
+    j->command = xstrdup_or_null(c[4]);
+    j->reason = xstrdup_or_null(c[5]);
+    j->operator_name = xstrdup_or_null(c[6]);
+    j->host = xstrdup_or_null(c[7]);
     j->pid = num_or(c[8], 0);
     j->started_ms = num_or(c[9], 0);
     j->ended_ms = num_or(c[10], 0);
-    j->outcome = dup_cell(c[11]);
+    j->outcome = xstrdup_or_null(c[11]);
     j->exit_status = (int)num_or(c[12], -1);
-    j->from_state = dup_cell(c[13]);
-    j->final_state = dup_cell(c[14]);
-    j->message = dup_cell(c[15]);
+    j->from_state = xstrdup_or_null(c[13]);
+    j->final_state = xstrdup_or_null(c[14]);
+    j->message = xstrdup_or_null(c[15]);
     j->fail_step = (int)num_or(c[16], -1);
-    j->fail_driver = dup_cell(c[17]);
-    j->fail_method = dup_cell(c[18]);
-    j->fail_request = dup_cell(c[19]);
+    j->fail_driver = xstrdup_or_null(c[17]);
+    j->fail_method = xstrdup_or_null(c[18]);
+    j->fail_request = xstrdup_or_null(c[19]);
     j->fail_http_status = (long)num_or(c[20], 0);
-    j->fail_server_text = dup_cell(c[21]);
-    j->fail_transport = dup_cell(c[22]);
+    j->fail_server_text = xstrdup_or_null(c[21]);
+    j->fail_transport = xstrdup_or_null(c[22]);
     j->fail_attempts = (int)num_or(c[23], 0);
     if (with_steps && c[24]) {
         cJSON *a = cJSON_Parse(c[24]);
@@ -654,8 +643,7 @@ int hist_list(history *h, const hist_query *q, hist_job **jobs_out, size_t *n_ou
     sb_free(&sql);
     p_free(&p);
     if (rc != 0) return -1;
-    hist_job *jobs = calloc(r.n_rows + 1, sizeof *jobs);
-    if (!jobs) abort();
+    hist_job *jobs = xcalloc(r.n_rows + 1, sizeof *jobs);
     for (size_t i = 0; i < r.n_rows; i++) job_of_row(&jobs[i], &r.cells[i * r.n_cols], !q->no_steps);
     size_t n = r.n_rows;
     hist_rows_free(&r);
@@ -691,12 +679,11 @@ int hist_failure_groups(history *h, long long since_ms, hist_group **groups, siz
     sb_free(&sql);
     p_free(&p);
     if (rc != 0) return -1;
-    hist_group *g = calloc(r.n_rows + 1, sizeof *g);
-    if (!g) abort();
+    hist_group *g = xcalloc(r.n_rows + 1, sizeof *g);
     for (size_t i = 0; i < r.n_rows; i++) {
         char **c = &r.cells[i * r.n_cols];
-        g[i].driver = dup_cell(c[0]);
-        g[i].method = dup_cell(c[1]);
+        g[i].driver = xstrdup_or_null(c[0]);
+        g[i].method = xstrdup_or_null(c[1]);
         g[i].http_status = (long)num_or(c[2], 0);
         g[i].count = num_or(c[3], 0);
     }

@@ -6,7 +6,7 @@
 #define RETIRECTL_HISTORY_INTERNAL_H
 
 #include "engine/history.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* Result rows as text: cells[r * n_cols + c], NULL for SQL NULL. Owned; hist_rows_free. */
 typedef struct hist_rows {

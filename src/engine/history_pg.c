@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* Replaces the password (if any) in a copy of text by ********. */
 static void scrub_secret(const history *h, char *text)
@@ -39,8 +40,7 @@ static char *number_params(const char *sql)
 {
     size_t marks = 0, len = strlen(sql);
     for (const char *p = sql; *p; p++) marks += *p == '?';
-    char *out = malloc(len + marks * 11 + 1);
-    if (!out) abort();
+    char *out = xmalloc(len + marks * 11 + 1);
     char *o = out;
     int n = 0, quoted = 0;
     for (const char *p = sql; *p; p++) {
@@ -88,11 +88,10 @@ static int pg_exec(history *h, const char *sql, const char *const *params, size_
         size_t nr = (size_t)PQntuples(r), nc = (size_t)PQnfields(r);
         rows->n_rows = nr;
         rows->n_cols = nc;
-        rows->cells = calloc(nr * nc + 1, sizeof *rows->cells);
-        if (!rows->cells) abort();
+        rows->cells = xcalloc(nr * nc + 1, sizeof *rows->cells);
         for (size_t i = 0; i < nr; i++)
             for (size_t k = 0; k < nc; k++)
-                if (!PQgetisnull(r, (int)i, (int)k)) rows->cells[i * nc + k] = strdup(PQgetvalue(r, (int)i, (int)k));
+                if (!PQgetisnull(r, (int)i, (int)k)) rows->cells[i * nc + k] = xstrdup(PQgetvalue(r, (int)i, (int)k));
     }
     PQclear(r);
     return 0;
@@ -119,14 +118,13 @@ static char *url_password(const char *url)
     if (!at || (slash && slash < at)) return NULL;
     const char *colon = memchr(s, ':', (size_t)(at - s));
     if (!colon || colon + 1 == at) return NULL;
-    return strndup(colon + 1, (size_t)(at - colon - 1));
+    return xstrndup(colon + 1, (size_t)(at - colon - 1));
 }
 
 /* The URL with its password replaced by ********, and any password=... query value too. */
 static char *url_masked(const char *url, const char *password)
 {
-    char *m = strdup(url);
-    if (!m) abort();
+    char *m = xstrdup(url);
     history tmp = {0};
     tmp.secret = (char *)password;
     scrub_secret(&tmp, m);

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* A field's length when it is SQL NULL. */
 #define NULL_FIELD UINT32_MAX
@@ -172,10 +173,8 @@ long hist_row_decode(const char *data, size_t len, hist_row **out)
     if (len < 4) return 0;
     uint32_t body = get_u32(data);
     if (len - 4 < body) return 0; /* not all here yet */
-    hist_row *r = calloc(1, sizeof *r);
-    if (!r) abort();
-    r->frame = malloc(body ? body : 1);
-    if (!r->frame) abort();
+    hist_row *r = xcalloc(1, sizeof *r);
+    r->frame = xmalloc(body ? body : 1);
     memcpy(r->frame, data + 4, body);
     size_t at = 1;
     if (body < at) goto bad; /* not even the stored flag */

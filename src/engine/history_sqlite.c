@@ -1,6 +1,7 @@
 /* history, the SQLite back end (the default store): one file, mode 0600 in a 0700 folder,
  * write-ahead log, a busy timeout so several retirectl processes on one machine share it. */
 #include "engine/history_internal.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +15,7 @@
 /* Creates every missing parent folder of path with mode 0700. 0, or -1 with errno. */
 static int make_parents(const char *path)
 {
-    char *copy = strdup(path);
-    if (!copy) return -1;
+    char *copy = xstrdup(path);
     for (char *p = copy + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
@@ -58,7 +58,7 @@ static sqlite3_stmt *sq_prepare(sq_store *s, const char *sql, int keep, int *kep
         sqlite3_finalize(st);
         return NULL;
     }
-    char *copy = keep ? strdup(sql) : NULL;
+    char *copy = keep ? xstrdup(sql) : NULL;
     if (!copy) return st;
     size_t at = s->next++ % SQ_CACHE;
     sqlite3_finalize(s->cache[at].st);
@@ -119,13 +119,12 @@ static int sq_exec(history *h, const char *sql, const char *const *params, size_
         if ((rows->n_rows + 1) * nc > cap) {
             cap = cap ? cap * 2 : 64 * (nc ? nc : 1);
             while (cap < (rows->n_rows + 1) * nc) cap *= 2;
-            char **n = realloc(rows->cells, cap * sizeof *n);
-            if (!n) abort();
+            char **n = xrealloc(rows->cells, cap * sizeof *n);
             rows->cells = n;
         }
         for (size_t c = 0; c < nc; c++) {
             const unsigned char *t = sqlite3_column_text(st, (int)c);
-            rows->cells[rows->n_rows * nc + c] = t ? strdup((const char *)t) : NULL;
+            rows->cells[rows->n_rows * nc + c] = xstrdup_or_null((const char *)t);
         }
         rows->n_rows++;
     }
@@ -157,7 +156,7 @@ static const hist_backend sqlite_backend = {"sqlite", sq_exec, 1, "BEGIN IMMEDIA
 int hist_sqlite_open(history *h, const char *path, char *err, size_t err_len)
 {
     h->be = &sqlite_backend;
-    h->where = strdup(path);
+    h->where = xstrdup(path);
     if (make_parents(path) != 0) {
         snprintf(err, err_len, "history %s: cannot create its folder: %s; create it or set history.url", path,
                  strerror(errno));
@@ -186,8 +185,7 @@ int hist_sqlite_open(history *h, const char *path, char *err, size_t err_len)
         if (db) sqlite3_close(db);
         return -1;
     }
-    sq_store *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    sq_store *s = xcalloc(1, sizeof *s);
     s->db = db;
     h->db = s;
     sqlite3_busy_timeout(db, 10000);

@@ -21,6 +21,7 @@
 
 #include "common/strbuf.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 /* Records the writer keeps while the store is down; the oldest go first (counted as lost). */
 #define WRITER_MAX_PENDING 20000
@@ -144,8 +145,7 @@ static void take_row(wstate *w, hist_row *r, long long *arrival)
     }
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 256;
-        hist_row **p = realloc(w->pending, w->cap * sizeof *p);
-        if (!p) abort();
+        hist_row **p = xrealloc(w->pending, w->cap * sizeof *p);
         w->pending = p;
     }
     w->pending[w->n++] = r;
@@ -252,8 +252,7 @@ hist_writer *hist_writer_start(const cfg *c, char *err, size_t err_len)
     }
     close(sv[1]);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    hist_writer *w = calloc(1, sizeof *w);
-    if (!w) abort();
+    hist_writer *w = xcalloc(1, sizeof *w);
     w->pid = pid;
     w->fd = sv[0];
     return w;

@@ -41,6 +41,7 @@
 #include "common/http_reason.h"
 #include "common/urlencode.h"
 #include "engine/urlrule.h"
+#include "common/xalloc.h"
 
 #define TOKEN_PATH "/oauth2/access_token"
 #define TOKEN_USER_AGENT "scripts.user_retirement"
@@ -148,11 +149,10 @@ static int split_url(const char *url, char **prefix, char **path)
         if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.') return -1;
     const char *netloc = sep + 3;
     size_t nl = strcspn(netloc, "/?#");
-    *prefix = strndup(url, (size_t)(netloc + nl - url));
+    *prefix = xstrndup(url, (size_t)(netloc + nl - url));
     const char *p = netloc + nl;
     size_t pl = strcspn(p, "?#");
-    *path = strndup(p, pl);
-    if (!*prefix || !*path) abort();
+    *path = xstrndup(p, pl);
     return 0;
 }
 
@@ -169,17 +169,14 @@ static char *py_urljoin_path(const char *base, const char *ref)
     }
     /* segments as Python's str.split('/') */
     size_t cap = 16, n = 0;
-    char **seg = malloc(cap * sizeof *seg);
-    if (!seg) abort();
+    char **seg = xmalloc(cap * sizeof *seg);
 #define PUSH(s_, l_)                                                     \
     do {                                                                 \
         if (n == cap) {                                                  \
             cap *= 2;                                                    \
-            seg = realloc(seg, cap * sizeof *seg);                       \
-            if (!seg) abort();                                           \
+            seg = xrealloc(seg, cap * sizeof *seg);                  \
         }                                                                \
-        seg[n] = strndup((s_), (l_));                                    \
-        if (!seg[n]) abort();                                            \
+        seg[n] = xstrndup((s_), (l_));                               \
         n++;                                                             \
     } while (0)
     int absolute = ref[0] == '/';
@@ -222,8 +219,7 @@ static char *py_urljoin_path(const char *base, const char *ref)
         seg[w++] = seg[n - 1];
         n = w;
     }
-    char **out = calloc(n + 1, sizeof *out);
-    if (!out) abort();
+    char **out = xcalloc(n + 1, sizeof *out);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(seg[i], "..")) {
@@ -322,10 +318,10 @@ static char *scalar_text(const cfg *c, const char *path)
 {
     const cJSON *n = cfg_get(c, path);
     char num[64];
-    if (cJSON_IsString(n)) return strdup(n->valuestring);
+    if (cJSON_IsString(n)) return xstrdup(n->valuestring);
     if (cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 1e15) {
         snprintf(num, sizeof num, "%.0f", n->valuedouble);
-        return strdup(num);
+        return xstrdup(num);
     }
     return NULL;
 }
@@ -364,8 +360,7 @@ static void read_inherited_token(void)
         *tab = '\0';
         double left = strtod(tab + 1, NULL);
         if (left < 0 || left > 30) { /* a token about to expire is not worth taking */
-            inherited_token = strdup(buf);
-            if (!inherited_token) abort();
+            inherited_token = xstrdup(buf);
             inherited_expiry = left < 0 ? 0 : clk_mono_s() + left;
         }
     }
@@ -377,8 +372,7 @@ static void inherit_token(http_client *h)
 {
     pthread_once(&inherit_once, read_inherited_token);
     if (!inherited_token || (inherited_expiry && clk_mono_s() >= inherited_expiry)) return;
-    h->token = strdup(inherited_token);
-    if (!h->token) abort();
+    h->token = xstrdup(inherited_token);
     h->token_expiry = inherited_expiry;
 }
 
@@ -394,11 +388,10 @@ http_client *http_client_new(const cfg *config, char *err, size_t err_len)
         return NULL;
     }
     pthread_once(&curl_once, curl_init_once);
-    http_client *h = calloc(1, sizeof *h);
-    if (!h) abort();
+    http_client *h = xcalloc(1, sizeof *h);
     h->config = config;
     const char *lms = cfg_string(config, "base_urls.lms");
-    h->lms_base = lms ? strdup(lms) : NULL;
+    h->lms_base = xstrdup_or_null(lms);
     h->client_id = scalar_text(config, "client_id");
     h->client_secret = scalar_text(config, "client_secret");
     cfg_secret_learn(h->client_secret); /* also when it is a number (not a string secret) */
@@ -498,7 +491,7 @@ static char *header_value(const char *block, const char *name)
             const char *end = line + len;
             while (v < end && (*v == ' ' || *v == '\t')) v++;
             while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
-            return strndup(v, (size_t)(end - v));
+            return xstrndup(v, (size_t)(end - v));
         }
         line = eol ? eol + 1 : NULL;
     }
@@ -803,8 +796,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     }
     if (h->token) explicit_bzero(h->token, strlen(h->token));
     free(h->token);
-    h->token = strdup(tok->valuestring);
-    if (!h->token) abort();
+    h->token = xstrdup(tok->valuestring);
     cfg_secret_learn(h->token);
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
     h->token_expiry = 0;
@@ -855,8 +847,7 @@ void http_token_set(http_client *h, const char *token, double seconds_left)
     pthread_mutex_lock(&h->lock);
     if (h->token) explicit_bzero(h->token, strlen(h->token));
     free(h->token);
-    h->token = strdup(token);
-    if (!h->token) abort();
+    h->token = xstrdup(token);
     h->token_expiry = seconds_left >= 0 ? clk_mono_s() + seconds_left : 0;
     pthread_mutex_unlock(&h->lock);
 }

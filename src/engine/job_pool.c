@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/xalloc.h"
 #include "engine/ev.h"
 
 /* One running item. Allocated alone: an engine job's event callback holds its address. */
@@ -44,30 +45,20 @@ struct job_pool {
     int caller_stopped;
 };
 
-/* A malloc'd copy of s, or NULL (s NULL, or out of memory: the result then has no text). */
-static char *dup_or_null(const char *s)
+/* Grows *arr (elements of size each) to hold at least need, doubling (xrealloc). */
+static void grow(void *arr, size_t *cap, size_t need, size_t size)
 {
-    return s ? strdup(s) : NULL;
-}
-
-/* Grows *arr (elements of size each) to hold at least need; 0 or -1. */
-static int grow(void *arr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
+    if (need <= *cap) return;
     size_t n = *cap ? *cap * 2 : 16;
     while (n < need) n *= 2;
-    void *p = realloc(*(void **)arr, n * size);
-    if (!p) return -1;
-    *(void **)arr = p;
+    *(void **)arr = xrealloc(*(void **)arr, n * size);
     *cap = n;
-    return 0;
 }
 
 job_pool *job_pool_new(const job_pool_opts *opts)
 {
     if (!opts || !opts->start || opts->max_running < 1) return NULL;
-    job_pool *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    job_pool *p = xcalloc(1, sizeof *p);
     p->o = *opts;
     if (p->o.jc && p->o.reuse_workers) {
         /* a worker retires learner after learner (its connection and drivers stay); one that
@@ -106,32 +97,30 @@ void job_pool_free(job_pool *p)
     free(p);
 }
 
-int job_pool_add(job_pool *p, void *item)
+void job_pool_add(job_pool *p, void *item)
 {
     if (p->q_head + p->q_len == p->q_cap && p->q_head > 0) {
         memmove(p->queue, p->queue + p->q_head, p->q_len * sizeof *p->queue);
         p->q_head = 0;
     }
-    if (grow(&p->queue, &p->q_cap, p->q_head + p->q_len + 1, sizeof *p->queue) != 0) return -1;
+    grow(&p->queue, &p->q_cap, p->q_head + p->q_len + 1, sizeof *p->queue);
     p->queue[p->q_head + p->q_len++] = item;
-    return 0;
 }
 
-/* A new running slot for item, or NULL on out of memory. */
+/* A new running slot for item. */
 static pool_slot *slot_add(job_pool *p, void *item)
 {
-    if (grow(&p->run, &p->run_cap, p->n_run + 1, sizeof *p->run) != 0) return NULL;
-    pool_slot *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    grow(&p->run, &p->run_cap, p->n_run + 1, sizeof *p->run);
+    pool_slot *s = xcalloc(1, sizeof *s);
     s->pool = p;
     s->item = item;
     p->run[p->n_run++] = s;
     return s;
 }
 
-int job_pool_add_running(job_pool *p, void *item)
+void job_pool_add_running(job_pool *p, void *item)
 {
-    return slot_add(p, item) ? 0 : -1;
+    slot_add(p, item);
 }
 
 int job_pool_remove_queued(job_pool *p, const void *item)
@@ -167,12 +156,10 @@ static void on_job_event(void *user, job *j, const ev_event *ev, const char *lin
     pool_slot *s = user;
     if (ev->kind == EV_STEP && ev->status && !strcmp(ev->status, "failed") && ev->driver && ev->method) {
         size_t n = strlen(ev->driver) + strlen(ev->method) + 2;
-        char *key = malloc(n);
-        if (key) {
-            snprintf(key, n, "%s.%s", ev->driver, ev->method);
-            free(s->fail_key);
-            s->fail_key = key;
-        }
+        char *key = xmalloc(n);
+        snprintf(key, n, "%s.%s", ev->driver, ev->method);
+        free(s->fail_key);
+        s->fail_key = key;
     }
     if (s->fn) s->fn(s->fn_user, j, ev, line);
 }
@@ -211,8 +198,8 @@ static void push_done(job_pool *p, const pool_done *d0)
             p->fail_streak = p->fail_key && !strcmp(p->fail_key, d.fail_key) ? p->fail_streak + 1 : 1;
             free(p->fail_key);
             free(p->fail_message);
-            p->fail_key = strdup(d.fail_key);
-            p->fail_message = strdup(d.r.message);
+            p->fail_key = xstrdup(d.fail_key);
+            p->fail_message = xstrdup(d.r.message);
             if (p->o.breaker_failures > 0 && p->fail_streak >= p->o.breaker_failures && !p->breaker_tripped)
                 d.r.tripped_breaker = p->breaker_tripped = 1;
         }
@@ -221,7 +208,7 @@ static void push_done(job_pool *p, const pool_done *d0)
         memmove(p->done, p->done + p->d_head, p->d_len * sizeof *p->done);
         p->d_head = 0;
     }
-    if (grow(&p->done, &p->d_cap, p->d_head + p->d_len + 1, sizeof *p->done) != 0) abort(); /* out of memory */
+    grow(&p->done, &p->d_cap, p->d_head + p->d_len + 1, sizeof *p->done);
     p->done[p->d_head + p->d_len++] = d;
 }
 
@@ -235,8 +222,8 @@ static void end_slot(job_pool *p, size_t i, int exit_status, const char *fail_ke
     d.r.started = 1;
     d.r.exit_status = exit_status;
     d.r.j = s->j;
-    d.message = dup_or_null(message);
-    d.fail_key = fail_key ? dup_or_null(fail_key) : s->fail_key;
+    d.message = xstrdup_or_null(message);
+    d.fail_key = fail_key ? xstrdup_or_null(fail_key) : s->fail_key;
     if (fail_key) free(s->fail_key);
     free(s);
     memmove(p->run + i, p->run + i + 1, (p->n_run - i - 1) * sizeof *p->run);
@@ -268,7 +255,6 @@ static void start_next(job_pool *p)
     void *item = p->queue[p->q_head++];
     p->q_len--;
     pool_slot *s = slot_add(p, item);
-    if (!s) abort(); /* out of memory */
     char why[3000] = "";
     p->starting = s;
     int rc = p->o.start(p->o.user, p, &s->item, why, sizeof why);
@@ -279,7 +265,7 @@ static void start_next(job_pool *p)
     memset(&d, 0, sizeof d);
     d.r.item = s->item;
     d.r.exit_status = rc;
-    d.why = strdup(why);
+    d.why = xstrdup(why);
     if (s->j) job_free(s->j);
     free(s->fail_key);
     for (size_t i = p->n_run; i-- > 0;)

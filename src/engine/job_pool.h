@@ -96,16 +96,16 @@ typedef struct job_pool_breaker {
     const char *message; /* the last failure's message in that streak, "" if none */
 } job_pool_breaker;
 
-/* NULL on bad options or out of memory. */
+/* NULL on bad options (no start callback, max_running < 1); out of memory aborts (common/xalloc.h). */
 job_pool *job_pool_new(const job_pool_opts *opts);
 /* Kills the engine jobs still running (job_free) and frees the pool. Caller-run items are the
  * caller's. */
 void job_pool_free(job_pool *p);
-/* Queues item (FIFO). 0, or -1 on out of memory. */
-int job_pool_add(job_pool *p, void *item);
+/* Queues item (FIFO). */
+void job_pool_add(job_pool *p, void *item);
 /* Counts a caller-run item started outside the queue as running (it takes a slot of the limit
- * until job_pool_finish). 0, or -1 on out of memory. */
-int job_pool_add_running(job_pool *p, void *item);
+ * until job_pool_finish). */
+void job_pool_add_running(job_pool *p, void *item);
 /* Drops a queued item that was not started. 1 when it was queued, else 0. */
 int job_pool_remove_queued(job_pool *p, const void *item);
 /* Inside the start callback only: starts an engine job for the item being started (job_start

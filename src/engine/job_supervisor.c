@@ -28,11 +28,7 @@ static void pool_shutdown(job_ctx *ctx);
 job_ctx *job_ctx_new_with(const cfg *config, http_client *http, lms_client *lms, reg *registry, char *err,
                           size_t err_len)
 {
-    job_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    job_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->config = config;
     ctx->child_gate_fd = -1;
     ctx->step_timeout = config->step_timeout_seconds > 0 ? config->step_timeout_seconds : 900;
@@ -140,8 +136,8 @@ void job_ctx_set_audit(job_ctx *ctx, const char *operator_name, const char *reas
 {
     free(ctx->audit_operator);
     free(ctx->audit_reason);
-    ctx->audit_operator = operator_name ? strdup(operator_name) : NULL;
-    ctx->audit_reason = reason ? strdup(reason) : NULL;
+    ctx->audit_operator = xstrdup_or_null(operator_name);
+    ctx->audit_reason = xstrdup_or_null(reason);
     ctx->audit_on = 1;
 }
 
@@ -161,13 +157,10 @@ double job_now(void)
 /* worker processes and the pool of idle reusable ones */
 
 /* Adds p to the ctx's list of live workers. */
-static int procs_add(job_ctx *ctx, job_proc *p)
+static void procs_add(job_ctx *ctx, job_proc *p)
 {
-    job_proc **n = realloc(ctx->procs, (ctx->n_procs + 1) * sizeof *n);
-    if (!n) return -1;
-    ctx->procs = n;
+    ctx->procs = xrealloc(ctx->procs, (ctx->n_procs + 1) * sizeof *ctx->procs);
     ctx->procs[ctx->n_procs++] = p;
-    return 0;
 }
 
 /* Removes p from a list (no-op when absent). */
@@ -202,11 +195,7 @@ static void proc_destroy(job_ctx *ctx, job_proc *p)
 /* Forks a worker for spec (reusable when the ctx says so). NULL with err. */
 static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t err_len)
 {
-    job_proc *p = calloc(1, sizeof *p);
-    if (!p) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    job_proc *p = xcalloc(1, sizeof *p);
     p->ev_fd = p->cmd_fd = p->gate_fd = -1;
     void *ph = mmap(NULL, JOB_PHASE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     p->phase = ph == MAP_FAILED ? NULL : ph;
@@ -224,8 +213,8 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     }
     /* the other workers' pipes, which the child must not keep open */
     size_t n_close = 0;
-    int *close_fds = calloc(3 * ctx->n_procs + 1, sizeof *close_fds);
-    for (size_t i = 0; close_fds && i < ctx->n_procs; i++) {
+    int *close_fds = xcalloc(3 * ctx->n_procs + 1, sizeof *close_fds);
+    for (size_t i = 0; i < ctx->n_procs; i++) {
         close_fds[n_close++] = ctx->procs[i]->ev_fd;
         close_fds[n_close++] = ctx->procs[i]->cmd_fd;
         close_fds[n_close++] = ctx->procs[i]->gate_fd;
@@ -264,11 +253,7 @@ static job_proc *proc_fork(job_ctx *ctx, const job_spec *spec, char *err, size_t
     p->cmd_fd = cmd[1];
     p->learners = 1;
     fcntl(p->ev_fd, F_SETFL, fcntl(p->ev_fd, F_GETFL) | O_NONBLOCK);
-    if (procs_add(ctx, p) != 0) {
-        proc_destroy(ctx, p);
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    procs_add(ctx, p);
     return p;
 }
 
@@ -402,12 +387,7 @@ static void pool_release(job_ctx *ctx, job_proc *p, int reusable)
         proc_retire(p);
         return;
     }
-    job_proc **n = realloc(ctx->idle, (ctx->n_idle + 1) * sizeof *n);
-    if (!n) {
-        proc_destroy(ctx, p);
-        return;
-    }
-    ctx->idle = n;
+    ctx->idle = xrealloc(ctx->idle, (ctx->n_idle + 1) * sizeof *ctx->idle);
     ctx->idle[ctx->n_idle++] = p;
 }
 
@@ -437,11 +417,6 @@ static void pool_shutdown(job_ctx *ctx)
 /* ------------------------------------------------------------------------------------------ */
 /* jobs */
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, char *err, size_t err_len)
 {
     if (!spec || !spec->username) {
@@ -452,20 +427,16 @@ job *job_start(job_ctx *ctx, const job_spec *spec, job_event_fn fn, void *user, 
         snprintf(err, err_len, "rerun needs DRIVER.METHOD");
         return NULL;
     }
-    job *j = calloc(1, sizeof *j);
-    if (!j) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    job *j = xcalloc(1, sizeof *j);
     j->ctx = ctx;
-    j->username = strdup(spec->username);
+    j->username = xstrdup(spec->username);
     j->spec = *spec;
     j->spec.username = j->username;
-    j->label = dup_or_null(spec->label);
-    j->driver = dup_or_null(spec->driver);
-    j->method = dup_or_null(spec->method);
-    j->bracket_start = dup_or_null(spec->bracket_start);
-    j->bracket_end = dup_or_null(spec->bracket_end);
+    j->label = xstrdup_or_null(spec->label);
+    j->driver = xstrdup_or_null(spec->driver);
+    j->method = xstrdup_or_null(spec->method);
+    j->bracket_start = xstrdup_or_null(spec->bracket_start);
+    j->bracket_end = xstrdup_or_null(spec->bracket_end);
     j->spec.label = j->label;
     j->spec.driver = j->driver;
     j->spec.method = j->method;
@@ -606,10 +577,10 @@ static void drain_lines(job *j)
     for (size_t i = 0; i < j->buf.len; i++) {
         if (data[i] != '\n') continue;
         data[i] = '\0';
-        char *line = strdup(data + start);
+        char *line = xstrdup(data + start);
         data[i] = '\n';
         size_t n = strlen(line);
-        char *with_nl = malloc(n + 2);
+        char *with_nl = xmalloc(n + 2);
         memcpy(with_nl, line, n);
         with_nl[n] = '\n';
         with_nl[n + 1] = '\0';

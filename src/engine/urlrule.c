@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "engine/config_internal.h"
-#include "engine/strbuf.h"
+#include "common/strbuf.h"
 
 /* A URL as libcurl will connect to it: lower-case scheme and host (percent-decoded, IPv4
  * shorthands such as 127.1 or 0x7f.0.0.1 normalised, IPv6 in brackets). */

@@ -18,6 +18,7 @@
 #include "ui/fetch.h"
 #include "ui/keys.h"
 #include "ui/text.h"
+#include "common/xalloc.h"
 
 ui_console ui_con;
 
@@ -361,14 +362,13 @@ static void setup_config(void)
 {
     const cfg *c = ui_con.o->config;
     ui_con.pipe.n = c->n_steps;
-    ui_con.pipe.start = calloc(c->n_steps + 1, sizeof(char *));
-    ui_con.pipe.end = calloc(c->n_steps + 1, sizeof(char *));
-    ui_con.pipe.driver = calloc(c->n_steps + 1, sizeof(char *));
-    ui_con.pipe.method = calloc(c->n_steps + 1, sizeof(char *));
+    ui_con.pipe.start = xcalloc(c->n_steps + 1, sizeof(char *));
+    ui_con.pipe.end = xcalloc(c->n_steps + 1, sizeof(char *));
+    ui_con.pipe.driver = xcalloc(c->n_steps + 1, sizeof(char *));
+    ui_con.pipe.method = xcalloc(c->n_steps + 1, sizeof(char *));
     const cJSON *extra = cfg_get(c, "console.states");
     size_t n_extra = cJSON_IsArray(extra) ? (size_t)cJSON_GetArraySize(extra) : 0;
-    ui_con.queue_states = calloc(2 * c->n_steps + 5 + n_extra, sizeof(char *));
-    if (!ui_con.pipe.start || !ui_con.pipe.end || !ui_con.pipe.driver || !ui_con.pipe.method || !ui_con.queue_states) abort();
+    ui_con.queue_states = xcalloc(2 * c->n_steps + 5 + n_extra, sizeof(char *));
     for (size_t i = 0; i < c->n_steps; i++) {
         ui_con.pipe.start[i] = c->steps[i].start_state;
         ui_con.pipe.end[i] = c->steps[i].end_state;
@@ -399,8 +399,7 @@ static void setup_config(void)
     ui_con.queue_states[ui_con.n_queue_states++] = "COMPLETE";
     /* the fetch groups (console_feeds.c) */
     for (int g = 0; g < FG_COUNT; g++) {
-        ui_con.group_states[g] = calloc(ui_con.n_queue_states + 1, sizeof(char *));
-        if (!ui_con.group_states[g]) abort();
+        ui_con.group_states[g] = xcalloc(ui_con.n_queue_states + 1, sizeof(char *));
     }
     for (size_t q = 0; q < ui_con.n_queue_states; q++) {
         int g = ui_fetch_group_of(ui_con.queue_states[q]);

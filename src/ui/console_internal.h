@@ -267,8 +267,6 @@ extern const ui_view_ops ui_list_view, ui_detail_view, ui_drivers_view, ui_log_v
 
 /* Monotonic clock in milliseconds. */
 double ui_now_ms(void);
-/* The former name of xstrdup (common/xalloc.h), kept only for console_jobs.c until the job-pool
- * work switches it; new code calls xstrdup. */
 /* Edits a typed text field with key ch: Backspace deletes a character (UTF-8 aware), printable
  * bytes append (size includes the NUL). Returns 1 when ch was an edit. */
 int ui_edit_field(char *text, size_t size, int ch);

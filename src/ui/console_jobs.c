@@ -38,7 +38,7 @@ static job_pool *jobs_pool(void)
     if (!pool) {
         job_pool_opts o = {.max_running = ui_con.workers > 0 ? ui_con.workers : 1, .start = start_queued};
         pool = job_pool_new(&o);
-        if (!pool) abort(); /* out of memory */
+        if (!pool) abort(); /* only for bad options: max_running is at least 1 here */
         atexit(pool_free_at_exit);
     }
     job_pool_set_limit(pool, ui_con.workers);
@@ -267,9 +267,7 @@ static pid_t spawn_job(ui_job *j, const char *const *args)
 /* Records a job; keeps the newest 200 records (never dropping a job not yet reaped). */
 static void add_job(ui_job *j)
 {
-    ui_job **nj = realloc(ui_con.jobs, (ui_con.n_jobs + 1) * sizeof *nj);
-    if (!nj) abort();
-    ui_con.jobs = nj;
+    ui_con.jobs = xrealloc(ui_con.jobs, (ui_con.n_jobs + 1) * sizeof *ui_con.jobs);
     ui_con.jobs[ui_con.n_jobs++] = j;
     /* keep the newest 200 job records */
     while (ui_con.n_jobs > 200) {
@@ -362,24 +360,22 @@ void ui_start_action(const char *learner, act_kind kind, const char *arg, const 
                      const char *reason, int force)
 {
     ui_job *j = start_action(learner, kind, arg, arg2, arg3, reason, force);
-    if (j && job_pool_add_running(jobs_pool(), j) != 0) abort(); /* out of memory */
+    if (j) job_pool_add_running(jobs_pool(), j);
 }
 
 /* Queues an action; the pool starts at most `workers` at a time. */
 void ui_queue_action(const char *learner, act_kind kind, const char *arg, const char *reason)
 {
     pool_reconcile();
-    queued_action *nq = realloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *nq);
-    if (!nq) abort();
-    ui_con.queue = nq;
+    ui_con.queue = xrealloc(ui_con.queue, (ui_con.n_queue + 1) * sizeof *ui_con.queue);
     queued_action *a = &ui_con.queue[ui_con.n_queue];
     a->learner = xstrdup(learner);
     a->kind = kind;
-    a->arg = arg ? xstrdup(arg) : NULL;
+    a->arg = xstrdup_or_null(arg);
     a->reason = reason && *reason ? xstrdup(reason) : NULL;
     a->pool_id = ++last_pool_id;
     ui_con.n_queue++;
-    if (job_pool_add(jobs_pool(), (void *)(uintptr_t)a->pool_id) != 0) abort(); /* out of memory */
+    job_pool_add(jobs_pool(), (void *)(uintptr_t)a->pool_id);
 }
 
 /* The pool's start callback: *item is the pool_id of the queue's first action. It leaves the

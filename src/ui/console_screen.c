@@ -10,6 +10,7 @@
 #include "ui/keys.h"
 #include "ui/text.h"
 #include "common/clock.h"
+#include "common/xalloc.h"
 
 double ui_now_ms(void)
 {
@@ -255,13 +256,11 @@ size_t ui_wrap_text(const char *s, int width, char ***out)
         }
         const char *cut = q;
         if (*q && space && space > p + avail / 2) cut = space;
-        char **grown = realloc(*out, (n + 1) * sizeof **out);
-        if (!grown) abort();
+        char **grown = xrealloc(*out, (n + 1) * sizeof **out);
         *out = grown;
         size_t len = (size_t)(cut - p);
         size_t size = len + strlen(indent) + 1;
-        char *piece = malloc(size);
-        if (!piece) abort();
+        char *piece = xmalloc(size);
         snprintf(piece, size, "%s%.*s", indent, (int)len, p);
         (*out)[n++] = piece;
         p = cut;

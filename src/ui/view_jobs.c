@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ui/text.h"
+#include "common/xalloc.h"
 
 #define MSG_KEEP 500
 
@@ -20,8 +21,7 @@ void ui_msg_remember(ui_role role, const char *text)
         ui_con.n_msgs--;
     }
     if (!ui_con.msgs) {
-        ui_con.msgs = calloc(MSG_KEEP, sizeof *ui_con.msgs);
-        if (!ui_con.msgs) abort();
+        ui_con.msgs = xcalloc(MSG_KEEP, sizeof *ui_con.msgs);
     }
     ui_con.msgs[ui_con.n_msgs].text = xstrdup(text);
     ui_con.msgs[ui_con.n_msgs].role = role;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ui/text.h"
+#include "common/xalloc.h"
 
 /* Colour of a log line by its level prefix. */
 static ui_role line_role(const char *line)
@@ -41,10 +42,9 @@ void ui_log_rows_build(const ui_job *j, int width, ui_log_rows *r)
         size_t np = ui_wrap_text(line, width, &pieces);
         if (r->n + np > cap) {
             while (r->n + np > cap) cap = cap ? cap * 2 : 256;
-            r->text = realloc(r->text, cap * sizeof *r->text);
-            r->role = realloc(r->role, cap * sizeof *r->role);
-            r->line = realloc(r->line, cap * sizeof *r->line);
-            if (!r->text || !r->role || !r->line) abort();
+            r->text = xrealloc(r->text, cap * sizeof *r->text);
+            r->role = xrealloc(r->role, cap * sizeof *r->role);
+            r->line = xrealloc(r->line, cap * sizeof *r->line);
         }
         for (size_t k = 0; k < np; k++) {
             r->text[r->n] = pieces[k];

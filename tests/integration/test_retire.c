@@ -377,6 +377,53 @@ static void test_audit_lines(void **state)
     rt_stop(&env);
 }
 
+/* retire --all records every step of a learner in its audit item, however long the pipeline:
+ * 70 steps (the old per-learner collector kept 64 and dropped the rest). */
+static void test_all_audit_item_keeps_every_step(void **state)
+{
+    (void)state;
+    enum { N_STEPS = 70 };
+    char states[4096] = "PENDING";
+    char pipeline[8192] = "";
+    for (int i = 0; i < N_STEPS; i++) {
+        size_t sl = strlen(states), pl = strlen(pipeline);
+        snprintf(states + sl, sizeof states - sl, ",RETIRING_S%02d,S%02d_COMPLETE", i, i);
+        snprintf(pipeline + pl, sizeof pipeline - pl,
+                 "  - ['RETIRING_S%02d', 'S%02d_COMPLETE', 'LMS', 'retirement_retire_forum']\n", i, i);
+    }
+    strcat(states, ",ERRORED,ABORTED,COMPLETE");
+    rt_env env;
+    const char *flags[] = {"--states", states, NULL};
+    rt_start(&env, "[{\"username\": \"longpipe\", \"state\": \"PENDING\", \"days_ago\": 10}]", flags, pipeline,
+             NULL);
+    cmd_result r;
+    rt_retirectl(&env, &r, "retire", "--all", "--cool-off-days", "1", NULL);
+    rt_assert_status(&r, 0);
+    rt_assert_state(&env, "longpipe", "COMPLETE");
+    FILE *f = fopen(env.audit, "r");
+    assert_non_null(f);
+    char line[65536];
+    int items = 0;
+    while (fgets(line, sizeof line, f)) {
+        cJSON *j = cJSON_Parse(line);
+        assert_non_null(j);
+        const cJSON *phase = cJSON_GetObjectItem(j, "phase");
+        if (cJSON_IsString(phase) && !strcmp(phase->valuestring, "item")) {
+            items++;
+            const cJSON *steps = cJSON_GetObjectItem(j, "steps");
+            assert_int_equal(cJSON_GetArraySize(steps), N_STEPS);
+            const cJSON *last = cJSON_GetArrayItem(steps, N_STEPS - 1);
+            assert_string_equal(cJSON_GetObjectItem(last, "method")->valuestring, "retirement_retire_forum");
+            assert_string_equal(cJSON_GetObjectItem(last, "status")->valuestring, "done");
+        }
+        cJSON_Delete(j);
+    }
+    fclose(f);
+    assert_int_equal(items, 1);
+    cmd_result_free(&r);
+    rt_stop(&env);
+}
+
 /* --help works without a config. */
 static void test_help(void **state)
 {
@@ -407,6 +454,7 @@ int main(void)
         cmocka_unit_test_teardown(test_upstream_spellings, rt_teardown),
         cmocka_unit_test_teardown(test_events_stream, rt_teardown),
         cmocka_unit_test_teardown(test_audit_lines, rt_teardown),
+        cmocka_unit_test_teardown(test_all_audit_item_keeps_every_step, rt_teardown),
         cmocka_unit_test_teardown(test_help, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,10 @@ static void test_xalloc_copies(void **state)
     s = xstrdup("learner");
     assert_string_equal(s, "learner");
     free(s);
+    assert_null(xstrdup_or_null(NULL)); /* absent stays absent, not "" */
+    s = xstrdup_or_null("");
+    assert_string_equal(s, "");
+    free(s);
     s = xstrndup("learner", 4);
     assert_string_equal(s, "lear");
     free(s);
