@@ -21,8 +21,6 @@ void sim_sha1_hex(const void *data, size_t len, char out[41]);
 void sim_fmt_iso(int64_t us, char out[40]);
 /* "2018-10-18 20:35:52.349757+00:00", as Python's str(datetime) in UTC. */
 void sim_fmt_py(int64_t us, char out[48]);
-/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]" with optional "Z"/"+00:00". 0 or -1. */
-int sim_parse_iso(const char *s, int64_t *us);
 /* Python int(str) for decimal strings (whitespace, sign, single underscores). 0 ok, -1 ValueError. */
 int sim_py_int(const char *s, long long *out);
 /* Python datetime.strptime(s, '%Y-%m-%d'): 0 ok (*us = midnight UTC), else -1 with the ValueError text. */

@@ -1,6 +1,7 @@
 /* retirectl-sim store: the retirement state table, learners (users + UserRetirementStatus rows),
  * lookups and their JSON forms. Callers hold s->mu (see internal.h). */
 #include "internal.h"
+#include "common/isotime.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
 
@@ -496,7 +497,7 @@ static int spec_created(const cJSON *spec, const char *username, int64_t now_us,
     if (cJSON_IsNumber(da)) *created = now_us - (int64_t)(da->valuedouble * 86400.0 * 1e6);
     if (cJSON_IsNumber(cr)) *created = now_us - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
     else if (cJSON_IsString(cr)) {
-        if (sim_parse_iso(cr->valuestring, created)) {
+        if (iso_parse_us(cr->valuestring, created)) {
             snprintf(err, errlen,
                      "learner %s: created \"%s\" is not an ISO date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.ffffff]Z) "
                      "nor a number of days ago",
@@ -713,7 +714,7 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     l->created_us = created;
     const char *mod = spec_str(spec, "modified");
     l->modified_us = created + 1234;
-    if (mod && sim_parse_iso(mod, &l->modified_us)) l->modified_us = created + 1234;
+    if (mod && iso_parse_us(mod, &l->modified_us)) l->modified_us = created + 1234;
     fill_responses(s, l, spec);
     fill_orgs(l, spec);
     fill_services(s, l, spec, idx);
@@ -755,7 +756,7 @@ int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(patch, "created"), *da = cJSON_GetObjectItemCaseSensitive(patch, "days_ago");
     if (cJSON_IsNumber(da)) created = clk_wall_us() - (int64_t)(da->valuedouble * 86400.0 * 1e6);
     if (cJSON_IsNumber(cr)) created = clk_wall_us() - (int64_t)(cr->valuedouble * 86400.0 * 1e6);
-    else if (cr && (!cJSON_IsString(cr) || sim_parse_iso(cr->valuestring, &created))) {
+    else if (cr && (!cJSON_IsString(cr) || iso_parse_us(cr->valuestring, &created))) {
         snprintf(err, errlen, "created must be an ISO date or a number of days ago");
         return -1;
     }

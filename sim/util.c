@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/isotime.h"
 #include "common/pycompat.h"
 
 /* ---- SHA-1 (FIPS 180-4) ---- */
@@ -138,75 +139,6 @@ void sim_fmt_py(int64_t us, char out[48])
     copy_out(out, 48, tmp);
 }
 
-/* Reads exactly n digits at *p into *v; advances *p. 0 ok, -1 otherwise. */
-static int digits(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) return -1;
-        x = x * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *v = x;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-    return dm[m - 1];
-}
-
-/* Microseconds since the epoch of a UTC civil time. */
-static int64_t civil_us(int y, int mo, int d, int h, int mi, int sec, long frac)
-{
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    return (int64_t)timegm(&tm) * 1000000 + frac;
-}
-
-int sim_parse_iso(const char *s, int64_t *us)
-{
-    const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    long frac = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d)) return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec)) return -1;
-            if (*p == '.') {
-                p++;
-                int nd = 0;
-                while (isdigit((unsigned char)*p)) {
-                    if (nd < 6) frac = frac * 10 + (*p - '0');
-                    nd++;
-                    p++;
-                }
-                if (!nd) return -1;
-                for (; nd < 6; nd++) frac *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 59) return -1;
-    }
-    if (*p == 'Z')
-        p++;
-    else if (!strcmp(p, "+00:00"))
-        p += 6;
-    if (*p) return -1;
-    *us = civil_us(y, mo, d, h, mi, sec, frac);
-    return 0;
-}
-
 int sim_py_int(const char *s, long long *out)
 {
     const char *p = s;
@@ -293,11 +225,11 @@ int sim_py_strptime_ymd(const char *s, int64_t *us, char *err, size_t errlen)
         snprintf(err, errlen, "year %d is out of range", y);
         return -1;
     }
-    if (d > days_in_month(y, mo)) {
+    if (d > iso_days_in_month(y, mo)) {
         snprintf(err, errlen, "day is out of range for month");
         return -1;
     }
-    *us = civil_us(y, mo, d, 0, 0, 0, 0);
+    *us = iso_civil_us(y, mo, d, 0, 0, 0, 0);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/isotime.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
@@ -163,30 +164,9 @@ long long hist_now_ms(void)
 
 int hist_parse_date(const char *text, long long *ms)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
-    if (!text || sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) return -1;
-    const char *rest = text + n;
-    if (*rest == 'T' || *rest == ' ') {
-        int m2 = 0;
-        if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &m2) != 2) return -1;
-        rest += 1 + m2;
-        if (*rest == ':') {
-            int m3 = 0;
-            if (sscanf(rest + 1, "%2d%n", &s, &m3) != 1) return -1;
-            rest += 1 + m3;
-        }
-        if (*rest == 'Z') rest++;
-    }
-    if (*rest || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    *ms = (long long)timegm(&tm) * 1000;
+    int64_t us;
+    if (iso_parse_us(text, &us) != 0) return -1;
+    *ms = (long long)(us / 1000);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "engine/audit.h"
 #include "engine/plan.h"
+#include "common/isotime.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
@@ -252,20 +253,12 @@ void lease_close_inherited(const char *lms, const char *keep_username)
     }
 }
 
-/* Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC) into seconds since 1970. 0 or -1. */
+/* Parses the LMS's "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (common/isotime.h) into seconds since 1970. 0 or -1. */
 static int parse_utc(const char *s, double *out)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int consumed = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec, &consumed) != 6)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    double frac = 0;
-    if (s[consumed] == '.') frac = strtod(s + consumed, NULL);
-    *out = (double)timegm(&tm) + frac;
+    int64_t us;
+    if (iso_parse_us(s, &us) != 0) return -1;
+    *out = (double)us / 1e6;
     return 0;
 }
 

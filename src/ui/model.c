@@ -1,5 +1,6 @@
 /* The compact learner list (see model.h). */
 #include "ui/model.h"
+#include "common/isotime.h"
 #include "common/xalloc.h"
 
 #include <ctype.h>
@@ -366,34 +367,8 @@ const char *ui_tab_title(ui_tab t)
 
 int64_t ui_parse_time(const char *s)
 {
-    if (!s) return 0;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0;
-    double sec = 0;
-    int n = sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec);
-    if (n < 3) return 0;
-    /* server text: out-of-range parts (a year of -2^31, seconds "-inf") would overflow the casts */
-    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24 || mi < 0 || mi > 59 ||
-        !(sec >= 0 && sec < 62))
-        return 0;
-    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
-    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = (int)sec;
-    time_t t = timegm(&tm);
-    /* an explicit offset other than Z: apply it */
-    const char *tz = strchr(s, 'T');
-    if (tz) {
-        const char *p = tz + 1;
-        while (*p && (isdigit((unsigned char)*p) || *p == ':' || *p == '.')) p++;
-        if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1])) {
-            int oh = 0, om = 0;
-            if (sscanf(p + 1, "%2d:%2d", &oh, &om) >= 1) {
-                long off = oh * 3600L + om * 60L;
-                t += *p == '+' ? -off : off;
-            }
-        }
-    }
-    return (int64_t)t;
+    int64_t us;
+    return iso_parse_us(s, &us) == 0 ? us / 1000000 : 0;
 }
 
 void ui_format_age(int64_t seconds, char *out, size_t out_size)
