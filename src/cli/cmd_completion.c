@@ -17,12 +17,13 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: retirectl completion bash|zsh\n"
+    fputs("usage: retirectl completion bash|zsh|man\n"
           "       retirectl [--config FILE] [--driver-path FILE]... completion --list methods|themes\n"
           "\n"
           "Prints the shell completion script for bash or zsh: commands, their options and values,\n"
           "DRIVER.METHOD names, theme names and config files. Load it for this shell with\n"
           "  source <(retirectl completion bash)      (zsh: after compinit)\n"
+          "`man` prints the COMMANDS section of retirectl(1), made from the same table.\n"
           "The Debian package installs both scripts. The scripts run `completion --list` at <Tab>:\n"
           "  --list methods|themes  one DRIVER.METHOD of the registry (built-ins, installed plugins,\n"
           "                         the config's extra_services and entry points) or theme per line\n",
@@ -185,14 +186,15 @@ int cmd_completion(int argc, char **argv, const cli_globals *g)
         if (strcmp(argv[2], "methods") == 0) return list_methods(g);
         if (strcmp(argv[2], "themes") == 0) return list_themes();
     }
-    if (argc == 2 && (strcmp(argv[1], "bash") == 0 || strcmp(argv[1], "zsh") == 0)) {
+    if (argc == 2 && (!strcmp(argv[1], "bash") || !strcmp(argv[1], "zsh") || !strcmp(argv[1], "man"))) {
         completion_model *m = build_model(g);
         if (strcmp(argv[1], "bash") == 0) completion_write_bash(stdout, m);
-        else completion_write_zsh(stdout, m);
+        else if (strcmp(argv[1], "zsh") == 0) completion_write_zsh(stdout, m);
+        else completion_write_man(stdout, m);
         free(m);
         return 0;
     }
-    fprintf(stderr, "retirectl completion: give bash or zsh, or --list methods|themes (see retirectl completion "
+    fprintf(stderr, "retirectl completion: give bash, zsh or man, or --list methods|themes (see retirectl completion "
                     "--help)\n");
     return 2;
 }

@@ -22,5 +22,8 @@ typedef struct completion_model {
 
 void completion_write_bash(FILE *out, const completion_model *m);
 void completion_write_zsh(FILE *out, const completion_model *m);
+/* Writes the man page's COMMANDS section (roff) from the same model: each command, its
+ * positionals, summary and options. */
+void completion_write_man(FILE *out, const completion_model *m);
 
 #endif

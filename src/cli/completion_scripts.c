@@ -4,6 +4,7 @@
  * a value its kind decides what is offered; else options after "-", commands, or positionals. */
 #include "cli/completion.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Writes s single-quoted for bash and zsh. */
@@ -208,4 +209,69 @@ void completion_write_zsh(FILE *out, const completion_model *m)
     put_tables(out, m, 1);
     fputc('\n', out);
     fputs(zsh_body, out);
+}
+
+/* Writes text for roff: `-` as `\-` (so man prints a real hyphen-minus) and `\` as `\e`. */
+static void put_roff(FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '-') fputs("\\-", out);
+        else if (*p == '\\') fputs("\\e", out);
+        else fputc(*p, out);
+    }
+}
+
+/* The value an option takes, as the man page names it: its choices (a|b), FILE, DIR, ... or VALUE.
+ * buf holds the choices. */
+static const char *man_meta(const cmdspec_arg *a, char *buf, size_t len)
+{
+    switch (a->kind) {
+    case CMDSPEC_FILE: return "FILE";
+    case CMDSPEC_CONFIG: return "CONFIG";
+    case CMDSPEC_DIR: return "DIR";
+    case CMDSPEC_THEME: return "THEME";
+    case CMDSPEC_METHOD: return "DRIVER.METHOD";
+    case CMDSPEC_WORDS:
+        snprintf(buf, len, "%s", a->words);
+        for (char *c = buf; *c; c++)
+            if (*c == ',') *c = '|';
+        return buf;
+    default: return "VALUE";
+    }
+}
+
+void completion_write_man(FILE *out, const completion_model *m)
+{
+    fputs(".SH COMMANDS\n"
+          "Generated from the command table and each command's \\fB\\-\\-help\\fR, as the shell completion is\n"
+          "(\\fBretirectl completion man\\fR); \\fBretirectl\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR says more.\n",
+          out);
+    for (size_t i = 0; i < m->n; i++) {
+        const cmdspec *s = &m->specs[i];
+        fputs(".TP\n.B ", out);
+        put_roff(out, m->names[i]);
+        for (size_t k = 0; k < s->n_pos; k++) {
+            fputs(" \\fI", out);
+            put_roff(out, s->pos[k].name);
+            fputs("\\fR", out);
+        }
+        fputc('\n', out);
+        put_roff(out, m->summaries[i]);
+        fputs(".\n", out);
+        if (!s->n_opts) continue;
+        fputs(".br\nOptions:", out);
+        for (size_t k = 0; k < s->n_opts; k++) {
+            const cmdspec_arg *a = &s->opts[k];
+            fputs(k ? ", \\fB" : " \\fB", out);
+            put_roff(out, a->name);
+            fputs("\\fR", out);
+            if (a->kind != CMDSPEC_FLAG) {
+                fputs(" \\fI", out);
+                char words[sizeof a->words];
+                put_roff(out, man_meta(a, words, sizeof words));
+                fputs("\\fR", out);
+            }
+        }
+        fputs(".\n", out);
+    }
 }

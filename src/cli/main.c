@@ -51,7 +51,7 @@ const cli_command *cli_commands(size_t *n)
             {"cleanup", cmd_cleanup, "archive COMPLETE retirements to S3, then delete them (retirement_archive_and_cleanup.py)"},
             {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
             {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
-            {"completion", cmd_completion, "print the bash or zsh completion script (built from this table)"},
+            {"completion", cmd_completion, "print the bash or zsh completion script, or the COMMANDS section of the man page (built from this table)"},
             {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
             {"driver-run", cmd_driver_run, "call one driver method on a learner file, without the LMS"},
             {"new-driver", cmd_new_driver, "write a driver project (source, CMake, entry point, test, README)"},

@@ -111,3 +111,13 @@ keys C-c
 type_text "retirectl --config pr"; keys Tab
 wait_for "retirectl --config prod.yml"
 ok "zsh: the installed _retirectl (autoloaded from \$fpath) completes commands, options, choices, methods, configs"
+
+# --- the man page's COMMANDS section is made from the same table --------------------------
+: "${RETIRECTL_SOURCE_DIR:?set by ctest}"
+sed -n '/^\.SH COMMANDS$/,/^\.SH /p' "$RETIRECTL_SOURCE_DIR/docs/retirectl.1" | sed '$d' >"$TUI_WORK/man-commands"
+retirectl completion man >"$TUI_WORK/gen-commands"
+diff -u "$TUI_WORK/man-commands" "$TUI_WORK/gen-commands" >"$TUI_WORK/man.diff" ||
+  fail "docs/retirectl.1's COMMANDS differ from \`retirectl completion man\` (run scripts/update-man.sh): $(head -20 "$TUI_WORK/man.diff")"
+grep -qF '.B rerun \fIUSER\fR \fIDRIVER.METHOD\fR' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack rerun's positionals"
+grep -qF '\fB\-\-format\fR \fItable|json|jenkins\fR' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack queue's --format choices"
+ok "the man page's COMMANDS section is generated from the command table (retirectl completion man)"
