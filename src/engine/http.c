@@ -534,6 +534,16 @@ static void own_handle(http_client *h)
     }
 }
 
+void http_set_transport_policy(CURL *c, const cfg_http *hc)
+{
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (hc->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca_bundle);
+}
+
 /* URL, proxy, TLS, body and header sinks, size cap and timeouts of one attempt. */
 static void set_transfer(const http_client *h, CURL *c, const rd_http_request *req, int is_token, xfer *x)
 {
@@ -541,12 +551,7 @@ static void set_transfer(const http_client *h, CURL *c, const rd_http_request *r
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     const char *proxy_from = NULL;
     curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (hc->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca_bundle);
+    http_set_transport_policy(c, hc);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

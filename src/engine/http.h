@@ -16,6 +16,7 @@
 
 #include <signal.h> /* sig_atomic_t: cancel flags set by signal handlers */
 #include <stddef.h>
+#include <curl/curl.h>
 #include "engine/config.h"
 #include "retirectl/driver.h"
 
@@ -54,6 +55,11 @@ int http_token_get(http_client *h, char *out, size_t out_len, double *seconds_le
 void http_token_set(http_client *h, const char *token, double seconds_left);
 /* Number of token fetches this process made (for tests and the bench). */
 int http_token_fetches(const http_client *h);
+
+/* Sets on c the transport rules every request of retirectl follows, the LMS's and the IDAs', the
+ * drivers' and the S3 archive's: http and https only, redirects never followed, TLS peer and
+ * host verified (against http.ca_bundle when set), no signals from libcurl. */
+void http_set_transport_policy(CURL *c, const cfg_http *hc);
 
 /* Sends one request as rd_host.http does (see driver.h). 0 = a response arrived, -1 = none. */
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp);

@@ -289,12 +289,7 @@ static CURLcode request(s3_client *s, const char *method, const char *url, const
     char sigv4[160];
     snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", s->region);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (hc->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca_bundle);
+    http_set_transport_policy(c, hc);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(hc->connect_timeout_seconds * 1000.0));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(hc->timeout_seconds * 1000.0));
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
