@@ -9,6 +9,7 @@
 
 #include "cli/common.h"
 #include "engine/ev.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "engine/job.h"
 #include "engine/lease.h"
@@ -86,18 +87,6 @@ const char *cli_learner_state(const cJSON *learner, const char *key)
     return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
-long long cli_json_num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
-const char *cli_json_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "";
-}
-
 struct job_ctx *cli_job_ctx_open(struct cli_ctx *ctx)
 {
     char err[2048] = "";
@@ -131,18 +120,25 @@ int cli_fetch_learner(struct cli_ctx *ctx, const char *username, cJSON **learner
     return status;
 }
 
+/* s, or "" for NULL. */
+static const char *text_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 void cli_audit_learner(audit_entry *ae, const cJSON *learner, const char *username, const char *pii[7])
 {
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
     pii[0] = username;
-    pii[1] = cli_json_str(learner, "original_username");
-    pii[2] = cli_json_str(learner, "original_email");
-    pii[3] = cli_json_str(learner, "original_name");
-    pii[4] = cli_json_str(user, "email");
+    /* "" for a missing value: a NULL would end the list early */
+    pii[1] = text_or_empty(json_str(learner, "original_username"));
+    pii[2] = text_or_empty(json_str(learner, "original_email"));
+    pii[3] = text_or_empty(json_str(learner, "original_name"));
+    pii[4] = text_or_empty(json_str(user, "email"));
     pii[5] = NULL;
     pii[6] = NULL;
-    ae->user_id = cli_json_num(user, "id");
-    ae->retirement_id = cli_json_num(learner, "id");
+    ae->user_id = (long long)json_num(user, "id", -1);
+    ae->retirement_id = (long long)json_num(learner, "id", -1);
     ae->pii = pii;
 }
 

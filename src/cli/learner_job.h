@@ -78,9 +78,5 @@ int cli_check_fresh(const cfg *config, const cJSON *learner, const char *usernam
 
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);
-/* o[key] as a number, or -1. */
-long long cli_json_num(const cJSON *o, const char *key);
-/* o[key] when a non-empty string, else "". */
-const char *cli_json_str(const cJSON *o, const char *key);
 
 #endif
