@@ -2,6 +2,7 @@
  * lookups and their JSON forms. Callers hold s->mu (see internal.h). */
 #include "internal.h"
 #include "common/isotime.h"
+#include "common/json.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
 
@@ -432,13 +433,7 @@ sim_learner *store_find_any_locked(sim_server *s, const char *username)
     return NULL;
 }
 
-/* Typed getters for learner specs. */
-static const char *spec_str(const cJSON *spec, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
+/* Typed getters for learner specs (strings: common/json.h). */
 static int spec_bool(const cJSON *spec, const char *key, int dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
@@ -475,7 +470,7 @@ static int spec_states(const sim_server *s, const cJSON *spec, const char *usern
         }
     }
     *last = *has_row ? default_last_state(s, *cur) : 0;
-    const char *ls = spec_str(spec, "last_state");
+    const char *ls = json_str(spec, "last_state");
     if (ls) {
         *last = store_state_index(s, ls);
         if (*last < 0) {
@@ -544,7 +539,7 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
     l->profile_id = cJSON_IsNumber(pid) ? (long)pid->valuedouble : 20000 + (long)idx + 1;
     snprintf(l->uid_key, sizeof l->uid_key, "%ld", l->user_id);
     l->orig_username = xstrdup(username);
-    const char *email = spec_str(spec, "email");
+    const char *email = json_str(spec, "email");
     if (email) l->orig_email = xstrdup(email);
     else {
         strbuf b = {0};
@@ -552,10 +547,10 @@ static void fill_identity(sim_server *s, sim_learner *l, const cJSON *spec, cons
         sb_add(&b, "@example.invalid");
         l->orig_email = sb_take(&b);
     }
-    const char *name = spec_str(spec, "name");
+    const char *name = json_str(spec, "name");
     l->orig_name = xstrdup(name ? name : "");
     store_retired_values(s, l->orig_username, l->orig_email, &l->retired_username, &l->retired_email);
-    const char *rn = spec_str(spec, "retired_username"), *re = spec_str(spec, "retired_email");
+    const char *rn = json_str(spec, "retired_username"), *re = json_str(spec, "retired_email");
     if (rn) free(l->retired_username), l->retired_username = xstrdup(rn);
     if (re) free(l->retired_email), l->retired_email = xstrdup(re);
     int retired = spec_bool(spec, "retired", l->has_row && !strcmp(s->states[l->cur].name, "COMPLETE"));
@@ -573,7 +568,7 @@ static void fill_history(sim_server *s, sim_learner *l, const cJSON *spec, const
     sb_add(&l->responses, "Created in state ");
     store_state_str(s, 0, &l->responses);
     sb_add(&l->responses, " by create_retirement");
-    const char *error = spec_str(spec, "error");
+    const char *error = json_str(spec, "error");
     int n = cJSON_GetArraySize(hist);
     for (int i = 1; i < n; i++) {
         const cJSON *a = cJSON_GetArrayItem(hist, i - 1), *b = cJSON_GetArrayItem(hist, i);
@@ -593,7 +588,7 @@ static void fill_history(sim_server *s, sim_learner *l, const cJSON *spec, const
             sb_addf(&l->responses, "Ending: %s with response:\n<Response [204]>", bn);
         else sb_addf(&l->responses, "Starting: %s", bn);
         sb_add(&l->responses, "\n");
-        if (i == n - 1 && !spec_str(spec, "last_state")) l->last = ia;
+        if (i == n - 1 && !json_str(spec, "last_state")) l->last = ia;
     }
 }
 
@@ -616,7 +611,7 @@ static void fill_responses(sim_server *s, sim_learner *l, const cJSON *spec)
             sb_add(&l->responses, ":\nSeeded by retirectl-sim\n");
         }
     }
-    const char *resp = spec_str(spec, "responses");
+    const char *resp = json_str(spec, "responses");
     if (resp) sb_add(&l->responses, resp);
 }
 
@@ -659,7 +654,7 @@ static void fill_services(sim_server *s, sim_learner *l, const cJSON *spec, size
     l->ecommerce_id = cJSON_IsNumber(eid) ? (long)eid->valuedouble : 70000 + (long)idx + 1;
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(spec, "proctoring_backends");
     if (cJSON_IsObject(pb)) l->proctoring_backends = cJSON_Duplicate(pb, 1);
-    const char *pr = spec_str(spec, "partner_report");
+    const char *pr = json_str(spec, "partner_report");
     if (pr && (!strcmp(pr, "queued") || !strcmp(pr, "processing"))) {
         l->partner_row = 1;
         l->partner_processing = !strcmp(pr, "processing");
@@ -687,7 +682,7 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
         snprintf(err, errlen, "a learner must be a JSON object");
         return NULL;
     }
-    const char *username = spec_str(spec, "username");
+    const char *username = json_str(spec, "username");
     if (!username || !*username) {
         snprintf(err, errlen, "a learner needs a non-empty string \"username\"");
         return NULL;
@@ -712,7 +707,7 @@ sim_learner *store_add_spec_locked(sim_server *s, const cJSON *spec, int64_t now
     l->last = last;
     fill_identity(s, l, spec, username, idx, user_id);
     l->created_us = created;
-    const char *mod = spec_str(spec, "modified");
+    const char *mod = json_str(spec, "modified");
     l->modified_us = created + 1234;
     if (mod && iso_parse_us(mod, &l->modified_us)) l->modified_us = created + 1234;
     fill_responses(s, l, spec);
@@ -742,7 +737,7 @@ int store_patch_locked(sim_server *s, sim_learner *l, const cJSON *patch, char *
             return -1;
         }
     }
-    const char *st = spec_str(patch, "state"), *ls = spec_str(patch, "last_state");
+    const char *st = json_str(patch, "state"), *ls = json_str(patch, "last_state");
     int si = st ? store_state_index(s, st) : -1, li = ls ? store_state_index(s, ls) : -1;
     if ((st && si < 0) || (ls && li < 0)) {
         snprintf(err, errlen, "state %s is not in the state table", st && si < 0 ? st : ls);
@@ -815,7 +810,7 @@ int store_load_seed_file(sim_server *s, const char *path, char *err, size_t errl
     free(b.data);
     cJSON *list = doc;
     if (cJSON_IsObject(doc)) {
-        const char *salt = spec_str(doc, "salt");
+        const char *salt = json_str(doc, "salt");
         if (salt) {
             free(s->salt);
             s->salt = xstrdup(salt);

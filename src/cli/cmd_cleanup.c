@@ -20,6 +20,7 @@
 #include "engine/archive.h"
 #include "engine/audit.h"
 #include "engine/s3.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 
 #define CLEANUP_EXIT_NO_CONFIG 255
@@ -81,13 +82,6 @@ static int bool_word(const char *v)
     return -1;
 }
 
-/* A string member, or NULL. */
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One progress line on stdout, flushed (the upstream script's LOG lines). */
 static void say(const char *fmt, ...)
@@ -132,7 +126,7 @@ static const char **batch_usernames(const cJSON *batch, size_t *n, long long *ba
     const cJSON *l;
     cJSON_ArrayForEach(l, batch)
     {
-        names[i] = str_of(l, "original_username");
+        names[i] = json_str(l, "original_username");
         if (!names[i]) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(l, "id");
             *bad_id = cJSON_IsNumber(id) ? (long long)id->valuedouble : -1;
@@ -163,7 +157,7 @@ static long still_present(run *r, const char **names, size_t n, char *err, size_
         int found = 0;
         cJSON_ArrayForEach(l, now)
         {
-            const char *u = str_of(l, "original_username");
+            const char *u = json_str(l, "original_username");
             if (u && !strcmp(u, names[i])) found = 1;
         }
         if (found) names[kept++] = names[i];

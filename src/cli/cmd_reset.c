@@ -17,6 +17,7 @@
 #include "engine/job.h"
 #include "engine/audit.h"
 #include "engine/lease.h"
+#include "common/json.h"
 
 #define RESET_EXIT_NO_CONFIG 255
 #define RESET_EXIT_BAD_CONFIG 254
@@ -93,12 +94,6 @@ static long long id_of(const cJSON *o, const char *key)
 static long long user_id_of(const cJSON *learner)
 {
     return id_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
-}
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* Writes the audit end line and reports (but does not override the status) a write failure. */
@@ -264,7 +259,7 @@ static int reset_learner(reset_run *r, const cJSON *learner)
 {
     const reset_opts *o = r->o;
     char err[2048] = "";
-    const char *username = str_of(learner, "original_username");
+    const char *username = json_str(learner, "original_username");
     const char *target = o->rewind ? state_name(learner, "last_state") : o->new_state;
     const char *current = state_name(learner, "current_state");
     if (o->dry_run) {
@@ -279,8 +274,8 @@ static int reset_learner(reset_run *r, const cJSON *learner)
     item.retirement_id = id_of(learner, "id");
     item.from_state = current ? current : o->initial;
     item.to_state = target;
-    const char *pii[] = {username ? username : "", str_of(learner, "original_email"),
-                         str_of(learner, "original_name"), NULL};
+    const char *pii[] = {username ? username : "", json_str(learner, "original_email"),
+                         json_str(learner, "original_name"), NULL};
     if (!pii[1]) pii[1] = "";
     if (!pii[2]) pii[2] = "";
     item.pii = pii;
