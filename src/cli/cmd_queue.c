@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "engine/shard.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -166,11 +167,11 @@ static int make_dirs(const char *path)
     return rc == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* The string at o[a][b] (b may be NULL), or "". */
 static const char *rec_str(const cJSON *o, const char *a, const char *b)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : "";
+    const char *v = json_str_at(o, a, b, NULL);
+    return v ? v : "";
 }
 
 /* The command line of `retirectl queue`. */

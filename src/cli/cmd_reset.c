@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/history_view.h"
+#include "cli/learner_job.h"
 #include "engine/job.h"
 #include "engine/audit.h"
 #include "engine/lease.h"
@@ -75,25 +76,10 @@ static int parse_date(const char *text, char *out, size_t out_len)
     snprintf(out, out_len, "%s", given);
     return 0;
 }
-
-/* The state name at learner[key].state_name, or NULL. */
-static const char *state_name(const cJSON *learner, const char *key)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(learner, key);
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "state_name");
-    return cJSON_IsString(n) ? n->valuestring : NULL;
-}
-
 /* A number member, or -1. */
-static long long id_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
 static long long user_id_of(const cJSON *learner)
 {
-    return id_of(cJSON_GetObjectItemCaseSensitive(learner, "user"), "id");
+    return (long long)json_num_at(learner, "user", "id", NULL, -1);
 }
 
 /* Writes the audit end line and reports (but does not override the status) a write failure. */
@@ -260,8 +246,8 @@ static int reset_learner(reset_run *r, const cJSON *learner)
     const reset_opts *o = r->o;
     char err[2048] = "";
     const char *username = json_str(learner, "original_username");
-    const char *target = o->rewind ? state_name(learner, "last_state") : o->new_state;
-    const char *current = state_name(learner, "current_state");
+    const char *target = o->rewind ? cli_learner_state(learner, "last_state") : o->new_state;
+    const char *current = cli_learner_state(learner, "current_state");
     if (o->dry_run) {
         printf("would move %s (user id %lld) from %s to %s\n", username ? username : "(no original_username)",
                user_id_of(learner), current ? current : o->initial, target ? target : "(no last_state)");
@@ -271,7 +257,7 @@ static int reset_learner(reset_run *r, const cJSON *learner)
     audit_entry_init(&item, "reset");
     item.reason = o->reason;
     item.user_id = user_id_of(learner);
-    item.retirement_id = id_of(learner, "id");
+    item.retirement_id = (long long)json_num(learner, "id", -1);
     item.from_state = current ? current : o->initial;
     item.to_state = target;
     const char *pii[] = {username ? username : "", json_str(learner, "original_email"),

@@ -9,6 +9,7 @@
 #include "cli/history_view.h"
 #include "cli/learner_args.h"
 #include "engine/plan.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 
 static void usage(FILE *out)
@@ -28,26 +29,12 @@ static void usage(FILE *out)
           out);
 }
 
-static const char *str_at(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* A text field of the learner record made inert for the text view (server data: no raw line
  * breaks, controls or invalid UTF-8); "" when absent. */
 static const char *shown_at(const cJSON *o, const char *a, const char *b)
 {
-    const char *v = str_at(o, a, b);
+    const char *v = json_str_at(o, a, b, NULL);
     return cli_inert_tmp(v ? v : "");
-}
-
-static double num_at(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 /* Builds the position object: per step status and what retire would do. */
@@ -157,14 +144,14 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
         return rc;
     }
     lms_error_clear(&e);
-    const char *state = str_at(learner, "current_state", "state_name");
-    const char *last = str_at(learner, "last_state", "state_name");
+    const char *state = json_str_at(learner, "current_state", "state_name", NULL);
+    const char *last = json_str_at(learner, "last_state", "state_name", NULL);
     cJSON *pos = position_of(ctx.config, state, last);
     /* the last failure from the history (a store that cannot be read is said, status goes on) */
     hist_job fail;
     memset(&fail, 0, sizeof fail);
     int have_fail = 0, hist_ok = 0;
-    double uid = num_at(learner, "user", "id");
+    double uid = json_num_at(learner, "user", "id", NULL, -1);
     history *h = NULL;
     hist_settings hs;
     hist_settings_of(ctx.config, &hs);
@@ -190,8 +177,8 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
     } else {
         strbuf sb = STRBUF_INIT;
         sb_addf(&sb, "Learner %s\n", cli_inert_tmp(username));
-        sb_addf(&sb, "  retirement id     %.0f\n", num_at(learner, "id", NULL));
-        sb_addf(&sb, "  LMS user id       %.0f\n", num_at(learner, "user", "id"));
+        sb_addf(&sb, "  retirement id     %.0f\n", json_num(learner, "id", -1));
+        sb_addf(&sb, "  LMS user id       %.0f\n", json_num_at(learner, "user", "id", NULL, -1));
         sb_addf(&sb, "  username (now)    %s\n", shown_at(learner, "user", "username"));
         sb_addf(&sb, "  original username %s\n", shown_at(learner, "original_username", NULL));
         sb_addf(&sb, "  original email    %s\n", shown_at(learner, "original_email", NULL));
@@ -203,15 +190,16 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
         sb_addf(&sb, "  requested         %s\n", shown_at(learner, "created", NULL));
         sb_addf(&sb, "  last change       %s\n", shown_at(learner, "modified", NULL));
         const cJSON *steps = cJSON_GetObjectItemCaseSensitive(pos, "steps");
-        sb_addf(&sb, "Pipeline (%.0f of %.0f steps done)\n", num_at(pos, "steps_done", NULL), num_at(pos, "steps_total", NULL));
+        sb_addf(&sb, "Pipeline (%.0f of %.0f steps done)\n", json_num(pos, "steps_done", -1),
+                json_num(pos, "steps_total", -1));
         const cJSON *s;
         cJSON_ArrayForEach(s, steps)
         {
             char name[256];
-            snprintf(name, sizeof name, "%s.%s", str_at(s, "driver", NULL), str_at(s, "method", NULL));
-            sb_addf(&sb, "  %-22s %-42s %s\n", str_at(s, "start_state", NULL), name, str_at(s, "status", NULL));
+            snprintf(name, sizeof name, "%s.%s", json_str(s, "driver"), json_str(s, "method"));
+            sb_addf(&sb, "  %-22s %-42s %s\n", json_str(s, "start_state"), name, json_str(s, "status"));
         }
-        sb_addf(&sb, "Now: %s\n", str_at(pos, "retire_would", NULL));
+        sb_addf(&sb, "Now: %s\n", json_str(pos, "retire_would"));
         if (have_fail) {
             sb_add(&sb, "Last failure (history):\n");
             cli_hist_failure_text(&sb, &fail);

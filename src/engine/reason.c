@@ -8,6 +8,7 @@
 #include "engine/history.h"
 #include "engine/http.h"
 #include "engine/pii.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -106,16 +107,6 @@ static void add_pii(const char **list, char **owned, size_t *n, size_t *n_owned,
     if (e2 && strcmp(e2, s) != 0) list[(*n)++] = owned[(*n_owned)++] = e2;
     else free(e2);
 }
-
-/* learner[a][b] (b may be NULL) when it is a string. */
-static const char *str_at(const cJSON *learner, const char *a, const char *b, const char *c)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(learner, a);
-    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-    if (c) v = cJSON_GetObjectItemCaseSensitive(v, c);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 char *reason_scrub(const cfg *c, const cJSON *learner, const char *username, const char *text, size_t max)
 {
     char *s = c ? cfg_redact(c, text ? text : "") : xstrdup(text);
@@ -130,7 +121,7 @@ char *reason_scrub(const cfg *c, const cJSON *learner, const char *username, con
             {"retired_username", NULL, NULL},  {"retired_email", NULL, NULL},
         };
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-            add_pii(list, owned, &n, &n_owned, str_at(learner, paths[i][0], paths[i][1], paths[i][2]));
+            add_pii(list, owned, &n, &n_owned, json_str_at(learner, paths[i][0], paths[i][1], paths[i][2]));
     }
     /* longer strings first, so a name inside an email is not replaced before the email */
     for (size_t i = 0; i < n; i++)

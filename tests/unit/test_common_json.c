@@ -29,10 +29,30 @@ static void test_typed_members(void **state)
     cJSON_Delete(o);
 }
 
+/* json_at / json_str_at / json_num_at: nested members, fewer steps when later keys are NULL. */
+static void test_nested_members(void **state)
+{
+    (void)state;
+    cJSON *o = cJSON_Parse("{\"id\": 7, \"user\": {\"id\": 42, \"profile\": {\"name\": \"Jane\"}},"
+                           " \"current_state\": {\"state_name\": \"PENDING\"}}");
+    assert_non_null(o);
+    assert_string_equal(json_str_at(o, "user", "profile", "name"), "Jane");
+    assert_string_equal(json_str_at(o, "current_state", "state_name", NULL), "PENDING");
+    assert_true(json_num_at(o, "user", "id", NULL, -1) == 42);
+    assert_true(json_num_at(o, "id", NULL, NULL, -1) == 7);
+    assert_null(json_str_at(o, "user", "id", NULL));            /* a number, not a string */
+    assert_null(json_str_at(o, "user", "missing", "name"));     /* a step missing */
+    assert_true(json_num_at(o, "user", "profile", "name", -1) == -1);
+    assert_null(json_at(NULL, "user", NULL, NULL));
+    assert_ptr_equal(json_at(o, "user", NULL, NULL), cJSON_GetObjectItem(o, "user"));
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typed_members),
+        cmocka_unit_test(test_nested_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
