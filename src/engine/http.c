@@ -287,15 +287,11 @@ static char *token_url(const char *lms)
     return sb_take(&sb);
 }
 
-/* The proxy a request to url goes through: http.proxy when set ("" = none), else libcurl's
- * variables (http_proxy for http://, https_proxy / HTTPS_PROXY for https://, then all_proxy /
- * ALL_PROXY); *from names the source. "" when none. perform() hands the result to libcurl
- * explicitly, so what is checked is what is used. */
-static const char *pick_proxy(const http_client *h, const char *url, const char **from)
+const char *http_proxy_for(const cfg *config, const char *url, const char **from)
 {
-    if (h->config->http.proxy) {
+    if (config->http.proxy) {
         *from = "http.proxy";
-        return h->config->http.proxy;
+        return config->http.proxy;
     }
     int https = !strncasecmp(url, "https://", 8);
     static const char *const http_vars[] = {"http_proxy", "all_proxy", "ALL_PROXY", NULL};
@@ -550,7 +546,7 @@ static void set_transfer(const http_client *h, CURL *c, const rd_http_request *r
     const cfg_http *hc = &h->config->http;
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     const char *proxy_from = NULL;
-    curl_easy_setopt(c, CURLOPT_PROXY, pick_proxy(h, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
+    curl_easy_setopt(c, CURLOPT_PROXY, http_proxy_for(h->config, req->url, &proxy_from)); /* checked by url_rule_check_proxy */
     http_set_transport_policy(c, hc);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
@@ -737,7 +733,7 @@ static int fetch_token(http_client *h, char *err, size_t err_len)
     }
     char *url = token_url(h->lms_base);
     const char *proxy_from = NULL;
-    const char *proxy = pick_proxy(h, url, &proxy_from);
+    const char *proxy = http_proxy_for(h->config, url, &proxy_from);
     if (url_rule_check(h->config, url, err, err_len) ||
         url_rule_check_proxy(h->config, url, proxy, proxy_from, err, err_len)) {
         free(url);
@@ -896,7 +892,7 @@ static int send_locked(http_client *h, const rd_http_request *req, rd_http_respo
     const char *method = req->method ? req->method : "GET";
     char err[768];
     const char *proxy_from = NULL;
-    const char *proxy = pick_proxy(h, req->url, &proxy_from);
+    const char *proxy = http_proxy_for(h->config, req->url, &proxy_from);
     if (url_rule_check(h->config, req->url, err, sizeof err) ||
         url_rule_check_proxy(h->config, req->url, proxy, proxy_from, err, sizeof err)) {
         scrub_into(h, req, resp->error, sizeof resp->error, err);

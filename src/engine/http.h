@@ -61,6 +61,12 @@ int http_token_fetches(const http_client *h);
  * host verified (against http.ca_bundle when set), no signals from libcurl. */
 void http_set_transport_policy(CURL *c, const cfg_http *hc);
 
+/* The proxy a request to url goes through: http.proxy when set ("" = none), else libcurl's
+ * variables (http_proxy for http://, https_proxy / HTTPS_PROXY for https://, then all_proxy /
+ * ALL_PROXY); *from names the source. "" when none. Every client hands the result to libcurl
+ * explicitly (CURLOPT_PROXY), so what url_rule_check_proxy checks is what is used. */
+const char *http_proxy_for(const cfg *config, const char *url, const char **from);
+
 /* Sends one request as rd_host.http does (see driver.h). 0 = a response arrived, -1 = none. */
 int http_send(http_client *h, const rd_http_request *req, rd_http_response *resp);
 void http_response_free(rd_http_response *resp);

@@ -105,7 +105,10 @@ static int check_settings(s3_client *s, const cfg *c, char *err, size_t n)
     if (s->endpoint) {
         size_t len = strlen(s->endpoint);
         while (len && s->endpoint[len - 1] == '/') s->endpoint[--len] = '\0';
-        if (url_rule_check(c, s->endpoint, err, n) != 0) return -1;
+        const char *from = NULL, *proxy = http_proxy_for(c, s->endpoint, &from);
+        if (url_rule_check(c, s->endpoint, err, n) != 0 ||
+            url_rule_check_proxy(c, s->endpoint, proxy, from, err, n) != 0)
+            return -1;
     }
     s->max_retry_seconds = cfg_number(c, "s3_archive.max_retry_seconds", 120);
     if (!(s->max_retry_seconds >= 0)) {
@@ -289,6 +292,8 @@ static CURLcode request(s3_client *s, const char *method, const char *url, const
     char sigv4[160];
     snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", s->region);
     curl_easy_setopt(c, CURLOPT_URL, url);
+    const char *proxy_from = NULL;
+    curl_easy_setopt(c, CURLOPT_PROXY, http_proxy_for(s->config, url, &proxy_from)); /* as the LMS's requests */
     http_set_transport_policy(c, hc);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(hc->connect_timeout_seconds * 1000.0));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(hc->timeout_seconds * 1000.0));
