@@ -1,5 +1,5 @@
 /* `retirectl retire USER`: retire one learner exactly as retire_one_learner.py (docs/lms-api.md §9.1),
- * in a supervised worker process; `--dry-run` is `plan`; `--all` is ops' retire_all_main. */
+ * in a supervised worker process; `--dry-run` is `plan`; `--all` is retire_all.c's cmd_retire_all_entry. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,34 +13,42 @@
 #include "engine/lease.h"
 #include "common/xalloc.h"
 
-/* Implemented by "ops" in src/cli/retire_all.c; weak so a build without it still links. */
-int retire_all_main(int argc, char **argv, const cli_globals *g) __attribute__((weak));
+static const cli_opt retire_options[] = {
+    CLI_OPT_ROW_USERNAME,
+    CLI_OPT_ROW_CONFIG_FILE,
+    {"--dry-run", NULL, "show what would run, skip or fail and the requests; change nothing", 0},
+    CLI_OPT_ROW_EVENTS,
+    CLI_OPT_ROW_JSON("the same as --events"),
+    CLI_OPT_ROW_REASON,
+    {"--all", NULL, "retire the ready queue (see retirectl retire --all --help)", CLI_OPT_NO_USAGE},
+    CLI_OPT_END,
+};
 
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl retire USER [--config_file FILE] [--dry-run] [--events]\n"
-          "       retirectl retire --username USER --config_file FILE\n"
-          "       retirectl retire --all [-j N] ...   (see retirectl retire --all --help)\n"
-          "\n"
-          "Retires one learner as retire_one_learner.py does: reads the learner's retirement status,\n"
-          "runs every pipeline step not completed in a previous run (PATCH start state, call the\n"
-          "driver, PATCH end state), then sets COMPLETE; on a failure sets ERRORED with the reason.\n"
-          "\n"
-          "  USER, --username U     the learner's original username (also $RETIREMENT_USERNAME)\n"
-          "  --config_file F        the retirement config (also --config, $RETIREMENT_CONFIG_FILE)\n"
-          "  --dry-run              show what would run, skip or fail and the requests; change nothing\n"
-          "  --events               print the JSON-lines job events (docs/events.md) on stdout\n"
-          "  --reason TEXT          why (kept in the audit log)\n"
-          "\n"
-          "Output: one line per step on stdout; the upstream log lines on stderr, prefixed\n"
-          "'Learner Retirement: '. Ctrl-C lets the step in flight finish, then stops.\n"
-          "One job per learner: while another retirectl on this host works on the learner, nothing is\n"
-          "done and the exit status is 253, naming its pid, command, host and start time.\n"
-          "Exit status: 0 done, 255 setup failed, 254 learner in an end state, 253 in a working state,\n"
-          "252 error while retiring (learner ERRORED), 251 learner not found or bad record,\n"
-          "250 unknown state, 249 bad or missing config, 130 cancelled.\n",
-          out);
-}
+static int retire_exec(const cli_args *a, const cli_globals *g);
+
+const cli_cmd_entry cmd_retire_entry = {
+    .name = "retire",
+    .args = "[USER]",
+    .summary = "retire one learner (retire_one_learner.py), or --all",
+    .more_usage = "retirectl retire --username USER --config_file FILE\n"
+                  "retirectl retire --all [-j N] ...   (see retirectl retire --all --help)",
+    .about = "Retires one learner as retire_one_learner.py does: reads the learner's retirement status,\n"
+             "runs every pipeline step not completed in a previous run (PATCH start state, call the\n"
+             "driver, PATCH end state), then sets COMPLETE; on a failure sets ERRORED with the reason.\n"
+             "USER is the learner's original username (also $RETIREMENT_USERNAME).\n",
+    .opts = retire_options,
+    .epilogue = "Output: one line per step on stdout; the upstream log lines on stderr, prefixed\n"
+                "'Learner Retirement: '. Ctrl-C lets the step in flight finish, then stops.\n"
+                "One job per learner: while another retirectl on this host works on the learner, nothing is\n"
+                "done and the exit status is 253, naming its pid, command, host and start time.\n"
+                "Exit status: 0 done, 255 setup failed, 254 learner in an end state, 253 in a working state,\n"
+                "252 error while retiring (learner ERRORED), 251 learner not found or bad record,\n"
+                "250 unknown state, 249 bad or missing config, 130 cancelled.\n",
+    .args_hint = "; use retire --all for the queue",
+    .variant = &cmd_retire_all_entry,
+    .variant_flag = "--all",
+    .exec = retire_exec,
+};
 
 /* What a retire keeps from its job's events for the audit end line besides the printer's steps. */
 typedef struct retire_watch {
@@ -195,22 +203,13 @@ int cli_retire_one(const cli_globals *g, const char *username, const char *confi
     return status;
 }
 
-int cmd_retire(int argc, char **argv, const cli_globals *g)
+static int retire_exec(const cli_args *a, const cli_globals *g)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--all") == 0) {
-            if (!retire_all_main) {
-                fprintf(stderr, "retirectl retire: --all is not part of this build\n");
-                return CLI_EXIT_USAGE;
-            }
-            return retire_all_main(argc, argv, g);
-        }
-    }
-    static const cli_learner_cmd cmd = {"retire", CLI_LA_EVENTS | CLI_LA_DRY_RUN | CLI_LA_REASON | CLI_LA_ENV_USERNAME,
-                                        usage, "; use retire --all for the queue",
-                                        "pass USER, --username USER or set RETIREMENT_USERNAME"};
-    cli_learner_args a;
-    int rc = cli_parse_learner_args(argc, argv, g, &cmd, &a);
+    cli_learner_args la;
+    int rc = cli_learner_of(a, g, CLI_LA_EVENTS | CLI_LA_DRY_RUN | CLI_LA_REASON | CLI_LA_ENV_USERNAME,
+                            "pass USER, --username USER or set RETIREMENT_USERNAME", &la);
     if (rc >= 0) return rc;
-    return cli_retire_one(g, a.username, a.config_file, a.dry_run, a.events, a.reason);
+    return cli_retire_one(g, la.username, la.config_file, la.dry_run, la.events, la.reason);
 }
+
+int cmd_retire(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_retire_entry, argc, argv, g); }

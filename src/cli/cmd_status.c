@@ -12,23 +12,6 @@
 #include "common/json.h"
 #include "common/strbuf.h"
 
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl status USER [--config_file FILE] [--json]\n"
-          "\n"
-          "Shows the learner's retirement record from the LMS (ids, original and retired username\n"
-          "and email, name, current and last state, dates) and the pipeline position: each step\n"
-          "done, next, to run, or in flight, and what `retirectl retire` would do now. Read-only.\n"
-          "\n"
-          "The learner's last failure, from the retirement history (docs/history.md), follows: when,\n"
-          "who, where, the request, the HTTP status and what the server said.\n"
-          "\n"
-          "  --json   {\"learner\": <the LMS record>, \"position\": {...}, \"last_failure\": {...}|null}\n"
-          "\n"
-          "Exit status: 0, 251 learner not found, 255 LMS error, 249 bad config.\n",
-          out);
-}
-
 /* A text field of the learner record made inert for the text view (server data: no raw line
  * breaks, controls or invalid UTF-8); "" when absent. */
 static const char *shown_at(const cJSON *o, const char *a, const char *b)
@@ -115,11 +98,10 @@ static cJSON *position_of(const cfg *c, const char *state, const char *last_stat
     return pos;
 }
 
-int cmd_status(int argc, char **argv, const cli_globals *g)
+static int status_exec(const cli_args *args, const cli_globals *g)
 {
-    static const cli_learner_cmd cmd = {"status", 0, usage, "", "pass USER"};
     cli_learner_args a;
-    int rc = cli_parse_learner_args(argc, argv, g, &cmd, &a);
+    int rc = cli_learner_of(args, g, 0, "pass USER", &a);
     if (rc >= 0) return rc;
     const char *username = a.username;
     cli_ctx ctx;
@@ -216,3 +198,27 @@ int cmd_status(int argc, char **argv, const cli_globals *g)
     cli_close(&ctx);
     return 0;
 }
+
+static const cli_opt status_options[] = {
+    CLI_OPT_ROW_CONFIG_FILE,
+    CLI_OPT_ROW_JSON("{\"learner\": <the LMS record>, \"position\": {...}, \"last_failure\": {...}|null}"),
+    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_status_entry = {
+    .name = "status",
+    .args = "[USER]",
+    .summary = "show one learner's record and pipeline position",
+    .about = "Shows the learner's retirement record from the LMS (ids, original and retired username\n"
+             "and email, name, current and last state, dates) and the pipeline position: each step\n"
+             "done, next, to run, or in flight, and what `retirectl retire` would do now. Read-only.\n"
+             "\n"
+             "The learner's last failure, from the retirement history (docs/history.md), follows: when,\n"
+             "who, where, the request, the HTTP status and what the server said.\n",
+    .opts = status_options,
+    .epilogue = "Exit status: 0, 251 learner not found, 255 LMS error, 249 bad config.\n",
+    .exec = status_exec,
+};
+
+int cmd_status(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_status_entry, argc, argv, g); }

@@ -1,4 +1,4 @@
-/* Command-line parsing of the one-learner commands; see learner_args.h. */
+/* The one-learner commands' shared reading of their command line; see learner_args.h. */
 #include "cli/learner_args.h"
 
 #include <stdlib.h>
@@ -6,50 +6,28 @@
 
 #include "cli/common.h"
 
-int cli_parse_learner_args(int argc, char **argv, const cli_globals *g, const cli_learner_cmd *cmd,
-                           cli_learner_args *a)
+int cli_learner_of(const cli_args *a, const cli_globals *g, unsigned accept, const char *no_learner_hint,
+                   cli_learner_args *out)
 {
-    memset(a, 0, sizeof *a);
-    a->events = g && g->json;
-    int missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            cmd->usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            a->username = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            a->config_file = v;
-        } else if ((cmd->accept & CLI_LA_REASON) && (v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            a->reason = v;
-        } else if ((cmd->accept & CLI_LA_DRY_RUN) && cli_opt_flag(argv[i], "--dry-run")) {
-            a->dry_run = 1;
-        } else if (((cmd->accept & CLI_LA_EVENTS) && cli_opt_flag(argv[i], "--events")) ||
-                   cli_opt_flag(argv[i], "--json")) {
-            a->events = 1;
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "retirectl %s: unknown option '%s' (see retirectl %s --help)\n", cmd->name, argv[i],
-                    cmd->name);
-            return CLI_EXIT_USAGE;
-        } else if (!a->username) {
-            a->username = argv[i];
-        } else {
-            fprintf(stderr, "retirectl %s: one learner at a time ('%s' and '%s' given)%s\n", cmd->name, a->username,
-                    argv[i], cmd->too_many_hint);
-            return CLI_EXIT_USAGE;
-        }
+    memset(out, 0, sizeof *out);
+    const char *name = a->entry->name;
+    const char *positional = cli_args_arg(a, 0), *option = cli_args_get(a, "--username");
+    if (positional && option && strcmp(positional, option) != 0) {
+        fprintf(stderr, "retirectl %s: one learner at a time ('%s' and '%s' given)%s\n", name, cli_inert_tmp(option),
+                cli_inert_tmp(positional), a->entry->args_hint ? a->entry->args_hint : "");
+        return CLI_EXIT_USAGE;
     }
-    if (missing) return CLI_EXIT_USAGE;
-    if (!a->username && (cmd->accept & CLI_LA_ENV_USERNAME)) {
+    out->username = positional ? positional : option;
+    out->config_file = cli_args_get(a, "--config_file");
+    out->events = (g && g->json) || cli_args_has(a, "--json") || ((accept & CLI_LA_EVENTS) && cli_args_has(a, "--events"));
+    out->dry_run = (accept & CLI_LA_DRY_RUN) && cli_args_has(a, "--dry-run");
+    out->reason = (accept & CLI_LA_REASON) ? cli_args_get(a, "--reason") : NULL;
+    if (!out->username && (accept & CLI_LA_ENV_USERNAME)) {
         const char *env = getenv("RETIREMENT_USERNAME");
-        if (env && *env) a->username = env;
+        if (env && *env) out->username = env;
     }
-    if (!a->username || !*a->username) {
-        fprintf(stderr, "retirectl %s: no learner given: %s\n", cmd->name, cmd->no_learner_hint);
+    if (!out->username || !*out->username) {
+        fprintf(stderr, "retirectl %s: no learner given: %s\n", name, no_learner_hint);
         return CLI_EXIT_USAGE;
     }
     return -1;

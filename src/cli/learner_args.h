@@ -1,42 +1,39 @@
-/* Command-line parsing shared by the commands that act on one learner (plan, retire, status):
- * `CMD USER [--username U] [--config_file F | --config F] [--events | --json] ...`. */
+/* The one-learner commands (plan, retire, status): `CMD [USER] [--username U] [--config_file F]
+ * [--json | --events] ...`, declared with the option rows below and read with cli_learner_of. */
 #ifndef RETIRECTL_CLI_LEARNER_ARGS_H
 #define RETIRECTL_CLI_LEARNER_ARGS_H
 
-#include <stdio.h>
-
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 
-/* What a command accepts besides USER, --username, --config_file / --config and --json. */
+/* Option rows several commands declare (one wording each). */
+#define CLI_OPT_ROW_USERNAME {"--username", "USER", "the learner's original username (the upstream spelling of USER)", 0}
+#define CLI_OPT_ROW_CONFIG_FILE                                                                                    \
+    {"--config_file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", 0}
+#define CLI_OPT_ROW_JSON(text) {"--json", NULL, text, 0}
+#define CLI_OPT_ROW_EVENTS {"--events", NULL, "JSON-lines job events (docs/events.md) on stdout instead of text", 0}
+#define CLI_OPT_ROW_REASON {"--reason", "TEXT", "why (kept in the audit log)", 0}
+
 enum {
-    CLI_LA_EVENTS = 1,       /* --events (same as --json) */
-    CLI_LA_DRY_RUN = 2,      /* --dry-run */
-    CLI_LA_REASON = 4,       /* --reason TEXT */
-    CLI_LA_ENV_USERNAME = 8  /* no USER given: $RETIREMENT_USERNAME */
+    CLI_LA_EVENTS = 1,      /* the command declares --events (same as --json) */
+    CLI_LA_DRY_RUN = 2,     /* it declares --dry-run */
+    CLI_LA_REASON = 4,      /* it declares --reason */
+    CLI_LA_ENV_USERNAME = 8 /* no USER given: $RETIREMENT_USERNAME */
 };
 
-/* How one command is parsed and named in its messages. */
-typedef struct cli_learner_cmd {
-    const char *name;            /* "plan": messages start "retirectl plan: " */
-    unsigned accept;             /* CLI_LA_* */
-    void (*usage)(FILE *out);    /* the command's --help text */
-    const char *too_many_hint;   /* appended to "one learner at a time ('A' and 'B' given)" ("" for none) */
-    const char *no_learner_hint; /* follows "no learner given: " */
-} cli_learner_cmd;
-
-/* The parsed command line. Strings are borrowed from argv (or the environment). */
+/* What a one-learner command line says. Strings are borrowed from argv (or the environment). */
 typedef struct cli_learner_args {
-    const char *username;    /* never NULL or empty after a successful parse */
+    const char *username;    /* never NULL or empty after a successful read */
     const char *config_file; /* --config_file / --config, or NULL */
     const char *reason;      /* --reason, or NULL */
     int events;              /* --json or --events given, or g->json */
     int dry_run;             /* --dry-run given */
 } cli_learner_args;
 
-/* Parses argv[1..argc) into *a. Returns -1 when the command should go on; otherwise the exit
- * status to return now: 0 after printing the usage for --help / -h, CLI_EXIT_USAGE after
- * printing the problem (unknown option, missing value, no or two learners) on stderr. */
-int cli_parse_learner_args(int argc, char **argv, const cli_globals *g, const cli_learner_cmd *cmd,
-                           cli_learner_args *a);
+/* Reads the learner and the shared options from a (whose entry declares [USER], --username,
+ * --config_file and --json, plus what accept names). Returns -1 to go on, else CLI_EXIT_USAGE
+ * after one line on stderr (two learners, or none: no_learner_hint says how to give one). */
+int cli_learner_of(const cli_args *a, const cli_globals *g, unsigned accept, const char *no_learner_hint,
+                   cli_learner_args *out);
 
 #endif

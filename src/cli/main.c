@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
+#include "cli/common.h"
 #include "engine/job.h"
 #include "common/strbuf.h"
 #include "engine/coredump.h"
@@ -63,45 +65,75 @@ const cli_command *cli_commands(size_t *n)
     return table;
 }
 
+static const cli_opt global_options[] = {
+    {"--username", "USER", "the upstream spelling of `retire`", CLI_OPT_STOP},
+    {"--config_file", "FILE", "the upstream spelling of `retire`", CLI_OPT_STOP},
+    {"--config", "FILE", "retirement config (else $RETIREMENT_CONFIG_FILE, then\n$XDG_CONFIG_HOME/retirectl/config.yml)", 0},
+    {"--driver-path", "FILE", "extra retirement_driver entry-point file (repeatable)", CLI_OPT_MANY},
+    {"--json", NULL, "machine-readable output", 0},
+    {"--no-color", NULL, "monochrome console (also NO_COLOR)", 0},
+    {"--theme", "NAME", "console theme (default, light, mono)", 0},
+    {"--read-only", NULL, "console without any action that changes state", 0},
+    {"--operator", "NAME", "who is acting, for the audit log (default: login name)", 0},
+    {"--allow-core-dumps", NULL,
+     "let a crash write a core file (debugging only: it would hold the\nconfig's secrets and the LMS token)", 0},
+    {"--version", NULL, "print the version", 0},
+    {"--help|-h", NULL, "this help; `retirectl COMMAND --help` for a command", 0},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cli_global_entry = {
+    .name = "",
+    .opts = global_options,
+};
+
 void cli_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: retirectl [global options] COMMAND [options]\n"
-            "\n"
-            "Retire Open edX learners (GDPR account deletion) across the LMS and every service\n"
-            "that holds their data, with the upstream retirement scripts' config, calls and exit statuses.\n"
-            "\n"
-            "Global options:\n"
-            "  --config FILE       retirement config (else $RETIREMENT_CONFIG_FILE, then\n"
-            "                      $XDG_CONFIG_HOME/retirectl/config.yml)\n"
-            "  --driver-path FILE  extra retirement_driver entry-point file (repeatable)\n"
-            "  --json              machine-readable output\n"
-            "  --no-color          monochrome console (also NO_COLOR)\n"
-            "  --theme NAME        console theme (default, light, mono)\n"
-            "  --read-only         console without any action that changes state\n"
-            "  --operator NAME     who is acting, for the audit log (default: login name)\n"
-            "  --allow-core-dumps  let a crash write a core file (debugging only: it would hold the\n"
-            "                      config's secrets and the LMS token)\n"
-            "  --version           print the version\n"
-            "  --help              this help; `retirectl COMMAND --help` for a command\n"
-            "\n"
-            "Commands:\n");
+    fputs("usage: retirectl [global options] COMMAND [options]\n"
+          "\n"
+          "Retire Open edX learners (GDPR account deletion) across the LMS and every service\n"
+          "that holds their data, with the upstream retirement scripts' config, calls and exit statuses.\n"
+          "\n"
+          "Global options:\n",
+          out);
+    cli_entry_options(&cli_global_entry, out);
+    fputs("\nCommands:\n", out);
     size_t n;
     const command *t = cli_commands(&n);
     for (size_t i = 0; i < n; i++) fprintf(out, "  %-13s %s\n", t[i].name, t[i].summary);
 }
 
-/* Returns the value of a global option given as "--opt VALUE" or "--opt=VALUE", advancing *i. */
-static const char *option_value(int argc, char **argv, int *i, const char *opt)
+/* Reads the global options into g. -1 to go on with the command at argv[*next], else the exit
+ * status (0 after --help or --version). */
+static int read_globals(int argc, char **argv, cli_globals *g, int *allow_core_dumps, int *next)
 {
-    size_t len = strlen(opt);
-    if (strncmp(argv[*i], opt, len) == 0 && argv[*i][len] == '=') return argv[*i] + len + 1;
-    if (strcmp(argv[*i], opt) != 0) return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "retirectl: %s needs a value\n", opt);
-        exit(2);
+    cli_args a;
+    int rc = cli_args_parse_globals(argc, argv, &a, next);
+    if (rc >= 0) return rc;
+    if (cli_args_has(&a, "--help")) {
+        cli_usage(stdout);
+        return 0;
     }
-    return argv[++*i];
+    if (cli_args_has(&a, "--version")) {
+        printf("retirectl %s (driver ABI %u.%u)\n", RETIRECTL_VERSION, (unsigned)RD_ABI_VERSION, (unsigned)RD_ABI_MINOR);
+        return 0;
+    }
+    const size_t max_paths = sizeof g->driver_paths / sizeof g->driver_paths[0] - 1;
+    const char *paths[CLI_MAX_ARGS];
+    size_t n_paths = cli_args_all(&a, "--driver-path", paths, CLI_MAX_ARGS);
+    if (n_paths > max_paths) {
+        fprintf(stderr, "retirectl: too many --driver-path options (at most %zu)\n", max_paths);
+        return CLI_EXIT_USAGE;
+    }
+    for (size_t k = 0; k < n_paths; k++) g->driver_paths[g->n_driver_paths++] = paths[k];
+    if (cli_args_get(&a, "--config")) g->config_path = cli_args_get(&a, "--config");
+    g->theme = cli_args_get(&a, "--theme");
+    g->operator_name = cli_args_get(&a, "--operator");
+    g->json = cli_args_has(&a, "--json");
+    g->no_color = g->no_color || cli_args_has(&a, "--no-color");
+    g->read_only = cli_args_has(&a, "--read-only");
+    *allow_core_dumps = cli_args_has(&a, "--allow-core-dumps");
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -113,42 +145,8 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     g.no_color = nc && *nc;
     int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            cli_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--version") == 0) {
-            printf("retirectl %s (driver ABI %u.%u)\n", RETIRECTL_VERSION, (unsigned)RD_ABI_VERSION, (unsigned)RD_ABI_MINOR);
-            return 0;
-        } else if ((v = option_value(argc, argv, &i, "--config"))) {
-            g.config_path = v;
-        } else if ((v = option_value(argc, argv, &i, "--driver-path"))) {
-            if (g.n_driver_paths + 1 >= sizeof g.driver_paths / sizeof g.driver_paths[0]) {
-                fprintf(stderr, "retirectl: too many --driver-path options (at most 15)\n");
-                return 2;
-            }
-            g.driver_paths[g.n_driver_paths++] = v;
-        } else if ((v = option_value(argc, argv, &i, "--theme"))) {
-            g.theme = v;
-        } else if ((v = option_value(argc, argv, &i, "--operator"))) {
-            g.operator_name = v;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            g.json = 1;
-        } else if (strcmp(argv[i], "--no-color") == 0) {
-            g.no_color = 1;
-        } else if (strcmp(argv[i], "--read-only") == 0) {
-            g.read_only = 1;
-        } else if (strcmp(argv[i], "--allow-core-dumps") == 0) {
-            allow_core_dumps = 1;
-        } else if (strcmp(argv[i], "--username") == 0 || strcmp(argv[i], "--config_file") == 0 ||
-                   strncmp(argv[i], "--username=", 11) == 0 || strncmp(argv[i], "--config_file=", 14) == 0) {
-            break; /* upstream spelling `retirectl --username U --config_file F`: treated as retire */
-        } else {
-            fprintf(stderr, "retirectl: unknown option '%s' (see retirectl --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    int rc = read_globals(argc, argv, &g, &allow_core_dumps, &i);
+    if (rc >= 0) return rc;
 
     /* secrets live in this process and in every worker forked from it: no core files */
     if (!allow_core_dumps && coredump_disable() != 0)
@@ -195,7 +193,7 @@ int main(int argc, char **argv)
         for (int a = 1; a < cmd_argc; a++) sb_addf(&origin, " %s", cmd_argv[a]);
         job_history_set_origin(sb_str(&origin), g.operator_name);
         sb_free(&origin);
-        int rc = t[k].fn(cmd_argc, cmd_argv, &g);
+        rc = t[k].fn(cmd_argc, cmd_argv, &g);
         if (name == retire_name) free(cmd_argv); /* the upstream-spelling copy */
         return rc;
     }

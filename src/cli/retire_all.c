@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "common/signals.h"
 #include "common/xalloc.h"
@@ -39,7 +40,6 @@
 #include "engine/plan.h"
 #include "engine/shard.h"
 
-int retire_all_main(int argc, char **argv, const cli_globals *g);
 
 #define ALL_MAX_JOBS 64
 #define ALL_EXIT_CANCELLED 130
@@ -54,45 +54,54 @@ static void on_signal(int sig)
     all_cancel++;
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl retire --all [-j N] [--cool-off-days N] [--shard I/N] [--max-learners N]\n"
-            "                        [--force-large] [--max-consecutive-failures N] [--worker-max-learners N]\n"
-            "                        [--worker-max-rss-mib N] [--events] [--dry-run]\n"
-            "\n"
-            "Retire every learner in the ready queue: PENDING plus every pipeline end state, requested more\n"
-            "than --cool-off-days ago (as get_learners_to_retire.py asks), each exactly as `retirectl retire`\n"
-            "would, with N learners in flight at once. One LMS token is fetched first and shared.\n"
-            "\n"
-            "  -j, --jobs N         concurrent workers, 1..%d (default 1)\n"
-            "  --cool-off-days N    days since the request (default 7)\n"
-            "  --shard I/N          only this machine's share: shards are numbered 0..N-1; a learner's shard\n"
-            "                       is FNV-1a-64(original username) mod N, so N machines split the queue with\n"
-            "                       no overlap and no gap\n"
-            "  --max-learners N     refuse when more learners than this are queued (default 300)\n"
-            "  --force-large        retire them anyway\n"
-            "  --max-consecutive-failures N\n"
-            "                       circuit breaker: after N learners in a row fail in the same DRIVER.method\n"
-            "                       no new learner is started (default 5; 0 turns it off)\n"
-            "  --worker-max-learners N\n"
-            "                       replace a worker by a fresh one after N learners (default 100; 0: never)\n"
-            "  --worker-max-rss-mib N\n"
-            "                       replace a worker whose resident memory passed N MiB (default 512; 0: never)\n"
-            "  --events             print every job's JSON-lines events on stdout\n"
-            "  --dry-run            list the learners that would be retired and check the pipeline's drivers\n"
-          "                       (exit 255 when it cannot run); change nothing\n"
-            "\n"
-            "After 10 learners in a row fail before any step (the LMS is down or refuses the credentials)\n"
-            "no new learner is started.\n"
-            "\n"
-            "A learner another retirectl on this host is working on is not started (one job per learner).\n"
-            "\n"
-            "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 248 the circuit\n"
-            "breaker stopped the run, 130 stopped by a signal (learners in flight finish their step),\n"
-            "255 setup/queue/audit failure or too many learners, 249 bad config, 2 usage.\n",
-            ALL_MAX_JOBS);
-}
+static const cli_opt all_options[] = {
+    {"--all", NULL, "retire the ready queue (this form)", CLI_OPT_NO_USAGE},
+    {"-j|--jobs", "N", "concurrent workers, 1..64 (default 1)", 0},
+    {"--cool-off-days", "N", "days since the request (default 7)", 0},
+    {"--shard", "I/N",
+     "only this machine's share: shards are numbered 0..N-1; a learner's shard\n"
+     "is FNV-1a-64(original username) mod N, so N machines split the queue with\n"
+     "no overlap and no gap",
+     0},
+    {"--max-learners", "N", "refuse when more learners than this are queued (default 300)", 0},
+    {"--force-large", NULL, "retire them anyway", 0},
+    {"--max-consecutive-failures", "N",
+     "circuit breaker: after N learners in a row fail in the same DRIVER.method\n"
+     "no new learner is started (default 5; 0 turns it off)",
+     0},
+    {"--worker-max-learners", "N", "replace a worker by a fresh one after N learners (default 100; 0: never)", 0},
+    {"--worker-max-rss-mib", "N", "replace a worker whose resident memory passed N MiB (default 512; 0: never)", 0},
+    {"--events", NULL, "print every job's JSON-lines events on stdout", 0},
+    {"--dry-run", NULL,
+     "list the learners that would be retired and check the pipeline's drivers\n"
+     "(exit 255 when it cannot run); change nothing",
+     0},
+    {"--config-file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", CLI_OPT_NO_USAGE},
+    {"--reason", "TEXT", "why (kept in the audit log)", CLI_OPT_NO_USAGE},
+    CLI_OPT_END,
+};
+
+static int retire_all_exec(const cli_args *a, const cli_globals *g);
+
+/* `retirectl retire --all`: the variant of cmd_retire_entry that --all selects. */
+const cli_cmd_entry cmd_retire_all_entry = {
+    .name = "retire --all",
+    .summary = "retire the ready queue",
+    .about = "Retire every learner in the ready queue: PENDING plus every pipeline end state, requested more\n"
+             "than --cool-off-days ago (as get_learners_to_retire.py asks), each exactly as `retirectl retire`\n"
+             "would, with N learners in flight at once. One LMS token is fetched first and shared.\n",
+    .opts = all_options,
+    .epilogue = "After 10 learners in a row fail before any step (the LMS is down or refuses the credentials)\n"
+                "no new learner is started.\n"
+                "\n"
+                "A learner another retirectl on this host is working on is not started (one job per learner).\n"
+                "\n"
+                "Exit status: 0 all complete or nothing to do, 252 some learner did not complete, 248 the circuit\n"
+                "breaker stopped the run, 130 stopped by a signal (learners in flight finish their step),\n"
+                "255 setup/queue/audit failure or too many learners, 249 bad config, 2 usage.\n",
+    .args_hint = ": --all takes no USER",
+    .exec = retire_all_exec,
+};
 
 /* A malloc'd copy of a job message on one line: each line break (the upstream "Unexpected
  * error occurred!\n<why>" form) becomes ": " so a FAILED line stays one line. NULL for NULL. */
@@ -194,53 +203,21 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
     audit_steps_note(&lr->steps, ev, 1);
 }
 
-/* Parses argv into o. -1 to go on, else the exit status (0 after --help). */
-static int parse_args(int argc, char **argv, all_opts *o)
+/* Reads the parsed command line into o. -1 to go on, else CLI_EXIT_USAGE. */
+static int read_args(const cli_args *a, all_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (cli_opt_flag(argv[i], "--all")) {
-            continue;
-        } else if (!strncmp(argv[i], "-j", 2) && argv[i][2]) {
-            if (cli_parse_long("-j", argv[i] + 2, &o->jobs)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "-j", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--jobs", &missing))) {
-            if (cli_parse_long("--jobs", v, &o->jobs)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
-            if (cli_parse_long("--cool-off-days", v, &o->cool_off)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--max-learners", &missing))) {
-            if (cli_parse_long("--max-learners", v, &o->max_learners)) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--max-consecutive-failures", &missing))) {
-            if (cli_parse_long("--max-consecutive-failures", v, &o->max_failures) || o->max_failures < 0) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-learners", &missing))) {
-            if (cli_parse_long("--worker-max-learners", v, &o->worker_learners) || o->worker_learners < 0) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--worker-max-rss-mib", &missing))) {
-            if (cli_parse_long("--worker-max-rss-mib", v, &o->worker_rss_mib) || o->worker_rss_mib < 0) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
-            o->shard_text = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            o->config_file = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            o->reason = v;
-        } else if (cli_opt_flag(argv[i], "--force-large")) {
-            o->force_large = 1;
-        } else if (cli_opt_flag(argv[i], "--events")) {
-            o->events = 1;
-        } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            o->dry_run = 1;
-        } else {
-            if (!missing)
-                fprintf(stderr, "retirectl retire --all: %s '%s'%s (see retirectl retire --all --help)\n",
-                        argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i],
-                        argv[i][0] == '-' ? "" : ": --all takes no USER");
-            return CLI_EXIT_USAGE;
-        }
-        if (missing) return CLI_EXIT_USAGE;
-    }
+    if (cli_args_long(a, "-j", o->jobs, &o->jobs) || cli_args_long(a, "--cool-off-days", o->cool_off, &o->cool_off) ||
+        cli_args_long(a, "--max-learners", o->max_learners, &o->max_learners) ||
+        cli_args_long(a, "--max-consecutive-failures", o->max_failures, &o->max_failures) ||
+        cli_args_long(a, "--worker-max-learners", o->worker_learners, &o->worker_learners) ||
+        cli_args_long(a, "--worker-max-rss-mib", o->worker_rss_mib, &o->worker_rss_mib))
+        return CLI_EXIT_USAGE;
+    o->shard_text = cli_args_get(a, "--shard");
+    o->config_file = cli_args_get(a, "--config-file");
+    o->reason = cli_args_get(a, "--reason");
+    o->force_large = cli_args_has(a, "--force-large");
+    o->events = cli_args_has(a, "--events");
+    o->dry_run = cli_args_has(a, "--dry-run");
     return -1;
 }
 
@@ -699,11 +676,11 @@ static int run_all(all_run *run)
     return retire_learners(run);
 }
 
-int retire_all_main(int argc, char **argv, const cli_globals *g)
+static int retire_all_exec(const cli_args *a, const cli_globals *g)
 {
     all_opts o = {.jobs = 1, .cool_off = 7, .max_learners = 300, .max_failures = 5, .worker_learners = 100,
                   .worker_rss_mib = 512, .shard = {0, 1}};
-    int rc = parse_args(argc, argv, &o);
+    int rc = read_args(a, &o);
     if (rc < 0) rc = check_opts(&o);
     if (rc >= 0) return rc;
     print_events = o.events;
