@@ -34,15 +34,10 @@ int cmd_drivers(int argc, char **argv, const cli_globals *g);
 int cmd_check_config(int argc, char **argv, const cli_globals *g);
 int cmd_completion(int argc, char **argv, const cli_globals *g);
 
-/* One row of the command table in main.c: help, dispatch and shell completion all read it. */
-typedef struct cli_command {
-    const char *name;
-    int (*fn)(int argc, char **argv, const cli_globals *g); /* NULL: not part of this build */
-    const char *summary;
-} cli_command;
-
-/* The command table (main.c), n set to its length. */
-const cli_command *cli_commands(size_t *n);
+typedef struct cli_cmd_entry cli_cmd_entry;
+/* The command table (main.c): each command's entry (cli/cmd_entry.h), n set to its length.
+ * Help, dispatch, shell completion and the man page all read it. */
+const cli_cmd_entry *const *cli_commands(size_t *n);
 /* Prints `retirectl --help` (global options and the command table) to out. */
 void cli_usage(FILE *out);
 int cmd_history(int argc, char **argv, const cli_globals *g);

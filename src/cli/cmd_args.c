@@ -104,10 +104,9 @@ static int bool_word(const char *v)
     return -1;
 }
 
-/* The positionals template of e: *min required, *max allowed (CLI_MAX_ARGS for "..."); the
- * name of slot i (for messages) into names[i] when names is not NULL. */
-static void template_counts(const cli_cmd_entry *e, size_t *min, size_t *max, char names[][48])
+size_t cli_entry_positionals(const cli_cmd_entry *e, size_t *min, size_t *max, char names[][48])
 {
+    size_t slots = 0;
     *min = *max = 0;
     int depth = 0;
     for (const char *p = e->args; p && *p;) {
@@ -122,11 +121,13 @@ static void template_counts(const cli_cmd_entry *e, size_t *min, size_t *max, ch
             else many = 1;
             end--;
         }
-        if (names && *max < CLI_MAX_ARGS) snprintf(names[*max], 48, "%.*s", (int)(end - b), b);
+        if (names && slots < CLI_MAX_ARGS) snprintf(names[slots], 48, "%.*s", (int)(end - b), b);
+        slots++;
         if (!optional) (*min)++;
-        *max = many ? CLI_MAX_ARGS : *max + 1;
+        *max = many || *max == CLI_MAX_ARGS ? CLI_MAX_ARGS : *max + 1;
         p += n;
     }
+    return slots < CLI_MAX_ARGS ? slots : CLI_MAX_ARGS;
 }
 
 /* "retirectl NAME" for messages ("retirectl" for the global options). */
@@ -209,7 +210,7 @@ static int parse(const cli_cmd_entry *e, int argc, char **argv, int first, int s
     const cli_opt *opts[CLI_MAX_OPTS];
     size_t n_opts = all_opts(e, opts, CLI_MAX_OPTS), min, max;
     char names[CLI_MAX_ARGS][48];
-    template_counts(e, &min, &max, names);
+    cli_entry_positionals(e, &min, &max, names);
     int only_args = 0, i = first;
     for (; i < argc; i++) {
         const char *arg = argv[i];

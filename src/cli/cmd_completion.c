@@ -1,13 +1,12 @@
-/* retirectl completion: prints the bash or zsh completion script, built from the command table
- * and each command's --help (completion.h), and lists the values the scripts ask for at <Tab>. */
+/* retirectl completion: prints the bash or zsh completion script or the man page's COMMANDS,
+ * built from the command table (completion.h), and lists the values the scripts ask for at <Tab>. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "cli/completion.h"
 #include "engine/paths.h"
@@ -15,97 +14,41 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl completion bash|zsh|man\n"
-          "       retirectl [--config FILE] [--driver-path FILE]... completion --list methods|themes\n"
-          "\n"
-          "Prints the shell completion script for bash or zsh: commands, their options and values,\n"
-          "DRIVER.METHOD names, theme names and config files. Load it for this shell with\n"
-          "  source <(retirectl completion bash)      (zsh: after compinit)\n"
-          "`man` prints the COMMANDS section of retirectl(1), made from the same table.\n"
-          "The Debian package installs both scripts. The scripts run `completion --list` at <Tab>:\n"
-          "  --list methods|themes  one DRIVER.METHOD of the registry (built-ins, installed plugins,\n"
-          "                         the config's extra_services and entry points) or theme per line\n",
-          out);
-}
-
-/* Runs fn(argv) in a child with stdout captured and stderr dropped; returns what it printed
- * (malloc'd, "" when nothing). */
-static char *capture(int (*fn)(int, char **, const cli_globals *), char **argv, int argc, const cli_globals *g)
-{
-    int fds[2];
-    fflush(stdout);
-    if (pipe(fds) != 0) return xstrdup("");
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDOUT_FILENO);
-        FILE *null = freopen("/dev/null", "w", stderr);
-        (void)null;
-        fn(argc, argv, g);
-        fflush(stdout);
-        _exit(0);
-    }
-    close(fds[1]);
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    ssize_t n;
-    while (pid > 0 && (n = read(fds[0], buf, sizeof buf)) > 0) sb_addn(&sb, buf, (size_t)n);
-    close(fds[0]);
-    if (pid > 0) waitpid(pid, NULL, 0);
-    return sb_take(&sb);
-}
-
-/* Reads a command's options from `retirectl NAME --help` and any further form it points at
- * ("(see retirectl NAME --all --help)"). */
-static void scan_command(cmdspec *s, const cli_command *c, const cli_globals *g)
-{
-    char help_arg[] = "--help";
-    char *argv[] = {(char *)c->name, help_arg, NULL, NULL};
-    char *help = capture(c->fn, argv, 2, g);
-    cmdspec_scan(s, c->name, help);
-    strbuf see = STRBUF_INIT;
-    sb_addf(&see, "(see retirectl %s --", c->name);
-    const char *p = strstr(help, sb_str(&see));
-    if (p) {
-        char form[64];
-        p += see.len - 2;
-        size_t n = strcspn(p, " )");
-        snprintf(form, sizeof form, "%.*s", (int)n, p);
-        argv[1] = form;
-        argv[2] = help_arg;
-        char *more = capture(c->fn, argv, 3, g);
-        cmdspec_scan(s, c->name, more);
-        free(more);
-    }
-    sb_free(&see);
-    free(help);
-}
-
-/* Builds the model from the command table (commands not in this build are left out). */
-static completion_model *build_model(const cli_globals *g)
+/* Builds the model from the command table: each command and alias with its entry's options. */
+static completion_model *build_model(void)
 {
     completion_model *m = xcalloc(1, sizeof *m);
-    FILE *mem;
-    char *text = NULL;
-    size_t len = 0;
-    if ((mem = open_memstream(&text, &len))) {
-        cli_usage(mem);
-        fclose(mem);
-        cmdspec_scan(&m->globals, NULL, text);
-        free(text);
-    }
+    cmdspec_of_entry(&m->globals, &cli_global_entry);
     size_t n;
-    const cli_command *t = cli_commands(&n);
-    for (size_t i = 0; i < n && m->n < COMPLETION_MAX_COMMANDS; i++) {
-        if (!t[i].fn) continue;
-        m->names[m->n] = t[i].name;
-        m->summaries[m->n] = t[i].summary;
-        scan_command(&m->specs[m->n], &t[i], g);
-        m->n++;
+    const cli_cmd_entry *const *t = cli_commands(&n);
+    for (size_t i = 0; i < n; i++) {
+        const cli_cmd_entry *e = t[i];
+        if (!e) continue;
+        const char *name = e->name, *alias = e->aliases;
+        for (;;) {
+            if (m->n == COMPLETION_MAX_COMMANDS) return m;
+            m->names[m->n] = name;
+            m->summaries[m->n] = e->summary;
+            if (name != e->name) m->summaries[m->n] = m->alias_summaries[m->n] = sb_fmt("the same as %s", e->name);
+            cmdspec_of_entry(&m->specs[m->n], e);
+            m->n++;
+            if (!alias || !*alias) break;
+            size_t len = strcspn(alias, "|");
+            name = m->alias_names[m->n] = sb_fmt("%.*s", (int)len, alias);
+            alias += len + (alias[len] == '|');
+        }
     }
     return m;
+}
+
+/* Frees the model and the alias names it made. */
+static void free_model(completion_model *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->alias_names[i]);
+        free(m->alias_summaries[i]);
+    }
+    free(m);
 }
 
 /* Prints DRIVER.METHOD for every method the registry knows (config optional, errors silent). */
@@ -176,25 +119,65 @@ static int list_themes(void)
     return 0;
 }
 
-int cmd_completion(int argc, char **argv, const cli_globals *g)
+/* Writes the man page's generated sections, GLOBAL OPTIONS and COMMANDS, from the command table. */
+static int write_man(FILE *out)
 {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
+    fputs(".SH GLOBAL OPTIONS\n", out);
+    cli_entry_man_options(&cli_global_entry, out);
+    fputs(".SH COMMANDS\n"
+          "Generated from the command table, as \\fB\\-\\-help\\fR and the shell completion are\n"
+          "(\\fBretirectl completion man\\fR); \\fBretirectl\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR says more.\n",
+          out);
+    size_t n;
+    const cli_cmd_entry *const *t = cli_commands(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i]) continue;
+        cli_entry_man(t[i], out);
+        if (t[i]->aliases) {
+            fputs(".IP\nAlso: \\fB", out);
+            fputs(t[i]->aliases, out);
+            fputs("\\fR.\n", out);
+        }
     }
-    if (argc == 3 && strcmp(argv[1], "--list") == 0) {
-        if (strcmp(argv[2], "methods") == 0) return list_methods(g);
-        if (strcmp(argv[2], "themes") == 0) return list_themes();
-    }
-    if (argc == 2 && (!strcmp(argv[1], "bash") || !strcmp(argv[1], "zsh") || !strcmp(argv[1], "man"))) {
-        completion_model *m = build_model(g);
-        if (strcmp(argv[1], "bash") == 0) completion_write_bash(stdout, m);
-        else if (strcmp(argv[1], "zsh") == 0) completion_write_zsh(stdout, m);
-        else completion_write_man(stdout, m);
-        free(m);
+    return 0;
+}
+
+static int completion_exec(const cli_args *a, const cli_globals *g)
+{
+    const char *list = cli_args_get(a, "--list"), *shell = cli_args_arg(a, 0);
+    if (list && !shell) return strcmp(list, "methods") == 0 ? list_methods(g) : list_themes();
+    if (!list && shell && (!strcmp(shell, "bash") || !strcmp(shell, "zsh") || !strcmp(shell, "man"))) {
+        if (strcmp(shell, "man") == 0) return write_man(stdout);
+        completion_model *m = build_model();
+        if (strcmp(shell, "bash") == 0) completion_write_bash(stdout, m);
+        else completion_write_zsh(stdout, m);
+        free_model(m);
         return 0;
     }
     fprintf(stderr, "retirectl completion: give bash, zsh or man, or --list methods|themes (see retirectl completion "
                     "--help)\n");
-    return 2;
+    return CLI_EXIT_USAGE;
 }
+
+static const cli_opt completion_options[] = {
+    {"--list", "methods|themes",
+     "one DRIVER.METHOD of the registry (built-ins, installed plugins, the config's\n"
+     "extra_services and entry points) or theme per line: what the scripts ask at <Tab>",
+     0},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_completion_entry = {
+    .name = "completion",
+    .args = "[bash|zsh|man]",
+    .summary = "print the bash or zsh completion script, or the COMMANDS section of the man page (built from "
+               "this table)",
+    .more_usage = "retirectl [--config FILE] [--driver-path FILE]... completion --list methods|themes",
+    .about = "Prints the shell completion script for bash or zsh: commands, their options and values,\n"
+             "DRIVER.METHOD names, theme names and config files. Load it for this shell with\n"
+             "  source <(retirectl completion bash)      (zsh: after compinit)\n"
+             "`man` prints the GLOBAL OPTIONS and COMMANDS sections of retirectl(1), made from the same table.\n"
+             "The Debian package installs both scripts.\n",
+    .opts = completion_options,
+    .exec = completion_exec,
+};

@@ -102,11 +102,20 @@ const char *cli_args_arg(const cli_args *a, size_t i);
 void cli_entry_help(const cli_cmd_entry *e, FILE *out);
 /* Prints the usage line(s) only ("usage: retirectl NAME ..."), wrapped to 100 columns. */
 void cli_entry_usage(const cli_cmd_entry *e, FILE *out);
+/* The positionals template of e: *min required, *max allowed (CLI_MAX_ARGS after "NAME...");
+ * the name of slot i (brackets and dots removed) into names[i] when names is not NULL. Returns
+ * how many slots the template names (at most CLI_MAX_ARGS). */
+size_t cli_entry_positionals(const cli_cmd_entry *e, size_t *min, size_t *max, char names[][48]);
 /* Non-zero when name is e's name or one of its aliases. */
 int cli_entry_named(const cli_cmd_entry *e, const char *name);
 /* Calls fn(opt, ctx) for each option of e (opts, then shared_opts). */
 void cli_entry_each_opt(const cli_cmd_entry *e, void (*fn)(const cli_opt *o, void *ctx), void *ctx);
 
+/* Writes e for the man page's COMMANDS section (roff): name and positionals, summary, about, and
+ * its options as an indented list; then its variant the same way. */
+void cli_entry_man(const cli_cmd_entry *e, FILE *out);
+/* Writes e's options as roff .TP paragraphs (the man page's GLOBAL OPTIONS). */
+void cli_entry_man_options(const cli_cmd_entry *e, FILE *out);
 /* Prints the options list of e (term, then description), nothing when it shows none. */
 void cli_entry_options(const cli_cmd_entry *e, FILE *out);
 

@@ -143,3 +143,77 @@ void cli_entry_help(const cli_cmd_entry *e, FILE *out)
         put_block(out, e->epilogue);
     }
 }
+
+/* Writes text for roff: `-` as `\-` (a real hyphen-minus), `\` as `\e`, and a line that would
+ * start with '.' or '\'' guarded with `\&`. */
+static void put_roff(FILE *out, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if ((i == 0 || text[i - 1] == '\n') && (c == '.' || c == '\'') && len > 1) fputs("\\&", out);
+        if (c == '-') fputs("\\-", out);
+        else if (c == '\\') fputs("\\e", out);
+        else fputc(c, out);
+    }
+}
+
+static void put_roff_str(FILE *out, const char *text) { put_roff(out, text, strlen(text)); }
+
+/* The .TP entry of one option: its spellings in bold, META in italics, the description. */
+static void man_opt(const cli_opt *o, void *ctx)
+{
+    FILE *out = ctx;
+    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
+    fputs(".TP\n", out);
+    int first = 1;
+    for (const char *p = o->names; *p; first = 0) {
+        size_t n = strcspn(p, "|");
+        fputs(first ? "\\fB" : ", \\fB", out);
+        put_roff(out, p, n);
+        fputs("\\fR", out);
+        p += n + (p[n] == '|');
+    }
+    if (o->meta) {
+        fputs(" \\fI", out);
+        put_roff_str(out, o->meta);
+        fputs("\\fR", out);
+    }
+    fputc('\n', out);
+    put_roff_str(out, o->help ? o->help : "");
+    fputc('\n', out);
+}
+
+void cli_entry_man_options(const cli_cmd_entry *e, FILE *out) { cli_entry_each_opt(e, man_opt, out); }
+
+void cli_entry_man(const cli_cmd_entry *e, FILE *out)
+{
+    fputs(".TP\n\\fB", out);
+    put_roff_str(out, e->name);
+    fputs("\\fR", out);
+    char args[256];
+    snprintf(args, sizeof args, "%s", e->args ? e->args : "");
+    for (char *w = strtok(args, " "); w; w = strtok(NULL, " ")) { /* names in italics, [ ] | roman */
+        fputc(' ', out);
+        int italic = 0;
+        for (const char *c = w; *c; c++) {
+            int delim = *c == '[' || *c == ']' || *c == '|';
+            if (delim == italic) fputs(delim ? "\\fR" : "\\fI", out), italic = !delim;
+            put_roff(out, c, 1);
+        }
+        if (italic) fputs("\\fR", out);
+    }
+    fputc('\n', out);
+    put_roff_str(out, e->summary);
+    fputs(".\n", out);
+    for (const char *p = e->about; p && *p;) { /* the about text, a blank line as .sp */
+        size_t n = strcspn(p, "\n");
+        fputs(n ? (p == e->about ? ".br\n" : "") : ".sp\n", out);
+        put_roff(out, p, n);
+        if (n) fputc('\n', out);
+        p += n + (p[n] == '\n');
+    }
+    fputs(".RS\n", out);
+    cli_entry_man_options(e, out);
+    fputs(".RE\n", out);
+    if (e->variant) cli_entry_man(e->variant, out);
+}

@@ -1,16 +1,15 @@
-/* cmdspec (prefix cmdspec_): what a command accepts, read from its own --help text, so shell
- * completion follows the commands without a second list to keep in step. Understood forms:
- *   usage: retirectl [globals] NAME POSITIONAL... [--opt META] (--a | --b)   first usage line
- *          retirectl NAME --other-form ...   (see ...)                      further forms
- *     --opt META      description                                          option lines
- *     -j, --jobs N    description        USER, --username U   description
- * META decides what completes after the option: a|b|c (those words), FILE or F (files), D or
- * DIR (folders), DRIVER.METHOD (the registry's methods), --config/--config_file (YAML files),
- * --theme (theme names), anything else (a free value); no META means a flag. */
+/* cmdspec (prefix cmdspec_): what a command accepts, as shell completion and the man page need
+ * it, read from the command's cli_cmd_entry (cmd_entry.h): every visible spelling of every
+ * option with the kind of its value, and the positionals of its args template. The kind comes
+ * from the META: a|b|c (those words), FILE or F (files), D or DIR (folders), DRIVER.METHOD (the
+ * registry's methods), --config/--config_file (YAML files), --theme (theme names), anything
+ * else (a free value); no META means a flag. */
 #ifndef RETIRECTL_CLI_CMDSPEC_H
 #define RETIRECTL_CLI_CMDSPEC_H
 
 #include <stddef.h>
+
+#include "cli/cmd_entry.h"
 
 typedef enum cmdspec_kind {
     CMDSPEC_FLAG,   /* an option without a value */
@@ -36,9 +35,9 @@ typedef struct cmdspec {
     size_t n_pos;
 } cmdspec;
 
-/* Adds what help (the --help text of command name; NULL name: the global options of
- * `retirectl --help`) declares to s. Options already in s keep their first entry. */
-void cmdspec_scan(cmdspec *s, const char *name, const char *help);
+/* Adds what entry e declares to s: its options (and its variant's), and its positionals.
+ * Options already in s keep their first entry. */
+void cmdspec_of_entry(cmdspec *s, const cli_cmd_entry *e);
 /* The kind of an option's value from its name and META (NULL: a flag); words gets the choices. */
 cmdspec_kind cmdspec_kind_of(const char *opt, const char *meta, char *words, size_t words_len);
 /* The spelling of a kind in the generated scripts ("flag", "file", "words:a,b", ...) into out. */

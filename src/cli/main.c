@@ -14,69 +14,57 @@
 #include "retirectl/driver.h"
 #include "common/xalloc.h"
 
-/* Commands are weak so a build lacking one still links and says so clearly. */
-#pragma weak cmd_tui
-#pragma weak cmd_demo
-#pragma weak cmd_queue
-#pragma weak cmd_status
-#pragma weak cmd_plan
-#pragma weak cmd_retire
-#pragma weak cmd_resume
-#pragma weak cmd_rerun
-#pragma weak cmd_reset
-#pragma weak cmd_cleanup
-#pragma weak cmd_drivers
-#pragma weak cmd_check_config
-#pragma weak cmd_completion
-#pragma weak cmd_history
-#pragma weak cmd_driver_run
-#pragma weak cmd_new_driver
+/* TRANSITION: weak until every command file defines its entry. */
+#pragma weak cmd_tui_entry
+#pragma weak cmd_demo_entry
+#pragma weak cmd_queue_entry
+#pragma weak cmd_resume_entry
+#pragma weak cmd_rerun_entry
+#pragma weak cmd_reset_entry
+#pragma weak cmd_cleanup_entry
+#pragma weak cmd_drivers_entry
+#pragma weak cmd_check_config_entry
+#pragma weak cmd_completion_entry
+#pragma weak cmd_history_entry
+#pragma weak cmd_driver_run_entry
+#pragma weak cmd_new_driver_entry
 
-typedef cli_command command;
+/* The command table: each command's entry (cmd_entry.h), in the order `retirectl --help` lists them. */
+static const cli_cmd_entry *const commands[] = {
+    &cmd_tui_entry,     &cmd_demo_entry,    &cmd_queue_entry,         &cmd_status_entry,     &cmd_plan_entry,
+    &cmd_retire_entry,  &cmd_resume_entry,  &cmd_rerun_entry,         &cmd_reset_entry,      &cmd_cleanup_entry,
+    &cmd_drivers_entry, &cmd_check_config_entry, &cmd_completion_entry, &cmd_history_entry, &cmd_driver_run_entry,
+    &cmd_new_driver_entry,
+};
 
-/* Returns the command table (built at run time because weak symbols are not constants). */
-const cli_command *cli_commands(size_t *n)
+const cli_cmd_entry *const *cli_commands(size_t *n)
 {
-    static command table[24];
-    static size_t count;
-    if (!count) {
-        const command all[] = {
-            {"tui", cmd_tui, "open the console (the default on a terminal)"},
-            {"demo", cmd_demo, "start retirectl-sim with demo learners and open the console on it"},
-            {"queue", cmd_queue, "list learners waiting for retirement (get_learners_to_retire.py)"},
-            {"status", cmd_status, "show one learner's record and pipeline position"},
-            {"plan", cmd_plan, "dry-run: what retiring USER would run, skip or fail"},
-            {"retire", cmd_retire, "retire one learner (retire_one_learner.py), or --all"},
-            {"resume", cmd_resume, "put an ERRORED or stuck learner back before the failed step, then retire"},
-            {"rerun", cmd_rerun, "run one driver method for one learner"},
-            {"reset", cmd_reset, "bulk forced state update (retirement_bulk_status_update.py)"},
-            {"cleanup", cmd_cleanup, "archive COMPLETE retirements to S3, then delete them (retirement_archive_and_cleanup.py)"},
-            {"drivers", cmd_drivers, "list drivers: source, ABI, methods, load errors"},
-            {"check-config", cmd_check_config, "validate config, pipeline, drivers and credentials"},
-            {"completion", cmd_completion, "print the bash or zsh completion script, or the COMMANDS section of the man page (built from this table)"},
-            {"history", cmd_history, "the retirement history: jobs, failures and their reasons"},
-            {"driver-run", cmd_driver_run, "call one driver method on a learner file, without the LMS"},
-            {"new-driver", cmd_new_driver, "write a driver project (source, CMake, entry point, test, README)"},
-        };
-        _Static_assert(sizeof all / sizeof all[0] <= sizeof table / sizeof table[0], "grow the command table");
-        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) table[count++] = all[i];
-    }
-    *n = count;
-    return table;
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+/* The entry named name (or one of its aliases), or NULL. */
+static const cli_cmd_entry *find_command(const char *name)
+{
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (commands[k] && cli_entry_named(commands[k], name)) return commands[k];
+    return NULL;
 }
 
 static const cli_opt global_options[] = {
     {"--username", "USER", "the upstream spelling of `retire`", CLI_OPT_STOP},
     {"--config_file", "FILE", "the upstream spelling of `retire`", CLI_OPT_STOP},
-    {"--config", "FILE", "retirement config (else $RETIREMENT_CONFIG_FILE, then\n$XDG_CONFIG_HOME/retirectl/config.yml)", 0},
-    {"--driver-path", "FILE", "extra retirement_driver entry-point file (repeatable)", CLI_OPT_MANY},
+    {"--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE, then\n$XDG_CONFIG_HOME/retirectl/config.yml)", 0},
+    {"--driver-path", "FILE", "an extra retirement_driver entry-point file (repeatable)", CLI_OPT_MANY},
     {"--json", NULL, "machine-readable output", 0},
-    {"--no-color", NULL, "monochrome console (also NO_COLOR)", 0},
-    {"--theme", "NAME", "console theme (default, light, mono)", 0},
-    {"--read-only", NULL, "console without any action that changes state", 0},
-    {"--operator", "NAME", "who is acting, for the audit log (default: login name)", 0},
+    {"--no-color", NULL, "monochrome console (also when NO_COLOR is set and not empty)", 0},
+    {"--theme", "NAME", "console theme: default, light, mono, or a path to a .theme file", 0},
+    {"--read-only", NULL, "console without any action that changes a learner's state", 0},
+    {"--operator", "NAME", "who is acting, for the audit log (default: the login name)", 0},
     {"--allow-core-dumps", NULL,
-     "let a crash write a core file (debugging only: it would hold the\nconfig's secrets and the LMS token)", 0},
+     "let a crash write a core file (debugging only: it would hold the\n"
+     "config's secrets and the LMS token); without it retirectl and its\n"
+     "workers set RLIMIT_CORE to 0 and are not dumpable", 0},
     {"--version", NULL, "print the version", 0},
     {"--help|-h", NULL, "this help; `retirectl COMMAND --help` for a command", 0},
     CLI_OPT_END,
@@ -98,9 +86,13 @@ void cli_usage(FILE *out)
           out);
     cli_entry_options(&cli_global_entry, out);
     fputs("\nCommands:\n", out);
-    size_t n;
-    const command *t = cli_commands(&n);
-    for (size_t i = 0; i < n; i++) fprintf(out, "  %-13s %s\n", t[i].name, t[i].summary);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const cli_cmd_entry *e = commands[i];
+        if (!e) continue;
+        fprintf(out, "  %-13s %s", e->name, e->summary);
+        if (e->aliases) fprintf(out, " (also: %s)", e->aliases);
+        fputc('\n', out);
+    }
 }
 
 /* Reads the global options into g. -1 to go on with the command at argv[*next], else the exit
@@ -179,21 +171,15 @@ int main(int argc, char **argv)
         cmd_argc = argc - i;
     }
 
-    size_t n;
-    const command *t = cli_commands(&n);
-    for (size_t k = 0; k < n; k++) {
-        if (strcmp(t[k].name, name) != 0) continue;
-        if (!t[k].fn) {
-            fprintf(stderr, "retirectl: the '%s' command is not part of this build\n", name);
-            return 2;
-        }
+    const cli_cmd_entry *e = find_command(name);
+    if (e) {
         /* the command line recorded with each job in the history (learner names are scrubbed there) */
         strbuf origin = STRBUF_INIT;
         sb_addf(&origin, "retirectl %s", name);
         for (int a = 1; a < cmd_argc; a++) sb_addf(&origin, " %s", cmd_argv[a]);
         job_history_set_origin(sb_str(&origin), g.operator_name);
         sb_free(&origin);
-        rc = t[k].fn(cmd_argc, cmd_argv, &g);
+        rc = cli_entry_run(e, cmd_argc, cmd_argv, &g);
         if (name == retire_name) free(cmd_argv); /* the upstream-spelling copy */
         return rc;
     }

@@ -114,10 +114,13 @@ ok "zsh: the installed _retirectl (autoloaded from \$fpath) completes commands, 
 
 # --- the man page's COMMANDS section is made from the same table --------------------------
 : "${RETIRECTL_SOURCE_DIR:?set by ctest}"
-sed -n '/^\.SH COMMANDS$/,/^\.SH /p' "$RETIRECTL_SOURCE_DIR/docs/retirectl.1" | sed '$d' >"$TUI_WORK/man-commands"
+# GLOBAL OPTIONS and COMMANDS: up to the heading after COMMANDS
+awk '/^\.SH GLOBAL OPTIONS$/ { on = 1 } on && /^\.SH / && seen { exit } /^\.SH COMMANDS$/ { seen = 1 } on { print }' \
+  "$RETIRECTL_SOURCE_DIR/docs/retirectl.1" >"$TUI_WORK/man-commands"
 retirectl completion man >"$TUI_WORK/gen-commands"
 diff -u "$TUI_WORK/man-commands" "$TUI_WORK/gen-commands" >"$TUI_WORK/man.diff" ||
   fail "docs/retirectl.1's COMMANDS differ from \`retirectl completion man\` (run scripts/update-man.sh): $(head -20 "$TUI_WORK/man.diff")"
-grep -qF '.B rerun \fIUSER\fR \fIDRIVER.METHOD\fR' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack rerun's positionals"
+grep -qF '\fBrerun\fR \fIUSER\fR \fIDRIVER.METHOD\fR' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack rerun's positionals"
 grep -qF '\fB\-\-format\fR \fItable|json|jenkins\fR' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack queue's --format choices"
-ok "the man page's COMMANDS section is generated from the command table (retirectl completion man)"
+grep -qF 'circuit breaker: after N learners in a row fail' "$TUI_WORK/gen-commands" || fail "the generated COMMANDS lack option descriptions"
+ok "the man page's GLOBAL OPTIONS and COMMANDS sections are generated from the command table (retirectl completion man)"
