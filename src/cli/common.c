@@ -12,6 +12,7 @@
 
 #include "common/signals.h"
 #include "common/strbuf.h"
+#include "common/utf8.h"
 #include "common/xalloc.h"
 
 char *cli_config_path(const cli_globals *g, const char *explicit_path)
@@ -27,20 +28,6 @@ char *cli_config_path(const cli_globals *g, const char *explicit_path)
         p = NULL;
     }
     return p;
-}
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when the byte there starts none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-        (c == 0xF4 && p[1] > 0x8F))
-        return 0; /* overlong, surrogate, beyond U+10FFFF */
-    return len;
 }
 
 /* cli_inert / cli_inert_doc. */
@@ -66,11 +53,12 @@ static char *inert(const char *text, int keep_lf)
         } else if (ch < 0x80) {
             out[o++] = (char)ch;
         } else {
-            size_t len = utf8_len(t + i, n - i);
+            uint32_t cp;
+            size_t len = utf8_decode(t + i, n - i, &cp, NULL);
             if (!len) {
                 o += (size_t)sprintf(out + o, "\\x%02x", ch);
-            } else if (ch == 0xc2 && t[i + 1] <= 0x9f) {
-                o += (size_t)sprintf(out + o, "\\u%04x", t[i + 1]); /* C1 control */
+            } else if (cp <= 0x9f) {
+                o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)cp); /* C1 control */
                 i++;
             } else {
                 memcpy(out + o, t + i, len);

@@ -1,5 +1,6 @@
 /* pycompat: CPython-exact repr(), str.isprintable() and json.dumps(); see pycompat.h. */
 #include "common/pycompat.h"
+#include "common/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -120,38 +121,6 @@ static void add_number(strbuf *b, double d, int json)
 
 /* ------------------------------------------------------------------ strings */
 
-uint32_t py_utf8_next(const unsigned char **s, const unsigned char *end)
-{
-    const unsigned char *p = *s;
-    uint32_t c = *p++;
-    int extra = 0;
-    if (c >= 0xf0 && c < 0xf8) {
-        c &= 0x07;
-        extra = 3;
-    } else if (c >= 0xe0 && c < 0xf0) {
-        c &= 0x0f;
-        extra = 2;
-    } else if (c >= 0xc0 && c < 0xe0) {
-        c &= 0x1f;
-        extra = 1;
-    } else if (c >= 0x80) {
-        *s = p;
-        return 0xfffd;
-    }
-    for (int k = 0; k < extra; k++) {
-        if (p >= end || (*p & 0xc0) != 0x80) {
-            *s = p;
-            return 0xfffd;
-        }
-        c = (c << 6) | (*p++ & 0x3f);
-    }
-    *s = p;
-    /* not a character (beyond U+10FFFF, or a UTF-16 surrogate): U+FFFD, so json.dumps stays
-     * valid JSON (a fuzz find, kept in tests/fuzz/regressions/pyrepr) */
-    if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0xfffd;
-    return c;
-}
-
 size_t py_utf8_put(uint32_t c, char out[4])
 {
     if (c < 0x80) {
@@ -211,7 +180,7 @@ static void add_repr_utf8(strbuf *b, const char *s)
     uint32_t *cp = xmalloc((len + 1) * sizeof *cp);
     size_t n = 0;
     const unsigned char *end = (const unsigned char *)s + len;
-    for (const unsigned char *p = (const unsigned char *)s; p < end;) cp[n++] = py_utf8_next(&p, end);
+    for (const unsigned char *p = (const unsigned char *)s; p < end;) cp[n++] = utf8_next_replacing(&p, end);
     add_repr(b, cp, n);
     free(cp);
 }
@@ -236,7 +205,7 @@ static void add_json_str(strbuf *b, const char *s)
     sb_add(b, "\"");
     const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; p < end;) {
-        uint32_t c = py_utf8_next(&p, end);
+        uint32_t c = utf8_next_replacing(&p, end);
         switch (c) {
         case '"': sb_add(b, "\\\""); break;
         case '\\': sb_add(b, "\\\\"); break;

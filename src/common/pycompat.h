@@ -30,12 +30,10 @@ extern const char py_unicode_version[];
  * Python does, \\ \t \n \r and the quote escaped, other unprintable code points as \xhh, \uhhhh
  * or \Uhhhhhhhh, everything else as UTF-8. */
 char *py_repr_codepoints(const uint32_t *cp, size_t n);
-/* The same for a UTF-8 string (an invalid byte reads as U+FFFD, like errors='replace'). */
+/* The same for a UTF-8 string (ill-formed bytes read as U+FFFD, as errors='replace' does: one
+ * per maximal ill-formed subpart, common/utf8.h). */
 char *py_repr_str(const char *utf8);
 
-/* Decodes one UTF-8 sequence at *s without reading at or past end, and advances *s; an invalid
- * or cut sequence reads as U+FFFD (Python's errors='replace'). */
-uint32_t py_utf8_next(const unsigned char **s, const unsigned char *end);
 /* Writes code point c as UTF-8 into out (room for 4 bytes) and returns the length. */
 size_t py_utf8_put(uint32_t c, char out[4]);
 

@@ -11,6 +11,7 @@
 
 #include "drivers/drv_common.h" /* drv_json_str: a str as json.dumps writes it */
 #include "common/pycompat.h"
+#include "common/utf8.h"
 #include "common/strbuf.h"
 #include "common/http_reason.h"
 #include "common/xalloc.h"
@@ -96,7 +97,7 @@ static int parse_string_cp(parser *ps, uint32_t **out, size_t *n_out)
             }
         } else {
             const unsigned char *u = (const unsigned char *)ps->p;
-            c = py_utf8_next(&u, (const unsigned char *)ps->end);
+            c = utf8_next_replacing(&u, (const unsigned char *)ps->end);
             ps->p = (const char *)u;
         }
         if (n + 1 >= cap) {

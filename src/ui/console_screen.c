@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 #include "common/clock.h"
@@ -243,8 +244,8 @@ size_t ui_wrap_text(const char *s, int width, char ***out)
         int w = 0;
         const char *q = p, *space = NULL;
         while (*q) {
-            unsigned cp;
-            int len = ui_text_decode((const unsigned char *)q, strlen(q), &cp);
+            uint32_t cp;
+            int len = (int)utf8_decode((const unsigned char *)q, strlen(q), &cp, NULL);
             if (len <= 0) len = 1;
             char tmp[8] = {0};
             memcpy(tmp, q, (size_t)len);

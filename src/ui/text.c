@@ -7,34 +7,7 @@
 #include <wchar.h>
 
 #include "common/strbuf.h"
-
-int ui_text_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-    if (n == 0) return 0;
-    unsigned c = s[0];
-    int len;
-    unsigned min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, c &= 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)len > n) return 0;
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return len;
-}
+#include "common/utf8.h"
 
 /* Non-zero for code points that must never reach the terminal as themselves. */
 static int dangerous(unsigned cp)
@@ -60,8 +33,8 @@ char *ui_text_sanitize(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        unsigned cp;
-        int n = ui_text_decode(p + i, len - i, &cp);
+        uint32_t cp;
+        int n = (int)utf8_decode(p + i, len - i, &cp, NULL);
         if (n == 0) {
             sb_addf(&sb, "\\x%02x", p[i]);
             i++;
@@ -92,8 +65,8 @@ int ui_text_width(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s), i = 0;
     while (i < len) {
-        unsigned cp;
-        int n = ui_text_decode(p + i, len - i, &cp);
+        uint32_t cp;
+        int n = (int)utf8_decode(p + i, len - i, &cp, NULL);
         if (n == 0) {
             w += 4; /* would be shown as \xHH */
             i++;
@@ -117,8 +90,8 @@ int ui_text_fit(const char *s, int width, int pad, char *out, size_t out_size)
     int limit = total > width ? width - 1 : width; /* keep a cell for the ellipsis when cutting */
     int w = 0;
     while (i < len) {
-        unsigned cp;
-        int n = ui_text_decode(p + i, len - i, &cp);
+        uint32_t cp;
+        int n = (int)utf8_decode(p + i, len - i, &cp, NULL);
         if (n == 0 || dangerous(cp)) { /* caller forgot to sanitize: show a middle dot instead */
             n = n ? n : 1;
             if (w + 1 > limit || o + 3 >= out_size) break;

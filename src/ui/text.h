@@ -27,9 +27,5 @@ int ui_text_width(const char *s);
  * Returns the number of cells written. */
 int ui_text_fit(const char *s, int width, int pad, char *out, size_t out_size);
 
-/* Decodes one UTF-8 code point at s (n bytes available). Returns its length (1..4) and stores
- * the code point in *cp, or returns 0 when the bytes are not valid UTF-8 (overlong, surrogate,
- * > U+10FFFF, truncated). */
-int ui_text_decode(const unsigned char *s, size_t n, unsigned *cp);
 
 #endif
