@@ -334,6 +334,9 @@ int ui_learner_leased(const char *name);
 int ui_learner_lease_holder(const char *name, ui_elsewhere *w);
 /* Jobs still working: no result event yet and the process not reaped. */
 size_t ui_running_jobs(void);
+/* The console pool's counts of this session's jobs (running, queued, done, failed or refused),
+ * as `retire --all` counts them (engine/job_pool.h). */
+void ui_job_counts(size_t *running, size_t *queued, size_t *done, size_t *failed);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
  * state and date). force: pass --force (resume, rerun, reset of a fresh working state). */
 void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,

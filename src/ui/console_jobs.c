@@ -182,6 +182,13 @@ int ui_refuse_busy_ex(const char *learner, int allow_force)
     return 0;
 }
 
+void ui_job_counts(size_t *running, size_t *queued, size_t *done, size_t *failed)
+{
+    pool_sync();
+    job_pool_counts n = job_pool_get_counts(jobs_pool());
+    *running = n.running, *queued = n.queued, *done = n.done, *failed = n.failed;
+}
+
 /* Jobs still working: no result event yet and the process not reaped (a job that reported its
  * result is only exiting): the pool's running count. */
 size_t ui_running_jobs(void)

@@ -172,20 +172,15 @@ static void msgs_row(size_t r, char *line, size_t size, ui_role *role)
 /* The jobs view: counts in the title, then queued actions and jobs. */
 static void draw_jobs(const ui_screen_layout *L)
 {
-    size_t run = ui_running_jobs(), done = 0, failed = 0;
-    for (size_t i = 0; i < ui_con.n_jobs; i++)
-        if (ui_con.jobs[i]->finished) {
-            const char *o = ui_con.jobs[i]->outcome;
-            if (!strcmp(o, "complete") || !strcmp(o, "planned")) done++;
-            else failed++;
-        }
+    size_t run, queued, done, failed;
+    ui_job_counts(&run, &queued, &done, &failed);
     char title[600];
     if (ui_con.jobs_for)
         snprintf(title, sizeof title, "Jobs of this session for %s (the retirement history store adds older ones)  "
                  "(Enter opens the learner, J shows all)", ui_con.jobs_for);
     else
         snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
-                 "(Enter opens the learner)", run, ui_con.n_queue, done, failed);
+                 "(Enter opens the learner)", run, queued, done, failed);
     draw_rows(L, title, &ui_con.jobs_panel, ui_jobs_rows(), jobs_row, "no jobs in this session yet");
 }
 
