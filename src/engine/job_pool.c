@@ -364,6 +364,12 @@ void job_pool_cancel(job_pool *p)
         if (p->run[i]->j) job_cancel(p->run[i]->j);
 }
 
+void job_pool_restart(job_pool *p)
+{
+    p->breaker_tripped = p->setup_tripped = p->caller_stopped = 0;
+    p->fail_streak = p->setup_streak = 0;
+}
+
 int job_pool_idle(const job_pool *p)
 {
     return !p->n_run && !p->d_len && (!p->q_len || job_pool_stopped(p) != JOB_POOL_RUNNING);

@@ -137,6 +137,9 @@ void job_pool_cancel(job_pool *p);
 /* Why the pool no longer starts items, or JOB_POOL_RUNNING (the step breaker first, then the
  * setup breaker, then the caller). */
 job_pool_stop_kind job_pool_stopped(const job_pool *p);
+/* Starts queued items again after a breaker or job_pool_stop stopped the pool (the operator
+ * fixed the cause); the failure streaks start from zero. */
+void job_pool_restart(job_pool *p);
 /* 1 when nothing runs and nothing more will start (queue empty or pool stopped), and every
  * result was read. */
 int job_pool_idle(const job_pool *p);

@@ -289,6 +289,7 @@ static void common_action(ui_action a)
     case UA_RESUME: retire_selected(a == UA_RESUME); break;
     case UA_CANCEL: ui_ask_cancel(); break;
     case UA_RESET: ui_ask_reset_pick(); break;
+    case UA_RESTART_QUEUE: ui_restart_queue(); break;
     default: break;
     }
 }
@@ -429,6 +430,8 @@ static void setup_config(void)
     ui_con.max_bulk = (long)cfg_number(c, "console.max_bulk", 300);
     if (ui_con.max_bulk < 1) ui_con.max_bulk = 1;
     if (ui_con.workers > 64) ui_con.workers = 64;
+    ui_con.max_failures = (int)cfg_number(c, "console.max_consecutive_failures", 5);
+    if (ui_con.max_failures < 0) ui_con.max_failures = 0;
     snprintf(ui_con.env, sizeof ui_con.env, "%s", c->environment ? c->environment : "");
     ui_con.production = c->environment && strcasecmp(c->environment, "production") == 0;
     ui_con.require_reason = cfg_bool(c, "console.require_reason", ui_con.production);

@@ -138,6 +138,7 @@ typedef struct ui_console {
     double step_timeout_s;
     double max_retry_s;      /* http.max_retry_seconds: a retrying request gives up after it */   /* config step_timeout_seconds: a fresher working state may be running */
     int workers;
+    int max_failures; /* console.max_consecutive_failures: the pool's step circuit breaker (0: off) */
     long max_bulk;           /* console.max_bulk: more marked learners need the typed count */
     int require_reason;      /* console.require_reason (default: true in production) */
     int production;
@@ -337,6 +338,10 @@ size_t ui_running_jobs(void);
 /* The console pool's counts of this session's jobs (running, queued, done, failed or refused),
  * as `retire --all` counts them (engine/job_pool.h). */
 void ui_job_counts(size_t *running, size_t *queued, size_t *done, size_t *failed);
+/* Why the queue stopped starting actions (a circuit breaker), "" while it runs. */
+const char *ui_queue_stopped(void);
+/* Starts the queue again after a circuit breaker stopped it (the R key of the jobs view). */
+void ui_restart_queue(void);
 /* Starts one job now (arg: rerun DRIVER.METHOD or reset new state; arg2, arg3: reset's initial
  * state and date). force: pass --force (resume, rerun, reset of a fresh working state). */
 void ui_start_action(const char *learner, act_kind kind, const char *arg, const char *arg2, const char *arg3,

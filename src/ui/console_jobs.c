@@ -23,6 +23,9 @@
  * the console starts counts against the limit, marked bulk or not. */
 static job_pool *pool;
 static unsigned long last_pool_id;
+static char stopped_why[600]; /* why a breaker stopped the queue, "" while it runs */
+
+#define UI_SETUP_FAILURES 10 /* jobs in a row failing before any step (exit 255) stop the queue */
 
 static int start_queued(void *user, job_pool *p, void **item, char *why, size_t why_len);
 
@@ -36,7 +39,12 @@ static void pool_free_at_exit(void)
 static job_pool *jobs_pool(void)
 {
     if (!pool) {
-        job_pool_opts o = {.max_running = ui_con.workers > 0 ? ui_con.workers : 1, .start = start_queued};
+        /* the breakers of retire --all: a broken service stops the queue, not every learner in it */
+        job_pool_opts o = {.max_running = ui_con.workers > 0 ? ui_con.workers : 1,
+                           .start = start_queued,
+                           .breaker_failures = ui_con.max_failures,
+                           .setup_failures = UI_SETUP_FAILURES,
+                           .setup_status = 255};
         pool = job_pool_new(&o);
         if (!pool) abort(); /* only for bad options: max_running is at least 1 here */
         atexit(pool_free_at_exit);
@@ -59,6 +67,27 @@ static void pool_end(const ui_job *j)
     job_pool_finish(pool, j, st, key[0] ? key : NULL, j->result_message);
 }
 
+/* Reads the pool's results: each job was reported by ui_reap_jobs (a refusal by ui_refuse_busy);
+ * a result that tripped a breaker says that the queue stopped, why, and how to go on. */
+static void read_results(job_pool *p)
+{
+    job_pool_result r;
+    while (job_pool_read(p, &r)) {
+        if (!r.tripped_breaker && !r.tripped_setup) continue;
+        job_pool_breaker b = job_pool_get_breaker(p);
+        if (r.tripped_breaker)
+            snprintf(stopped_why, sizeof stopped_why, "%d jobs in a row failed in %s (last: %.300s)", b.streak, b.key,
+                     b.message);
+        else
+            snprintf(stopped_why, sizeof stopped_why,
+                     "%d jobs in a row failed before any step (is the LMS up, are the credentials right?)",
+                     UI_SETUP_FAILURES);
+        ui_msg(UR_FAILED, "Queue stopped: %s. %zu queued action(s) not started: fix the cause, then press R in the "
+                          "jobs view to start them, or take them out of the queue (c)",
+               stopped_why, job_pool_get_counts(p).queued);
+    }
+}
+
 /* Ends in the pool the jobs that finished (result event) or exited since the last call, and
  * drops its results (ui_reap_jobs reports each job). */
 static void pool_sync(void)
@@ -70,8 +99,7 @@ static void pool_sync(void)
         if (j->finished || j->exited) pool_end(j);
         else i++;
     }
-    job_pool_result r;
-    while (job_pool_read(p, &r)) {}
+    read_results(p);
 }
 
 /* Drops from the pool the queued actions removed from ui_con.queue elsewhere (the jobs view's
@@ -417,8 +445,27 @@ void ui_run_queue(void)
     pool_sync();
     job_pool *p = jobs_pool();
     job_pool_perform(p, NULL, 0);
-    job_pool_result r;
-    while (job_pool_read(p, &r)) {} /* refusals: ui_refuse_busy said why */
+    read_results(p);
+}
+
+const char *ui_queue_stopped(void)
+{
+    if (pool && job_pool_stopped(pool) == JOB_POOL_RUNNING) stopped_why[0] = '\0';
+    return stopped_why;
+}
+
+void ui_restart_queue(void)
+{
+    job_pool *p = jobs_pool();
+    if (job_pool_stopped(p) == JOB_POOL_RUNNING) {
+        ui_msg(UR_WARNING, "the queue is running: nothing to start again");
+        return;
+    }
+    size_t queued = job_pool_get_counts(p).queued;
+    job_pool_restart(p);
+    stopped_why[0] = '\0';
+    ui_msg(UR_NORMAL, "queue started again: %zu queued action(s)", queued);
+    ui_run_queue();
 }
 
 void ui_on_job_readable(ui_job *j, int stream)

@@ -112,7 +112,8 @@ void ui_draw_status(const ui_screen_layout *L)
     }
     int flags = (ui_con.o->read_only ? 11 : 0) + (plans ? 9 : 0) + (int)strlen(err) + 2;
     char queued[48] = "";
-    if (ui_con.n_queue) snprintf(queued, sizeof queued, " +%zu queued", ui_con.n_queue);
+    if (ui_con.n_queue)
+        snprintf(queued, sizeof queued, " +%zu queued%s", ui_con.n_queue, *ui_queue_stopped() ? " (stopped)" : "");
     char due[48] = ""; /* completed retirements `retirectl cleanup` would archive and delete */
     if (ui_con.cleanup_due) snprintf(due, sizeof due, "| %zu due for cleanup ", ui_con.cleanup_due);
     /* given up in this order as the width shrinks: the host, the word "refreshed", the cleanup count */

@@ -62,6 +62,8 @@ static const ui_key table[] = {
     {{'c'}, "c", UI_VIEW_LIST | UI_VIEW_DETAIL | UI_VIEW_JOBS, UA_CANCEL, 1,
      "cancel the learner's running job (stops after the step in flight)"},
     {{'S'}, "S", UI_VIEW_LIST | UI_VIEW_DETAIL, UA_RESET, 1, "reset the learner's state (forced state update)"},
+    {{'R'}, "R", UI_VIEW_JOBS, UA_RESTART_QUEUE, 1,
+     "start the queue again after the circuit breaker stopped it (console.max_consecutive_failures)"},
 };
 
 const ui_key *ui_keys(size_t *n)

@@ -174,10 +174,13 @@ static void draw_jobs(const ui_screen_layout *L)
 {
     size_t run, queued, done, failed;
     ui_job_counts(&run, &queued, &done, &failed);
-    char title[600];
+    char title[1000];
     if (ui_con.jobs_for)
         snprintf(title, sizeof title, "Jobs of this session for %s (the retirement history store adds older ones)  "
                  "(Enter opens the learner, J shows all)", ui_con.jobs_for);
+    else if (*ui_queue_stopped())
+        snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
+                 "QUEUE STOPPED: %s (R starts it again)", run, queued, done, failed, ui_queue_stopped());
     else
         snprintf(title, sizeof title, "Jobs of this session: %zu running, %zu queued, %zu done, %zu failed or refused  "
                  "(Enter opens the learner)", run, queued, done, failed);
