@@ -170,8 +170,7 @@ static const cli_opt completion_options[] = {
 const cli_cmd_entry cmd_completion_entry = {
     .name = "completion",
     .args = "[bash|zsh|man]",
-    .summary = "print the bash or zsh completion script, or the COMMANDS section of the man page (built from "
-               "this table)",
+    .summary = "print the bash or zsh completion script, or the man page's sections made from the command table",
     .more_usage = "retirectl [--config FILE] [--driver-path FILE]... completion --list methods|themes",
     .about = "Prints the shell completion script for bash or zsh: commands, their options and values,\n"
              "DRIVER.METHOD names, theme names and config files. Load it for this shell with\n"

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli/cmd_entry.h"
+#include "common/roff.h"
+#include "common/strbuf.h"
 
 #define HELP_WIDTH 100 /* usage lines wrap here */
 #define TERM_MAX 30    /* an option term wider than this puts its description on the next line */
@@ -144,76 +146,87 @@ void cli_entry_help(const cli_cmd_entry *e, FILE *out)
     }
 }
 
-/* Writes text for roff: `-` as `\-` (a real hyphen-minus), `\` as `\e`, and a line that would
- * start with '.' or '\'' guarded with `\&`. */
-static void put_roff(FILE *out, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if ((i == 0 || text[i - 1] == '\n') && (c == '.' || c == '\'') && len > 1) fputs("\\&", out);
-        if (c == '-') fputs("\\-", out);
-        else if (c == '\\') fputs("\\e", out);
-        else fputc(c, out);
-    }
-}
-
-static void put_roff_str(FILE *out, const char *text) { put_roff(out, text, strlen(text)); }
+/* man_opt's context: the roff being written. */
+typedef struct man_ctx {
+    strbuf *sb;
+} man_ctx;
 
 /* The .TP entry of one option: its spellings in bold, META in italics, the description. */
 static void man_opt(const cli_opt *o, void *ctx)
 {
-    FILE *out = ctx;
+    strbuf *sb = ((man_ctx *)ctx)->sb;
     if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
-    fputs(".TP\n", out);
-    int first = 1;
-    for (const char *p = o->names; *p; first = 0) {
+    sb_add(sb, ".TP\n");
+    for (const char *p = o->names; *p;) {
         size_t n = strcspn(p, "|");
-        fputs(first ? "\\fB" : ", \\fB", out);
-        put_roff(out, p, n);
-        fputs("\\fR", out);
+        sb_add(sb, p == o->names ? "\\fB" : ", \\fB");
+        roff_add(sb, p, n);
+        sb_add(sb, "\\fR");
         p += n + (p[n] == '|');
     }
     if (o->meta) {
-        fputs(" \\fI", out);
-        put_roff_str(out, o->meta);
-        fputs("\\fR", out);
+        sb_add(sb, " \\fI");
+        roff_add(sb, o->meta, strlen(o->meta));
+        sb_add(sb, "\\fR");
     }
-    fputc('\n', out);
-    put_roff_str(out, o->help ? o->help : "");
-    fputc('\n', out);
+    sb_addc(sb, '\n');
+    const char *help = o->help ? o->help : "";
+    roff_add(sb, help, strlen(help));
+    sb_addc(sb, '\n');
 }
 
-void cli_entry_man_options(const cli_cmd_entry *e, FILE *out) { cli_entry_each_opt(e, man_opt, out); }
+void cli_entry_man_options(const cli_cmd_entry *e, FILE *out)
+{
+    strbuf sb = STRBUF_INIT;
+    man_ctx c = {&sb};
+    cli_entry_each_opt(e, man_opt, &c);
+    fputs(sb_str(&sb), out);
+    sb_free(&sb);
+}
+
+/* Appends the positionals template for roff: names in italics, brackets and bars roman. */
+static void man_args(strbuf *sb, const char *args)
+{
+    for (const char *p = args; p && *p;) {
+        size_t delims = strspn(p, " []|");
+        if (delims) {
+            sb_addn(sb, p, delims);
+            p += delims;
+            continue;
+        }
+        size_t n = strcspn(p, " []|");
+        sb_add(sb, "\\fI");
+        roff_add(sb, p, n);
+        sb_add(sb, "\\fR");
+        p += n;
+    }
+}
 
 void cli_entry_man(const cli_cmd_entry *e, FILE *out)
 {
-    fputs(".TP\n\\fB", out);
-    put_roff_str(out, e->name);
-    fputs("\\fR", out);
-    char args[256];
-    snprintf(args, sizeof args, "%s", e->args ? e->args : "");
-    for (char *w = strtok(args, " "); w; w = strtok(NULL, " ")) { /* names in italics, [ ] | roman */
-        fputc(' ', out);
-        int italic = 0;
-        for (const char *c = w; *c; c++) {
-            int delim = *c == '[' || *c == ']' || *c == '|';
-            if (delim == italic) fputs(delim ? "\\fR" : "\\fI", out), italic = !delim;
-            put_roff(out, c, 1);
-        }
-        if (italic) fputs("\\fR", out);
+    strbuf sb = STRBUF_INIT;
+    sb_add(&sb, ".TP\n\\fB");
+    roff_add(&sb, e->name, strlen(e->name));
+    sb_add(&sb, "\\fR");
+    if (e->args) {
+        sb_addc(&sb, ' ');
+        man_args(&sb, e->args);
     }
-    fputc('\n', out);
-    put_roff_str(out, e->summary);
-    fputs(".\n", out);
+    sb_addc(&sb, '\n');
+    roff_add(&sb, e->summary, strlen(e->summary));
+    sb_add(&sb, ".\n");
     for (const char *p = e->about; p && *p;) { /* the about text, a blank line as .sp */
         size_t n = strcspn(p, "\n");
-        fputs(n ? (p == e->about ? ".br\n" : "") : ".sp\n", out);
-        put_roff(out, p, n);
-        if (n) fputc('\n', out);
+        sb_add(&sb, n ? (p == e->about ? ".br\n" : "") : ".sp\n");
+        roff_add(&sb, p, n);
+        if (n) sb_addc(&sb, '\n');
         p += n + (p[n] == '\n');
     }
-    fputs(".RS\n", out);
-    cli_entry_man_options(e, out);
-    fputs(".RE\n", out);
+    sb_add(&sb, ".RS\n");
+    man_ctx c = {&sb};
+    cli_entry_each_opt(e, man_opt, &c);
+    sb_add(&sb, ".RE\n");
+    fputs(sb_str(&sb), out);
+    sb_free(&sb);
     if (e->variant) cli_entry_man(e->variant, out);
 }

@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <string.h>
 
+#include "common/roff.h"
 #include "common/strbuf.h"
 
 #define CTRL(c) ((c) & 0x1f)
@@ -90,17 +91,6 @@ const ui_key *ui_key_for(ui_action action)
     return NULL;
 }
 
-/* Appends text with roff's special characters escaped. */
-static void roff(strbuf *sb, const char *s)
-{
-    if (*s == '.' || *s == '\'') sb_add(sb, "\\&");
-    for (; *s; s++) {
-        if (*s == '\\') sb_add(sb, "\\e");
-        else if (*s == '-') sb_add(sb, "\\-");
-        else sb_addc(sb, *s);
-    }
-}
-
 char *ui_keys_man_section(void)
 {
     strbuf sb = STRBUF_INIT;
@@ -117,9 +107,9 @@ char *ui_keys_man_section(void)
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
             if (!(table[i].views & views[v].view)) continue;
             sb_add(&sb, ".TP\n.B ");
-            roff(&sb, table[i].names);
+            roff_add(&sb, table[i].names, strlen(table[i].names));
             sb_add(&sb, "\n");
-            roff(&sb, table[i].help);
+            roff_add(&sb, table[i].help, strlen(table[i].help));
             if (table[i].changes_state) sb_add(&sb, " (changes state)");
             sb_add(&sb, "\n");
         }
