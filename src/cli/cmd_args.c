@@ -92,8 +92,7 @@ static const char *key_of(const cli_opt *o, char *out, size_t len)
     return out;
 }
 
-/* 1 for a true word, 0 for a false one, -1 for anything else (click's boolean words). */
-static int bool_word(const char *v)
+int cli_bool_word(const char *v)
 {
     static const char *const yes[] = {"1", "true", "t", "yes", "y", "on"};
     static const char *const no[] = {"0", "false", "f", "no", "n", "off"};
@@ -159,8 +158,8 @@ static int take_option(const cli_cmd_entry *e, const cli_opt *o, int how, const 
     char key[64];
     key_of(o, key, sizeof key);
     if (o->flags & CLI_OPT_BOOL) {
-        const char *v = how == 2 ? inline_value : (*i + 1 < argc && bool_word(argv[*i + 1]) >= 0) ? argv[++*i] : "true";
-        int truth = bool_word(v);
+        const char *v = how == 2 ? inline_value : (*i + 1 < argc && cli_bool_word(argv[*i + 1]) >= 0) ? argv[++*i] : "true";
+        int truth = cli_bool_word(v);
         if (truth < 0) return usage_error(e, "%s takes true or false, not '%s'", key, cli_inert_tmp(v));
         a->count[k] = truth;
         a->value[k] = v;

@@ -9,14 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/archive.h"
 #include "engine/audit.h"
 #include "engine/s3.h"
@@ -38,49 +39,45 @@
 
 static volatile sig_atomic_t cleanup_cancel;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl cleanup [--cool-off-days N] [--start-date YYYY-MM-DD] [--end-date YYYY-MM-DD]\n"
-            "                         [--batch-size N] [--batch-delay SECONDS] [--dry-run] [--reason TEXT]\n"
-            "                         [--config_file FILE]\n"
-            "       retirectl cleanup --hash VALUE\n"
-            "\n"
-            "Archive the retirements in state COMPLETE that were requested between the two dates to the S3\n"
-            "bucket s3_archive.bucket_name (gzip'd JSON lines under raw/YYYY/MM/retirement_archive_<time>.json.gz),\n"
-            "then delete them from the LMS with retirement_cleanup, one batch at a time, as\n"
-            "retirement_archive_and_cleanup.py does. A batch is deleted only after its archive is confirmed in\n"
-            "the bucket; a failed upload deletes nothing, and a rerun picks up whatever is left.\n"
-            "\n"
-            "  --cool-off-days N   only retirements at least N days old (default 37)\n"
-            "  --start-date D      first day of the window (default 2018-01-01)\n"
-            "  --end-date D        last day (default: today minus the cool-off days; a later day is refused)\n"
-            "  --batch-size N      learners per archive object and cleanup call (default: all in one)\n"
-            "  --batch-delay S     pause between batches (default 10 s, as upstream)\n"
-            "  --dry-run           print the archive and the key it would go to; upload and delete nothing\n"
-            "                      (also --dry_run True, as upstream)\n"
-            "  --reason TEXT       why, for the audit log\n"
-            "  --hash VALUE        print VALUE's hash as s3_archive.fields: hashed stores it, to look up a\n"
-            "                      known username, email or name in a hashed archive\n"
-            "Options also come from RETIREMENT_<OPTION> variables (RETIREMENT_COOL_OFF_DAYS, ...).\n"
-            "\n"
-            "Exit status: 0 done, 2 bad option, 255 no config file, 254 unreadable config or bad s3_archive\n"
-            "settings, 253 fetching failed, 252 archiving or upload failed (nothing of that batch deleted),\n"
-            "251 LMS setup, audit log or deletion failed, 250 dates outside the cool-off rule, 130 stopped by\n"
-            "a signal after the batch in flight.\n");
-}
+static const cli_opt cleanup_options[] = {
+    {"--cool-off-days", "N", "only retirements at least N days old (default 37)", 0},
+    {"--start-date", "YYYY-MM-DD", "first day of the window (default 2018-01-01)", 0},
+    {"--end-date", "YYYY-MM-DD", "last day (default: today minus the cool-off days; a later day is refused)", 0},
+    {"--batch-size", "N", "learners per archive object and cleanup call (default: all in one)", 0},
+    {"--batch-delay", "SECONDS", "pause between batches (default 10 s, as upstream)", 0},
+    {"--dry-run", NULL,
+     "print the archive and the key it would go to; upload and delete nothing\n"
+     "(also --dry_run True, as upstream)",
+     CLI_OPT_BOOL},
+    {"--reason", "TEXT", "why, for the audit log", 0},
+    CLI_OPT_ROW_CONFIG_FILE,
+    {"--hash", "VALUE",
+     "print VALUE's hash as s3_archive.fields: hashed stores it, to look up a\n"
+     "known username, email or name in a hashed archive",
+     CLI_OPT_NO_USAGE},
+    CLI_OPT_END,
+};
 
-/* click's bool parsing of --dry_run VALUE: 1 true, 0 false, -1 not a boolean word. */
-static int bool_word(const char *v)
-{
-    static const char *const yes[] = {"1", "true", "t", "yes", "y", "on"};
-    static const char *const no[] = {"0", "false", "f", "no", "n", "off"};
-    for (size_t i = 0; i < 6; i++) {
-        if (!strcasecmp(v, yes[i])) return 1;
-        if (!strcasecmp(v, no[i])) return 0;
-    }
-    return -1;
-}
+static int cleanup_exec(const cli_args *a, const cli_globals *g);
+
+const cli_cmd_entry cmd_cleanup_entry = {
+    .name = "cleanup",
+    .summary = "archive COMPLETE retirements to S3, then delete them (retirement_archive_and_cleanup.py)",
+    .more_usage = "retirectl cleanup --hash VALUE",
+    .about = "Archive the retirements in state COMPLETE that were requested between the two dates to the S3\n"
+             "bucket s3_archive.bucket_name (gzip'd JSON lines under raw/YYYY/MM/retirement_archive_<time>.json.gz),\n"
+             "then delete them from the LMS with retirement_cleanup, one batch at a time, as\n"
+             "retirement_archive_and_cleanup.py does. A batch is deleted only after its archive is confirmed in\n"
+             "the bucket; a failed upload deletes nothing, and a rerun picks up whatever is left.\n",
+    .opts = cleanup_options,
+    .epilogue = "Options also come from RETIREMENT_<OPTION> variables (RETIREMENT_COOL_OFF_DAYS, ...).\n"
+                "\n"
+                "Exit status: 0 done, 2 bad option, 255 no config file, 254 unreadable config or bad s3_archive\n"
+                "settings, 253 fetching failed, 252 archiving or upload failed (nothing of that batch deleted),\n"
+                "251 LMS setup, audit log or deletion failed, 250 dates outside the cool-off rule, 130 stopped by\n"
+                "a signal after the batch in flight.\n",
+    .exec = cleanup_exec,
+};
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One progress line on stdout, flushed (the upstream script's LOG lines). */
@@ -307,58 +304,21 @@ typedef struct options {
     int dry_run;
 } options;
 
-/* Parses argv into o. Returns -1 to continue, else the exit status (help: 0, bad option: 2). */
-static int parse_options(int argc, char **argv, options *o)
+/* Reads the parsed line into o, then the RETIREMENT_* variables for what it does not give. */
+static void read_options(const cli_args *a, options *o)
 {
     memset(o, 0, sizeof *o);
-    o->dry_run = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--cool-off-days", &missing))) {
-            o->cool_off = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--start-date", &missing))) {
-            o->start = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--end-date", &missing))) {
-            o->end = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--batch-size", &missing))) {
-            o->batch_size = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--batch-delay", &missing))) {
-            o->batch_delay = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            o->config_file = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            o->reason = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--hash", &missing))) {
-            o->hash = v;
-        } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            o->dry_run = 1;
-            if (i + 1 < argc && bool_word(argv[i + 1]) >= 0) o->dry_run = bool_word(argv[++i]); /* --dry_run True */
-        } else if (!strncmp(argv[i], "--dry-run=", 10) || !strncmp(argv[i], "--dry_run=", 10)) {
-            o->dry_run = bool_word(argv[i] + 10);
-            if (o->dry_run < 0) {
-                fprintf(stderr, "retirectl cleanup: --dry-run takes true or false, not '%s'\n", argv[i] + 10);
-                return CLI_EXIT_USAGE;
-            }
-        } else {
-            if (!missing) fprintf(stderr, "retirectl cleanup: unknown option '%s' (see retirectl cleanup --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-        if (missing) return CLI_EXIT_USAGE;
-    }
-    o->cool_off = cli_env_default(o->cool_off, "RETIREMENT_COOL_OFF_DAYS");
-    o->start = cli_env_default(o->start, "RETIREMENT_START_DATE");
-    o->end = cli_env_default(o->end, "RETIREMENT_END_DATE");
-    o->batch_size = cli_env_default(o->batch_size, "RETIREMENT_BATCH_SIZE");
-    o->config_file = cli_env_default(o->config_file, "RETIREMENT_CONFIG_FILE");
-    if (o->dry_run < 0) {
-        const char *d = getenv("RETIREMENT_DRY_RUN");
-        o->dry_run = d && *d ? bool_word(d) == 1 : 0;
-    }
-    return -1;
+    o->cool_off = cli_env_default(cli_args_get(a, "--cool-off-days"), "RETIREMENT_COOL_OFF_DAYS");
+    o->start = cli_env_default(cli_args_get(a, "--start-date"), "RETIREMENT_START_DATE");
+    o->end = cli_env_default(cli_args_get(a, "--end-date"), "RETIREMENT_END_DATE");
+    o->batch_size = cli_env_default(cli_args_get(a, "--batch-size"), "RETIREMENT_BATCH_SIZE");
+    o->batch_delay = cli_args_get(a, "--batch-delay");
+    o->config_file = cli_env_default(cli_args_get(a, "--config_file"), "RETIREMENT_CONFIG_FILE");
+    o->reason = cli_args_get(a, "--reason");
+    o->hash = cli_args_get(a, "--hash");
+    /* --dry-run given (true or false) wins over the variable */
+    const char *d = cli_args_get(a, "--dry-run") ? NULL : getenv("RETIREMENT_DRY_RUN");
+    o->dry_run = d ? cli_bool_word(d) == 1 : cli_args_has(a, "--dry-run") > 0;
 }
 
 /* Validates the window (upstream's rule: the end day may not be newer than now minus the
@@ -554,11 +514,11 @@ static int cleanup_run(run *r, const options *o, const cli_globals *g, long cool
     return finish(r, status == 0 ? "ok" : status == CLEANUP_EXIT_CANCELLED ? "cancelled" : "failed", status, total);
 }
 
-int cmd_cleanup(int argc, char **argv, const cli_globals *g)
+static int cleanup_exec(const cli_args *a, const cli_globals *g)
 {
     options o;
-    int status = parse_options(argc, argv, &o);
-    if (status >= 0) return status;
+    read_options(a, &o);
+    int status;
     long cool_off = DEFAULT_COOL_OFF_DAYS, batch_size = 0, batch_delay = DEFAULT_BATCH_DELAY;
     if ((o.cool_off && cli_parse_long("--cool-off-days", o.cool_off, &cool_off) != 0) ||
         (o.batch_size && cli_parse_long("--batch-size", o.batch_size, &batch_size) != 0) ||
@@ -591,3 +551,5 @@ int cmd_cleanup(int argc, char **argv, const cli_globals *g)
     free(path);
     return status;
 }
+
+int cmd_cleanup(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_cleanup_entry, argc, argv, g); }

@@ -14,19 +14,27 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "engine/paths.h"
 
-static void demo_usage(FILE *out)
-{
-    fprintf(out, "usage: retirectl demo [--keep]\n"
-                 "\n"
-                 "Starts retirectl-sim on a free loopback port with demo learners (pending, past cool-off,\n"
-                 "ERRORED, stuck, complete), writes a demo config (environment: demo) into a private temp\n"
-                 "folder and opens the console on it. The sim stops when the console exits.\n"
-                 "  --keep   keep the temp folder (config and sim log) and print its path\n"
-                 "The sim binary: $RETIRECTL_SIM_BIN, else the build tree's when run from it, else retirectl-sim\n"
-                 "beside this program, else the first on $PATH.\n");
-}
+static const cli_opt demo_options[] = {
+    {"--keep", NULL, "keep the temp folder (config and sim log) and print its path", 0},
+    CLI_OPT_END,
+};
+
+static int demo_exec(const cli_args *a, const cli_globals *g);
+
+const cli_cmd_entry cmd_demo_entry = {
+    .name = "demo",
+    .summary = "start retirectl-sim with demo learners and open the console on it",
+    .about = "Starts retirectl-sim on a free loopback port with demo learners (pending, past cool-off,\n"
+             "ERRORED, stuck, complete), writes a demo config (environment: demo) into a private temp\n"
+             "folder and opens the console on it. The sim stops when the console exits.\n",
+    .opts = demo_options,
+    .epilogue = "The sim binary: $RETIRECTL_SIM_BIN, else the build tree's when run from it, else retirectl-sim\n"
+                "beside this program, else the first on $PATH.\n",
+    .exec = demo_exec,
+};
 
 /* Starts the sim with stdout to a pipe (read for the listening line) and stderr to log_path.
  * Returns pid and the port in *port, or -1 with a message on stderr. */
@@ -117,20 +125,9 @@ static void remove_dir(const char *dir) /* dir shorter than PATH_MAX */
     rmdir(dir);
 }
 
-int cmd_demo(int argc, char **argv, const cli_globals *g)
+static int demo_exec(const cli_args *a, const cli_globals *g)
 {
-    int keep = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            demo_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--keep") == 0) {
-            keep = 1;
-        } else {
-            fprintf(stderr, "retirectl demo: unknown option '%s' (see retirectl demo --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    int keep = cli_args_has(a, "--keep") > 0;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "retirectl demo: the console needs a terminal on stdin and stdout\n");
         return 2;
@@ -202,10 +199,12 @@ int cmd_demo(int argc, char **argv, const cli_globals *g)
     cli_globals g2 = *g;
     g2.config_path = cfg_path;
     static char tui_name[] = "tui";
-    char *tui_argv[] = {tui_name, NULL};
-    int rc = cmd_tui(1, tui_argv, &g2);
+    char *tui_args[] = {tui_name, NULL};
+    int rc = cli_entry_run(&cmd_tui_entry, 1, tui_args, &g2);
     stop_sim(pid);
     if (keep) fprintf(stderr, "retirectl demo: config and sim log kept in %s\n", dir);
     else remove_dir(dir);
     return rc;
 }
+
+int cmd_demo(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_demo_entry, argc, argv, g); }

@@ -97,6 +97,9 @@ int cli_args_long(const cli_args *a, const char *key, long fallback, long *out);
 size_t cli_args_all(const cli_args *a, const char *key, const char **out, size_t max);
 /* Positional i, or NULL. */
 const char *cli_args_arg(const cli_args *a, size_t i);
+/* 1 for a true word, 0 for a false one, -1 for anything else (click's boolean words, as a
+ * CLI_OPT_BOOL value takes them; also for RETIREMENT_* variables of such options). */
+int cli_bool_word(const char *v);
 
 /* Prints `retirectl NAME --help` for e: usage line(s), about, options, epilogue. */
 void cli_entry_help(const cli_cmd_entry *e, FILE *out);

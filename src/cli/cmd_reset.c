@@ -6,14 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "cli/history_view.h"
+#include "cli/learner_args.h"
 #include "cli/learner_job.h"
 #include "engine/job.h"
 #include "engine/audit.h"
@@ -29,36 +32,44 @@
 #define RESET_MESSAGE "Force updated via retirement_bulk_status_update script"
 #define RESET_BAD_DATE "Dates need to be in the format of YYYY-MM-DD and today or earlier."
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl reset --initial-state STATE (--new-state STATE | --rewind-state)\n"
-            "                       --start-date YYYY-MM-DD --end-date YYYY-MM-DD\n"
-            "                       [--dry-run] [--reason TEXT] [--config_file FILE] [--force]\n"
-            "\n"
-            "Force every learner whose retirement is in STATE and was requested between the two dates\n"
-            "(inclusive) to a new state, as retirement_bulk_status_update.py does: --new-state sets the\n"
-            "given state, --rewind-state sets each learner's previous state (its last_state). Updates are\n"
-            "forced (no order check) with the response \"" RESET_MESSAGE "\".\n"
-            "\n"
-            "  --initial-state S   state to select (also --initial_state, $RETIREMENT_INITIAL_STATE)\n"
-            "  --new-state T       state to set (also --new_state, $RETIREMENT_NEW_STATE)\n"
-            "  --rewind-state      set each learner back to its last_state (also --rewind_state)\n"
-            "  --start-date D      first day, YYYY-MM-DD, today or earlier (also --start_date)\n"
-            "  --end-date D        last day, inclusive (also --end_date)\n"
-            "  --dry-run           list what would change; send no update\n"
-            "  --reason TEXT       why, for the audit log (the LMS gets the upstream message)\n"
-            "  --force             also move learners in a working state changed less than\n"
-            "                      step_timeout_seconds ago (they may be running on another host)\n"
-            "\n"
-            "A learner another retirectl on this host is working on, or (without --force) one in a fresh\n"
-            "working state, is skipped and named; the others are updated, and the exit status is 253.\n"
-            "\n"
-            "Exit status: 0 done, 2 bad option or date, 255 no config file, 254 unreadable config or\n"
-            "not exactly one of --new-state/--rewind-state, 253 fetching failed or a learner was skipped\n"
-            "(being worked on), 252 an update failed\n"
-            "(earlier updates stay), 251 LMS client or token setup failed.\n");
-}
+static const cli_opt reset_options[] = {
+    {"--initial-state", "STATE", "state to select (else $RETIREMENT_INITIAL_STATE)", 0},
+    {"--new-state", "STATE", "state to set (else $RETIREMENT_NEW_STATE)", 0},
+    {"--rewind-state", NULL, "set each learner back to its last_state (else $RETIREMENT_REWIND_STATE)", 0},
+    {"--start-date", "YYYY-MM-DD", "first day, today or earlier (else $RETIREMENT_START_DATE)", 0},
+    {"--end-date", "YYYY-MM-DD", "last day, inclusive, today or earlier (else $RETIREMENT_END_DATE)", 0},
+    {"--dry-run", NULL, "list what would change; send no update", 0},
+    {"--reason", "TEXT", "why, for the audit log (the LMS gets the upstream message)", 0},
+    CLI_OPT_ROW_CONFIG_FILE,
+    {"--force", NULL,
+     "also move learners in a working state changed less than\n"
+     "step_timeout_seconds ago (they may be running on another host)",
+     0},
+    CLI_OPT_END,
+};
+
+static int reset_exec(const cli_args *a, const cli_globals *g);
+
+const cli_cmd_entry cmd_reset_entry = {
+    .name = "reset",
+    .summary = "bulk forced state update (retirement_bulk_status_update.py)",
+    .about = "Force every learner whose retirement is in STATE and was requested between the two dates\n"
+             "(inclusive) to a new state, as retirement_bulk_status_update.py does: --new-state sets the\n"
+             "given state, --rewind-state sets each learner's previous state (its last_state). Updates are\n"
+             "forced (no order check) with the response \"" RESET_MESSAGE "\".\n"
+             "Needs --initial-state, exactly one of --new-state / --rewind-state, --start-date and\n"
+             "--end-date (each also from its RETIREMENT_* variable). Options may also be spelled with '_'\n"
+             "(--initial_state, --new_state, --rewind_state, --start_date, --end_date), as upstream.\n",
+    .opts = reset_options,
+    .epilogue = "A learner another retirectl on this host is working on, or (without --force) one in a fresh\n"
+                "working state, is skipped and named; the others are updated, and the exit status is 253.\n"
+                "\n"
+                "Exit status: 0 done, 2 bad option or date, 255 no config file, 254 unreadable config or\n"
+                "not exactly one of --new-state/--rewind-state, 253 fetching failed or a learner was skipped\n"
+                "(being worked on), 252 an update failed (earlier updates stay), 251 LMS client or token\n"
+                "setup failed.\n",
+    .exec = reset_exec,
+};
 
 /* Validates a date as Python's strptime('%Y-%m-%d') does (4-digit year, 1-2 digit month and
  * day, a real calendar day), not after today (local time), and writes it as YYYY-MM-DD. */
@@ -108,49 +119,22 @@ typedef struct {
     char start_d[32], end_d[32]; /* the dates checked, YYYY-MM-DD */
 } reset_opts;
 
-/* Reads the options into o. -1 to go on, else the exit status (0 after --help). */
-static int parse_options(int argc, char **argv, reset_opts *o)
+/* Reads the parsed line into o, then the RETIREMENT_* variables for what it does not give. */
+static void read_options(const cli_args *a, reset_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--initial-state", &missing))) {
-            o->initial = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--new-state", &missing))) {
-            o->new_state = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--start-date", &missing))) {
-            o->start = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--end-date", &missing))) {
-            o->end = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config-file", &missing))) {
-            o->config_file = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--reason", &missing))) {
-            o->reason = v;
-        } else if (cli_opt_flag(argv[i], "--rewind-state")) {
-            o->rewind = 1;
-        } else if (cli_opt_flag(argv[i], "--dry-run")) {
-            o->dry_run = 1;
-        } else if (cli_opt_flag(argv[i], "--force")) {
-            o->force = 1;
-        } else {
-            if (!missing) fprintf(stderr, "retirectl reset: unknown option '%s' (see retirectl reset --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-        if (missing) return CLI_EXIT_USAGE;
-    }
-    o->initial = cli_env_default(o->initial, "RETIREMENT_INITIAL_STATE");
-    o->new_state = cli_env_default(o->new_state, "RETIREMENT_NEW_STATE");
-    o->start = cli_env_default(o->start, "RETIREMENT_START_DATE");
-    o->end = cli_env_default(o->end, "RETIREMENT_END_DATE");
-    o->config_file = cli_env_default(o->config_file, "RETIREMENT_CONFIG_FILE");
+    o->initial = cli_env_default(cli_args_get(a, "--initial-state"), "RETIREMENT_INITIAL_STATE");
+    o->new_state = cli_env_default(cli_args_get(a, "--new-state"), "RETIREMENT_NEW_STATE");
+    o->start = cli_env_default(cli_args_get(a, "--start-date"), "RETIREMENT_START_DATE");
+    o->end = cli_env_default(cli_args_get(a, "--end-date"), "RETIREMENT_END_DATE");
+    o->config_file = cli_env_default(cli_args_get(a, "--config_file"), "RETIREMENT_CONFIG_FILE");
+    o->reason = cli_args_get(a, "--reason");
+    o->dry_run = cli_args_has(a, "--dry-run") > 0;
+    o->force = cli_args_has(a, "--force") > 0;
+    o->rewind = cli_args_has(a, "--rewind-state") > 0;
     if (!o->rewind) {
         const char *r = getenv("RETIREMENT_REWIND_STATE");
         o->rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);
     }
-    return -1;
 }
 
 /* Checks both dates into o->start_d/end_d, as click's callbacks do while the options are
@@ -399,12 +383,12 @@ static int run_updates(reset_run *r, audit_entry *ae)
     return finish_audit(r->audit, ae, r->config, status == 0 ? "ok" : "failed", status, r->updated, total);
 }
 
-int cmd_reset(int argc, char **argv, const cli_globals *g)
+static int reset_exec(const cli_args *a, const cli_globals *g)
 {
     reset_opts o;
     memset(&o, 0, sizeof o);
-    int status = parse_options(argc, argv, &o);
-    if (status >= 0) return status;
+    read_options(a, &o);
+    int status;
     if ((status = check_dates(&o)) >= 0) return status;
     /* No --initial-state: upstream sends the fetch without a `state` parameter (requests drops
      * None); the LMS answers 400 "Missing required parameter: 'state'" and the run ends with
@@ -440,3 +424,5 @@ int cmd_reset(int argc, char **argv, const cli_globals *g)
     free(path);
     return status;
 }
+
+int cmd_reset(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_reset_entry, argc, argv, g); }

@@ -7,44 +7,42 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "engine/config.h"
 #include "ui/keys.h"
 #include "ui/ui.h"
 #include "common/xalloc.h"
 
-static void tui_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl [--config FILE] [--theme NAME] [--no-color] [--read-only] tui [--print-keys-man]\n"
-            "\n"
-            "Opens the console: learners by tab (ready, pending, failed, stuck, complete), a learner's\n"
-            "pipeline and job log, retire / resume / rerun / dry-run / reset / cancel, the drivers view.\n"
-            "Press ? in the console for the keys.\n"
-            "\n"
-            "  --print-keys-man   print the man page KEYS section generated from the key table\n"
-            "\n"
-            "Config additions read here: environment (production asks to type the username or user id),\n"
-            "console.theme, console.refresh_seconds (10), console.background_refresh_seconds (60),\n"
-            "console.idle_seconds (60), console.cool_off_days (7), console.workers (4), console.max_bulk (300),\n"
-            "console.require_reason (true in production), console.history_days (30). See docs/console.md.\n");
-}
+static const cli_opt tui_options[] = {
+    {"--print-keys-man", NULL, "print the man page KEYS section generated from the key table", 0},
+    CLI_OPT_END,
+};
 
-int cmd_tui(int argc, char **argv, const cli_globals *g)
+static int tui_exec(const cli_args *a, const cli_globals *g);
+
+const cli_cmd_entry cmd_tui_entry = {
+    .name = "tui",
+    .summary = "open the console (the default on a terminal)",
+    .more_usage = "retirectl [--config FILE] [--theme NAME] [--no-color] [--read-only] tui [--print-keys-man]",
+    .about = "Opens the console: learners by tab (ready, pending, failed, stuck, complete), a learner's\n"
+             "pipeline and job log, retire / resume / rerun / dry-run / reset / cancel, the drivers view.\n"
+             "Press ? in the console for the keys.\n",
+    .opts = tui_options,
+    .epilogue = "Config additions read here: environment (production asks to type the username or user id),\n"
+                "console.theme, console.refresh_seconds (10), console.background_refresh_seconds (60),\n"
+                "console.idle_seconds (60), console.cool_off_days (7), console.workers (4), console.max_bulk (300),\n"
+                "console.require_reason (true in production), console.history_days (30). See docs/console.md.\n",
+    .exec = tui_exec,
+};
+
+static int tui_exec(const cli_args *a, const cli_globals *g)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            tui_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--print-keys-man") == 0) {
-            char *man = ui_keys_man_section();
-            fputs(man, stdout);
-            free(man);
-            return 0;
-        } else {
-            fprintf(stderr, "retirectl tui: unknown option '%s' (see retirectl tui --help)\n", argv[i]);
-            return 2;
-        }
+    if (cli_args_has(a, "--print-keys-man")) {
+        char *man = ui_keys_man_section();
+        fputs(man, stdout);
+        free(man);
+        return 0;
     }
     setlocale(LC_ALL, "");
     char *path = g->config_path ? xstrdup(g->config_path) : cfg_default_path();
@@ -94,3 +92,5 @@ int cmd_tui(int argc, char **argv, const cli_globals *g)
     free(path);
     return rc < 0 ? 255 : rc;
 }
+
+int cmd_tui(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_tui_entry, argc, argv, g); }
