@@ -24,6 +24,7 @@
 static job_pool *pool;
 static unsigned long last_pool_id;
 static char stopped_why[600]; /* why a breaker stopped the queue, "" while it runs */
+static int stop_unsaid;       /* the stop is not on the message line yet (after the jobs' own lines) */
 
 #define UI_SETUP_FAILURES 10 /* jobs in a row failing before any step (exit 255) stop the queue */
 
@@ -82,10 +83,22 @@ static void read_results(job_pool *p)
             snprintf(stopped_why, sizeof stopped_why,
                      "%d jobs in a row failed before any step (is the LMS up, are the credentials right?)",
                      UI_SETUP_FAILURES);
-        ui_msg(UR_FAILED, "Queue stopped: %s. %zu queued action(s) not started: fix the cause, then press R in the "
-                          "jobs view to start them, or take them out of the queue (c)",
-               stopped_why, job_pool_get_counts(p).queued);
+        stop_unsaid = 1;
     }
+}
+
+/* Says that the queue stopped, once the jobs that tripped the breaker have said how they ended
+ * (their lines would otherwise push this one off the message line). */
+static void say_stop(void)
+{
+    if (!stop_unsaid || !pool) return;
+    for (size_t i = 0; i < ui_con.n_jobs; i++)
+        if (ui_con.jobs[i]->finished && !ui_con.jobs[i]->exited && ui_con.jobs[i]->pid > 0) return;
+    stop_unsaid = 0;
+    if (!stopped_why[0]) return;
+    ui_msg(UR_FAILED, "Queue stopped: %s. %zu queued action(s) not started: fix the cause, then press R in the jobs "
+                      "view to start them, or take them out of the queue (c)",
+           stopped_why, job_pool_get_counts(pool).queued);
 }
 
 /* Ends in the pool the jobs that finished (result event) or exited since the last call, and
@@ -464,6 +477,7 @@ void ui_restart_queue(void)
     size_t queued = job_pool_get_counts(p).queued;
     job_pool_restart(p);
     stopped_why[0] = '\0';
+    stop_unsaid = 0;
     ui_msg(UR_NORMAL, "queue started again: %zu queued action(s)", queued);
     ui_run_queue();
 }
@@ -547,4 +561,5 @@ void ui_reap_jobs(void)
             }
         }
     }
+    say_stop();
 }
