@@ -23,6 +23,7 @@ static int tui_exec(const cli_args *a, const cli_globals *g);
 
 const cli_cmd_entry cmd_tui_entry = {
     .name = "tui",
+    .aliases = "console",
     .summary = "open the console (the default on a terminal)",
     .more_usage = "retirectl [--config FILE] [--theme NAME] [--no-color] [--read-only] tui [--print-keys-man]",
     .about = "Opens the console: learners by tab (ready, pending, failed, stuck, complete), a learner's\n"
@@ -32,6 +33,7 @@ const cli_cmd_entry cmd_tui_entry = {
     .epilogue = "Config additions read here: environment (production asks to type the username or user id),\n"
                 "console.theme, console.refresh_seconds (10), console.background_refresh_seconds (60),\n"
                 "console.idle_seconds (60), console.cool_off_days (7), console.workers (4), console.max_bulk (300),\n"
+                "console.max_consecutive_failures (5),\n"
                 "console.require_reason (true in production), console.history_days (30). See docs/console.md.\n",
     .exec = tui_exec,
 };

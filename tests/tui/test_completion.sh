@@ -44,7 +44,9 @@ for cmd in tui demo queue status plan retire resume rerun reset drivers check-co
   expect "retirectl" "$cmd"; n=$((n + 1))
 done
 expect "retirectl" "check-config" "ch"
-ok "bash: all $n commands of the table, and a prefix"
+expect "retirectl" "console" "con"
+expect "retirectl console" "--print-keys-man" "--"
+ok "bash: all $n commands of the table, an alias (console), and a prefix"
 
 expect "retirectl queue" "--format --output-dir --cool-off-days --shard" "--"
 expect "retirectl queue --format" "table json jenkins"
