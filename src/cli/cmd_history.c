@@ -183,6 +183,7 @@ static int history_exec(const cli_args *args, const cli_globals *g)
     opts o;
     int rc = read_options(args, g, &o);
     if (rc >= 0) return rc;
+    rc = 0; /* the exit status from here (without a config nothing else sets it) */
     long long since = 0;
     if (o.since && hist_parse_date(o.since, &since) != 0) {
         fprintf(stderr, "retirectl history: --since '%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
