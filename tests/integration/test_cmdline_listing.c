@@ -30,6 +30,14 @@ static void assert_usage_line(const cmd_result *r, const char *what, const char 
         if (!strstr(r->err, want[i])) fail_msg("%s: '%s' missing in '%s'", what, want[i], r->err);
 }
 
+/* Fails unless text is a JSON array of n items. */
+static void assert_array_of(const char *text, int n)
+{
+    cJSON *j = cJSON_Parse(text);
+    if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != n) fail_msg("want a JSON array of %d, got:\n%s", n, text);
+    cJSON_Delete(j);
+}
+
 /* Each command's --help: the usage line, every option and the notes the old text had. */
 static void test_help_keeps_everything(void **state)
 {
@@ -115,17 +123,11 @@ static void test_queue_spellings(void **state)
     cmd_result r;
     rt_run(&r, args, NULL);
     rt_assert_status(&r, 0);
-    cJSON *j = cJSON_Parse(r.out);
-    assert_true(cJSON_IsArray(j));
-    assert_int_equal(cJSON_GetArraySize(j), 3);
-    cJSON_Delete(j);
+    assert_array_of(r.out, 3);
     cmd_result_free(&r);
     rt_retirectl(&env, &r, "queue", "--json", NULL);
     rt_assert_status(&r, 0);
-    j = cJSON_Parse(r.out);
-    assert_true(cJSON_IsArray(j));
-    assert_int_equal(cJSON_GetArraySize(j), 2); /* the default cool-off (7 days) */
-    cJSON_Delete(j);
+    assert_array_of(r.out, 2); /* the default cool-off (7 days) */
     cmd_result_free(&r);
     rt_retirectl(&env, &r, "queue", "--json", "--format", "table", "--user_count_error_threshold", "5", NULL);
     rt_assert_status(&r, 0);
@@ -146,16 +148,14 @@ static void test_history_check_drivers_run(void **state)
     cmd_result r;
     run_plain(&r, hist);
     rt_assert_status(&r, 0);
-    cJSON *j = cJSON_Parse(r.out);
-    assert_true(cJSON_IsArray(j));
-    cJSON_Delete(j);
+    assert_array_of(r.out, 0);
     cmd_result_free(&r);
 
     rt_env env;
     rt_start(&env, LEARNERS, NULL, NULL, NULL);
     const char *check[] = {"check-config", "--config", env.config, "--json", NULL};
     rt_run(&r, check, NULL);
-    j = cJSON_Parse(r.out);
+    cJSON *j = cJSON_Parse(r.out);
     if (!cJSON_IsObject(j)) fail_msg("check-config --json printed no JSON object:\n%s\n%s", r.out, r.err);
     const cJSON *cfgname = cJSON_GetObjectItemCaseSensitive(j, "config");
     assert_true(cJSON_IsString(cfgname));
