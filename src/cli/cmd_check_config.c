@@ -9,29 +9,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/archive.h"
 #include "engine/s3.h"
 #include "engine/history.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl check-config [--config_file FILE] [--json]\n"
-          "\n"
-          "Checks, in order: the config file loads (YAML, ${NAME} variables), the keys every command\n"
-          "needs and each pipeline step's service URL/keys (cfg validation), every driver the pipeline\n"
-          "names loads and has the method, the entry-point files have no problem (syntax, a name\n"
-          "defined twice), every pipeline driver builds its instance from this config (get_instance,\n"
-          "each in its own child process, as a run would), and the LMS gives a token for\n"
-          "client_id/client_secret.\n"
-          "Prints one line per check (ok / FAIL with what to do). Secrets are never printed.\n"
-          "  --json   one JSON document instead: {\"config\": FILE, \"ok\": true|false,\n"
-          "           \"checks\": [{\"check\": NAME, \"ok\": true|false, \"detail\": TEXT}, ...]}\n"
-          "Exit status: 0 when every check passes, else 249.\n",
-          out);
-}
 
 /* Where the check results go: text lines on stdout as they come, or (json) collected into
  * one document printed by checks_finish. */
@@ -242,36 +227,10 @@ static int check_token(checks_out *out, const cfg *c)
     return failures;
 }
 
-/* Reads the command line. -1 to go on, else the exit status (0 after --help). */
-static int parse_args(int argc, char **argv, checks_out *out, const char **config_file)
+static int check_config_exec(const cli_args *a, const cli_globals *g)
 {
-    int missing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            *config_file = v;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            out->json = 1;
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else {
-            fprintf(stderr, "retirectl check-config: unknown option '%s' (see retirectl check-config --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    return missing ? CLI_EXIT_USAGE : -1;
-}
-
-int cmd_check_config(int argc, char **argv, const cli_globals *g)
-{
-    const char *config_file = NULL;
-    checks_out out = {g ? g->json : 0, NULL};
-    int rc = parse_args(argc, argv, &out, &config_file);
-    if (rc >= 0) return rc;
+    const char *config_file = cli_args_get(a, "--config_file");
+    checks_out out = {(g && g->json) || cli_args_has(a, "--json"), NULL};
     if (out.json) out.checks = cJSON_CreateArray();
     char *path = cli_config_path(g, config_file);
     if (!path) {
@@ -301,4 +260,31 @@ int cmd_check_config(int argc, char **argv, const cli_globals *g)
     cfg_free(c);
     free(path);
     return failures ? CLI_EXIT_BAD_CONFIG : 0;
+}
+
+static const cli_opt check_config_options[] = {
+    CLI_OPT_ROW_CONFIG_FILE,
+    CLI_OPT_ROW_JSON("one JSON document instead: {\"config\": FILE, \"ok\": true|false,\n"
+                     "\"checks\": [{\"check\": NAME, \"ok\": true|false, \"detail\": TEXT}, ...]}"),
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_check_config_entry = {
+    .name = "check-config",
+    .summary = "validate config, pipeline, drivers and credentials",
+    .about = "Checks, in order: the config file loads (YAML, ${NAME} variables), the keys every command\n"
+             "needs and each pipeline step's service URL/keys (cfg validation), every driver the pipeline\n"
+             "names loads and has the method, the entry-point files have no problem (syntax, a name\n"
+             "defined twice), every pipeline driver builds its instance from this config (get_instance,\n"
+             "each in its own child process, as a run would), and the LMS gives a token for\n"
+             "client_id/client_secret.\n"
+             "Prints one line per check (ok / FAIL with what to do). Secrets are never printed.\n",
+    .opts = check_config_options,
+    .epilogue = "Exit status: 0 when every check passes, else 249.\n",
+    .exec = check_config_exec,
+};
+
+int cmd_check_config(int argc, char **argv, const cli_globals *g)
+{
+    return cli_entry_run(&cmd_check_config_entry, argc, argv, g);
 }

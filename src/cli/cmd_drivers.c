@@ -11,25 +11,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/config.h"
 #include "engine/isolate.h"
 #include "engine/reg.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl [--config FILE] [--driver-path FILE]... drivers [--json]\n"
-          "\n"
-          "Lists every retirement driver found: the built-ins, one per extra_services item, and the\n"
-          "plugins of the retirement_driver entry-point files (the install's, driver_entry_points of\n"
-          "the config, --driver-path, RETIRECTL_DRIVER_PATH), with the file and line each comes from,\n"
-          "its .so, version, ABI, methods (\"preview\" marks a dry-run) and load error. Every plugin is\n"
-          "loaded to find out, in a child process: no plugin code runs in this one. Exit status 1 when\n"
-          "a driver the config's pipeline uses has a problem.\n",
-          out);
-}
 
 /* Non-zero when the config's pipeline calls driver.method (method NULL: any method). */
 static int pipeline_uses(const cfg *c, const char *driver, const char *method)
@@ -209,21 +198,9 @@ static int drivers_child(void *arg, strbuf *out)
     return n_pp > 0 ? 1 : 0;
 }
 
-int cmd_drivers(int argc, char **argv, const cli_globals *g)
+static int drivers_exec(const cli_args *a, const cli_globals *g)
 {
-    int json = g->json;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else {
-            fprintf(stderr, "retirectl drivers: unknown option '%s' (see retirectl drivers --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-
+    int json = g->json || cli_args_has(a, "--json");
     /* the config is optional; one named explicitly must load */
     int status = 0;
     const char *env = getenv("RETIREMENT_CONFIG_FILE");
@@ -264,3 +241,25 @@ int cmd_drivers(int argc, char **argv, const cli_globals *g)
     free(path);
     return status;
 }
+
+static const cli_opt drivers_options[] = {
+    CLI_OPT_ROW_JSON("the listing as one JSON document"),
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_drivers_entry = {
+    .name = "drivers",
+    .summary = "list drivers: source, ABI, methods, load errors",
+    .more_usage = "retirectl [--config FILE] [--driver-path FILE]... drivers [--json]",
+    .about = "Lists every retirement driver found: the built-ins, one per extra_services item, and the\n"
+             "plugins of the retirement_driver entry-point files (the install's, driver_entry_points of\n"
+             "the config, --driver-path, RETIRECTL_DRIVER_PATH), with the file and line each comes from,\n"
+             "its .so, version, ABI, methods (\"preview\" marks a dry-run) and load error. Every plugin is\n"
+             "loaded to find out, in a child process: no plugin code runs in this one.\n",
+    .opts = drivers_options,
+    .epilogue = "Exit status 1 when a driver the config's pipeline uses has a problem (or a config named\n"
+                "with --config or RETIREMENT_CONFIG_FILE cannot be read), else 0.\n",
+    .exec = drivers_exec,
+};
+
+int cmd_drivers(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_drivers_entry, argc, argv, g); }

@@ -6,34 +6,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "cli/history_view.h"
+#include "cli/learner_args.h"
 #include "engine/history.h"
 #include "common/strbuf.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl history [USER | --user-id N | --retirement-id N] [--since DATE] [--failed]\n"
-          "                         [--open] [--limit N] [--json] [--config_file FILE]\n"
-          "       retirectl history --failed --group [--since DATE] [--json]\n"
-          "\n"
-          "Lists the jobs that acted on learners, newest first: when, the LMS user id, the action,\n"
-          "the outcome, who ran it where, and why it failed (HTTP status and the server's text).\n"
-          "The history keeps LMS user ids, never usernames: USER is looked up at the LMS.\n"
-          "\n"
-          "  --user-id N        one learner by LMS user id (works after the LMS record is gone)\n"
-          "  --retirement-id N  one learner by retirement id\n"
-          "  --since DATE       jobs started on or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)\n"
-          "  --failed           failed jobs only\n"
-          "  --group            with --failed: current failures (each learner's latest finished job)\n"
-          "                     counted by DRIVER.method and HTTP status: what is broken right now\n"
-          "  --open             jobs still running (or whose supervisor died): host, pid, age\n"
-          "  --limit N          at most N jobs (default 50; 0: all)\n"
-          "  --json             a JSON array on stdout (every field, steps included)\n"
-          "\n"
-          "Exit status: 0, 2 bad command line, 249 bad config, 251 USER not found, 255 store error.\n",
-          out);
-}
 
 typedef struct opts {
     const char *username, *config_file, *since;
@@ -42,53 +20,23 @@ typedef struct opts {
     int failed, group, open, json;
 } opts;
 
-/* Parses argv; -1 to go on, else the exit status. */
-static int parse(int argc, char **argv, const cli_globals *g, opts *o)
+/* Reads the parsed line into o; -1 to go on, else the exit status. */
+static int read_options(const cli_args *a, const cli_globals *g, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->user_id = o->retirement_id = -1;
-    o->limit = 50;
-    o->json = g->json;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        long n;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--user-id", &missing))) {
-            if (cli_parse_long("--user-id", v, &n) != 0) return CLI_EXIT_USAGE;
-            o->user_id = n;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--retirement-id", &missing))) {
-            if (cli_parse_long("--retirement-id", v, &n) != 0) return CLI_EXIT_USAGE;
-            o->retirement_id = n;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--since", &missing))) {
-            o->since = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--limit", &missing))) {
-            if (cli_parse_long("--limit", v, &o->limit) != 0) return CLI_EXIT_USAGE;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--config_file", &missing)) ||
-                   (v = cli_opt_value(argc, argv, &i, "--config", &missing))) {
-            o->config_file = v;
-        } else if (cli_opt_flag(argv[i], "--failed")) {
-            o->failed = 1;
-        } else if (cli_opt_flag(argv[i], "--group")) {
-            o->group = 1;
-        } else if (cli_opt_flag(argv[i], "--open")) {
-            o->open = 1;
-        } else if (cli_opt_flag(argv[i], "--json")) {
-            o->json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "retirectl history: unknown option '%s' (see retirectl history --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (o->username) {
-            fprintf(stderr, "retirectl history: one learner at a time ('%s' and '%s' given)\n",
-                    cli_inert_tmp(o->username), cli_inert_tmp(argv[i]));
-            return CLI_EXIT_USAGE;
-        } else {
-            o->username = argv[i];
-        }
-        if (missing) return CLI_EXIT_USAGE;
-    }
+    long user_id, retirement_id;
+    if (cli_args_long(a, "--user-id", -1, &user_id) || cli_args_long(a, "--retirement-id", -1, &retirement_id) ||
+        cli_args_long(a, "--limit", 50, &o->limit))
+        return CLI_EXIT_USAGE;
+    o->user_id = user_id;
+    o->retirement_id = retirement_id;
+    o->username = cli_args_arg(a, 0);
+    o->since = cli_args_get(a, "--since");
+    o->config_file = cli_args_get(a, "--config_file");
+    o->failed = cli_args_has(a, "--failed");
+    o->group = cli_args_has(a, "--group");
+    o->open = cli_args_has(a, "--open");
+    o->json = g->json || cli_args_has(a, "--json");
     if (o->group && !o->failed) {
         fprintf(stderr, "retirectl history: --group counts failures: use it with --failed\n");
         return CLI_EXIT_USAGE;
@@ -230,11 +178,12 @@ static int print_groups(const cfg *c, history *h, long long since, int json)
     return 0;
 }
 
-int cmd_history(int argc, char **argv, const cli_globals *g)
+static int history_exec(const cli_args *args, const cli_globals *g)
 {
     opts o;
-    int rc = parse(argc, argv, g, &o);
+    int rc = read_options(args, g, &o);
     if (rc >= 0) return rc;
+    rc = 0; /* the exit status from here (without a config nothing else sets it) */
     long long since = 0;
     if (o.since && hist_parse_date(o.since, &since) != 0) {
         fprintf(stderr, "retirectl history: --since '%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
@@ -304,3 +253,35 @@ int cmd_history(int argc, char **argv, const cli_globals *g)
     if (have_ctx) cli_close(&ctx);
     return rc;
 }
+
+static const cli_opt history_options[] = {
+    {"--user-id", "N", "one learner by LMS user id (works after the LMS record is gone)", 0},
+    {"--retirement-id", "N", "one learner by retirement id", 0},
+    {"--since", "DATE", "jobs started on or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)", 0},
+    {"--failed", NULL, "failed jobs only", 0},
+    {"--group", NULL,
+     "with --failed: current failures (each learner's latest finished job)\n"
+     "counted by DRIVER.method and HTTP status: what is broken right now",
+     CLI_OPT_NO_USAGE},
+    {"--open", NULL, "jobs still running (or whose supervisor died): host, pid, age", 0},
+    {"--limit", "N", "at most N jobs (default 50; 0: all)", 0},
+    CLI_OPT_ROW_JSON("a JSON array on stdout (every field, steps included)"),
+    CLI_OPT_ROW_CONFIG_FILE,
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_history_entry = {
+    .name = "history",
+    .args = "[USER]",
+    .summary = "the retirement history: jobs, failures and their reasons",
+    .more_usage = "retirectl history --failed --group [--since DATE] [--json]",
+    .about = "Lists the jobs that acted on learners, newest first: when, the LMS user id, the action,\n"
+             "the outcome, who ran it where, and why it failed (HTTP status and the server's text).\n"
+             "The history keeps LMS user ids, never usernames: USER is looked up at the LMS.\n"
+             "One learner: USER, --user-id N or --retirement-id N (USER and --user-id not both).\n",
+    .opts = history_options,
+    .epilogue = "Exit status: 0, 2 bad command line, 249 bad config, 251 USER not found, 255 store error.\n",
+    .exec = history_exec,
+};
+
+int cmd_history(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_history_entry, argc, argv, g); }

@@ -14,39 +14,13 @@
 #include <wctype.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/shard.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl queue [--cool-off-days N] [--states A,B] [--limit N] [--shard I/N]\n"
-          "                       [--format table|json|jenkins] [--output-dir D]\n"
-          "                       [--user-count-error-threshold N] [--max-user-batch-size N]\n"
-          "\n"
-          "Lists the learners ready for retirement: the LMS retirement_queue with the states PENDING\n"
-          "and every pipeline end state, created more than --cool-off-days ago (get_learners_to_retire.py).\n"
-          "\n"
-          "  --cool-off-days N               days a request waits before it is retired (default 7)\n"
-          "  --states A,B                    states to ask for (default PENDING + every end state)\n"
-          "  --limit N                       ask the LMS for at most N (default: the batch size)\n"
-          "  --max-user-batch-size N         at most N learners (default 200; 0 = no limit)\n"
-          "  --user-count-error-threshold N  fail (exit 255) when more than N learners are returned\n"
-          "                                  (default 300)\n"
-          "  --shard I/N                     only learners of shard I of N (0-based; see docs/scaling.md)\n"
-          "  --format table|json|jenkins     table (default), the LMS records as JSON (also --json), or\n"
-          "                                  one file learner_retire_<username lowercased> per learner\n"
-          "                                  containing RETIREMENT_USERNAME=<username> (the directory is\n"
-          "                                  deleted and recreated, as get_learners_to_retire.py does)\n"
-          "  --output-dir D                  directory for --format jenkins (default ./jenkins_props)\n"
-          "Underscore spellings (--cool_off_days, --output_dir, ...) are accepted too.\n"
-          "\n"
-          "Exit status (get_learners_to_retire.py): 0; 255 too many learners or no config file;\n"
-          "1 the LMS could not be asked (the output directory is then left alone) or the config is bad.\n",
-          out);
-}
 
 /* Unicode "cased" and "case-ignorable" as Python's final-sigma rule uses them (close
  * approximation: letters with case; apostrophes, dots, colons, modifier marks, combining marks). */
@@ -181,68 +155,35 @@ typedef struct {
     shard_spec shard;
 } queue_opts;
 
-/* Reads one option at argv[*i] into o. -1 to go on, else the exit status (0 after --help). */
-static int parse_option(int argc, char **argv, int *i, queue_opts *o, const char **shard_arg)
-{
-    const char *v;
-    int missing = 0;
-    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    } else if ((v = cli_opt_value(argc, argv, i, "--cool-off-days", &missing))) {
-        /* any integer, as click's int: a negative one is sent and the LMS refuses it (exit 1) */
-        char *end = NULL;
-        errno = 0;
-        o->cool_off = strtol(v, &end, 10);
-        if (errno || end == v || *end) {
-            fprintf(stderr, "retirectl: --cool-off-days needs a whole number, not '%s'\n", v);
-            return CLI_EXIT_USAGE;
-        }
-    } else if ((v = cli_opt_value(argc, argv, i, "--limit", &missing))) {
-        if (cli_parse_long("--limit", v, &o->limit)) return CLI_EXIT_USAGE;
-    } else if ((v = cli_opt_value(argc, argv, i, "--user-count-error-threshold", &missing))) {
-        if (cli_parse_long("--user-count-error-threshold", v, &o->threshold)) return CLI_EXIT_USAGE;
-    } else if ((v = cli_opt_value(argc, argv, i, "--max-user-batch-size", &missing))) {
-        if (cli_parse_long("--max-user-batch-size", v, &o->batch)) return CLI_EXIT_USAGE;
-    } else if ((v = cli_opt_value(argc, argv, i, "--states", &missing))) {
-        o->states_arg = v;
-    } else if ((v = cli_opt_value(argc, argv, i, "--format", &missing))) {
-        o->format = v;
-    } else if ((v = cli_opt_value(argc, argv, i, "--output-dir", &missing))) {
-        o->output_dir = v;
-    } else if ((v = cli_opt_value(argc, argv, i, "--shard", &missing))) {
-        *shard_arg = v;
-    } else if ((v = cli_opt_value(argc, argv, i, "--config_file", &missing)) ||
-               (v = cli_opt_value(argc, argv, i, "--config", &missing))) {
-        o->config_file = v;
-    } else if (cli_opt_flag(argv[*i], "--json")) {
-        o->format = "json";
-    } else if (missing) {
-        return CLI_EXIT_USAGE;
-    } else {
-        fprintf(stderr, "retirectl queue: unknown option '%s' (see retirectl queue --help)\n", argv[*i]);
-        return CLI_EXIT_USAGE;
-    }
-    return missing ? CLI_EXIT_USAGE : -1;
-}
-
-/* Reads the command line into o (defaults first). -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, const cli_globals *g, queue_opts *o)
+/* Reads the parsed line into o (defaults first). -1 to go on, else the exit status. */
+static int read_options(const cli_args *a, const cli_globals *g, queue_opts *o)
 {
     *o = (queue_opts){.cool_off = 7, .limit = -1, .threshold = 300, .batch = 200, .output_dir = "./jenkins_props",
                       .shard = {0, 1}};
-    const char *shard_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        int rc = parse_option(argc, argv, &i, o, &shard_arg);
-        if (rc >= 0) return rc;
+    const char *cool_off = cli_args_get(a, "--cool-off-days");
+    if (cool_off) {
+        /* any integer, as click's int: a negative one is sent and the LMS refuses it (exit 1) */
+        char *end = NULL;
+        errno = 0;
+        o->cool_off = strtol(cool_off, &end, 10);
+        if (errno || end == cool_off || *end) {
+            fprintf(stderr, "retirectl: --cool-off-days needs a whole number, not '%s'\n", cli_inert_tmp(cool_off));
+            return CLI_EXIT_USAGE;
+        }
     }
-    if (!o->format) o->format = (g && g->json) ? "json" : "table";
-    if (strcmp(o->format, "table") && strcmp(o->format, "json") && strcmp(o->format, "jenkins")) {
-        fprintf(stderr, "retirectl queue: --format must be table, json or jenkins, not '%s'\n", o->format);
+    if (cli_args_long(a, "--limit", -1, &o->limit) ||
+        cli_args_long(a, "--user-count-error-threshold", o->threshold, &o->threshold) ||
+        cli_args_long(a, "--max-user-batch-size", o->batch, &o->batch))
         return CLI_EXIT_USAGE;
-    }
+    o->states_arg = cli_args_get(a, "--states");
+    o->config_file = cli_args_get(a, "--config_file");
+    if (cli_args_get(a, "--output-dir")) o->output_dir = cli_args_get(a, "--output-dir");
+    /* the parser checked the word; --format given wins over --json */
+    o->format = cli_args_get(a, "--format");
+    if (!o->format) o->format = (cli_args_has(a, "--json") || (g && g->json)) ? "json" : "table";
+    const char *shard = cli_args_get(a, "--shard");
     char err[512];
-    if (shard_arg && shard_parse(shard_arg, &o->shard, err, sizeof err) != 0) {
+    if (shard && shard_parse(shard, &o->shard, err, sizeof err) != 0) {
         fprintf(stderr, "retirectl queue: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -358,10 +299,10 @@ static int write_jenkins(const cfg *config, const cJSON *list, const char *outpu
     return rc;
 }
 
-int cmd_queue(int argc, char **argv, const cli_globals *g)
+static int queue_exec(const cli_args *a, const cli_globals *g)
 {
     queue_opts o;
-    int rc = parse_options(argc, argv, g, &o);
+    int rc = read_options(a, g, &o);
     if (rc >= 0) return rc;
     char *path = cli_config_path(g, o.config_file);
     if (!path) {
@@ -405,3 +346,37 @@ int cmd_queue(int argc, char **argv, const cli_globals *g)
     cli_close(&ctx);
     return rc;
 }
+
+static const cli_opt queue_options[] = {
+    {"--cool-off-days", "N", "days a request waits before it is retired (default 7)", 0},
+    {"--states", "A,B", "states to ask for (default PENDING + every end state)", 0},
+    {"--limit", "N", "ask the LMS for at most N (default: the batch size)", 0},
+    {"--max-user-batch-size", "N", "at most N learners (default 200; 0 = no limit)", 0},
+    {"--user-count-error-threshold", "N", "fail (exit 255) when more than N learners are returned\n(default 300)", 0},
+    {"--shard", "I/N", "only learners of shard I of N (0-based; see docs/scaling.md)", 0},
+    {"--format", "table|json|jenkins",
+     "table (default), the LMS records as JSON (also --json), or\n"
+     "one file learner_retire_<username lowercased> per learner\n"
+     "containing RETIREMENT_USERNAME=<username> (the directory is\n"
+     "deleted and recreated, as get_learners_to_retire.py does)",
+     0},
+    {"--output-dir", "D", "directory for --format jenkins (default ./jenkins_props)", 0},
+    CLI_OPT_ROW_JSON("the same as --format json (a --format given wins)"),
+    CLI_OPT_ROW_CONFIG_FILE,
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_queue_entry = {
+    .name = "queue",
+    .summary = "list learners waiting for retirement (get_learners_to_retire.py)",
+    .about = "Lists the learners ready for retirement: the LMS retirement_queue with the states PENDING\n"
+             "and every pipeline end state, created more than --cool-off-days ago (get_learners_to_retire.py).\n",
+    .opts = queue_options,
+    .epilogue = "Underscore spellings (--cool_off_days, --output_dir, ...) are accepted too.\n"
+                "\n"
+                "Exit status (get_learners_to_retire.py): 0; 255 too many learners or no config file;\n"
+                "1 the LMS could not be asked (the output directory is then left alone) or the config is bad.\n",
+    .exec = queue_exec,
+};
+
+int cmd_queue(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_queue_entry, argc, argv, g); }
