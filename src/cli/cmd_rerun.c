@@ -209,47 +209,26 @@ static int rerun_exec(const cli_args *args, const cli_globals *g)
     rerun_args a;
     int status = rerun_args_of(args, g, &a);
     if (status >= 0) return status;
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    cJSON *learner = NULL;
-    audit_log *audit = NULL;
-    lease *held = NULL;
-    cli_step_log steps;
-    memset(&steps, 0, sizeof steps);
-    steps.events = a.o.events;
-    job_ctx *jc = NULL;
-
-    if ((status = check_driver(&ctx, a.driver, a.method)) != 0) goto out;
-    if (!(jc = cli_job_ctx_open(&ctx))) {
+    cli_learner_run r;
+    if ((status = cli_learner_run_open(&r, g, &a.o, CLI_NEED_LMS | CLI_NEED_REG)) != 0) return status;
+    if ((status = check_driver(&r.ctx, a.driver, a.method)) != 0) goto out;
+    if (!(r.jc = cli_job_ctx_open(&r.ctx))) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
-    if ((status = cli_take_lease(ctx.config, a.username, "retirectl rerun", a.o.events, &held)) != 0) goto out;
-    if ((status = cli_fetch_learner(&ctx, a.username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, a.username, a.o.force, a.o.events)) != 0) goto out;
-    const char *current = cli_learner_state(learner, "current_state");
-    if (!current) {
-        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", a.username);
-        status = CLI_EXIT_BAD_LEARNER;
-        goto out;
-    }
-    const cfg_step *row = pipeline_row(ctx.config, a.driver, a.method); /* a pipeline step? */
-    if ((status = check_state(&ctx, &a, learner, current, row)) != 0) goto out;
+    if ((status = cli_learner_hold(&r, a.username, "retirectl rerun", &a.o)) != 0) goto out;
+    const char *current = r.current;
+    const cfg_step *row = pipeline_row(r.ctx.config, a.driver, a.method); /* a pipeline step? */
+    if ((status = check_state(&r.ctx, &a, r.learner, current, row)) != 0) goto out;
     const char *after = row && a.advance ? row->end_state : current; /* the state success leaves */
-    if (!confirm(&ctx, &a, current, row, after)) {
+    if (!confirm(&r.ctx, &a, current, row, after)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
-    status = run_rerun(&ctx, g, jc, &a, learner, current, row, after, &steps, &audit);
+    status = run_rerun(&r.ctx, g, r.jc, &a, r.learner, current, row, after, &r.steps, &r.audit);
 
 out:
-    lease_release(held);
-    cli_step_log_free(&steps);
-    audit_close(audit);
-    cJSON_Delete(learner);
-    if (jc) job_ctx_free(jc);
-    cli_close(&ctx);
+    cli_learner_run_close(&r);
     return status;
 }
 

@@ -172,34 +172,19 @@ static int resume_exec(const cli_args *args, const cli_globals *g)
     cli_operator_of(args, g, &a.o);
     const char *username = a.username;
 
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    cJSON *learner = NULL;
-    audit_log *audit = NULL;
-    lease *held = NULL;
-    cli_step_log steps;
-    memset(&steps, 0, sizeof steps);
-    steps.events = a.o.events;
-    job_ctx *jc = cli_job_ctx_open(&ctx);
-    if (!jc) {
+    cli_learner_run r;
+    if ((status = cli_learner_run_open(&r, g, &a.o, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG)) != 0)
+        return status;
+    const cli_ctx *ctx = &r.ctx;
+    if (!(r.jc = cli_job_ctx_open(&r.ctx))) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
-
-    if ((status = cli_take_lease(ctx.config, username, "retirectl resume", a.o.events, &held)) != 0) goto out;
-    if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, a.o.force, a.o.events)) != 0) goto out;
-    const char *current = cli_learner_state(learner, "current_state");
-    const char *last = cli_learner_state(learner, "last_state");
-    if (!current) {
-        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
-        status = CLI_EXIT_BAD_LEARNER;
-        goto out;
-    }
+    if ((status = cli_learner_hold(&r, username, "retirectl resume", &a.o)) != 0) goto out;
+    const char *current = r.current, *last = cli_learner_state(r.learner, "last_state");
     const char *failed_state = NULL;
-    if ((status = find_failed_state(&ctx, username, current, last, &failed_state)) != 0) goto out;
-    const char *target = resume_target(&ctx, username, failed_state);
+    if ((status = find_failed_state(ctx, username, current, last, &failed_state)) != 0) goto out;
+    const char *target = resume_target(ctx, username, failed_state);
     if (!target) {
         status = CLI_EXIT_UNKNOWN_STATE;
         goto out;
@@ -213,7 +198,7 @@ static int resume_exec(const cli_args *args, const cli_globals *g)
         snprintf(question, sizeof question, "Resume %s: stuck in %s -> %s, then retire from there?", username,
                  current, target);
     }
-    if (!cli_confirm(ctx.config, question, username, a.o.yes)) {
+    if (!cli_confirm(ctx->config, question, username, a.o.yes)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
@@ -223,20 +208,15 @@ static int resume_exec(const cli_args *args, const cli_globals *g)
     audit_entry ae;
     audit_entry_init(&ae, "resume");
     ae.reason = a.o.reason;
-    cli_audit_learner(&ae, learner, username, pii);
+    cli_audit_learner(&ae, r.learner, username, pii);
     ae.from_state = current;
     ae.to_state = target;
-    if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
-    if ((status = move_back(&ctx, audit, &ae, &a, current, failed_state, target)) != 0) goto out;
-    status = run_retire(&ctx, g, jc, &a, audit, &ae, &steps);
+    if ((status = cli_audit_start(&r.ctx, g, &ae, &r.audit)) != 0) goto out;
+    if ((status = move_back(ctx, r.audit, &ae, &a, current, failed_state, target)) != 0) goto out;
+    status = run_retire(ctx, g, r.jc, &a, r.audit, &ae, &r.steps);
 
 out:
-    lease_release(held);
-    cli_step_log_free(&steps);
-    audit_close(audit);
-    cJSON_Delete(learner);
-    if (jc) job_ctx_free(jc);
-    cli_close(&ctx);
+    cli_learner_run_close(&r);
     return status;
 }
 

@@ -232,3 +232,36 @@ int cli_check_fresh(const cfg *config, const cJSON *learner, const char *usernam
     sb_free(&msg);
     return CLI_EXIT_WORKING_STATE;
 }
+
+int cli_learner_run_open(cli_learner_run *r, const cli_globals *g, const cli_operator_opts *o, unsigned need)
+{
+    memset(r, 0, sizeof *r);
+    r->steps.events = o->events;
+    return cli_open(&r->ctx, g, o->config_file, need);
+}
+
+int cli_learner_hold(cli_learner_run *r, const char *username, const char *command, const cli_operator_opts *o)
+{
+    const cfg *config = r->ctx.config;
+    int status;
+    if ((status = cli_take_lease(config, username, command, o->events, &r->held)) != 0) return status;
+    if ((status = cli_fetch_learner(&r->ctx, username, &r->learner)) != 0) return status;
+    if ((status = cli_check_fresh(config, r->learner, username, o->force, o->events)) != 0) return status;
+    r->current = cli_learner_state(r->learner, "current_state");
+    if (!r->current) {
+        cli_error(config, "Bad learner response missing current_state or state_name for %s", username);
+        return CLI_EXIT_BAD_LEARNER;
+    }
+    return 0;
+}
+
+void cli_learner_run_close(cli_learner_run *r)
+{
+    lease_release(r->held);
+    cli_step_log_free(&r->steps);
+    audit_close(r->audit);
+    cJSON_Delete(r->learner);
+    job_ctx_free(r->jc);
+    cli_close(&r->ctx);
+    memset(r, 0, sizeof *r);
+}

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_entry.h"
+#include "cli/common.h"
 #include "engine/audit.h"
 #include "engine/config.h"
 #include "engine/ev.h"
@@ -83,6 +84,26 @@ int cli_take_lease(const cfg *config, const char *username, const char *command,
  * running on another host) and that --force overrides (with events also as a `result` event).
  * force skips the check. */
 int cli_check_fresh(const cfg *config, const cJSON *learner, const char *username, int force, int events);
+
+/* What resume and rerun hold while they work on one learner (cli_learner_run_close frees it). */
+typedef struct cli_learner_run {
+    cli_ctx ctx;
+    struct job_ctx *jc; /* cli_job_ctx_open, or NULL */
+    struct lease *held; /* the learner's lease, or NULL */
+    cJSON *learner;     /* its retirement status record, or NULL */
+    const char *current; /* its current state (in learner) */
+    audit_log *audit;   /* the audit log once started, or NULL */
+    cli_step_log steps; /* the steps seen in the job's events */
+} cli_learner_run;
+/* cli_open for the command's config (need: CLI_NEED_*), with nothing else held yet and the
+ * steps printing raw events when o says --events. 0, or the exit status (r is closed). */
+int cli_learner_run_open(cli_learner_run *r, const cli_globals *g, const cli_operator_opts *o, unsigned need);
+/* Before a job for one learner: takes its lease for command (cli_take_lease), fetches its
+ * record (cli_fetch_learner), applies the cross-host rule (cli_check_fresh, with o's --force
+ * and --events) and reads its current state into r. 0, or the exit status after saying why. */
+int cli_learner_hold(cli_learner_run *r, const char *username, const char *command, const cli_operator_opts *o);
+/* Releases and frees what r holds, then closes its context. */
+void cli_learner_run_close(cli_learner_run *r);
 
 /* learner[key].state_name ("current_state", "last_state"), or NULL. */
 const char *cli_learner_state(const cJSON *learner, const char *key);
