@@ -1,6 +1,7 @@
 /* learner_job (prefix cli_): what `rerun` and `resume` share around the one job they run for
- * one learner: the operator's confirmation, the steps seen in the job's events (for the audit
- * log), and field lookups in the learner's retirement status record. */
+ * one learner: their shared options, the operator's confirmation, the set-up and tear-down
+ * (cli_learner_run: lease, record, cross-host rule), running the job, the steps seen in its
+ * events (for the audit log), and field lookups in the learner's retirement status record. */
 #ifndef RETIRECTL_CLI_LEARNER_JOB_H
 #define RETIRECTL_CLI_LEARNER_JOB_H
 
@@ -88,12 +89,12 @@ int cli_check_fresh(const cfg *config, const cJSON *learner, const char *usernam
 /* What resume and rerun hold while they work on one learner (cli_learner_run_close frees it). */
 typedef struct cli_learner_run {
     cli_ctx ctx;
-    struct job_ctx *jc; /* cli_job_ctx_open, or NULL */
-    struct lease *held; /* the learner's lease, or NULL */
-    cJSON *learner;     /* its retirement status record, or NULL */
+    job_ctx *jc;         /* cli_job_ctx_open, or NULL */
+    struct lease *held;  /* the learner's lease, or NULL */
+    cJSON *learner;      /* its retirement status record, or NULL */
     const char *current; /* its current state (in learner) */
-    audit_log *audit;   /* the audit log once started, or NULL */
-    cli_step_log steps; /* the steps seen in the job's events */
+    audit_log *audit;    /* the audit log once started, or NULL */
+    cli_step_log steps;  /* the steps seen in the job's events */
 } cli_learner_run;
 /* cli_open for the command's config (need: CLI_NEED_*), with nothing else held yet and the
  * steps printing raw events when o says --events. 0, or the exit status (r is closed). */
