@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "engine/host.h"
 #include "engine/http.h"
@@ -18,21 +19,7 @@
 #include "engine/reg.h"
 #include "common/xalloc.h"
 
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl [--config FILE] [--driver-path FILE]... driver-run DRIVER.METHOD --learner FILE.json\n"
-          "                 [--dry-run] [--json] [--timeout SECONDS]\n"
-          "\n"
-          "Calls one method of a driver on the learner object in FILE.json (the dict the pipeline passes:\n"
-          "see docs/writing-a-driver.md, \"The learner object\") with the real host: HTTP with its timeouts,\n"
-          "retries, TLS settings and secret scrubbing. No LMS state is read or changed. Prints the status,\n"
-          "the message the LMS would record, the driver's log lines and every request made. --dry-run\n"
-          "calls the method's preview instead and prints the requests it would send. The driver runs in\n"
-          "a child process. The config is optional (get_instance then gets an empty one).\n"
-          "Exit status: 0 OK or NOT_FOUND, 1 RETRYABLE, FAILED or CONFIG, 2 usage, 255 the driver did not\n"
-          "load, refused to start, crashed or hung.\n",
-          out);
-}
+#define DRIVER_RUN_MAX_TIMEOUT (7 * 24 * 3600) /* --timeout's milliseconds fit an int */
 
 typedef struct run_job {
     const cfg *config;
@@ -201,37 +188,21 @@ static cJSON *read_learner(const char *path)
     return j;
 }
 
-int cmd_driver_run(int argc, char **argv, const cli_globals *g)
+static int driver_run_exec(const cli_args *a, const cli_globals *g)
 {
-    const char *target = NULL, *learner_path = NULL;
-    int dry_run = 0, json = g->json, missing = 0, timeout = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--learner", &missing))) {
-            learner_path = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--timeout", &missing))) {
-            timeout = atoi(v);
-        } else if (strcmp(argv[i], "--dry-run") == 0) {
-            dry_run = 1;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (missing) {
-            return CLI_EXIT_USAGE;
-        } else if (argv[i][0] != '-' && !target) {
-            target = argv[i];
-        } else {
-            fprintf(stderr, "retirectl driver-run: unknown option '%s' (see retirectl driver-run --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
+    const char *target = cli_args_arg(a, 0), *learner_path = cli_args_get(a, "--learner");
+    int dry_run = cli_args_has(a, "--dry-run") > 0, json = g->json || cli_args_has(a, "--json");
+    long timeout = 0;
+    if (cli_args_long(a, "--timeout", 0, &timeout) != 0) return CLI_EXIT_USAGE;
+    if (timeout > DRIVER_RUN_MAX_TIMEOUT) {
+        fprintf(stderr, "retirectl driver-run: --timeout is at most %d seconds (a week), not %ld\n",
+                DRIVER_RUN_MAX_TIMEOUT, timeout);
+        return CLI_EXIT_USAGE;
     }
     const char *dot = target ? strchr(target, '.') : NULL;
-    if (missing || !dot || dot == target || !dot[1] || !learner_path) {
-        if (!missing)
-            fprintf(stderr, "retirectl driver-run: give DRIVER.METHOD and --learner FILE.json (see retirectl "
-                            "driver-run --help)\n");
+    if (!dot || dot == target || !dot[1] || !learner_path) {
+        fprintf(stderr, "retirectl driver-run: give DRIVER.METHOD and --learner FILE.json (see retirectl "
+                        "driver-run --help)\n");
         return CLI_EXIT_USAGE;
     }
     cfg *config = NULL;
@@ -253,7 +224,7 @@ int cmd_driver_run(int argc, char **argv, const cli_globals *g)
     run_job jb = {config, g, driver, dot + 1, learner, dry_run};
     strbuf text = STRBUF_INIT;
     iso_result res;
-    int limit = timeout > 0 ? timeout : (int)cfg_number(config, "step_timeout_seconds", 900);
+    int limit = timeout > 0 ? (int)timeout : (int)cfg_number(config, "step_timeout_seconds", 900);
     iso_run(run_child, &jb, limit * 1000, &text, &res);
     cJSON *doc = res.exited ? cJSON_Parse(sb_str(&text)) : NULL;
     int status;
@@ -296,4 +267,34 @@ int cmd_driver_run(int argc, char **argv, const cli_globals *g)
     cfg_free(config);
     free(path);
     return status;
+}
+
+static const cli_opt driver_run_options[] = {
+    {"--learner", "FILE", "the learner object, a JSON file (required; docs/writing-a-driver.md,\n\"The learner object\")", 0},
+    {"--dry-run", NULL, "call the method's preview instead: print the requests it would send", 0},
+    {"--json", NULL, "one JSON document: status, message, log, requests (also the global --json)", 0},
+    {"--timeout", "SECONDS", "stop the driver after this long (default: step_timeout_seconds, else 900)", 0},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_driver_run_entry = {
+    .name = "driver-run",
+    .args = "DRIVER.METHOD",
+    .summary = "call one driver method on a learner file, without the LMS",
+    .more_usage = "retirectl [--config FILE] [--driver-path FILE]... driver-run DRIVER.METHOD --learner FILE.json",
+    .about = "Calls one method of a driver on the learner object in FILE.json (the dict the pipeline passes:\n"
+             "see docs/writing-a-driver.md, \"The learner object\") with the real host: HTTP with its timeouts,\n"
+             "retries, TLS settings and secret scrubbing. No LMS state is read or changed. Prints the status,\n"
+             "the message the LMS would record, the driver's log lines and every request made. --dry-run\n"
+             "calls the method's preview instead and prints the requests it would send. The driver runs in\n"
+             "a child process. The config is optional (get_instance then gets an empty one).\n",
+    .opts = driver_run_options,
+    .epilogue = "Exit status: 0 OK or NOT_FOUND, 1 RETRYABLE, FAILED or CONFIG, 2 usage, 255 the driver did not\n"
+                "load, refused to start, crashed or hung.\n",
+    .exec = driver_run_exec,
+};
+
+int cmd_driver_run(int argc, char **argv, const cli_globals *g)
+{
+    return cli_entry_run(&cmd_driver_run_entry, argc, argv, g);
 }

@@ -10,25 +10,11 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_entry.h"
 #include "cli/common.h"
 #include "cli/new_driver_templates.h"
 #include "drivers/builtin.h"
 #include "common/strbuf.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: retirectl new-driver NAME [DIR]\n"
-          "\n"
-          "Writes a retirement driver project for NAME (letters, digits, _; the pipeline uses it in upper\n"
-          "case) into DIR (default: ./name in lower case), which must not exist or be empty:\n"
-          "  name.c            the driver: method retire_learner with a preview (POST through the host)\n"
-          "  test_name.c       its unit test with the mock host (pkg-config retirectl-drivertest)\n"
-          "  CMakeLists.txt    builds name.so and the test; `cmake --install` registers the driver\n"
-          "  name.cfg.in       the retirement_driver entry point\n"
-          "  README.md         build, test, install and try it (driver-run)\n"
-          "Then: cmake -S DIR -B DIR/build && cmake --build DIR/build && (cd DIR/build && ctest)\n",
-          out);
-}
 
 /* Copies tpl with @NAME@ and @name@ replaced. */
 static char *fill(const char *tpl, const char *upper, const char *lower)
@@ -80,26 +66,10 @@ static int usable_dir(const char *dir)
     return empty;
 }
 
-int cmd_new_driver(int argc, char **argv, const cli_globals *g)
+static int new_driver_exec(const cli_args *a, const cli_globals *g)
 {
     (void)g;
-    const char *name = NULL, *dir_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "retirectl new-driver: unknown option '%s' (see retirectl new-driver --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!name) {
-            name = argv[i];
-        } else if (!dir_arg) {
-            dir_arg = argv[i];
-        } else {
-            fprintf(stderr, "retirectl new-driver: one NAME and at most one DIR (see retirectl new-driver --help)\n");
-            return CLI_EXIT_USAGE;
-        }
-    }
+    const char *name = cli_args_arg(a, 0), *dir_arg = cli_args_arg(a, 1);
     int valid = name && isalpha((unsigned char)name[0]) && strlen(name) < 64;
     for (const char *p = name; valid && *p; p++) valid = isalnum((unsigned char)*p) || *p == '_';
     if (!valid) {
@@ -142,4 +112,24 @@ int cmd_new_driver(int argc, char **argv, const cli_globals *g)
     if (rc) return 1;
     printf("Next: cmake -S %s -B %s/build && cmake --build %s/build && (cd %s/build && ctest)\n", dir, dir, dir, dir);
     return 0;
+}
+
+const cli_cmd_entry cmd_new_driver_entry = {
+    .name = "new-driver",
+    .args = "NAME [DIR]",
+    .summary = "write a driver project (source, CMake, entry point, test, README)",
+    .about = "Writes a retirement driver project for NAME (letters, digits, _; the pipeline uses it in upper\n"
+             "case) into DIR (default: ./name in lower case), which must not exist or be empty:\n"
+             "  name.c            the driver: method retire_learner with a preview (POST through the host)\n"
+             "  test_name.c       its unit test with the mock host (pkg-config retirectl-drivertest)\n"
+             "  CMakeLists.txt    builds name.so and the test; `cmake --install` registers the driver\n"
+             "  name.cfg.in       the retirement_driver entry point\n"
+             "  README.md         build, test, install and try it (driver-run)\n"
+             "Then: cmake -S DIR -B DIR/build && cmake --build DIR/build && (cd DIR/build && ctest)\n",
+    .exec = new_driver_exec,
+};
+
+int cmd_new_driver(int argc, char **argv, const cli_globals *g)
+{
+    return cli_entry_run(&cmd_new_driver_entry, argc, argv, g);
 }

@@ -10,7 +10,6 @@
  * 251 learner not found, 253 the learner is in a working state (a retirement may be running),
  * 2 usage, unknown DRIVER.METHOD or no confirmation, 255 setup (token, status fetch, audit
  * log), 249 bad config. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,32 +24,6 @@
 #include "engine/job.h"
 #include "engine/lease.h"
 #include "engine/plan.h"
-
-static volatile sig_atomic_t rerun_cancel;
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl rerun USER DRIVER.METHOD [--advance] [--reason TEXT] [--yes] [--events] [--force]\n"
-            "\n"
-            "Run one driver method (e.g. LMS.retirement_retire_forum, BRAZE.delete_user) for one learner.\n"
-            "If the method is a step of the configured retirement_pipeline, the learner is forced to the\n"
-            "step's start state first, and after success forced back to the state it was in (after a\n"
-            "failure it is left in ERRORED with the message), as the pipeline records a step. Other\n"
-            "methods are simply called. USER is the original username.\n"
-            "\n"
-            "  --advance       only for the step an ERRORED learner failed at: on success leave it at the\n"
-            "                  step's end state, so `retirectl retire USER` continues from the next step\n"
-            "                  (this step is not called again)\n"
-            "  --reason TEXT   why (audit log)\n"
-            "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
-            "  --events        print the JSON-lines job events instead of human text (also --json)\n"
-            "  --force         run even when the learner is in a working state changed less than\n"
-            "                  step_timeout_seconds ago (it may be running on another host)\n"
-            "\n"
-            "One job per learner: refused with exit 253, naming the holder, while another retirectl on\n"
-            "this host works on the learner.\n");
-}
 
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 {
@@ -82,45 +55,24 @@ typedef struct {
     const char *username;
     char driver[256], method[256];
     cli_operator_opts o;
-    int advance, events;
+    int advance;
 } rerun_args;
 
-/* Reads the command line into a. -1 to go on, else the exit status (0 after --help). */
-static int parse_args(int argc, char **argv, const cli_globals *g, rerun_args *a)
+/* Reads the parsed line into out. -1 to go on, else CLI_EXIT_USAGE after saying why. */
+static int rerun_args_of(const cli_args *a, const cli_globals *g, rerun_args *out)
 {
-    const char *target = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--advance")) {
-            a->advance = 1;
-            continue;
-        }
-        int r = cli_operator_opt(argc, argv, &i, "rerun", &a->o);
-        if (r < 0) return CLI_EXIT_USAGE;
-        if (r > 0) continue;
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "retirectl rerun: unknown option '%s' (see retirectl rerun --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!a->username) {
-            a->username = argv[i];
-        } else if (!target) {
-            target = argv[i];
-        } else {
-            fprintf(stderr, "retirectl rerun: unexpected argument '%s': give USER and DRIVER.METHOD only (see retirectl rerun --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    a->events = a->o.events || (g && g->json); /* --json means the events, as for retire */
+    memset(out, 0, sizeof *out);
+    cli_operator_of(a, g, &out->o);
+    out->advance = cli_args_has(a, "--advance") > 0;
+    out->username = cli_args_arg(a, 0);
+    const char *target = cli_args_arg(a, 1);
     const char *dot = target ? strrchr(target, '.') : NULL;
-    if (!a->username || !*a->username || !dot || dot == target || !dot[1]) {
+    if (!out->username || !*out->username || !dot || dot == target || !dot[1]) {
         fprintf(stderr, "retirectl rerun: usage: retirectl rerun USER DRIVER.METHOD (e.g. LMS.retirement_retire_forum)\n");
         return CLI_EXIT_USAGE;
     }
-    snprintf(a->driver, sizeof a->driver, "%.*s", (int)(dot - target), target);
-    snprintf(a->method, sizeof a->method, "%s", dot + 1);
+    snprintf(out->driver, sizeof out->driver, "%.*s", (int)(dot - target), target);
+    snprintf(out->method, sizeof out->method, "%s", dot + 1);
     return -1;
 }
 
@@ -235,75 +187,78 @@ static int run_rerun(cli_ctx *ctx, const cli_globals *g, job_ctx *jc, const reru
     int status = cli_audit_start(ctx, g, &ae, audit);
     if (status != 0) return status;
 
-    cli_install_cancel_handlers(&rerun_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = a->username;
     spec.action = JOB_RERUN;
     spec.label = "rerun";
-    spec.reason = a->o.reason;
     spec.driver = a->driver;
     spec.method = a->method;
     if (row) {
         spec.bracket_start = row->start_state;
         spec.bracket_end = after;
     }
-    job_ctx_set_audit(jc, g ? g->operator_name : NULL, a->o.reason);
-    char err[2048] = "";
-    status = job_run(jc, &spec, on_event, steps, &rerun_cancel, err, sizeof err);
-    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx->config, "%s", err);
-
+    status = cli_run_learner_job(ctx->config, g, jc, &spec, a->o.reason, on_event, steps);
     ae.to_state = row ? (status == 0 ? after : PLAN_ERROR_STATE) : NULL;
     cli_audit_job_end(ctx->config, *audit, &ae, steps, status);
     return status;
 }
 
-int cmd_rerun(int argc, char **argv, const cli_globals *g)
+static int rerun_exec(const cli_args *args, const cli_globals *g)
 {
     rerun_args a;
-    memset(&a, 0, sizeof a);
-    int status = parse_args(argc, argv, g, &a);
+    int status = rerun_args_of(args, g, &a);
     if (status >= 0) return status;
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    cJSON *learner = NULL;
-    audit_log *audit = NULL;
-    lease *held = NULL;
-    cli_step_log steps;
-    memset(&steps, 0, sizeof steps);
-    steps.events = a.events;
-    job_ctx *jc = NULL;
-
-    if ((status = check_driver(&ctx, a.driver, a.method)) != 0) goto out;
-    if (!(jc = cli_job_ctx_open(&ctx))) {
+    cli_learner_run r;
+    if ((status = cli_learner_run_open(&r, g, &a.o, CLI_NEED_LMS | CLI_NEED_REG)) != 0) return status;
+    if ((status = check_driver(&r.ctx, a.driver, a.method)) != 0) goto out;
+    if (!(r.jc = cli_job_ctx_open(&r.ctx))) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
-    if ((status = cli_take_lease(ctx.config, a.username, "retirectl rerun", a.events, &held)) != 0) goto out;
-    if ((status = cli_fetch_learner(&ctx, a.username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, a.username, a.o.force, a.events)) != 0) goto out;
-    const char *current = cli_learner_state(learner, "current_state");
-    if (!current) {
-        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", a.username);
-        status = CLI_EXIT_BAD_LEARNER;
-        goto out;
-    }
-    const cfg_step *row = pipeline_row(ctx.config, a.driver, a.method); /* a pipeline step? */
-    if ((status = check_state(&ctx, &a, learner, current, row)) != 0) goto out;
+    if ((status = cli_learner_hold(&r, a.username, "retirectl rerun", &a.o)) != 0) goto out;
+    const char *current = r.current;
+    const cfg_step *row = pipeline_row(r.ctx.config, a.driver, a.method); /* a pipeline step? */
+    if ((status = check_state(&r.ctx, &a, r.learner, current, row)) != 0) goto out;
     const char *after = row && a.advance ? row->end_state : current; /* the state success leaves */
-    if (!confirm(&ctx, &a, current, row, after)) {
+    if (!confirm(&r.ctx, &a, current, row, after)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
-    status = run_rerun(&ctx, g, jc, &a, learner, current, row, after, &steps, &audit);
+    status = run_rerun(&r.ctx, g, r.jc, &a, r.learner, current, row, after, &r.steps, &r.audit);
 
 out:
-    lease_release(held);
-    cli_step_log_free(&steps);
-    audit_close(audit);
-    cJSON_Delete(learner);
-    if (jc) job_ctx_free(jc);
-    cli_close(&ctx);
+    cli_learner_run_close(&r);
     return status;
 }
+
+static const cli_opt rerun_options[] = {
+    {"--advance", NULL,
+     "only for the step an ERRORED learner failed at: on success\n"
+     "leave it at the step's end state, so `retirectl retire USER`\n"
+     "continues from the next step (this step is not called again)",
+     0},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_rerun_entry = {
+    .name = "rerun",
+    .args = "USER DRIVER.METHOD",
+    .summary = "run one driver method for one learner",
+    .about = "Run one driver method (e.g. LMS.retirement_retire_forum, BRAZE.delete_user) for one learner.\n"
+             "If the method is a step of the configured retirement_pipeline, the learner is forced to the\n"
+             "step's start state first, and after success forced back to the state it was in (after a\n"
+             "failure it is left in ERRORED with the message), as the pipeline records a step. Other\n"
+             "methods are simply called. USER is the original username.\n",
+    .opts = rerun_options,
+    .shared_opts = cli_operator_options,
+    .epilogue = "One job per learner: refused with exit 253, naming the holder, while another retirectl on\n"
+                "this host works on the learner.\n"
+                "Exit status: 0 done, 252 the method failed (learner ERRORED when bracketed), 251 learner\n"
+                "not found, 253 a working state (a retirement may be running), 2 usage, unknown\n"
+                "DRIVER.METHOD or no confirmation, 255 setup failed (token, status fetch, audit log),\n"
+                "249 bad config.\n",
+    .exec = rerun_exec,
+};
+
+int cmd_rerun(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_rerun_entry, argc, argv, g); }

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "cli/learner_job.h"
 #include "engine/audit.h"
 #include "engine/job.h"
@@ -24,31 +24,6 @@
 #include "engine/plan.h"
 
 #define RESUME_EXIT_NOTHING 1
-
-static volatile sig_atomic_t resume_cancel;
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: retirectl resume USER [--reason TEXT] [--yes] [--events] [--force]\n"
-            "\n"
-            "For a learner in ERRORED (whose last state is the working state that failed) or stuck in a\n"
-            "working state (RETIRING_*): force the state back to the one just before that step (the\n"
-            "previous pipeline row's end state, or PENDING), recording who resumed it and why, then\n"
-            "retire it as usual from there. USER is the original username.\n"
-            "\n"
-            "  --reason TEXT   why (recorded at the LMS and in the audit log)\n"
-            "  --yes           do not ask for confirmation (required when stdin is not a terminal)\n"
-            "  --events        print the JSON-lines job events instead of human text (also --json)\n"
-            "  --force         resume even a working state changed less than step_timeout_seconds ago\n"
-            "                  (without it that is refused, 253: it may be running on another host)\n"
-            "\n"
-            "Refused: another retirectl on this host works on the learner, or a fresh working state\n"
-            "(253, naming the holder), COMPLETE or ABORTED (254), a state the pipeline does not know\n"
-            "(250), PENDING or a *_COMPLETE state (1: nothing to resume, use `retirectl retire`),\n"
-            "unknown learner (251).\n"
-            "Otherwise the exit status is that of `retire`.\n");
-}
 
 /* Prints a job's events (human or raw) and records finished steps. */
 static void on_event(void *user, job *j, const ev_event *ev, const char *line)
@@ -88,45 +63,7 @@ static void on_event(void *user, job *j, const ev_event *ev, const char *line)
 typedef struct {
     const char *username;
     cli_operator_opts o;
-    int events;
 } resume_args;
-
-/* Reads the command line into a. -1 to go on, else the exit status (0 after --help). */
-static int parse_args(int argc, char **argv, const cli_globals *g, resume_args *a)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--username", &missing))) {
-            a->username = v;
-            continue;
-        } else if (missing) {
-            fprintf(stderr, "Try 'retirectl resume --help'.\n");
-            return CLI_EXIT_USAGE;
-        }
-        int r = cli_operator_opt(argc, argv, &i, "resume", &a->o);
-        if (r < 0) return CLI_EXIT_USAGE;
-        if (r > 0) continue;
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "retirectl resume: unknown option '%s' (see retirectl resume --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!a->username) {
-            a->username = argv[i];
-        } else {
-            fprintf(stderr, "retirectl resume: one learner at a time (got '%s' and '%s')\n", a->username, argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    a->events = a->o.events || (g && g->json); /* --json means the events, as for retire */
-    if (!a->username || !*a->username) {
-        fprintf(stderr, "retirectl resume: which learner? usage: retirectl resume USER [--reason TEXT] [--yes]\n");
-        return CLI_EXIT_USAGE;
-    }
-    return -1;
-}
 
 /* Which step failed or is stuck: *failed_state is the learner's last state when ERRORED, its
  * current state when stuck in a working state. 0, or the exit status after saying why there is
@@ -205,7 +142,7 @@ static int move_back(const cli_ctx *ctx, audit_log *audit, audit_entry *ae, cons
         lms_error_clear(&le);
         return CLI_EXIT_SETUP;
     }
-    if (!a->events) printf("%s: moved %s -> %s; retiring from there\n", a->username, current, target);
+    if (!a->o.events) printf("%s: moved %s -> %s; retiring from there\n", a->username, current, target);
     return 0;
 }
 
@@ -214,58 +151,40 @@ static int move_back(const cli_ctx *ctx, audit_log *audit, audit_entry *ae, cons
 static int run_retire(const cli_ctx *ctx, const cli_globals *g, job_ctx *jc, const resume_args *a,
                       audit_log *audit, audit_entry *ae, cli_step_log *steps)
 {
-    cli_install_cancel_handlers(&resume_cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.username = a->username;
     spec.action = JOB_RETIRE;
     spec.label = "resume";
-    job_ctx_set_audit(jc, g ? g->operator_name : NULL, a->o.reason);
-    spec.reason = a->o.reason;
-    char err[2048] = "";
-    int status = job_run(jc, &spec, on_event, steps, &resume_cancel, err, sizeof err);
-    if (err[0] && status == CLI_EXIT_SETUP) cli_error(ctx->config, "%s", err);
-
+    int status = cli_run_learner_job(ctx->config, g, jc, &spec, a->o.reason, on_event, steps);
     cli_audit_job_end(ctx->config, audit, ae, steps, status);
     return status;
 }
 
-int cmd_resume(int argc, char **argv, const cli_globals *g)
+static int resume_exec(const cli_args *args, const cli_globals *g)
 {
     resume_args a;
     memset(&a, 0, sizeof a);
-    int status = parse_args(argc, argv, g, &a);
+    cli_learner_args la;
+    int status = cli_learner_of(args, g, CLI_LA_EVENTS, "pass USER (see retirectl resume --help)", &la);
     if (status >= 0) return status;
+    a.username = la.username;
+    cli_operator_of(args, g, &a.o);
     const char *username = a.username;
 
-    cli_ctx ctx;
-    int rc = cli_open(&ctx, g, a.o.config_file, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG);
-    if (rc) return rc;
-    cJSON *learner = NULL;
-    audit_log *audit = NULL;
-    lease *held = NULL;
-    cli_step_log steps;
-    memset(&steps, 0, sizeof steps);
-    steps.events = a.events;
-    job_ctx *jc = cli_job_ctx_open(&ctx);
-    if (!jc) {
+    cli_learner_run r;
+    if ((status = cli_learner_run_open(&r, g, &a.o, CLI_NEED_VALIDATE | CLI_NEED_LMS | CLI_NEED_REG)) != 0)
+        return status;
+    const cli_ctx *ctx = &r.ctx;
+    if (!(r.jc = cli_job_ctx_open(&r.ctx))) {
         status = CLI_EXIT_SETUP;
         goto out;
     }
-
-    if ((status = cli_take_lease(ctx.config, username, "retirectl resume", a.events, &held)) != 0) goto out;
-    if ((status = cli_fetch_learner(&ctx, username, &learner)) != 0) goto out;
-    if ((status = cli_check_fresh(ctx.config, learner, username, a.o.force, a.events)) != 0) goto out;
-    const char *current = cli_learner_state(learner, "current_state");
-    const char *last = cli_learner_state(learner, "last_state");
-    if (!current) {
-        cli_error(ctx.config, "Bad learner response missing current_state or state_name for %s", username);
-        status = CLI_EXIT_BAD_LEARNER;
-        goto out;
-    }
+    if ((status = cli_learner_hold(&r, username, "retirectl resume", &a.o)) != 0) goto out;
+    const char *current = r.current, *last = cli_learner_state(r.learner, "last_state");
     const char *failed_state = NULL;
-    if ((status = find_failed_state(&ctx, username, current, last, &failed_state)) != 0) goto out;
-    const char *target = resume_target(&ctx, username, failed_state);
+    if ((status = find_failed_state(ctx, username, current, last, &failed_state)) != 0) goto out;
+    const char *target = resume_target(ctx, username, failed_state);
     if (!target) {
         status = CLI_EXIT_UNKNOWN_STATE;
         goto out;
@@ -279,7 +198,7 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
         snprintf(question, sizeof question, "Resume %s: stuck in %s -> %s, then retire from there?", username,
                  current, target);
     }
-    if (!cli_confirm(ctx.config, question, username, a.o.yes)) {
+    if (!cli_confirm(ctx->config, question, username, a.o.yes)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
@@ -289,19 +208,39 @@ int cmd_resume(int argc, char **argv, const cli_globals *g)
     audit_entry ae;
     audit_entry_init(&ae, "resume");
     ae.reason = a.o.reason;
-    cli_audit_learner(&ae, learner, username, pii);
+    cli_audit_learner(&ae, r.learner, username, pii);
     ae.from_state = current;
     ae.to_state = target;
-    if ((status = cli_audit_start(&ctx, g, &ae, &audit)) != 0) goto out;
-    if ((status = move_back(&ctx, audit, &ae, &a, current, failed_state, target)) != 0) goto out;
-    status = run_retire(&ctx, g, jc, &a, audit, &ae, &steps);
+    if ((status = cli_audit_start(&r.ctx, g, &ae, &r.audit)) != 0) goto out;
+    if ((status = move_back(ctx, r.audit, &ae, &a, current, failed_state, target)) != 0) goto out;
+    status = run_retire(ctx, g, r.jc, &a, r.audit, &ae, &r.steps);
 
 out:
-    lease_release(held);
-    cli_step_log_free(&steps);
-    audit_close(audit);
-    cJSON_Delete(learner);
-    if (jc) job_ctx_free(jc);
-    cli_close(&ctx);
+    cli_learner_run_close(&r);
     return status;
 }
+
+static const cli_opt resume_options[] = {
+    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN},
+    CLI_OPT_END,
+};
+
+const cli_cmd_entry cmd_resume_entry = {
+    .name = "resume",
+    .args = "[USER]",
+    .summary = "put an ERRORED or stuck learner back before the failed step, then retire",
+    .about = "For a learner in ERRORED (whose last state is the working state that failed) or stuck in a\n"
+             "working state (RETIRING_*): force the state back to the one just before that step (the\n"
+             "previous pipeline row's end state, or PENDING), recording who resumed it and why, then\n"
+             "retire it as usual from there. USER is the original username.\n",
+    .opts = resume_options,
+    .shared_opts = cli_operator_options,
+    .epilogue = "Refused: another retirectl on this host works on the learner, or a fresh working state\n"
+                "(253, naming the holder), COMPLETE or ABORTED (254), a state the pipeline does not know\n"
+                "(250), PENDING or a *_COMPLETE state (1: nothing to resume, use `retirectl retire`),\n"
+                "unknown learner (251).\n"
+                "Otherwise the exit status is that of `retire`.\n",
+    .exec = resume_exec,
+};
+
+int cmd_resume(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_resume_entry, argc, argv, g); }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "cli/learner_args.h"
 #include "engine/ev.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -34,27 +35,28 @@ void cli_step_log_free(cli_step_log *s)
     audit_steps_free(&s->steps);
 }
 
-int cli_operator_opt(int argc, char **argv, int *i, const char *command, cli_operator_opts *o)
+const cli_opt cli_operator_options[] = {
+    {"--reason", "TEXT", "why (kept in the audit log; resume also records it at the LMS)", 0},
+    CLI_OPT_ROW_CONFIG_FILE,
+    {"--yes|-y", NULL, "do not ask for confirmation (required when stdin is not a\nterminal)", 0},
+    CLI_OPT_ROW_EVENTS,
+    CLI_OPT_ROW_JSON("the same as --events"),
+    {"--force", NULL,
+     "go ahead even when the learner is in a working state changed\n"
+     "less than step_timeout_seconds ago (refused without it, 253:\n"
+     "it may be running on another host)",
+     0},
+    CLI_OPT_END,
+};
+
+void cli_operator_of(const cli_args *a, const cli_globals *g, cli_operator_opts *o)
 {
-    const char *v;
-    int missing = 0;
-    if ((v = cli_opt_value(argc, argv, i, "--reason", &missing))) {
-        o->reason = v;
-    } else if (!missing && (v = cli_opt_value(argc, argv, i, "--config-file", &missing))) {
-        o->config_file = v;
-    } else if (missing) {
-        fprintf(stderr, "Try 'retirectl %s --help'.\n", command);
-        return -1;
-    } else if (cli_opt_flag(argv[*i], "--yes") || !strcmp(argv[*i], "-y")) {
-        o->yes = 1;
-    } else if (cli_opt_flag(argv[*i], "--events") || cli_opt_flag(argv[*i], "--json")) {
-        o->events = 1;
-    } else if (cli_opt_flag(argv[*i], "--force")) {
-        o->force = 1;
-    } else {
-        return 0;
-    }
-    return 1;
+    memset(o, 0, sizeof *o);
+    o->reason = cli_args_get(a, "--reason");
+    o->config_file = cli_args_get(a, "--config_file");
+    o->yes = cli_args_has(a, "--yes") > 0;
+    o->events = (g && g->json) || cli_args_has(a, "--events") || cli_args_has(a, "--json");
+    o->force = cli_args_has(a, "--force") > 0;
 }
 
 int cli_confirm(const cfg *config, const char *question, const char *username, int yes)
@@ -153,6 +155,20 @@ int cli_audit_start(struct cli_ctx *ctx, const cli_globals *g, const audit_entry
     return 0;
 }
 
+int cli_run_learner_job(const cfg *config, const cli_globals *g, job_ctx *jc, job_spec *spec, const char *reason,
+                        job_event_fn on_event, cli_step_log *steps)
+{
+    static volatile sig_atomic_t cancel;
+    cancel = 0;
+    cli_install_cancel_handlers(&cancel); /* SIGINT/SIGTERM cancel the job; SIGPIPE ignored */
+    job_ctx_set_audit(jc, g ? g->operator_name : NULL, reason);
+    spec->reason = reason;
+    char err[2048] = "";
+    int status = job_run(jc, spec, on_event, steps, &cancel, err, sizeof err);
+    if (err[0] && status == CLI_EXIT_SETUP) cli_error(config, "%s", err);
+    return status;
+}
+
 void cli_audit_job_end(const cfg *config, audit_log *audit, audit_entry *ae, const cli_step_log *steps, int status)
 {
     char err[2048] = "";
@@ -215,4 +231,37 @@ int cli_check_fresh(const cfg *config, const cJSON *learner, const char *usernam
     refuse_working(config, username, sb_str(&msg), events);
     sb_free(&msg);
     return CLI_EXIT_WORKING_STATE;
+}
+
+int cli_learner_run_open(cli_learner_run *r, const cli_globals *g, const cli_operator_opts *o, unsigned need)
+{
+    memset(r, 0, sizeof *r);
+    r->steps.events = o->events;
+    return cli_open(&r->ctx, g, o->config_file, need);
+}
+
+int cli_learner_hold(cli_learner_run *r, const char *username, const char *command, const cli_operator_opts *o)
+{
+    const cfg *config = r->ctx.config;
+    int status;
+    if ((status = cli_take_lease(config, username, command, o->events, &r->held)) != 0) return status;
+    if ((status = cli_fetch_learner(&r->ctx, username, &r->learner)) != 0) return status;
+    if ((status = cli_check_fresh(config, r->learner, username, o->force, o->events)) != 0) return status;
+    r->current = cli_learner_state(r->learner, "current_state");
+    if (!r->current) {
+        cli_error(config, "Bad learner response missing current_state or state_name for %s", username);
+        return CLI_EXIT_BAD_LEARNER;
+    }
+    return 0;
+}
+
+void cli_learner_run_close(cli_learner_run *r)
+{
+    lease_release(r->held);
+    cli_step_log_free(&r->steps);
+    audit_close(r->audit);
+    cJSON_Delete(r->learner);
+    job_ctx_free(r->jc);
+    cli_close(&r->ctx);
+    memset(r, 0, sizeof *r);
 }

@@ -1,7 +1,8 @@
 /* `retirectl driver-run DRIVER.METHOD --learner FILE.json [--dry-run]` with the real binary,
  * retirectl-sim's webhook sink and real plugins: the request is sent with the host's HTTP, the
  * status, message and request lines are printed with the secret scrubbed, the LMS is never
- * contacted, --dry-run sends nothing, and a crashing preview is reported with exit 255. */
+ * contacted, --dry-run sends nothing, a crashing preview is reported with exit 255, and a bad
+ * --timeout is refused before anything runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,12 +121,35 @@ static void test_crash_and_unknown_method(void **state)
     cmd_result_free(&r);
 }
 
+/* --timeout takes a whole number of seconds: anything else is a usage error that names it and
+ * runs nothing (it used to fall back to step_timeout_seconds in silence). */
+static void test_timeout_checked(void **state)
+{
+    (void)state;
+    int before = logged("/vendor/webhook/archive/");
+    cmd_result r;
+    run(&r, "ARCHIVE_CPP.forget_learner", "--timeout=abc");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--timeout needs a whole number of 0 or more, not 'abc'"));
+    cmd_result_free(&r);
+    run(&r, "ARCHIVE_CPP.forget_learner", "--timeout=99999999");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--timeout is at most 604800 seconds"));
+    cmd_result_free(&r);
+    assert_int_equal(logged("/vendor/webhook/archive/"), before);
+    run(&r, "ARCHIVE_CPP.forget_learner", "--timeout=30");
+    if (r.status != 0) fail_msg("exit %d\n%s\n%s", r.status, r.out, r.err);
+    cmd_result_free(&r);
+    assert_int_equal(logged("/vendor/webhook/archive/"), before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_sends_and_prints),
         cmocka_unit_test(test_dry_run_sends_nothing),
         cmocka_unit_test(test_crash_and_unknown_method),
+        cmocka_unit_test(test_timeout_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

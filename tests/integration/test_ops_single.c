@@ -311,6 +311,54 @@ static void test_confirmation_on_terminal(void **state)
     free(prod);
 }
 
+/* resume and rerun read their command line through the command table: the old spellings still
+ * work (--username, --config-file=F, -y, --reason=TEXT, --json), and a mistake is one line
+ * naming it, exit 2, with nothing done. */
+static void test_command_line_spellings(void **state)
+{
+    (void)state;
+    ops_reset();
+    ops_add("[{\"username\": \"sp_err\", \"state\": \"ERRORED\", \"last_state\": \"RETIRING_FORUMS\", \"user_id\": 4301},"
+            " {\"username\": \"sp_rr\", \"state\": \"ENROLLMENTS_COMPLETE\", \"user_id\": 4302}]");
+    char config_arg[1100];
+    snprintf(config_arg, sizeof config_arg, "--config-file=%s", OPS.config);
+    const char *bad[][5] = {{"resume", "sp_err", "--yes", "--bogus", NULL},
+                            {"resume", "sp_err", "--reason", NULL, NULL},
+                            {"resume", "sp_err", "--username", "sp_rr", NULL},
+                            {"rerun", "sp_rr", "LMS.retirement_retire_forum", "extra", NULL},
+                            {"rerun", "sp_rr", "--yes", NULL, NULL},
+                            {"rerun", "sp_rr", "LMS.retirement_retire_forum", "--force=yes", NULL}};
+    const char *says[] = {"unknown option '--bogus'", "--reason needs a value", "one learner at a time",
+                          "unexpected argument 'extra'", "DRIVER.METHOD missing", "--force takes no value"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cmd_result r = ops_run(bad[i][0], bad[i][1], bad[i][2], bad[i][3]);
+        if (r.status != 2 || !strstr(r.err, says[i])) ops_show(&r);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, says[i]));
+        cmd_result_free(&r);
+    }
+    cJSON *log = ops_requests();
+    assert_int_equal(ops_count(log, "PATCH", NULL, NULL), 0);
+    cJSON_Delete(log);
+
+    cmd_result r = ops_run("resume", "--username", "sp_err", config_arg, "-y", "--reason=ticket 88", "--json");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"event\"")); /* --json: the job events on stdout */
+    assert_string_equal(ops_state("sp_err", "current_state"), "COMPLETE");
+    char *resp = ops_responses("sp_err");
+    assert_non_null(strstr(resp, "ticket 88"));
+    free(resp);
+    cmd_result_free(&r);
+
+    r = ops_run("rerun", "sp_rr", "LMS.retirement_retire_forum", "--config_file", OPS.config, "--yes", "--events");
+    if (r.status != 0) ops_show(&r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"event\""));
+    assert_string_equal(ops_state("sp_rr", "current_state"), "ENROLLMENTS_COMPLETE");
+    cmd_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_rerun_non_pipeline_method),
         cmocka_unit_test(test_audit_unwritable_stops_action),
         cmocka_unit_test(test_confirmation_on_terminal),
+        cmocka_unit_test(test_command_line_spellings),
     };
     return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }
