@@ -1,4 +1,4 @@
-/* The command line: global options and one entry function per subcommand (one file each). */
+/* The command line: global options and the command table (each command declares its cli_cmd_entry in its own file). */
 #ifndef RETIRECTL_CLI_H
 #define RETIRECTL_CLI_H
 
@@ -18,30 +18,11 @@ typedef struct cli_globals {
     const char *argv0;              /* path this program was started as */
 } cli_globals;
 
-/* Each command gets argv with argv[0] = the command name and returns the process exit status.
- * Commands not linked into this build are reported by main.c. */
-int cmd_tui(int argc, char **argv, const cli_globals *g);
-int cmd_demo(int argc, char **argv, const cli_globals *g);
-int cmd_queue(int argc, char **argv, const cli_globals *g);
-int cmd_status(int argc, char **argv, const cli_globals *g);
-int cmd_plan(int argc, char **argv, const cli_globals *g);
-int cmd_retire(int argc, char **argv, const cli_globals *g);
-int cmd_resume(int argc, char **argv, const cli_globals *g);
-int cmd_rerun(int argc, char **argv, const cli_globals *g);
-int cmd_reset(int argc, char **argv, const cli_globals *g);
-int cmd_cleanup(int argc, char **argv, const cli_globals *g);
-int cmd_drivers(int argc, char **argv, const cli_globals *g);
-int cmd_check_config(int argc, char **argv, const cli_globals *g);
-int cmd_completion(int argc, char **argv, const cli_globals *g);
-
 typedef struct cli_cmd_entry cli_cmd_entry;
 /* The command table (main.c): each command's entry (cli/cmd_entry.h), n set to its length.
  * Help, dispatch, shell completion and the man page all read it. */
 const cli_cmd_entry *const *cli_commands(size_t *n);
 /* Prints `retirectl --help` (global options and the command table) to out. */
 void cli_usage(FILE *out);
-int cmd_history(int argc, char **argv, const cli_globals *g);
-int cmd_driver_run(int argc, char **argv, const cli_globals *g);
-int cmd_new_driver(int argc, char **argv, const cli_globals *g);
 
 #endif

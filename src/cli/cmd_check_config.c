@@ -284,7 +284,3 @@ const cli_cmd_entry cmd_check_config_entry = {
     .exec = check_config_exec,
 };
 
-int cmd_check_config(int argc, char **argv, const cli_globals *g)
-{
-    return cli_entry_run(&cmd_check_config_entry, argc, argv, g);
-}

@@ -552,4 +552,3 @@ static int cleanup_exec(const cli_args *a, const cli_globals *g)
     return status;
 }
 
-int cmd_cleanup(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_cleanup_entry, argc, argv, g); }

@@ -207,4 +207,3 @@ static int demo_exec(const cli_args *a, const cli_globals *g)
     return rc;
 }
 
-int cmd_demo(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_demo_entry, argc, argv, g); }

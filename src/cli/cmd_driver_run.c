@@ -294,7 +294,3 @@ const cli_cmd_entry cmd_driver_run_entry = {
     .exec = driver_run_exec,
 };
 
-int cmd_driver_run(int argc, char **argv, const cli_globals *g)
-{
-    return cli_entry_run(&cmd_driver_run_entry, argc, argv, g);
-}

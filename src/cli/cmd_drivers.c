@@ -262,4 +262,3 @@ const cli_cmd_entry cmd_drivers_entry = {
     .exec = drivers_exec,
 };
 
-int cmd_drivers(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_drivers_entry, argc, argv, g); }

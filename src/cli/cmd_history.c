@@ -284,4 +284,3 @@ const cli_cmd_entry cmd_history_entry = {
     .exec = history_exec,
 };
 
-int cmd_history(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_history_entry, argc, argv, g); }

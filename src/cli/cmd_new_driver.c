@@ -129,7 +129,3 @@ const cli_cmd_entry cmd_new_driver_entry = {
     .exec = new_driver_exec,
 };
 
-int cmd_new_driver(int argc, char **argv, const cli_globals *g)
-{
-    return cli_entry_run(&cmd_new_driver_entry, argc, argv, g);
-}

@@ -39,4 +39,3 @@ const cli_cmd_entry cmd_plan_entry = {
     .exec = plan_exec,
 };
 
-int cmd_plan(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_plan_entry, argc, argv, g); }

@@ -379,4 +379,3 @@ const cli_cmd_entry cmd_queue_entry = {
     .exec = queue_exec,
 };
 
-int cmd_queue(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_queue_entry, argc, argv, g); }

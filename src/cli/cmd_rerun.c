@@ -261,4 +261,3 @@ const cli_cmd_entry cmd_rerun_entry = {
     .exec = rerun_exec,
 };
 
-int cmd_rerun(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_rerun_entry, argc, argv, g); }

@@ -43,7 +43,8 @@ static const cli_opt reset_options[] = {
     CLI_OPT_ROW_CONFIG_FILE,
     {"--force", NULL,
      "also move learners in a working state changed less than\n"
-     "step_timeout_seconds ago (they may be running on another host)",
+     "step_timeout_seconds ago (they may be running on another host);\n"
+     "it never overrides the lease of a job on this host",
      0},
     CLI_OPT_END,
 };
@@ -425,4 +426,3 @@ static int reset_exec(const cli_args *a, const cli_globals *g)
     return status;
 }
 
-int cmd_reset(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_reset_entry, argc, argv, g); }

@@ -243,4 +243,3 @@ const cli_cmd_entry cmd_resume_entry = {
     .exec = resume_exec,
 };
 
-int cmd_resume(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_resume_entry, argc, argv, g); }

@@ -212,4 +212,3 @@ static int retire_exec(const cli_args *a, const cli_globals *g)
     return cli_retire_one(g, la.username, la.config_file, la.dry_run, la.events, la.reason);
 }
 
-int cmd_retire(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_retire_entry, argc, argv, g); }

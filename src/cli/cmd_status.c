@@ -221,4 +221,3 @@ const cli_cmd_entry cmd_status_entry = {
     .exec = status_exec,
 };
 
-int cmd_status(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_status_entry, argc, argv, g); }

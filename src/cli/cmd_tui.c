@@ -95,4 +95,3 @@ static int tui_exec(const cli_args *a, const cli_globals *g)
     return rc < 0 ? 255 : rc;
 }
 
-int cmd_tui(int argc, char **argv, const cli_globals *g) { return cli_entry_run(&cmd_tui_entry, argc, argv, g); }

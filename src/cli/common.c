@@ -191,46 +191,6 @@ int cli_open(cli_ctx *ctx, const cli_globals *g, const char *explicit_config, un
     return 0;
 }
 
-/* Compares an option name with an argument prefix, treating '-' and '_' alike. */
-static int name_matches(const char *arg, const char *name, size_t n)
-{
-    for (size_t k = 0; k < n; k++) {
-        char a = arg[k], b = name[k];
-        if (a == '_') a = '-';
-        if (b == '_') b = '-';
-        if (a != b) return 0;
-    }
-    return 1;
-}
-
-const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strlen(arg) < n || !name_matches(arg, name, n)) return NULL;
-    if (arg[n] == '=') return arg + n + 1;
-    if (arg[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "retirectl %s: %s needs a value\n", argv[0], name);
-        if (missing) *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int cli_opt_flag(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strlen(arg) == n && name_matches(arg, name, n);
-}
-
-int cli_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
-    return 0;
-}
-
 int cli_parse_long(const char *opt, const char *value, long *out)
 {
     char *end = NULL;

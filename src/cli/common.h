@@ -65,15 +65,6 @@ void cli_error(const cfg *config, const char *fmt, ...) __attribute__((format(pr
 const char *cli_last_error(void);
 void cli_verror(const cfg *config, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-/* Option matching for "--name VALUE" and "--name=VALUE"; '-' and '_' are interchangeable in
- * the name (so --cool-off-days also matches --cool_off_days). Returns the value and advances
- * *i, or NULL when argv[*i] is not that option. A missing value prints an error and sets
- * *missing to 1 (when missing is not NULL). */
-const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing);
-/* Non-zero when argv[i] is the flag `name` (same '-'/'_' rule). */
-int cli_opt_flag(const char *arg, const char *name);
-/* Non-zero when argv contains --help or -h. */
-int cli_wants_help(int argc, char **argv);
 /* Parses a non-negative integer option value; prints an error naming the option on failure. */
 int cli_parse_long(const char *opt, const char *value, long *out);
 /* Parses a date as Python's strptime('%Y-%m-%d') accepts it (4-digit year, 1-2 digit month and

@@ -44,7 +44,8 @@ const cli_opt cli_operator_options[] = {
     {"--force", NULL,
      "go ahead even when the learner is in a working state changed\n"
      "less than step_timeout_seconds ago (refused without it, 253:\n"
-     "it may be running on another host)",
+     "it may be running on another host); it never overrides the lease\n"
+     "of a job on this host",
      0},
     CLI_OPT_END,
 };

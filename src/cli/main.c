@@ -14,21 +14,6 @@
 #include "retirectl/driver.h"
 #include "common/xalloc.h"
 
-/* TRANSITION: weak until every command file defines its entry. */
-#pragma weak cmd_tui_entry
-#pragma weak cmd_demo_entry
-#pragma weak cmd_queue_entry
-#pragma weak cmd_resume_entry
-#pragma weak cmd_rerun_entry
-#pragma weak cmd_reset_entry
-#pragma weak cmd_cleanup_entry
-#pragma weak cmd_drivers_entry
-#pragma weak cmd_check_config_entry
-#pragma weak cmd_completion_entry
-#pragma weak cmd_history_entry
-#pragma weak cmd_driver_run_entry
-#pragma weak cmd_new_driver_entry
-
 /* The command table: each command's entry (cmd_entry.h), in the order `retirectl --help` lists them. */
 static const cli_cmd_entry *const commands[] = {
     &cmd_tui_entry,     &cmd_demo_entry,    &cmd_queue_entry,         &cmd_status_entry,     &cmd_plan_entry,
@@ -47,7 +32,7 @@ const cli_cmd_entry *const *cli_commands(size_t *n)
 static const cli_cmd_entry *find_command(const char *name)
 {
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (commands[k] && cli_entry_named(commands[k], name)) return commands[k];
+        if (cli_entry_named(commands[k], name)) return commands[k];
     return NULL;
 }
 
@@ -88,7 +73,6 @@ void cli_usage(FILE *out)
     fputs("\nCommands:\n", out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         const cli_cmd_entry *e = commands[i];
-        if (!e) continue;
         fprintf(out, "  %-13s %s", e->name, e->summary);
         if (e->aliases) fprintf(out, " (also: %s)", e->aliases);
         fputc('\n', out);
