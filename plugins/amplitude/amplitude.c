@@ -45,44 +45,28 @@ static void amplitude_destroy(void *inst)
 static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    amplitude *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, err_len, "AMPLITUDE: out of memory");
-        return NULL;
-    }
+    amplitude *a = vk_instance_new(host, sizeof *a, "AMPLITUDE", err, err_len);
+    if (!a) return NULL;
     a->host = host;
     a->api_key = vk_config_dup(host, "amplitude_api_key");
     a->secret_key = vk_config_dup(host, "amplitude_secret_key");
-    if (!a->api_key) {
-        snprintf(err, err_len, "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
-                               "amplitude_secret_key to the project's API and secret keys");
-        amplitude_destroy(a);
-        return NULL;
-    }
+    if (!a->api_key) /* an empty key is accepted here and fails the step, as upstream */
+        return vk_instance_fail(a, amplitude_destroy, err, err_len,
+                                "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
+                                "amplitude_secret_key to the project's API and secret keys");
     a->configured = vk_truthy(a->api_key) && vk_truthy(a->secret_key);
     if (a->configured) {
-        char *pair = NULL;
-        if (asprintf(&pair, "%s:%s", a->api_key, a->secret_key) >= 0) {
-            a->basic = host->base64(host, pair, strlen(pair));
-            free(pair);
-        }
+        char *pair = vk_strf("%s:%s", a->api_key, a->secret_key);
+        if (pair) a->basic = host->base64(host, pair, strlen(pair));
+        free(pair);
     }
-    char *api = vk_config_dup(host, "amplitude_api_url");
-    if (!vk_truthy(api)) { /* the name the spec suggests, accepted too */
-        free(api);
-        api = vk_config_dup(host, "amplitude_base_url");
-    }
-    const char *base = vk_truthy(api) ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
-    char *b = vk_strip_slash(base);
-    if (b && asprintf(&a->url, "%s/api/2/deletions/users", b) < 0) a->url = NULL;
-    free(b);
+    /* amplitude_base_url is the name the spec suggests, accepted too */
+    char *api = vk_config_either(host, "amplitude_api_url", "amplitude_base_url");
+    const char *base = api ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
+    a->url = vk_url_join(vk_strip_slash(base), "/api/2/deletions/users");
     free(api);
-    if (!a->url || (a->configured && !a->basic)) {
-        snprintf(err, err_len, "AMPLITUDE: out of memory");
-        amplitude_destroy(a);
-        return NULL;
-    }
+    if (!a->url || (a->configured && !a->basic))
+        return vk_instance_fail(a, amplitude_destroy, err, err_len, "AMPLITUDE: out of memory");
     a->max_attempts = vk_env_attempts("RETRY_MAX_ATTEMPTS", 5);
     a->retry_base = vk_retry_base(host);
     return a;

@@ -42,38 +42,22 @@ static void braze_destroy(void *inst)
 static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    braze *b = calloc(1, sizeof *b);
-    if (!b) {
-        snprintf(err, err_len, "BRAZE: out of memory");
-        return NULL;
-    }
+    braze *b = vk_instance_new(host, sizeof *b, "BRAZE", err, err_len);
+    if (!b) return NULL;
     b->host = host;
-    b->api_key = vk_config_dup(host, "braze_api_key");
-    if (!vk_truthy(b->api_key)) {
-        snprintf(err, err_len,
-                 "BRAZE: braze_api_key is not set in the config; set it to a Braze REST API key with the "
-                 "users.delete permission");
-        braze_destroy(b);
-        return NULL;
-    }
-    char *rest = vk_config_dup(host, "braze_rest_url");
-    if (vk_truthy(rest)) {
-        char *base = vk_strip_slash(rest);
-        if (base && asprintf(&b->url, "%s/users/delete", base) < 0) b->url = NULL;
-        free(base);
+    b->api_key = vk_config_required(host, "BRAZE", "braze_api_key",
+                                    "set it to a Braze REST API key with the users.delete permission", err, err_len);
+    if (!b->api_key) return vk_instance_drop(b, braze_destroy);
+    char *rest = vk_config_url(host, "braze_rest_url", NULL);
+    if (rest) {
+        b->url = vk_url_join(rest, "/users/delete");
     } else {
         /* Upstream: instance may be missing, giving rest.None.braze.com. */
         char *inst = vk_config_dup(host, "braze_instance");
-        if (asprintf(&b->url, "https://rest.%s.braze.com/users/delete", inst ? inst : "None") < 0) b->url = NULL;
+        b->url = vk_strf("https://rest.%s.braze.com/users/delete", inst ? inst : "None");
         free(inst);
     }
-    free(rest);
-    if (!b->url) {
-        snprintf(err, err_len, "BRAZE: out of memory");
-        braze_destroy(b);
-        return NULL;
-    }
+    if (!b->url) return vk_instance_fail(b, braze_destroy, err, err_len, "BRAZE: out of memory");
     b->ids_as_strings = host->config_bool(host, "braze_external_ids_as_strings", 0);
     b->max_attempts = vk_env_attempts("RETRY_BRAZE_MAX_ATTEMPTS", 5);
     b->retry_base = vk_retry_base(host);

@@ -67,40 +67,22 @@ static void hubspot_destroy(void *inst)
 static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    hubspot *h = calloc(1, sizeof *h);
-    if (!h) {
-        snprintf(err, err_len, "HUBSPOT: out of memory");
-        return NULL;
-    }
+    hubspot *h = vk_instance_new(host, sizeof *h, "HUBSPOT", err, err_len);
+    if (!h) return NULL;
     h->host = host;
-    h->api_key = vk_config_dup(host, "hubspot_api_key");
-    if (!vk_truthy(h->api_key)) {
-        snprintf(err, err_len, "HUBSPOT: hubspot_api_key is not set in the config; set it to a HubSpot private-app "
-                               "access token with the crm.objects.contacts.write scope");
-        hubspot_destroy(h);
-        return NULL;
-    }
-    char *api = vk_config_dup(host, "hubspot_api_url");
-    h->api = vk_strip_slash(vk_truthy(api) ? api : HUBSPOT_API);
-    free(api);
+    h->api_key = vk_config_required(host, "HUBSPOT", "hubspot_api_key",
+                                    "set it to a HubSpot private-app access token with the "
+                                    "crm.objects.contacts.write scope",
+                                    err, err_len);
+    if (!h->api_key) return vk_instance_drop(h, hubspot_destroy);
+    h->api = vk_config_url(host, "hubspot_api_url", HUBSPOT_API);
     h->region = vk_config_dup(host, "hubspot_aws_region");
     h->from = vk_config_dup(host, "hubspot_from_address");
     h->alert = vk_config_dup(host, "hubspot_alert_email");
-    char *ses = vk_config_dup(host, "hubspot_ses_url");
-    if (vk_truthy(ses)) {
-        char *b = vk_strip_slash(ses);
-        if (b && asprintf(&h->ses_url, "%s/", b) < 0) h->ses_url = NULL;
-        free(b);
-    } else if (asprintf(&h->ses_url, "https://email.%s.amazonaws.com/", h->region ? h->region : "us-east-1") < 0) {
-        h->ses_url = NULL;
-    }
-    free(ses);
-    if (!h->api || !h->ses_url) {
-        snprintf(err, err_len, "HUBSPOT: out of memory");
-        hubspot_destroy(h);
-        return NULL;
-    }
+    char *ses = vk_config_url(host, "hubspot_ses_url", NULL);
+    h->ses_url = ses ? vk_url_join(ses, "/")
+                     : vk_strf("https://email.%s.amazonaws.com/", h->region ? h->region : "us-east-1");
+    if (!h->api || !h->ses_url) return vk_instance_fail(h, hubspot_destroy, err, err_len, "HUBSPOT: out of memory");
     h->gdpr_v3 = host->config_bool(host, "hubspot_gdpr_delete", 0);
     h->max_attempts = vk_env_attempts("RETRY_HUBSPOT_MAX_ATTEMPTS", 5);
     h->max_email_tries = vk_env_attempts("MAX_EMAIL_TRIES", 10);

@@ -52,12 +52,8 @@ static void segment_destroy(void *inst)
 static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    segment *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, err_len, "SEGMENT: out of memory");
-        return NULL;
-    }
+    segment *s = vk_instance_new(host, sizeof *s, "SEGMENT", err, err_len);
+    if (!s) return NULL;
     s->host = host;
     s->token = vk_config_dup(host, "segment_auth_token");
     s->slug = vk_config_dup(host, "segment_workspace_slug");
@@ -65,39 +61,23 @@ static void *segment_get_instance(const cJSON *config, const rd_host *host, char
     if (mode && strcmp(mode, "public_api") == 0) {
         s->public_api = 1;
     } else if (mode && strcmp(mode, "config_api") != 0) {
-        snprintf(err, err_len, "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or "
-                               "public_api (the Segment Public API)", mode);
-        segment_destroy(s);
-        return NULL;
+        return vk_instance_fail(s, segment_destroy, err, err_len,
+                                "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or "
+                                "public_api (the Segment Public API)",
+                                mode);
     }
     if (s->public_api) {
-        char *pub = vk_config_dup(host, "segment_public_api_url");
-        char *base = vk_strip_slash(vk_truthy(pub) ? pub : SEGMENT_PUBLIC_API);
-        if (base && asprintf(&s->url, "%s/regulations", base) < 0) s->url = NULL;
-        free(base);
-        free(pub);
+        s->url = vk_url_join(vk_config_url(host, "segment_public_api_url", SEGMENT_PUBLIC_API), "/regulations");
     } else {
-        char *base = vk_config_dup(host, "base_urls.segment");
-        if (!vk_truthy(base)) {
-            free(base);
-            base = vk_config_dup(host, "segment_base_url");
-        }
-        if (!vk_truthy(base)) {
-            snprintf(err, err_len, "SEGMENT: base_urls.segment is not set in the config; set it to the Segment "
-                                   "Config API base ending in '/', e.g. https://platform.segmentapis.com/");
-            free(base);
-            segment_destroy(s);
-            return NULL;
-        }
-        if (asprintf(&s->url, "%sv1beta/workspaces/%s/regulations", base, s->slug ? s->slug : "None") < 0)
-            s->url = NULL;
+        char *base = vk_config_either(host, "base_urls.segment", "segment_base_url");
+        if (!base)
+            return vk_instance_fail(s, segment_destroy, err, err_len,
+                                    "SEGMENT: base_urls.segment is not set in the config; set it to the Segment "
+                                    "Config API base ending in '/', e.g. https://platform.segmentapis.com/");
+        s->url = vk_strf("%sv1beta/workspaces/%s/regulations", base, s->slug ? s->slug : "None");
         free(base);
     }
-    if (!s->url) {
-        snprintf(err, err_len, "SEGMENT: out of memory");
-        segment_destroy(s);
-        return NULL;
-    }
+    if (!s->url) return vk_instance_fail(s, segment_destroy, err, err_len, "SEGMENT: out of memory");
     s->skip_null_ecom = host->config_bool(host, "segment_skip_null_ecommerce_id", 0);
     s->retry_base = vk_retry_base(host);
     s->max_wait = host->config_number(host, "segment_max_rate_limit_wait_seconds", 300);

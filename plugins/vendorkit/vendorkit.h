@@ -5,7 +5,12 @@
  * use one gets no warning. Needs only libc, cJSON and include/retirectl/driver.h.
  *
  * What is here:
- *   - vk_buf: a growable string (owner frees with vk_buf_free);
+ *   - vk_buf: a growable string (owner frees with vk_buf_free); vk_escape: table-driven escaping;
+ *   - config: settings copied as text (vk_config_dup, vk_config_or, vk_config_either), base URLs
+ *     with a default and no trailing '/' (vk_config_url, vk_url_join), required settings with the
+ *     error that names the key and what to set it to (vk_config_required);
+ *   - instances: the start of every get_instance (vk_instance_new) and its failure exits
+ *     (vk_instance_fail, vk_instance_drop), so the "NAME: ..." errors read alike;
  *   - vk_dumps / vk_pyrepr: cJSON -> text exactly as Python's json.dumps() / repr() write it,
  *     through the host's json_dumps / py_repr (driver.h), so request bodies and error texts
  *     match what the upstream scripts sent; vk_pybytes_repr: repr() of a UTF-8 byte string;
@@ -19,6 +24,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +92,26 @@ static inline void vk_buf_free(vk_buf *b)
 {
     free(b->s);
     memset(b, 0, sizeof *b);
+}
+
+/* A character and the text that stands for it (a table for vk_escape ends with {0, NULL}). */
+typedef struct vk_subst {
+    char c;
+    const char *with;
+} vk_subst;
+
+/* Appends s (NULL: nothing) with each character that table lists replaced by its text. */
+static inline void vk_escape(vk_buf *b, const char *s, const vk_subst *table)
+{
+    for (; s && *s; s++) {
+        const vk_subst *t = table;
+        while (t->with && t->c != *s) t++;
+        if (t->with) {
+            vk_buf_add(b, t->with);
+        } else {
+            vk_buf_addn(b, s, 1);
+        }
+    }
 }
 
 /* ---- Python json.dumps and repr, by the host ------------------------------------------ */
@@ -192,6 +218,101 @@ static inline char *vk_strip_slash(const char *url)
     size_t n = strlen(s);
     while (n > 0 && s[n - 1] == '/') s[--n] = '\0';
     return s;
+}
+
+/* malloc'd value of the first of the settings key1, key2 that is set and not empty (key2 may be
+ * NULL: only key1), or NULL. */
+static inline char *vk_config_either(const rd_host *host, const char *key1, const char *key2)
+{
+    char *v = vk_config_dup(host, key1);
+    if (!vk_truthy(v) && key2) {
+        free(v);
+        v = vk_config_dup(host, key2);
+    }
+    if (vk_truthy(v)) return v;
+    free(v);
+    return NULL;
+}
+
+/* malloc'd setting `key` when set and not empty, else a copy of def (NULL when def is NULL). */
+static inline char *vk_config_or(const rd_host *host, const char *key, const char *def)
+{
+    char *v = vk_config_either(host, key, NULL);
+    return v ? v : def ? strdup(def) : NULL;
+}
+
+/* vk_config_or for a base URL: the setting or def, without trailing slashes. */
+static inline char *vk_config_url(const rd_host *host, const char *key, const char *def)
+{
+    char *v = vk_config_or(host, key, def);
+    char *url = v ? vk_strip_slash(v) : NULL;
+    free(v);
+    return url;
+}
+
+/* malloc'd required setting `key` (set and not empty), or NULL with the error
+ * "NAME: KEY is not set in the config; HOW" in err (how says what to set it to). */
+static inline char *vk_config_required(const rd_host *host, const char *name, const char *key, const char *how,
+                                       char *err, size_t err_len)
+{
+    char *v = vk_config_either(host, key, NULL);
+    if (!v) snprintf(err, err_len, "%s: %s is not set in the config; %s", name, key, how);
+    return v;
+}
+
+/* ---- instances ---------------------------------------------------------------------- */
+
+/* The start of a get_instance: vk_use_host(host), then a zeroed instance of `size` bytes, or
+ * NULL with "NAME: out of memory" in err. */
+static inline void *vk_instance_new(const rd_host *host, size_t size, const char *name, char *err, size_t err_len)
+{
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
+    void *inst = calloc(1, size);
+    if (!inst) snprintf(err, err_len, "%s: out of memory", name);
+    return inst;
+}
+
+/* A failed get_instance: writes the error into err, destroys inst and returns NULL. */
+static inline void *vk_instance_fail(void *inst, void (*destroy)(void *), char *err, size_t err_len,
+                                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static inline void *vk_instance_fail(void *inst, void (*destroy)(void *), char *err, size_t err_len,
+                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    destroy(inst);
+    return NULL;
+}
+
+/* A failed get_instance whose error is already in err (from vk_config_required): destroys inst
+ * and returns NULL. */
+static inline void *vk_instance_drop(void *inst, void (*destroy)(void *))
+{
+    destroy(inst);
+    return NULL;
+}
+
+/* malloc'd formatted text, or NULL when out of memory. */
+static inline char *vk_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline char *vk_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* malloc'd base followed by path (e.g. "/users/delete"); frees base. NULL when base is NULL or
+ * out of memory. */
+static inline char *vk_url_join(char *base, const char *path)
+{
+    char *url = base ? vk_strf("%s%s", base, path) : NULL;
+    free(base);
+    return url;
 }
 
 /* ---- retries ---------------------------------------------------------------------- */
