@@ -86,11 +86,8 @@ static int amplitude_unconfigured(const amplitude *a, rd_call *call)
 /* The request body for a learner; -1 with the upstream KeyError text when user.id is missing. */
 static int amplitude_body(const cJSON *learner, vk_buf *out, rd_call *call)
 {
-    const cJSON *uid = vk_user_id(learner);
-    if (!uid) {
-        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
-        return -1;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    if (!uid) return -1;
     cJSON *body = cJSON_CreateObject();
     cJSON *ids = cJSON_AddArrayToObject(body, "user_ids");
     cJSON_AddItemToArray(ids, cJSON_Duplicate(uid, 1));
@@ -109,18 +106,13 @@ static rd_status amplitude_delete_user(void *inst, const cJSON *learner, rd_call
     if (amplitude_unconfigured(a, call)) return RD_CONFIG;
     vk_buf body = {0};
     if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Basic %s", a->basic);
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {a->api_key, a->secret_key, a->basic, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = secrets};
+    vk_json_post post;
+    vk_json_post_init(&post, a->url, "Basic", a->basic, &body, secrets);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             rd_call_message(call, "Amplitude user deletion failed: no response from %s: %s", a->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
             host->http_free(host, &resp);
@@ -167,8 +159,7 @@ static rd_status amplitude_preview_delete_user(void *inst, const cJSON *learner,
     if (amplitude_unconfigured(a, call)) return RD_CONFIG;
     vk_buf body = {0};
     if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
-    const char *headers[] = {"Authorization: Basic ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", a->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, a->url, "Basic", &body);
     rd_call_message(call, "queues an Amplitude deletion job; only 200 counts as success; retries 429/5xx up to %d "
                           "attempts",
                     a->max_attempts);

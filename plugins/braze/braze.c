@@ -68,11 +68,8 @@ static void *braze_get_instance(const cJSON *config, const rd_host *host, char *
 /* Builds the request body into out; returns 0, or -1 with the upstream KeyError text in call. */
 static int braze_body(const braze *b, const cJSON *learner, vk_buf *out, rd_call *call)
 {
-    const cJSON *uid = vk_user_id(learner);
-    if (!uid) {
-        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
-        return -1;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    if (!uid) return -1;
     cJSON *body = cJSON_CreateObject();
     cJSON *ids = cJSON_AddArrayToObject(body, "external_ids");
     if (b->ids_as_strings) {
@@ -126,19 +123,13 @@ static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *ca
     const rd_host *host = b->host;
     vk_buf body = {0};
     if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
-
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", b->api_key);
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {b->api_key, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = b->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = secrets};
+    vk_json_post post;
+    vk_json_post_init(&post, b->url, "Bearer", b->api_key, &body, secrets);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             /* Upstream does not retry connection errors: the exception fails the step. */
             rd_call_message(call, "Braze user deletion failed: no response from %s: %s", b->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
@@ -188,8 +179,7 @@ static rd_status braze_preview_delete_user(void *inst, const cJSON *learner, rd_
     braze *b = inst;
     vk_buf body = {0};
     if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", b->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, b->url, "Bearer", &body);
     rd_call_message(call, "deletes Braze user %s (not undoable); retries 429/5xx up to %d attempts", vk_buf_str(&body),
                     b->max_attempts);
     vk_buf_free(&body);

@@ -87,13 +87,9 @@ static void *segment_get_instance(const cJSON *config, const rd_host *host, char
 /* Builds the params (upstream dict order) for one learner; NULL with the KeyError text in call. */
 static cJSON *segment_params(const segment *s, const cJSON *learner, rd_call *call)
 {
-    const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
-    const cJSON *uid = vk_user_id(learner);
-    const cJSON *uname = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
-    if (!uid || !uname) {
-        rd_call_message(call, "'%s'", !user ? "user" : !uid ? "id" : "original_username");
-        return NULL;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    const cJSON *uname = uid ? vk_learner_field(learner, "original_username", call) : NULL;
+    if (!uname) return NULL;
     cJSON *values = cJSON_CreateArray();
     vk_buf t = {0};
     vk_pystr(&t, uid);
@@ -274,19 +270,14 @@ static rd_status segment_send(segment *s, const cJSON *params, rd_call *call)
     const rd_host *host = s->host;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "None");
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {s->token, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = s->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = s->token ? secrets : NULL};
+    vk_json_post post;
+    vk_json_post_init(&post, s->url, "Bearer", s->token ? s->token : "None", &body, s->token ? secrets : NULL);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
         double wait = -1;
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             int timeout = strstr(resp.error, "imed out") || strstr(resp.error, "imeout");
             if (!timeout || attempt >= SEGMENT_MAX_TRIES) {
                 /* upstream: a ConnectionError is not caught; a Timeout after 4 tries propagates */
@@ -373,8 +364,7 @@ static rd_status segment_preview_delete_and_suppress_learner(void *inst, const c
     if (!params) return RD_FAILED;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", s->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, s->url, "Bearer", &body);
     rd_call_message(call, "queues a Segment %s regulation (asynchronous); retries 429/5xx up to %d attempts",
                     s->public_api ? "SUPPRESS_WITH_DELETE (Public API)" : "Suppress_With_Delete (Config API)",
                     SEGMENT_MAX_TRIES);
@@ -387,11 +377,8 @@ static rd_status segment_preview_delete_and_suppress_learner(void *inst, const c
  * unsuppress_learners_by_key('original_username', ...)); NULL with the KeyError text. */
 static cJSON *segment_unsuppress_params(const segment *s, const cJSON *learner, rd_call *call)
 {
-    const cJSON *uname = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
-    if (!uname) {
-        rd_call_message(call, "'original_username'");
-        return NULL;
-    }
+    const cJSON *uname = vk_learner_field(learner, "original_username", call);
+    if (!uname) return NULL;
     cJSON *values = cJSON_CreateArray();
     vk_buf t = {0};
     vk_pystr(&t, uname);
@@ -432,8 +419,7 @@ static rd_status segment_preview_unsuppress_learner(void *inst, const cJSON *lea
     if (!params) return RD_FAILED;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", s->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, s->url, "Bearer", &body);
     rd_call_message(call, "queues a Segment Unsuppress regulation for the learner's original username");
     vk_buf_free(&body);
     cJSON_Delete(params);

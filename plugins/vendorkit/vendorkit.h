@@ -17,6 +17,8 @@
  *   - upstream retry helpers: attempt counts from RETRY_*_MAX_ATTEMPTS environment variables,
  *     full-jitter exponential / constant waits (the `backoff` library's defaults) that stop
  *     early when the operator cancels;
+ *   - learner fields with upstream's KeyError texts (vk_learner_field, vk_learner_user_id);
+ *   - requests: a JSON POST with an Authorization header (vk_json_post) and its masked preview;
  *   - response helpers: the HTTP reason phrase, a response header's value.
  */
 #ifndef RETIRECTL_VENDORKIT_H
@@ -178,6 +180,22 @@ static inline const cJSON *vk_user_id(const cJSON *learner)
 {
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
     return cJSON_IsObject(user) ? cJSON_GetObjectItemCaseSensitive(user, "id") : NULL;
+}
+
+/* learner[key], or NULL with upstream's KeyError text ('key') in call. */
+static inline const cJSON *vk_learner_field(const cJSON *learner, const char *key, rd_call *call)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(learner, key);
+    if (!v) rd_call_message(call, "'%s'", key);
+    return v;
+}
+
+/* learner["user"]["id"], or NULL with upstream's KeyError text ('user' or 'id') in call. */
+static inline const cJSON *vk_learner_user_id(const cJSON *learner, rd_call *call)
+{
+    const cJSON *uid = vk_user_id(learner);
+    if (!uid) rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
+    return uid;
 }
 
 /* Appends str(v) as Python would print it (a string as itself, a number as an int, null as None). */
@@ -421,6 +439,45 @@ static inline const char *vk_header(const rd_http_response *resp, const char *na
 
 /* The response body as a NUL-terminated string ("" when none). */
 static inline const char *vk_body(const rd_http_response *resp) { return resp->body ? resp->body : ""; }
+
+/* ---- JSON POST requests -------------------------------------------------------------- */
+
+/* A JSON POST as the vendor APIs take it: "Authorization: <scheme> <credential>" and
+ * "Content-Type: application/json", without the host's auth or retries (the plugin applies the
+ * vendor's own retry rules). It holds the header texts: keep it while req is used. */
+typedef struct vk_json_post {
+    char auth[2048];
+    const char *headers[3];
+    rd_http_request req;
+} vk_json_post;
+
+/* Sets p up to POST body to url; secrets (NULL-terminated, or NULL) are scrubbed from logs. */
+static inline void vk_json_post_init(vk_json_post *p, const char *url, const char *scheme, const char *credential,
+                                     const vk_buf *body, const char *const *secrets)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->auth, sizeof p->auth, "Authorization: %s %s", scheme, credential);
+    p->headers[0] = p->auth;
+    p->headers[1] = "Content-Type: application/json";
+    p->req.struct_size = RD_SIZEOF(rd_http_request);
+    p->req.method = "POST";
+    p->req.url = url;
+    p->req.headers = p->headers;
+    p->req.body = vk_buf_str(body);
+    p->req.body_len = body->len;
+    p->req.auth = RD_AUTH_NONE;
+    p->req.retry = RD_RETRY_NONE;
+    p->req.secret_values = secrets;
+}
+
+/* Describes (in a preview) the JSON POST of body to url, the credential masked. */
+static inline void vk_describe_json_post(rd_call *call, const char *url, const char *scheme, const vk_buf *body)
+{
+    char auth[64];
+    snprintf(auth, sizeof auth, "Authorization: %s ********", scheme);
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    rd_call_describe(call, "POST", url, headers, vk_buf_str(body));
+}
 
 /* ---- URL quoting -------------------------------------------------------------------- */
 

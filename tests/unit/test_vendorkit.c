@@ -145,9 +145,10 @@ static const rd_driver *load_plugin(const char *plugin)
     "\"j.o'ne+<x>@example.com\", \"ecommerce_segment_id\": \"ecom-1\", \"retired_username\": \"retired__x\"}"
 
 /* One row: the config yaml for driver NAME (plugin's .so) and what get_instance, then the preview
- * of `method` produce: "error: ..." or "status N\n" + each described request + "message: ...". */
+ * of `method` for the learner (NULL: LEARNER) produce: "error: ..." or "status N\n" + each
+ * described request + "message: ...". */
 typedef struct plugin_case {
-    const char *plugin, *name, *method, *yaml, *want;
+    const char *plugin, *name, *method, *learner, *yaml, *want;
 } plugin_case;
 
 /* What get_instance and the preview of c->method produce (malloc'd). */
@@ -165,7 +166,7 @@ static char *plugin_outcome(const plugin_case *c)
         const rd_method *m = d->methods;
         while (m->name && strcmp(m->name, c->method) != 0) m++;
         assert_non_null(m->name);
-        cJSON *learner = cJSON_Parse(LEARNER);
+        cJSON *learner = cJSON_Parse(c->learner ? c->learner : LEARNER);
         host_call hc;
         host_call_init(&hc, e.host, 1);
         rd_status st = m->preview(inst, learner, &hc.call);
@@ -218,28 +219,53 @@ static char *plugin_outcome(const plugin_case *c)
     "message: queues a Segment Suppress_With_Delete (Config API) regulation (asynchronous); retries 429/5xx up to 4 attempts"
 
 static const plugin_case cases[] = {
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", "{\"original_username\": \"jane\"}",
+     "amplitude_api_key: k-1\n"
+     "amplitude_secret_key: s-1\n",
+     "status 3\n"
+     "message: 'user'"},
+    {"braze", "BRAZE", "delete_user", "{\"user\": {\"username\": \"jane\"}}",
+     "braze_api_key: b-1\n",
+     "status 3\n"
+     "message: 'id'"},
+    {"segment", "SEGMENT", "delete_and_suppress_learner", "{\"original_username\": \"jane\"}",
+     "segment_api: public_api\n",
+     "status 3\n"
+     "message: 'user'"},
+    {"segment", "SEGMENT", "delete_and_suppress_learner", "{\"user\": {\"username\": \"jane\"}, \"original_username\": \"jane\"}",
+     "segment_api: public_api\n",
+     "status 3\n"
+     "message: 'id'"},
+    {"segment", "SEGMENT", "delete_and_suppress_learner", "{\"user\": {\"id\": 9009}}",
+     "segment_api: public_api\n",
+     "status 3\n"
+     "message: 'original_username'"},
+    {"segment", "SEGMENT", "unsuppress_learner", "{\"user\": {\"id\": 9009}}",
+     "segment_api: public_api\n",
+     "status 3\n"
+     "message: 'original_username'"},
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "",
      "error: AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and amplitude_secret_key to the project's API and secret keys"},
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "amplitude_api_key: \"\"\n"
      "amplitude_secret_key: s-1\n",
      "status 4\n"
      "message: 'AMPLITUDE'"},
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "amplitude_api_key: k-1\n"
      "amplitude_secret_key: s-1\n",
      "status 0\n"
      "POST https://amplitude.com/api/2/deletions/users\n"
      AMP_REQUEST},
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "amplitude_api_key: k-1\n"
      "amplitude_secret_key: s-1\n"
      "amplitude_eu: true\n",
      "status 0\n"
      "POST https://analytics.eu.amplitude.com/api/2/deletions/users\n"
      AMP_REQUEST},
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "amplitude_api_key: k-1\n"
      "amplitude_secret_key: s-1\n"
      "amplitude_eu: true\n"
@@ -248,7 +274,7 @@ static const plugin_case cases[] = {
      "status 0\n"
      "POST http://127.0.0.1:9/amp/api/2/deletions/users\n"
      AMP_REQUEST},
-    {"amplitude", "AMPLITUDE", "delete_user",
+    {"amplitude", "AMPLITUDE", "delete_user", NULL,
      "amplitude_api_key: k-1\n"
      "amplitude_secret_key: s-1\n"
      "amplitude_api_url: \"http://127.0.0.1:8/a/\"\n"
@@ -256,32 +282,32 @@ static const plugin_case cases[] = {
      "status 0\n"
      "POST http://127.0.0.1:8/a/api/2/deletions/users\n"
      AMP_REQUEST},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "",
      "error: BRAZE: braze_api_key is not set in the config; set it to a Braze REST API key with the users.delete permission"},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "braze_api_key: \"\"\n"
      "braze_instance: iad-01\n",
      "error: BRAZE: braze_api_key is not set in the config; set it to a Braze REST API key with the users.delete permission"},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "braze_api_key: b-1\n",
      "status 0\n"
      "POST https://rest.None.braze.com/users/delete\n"
      BRAZE_REQUEST},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "braze_api_key: b-1\n"
      "braze_instance: iad-01\n",
      "status 0\n"
      "POST https://rest.iad-01.braze.com/users/delete\n"
      BRAZE_REQUEST},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "braze_api_key: b-1\n"
      "braze_instance: \"\"\n"
      "braze_rest_url: \"\"\n",
      "status 0\n"
      "POST https://rest..braze.com/users/delete\n"
      BRAZE_REQUEST},
-    {"braze", "BRAZE", "delete_user",
+    {"braze", "BRAZE", "delete_user", NULL,
      "braze_api_key: b-1\n"
      "braze_instance: iad-01\n"
      "braze_rest_url: \"https://rest.fra-01.braze.eu///\"\n"
@@ -291,13 +317,13 @@ static const plugin_case cases[] = {
      SEGMENT_HEADERS
      "  body {\"external_ids\": [\"9009\"]}\n"
      "message: deletes Braze user {\"external_ids\": [\"9009\"]} (not undoable); retries 429/5xx up to 5 attempts"},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "",
      "error: HUBSPOT: hubspot_api_key is not set in the config; set it to a HubSpot private-app access token with the crm.objects.contacts.write scope"},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "hubspot_api_key: \"\"\n",
      "error: HUBSPOT: hubspot_api_key is not set in the config; set it to a HubSpot private-app access token with the crm.objects.contacts.write scope"},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "hubspot_api_key: h-1\n"
      "hubspot_from_address: a@example.com\n"
      "hubspot_alert_email: b@example.com\n",
@@ -308,7 +334,7 @@ static const plugin_case cases[] = {
      HS_HEADERS
      "POST https://email.us-east-1.amazonaws.com/\n"
      HS_SES},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "hubspot_api_key: h-1\n"
      "hubspot_aws_region: eu-west-1\n"
      "hubspot_from_address: a@example.com\n"
@@ -320,7 +346,7 @@ static const plugin_case cases[] = {
      HS_HEADERS
      "POST https://email.eu-west-1.amazonaws.com/\n"
      HS_SES},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "hubspot_api_key: h-1\n"
      "hubspot_api_url: \"http://127.0.0.1:7/hs/\"\n"
      "hubspot_ses_url: \"http://127.0.0.1:6/ses//\"\n"
@@ -334,7 +360,7 @@ static const plugin_case cases[] = {
      HS_HEADERS
      "POST http://127.0.0.1:6/ses/\n"
      HS_SES},
-    {"hubspot", "HUBSPOT", "delete_user",
+    {"hubspot", "HUBSPOT", "delete_user", NULL,
      "hubspot_api_key: h-1\n"
      "hubspot_api_url: \"\"\n"
      "hubspot_gdpr_delete: true\n",
@@ -343,15 +369,15 @@ static const plugin_case cases[] = {
      HS_HEADERS
      "  body {\"objectId\": \"j.o'ne+<x>@example.com\", \"idProperty\": \"email\"}\n"
      "message: GDPR-deletes the HubSpot contact (an unknown address is blocklisted); retries up to 5 attempts"},
-    {"segment", "SEGMENT", "delete_and_suppress_learner",
+    {"segment", "SEGMENT", "delete_and_suppress_learner", NULL,
      "",
      "error: SEGMENT: base_urls.segment is not set in the config; set it to the Segment Config API base ending in '/', e.g. https://platform.segmentapis.com/"},
-    {"segment", "SEGMENT", "delete_and_suppress_learner",
+    {"segment", "SEGMENT", "delete_and_suppress_learner", NULL,
      "segment_api: graphql\n"
      "base_urls:\n"
      "  segment: \"https://platform.segmentapis.com/\"\n",
      "error: SEGMENT: segment_api is 'graphql'; use config_api (the upstream v1beta Config API) or public_api (the Segment Public API)"},
-    {"segment", "SEGMENT", "delete_and_suppress_learner",
+    {"segment", "SEGMENT", "delete_and_suppress_learner", NULL,
      "segment_auth_token: t-1\n"
      "segment_workspace_slug: acme\n"
      "base_urls:\n"
@@ -360,7 +386,7 @@ static const plugin_case cases[] = {
      "POST https://platform.segmentapis.com/v1beta/workspaces/acme/regulations\n"
      SEGMENT_HEADERS
      SEGMENT_CONFIG_API},
-    {"segment", "SEGMENT", "delete_and_suppress_learner",
+    {"segment", "SEGMENT", "delete_and_suppress_learner", NULL,
      "segment_api: config_api\n"
      "segment_auth_token: t-1\n"
      "base_urls:\n"
@@ -370,7 +396,7 @@ static const plugin_case cases[] = {
      "POST http://127.0.0.1:5/v1beta/workspaces/None/regulations\n"
      SEGMENT_HEADERS
      SEGMENT_CONFIG_API},
-    {"segment", "SEGMENT", "unsuppress_learner",
+    {"segment", "SEGMENT", "unsuppress_learner", NULL,
      "segment_api: public_api\n"
      "segment_auth_token: t-1\n",
      "status 0\n"
@@ -378,7 +404,7 @@ static const plugin_case cases[] = {
      SEGMENT_HEADERS
      "  body {\"regulationType\": \"UNSUPPRESS\", \"subjectType\": \"USER_ID\", \"subjectIds\": [\"jane\"]}\n"
      "message: queues a Segment Unsuppress regulation for the learner's original username"},
-    {"segment", "SEGMENT", "delete_and_suppress_learner",
+    {"segment", "SEGMENT", "delete_and_suppress_learner", NULL,
      "segment_api: public_api\n"
      "segment_auth_token: t-1\n"
      "segment_public_api_url: \"http://127.0.0.1:4/pub//\"\n",
@@ -387,14 +413,14 @@ static const plugin_case cases[] = {
      SEGMENT_HEADERS
      "  body {\"regulationType\": \"SUPPRESS_WITH_DELETE\", \"subjectType\": \"USER_ID\", \"subjectIds\": [\"9009\", \"jane\", \"ecom-1\"]}\n"
      "message: queues a Segment SUPPRESS_WITH_DELETE (Public API) regulation (asynchronous); retries 429/5xx up to 4 attempts"},
-    {"salesforce", "SALESFORCE", "retire_learner",
+    {"salesforce", "SALESFORCE", "retire_learner", NULL,
      "salesforce_auth: jwt\n",
      "error: SALESFORCE: salesforce_auth is 'jwt'; use soap (username, password and security token, the upstream login) or client_credentials (OAuth 2.0)"},
-    {"salesforce", "SALESFORCE", "retire_learner",
+    {"salesforce", "SALESFORCE", "retire_learner", NULL,
      "",
      "status 4\n"
      "message: 'SALESFORCE'"},
-    {"salesforce", "SALESFORCE", "retire_learner",
+    {"salesforce", "SALESFORCE", "retire_learner", NULL,
      "salesforce_user: \"u<&>'\\\"@example.com\"\n"
      "salesforce_password: p-1\n"
      "salesforce_token: t-1\n"
@@ -411,7 +437,7 @@ static const plugin_case cases[] = {
      "POST {instance}/services/data/v57.0/sobjects/Task/\n"
      SF_REST
      SF_TASK_BODY},
-    {"salesforce", "SALESFORCE", "retire_learner",
+    {"salesforce", "SALESFORCE", "retire_learner", NULL,
      "salesforce_auth: soap\n"
      "salesforce_user: u\n"
      "salesforce_password: p-1\n"
@@ -431,7 +457,7 @@ static const plugin_case cases[] = {
      "POST https://acme.my.salesforce.com/services/data/v59.0/sobjects/Task/\n"
      SF_REST
      SF_TASK_BODY},
-    {"salesforce", "SALESFORCE", "retire_learner",
+    {"salesforce", "SALESFORCE", "retire_learner", NULL,
      "salesforce_auth: client_credentials\n"
      "salesforce_client_id: c-1\n"
      "salesforce_client_secret: cs-1\n"
