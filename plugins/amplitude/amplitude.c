@@ -41,19 +41,17 @@ static void amplitude_destroy(void *inst)
     free(a);
 }
 
-/* Builds an instance: amplitude_api_key required; no network. */
-static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into a (amplitude_api_key required); no network. */
+static int amplitude_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    amplitude *a = vk_instance_new(host, sizeof *a, "AMPLITUDE", err, err_len);
-    if (!a) return NULL;
+    amplitude *a = inst;
     a->host = host;
     a->api_key = vk_config_dup(host, "amplitude_api_key");
     a->secret_key = vk_config_dup(host, "amplitude_secret_key");
     if (!a->api_key) /* an empty key is accepted here and fails the step, as upstream */
-        return vk_instance_fail(a, amplitude_destroy, err, err_len,
-                                "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
-                                "amplitude_secret_key to the project's API and secret keys");
+        return vk_error(err, err_len,
+                        "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
+                        "amplitude_secret_key to the project's API and secret keys");
     a->configured = vk_truthy(a->api_key) && vk_truthy(a->secret_key);
     if (a->configured) {
         char *pair = vk_strf("%s:%s", a->api_key, a->secret_key);
@@ -65,11 +63,17 @@ static void *amplitude_get_instance(const cJSON *config, const rd_host *host, ch
     const char *base = api ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
     a->url = vk_url_join(vk_strip_slash(base), "/api/2/deletions/users");
     free(api);
-    if (!a->url || (a->configured && !a->basic))
-        return vk_instance_fail(a, amplitude_destroy, err, err_len, "AMPLITUDE: out of memory");
+    if (!a->url || (a->configured && !a->basic)) return vk_error(err, err_len, "AMPLITUDE: out of memory");
     a->max_attempts = vk_env_attempts("RETRY_MAX_ATTEMPTS", 5);
     a->retry_base = vk_retry_base(host);
-    return a;
+    return 0;
+}
+
+/* Builds an instance (amplitude_configure reads the settings). */
+static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(amplitude), "AMPLITUDE", amplitude_configure, amplitude_destroy, err, err_len);
 }
 
 /* Fails the step like upstream when the object was never created (key or secret empty). */

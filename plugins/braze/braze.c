@@ -38,31 +38,36 @@ static void braze_destroy(void *inst)
     free(b);
 }
 
-/* Builds an instance: needs braze_api_key; no network. */
-static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into b (braze_api_key required); no network. */
+static int braze_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    braze *b = vk_instance_new(host, sizeof *b, "BRAZE", err, err_len);
-    if (!b) return NULL;
+    braze *b = inst;
     b->host = host;
     b->api_key = vk_config_required(host, "BRAZE", "braze_api_key",
                                     "set it to a Braze REST API key with the users.delete permission", err, err_len);
-    if (!b->api_key) return vk_instance_drop(b, braze_destroy);
+    if (!b->api_key) return -1;
     char *rest = vk_config_url(host, "braze_rest_url", NULL);
     if (rest) {
         b->url = vk_url_join(rest, "/users/delete");
     } else {
         /* Upstream: instance may be missing, giving rest.None.braze.com. */
-        char *inst = vk_config_dup(host, "braze_instance");
-        b->url = vk_strf("https://rest.%s.braze.com/users/delete", inst ? inst : "None");
-        free(inst);
+        char *cluster = vk_config_dup(host, "braze_instance");
+        b->url = vk_strf("https://rest.%s.braze.com/users/delete", cluster ? cluster : "None");
+        free(cluster);
     }
-    if (!b->url) return vk_instance_fail(b, braze_destroy, err, err_len, "BRAZE: out of memory");
+    if (!b->url) return vk_error(err, err_len, "BRAZE: out of memory");
     b->ids_as_strings = host->config_bool(host, "braze_external_ids_as_strings", 0);
     b->max_attempts = vk_env_attempts("RETRY_BRAZE_MAX_ATTEMPTS", 5);
     b->retry_base = vk_retry_base(host);
     b->max_wait = host->config_number(host, "braze_max_rate_limit_wait_seconds", 90);
-    return b;
+    return 0;
+}
+
+/* Builds an instance (braze_configure reads the settings). */
+static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(braze), "BRAZE", braze_configure, braze_destroy, err, err_len);
 }
 
 /* Builds the request body into out; returns 0, or -1 with the upstream KeyError text in call. */

@@ -63,18 +63,16 @@ static void hubspot_destroy(void *inst)
     free(h);
 }
 
-/* Builds an instance: hubspot_api_key required; no network. */
-static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into h (hubspot_api_key required); no network. */
+static int hubspot_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    hubspot *h = vk_instance_new(host, sizeof *h, "HUBSPOT", err, err_len);
-    if (!h) return NULL;
+    hubspot *h = inst;
     h->host = host;
     h->api_key = vk_config_required(host, "HUBSPOT", "hubspot_api_key",
                                     "set it to a HubSpot private-app access token with the "
                                     "crm.objects.contacts.write scope",
                                     err, err_len);
-    if (!h->api_key) return vk_instance_drop(h, hubspot_destroy);
+    if (!h->api_key) return -1;
     h->api = vk_config_url(host, "hubspot_api_url", HUBSPOT_API);
     h->region = vk_config_dup(host, "hubspot_aws_region");
     h->from = vk_config_dup(host, "hubspot_from_address");
@@ -82,13 +80,20 @@ static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char
     char *ses = vk_config_url(host, "hubspot_ses_url", NULL);
     h->ses_url = ses ? vk_url_join(ses, "/")
                      : vk_strf("https://email.%s.amazonaws.com/", h->region ? h->region : "us-east-1");
-    if (!h->api || !h->ses_url) return vk_instance_fail(h, hubspot_destroy, err, err_len, "HUBSPOT: out of memory");
+    if (!h->api || !h->ses_url) return vk_error(err, err_len, "HUBSPOT: out of memory");
     h->gdpr_v3 = host->config_bool(host, "hubspot_gdpr_delete", 0);
     h->max_attempts = vk_env_attempts("RETRY_HUBSPOT_MAX_ATTEMPTS", 5);
     h->max_email_tries = vk_env_attempts("MAX_EMAIL_TRIES", 10);
     h->retry_base = vk_retry_base(host);
     h->max_wait = host->config_number(host, "hubspot_max_rate_limit_wait_seconds", 60);
-    return h;
+    return 0;
+}
+
+/* Builds an instance (hubspot_configure reads the settings). */
+static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(hubspot), "HUBSPOT", hubspot_configure, hubspot_destroy, err, err_len);
 }
 
 /* The learner's original_email, or NULL with the upstream TypeError text in call. */

@@ -75,12 +75,10 @@ static void salesforce_destroy(void *inst)
     free(s);
 }
 
-/* Builds an instance from the config; no network (login happens on the first call). */
-static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into s; no network (login happens on the first call). */
+static int salesforce_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    salesforce *s = vk_instance_new(host, sizeof *s, "SALESFORCE", err, err_len);
-    if (!s) return NULL;
+    salesforce *s = inst;
     s->host = host;
     s->user = vk_config_dup(host, "salesforce_user");
     s->password = vk_config_dup(host, "salesforce_password");
@@ -94,10 +92,10 @@ static void *salesforce_get_instance(const cJSON *config, const rd_host *host, c
     if (auth && strcmp(auth, "client_credentials") == 0) {
         s->oauth = 1;
     } else if (auth && strcmp(auth, "soap") != 0) {
-        return vk_instance_fail(s, salesforce_destroy, err, err_len,
-                                "SALESFORCE: salesforce_auth is '%s'; use soap (username, password and security "
-                                "token, the upstream login) or client_credentials (OAuth 2.0)",
-                                auth);
+        return vk_error(err, err_len,
+                        "SALESFORCE: salesforce_auth is '%s'; use soap (username, password and security token, the "
+                        "upstream login) or client_credentials (OAuth 2.0)",
+                        auth);
     }
     s->configured = s->oauth ? vk_truthy(s->client_id) && vk_truthy(s->client_secret)
                              : vk_truthy(s->user) && vk_truthy(s->password) && vk_truthy(s->token);
@@ -107,11 +105,17 @@ static void *salesforce_get_instance(const cJSON *config, const rd_host *host, c
         s->login_url = domain ? vk_strf("https://%s.salesforce.com", domain) : NULL;
         free(domain);
     }
-    if (!s->login_url || !s->version)
-        return vk_instance_fail(s, salesforce_destroy, err, err_len, "SALESFORCE: out of memory");
+    if (!s->login_url || !s->version) return vk_error(err, err_len, "SALESFORCE: out of memory");
     s->max_attempts = vk_env_attempts("RETRY_SALESFORCE_MAX_ATTEMPTS", 5);
     s->retry_base = vk_retry_base(host);
-    return s;
+    return 0;
+}
+
+/* Builds an instance (salesforce_configure reads the settings). */
+static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(salesforce), "SALESFORCE", salesforce_configure, salesforce_destroy, err, err_len);
 }
 
 /* XML's five predefined entities. */

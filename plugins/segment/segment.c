@@ -48,12 +48,10 @@ static void segment_destroy(void *inst)
     free(s);
 }
 
-/* Builds an instance: base_urls.segment (or flat segment_base_url) required; no network. */
-static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into s (base_urls.segment or flat segment_base_url required); no network. */
+static int segment_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    segment *s = vk_instance_new(host, sizeof *s, "SEGMENT", err, err_len);
-    if (!s) return NULL;
+    segment *s = inst;
     s->host = host;
     s->token = vk_config_dup(host, "segment_auth_token");
     s->slug = vk_config_dup(host, "segment_workspace_slug");
@@ -61,27 +59,34 @@ static void *segment_get_instance(const cJSON *config, const rd_host *host, char
     if (mode && strcmp(mode, "public_api") == 0) {
         s->public_api = 1;
     } else if (mode && strcmp(mode, "config_api") != 0) {
-        return vk_instance_fail(s, segment_destroy, err, err_len,
-                                "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or "
-                                "public_api (the Segment Public API)",
-                                mode);
+        return vk_error(err, err_len,
+                        "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or public_api "
+                        "(the Segment Public API)",
+                        mode);
     }
     if (s->public_api) {
         s->url = vk_url_join(vk_config_url(host, "segment_public_api_url", SEGMENT_PUBLIC_API), "/regulations");
     } else {
         char *base = vk_config_either(host, "base_urls.segment", "segment_base_url");
         if (!base)
-            return vk_instance_fail(s, segment_destroy, err, err_len,
-                                    "SEGMENT: base_urls.segment is not set in the config; set it to the Segment "
-                                    "Config API base ending in '/', e.g. https://platform.segmentapis.com/");
+            return vk_error(err, err_len,
+                            "SEGMENT: base_urls.segment is not set in the config; set it to the Segment Config API "
+                            "base ending in '/', e.g. https://platform.segmentapis.com/");
         s->url = vk_strf("%sv1beta/workspaces/%s/regulations", base, s->slug ? s->slug : "None");
         free(base);
     }
-    if (!s->url) return vk_instance_fail(s, segment_destroy, err, err_len, "SEGMENT: out of memory");
+    if (!s->url) return vk_error(err, err_len, "SEGMENT: out of memory");
     s->skip_null_ecom = host->config_bool(host, "segment_skip_null_ecommerce_id", 0);
     s->retry_base = vk_retry_base(host);
     s->max_wait = host->config_number(host, "segment_max_rate_limit_wait_seconds", 300);
-    return s;
+    return 0;
+}
+
+/* Builds an instance (segment_configure reads the settings). */
+static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(segment), "SEGMENT", segment_configure, segment_destroy, err, err_len);
 }
 
 /* Builds the params (upstream dict order) for one learner; NULL with the KeyError text in call. */

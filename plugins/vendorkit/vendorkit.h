@@ -9,8 +9,8 @@
  *   - config: settings copied as text (vk_config_dup, vk_config_or, vk_config_either), base URLs
  *     with a default and no trailing '/' (vk_config_url, vk_url_join), required settings with the
  *     error that names the key and what to set it to (vk_config_required);
- *   - instances: the start of every get_instance (vk_instance_new) and its failure exits
- *     (vk_instance_fail, vk_instance_drop), so the "NAME: ..." errors read alike;
+ *   - instances: the one get_instance (vk_get_instance: allocation, and clean-up on failure)
+ *     around each plugin's configure function, whose errors vk_error writes;
  *   - vk_dumps / vk_pyrepr: cJSON -> text exactly as Python's json.dumps() / repr() write it,
  *     through the host's json_dumps / py_repr (driver.h), so request bodies and error texts
  *     match what the upstream scripts sent; vk_pybytes_repr: repr() of a UTF-8 byte string;
@@ -280,36 +280,37 @@ static inline char *vk_config_required(const rd_host *host, const char *name, co
 
 /* ---- instances ---------------------------------------------------------------------- */
 
-/* The start of a get_instance: vk_use_host(host), then a zeroed instance of `size` bytes, or
- * NULL with "NAME: out of memory" in err. */
-static inline void *vk_instance_new(const rd_host *host, size_t size, const char *name, char *err, size_t err_len)
-{
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    void *inst = calloc(1, size);
-    if (!inst) snprintf(err, err_len, "%s: out of memory", name);
-    return inst;
-}
-
-/* A failed get_instance: writes the error into err, destroys inst and returns NULL. */
-static inline void *vk_instance_fail(void *inst, void (*destroy)(void *), char *err, size_t err_len,
-                                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static inline void *vk_instance_fail(void *inst, void (*destroy)(void *), char *err, size_t err_len,
-                                     const char *fmt, ...)
+/* Writes the reason a get_instance fails into err; returns -1 (for a configure function). */
+static inline int vk_error(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline int vk_error(char *err, size_t err_len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-    destroy(inst);
-    return NULL;
+    return -1;
 }
 
-/* A failed get_instance whose error is already in err (from vk_config_required): destroys inst
- * and returns NULL. */
-static inline void *vk_instance_drop(void *inst, void (*destroy)(void *))
+/* Reads a plugin's settings into a zeroed instance: 0, or -1 with the reason in err. */
+typedef int (*vk_configure_fn)(void *inst, const rd_host *host, char *err, size_t err_len);
+
+/* A vendor plugin's get_instance: vk_use_host(host), a zeroed instance of `size` bytes filled by
+ * configure, or NULL with the reason in err ("NAME: out of memory" when calloc fails), the
+ * instance then destroyed. */
+static inline void *vk_get_instance(const rd_host *host, size_t size, const char *name, vk_configure_fn configure,
+                                    void (*destroy)(void *), char *err, size_t err_len)
 {
-    destroy(inst);
-    return NULL;
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
+    void *inst = calloc(1, size);
+    if (!inst) {
+        vk_error(err, err_len, "%s: out of memory", name);
+        return NULL;
+    }
+    if (configure(inst, host, err, err_len) != 0) {
+        destroy(inst);
+        return NULL;
+    }
+    return inst;
 }
 
 /* malloc'd formatted text, or NULL when out of memory. */
