@@ -115,7 +115,8 @@ static int salesforce_configure(void *inst, const rd_host *host, char *err, size
 static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
     (void)config;
-    return vk_get_instance(host, sizeof(salesforce), "SALESFORCE", salesforce_configure, salesforce_destroy, err, err_len);
+    return vk_get_instance(host, sizeof(salesforce), "SALESFORCE", salesforce_configure, salesforce_destroy, err,
+                           err_len);
 }
 
 /* XML's five predefined entities. */
