@@ -238,8 +238,7 @@ static inline char *vk_strip_slash(const char *url)
     return s;
 }
 
-/* malloc'd value of the first of the settings key1, key2 that is set and not empty (key2 may be
- * NULL: only key1), or NULL. */
+/* malloc'd first of the settings key1, key2 (may be NULL) that is set and not empty, or NULL. */
 static inline char *vk_config_either(const rd_host *host, const char *key1, const char *key2)
 {
     char *v = vk_config_dup(host, key1);
@@ -268,8 +267,7 @@ static inline char *vk_config_url(const rd_host *host, const char *key, const ch
     return url;
 }
 
-/* malloc'd required setting `key` (set and not empty), or NULL with the error
- * "NAME: KEY is not set in the config; HOW" in err (how says what to set it to). */
+/* malloc'd setting `key` (not empty), or NULL with "NAME: KEY is not set in the config; HOW" in err. */
 static inline char *vk_config_required(const rd_host *host, const char *name, const char *key, const char *how,
                                        char *err, size_t err_len)
 {
@@ -294,9 +292,7 @@ static inline int vk_error(char *err, size_t err_len, const char *fmt, ...)
 /* Reads a plugin's settings into a zeroed instance: 0, or -1 with the reason in err. */
 typedef int (*vk_configure_fn)(void *inst, const rd_host *host, char *err, size_t err_len);
 
-/* A vendor plugin's get_instance: vk_use_host(host), a zeroed instance of `size` bytes filled by
- * configure, or NULL with the reason in err ("NAME: out of memory" when calloc fails), the
- * instance then destroyed. */
+/* A vendor get_instance: vk_use_host, calloc ("NAME: out of memory"), configure; destroyed if it fails. */
 static inline void *vk_get_instance(const rd_host *host, size_t size, const char *name, vk_configure_fn configure,
                                     void (*destroy)(void *), char *err, size_t err_len)
 {
@@ -325,8 +321,7 @@ static inline char *vk_strf(const char *fmt, ...)
     return s;
 }
 
-/* malloc'd base followed by path (e.g. "/users/delete"); frees base. NULL when base is NULL or
- * out of memory. */
+/* malloc'd base + path (e.g. "/users/delete"); frees base; NULL when base is NULL or out of memory. */
 static inline char *vk_url_join(char *base, const char *path)
 {
     char *url = base ? vk_strf("%s%s", base, path) : NULL;
@@ -443,9 +438,7 @@ static inline const char *vk_body(const rd_http_response *resp) { return resp->b
 
 /* ---- JSON POST requests -------------------------------------------------------------- */
 
-/* A JSON POST as the vendor APIs take it: "Authorization: <scheme> <credential>" and
- * "Content-Type: application/json", without the host's auth or retries (the plugin applies the
- * vendor's own retry rules). It holds the header texts: keep it while req is used. */
+/* A JSON POST with "Authorization: <scheme> <credential>", no host retries; keep it while req is used. */
 typedef struct vk_json_post {
     char auth[2048];
     const char *headers[3];
