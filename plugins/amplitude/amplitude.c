@@ -41,51 +41,39 @@ static void amplitude_destroy(void *inst)
     free(a);
 }
 
-/* Builds an instance: amplitude_api_key required; no network. */
-static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into a (amplitude_api_key required); no network. */
+static int amplitude_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    amplitude *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, err_len, "AMPLITUDE: out of memory");
-        return NULL;
-    }
+    amplitude *a = inst;
     a->host = host;
     a->api_key = vk_config_dup(host, "amplitude_api_key");
     a->secret_key = vk_config_dup(host, "amplitude_secret_key");
-    if (!a->api_key) {
-        snprintf(err, err_len, "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
-                               "amplitude_secret_key to the project's API and secret keys");
-        amplitude_destroy(a);
-        return NULL;
-    }
+    if (!a->api_key) /* an empty key is accepted here and fails the step, as upstream */
+        return vk_error(err, err_len,
+                        "AMPLITUDE: amplitude_api_key is not set in the config; set amplitude_api_key and "
+                        "amplitude_secret_key to the project's API and secret keys");
     a->configured = vk_truthy(a->api_key) && vk_truthy(a->secret_key);
     if (a->configured) {
-        char *pair = NULL;
-        if (asprintf(&pair, "%s:%s", a->api_key, a->secret_key) >= 0) {
-            a->basic = host->base64(host, pair, strlen(pair));
-            free(pair);
-        }
+        char *pair = vk_strf("%s:%s", a->api_key, a->secret_key);
+        if (pair) a->basic = host->base64(host, pair, strlen(pair));
+        free(pair);
     }
-    char *api = vk_config_dup(host, "amplitude_api_url");
-    if (!vk_truthy(api)) { /* the name the spec suggests, accepted too */
-        free(api);
-        api = vk_config_dup(host, "amplitude_base_url");
-    }
-    const char *base = vk_truthy(api) ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
-    char *b = vk_strip_slash(base);
-    if (b && asprintf(&a->url, "%s/api/2/deletions/users", b) < 0) a->url = NULL;
-    free(b);
+    /* amplitude_base_url is the name the spec suggests, accepted too */
+    char *api = vk_config_either(host, "amplitude_api_url", "amplitude_base_url");
+    const char *base = api ? api : host->config_bool(host, "amplitude_eu", 0) ? AMPLITUDE_EU : AMPLITUDE_US;
+    a->url = vk_url_join(vk_strip_slash(base), "/api/2/deletions/users");
     free(api);
-    if (!a->url || (a->configured && !a->basic)) {
-        snprintf(err, err_len, "AMPLITUDE: out of memory");
-        amplitude_destroy(a);
-        return NULL;
-    }
+    if (!a->url || (a->configured && !a->basic)) return vk_error(err, err_len, "AMPLITUDE: out of memory");
     a->max_attempts = vk_env_attempts("RETRY_MAX_ATTEMPTS", 5);
     a->retry_base = vk_retry_base(host);
-    return a;
+    return 0;
+}
+
+/* Builds an instance (amplitude_configure reads the settings). */
+static void *amplitude_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(amplitude), "AMPLITUDE", amplitude_configure, amplitude_destroy, err, err_len);
 }
 
 /* Fails the step like upstream when the object was never created (key or secret empty). */
@@ -102,11 +90,8 @@ static int amplitude_unconfigured(const amplitude *a, rd_call *call)
 /* The request body for a learner; -1 with the upstream KeyError text when user.id is missing. */
 static int amplitude_body(const cJSON *learner, vk_buf *out, rd_call *call)
 {
-    const cJSON *uid = vk_user_id(learner);
-    if (!uid) {
-        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
-        return -1;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    if (!uid) return -1;
     cJSON *body = cJSON_CreateObject();
     cJSON *ids = cJSON_AddArrayToObject(body, "user_ids");
     cJSON_AddItemToArray(ids, cJSON_Duplicate(uid, 1));
@@ -125,18 +110,13 @@ static rd_status amplitude_delete_user(void *inst, const cJSON *learner, rd_call
     if (amplitude_unconfigured(a, call)) return RD_CONFIG;
     vk_buf body = {0};
     if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Basic %s", a->basic);
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {a->api_key, a->secret_key, a->basic, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = a->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = secrets};
+    vk_json_post post;
+    vk_json_post_init(&post, a->url, "Basic", a->basic, &body, secrets);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             rd_call_message(call, "Amplitude user deletion failed: no response from %s: %s", a->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
             host->http_free(host, &resp);
@@ -183,8 +163,7 @@ static rd_status amplitude_preview_delete_user(void *inst, const cJSON *learner,
     if (amplitude_unconfigured(a, call)) return RD_CONFIG;
     vk_buf body = {0};
     if (amplitude_body(learner, &body, call) != 0) return RD_FAILED;
-    const char *headers[] = {"Authorization: Basic ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", a->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, a->url, "Basic", &body);
     rd_call_message(call, "queues an Amplitude deletion job; only 200 counts as success; retries 429/5xx up to %d "
                           "attempts",
                     a->max_attempts);

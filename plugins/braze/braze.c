@@ -38,57 +38,43 @@ static void braze_destroy(void *inst)
     free(b);
 }
 
-/* Builds an instance: needs braze_api_key; no network. */
-static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into b (braze_api_key required); no network. */
+static int braze_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    braze *b = calloc(1, sizeof *b);
-    if (!b) {
-        snprintf(err, err_len, "BRAZE: out of memory");
-        return NULL;
-    }
+    braze *b = inst;
     b->host = host;
-    b->api_key = vk_config_dup(host, "braze_api_key");
-    if (!vk_truthy(b->api_key)) {
-        snprintf(err, err_len,
-                 "BRAZE: braze_api_key is not set in the config; set it to a Braze REST API key with the "
-                 "users.delete permission");
-        braze_destroy(b);
-        return NULL;
-    }
-    char *rest = vk_config_dup(host, "braze_rest_url");
-    if (vk_truthy(rest)) {
-        char *base = vk_strip_slash(rest);
-        if (base && asprintf(&b->url, "%s/users/delete", base) < 0) b->url = NULL;
-        free(base);
+    b->api_key = vk_config_required(host, "BRAZE", "braze_api_key",
+                                    "set it to a Braze REST API key with the users.delete permission", err, err_len);
+    if (!b->api_key) return -1;
+    char *rest = vk_config_url(host, "braze_rest_url", NULL);
+    if (rest) {
+        b->url = vk_url_join(rest, "/users/delete");
     } else {
         /* Upstream: instance may be missing, giving rest.None.braze.com. */
-        char *inst = vk_config_dup(host, "braze_instance");
-        if (asprintf(&b->url, "https://rest.%s.braze.com/users/delete", inst ? inst : "None") < 0) b->url = NULL;
-        free(inst);
+        char *cluster = vk_config_dup(host, "braze_instance");
+        b->url = vk_strf("https://rest.%s.braze.com/users/delete", cluster ? cluster : "None");
+        free(cluster);
     }
-    free(rest);
-    if (!b->url) {
-        snprintf(err, err_len, "BRAZE: out of memory");
-        braze_destroy(b);
-        return NULL;
-    }
+    if (!b->url) return vk_error(err, err_len, "BRAZE: out of memory");
     b->ids_as_strings = host->config_bool(host, "braze_external_ids_as_strings", 0);
     b->max_attempts = vk_env_attempts("RETRY_BRAZE_MAX_ATTEMPTS", 5);
     b->retry_base = vk_retry_base(host);
     b->max_wait = host->config_number(host, "braze_max_rate_limit_wait_seconds", 90);
-    return b;
+    return 0;
+}
+
+/* Builds an instance (braze_configure reads the settings). */
+static void *braze_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(braze), "BRAZE", braze_configure, braze_destroy, err, err_len);
 }
 
 /* Builds the request body into out; returns 0, or -1 with the upstream KeyError text in call. */
 static int braze_body(const braze *b, const cJSON *learner, vk_buf *out, rd_call *call)
 {
-    const cJSON *uid = vk_user_id(learner);
-    if (!uid) {
-        rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
-        return -1;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    if (!uid) return -1;
     cJSON *body = cJSON_CreateObject();
     cJSON *ids = cJSON_AddArrayToObject(body, "external_ids");
     if (b->ids_as_strings) {
@@ -142,19 +128,13 @@ static rd_status braze_delete_user(void *inst, const cJSON *learner, rd_call *ca
     const rd_host *host = b->host;
     vk_buf body = {0};
     if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
-
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", b->api_key);
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {b->api_key, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = b->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = secrets};
+    vk_json_post post;
+    vk_json_post_init(&post, b->url, "Bearer", b->api_key, &body, secrets);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             /* Upstream does not retry connection errors: the exception fails the step. */
             rd_call_message(call, "Braze user deletion failed: no response from %s: %s", b->url, resp.error);
             host->log(host, RD_LOG_ERROR, "%s", call->message);
@@ -204,8 +184,7 @@ static rd_status braze_preview_delete_user(void *inst, const cJSON *learner, rd_
     braze *b = inst;
     vk_buf body = {0};
     if (braze_body(b, learner, &body, call) != 0) return RD_FAILED;
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", b->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, b->url, "Bearer", &body);
     rd_call_message(call, "deletes Braze user %s (not undoable); retries 429/5xx up to %d attempts", vk_buf_str(&body),
                     b->max_attempts);
     vk_buf_free(&body);

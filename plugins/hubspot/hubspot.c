@@ -63,50 +63,37 @@ static void hubspot_destroy(void *inst)
     free(h);
 }
 
-/* Builds an instance: hubspot_api_key required; no network. */
-static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into h (hubspot_api_key required); no network. */
+static int hubspot_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    hubspot *h = calloc(1, sizeof *h);
-    if (!h) {
-        snprintf(err, err_len, "HUBSPOT: out of memory");
-        return NULL;
-    }
+    hubspot *h = inst;
     h->host = host;
-    h->api_key = vk_config_dup(host, "hubspot_api_key");
-    if (!vk_truthy(h->api_key)) {
-        snprintf(err, err_len, "HUBSPOT: hubspot_api_key is not set in the config; set it to a HubSpot private-app "
-                               "access token with the crm.objects.contacts.write scope");
-        hubspot_destroy(h);
-        return NULL;
-    }
-    char *api = vk_config_dup(host, "hubspot_api_url");
-    h->api = vk_strip_slash(vk_truthy(api) ? api : HUBSPOT_API);
-    free(api);
+    h->api_key = vk_config_required(host, "HUBSPOT", "hubspot_api_key",
+                                    "set it to a HubSpot private-app access token with the "
+                                    "crm.objects.contacts.write scope",
+                                    err, err_len);
+    if (!h->api_key) return -1;
+    h->api = vk_config_url(host, "hubspot_api_url", HUBSPOT_API);
     h->region = vk_config_dup(host, "hubspot_aws_region");
     h->from = vk_config_dup(host, "hubspot_from_address");
     h->alert = vk_config_dup(host, "hubspot_alert_email");
-    char *ses = vk_config_dup(host, "hubspot_ses_url");
-    if (vk_truthy(ses)) {
-        char *b = vk_strip_slash(ses);
-        if (b && asprintf(&h->ses_url, "%s/", b) < 0) h->ses_url = NULL;
-        free(b);
-    } else if (asprintf(&h->ses_url, "https://email.%s.amazonaws.com/", h->region ? h->region : "us-east-1") < 0) {
-        h->ses_url = NULL;
-    }
-    free(ses);
-    if (!h->api || !h->ses_url) {
-        snprintf(err, err_len, "HUBSPOT: out of memory");
-        hubspot_destroy(h);
-        return NULL;
-    }
+    char *ses = vk_config_url(host, "hubspot_ses_url", NULL);
+    h->ses_url = ses ? vk_url_join(ses, "/")
+                     : vk_strf("https://email.%s.amazonaws.com/", h->region ? h->region : "us-east-1");
+    if (!h->api || !h->ses_url) return vk_error(err, err_len, "HUBSPOT: out of memory");
     h->gdpr_v3 = host->config_bool(host, "hubspot_gdpr_delete", 0);
     h->max_attempts = vk_env_attempts("RETRY_HUBSPOT_MAX_ATTEMPTS", 5);
     h->max_email_tries = vk_env_attempts("MAX_EMAIL_TRIES", 10);
     h->retry_base = vk_retry_base(host);
     h->max_wait = host->config_number(host, "hubspot_max_rate_limit_wait_seconds", 60);
-    return h;
+    return 0;
+}
+
+/* Builds an instance (hubspot_configure reads the settings). */
+static void *hubspot_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(hubspot), "HUBSPOT", hubspot_configure, hubspot_destroy, err, err_len);
 }
 
 /* The learner's original_email, or NULL with the upstream TypeError text in call. */

@@ -75,16 +75,10 @@ static void salesforce_destroy(void *inst)
     free(s);
 }
 
-/* Builds an instance from the config; no network (login happens on the first call). */
-static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into s; no network (login happens on the first call). */
+static int salesforce_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    salesforce *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, err_len, "SALESFORCE: out of memory");
-        return NULL;
-    }
+    salesforce *s = inst;
     s->host = host;
     s->user = vk_config_dup(host, "salesforce_user");
     s->password = vk_config_dup(host, "salesforce_password");
@@ -93,56 +87,45 @@ static void *salesforce_get_instance(const cJSON *config, const rd_host *host, c
     s->client_secret = vk_config_dup(host, "salesforce_client_secret");
     s->assignee = vk_config_dup(host, "salesforce_assignee");
     s->instance_override = vk_config_dup(host, "salesforce_instance_url");
-    s->version = vk_config_dup(host, "salesforce_api_version");
-    if (!vk_truthy(s->version)) {
-        free(s->version);
-        s->version = strdup(SF_DEFAULT_VERSION);
-    }
+    s->version = vk_config_or(host, "salesforce_api_version", SF_DEFAULT_VERSION);
     const char *auth = host->config_string(host, "salesforce_auth");
     if (auth && strcmp(auth, "client_credentials") == 0) {
         s->oauth = 1;
     } else if (auth && strcmp(auth, "soap") != 0) {
-        snprintf(err, err_len, "SALESFORCE: salesforce_auth is '%s'; use soap (username, password and security "
-                               "token, the upstream login) or client_credentials (OAuth 2.0)", auth);
-        salesforce_destroy(s);
-        return NULL;
+        return vk_error(err, err_len,
+                        "SALESFORCE: salesforce_auth is '%s'; use soap (username, password and security token, the "
+                        "upstream login) or client_credentials (OAuth 2.0)",
+                        auth);
     }
     s->configured = s->oauth ? vk_truthy(s->client_id) && vk_truthy(s->client_secret)
                              : vk_truthy(s->user) && vk_truthy(s->password) && vk_truthy(s->token);
-    char *login = vk_config_dup(host, "salesforce_login_url");
-    if (vk_truthy(login)) {
-        s->login_url = vk_strip_slash(login);
-    } else {
-        char *domain = vk_config_dup(host, "salesforce_domain");
-        if (asprintf(&s->login_url, "https://%s.salesforce.com", vk_truthy(domain) ? domain : "login") < 0)
-            s->login_url = NULL;
+    s->login_url = vk_config_url(host, "salesforce_login_url", NULL);
+    if (!s->login_url) {
+        char *domain = vk_config_or(host, "salesforce_domain", "login");
+        s->login_url = domain ? vk_strf("https://%s.salesforce.com", domain) : NULL;
         free(domain);
     }
-    free(login);
-    if (!s->login_url || !s->version) {
-        snprintf(err, err_len, "SALESFORCE: out of memory");
-        salesforce_destroy(s);
-        return NULL;
-    }
+    if (!s->login_url || !s->version) return vk_error(err, err_len, "SALESFORCE: out of memory");
     s->max_attempts = vk_env_attempts("RETRY_SALESFORCE_MAX_ATTEMPTS", 5);
     s->retry_base = vk_retry_base(host);
-    return s;
+    return 0;
 }
 
-/* Appends s XML-escaped (&, <, >, ", '). */
-static void sf_xml_escape(vk_buf *b, const char *s)
+/* Builds an instance (salesforce_configure reads the settings). */
+static void *salesforce_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': vk_buf_add(b, "&amp;"); break;
-        case '<': vk_buf_add(b, "&lt;"); break;
-        case '>': vk_buf_add(b, "&gt;"); break;
-        case '"': vk_buf_add(b, "&quot;"); break;
-        case '\'': vk_buf_add(b, "&apos;"); break;
-        default: vk_buf_addn(b, s, 1);
-        }
-    }
+    (void)config;
+    return vk_get_instance(host, sizeof(salesforce), "SALESFORCE", salesforce_configure, salesforce_destroy, err,
+                           err_len);
 }
+
+/* XML's five predefined entities. */
+static const vk_subst sf_xml_entities[] = {
+    {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&apos;"}, {0, NULL},
+};
+
+/* Appends s XML-escaped (&, <, >, ", '). */
+static void sf_xml_escape(vk_buf *b, const char *s) { vk_escape(b, s, sf_xml_entities); }
 
 /* malloc'd text between <tag> and </tag> (tag may carry a prefix such as "sf:"), XML-unescaped. */
 static char *sf_xml_value(const char *xml, const char *tag)
@@ -157,24 +140,14 @@ static char *sf_xml_value(const char *xml, const char *tag)
     if (!z) return NULL;
     vk_buf b = {0};
     for (const char *p = a; p < z; p++) {
-        if (*p == '&') {
-            static const struct {
-                const char *ent;
-                char c;
-            } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-            int done = 0;
-            for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++) {
-                size_t n = strlen(ents[i].ent);
-                if (strncmp(p, ents[i].ent, n) == 0) {
-                    vk_buf_addn(&b, &ents[i].c, 1);
-                    p += n - 1;
-                    done = 1;
-                    break;
-                }
-            }
-            if (done) continue;
+        const vk_subst *e = sf_xml_entities;
+        while (e->with && !(*p == '&' && strncmp(p, e->with, strlen(e->with)) == 0)) e++;
+        if (e->with) {
+            vk_buf_addn(&b, &e->c, 1);
+            p += strlen(e->with) - 1;
+        } else {
+            vk_buf_addn(&b, p, 1);
         }
-        vk_buf_addn(&b, p, 1);
     }
     return b.s ? b.s : strdup("");
 }
@@ -182,20 +155,12 @@ static char *sf_xml_value(const char *xml, const char *tag)
 /* Appends a SOQL string literal (simple-salesforce format_soql quoting). */
 static void sf_soql_quote(vk_buf *b, const char *s)
 {
+    static const vk_subst soql[] = {
+        {'\\', "\\\\"}, {'\'', "\\'"}, {'"', "\\\""}, {'\n', "\\n"}, {'\r', "\\r"},
+        {'\t', "\\t"}, {'\b', "\\b"}, {'\f', "\\f"}, {0, NULL},
+    };
     vk_buf_add(b, "'");
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': vk_buf_add(b, "\\\\"); break;
-        case '\'': vk_buf_add(b, "\\'"); break;
-        case '"': vk_buf_add(b, "\\\""); break;
-        case '\n': vk_buf_add(b, "\\n"); break;
-        case '\r': vk_buf_add(b, "\\r"); break;
-        case '\t': vk_buf_add(b, "\\t"); break;
-        case '\b': vk_buf_add(b, "\\b"); break;
-        case '\f': vk_buf_add(b, "\\f"); break;
-        default: vk_buf_addn(b, s, 1);
-        }
-    }
+    vk_escape(b, s, soql);
     vk_buf_add(b, "'");
 }
 

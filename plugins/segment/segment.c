@@ -48,16 +48,10 @@ static void segment_destroy(void *inst)
     free(s);
 }
 
-/* Builds an instance: base_urls.segment (or flat segment_base_url) required; no network. */
-static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+/* Reads the settings into s (base_urls.segment or flat segment_base_url required); no network. */
+static int segment_configure(void *inst, const rd_host *host, char *err, size_t err_len)
 {
-    (void)config;
-    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
-    segment *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, err_len, "SEGMENT: out of memory");
-        return NULL;
-    }
+    segment *s = inst;
     s->host = host;
     s->token = vk_config_dup(host, "segment_auth_token");
     s->slug = vk_config_dup(host, "segment_workspace_slug");
@@ -65,55 +59,42 @@ static void *segment_get_instance(const cJSON *config, const rd_host *host, char
     if (mode && strcmp(mode, "public_api") == 0) {
         s->public_api = 1;
     } else if (mode && strcmp(mode, "config_api") != 0) {
-        snprintf(err, err_len, "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or "
-                               "public_api (the Segment Public API)", mode);
-        segment_destroy(s);
-        return NULL;
+        return vk_error(err, err_len,
+                        "SEGMENT: segment_api is '%s'; use config_api (the upstream v1beta Config API) or public_api "
+                        "(the Segment Public API)",
+                        mode);
     }
     if (s->public_api) {
-        char *pub = vk_config_dup(host, "segment_public_api_url");
-        char *base = vk_strip_slash(vk_truthy(pub) ? pub : SEGMENT_PUBLIC_API);
-        if (base && asprintf(&s->url, "%s/regulations", base) < 0) s->url = NULL;
-        free(base);
-        free(pub);
+        s->url = vk_url_join(vk_config_url(host, "segment_public_api_url", SEGMENT_PUBLIC_API), "/regulations");
     } else {
-        char *base = vk_config_dup(host, "base_urls.segment");
-        if (!vk_truthy(base)) {
-            free(base);
-            base = vk_config_dup(host, "segment_base_url");
-        }
-        if (!vk_truthy(base)) {
-            snprintf(err, err_len, "SEGMENT: base_urls.segment is not set in the config; set it to the Segment "
-                                   "Config API base ending in '/', e.g. https://platform.segmentapis.com/");
-            free(base);
-            segment_destroy(s);
-            return NULL;
-        }
-        if (asprintf(&s->url, "%sv1beta/workspaces/%s/regulations", base, s->slug ? s->slug : "None") < 0)
-            s->url = NULL;
+        char *base = vk_config_either(host, "base_urls.segment", "segment_base_url");
+        if (!base)
+            return vk_error(err, err_len,
+                            "SEGMENT: base_urls.segment is not set in the config; set it to the Segment Config API "
+                            "base ending in '/', e.g. https://platform.segmentapis.com/");
+        s->url = vk_strf("%sv1beta/workspaces/%s/regulations", base, s->slug ? s->slug : "None");
         free(base);
     }
-    if (!s->url) {
-        snprintf(err, err_len, "SEGMENT: out of memory");
-        segment_destroy(s);
-        return NULL;
-    }
+    if (!s->url) return vk_error(err, err_len, "SEGMENT: out of memory");
     s->skip_null_ecom = host->config_bool(host, "segment_skip_null_ecommerce_id", 0);
     s->retry_base = vk_retry_base(host);
     s->max_wait = host->config_number(host, "segment_max_rate_limit_wait_seconds", 300);
-    return s;
+    return 0;
+}
+
+/* Builds an instance (segment_configure reads the settings). */
+static void *segment_get_instance(const cJSON *config, const rd_host *host, char *err, size_t err_len)
+{
+    (void)config;
+    return vk_get_instance(host, sizeof(segment), "SEGMENT", segment_configure, segment_destroy, err, err_len);
 }
 
 /* Builds the params (upstream dict order) for one learner; NULL with the KeyError text in call. */
 static cJSON *segment_params(const segment *s, const cJSON *learner, rd_call *call)
 {
-    const cJSON *user = cJSON_GetObjectItemCaseSensitive(learner, "user");
-    const cJSON *uid = vk_user_id(learner);
-    const cJSON *uname = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
-    if (!uid || !uname) {
-        rd_call_message(call, "'%s'", !user ? "user" : !uid ? "id" : "original_username");
-        return NULL;
-    }
+    const cJSON *uid = vk_learner_user_id(learner, call);
+    const cJSON *uname = uid ? vk_learner_field(learner, "original_username", call) : NULL;
+    if (!uname) return NULL;
     cJSON *values = cJSON_CreateArray();
     vk_buf t = {0};
     vk_pystr(&t, uid);
@@ -294,19 +275,14 @@ static rd_status segment_send(segment *s, const cJSON *params, rd_call *call)
     const rd_host *host = s->host;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    char auth[2048];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "None");
-    const char *headers[] = {auth, "Content-Type: application/json", NULL};
     const char *secrets[] = {s->token, NULL};
-    rd_http_request req = {.struct_size = RD_SIZEOF(rd_http_request),
-                           .method = "POST", .url = s->url, .headers = headers, .body = vk_buf_str(&body),
-                           .body_len = body.len, .auth = RD_AUTH_NONE, .retry = RD_RETRY_NONE,
-                           .secret_values = s->token ? secrets : NULL};
+    vk_json_post post;
+    vk_json_post_init(&post, s->url, "Bearer", s->token ? s->token : "None", &body, s->token ? secrets : NULL);
     rd_status st = RD_RETRYABLE;
     for (int attempt = 1;; attempt++) {
         rd_http_response resp = rd_http_response_new();
         double wait = -1;
-        if (host->http(host, &req, &resp) != 0) {
+        if (host->http(host, &post.req, &resp) != 0) {
             int timeout = strstr(resp.error, "imed out") || strstr(resp.error, "imeout");
             if (!timeout || attempt >= SEGMENT_MAX_TRIES) {
                 /* upstream: a ConnectionError is not caught; a Timeout after 4 tries propagates */
@@ -393,8 +369,7 @@ static rd_status segment_preview_delete_and_suppress_learner(void *inst, const c
     if (!params) return RD_FAILED;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", s->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, s->url, "Bearer", &body);
     rd_call_message(call, "queues a Segment %s regulation (asynchronous); retries 429/5xx up to %d attempts",
                     s->public_api ? "SUPPRESS_WITH_DELETE (Public API)" : "Suppress_With_Delete (Config API)",
                     SEGMENT_MAX_TRIES);
@@ -407,11 +382,8 @@ static rd_status segment_preview_delete_and_suppress_learner(void *inst, const c
  * unsuppress_learners_by_key('original_username', ...)); NULL with the KeyError text. */
 static cJSON *segment_unsuppress_params(const segment *s, const cJSON *learner, rd_call *call)
 {
-    const cJSON *uname = cJSON_GetObjectItemCaseSensitive(learner, "original_username");
-    if (!uname) {
-        rd_call_message(call, "'original_username'");
-        return NULL;
-    }
+    const cJSON *uname = vk_learner_field(learner, "original_username", call);
+    if (!uname) return NULL;
     cJSON *values = cJSON_CreateArray();
     vk_buf t = {0};
     vk_pystr(&t, uname);
@@ -452,8 +424,7 @@ static rd_status segment_preview_unsuppress_learner(void *inst, const cJSON *lea
     if (!params) return RD_FAILED;
     vk_buf body = {0};
     vk_dumps(&body, params);
-    const char *headers[] = {"Authorization: Bearer ********", "Content-Type: application/json", NULL};
-    rd_call_describe(call, "POST", s->url, headers, vk_buf_str(&body));
+    vk_describe_json_post(call, s->url, "Bearer", &body);
     rd_call_message(call, "queues a Segment Unsuppress regulation for the learner's original username");
     vk_buf_free(&body);
     cJSON_Delete(params);

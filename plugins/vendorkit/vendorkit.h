@@ -5,13 +5,20 @@
  * use one gets no warning. Needs only libc, cJSON and include/retirectl/driver.h.
  *
  * What is here:
- *   - vk_buf: a growable string (owner frees with vk_buf_free);
+ *   - vk_buf: a growable string (owner frees with vk_buf_free); vk_escape: table-driven escaping;
+ *   - config: settings copied as text (vk_config_dup, vk_config_or, vk_config_either), base URLs
+ *     with a default and no trailing '/' (vk_config_url, vk_url_join), required settings with the
+ *     error that names the key and what to set it to (vk_config_required);
+ *   - instances: the one get_instance (vk_get_instance: allocation, and clean-up on failure)
+ *     around each plugin's configure function, whose errors vk_error writes;
  *   - vk_dumps / vk_pyrepr: cJSON -> text exactly as Python's json.dumps() / repr() write it,
  *     through the host's json_dumps / py_repr (driver.h), so request bodies and error texts
  *     match what the upstream scripts sent; vk_pybytes_repr: repr() of a UTF-8 byte string;
  *   - upstream retry helpers: attempt counts from RETRY_*_MAX_ATTEMPTS environment variables,
  *     full-jitter exponential / constant waits (the `backoff` library's defaults) that stop
  *     early when the operator cancels;
+ *   - learner fields with upstream's KeyError texts (vk_learner_field, vk_learner_user_id);
+ *   - requests: a JSON POST with an Authorization header (vk_json_post) and its masked preview;
  *   - response helpers: the HTTP reason phrase, a response header's value.
  */
 #ifndef RETIRECTL_VENDORKIT_H
@@ -19,6 +26,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +96,26 @@ static inline void vk_buf_free(vk_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* A character and the text that stands for it (a table for vk_escape ends with {0, NULL}). */
+typedef struct vk_subst {
+    char c;
+    const char *with;
+} vk_subst;
+
+/* Appends s (NULL: nothing) with each character that table lists replaced by its text. */
+static inline void vk_escape(vk_buf *b, const char *s, const vk_subst *table)
+{
+    for (; s && *s; s++) {
+        const vk_subst *t = table;
+        while (t->with && t->c != *s) t++;
+        if (t->with) {
+            vk_buf_add(b, t->with);
+        } else {
+            vk_buf_addn(b, s, 1);
+        }
+    }
+}
+
 /* ---- Python json.dumps and repr, by the host ------------------------------------------ */
 
 /* The host whose services (json_dumps, py_repr) the helpers below use. They are pure functions
@@ -154,6 +182,22 @@ static inline const cJSON *vk_user_id(const cJSON *learner)
     return cJSON_IsObject(user) ? cJSON_GetObjectItemCaseSensitive(user, "id") : NULL;
 }
 
+/* learner[key], or NULL with upstream's KeyError text ('key') in call. */
+static inline const cJSON *vk_learner_field(const cJSON *learner, const char *key, rd_call *call)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(learner, key);
+    if (!v) rd_call_message(call, "'%s'", key);
+    return v;
+}
+
+/* learner["user"]["id"], or NULL with upstream's KeyError text ('user' or 'id') in call. */
+static inline const cJSON *vk_learner_user_id(const cJSON *learner, rd_call *call)
+{
+    const cJSON *uid = vk_user_id(learner);
+    if (!uid) rd_call_message(call, "'%s'", cJSON_GetObjectItemCaseSensitive(learner, "user") ? "id" : "user");
+    return uid;
+}
+
 /* Appends str(v) as Python would print it (a string as itself, a number as an int, null as None). */
 static inline void vk_pystr(vk_buf *b, const cJSON *v)
 {
@@ -192,6 +236,97 @@ static inline char *vk_strip_slash(const char *url)
     size_t n = strlen(s);
     while (n > 0 && s[n - 1] == '/') s[--n] = '\0';
     return s;
+}
+
+/* malloc'd first of the settings key1, key2 (may be NULL) that is set and not empty, or NULL. */
+static inline char *vk_config_either(const rd_host *host, const char *key1, const char *key2)
+{
+    char *v = vk_config_dup(host, key1);
+    if (!vk_truthy(v) && key2) {
+        free(v);
+        v = vk_config_dup(host, key2);
+    }
+    if (vk_truthy(v)) return v;
+    free(v);
+    return NULL;
+}
+
+/* malloc'd setting `key` when set and not empty, else a copy of def (NULL when def is NULL). */
+static inline char *vk_config_or(const rd_host *host, const char *key, const char *def)
+{
+    char *v = vk_config_either(host, key, NULL);
+    return v ? v : def ? strdup(def) : NULL;
+}
+
+/* vk_config_or for a base URL: the setting or def, without trailing slashes. */
+static inline char *vk_config_url(const rd_host *host, const char *key, const char *def)
+{
+    char *v = vk_config_or(host, key, def);
+    char *url = v ? vk_strip_slash(v) : NULL;
+    free(v);
+    return url;
+}
+
+/* malloc'd setting `key` (not empty), or NULL with "NAME: KEY is not set in the config; HOW" in err. */
+static inline char *vk_config_required(const rd_host *host, const char *name, const char *key, const char *how,
+                                       char *err, size_t err_len)
+{
+    char *v = vk_config_either(host, key, NULL);
+    if (!v) snprintf(err, err_len, "%s: %s is not set in the config; %s", name, key, how);
+    return v;
+}
+
+/* ---- instances ---------------------------------------------------------------------- */
+
+/* Writes the reason a get_instance fails into err; returns -1 (for a configure function). */
+static inline int vk_error(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline int vk_error(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Reads a plugin's settings into a zeroed instance: 0, or -1 with the reason in err. */
+typedef int (*vk_configure_fn)(void *inst, const rd_host *host, char *err, size_t err_len);
+
+/* A vendor get_instance: vk_use_host, calloc ("NAME: out of memory"), configure; destroyed if it fails. */
+static inline void *vk_get_instance(const rd_host *host, size_t size, const char *name, vk_configure_fn configure,
+                                    void (*destroy)(void *), char *err, size_t err_len)
+{
+    vk_use_host(host); /* vk_dumps / vk_pyrepr use its json_dumps / py_repr */
+    void *inst = calloc(1, size);
+    if (!inst) {
+        vk_error(err, err_len, "%s: out of memory", name);
+        return NULL;
+    }
+    if (configure(inst, host, err, err_len) != 0) {
+        destroy(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+/* malloc'd formatted text, or NULL when out of memory. */
+static inline char *vk_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline char *vk_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* malloc'd base + path (e.g. "/users/delete"); frees base; NULL when base is NULL or out of memory. */
+static inline char *vk_url_join(char *base, const char *path)
+{
+    char *url = base ? vk_strf("%s%s", base, path) : NULL;
+    free(base);
+    return url;
 }
 
 /* ---- retries ---------------------------------------------------------------------- */
@@ -300,6 +435,43 @@ static inline const char *vk_header(const rd_http_response *resp, const char *na
 
 /* The response body as a NUL-terminated string ("" when none). */
 static inline const char *vk_body(const rd_http_response *resp) { return resp->body ? resp->body : ""; }
+
+/* ---- JSON POST requests -------------------------------------------------------------- */
+
+/* A JSON POST with "Authorization: <scheme> <credential>", no host retries; keep it while req is used. */
+typedef struct vk_json_post {
+    char auth[2048];
+    const char *headers[3];
+    rd_http_request req;
+} vk_json_post;
+
+/* Sets p up to POST body to url; secrets (NULL-terminated, or NULL) are scrubbed from logs. */
+static inline void vk_json_post_init(vk_json_post *p, const char *url, const char *scheme, const char *credential,
+                                     const vk_buf *body, const char *const *secrets)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->auth, sizeof p->auth, "Authorization: %s %s", scheme, credential);
+    p->headers[0] = p->auth;
+    p->headers[1] = "Content-Type: application/json";
+    p->req.struct_size = RD_SIZEOF(rd_http_request);
+    p->req.method = "POST";
+    p->req.url = url;
+    p->req.headers = p->headers;
+    p->req.body = vk_buf_str(body);
+    p->req.body_len = body->len;
+    p->req.auth = RD_AUTH_NONE;
+    p->req.retry = RD_RETRY_NONE;
+    p->req.secret_values = secrets;
+}
+
+/* Describes (in a preview) the JSON POST of body to url, the credential masked. */
+static inline void vk_describe_json_post(rd_call *call, const char *url, const char *scheme, const vk_buf *body)
+{
+    char auth[64];
+    snprintf(auth, sizeof auth, "Authorization: %s ********", scheme);
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    rd_call_describe(call, "POST", url, headers, vk_buf_str(body));
+}
 
 /* ---- URL quoting -------------------------------------------------------------------- */
 
