@@ -41,14 +41,13 @@ static int same_name(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* Non-zero when name is one of the '|'-separated words of list (exactly, or with -/_ alike
- * when dashes is set). */
-static int in_list(const char *list, const char *name, int dashes)
+/* Non-zero when name is one of the '|'-separated words of list. */
+static int in_list(const char *list, const char *name)
 {
     size_t len = strlen(name);
     for (const char *p = list; p && *p;) {
         size_t n = strcspn(p, "|");
-        if (n == len && (dashes ? same_name(p, name, n) : strncmp(p, name, n) == 0)) return 1;
+        if (n == len && strncmp(p, name, n) == 0) return 1;
         p += n + (p[n] == '|');
     }
     return 0;
@@ -56,7 +55,7 @@ static int in_list(const char *list, const char *name, int dashes)
 
 int cli_entry_named(const cli_cmd_entry *e, const char *name)
 {
-    return strcmp(e->name, name) == 0 || in_list(e->aliases, name, 0);
+    return strcmp(e->name, name) == 0 || in_list(e->aliases, name);
 }
 
 /* How arg names option o: 0 not at all; 1 exactly; 2 with "=VALUE" (*inline_value set);
@@ -175,7 +174,7 @@ static int take_option(const cli_cmd_entry *e, const cli_opt *o, int how, const 
         if (*i + 1 >= argc) return usage_error(e, "%s needs a value", key);
         v = argv[++*i];
     }
-    if (strchr(o->meta, '|') && !in_list(o->meta, v, 0)) {
+    if (strchr(o->meta, '|') && !in_list(o->meta, v)) {
         char choices[256];
         snprintf(choices, sizeof choices, "%s", o->meta);
         for (char *c = choices; *c; c++)

@@ -37,6 +37,10 @@ typedef struct cli_opt {
 } cli_opt;
 
 #define CLI_OPT_END {NULL, NULL, NULL, 0}
+
+/* Non-zero when o appears in --help, the man page and completion (not hidden, not the global
+ * options' upstream spellings of retire). */
+static inline int cli_opt_shown(const cli_opt *o) { return !(o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)); }
 #define CLI_MAX_OPTS 48
 #define CLI_MAX_ARGS 16
 
@@ -58,7 +62,9 @@ struct cli_cmd_entry {
     const char *name;       /* "check-config"; a variant's is "retire --all" */
     const char *aliases;    /* further names, '|' between them, or NULL */
     const char *args;       /* positionals template: "USER", "[USER]", "USER DRIVER.METHOD",
-                               "[NAME [DIR]]", "FILE...", "bash|zsh|man"; NULL: none */
+                               "[NAME [DIR]]", "FILE...", "bash|zsh|man"; NULL: none. A lone
+                               USER slot is a learner: a second one is refused as "one
+                               learner at a time" */
     const char *summary;    /* one line for `retirectl --help` and the man page */
     const char *more_usage; /* further usage forms, one per line, each from "retirectl ", or NULL */
     const char *about;      /* --help paragraphs after the usage line(s) */

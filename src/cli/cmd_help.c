@@ -33,7 +33,7 @@ typedef struct usage_ctx {
 static void usage_opt(const cli_opt *o, void *ctx)
 {
     usage_ctx *u = ctx;
-    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_NO_USAGE | CLI_OPT_STOP)) return;
+    if (!cli_opt_shown(o) || (o->flags & CLI_OPT_NO_USAGE)) return;
     char word[160];
     int n = (int)strcspn(o->names, "|");
     if (o->meta) snprintf(word, sizeof word, "[%.*s %s]", n, o->names, o->meta);
@@ -74,15 +74,16 @@ static void term_of(const cli_opt *o, char *out, size_t len)
 
 typedef struct opts_ctx {
     FILE *out;
-    int column; /* where descriptions start */
-    int shown;  /* options listed so far */
+    int column;  /* where descriptions start */
+    int visible; /* options the list shows */
 } opts_ctx;
 
-/* Widens the description column to fit o's term (up to TERM_MAX). */
+/* Counts o and widens the description column to fit its term (up to TERM_MAX). */
 static void measure_opt(const cli_opt *o, void *ctx)
 {
     opts_ctx *c = ctx;
-    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
+    if (!cli_opt_shown(o)) return;
+    c->visible++;
     char term[160];
     term_of(o, term, sizeof term);
     int w = 2 + (int)strlen(term) + 2;
@@ -93,7 +94,7 @@ static void measure_opt(const cli_opt *o, void *ctx)
 static void print_opt(const cli_opt *o, void *ctx)
 {
     opts_ctx *c = ctx;
-    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
+    if (!cli_opt_shown(o)) return;
     char term[160];
     term_of(o, term, sizeof term);
     int w = fprintf(c->out, "  %s", term);
@@ -106,17 +107,20 @@ static void print_opt(const cli_opt *o, void *ctx)
         if (*p == '\n' && *++p) fprintf(c->out, "\n%*s", c->column, "");
     }
     fputc('\n', c->out);
-    c->shown++;
 }
 
-/* Prints the options list of e (nothing when it has none shown). */
-void cli_entry_options(const cli_cmd_entry *e, FILE *out)
+/* Prints heading and the options list of e, or nothing when e shows no option. */
+static void print_options(const cli_cmd_entry *e, FILE *out, const char *heading)
 {
     opts_ctx c = {out, 0, 0};
     cli_entry_each_opt(e, measure_opt, &c);
-    if (!c.column) return;
+    if (!c.visible) return;
+    if (!c.column) c.column = TERM_MAX + 4; /* every term is wide: descriptions on their own lines */
+    fputs(heading, out);
     cli_entry_each_opt(e, print_opt, &c);
 }
+
+void cli_entry_options(const cli_cmd_entry *e, FILE *out) { print_options(e, out, ""); }
 
 /* Prints text, then a newline unless it ends with one. */
 static void put_block(FILE *out, const char *text)
@@ -133,12 +137,7 @@ void cli_entry_help(const cli_cmd_entry *e, FILE *out)
         fputc('\n', out);
         put_block(out, e->about);
     }
-    opts_ctx c = {out, 0, 0};
-    cli_entry_each_opt(e, measure_opt, &c);
-    if (c.column) {
-        fputs("\nOptions:\n", out);
-        cli_entry_each_opt(e, print_opt, &c);
-    }
+    print_options(e, out, "\nOptions:\n");
     if (e->variant) fprintf(out, "\n`retirectl %s --help` describes the %s form.\n", e->variant->name, e->variant->name);
     if (e->epilogue) {
         fputc('\n', out);
@@ -146,16 +145,11 @@ void cli_entry_help(const cli_cmd_entry *e, FILE *out)
     }
 }
 
-/* man_opt's context: the roff being written. */
-typedef struct man_ctx {
-    strbuf *sb;
-} man_ctx;
-
 /* The .TP entry of one option: its spellings in bold, META in italics, the description. */
 static void man_opt(const cli_opt *o, void *ctx)
 {
-    strbuf *sb = ((man_ctx *)ctx)->sb;
-    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
+    strbuf *sb = ctx;
+    if (!cli_opt_shown(o)) return;
     sb_add(sb, ".TP\n");
     for (const char *p = o->names; *p;) {
         size_t n = strcspn(p, "|");
@@ -178,8 +172,7 @@ static void man_opt(const cli_opt *o, void *ctx)
 void cli_entry_man_options(const cli_cmd_entry *e, FILE *out)
 {
     strbuf sb = STRBUF_INIT;
-    man_ctx c = {&sb};
-    cli_entry_each_opt(e, man_opt, &c);
+    cli_entry_each_opt(e, man_opt, &sb);
     fputs(sb_str(&sb), out);
     sb_free(&sb);
 }
@@ -223,8 +216,7 @@ void cli_entry_man(const cli_cmd_entry *e, FILE *out)
         p += n + (p[n] == '\n');
     }
     sb_add(&sb, ".RS\n");
-    man_ctx c = {&sb};
-    cli_entry_each_opt(e, man_opt, &c);
+    cli_entry_each_opt(e, man_opt, &sb);
     sb_add(&sb, ".RE\n");
     fputs(sb_str(&sb), out);
     sb_free(&sb);

@@ -44,7 +44,7 @@ static void add_option(cmdspec *s, const char *name, const char *meta)
 /* cli_entry_each_opt callback: every spelling of a visible option. */
 static void add_entry_option(const cli_opt *o, void *ctx)
 {
-    if (o->flags & (CLI_OPT_HIDDEN | CLI_OPT_STOP)) return;
+    if (!cli_opt_shown(o)) return;
     for (const char *p = o->names; *p;) {
         size_t n = strcspn(p, "|");
         char name[48];

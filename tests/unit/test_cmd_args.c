@@ -263,6 +263,23 @@ static void test_help_from_the_entry(void **state)
     assert_non_null(strstr(c.out, "\nExit status: 7.\n"));
 }
 
+/* A command whose every option term is wider than the column still lists them (descriptions on
+ * the next line); before, such a help printed no options at all. */
+static void test_help_with_only_wide_options(void **state)
+{
+    (void)state;
+    static const cli_opt wide_opts[] = {
+        {"--a-very-long-option-name-for-the-test", "VALUE", "what it does", 0},
+        CLI_OPT_END,
+    };
+    static const cli_cmd_entry wide = {.name = "w", .summary = "wide", .opts = wide_opts, .exec = test_exec};
+    captured c;
+    parse_words(&wide, &c, "w", "--help", NULL);
+    assert_int_equal(c.rc, 0);
+    assert_non_null(strstr(c.out, "\nOptions:\n  --a-very-long-option-name-for-the-test VALUE\n"));
+    assert_non_null(strstr(c.out, "\n                                  what it does\n"));
+}
+
 static void test_run_and_names(void **state)
 {
     (void)state;
@@ -302,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_positionals),
         cmocka_unit_test(test_variant),
         cmocka_unit_test(test_help_from_the_entry),
+        cmocka_unit_test(test_help_with_only_wide_options),
         cmocka_unit_test(test_run_and_names),
         cmocka_unit_test(test_globals_stop_at_the_command),
     };
