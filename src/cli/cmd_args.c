@@ -191,6 +191,16 @@ static int take_option(const cli_cmd_entry *e, const cli_opt *o, int how, const 
     return -1;
 }
 
+/* Gives option o (slot k) its env variable's value when the line did not give it: a flag or a
+ * boolean counts as given when the value is a true word (cli_bool_word). */
+static void from_env(const cli_opt *o, size_t k, cli_args *a)
+{
+    const char *v = o->env && !a->value[k] && !a->count[k] ? getenv(o->env) : NULL;
+    if (!v || !*v) return;
+    a->value[k] = v;
+    a->count[k] = o->meta ? 1 : cli_bool_word(v) == 1;
+}
+
 /* The entry that parses argv: e's variant when its flag is on the line. */
 static const cli_cmd_entry *pick_entry(const cli_cmd_entry *e, int argc, char **argv)
 {
@@ -240,6 +250,7 @@ static int parse(const cli_cmd_entry *e, int argc, char **argv, int first, int s
         return usage_error(e, "unexpected argument '%s'%s", cli_inert_tmp(arg), e->args_hint ? e->args_hint : "");
     }
     if (next) *next = i;
+    for (size_t k = 0; k < n_opts; k++) from_env(opts[k], k, a);
     if (!stop_at_arg && a->n_args < min) {
         return usage_error(e, "%s missing%s", names[a->n_args], e->args_hint ? e->args_hint : "");
     }

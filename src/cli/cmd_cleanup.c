@@ -40,21 +40,23 @@
 static volatile sig_atomic_t cleanup_cancel;
 
 static const cli_opt cleanup_options[] = {
-    {"--cool-off-days", "N", "only retirements at least N days old (default 37)", 0},
-    {"--start-date", "YYYY-MM-DD", "first day of the window (default 2018-01-01)", 0},
-    {"--end-date", "YYYY-MM-DD", "last day (default: today minus the cool-off days; a later day is refused)", 0},
-    {"--batch-size", "N", "learners per archive object and cleanup call (default: all in one)", 0},
-    {"--batch-delay", "SECONDS", "pause between batches (default 10 s, as upstream)", 0},
+    {"--cool-off-days", "N", "only retirements at least N days old (default 37)", 0, "RETIREMENT_COOL_OFF_DAYS"},
+    {"--start-date", "YYYY-MM-DD", "first day of the window (default 2018-01-01)", 0, "RETIREMENT_START_DATE"},
+    {"--end-date", "YYYY-MM-DD", "last day (default: today minus the cool-off days; a later day\nis refused)", 0,
+     "RETIREMENT_END_DATE"},
+    {"--batch-size", "N", "learners per archive object and cleanup call (default: all in one)", 0,
+     "RETIREMENT_BATCH_SIZE"},
+    {"--batch-delay", "SECONDS", "pause between batches (default 10 s, as upstream)", 0, NULL},
     {"--dry-run", NULL,
      "print the archive and the key it would go to; upload and delete nothing\n"
      "(also --dry_run True, as upstream)",
-     CLI_OPT_BOOL},
-    {"--reason", "TEXT", "why, for the audit log", 0},
-    CLI_OPT_ROW_CONFIG_FILE,
+     CLI_OPT_BOOL, "RETIREMENT_DRY_RUN"},
+    {"--reason", "TEXT", "why, for the audit log", 0, NULL},
+    {"--config_file|--config", "FILE", "the retirement config", 0, "RETIREMENT_CONFIG_FILE"},
     {"--hash", "VALUE",
      "print VALUE's hash as s3_archive.fields: hashed stores it, to look up a\n"
      "known username, email or name in a hashed archive",
-     CLI_OPT_NO_USAGE},
+     CLI_OPT_NO_USAGE, NULL},
     CLI_OPT_END,
 };
 
@@ -70,9 +72,7 @@ const cli_cmd_entry cmd_cleanup_entry = {
              "retirement_archive_and_cleanup.py does. A batch is deleted only after its archive is confirmed in\n"
              "the bucket; a failed upload deletes nothing, and a rerun picks up whatever is left.\n",
     .opts = cleanup_options,
-    .epilogue = "Options also come from RETIREMENT_<OPTION> variables (RETIREMENT_COOL_OFF_DAYS, ...).\n"
-                "\n"
-                "Exit status: 0 done, 2 bad option, 255 no config file, 254 unreadable config or bad s3_archive\n"
+    .epilogue = "Exit status: 0 done, 2 bad option, 255 no config file, 254 unreadable config or bad s3_archive\n"
                 "settings, 253 fetching failed, 252 archiving or upload failed (nothing of that batch deleted),\n"
                 "251 LMS setup, audit log or deletion failed, 250 dates outside the cool-off rule, 130 stopped by\n"
                 "a signal after the batch in flight.\n",
@@ -304,21 +304,19 @@ typedef struct options {
     int dry_run;
 } options;
 
-/* Reads the parsed line into o, then the RETIREMENT_* variables for what it does not give. */
+/* Reads the parsed line (the RETIREMENT_* variables fill what it does not give) into o. */
 static void read_options(const cli_args *a, options *o)
 {
     memset(o, 0, sizeof *o);
-    o->cool_off = cli_env_default(cli_args_get(a, "--cool-off-days"), "RETIREMENT_COOL_OFF_DAYS");
-    o->start = cli_env_default(cli_args_get(a, "--start-date"), "RETIREMENT_START_DATE");
-    o->end = cli_env_default(cli_args_get(a, "--end-date"), "RETIREMENT_END_DATE");
-    o->batch_size = cli_env_default(cli_args_get(a, "--batch-size"), "RETIREMENT_BATCH_SIZE");
+    o->cool_off = cli_args_get(a, "--cool-off-days");
+    o->start = cli_args_get(a, "--start-date");
+    o->end = cli_args_get(a, "--end-date");
+    o->batch_size = cli_args_get(a, "--batch-size");
     o->batch_delay = cli_args_get(a, "--batch-delay");
-    o->config_file = cli_env_default(cli_args_get(a, "--config_file"), "RETIREMENT_CONFIG_FILE");
+    o->config_file = cli_args_get(a, "--config_file");
     o->reason = cli_args_get(a, "--reason");
     o->hash = cli_args_get(a, "--hash");
-    /* --dry-run given (true or false) wins over the variable */
-    const char *d = cli_args_get(a, "--dry-run") ? NULL : getenv("RETIREMENT_DRY_RUN");
-    o->dry_run = d ? cli_bool_word(d) == 1 : cli_args_has(a, "--dry-run") > 0;
+    o->dry_run = cli_args_has(a, "--dry-run") > 0; /* given (true or false), else $RETIREMENT_DRY_RUN */
 }
 
 /* Validates the window (upstream's rule: the end day may not be newer than now minus the

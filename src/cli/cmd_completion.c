@@ -163,7 +163,7 @@ static const cli_opt completion_options[] = {
     {"--list", "methods|themes",
      "one DRIVER.METHOD of the registry (built-ins, installed plugins, the config's\n"
      "extra_services and entry points) or theme per line: what the scripts ask at <Tab>",
-     0},
+     0, NULL},
     CLI_OPT_END,
 };
 

@@ -18,7 +18,7 @@
 #include "engine/paths.h"
 
 static const cli_opt demo_options[] = {
-    {"--keep", NULL, "keep the temp folder (config and sim log) and print its path", 0},
+    {"--keep", NULL, "keep the temp folder (config and sim log) and print its path", 0, NULL},
     CLI_OPT_END,
 };
 

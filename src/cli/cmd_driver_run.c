@@ -270,10 +270,10 @@ static int driver_run_exec(const cli_args *a, const cli_globals *g)
 }
 
 static const cli_opt driver_run_options[] = {
-    {"--learner", "FILE", "the learner object, a JSON file (required; docs/writing-a-driver.md,\n\"The learner object\")", 0},
-    {"--dry-run", NULL, "call the method's preview instead: print the requests it would send", 0},
-    {"--json", NULL, "one JSON document: status, message, log, requests (also the global --json)", 0},
-    {"--timeout", "SECONDS", "stop the driver after this long (default: step_timeout_seconds, else 900)", 0},
+    {"--learner", "FILE", "the learner object, a JSON file (required; docs/writing-a-driver.md,\n\"The learner object\")", 0, NULL},
+    {"--dry-run", NULL, "call the method's preview instead: print the requests it would send", 0, NULL},
+    {"--json", NULL, "one JSON document: status, message, log, requests (also the global --json)", 0, NULL},
+    {"--timeout", "SECONDS", "stop the driver after this long (default: step_timeout_seconds, else 900)", 0, NULL},
     CLI_OPT_END,
 };
 

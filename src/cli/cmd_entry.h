@@ -34,9 +34,11 @@ typedef struct cli_opt {
                           checked by the parser; NULL: a flag */
     const char *help;  /* the description in --help; '\n' starts a continuation line */
     unsigned flags;    /* CLI_OPT_* */
+    const char *env;   /* the environment variable that gives the value when the line does not
+                          (click's envvar: RETIREMENT_START_DATE), or NULL; help says so */
 } cli_opt;
 
-#define CLI_OPT_END {NULL, NULL, NULL, 0}
+#define CLI_OPT_END {NULL, NULL, NULL, 0, NULL}
 
 /* Non-zero when o appears in --help, the man page and completion (not hidden, not the global
  * options' upstream spellings of retire). */
@@ -90,8 +92,9 @@ int cli_args_parse_globals(int argc, char **argv, cli_args *a, int *next);
 /* Runs entry e on argv: parse, then e->exec. Returns the exit status. */
 int cli_entry_run(const cli_cmd_entry *e, int argc, char **argv, const cli_globals *g);
 
-/* The option's last value, or NULL when not given. key is the option's first spelling; a key
- * the entry does not declare is a programming error (reported, then abort). */
+/* The option's last value, or NULL when not given (on the line, or by its env variable). key is
+ * the option's first spelling; a key the entry does not declare is a programming error
+ * (reported, then abort). */
 const char *cli_args_get(const cli_args *a, const char *key);
 /* How many times the option was given (0: not given). For CLI_OPT_BOOL: 1 when the last
  * spelling meant true, 0 when it meant false or was absent. */

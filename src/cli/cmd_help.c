@@ -100,11 +100,17 @@ static void print_opt(const cli_opt *o, void *ctx)
     int w = fprintf(c->out, "  %s", term);
     if (w + 2 > c->column) fprintf(c->out, "\n%*s", c->column, "");
     else fprintf(c->out, "%*s", c->column - w, "");
+    int line = 0; /* the width of the description's last line */
     for (const char *p = o->help ? o->help : ""; *p;) {
         size_t n = strcspn(p, "\n");
-        fprintf(c->out, "%.*s", (int)n, p);
+        line = fprintf(c->out, "%.*s", (int)n, p);
         p += n;
         if (*p == '\n' && *++p) fprintf(c->out, "\n%*s", c->column, "");
+    }
+    if (o->env) { /* " (else $NAME)", on a line of its own when it would pass HELP_WIDTH */
+        int more = (int)strlen(o->env) + 9;
+        if (line && c->column + line + more > HELP_WIDTH) fprintf(c->out, "\n%*s", c->column - 1, "");
+        fprintf(c->out, " (else $%s)", o->env);
     }
     fputc('\n', c->out);
 }
@@ -166,6 +172,7 @@ static void man_opt(const cli_opt *o, void *ctx)
     sb_addc(sb, '\n');
     const char *help = o->help ? o->help : "";
     roff_add(sb, help, strlen(help));
+    if (o->env) sb_addf(sb, " (else \\fB$%s\\fR)", o->env);
     sb_addc(sb, '\n');
 }
 

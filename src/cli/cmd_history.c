@@ -255,16 +255,16 @@ static int history_exec(const cli_args *args, const cli_globals *g)
 }
 
 static const cli_opt history_options[] = {
-    {"--user-id", "N", "one learner by LMS user id (works after the LMS record is gone)", 0},
-    {"--retirement-id", "N", "one learner by retirement id", 0},
-    {"--since", "DATE", "jobs started on or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)", 0},
-    {"--failed", NULL, "failed jobs only", 0},
+    {"--user-id", "N", "one learner by LMS user id (works after the LMS record is gone)", 0, NULL},
+    {"--retirement-id", "N", "one learner by retirement id", 0, NULL},
+    {"--since", "DATE", "jobs started on or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)", 0, NULL},
+    {"--failed", NULL, "failed jobs only", 0, NULL},
     {"--group", NULL,
      "with --failed: current failures (each learner's latest finished job)\n"
      "counted by DRIVER.method and HTTP status: what is broken right now",
-     CLI_OPT_NO_USAGE},
-    {"--open", NULL, "jobs still running (or whose supervisor died): host, pid, age", 0},
-    {"--limit", "N", "at most N jobs (default 50; 0: all)", 0},
+     CLI_OPT_NO_USAGE, NULL},
+    {"--open", NULL, "jobs still running (or whose supervisor died): host, pid, age", 0, NULL},
+    {"--limit", "N", "at most N jobs (default 50; 0: all)", 0, NULL},
     CLI_OPT_ROW_JSON("a JSON array on stdout (every field, steps included)"),
     CLI_OPT_ROW_CONFIG_FILE,
     CLI_OPT_END,

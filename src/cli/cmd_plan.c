@@ -9,9 +9,9 @@
 static const cli_opt plan_options[] = {
     CLI_OPT_ROW_CONFIG_FILE,
     CLI_OPT_ROW_EVENTS,
-    {"--json", NULL, "the same as --events", CLI_OPT_HIDDEN},
-    {"--dry-run", NULL, "accepted: a plan is always a dry run", CLI_OPT_HIDDEN},
-    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN},
+    {"--json", NULL, "the same as --events", CLI_OPT_HIDDEN, NULL},
+    {"--dry-run", NULL, "accepted: a plan is always a dry run", CLI_OPT_HIDDEN, NULL},
+    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN, NULL},
     CLI_OPT_END,
 };
 

@@ -348,19 +348,19 @@ static int queue_exec(const cli_args *a, const cli_globals *g)
 }
 
 static const cli_opt queue_options[] = {
-    {"--cool-off-days", "N", "days a request waits before it is retired (default 7)", 0},
-    {"--states", "A,B", "states to ask for (default PENDING + every end state)", 0},
-    {"--limit", "N", "ask the LMS for at most N (default: the batch size)", 0},
-    {"--max-user-batch-size", "N", "at most N learners (default 200; 0 = no limit)", 0},
-    {"--user-count-error-threshold", "N", "fail (exit 255) when more than N learners are returned\n(default 300)", 0},
-    {"--shard", "I/N", "only learners of shard I of N (0-based; see docs/scaling.md)", 0},
+    {"--cool-off-days", "N", "days a request waits before it is retired (default 7)", 0, NULL},
+    {"--states", "A,B", "states to ask for (default PENDING + every end state)", 0, NULL},
+    {"--limit", "N", "ask the LMS for at most N (default: the batch size)", 0, NULL},
+    {"--max-user-batch-size", "N", "at most N learners (default 200; 0 = no limit)", 0, NULL},
+    {"--user-count-error-threshold", "N", "fail (exit 255) when more than N learners are returned\n(default 300)", 0, NULL},
+    {"--shard", "I/N", "only learners of shard I of N (0-based; see docs/scaling.md)", 0, NULL},
     {"--format", "table|json|jenkins",
      "table (default), the LMS records as JSON (also --json), or\n"
      "one file learner_retire_<username lowercased> per learner\n"
      "containing RETIREMENT_USERNAME=<username> (the directory is\n"
      "deleted and recreated, as get_learners_to_retire.py does)",
-     0},
-    {"--output-dir", "D", "directory for --format jenkins (default ./jenkins_props)", 0},
+     0, NULL},
+    {"--output-dir", "D", "directory for --format jenkins (default ./jenkins_props)", 0, NULL},
     CLI_OPT_ROW_JSON("the same as --format json (a --format given wins)"),
     CLI_OPT_ROW_CONFIG_FILE,
     CLI_OPT_END,

@@ -237,7 +237,7 @@ static const cli_opt rerun_options[] = {
      "only for the step an ERRORED learner failed at: on success\n"
      "leave it at the step's end state, so `retirectl retire USER`\n"
      "continues from the next step (this step is not called again)",
-     0},
+     0, NULL},
     CLI_OPT_END,
 };
 

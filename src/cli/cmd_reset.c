@@ -33,19 +33,19 @@
 #define RESET_BAD_DATE "Dates need to be in the format of YYYY-MM-DD and today or earlier."
 
 static const cli_opt reset_options[] = {
-    {"--initial-state", "STATE", "state to select (else $RETIREMENT_INITIAL_STATE)", 0},
-    {"--new-state", "STATE", "state to set (else $RETIREMENT_NEW_STATE)", 0},
-    {"--rewind-state", NULL, "set each learner back to its last_state (else $RETIREMENT_REWIND_STATE)", 0},
-    {"--start-date", "YYYY-MM-DD", "first day, today or earlier (else $RETIREMENT_START_DATE)", 0},
-    {"--end-date", "YYYY-MM-DD", "last day, inclusive, today or earlier (else $RETIREMENT_END_DATE)", 0},
-    {"--dry-run", NULL, "list what would change; send no update", 0},
-    {"--reason", "TEXT", "why, for the audit log (the LMS gets the upstream message)", 0},
-    CLI_OPT_ROW_CONFIG_FILE,
+    {"--initial-state", "STATE", "state to select", 0, "RETIREMENT_INITIAL_STATE"},
+    {"--new-state", "STATE", "state to set", 0, "RETIREMENT_NEW_STATE"},
+    {"--rewind-state", NULL, "set each learner back to its last_state", 0, "RETIREMENT_REWIND_STATE"},
+    {"--start-date", "YYYY-MM-DD", "first day, today or earlier", 0, "RETIREMENT_START_DATE"},
+    {"--end-date", "YYYY-MM-DD", "last day, inclusive, today or earlier", 0, "RETIREMENT_END_DATE"},
+    {"--dry-run", NULL, "list what would change; send no update", 0, NULL},
+    {"--reason", "TEXT", "why, for the audit log (the LMS gets the upstream message)", 0, NULL},
+    {"--config_file|--config", "FILE", "the retirement config", 0, "RETIREMENT_CONFIG_FILE"},
     {"--force", NULL,
      "also move learners in a working state changed less than\n"
      "step_timeout_seconds ago (they may be running on another host);\n"
      "it never overrides the lease of a job on this host",
-     0},
+     0, NULL},
     CLI_OPT_END,
 };
 
@@ -120,22 +120,18 @@ typedef struct {
     char start_d[32], end_d[32]; /* the dates checked, YYYY-MM-DD */
 } reset_opts;
 
-/* Reads the parsed line into o, then the RETIREMENT_* variables for what it does not give. */
+/* Reads the parsed line (the RETIREMENT_* variables fill what it does not give) into o. */
 static void read_options(const cli_args *a, reset_opts *o)
 {
-    o->initial = cli_env_default(cli_args_get(a, "--initial-state"), "RETIREMENT_INITIAL_STATE");
-    o->new_state = cli_env_default(cli_args_get(a, "--new-state"), "RETIREMENT_NEW_STATE");
-    o->start = cli_env_default(cli_args_get(a, "--start-date"), "RETIREMENT_START_DATE");
-    o->end = cli_env_default(cli_args_get(a, "--end-date"), "RETIREMENT_END_DATE");
-    o->config_file = cli_env_default(cli_args_get(a, "--config_file"), "RETIREMENT_CONFIG_FILE");
+    o->initial = cli_args_get(a, "--initial-state");
+    o->new_state = cli_args_get(a, "--new-state");
+    o->start = cli_args_get(a, "--start-date");
+    o->end = cli_args_get(a, "--end-date");
+    o->config_file = cli_args_get(a, "--config_file");
     o->reason = cli_args_get(a, "--reason");
     o->dry_run = cli_args_has(a, "--dry-run") > 0;
     o->force = cli_args_has(a, "--force") > 0;
     o->rewind = cli_args_has(a, "--rewind-state") > 0;
-    if (!o->rewind) {
-        const char *r = getenv("RETIREMENT_REWIND_STATE");
-        o->rewind = r && (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0);
-    }
 }
 
 /* Checks both dates into o->start_d/end_d, as click's callbacks do while the options are

@@ -221,7 +221,7 @@ out:
 }
 
 static const cli_opt resume_options[] = {
-    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN},
+    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN, NULL},
     CLI_OPT_END,
 };
 

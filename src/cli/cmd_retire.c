@@ -16,11 +16,11 @@
 static const cli_opt retire_options[] = {
     CLI_OPT_ROW_USERNAME,
     CLI_OPT_ROW_CONFIG_FILE,
-    {"--dry-run", NULL, "show what would run, skip or fail and the requests; change nothing", 0},
+    {"--dry-run", NULL, "show what would run, skip or fail and the requests; change nothing", 0, NULL},
     CLI_OPT_ROW_EVENTS,
     CLI_OPT_ROW_JSON("the same as --events"),
     CLI_OPT_ROW_REASON,
-    {"--all", NULL, "retire the ready queue (see retirectl retire --all --help)", CLI_OPT_NO_USAGE},
+    {"--all", NULL, "retire the ready queue (see retirectl retire --all --help)", CLI_OPT_NO_USAGE, NULL},
     CLI_OPT_END,
 };
 

@@ -202,7 +202,7 @@ static int status_exec(const cli_args *args, const cli_globals *g)
 static const cli_opt status_options[] = {
     CLI_OPT_ROW_CONFIG_FILE,
     CLI_OPT_ROW_JSON("{\"learner\": <the LMS record>, \"position\": {...}, \"last_failure\": {...}|null}"),
-    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN},
+    {"--username", "USER", "the upstream spelling of USER", CLI_OPT_HIDDEN, NULL},
     CLI_OPT_END,
 };
 

@@ -15,7 +15,7 @@
 #include "common/xalloc.h"
 
 static const cli_opt tui_options[] = {
-    {"--print-keys-man", NULL, "print the man page KEYS section generated from the key table", 0},
+    {"--print-keys-man", NULL, "print the man page KEYS section generated from the key table", 0, NULL},
     CLI_OPT_END,
 };
 

@@ -247,13 +247,6 @@ void cli_format_ymd(long days, char out[11])
              (unsigned)tm.tm_mday % 100u);
 }
 
-const char *cli_env_default(const char *given, const char *env)
-{
-    if (given) return given;
-    const char *v = getenv(env);
-    return v && *v ? v : NULL;
-}
-
 char *cli_scope_text(const cfg *c, const char *driver)
 {
     const cJSON *list = cfg_driver_scope(c, driver);

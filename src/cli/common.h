@@ -72,9 +72,6 @@ int cli_parse_long(const char *opt, const char *value, long *out);
 int cli_parse_ymd(const char *text, long *days);
 /* days since 1970-01-01 -> "YYYY-MM-DD" (11 bytes). */
 void cli_format_ymd(long days, char out[11]);
-/* `given` when set, else the non-empty environment variable env (click's auto_envvar_prefix
- * RETIREMENT_<OPTION>), else NULL. */
-const char *cli_env_default(const char *given, const char *env);
 
 /* Loads every driver the config's pipeline names, in a child process (a plugin's constructor
  * may crash; plugins are never dlopen()ed in the main process), and checks each has its

@@ -7,12 +7,14 @@
 #include "cli/cmd_entry.h"
 
 /* Option rows several commands declare (one wording each). */
-#define CLI_OPT_ROW_USERNAME {"--username", "USER", "the learner's original username (the upstream spelling of USER)", 0}
+#define CLI_OPT_ROW_USERNAME                                                                                       \
+    {"--username", "USER", "the learner's original username (the upstream spelling of USER)", 0, NULL}
 #define CLI_OPT_ROW_CONFIG_FILE                                                                                    \
-    {"--config_file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", 0}
-#define CLI_OPT_ROW_JSON(text) {"--json", NULL, text, 0}
-#define CLI_OPT_ROW_EVENTS {"--events", NULL, "JSON-lines job events (docs/events.md) on stdout instead of text", 0}
-#define CLI_OPT_ROW_REASON {"--reason", "TEXT", "why (kept in the audit log)", 0}
+    {"--config_file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", 0, NULL}
+#define CLI_OPT_ROW_JSON(text) {"--json", NULL, text, 0, NULL}
+#define CLI_OPT_ROW_EVENTS                                                                                         \
+    {"--events", NULL, "JSON-lines job events (docs/events.md) on stdout instead of text", 0, NULL}
+#define CLI_OPT_ROW_REASON {"--reason", "TEXT", "why (kept in the audit log)", 0, NULL}
 
 enum {
     CLI_LA_EVENTS = 1,      /* the command declares --events (same as --json) */

@@ -36,9 +36,9 @@ void cli_step_log_free(cli_step_log *s)
 }
 
 const cli_opt cli_operator_options[] = {
-    {"--reason", "TEXT", "why (kept in the audit log; resume also records it at the LMS)", 0},
+    {"--reason", "TEXT", "why (kept in the audit log; resume also records it at the LMS)", 0, NULL},
     CLI_OPT_ROW_CONFIG_FILE,
-    {"--yes|-y", NULL, "do not ask for confirmation (required when stdin is not a\nterminal)", 0},
+    {"--yes|-y", NULL, "do not ask for confirmation (required when stdin is not a\nterminal)", 0, NULL},
     CLI_OPT_ROW_EVENTS,
     CLI_OPT_ROW_JSON("the same as --events"),
     {"--force", NULL,
@@ -46,7 +46,7 @@ const cli_opt cli_operator_options[] = {
      "less than step_timeout_seconds ago (refused without it, 253:\n"
      "it may be running on another host); it never overrides the lease\n"
      "of a job on this host",
-     0},
+     0, NULL},
     CLI_OPT_END,
 };
 

@@ -37,21 +37,21 @@ static const cli_cmd_entry *find_command(const char *name)
 }
 
 static const cli_opt global_options[] = {
-    {"--username", "USER", "the upstream spelling of `retire`", CLI_OPT_STOP},
-    {"--config_file", "FILE", "the upstream spelling of `retire`", CLI_OPT_STOP},
-    {"--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE, then\n$XDG_CONFIG_HOME/retirectl/config.yml)", 0},
-    {"--driver-path", "FILE", "an extra retirement_driver entry-point file (repeatable)", CLI_OPT_MANY},
-    {"--json", NULL, "machine-readable output", 0},
-    {"--no-color", NULL, "monochrome console (also when NO_COLOR is set and not empty)", 0},
-    {"--theme", "NAME", "console theme: default, light, mono, or a path to a .theme file", 0},
-    {"--read-only", NULL, "console without any action that changes a learner's state", 0},
-    {"--operator", "NAME", "who is acting, for the audit log (default: the login name)", 0},
+    {"--username", "USER", "the upstream spelling of `retire`", CLI_OPT_STOP, NULL},
+    {"--config_file", "FILE", "the upstream spelling of `retire`", CLI_OPT_STOP, NULL},
+    {"--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE, then\n$XDG_CONFIG_HOME/retirectl/config.yml)", 0, NULL},
+    {"--driver-path", "FILE", "an extra retirement_driver entry-point file (repeatable)", CLI_OPT_MANY, NULL},
+    {"--json", NULL, "machine-readable output", 0, NULL},
+    {"--no-color", NULL, "monochrome console (also when NO_COLOR is set and not empty)", 0, NULL},
+    {"--theme", "NAME", "console theme: default, light, mono, or a path to a .theme file", 0, NULL},
+    {"--read-only", NULL, "console without any action that changes a learner's state", 0, NULL},
+    {"--operator", "NAME", "who is acting, for the audit log (default: the login name)", 0, NULL},
     {"--allow-core-dumps", NULL,
      "let a crash write a core file (debugging only: it would hold the\n"
      "config's secrets and the LMS token); without it retirectl and its\n"
-     "workers set RLIMIT_CORE to 0 and are not dumpable", 0},
-    {"--version", NULL, "print the version", 0},
-    {"--help|-h", NULL, "this help; `retirectl COMMAND --help` for a command", 0},
+     "workers set RLIMIT_CORE to 0 and are not dumpable", 0, NULL},
+    {"--version", NULL, "print the version", 0, NULL},
+    {"--help|-h", NULL, "this help; `retirectl COMMAND --help` for a command", 0, NULL},
     CLI_OPT_END,
 };
 

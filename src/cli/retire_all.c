@@ -55,29 +55,29 @@ static void on_signal(int sig)
 }
 
 static const cli_opt all_options[] = {
-    {"--all", NULL, "retire the ready queue (this form)", CLI_OPT_NO_USAGE},
-    {"-j|--jobs", "N", "concurrent workers, 1..64 (default 1)", 0},
-    {"--cool-off-days", "N", "days since the request (default 7)", 0},
+    {"--all", NULL, "retire the ready queue (this form)", CLI_OPT_NO_USAGE, NULL},
+    {"-j|--jobs", "N", "concurrent workers, 1..64 (default 1)", 0, NULL},
+    {"--cool-off-days", "N", "days since the request (default 7)", 0, NULL},
     {"--shard", "I/N",
      "only this machine's share: shards are numbered 0..N-1; a learner's shard\n"
      "is FNV-1a-64(original username) mod N, so N machines split the queue with\n"
      "no overlap and no gap",
-     0},
-    {"--max-learners", "N", "refuse when more learners than this are queued (default 300)", 0},
-    {"--force-large", NULL, "retire them anyway", 0},
+     0, NULL},
+    {"--max-learners", "N", "refuse when more learners than this are queued (default 300)", 0, NULL},
+    {"--force-large", NULL, "retire them anyway", 0, NULL},
     {"--max-consecutive-failures", "N",
      "circuit breaker: after N learners in a row fail in the same DRIVER.method\n"
      "no new learner is started (default 5; 0 turns it off)",
-     0},
-    {"--worker-max-learners", "N", "replace a worker by a fresh one after N learners (default 100; 0: never)", 0},
-    {"--worker-max-rss-mib", "N", "replace a worker whose resident memory passed N MiB (default 512; 0: never)", 0},
-    {"--events", NULL, "print every job's JSON-lines events on stdout", 0},
+     0, NULL},
+    {"--worker-max-learners", "N", "replace a worker by a fresh one after N learners (default 100; 0: never)", 0, NULL},
+    {"--worker-max-rss-mib", "N", "replace a worker whose resident memory passed N MiB (default 512; 0: never)", 0, NULL},
+    {"--events", NULL, "print every job's JSON-lines events on stdout", 0, NULL},
     {"--dry-run", NULL,
      "list the learners that would be retired and check the pipeline's drivers\n"
      "(exit 255 when it cannot run); change nothing",
-     0},
-    {"--config-file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", CLI_OPT_NO_USAGE},
-    {"--reason", "TEXT", "why (kept in the audit log)", CLI_OPT_NO_USAGE},
+     0, NULL},
+    {"--config-file|--config", "FILE", "the retirement config (else $RETIREMENT_CONFIG_FILE)", CLI_OPT_NO_USAGE, NULL},
+    {"--reason", "TEXT", "why (kept in the audit log)", CLI_OPT_NO_USAGE, NULL},
     CLI_OPT_END,
 };
 

@@ -25,24 +25,24 @@ static int test_exec(const cli_args *a, const cli_globals *g)
 }
 
 static const cli_opt opts[] = {
-    {"--config_file|--config", "FILE", "the config", 0},
-    {"-j|--jobs", "N", "workers\nsecond line", 0},
-    {"--format", "table|json", "how", 0},
-    {"--json", NULL, "machine output", 0},
-    {"--dry-run", NULL, "change nothing", CLI_OPT_BOOL},
-    {"--tag", "T", "repeatable", CLI_OPT_MANY},
-    {"--old-spelling", NULL, "kept for scripts", CLI_OPT_HIDDEN},
+    {"--config_file|--config", "FILE", "the config", 0, NULL},
+    {"-j|--jobs", "N", "workers\nsecond line", 0, NULL},
+    {"--format", "table|json", "how", 0, NULL},
+    {"--json", NULL, "machine output", 0, NULL},
+    {"--dry-run", NULL, "change nothing", CLI_OPT_BOOL, NULL},
+    {"--tag", "T", "repeatable", CLI_OPT_MANY, NULL},
+    {"--old-spelling", NULL, "kept for scripts", CLI_OPT_HIDDEN, NULL},
     CLI_OPT_END,
 };
 
 static const cli_opt shared[] = {
-    {"--reason", "TEXT", "why", 0},
+    {"--reason", "TEXT", "why", 0, NULL},
     CLI_OPT_END,
 };
 
 static const cli_opt all_opts[] = {
-    {"--all", NULL, "every one", CLI_OPT_NO_USAGE},
-    {"--limit", "N", "at most N", 0},
+    {"--all", NULL, "every one", CLI_OPT_NO_USAGE, NULL},
+    {"--limit", "N", "at most N", 0, NULL},
     CLI_OPT_END,
 };
 
@@ -76,9 +76,9 @@ static const cli_cmd_entry two_args = {
 };
 
 static const cli_opt globals[] = {
-    {"--username", "USER", "upstream spelling", CLI_OPT_STOP},
-    {"--config", "FILE", "config", 0},
-    {"--json", NULL, "json", 0},
+    {"--username", "USER", "upstream spelling", CLI_OPT_STOP, NULL},
+    {"--config", "FILE", "config", 0, NULL},
+    {"--json", NULL, "json", 0, NULL},
     CLI_OPT_END,
 };
 const cli_cmd_entry cli_global_entry = {.name = "", .opts = globals};
@@ -269,7 +269,7 @@ static void test_help_with_only_wide_options(void **state)
 {
     (void)state;
     static const cli_opt wide_opts[] = {
-        {"--a-very-long-option-name-for-the-test", "VALUE", "what it does", 0},
+        {"--a-very-long-option-name-for-the-test", "VALUE", "what it does", 0, NULL},
         CLI_OPT_END,
     };
     static const cli_cmd_entry wide = {.name = "w", .summary = "wide", .opts = wide_opts, .exec = test_exec};
@@ -278,6 +278,44 @@ static void test_help_with_only_wide_options(void **state)
     assert_int_equal(c.rc, 0);
     assert_non_null(strstr(c.out, "\nOptions:\n  --a-very-long-option-name-for-the-test VALUE\n"));
     assert_non_null(strstr(c.out, "\n                                  what it does\n"));
+}
+
+/* An option's env variable gives its value when the line does not (click's envvar): a value as
+ * is, a flag or boolean by its true/false word; the line always wins; help names the variable. */
+static void test_env_variables(void **state)
+{
+    (void)state;
+    static const cli_opt env_opts[] = {
+        {"--start-date", "DATE", "first day", 0, "CMDARGS_TEST_START"},
+        {"--rewind", NULL, "rewind", 0, "CMDARGS_TEST_REWIND"},
+        {"--dry-run", NULL, "change nothing", CLI_OPT_BOOL, "CMDARGS_TEST_DRY_RUN"},
+        CLI_OPT_END,
+    };
+    static const cli_cmd_entry env_entry = {.name = "e", .summary = "env", .opts = env_opts, .exec = test_exec};
+    captured c;
+    setenv("CMDARGS_TEST_START", "2020-01-01", 1);
+    setenv("CMDARGS_TEST_REWIND", "yes", 1);
+    setenv("CMDARGS_TEST_DRY_RUN", "True", 1);
+    parse_words(&env_entry, &c, "e", NULL);
+    assert_int_equal(c.rc, -1);
+    assert_string_equal(cli_args_get(&c.a, "--start-date"), "2020-01-01");
+    assert_int_equal(cli_args_has(&c.a, "--rewind"), 1);
+    assert_int_equal(cli_args_has(&c.a, "--dry-run"), 1);
+    /* the line wins, a false boolean included */
+    parse_words(&env_entry, &c, "e", "--start-date", "2021-02-02", "--dry-run=false", NULL);
+    assert_string_equal(cli_args_get(&c.a, "--start-date"), "2021-02-02");
+    assert_int_equal(cli_args_has(&c.a, "--dry-run"), 0);
+    /* a false word or an empty variable gives nothing */
+    setenv("CMDARGS_TEST_REWIND", "0", 1);
+    setenv("CMDARGS_TEST_START", "", 1);
+    parse_words(&env_entry, &c, "e", NULL);
+    assert_int_equal(cli_args_has(&c.a, "--rewind"), 0);
+    assert_null(cli_args_get(&c.a, "--start-date"));
+    parse_words(&env_entry, &c, "e", "--help", NULL);
+    assert_non_null(strstr(c.out, "first day (else $CMDARGS_TEST_START)\n"));
+    unsetenv("CMDARGS_TEST_START");
+    unsetenv("CMDARGS_TEST_REWIND");
+    unsetenv("CMDARGS_TEST_DRY_RUN");
 }
 
 static void test_run_and_names(void **state)
@@ -320,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_variant),
         cmocka_unit_test(test_help_from_the_entry),
         cmocka_unit_test(test_help_with_only_wide_options),
+        cmocka_unit_test(test_env_variables),
         cmocka_unit_test(test_run_and_names),
         cmocka_unit_test(test_globals_stop_at_the_command),
     };

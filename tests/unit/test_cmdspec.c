@@ -26,13 +26,13 @@ static void expect_opt(const cmdspec *s, const char *name, cmdspec_kind kind)
 }
 
 static const cli_opt queue_opts[] = {
-    {"--cool-off-days", "N", "days", 0},
-    {"--format", "table|json|jenkins", "how", 0},
-    {"--output-dir", "D", "where", 0},
-    {"--config_file|--config", "FILE", "config", 0},
-    {"--theme", "NAME", "colours", 0},
-    {"--json", NULL, "json", 0},
-    {"--old-name", "N", "kept for scripts", CLI_OPT_HIDDEN},
+    {"--cool-off-days", "N", "days", 0, NULL},
+    {"--format", "table|json|jenkins", "how", 0, NULL},
+    {"--output-dir", "D", "where", 0, NULL},
+    {"--config_file|--config", "FILE", "config", 0, NULL},
+    {"--theme", "NAME", "colours", 0, NULL},
+    {"--json", NULL, "json", 0, NULL},
+    {"--old-name", "N", "kept for scripts", CLI_OPT_HIDDEN, NULL},
     CLI_OPT_END,
 };
 static const cli_cmd_entry queue = {.name = "queue", .summary = "q", .opts = queue_opts};
@@ -59,10 +59,10 @@ static void test_options_and_kinds(void **state)
     assert_int_equal(s.n_opts, 7);
 }
 
-static const cli_opt all_opts[] = {{"--all", NULL, "all", 0}, {"-j|--jobs", "N", "workers", 0}, CLI_OPT_END};
+static const cli_opt all_opts[] = {{"--all", NULL, "all", 0, NULL}, {"-j|--jobs", "N", "workers", 0, NULL}, CLI_OPT_END};
 static const cli_cmd_entry retire_all = {.name = "retire --all", .summary = "q", .opts = all_opts};
-static const cli_opt retire_opts[] = {{"--username", "USER", "who", 0}, {"--dry-run", NULL, "no change", 0}, CLI_OPT_END};
-static const cli_opt shared_opts[] = {{"--reason", "TEXT", "why", 0}, {"--yes|-y", NULL, "sure", 0}, CLI_OPT_END};
+static const cli_opt retire_opts[] = {{"--username", "USER", "who", 0, NULL}, {"--dry-run", NULL, "no change", 0, NULL}, CLI_OPT_END};
+static const cli_opt shared_opts[] = {{"--reason", "TEXT", "why", 0, NULL}, {"--yes|-y", NULL, "sure", 0, NULL}, CLI_OPT_END};
 static const cli_cmd_entry retire = {.name = "retire",
                                      .args = "[USER]",
                                      .summary = "r",
@@ -103,10 +103,10 @@ static void test_positionals_variants_and_shared(void **state)
 }
 
 static const cli_opt global_opts[] = {
-    {"--username", "USER", "upstream spelling", CLI_OPT_STOP},
-    {"--config", "FILE", "config", 0},
-    {"--driver-path", "FILE", "entry points", CLI_OPT_MANY},
-    {"--json", NULL, "json", 0},
+    {"--username", "USER", "upstream spelling", CLI_OPT_STOP, NULL},
+    {"--config", "FILE", "config", 0, NULL},
+    {"--driver-path", "FILE", "entry points", CLI_OPT_MANY, NULL},
+    {"--json", NULL, "json", 0, NULL},
     CLI_OPT_END,
 };
 const cli_cmd_entry cli_global_entry = {.name = "", .opts = global_opts};
