@@ -86,8 +86,7 @@ int cli_confirm(const cfg *config, const char *question, const char *username, i
 
 const char *cli_learner_state(const cJSON *learner, const char *key)
 {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, key), "state_name");
-    return cJSON_IsString(n) ? n->valuestring : NULL;
+    return json_str_at(learner, key, "state_name", NULL);
 }
 
 struct job_ctx *cli_job_ctx_open(struct cli_ctx *ctx)

@@ -18,6 +18,7 @@
 
 #include "engine/plan.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 
 static void pool_shutdown(job_ctx *ctx);
@@ -641,9 +642,7 @@ static void conclude_outside_step(job *j, const char *why)
     if (lms_get_status(j->ctx->lms, j->username, &learner, &e) != 0) {
         sb_addf(&msg, "; its state could not be read back (%s): check `retirectl status %s`", e.message, j->username);
     } else {
-        const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(learner, "current_state"),
-                                                           "state_name");
-        const char *now = cJSON_IsString(sn) ? sn->valuestring : NULL;
+        const char *now = json_str_at(learner, "current_state", "state_name", NULL);
         /* a PATCH the worker sent just before it died may still land: once the learner was touched,
          * ERRORED is recorded now (a later state change to an earlier state is then refused) */
         int touched = j->steps_run > 0 || j->start_pending || (now && j->job_state && strcmp(now, j->job_state));

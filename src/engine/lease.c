@@ -16,6 +16,7 @@
 #include "engine/audit.h"
 #include "engine/plan.h"
 #include "common/isotime.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
@@ -264,11 +265,10 @@ static int parse_utc(const char *s, double *out)
 
 int lease_fresh_working_state(const cJSON *learner, const cfg *c, double *age_seconds)
 {
-    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(learner, "current_state");
-    const cJSON *sn = cJSON_GetObjectItemCaseSensitive(cs, "state_name");
+    const char *state = json_str_at(learner, "current_state", "state_name", NULL);
     const cJSON *mod = cJSON_GetObjectItemCaseSensitive(learner, "modified");
-    if (!cJSON_IsString(sn) || !cJSON_IsString(mod) || !c) return 0;
-    if (!plan_is_working_state(sn->valuestring, c->steps, c->n_steps)) return 0;
+    if (!state || !cJSON_IsString(mod) || !c) return 0;
+    if (!plan_is_working_state(state, c->steps, c->n_steps)) return 0;
     double modified;
     if (parse_utc(mod->valuestring, &modified) != 0) return 0;
     double age = (double)clk_wall_us() / 1e6 - modified;

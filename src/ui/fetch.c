@@ -17,6 +17,7 @@
 #include "engine/http.h"
 #include "engine/lms.h"
 #include "engine/reg.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "ui/history_notes.h"
 #include "ui/model.h"
@@ -177,12 +178,10 @@ long ui_fetch_emit_queue(const char *body, size_t len, void *out_file, char *err
             continue;
         }
         const cJSON *user = cJSON_GetObjectItemCaseSensitive(o, "user");
-        const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "current_state");
-        const cJSON *ls = cJSON_GetObjectItemCaseSensitive(o, "last_state");
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "original_username"));
-        if (!name) name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(user, "username"));
-        const char *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cs, "state_name"));
-        const char *last = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ls, "state_name"));
+        const char *name = json_str_at(o, "original_username", NULL, NULL);
+        if (!name) name = json_str_at(user, "username", NULL, NULL);
+        const char *state = json_str_at(o, "current_state", "state_name", NULL);
+        const char *last = json_str_at(o, "last_state", "state_name", NULL);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *uid = cJSON_GetObjectItemCaseSensitive(user, "id");
         char ids[4][32];
