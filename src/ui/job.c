@@ -274,14 +274,15 @@ void ui_job_feed(ui_job *j, int stream, const char *data, size_t n, double now_m
     free(j->partial[stream]);
     j->partial[stream] = NULL;
     sb_addn(&sb, data, n);
-    char *buf = sb_take(&sb), *p = buf, *nl;
-    while ((nl = memchr(p, '\n', strlen(p)))) {
+    size_t len = sb.len;
+    char *buf = sb_take(&sb), *p = buf, *end = buf + len, *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p)))) { /* one pass over the chunk */
         *nl = '\0';
         ui_job_line(j, stream, p, now_ms);
         p = nl + 1;
     }
     if (*p) {
-        if (strlen(p) > (1u << 20)) { /* a line without end: log what we have */
+        if ((size_t)(end - p) > (1u << 20)) { /* a line without end: log what we have */
             ui_job_line(j, stream, p, now_ms);
         } else {
             j->partial[stream] = xstrdup(p);

@@ -240,6 +240,27 @@ static void test_job_events(void **state)
     ui_job_free(j);
 }
 
+/* A NUL byte in a job's output cuts only its own line: the lines after it in the same chunk are
+ * still read (before, everything after the NUL up to the end of the chunk was dropped). */
+static void test_job_feed_nul_byte(void **state)
+{
+    (void)state;
+    ui_job *j = ui_job_new("kim", "retire", "retire");
+    static const char chunk[] = "before\0hidden\nafter one\nafter two\n";
+    ui_job_feed(j, 1, chunk, sizeof chunk - 1, 1);
+    int saw_before = 0, saw_one = 0, saw_two = 0;
+    for (size_t i = 0; i < j->n_log; i++) {
+        const char *l = ui_job_log_line(j, i);
+        saw_before |= strstr(l, "before") != NULL;
+        saw_one |= strstr(l, "after one") != NULL;
+        saw_two |= strstr(l, "after two") != NULL;
+    }
+    assert_true(saw_before);
+    assert_true(saw_one);
+    assert_true(saw_two);
+    ui_job_free(j);
+}
+
 static void test_job_preview_and_exit_without_result(void **state)
 {
     (void)state;
@@ -281,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_protocol_escaping_roundtrip), cmocka_unit_test(test_emit_queue_streams),
         cmocka_unit_test(test_time_and_age),    cmocka_unit_test(test_job_events),
         cmocka_unit_test(test_job_preview_and_exit_without_result),
+        cmocka_unit_test(test_job_feed_nul_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
