@@ -219,27 +219,27 @@ static char *learner_repr(const cJSON *learner)
     return r ? r : xstrdup("{}");
 }
 
-typedef struct drv_slot {
+typedef struct loaded_driver {
     const char *name;
     const rd_driver *driver;
     void *instance;
     rd_host *host;
     char *error; /* instantiation error */
-} drv_slot;
+} loaded_driver;
 
-typedef struct drv_cache {
-    drv_slot *slots;
+typedef struct loaded_drivers {
+    loaded_driver *slots;
     size_t n;
-} drv_cache;
+} loaded_drivers;
 
 /* Returns the slot for name, instantiating on first use (in the worker only). */
-static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
+static loaded_driver *loaded_driver_get(worker *wk, loaded_drivers *c, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->slots[i].name, name) == 0) return &c->slots[i];
-    drv_slot *ns = xrealloc(c->slots, (c->n + 1) * sizeof *ns);
+    loaded_driver *ns = xrealloc(c->slots, (c->n + 1) * sizeof *ns);
     c->slots = ns;
-    drv_slot *s = &c->slots[c->n++];
+    loaded_driver *s = &c->slots[c->n++];
     memset(s, 0, sizeof *s);
     s->name = name;
     s->host = host_new(wk->ctx->config, wk->ctx->http, name, worker_driver_log, worker_driver_progress, wk, &g_cancel);
@@ -254,7 +254,7 @@ static drv_slot *drv_get(worker *wk, drv_cache *c, const char *name)
     return s;
 }
 
-static void drv_cache_free(drv_cache *c)
+static void loaded_drivers_free(loaded_drivers *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (c->slots[i].instance && c->slots[i].driver && c->slots[i].driver->destroy)
@@ -267,7 +267,7 @@ static void drv_cache_free(drv_cache *c)
 
 /* Finds the method of a slot, or sets a message. step (may be NULL) is the pipeline row that
  * names the method: the message then names the config file, line and step, as check-config does. */
-static const rd_method *slot_method(drv_slot *s, const char *method, const cfg *c, const cfg_step *step, char *msg,
+static const rd_method *slot_method(loaded_driver *s, const char *method, const cfg *c, const cfg_step *step, char *msg,
                                     size_t len)
 {
     if (!s->instance) {
@@ -521,9 +521,9 @@ static int fetch_learner(worker *wk, cJSON **learner_out, const char **state_out
 }
 
 /* fetch_ecommerce_segment_id: sets learner.ecommerce_segment_id; returns 0 or an exit status. */
-static int fetch_segment_id(worker *wk, drv_cache *dc, cJSON *learner, int preview)
+static int fetch_segment_id(worker *wk, loaded_drivers *dc, cJSON *learner, int preview)
 {
-    drv_slot *s = drv_get(wk, dc, "ECOMMERCE");
+    loaded_driver *s = loaded_driver_get(wk, dc, "ECOMMERCE");
     char msg[4096];
     const rd_method *m = slot_method(s, "get_tracking_key", NULL, NULL, msg, sizeof msg);
     host_call hc;
@@ -599,7 +599,7 @@ static int refuse(worker *wk, const cJSON *learner, const char *state, const pla
 }
 
 /* Dry-run of the pipeline. */
-static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *state, const plan *p)
+static int worker_plan(worker *wk, loaded_drivers *dc, cJSON *learner, const char *state, const plan *p)
 {
     const cfg *c = wk->ctx->config;
     const char **override = xcalloc(c->n_steps + 1, sizeof *override);
@@ -607,7 +607,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
     int failures = 0;
     for (size_t i = 0; i < c->n_steps; i++) {
         if (p->actions[i] != PLAN_RUN) continue;
-        drv_slot *s = drv_get(wk, dc, c->steps[i].driver);
+        loaded_driver *s = loaded_driver_get(wk, dc, c->steps[i].driver);
         char msg[4096];
         if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             override[i] = "fail";
@@ -647,7 +647,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
             continue;
         }
         cJSON_AddStringToObject(o, "plan", "run");
-        drv_slot *s = drv_get(wk, dc, st->driver);
+        loaded_driver *s = loaded_driver_get(wk, dc, st->driver);
         const rd_method *m = reg_method(s->driver, st->method);
         host_call hc;
         host_call_init(&hc, s->host, 1);
@@ -699,7 +699,7 @@ static int worker_plan(worker *wk, drv_cache *dc, cJSON *learner, const char *st
 }
 
 /* retire_one_learner.py step loop. */
-static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *state, const plan *p)
+static int worker_retire(worker *wk, loaded_drivers *dc, cJSON *learner, const char *state, const plan *p)
 {
     const cfg *c = wk->ctx->config;
     const char *u = wk->spec->username;
@@ -707,7 +707,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
      * clients at setup: a failure there is ERR_SETUP_FAILED with nothing changed). */
     for (size_t i = 0; i < c->n_steps; i++) {
         if (p->actions[i] != PLAN_RUN) continue;
-        drv_slot *s = drv_get(wk, dc, c->steps[i].driver);
+        loaded_driver *s = loaded_driver_get(wk, dc, c->steps[i].driver);
         char msg[4096];
         if (!slot_method(s, c->steps[i].method, c, &c->steps[i], msg, sizeof msg)) {
             emit_job_event(wk, learner, state, p, NULL);
@@ -762,7 +762,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
         wk->step_driver = st->driver;
         wk->step_method = st->method;
         emit_step(wk, (int)i, st, "running", 0, NULL);
-        drv_slot *s = drv_get(wk, dc, st->driver);
+        loaded_driver *s = loaded_driver_get(wk, dc, st->driver);
         const rd_method *m = reg_method(s->driver, st->method);
         host_call hc;
         host_call_init(&hc, s->host, 0);
@@ -825,7 +825,7 @@ static int worker_retire(worker *wk, drv_cache *dc, cJSON *learner, const char *
 }
 
 /* Runs one DRIVER.method, optionally bracketed by forced state changes. */
-static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *state)
+static int worker_rerun(worker *wk, loaded_drivers *dc, cJSON *learner, const char *state)
 {
     const job_spec *sp = wk->spec;
     const cfg *c = wk->ctx->config;
@@ -837,7 +837,7 @@ static int worker_rerun(worker *wk, drv_cache *dc, cJSON *learner, const char *s
         if (k >= 0) index = k;
     }
     wk->step_index = -1;
-    drv_slot *s = drv_get(wk, dc, sp->driver);
+    loaded_driver *s = loaded_driver_get(wk, dc, sp->driver);
     char msg[4096];
     const rd_method *m = slot_method(s, sp->method, NULL, NULL, msg, sizeof msg);
     emit_job_event(wk, learner, state, NULL, NULL);
@@ -998,7 +998,7 @@ static int read_command(int fd, char **line)
 }
 
 /* Retires (plans, reruns) one learner; returns the exit status. The driver cache lives on. */
-static int worker_one(worker *wk, drv_cache *dc, int fd)
+static int worker_one(worker *wk, loaded_drivers *dc, int fd)
 {
     const job_spec *sp = wk->spec;
     const cfg *c = wk->ctx->config;
@@ -1074,7 +1074,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
     http_set_log(ctx->http, worker_http_log, &wk);
     http_set_cancel_flag(ctx->http, &g_cancel);
 
-    drv_cache dc = {NULL, 0};
+    loaded_drivers dc = {NULL, 0};
     int status = worker_one(&wk, &dc, fd);
     /* a reusable worker keeps its connection and drivers for the next learner the supervisor
      * hands it; it never takes one after a cancel */
@@ -1094,7 +1094,7 @@ void job_worker_main(job_ctx *ctx, const job_spec *spec, int fd, int cmd_fd, cha
         wk.spec = NULL;
         cJSON_Delete(holder);
     }
-    drv_cache_free(&dc);
+    loaded_drivers_free(&dc);
     free(wk.lms_base);
     fflush(NULL);
     close(fd);
